@@ -1,0 +1,117 @@
+//! Sample-rate conversion of mono audio with rubato's synchronous FFT resampler.
+
+use rubato::{FftFixedIn, Resampler};
+
+#[derive(Debug, thiserror::Error)]
+pub enum ResampleError {
+    #[error("cannot resample from {from} Hz to {to} Hz: {reason}")]
+    Setup { from: u32, to: u32, reason: String },
+    #[error("resampling failed: {0}")]
+    Process(String),
+}
+
+const CHUNK_FRAMES: usize = 4096;
+
+/// Resamples mono `samples` from `from_hz` to `to_hz`. The output is aligned with the input
+/// (the resampler's delay is removed) and has `round(len · to / from)` samples.
+pub fn resample_mono(samples: &[f32], from_hz: u32, to_hz: u32) -> Result<Vec<f32>, ResampleError> {
+    if from_hz == to_hz || samples.is_empty() {
+        return Ok(samples.to_vec());
+    }
+    if from_hz == 0 || to_hz == 0 {
+        return Err(ResampleError::Setup {
+            from: from_hz,
+            to: to_hz,
+            reason: "zero sample rate".into(),
+        });
+    }
+    let mut rs = FftFixedIn::<f32>::new(from_hz as usize, to_hz as usize, CHUNK_FRAMES, 2, 1)
+        .map_err(|e| ResampleError::Setup {
+            from: from_hz,
+            to: to_hz,
+            reason: e.to_string(),
+        })?;
+    let expected = ((samples.len() as f64) * to_hz as f64 / from_hz as f64).round() as usize;
+    let delay = rs.output_delay();
+    let mut out: Vec<f32> = Vec::with_capacity(expected + delay + CHUNK_FRAMES);
+    let mut pos = 0;
+    while pos < samples.len() {
+        let need = rs.input_frames_next();
+        let end = pos + need;
+        let chunk = if end <= samples.len() {
+            rs.process(&[&samples[pos..end]], None)
+        } else {
+            rs.process_partial(Some(&[&samples[pos..]]), None)
+        }
+        .map_err(|e| ResampleError::Process(e.to_string()))?;
+        if let Some(ch) = chunk.first() {
+            out.extend_from_slice(ch);
+        }
+        pos = end;
+    }
+    // Flush the resampler until the delayed tail is out.
+    while out.len() < expected + delay {
+        let chunk = rs
+            .process_partial::<&[f32]>(None, None)
+            .map_err(|e| ResampleError::Process(e.to_string()))?;
+        match chunk.first() {
+            Some(ch) if !ch.is_empty() => out.extend_from_slice(ch),
+            _ => break,
+        }
+    }
+    let start = delay.min(out.len());
+    let mut aligned = out.split_off(start);
+    aligned.resize(expected, 0.0);
+    Ok(aligned)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sine(freq: f32, rate: u32, secs: f32) -> Vec<f32> {
+        let n = (rate as f32 * secs) as usize;
+        (0..n)
+            .map(|i| (2.0 * std::f32::consts::PI * freq * i as f32 / rate as f32).sin())
+            .collect()
+    }
+
+    /// Frequency estimate by counting upward zero crossings.
+    fn zero_cross_freq(x: &[f32], rate: u32) -> f32 {
+        let crossings = x.windows(2).filter(|w| w[0] < 0.0 && w[1] >= 0.0).count();
+        crossings as f32 * rate as f32 / x.len() as f32
+    }
+
+    #[test]
+    fn length_and_pitch_survive_44k_to_16k() {
+        let x = sine(440.0, 44_100, 2.0);
+        let y = resample_mono(&x, 44_100, 16_000).unwrap();
+        assert_eq!(y.len(), 32_000);
+        let f = zero_cross_freq(&y[1000..31_000], 16_000);
+        assert!((f - 440.0).abs() < 3.0, "got {f} Hz");
+        // Amplitude is preserved away from the edges.
+        let peak = y[1000..31_000].iter().fold(0.0f32, |m, v| m.max(v.abs()));
+        assert!((peak - 1.0).abs() < 0.02, "peak {peak}");
+    }
+
+    #[test]
+    fn output_is_time_aligned() {
+        // A click at 0.5 s must stay at 0.5 s.
+        let mut x = vec![0.0f32; 22_050];
+        x[11_025] = 1.0;
+        let y = resample_mono(&x, 22_050, 16_000).unwrap();
+        let (argmax, _) = y.iter().enumerate().fold((0, 0.0f32), |(bi, bv), (i, v)| {
+            if v.abs() > bv { (i, v.abs()) } else { (bi, bv) }
+        });
+        assert!((argmax as i64 - 8000).abs() <= 2, "click at {argmax}");
+    }
+
+    #[test]
+    fn same_rate_is_identity_and_short_input_works() {
+        let x = sine(100.0, 16_000, 0.1);
+        assert_eq!(resample_mono(&x, 16_000, 16_000).unwrap(), x);
+        let short = vec![0.5f32; 10];
+        let y = resample_mono(&short, 48_000, 16_000).unwrap();
+        assert_eq!(y.len(), 3);
+    }
+}

@@ -1,0 +1,106 @@
+//! Command-line interface (clap). With no subcommand, genreplay opens the player.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "genreplay",
+    version,
+    about = "A terminal music player that sequences your library by sound"
+)]
+pub struct Cli {
+    /// Music folder (default: your XDG music folder).
+    #[arg(long, global = true, value_name = "DIR")]
+    pub library: Option<PathBuf>,
+    /// Where the database, models and log live (default: the XDG data folder).
+    #[arg(long, global = true, value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// Machine-readable JSON on stdout.
+    #[arg(long, global = true)]
+    pub json: bool,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Classify audio files: genre, confidence and the full genre vector.
+    Classify(ClassifyArgs),
+    /// Train a model from scratch on a labelled folder.
+    Train(TrainArgs),
+    /// Measure a model on a labelled folder: accuracy, per-class precision/recall, confusion.
+    Eval(EvalArgs),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LabelsArg {
+    /// Each immediate subfolder is a genre.
+    Folders,
+    /// The files' genre tags.
+    Tags,
+}
+
+#[derive(Debug, Args)]
+pub struct ClassifyArgs {
+    /// Model folder (default: the built-in model).
+    #[arg(long, value_name = "PATH")]
+    pub model: Option<PathBuf>,
+    /// Also report where the time went (decode, front end, CNN).
+    #[arg(long)]
+    pub timings: bool,
+    #[arg(required = true, value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct TrainArgs {
+    /// Labelled folder: one subfolder per genre, or tagged files with --labels tags.
+    pub dir: PathBuf,
+    #[arg(long, value_enum, default_value = "folders")]
+    pub labels: LabelsArg,
+    /// With --labels tags: genres with fewer tracks are left out.
+    #[arg(long, default_value_t = 5)]
+    pub min_count: usize,
+    #[arg(long, default_value_t = 30)]
+    pub epochs: usize,
+    /// Output model folder (default: a new folder in the data dir's models/).
+    #[arg(long, value_name = "PATH")]
+    pub out: Option<PathBuf>,
+    /// Fraction of tracks held out for validation (by artist where tagged).
+    #[arg(long, default_value_t = 0.25)]
+    pub valid_frac: f64,
+    /// Ignore DIR/INDEX.tsv (by default its train/valid split is used when present).
+    #[arg(long)]
+    pub no_index: bool,
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+    #[arg(long, default_value_t = 32)]
+    pub batch_size: usize,
+    #[arg(long, default_value_t = 1e-3)]
+    pub learning_rate: f64,
+    /// Epochs without a better validation result before stopping.
+    #[arg(long, default_value_t = 8)]
+    pub patience: usize,
+}
+
+#[derive(Debug, Args)]
+pub struct EvalArgs {
+    /// Labelled folder (one subfolder per genre, or tagged files with --labels tags).
+    pub dir: PathBuf,
+    /// Model folder (default: the built-in model).
+    #[arg(long, value_name = "PATH")]
+    pub model: Option<PathBuf>,
+    #[arg(long, value_enum, default_value = "folders")]
+    pub labels: LabelsArg,
+    /// Only the rows of DIR/INDEX.tsv in this split.
+    #[arg(long, value_enum)]
+    pub split: Option<SplitArg>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SplitArg {
+    Train,
+    Valid,
+}

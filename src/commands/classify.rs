@@ -1,0 +1,85 @@
+//! `genreplay classify [--model PATH] FILE...`
+
+use std::process::ExitCode;
+
+use serde_json::{Map, Value, json};
+
+use crate::cli::ClassifyArgs;
+use crate::model::backend::inference_device;
+use crate::model::infer::Classifier;
+use crate::model::registry;
+
+pub fn run(args: &ClassifyArgs, json: bool) -> anyhow::Result<ExitCode> {
+    let device = inference_device();
+    let model = registry::load(args.model.as_deref(), &device)?;
+    let classifier = Classifier::new(model, device);
+    let labels = classifier.labels().to_vec();
+    let mut out = Vec::new();
+    let mut failed = 0usize;
+    for path in &args.files {
+        match classifier.classify_file(path) {
+            Ok(p) => {
+                let (top, conf) = p.top();
+                let genre = labels.get(top).cloned().unwrap_or_default();
+                if json {
+                    let mut vector = Map::new();
+                    for (l, v) in labels.iter().zip(&p.vector) {
+                        vector.insert(l.clone(), json!(v));
+                    }
+                    let mut entry = json!({
+                        "path": path.to_string_lossy(),
+                        "genre": genre,
+                        "confidence": conf,
+                        "vector": Value::Object(vector),
+                    });
+                    if args.timings
+                        && let Some(obj) = entry.as_object_mut()
+                    {
+                        obj.insert("segments".into(), json!(p.segments));
+                        obj.insert("clip_start_secs".into(), json!(p.clip_start_secs));
+                        obj.insert("clip_secs".into(), json!(p.clip_secs));
+                        obj.insert("timings_ms".into(), json!(p.timings));
+                    }
+                    out.push(entry);
+                } else {
+                    let mut ranked: Vec<(&String, f32)> =
+                        labels.iter().zip(p.vector.iter().copied()).collect();
+                    ranked.sort_by(|a, b| b.1.total_cmp(&a.1));
+                    println!("{}", path.display());
+                    println!("  genre: {genre} ({:.1}%)", conf * 100.0);
+                    let vec_text: Vec<String> = ranked
+                        .iter()
+                        .map(|(l, v)| format!("{l} {:.3}", v))
+                        .collect();
+                    println!("  vector: {}", vec_text.join("  "));
+                    if args.timings {
+                        println!(
+                            "  timings: decode {:.0} ms, front end {:.0} ms, cnn {:.0} ms ({} segments, clip {:.1}s from {:.1}s)",
+                            p.timings.decode_ms,
+                            p.timings.frontend_ms,
+                            p.timings.cnn_ms,
+                            p.segments,
+                            p.clip_secs,
+                            p.clip_start_secs
+                        );
+                    }
+                }
+            }
+            Err(e) => {
+                failed += 1;
+                eprintln!("error: {e}");
+                if json {
+                    out.push(json!({"path": path.to_string_lossy(), "error": e.to_string()}));
+                }
+            }
+        }
+    }
+    if json {
+        super::print_json(&out)?;
+    }
+    Ok(if failed > 0 {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}

@@ -1,0 +1,48 @@
+//! The headless commands behind the CLI. Each prints a readable report, or JSON with `--json`.
+
+pub mod classify;
+pub mod eval;
+pub mod train;
+
+use std::process::ExitCode;
+
+use crate::cli::{Cli, Command, LabelsArg};
+use crate::model::dataset::LabelSource;
+use crate::paths::Paths;
+
+/// Runs the command `cli` names.
+pub fn run(cli: Cli, paths: &Paths) -> anyhow::Result<ExitCode> {
+    match cli.command {
+        Some(Command::Classify(args)) => classify::run(&args, cli.json),
+        Some(Command::Train(args)) => train::run(&args, cli.json, paths),
+        Some(Command::Eval(args)) => eval::run(&args, cli.json),
+        None => {
+            eprintln!(
+                "genreplay: the player is not built yet; try `genreplay classify FILE...` or `genreplay --help`"
+            );
+            Ok(ExitCode::from(2))
+        }
+    }
+}
+
+pub(crate) fn label_source(labels: LabelsArg, min_count: usize) -> LabelSource {
+    match labels {
+        LabelsArg::Folders => LabelSource::Folders,
+        LabelsArg::Tags => LabelSource::Tags { min_count },
+    }
+}
+
+/// Worker threads for decoding: the cores minus one for the rest, at least one.
+pub(crate) fn worker_threads() -> usize {
+    std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(2)
+        .saturating_sub(1)
+        .max(1)
+}
+
+/// Prints `value` as pretty JSON on stdout.
+pub(crate) fn print_json<T: serde::Serialize>(value: &T) -> anyhow::Result<()> {
+    println!("{}", serde_json::to_string_pretty(value)?);
+    Ok(())
+}

@@ -1,0 +1,11 @@
+//! genreplay: a terminal music player that recognises each track's genre with a small CNN on
+//! the CPU and uses those genre vectors to decide what plays next.
+#![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
+
+pub mod audio;
+pub mod cli;
+pub mod commands;
+pub mod features;
+pub mod library;
+pub mod model;
+pub mod paths;

@@ -1,0 +1,142 @@
+//! A model's configuration: labels, front-end and segment parameters, architecture, provenance.
+//! Stored as JSON next to the weights; every parameter of the pipeline comes from here.
+
+use serde::{Deserialize, Serialize};
+
+use super::cnn::CostaCnnConfig;
+use crate::audio::clip::ClipSpec;
+use crate::features::FrontendConfig;
+
+/// The on-disk format version of `config.json`.
+pub const CONFIG_FORMAT: u32 = 1;
+
+/// How a track is cut into the segments the network sees.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SegmentConfig {
+    /// Frames per segment (the network's input height).
+    pub segment_frames: usize,
+    /// Up to this many non-overlapping segments per track.
+    pub segments_per_track: usize,
+    /// Length of the analysis clip.
+    pub clip_secs: f64,
+    /// Where the clip is centred in tracks long enough (the one-minute mark).
+    pub clip_centre_secs: f64,
+}
+
+/// The network.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum ArchConfig {
+    /// A Costa-style CNN trained from scratch on log-mel segments.
+    Costa(CostaCnnConfig),
+}
+
+/// Validation figures recorded when the model was trained.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct TrainMetrics {
+    pub train_tracks: usize,
+    pub valid_tracks: usize,
+    pub valid_track_accuracy: Option<f64>,
+    pub best_epoch: usize,
+    pub epochs_run: usize,
+}
+
+/// Where a model came from.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct ModelInfo {
+    pub created_unix_secs: u64,
+    /// The folder it was trained on.
+    pub source: Option<String>,
+    pub metrics: Option<TrainMetrics>,
+    pub notes: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ModelConfig {
+    pub format: u32,
+    pub name: String,
+    pub labels: Vec<String>,
+    pub frontend: FrontendConfig,
+    pub segments: SegmentConfig,
+    pub arch: ArchConfig,
+    #[serde(default)]
+    pub info: ModelInfo,
+}
+
+impl ModelConfig {
+    /// The from-scratch default: musicnn's front end (so caches are shared), 128-frame (≈2 s)
+    /// segments, up to 30 per 60 s clip, a 4-block CNN.
+    pub fn costa_default(labels: Vec<String>) -> Self {
+        ModelConfig {
+            format: CONFIG_FORMAT,
+            name: "costa-cnn".into(),
+            labels,
+            frontend: FrontendConfig::musicnn(),
+            segments: SegmentConfig {
+                segment_frames: 128,
+                segments_per_track: 30,
+                clip_secs: 60.0,
+                clip_centre_secs: 60.0,
+            },
+            arch: ArchConfig::Costa(CostaCnnConfig::new(vec![16, 32, 64, 64])),
+            info: ModelInfo::default(),
+        }
+    }
+
+    pub fn clip_spec(&self) -> ClipSpec {
+        ClipSpec {
+            sample_rate_hz: self.frontend.sample_rate_hz,
+            clip_secs: self.segments.clip_secs,
+            centre_secs: self.segments.clip_centre_secs,
+            min_samples: self
+                .frontend
+                .samples_for_frames(self.segments.segment_frames),
+        }
+    }
+
+    /// Checks the parameters fit together; the message says what is wrong.
+    pub fn validate(&self) -> Result<(), String> {
+        if self.format > CONFIG_FORMAT {
+            return Err(format!(
+                "written by a newer genreplay (format {}, this one reads up to {CONFIG_FORMAT})",
+                self.format
+            ));
+        }
+        if self.labels.len() < 2 {
+            return Err(format!(
+                "needs at least 2 labels, has {}",
+                self.labels.len()
+            ));
+        }
+        let mut sorted = self.labels.clone();
+        sorted.sort();
+        sorted.dedup();
+        if sorted.len() != self.labels.len() {
+            return Err("labels are not unique".into());
+        }
+        let f = &self.frontend;
+        if f.sample_rate_hz < 1000 || f.n_fft < 16 || f.hop_samples == 0 || f.n_mels == 0 {
+            return Err("front-end parameters out of range".into());
+        }
+        if self.segments.segment_frames == 0 || self.segments.segments_per_track == 0 {
+            return Err("segment parameters out of range".into());
+        }
+        if self.segments.clip_secs.is_nan() || self.segments.clip_secs <= 0.0 {
+            return Err("clip_secs must be positive".into());
+        }
+        match &self.arch {
+            ArchConfig::Costa(c) => {
+                let side = c.min_side();
+                if self.segments.segment_frames < side || f.n_mels < side {
+                    return Err(format!(
+                        "segments of {}×{} are too small for {} conv blocks",
+                        self.segments.segment_frames,
+                        f.n_mels,
+                        c.channels.len()
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,190 @@
+//! Inference: a file → clip → log-mel → segments → CNN → mean of the segment softmaxes = the
+//! track's genre vector.
+
+use std::path::Path;
+use std::time::Instant;
+
+use burn::prelude::*;
+use burn::tensor::activation::softmax;
+use serde::Serialize;
+
+use super::registry::LoadedModel;
+use crate::audio::clip::{ClipWindow, load_clip};
+use crate::audio::decode::AudioError;
+use crate::features::{Frontend, Segments, segment::segment};
+
+/// Segments per forward pass (bounds memory for long clips).
+const MAX_BATCH: usize = 32;
+
+/// Where the time of one classification went.
+#[derive(Debug, Clone, Copy, Default, Serialize)]
+pub struct Timings {
+    pub decode_ms: f64,
+    pub frontend_ms: f64,
+    pub cnn_ms: f64,
+}
+
+impl Timings {
+    pub fn total_ms(&self) -> f64 {
+        self.decode_ms + self.frontend_ms + self.cnn_ms
+    }
+}
+
+/// A track's genre vector and how it was obtained.
+#[derive(Debug, Clone, Serialize)]
+pub struct Prediction {
+    /// Probability per label, in the model's label order; sums to 1.
+    pub vector: Vec<f32>,
+    pub segments: usize,
+    pub clip_start_secs: f64,
+    pub clip_secs: f64,
+    pub track_secs: Option<f64>,
+    pub skipped_packets: usize,
+    pub timings: Timings,
+}
+
+impl Prediction {
+    /// Index and probability of the top genre.
+    pub fn top(&self) -> (usize, f32) {
+        argmax(&self.vector)
+    }
+}
+
+/// Index and value of the largest element (0, -inf for an empty slice).
+pub fn argmax(v: &[f32]) -> (usize, f32) {
+    v.iter()
+        .enumerate()
+        .fold((0, f32::NEG_INFINITY), |(bi, bv), (i, &x)| {
+            if x > bv { (i, x) } else { (bi, bv) }
+        })
+}
+
+/// A loaded model with its front end, ready to classify files. Clone it per worker thread.
+#[derive(Debug, Clone)]
+pub struct Classifier {
+    model: LoadedModel,
+    frontend: Frontend,
+    device: Device,
+}
+
+impl Classifier {
+    pub fn new(model: LoadedModel, device: Device) -> Self {
+        let frontend = Frontend::new(&model.config.frontend);
+        Classifier {
+            model,
+            frontend,
+            device,
+        }
+    }
+
+    pub fn model(&self) -> &LoadedModel {
+        &self.model
+    }
+
+    pub fn labels(&self) -> &[String] {
+        &self.model.config.labels
+    }
+
+    pub fn frontend(&self) -> &Frontend {
+        &self.frontend
+    }
+
+    /// Segments of a clip already at the model's rate.
+    pub fn segments_of(&self, samples: &[f32]) -> Segments {
+        let mel = self.frontend.log_mel(samples);
+        let seg = &self.model.config.segments;
+        segment(&mel, seg.segment_frames, seg.segments_per_track)
+    }
+
+    /// Softmax per segment: `count × labels`, row-major.
+    pub fn segment_probs(&self, segs: &Segments) -> Vec<f32> {
+        let per = segs.frames * segs.n_mels;
+        let mut out = Vec::with_capacity(segs.count * self.labels().len());
+        let mut i = 0;
+        while i < segs.count {
+            let n = (segs.count - i).min(MAX_BATCH);
+            let data = segs.data[i * per..(i + n) * per].to_vec();
+            let x = Tensor::<4>::from_data(
+                TensorData::new(data, [n, 1, segs.frames, segs.n_mels]),
+                &self.device,
+            );
+            let probs = softmax(self.model.net.logits(x), 1);
+            match probs.into_data().try_into_vec::<f32>() {
+                Ok(v) => out.extend(v),
+                Err(e) => {
+                    tracing::error!(error = ?e, "reading model output");
+                    out.extend(std::iter::repeat_n(0.0, n * self.labels().len()));
+                }
+            }
+            i += n;
+        }
+        out
+    }
+
+    /// The genre vector of segments: the mean of their softmaxes.
+    pub fn vector_of(&self, segs: &Segments) -> Vec<f32> {
+        let k = self.labels().len();
+        let probs = self.segment_probs(segs);
+        mean_rows(&probs, k)
+    }
+
+    /// Classifies a clip already at the model's rate.
+    pub fn classify_samples(&self, samples: &[f32]) -> Prediction {
+        let t0 = Instant::now();
+        let segs = self.segments_of(samples);
+        let t1 = Instant::now();
+        let vector = self.vector_of(&segs);
+        let t2 = Instant::now();
+        Prediction {
+            vector,
+            segments: segs.count,
+            clip_start_secs: 0.0,
+            clip_secs: samples.len() as f64 / self.model.config.frontend.sample_rate_hz as f64,
+            track_secs: None,
+            skipped_packets: 0,
+            timings: Timings {
+                decode_ms: 0.0,
+                frontend_ms: (t1 - t0).as_secs_f64() * 1e3,
+                cnn_ms: (t2 - t1).as_secs_f64() * 1e3,
+            },
+        }
+    }
+
+    /// Classifies the file at `path`.
+    pub fn classify_file(&self, path: &Path) -> Result<Prediction, AudioError> {
+        let t0 = Instant::now();
+        let clip = load_clip(path, &self.model.config.clip_spec())?;
+        let decode_ms = t0.elapsed().as_secs_f64() * 1e3;
+        let mut p = self.classify_samples(&clip.samples);
+        let ClipWindow {
+            start_secs,
+            len_secs,
+        } = clip.window;
+        p.clip_start_secs = start_secs;
+        p.clip_secs = len_secs;
+        p.track_secs = clip.track_secs;
+        p.skipped_packets = clip.skipped_packets;
+        p.timings.decode_ms = decode_ms;
+        Ok(p)
+    }
+}
+
+/// Column means of a row-major `rows × k` matrix.
+pub fn mean_rows(m: &[f32], k: usize) -> Vec<f32> {
+    let mut acc = vec![0.0f64; k];
+    let rows = m.len().checked_div(k).unwrap_or(0);
+    for row in m.chunks_exact(k.max(1)) {
+        for (a, &v) in acc.iter_mut().zip(row) {
+            *a += v as f64;
+        }
+    }
+    acc.into_iter()
+        .map(|a| {
+            if rows == 0 {
+                0.0
+            } else {
+                (a / rows as f64) as f32
+            }
+        })
+        .collect()
+}

@@ -1,0 +1,14 @@
+//! The genre model: architecture, configuration, training, inference, files on disk.
+
+pub mod backend;
+pub mod cnn;
+pub mod config;
+pub mod dataset;
+pub mod eval;
+pub mod infer;
+pub mod registry;
+pub mod train;
+
+pub use config::ModelConfig;
+pub use infer::{Classifier, Prediction};
+pub use registry::{LoadedModel, ModelError, ModelId};

@@ -1,0 +1,279 @@
+//! Models on disk: a folder holding `config.json` (labels, front end, architecture) and
+//! `model.bpk` (the burnpack record of the inference module). A [`ModelId`] is a hash of both
+//! files' bytes, so vectors computed by one model are never mixed with another's.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use burn::prelude::*;
+use burn::store::ModuleRecord;
+use serde::{Deserialize, Serialize};
+
+use super::cnn::CostaCnn;
+use super::config::{ArchConfig, ModelConfig};
+
+pub const CONFIG_FILE: &str = "config.json";
+pub const RECORD_FILE: &str = "model.bpk";
+
+/// Identifies a model by the hash of its config and weights.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct ModelId(pub String);
+
+impl ModelId {
+    pub fn of(config_json: &[u8], record: &[u8]) -> Self {
+        let mut h = blake3::Hasher::new();
+        h.update(&(config_json.len() as u64).to_le_bytes());
+        h.update(config_json);
+        h.update(record);
+        let hex = h.finalize().to_hex();
+        ModelId(hex.as_str()[..16].to_string())
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for ModelId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ModelError {
+    #[error("model {}: not found", path.display())]
+    NotFound { path: PathBuf },
+    #[error("model {}: cannot read: {source}", path.display())]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("model {}: invalid config: {reason}", path.display())]
+    BadConfig { path: PathBuf, reason: String },
+    #[error("model {}: weights do not load (truncated, corrupt or not for this architecture): {reason}", path.display())]
+    BadRecord { path: PathBuf, reason: String },
+}
+
+/// The network, whichever architecture the config names.
+#[derive(Debug, Clone)]
+pub enum Net {
+    Costa(CostaCnn),
+}
+
+impl Net {
+    /// A freshly initialised network for `config`.
+    pub fn init(config: &ModelConfig, device: &Device) -> Self {
+        match &config.arch {
+            ArchConfig::Costa(c) => Net::Costa(c.init(config.labels.len(), device)),
+        }
+    }
+
+    /// `[batch, 1, frames, mels]` → class logits `[batch, classes]`.
+    pub fn logits(&self, x: Tensor<4>) -> Tensor<2> {
+        match self {
+            Net::Costa(m) => m.forward(x),
+        }
+    }
+
+    /// The inference copy (no autodiff, batch norm on running statistics, no dropout).
+    pub fn valid(&self) -> Self {
+        match self {
+            Net::Costa(m) => Net::Costa(m.valid()),
+        }
+    }
+
+    fn into_record_bytes(self) -> Result<Vec<u8>, String> {
+        let record = match self {
+            Net::Costa(m) => m.into_record(),
+        };
+        record
+            .into_bytes()
+            .map(|b| b.to_vec())
+            .map_err(|e| e.to_string())
+    }
+
+    fn load_record_bytes(self, bytes: &[u8]) -> Result<Self, String> {
+        let record = ModuleRecord::from_bytes(burn::tensor::Bytes::from_bytes_vec(bytes.to_vec()))
+            .map_err(|e| e.to_string())?;
+        // burn validates shapes and names; a panic inside it is turned into an error too.
+        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || match self {
+            Net::Costa(m) => m.try_load_record(record).map(Net::Costa),
+        }));
+        match result {
+            Ok(Ok(net)) => Ok(net),
+            Ok(Err(e)) => Err(e.to_string()),
+            Err(_) => Err("the record does not match the architecture".into()),
+        }
+    }
+}
+
+/// Where a loaded model came from.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ModelSource {
+    Embedded,
+    Path(PathBuf),
+}
+
+impl fmt::Display for ModelSource {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ModelSource::Embedded => f.write_str("(built-in default model)"),
+            ModelSource::Path(p) => write!(f, "{}", p.display()),
+        }
+    }
+}
+
+/// A model ready for inference.
+#[derive(Debug, Clone)]
+pub struct LoadedModel {
+    pub id: ModelId,
+    pub config: ModelConfig,
+    pub net: Net,
+    pub source: ModelSource,
+}
+
+/// Resolves a user-given model path: the model folder, or its `config.json`.
+pub fn model_dir(path: &Path) -> PathBuf {
+    if path.is_file() || path.file_name().is_some_and(|n| n == CONFIG_FILE) {
+        path.parent().map(Path::to_path_buf).unwrap_or_default()
+    } else {
+        path.to_path_buf()
+    }
+}
+
+fn parse_config(bytes: &[u8], path: &Path) -> Result<ModelConfig, ModelError> {
+    let config: ModelConfig = serde_json::from_slice(bytes).map_err(|e| ModelError::BadConfig {
+        path: path.to_path_buf(),
+        reason: e.to_string(),
+    })?;
+    config.validate().map_err(|reason| ModelError::BadConfig {
+        path: path.to_path_buf(),
+        reason,
+    })?;
+    Ok(config)
+}
+
+/// Builds a model from the bytes of its two files.
+pub fn load_from_bytes(
+    config_json: &[u8],
+    record: &[u8],
+    source: ModelSource,
+    device: &Device,
+) -> Result<LoadedModel, ModelError> {
+    let label = match &source {
+        ModelSource::Embedded => PathBuf::from("<built-in>"),
+        ModelSource::Path(p) => p.clone(),
+    };
+    let config = parse_config(config_json, &label.join(CONFIG_FILE))?;
+    let net = Net::init(&config, device)
+        .load_record_bytes(record)
+        .map_err(|reason| ModelError::BadRecord {
+            path: label.join(RECORD_FILE),
+            reason,
+        })?
+        .valid();
+    Ok(LoadedModel {
+        id: ModelId::of(config_json, record),
+        config,
+        net,
+        source,
+    })
+}
+
+fn read(path: &Path) -> Result<Vec<u8>, ModelError> {
+    std::fs::read(path).map_err(|source| {
+        if source.kind() == std::io::ErrorKind::NotFound {
+            ModelError::NotFound {
+                path: path.to_path_buf(),
+            }
+        } else {
+            ModelError::Io {
+                path: path.to_path_buf(),
+                source,
+            }
+        }
+    })
+}
+
+/// Loads the model in folder `path` (or the folder of the `config.json` given).
+pub fn load_dir(path: &Path, device: &Device) -> Result<LoadedModel, ModelError> {
+    let dir = model_dir(path);
+    if !dir.exists() {
+        return Err(ModelError::NotFound { path: dir });
+    }
+    let config_json = read(&dir.join(CONFIG_FILE))?;
+    let record = read(&dir.join(RECORD_FILE))?;
+    load_from_bytes(&config_json, &record, ModelSource::Path(dir), device)
+}
+
+mod embedded {
+    pub const CONFIG: &[u8] = include_bytes!("../../models/default/config.json");
+    pub const RECORD: &[u8] = include_bytes!("../../models/default/model.bpk");
+}
+
+/// The default model built into the binary.
+pub fn load_embedded(device: &Device) -> Result<LoadedModel, ModelError> {
+    load_from_bytes(
+        embedded::CONFIG,
+        embedded::RECORD,
+        ModelSource::Embedded,
+        device,
+    )
+}
+
+/// `--model PATH` when given, the built-in default otherwise.
+pub fn load(path: Option<&Path>, device: &Device) -> Result<LoadedModel, ModelError> {
+    match path {
+        Some(p) => load_dir(p, device),
+        None => load_embedded(device),
+    }
+}
+
+/// Serialises `config` and the inference copy of `net` to the bytes of the two model files.
+pub fn to_bytes(config: &ModelConfig, net: &Net) -> Result<(Vec<u8>, Vec<u8>), String> {
+    let config_json = serde_json::to_vec_pretty(config).map_err(|e| e.to_string())?;
+    let record = net.valid().into_record_bytes()?;
+    Ok((config_json, record))
+}
+
+/// Writes a model folder atomically: both files go to a temporary sibling folder, which is
+/// then renamed into place (replacing an older folder of that name). A crash leaves either the
+/// old folder or the new one, never a half-written model.
+pub fn save_dir(dir: &Path, config: &ModelConfig, net: &Net) -> anyhow::Result<ModelId> {
+    use anyhow::Context;
+    let (config_json, record) =
+        to_bytes(config, net).map_err(|e| anyhow::anyhow!("serialising the model: {e}"))?;
+    let parent = dir
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or_else(|| Path::new("."));
+    std::fs::create_dir_all(parent).with_context(|| format!("creating {}", parent.display()))?;
+    let name = dir
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "model".into());
+    let tmp = parent.join(format!(".{name}.tmp-{}", std::process::id()));
+    if tmp.exists() {
+        std::fs::remove_dir_all(&tmp).ok();
+    }
+    std::fs::create_dir_all(&tmp).with_context(|| format!("creating {}", tmp.display()))?;
+    for (file, bytes) in [(CONFIG_FILE, &config_json), (RECORD_FILE, &record)] {
+        let p = tmp.join(file);
+        let mut f =
+            std::fs::File::create(&p).with_context(|| format!("writing {}", p.display()))?;
+        std::io::Write::write_all(&mut f, bytes)
+            .with_context(|| format!("writing {}", p.display()))?;
+        f.sync_all()
+            .with_context(|| format!("syncing {}", p.display()))?;
+    }
+    if dir.exists() {
+        let old = parent.join(format!(".{name}.old-{}", std::process::id()));
+        std::fs::rename(dir, &old).with_context(|| format!("replacing {}", dir.display()))?;
+        std::fs::rename(&tmp, dir).with_context(|| format!("writing {}", dir.display()))?;
+        std::fs::remove_dir_all(&old).ok();
+    } else {
+        std::fs::rename(&tmp, dir).with_context(|| format!("writing {}", dir.display()))?;
+    }
+    Ok(ModelId::of(&config_json, &record))
+}

@@ -1,0 +1,377 @@
+//! Training from scratch on log-mel segments: a hand-written loop (burn-train's dashboard and
+//! global hooks do not belong inside our TUI) that reports over a callback and stops when asked.
+//! Segments of a track inherit its label; validation is per track (mean of segment softmaxes).
+
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Instant;
+
+use burn::nn::loss::CrossEntropyLossConfig;
+use burn::optim::{AdamConfig, GradientsParams};
+use burn::prelude::*;
+use burn::tensor::activation::softmax;
+use rand::seq::SliceRandom;
+use rand::{Rng, SeedableRng};
+use serde::Serialize;
+
+use super::backend::{inference_device, training_device};
+use super::cnn::CostaCnn;
+use super::config::ModelConfig;
+use super::infer::{argmax, mean_rows};
+use super::registry::Net;
+use crate::audio::clip::load_clip;
+use crate::features::segment::segment;
+use crate::features::{Frontend, LogMel, Segments};
+
+/// One track's spectrogram and label index.
+#[derive(Debug, Clone)]
+pub struct TrackFeatures {
+    pub path: PathBuf,
+    pub label: usize,
+    pub mel: LogMel,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct TrainOptions {
+    pub epochs: usize,
+    pub batch_size: usize,
+    pub learning_rate: f64,
+    /// Stop after this many epochs without a better validation result.
+    pub patience: usize,
+    pub seed: u64,
+}
+
+impl Default for TrainOptions {
+    fn default() -> Self {
+        TrainOptions {
+            epochs: 30,
+            batch_size: 32,
+            learning_rate: 1e-3,
+            patience: 8,
+            seed: 42,
+        }
+    }
+}
+
+/// One epoch's figures.
+#[derive(Debug, Clone, Serialize)]
+pub struct EpochReport {
+    pub epoch: usize,
+    pub epochs: usize,
+    pub loss: f64,
+    /// Accuracy on this epoch's training segments (with dropout on).
+    pub train_segment_accuracy: f64,
+    /// Track accuracy on the validation tracks (`None` without validation tracks).
+    pub valid_track_accuracy: Option<f64>,
+    pub valid_loss: Option<f64>,
+    pub segments_per_sec: f64,
+    pub secs: f64,
+    /// True when this epoch is the best so far (the one that will be saved).
+    pub best: bool,
+}
+
+/// Progress while preparing data and training.
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
+pub enum TrainEvent {
+    Features {
+        done: usize,
+        total: usize,
+        path: PathBuf,
+        error: Option<String>,
+    },
+    Epoch(EpochReport),
+}
+
+pub struct TrainOutcome {
+    pub net: Net,
+    pub history: Vec<EpochReport>,
+    pub best_epoch: usize,
+    pub best_valid_accuracy: Option<f64>,
+    pub cancelled: bool,
+}
+
+/// Decodes and analyses labelled files (in parallel on `threads`); failures are reported and
+/// skipped.
+pub fn extract_features(
+    config: &ModelConfig,
+    files: &[(PathBuf, usize)],
+    threads: usize,
+    on_event: &(dyn Fn(TrainEvent) + Sync),
+    cancel: &AtomicBool,
+) -> Vec<TrackFeatures> {
+    let frontend = Frontend::new(&config.frontend);
+    let spec = config.clip_spec();
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let done = std::sync::atomic::AtomicUsize::new(0);
+    let results = std::sync::Mutex::new(Vec::with_capacity(files.len()));
+    std::thread::scope(|s| {
+        for _ in 0..threads.max(1) {
+            s.spawn(|| {
+                loop {
+                    if cancel.load(Ordering::Relaxed) {
+                        return;
+                    }
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    let Some((path, label)) = files.get(i) else {
+                        return;
+                    };
+                    let res = load_clip(path, &spec).map(|clip| frontend.log_mel(&clip.samples));
+                    let n = done.fetch_add(1, Ordering::Relaxed) + 1;
+                    let error = match res {
+                        Ok(mel) => {
+                            if let Ok(mut r) = results.lock() {
+                                r.push((
+                                    i,
+                                    TrackFeatures {
+                                        path: path.clone(),
+                                        label: *label,
+                                        mel,
+                                    },
+                                ));
+                            }
+                            None
+                        }
+                        Err(e) => Some(e.to_string()),
+                    };
+                    on_event(TrainEvent::Features {
+                        done: n,
+                        total: files.len(),
+                        path: path.clone(),
+                        error,
+                    });
+                }
+            });
+        }
+    });
+    let mut r = results.into_inner().unwrap_or_default();
+    r.sort_by_key(|(i, _)| *i);
+    r.into_iter().map(|(_, t)| t).collect()
+}
+
+/// Tiles a spectrogram shorter than `frames` (same rule as inference).
+fn at_least(mel: &LogMel, frames: usize) -> LogMel {
+    if mel.frames >= frames {
+        return mel.clone();
+    }
+    let s = segment(mel, frames, 1);
+    LogMel {
+        frames,
+        n_mels: s.n_mels,
+        data: s.data,
+    }
+}
+
+/// Trains the network `config` describes. Validation picks the best epoch; `cancel` stops
+/// after the current batch and returns the best model so far with `cancelled` set.
+pub fn train(
+    config: &ModelConfig,
+    train_set: &[TrackFeatures],
+    valid_set: &[TrackFeatures],
+    opts: &TrainOptions,
+    on_event: &mut dyn FnMut(TrainEvent),
+    cancel: &AtomicBool,
+) -> anyhow::Result<TrainOutcome> {
+    if train_set.is_empty() {
+        anyhow::bail!("no training tracks");
+    }
+    let device = training_device();
+    device.seed(opts.seed);
+    match Net::init(config, &device) {
+        Net::Costa(m) => {
+            let forward = |m: &CostaCnn, x: Tensor<4>| m.forward(x);
+            let (best, stats) = train_module(
+                m, forward, config, train_set, valid_set, opts, on_event, cancel,
+            )?;
+            Ok(TrainOutcome {
+                net: Net::Costa(best),
+                history: stats.history,
+                best_epoch: stats.best_epoch,
+                best_valid_accuracy: stats.best_valid_accuracy,
+                cancelled: stats.cancelled,
+            })
+        }
+    }
+}
+
+/// What a training run produced besides the model.
+struct TrainStats {
+    history: Vec<EpochReport>,
+    best_epoch: usize,
+    best_valid_accuracy: Option<f64>,
+    cancelled: bool,
+}
+
+#[allow(clippy::too_many_arguments)]
+fn train_module<M, F>(
+    mut model: M,
+    forward: F,
+    config: &ModelConfig,
+    train_set: &[TrackFeatures],
+    valid_set: &[TrackFeatures],
+    opts: &TrainOptions,
+    on_event: &mut dyn FnMut(TrainEvent),
+    cancel: &AtomicBool,
+) -> anyhow::Result<(M, TrainStats)>
+where
+    M: Module + Clone,
+    F: Fn(&M, Tensor<4>) -> Tensor<2>,
+{
+    let device = training_device();
+    let seg_frames = config.segments.segment_frames;
+    let n_mels = config.frontend.n_mels;
+    let max_segs = config.segments.segments_per_track;
+    let n_classes = config.labels.len();
+    let mut rng = rand::rngs::StdRng::seed_from_u64(opts.seed);
+    let mut optim = AdamConfig::new().init();
+    let loss_fn = CrossEntropyLossConfig::new().init(&device);
+    let train_mels: Vec<LogMel> = train_set
+        .iter()
+        .map(|t| at_least(&t.mel, seg_frames))
+        .collect();
+    let valid_segs: Vec<Segments> = valid_set
+        .iter()
+        .map(|t| segment(&t.mel, seg_frames, max_segs))
+        .collect();
+    let seg_len = seg_frames * n_mels;
+
+    let mut best: Option<(M, f64, f64)> = None; // (model, acc, -loss)
+    let mut best_epoch = 0;
+    let mut history = Vec::new();
+    let mut since_best = 0;
+    let mut cancelled = false;
+    for epoch in 1..=opts.epochs {
+        let t0 = Instant::now();
+        // Random crops: as many per track as fit (capped), fresh offsets every epoch.
+        let mut crops: Vec<(usize, usize)> = Vec::new();
+        for (ti, mel) in train_mels.iter().enumerate() {
+            let fit = (mel.frames / seg_frames).clamp(1, max_segs);
+            for _ in 0..fit {
+                let start = rng.random_range(0..=mel.frames - seg_frames);
+                crops.push((ti, start));
+            }
+        }
+        crops.shuffle(&mut rng);
+        let mut loss_sum = 0.0f64;
+        let mut correct = 0usize;
+        let mut seen = 0usize;
+        for batch in crops.chunks(opts.batch_size.max(1)) {
+            if cancel.load(Ordering::Relaxed) {
+                cancelled = true;
+                break;
+            }
+            let mut data = Vec::with_capacity(batch.len() * seg_len);
+            let mut targets = Vec::with_capacity(batch.len());
+            for &(ti, start) in batch {
+                let mel = &train_mels[ti];
+                data.extend_from_slice(&mel.data[start * n_mels..(start + seg_frames) * n_mels]);
+                targets.push(train_set[ti].label as i64);
+            }
+            let n = batch.len();
+            let x =
+                Tensor::<4>::from_data(TensorData::new(data, [n, 1, seg_frames, n_mels]), &device);
+            let y = Tensor::<1, Int>::from_data(TensorData::new(targets.clone(), [n]), &device);
+            let logits = forward(&model, x);
+            let loss = loss_fn.forward(logits.clone(), y);
+            let preds: Vec<i64> = logits.argmax(1).into_data().iter::<i64>().collect();
+            correct += preds.iter().zip(&targets).filter(|(p, t)| p == t).count();
+            loss_sum += loss.clone().into_scalar::<f32>() as f64 * n as f64;
+            seen += n;
+            let grads = GradientsParams::from_grads(loss.backward(), &model);
+            model = optim.step(opts.learning_rate, model, grads);
+        }
+        if cancelled && seen == 0 {
+            break;
+        }
+        let secs = t0.elapsed().as_secs_f64();
+        let (valid_acc, valid_loss) = if valid_segs.is_empty() {
+            (None, None)
+        } else {
+            let v = model.valid();
+            let (acc, loss) = evaluate_tracks(&v, &forward, &valid_segs, valid_set, n_classes);
+            (Some(acc), Some(loss))
+        };
+        // Without validation, the latest epoch counts as best.
+        let score = (
+            valid_acc.unwrap_or(0.0),
+            -valid_loss.unwrap_or(-(epoch as f64)),
+        );
+        let improved = match &best {
+            None => true,
+            Some((_, a, l)) => score.0 > *a || (score.0 == *a && score.1 > *l),
+        };
+        if improved {
+            best = Some((model.valid(), score.0, score.1));
+            best_epoch = epoch;
+            since_best = 0;
+        } else {
+            since_best += 1;
+        }
+        let report = EpochReport {
+            epoch,
+            epochs: opts.epochs,
+            loss: loss_sum / seen.max(1) as f64,
+            train_segment_accuracy: correct as f64 / seen.max(1) as f64,
+            valid_track_accuracy: valid_acc,
+            valid_loss,
+            segments_per_sec: seen as f64 / secs.max(1e-9),
+            secs,
+            best: improved,
+        };
+        on_event(TrainEvent::Epoch(report.clone()));
+        history.push(report);
+        if cancelled || since_best >= opts.patience {
+            break;
+        }
+    }
+    let (best_model, best_acc) = match best {
+        Some((m, a, _)) => (m, a),
+        None => (model.valid(), 0.0),
+    };
+    let has_valid = !valid_segs.is_empty();
+    Ok((
+        best_model,
+        TrainStats {
+            history,
+            best_epoch,
+            best_valid_accuracy: has_valid.then_some(best_acc),
+            cancelled,
+        },
+    ))
+}
+
+/// Track accuracy and mean track negative log-likelihood of a model over segmented tracks.
+fn evaluate_tracks<M, F>(
+    model: &M,
+    forward: &F,
+    segs: &[Segments],
+    tracks: &[TrackFeatures],
+    n_classes: usize,
+) -> (f64, f64)
+where
+    F: Fn(&M, Tensor<4>) -> Tensor<2>,
+{
+    let device = inference_device();
+    let mut correct = 0usize;
+    let mut nll = 0.0f64;
+    for (s, t) in segs.iter().zip(tracks) {
+        if s.count == 0 {
+            continue;
+        }
+        let x = Tensor::<4>::from_data(
+            TensorData::new(s.data.clone(), [s.count, 1, s.frames, s.n_mels]),
+            &device,
+        );
+        let probs = softmax(forward(model, x), 1)
+            .into_data()
+            .try_into_vec::<f32>()
+            .unwrap_or_default();
+        let v = mean_rows(&probs, n_classes);
+        if argmax(&v).0 == t.label {
+            correct += 1;
+        }
+        nll -= (v.get(t.label).copied().unwrap_or(0.0).max(1e-7) as f64).ln();
+    }
+    let n = tracks.len().max(1) as f64;
+    (correct as f64 / n, nll / n)
+}

@@ -1,0 +1,159 @@
+//! Synthetic audio for the tests: tones, noise bursts, chirps, clicks, written as WAV.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+
+/// A small deterministic PRNG (xorshift) so tests need no extra crates.
+pub struct Rng(u64);
+
+impl Rng {
+    pub fn new(seed: u64) -> Self {
+        Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1)
+    }
+    pub fn next_u64(&mut self) -> u64 {
+        let mut x = self.0;
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        self.0 = x;
+        x
+    }
+    /// Uniform in [0, 1).
+    pub fn unit(&mut self) -> f32 {
+        (self.next_u64() >> 40) as f32 / (1u64 << 24) as f32
+    }
+    pub fn range(&mut self, lo: f32, hi: f32) -> f32 {
+        lo + (hi - lo) * self.unit()
+    }
+}
+
+pub fn tone(freq: f32, rate: u32, secs: f32, amp: f32) -> Vec<f32> {
+    let n = (rate as f32 * secs) as usize;
+    (0..n)
+        .map(|i| amp * (2.0 * std::f32::consts::PI * freq * i as f32 / rate as f32).sin())
+        .collect()
+}
+
+/// White noise gated on and off in bursts of random length.
+pub fn noise_bursts(rng: &mut Rng, rate: u32, secs: f32) -> Vec<f32> {
+    let n = (rate as f32 * secs) as usize;
+    let mut out = Vec::with_capacity(n);
+    let mut on = true;
+    while out.len() < n {
+        let len = (rng.range(0.05, 0.2) * rate as f32) as usize;
+        for _ in 0..len {
+            out.push(if on { rng.range(-0.5, 0.5) } else { 0.0 });
+        }
+        on = !on;
+    }
+    out.truncate(n);
+    out
+}
+
+/// Repeated rising sweeps between `f0` and `f1` Hz.
+pub fn chirps(rng: &mut Rng, rate: u32, secs: f32, f0: f32, f1: f32) -> Vec<f32> {
+    let n = (rate as f32 * secs) as usize;
+    let period = (rng.range(0.2, 0.4) * rate as f32) as usize;
+    let mut phase = 0.0f32;
+    (0..n)
+        .map(|i| {
+            let t = (i % period) as f32 / period as f32;
+            let f = f0 + (f1 - f0) * t;
+            phase += 2.0 * std::f32::consts::PI * f / rate as f32;
+            0.4 * phase.sin()
+        })
+        .collect()
+}
+
+/// A low tone with a slow tremolo.
+pub fn low_tone(rng: &mut Rng, rate: u32, secs: f32) -> Vec<f32> {
+    let f = rng.range(90.0, 180.0);
+    let trem = rng.range(1.0, 4.0);
+    tone(f, rate, secs, 0.5)
+        .into_iter()
+        .enumerate()
+        .map(|(i, v)| {
+            let t = i as f32 / rate as f32;
+            v * (0.75 + 0.25 * (2.0 * std::f32::consts::PI * trem * t).sin())
+        })
+        .collect()
+}
+
+/// Clicks every `every_secs`.
+pub fn clicks(rate: u32, secs: f32, every_secs: f32) -> Vec<f32> {
+    let n = (rate as f32 * secs) as usize;
+    let step = ((every_secs * rate as f32) as usize).max(1);
+    (0..n)
+        .map(|i| if i % step == 0 { 0.9 } else { 0.0 })
+        .collect()
+}
+
+/// Writes 16-bit PCM WAV. `channels` > 1 duplicates the signal with a gain per channel.
+pub fn write_wav(path: &Path, samples: &[f32], rate: u32, channels: u16) {
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).unwrap();
+    }
+    let spec = hound::WavSpec {
+        channels,
+        sample_rate: rate,
+        bits_per_sample: 16,
+        sample_format: hound::SampleFormat::Int,
+    };
+    let mut w = hound::WavWriter::create(path, spec).unwrap();
+    for &s in samples {
+        for c in 0..channels {
+            let g = 1.0 - 0.2 * c as f32;
+            w.write_sample((s * g * 32767.0).clamp(-32768.0, 32767.0) as i16)
+                .unwrap();
+        }
+    }
+    w.finalize().unwrap();
+}
+
+/// The synthetic "genres" of the learning tests.
+pub const SYNTH_GENRES: [&str; 3] = ["chirp", "low", "noise"];
+
+pub fn synth_genre(genre: &str, rng: &mut Rng, rate: u32, secs: f32) -> Vec<f32> {
+    match genre {
+        "low" => low_tone(rng, rate, secs),
+        "noise" => noise_bursts(rng, rate, secs),
+        _ => chirps(rng, rate, secs, 2000.0, 3500.0),
+    }
+}
+
+/// Writes `per_genre` tracks of each synthetic genre under `root/<genre>/`.
+pub fn synth_genre_tree(
+    root: &Path,
+    per_genre: usize,
+    rate: u32,
+    secs: f32,
+    seed: u64,
+) -> Vec<(PathBuf, String)> {
+    let mut rng = Rng::new(seed);
+    let mut out = Vec::new();
+    for g in SYNTH_GENRES {
+        for i in 0..per_genre {
+            let p = root.join(g).join(format!("{g}-{i:02}.wav"));
+            write_wav(&p, &synth_genre(g, &mut rng, rate, secs), rate, 1);
+            out.push((p, g.to_string()));
+        }
+    }
+    out
+}
+
+pub fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name)
+}
+
+/// `../shared/data` when present.
+pub fn shared_data() -> Option<PathBuf> {
+    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data");
+    if p.is_dir() {
+        Some(p)
+    } else {
+        eprintln!("skipping: ../shared/data is not present");
+        None
+    }
+}

@@ -1,0 +1,161 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+//! The analysis pipeline on real files made by the tests: decode (any channels/rate → mono),
+//! seeking, the clip rules, resampling, the front end, and bad inputs.
+
+mod common;
+
+use common::*;
+use genreplay::audio::clip::{ClipSpec, load_clip};
+use genreplay::audio::decode::{AudioError, AudioFile, decode_file};
+use genreplay::features::{Frontend, FrontendConfig};
+
+fn spec(rate: u32, min_samples: usize) -> ClipSpec {
+    ClipSpec {
+        sample_rate_hz: rate,
+        clip_secs: 60.0,
+        centre_secs: 60.0,
+        min_samples,
+    }
+}
+
+#[test]
+fn stereo_wav_downmixes_to_mono_at_its_rate() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("stereo.wav");
+    write_wav(&p, &vec![0.5; 44_100], 44_100, 2);
+    let a = decode_file(&p).unwrap();
+    assert_eq!(a.sample_rate_hz, 44_100);
+    assert_eq!(a.samples.len(), 44_100);
+    // Channels at gain 1.0 and 0.8 → mean 0.45.
+    assert!((a.samples[100] - 0.45).abs() < 1e-3, "{}", a.samples[100]);
+    assert!((a.track_secs.unwrap() - 1.0).abs() < 1e-6);
+}
+
+#[test]
+fn six_channel_48k_wav_decodes() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("surround.wav");
+    write_wav(&p, &tone(1000.0, 48_000, 0.5, 0.5), 48_000, 6);
+    let a = decode_file(&p).unwrap();
+    assert_eq!(a.sample_rate_hz, 48_000);
+    assert_eq!(a.samples.len(), 24_000);
+    assert!(a.samples.iter().any(|v| v.abs() > 0.2));
+}
+
+#[test]
+fn compressed_fixtures_decode_to_about_their_length() {
+    for name in ["tone-stereo-44k.flac", "tone.ogg", "tone.mp3"] {
+        let a = decode_file(&fixture(name)).unwrap_or_else(|e| panic!("{name}: {e}"));
+        let secs = a.samples.len() as f64 / a.sample_rate_hz as f64;
+        assert!((secs - 1.5).abs() < 0.06, "{name}: {secs} s");
+        let rms = (a.samples.iter().map(|v| v * v).sum::<f32>() / a.samples.len() as f32).sqrt();
+        assert!(rms > 0.1 && rms < 0.5, "{name}: rms {rms}");
+    }
+}
+
+#[test]
+fn seeking_decodes_the_requested_window() {
+    // A ramp whose value is the time: the first decoded sample tells where the decode began.
+    let rate = 8000;
+    let secs = 10.0;
+    let x: Vec<f32> = (0..(rate as f32 * secs) as usize)
+        .map(|i| i as f32 / rate as f32 / 20.0)
+        .collect();
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("ramp.wav");
+    write_wav(&p, &x, rate, 1);
+    let mut f = AudioFile::open(&p).unwrap();
+    let a = f.decode_mono(4.0, Some(2.0)).unwrap();
+    assert_eq!(a.samples.len(), 16_000);
+    assert!(
+        (a.samples[0] - 0.2).abs() < 1e-3,
+        "starts at {}",
+        a.samples[0] * 20.0
+    );
+    assert!((a.samples[15_999] - 0.3).abs() < 1e-3);
+}
+
+#[test]
+fn clip_of_a_long_track_is_centred_on_one_minute_and_resampled() {
+    let rate = 8000;
+    let secs = 150.0;
+    let x: Vec<f32> = (0..(rate as f32 * secs) as usize)
+        .map(|i| i as f32 / rate as f32 / 200.0)
+        .collect();
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("long.wav");
+    write_wav(&p, &x, rate, 1);
+    let c = load_clip(&p, &spec(16_000, 1000)).unwrap();
+    assert_eq!(c.window.start_secs, 30.0);
+    assert_eq!(c.samples.len(), 60 * 16_000);
+    // Value at the middle of the clip ≈ 60 s / 200.
+    assert!((c.samples[30 * 16_000] - 0.3).abs() < 2e-3);
+    assert!((c.samples[1000] - (30.0 + 1000.0 / 16_000.0) / 200.0).abs() < 2e-3);
+    assert!(!c.padded);
+}
+
+#[test]
+fn clip_of_a_70s_track_is_centred_on_its_middle() {
+    let rate = 8000;
+    let x: Vec<f32> = (0..rate as usize * 70)
+        .map(|i| i as f32 / rate as f32 / 200.0)
+        .collect();
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("mid.wav");
+    write_wav(&p, &x, rate, 1);
+    let c = load_clip(&p, &spec(8000, 1000)).unwrap();
+    assert_eq!(c.window.start_secs, 5.0);
+    assert!((c.samples[0] - 5.0 / 200.0).abs() < 1e-3);
+}
+
+#[test]
+fn a_track_shorter_than_a_segment_is_repeat_padded() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("blip.wav");
+    write_wav(&p, &clicks(16_000, 0.25, 0.05), 16_000, 1);
+    let c = load_clip(&p, &spec(16_000, 16_000)).unwrap();
+    assert!(c.padded);
+    assert_eq!(c.samples.len(), 16_000);
+    assert_eq!(c.samples[0], c.samples[4000]);
+}
+
+#[test]
+fn bad_inputs_give_clear_errors_naming_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let empty = dir.path().join("empty.flac");
+    std::fs::write(&empty, b"").unwrap();
+    let random = dir.path().join("random.mp3");
+    let mut rng = Rng::new(5);
+    let bytes: Vec<u8> = (0..20_000).map(|_| (rng.next_u64() & 0xff) as u8).collect();
+    std::fs::write(&random, bytes).unwrap();
+    let missing = dir.path().join("missing.ogg");
+    let cases: Vec<(std::path::PathBuf, &str)> = vec![
+        (missing, "cannot open"),
+        (empty, "empty file"),
+        (random, ""),
+        (fixture("tone.opus"), "unsupported codec: opus"),
+        (fixture("truncated.flac"), "truncated"),
+    ];
+    for (p, want) in cases {
+        let err =
+            load_clip(&p, &spec(16_000, 1000)).expect_err(&format!("{} should fail", p.display()));
+        let msg = err.to_string();
+        assert!(msg.contains(&p.display().to_string()), "{msg}");
+        assert!(msg.contains(want), "{msg}");
+        assert_eq!(err.path(), p.as_path());
+    }
+    assert!(matches!(
+        load_clip(&fixture("tone.opus"), &spec(16_000, 1000)),
+        Err(AudioError::UnsupportedCodec { .. })
+    ));
+}
+
+#[test]
+fn front_end_on_decoded_audio_is_finite_and_shaped() {
+    let c = load_clip(&fixture("tone.ogg"), &spec(16_000, 1000)).unwrap();
+    let fe = Frontend::new(&FrontendConfig::musicnn());
+    let mel = fe.log_mel(&c.samples);
+    assert_eq!(mel.n_mels, 96);
+    assert_eq!(mel.frames, 1 + c.samples.len() / 256);
+    assert!(mel.data.iter().all(|v| v.is_finite()));
+}
