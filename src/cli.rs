@@ -32,7 +32,39 @@ pub enum Command {
     Train(TrainArgs),
     /// Measure a model on a labelled folder: accuracy, per-class precision/recall, confusion.
     Eval(EvalArgs),
+    /// Index the music folder (new, changed, removed files) and classify what is new.
+    Scan(ScanArgs),
+    /// List every track with its tags, genre, confidence and genre vector.
+    Library(LibraryArgs),
+    /// Database maintenance.
+    Db {
+        #[command(subcommand)]
+        action: DbAction,
+    },
 }
+
+#[derive(Debug, Subcommand)]
+pub enum DbAction {
+    /// Delete the database (tracks, vectors, playlists) and start over. Asks first.
+    Reset {
+        /// Do not ask.
+        #[arg(long)]
+        yes: bool,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct ScanArgs {
+    /// Only index; do not classify.
+    #[arg(long)]
+    pub no_classify: bool,
+    /// Classification workers (default: cores − 1, at least 1).
+    #[arg(long, value_name = "N")]
+    pub threads: Option<usize>,
+}
+
+#[derive(Debug, Args)]
+pub struct LibraryArgs {}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum LabelsArg {

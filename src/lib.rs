@@ -2,6 +2,7 @@
 //! the CPU and uses those genre vectors to decide what plays next.
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
 
+pub mod analysis;
 pub mod audio;
 pub mod cli;
 pub mod commands;
@@ -9,3 +10,4 @@ pub mod features;
 pub mod library;
 pub mod model;
 pub mod paths;
+pub mod store;

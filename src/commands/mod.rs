@@ -2,6 +2,7 @@
 
 pub mod classify;
 pub mod eval;
+pub mod library;
 pub mod train;
 
 use std::process::ExitCode;
@@ -16,6 +17,11 @@ pub fn run(cli: Cli, paths: &Paths) -> anyhow::Result<ExitCode> {
         Some(Command::Classify(args)) => classify::run(&args, cli.json),
         Some(Command::Train(args)) => train::run(&args, cli.json, paths),
         Some(Command::Eval(args)) => eval::run(&args, cli.json),
+        Some(Command::Scan(args)) => {
+            library::run_scan(&args, cli.library.as_deref(), cli.json, paths)
+        }
+        Some(Command::Library(_)) => library::run_library(cli.json, paths),
+        Some(Command::Db { action }) => library::run_db(&action, paths),
         None => {
             eprintln!(
                 "genreplay: the player is not built yet; try `genreplay classify FILE...` or `genreplay --help`"

@@ -72,7 +72,7 @@ pub fn run(args: &TrainArgs, json: bool, paths: &Paths) -> anyhow::Result<ExitCo
         {
             match error {
                 Some(e) => eprintln!("  skipped: {e}"),
-                None if done % 10 == 0 || done == total => {
+                None if done.is_multiple_of(10) || done == total => {
                     eprintln!("  analysed {done}/{total} ({})", path.display())
                 }
                 None => {}

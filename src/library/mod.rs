@@ -1,3 +1,7 @@
-//! The music library: tags now; scanning and track ids follow.
+//! The music library: walking folders, tags, track identities.
 
+pub mod scan;
 pub mod tags;
+pub mod track;
+
+pub use track::{TrackId, TrackRecord};

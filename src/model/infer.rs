@@ -40,6 +40,8 @@ pub struct Prediction {
     pub clip_secs: f64,
     pub track_secs: Option<f64>,
     pub skipped_packets: usize,
+    /// A richer per-track embedding when the model has one (e.g. a pretrained trunk's tags).
+    pub style: Option<Vec<f32>>,
     pub timings: Timings,
 }
 
@@ -142,6 +144,7 @@ impl Classifier {
             clip_secs: samples.len() as f64 / self.model.config.frontend.sample_rate_hz as f64,
             track_secs: None,
             skipped_packets: 0,
+            style: None,
             timings: Timings {
                 decode_ms: 0.0,
                 frontend_ms: (t1 - t0).as_secs_f64() * 1e3,

@@ -1,5 +1,6 @@
 //! The genre model: architecture, configuration, training, inference, files on disk.
 
+pub mod active;
 pub mod backend;
 pub mod cnn;
 pub mod config;

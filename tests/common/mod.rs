@@ -157,3 +157,40 @@ pub fn shared_data() -> Option<PathBuf> {
         None
     }
 }
+
+/// Appends a RIFF `LIST/INFO` chunk (artist, album, title, genre) to a WAV file, as tagging
+/// programs do, so lofty reads tags from it.
+pub fn tag_wav(path: &Path, artist: &str, album: &str, title: &str, genre: Option<&str>) {
+    let mut bytes = std::fs::read(path).unwrap();
+    let mut info = b"INFO".to_vec();
+    let mut field = |id: &[u8; 4], value: &str| {
+        let mut data = value.as_bytes().to_vec();
+        data.push(0);
+        info.extend_from_slice(id);
+        info.extend_from_slice(&(data.len() as u32).to_le_bytes());
+        info.extend_from_slice(&data);
+        if data.len() % 2 == 1 {
+            info.push(0);
+        }
+    };
+    field(b"IART", artist);
+    field(b"IPRD", album);
+    field(b"INAM", title);
+    if let Some(g) = genre {
+        field(b"IGNR", g);
+    }
+    bytes.extend_from_slice(b"LIST");
+    bytes.extend_from_slice(&(info.len() as u32).to_le_bytes());
+    bytes.extend_from_slice(&info);
+    let riff_len = (bytes.len() - 8) as u32;
+    bytes[4..8].copy_from_slice(&riff_len.to_le_bytes());
+    std::fs::write(path, bytes).unwrap();
+}
+
+/// Writes a tagged synthetic track.
+pub fn tagged_track(path: &Path, secs: f32, seed: u64, artist: &str, album: &str, title: &str) {
+    let mut rng = Rng::new(seed);
+    let g = SYNTH_GENRES[(seed % 3) as usize];
+    write_wav(path, &synth_genre(g, &mut rng, 16_000, secs), 16_000, 1);
+    tag_wav(path, artist, album, title, Some(g));
+}

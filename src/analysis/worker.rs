@@ -1,0 +1,302 @@
+//! A pool of workers that classifies every track lacking a vector for the active model, writes
+//! each vector as soon as it is computed (so a killed process loses at most the tracks in
+//! flight), reports progress as small messages on a channel, can be cancelled at any time, and
+//! takes tracks the user is looking at first ([`Analyzer::bump`]).
+
+use std::collections::VecDeque;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+use std::time::Instant;
+
+use crossbeam_channel::{Receiver, Sender, unbounded};
+
+use crate::audio::decode::AudioError;
+use crate::library::TrackId;
+use crate::library::scan::file_stamp;
+use crate::model::ModelId;
+use crate::model::infer::{Classifier, Prediction};
+use crate::store::{FailureRecord, Store, StoreError, VectorRecord, now_unix};
+
+/// Where the work stands.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Progress {
+    pub done: usize,
+    pub total: usize,
+    pub failed: usize,
+    /// The file a worker just started.
+    pub current: Option<PathBuf>,
+    pub eta_secs: Option<f64>,
+}
+
+/// Messages from the analyzer.
+#[derive(Debug, Clone, PartialEq)]
+pub enum AnalysisEvent {
+    Started {
+        model: ModelId,
+        total: usize,
+    },
+    Progress(Progress),
+    /// One track finished: `Ok` with its top label index, or `Err` with the reason.
+    TrackDone {
+        track: TrackId,
+        result: Result<usize, String>,
+    },
+    Finished {
+        classified: usize,
+        failed: usize,
+        cancelled: bool,
+    },
+}
+
+/// Tracks still to classify for `model`: no vector, and no failure recorded for the file as it
+/// is now (a changed file is retried).
+pub fn pending_tracks(store: &Store, model: &ModelId) -> Result<Vec<TrackId>, StoreError> {
+    let failures: std::collections::HashMap<TrackId, FailureRecord> =
+        store.failures_for(model)?.into_iter().collect();
+    let mut tracks = store.tracks()?;
+    // Folder order: albums fill in one after another.
+    tracks.sort_by(|a, b| a.1.path.cmp(&b.1.path));
+    let mut out = Vec::new();
+    for (id, rec) in tracks {
+        if store.has_vector(model, id)? {
+            continue;
+        }
+        if let Some(f) = failures.get(&id)
+            && f.size == rec.size
+            && f.mtime_ns == rec.mtime_ns
+        {
+            continue;
+        }
+        out.push(id);
+    }
+    Ok(out)
+}
+
+/// What the workers need from a classifier: the real [`Classifier`], or a wrapper around it
+/// (tests use one that fails on purpose).
+pub trait TrackClassifier: Clone + Send + 'static {
+    fn model_id(&self) -> ModelId;
+    fn classify(&self, path: &std::path::Path) -> Result<Prediction, AudioError>;
+}
+
+impl TrackClassifier for Classifier {
+    fn model_id(&self) -> ModelId {
+        self.model().id.clone()
+    }
+    fn classify(&self, path: &std::path::Path) -> Result<Prediction, AudioError> {
+        self.classify_file(path)
+    }
+}
+
+struct Shared {
+    queue: Mutex<VecDeque<TrackId>>,
+    cancel: AtomicBool,
+    done: AtomicUsize,
+    failed: AtomicUsize,
+    total: usize,
+    started: Instant,
+}
+
+/// The running analyzer. Dropping it cancels the work and waits for the workers.
+pub struct Analyzer {
+    shared: Arc<Shared>,
+    events: Receiver<AnalysisEvent>,
+    workers: Vec<JoinHandle<()>>,
+    model: ModelId,
+}
+
+fn panic_message(p: &(dyn std::any::Any + Send)) -> String {
+    if let Some(s) = p.downcast_ref::<&str>() {
+        (*s).to_string()
+    } else if let Some(s) = p.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "unknown panic".into()
+    }
+}
+
+impl Analyzer {
+    /// Starts `threads` workers (each with its own copy of the classifier) over the pending
+    /// tracks of the classifier's model.
+    pub fn start<C: TrackClassifier>(
+        store: Store,
+        classifier: C,
+        threads: usize,
+    ) -> Result<Self, StoreError> {
+        let model = classifier.model_id();
+        let pending = pending_tracks(&store, &model)?;
+        let (tx, rx) = unbounded();
+        let shared = Arc::new(Shared {
+            total: pending.len(),
+            queue: Mutex::new(pending.into()),
+            cancel: AtomicBool::new(false),
+            done: AtomicUsize::new(0),
+            failed: AtomicUsize::new(0),
+            started: Instant::now(),
+        });
+        let _ = tx.send(AnalysisEvent::Started {
+            model: model.clone(),
+            total: shared.total,
+        });
+        let running = Arc::new(AtomicUsize::new(threads.max(1)));
+        let workers = (0..threads.max(1))
+            .map(|_| {
+                let shared = shared.clone();
+                let store = store.clone();
+                let classifier = classifier.clone();
+                let tx = tx.clone();
+                let running = running.clone();
+                std::thread::spawn(move || {
+                    worker_loop(&shared, &store, &classifier, &tx);
+                    if running.fetch_sub(1, Ordering::AcqRel) == 1 {
+                        let _ = tx.send(AnalysisEvent::Finished {
+                            classified: shared.done.load(Ordering::Relaxed)
+                                - shared.failed.load(Ordering::Relaxed),
+                            failed: shared.failed.load(Ordering::Relaxed),
+                            cancelled: shared.cancel.load(Ordering::Relaxed),
+                        });
+                    }
+                })
+            })
+            .collect();
+        Ok(Analyzer {
+            shared,
+            events: rx,
+            workers,
+            model,
+        })
+    }
+
+    pub fn model(&self) -> &ModelId {
+        &self.model
+    }
+
+    pub fn events(&self) -> &Receiver<AnalysisEvent> {
+        &self.events
+    }
+
+    pub fn total(&self) -> usize {
+        self.shared.total
+    }
+
+    /// Moves `track` to the front of the queue if it is still waiting.
+    pub fn bump(&self, track: TrackId) {
+        if let Ok(mut q) = self.shared.queue.lock()
+            && let Some(pos) = q.iter().position(|t| *t == track)
+        {
+            q.remove(pos);
+            q.push_front(track);
+        }
+    }
+
+    /// Asks the workers to stop after the tracks in flight.
+    pub fn cancel(&self) {
+        self.shared.cancel.store(true, Ordering::Relaxed);
+    }
+
+    /// Waits for the workers to finish.
+    pub fn join(mut self) {
+        for w in self.workers.drain(..) {
+            let _ = w.join();
+        }
+    }
+}
+
+impl Drop for Analyzer {
+    fn drop(&mut self) {
+        self.cancel();
+        for w in self.workers.drain(..) {
+            let _ = w.join();
+        }
+    }
+}
+
+fn worker_loop<C: TrackClassifier>(
+    shared: &Shared,
+    store: &Store,
+    classifier: &C,
+    tx: &Sender<AnalysisEvent>,
+) {
+    let model = classifier.model_id();
+    loop {
+        if shared.cancel.load(Ordering::Relaxed) {
+            return;
+        }
+        let next = shared.queue.lock().ok().and_then(|mut q| q.pop_front());
+        let Some(id) = next else { return };
+        let rec = match store.track(id) {
+            Ok(Some(r)) => r,
+            Ok(None) => continue, // removed meanwhile
+            Err(e) => {
+                tracing::warn!("{e}");
+                continue;
+            }
+        };
+        let path = rec.path();
+        let done_so_far = shared.done.load(Ordering::Relaxed);
+        let _ = tx.send(AnalysisEvent::Progress(progress(
+            shared,
+            done_so_far,
+            Some(path.clone()),
+        )));
+        let outcome =
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| classifier.classify(&path)));
+        let result: Result<usize, String> = match outcome {
+            Ok(Ok(pred)) => {
+                let top = pred.top().0;
+                let v = VectorRecord {
+                    vector: pred.vector,
+                    segments: pred.segments as u32,
+                    style: pred.style,
+                    computed_unix: now_unix(),
+                };
+                match store.put_vector(&model, id, &v).and_then(|_| store.flush()) {
+                    Ok(()) => Ok(top),
+                    Err(e) => Err(format!("storing the vector: {e}")),
+                }
+            }
+            Ok(Err(e)) => Err(e.to_string()),
+            Err(p) => Err(format!(
+                "{}: internal error while analysing: {}",
+                path.display(),
+                panic_message(p.as_ref())
+            )),
+        };
+        if let Err(reason) = &result {
+            tracing::warn!(path = %path.display(), %reason, "classification failed");
+            let (size, mtime_ns) = std::fs::metadata(&path)
+                .map(|m| file_stamp(&m))
+                .unwrap_or((rec.size, rec.mtime_ns));
+            let f = FailureRecord {
+                reason: reason.clone(),
+                size,
+                mtime_ns,
+                at_unix: now_unix(),
+            };
+            if let Err(e) = store
+                .put_failure(&model, id, &f)
+                .and_then(|_| store.flush())
+            {
+                tracing::warn!("{e}");
+            }
+            shared.failed.fetch_add(1, Ordering::Relaxed);
+        }
+        let done = shared.done.fetch_add(1, Ordering::Relaxed) + 1;
+        let _ = tx.send(AnalysisEvent::TrackDone { track: id, result });
+        let _ = tx.send(AnalysisEvent::Progress(progress(shared, done, None)));
+    }
+}
+
+fn progress(shared: &Shared, done: usize, current: Option<PathBuf>) -> Progress {
+    let elapsed = shared.started.elapsed().as_secs_f64();
+    let remaining = shared.total.saturating_sub(done);
+    Progress {
+        done,
+        total: shared.total,
+        failed: shared.failed.load(Ordering::Relaxed),
+        current,
+        eta_secs: (done > 0).then(|| elapsed / done as f64 * remaining as f64),
+    }
+}

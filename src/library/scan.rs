@@ -1,0 +1,190 @@
+//! Scanning a music folder into the store: walk (following symlinks, never looping), read tags
+//! of new and changed files (size + mtime), drop removed files. Unreadable folders and files and
+//! unreadable tags are counted and logged, never fatal.
+
+use std::collections::HashMap;
+use std::os::unix::ffi::OsStrExt;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Instant;
+
+use serde::Serialize;
+
+use super::tags::read_tags;
+use super::track::{TrackId, TrackRecord};
+use crate::audio::is_audio_path;
+use crate::store::{Store, StoreError, now_unix};
+
+/// Progress of a scan.
+#[derive(Debug, Clone)]
+pub enum ScanEvent {
+    /// Audio files found so far while walking.
+    Walking { found: usize },
+    /// Tags read for new or changed files.
+    Reading { done: usize, total: usize },
+}
+
+/// What a scan did.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct ScanReport {
+    pub root: PathBuf,
+    /// Tracks under the root after the scan.
+    pub tracks: usize,
+    pub new: usize,
+    pub changed: usize,
+    pub unchanged: usize,
+    pub removed: usize,
+    /// Files whose tags could not be read (kept, shown by file name).
+    pub tag_errors: usize,
+    /// Folders or files that could not be read, with the reason.
+    pub unreadable: Vec<(PathBuf, String)>,
+    pub secs: f64,
+}
+
+/// Size and modification time (ns) of a file.
+pub fn file_stamp(meta: &std::fs::Metadata) -> (u64, i64) {
+    use std::os::unix::fs::MetadataExt;
+    (meta.len(), meta.mtime() * 1_000_000_000 + meta.mtime_nsec())
+}
+
+/// Scans `root` into `store`. `threads` read tags in parallel.
+pub fn scan(
+    store: &Store,
+    root: &Path,
+    threads: usize,
+    progress: &(dyn Fn(ScanEvent) + Sync),
+) -> Result<ScanReport, StoreError> {
+    let t0 = Instant::now();
+    let root = std::fs::canonicalize(root)
+        .or_else(|_| std::path::absolute(root))
+        .unwrap_or_else(|_| root.to_path_buf());
+    let mut report = ScanReport {
+        root: root.clone(),
+        ..Default::default()
+    };
+
+    // What the store already has under this root.
+    let mut known: HashMap<TrackId, TrackRecord> = store
+        .tracks()?
+        .into_iter()
+        .filter(|(_, r)| r.path().starts_with(&root))
+        .collect();
+
+    // Walk.
+    let mut to_read: Vec<(PathBuf, u64, i64, bool)> = Vec::new();
+    let mut found = 0usize;
+    let walker = walkdir::WalkDir::new(&root)
+        .follow_links(true)
+        .into_iter()
+        .filter_entry(|e| e.depth() == 0 || !e.file_name().as_bytes().starts_with(b"."));
+    for entry in walker {
+        let entry = match entry {
+            Ok(e) => e,
+            Err(e) => {
+                let path = e
+                    .path()
+                    .map(Path::to_path_buf)
+                    .unwrap_or_else(|| root.clone());
+                let reason = if e.loop_ancestor().is_some() {
+                    "symlink loop (not followed)".to_string()
+                } else {
+                    e.io_error()
+                        .map(|io| io.to_string())
+                        .unwrap_or_else(|| e.to_string())
+                };
+                tracing::warn!(path = %path.display(), %reason, "cannot read");
+                report.unreadable.push((path, reason));
+                continue;
+            }
+        };
+        if !entry.file_type().is_file() || !is_audio_path(entry.path()) {
+            continue;
+        }
+        let path = entry.into_path();
+        let meta = match std::fs::metadata(&path) {
+            Ok(m) => m,
+            Err(e) => {
+                tracing::warn!(path = %path.display(), error = %e, "cannot stat");
+                report.unreadable.push((path, e.to_string()));
+                continue;
+            }
+        };
+        found += 1;
+        if found.is_multiple_of(500) {
+            progress(ScanEvent::Walking { found });
+        }
+        let (size, mtime_ns) = file_stamp(&meta);
+        let id = TrackId::of_path(&path);
+        match known.remove(&id) {
+            Some(old) if old.size == size && old.mtime_ns == mtime_ns => report.unchanged += 1,
+            Some(_) => to_read.push((path, size, mtime_ns, true)),
+            None => to_read.push((path, size, mtime_ns, false)),
+        }
+    }
+    progress(ScanEvent::Walking { found });
+
+    // Whatever is left in `known` is gone from disk.
+    let removed: Vec<TrackId> = known.keys().copied().collect();
+    report.removed = removed.len();
+    store.remove_tracks(&removed)?;
+
+    // Read tags of new and changed files in parallel.
+    let total = to_read.len();
+    let next = AtomicUsize::new(0);
+    let done = AtomicUsize::new(0);
+    let records = std::sync::Mutex::new(Vec::with_capacity(total));
+    let now = now_unix();
+    std::thread::scope(|s| {
+        for _ in 0..threads.max(1) {
+            s.spawn(|| {
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    let Some((path, size, mtime_ns, _)) = to_read.get(i) else {
+                        return;
+                    };
+                    let (tags, tag_error) = match read_tags(path) {
+                        Ok(t) => (t, None),
+                        Err(e) => {
+                            tracing::info!(path = %path.display(), error = %e, "tags unreadable");
+                            (Default::default(), Some(e))
+                        }
+                    };
+                    let rec = TrackRecord {
+                        path: path.as_os_str().as_bytes().to_vec(),
+                        size: *size,
+                        mtime_ns: *mtime_ns,
+                        tags,
+                        tag_error,
+                        added_unix: now,
+                    };
+                    if let Ok(mut r) = records.lock() {
+                        r.push(rec);
+                    }
+                    let n = done.fetch_add(1, Ordering::Relaxed) + 1;
+                    if n.is_multiple_of(100) || n == total {
+                        progress(ScanEvent::Reading { done: n, total });
+                    }
+                }
+            });
+        }
+    });
+    let records = records.into_inner().unwrap_or_default();
+    report.tag_errors = records.iter().filter(|r| r.tag_error.is_some()).count();
+    let changed: Vec<TrackId> = to_read
+        .iter()
+        .filter(|(_, _, _, was_known)| *was_known)
+        .map(|(p, ..)| TrackId::of_path(p))
+        .collect();
+    report.changed = changed.len();
+    report.new = total - changed.len();
+    // A changed file's old vectors describe other audio: drop them before the new record lands.
+    store.invalidate_tracks(&changed)?;
+    for chunk in records.chunks(1000) {
+        store.put_tracks(chunk)?;
+    }
+    store.meta_set("library_root", &root.to_string_lossy())?;
+    store.flush()?;
+    report.tracks = report.unchanged + total;
+    report.secs = t0.elapsed().as_secs_f64();
+    Ok(report)
+}
