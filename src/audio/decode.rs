@@ -86,6 +86,18 @@ pub struct AudioFile {
     decoder: Box<dyn symphonia::core::codecs::Decoder>,
     track_id: u32,
     info: StreamInfo,
+    sample_buf: Option<SampleBuffer<f32>>,
+    /// Frames still to drop from the next decoded output (after an accurate seek).
+    skip_frames: u64,
+    skipped_packets: usize,
+    decoded_any: bool,
+}
+
+/// One decoded packet: interleaved samples.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ChunkFormat {
+    pub channels: usize,
+    pub sample_rate_hz: u32,
 }
 
 fn codec_name(codec: CodecType) -> String {
@@ -175,6 +187,10 @@ impl AudioFile {
                 channels,
                 duration_secs,
             },
+            sample_buf: None,
+            skip_frames: 0,
+            skipped_packets: 0,
+            decoded_any: false,
         })
     }
 
@@ -186,26 +202,114 @@ impl AudioFile {
         &self.path
     }
 
-    /// Seeks to `secs` (accurately: samples before it are dropped). Returns how many frames at
-    /// the start of the next decoded output precede the target and must be dropped, or `None`
-    /// when the stream cannot seek (the caller decodes from where it is).
-    fn seek(&mut self, secs: f64) -> Option<u64> {
-        if secs <= 0.0 {
-            return Some(0);
-        }
+    /// Seeks to `secs` accurately: samples before it are dropped from the next output. When the
+    /// stream cannot seek, decoding restarts from where it is and `false` is returned.
+    pub fn seek(&mut self, secs: f64) -> bool {
         let to = SeekTo::Time {
-            time: Time::from(secs),
+            time: Time::from(secs.max(0.0)),
             track_id: Some(self.track_id),
         };
         match self.format.seek(SeekMode::Accurate, to) {
             Ok(seeked) => {
                 self.decoder.reset();
-                Some(seeked.required_ts.saturating_sub(seeked.actual_ts))
+                self.skip_frames = seeked.required_ts.saturating_sub(seeked.actual_ts);
+                true
             }
             Err(e) => {
-                tracing::debug!(path = %self.path.display(), error = %e, "seek failed; decoding from the start");
-                None
+                tracing::debug!(path = %self.path.display(), error = %e, "seek failed");
+                false
             }
+        }
+    }
+
+    /// Packets skipped as undecodable so far.
+    pub fn skipped_packets(&self) -> usize {
+        self.skipped_packets
+    }
+
+    /// Decodes the next packet into `out` (interleaved, replacing its contents). `Ok(None)` at
+    /// the end of the stream. Corrupt packets are skipped with a warning in the log.
+    pub fn next_chunk(&mut self, out: &mut Vec<f32>) -> Result<Option<ChunkFormat>, AudioError> {
+        out.clear();
+        loop {
+            let packet = match self.format.next_packet() {
+                Ok(p) => p,
+                Err(SymError::IoError(e)) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
+                    return Ok(None);
+                }
+                Err(SymError::ResetRequired) => {
+                    self.decoder.reset();
+                    continue;
+                }
+                Err(SymError::DecodeError(e)) => {
+                    self.note_skip(&e.to_string())?;
+                    continue;
+                }
+                Err(e) => return self.stream_error(e.to_string()),
+            };
+            if packet.track_id() != self.track_id {
+                continue;
+            }
+            let decoded = match self.decoder.decode(&packet) {
+                Ok(d) => d,
+                Err(SymError::DecodeError(e)) => {
+                    self.note_skip(&e.to_string())?;
+                    continue;
+                }
+                Err(SymError::IoError(e)) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
+                    return Ok(None);
+                }
+                Err(e) => return self.stream_error(e.to_string()),
+            };
+            let spec = *decoded.spec();
+            let channels = spec.channels.count().max(1);
+            let frames = decoded.frames();
+            if frames == 0 {
+                continue;
+            }
+            let buf = match &mut self.sample_buf {
+                Some(b) if b.capacity() >= frames * channels => b,
+                _ => self
+                    .sample_buf
+                    .insert(SampleBuffer::<f32>::new(decoded.capacity() as u64, spec)),
+            };
+            buf.copy_interleaved_ref(decoded);
+            self.decoded_any = true;
+            let skip = (self.skip_frames as usize).min(frames);
+            self.skip_frames -= skip as u64;
+            if skip == frames {
+                continue;
+            }
+            out.extend_from_slice(&buf.samples()[skip * channels..frames * channels]);
+            let rate = if spec.rate > 0 { spec.rate } else { self.info.sample_rate_hz };
+            return Ok(Some(ChunkFormat {
+                channels,
+                sample_rate_hz: rate,
+            }));
+        }
+    }
+
+    fn note_skip(&mut self, reason: &str) -> Result<(), AudioError> {
+        self.skipped_packets += 1;
+        tracing::warn!(path = %self.path.display(), error = %reason, "skipping corrupt data");
+        if self.skipped_packets > 1000 && !self.decoded_any {
+            return Err(AudioError::Decode {
+                path: self.path.clone(),
+                reason: format!("no decodable data ({reason})"),
+            });
+        }
+        Ok(())
+    }
+
+    fn stream_error<T>(&self, reason: String) -> Result<Option<T>, AudioError> {
+        if self.decoded_any {
+            tracing::warn!(path = %self.path.display(), error = %reason, "stream ended early");
+            Ok(None)
+        } else {
+            Err(AudioError::Decode {
+                path: self.path.clone(),
+                reason,
+            })
         }
     }
 
@@ -215,112 +319,35 @@ impl AudioFile {
         start_secs: f64,
         max_secs: Option<f64>,
     ) -> Result<MonoAudio, AudioError> {
-        let mut skip_frames: u64 = match self.seek(start_secs) {
-            Some(n) => n,
-            None => {
-                // Decode from 0 and drop everything before the start.
-                let sr = self.info.sample_rate_hz.max(1) as f64;
-                (start_secs * sr).round() as u64
-            }
-        };
+        if start_secs > 0.0 && !self.seek(start_secs) {
+            // Not seekable: decode from here and drop everything before the start.
+            let sr = self.info.sample_rate_hz.max(1) as f64;
+            self.skip_frames = (start_secs * sr).round() as u64;
+        }
         let mut samples: Vec<f32> = Vec::new();
-        let mut sample_buf: Option<SampleBuffer<f32>> = None;
-        let mut skipped_packets = 0usize;
+        let mut chunk = Vec::new();
         let mut rate = self.info.sample_rate_hz;
         let mut limit: Option<usize> = None;
-        let mut decoded_any = false;
-        loop {
-            if let Some(l) = limit
-                && samples.len() >= l
-            {
-                break;
-            }
-            let packet = match self.format.next_packet() {
-                Ok(p) => p,
-                Err(SymError::IoError(e)) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
-                    break;
-                }
-                Err(SymError::ResetRequired) => {
-                    self.decoder.reset();
-                    continue;
-                }
-                Err(SymError::DecodeError(e)) => {
-                    skipped_packets += 1;
-                    tracing::warn!(path = %self.path.display(), error = %e, "skipping corrupt data");
-                    if skipped_packets > 1000 {
-                        break;
-                    }
-                    continue;
-                }
-                Err(e) => {
-                    if decoded_any {
-                        tracing::warn!(path = %self.path.display(), error = %e, "stream ended early");
-                        break;
-                    }
-                    return Err(AudioError::Decode {
-                        path: self.path.clone(),
-                        reason: e.to_string(),
-                    });
-                }
-            };
-            if packet.track_id() != self.track_id {
-                continue;
-            }
-            let decoded = match self.decoder.decode(&packet) {
-                Ok(d) => d,
-                Err(SymError::DecodeError(e)) => {
-                    skipped_packets += 1;
-                    tracing::warn!(path = %self.path.display(), error = %e, "skipping undecodable packet");
-                    if skipped_packets > 1000 && !decoded_any {
-                        break;
-                    }
-                    continue;
-                }
-                Err(SymError::IoError(e)) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
-                    break;
-                }
-                Err(e) => {
-                    if decoded_any {
-                        tracing::warn!(path = %self.path.display(), error = %e, "decoder stopped early");
-                        break;
-                    }
-                    return Err(AudioError::Decode {
-                        path: self.path.clone(),
-                        reason: e.to_string(),
-                    });
-                }
-            };
-            let spec = *decoded.spec();
-            let channels = spec.channels.count().max(1);
+        while let Some(fmt) = self.next_chunk(&mut chunk)? {
             if rate == 0 {
-                rate = spec.rate;
+                rate = fmt.sample_rate_hz;
             }
             if limit.is_none()
                 && let Some(secs) = max_secs
             {
                 limit = Some((secs * rate as f64).ceil() as usize);
             }
-            let frames = decoded.frames();
-            if frames == 0 {
-                continue;
+            let inv = 1.0 / fmt.channels as f32;
+            samples.extend(
+                chunk
+                    .chunks_exact(fmt.channels)
+                    .map(|f| f.iter().sum::<f32>() * inv),
+            );
+            if let Some(l) = limit
+                && samples.len() >= l
+            {
+                break;
             }
-            let buf = match &mut sample_buf {
-                Some(b) if b.capacity() >= frames * channels => b,
-                _ => sample_buf.insert(SampleBuffer::<f32>::new(decoded.capacity() as u64, spec)),
-            };
-            buf.copy_interleaved_ref(decoded);
-            decoded_any = true;
-            let interleaved = buf.samples();
-            let mut frame_iter = interleaved.chunks_exact(channels);
-            if skip_frames > 0 {
-                let n = (skip_frames as usize).min(frames);
-                skip_frames -= n as u64;
-                for _ in 0..n {
-                    frame_iter.next();
-                }
-            }
-            let inv = 1.0 / channels as f32;
-            samples.extend(frame_iter.map(|f| f.iter().sum::<f32>() * inv));
         }
         if let Some(l) = limit {
             samples.truncate(l);
@@ -341,7 +368,7 @@ impl AudioFile {
             sample_rate_hz: rate,
             start_secs: start_secs.max(0.0),
             track_secs: self.info.duration_secs,
-            skipped_packets,
+            skipped_packets: self.skipped_packets,
         })
     }
 }

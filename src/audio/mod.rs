@@ -1,6 +1,7 @@
 //! Audio in: decoding, resampling, the analysis clip. Playback lives in `player`.
 
 pub mod clip;
+pub mod player;
 pub mod decode;
 pub mod resample;
 
