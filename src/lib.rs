@@ -3,11 +3,15 @@
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
 
 pub mod analysis;
+pub mod app;
 pub mod audio;
 pub mod cli;
 pub mod commands;
+pub mod config;
 pub mod features;
 pub mod library;
 pub mod model;
 pub mod paths;
 pub mod store;
+pub mod tui;
+pub mod ui;

@@ -37,39 +37,78 @@ fn silent_playback_behaves_like_a_device() {
     std::fs::copy(fixture("tone-stereo-44k.flac"), &b).unwrap();
     let p = spawn(AudioOutput::Silent("test".into()));
     let ev = p.events();
-    wait_for(ev, Duration::from_secs(2), |e| matches!(e, PlayerEvent::Output { silent: true, .. }));
+    wait_for(ev, Duration::from_secs(2), |e| {
+        matches!(e, PlayerEvent::Output { silent: true, .. })
+    });
 
-    p.send(PlayerCommand::Load { path: a.clone(), paused: false });
-    wait_for(ev, Duration::from_secs(2), |e| matches!(e, PlayerEvent::Started { path, duration_secs: Some(d) } if *path == a && (*d - 3.0).abs() < 0.01));
+    p.send(PlayerCommand::Load {
+        path: a.clone(),
+        paused: false,
+    });
+    wait_for(
+        ev,
+        Duration::from_secs(2),
+        |e| matches!(e, PlayerEvent::Started { path, duration_secs: Some(d) } if *path == a && (*d - 3.0).abs() < 0.01),
+    );
     // Position advances in real time.
-    let seen = wait_for(ev, Duration::from_secs(3), |e| matches!(e, PlayerEvent::Position { secs } if *secs > 0.5));
+    let seen = wait_for(
+        ev,
+        Duration::from_secs(3),
+        |e| matches!(e, PlayerEvent::Position { secs } if *secs > 0.5),
+    );
     assert!(!seen.is_empty());
 
     // Pause: the position stops.
     p.send(PlayerCommand::Pause);
-    wait_for(ev, Duration::from_secs(1), |e| *e == PlayerEvent::Paused(true));
+    wait_for(ev, Duration::from_secs(1), |e| {
+        *e == PlayerEvent::Paused(true)
+    });
     std::thread::sleep(Duration::from_millis(400));
     while ev.try_recv().is_ok() {}
     std::thread::sleep(Duration::from_millis(500));
-    assert!(ev.try_iter().all(|e| !matches!(e, PlayerEvent::Position { .. })), "position moved while paused");
+    assert!(
+        ev.try_iter()
+            .all(|e| !matches!(e, PlayerEvent::Position { .. })),
+        "position moved while paused"
+    );
 
     // Seek back to the start, then play on.
     p.send(PlayerCommand::SeekTo(0.2));
-    wait_for(ev, Duration::from_secs(2), |e| matches!(e, PlayerEvent::Position { secs } if (*secs - 0.2).abs() < 0.05));
+    wait_for(
+        ev,
+        Duration::from_secs(2),
+        |e| matches!(e, PlayerEvent::Position { secs } if (*secs - 0.2).abs() < 0.05),
+    );
     p.send(PlayerCommand::SetNext(Some(b.clone())));
     p.send(PlayerCommand::Play);
     // Gapless: b starts without an Ended in between, then b ends.
-    let seen = wait_for(ev, Duration::from_secs(6), |e| matches!(e, PlayerEvent::Started { path, .. } if *path == b));
-    assert!(!seen.iter().any(|e| matches!(e, PlayerEvent::Ended { .. })), "{seen:?}");
-    wait_for(ev, Duration::from_secs(4), |e| matches!(e, PlayerEvent::Ended { path } if *path == b));
+    let seen = wait_for(
+        ev,
+        Duration::from_secs(6),
+        |e| matches!(e, PlayerEvent::Started { path, .. } if *path == b),
+    );
+    assert!(
+        !seen.iter().any(|e| matches!(e, PlayerEvent::Ended { .. })),
+        "{seen:?}"
+    );
+    wait_for(
+        ev,
+        Duration::from_secs(4),
+        |e| matches!(e, PlayerEvent::Ended { path } if *path == b),
+    );
 }
 
 #[test]
 fn a_bad_file_is_reported_not_played() {
     let p = spawn(AudioOutput::Silent("test".into()));
     let bad = fixture("tone.opus");
-    p.send(PlayerCommand::Load { path: bad.clone(), paused: false });
-    let seen = wait_for(p.events(), Duration::from_secs(2), |e| matches!(e, PlayerEvent::Error { .. }));
+    p.send(PlayerCommand::Load {
+        path: bad.clone(),
+        paused: false,
+    });
+    let seen = wait_for(p.events(), Duration::from_secs(2), |e| {
+        matches!(e, PlayerEvent::Error { .. })
+    });
     match seen.last().unwrap() {
         PlayerEvent::Error { path, message } => {
             assert_eq!(*path, bad);

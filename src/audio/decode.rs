@@ -242,7 +242,7 @@ impl AudioFile {
                     continue;
                 }
                 Err(SymError::DecodeError(e)) => {
-                    self.note_skip(&e.to_string())?;
+                    self.note_skip(e)?;
                     continue;
                 }
                 Err(e) => return self.stream_error(e.to_string()),
@@ -253,7 +253,7 @@ impl AudioFile {
             let decoded = match self.decoder.decode(&packet) {
                 Ok(d) => d,
                 Err(SymError::DecodeError(e)) => {
-                    self.note_skip(&e.to_string())?;
+                    self.note_skip(e)?;
                     continue;
                 }
                 Err(SymError::IoError(e)) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
@@ -281,7 +281,11 @@ impl AudioFile {
                 continue;
             }
             out.extend_from_slice(&buf.samples()[skip * channels..frames * channels]);
-            let rate = if spec.rate > 0 { spec.rate } else { self.info.sample_rate_hz };
+            let rate = if spec.rate > 0 {
+                spec.rate
+            } else {
+                self.info.sample_rate_hz
+            };
             return Ok(Some(ChunkFormat {
                 channels,
                 sample_rate_hz: rate,

@@ -1,8 +1,8 @@
 //! Audio in: decoding, resampling, the analysis clip. Playback lives in `player`.
 
 pub mod clip;
-pub mod player;
 pub mod decode;
+pub mod player;
 pub mod resample;
 
 use std::path::Path;

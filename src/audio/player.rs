@@ -35,9 +35,11 @@ impl TrackSource {
         let info = file.info();
         let mut buf = Vec::new();
         // Decode the first packet now so a broken file fails here, not silently later.
-        let first = file.next_chunk(&mut buf)?.ok_or_else(|| AudioError::NoAudio {
-            path: path.to_path_buf(),
-        })?;
+        let first = file
+            .next_chunk(&mut buf)?
+            .ok_or_else(|| AudioError::NoAudio {
+                path: path.to_path_buf(),
+            })?;
         let channels = NonZero::new(first.channels as u16).unwrap_or(NonZero::<u16>::MIN);
         let rate = NonZero::new(first.sample_rate_hz).unwrap_or(NonZero::<u32>::MIN);
         Ok(TrackSource {
@@ -130,7 +132,10 @@ impl Source for TrackSource {
 #[derive(Debug, Clone, PartialEq)]
 pub enum PlayerCommand {
     /// Play this file now (replacing whatever plays), optionally paused.
-    Load { path: PathBuf, paused: bool },
+    Load {
+        path: PathBuf,
+        paused: bool,
+    },
     /// The track to play after the current one (gapless), or none.
     SetNext(Option<PathBuf>),
     Play,
@@ -149,19 +154,29 @@ pub enum PlayerCommand {
 #[derive(Debug, Clone, PartialEq)]
 pub enum PlayerEvent {
     /// The output in use: a device, or silent playback.
-    Output { silent: bool, detail: String },
+    Output {
+        silent: bool,
+        detail: String,
+    },
     /// A track started (after `Load`, or gaplessly after the previous one).
     Started {
         path: PathBuf,
         duration_secs: Option<f64>,
     },
     /// Position of the playing track (a few times a second while playing).
-    Position { secs: f64 },
+    Position {
+        secs: f64,
+    },
     /// The track ended and nothing was queued after it.
-    Ended { path: PathBuf },
+    Ended {
+        path: PathBuf,
+    },
     Paused(bool),
     Stopped,
-    Error { path: PathBuf, message: String },
+    Error {
+        path: PathBuf,
+        message: String,
+    },
 }
 
 /// Where the sound goes.

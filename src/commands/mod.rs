@@ -23,10 +23,8 @@ pub fn run(cli: Cli, paths: &Paths) -> anyhow::Result<ExitCode> {
         Some(Command::Library(_)) => library::run_library(cli.json, paths),
         Some(Command::Db { action }) => library::run_db(&action, paths),
         None => {
-            eprintln!(
-                "genreplay: the player is not built yet; try `genreplay classify FILE...` or `genreplay --help`"
-            );
-            Ok(ExitCode::from(2))
+            crate::tui::run(cli.library.as_deref(), paths)?;
+            Ok(ExitCode::SUCCESS)
         }
     }
 }

@@ -1,0 +1,303 @@
+//! The library as the app sees it: tracks with display fields, their genre vectors, and the
+//! browse trees (artist → album → track, genre → track, folder → track).
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+
+use crate::library::{TrackId, TrackRecord};
+use crate::model::infer::argmax;
+
+/// A track with what the views show.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TrackInfo {
+    pub id: TrackId,
+    pub path: PathBuf,
+    pub title: String,
+    pub artist: String,
+    pub album: String,
+    pub track_no: Option<u32>,
+    pub duration_secs: Option<f64>,
+    /// Folder relative to the library root.
+    pub folder: String,
+    /// The file's genre tag, if any.
+    pub genre_tag: Option<String>,
+}
+
+impl TrackInfo {
+    pub fn from_record(id: TrackId, r: &TrackRecord, root: &Path) -> Self {
+        let path = r.path();
+        let folder = path
+            .parent()
+            .map(|p| {
+                p.strip_prefix(root)
+                    .unwrap_or(p)
+                    .to_string_lossy()
+                    .into_owned()
+            })
+            .unwrap_or_default();
+        TrackInfo {
+            id,
+            title: r.display_title(),
+            artist: r.display_artist(),
+            album: r.display_album(),
+            track_no: r.tags.track_no,
+            duration_secs: r.duration_secs(),
+            folder: if folder.is_empty() {
+                ".".into()
+            } else {
+                folder
+            },
+            genre_tag: r.tags.genre.clone(),
+            path,
+        }
+    }
+
+    /// Text the fuzzy search matches against.
+    pub fn haystack(&self) -> String {
+        format!(
+            "{} {} {} {}",
+            self.artist, self.album, self.title, self.folder
+        )
+    }
+}
+
+/// Browse modes of the library view.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BrowseMode {
+    Artist,
+    Genre,
+    Folder,
+}
+
+impl BrowseMode {
+    pub fn next(self) -> Self {
+        match self {
+            BrowseMode::Artist => BrowseMode::Genre,
+            BrowseMode::Genre => BrowseMode::Folder,
+            BrowseMode::Folder => BrowseMode::Artist,
+        }
+    }
+    pub fn label(self) -> &'static str {
+        match self {
+            BrowseMode::Artist => "artist → album",
+            BrowseMode::Genre => "genre",
+            BrowseMode::Folder => "folder",
+        }
+    }
+}
+
+/// Group names for tracks that have no genre yet.
+pub const PENDING_GROUP: &str = "(not classified yet)";
+pub const FAILED_GROUP: &str = "(could not be analysed)";
+
+/// The app's copy of the library.
+#[derive(Debug, Clone, Default)]
+pub struct LibraryData {
+    pub root: PathBuf,
+    /// Sorted by artist, album, track number, path.
+    pub tracks: Vec<TrackInfo>,
+    pub index: HashMap<TrackId, usize>,
+    pub labels: Vec<String>,
+    pub vectors: HashMap<TrackId, Vec<f32>>,
+    pub failed: HashMap<TrackId, String>,
+}
+
+impl LibraryData {
+    pub fn new(root: PathBuf, mut tracks: Vec<TrackInfo>, labels: Vec<String>) -> Self {
+        tracks.sort_by(|a, b| {
+            (
+                a.artist.to_lowercase(),
+                a.album.to_lowercase(),
+                a.track_no,
+                &a.path,
+            )
+                .cmp(&(
+                    b.artist.to_lowercase(),
+                    b.album.to_lowercase(),
+                    b.track_no,
+                    &b.path,
+                ))
+        });
+        let index = tracks.iter().enumerate().map(|(i, t)| (t.id, i)).collect();
+        LibraryData {
+            root,
+            tracks,
+            index,
+            labels,
+            vectors: HashMap::new(),
+            failed: HashMap::new(),
+        }
+    }
+
+    pub fn track(&self, id: TrackId) -> Option<&TrackInfo> {
+        self.index.get(&id).map(|&i| &self.tracks[i])
+    }
+
+    pub fn by_path(&self, path: &Path) -> Option<&TrackInfo> {
+        self.track(TrackId::of_path(path))
+    }
+
+    /// Top genre and its probability.
+    pub fn genre_of(&self, id: TrackId) -> Option<(&str, f32)> {
+        let v = self.vectors.get(&id)?;
+        let (i, p) = argmax(v);
+        self.labels.get(i).map(|l| (l.as_str(), p))
+    }
+
+    pub fn classified(&self) -> usize {
+        self.vectors.len()
+    }
+
+    /// The browse tree for `mode`, optionally keeping only `filter`ed tracks.
+    pub fn tree(
+        &self,
+        mode: BrowseMode,
+        filter: Option<&dyn Fn(&TrackInfo) -> bool>,
+    ) -> Vec<Group> {
+        let keep = |t: &TrackInfo| filter.is_none_or(|f| f(t));
+        match mode {
+            BrowseMode::Artist => {
+                let mut artists: ArtistTree = BTreeMap::new();
+                for t in self.tracks.iter().filter(|t| keep(t)) {
+                    let a = artists
+                        .entry(t.artist.to_lowercase())
+                        .or_insert_with(|| (t.artist.clone(), BTreeMap::new()));
+                    a.1.entry(t.album.to_lowercase())
+                        .or_insert_with(|| (t.album.clone(), Vec::new()))
+                        .1
+                        .push(t.id);
+                }
+                artists
+                    .into_values()
+                    .map(|(name, albums)| Group {
+                        children: albums
+                            .into_values()
+                            .map(|(album, tracks)| Group {
+                                name: album,
+                                children: vec![],
+                                tracks,
+                            })
+                            .collect(),
+                        name,
+                        tracks: vec![],
+                    })
+                    .collect()
+            }
+            BrowseMode::Genre => {
+                let mut groups: Vec<Group> = self
+                    .labels
+                    .iter()
+                    .map(|l| Group {
+                        name: l.clone(),
+                        children: vec![],
+                        tracks: vec![],
+                    })
+                    .collect();
+                let mut pending = Vec::new();
+                let mut failed = Vec::new();
+                let mut scored: Vec<(usize, f32, TrackId)> = Vec::new();
+                for t in self.tracks.iter().filter(|t| keep(t)) {
+                    match self.vectors.get(&t.id) {
+                        Some(v) => {
+                            let (i, p) = argmax(v);
+                            scored.push((i, p, t.id));
+                        }
+                        None if self.failed.contains_key(&t.id) => failed.push(t.id),
+                        None => pending.push(t.id),
+                    }
+                }
+                scored.sort_by(|a, b| b.1.total_cmp(&a.1));
+                for (i, _, id) in scored {
+                    if let Some(g) = groups.get_mut(i) {
+                        g.tracks.push(id);
+                    }
+                }
+                groups.retain(|g| !g.tracks.is_empty());
+                for (name, tracks) in [(PENDING_GROUP, pending), (FAILED_GROUP, failed)] {
+                    if !tracks.is_empty() {
+                        groups.push(Group {
+                            name: name.into(),
+                            children: vec![],
+                            tracks,
+                        });
+                    }
+                }
+                groups
+            }
+            BrowseMode::Folder => {
+                let mut folders: BTreeMap<&str, Vec<TrackId>> = BTreeMap::new();
+                let mut in_order: Vec<&TrackInfo> =
+                    self.tracks.iter().filter(|t| keep(t)).collect();
+                in_order.sort_by(|a, b| a.path.cmp(&b.path));
+                for t in in_order {
+                    folders.entry(t.folder.as_str()).or_default().push(t.id);
+                }
+                folders
+                    .into_iter()
+                    .map(|(name, tracks)| Group {
+                        name: name.to_string(),
+                        children: vec![],
+                        tracks,
+                    })
+                    .collect()
+            }
+        }
+    }
+
+    /// Tracks per genre label (top genre), ranked by confidence: the auto playlists.
+    pub fn genre_playlists(&self) -> Vec<(String, Vec<(TrackId, f32)>)> {
+        let mut lists: Vec<(String, Vec<(TrackId, f32)>)> = self
+            .labels
+            .iter()
+            .map(|l| (l.clone(), Vec::new()))
+            .collect();
+        for t in &self.tracks {
+            if let Some(v) = self.vectors.get(&t.id) {
+                let (i, p) = argmax(v);
+                if let Some(l) = lists.get_mut(i) {
+                    l.1.push((t.id, p));
+                }
+            }
+        }
+        for l in &mut lists {
+            l.1.sort_by(|a, b| b.1.total_cmp(&a.1));
+        }
+        lists
+    }
+}
+
+/// artist key → (artist name, album key → (album name, tracks)).
+type ArtistTree = BTreeMap<String, (String, BTreeMap<String, (String, Vec<TrackId>)>)>;
+
+/// A node of a browse tree.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Group {
+    pub name: String,
+    pub children: Vec<Group>,
+    pub tracks: Vec<TrackId>,
+}
+
+impl Group {
+    /// Every track below this group, in order.
+    pub fn all_tracks(&self) -> Vec<TrackId> {
+        let mut v = self.tracks.clone();
+        for c in &self.children {
+            v.extend(c.all_tracks());
+        }
+        v
+    }
+
+    pub fn count(&self) -> usize {
+        self.tracks.len() + self.children.iter().map(Group::count).sum::<usize>()
+    }
+}
+
+/// Formats seconds as m:ss (or h:mm:ss).
+pub fn fmt_time(secs: f64) -> String {
+    let s = secs.max(0.0).round() as u64;
+    if s >= 3600 {
+        format!("{}:{:02}:{:02}", s / 3600, (s / 60) % 60, s % 60)
+    } else {
+        format!("{}:{:02}", s / 60, s % 60)
+    }
+}

@@ -1,0 +1,1017 @@
+//! The player's state and `update(event) → effects`. Nothing here draws or blocks: input,
+//! player and analysis events come in, effects (player commands, store work) go out.
+
+pub mod action;
+pub mod library;
+pub mod queue;
+
+use std::collections::HashSet;
+use std::path::PathBuf;
+use std::time::Instant;
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use nucleo_matcher::pattern::{CaseMatching, Normalization, Pattern};
+use nucleo_matcher::{Config as MatchConfig, Matcher, Utf32Str};
+use rand::SeedableRng;
+
+use crate::analysis::{AnalysisEvent, Progress};
+use crate::audio::player::{PlayerCommand, PlayerEvent};
+use crate::config::{Keymap, Theme};
+use crate::library::TrackId;
+use action::Action;
+use library::{BrowseMode, Group, LibraryData, TrackInfo};
+use queue::{Queue, Reason, Repeat};
+
+/// The main views.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum View {
+    Library,
+    Queue,
+    NowPlaying,
+    Genres,
+}
+
+impl View {
+    pub const ALL: [View; 4] = [View::Library, View::Queue, View::NowPlaying, View::Genres];
+    pub fn title(self) -> &'static str {
+        match self {
+            View::Library => "Library",
+            View::Queue => "Queue",
+            View::NowPlaying => "Now playing",
+            View::Genres => "Genres",
+        }
+    }
+}
+
+/// Everything that reaches the app.
+#[derive(Debug, Clone)]
+pub enum Event {
+    Key(KeyEvent),
+    /// Terminal size (columns, rows).
+    Resize(u16, u16),
+    Tick,
+    Player(PlayerEvent),
+    Analysis(AnalysisEvent),
+    /// A vector was stored for a track (the run loop reads it after `TrackDone`).
+    VectorReady {
+        track: TrackId,
+        vector: Vec<f32>,
+    },
+    /// A background job (scan, model load) has news for the status line.
+    Status {
+        text: String,
+        error: bool,
+    },
+    /// The library (re)loaded from the store.
+    LibraryLoaded(Box<LibraryData>),
+}
+
+/// What the app asks the outside world to do.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Effect {
+    Player(PlayerCommand),
+    /// Classify this track before the others.
+    Bump(TrackId),
+    Quit,
+}
+
+/// One row of the library tree.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Row {
+    pub depth: usize,
+    pub label: String,
+    pub kind: RowKind,
+    pub expanded: bool,
+    /// Tracks below a group row.
+    pub count: usize,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum RowKind {
+    /// A group, by its path of names from the root.
+    Group(Vec<String>),
+    Track(TrackId),
+}
+
+/// A scrolled selection in a list.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct ListNav {
+    pub selected: usize,
+    pub offset: usize,
+}
+
+impl ListNav {
+    fn clamp(&mut self, len: usize, height: usize) {
+        if len == 0 {
+            *self = ListNav::default();
+            return;
+        }
+        self.selected = self.selected.min(len - 1);
+        let h = height.max(1);
+        if self.selected < self.offset {
+            self.offset = self.selected;
+        } else if self.selected >= self.offset + h {
+            self.offset = self.selected + 1 - h;
+        }
+        self.offset = self.offset.min(len.saturating_sub(h));
+    }
+
+    fn step(&mut self, delta: isize, len: usize, height: usize) {
+        if len == 0 {
+            return;
+        }
+        let s = self.selected as isize + delta;
+        self.selected = s.clamp(0, len as isize - 1) as usize;
+        self.clamp(len, height);
+    }
+}
+
+/// What plays.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Playback {
+    pub track: Option<TrackId>,
+    pub paused: bool,
+    pub position_secs: f64,
+    pub duration_secs: Option<f64>,
+    /// 0–150 %.
+    pub volume: u8,
+    /// `Some(reason)` when there is no sound card and playback is silent.
+    pub silent: Option<String>,
+    pub output: Option<String>,
+}
+
+/// Background analysis as the status line shows it.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct AnalysisStatus {
+    pub progress: Option<Progress>,
+    pub running: bool,
+    pub failed: usize,
+    pub model: Option<String>,
+}
+
+/// A line for the status bar.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StatusMessage {
+    pub text: String,
+    pub error: bool,
+    pub at: Instant,
+}
+
+/// The whole state of the player UI.
+pub struct App {
+    pub lib: LibraryData,
+    pub view: View,
+    pub mode: BrowseMode,
+    expanded: HashSet<Vec<String>>,
+    /// The library view's visible rows (derived from the library, mode, expansion, search).
+    pub rows: Vec<Row>,
+    pub lib_nav: ListNav,
+    pub queue: Queue,
+    pub queue_nav: ListNav,
+    pub genre_nav: ListNav,
+    pub genre_tracks_nav: ListNav,
+    /// In the Genres view: true when the track list (right) has the focus.
+    pub genre_focus_tracks: bool,
+    /// The search text, and whether keys go to it.
+    pub search: String,
+    pub searching: bool,
+    pub playback: Playback,
+    pub shuffle: bool,
+    pub repeat: Repeat,
+    pub analysis: AnalysisStatus,
+    pub keymap: Keymap,
+    pub themes: Vec<Theme>,
+    pub theme_idx: usize,
+    pub show_help: bool,
+    pub help_scroll: usize,
+    pub status: Option<StatusMessage>,
+    /// Rows available to lists (terminal height minus the chrome).
+    pub list_height: usize,
+    pub should_quit: bool,
+    rng: rand::rngs::StdRng,
+    /// Consecutive tracks that failed to play (to stop skipping through a broken queue).
+    play_errors: usize,
+    /// Rows of the filtered genre playlists (derived).
+    pub genre_lists: Vec<(String, Vec<(TrackId, f32)>)>,
+}
+
+/// Rows of chrome around the lists: tabs (1) + block borders (2) + now-playing bar (2) +
+/// status line (1).
+pub const CHROME_ROWS: usize = 6;
+
+impl App {
+    pub fn new(
+        lib: LibraryData,
+        keymap: Keymap,
+        themes: Vec<Theme>,
+        theme: &str,
+        volume: u8,
+    ) -> Self {
+        let themes = if themes.is_empty() {
+            vec![Theme::fallback()]
+        } else {
+            themes
+        };
+        let theme_idx = themes.iter().position(|t| t.name == theme).unwrap_or(0);
+        let mut app = App {
+            lib,
+            view: View::Library,
+            mode: BrowseMode::Artist,
+            expanded: HashSet::new(),
+            rows: vec![],
+            lib_nav: ListNav::default(),
+            queue: Queue::default(),
+            queue_nav: ListNav::default(),
+            genre_nav: ListNav::default(),
+            genre_tracks_nav: ListNav::default(),
+            genre_focus_tracks: false,
+            search: String::new(),
+            searching: false,
+            playback: Playback {
+                volume: volume.min(150),
+                ..Default::default()
+            },
+            shuffle: false,
+            repeat: Repeat::Off,
+            analysis: AnalysisStatus::default(),
+            keymap,
+            themes,
+            theme_idx,
+            show_help: false,
+            help_scroll: 0,
+            status: None,
+            list_height: 20,
+            should_quit: false,
+            rng: rand::rngs::StdRng::seed_from_u64(0x5eed),
+            play_errors: 0,
+            genre_lists: vec![],
+        };
+        app.rebuild();
+        app
+    }
+
+    pub fn theme(&self) -> &Theme {
+        &self.themes[self.theme_idx.min(self.themes.len() - 1)]
+    }
+
+    /// Reseeds shuffle (the run loop seeds from the clock; tests keep the fixed seed).
+    pub fn seed(&mut self, seed: u64) {
+        self.rng = rand::rngs::StdRng::seed_from_u64(seed);
+    }
+
+    pub fn set_status(&mut self, text: impl Into<String>, error: bool) {
+        self.status = Some(StatusMessage {
+            text: text.into(),
+            error,
+            at: Instant::now(),
+        });
+    }
+
+    // ---------------------------------------------------------------- derived state
+
+    fn matcher_filter(&self) -> Option<impl Fn(&TrackInfo) -> bool + use<>> {
+        let q = self.search.trim();
+        if q.is_empty() {
+            return None;
+        }
+        let pattern = Pattern::parse(q, CaseMatching::Ignore, Normalization::Smart);
+        let matcher = std::cell::RefCell::new(Matcher::new(MatchConfig::DEFAULT));
+        Some(move |t: &TrackInfo| {
+            let hay = t.haystack();
+            let mut buf = Vec::new();
+            pattern
+                .score(Utf32Str::new(&hay, &mut buf), &mut matcher.borrow_mut())
+                .is_some()
+        })
+    }
+
+    /// The browse tree for the current mode and search.
+    pub fn tree(&self) -> Vec<Group> {
+        match self.matcher_filter() {
+            Some(f) => self.lib.tree(self.mode, Some(&f)),
+            None => self.lib.tree(self.mode, None),
+        }
+    }
+
+    /// Recomputes the library rows and genre lists, keeping the selection on the same item.
+    pub fn rebuild(&mut self) {
+        let selected_kind = self.rows.get(self.lib_nav.selected).map(|r| r.kind.clone());
+        let searching = !self.search.trim().is_empty();
+        let tree = self.tree();
+        let mut rows = Vec::new();
+        fn walk(
+            g: &Group,
+            path: &mut Vec<String>,
+            depth: usize,
+            expanded: &HashSet<Vec<String>>,
+            force_open: bool,
+            lib: &LibraryData,
+            rows: &mut Vec<Row>,
+        ) {
+            path.push(g.name.clone());
+            let open = force_open || expanded.contains(path);
+            rows.push(Row {
+                depth,
+                label: g.name.clone(),
+                kind: RowKind::Group(path.clone()),
+                expanded: open,
+                count: g.count(),
+            });
+            if open {
+                for c in &g.children {
+                    walk(c, path, depth + 1, expanded, force_open, lib, rows);
+                }
+                for t in &g.tracks {
+                    let label = lib.track(*t).map(|i| i.title.clone()).unwrap_or_default();
+                    rows.push(Row {
+                        depth: depth + 1,
+                        label,
+                        kind: RowKind::Track(*t),
+                        expanded: false,
+                        count: 1,
+                    });
+                }
+            }
+            path.pop();
+        }
+        for g in &tree {
+            walk(
+                g,
+                &mut Vec::new(),
+                0,
+                &self.expanded,
+                searching,
+                &self.lib,
+                &mut rows,
+            );
+        }
+        self.rows = rows;
+        if let Some(k) = selected_kind
+            && let Some(i) = self.rows.iter().position(|r| r.kind == k)
+        {
+            self.lib_nav.selected = i;
+        }
+        self.lib_nav.clamp(self.rows.len(), self.list_height);
+
+        let filter = self.matcher_filter();
+        self.genre_lists = self
+            .lib
+            .genre_playlists()
+            .into_iter()
+            .map(|(name, tracks)| {
+                let tracks = match &filter {
+                    Some(f) => tracks
+                        .into_iter()
+                        .filter(|(id, _)| self.lib.track(*id).is_some_and(f))
+                        .collect(),
+                    None => tracks,
+                };
+                (name, tracks)
+            })
+            .collect();
+        self.genre_nav
+            .clamp(self.genre_lists.len(), self.list_height);
+        let n = self.selected_genre_tracks().len();
+        self.genre_tracks_nav.clamp(n, self.list_height);
+        let qn = self.visible_queue().len();
+        self.queue_nav.clamp(qn, self.list_height);
+    }
+
+    /// Queue entry indices shown (the search filters the queue view too).
+    pub fn visible_queue(&self) -> Vec<usize> {
+        match self.matcher_filter() {
+            Some(f) => (0..self.queue.entries.len())
+                .filter(|&i| self.lib.track(self.queue.entries[i].track).is_some_and(&f))
+                .collect(),
+            None => (0..self.queue.entries.len()).collect(),
+        }
+    }
+
+    pub fn selected_genre_tracks(&self) -> &[(TrackId, f32)] {
+        self.genre_lists
+            .get(self.genre_nav.selected)
+            .map(|(_, t)| t.as_slice())
+            .unwrap_or(&[])
+    }
+
+    fn group_at(&self, path: &[String]) -> Option<Group> {
+        let tree = self.tree();
+        let mut level = &tree;
+        let mut found: Option<&Group> = None;
+        for name in path {
+            found = level.iter().find(|g| &g.name == name);
+            level = &found?.children;
+        }
+        found.cloned()
+    }
+
+    /// The tracks the selection stands for in the current view, with a label for "why".
+    fn selection_tracks(&self) -> Option<(Vec<TrackId>, usize, String)> {
+        match self.view {
+            View::Library => {
+                let row = self.rows.get(self.lib_nav.selected)?;
+                match &row.kind {
+                    RowKind::Group(path) => {
+                        let g = self.group_at(path)?;
+                        Some((g.all_tracks(), 0, path.join(" / ")))
+                    }
+                    RowKind::Track(id) => {
+                        // Its group, starting at it, so the album (or genre) plays on.
+                        let parent = self.rows[..self.lib_nav.selected].iter().rev().find(|r| {
+                            r.depth + 1 == row.depth && matches!(r.kind, RowKind::Group(_))
+                        });
+                        match parent.map(|p| &p.kind) {
+                            Some(RowKind::Group(path)) => {
+                                let g = self.group_at(path)?;
+                                let tracks = g.all_tracks();
+                                let start = tracks.iter().position(|t| t == id).unwrap_or(0);
+                                Some((tracks, start, path.join(" / ")))
+                            }
+                            _ => Some((vec![*id], 0, "library".into())),
+                        }
+                    }
+                }
+            }
+            View::Genres => {
+                let (name, tracks) = self.genre_lists.get(self.genre_nav.selected)?;
+                let ids: Vec<TrackId> = tracks.iter().map(|(t, _)| *t).collect();
+                let start = if self.genre_focus_tracks {
+                    self.genre_tracks_nav.selected
+                } else {
+                    0
+                };
+                Some((ids, start, format!("{name} playlist")))
+            }
+            View::Queue | View::NowPlaying => None,
+        }
+    }
+
+    // ---------------------------------------------------------------- playback helpers
+
+    fn path_of(&self, id: TrackId) -> Option<PathBuf> {
+        self.lib.track(id).map(|t| t.path.clone())
+    }
+
+    /// Starts the queue's current entry and tells the player what comes next.
+    fn play_current(&mut self, fx: &mut Vec<Effect>) {
+        match self
+            .queue
+            .current_track()
+            .and_then(|t| self.path_of(t).map(|p| (t, p)))
+        {
+            Some((id, path)) => {
+                self.playback.track = Some(id);
+                self.playback.position_secs = 0.0;
+                self.playback.duration_secs = self.lib.track(id).and_then(|t| t.duration_secs);
+                fx.push(Effect::Player(PlayerCommand::Load {
+                    path,
+                    paused: false,
+                }));
+                fx.push(Effect::Bump(id));
+                self.send_next(fx);
+            }
+            None => {
+                self.playback.track = None;
+                fx.push(Effect::Player(PlayerCommand::Stop));
+            }
+        }
+    }
+
+    /// Tells the player the next track (for gapless playback).
+    fn send_next(&self, fx: &mut Vec<Effect>) {
+        let next = self
+            .queue
+            .peek_next(self.shuffle, self.repeat)
+            .filter(|_| !self.shuffle)
+            .and_then(|i| self.queue.entries.get(i))
+            .and_then(|e| self.path_of(e.track));
+        fx.push(Effect::Player(PlayerCommand::SetNext(next)));
+    }
+
+    fn next_track(&mut self, explicit: bool, fx: &mut Vec<Effect>) {
+        if self
+            .queue
+            .advance(self.shuffle, self.repeat, explicit, &mut self.rng)
+            .is_some()
+        {
+            self.play_current(fx);
+        } else {
+            self.playback.track = None;
+            self.playback.position_secs = 0.0;
+            fx.push(Effect::Player(PlayerCommand::Stop));
+            self.set_status("end of the queue", false);
+        }
+    }
+
+    // ---------------------------------------------------------------- update
+
+    /// Applies one event; returns the effects to carry out.
+    pub fn update(&mut self, ev: Event) -> Vec<Effect> {
+        let mut fx = Vec::new();
+        match ev {
+            Event::Key(k) => self.on_key(k, &mut fx),
+            Event::Resize(_, h) => {
+                self.list_height = (h as usize).saturating_sub(CHROME_ROWS).max(1);
+                self.rebuild();
+            }
+            Event::Tick => {
+                if let Some(s) = &self.status
+                    && s.at.elapsed().as_secs() >= 6
+                {
+                    self.status = None;
+                }
+            }
+            Event::Player(p) => self.on_player(p, &mut fx),
+            Event::Analysis(a) => self.on_analysis(a),
+            Event::VectorReady { track, vector } => {
+                self.lib.failed.remove(&track);
+                self.lib.vectors.insert(track, vector);
+                self.rebuild();
+            }
+            Event::Status { text, error } => self.set_status(text, error),
+            Event::LibraryLoaded(lib) => {
+                self.lib = *lib;
+                // Entries whose files are gone leave the queue.
+                let gone: Vec<usize> = (0..self.queue.entries.len())
+                    .rev()
+                    .filter(|&i| self.lib.track(self.queue.entries[i].track).is_none())
+                    .collect();
+                for i in gone {
+                    self.queue.remove(i);
+                }
+                self.rebuild();
+            }
+        }
+        fx
+    }
+
+    fn on_player(&mut self, p: PlayerEvent, fx: &mut Vec<Effect>) {
+        match p {
+            PlayerEvent::Output { silent, detail } => {
+                if silent {
+                    self.playback.silent = Some(detail);
+                } else {
+                    self.playback.output = Some(detail);
+                }
+            }
+            PlayerEvent::Started {
+                path,
+                duration_secs,
+            } => {
+                self.play_errors = 0;
+                let id = TrackId::of_path(&path);
+                // A gapless start of the next entry: move the queue along.
+                if self.queue.current_track() != Some(id)
+                    && let Some(next) = self.queue.peek_next(self.shuffle, self.repeat)
+                    && self.queue.entries.get(next).map(|e| e.track) == Some(id)
+                {
+                    self.queue.go_to(Some(next));
+                    self.send_next(fx);
+                }
+                self.playback.track = Some(id);
+                self.playback.position_secs = 0.0;
+                self.playback.duration_secs =
+                    duration_secs.or_else(|| self.lib.track(id).and_then(|t| t.duration_secs));
+            }
+            PlayerEvent::Position { secs } => self.playback.position_secs = secs,
+            PlayerEvent::Paused(p) => self.playback.paused = p,
+            PlayerEvent::Ended { .. } => self.next_track(false, fx),
+            PlayerEvent::Stopped => {
+                self.playback.position_secs = 0.0;
+            }
+            PlayerEvent::Error { path, message } => {
+                self.set_status(message, true);
+                tracing::warn!(path = %path.display(), "playback error");
+                // A track that cannot play is skipped; a queue of broken files stops.
+                if self.playback.track == Some(TrackId::of_path(&path))
+                    || self.queue.current_track() == Some(TrackId::of_path(&path))
+                {
+                    self.play_errors += 1;
+                    if self.play_errors < self.queue.entries.len().max(1) {
+                        self.next_track(false, fx);
+                    } else {
+                        self.playback.track = None;
+                        fx.push(Effect::Player(PlayerCommand::Stop));
+                    }
+                }
+            }
+        }
+    }
+
+    fn on_analysis(&mut self, a: AnalysisEvent) {
+        match a {
+            AnalysisEvent::Started { model, total } => {
+                self.analysis.running = total > 0;
+                self.analysis.model = Some(model.0);
+                self.analysis.progress = Some(Progress {
+                    done: 0,
+                    total,
+                    failed: 0,
+                    current: None,
+                    eta_secs: None,
+                });
+            }
+            AnalysisEvent::Progress(p) => {
+                self.analysis.failed = p.failed;
+                self.analysis.progress = Some(p);
+            }
+            AnalysisEvent::TrackDone { track, result } => {
+                if let Err(reason) = result {
+                    self.lib.failed.insert(track, reason);
+                    self.rebuild();
+                }
+            }
+            AnalysisEvent::Finished { failed, .. } => {
+                self.analysis.running = false;
+                self.analysis.failed = failed;
+            }
+        }
+    }
+
+    fn on_key(&mut self, k: KeyEvent, fx: &mut Vec<Effect>) {
+        if self.show_help {
+            match (k.code, self.keymap.action_for(&k)) {
+                (KeyCode::Esc, _) | (_, Some(Action::Help)) | (_, Some(Action::Quit)) => {
+                    self.show_help = false
+                }
+                (_, Some(Action::Down)) => self.help_scroll += 1,
+                (_, Some(Action::Up)) => self.help_scroll = self.help_scroll.saturating_sub(1),
+                (_, Some(Action::PageDown)) => self.help_scroll += self.list_height,
+                (_, Some(Action::PageUp)) => {
+                    self.help_scroll = self.help_scroll.saturating_sub(self.list_height)
+                }
+                _ => {}
+            }
+            return;
+        }
+        if self.searching {
+            match k.code {
+                KeyCode::Esc => {
+                    self.searching = false;
+                    self.search.clear();
+                    self.rebuild();
+                }
+                KeyCode::Enter => self.searching = false,
+                KeyCode::Backspace => {
+                    self.search.pop();
+                    self.rebuild();
+                }
+                KeyCode::Char(c) if !k.modifiers.contains(KeyModifiers::CONTROL) => {
+                    self.search.push(c);
+                    self.lib_nav = ListNav::default();
+                    self.rebuild();
+                }
+                _ => {
+                    // Navigation keys still work while typing.
+                    if let Some(a) = self.keymap.action_for(&k)
+                        && matches!(
+                            a,
+                            Action::Up | Action::Down | Action::PageUp | Action::PageDown
+                        )
+                    {
+                        self.act(a, fx);
+                    }
+                }
+            }
+            return;
+        }
+        if k.code == KeyCode::Esc && !self.search.is_empty() {
+            self.search.clear();
+            self.rebuild();
+            return;
+        }
+        if let Some(a) = self.keymap.action_for(&k) {
+            self.act(a, fx);
+        }
+    }
+
+    fn nav_mut(&mut self) -> (&mut ListNav, usize) {
+        match self.view {
+            View::Library => {
+                let n = self.rows.len();
+                (&mut self.lib_nav, n)
+            }
+            View::Queue => {
+                let n = self.visible_queue().len();
+                (&mut self.queue_nav, n)
+            }
+            View::Genres if self.genre_focus_tracks => {
+                let n = self.selected_genre_tracks().len();
+                (&mut self.genre_tracks_nav, n)
+            }
+            View::Genres => {
+                let n = self.genre_lists.len();
+                (&mut self.genre_nav, n)
+            }
+            View::NowPlaying => {
+                let n = 0;
+                (&mut self.queue_nav, n)
+            }
+        }
+    }
+
+    fn move_selection(&mut self, delta: isize) {
+        let h = self.list_height;
+        let genre_list = self.view == View::Genres && !self.genre_focus_tracks;
+        let (nav, len) = self.nav_mut();
+        nav.step(delta, len, h);
+        if genre_list {
+            self.genre_tracks_nav = ListNav::default();
+        }
+        // Tracks the user looks at are analysed first.
+    }
+
+    /// Carries out `a`.
+    pub fn act(&mut self, a: Action, fx: &mut Vec<Effect>) {
+        let page = self.list_height.max(1) as isize;
+        match a {
+            Action::Quit => {
+                self.should_quit = true;
+                fx.push(Effect::Quit);
+            }
+            Action::Help => {
+                self.show_help = true;
+                self.help_scroll = 0;
+            }
+            Action::NextView | Action::PrevView => {
+                let i = View::ALL.iter().position(|v| *v == self.view).unwrap_or(0);
+                let n = View::ALL.len();
+                let j = if a == Action::NextView {
+                    (i + 1) % n
+                } else {
+                    (i + n - 1) % n
+                };
+                self.view = View::ALL[j];
+            }
+            Action::ViewLibrary => self.view = View::Library,
+            Action::ViewQueue => self.view = View::Queue,
+            Action::ViewNowPlaying => self.view = View::NowPlaying,
+            Action::ViewGenres => self.view = View::Genres,
+            Action::Up => self.move_selection(-1),
+            Action::Down => self.move_selection(1),
+            Action::PageUp => self.move_selection(-page),
+            Action::PageDown => self.move_selection(page),
+            Action::Top => self.move_selection(isize::MIN / 2),
+            Action::Bottom => self.move_selection(isize::MAX / 2),
+            Action::Collapse => match self.view {
+                View::Library => self.collapse(),
+                View::Genres => self.genre_focus_tracks = false,
+                _ => {}
+            },
+            Action::Expand => match self.view {
+                View::Library => self.expand(),
+                View::Genres if !self.selected_genre_tracks().is_empty() => {
+                    self.genre_focus_tracks = true;
+                }
+                _ => {}
+            },
+            Action::Activate => self.activate(fx),
+            Action::Search => {
+                self.searching = true;
+            }
+            Action::PlayPause => {
+                if self.playback.track.is_some() {
+                    fx.push(Effect::Player(PlayerCommand::TogglePause));
+                } else if self.queue.current_track().is_some() || !self.queue.entries.is_empty() {
+                    if self.queue.current.is_none() {
+                        self.queue.go_to(Some(0));
+                    }
+                    self.play_current(fx);
+                } else {
+                    self.activate(fx);
+                }
+            }
+            Action::Stop => {
+                self.playback.track = None;
+                self.playback.position_secs = 0.0;
+                fx.push(Effect::Player(PlayerCommand::Stop));
+            }
+            Action::NextTrack => self.next_track(true, fx),
+            Action::PrevTrack => {
+                if self.playback.position_secs > 3.0 && self.playback.track.is_some() {
+                    fx.push(Effect::Player(PlayerCommand::SeekTo(0.0)));
+                } else if self.queue.back().is_some() {
+                    self.play_current(fx);
+                }
+            }
+            Action::SeekForward => {
+                if self.playback.track.is_some() {
+                    fx.push(Effect::Player(PlayerCommand::SeekBy(5.0)));
+                }
+            }
+            Action::SeekBackward => {
+                if self.playback.track.is_some() {
+                    fx.push(Effect::Player(PlayerCommand::SeekBy(-5.0)));
+                }
+            }
+            Action::VolumeUp | Action::VolumeDown => {
+                let v = self.playback.volume as i32 + if a == Action::VolumeUp { 5 } else { -5 };
+                self.playback.volume = v.clamp(0, 150) as u8;
+                fx.push(Effect::Player(PlayerCommand::SetVolume(
+                    self.playback.volume as f32 / 100.0,
+                )));
+                self.set_status(format!("volume {}%", self.playback.volume), false);
+            }
+            Action::ToggleShuffle => {
+                self.shuffle = !self.shuffle;
+                self.set_status(
+                    format!("shuffle {}", if self.shuffle { "on" } else { "off" }),
+                    false,
+                );
+                self.send_next(fx);
+            }
+            Action::CycleRepeat => {
+                self.repeat = self.repeat.next();
+                self.set_status(format!("repeat {}", self.repeat.label()), false);
+                self.send_next(fx);
+            }
+            Action::QueueAdd | Action::QueueAddNext => {
+                if let Some((tracks, start, _)) = self.selection_tracks() {
+                    // From a track row: just that track; from a group: all of it.
+                    let tracks = if self.selected_is_track() {
+                        vec![tracks[start]]
+                    } else {
+                        tracks
+                    };
+                    let n = tracks.len();
+                    for t in &tracks {
+                        fx.push(Effect::Bump(*t));
+                    }
+                    if a == Action::QueueAdd {
+                        self.queue.append(tracks, Reason::Added);
+                    } else {
+                        self.queue.insert_next(tracks, Reason::Added);
+                    }
+                    self.set_status(
+                        format!(
+                            "{n} track{} {}",
+                            if n == 1 { "" } else { "s" },
+                            if a == Action::QueueAdd {
+                                "added to the queue"
+                            } else {
+                                "will play next"
+                            }
+                        ),
+                        false,
+                    );
+                    self.send_next(fx);
+                    self.rebuild();
+                }
+            }
+            Action::QueueRemove => {
+                if self.view == View::Queue
+                    && let Some(&i) = self.visible_queue().get(self.queue_nav.selected)
+                {
+                    self.queue.remove(i);
+                    self.send_next(fx);
+                    self.rebuild();
+                }
+            }
+            Action::QueueMoveUp | Action::QueueMoveDown => {
+                if self.view == View::Queue && self.search.is_empty() {
+                    let i = self.queue_nav.selected;
+                    let j = if a == Action::QueueMoveUp {
+                        i.checked_sub(1)
+                    } else {
+                        Some(i + 1)
+                    };
+                    if let Some(j) = j.filter(|&j| j < self.queue.entries.len()) {
+                        self.queue.swap(i, j);
+                        self.queue_nav.selected = j;
+                        self.send_next(fx);
+                        self.rebuild();
+                    }
+                }
+            }
+            Action::QueueClear => {
+                self.queue.clear_keep_current();
+                self.send_next(fx);
+                self.rebuild();
+                self.set_status("queue cleared", false);
+            }
+            Action::CycleBrowse => {
+                self.mode = self.mode.next();
+                self.lib_nav = ListNav::default();
+                self.view = View::Library;
+                self.rebuild();
+                self.set_status(format!("browse by {}", self.mode.label()), false);
+            }
+            Action::CycleTheme => {
+                self.theme_idx = (self.theme_idx + 1) % self.themes.len();
+                let name = self.theme().name.clone();
+                self.set_status(format!("theme: {name}"), false);
+            }
+            Action::JumpToPlaying => self.jump_to_playing(),
+        }
+        if matches!(
+            a,
+            Action::Up
+                | Action::Down
+                | Action::PageUp
+                | Action::PageDown
+                | Action::Top
+                | Action::Bottom
+        ) && let Some(RowKind::Track(id)) = (self.view == View::Library)
+            .then(|| self.rows.get(self.lib_nav.selected).map(|r| r.kind.clone()))
+            .flatten()
+        {
+            fx.push(Effect::Bump(id));
+        }
+    }
+
+    fn selected_is_track(&self) -> bool {
+        match self.view {
+            View::Library => matches!(
+                self.rows.get(self.lib_nav.selected).map(|r| &r.kind),
+                Some(RowKind::Track(_))
+            ),
+            View::Genres => self.genre_focus_tracks,
+            _ => false,
+        }
+    }
+
+    fn activate(&mut self, fx: &mut Vec<Effect>) {
+        match self.view {
+            View::Queue => {
+                if let Some(&i) = self.visible_queue().get(self.queue_nav.selected) {
+                    self.queue.go_to(Some(i));
+                    self.play_current(fx);
+                }
+            }
+            View::Library | View::Genres => {
+                if let Some((tracks, start, what)) = self.selection_tracks()
+                    && !tracks.is_empty()
+                {
+                    self.queue.replace(tracks, Reason::From(what), start);
+                    self.play_current(fx);
+                    self.rebuild();
+                }
+            }
+            View::NowPlaying => {}
+        }
+    }
+
+    fn collapse(&mut self) {
+        let Some(row) = self.rows.get(self.lib_nav.selected).cloned() else {
+            return;
+        };
+        match &row.kind {
+            RowKind::Group(path) if row.expanded => {
+                self.expanded.remove(path);
+            }
+            _ => {
+                // Go to the parent group.
+                if let Some(p) = self.rows[..self.lib_nav.selected]
+                    .iter()
+                    .rposition(|r| r.depth + 1 == row.depth)
+                {
+                    self.lib_nav.selected = p;
+                    if let RowKind::Group(path) = &self.rows[p].kind {
+                        self.expanded.remove(path);
+                    }
+                }
+            }
+        }
+        self.rebuild();
+    }
+
+    fn expand(&mut self) {
+        if let Some(Row {
+            kind: RowKind::Group(path),
+            ..
+        }) = self.rows.get(self.lib_nav.selected)
+        {
+            self.expanded.insert(path.clone());
+            self.rebuild();
+        }
+    }
+
+    fn jump_to_playing(&mut self) {
+        let Some(id) = self.playback.track else {
+            return;
+        };
+        let Some(t) = self.lib.track(id).cloned() else {
+            return;
+        };
+        self.view = View::Library;
+        self.search.clear();
+        let path: Vec<String> = match self.mode {
+            BrowseMode::Artist => vec![t.artist.clone(), t.album.clone()],
+            BrowseMode::Folder => vec![t.folder.clone()],
+            BrowseMode::Genre => vec![
+                self.lib
+                    .genre_of(id)
+                    .map(|(g, _)| g.to_string())
+                    .unwrap_or_else(|| library::PENDING_GROUP.to_string()),
+            ],
+        };
+        for k in 1..=path.len() {
+            self.expanded.insert(path[..k].to_vec());
+        }
+        self.rebuild();
+        if let Some(i) = self.rows.iter().position(|r| r.kind == RowKind::Track(id)) {
+            self.lib_nav.selected = i;
+            self.lib_nav.clamp(self.rows.len(), self.list_height);
+        }
+    }
+}

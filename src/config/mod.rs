@@ -1,0 +1,195 @@
+//! Settings as data: `config.toml`, `keymap.toml` and colour themes. Defaults are embedded; files
+//! in the XDG config folder override them. A bad file gives an error naming the file and line,
+//! and the defaults stay in force.
+
+pub mod keymap;
+pub mod theme;
+
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+pub use keymap::{KeySpec, Keymap};
+pub use theme::Theme;
+
+/// A problem in a user file: which file, which line, what.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("{}{}: {message}", file.display(), line.map(|l| format!(":{l}")).unwrap_or_default())]
+pub struct ConfigError {
+    pub file: PathBuf,
+    pub line: Option<usize>,
+    pub message: String,
+}
+
+/// 1-based line of byte `offset` in `text`.
+pub fn line_of(text: &str, offset: usize) -> usize {
+    text[..offset.min(text.len())].matches('\n').count() + 1
+}
+
+/// Parses TOML, turning errors into [`ConfigError`]s with the line.
+pub fn parse_toml<T: serde::de::DeserializeOwned>(
+    text: &str,
+    file: &Path,
+) -> Result<T, ConfigError> {
+    toml::from_str(text).map_err(|e| ConfigError {
+        file: file.to_path_buf(),
+        line: e.span().map(|s| line_of(text, s.start)),
+        message: e.message().trim().to_string(),
+    })
+}
+
+/// config.toml.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    pub theme: String,
+    /// Percent, 0–150.
+    pub volume: u8,
+    /// 0 = cores − 1 (at least 1).
+    pub analysis_threads: usize,
+    pub library: String,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ConfigOverride {
+    theme: Option<String>,
+    volume: Option<u8>,
+    analysis_threads: Option<usize>,
+    library: Option<String>,
+}
+
+pub const DEFAULT_CONFIG: &str = include_str!("defaults/config.toml");
+
+impl Config {
+    pub fn defaults() -> Self {
+        // The embedded defaults are checked by a test; fall back to literals regardless.
+        parse_toml(DEFAULT_CONFIG, Path::new("<built-in config.toml>")).unwrap_or(Config {
+            theme: "dark".into(),
+            volume: 80,
+            analysis_threads: 0,
+            library: String::new(),
+        })
+    }
+
+    /// Defaults overridden by the user's `text` (from `file`).
+    pub fn with_overrides(text: &str, file: &Path) -> Result<Self, ConfigError> {
+        let o: ConfigOverride = parse_toml(text, file)?;
+        let mut c = Config::defaults();
+        if let Some(t) = o.theme {
+            c.theme = t;
+        }
+        if let Some(v) = o.volume {
+            if v > 150 {
+                return Err(ConfigError {
+                    file: file.to_path_buf(),
+                    line: text.find("volume").map(|i| line_of(text, i)),
+                    message: format!("volume {v} is out of range (0-150)"),
+                });
+            }
+            c.volume = v;
+        }
+        if let Some(n) = o.analysis_threads {
+            c.analysis_threads = n;
+        }
+        if let Some(l) = o.library {
+            c.library = l;
+        }
+        Ok(c)
+    }
+
+    pub fn library_dir(&self) -> Option<PathBuf> {
+        (!self.library.trim().is_empty()).then(|| PathBuf::from(self.library.trim()))
+    }
+}
+
+/// Everything loaded from the config folder, with the problems found on the way.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub config: Config,
+    pub keymap: Keymap,
+    pub themes: Vec<Theme>,
+    pub errors: Vec<ConfigError>,
+}
+
+impl Settings {
+    /// Loads config.toml, keymap.toml and themes/*.toml from `dir`; missing files are fine.
+    pub fn load(dir: &Path) -> Self {
+        let mut errors = Vec::new();
+        let read = |name: &str| -> Option<(PathBuf, String)> {
+            let p = dir.join(name);
+            std::fs::read_to_string(&p).ok().map(|t| (p, t))
+        };
+        let config = match read("config.toml") {
+            Some((p, t)) => Config::with_overrides(&t, &p).unwrap_or_else(|e| {
+                errors.push(e);
+                Config::defaults()
+            }),
+            None => Config::defaults(),
+        };
+        let keymap = match read("keymap.toml") {
+            Some((p, t)) => Keymap::with_overrides(&t, &p).unwrap_or_else(|e| {
+                errors.push(e);
+                Keymap::defaults()
+            }),
+            None => Keymap::defaults(),
+        };
+        let (themes, theme_errors) = theme::load_all(&dir.join("themes"));
+        errors.extend(theme_errors);
+        Settings {
+            config,
+            keymap,
+            themes,
+            errors,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_parse_and_overrides_apply() {
+        let d = Config::defaults();
+        assert_eq!(d.theme, "dark");
+        assert_eq!(d.volume, 80);
+        let c = Config::with_overrides("volume = 100\ntheme = \"light\"\n", Path::new("c.toml"))
+            .unwrap();
+        assert_eq!(
+            (c.volume, c.theme.as_str(), c.analysis_threads),
+            (100, "light", 0)
+        );
+    }
+
+    #[test]
+    fn bad_config_names_file_and_line() {
+        let e = Config::with_overrides(
+            "theme = \"dark\"\nvolume = \"loud\"\n",
+            Path::new("/x/config.toml"),
+        )
+        .unwrap_err();
+        assert_eq!(e.line, Some(2));
+        assert!(e.to_string().starts_with("/x/config.toml:2:"), "{e}");
+        let e = Config::with_overrides("\n\ncolour = 1\n", Path::new("c.toml")).unwrap_err();
+        assert_eq!(e.line, Some(3));
+        assert!(e.message.contains("colour"), "{e}");
+        let e = Config::with_overrides("volume = 200\n", Path::new("c.toml")).unwrap_err();
+        assert!(e.message.contains("out of range"));
+    }
+
+    #[test]
+    fn settings_keep_defaults_when_a_file_is_bad() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("config.toml"), "volume = [\n").unwrap();
+        std::fs::write(dir.path().join("keymap.toml"), "[keys]\nquit = [\"Q\"]\n").unwrap();
+        let s = Settings::load(dir.path());
+        assert_eq!(s.errors.len(), 1);
+        assert_eq!(s.config, Config::defaults());
+        assert_eq!(
+            s.keymap.keys_for(crate::app::action::Action::Quit),
+            vec!["Q".to_string()]
+        );
+        assert!(s.themes.len() >= 3);
+    }
+}
