@@ -21,6 +21,16 @@ pub enum MelScale {
 pub enum LogCompression {
     /// `log10(1 + scale · x)` (musicnn uses scale 10000).
     Log10Plus1 { scale: f32 },
+    /// musicnn's exact compression: the mel energy is first rounded to IEEE half precision
+    /// (round to nearest even; tiny values become subnormals or 0, as numpy's
+    /// `astype(np.float16)` does), then `log10(1 + scale · x)` in f32. Differs from
+    /// [`LogCompression::Log10Plus1`] by at most about 2e-4 after the log.
+    ///
+    /// Energies too large for f16 (> 65504, which a signal in [-1, 1] through a
+    /// Slaney-normalised filterbank cannot reach) are used unrounded instead of becoming
+    /// infinite.
+    #[serde(rename = "log10_plus1_f16")]
+    Log10Plus1F16 { scale: f32 },
     /// `10 · log10(max(x, 1e-10))`.
     Decibel,
 }
@@ -29,6 +39,12 @@ impl LogCompression {
     pub fn apply(&self, x: f32) -> f32 {
         match *self {
             LogCompression::Log10Plus1 { scale } => (1.0 + scale * x.max(0.0)).log10(),
+            LogCompression::Log10Plus1F16 { scale } => {
+                let x = x.max(0.0);
+                let rounded = half::f16::from_f32(x).to_f32();
+                let x = if rounded.is_finite() { rounded } else { x };
+                (1.0 + scale * x).log10()
+            }
             LogCompression::Decibel => 10.0 * x.max(1e-10).log10(),
         }
     }
@@ -201,5 +217,37 @@ mod tests {
         assert!((l.apply(0.0999) - 3.0).abs() < 1e-3);
         assert!((LogCompression::Decibel.apply(1.0)).abs() < 1e-6);
         assert!((LogCompression::Decibel.apply(0.0) + 100.0).abs() < 1e-3);
+    }
+
+    #[test]
+    fn f16_rounding_matches_half_precision() {
+        let plain = LogCompression::Log10Plus1 { scale: 10_000.0 };
+        let f16 = LogCompression::Log10Plus1F16 { scale: 10_000.0 };
+        assert_eq!(f16.apply(0.0), 0.0);
+        // Exactly representable in f16: no change.
+        assert_eq!(f16.apply(0.5), plain.apply(0.5));
+        // 0.1 rounds to 0.0999755859375 in f16.
+        let want = (1.0f32 + 10_000.0 * 0.099_975_586).log10();
+        assert_eq!(f16.apply(0.1), want);
+        assert_ne!(f16.apply(0.1), plain.apply(0.1));
+        // Below half of the smallest f16 subnormal (2^-24): rounds to zero.
+        assert_eq!(f16.apply(2.0e-8), 0.0);
+        assert!(plain.apply(2.0e-8) > 0.0);
+        // Beyond the f16 range: finite, unrounded.
+        assert_eq!(f16.apply(1.0e5), plain.apply(1.0e5));
+        assert_eq!(f16.apply(-1.0), 0.0);
+    }
+
+    #[test]
+    fn log_compression_json_is_backward_compatible() {
+        let old: LogCompression = serde_json::from_str(r#"{"kind":"log10_plus1","scale":10000.0}"#)
+            .unwrap_or_else(|e| panic!("old config no longer parses: {e}"));
+        assert_eq!(old, LogCompression::Log10Plus1 { scale: 10_000.0 });
+        let new = LogCompression::Log10Plus1F16 { scale: 10_000.0 };
+        let json = serde_json::to_string(&new).unwrap_or_default();
+        assert_eq!(json, r#"{"kind":"log10_plus1_f16","scale":10000.0}"#);
+        let back: LogCompression =
+            serde_json::from_str(&json).unwrap_or_else(|e| panic!("{json}: {e}"));
+        assert_eq!(back, new);
     }
 }

@@ -27,7 +27,8 @@ pub struct FrontendConfig {
 
 impl FrontendConfig {
     /// musicnn's front end: 16 kHz, n_fft 512, hop 256, 96 Slaney mel bands,
-    /// `log10(1 + 10000·mel)`.
+    /// `log10(1 + 10000·f16(mel))` (musicnn rounds the mel energies to float16 before the log;
+    /// see [`LogCompression::Log10Plus1F16`]).
     pub fn musicnn() -> Self {
         FrontendConfig {
             sample_rate_hz: 16_000,
@@ -37,7 +38,7 @@ impl FrontendConfig {
             fmin_hz: 0.0,
             fmax_hz: None,
             mel_scale: MelScale::Slaney,
-            log: LogCompression::Log10Plus1 { scale: 10_000.0 },
+            log: LogCompression::Log10Plus1F16 { scale: 10_000.0 },
         }
     }
 

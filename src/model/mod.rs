@@ -7,6 +7,7 @@ pub mod config;
 pub mod dataset;
 pub mod eval;
 pub mod infer;
+pub mod musicnn;
 pub mod registry;
 pub mod train;
 
