@@ -86,21 +86,39 @@ pub struct ClassifyArgs {
     pub files: Vec<PathBuf>,
 }
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ModeArg {
+    /// A genre head on the pretrained musicnn trunk (seconds to a minute).
+    Quick,
+    /// A whole CNN from scratch (minutes).
+    Full,
+}
+
 #[derive(Debug, Args)]
 pub struct TrainArgs {
     /// Labelled folder: one subfolder per genre, or tagged files with --labels tags.
     pub dir: PathBuf,
+    #[arg(long, value_enum, default_value = "quick")]
+    pub mode: ModeArg,
+    /// Measure the mode by K-fold cross-validation instead of saving a model.
+    #[arg(long, value_name = "K")]
+    pub cv: Option<usize>,
+    /// Do not read or write the feature cache.
+    #[arg(long)]
+    pub no_cache: bool,
     #[arg(long, value_enum, default_value = "folders")]
     pub labels: LabelsArg,
     /// With --labels tags: genres with fewer tracks are left out.
     #[arg(long, default_value_t = 5)]
     pub min_count: usize,
-    #[arg(long, default_value_t = 30)]
-    pub epochs: usize,
+    /// Epochs (default: 60 quick, 30 full).
+    #[arg(long)]
+    pub epochs: Option<usize>,
     /// Output model folder (default: a new folder in the data dir's models/).
     #[arg(long, value_name = "PATH")]
     pub out: Option<PathBuf>,
-    /// Fraction of tracks held out for validation (by artist where tagged).
+    /// Fraction of tracks held out for validation (by artist where tagged); 0 trains on
+    /// everything (with an INDEX.tsv: its train and valid rows) for a fixed number of epochs.
     #[arg(long, default_value_t = 0.25)]
     pub valid_frac: f64,
     /// Ignore DIR/INDEX.tsv (by default its train/valid split is used when present).
@@ -108,13 +126,13 @@ pub struct TrainArgs {
     pub no_index: bool,
     #[arg(long, default_value_t = 42)]
     pub seed: u64,
-    #[arg(long, default_value_t = 32)]
-    pub batch_size: usize,
-    #[arg(long, default_value_t = 1e-3)]
-    pub learning_rate: f64,
+    #[arg(long)]
+    pub batch_size: Option<usize>,
+    #[arg(long)]
+    pub learning_rate: Option<f64>,
     /// Epochs without a better validation result before stopping.
-    #[arg(long, default_value_t = 8)]
-    pub patience: usize,
+    #[arg(long)]
+    pub patience: Option<usize>,
 }
 
 #[derive(Debug, Args)]

@@ -1,96 +1,63 @@
-//! `genreplay train DIR [--labels folders|tags] [--epochs N] [--out PATH] [--valid-frac F]`
+//! `genreplay train DIR [--mode quick|full] [--labels folders|tags] [--epochs N] [--out PATH]
+//! [--valid-frac F] [--cv K]`
 
-use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::atomic::AtomicBool;
 
 use serde_json::json;
 
-use crate::cli::TrainArgs;
-use crate::model::config::{ModelConfig, TrainMetrics};
-use crate::model::dataset::{collect, split};
+use crate::cli::{ModeArg, TrainArgs};
+use crate::model::job::{TrainMode, TrainRequest, cross_validate, prepare, run as run_job};
 use crate::model::registry::save_dir;
-use crate::model::train::{TrainEvent, TrainOptions, extract_features, train};
+use crate::model::train::TrainEvent;
 use crate::paths::Paths;
 
-pub fn run(args: &TrainArgs, json: bool, paths: &Paths) -> anyhow::Result<ExitCode> {
-    let source = super::label_source(args.labels, args.min_count);
-    let set = collect(&args.dir, source, !args.no_index)?;
-    let labels = set.labels();
-    if labels.len() < 2 {
-        anyhow::bail!(
-            "{}: found {} genre(s) ({}); training needs at least 2",
-            args.dir.display(),
-            labels.len(),
-            labels.join(", ")
-        );
-    }
-    let (train_ix, valid_ix) = split(&set, args.valid_frac, args.seed);
-    eprintln!(
-        "{} tracks in {} genres ({}); {} train / {} valid{}",
-        set.tracks.len(),
-        labels.len(),
-        set.counts()
-            .iter()
-            .map(|(l, n)| format!("{l} {n}"))
-            .collect::<Vec<_>>()
-            .join(", "),
-        train_ix.len(),
-        valid_ix.len(),
-        if set.indexed {
-            " (split from INDEX.tsv)"
-        } else {
-            " (split by artist/track)"
-        }
-    );
-    if !set.skipped.is_empty() {
-        eprintln!("{} files skipped (see the log for each)", set.skipped.len());
-        for (p, why) in &set.skipped {
-            tracing::info!(path = %p.display(), reason = %why, "skipped for training");
-        }
-    }
-    let mut config = ModelConfig::costa_default(labels.clone());
-    let label_index = |l: &str| labels.iter().position(|x| x == l).unwrap_or(0);
-    let files = |ix: &[usize]| -> Vec<(PathBuf, usize)> {
-        ix.iter()
-            .map(|&i| {
-                (
-                    set.tracks[i].path.clone(),
-                    label_index(&set.tracks[i].label),
-                )
-            })
-            .collect()
+pub fn request(args: &TrainArgs, paths: &Paths) -> TrainRequest {
+    let mode = match args.mode {
+        ModeArg::Quick => TrainMode::Quick,
+        ModeArg::Full => TrainMode::Full,
     };
-    let cancel = AtomicBool::new(false);
-    let report = |ev: TrainEvent| {
-        if let TrainEvent::Features {
+    let mut options = mode.default_options();
+    if let Some(e) = args.epochs {
+        options.epochs = e;
+    }
+    if let Some(b) = args.batch_size {
+        options.batch_size = b;
+    }
+    if let Some(l) = args.learning_rate {
+        options.learning_rate = l;
+    }
+    if let Some(p) = args.patience {
+        options.patience = p;
+    }
+    options.seed = args.seed;
+    TrainRequest {
+        dir: args.dir.clone(),
+        labels: super::label_source(args.labels, args.min_count),
+        mode,
+        options,
+        valid_frac: args.valid_frac,
+        use_index: !args.no_index,
+        cache_root: (!args.no_cache).then(|| paths.cache_dir.clone()),
+        threads: super::worker_threads().max(2),
+    }
+}
+
+fn print_event(ev: TrainEvent) {
+    match ev {
+        TrainEvent::Features {
             done,
             total,
             path,
             error,
-        } = ev
-        {
-            match error {
-                Some(e) => eprintln!("  skipped: {e}"),
-                None if done.is_multiple_of(10) || done == total => {
-                    eprintln!("  analysed {done}/{total} ({})", path.display())
-                }
-                None => {}
+        } => match error {
+            Some(e) => eprintln!("  skipped: {e}"),
+            None if done.is_multiple_of(10) || done == total => {
+                eprintln!("  analysed {done}/{total} ({})", path.display())
             }
-        }
-    };
-    let threads = super::worker_threads().max(2);
-    let train_feats = extract_features(&config, &files(&train_ix), threads, &report, &cancel);
-    let valid_feats = extract_features(&config, &files(&valid_ix), threads, &report, &cancel);
-    let opts = TrainOptions {
-        epochs: args.epochs,
-        batch_size: args.batch_size,
-        learning_rate: args.learning_rate,
-        patience: args.patience,
-        seed: args.seed,
-    };
-    let mut on_event = |ev: TrainEvent| {
-        if let TrainEvent::Epoch(r) = ev {
+            None => {}
+        },
+        TrainEvent::Epoch(r) => {
             let valid = r
                 .valid_track_accuracy
                 .map_or("-".to_string(), |a| format!("{a:.3}"));
@@ -105,52 +72,93 @@ pub fn run(args: &TrainArgs, json: bool, paths: &Paths) -> anyhow::Result<ExitCo
                 if r.best { "  *best" } else { "" }
             );
         }
-    };
-    let outcome = train(
-        &config,
-        &train_feats,
-        &valid_feats,
-        &opts,
-        &mut on_event,
-        &cancel,
-    )?;
-    config.info.created_unix_secs = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0);
-    config.info.source = Some(args.dir.to_string_lossy().into_owned());
-    config.info.metrics = Some(TrainMetrics {
-        train_tracks: train_feats.len(),
-        valid_tracks: valid_feats.len(),
-        valid_track_accuracy: outcome.best_valid_accuracy,
-        best_epoch: outcome.best_epoch,
-        epochs_run: outcome.history.len(),
-    });
+    }
+}
+
+pub fn run(args: &TrainArgs, json: bool, paths: &Paths) -> anyhow::Result<ExitCode> {
+    let req = request(args, paths);
+    let prepared = prepare(&req)?;
+    eprintln!(
+        "{} tracks in {} genres ({}); {} train / {} valid{}; mode {}",
+        prepared.set.tracks.len(),
+        prepared.labels.len(),
+        prepared
+            .counts
+            .iter()
+            .map(|(l, n)| format!("{l} {n}"))
+            .collect::<Vec<_>>()
+            .join(", "),
+        prepared.train_tracks,
+        prepared.valid_tracks,
+        if prepared.set.indexed {
+            " (split from INDEX.tsv)"
+        } else {
+            " (split by artist/track)"
+        },
+        req.mode.name()
+    );
+    for w in &prepared.warnings {
+        eprintln!("warning: {w}");
+    }
+    if prepared.skipped > 0 {
+        eprintln!("{} files skipped (see the log for each)", prepared.skipped);
+        for (p, why) in &prepared.set.skipped {
+            tracing::info!(path = %p.display(), reason = %why, "skipped for training");
+        }
+    }
+    let cancel = AtomicBool::new(false);
+    if let Some(k) = args.cv {
+        let cv = cross_validate(&req, &prepared, k, &print_event, &cancel)?;
+        if json {
+            super::print_json(&cv)?;
+        } else {
+            println!(
+                "{}-fold cross-validated track accuracy ({} mode, folds {}): {:.3} ± {:.3}",
+                cv.folds,
+                req.mode.name(),
+                cv.grouping,
+                cv.mean_accuracy,
+                cv.std_accuracy
+            );
+            println!(
+                "per fold: {}",
+                cv.fold_accuracy
+                    .iter()
+                    .map(|a| format!("{a:.3}"))
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            );
+            print!("\npooled over folds:\n{}", cv.pooled.to_text());
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
+    let result = run_job(&req, &prepared, &print_event, &cancel)?;
     let out = args.out.clone().unwrap_or_else(|| {
         paths
             .models_dir()
-            .join(format!("trained-{}", config.info.created_unix_secs))
+            .join(format!("trained-{}", result.config.info.created_unix_secs))
     });
-    let id = save_dir(&out, &config, &outcome.net)?;
+    let id = save_dir(&out, &result.config, &result.net)?;
     if json {
         super::print_json(&json!({
             "model": out.to_string_lossy(),
             "model_id": id.as_str(),
-            "labels": labels,
-            "train_tracks": train_feats.len(),
-            "valid_tracks": valid_feats.len(),
-            "best_epoch": outcome.best_epoch,
-            "valid_track_accuracy": outcome.best_valid_accuracy,
-            "history": outcome.history,
+            "mode": req.mode,
+            "labels": result.config.labels,
+            "train_tracks": result.train_tracks,
+            "valid_tracks": result.valid_tracks,
+            "best_epoch": result.best_epoch,
+            "valid_track_accuracy": result.valid_accuracy,
+            "history": result.history,
         }))?;
     } else {
         println!(
             "saved model {} to {} (best epoch {}, valid track accuracy {})",
             id,
             out.display(),
-            outcome.best_epoch,
-            outcome
-                .best_valid_accuracy
+            result.best_epoch,
+            result
+                .valid_accuracy
                 .map_or("n/a".to_string(), |a| format!("{a:.3}"))
         );
     }

@@ -4,6 +4,8 @@
 use serde::{Deserialize, Serialize};
 
 use super::cnn::CostaCnnConfig;
+use super::head::{GenreHeadConfig, MUSICNN_TRUNK_NAME};
+use super::musicnn::MUSICNN_FRAMES;
 use crate::audio::clip::ClipSpec;
 use crate::features::FrontendConfig;
 
@@ -29,6 +31,17 @@ pub struct SegmentConfig {
 pub enum ArchConfig {
     /// A Costa-style CNN trained from scratch on log-mel segments.
     Costa(CostaCnnConfig),
+    /// The pretrained musicnn MSD trunk (frozen, built into the binary) with a trained genre
+    /// head on its per-patch outputs.
+    MusicnnHead(MusicnnHeadConfig),
+}
+
+/// A genre head on a named pretrained trunk.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MusicnnHeadConfig {
+    /// The trunk ("msd_musicnn").
+    pub trunk: String,
+    pub head: GenreHeadConfig,
 }
 
 /// Validation figures recorded when the model was trained.
@@ -83,6 +96,33 @@ impl ModelConfig {
         }
     }
 
+    /// The pretrained default: musicnn's front end and 3 s patches (187 frames), up to 20 per
+    /// 60 s clip, a linear genre head on the frozen MSD_musicnn trunk.
+    pub fn musicnn_default(labels: Vec<String>) -> Self {
+        ModelConfig {
+            format: CONFIG_FORMAT,
+            name: "musicnn-genre".into(),
+            labels,
+            frontend: FrontendConfig::musicnn(),
+            segments: SegmentConfig {
+                segment_frames: MUSICNN_FRAMES,
+                segments_per_track: 20,
+                clip_secs: 60.0,
+                clip_centre_secs: 60.0,
+            },
+            arch: ArchConfig::MusicnnHead(MusicnnHeadConfig {
+                trunk: MUSICNN_TRUNK_NAME.into(),
+                head: GenreHeadConfig::new(),
+            }),
+            info: ModelInfo::default(),
+        }
+    }
+
+    /// True when only a head on a frozen trunk is trained (the quick mode).
+    pub fn is_head(&self) -> bool {
+        matches!(self.arch, ArchConfig::MusicnnHead(_))
+    }
+
     pub fn clip_spec(&self) -> ClipSpec {
         ClipSpec {
             sample_rate_hz: self.frontend.sample_rate_hz,
@@ -125,6 +165,26 @@ impl ModelConfig {
             return Err("clip_secs must be positive".into());
         }
         match &self.arch {
+            ArchConfig::MusicnnHead(h) => {
+                if h.trunk != MUSICNN_TRUNK_NAME {
+                    return Err(format!(
+                        "unknown trunk '{}' (this build has '{MUSICNN_TRUNK_NAME}')",
+                        h.trunk
+                    ));
+                }
+                if f.sample_rate_hz != 16_000
+                    || f.n_fft != 512
+                    || f.hop_samples != 256
+                    || f.n_mels != 96
+                {
+                    return Err("the musicnn trunk needs its own front end (16 kHz, n_fft 512, hop 256, 96 mels)".into());
+                }
+                if self.segments.segment_frames != MUSICNN_FRAMES {
+                    return Err(format!(
+                        "the musicnn trunk reads patches of {MUSICNN_FRAMES} frames"
+                    ));
+                }
+            }
             ArchConfig::Costa(c) => {
                 let side = c.min_side();
                 if self.segments.segment_frames < side || f.n_mels < side {

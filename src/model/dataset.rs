@@ -219,10 +219,15 @@ pub fn collect(root: &Path, source: LabelSource, use_index: bool) -> anyhow::Res
     Ok(set)
 }
 
-/// Splits tracks into (train, valid) indices. An index file's split wins; otherwise tracks are
+/// Splits tracks into (train, valid) indices. `valid_frac` 0 puts everything in train. An index
+/// file's split wins; otherwise tracks are
 /// grouped by artist (or by file when untagged) and whole groups go to validation, label by
 /// label, until about `valid_frac` of each label's tracks are there. Deterministic for a seed.
 pub fn split(set: &LabelledSet, valid_frac: f64, seed: u64) -> (Vec<usize>, Vec<usize>) {
+    if valid_frac <= 0.0 {
+        // No validation: everything trains (with an index, its train and valid rows).
+        return ((0..set.tracks.len()).collect(), vec![]);
+    }
     if set.indexed {
         let mut train = Vec::new();
         let mut valid = Vec::new();

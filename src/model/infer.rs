@@ -98,10 +98,12 @@ impl Classifier {
         segment(&mel, seg.segment_frames, seg.segments_per_track)
     }
 
-    /// Softmax per segment: `count × labels`, row-major.
-    pub fn segment_probs(&self, segs: &Segments) -> Vec<f32> {
+    /// Softmax per segment (`count × labels`, row-major) and, when the network has one, the
+    /// style embedding per segment (`count × dims`).
+    pub fn segment_outputs(&self, segs: &Segments) -> (Vec<f32>, Option<(Vec<f32>, usize)>) {
         let per = segs.frames * segs.n_mels;
-        let mut out = Vec::with_capacity(segs.count * self.labels().len());
+        let mut probs_out = Vec::with_capacity(segs.count * self.labels().len());
+        let mut style_out: Option<(Vec<f32>, usize)> = None;
         let mut i = 0;
         while i < segs.count {
             let n = (segs.count - i).min(MAX_BATCH);
@@ -110,17 +112,31 @@ impl Classifier {
                 TensorData::new(data, [n, 1, segs.frames, segs.n_mels]),
                 &self.device,
             );
-            let probs = softmax(self.model.net.logits(x), 1);
-            match probs.into_data().try_into_vec::<f32>() {
-                Ok(v) => out.extend(v),
+            let out = self.model.net.forward(x);
+            match softmax(out.logits, 1).into_data().try_into_vec::<f32>() {
+                Ok(v) => probs_out.extend(v),
                 Err(e) => {
                     tracing::error!(error = ?e, "reading model output");
-                    out.extend(std::iter::repeat_n(0.0, n * self.labels().len()));
+                    probs_out.extend(std::iter::repeat_n(0.0, n * self.labels().len()));
+                }
+            }
+            if let Some(style) = out.style {
+                let dims = style.dims()[1];
+                if let Ok(v) = style.into_data().try_into_vec::<f32>() {
+                    style_out
+                        .get_or_insert_with(|| (Vec::new(), dims))
+                        .0
+                        .extend(v);
                 }
             }
             i += n;
         }
-        out
+        (probs_out, style_out)
+    }
+
+    /// Softmax per segment: `count × labels`, row-major.
+    pub fn segment_probs(&self, segs: &Segments) -> Vec<f32> {
+        self.segment_outputs(segs).0
     }
 
     /// The genre vector of segments: the mean of their softmaxes.
@@ -135,7 +151,9 @@ impl Classifier {
         let t0 = Instant::now();
         let segs = self.segments_of(samples);
         let t1 = Instant::now();
-        let vector = self.vector_of(&segs);
+        let (probs, style) = self.segment_outputs(&segs);
+        let vector = mean_rows(&probs, self.labels().len());
+        let style = style.map(|(rows, dims)| mean_rows(&rows, dims));
         let t2 = Instant::now();
         Prediction {
             vector,
@@ -144,7 +162,7 @@ impl Classifier {
             clip_secs: samples.len() as f64 / self.model.config.frontend.sample_rate_hz as f64,
             track_secs: None,
             skipped_packets: 0,
-            style: None,
+            style,
             timings: Timings {
                 decode_ms: 0.0,
                 frontend_ms: (t1 - t0).as_secs_f64() * 1e3,

@@ -2,11 +2,14 @@
 
 pub mod active;
 pub mod backend;
+pub mod cache;
 pub mod cnn;
 pub mod config;
 pub mod dataset;
 pub mod eval;
+pub mod head;
 pub mod infer;
+pub mod job;
 pub mod musicnn;
 pub mod registry;
 pub mod train;

@@ -11,6 +11,8 @@ use serde::{Deserialize, Serialize};
 
 use super::cnn::CostaCnn;
 use super::config::{ArchConfig, ModelConfig};
+use super::head::{GenreHead, shared_trunk, trunk_features};
+use super::musicnn::MusicnnTrunk;
 
 pub const CONFIG_FILE: &str = "config.json";
 pub const RECORD_FILE: &str = "model.bpk";
@@ -59,33 +61,70 @@ pub enum ModelError {
 #[derive(Debug, Clone)]
 pub enum Net {
     Costa(CostaCnn),
+    /// The frozen pretrained trunk and the trained genre head (only the head is saved).
+    Musicnn {
+        trunk: Box<MusicnnTrunk>,
+        head: GenreHead,
+    },
+}
+
+/// A forward pass's results.
+pub struct NetOutput {
+    /// Genre logits `[batch, classes]`.
+    pub logits: Tensor<2>,
+    /// A per-segment style embedding when the network has one (musicnn's 50 tags).
+    pub style: Option<Tensor<2>>,
 }
 
 impl Net {
-    /// A freshly initialised network for `config`.
-    pub fn init(config: &ModelConfig, device: &Device) -> Self {
-        match &config.arch {
+    /// A freshly initialised network for `config` (a pretrained trunk comes loaded).
+    pub fn init(config: &ModelConfig, device: &Device) -> Result<Self, String> {
+        Ok(match &config.arch {
             ArchConfig::Costa(c) => Net::Costa(c.init(config.labels.len(), device)),
+            ArchConfig::MusicnnHead(h) => Net::Musicnn {
+                trunk: Box::new(shared_trunk(device)?),
+                head: h.head.init(config.labels.len(), device),
+            },
+        })
+    }
+
+    /// `[batch, 1, frames, mels]` → class logits `[batch, classes]` and the style embedding.
+    pub fn forward(&self, x: Tensor<4>) -> NetOutput {
+        match self {
+            Net::Costa(m) => NetOutput {
+                logits: m.forward(x),
+                style: None,
+            },
+            Net::Musicnn { trunk, head } => {
+                let out = trunk.forward(x);
+                NetOutput {
+                    logits: head.forward(trunk_features(&out)),
+                    style: Some(out.taggram()),
+                }
+            }
         }
     }
 
     /// `[batch, 1, frames, mels]` → class logits `[batch, classes]`.
     pub fn logits(&self, x: Tensor<4>) -> Tensor<2> {
-        match self {
-            Net::Costa(m) => m.forward(x),
-        }
+        self.forward(x).logits
     }
 
     /// The inference copy (no autodiff, batch norm on running statistics, no dropout).
     pub fn valid(&self) -> Self {
         match self {
             Net::Costa(m) => Net::Costa(m.valid()),
+            Net::Musicnn { trunk, head } => Net::Musicnn {
+                trunk: Box::new(trunk.valid()),
+                head: head.valid(),
+            },
         }
     }
 
     fn into_record_bytes(self) -> Result<Vec<u8>, String> {
         let record = match self {
             Net::Costa(m) => m.into_record(),
+            Net::Musicnn { head, .. } => head.into_record(),
         };
         record
             .into_bytes()
@@ -99,6 +138,9 @@ impl Net {
         // burn validates shapes and names; a panic inside it is turned into an error too.
         let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || match self {
             Net::Costa(m) => m.try_load_record(record).map(Net::Costa),
+            Net::Musicnn { trunk, head } => head
+                .try_load_record(record)
+                .map(|head| Net::Musicnn { trunk, head }),
         }));
         match result {
             Ok(Ok(net)) => Ok(net),
@@ -167,6 +209,10 @@ pub fn load_from_bytes(
     };
     let config = parse_config(config_json, &label.join(CONFIG_FILE))?;
     let net = Net::init(&config, device)
+        .map_err(|reason| ModelError::BadConfig {
+            path: label.join(CONFIG_FILE),
+            reason,
+        })?
         .load_record_bytes(record)
         .map_err(|reason| ModelError::BadRecord {
             path: label.join(RECORD_FILE),

@@ -15,9 +15,12 @@ use rand::{Rng, SeedableRng};
 use serde::Serialize;
 
 use super::backend::{inference_device, training_device};
+use super::cache::{CachedFeatures, FeatureCache};
 use super::cnn::CostaCnn;
-use super::config::ModelConfig;
+use super::config::{ArchConfig, ModelConfig};
+use super::head::{GenreHead, MUSICNN_TRUNK_NAME, TRUNK_FEATURES, shared_trunk, trunk_features};
 use super::infer::{argmax, mean_rows};
+use super::musicnn::MusicnnTrunk;
 use super::registry::Net;
 use crate::audio::clip::load_clip;
 use crate::features::segment::segment;
@@ -91,17 +94,78 @@ pub struct TrainOutcome {
     pub cancelled: bool,
 }
 
+/// What the training loop learns from for `config`: the log-mel spectrogram (a CNN trained
+/// whole), or the frozen trunk's outputs per patch (a head). Also the feature cache's key.
+pub fn feature_key(config: &ModelConfig) -> String {
+    let s = &config.segments;
+    let clip = format!("clip{}@{}", s.clip_secs, s.clip_centre_secs);
+    if config.is_head() {
+        format!(
+            "trunk:{MUSICNN_TRUNK_NAME}/{}/{clip}/patch{}x{}",
+            config.frontend.cache_key(),
+            s.segment_frames,
+            s.segments_per_track
+        )
+    } else {
+        format!("logmel/{}/{clip}", config.frontend.cache_key())
+    }
+}
+
+/// The features of one file: its log-mel, or for a head the trunk's outputs per patch
+/// (`patches × 250`, laid out like a spectrogram with one "frame" per patch).
+fn features_of(
+    config: &ModelConfig,
+    frontend: &Frontend,
+    trunk: Option<&MusicnnTrunk>,
+    path: &std::path::Path,
+) -> Result<LogMel, String> {
+    let clip = load_clip(path, &config.clip_spec()).map_err(|e| e.to_string())?;
+    let mel = frontend.log_mel(&clip.samples);
+    let Some(trunk) = trunk else { return Ok(mel) };
+    let seg = segment(
+        &mel,
+        config.segments.segment_frames,
+        config.segments.segments_per_track,
+    );
+    let device = inference_device();
+    let x = Tensor::<4>::from_data(
+        TensorData::new(seg.data, [seg.count, 1, seg.frames, seg.n_mels]),
+        &device,
+    );
+    let feats = trunk_features(&trunk.forward(x));
+    let data = feats
+        .into_data()
+        .try_into_vec::<f32>()
+        .map_err(|e| format!("{}: reading trunk output: {e:?}", path.display()))?;
+    Ok(LogMel {
+        frames: seg.count,
+        n_mels: TRUNK_FEATURES,
+        data,
+    })
+}
+
 /// Decodes and analyses labelled files (in parallel on `threads`); failures are reported and
-/// skipped.
+/// skipped. With a cache, files analysed before (same size and mtime) are not decoded again.
 pub fn extract_features(
     config: &ModelConfig,
     files: &[(PathBuf, usize)],
     threads: usize,
+    cache: Option<&FeatureCache>,
     on_event: &(dyn Fn(TrainEvent) + Sync),
     cancel: &AtomicBool,
 ) -> Vec<TrackFeatures> {
     let frontend = Frontend::new(&config.frontend);
-    let spec = config.clip_spec();
+    let trunk = if config.is_head() {
+        match shared_trunk(&inference_device()) {
+            Ok(t) => Some(t),
+            Err(e) => {
+                tracing::error!("the pretrained trunk does not load: {e}");
+                return vec![];
+            }
+        }
+    } else {
+        None
+    };
     let next = std::sync::atomic::AtomicUsize::new(0);
     let done = std::sync::atomic::AtomicUsize::new(0);
     let results = std::sync::Mutex::new(Vec::with_capacity(files.len()));
@@ -116,7 +180,28 @@ pub fn extract_features(
                     let Some((path, label)) = files.get(i) else {
                         return;
                     };
-                    let res = load_clip(path, &spec).map(|clip| frontend.log_mel(&clip.samples));
+                    let cached = cache.and_then(|c| c.get(path)).map(|f| LogMel {
+                        frames: f.rows,
+                        n_mels: f.dims,
+                        data: f.data,
+                    });
+                    let res = match cached {
+                        Some(mel) => Ok(mel),
+                        None => {
+                            let r = features_of(config, &frontend, trunk.as_ref(), path);
+                            if let (Ok(mel), Some(c)) = (&r, cache) {
+                                c.put(
+                                    path,
+                                    &CachedFeatures {
+                                        rows: mel.frames,
+                                        dims: mel.n_mels,
+                                        data: mel.data.clone(),
+                                    },
+                                );
+                            }
+                            r
+                        }
+                    };
                     let n = done.fetch_add(1, Ordering::Relaxed) + 1;
                     let error = match res {
                         Ok(mel) => {
@@ -132,7 +217,7 @@ pub fn extract_features(
                             }
                             None
                         }
-                        Err(e) => Some(e.to_string()),
+                        Err(e) => Some(e),
                     };
                     on_event(TrainEvent::Features {
                         done: n,
@@ -177,21 +262,62 @@ pub fn train(
     }
     let device = training_device();
     device.seed(opts.seed);
-    match Net::init(config, &device) {
-        Net::Costa(m) => {
+    let n_classes = config.labels.len();
+    let max_segs = config.segments.segments_per_track;
+    let stats_to_outcome = |net: Net, stats: TrainStats| TrainOutcome {
+        net,
+        history: stats.history,
+        best_epoch: stats.best_epoch,
+        best_valid_accuracy: stats.best_valid_accuracy,
+        cancelled: stats.cancelled,
+    };
+    match &config.arch {
+        ArchConfig::Costa(c) => {
+            let m = c.init(n_classes, &device);
             let forward = |m: &CostaCnn, x: Tensor<4>| m.forward(x);
+            let shape = SegmentShape {
+                frames: config.segments.segment_frames,
+                dims: config.frontend.n_mels,
+                max_segments: max_segs,
+                n_classes,
+            };
             let (best, stats) = train_module(
-                m, forward, config, train_set, valid_set, opts, on_event, cancel,
+                m, forward, shape, train_set, valid_set, opts, on_event, cancel,
             )?;
-            Ok(TrainOutcome {
-                net: Net::Costa(best),
-                history: stats.history,
-                best_epoch: stats.best_epoch,
-                best_valid_accuracy: stats.best_valid_accuracy,
-                cancelled: stats.cancelled,
-            })
+            Ok(stats_to_outcome(Net::Costa(best), stats))
+        }
+        ArchConfig::MusicnnHead(h) => {
+            let m = h.head.init(n_classes, &device);
+            let forward = |m: &GenreHead, x: Tensor<4>| m.forward_rows(x);
+            // Each "frame" of the features is one patch's trunk output.
+            let shape = SegmentShape {
+                frames: 1,
+                dims: TRUNK_FEATURES,
+                max_segments: max_segs,
+                n_classes,
+            };
+            let (best, stats) = train_module(
+                m, forward, shape, train_set, valid_set, opts, on_event, cancel,
+            )?;
+            let trunk = shared_trunk(&inference_device()).map_err(|e| anyhow::anyhow!(e))?;
+            Ok(stats_to_outcome(
+                Net::Musicnn {
+                    trunk: Box::new(trunk),
+                    head: best,
+                },
+                stats,
+            ))
         }
     }
+}
+
+/// The shape of the training segments.
+#[derive(Debug, Clone, Copy)]
+struct SegmentShape {
+    frames: usize,
+    dims: usize,
+    max_segments: usize,
+    n_classes: usize,
 }
 
 /// What a training run produced besides the model.
@@ -206,7 +332,7 @@ struct TrainStats {
 fn train_module<M, F>(
     mut model: M,
     forward: F,
-    config: &ModelConfig,
+    shape: SegmentShape,
     train_set: &[TrackFeatures],
     valid_set: &[TrackFeatures],
     opts: &TrainOptions,
@@ -218,10 +344,10 @@ where
     F: Fn(&M, Tensor<4>) -> Tensor<2>,
 {
     let device = training_device();
-    let seg_frames = config.segments.segment_frames;
-    let n_mels = config.frontend.n_mels;
-    let max_segs = config.segments.segments_per_track;
-    let n_classes = config.labels.len();
+    let seg_frames = shape.frames;
+    let n_mels = shape.dims;
+    let max_segs = shape.max_segments;
+    let n_classes = shape.n_classes;
     let mut rng = rand::rngs::StdRng::seed_from_u64(opts.seed);
     let mut optim = AdamConfig::new().init();
     let loss_fn = CrossEntropyLossConfig::new().init(&device);

@@ -1,0 +1,94 @@
+//! The genre head on the pretrained trunk: per 3 s patch, musicnn's 200-d embedding and its 50
+//! tag probabilities (250 features) → batch norm → (optional hidden layer) → genre logits. Only
+//! the head is trained (the trunk stays frozen), so training runs on cached trunk outputs.
+
+use std::sync::OnceLock;
+
+use burn::nn::{BatchNorm, BatchNormConfig, Dropout, DropoutConfig, Linear, LinearConfig, Relu};
+use burn::prelude::*;
+
+use super::musicnn::{MUSICNN_N_TAGS, MUSICNN_PENULTIMATE, MusicnnOutput, MusicnnTrunk};
+
+/// Features per patch the head reads: the penultimate embedding, then the tags.
+pub const TRUNK_FEATURES: usize = MUSICNN_PENULTIMATE + MUSICNN_N_TAGS;
+
+/// The converted MSD_musicnn weights (ISC licence, see models/NOTICE), built into the binary.
+pub const MUSICNN_WEIGHTS: &[u8] = include_bytes!("../../models/musicnn_msd.safetensors");
+
+/// The name configs use for this trunk.
+pub const MUSICNN_TRUNK_NAME: &str = "msd_musicnn";
+
+/// The pretrained trunk on the inference device, loaded once per process.
+pub fn shared_trunk(device: &Device) -> Result<MusicnnTrunk, String> {
+    static TRUNK: OnceLock<Result<MusicnnTrunk, String>> = OnceLock::new();
+    if *device == super::backend::inference_device() {
+        TRUNK
+            .get_or_init(|| {
+                MusicnnTrunk::from_safetensors_bytes(MUSICNN_WEIGHTS, device).map(|t| t.valid())
+            })
+            .clone()
+    } else {
+        MusicnnTrunk::from_safetensors_bytes(MUSICNN_WEIGHTS, device).map(|t| t.valid())
+    }
+}
+
+/// The head's input for a trunk output: `[B, 250]` = penultimate ‖ taggram.
+pub fn trunk_features(out: &MusicnnOutput) -> Tensor<2> {
+    Tensor::cat(vec![out.penultimate.clone(), out.taggram()], 1)
+}
+
+/// Architecture of [`GenreHead`].
+#[derive(Config, Debug, PartialEq)]
+pub struct GenreHeadConfig {
+    /// Width of a hidden layer; 0 = a linear classifier.
+    #[config(default = 0)]
+    pub hidden: usize,
+    #[config(default = 0.3)]
+    pub dropout: f64,
+}
+
+#[derive(Module, Debug)]
+pub struct GenreHead {
+    input_bn: BatchNorm,
+    hidden: Vec<Linear>,
+    relu: Relu,
+    dropout: Dropout,
+    output: Linear,
+}
+
+impl GenreHeadConfig {
+    pub fn init(&self, n_classes: usize, device: &Device) -> GenreHead {
+        let (hidden, out_in) = if self.hidden > 0 {
+            (
+                vec![LinearConfig::new(TRUNK_FEATURES, self.hidden).init(device)],
+                self.hidden,
+            )
+        } else {
+            (vec![], TRUNK_FEATURES)
+        };
+        GenreHead {
+            input_bn: BatchNormConfig::new(TRUNK_FEATURES).init(device),
+            hidden,
+            relu: Relu::new(),
+            dropout: DropoutConfig::new(self.dropout).init(),
+            output: LinearConfig::new(out_in, n_classes).init(device),
+        }
+    }
+}
+
+impl GenreHead {
+    /// `[B, 250]` trunk features → genre logits `[B, classes]`.
+    pub fn forward(&self, x: Tensor<2>) -> Tensor<2> {
+        let mut h = self.dropout.forward(self.input_bn.forward(x));
+        for l in &self.hidden {
+            h = self.dropout.forward(self.relu.forward(l.forward(h)));
+        }
+        self.output.forward(h)
+    }
+
+    /// The same, for features laid out as segments `[B, 1, 1, 250]` (the training loop's form).
+    pub fn forward_rows(&self, x: Tensor<4>) -> Tensor<2> {
+        let [b, _, _, f] = x.dims();
+        self.forward(x.reshape([b, f]))
+    }
+}

@@ -1,0 +1,421 @@
+//! A training job from a labelled folder to a model: the one code path behind `genreplay
+//! train` and the player's retrain dialog. `prepare` looks at the folder (genres, counts,
+//! warnings) without decoding; `run` extracts features (cached), trains and returns the model.
+//! `cross_validate` measures a mode by K-fold cross-validation on the same features.
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::AtomicBool;
+
+use serde::Serialize;
+
+use super::cache::FeatureCache;
+use super::config::{ModelConfig, TrainMetrics};
+use super::dataset::{LabelSource, LabelledSet, collect, split};
+use super::eval::{EvalReport, report};
+use super::infer::{argmax, mean_rows};
+use super::registry::Net;
+use super::train::{TrackFeatures, TrainEvent, TrainOptions, extract_features, feature_key, train};
+use crate::features::segment::segment;
+
+/// What gets trained.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TrainMode {
+    /// Only a genre head on the frozen pretrained trunk, on cached trunk outputs: seconds.
+    Quick,
+    /// A whole CNN (Costa-style) from scratch on log-mel segments: minutes.
+    Full,
+}
+
+impl TrainMode {
+    pub fn config(self, labels: Vec<String>) -> ModelConfig {
+        match self {
+            TrainMode::Quick => ModelConfig::musicnn_default(labels),
+            TrainMode::Full => ModelConfig::costa_default(labels),
+        }
+    }
+
+    /// Sensible defaults per mode.
+    pub fn default_options(self) -> TrainOptions {
+        match self {
+            TrainMode::Quick => TrainOptions {
+                epochs: 60,
+                batch_size: 32,
+                learning_rate: 3e-4,
+                patience: 15,
+                seed: 42,
+            },
+            TrainMode::Full => TrainOptions::default(),
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            TrainMode::Quick => "quick",
+            TrainMode::Full => "full",
+        }
+    }
+}
+
+/// A training request.
+#[derive(Debug, Clone)]
+pub struct TrainRequest {
+    pub dir: PathBuf,
+    pub labels: LabelSource,
+    pub mode: TrainMode,
+    pub options: TrainOptions,
+    pub valid_frac: f64,
+    /// Use DIR/INDEX.tsv's split when present.
+    pub use_index: bool,
+    /// Root of the feature cache (`None`: no cache).
+    pub cache_root: Option<PathBuf>,
+    pub threads: usize,
+}
+
+/// What `prepare` found in the folder.
+#[derive(Debug, Clone, Serialize)]
+pub struct Prepared {
+    #[serde(skip)]
+    pub set: LabelledSet,
+    pub labels: Vec<String>,
+    pub counts: Vec<(String, usize)>,
+    #[serde(skip)]
+    pub train_ix: Vec<usize>,
+    #[serde(skip)]
+    pub valid_ix: Vec<usize>,
+    pub train_tracks: usize,
+    pub valid_tracks: usize,
+    /// Problems worth showing before starting (small genres, unreadable files…).
+    pub warnings: Vec<String>,
+    pub skipped: usize,
+}
+
+/// Looks at the folder: labels, counts, split, warnings. Refuses fewer than two genres.
+pub fn prepare(req: &TrainRequest) -> anyhow::Result<Prepared> {
+    let set = collect(&req.dir, req.labels, req.use_index)?;
+    let labels = set.labels();
+    if labels.len() < 2 {
+        anyhow::bail!(
+            "{}: found {} genre(s){}; training needs at least 2{}",
+            req.dir.display(),
+            labels.len(),
+            if labels.is_empty() {
+                String::new()
+            } else {
+                format!(" ({})", labels.join(", "))
+            },
+            match req.labels {
+                LabelSource::Folders => " (one subfolder of audio files per genre)",
+                LabelSource::Tags { .. } => " (files with genre tags)",
+            }
+        );
+    }
+    let (train_ix, valid_ix) = split(&set, req.valid_frac, req.options.seed);
+    let counts: Vec<(String, usize)> = set.counts().into_iter().collect();
+    let mut warnings = Vec::new();
+    for (l, n) in &counts {
+        if *n < 5 {
+            warnings.push(format!(
+                "genre '{l}' has only {n} track{}",
+                if *n == 1 { "" } else { "s" }
+            ));
+        }
+    }
+    if valid_ix.is_empty() {
+        warnings.push(
+            "no validation tracks: the last epoch is kept and no accuracy is measured".into(),
+        );
+    }
+    let unreadable = set
+        .skipped
+        .iter()
+        .filter(|(_, why)| why.starts_with("cannot read"))
+        .count();
+    if unreadable > 0 {
+        warnings.push(format!("{unreadable} unreadable folders or files"));
+    }
+    Ok(Prepared {
+        labels,
+        counts,
+        train_tracks: train_ix.len(),
+        valid_tracks: valid_ix.len(),
+        skipped: set.skipped.len(),
+        train_ix,
+        valid_ix,
+        warnings,
+        set,
+    })
+}
+
+/// The trained model and how it did.
+pub struct TrainResult {
+    pub config: ModelConfig,
+    pub net: Net,
+    pub history: Vec<super::train::EpochReport>,
+    pub best_epoch: usize,
+    pub valid_accuracy: Option<f64>,
+    pub train_tracks: usize,
+    pub valid_tracks: usize,
+    /// Validation tracks (path, label index) the accuracy was measured on.
+    pub valid_files: Vec<(PathBuf, usize)>,
+    pub cancelled: bool,
+    /// Files that could not be analysed.
+    pub failed_files: usize,
+}
+
+fn files_of(p: &Prepared, ix: &[usize]) -> Vec<(PathBuf, usize)> {
+    ix.iter()
+        .map(|&i| {
+            let t = &p.set.tracks[i];
+            (
+                t.path.clone(),
+                p.labels.iter().position(|l| *l == t.label).unwrap_or(0),
+            )
+        })
+        .collect()
+}
+
+fn cache_for(req: &TrainRequest, config: &ModelConfig) -> Option<FeatureCache> {
+    req.cache_root
+        .as_deref()
+        .map(|root| FeatureCache::new(root, &feature_key(config)))
+}
+
+/// Extracts features and trains. `cancel` stops at the next file or batch.
+pub fn run(
+    req: &TrainRequest,
+    prepared: &Prepared,
+    on_event: &(dyn Fn(TrainEvent) + Sync),
+    cancel: &AtomicBool,
+) -> anyhow::Result<TrainResult> {
+    let mut config = req.mode.config(prepared.labels.clone());
+    let cache = cache_for(req, &config);
+    let train_files = files_of(prepared, &prepared.train_ix);
+    let valid_files = files_of(prepared, &prepared.valid_ix);
+    let mut all = train_files.clone();
+    all.extend(valid_files.iter().cloned());
+    let feats = extract_features(&config, &all, req.threads, cache.as_ref(), on_event, cancel);
+    let failed_files = all.len().saturating_sub(feats.len());
+    let is_valid: std::collections::HashSet<&Path> =
+        valid_files.iter().map(|(p, _)| p.as_path()).collect();
+    let (valid_f, train_f): (Vec<TrackFeatures>, Vec<TrackFeatures>) = feats
+        .into_iter()
+        .partition(|t| is_valid.contains(t.path.as_path()));
+    if cancel.load(std::sync::atomic::Ordering::Relaxed) {
+        anyhow::bail!("cancelled");
+    }
+    let mut forward = |ev: TrainEvent| on_event(ev);
+    let outcome = train(
+        &config,
+        &train_f,
+        &valid_f,
+        &req.options,
+        &mut forward,
+        cancel,
+    )?;
+    config.info.created_unix_secs = crate::store::now_unix();
+    config.info.source = Some(req.dir.to_string_lossy().into_owned());
+    config.info.metrics = Some(TrainMetrics {
+        train_tracks: train_f.len(),
+        valid_tracks: valid_f.len(),
+        valid_track_accuracy: outcome.best_valid_accuracy,
+        best_epoch: outcome.best_epoch,
+        epochs_run: outcome.history.len(),
+    });
+    config.info.notes = Some(format!("genreplay train --mode {}", req.mode.name()));
+    let valid_used: Vec<(PathBuf, usize)> =
+        valid_f.iter().map(|t| (t.path.clone(), t.label)).collect();
+    Ok(TrainResult {
+        config,
+        net: outcome.net,
+        history: outcome.history,
+        best_epoch: outcome.best_epoch,
+        valid_accuracy: outcome.best_valid_accuracy,
+        train_tracks: train_f.len(),
+        valid_tracks: valid_f.len(),
+        valid_files: valid_used,
+        cancelled: outcome.cancelled,
+        failed_files,
+    })
+}
+
+/// Cross-validation figures.
+#[derive(Debug, Clone, Serialize)]
+pub struct CvReport {
+    pub folds: usize,
+    pub mode: TrainMode,
+    /// Accuracy of each fold's held-out tracks.
+    pub fold_accuracy: Vec<f64>,
+    pub mean_accuracy: f64,
+    pub std_accuracy: f64,
+    /// Pooled over all folds: every track predicted once, by the model that did not see it.
+    pub pooled: EvalReport,
+    /// How the folds were grouped.
+    pub grouping: String,
+}
+
+/// K-fold cross-validation: stratified by genre, whole artists per fold where tags name them
+/// (else whole tracks). Every track is predicted by a model that never saw it or its artist.
+pub fn cross_validate(
+    req: &TrainRequest,
+    prepared: &Prepared,
+    k: usize,
+    on_event: &(dyn Fn(TrainEvent) + Sync),
+    cancel: &AtomicBool,
+) -> anyhow::Result<CvReport> {
+    let k = k.max(2);
+    let config = req.mode.config(prepared.labels.clone());
+    let cache = cache_for(req, &config);
+    let all_ix: Vec<usize> = (0..prepared.set.tracks.len()).collect();
+    let files = files_of(prepared, &all_ix);
+    let feats = extract_features(
+        &config,
+        &files,
+        req.threads,
+        cache.as_ref(),
+        on_event,
+        cancel,
+    );
+    // Folds: groups (artist, else file) dealt round-robin per genre after a seeded shuffle.
+    let group_of = |i: usize| -> String {
+        let t = &prepared.set.tracks[i];
+        match &t.artist {
+            Some(a) => format!("artist:{}", a.to_lowercase()),
+            None => format!("file:{}", t.path.display()),
+        }
+    };
+    let with_artist = prepared
+        .set
+        .tracks
+        .iter()
+        .filter(|t| t.artist.is_some())
+        .count();
+    let mut fold_of_group: std::collections::HashMap<String, usize> = Default::default();
+    let mut rng = <rand::rngs::StdRng as rand::SeedableRng>::seed_from_u64(req.options.seed);
+    let mut next_fold = 0usize;
+    for label in &prepared.labels {
+        let mut groups: Vec<String> = all_ix
+            .iter()
+            .filter(|&&i| &prepared.set.tracks[i].label == label)
+            .map(|&i| group_of(i))
+            .collect();
+        groups.sort();
+        groups.dedup();
+        rand::seq::SliceRandom::shuffle(groups.as_mut_slice(), &mut rng);
+        for g in groups {
+            fold_of_group.entry(g).or_insert_with(|| {
+                let f = next_fold % k;
+                next_fold += 1;
+                f
+            });
+        }
+    }
+    let fold_of_path: std::collections::HashMap<PathBuf, usize> = all_ix
+        .iter()
+        .map(|&i| {
+            (
+                prepared.set.tracks[i].path.clone(),
+                fold_of_group.get(&group_of(i)).copied().unwrap_or(0),
+            )
+        })
+        .collect();
+    let mut pairs = Vec::new();
+    let mut fold_accuracy = Vec::new();
+    for fold in 0..k {
+        let (test, train_f): (Vec<TrackFeatures>, Vec<TrackFeatures>) = feats
+            .iter()
+            .cloned()
+            .partition(|t| fold_of_path.get(&t.path) == Some(&fold));
+        if test.is_empty() || train_f.is_empty() {
+            continue;
+        }
+        // No validation split inside the fold: a fixed number of epochs (the mode's default
+        // early-stopping point is not available without peeking at the test fold).
+        let mut opts = req.options.clone();
+        opts.patience = opts.epochs;
+        let outcome = train(
+            &config,
+            &train_f,
+            &[],
+            &opts,
+            &mut |ev| on_event(ev),
+            cancel,
+        )?;
+        let clf_net = outcome.net;
+        let mut correct = 0;
+        for t in &test {
+            let pred = predict_features(&config, &clf_net, t);
+            pairs.push((t.label, pred));
+            if pred == t.label {
+                correct += 1;
+            }
+        }
+        fold_accuracy.push(correct as f64 / test.len() as f64);
+    }
+    let n = fold_accuracy.len().max(1) as f64;
+    let mean = fold_accuracy.iter().sum::<f64>() / n;
+    let std = (fold_accuracy
+        .iter()
+        .map(|a| (a - mean).powi(2))
+        .sum::<f64>()
+        / n)
+        .sqrt();
+    Ok(CvReport {
+        folds: k,
+        mode: req.mode,
+        fold_accuracy,
+        mean_accuracy: mean,
+        std_accuracy: std,
+        pooled: report(&prepared.labels, &pairs),
+        grouping: if with_artist > 0 {
+            format!(
+                "by artist tag ({with_artist} of {} tracks tagged; the rest by track)",
+                prepared.set.tracks.len()
+            )
+        } else {
+            "by track (no artist tags in this folder)".into()
+        },
+    })
+}
+
+/// The predicted label of a track from its cached features (as inference would compute it).
+pub fn predict_features(config: &ModelConfig, net: &Net, t: &TrackFeatures) -> usize {
+    use burn::prelude::*;
+    use burn::tensor::activation::softmax;
+    let device = super::backend::inference_device();
+    let k = config.labels.len();
+    let probs: Vec<f32> = match net {
+        Net::Costa(m) => {
+            let s = segment(
+                &t.mel,
+                config.segments.segment_frames,
+                config.segments.segments_per_track,
+            );
+            if s.count == 0 {
+                return 0;
+            }
+            let x = Tensor::<4>::from_data(
+                TensorData::new(s.data, [s.count, 1, s.frames, s.n_mels]),
+                &device,
+            );
+            softmax(m.forward(x), 1)
+                .into_data()
+                .try_into_vec::<f32>()
+                .unwrap_or_default()
+        }
+        Net::Musicnn { head, .. } => {
+            if t.mel.frames == 0 {
+                return 0;
+            }
+            let x = Tensor::<2>::from_data(
+                TensorData::new(t.mel.data.clone(), [t.mel.frames, t.mel.n_mels]),
+                &device,
+            );
+            softmax(head.forward(x), 1)
+                .into_data()
+                .try_into_vec::<f32>()
+                .unwrap_or_default()
+        }
+    };
+    argmax(&mean_rows(&probs, k)).0
+}
