@@ -827,12 +827,16 @@ impl App {
             }
             Action::QueueAdd | Action::QueueAddNext => {
                 if let Some((tracks, start, _)) = self.selection_tracks() {
-                    // From a track row: just that track; from a group: all of it.
-                    let tracks = if self.selected_is_track() {
-                        vec![tracks[start]]
+                    // From a track row: just that track; from a group: all of it. A track list
+                    // that the search has emptied has no selected track: nothing to add.
+                    let tracks: Vec<TrackId> = if self.selected_is_track() {
+                        tracks.get(start).copied().into_iter().collect()
                     } else {
                         tracks
                     };
+                    if tracks.is_empty() {
+                        return;
+                    }
                     let n = tracks.len();
                     for t in &tracks {
                         fx.push(Effect::Bump(*t));
