@@ -588,7 +588,8 @@ impl App {
                 {
                     self.play_errors += 1;
                     if self.play_errors < self.queue.entries.len().max(1) {
-                        self.next_track(false, fx);
+                        // Like a user skip: repeat-one must not reload the broken track.
+                        self.next_track(true, fx);
                     } else {
                         self.playback.track = None;
                         fx.push(Effect::Player(PlayerCommand::Stop));
