@@ -725,6 +725,13 @@ impl App {
     /// Carries out `a`.
     pub fn act(&mut self, a: Action, fx: &mut Vec<Effect>) {
         let page = self.list_height.max(1) as isize;
+        if matches!(
+            a,
+            Action::Activate | Action::PlayPause | Action::NextTrack | Action::PrevTrack
+        ) {
+            // The user starts something: failures before it no longer count.
+            self.play_errors = 0;
+        }
         match a {
             Action::Quit => {
                 self.should_quit = true;
