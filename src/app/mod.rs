@@ -1010,12 +1010,11 @@ impl App {
         let path: Vec<String> = match self.mode {
             BrowseMode::Artist => vec![t.artist.clone(), t.album.clone()],
             BrowseMode::Folder => vec![t.folder.clone()],
-            BrowseMode::Genre => vec![
-                self.lib
-                    .genre_of(id)
-                    .map(|(g, _)| g.to_string())
-                    .unwrap_or_else(|| library::PENDING_GROUP.to_string()),
-            ],
+            BrowseMode::Genre => vec![match self.lib.genre_of(id) {
+                Some((g, _)) => g.to_string(),
+                None if self.lib.failed.contains_key(&id) => library::FAILED_GROUP.to_string(),
+                None => library::PENDING_GROUP.to_string(),
+            }],
         };
         for k in 1..=path.len() {
             self.expanded.insert(path[..k].to_vec());
