@@ -643,6 +643,12 @@ impl App {
                 }
                 _ => {}
             }
+            // The last help line stays in view (one line per bound action, plus Esc's).
+            let last = Action::ALL
+                .iter()
+                .filter(|&&a| !self.keymap.keys_for(a).is_empty())
+                .count();
+            self.help_scroll = self.help_scroll.min(last);
             return;
         }
         if self.searching {
