@@ -1008,20 +1008,24 @@ impl App {
         let Some(id) = self.playback.track else {
             return;
         };
-        let Some(t) = self.lib.track(id).cloned() else {
+        if self.lib.track(id).is_none() {
             return;
-        };
+        }
         self.view = View::Library;
         self.search.clear();
-        let path: Vec<String> = match self.mode {
-            BrowseMode::Artist => vec![t.artist.clone(), t.album.clone()],
-            BrowseMode::Folder => vec![t.folder.clone()],
-            BrowseMode::Genre => vec![match self.lib.genre_of(id) {
-                Some((g, _)) => g.to_string(),
-                None if self.lib.failed.contains_key(&id) => library::FAILED_GROUP.to_string(),
-                None => library::PENDING_GROUP.to_string(),
-            }],
-        };
+        // The groups above the track, as the tree has them (the tree merges names that differ
+        // only in case under the first one, so the track's own fields are not the path).
+        fn path_to(groups: &[Group], id: TrackId) -> Option<Vec<String>> {
+            groups.iter().find_map(|g| {
+                if g.tracks.contains(&id) {
+                    return Some(vec![g.name.clone()]);
+                }
+                let mut p = path_to(&g.children, id)?;
+                p.insert(0, g.name.clone());
+                Some(p)
+            })
+        }
+        let path = path_to(&self.tree(), id).unwrap_or_default();
         for k in 1..=path.len() {
             self.expanded.insert(path[..k].to_vec());
         }
