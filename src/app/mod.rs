@@ -588,7 +588,8 @@ impl App {
                 {
                     self.play_errors += 1;
                     if self.play_errors < self.queue.entries.len().max(1) {
-                        self.next_track(false, fx);
+                        // Like a user skip: repeat-one must not reload the broken track.
+                        self.next_track(true, fx);
                     } else {
                         self.playback.track = None;
                         fx.push(Effect::Player(PlayerCommand::Stop));
@@ -642,6 +643,12 @@ impl App {
                 }
                 _ => {}
             }
+            // The last help line stays in view (one line per bound action, plus Esc's).
+            let last = Action::ALL
+                .iter()
+                .filter(|&&a| !self.keymap.keys_for(a).is_empty())
+                .count();
+            self.help_scroll = self.help_scroll.min(last);
             return;
         }
         if self.searching {
@@ -724,6 +731,13 @@ impl App {
     /// Carries out `a`.
     pub fn act(&mut self, a: Action, fx: &mut Vec<Effect>) {
         let page = self.list_height.max(1) as isize;
+        if matches!(
+            a,
+            Action::Activate | Action::PlayPause | Action::NextTrack | Action::PrevTrack
+        ) {
+            // The user starts something: failures before it no longer count.
+            self.play_errors = 0;
+        }
         match a {
             Action::Quit => {
                 self.should_quit = true;
@@ -827,12 +841,16 @@ impl App {
             }
             Action::QueueAdd | Action::QueueAddNext => {
                 if let Some((tracks, start, _)) = self.selection_tracks() {
-                    // From a track row: just that track; from a group: all of it.
-                    let tracks = if self.selected_is_track() {
-                        vec![tracks[start]]
+                    // From a track row: just that track; from a group: all of it. A track list
+                    // that the search has emptied has no selected track: nothing to add.
+                    let tracks: Vec<TrackId> = if self.selected_is_track() {
+                        tracks.get(start).copied().into_iter().collect()
                     } else {
                         tracks
                     };
+                    if tracks.is_empty() {
+                        return;
+                    }
                     let n = tracks.len();
                     for t in &tracks {
                         fx.push(Effect::Bump(*t));
@@ -990,21 +1008,24 @@ impl App {
         let Some(id) = self.playback.track else {
             return;
         };
-        let Some(t) = self.lib.track(id).cloned() else {
+        if self.lib.track(id).is_none() {
             return;
-        };
+        }
         self.view = View::Library;
         self.search.clear();
-        let path: Vec<String> = match self.mode {
-            BrowseMode::Artist => vec![t.artist.clone(), t.album.clone()],
-            BrowseMode::Folder => vec![t.folder.clone()],
-            BrowseMode::Genre => vec![
-                self.lib
-                    .genre_of(id)
-                    .map(|(g, _)| g.to_string())
-                    .unwrap_or_else(|| library::PENDING_GROUP.to_string()),
-            ],
-        };
+        // The groups above the track, as the tree has them (the tree merges names that differ
+        // only in case under the first one, so the track's own fields are not the path).
+        fn path_to(groups: &[Group], id: TrackId) -> Option<Vec<String>> {
+            groups.iter().find_map(|g| {
+                if g.tracks.contains(&id) {
+                    return Some(vec![g.name.clone()]);
+                }
+                let mut p = path_to(&g.children, id)?;
+                p.insert(0, g.name.clone());
+                Some(p)
+            })
+        }
+        let path = path_to(&self.tree(), id).unwrap_or_default();
         for k in 1..=path.len() {
             self.expanded.insert(path[..k].to_vec());
         }

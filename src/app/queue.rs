@@ -75,6 +75,9 @@ pub struct Queue {
     played: HashSet<usize>,
     /// Entries played before, for "previous".
     history: Vec<usize>,
+    /// When the playing entry was removed (so nothing is current): the index where the order
+    /// goes on, i.e. the entry that followed it.
+    resume: Option<usize>,
 }
 
 impl Queue {
@@ -89,6 +92,7 @@ impl Queue {
             .collect();
         self.played.clear();
         self.history.clear();
+        self.resume = None;
         self.current = (start < self.entries.len()).then_some(start);
         if let Some(c) = self.current {
             self.played.insert(c);
@@ -105,7 +109,7 @@ impl Queue {
 
     /// Inserts right after the playing entry (or at the front).
     pub fn insert_next(&mut self, tracks: Vec<TrackId>, reason: Reason) {
-        let at = self.current.map_or(0, |c| c + 1);
+        let at = self.current.map(|c| c + 1).or(self.resume).unwrap_or(0);
         let n = tracks.len();
         for (k, track) in tracks.into_iter().enumerate() {
             self.entries.insert(
@@ -141,10 +145,17 @@ impl Queue {
         self.history.retain(|&h| h != i);
         self.shift_indices(i + 1, -1);
         self.current = match self.current {
-            Some(c) if c == i => None,
+            Some(c) if c == i => {
+                // It plays on; what followed it still comes next.
+                self.resume = Some(i);
+                None
+            }
             Some(c) if c > i => Some(c - 1),
             other => other,
         };
+        if let Some(r) = self.resume.filter(|&r| r > i) {
+            self.resume = Some(r - 1);
+        }
     }
 
     /// Swaps entries `i` and `j`, keeping `current` on the same track.
@@ -174,6 +185,7 @@ impl Queue {
         self.current = (!self.entries.is_empty()).then_some(0);
         self.played = self.current.into_iter().collect();
         self.history.clear();
+        self.resume = None;
     }
 
     pub fn current_track(&self) -> Option<TrackId> {
@@ -188,7 +200,7 @@ impl Queue {
             return None;
         }
         if repeat == Repeat::One {
-            return self.current.or(Some(0));
+            return self.current.or_else(|| self.resume_at(repeat));
         }
         if shuffle {
             // Deterministic peek: the first unplayed entry; `advance` picks at random.
@@ -197,10 +209,20 @@ impl Queue {
                 .or_else(|| (repeat == Repeat::All).then_some(0));
         }
         match self.current {
-            None => Some(0),
+            None => self.resume_at(repeat),
             Some(c) if c + 1 < self.entries.len() => Some(c + 1),
             Some(_) if repeat == Repeat::All => Some(0),
             Some(_) => None,
+        }
+    }
+
+    /// Where the order starts when nothing is current: after a removed playing entry (at the
+    /// end of the queue only if repeating), else at the top.
+    fn resume_at(&self, repeat: Repeat) -> Option<usize> {
+        match self.resume {
+            Some(r) if r < self.entries.len() => Some(r),
+            Some(_) => (repeat != Repeat::Off).then_some(0),
+            None => Some(0),
         }
     }
 
@@ -247,6 +269,7 @@ impl Queue {
             self.history.push(c);
         }
         self.current = i.filter(|&i| i < self.entries.len());
+        self.resume = None;
         if let Some(c) = self.current {
             self.played.insert(c);
         }
@@ -324,5 +347,30 @@ mod tests {
         assert_eq!(q.current_track(), Some(TrackId(1)));
         q.remove(0);
         assert_eq!(q.current, None);
+    }
+
+    #[test]
+    fn removing_the_playing_entry_goes_on_after_it() {
+        let mut rng = rand::rngs::StdRng::seed_from_u64(1);
+        let mut q = Queue::default();
+        q.replace(ids(5), Reason::Added, 2);
+        q.remove(2);
+        assert_eq!(q.current, None);
+        assert_eq!(q.peek_next(false, Repeat::Off), Some(2));
+        // Removing before that point keeps it on the same entry.
+        q.remove(0);
+        assert_eq!(q.peek_next(false, Repeat::Off), Some(1));
+        assert_eq!(q.entries[1].track, TrackId(3));
+        // "Play next" goes there too.
+        q.insert_next(vec![TrackId(9)], Reason::Added);
+        assert_eq!(q.entries[1].track, TrackId(9));
+        assert_eq!(q.advance(false, Repeat::Off, false, &mut rng), Some(1));
+        // The last entry removed while playing: the end (or the top with repeat-all).
+        q.remove(3);
+        q.remove(2);
+        assert_eq!(q.current_track(), Some(TrackId(9)));
+        q.remove(1);
+        assert_eq!(q.peek_next(false, Repeat::Off), None);
+        assert_eq!(q.peek_next(false, Repeat::All), Some(0));
     }
 }

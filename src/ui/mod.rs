@@ -482,7 +482,10 @@ fn draw_player_bar(f: &mut Frame, app: &App, area: Rect) {
     );
     let w = rows[0].width as usize;
     let left = format!(" {state} {title}");
-    let pad = w.saturating_sub(left.chars().count() + flags.chars().count());
+    // At least one space, so a long title never runs into the flags.
+    let pad = w
+        .saturating_sub(left.chars().count() + flags.chars().count())
+        .max(1);
     f.render_widget(
         Paragraph::new(Line::from(vec![
             Span::styled(
@@ -576,7 +579,9 @@ fn draw_status(f: &mut Frame, app: &App, area: Rect) {
     let t = app.theme();
     let (left, right, error) = status_text(app);
     let w = area.width as usize;
-    let pad = w.saturating_sub(left.chars().count() + right.chars().count() + 2);
+    let pad = w
+        .saturating_sub(left.chars().count() + right.chars().count() + 2)
+        .max(1);
     let line = Line::from(vec![
         Span::styled(
             format!(" {left}"),

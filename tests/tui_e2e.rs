@@ -1,0 +1,446 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+//! The real player in a real terminal: the release binary runs inside tmux on the sample
+//! library, the test types keys with `tmux send-keys` and reads the screen back with
+//! `tmux capture-pane`, as a person at the terminal would.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::time::{Duration, Instant};
+
+const WIDTH: u16 = 120;
+const HEIGHT: u16 = 34;
+const TIMEOUT: Duration = Duration::from_secs(20);
+
+/// Text that must never reach the screen: stderr chatter from ALSA, the decoders or the log.
+const STDERR_MARKERS: [&str; 5] = ["ALSA lib", "WARN", "INFO", "symphonia", "panicked"];
+
+/// A tmux server of our own (unique socket) with one session; killed on drop, pass or fail.
+struct Tmux {
+    socket: String,
+    session: &'static str,
+    socket_path: Option<PathBuf>,
+}
+
+impl Tmux {
+    fn start(command: &str) -> Tmux {
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.subsec_nanos())
+            .unwrap_or(0);
+        let mut t = Tmux {
+            socket: format!("genreplay-e2e-{}-{nanos}", std::process::id()),
+            session: "player",
+            socket_path: None,
+        };
+        let out = t.run(&[
+            "new-session",
+            "-d",
+            "-s",
+            t.session,
+            "-x",
+            &WIDTH.to_string(),
+            "-y",
+            &HEIGHT.to_string(),
+            command,
+        ]);
+        assert!(
+            out.status.success(),
+            "tmux new-session: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        t.socket_path = Some(PathBuf::from(t.format("#{socket_path}")));
+        t
+    }
+
+    fn run(&self, args: &[&str]) -> Output {
+        Command::new("tmux")
+            .args(["-L", &self.socket, "-f", "/dev/null"])
+            .args(args)
+            .env_remove("TMUX")
+            .output()
+            .expect("running tmux")
+    }
+
+    /// Sends tmux key names ("Enter", "Escape", "q", "?").
+    fn keys(&self, keys: &[&str]) {
+        let mut args = vec!["send-keys", "-t", self.session];
+        args.extend_from_slice(keys);
+        assert!(self.run(&args).status.success());
+    }
+
+    /// Types `text` literally.
+    fn type_text(&self, text: &str) {
+        assert!(
+            self.run(&["send-keys", "-t", self.session, "-l", text])
+                .status
+                .success()
+        );
+    }
+
+    /// The visible screen, one string per row. Fails if stderr output shows on it.
+    fn screen(&self) -> Vec<String> {
+        let out = self.run(&["capture-pane", "-p", "-t", self.session]);
+        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+        for m in STDERR_MARKERS {
+            assert!(
+                !text.contains(m),
+                "{m:?} (stderr output) is on the screen:\n{text}"
+            );
+        }
+        text.lines().map(str::to_string).collect()
+    }
+
+    fn format(&self, f: &str) -> String {
+        let out = self.run(&["display-message", "-p", "-t", self.session, f]);
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    }
+
+    /// Polls the screen until `ok` holds; fails with the last screen after the timeout.
+    fn wait_until(&self, what: &str, ok: impl Fn(&[String]) -> bool) -> Vec<String> {
+        let start = Instant::now();
+        loop {
+            let s = self.screen();
+            if ok(&s) {
+                return s;
+            }
+            if start.elapsed() > TIMEOUT {
+                panic!(
+                    "timed out waiting for {what}; the screen:\n{}",
+                    s.join("\n")
+                );
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    fn wait_for(&self, text: &str) -> Vec<String> {
+        self.wait_until(&format!("{text:?}"), |s| s.iter().any(|l| l.contains(text)))
+    }
+
+    fn wait_gone(&self, text: &str) -> Vec<String> {
+        self.wait_until(&format!("{text:?} to go"), |s| {
+            !s.iter().any(|l| l.contains(text))
+        })
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        let _ = self.run(&["kill-server"]);
+        // The server leaves its socket file behind.
+        if let Some(p) = self.socket_path.as_ref().filter(|p| p.is_absolute()) {
+            let _ = std::fs::remove_file(p);
+        }
+    }
+}
+
+fn tmux_available() -> bool {
+    Command::new("tmux")
+        .arg("-V")
+        .output()
+        .is_ok_and(|o| o.status.success())
+}
+
+fn sample_library() -> Option<PathBuf> {
+    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data/library-sample");
+    p.is_dir().then(|| p.canonicalize().unwrap_or(p))
+}
+
+/// A sound card is there: keep the test quiet with the player's silent mode.
+fn has_sound_card() -> bool {
+    std::fs::read_to_string("/proc/asound/cards")
+        .is_ok_and(|s| !s.trim().is_empty() && !s.contains("no soundcards"))
+}
+
+/// "m:ss / m:ss" in `line` → (position, duration) in seconds.
+fn times(line: &str) -> Option<(u64, u64)> {
+    let secs = |t: &str| -> Option<u64> {
+        let mut s = 0;
+        for part in t.split(':') {
+            s = s * 60 + part.parse::<u64>().ok()?;
+        }
+        Some(s)
+    };
+    let i = line.find(" / ")?;
+    let pos = line[..i]
+        .rsplit(|c: char| c.is_whitespace() || !c.is_ascii())
+        .next()?;
+    let dur = line[i + 3..].split_whitespace().next()?;
+    Some((secs(pos)?, secs(dur)?))
+}
+
+/// The player bar (the first row below the main view's frame).
+fn player_bar(s: &[String]) -> &str {
+    &s[HEIGHT as usize - 3]
+}
+
+fn position(s: &[String]) -> Option<u64> {
+    times(&s[HEIGHT as usize - 2]).map(|t| t.0)
+}
+
+/// The text inside a bordered row.
+fn inner(row: &str) -> &str {
+    row.trim_start_matches('│')
+        .trim_end()
+        .trim_end_matches('│')
+        .trim_end()
+}
+
+fn quote(p: &Path) -> String {
+    format!("'{}'", p.display().to_string().replace('\'', r"'\''"))
+}
+
+#[test]
+fn the_player_in_a_real_terminal() {
+    if !tmux_available() {
+        eprintln!("skipping: tmux is not installed");
+        return;
+    }
+    let Some(library) = sample_library() else {
+        eprintln!("skipping: ../shared/data is not present");
+        return;
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    let config = tmp.path().join("config");
+    std::fs::create_dir_all(&config).unwrap();
+    // One analysis worker: the machine also decodes for playback.
+    std::fs::write(config.join("config.toml"), "analysis_threads = 1\n").unwrap();
+    let bin = assert_cmd::cargo::cargo_bin("genreplay");
+    let script = tmp.path().join("run.sh");
+    std::fs::write(
+        &script,
+        format!(
+            "export GENREPLAY_CONFIG_DIR={config}\n{no_audio}\
+             {bin} --data-dir {data} --library {library}\n\
+             echo \"genreplay exited with $?\"\n\
+             stty -a | tr ' ;' '\\n\\n' | grep -E -x -- '-?(icanon|echo)' | tr '\\n' ' '\n\
+             echo\n\
+             sleep 600\n",
+            config = quote(&config),
+            no_audio = if has_sound_card() {
+                "export GENREPLAY_NO_AUDIO=1\n"
+            } else {
+                ""
+            },
+            bin = quote(&bin),
+            data = quote(&data),
+            library = quote(&library),
+        ),
+    )
+    .unwrap();
+    let tmux = Tmux::start(&format!("sh {}", quote(&script)));
+
+    // The library appears (scanned in the background) with the silent-output notice.
+    let s = tmux.wait_until("the library and the silent-output notice", |s| {
+        s.iter().any(|l| l.starts_with("│▸ "))
+            && s.iter()
+                .any(|l| l.contains("no audio output — playing silently"))
+    });
+    assert!(s[0].starts_with(" genreplay  1 Library  2 Queue  3 Now playing  4 Genres"));
+    assert!(s[1].contains("Library · by artist → album"), "{}", s[1]);
+    assert!(player_bar(&s).contains("■ stopped"));
+    assert!(player_bar(&s).contains("vol 80%"));
+    assert_eq!(s.len(), HEIGHT as usize);
+    assert!(s.iter().all(|l| l.chars().count() <= WIDTH as usize));
+    let artist = inner(&s[2])
+        .trim_start_matches("▸ ")
+        .rsplit_once("  ")
+        .unwrap()
+        .0
+        .to_string();
+
+    // Open the first artist, go to its first album and play it.
+    tmux.keys(&["l"]);
+    let s = tmux.wait_for("│  ▸ ");
+    assert!(s[2].starts_with(&format!("│▾ {artist}  ")), "{}", s[2]);
+    let album = inner(&s[3])
+        .trim_start_matches("  ▸ ")
+        .rsplit_once("  ")
+        .unwrap()
+        .0
+        .to_string();
+    tmux.keys(&["j"]);
+    tmux.keys(&["Enter"]);
+    let playing = format!(" — {artist} · {album}");
+    let s = tmux.wait_until("the album to play", |s| {
+        player_bar(s).starts_with(" ▶ ") && player_bar(s).contains(&playing)
+    });
+    let first_title = player_bar(&s)
+        .trim_start_matches(" ▶ ")
+        .split(" — ")
+        .next()
+        .unwrap()
+        .to_string();
+    let queue_from = format!("from {artist} / {album}");
+
+    // Time advances.
+    let s = tmux.wait_until("the position to reach 0:02", |s| {
+        position(s).is_some_and(|p| p >= 2)
+    });
+    let (_, duration) = times(&s[HEIGHT as usize - 2]).unwrap();
+    assert!(duration > 10, "{}", s[HEIGHT as usize - 2]);
+
+    // n: the next track of the album.
+    tmux.keys(&["n"]);
+    let s = tmux.wait_until("the next track", |s| {
+        player_bar(s).starts_with(" ▶ ")
+            && player_bar(s).contains(&playing)
+            && !player_bar(s).starts_with(&format!(" ▶ {first_title} — "))
+    });
+    let second_title = player_bar(&s)
+        .trim_start_matches(" ▶ ")
+        .split(" — ")
+        .next()
+        .unwrap()
+        .to_string();
+
+    // .: seek 5 s forward, much faster than playing would get there.
+    let s = tmux.wait_until("the new track to start playing", |s| {
+        position(s).is_some_and(|p| p >= 1)
+    });
+    let before = position(&s).unwrap();
+    tmux.keys(&["."]);
+    let started = Instant::now();
+    tmux.wait_until("the seek", |s| position(s).is_some_and(|p| p >= before + 5));
+    assert!(
+        started.elapsed() < Duration::from_secs(4),
+        "the position moved by 5 s only as fast as playback ({:?})",
+        started.elapsed()
+    );
+
+    // +: volume.
+    tmux.keys(&["+"]);
+    let s = tmux.wait_for("vol 85%");
+    assert!(player_bar(&s).contains("vol 85%  shuffle off  repeat off"));
+    assert!(s[HEIGHT as usize - 1].contains("volume 85%"));
+
+    // t: the next theme.
+    tmux.keys(&["t"]);
+    tmux.wait_for("theme: light");
+
+    // Queue view: the album, with why.
+    tmux.keys(&["2"]);
+    let s = tmux.wait_for("Queue · ");
+    assert!(s[1].contains("shuffle off · repeat off"), "{}", s[1]);
+    let current = s
+        .iter()
+        .find(|l| l.starts_with("│▶"))
+        .expect("the playing entry is marked");
+    assert!(current.contains(&second_title), "{current}");
+    assert!(current.contains(&queue_from), "{current}");
+
+    // /: search as you type, in the library.
+    tmux.keys(&["1"]);
+    tmux.wait_for("Library · by artist");
+    tmux.keys(&["/"]);
+    tmux.wait_for("/▏");
+    let needle = second_title.clone();
+    tmux.type_text(&needle);
+    let s = tmux.wait_for(&format!("/{needle}▏"));
+    assert!(s[0].contains(&format!("/{needle}▏")));
+    let s = tmux.wait_until("the matching track", |s| {
+        s.iter()
+            .any(|l| l.contains(&second_title) && l.contains('▶'))
+    });
+    assert!(
+        s[2].starts_with("│▾ "),
+        "matches open their groups: {}",
+        s[2]
+    );
+    // Esc clears the search.
+    tmux.keys(&["Escape"]);
+    let s = tmux.wait_for("? help");
+    assert!(!s[0].contains(&format!("/{needle}")));
+
+    // ?: help, then Esc.
+    tmux.keys(&["?"]);
+    let s = tmux.wait_for("Keys (keymap.toml");
+    for (keys, what) in [
+        ("q", "Quit genreplay"),
+        ("?, f1", "Show or hide this help"),
+        ("b, n", "Next track"),
+        ("., shift-right", "Seek forward 5 s"),
+    ] {
+        let row = s
+            .iter()
+            .find(|l| l.contains(what))
+            .unwrap_or_else(|| panic!("help lacks {what:?}:\n{}", s.join("\n")));
+        assert!(row.contains(&format!("{keys}  {what}")), "{row}");
+    }
+    tmux.keys(&["Escape"]);
+    tmux.wait_gone("Keys (keymap.toml");
+
+    // 3: now playing, with the genre bars once the track is analysed (it goes first).
+    tmux.keys(&["3"]);
+    let s = tmux.wait_until("the genre bars", |s| {
+        s.iter().any(|l| l.contains(" genre vector (%)"))
+    });
+    assert_eq!(inner(&s[2]).trim(), second_title);
+    assert_eq!(inner(&s[3]).trim(), artist);
+    assert_eq!(inner(&s[4]).trim(), album);
+    let genre = inner(&s[5]).trim();
+    assert!(
+        genre.starts_with("genre: ") && genre.ends_with("%)"),
+        "{genre}"
+    );
+    assert!(s[7].contains("vol 85%"), "{}", s[7]);
+    assert!(s.iter().any(|l| l.contains('█')));
+
+    // 4: genres.
+    tmux.keys(&["4"]);
+    let s = tmux.wait_for("Genres · ");
+    assert!(s[1].contains("classified"), "{}", s[1]);
+    assert!(s[1].contains("auto playlist, by confidence"), "{}", s[1]);
+
+    // A resize redraws at the new size; a tiny one does not crash.
+    assert!(
+        tmux.run(&["resize-window", "-t", tmux.session, "-x", "12", "-y", "4"])
+            .status
+            .success()
+    );
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(
+        tmux.run(&["resize-window", "-t", tmux.session, "-x", "80", "-y", "20"])
+            .status
+            .success()
+    );
+    let s = tmux.wait_until("a redraw at 80x20", |s| {
+        s.len() == 20 && s[1].contains("Genres · ") && s[1].chars().count() == 80
+    });
+    assert!(s[1].ends_with('┐'), "{}", s[1]);
+    assert!(s.iter().all(|l| l.chars().count() <= 80));
+    assert!(s[18].contains(" / "), "the progress row: {}", s[18]);
+
+    // q quits, and the terminal is as it was: main screen, cooked mode, echo on.
+    tmux.keys(&["q"]);
+    let s = tmux.wait_for("genreplay exited with");
+    let exit = s
+        .iter()
+        .find(|l| l.contains("genreplay exited with"))
+        .unwrap();
+    assert_eq!(exit.trim(), "genreplay exited with 0");
+    let modes = tmux.wait_until("the terminal modes", |s| {
+        s.iter().any(|l| l.contains("icanon"))
+    });
+    let modes = modes.iter().find(|l| l.contains("icanon")).unwrap();
+    eprintln!("terminal after quitting: {modes}");
+    assert!(modes.split_whitespace().any(|m| m == "icanon"), "{modes}");
+    assert!(modes.split_whitespace().any(|m| m == "echo"), "{modes}");
+    assert_eq!(
+        tmux.format("#{alternate_on}"),
+        "0",
+        "still on the alternate screen"
+    );
+    assert_eq!(tmux.format("#{cursor_flag}"), "1", "the cursor is hidden");
+    // Nothing of the player is left on the restored screen.
+    assert!(!s.iter().any(|l| l.contains("Library ·") || l.contains('│')));
+    // stderr went to the log.
+    let log = std::fs::read_to_string(data.join("genreplay.log")).unwrap_or_default();
+    if !has_sound_card() {
+        eprintln!(
+            "ALSA lines in the log (not on the screen): {}",
+            log.matches("ALSA lib").count()
+        );
+    }
+}

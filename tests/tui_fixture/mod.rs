@@ -1,0 +1,192 @@
+//! A small hand-made library and key helpers shared by the TUI state and screen tests.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use genreplay::app::library::{LibraryData, TrackInfo};
+use genreplay::app::{App, Effect, Event};
+use genreplay::audio::player::PlayerCommand;
+use genreplay::config::{Keymap, Theme};
+use genreplay::library::TrackId;
+
+pub const ROOT: &str = "/music";
+pub const LABELS: [&str; 3] = ["blues", "jazz", "rock"];
+
+/// (artist, album, track number, title, folder under the root, seconds)
+type Spec = (
+    &'static str,
+    &'static str,
+    Option<u32>,
+    &'static str,
+    &'static str,
+    f64,
+);
+
+const TRACKS: &[Spec] = &[
+    ("Alpha", "First", Some(1), "Dawn", "Alpha/First", 180.0),
+    ("Alpha", "First", Some(2), "Noon", "Alpha/First", 200.0),
+    ("Alpha", "First", Some(3), "Dusk", "Alpha/First", 220.0),
+    ("Beta", "Second", Some(1), "Rain", "Beta/Second", 61.0),
+    ("Beta", "Second", Some(2), "Snow", "Beta/Second", 3725.0),
+    ("Beta", "Third", Some(1), "Wind", "Beta/Third", 90.0),
+    ("gamma", "Loose", None, "Echo", "gamma", 45.0),
+];
+
+/// The file path of a track of the fixture, by title.
+pub fn path(title: &str) -> PathBuf {
+    let (_, _, no, t, folder, _) = TRACKS
+        .iter()
+        .find(|t| t.3 == title)
+        .unwrap_or_else(|| panic!("no track {title}"));
+    let file = match no {
+        Some(n) => format!("{n:02} {t}.flac"),
+        None => format!("{t}.flac"),
+    };
+    Path::new(ROOT).join(folder).join(file)
+}
+
+pub fn id(title: &str) -> TrackId {
+    TrackId::of_path(&path(title))
+}
+
+/// A genre vector over [`LABELS`] with `p` on `genre` and the rest shared out.
+pub fn vector(genre: &str, p: f32) -> Vec<f32> {
+    let rest = (1.0 - p) / (LABELS.len() - 1) as f32;
+    LABELS
+        .iter()
+        .map(|l| if *l == genre { p } else { rest })
+        .collect()
+}
+
+/// Seven tracks by three artists (one in lower case), four albums; Dawn, Noon, Rain and Snow
+/// are classified, Wind could not be analysed, Dusk and Echo wait.
+pub fn library() -> LibraryData {
+    let tracks: Vec<TrackInfo> = TRACKS
+        .iter()
+        .rev() // LibraryData::new sorts
+        .map(|&(artist, album, no, title, folder, secs)| TrackInfo {
+            id: id(title),
+            path: path(title),
+            title: title.into(),
+            artist: artist.into(),
+            album: album.into(),
+            track_no: no,
+            duration_secs: Some(secs),
+            folder: folder.into(),
+            genre_tag: None,
+        })
+        .collect();
+    let mut lib = LibraryData::new(
+        PathBuf::from(ROOT),
+        tracks,
+        LABELS.iter().map(|s| s.to_string()).collect(),
+    );
+    lib.vectors.insert(id("Dawn"), vector("rock", 0.7));
+    lib.vectors.insert(id("Noon"), vector("jazz", 0.6));
+    lib.vectors.insert(id("Rain"), vector("blues", 0.9));
+    lib.vectors.insert(id("Snow"), vector("rock", 0.8));
+    lib.failed
+        .insert(id("Wind"), "unsupported codec in this file".into());
+    lib
+}
+
+/// The app on the fixture library with the default keymap and built-in themes, dark theme,
+/// volume 80, a 40-row terminal.
+pub fn app() -> App {
+    app_with(library())
+}
+
+pub fn app_with(lib: LibraryData) -> App {
+    let mut app = App::new(lib, Keymap::defaults(), Theme::built_in(), "dark", 80);
+    app.update(Event::Resize(100, 40));
+    app
+}
+
+/// The key event a terminal sends for `c` (upper case comes with Shift).
+pub fn char_key(c: char) -> KeyEvent {
+    let mods = if c.is_uppercase() {
+        KeyModifiers::SHIFT
+    } else {
+        KeyModifiers::NONE
+    };
+    KeyEvent::new(KeyCode::Char(c), mods)
+}
+
+pub fn code(code: KeyCode) -> Event {
+    Event::Key(KeyEvent::new(code, KeyModifiers::NONE))
+}
+
+/// Types each character of `keys` as a key press; returns all effects.
+pub fn press(app: &mut App, keys: &str) -> Vec<Effect> {
+    keys.chars()
+        .flat_map(|c| app.update(Event::Key(char_key(c))))
+        .collect()
+}
+
+pub fn press_code(app: &mut App, c: KeyCode) -> Vec<Effect> {
+    app.update(code(c))
+}
+
+/// The library rows as "indent + label" strings.
+pub fn rows(app: &App) -> Vec<String> {
+    app.rows
+        .iter()
+        .map(|r| format!("{}{}", "  ".repeat(r.depth), r.label))
+        .collect()
+}
+
+pub fn selected_label(app: &App) -> String {
+    app.rows[app.lib_nav.selected].label.clone()
+}
+
+/// Moves the library selection to the row labelled `label`.
+pub fn select(app: &mut App, label: &str) {
+    press(app, "g");
+    for _ in 0..app.rows.len() {
+        if selected_label(app) == label {
+            return;
+        }
+        press(app, "j");
+    }
+    panic!("no row {label:?} in {:?}", rows(app));
+}
+
+/// The paths of the `Load` effects among `fx`.
+pub fn loads(fx: &[Effect]) -> Vec<PathBuf> {
+    fx.iter()
+        .filter_map(|e| match e {
+            Effect::Player(PlayerCommand::Load { path, .. }) => Some(path.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+/// The last `SetNext` among `fx` (`None` when there is none, `Some(None)` for "nothing next").
+pub fn set_next(fx: &[Effect]) -> Option<Option<PathBuf>> {
+    fx.iter().rev().find_map(|e| match e {
+        Effect::Player(PlayerCommand::SetNext(p)) => Some(p.clone()),
+        _ => None,
+    })
+}
+
+/// The queue's tracks by title.
+pub fn queue_titles(app: &App) -> Vec<String> {
+    app.queue
+        .entries
+        .iter()
+        .map(|e| {
+            app.lib
+                .track(e.track)
+                .map(|t| t.title.clone())
+                .unwrap_or_default()
+        })
+        .collect()
+}
+
+pub fn playing_title(app: &App) -> Option<String> {
+    app.playback
+        .track
+        .and_then(|t| app.lib.track(t))
+        .map(|t| t.title.clone())
+}
