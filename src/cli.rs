@@ -36,6 +36,10 @@ pub enum Command {
     Scan(ScanArgs),
     /// List every track with its tags, genre, confidence and genre vector.
     Library(LibraryArgs),
+    /// A "play next" queue of tracks that sound like a seed track.
+    Queue(QueueArgs),
+    /// Genre playlists (one per genre, by confidence), listed or exported as M3U8.
+    Playlists(PlaylistsArgs),
     /// Database maintenance.
     Db {
         #[command(subcommand)]
@@ -65,6 +69,35 @@ pub struct ScanArgs {
 
 #[derive(Debug, Args)]
 pub struct LibraryArgs {}
+
+#[derive(Debug, Args)]
+pub struct QueueArgs {
+    /// The seed track (in the library, or any audio file: it is classified on the fly).
+    #[arg(long, value_name = "FILE")]
+    pub seed: PathBuf,
+    /// How many tracks.
+    #[arg(short = 'n', long, default_value_t = 20)]
+    pub count: usize,
+    /// 0 = the best matches in order; up to 1 = more varied.
+    #[arg(long, default_value_t = 0.3)]
+    pub randomness: f32,
+    /// No artist again within this many tracks.
+    #[arg(long, default_value_t = 1)]
+    pub artist_window: usize,
+}
+
+#[derive(Debug, Args)]
+pub struct PlaylistsArgs {
+    /// Write one GENRE.m3u8 per genre into DIR.
+    #[arg(long, value_name = "DIR")]
+    pub export: Option<PathBuf>,
+    /// Leave out tracks whose top genre is less certain than this (0–1).
+    #[arg(long, default_value_t = 0.0)]
+    pub min_confidence: f32,
+    /// Overwrite existing playlist files.
+    #[arg(long)]
+    pub force: bool,
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum LabelsArg {

@@ -12,6 +12,7 @@ pub mod features;
 pub mod library;
 pub mod model;
 pub mod paths;
+pub mod recommend;
 pub mod store;
 pub mod tui;
 pub mod ui;

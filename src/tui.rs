@@ -119,6 +119,9 @@ fn load_library(
     for (id, v) in store.vectors_for(model)? {
         if lib.index.contains_key(&id) {
             lib.vectors.insert(id, v.vector);
+            if let Some(s) = v.style {
+                lib.styles.insert(id, s);
+            }
         }
     }
     for (id, f) in store.failures_for(model)? {
@@ -201,7 +204,11 @@ fn background(
                     if let AnalysisEvent::TrackDone { track, result: Ok(_) } = &ev
                         && let Ok(Some(v)) = store.vector(&model, *track)
                     {
-                        let _ = tx.send(Event::VectorReady { track: *track, vector: v.vector });
+                        let _ = tx.send(Event::VectorReady {
+                            track: *track,
+                            vector: v.vector,
+                            style: v.style,
+                        });
                     }
                     let finished = matches!(ev, AnalysisEvent::Finished { .. });
                     let _ = tx.send(Event::Analysis(ev));
@@ -219,6 +226,44 @@ fn background(
     // Keep serving nothing; dropping the analyzer joins its workers (the track in flight
     // finishes and is stored).
     drop(analyzer);
+}
+
+/// Writes a playlist into `dir` as `<name>.m3u8` (or `<name> (2).m3u8`… rather than replacing
+/// a file). Returns the status line text.
+fn export_playlist(
+    dir: &Path,
+    root: &Path,
+    name: &str,
+    entries: &[crate::recommend::playlists::M3uEntry],
+) -> (String, bool) {
+    use crate::recommend::playlists::{file_name, write_m3u8};
+    if let Err(e) = std::fs::create_dir_all(dir) {
+        return (format!("{}: {e}", dir.display()), true);
+    }
+    let base = file_name(name);
+    let stem = base.trim_end_matches(".m3u8").to_string();
+    let mut file = dir.join(&base);
+    let mut n = 2;
+    while file.exists() {
+        file = dir.join(format!("{stem} ({n}).m3u8"));
+        n += 1;
+    }
+    match write_m3u8(&file, entries, Some(root), false) {
+        Ok(skipped) => (
+            format!(
+                "wrote {} ({} tracks{})",
+                file.display(),
+                entries.len() - skipped,
+                if skipped > 0 {
+                    format!(", {skipped} non-UTF-8 paths left out")
+                } else {
+                    String::new()
+                }
+            ),
+            false,
+        ),
+        Err(e) => (e.to_string(), true),
+    }
 }
 
 /// Runs the terminal player until the user quits.
@@ -281,6 +326,16 @@ pub fn run(library: Option<&Path>, paths: &Paths) -> anyhow::Result<()> {
         app.set_status(format!("{e} (defaults used)"), true);
     }
     player.send(PlayerCommand::SetVolume(app.playback.volume as f32 / 100.0));
+    let c = &settings.config;
+    app.recommend.randomness = c.randomness.clamp(0.0, 1.0);
+    app.recommend.artist_window = c.artist_window.max(1);
+    app.fill_count = c.queue_fill.max(1);
+    app.auto_dj_ahead = c.auto_dj_ahead.max(1);
+    app.min_confidence = c.min_confidence.clamp(0.0, 1.0);
+    app.rebuild();
+    let playlist_dir = c
+        .playlist_dir()
+        .unwrap_or_else(|| paths.data_dir.join("playlists"));
 
     install_panic_hook();
     enable_raw_mode().context("entering raw mode")?;
@@ -370,6 +425,10 @@ pub fn run(library: Option<&Path>, paths: &Paths) -> anyhow::Result<()> {
                 Effect::Player(cmd) => player.send(cmd),
                 Effect::Bump(id) => {
                     let _ = bump_tx.send(id);
+                }
+                Effect::ExportPlaylist { name, entries } => {
+                    let (text, error) = export_playlist(&playlist_dir, &root, &name, &entries);
+                    app.set_status(text, error);
                 }
                 Effect::Quit => {}
             }

@@ -704,7 +704,7 @@ fn help_lists_every_action_with_its_keys() {
     let app = app();
     let lines = genreplay::ui::help_lines(&app);
     assert_eq!(lines.len(), Action::ALL.len() + 1);
-    assert!(lines.contains(&("q".into(), "Quit genreplay".into())));
+    assert!(lines.contains(&("q, ctrl-c".into(), "Quit genreplay".into())));
     assert!(lines.contains(&("?, f1".into(), "Show or hide this help".into())));
     assert!(lines.contains(&("+, =".into(), "Volume up".into())));
 }
@@ -1115,6 +1115,7 @@ fn a_ready_vector_moves_a_track_into_its_genre() {
     app.update(Event::VectorReady {
         track: id("Echo"),
         vector: vector("jazz", 0.95),
+        style: None,
     });
     let r = rows(&app);
     assert_eq!(r[1], "jazz");
@@ -1131,6 +1132,7 @@ fn a_ready_vector_moves_a_track_into_its_genre() {
     app.update(Event::VectorReady {
         track: id("Wind"),
         vector: vector("blues", 0.5),
+        style: None,
     });
     assert!(!rows(&app).contains(&FAILED_GROUP.to_string()));
     assert!(!app.lib.failed.contains_key(&id("Wind")));

@@ -355,9 +355,9 @@ fn the_player_in_a_real_terminal() {
 
     // ?: help, then Esc.
     tmux.keys(&["?"]);
-    let s = tmux.wait_for("Keys (keymap.toml");
+    let s = tmux.wait_for("Keys · j/k scroll");
     for (keys, what) in [
-        ("q", "Quit genreplay"),
+        ("q, ctrl-c", "Quit genreplay"),
         ("?, f1", "Show or hide this help"),
         ("b, n", "Next track"),
         ("., shift-right", "Seek forward 5 s"),
@@ -369,7 +369,7 @@ fn the_player_in_a_real_terminal() {
         assert!(row.contains(&format!("{keys}  {what}")), "{row}");
     }
     tmux.keys(&["Escape"]);
-    tmux.wait_gone("Keys (keymap.toml");
+    tmux.wait_gone("Keys · j/k scroll");
 
     // 3: now playing, with the genre bars once the track is analysed (it goes first).
     tmux.keys(&["3"]);

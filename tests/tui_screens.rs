@@ -254,7 +254,7 @@ fn queue_shows_why_each_track_is_there() {
     let mut app = app();
     press(&mut app, "2");
     let s = screen(&mut app);
-    assert!(s[1].starts_with("┌ Queue · 0 tracks · shuffle off · repeat off ─"));
+    assert!(s[1].starts_with("┌ Queue · 0 tracks · shuffle off · repeat off · auto-DJ off (D)"));
     assert!(on_screen(
         &s,
         "The queue is empty. In the library, Enter plays, a adds, A plays next."
@@ -439,10 +439,10 @@ fn help_popup_lists_the_keys() {
     let s = lines(&draw(&app, W, 50));
     assert!(on_screen(
         &s,
-        " Keys (keymap.toml in your config folder overrides them) · Esc closes "
+        " Keys · j/k scroll · Esc closes · keymap.toml in your config folder overrides them "
     ));
     assert!(row(&s, "Close this help / clear the search").contains("Esc"));
-    assert!(row(&s, "Quit genreplay").contains("               q  Quit"));
+    assert!(row(&s, "Quit genreplay").contains("       q, ctrl-c  Quit"));
     assert!(row(&s, "Show or hide this help").contains("?, f1  Show"));
     assert!(row(&s, "Volume up").contains("+, =  Volume up"));
     assert!(row(&s, "Seek forward 5 s").contains("., shift-right"));
@@ -458,7 +458,7 @@ fn help_popup_lists_the_keys() {
     // Esc closes it and the library is back.
     press_code(&mut app, KeyCode::Esc);
     let s = screen(&mut app);
-    assert!(!on_screen(&s, "Keys (keymap.toml"));
+    assert!(!on_screen(&s, "Keys · j/k scroll"));
     assert_eq!(inner(&s[2]), "▸ Alpha  3");
 }
 

@@ -99,6 +99,8 @@ pub struct LibraryData {
     pub index: HashMap<TrackId, usize>,
     pub labels: Vec<String>,
     pub vectors: HashMap<TrackId, Vec<f32>>,
+    /// Style vectors (the pretrained trunk's tags) where the model has them.
+    pub styles: HashMap<TrackId, Vec<f32>>,
     pub failed: HashMap<TrackId, String>,
 }
 
@@ -125,6 +127,7 @@ impl LibraryData {
             index,
             labels,
             vectors: HashMap::new(),
+            styles: HashMap::new(),
             failed: HashMap::new(),
         }
     }
@@ -244,25 +247,40 @@ impl LibraryData {
         }
     }
 
-    /// Tracks per genre label (top genre), ranked by confidence: the auto playlists.
-    pub fn genre_playlists(&self) -> Vec<(String, Vec<(TrackId, f32)>)> {
-        let mut lists: Vec<(String, Vec<(TrackId, f32)>)> = self
-            .labels
+    /// Tracks per genre label (top genre), ranked by confidence, at least `min_confidence`:
+    /// the auto playlists.
+    pub fn genre_playlists(&self, min_confidence: f32) -> Vec<(String, Vec<(TrackId, f32)>)> {
+        crate::recommend::playlists::genre_playlists(
+            &self.labels,
+            self.tracks
+                .iter()
+                .filter_map(|t| self.vectors.get(&t.id).map(|v| (t.id, v.as_slice()))),
+            min_confidence,
+        )
+        .into_iter()
+        .map(|p| (p.genre, p.tracks))
+        .collect()
+    }
+
+    /// Every classified track as a recommendation candidate.
+    pub fn candidates(&self) -> Vec<crate::recommend::queue::Candidate> {
+        self.tracks
             .iter()
-            .map(|l| (l.clone(), Vec::new()))
-            .collect();
-        for t in &self.tracks {
-            if let Some(v) = self.vectors.get(&t.id) {
-                let (i, p) = argmax(v);
-                if let Some(l) = lists.get_mut(i) {
-                    l.1.push((t.id, p));
-                }
-            }
-        }
-        for l in &mut lists {
-            l.1.sort_by(|a, b| b.1.total_cmp(&a.1));
-        }
-        lists
+            .filter_map(|t| {
+                self.vectors
+                    .get(&t.id)
+                    .map(|v| crate::recommend::queue::Candidate {
+                        id: t.id,
+                        artist: if t.artist == "Unknown artist" {
+                            String::new()
+                        } else {
+                            t.artist.to_lowercase()
+                        },
+                        genre: v.clone(),
+                        style: self.styles.get(&t.id).cloned(),
+                    })
+            })
+            .collect()
     }
 }
 

@@ -18,9 +18,10 @@ use crate::analysis::{AnalysisEvent, Progress};
 use crate::audio::player::{PlayerCommand, PlayerEvent};
 use crate::config::{Keymap, Theme};
 use crate::library::TrackId;
+use crate::recommend::queue::{Candidate, Pick, QueueOptions, build_queue, extend_chain};
 use action::Action;
 use library::{BrowseMode, Group, LibraryData, TrackInfo};
-use queue::{Queue, Reason, Repeat};
+use queue::{Queue, QueueEntry, Reason, Repeat};
 
 /// The main views.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -56,6 +57,7 @@ pub enum Event {
     VectorReady {
         track: TrackId,
         vector: Vec<f32>,
+        style: Option<Vec<f32>>,
     },
     /// A background job (scan, model load) has news for the status line.
     Status {
@@ -72,6 +74,11 @@ pub enum Effect {
     Player(PlayerCommand),
     /// Classify this track before the others.
     Bump(TrackId),
+    /// Write a playlist file (the run loop picks the folder and reports back).
+    ExportPlaylist {
+        name: String,
+        entries: Vec<crate::recommend::playlists::M3uEntry>,
+    },
     Quit,
 }
 
@@ -193,6 +200,17 @@ pub struct App {
     play_errors: usize,
     /// Rows of the filtered genre playlists (derived).
     pub genre_lists: Vec<(String, Vec<(TrackId, f32)>)>,
+    /// Auto-DJ keeps the queue at least `auto_dj_ahead` tracks ahead.
+    pub auto_dj: bool,
+    pub auto_dj_ahead: usize,
+    /// How "play next" picks tracks.
+    pub recommend: QueueOptions,
+    /// Tracks a "play next" fill adds.
+    pub fill_count: usize,
+    /// Genre playlists leave out tracks less certain than this.
+    pub min_confidence: f32,
+    /// Tracks played this session, oldest first (not repeated by recommendations).
+    played: Vec<TrackId>,
 }
 
 /// Rows of chrome around the lists: tabs (1) + block borders (2) + now-playing bar (2) +
@@ -245,6 +263,12 @@ impl App {
             rng: rand::rngs::StdRng::seed_from_u64(0x5eed),
             play_errors: 0,
             genre_lists: vec![],
+            auto_dj: false,
+            auto_dj_ahead: 5,
+            recommend: QueueOptions::default(),
+            fill_count: 15,
+            min_confidence: 0.0,
+            played: vec![],
         };
         app.rebuild();
         app
@@ -356,7 +380,7 @@ impl App {
         let filter = self.matcher_filter();
         self.genre_lists = self
             .lib
-            .genre_playlists()
+            .genre_playlists(self.min_confidence)
             .into_iter()
             .map(|(name, tracks)| {
                 let tracks = match &filter {
@@ -460,6 +484,8 @@ impl App {
             .and_then(|t| self.path_of(t).map(|p| (t, p)))
         {
             Some((id, path)) => {
+                self.note_played(id);
+                self.extend_auto_dj();
                 self.playback.track = Some(id);
                 self.playback.position_secs = 0.0;
                 self.playback.duration_secs = self.lib.track(id).and_then(|t| t.duration_secs);
@@ -523,9 +549,16 @@ impl App {
             }
             Event::Player(p) => self.on_player(p, &mut fx),
             Event::Analysis(a) => self.on_analysis(a),
-            Event::VectorReady { track, vector } => {
+            Event::VectorReady {
+                track,
+                vector,
+                style,
+            } => {
                 self.lib.failed.remove(&track);
                 self.lib.vectors.insert(track, vector);
+                if let Some(s) = style {
+                    self.lib.styles.insert(track, s);
+                }
                 self.rebuild();
             }
             Event::Status { text, error } => self.set_status(text, error),
@@ -566,6 +599,8 @@ impl App {
                     && self.queue.entries.get(next).map(|e| e.track) == Some(id)
                 {
                     self.queue.go_to(Some(next));
+                    self.note_played(id);
+                    self.extend_auto_dj();
                     self.send_next(fx);
                 }
                 self.playback.track = Some(id);
@@ -920,6 +955,9 @@ impl App {
                 self.set_status(format!("theme: {name}"), false);
             }
             Action::JumpToPlaying => self.jump_to_playing(),
+            Action::FillSimilar => self.fill_similar(fx),
+            Action::ToggleAutoDj => self.toggle_auto_dj(fx),
+            Action::ExportPlaylist => self.export_playlist(fx),
         }
         if matches!(
             a,
@@ -1004,6 +1042,249 @@ impl App {
         }
     }
 
+    fn note_played(&mut self, id: TrackId) {
+        if self.played.last() != Some(&id) {
+            self.played.push(id);
+            if self.played.len() > 500 {
+                self.played.drain(..100);
+            }
+        }
+    }
+
+    fn candidate(&self, id: TrackId) -> Option<Candidate> {
+        let info = self.lib.track(id)?;
+        Some(Candidate {
+            id,
+            artist: artist_key(&info.artist),
+            genre: self.lib.vectors.get(&id)?.clone(),
+            style: self.lib.styles.get(&id).cloned(),
+        })
+    }
+
+    fn pick_entry(&self, p: &Pick) -> QueueEntry {
+        let seed = self
+            .lib
+            .track(p.after)
+            .map(|t| t.title.clone())
+            .unwrap_or_default();
+        QueueEntry {
+            track: p.track,
+            reason: Reason::Similar {
+                seed,
+                genre: self.lib.labels.get(p.genre).cloned().unwrap_or_default(),
+                similarity: p.similarity,
+            },
+        }
+    }
+
+    /// What recommendations must not repeat (played this session and everything queued), and
+    /// the artists that just played.
+    fn recent(&self) -> (Vec<TrackId>, Vec<String>) {
+        let mut history: Vec<TrackId> = self.played.clone();
+        history.extend(self.queue.entries.iter().map(|e| e.track));
+        let artists = self
+            .played
+            .iter()
+            .rev()
+            .take(self.recommend.artist_window.max(1))
+            .rev()
+            .filter_map(|id| self.lib.track(*id))
+            .map(|t| artist_key(&t.artist))
+            .collect();
+        (history, artists)
+    }
+
+    /// The track a recommendation starts from: the playing one, else the selection.
+    fn seed_track(&self) -> Option<TrackId> {
+        self.playback.track.or_else(|| match self.view {
+            View::Library => match self.rows.get(self.lib_nav.selected).map(|r| &r.kind) {
+                Some(RowKind::Track(id)) => Some(*id),
+                _ => None,
+            },
+            View::Genres if self.genre_focus_tracks => self
+                .selected_genre_tracks()
+                .get(self.genre_tracks_nav.selected)
+                .map(|(t, _)| *t),
+            _ => None,
+        })
+    }
+
+    /// "Play next": tracks like the playing one (or the selection) go right after the current
+    /// entry, replacing the previous fill; entries you added stay.
+    fn fill_similar(&mut self, fx: &mut Vec<Effect>) {
+        let Some(seed_id) = self.seed_track() else {
+            self.set_status(
+                "play a track (or select one) to fill the queue with similar ones",
+                true,
+            );
+            return;
+        };
+        let Some(seed) = self.candidate(seed_id) else {
+            fx.push(Effect::Bump(seed_id));
+            self.set_status(
+                "that track is not analysed yet; it is next in line, try again in a moment",
+                true,
+            );
+            return;
+        };
+        // Drop the previous fill after the current entry.
+        let cur = self.queue.current;
+        let stale: Vec<usize> = (0..self.queue.entries.len())
+            .rev()
+            .filter(|&i| {
+                cur.is_none_or(|c| i > c)
+                    && matches!(self.queue.entries[i].reason, Reason::Similar { .. })
+            })
+            .collect();
+        for i in stale {
+            self.queue.remove(i);
+        }
+        let pool = self.lib.candidates();
+        let (mut history, mut artists) = self.recent();
+        history.push(seed_id);
+        artists.push(seed.artist.clone());
+        let picks = build_queue(
+            &self.recommend,
+            &seed,
+            &pool,
+            &history,
+            &artists,
+            self.fill_count,
+            &mut self.rng,
+        );
+        if picks.is_empty() {
+            self.set_status("no other analysed tracks to choose from yet", true);
+            return;
+        }
+        let entries: Vec<QueueEntry> = picks.iter().map(|p| self.pick_entry(p)).collect();
+        let n = entries.len();
+        let title = self
+            .lib
+            .track(seed_id)
+            .map(|t| t.title.clone())
+            .unwrap_or_default();
+        if self.playback.track.is_none() {
+            // Nothing plays: start with the seed.
+            self.queue.replace(vec![seed_id], Reason::Added, 0);
+            self.queue.entries.extend(entries);
+            self.play_current(fx);
+        } else {
+            let at = self.queue.current.map_or(0, |c| c + 1);
+            for (k, e) in entries.into_iter().enumerate() {
+                self.queue.insert_entry(at + k, e);
+            }
+            self.send_next(fx);
+        }
+        self.set_status(format!("{n} tracks like \"{title}\" will play next"), false);
+        self.rebuild();
+    }
+
+    fn toggle_auto_dj(&mut self, fx: &mut Vec<Effect>) {
+        self.auto_dj = !self.auto_dj;
+        if !self.auto_dj {
+            self.set_status("auto-DJ off", false);
+            return;
+        }
+        let before = self.queue.entries.len();
+        self.extend_auto_dj();
+        let added = self.queue.entries.len() - before;
+        if self.playback.track.is_none() && !self.queue.entries.is_empty() {
+            if self.queue.current.is_none() {
+                self.queue.go_to(Some(0));
+            }
+            self.play_current(fx);
+        } else {
+            self.send_next(fx);
+        }
+        self.set_status(
+            if self.lib.vectors.is_empty() {
+                "auto-DJ on (it starts once tracks are analysed)".to_string()
+            } else {
+                format!("auto-DJ on: the queue keeps going ({added} added)")
+            },
+            false,
+        );
+        self.rebuild();
+    }
+
+    /// Auto-DJ: keeps at least `auto_dj_ahead` entries after the current one, each chosen to
+    /// follow the one before.
+    fn extend_auto_dj(&mut self) {
+        if !self.auto_dj {
+            return;
+        }
+        let ahead = self.queue.current.map_or(self.queue.entries.len(), |c| {
+            self.queue.entries.len().saturating_sub(c + 1)
+        });
+        if ahead >= self.auto_dj_ahead {
+            return;
+        }
+        let from_id = self
+            .queue
+            .entries
+            .last()
+            .map(|e| e.track)
+            .or_else(|| self.seed_track())
+            .or_else(|| {
+                self.lib
+                    .tracks
+                    .iter()
+                    .find(|t| self.lib.vectors.contains_key(&t.id))
+                    .map(|t| t.id)
+            });
+        let Some(from) = from_id.and_then(|id| self.candidate(id)) else {
+            return;
+        };
+        let pool = self.lib.candidates();
+        let (mut history, mut artists) = self.recent();
+        history.push(from.id);
+        artists.push(from.artist.clone());
+        if self.queue.entries.is_empty() {
+            // Start from the seed itself.
+            self.queue.append([from.id], Reason::Added);
+        }
+        let picks = extend_chain(
+            &self.recommend,
+            &from,
+            &pool,
+            &history,
+            &artists,
+            self.auto_dj_ahead - ahead,
+            &mut self.rng,
+        );
+        let entries: Vec<QueueEntry> = picks.iter().map(|p| self.pick_entry(p)).collect();
+        self.queue.entries.extend(entries);
+    }
+
+    /// Sends the selected genre playlist (Genres view) or the queue to be written as M3U8.
+    fn export_playlist(&mut self, fx: &mut Vec<Effect>) {
+        let (name, ids): (String, Vec<TrackId>) = match self.view {
+            View::Genres => match self.genre_lists.get(self.genre_nav.selected) {
+                Some((g, t)) => (g.clone(), t.iter().map(|(id, _)| *id).collect()),
+                None => return,
+            },
+            _ => (
+                "queue".to_string(),
+                self.queue.entries.iter().map(|e| e.track).collect(),
+            ),
+        };
+        if ids.is_empty() {
+            self.set_status(format!("the {name} playlist is empty"), true);
+            return;
+        }
+        let entries = ids
+            .iter()
+            .filter_map(|id| self.lib.track(*id))
+            .map(|t| crate::recommend::playlists::M3uEntry {
+                path: t.path.clone(),
+                duration_secs: t.duration_secs,
+                artist: t.artist.clone(),
+                title: t.title.clone(),
+            })
+            .collect();
+        fx.push(Effect::ExportPlaylist { name, entries });
+    }
+
     fn jump_to_playing(&mut self) {
         let Some(id) = self.playback.track else {
             return;
@@ -1034,5 +1315,14 @@ impl App {
             self.lib_nav.selected = i;
             self.lib_nav.clamp(self.rows.len(), self.list_height);
         }
+    }
+}
+
+/// The artist as the recommender's artist rule sees it ("" when unknown).
+fn artist_key(display: &str) -> String {
+    if display == "Unknown artist" {
+        String::new()
+    } else {
+        display.to_lowercase()
     }
 }

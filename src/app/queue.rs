@@ -135,6 +135,18 @@ impl Queue {
         self.history = self.history.iter().map(|&i| f(i)).collect();
     }
 
+    /// Inserts one entry at `at` (clamped), keeping the current entry.
+    pub fn insert_entry(&mut self, at: usize, e: QueueEntry) {
+        let at = at.min(self.entries.len());
+        self.entries.insert(at, e);
+        if let Some(c) = self.current
+            && c >= at
+        {
+            self.current = Some(c + 1);
+        }
+        self.shift_indices(at, 1);
+    }
+
     /// Removes entry `i` (the playing entry stays playing but leaves the list).
     pub fn remove(&mut self, i: usize) {
         if i >= self.entries.len() {

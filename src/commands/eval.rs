@@ -3,11 +3,14 @@
 use std::process::ExitCode;
 
 use crate::cli::{EvalArgs, SplitArg};
+use crate::library::TrackId;
 use crate::model::backend::inference_device;
 use crate::model::dataset::{Split, collect};
 use crate::model::eval::report;
 use crate::model::infer::Classifier;
 use crate::model::registry;
+use crate::recommend::queue::{Candidate, QueueOptions, measure_table, queue_metrics};
+use serde_json::json;
 
 pub fn run(args: &EvalArgs, json: bool) -> anyhow::Result<ExitCode> {
     let device = inference_device();
@@ -30,6 +33,7 @@ pub fn run(args: &EvalArgs, json: bool) -> anyhow::Result<ExitCode> {
         set.tracks.retain(|t| t.split == Some(want));
     }
     let mut pairs = Vec::new();
+    let mut candidates: Vec<(Candidate, usize)> = Vec::new();
     let mut failed = 0usize;
     let mut unknown = 0usize;
     for t in &set.tracks {
@@ -38,7 +42,18 @@ pub fn run(args: &EvalArgs, json: bool) -> anyhow::Result<ExitCode> {
             continue;
         };
         match classifier.classify_file(&t.path) {
-            Ok(p) => pairs.push((truth, p.top().0)),
+            Ok(p) => {
+                pairs.push((truth, p.top().0));
+                candidates.push((
+                    Candidate {
+                        id: TrackId::of_path(&t.path),
+                        artist: t.artist.clone().unwrap_or_default().to_lowercase(),
+                        genre: p.vector,
+                        style: p.style,
+                    },
+                    truth,
+                ));
+            }
             Err(e) => {
                 failed += 1;
                 eprintln!("error: {e}");
@@ -49,10 +64,34 @@ pub fn run(args: &EvalArgs, json: bool) -> anyhow::Result<ExitCode> {
         eprintln!("{unknown} tracks have genres the model does not know; left out");
     }
     let r = report(&labels, &pairs);
+    let q = queue_metrics(&QueueOptions::default(), &candidates);
+    let table = measure_table(&candidates);
     if json {
-        super::print_json(&r)?;
+        let mut v = serde_json::to_value(&r)?;
+        if let Some(obj) = v.as_object_mut() {
+            obj.insert(
+                "queue_precision_at_10".into(),
+                json!(q.queue_precision_at_10),
+            );
+            obj.insert("artist_repeat_rate".into(), json!(q.artist_repeat_rate));
+            obj.insert(
+                "queue_measures".into(),
+                json!(table
+                    .iter()
+                    .map(|(n, m)| json!({"measure": n, "queue_precision_at_10": m.queue_precision_at_10, "artist_repeat_rate": m.artist_repeat_rate}))
+                    .collect::<Vec<_>>()),
+            );
+        }
+        super::print_json(&v)?;
     } else {
         print!("{}", r.to_text());
+        println!(
+            "\nplay-next queues (each track as seed, 10 from the rest, no randomness): precision at 10 {:.3}, artist repeat rate {:.3}",
+            q.queue_precision_at_10, q.artist_repeat_rate
+        );
+        for (name, m) in &table {
+            println!("  {name:<28} P@10 {:.3}", m.queue_precision_at_10);
+        }
     }
     Ok(if failed > 0 {
         ExitCode::from(1)

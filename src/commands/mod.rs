@@ -3,6 +3,7 @@
 pub mod classify;
 pub mod eval;
 pub mod library;
+pub mod recommend;
 pub mod train;
 
 use std::process::ExitCode;
@@ -22,6 +23,8 @@ pub fn run(cli: Cli, paths: &Paths) -> anyhow::Result<ExitCode> {
         }
         Some(Command::Library(_)) => library::run_library(cli.json, paths),
         Some(Command::Db { action }) => library::run_db(&action, paths),
+        Some(Command::Queue(args)) => recommend::run_queue(&args, cli.json, paths),
+        Some(Command::Playlists(args)) => recommend::run_playlists(&args, cli.json, paths),
         None => {
             crate::tui::run(cli.library.as_deref(), paths)?;
             Ok(ExitCode::SUCCESS)

@@ -129,6 +129,13 @@ pub fn run(args: &TrainArgs, json: bool, paths: &Paths) -> anyhow::Result<ExitCo
                     .join(" ")
             );
             print!("\npooled over folds:\n{}", cv.pooled.to_text());
+            println!(
+                "\nplay-next queues from the out-of-fold vectors: precision at 10 {:.3}, artist repeat rate {:.3}",
+                cv.queue.queue_precision_at_10, cv.queue.artist_repeat_rate
+            );
+            for (name, m) in &cv.queue_measures {
+                println!("  {name:<28} P@10 {:.3}", m.queue_precision_at_10);
+            }
         }
         return Ok(ExitCode::SUCCESS);
     }

@@ -48,6 +48,18 @@ pub struct Config {
     /// 0 = cores − 1 (at least 1).
     pub analysis_threads: usize,
     pub library: String,
+    /// Tracks a "play next" fill adds.
+    pub queue_fill: usize,
+    /// 0 = the best matches in order; up to 1 = more varied.
+    pub randomness: f32,
+    /// No artist again within this many tracks.
+    pub artist_window: usize,
+    /// Auto-DJ keeps this many tracks queued ahead.
+    pub auto_dj_ahead: usize,
+    /// Genre playlists leave out tracks less certain than this (0–1).
+    pub min_confidence: f32,
+    /// Where exported playlists go (empty = the data folder's playlists/).
+    pub playlist_dir: String,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -57,6 +69,12 @@ struct ConfigOverride {
     volume: Option<u8>,
     analysis_threads: Option<usize>,
     library: Option<String>,
+    queue_fill: Option<usize>,
+    randomness: Option<f32>,
+    artist_window: Option<usize>,
+    auto_dj_ahead: Option<usize>,
+    min_confidence: Option<f32>,
+    playlist_dir: Option<String>,
 }
 
 pub const DEFAULT_CONFIG: &str = include_str!("defaults/config.toml");
@@ -69,6 +87,12 @@ impl Config {
             volume: 80,
             analysis_threads: 0,
             library: String::new(),
+            queue_fill: 15,
+            randomness: 0.3,
+            artist_window: 1,
+            auto_dj_ahead: 5,
+            min_confidence: 0.0,
+            playlist_dir: String::new(),
         })
     }
 
@@ -95,7 +119,45 @@ impl Config {
         if let Some(l) = o.library {
             c.library = l;
         }
+        let range = |key: &str, ok: bool, what: &str| -> Result<(), ConfigError> {
+            if ok {
+                Ok(())
+            } else {
+                Err(ConfigError {
+                    file: file.to_path_buf(),
+                    line: text.find(key).map(|i| line_of(text, i)),
+                    message: format!("{key} is out of range ({what})"),
+                })
+            }
+        };
+        if let Some(v) = o.queue_fill {
+            range("queue_fill", (1..=500).contains(&v), "1-500")?;
+            c.queue_fill = v;
+        }
+        if let Some(v) = o.randomness {
+            range("randomness", (0.0..=1.0).contains(&v), "0-1")?;
+            c.randomness = v;
+        }
+        if let Some(v) = o.artist_window {
+            range("artist_window", (1..=50).contains(&v), "1-50")?;
+            c.artist_window = v;
+        }
+        if let Some(v) = o.auto_dj_ahead {
+            range("auto_dj_ahead", (1..=100).contains(&v), "1-100")?;
+            c.auto_dj_ahead = v;
+        }
+        if let Some(v) = o.min_confidence {
+            range("min_confidence", (0.0..=1.0).contains(&v), "0-1")?;
+            c.min_confidence = v;
+        }
+        if let Some(v) = o.playlist_dir {
+            c.playlist_dir = v;
+        }
         Ok(c)
+    }
+
+    pub fn playlist_dir(&self) -> Option<PathBuf> {
+        (!self.playlist_dir.trim().is_empty()).then(|| PathBuf::from(self.playlist_dir.trim()))
     }
 
     pub fn library_dir(&self) -> Option<PathBuf> {

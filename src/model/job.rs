@@ -13,9 +13,13 @@ use super::config::{ModelConfig, TrainMetrics};
 use super::dataset::{LabelSource, LabelledSet, collect, split};
 use super::eval::{EvalReport, report};
 use super::infer::{argmax, mean_rows};
+use super::musicnn::{MUSICNN_N_TAGS, MUSICNN_PENULTIMATE};
 use super::registry::Net;
 use super::train::{TrackFeatures, TrainEvent, TrainOptions, extract_features, feature_key, train};
 use crate::features::segment::segment;
+use crate::recommend::queue::{
+    Candidate, QueueMetrics, QueueOptions, measure_table, queue_metrics,
+};
 
 /// What gets trained.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -252,6 +256,11 @@ pub struct CvReport {
     pub pooled: EvalReport,
     /// How the folds were grouped.
     pub grouping: String,
+    /// "Play next" quality from the out-of-fold genre vectors (and the trunk's style vectors),
+    /// for the default queue options.
+    pub queue: QueueMetrics,
+    /// The same for every similarity measure and feature choice.
+    pub queue_measures: Vec<(String, QueueMetrics)>,
 }
 
 /// K-fold cross-validation: stratified by genre, whole artists per fold where tags name them
@@ -321,6 +330,18 @@ pub fn cross_validate(
         .collect();
     let mut pairs = Vec::new();
     let mut fold_accuracy = Vec::new();
+    let mut candidates: Vec<(Candidate, usize)> = Vec::new();
+    let artist_of: std::collections::HashMap<&Path, String> = prepared
+        .set
+        .tracks
+        .iter()
+        .map(|t| {
+            (
+                t.path.as_path(),
+                t.artist.clone().unwrap_or_default().to_lowercase(),
+            )
+        })
+        .collect();
     for fold in 0..k {
         let (test, train_f): (Vec<TrackFeatures>, Vec<TrackFeatures>) = feats
             .iter()
@@ -344,7 +365,17 @@ pub fn cross_validate(
         let clf_net = outcome.net;
         let mut correct = 0;
         for t in &test {
-            let pred = predict_features(&config, &clf_net, t);
+            let (vector, style) = vector_of_features(&config, &clf_net, t);
+            let pred = argmax(&vector).0;
+            candidates.push((
+                Candidate {
+                    id: crate::library::TrackId::of_path(&t.path),
+                    artist: artist_of.get(t.path.as_path()).cloned().unwrap_or_default(),
+                    genre: vector,
+                    style,
+                },
+                t.label,
+            ));
             pairs.push((t.label, pred));
             if pred == t.label {
                 correct += 1;
@@ -367,6 +398,8 @@ pub fn cross_validate(
         mean_accuracy: mean,
         std_accuracy: std,
         pooled: report(&prepared.labels, &pairs),
+        queue: queue_metrics(&QueueOptions::default(), &candidates),
+        queue_measures: measure_table(&candidates),
         grouping: if with_artist > 0 {
             format!(
                 "by artist tag ({with_artist} of {} tracks tagged; the rest by track)",
@@ -378,13 +411,18 @@ pub fn cross_validate(
     })
 }
 
-/// The predicted label of a track from its cached features (as inference would compute it).
-pub fn predict_features(config: &ModelConfig, net: &Net, t: &TrackFeatures) -> usize {
+/// A track's genre vector (and style vector, for a head) from its cached features, as
+/// inference would compute them.
+pub fn vector_of_features(
+    config: &ModelConfig,
+    net: &Net,
+    t: &TrackFeatures,
+) -> (Vec<f32>, Option<Vec<f32>>) {
     use burn::prelude::*;
     use burn::tensor::activation::softmax;
     let device = super::backend::inference_device();
     let k = config.labels.len();
-    let probs: Vec<f32> = match net {
+    match net {
         Net::Costa(m) => {
             let s = segment(
                 &t.mel,
@@ -392,30 +430,38 @@ pub fn predict_features(config: &ModelConfig, net: &Net, t: &TrackFeatures) -> u
                 config.segments.segments_per_track,
             );
             if s.count == 0 {
-                return 0;
+                return (vec![0.0; k], None);
             }
             let x = Tensor::<4>::from_data(
                 TensorData::new(s.data, [s.count, 1, s.frames, s.n_mels]),
                 &device,
             );
-            softmax(m.forward(x), 1)
+            let probs = softmax(m.forward(x), 1)
                 .into_data()
                 .try_into_vec::<f32>()
-                .unwrap_or_default()
+                .unwrap_or_default();
+            (mean_rows(&probs, k), None)
         }
         Net::Musicnn { head, .. } => {
             if t.mel.frames == 0 {
-                return 0;
+                return (vec![0.0; k], None);
             }
             let x = Tensor::<2>::from_data(
                 TensorData::new(t.mel.data.clone(), [t.mel.frames, t.mel.n_mels]),
                 &device,
             );
-            softmax(head.forward(x), 1)
+            let probs = softmax(head.forward(x), 1)
                 .into_data()
                 .try_into_vec::<f32>()
-                .unwrap_or_default()
+                .unwrap_or_default();
+            // The tags are the last 50 features of each patch.
+            let tags: Vec<f32> = t
+                .mel
+                .data
+                .chunks_exact(t.mel.n_mels)
+                .flat_map(|row| row[MUSICNN_PENULTIMATE..].iter().copied())
+                .collect();
+            (mean_rows(&probs, k), Some(mean_rows(&tags, MUSICNN_N_TAGS)))
         }
-    };
-    argmax(&mean_rows(&probs, k)).0
+    }
 }

@@ -193,10 +193,11 @@ fn draw_queue(f: &mut Frame, app: &App, area: Rect) {
     let visible = app.visible_queue();
     let inner_h = area.height.saturating_sub(2) as usize;
     let title = format!(
-        " Queue · {} tracks · shuffle {} · repeat {} ",
+        " Queue · {} tracks · shuffle {} · repeat {} · auto-DJ {} · f fills with similar tracks ",
         app.queue.entries.len(),
         if app.shuffle { "on" } else { "off" },
-        app.repeat.label()
+        app.repeat.label(),
+        if app.auto_dj { "on" } else { "off (D)" }
     );
     let width = area.width.saturating_sub(4) as usize;
     let items: Vec<ListItem> = visible
@@ -475,7 +476,8 @@ fn draw_player_bar(f: &mut Frame, app: &App, area: Rect) {
         None => ("■", "stopped".to_string()),
     };
     let flags = format!(
-        "vol {}%  shuffle {}  repeat {} ",
+        "{}vol {}%  shuffle {}  repeat {} ",
+        if app.auto_dj { "auto-DJ  " } else { "" },
         app.playback.volume,
         if app.shuffle { "on" } else { "off" },
         app.repeat.label()
@@ -636,7 +638,7 @@ fn draw_help(f: &mut Frame, app: &App, area: Rect) {
     f.render_widget(
         Paragraph::new(lines).block(
             block(
-                " Keys (keymap.toml in your config folder overrides them) · Esc closes ",
+                " Keys · j/k scroll · Esc closes · keymap.toml in your config folder overrides them ",
                 t,
             )
             .title_alignment(Alignment::Center),

@@ -1,0 +1,205 @@
+//! `genreplay queue --seed FILE` and `genreplay playlists [--export DIR]`.
+
+use std::process::ExitCode;
+
+use serde_json::json;
+
+use crate::cli::{PlaylistsArgs, QueueArgs};
+use crate::library::TrackId;
+use crate::model::active::load_active;
+use crate::model::backend::inference_device;
+use crate::model::infer::{Classifier, argmax};
+use crate::paths::Paths;
+use crate::recommend::candidates_from_store;
+use crate::recommend::playlists::{M3uEntry, file_name, genre_playlists, write_m3u8};
+use crate::recommend::queue::{Candidate, QueueOptions, build_queue};
+
+pub fn run_queue(args: &QueueArgs, json: bool, paths: &Paths) -> anyhow::Result<ExitCode> {
+    let store = super::library::open_store(paths)?;
+    let device = inference_device();
+    let model = load_active(&store, None, &device)?;
+    let labels = model.config.labels.clone();
+    let (pool, records) = candidates_from_store(&store, &model.id)?;
+    if pool.is_empty() {
+        anyhow::bail!(
+            "the library has no classified tracks yet; run `genreplay scan --library DIR` first"
+        );
+    }
+    let seed_path = std::fs::canonicalize(&args.seed)
+        .map_err(|e| anyhow::anyhow!("{}: {e}", args.seed.display()))?;
+    let seed_id = TrackId::of_path(&seed_path);
+    let seed = match pool.iter().find(|c| c.id == seed_id) {
+        Some(c) => c.clone(),
+        None => {
+            // Not in the library (or not classified yet): classify it now.
+            let clf = Classifier::new(model.clone(), device);
+            let p = clf.classify_file(&seed_path)?;
+            let artist = crate::library::tags::read_tags(&seed_path)
+                .ok()
+                .and_then(|t| t.artist)
+                .unwrap_or_default()
+                .to_lowercase();
+            Candidate {
+                id: seed_id,
+                artist,
+                genre: p.vector,
+                style: p.style,
+            }
+        }
+    };
+    let opts = QueueOptions {
+        randomness: args.randomness.clamp(0.0, 1.0),
+        artist_window: args.artist_window.max(1),
+        ..Default::default()
+    };
+    let seed_nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos() as u64)
+        .unwrap_or(0);
+    let mut rng = <rand::rngs::StdRng as rand::SeedableRng>::seed_from_u64(seed_nanos);
+    let picks = build_queue(
+        &opts,
+        &seed,
+        &pool,
+        &[],
+        std::slice::from_ref(&seed.artist),
+        args.count,
+        &mut rng,
+    );
+    let seed_genre = labels
+        .get(argmax(&seed.genre).0)
+        .cloned()
+        .unwrap_or_default();
+    if json {
+        let items: Vec<_> = picks
+            .iter()
+            .map(|p| {
+                let r = records.get(&p.track);
+                json!({
+                    "path": r.map(|r| r.path().to_string_lossy().into_owned()),
+                    "artist": r.map(|r| r.display_artist()),
+                    "title": r.map(|r| r.display_title()),
+                    "genre": labels.get(p.genre),
+                    "similarity": p.similarity,
+                    "shares_top_genre": p.shares_top_genre,
+                    "reason": format!(
+                        "{}{}, {:.0}% similar",
+                        labels.get(p.genre).map(String::as_str).unwrap_or("?"),
+                        if p.shares_top_genre { " like the seed" } else { "" },
+                        p.similarity * 100.0
+                    ),
+                })
+            })
+            .collect();
+        super::print_json(&json!({
+            "seed": {"path": seed_path.to_string_lossy(), "genre": seed_genre},
+            "queue": items,
+        }))?;
+    } else {
+        println!("after {} ({seed_genre}):", seed_path.display());
+        for (i, p) in picks.iter().enumerate() {
+            let r = records.get(&p.track);
+            println!(
+                "{:>3}. {} — {}   [{}, {:.0}% similar{}]",
+                i + 1,
+                r.map(|r| r.display_title()).unwrap_or_default(),
+                r.map(|r| r.display_artist()).unwrap_or_default(),
+                labels.get(p.genre).map(String::as_str).unwrap_or("?"),
+                p.similarity * 100.0,
+                if p.shares_top_genre {
+                    ", same genre"
+                } else {
+                    ""
+                }
+            );
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn run_playlists(args: &PlaylistsArgs, json: bool, paths: &Paths) -> anyhow::Result<ExitCode> {
+    let store = super::library::open_store(paths)?;
+    let device = inference_device();
+    let model = load_active(&store, None, &device)?;
+    let vectors = store.vectors_for(&model.id)?;
+    let records: std::collections::HashMap<_, _> = store.tracks()?.into_iter().collect();
+    let lists = genre_playlists(
+        &model.config.labels,
+        vectors
+            .iter()
+            .filter(|(id, _)| records.contains_key(id))
+            .map(|(id, v)| (*id, v.vector.as_slice())),
+        args.min_confidence,
+    );
+    let root = store
+        .meta_get("library_root")?
+        .map(std::path::PathBuf::from);
+    let mut written = Vec::new();
+    let mut problems = 0;
+    if let Some(dir) = &args.export {
+        std::fs::create_dir_all(dir).map_err(|e| anyhow::anyhow!("{}: {e}", dir.display()))?;
+        let dir = std::fs::canonicalize(dir).unwrap_or_else(|_| dir.clone());
+        for l in lists.iter().filter(|l| !l.tracks.is_empty()) {
+            let entries: Vec<M3uEntry> = l
+                .tracks
+                .iter()
+                .filter_map(|(id, _)| records.get(id))
+                .map(|r| M3uEntry {
+                    path: r.path(),
+                    duration_secs: r.duration_secs(),
+                    artist: r.display_artist(),
+                    title: r.display_title(),
+                })
+                .collect();
+            let file = dir.join(file_name(&l.genre));
+            match write_m3u8(&file, &entries, root.as_deref(), args.force) {
+                Ok(_) => written.push(file),
+                Err(e) => {
+                    problems += 1;
+                    eprintln!("error: {e}");
+                }
+            }
+        }
+    }
+    if json {
+        super::print_json(&json!({
+            "model": model.id.0,
+            "min_confidence": args.min_confidence,
+            "playlists": lists.iter().map(|l| json!({
+                "genre": l.genre,
+                "tracks": l.tracks.iter().map(|(id, c)| json!({
+                    "path": records.get(id).map(|r| r.path().to_string_lossy().into_owned()),
+                    "confidence": c,
+                })).collect::<Vec<_>>(),
+            })).collect::<Vec<_>>(),
+            "written": written.iter().map(|p| p.to_string_lossy().into_owned()).collect::<Vec<_>>(),
+        }))?;
+    } else {
+        for l in &lists {
+            let top: Vec<String> = l
+                .tracks
+                .iter()
+                .take(3)
+                .filter_map(|(id, c)| {
+                    records
+                        .get(id)
+                        .map(|r| format!("{} ({:.0}%)", r.display_title(), c * 100.0))
+                })
+                .collect();
+            println!(
+                "{:<12} {:>4} tracks  {}",
+                l.genre,
+                l.tracks.len(),
+                top.join(", ")
+            );
+        }
+        for w in &written {
+            println!("wrote {}", w.display());
+        }
+    }
+    Ok(if problems > 0 {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
