@@ -75,9 +75,9 @@ actions! {
     CycleBrowse => "cycle_browse", "Browse by artist → genre → folder";
     CycleTheme => "cycle_theme", "Next colour theme";
     JumpToPlaying => "jump_to_playing", "Select the playing track";
-    FillSimilar => "fill_similar", "Play next: tracks that sound like the playing one (or the selection)";
-    ToggleAutoDj => "toggle_auto_dj", "Auto-DJ: keep the queue going with tracks that follow on";
-    ExportPlaylist => "export_playlist", "Export the selected genre playlist (or the queue) as M3U8";
+    FillSimilar => "fill_similar", "Play next: tracks like the playing (or selected) one";
+    ToggleAutoDj => "toggle_auto_dj", "Auto-DJ on/off: the queue keeps going by itself";
+    ExportPlaylist => "export_playlist", "Export the genre playlist (or the queue) as M3U8";
 }
 
 #[cfg(test)]

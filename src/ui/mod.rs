@@ -637,11 +637,11 @@ fn draw_help(f: &mut Frame, app: &App, area: Rect) {
         .collect();
     f.render_widget(
         Paragraph::new(lines).block(
-            block(
-                " Keys · j/k scroll · Esc closes · keymap.toml in your config folder overrides them ",
-                t,
-            )
-            .title_alignment(Alignment::Center),
+            block(" Keys · j/k scroll · Esc closes ", t)
+                .title_alignment(Alignment::Center)
+                .title_bottom(
+                    Line::from(" keymap.toml in your config folder overrides these ").centered(),
+                ),
         ),
         popup,
     );
