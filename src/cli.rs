@@ -40,11 +40,26 @@ pub enum Command {
     Queue(QueueArgs),
     /// Genre playlists (one per genre, by confidence), listed or exported as M3U8.
     Playlists(PlaylistsArgs),
+    /// The genre models: list them, choose the active one, remove one.
+    Models {
+        #[command(subcommand)]
+        action: Option<ModelsAction>,
+    },
     /// Database maintenance.
     Db {
         #[command(subcommand)]
         action: DbAction,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ModelsAction {
+    /// Every model: id, labels, created, source folder, metrics, active flag.
+    List,
+    /// Make a model active (an id, a prefix of one, or "default" for the built-in model).
+    Use { id: String },
+    /// Remove a model you trained, with its genre vectors.
+    Rm { id: String },
 }
 
 #[derive(Debug, Subcommand)]

@@ -19,16 +19,22 @@ use crossterm::terminal::{
 use ratatui::Terminal;
 use ratatui::backend::CrosstermBackend;
 
+use std::sync::{Arc, Mutex};
+
 use crate::analysis::{AnalysisEvent, Analyzer};
 use crate::app::library::{LibraryData, TrackInfo};
+use crate::app::retrain::{Outcome, Preview, TrainSpec};
 use crate::app::{App, Effect, Event};
 use crate::audio::player::{self, PlayerCommand};
 use crate::config::Settings;
 use crate::library::TrackId;
 use crate::library::scan::scan;
 use crate::model::active::load_active;
+use crate::model::active::{install, set_active};
 use crate::model::backend::inference_device;
 use crate::model::infer::Classifier;
+use crate::model::job::{Prepared, TrainRequest, TrainResult, prepare};
+use crate::model::registry::{LoadedModel, load_embedded};
 use crate::paths::{Paths, default_music_dir};
 use crate::store::Store;
 
@@ -129,19 +135,53 @@ fn load_library(
             lib.failed.insert(id, f.reason);
         }
     }
+    // Tracks the active model has not reached yet keep the newest earlier model's genres.
+    let mut others: Vec<_> = store
+        .models()?
+        .into_iter()
+        .filter(|m| m.id != model.0)
+        .collect();
+    others.sort_by_key(|m| std::cmp::Reverse(m.created_unix));
+    for m in others {
+        let labels = std::sync::Arc::new(m.labels.clone());
+        for (id, v) in store.vectors_for(&crate::model::ModelId(m.id.clone()))? {
+            if lib.index.contains_key(&id)
+                && !lib.vectors.contains_key(&id)
+                && !lib.fallback.contains_key(&id)
+                && v.vector.len() == labels.len()
+            {
+                lib.fallback.insert(id, (labels.clone(), v.vector));
+            }
+        }
+    }
     Ok(lib)
 }
 
 /// Scans the library, then analyses it, forwarding news to the UI. Runs on its own thread.
+/// How the UI talks to the background thread.
+struct BackgroundChannels {
+    /// News for the UI.
+    tx: Sender<Event>,
+    /// Tracks to analyse first.
+    bumps: Receiver<TrackId>,
+    /// A new active model.
+    switch: Receiver<Classifier>,
+    quit: Receiver<()>,
+}
+
 fn background(
     store: Store,
     root: PathBuf,
     classifier: Classifier,
     threads: usize,
-    tx: Sender<Event>,
-    bumps: Receiver<TrackId>,
-    quit: Receiver<()>,
+    ch: BackgroundChannels,
 ) {
+    let BackgroundChannels {
+        tx,
+        bumps,
+        switch,
+        quit,
+    } = ch;
     let _ = tx.send(Event::Status {
         text: format!("scanning {}…", root.display()),
         error: false,
@@ -187,19 +227,27 @@ fn background(
             });
         }
     }
-    let analyzer = match Analyzer::start(store.clone(), classifier, threads) {
-        Ok(a) => a,
-        Err(e) => {
-            let _ = tx.send(Event::Status {
-                text: format!("analysis cannot start: {e}"),
-                error: true,
-            });
-            return;
+    let mut model = model;
+    let start = |c: Classifier| -> Option<Analyzer> {
+        match Analyzer::start(store.clone(), c, threads) {
+            Ok(a) => Some(a),
+            Err(e) => {
+                let _ = tx.send(Event::Status {
+                    text: format!("analysis cannot start: {e}"),
+                    error: true,
+                });
+                None
+            }
         }
     };
+    let mut analyzer = start(classifier);
     loop {
+        let events = analyzer
+            .as_ref()
+            .map(|a| a.events().clone())
+            .unwrap_or_else(crossbeam_channel::never);
         select! {
-            recv(analyzer.events()) -> ev => match ev {
+            recv(events) -> ev => match ev {
                 Ok(ev) => {
                     if let AnalysisEvent::TrackDone { track, result: Ok(_) } = &ev
                         && let Ok(Some(v)) = store.vector(&model, *track)
@@ -213,19 +261,34 @@ fn background(
                     let finished = matches!(ev, AnalysisEvent::Finished { .. });
                     let _ = tx.send(Event::Analysis(ev));
                     if finished {
-                        break;
+                        // Dropping joins the (finished) workers.
+                        analyzer = None;
                     }
                 }
-                Err(_) => break,
+                Err(_) => analyzer = None,
             },
-            recv(bumps) -> b => if let Ok(id) = b { analyzer.bump(id) },
+            recv(bumps) -> b => {
+                if let (Ok(id), Some(a)) = (b, &analyzer) {
+                    a.bump(id);
+                }
+            }
+            recv(switch) -> c => {
+                let Ok(c) = c else { continue };
+                if let Some(a) = analyzer.take() {
+                    a.cancel();
+                    drop(a);
+                }
+                model = c.model().id.clone();
+                analyzer = start(c);
+            }
             recv(quit) -> _ => break,
         }
     }
-    analyzer.cancel();
-    // Keep serving nothing; dropping the analyzer joins its workers (the track in flight
-    // finishes and is stored).
-    drop(analyzer);
+    if let Some(a) = analyzer {
+        // The track in flight finishes and is stored; the rest waits for the next start.
+        a.cancel();
+        drop(a);
+    }
 }
 
 /// Writes a playlist into `dir` as `<name>.m3u8` (or `<name> (2).m3u8`… rather than replacing
@@ -266,6 +329,155 @@ fn export_playlist(
     }
 }
 
+/// Training jobs started from the player: one at a time, on their own thread.
+struct Trainer {
+    prepared: Arc<Mutex<Option<(TrainRequest, Prepared)>>>,
+    result: Arc<Mutex<Option<TrainResult>>>,
+    cancel: Arc<AtomicBool>,
+    running: Option<std::thread::JoinHandle<()>>,
+    tx: Sender<Event>,
+    cache_root: PathBuf,
+}
+
+impl Trainer {
+    fn request(&self, spec: &TrainSpec) -> TrainRequest {
+        let mut options = spec.mode.default_options();
+        options.epochs = spec.epochs;
+        TrainRequest {
+            dir: spec.folder.clone(),
+            labels: spec.labels,
+            mode: spec.mode,
+            options,
+            valid_frac: 0.25,
+            use_index: true,
+            cache_root: Some(self.cache_root.clone()),
+            threads: 2,
+        }
+    }
+
+    fn busy(&self) -> bool {
+        self.running.as_ref().is_some_and(|h| !h.is_finished())
+    }
+
+    /// Looks at the folder on a thread; the preview comes back as an event.
+    fn prepare(&self, spec: TrainSpec) {
+        let req = self.request(&spec);
+        let slot = self.prepared.clone();
+        let tx = self.tx.clone();
+        let _ = std::thread::Builder::new()
+            .name("prepare".into())
+            .spawn(move || {
+                let ev = match prepare(&req) {
+                    Ok(p) => {
+                        let preview = Preview {
+                            counts: p.counts.clone(),
+                            train_tracks: p.train_tracks,
+                            valid_tracks: p.valid_tracks,
+                            warnings: p.warnings.clone(),
+                            skipped: p.skipped,
+                        };
+                        if let Ok(mut s) = slot.lock() {
+                            *s = Some((req, p));
+                        }
+                        Ok(preview)
+                    }
+                    Err(e) => Err(format!("{e:#}")),
+                };
+                let _ = tx.send(Event::TrainPrepared(ev));
+            });
+    }
+
+    /// Trains on a thread; progress and the result come back as events, the model waits in
+    /// `result` for accept or discard.
+    fn start(&mut self, spec: TrainSpec, active: LoadedModel) {
+        if self.busy() {
+            let _ = self.tx.send(Event::Status {
+                text: "a training is already running".into(),
+                error: true,
+            });
+            return;
+        }
+        let prepared = self.prepared.lock().ok().and_then(|mut s| s.take());
+        let Some((req, prepared)) = prepared.filter(|(r, _)| r.dir == spec.folder) else {
+            let _ = self.tx.send(Event::TrainingFinished(Err(
+                "the folder changed; look at it again (Esc, Enter)".into(),
+            )));
+            return;
+        };
+        self.cancel.store(false, Ordering::SeqCst);
+        let cancel = self.cancel.clone();
+        let tx = self.tx.clone();
+        let slot = self.result.clone();
+        self.running = std::thread::Builder::new()
+            .name("training".into())
+            .spawn(move || {
+                let t0 = Instant::now();
+                let progress_tx = tx.clone();
+                let on_event = move |ev| {
+                    let _ = progress_tx.send(Event::Training(ev));
+                };
+                let outcome = match crate::model::job::run(&req, &prepared, &on_event, &cancel) {
+                    Ok(r) if r.cancelled || cancel.load(Ordering::SeqCst) => {
+                        Err("training cancelled; nothing changed".to_string())
+                    }
+                    Ok(r) => {
+                        let cmp = crate::model::job::compare(&r, &active);
+                        let outcome = Outcome {
+                            labels: r.config.labels.clone(),
+                            valid_tracks: r.valid_tracks,
+                            train_tracks: r.train_tracks,
+                            valid_accuracy: r.valid_accuracy,
+                            recall: cmp
+                                .report
+                                .per_class
+                                .iter()
+                                .map(|c| (c.label.clone(), c.recall, c.support))
+                                .collect(),
+                            confusion: cmp.report.confusion.clone(),
+                            active: cmp.active.map(|(a, n)| (active.config.name.clone(), a, n)),
+                            best_epoch: r.best_epoch,
+                            epochs: r.history.clone(),
+                            secs: t0.elapsed().as_secs_f64(),
+                        };
+                        if let Ok(mut s) = slot.lock() {
+                            *s = Some(r);
+                        }
+                        Ok(Box::new(outcome))
+                    }
+                    Err(e) if cancel.load(Ordering::SeqCst) => {
+                        let _ = e;
+                        Err("training cancelled; nothing changed".to_string())
+                    }
+                    Err(e) => Err(format!("training failed: {e:#}")),
+                };
+                let _ = tx.send(Event::TrainingFinished(outcome));
+            })
+            .ok();
+    }
+
+    fn take_result(&self) -> Option<TrainResult> {
+        self.result.lock().ok().and_then(|mut s| s.take())
+    }
+}
+
+/// Makes `model` active: the background analysis switches to it and the app is told.
+fn activate(
+    app: &mut App,
+    model: LoadedModel,
+    switch: &Sender<Classifier>,
+    cache_root: &Path,
+) -> LoadedModel {
+    let _ = switch.send(Classifier::new(model.clone(), inference_device()).with_cache(cache_root));
+    for fx in app.update(Event::ModelActivated {
+        id: model.id.0.clone(),
+        name: model.config.name.clone(),
+        labels: model.config.labels.clone(),
+    }) {
+        tracing::debug!(?fx, "effect of a model switch ignored");
+    }
+    model
+}
+
 /// Runs the terminal player until the user quits.
 pub fn run(library: Option<&Path>, paths: &Paths) -> anyhow::Result<()> {
     let settings = Settings::load(&paths.config_dir);
@@ -287,7 +499,9 @@ pub fn run(library: Option<&Path>, paths: &Paths) -> anyhow::Result<()> {
     let device = inference_device();
     let model = load_active(&store, None, &device).context("loading the genre model")?;
     let lib = load_library(&store, &root, &model.id, &model.config.labels)?;
-    let classifier = Classifier::new(model, device);
+    let mut active_model = model.clone();
+    crate::model::active::clean_partial(&paths.models_dir());
+    let classifier = Classifier::new(model, device).with_cache(&paths.cache_dir);
     let threads = match settings.config.analysis_threads {
         0 => std::thread::available_parallelism()
             .map(|n| n.get())
@@ -322,6 +536,7 @@ pub fn run(library: Option<&Path>, paths: &Paths) -> anyhow::Result<()> {
             .map(|d| d.as_nanos() as u64)
             .unwrap_or(1),
     );
+    app.model = Some((active_model.id.0.clone(), active_model.config.name.clone()));
     if let Some(e) = settings.errors.first() {
         app.set_status(format!("{e} (defaults used)"), true);
     }
@@ -373,14 +588,36 @@ pub fn run(library: Option<&Path>, paths: &Paths) -> anyhow::Result<()> {
 
     // Background scan + analysis.
     let (bg_tx, bg_rx) = unbounded::<Event>();
+    let mut trainer = Trainer {
+        prepared: Arc::new(Mutex::new(None)),
+        result: Arc::new(Mutex::new(None)),
+        cancel: Arc::new(AtomicBool::new(false)),
+        running: None,
+        tx: bg_tx.clone(),
+        cache_root: paths.cache_dir.clone(),
+    };
     let (bump_tx, bump_rx) = unbounded::<TrackId>();
     let (quit_tx, quit_rx) = unbounded::<()>();
+    let (switch_tx, switch_rx) = unbounded::<Classifier>();
     let bg = {
         let store = store.clone();
         let root = root.clone();
         std::thread::Builder::new()
             .name("library".into())
-            .spawn(move || background(store, root, classifier, threads, bg_tx, bump_rx, quit_rx))?
+            .spawn(move || {
+                background(
+                    store,
+                    root,
+                    classifier,
+                    threads,
+                    BackgroundChannels {
+                        tx: bg_tx,
+                        bumps: bump_rx,
+                        switch: switch_rx,
+                        quit: quit_rx,
+                    },
+                )
+            })?
     };
 
     let frame_gap = Duration::from_millis(16);
@@ -426,6 +663,37 @@ pub fn run(library: Option<&Path>, paths: &Paths) -> anyhow::Result<()> {
                 Effect::Bump(id) => {
                     let _ = bump_tx.send(id);
                 }
+                Effect::PrepareTraining(spec) => trainer.prepare(spec),
+                Effect::StartTraining(spec) => trainer.start(spec, active_model.clone()),
+                Effect::CancelTraining => trainer.cancel.store(true, Ordering::SeqCst),
+                Effect::DiscardModel => {
+                    trainer.take_result();
+                }
+                Effect::AcceptModel => match trainer.take_result() {
+                    Some(r) => match install(
+                        &store,
+                        &paths.models_dir(),
+                        &r.config,
+                        &r.net,
+                        &inference_device(),
+                    ) {
+                        Ok(m) => active_model = activate(&mut app, m, &switch_tx, &paths.cache_dir),
+                        Err(e) => app.set_status(format!("cannot save the model: {e:#}"), true),
+                    },
+                    None => app.set_status("no trained model to accept", true),
+                },
+                Effect::UseBuiltInModel => match load_embedded(&inference_device()) {
+                    Ok(m) if m.id == active_model.id => {
+                        app.set_status("the built-in model is already active", false)
+                    }
+                    Ok(m) => match set_active(&store, &m) {
+                        Ok(()) => {
+                            active_model = activate(&mut app, m, &switch_tx, &paths.cache_dir)
+                        }
+                        Err(e) => app.set_status(format!("{e}"), true),
+                    },
+                    Err(e) => app.set_status(format!("{e}"), true),
+                },
                 Effect::ExportPlaylist { name, entries } => {
                     let (text, error) = export_playlist(&playlist_dir, &root, &name, &entries);
                     app.set_status(text, error);
@@ -438,6 +706,14 @@ pub fn run(library: Option<&Path>, paths: &Paths) -> anyhow::Result<()> {
     let _ = quit_tx.send(());
     restore_terminal();
     drop(player);
-    let _ = bg.join();
+    // The analysis stores the track in flight (a second or so); a scan of a big folder is not
+    // waited for (it is safe to stop: the next start finishes it).
+    let t0 = Instant::now();
+    while !bg.is_finished() && t0.elapsed() < Duration::from_secs(3) {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    if bg.is_finished() {
+        let _ = bg.join();
+    }
     Ok(())
 }

@@ -235,7 +235,7 @@ fn views_switch_by_number_and_tab() {
     )));
     assert_eq!(app.view, View::Library);
     press_code(&mut app, KeyCode::BackTab);
-    assert_eq!(app.view, View::Genres);
+    assert_eq!(app.view, View::Training);
     press_code(&mut app, KeyCode::Tab);
     assert_eq!(app.view, View::Library);
 }

@@ -355,7 +355,9 @@ fn the_player_in_a_real_terminal() {
 
     // ?: help, then Esc.
     tmux.keys(&["?"]);
-    let s = tmux.wait_for("Keys · j/k scroll");
+    tmux.wait_for("Keys · j/k scroll");
+    // The whole popup, not a half-drawn frame.
+    let s = tmux.wait_for("Seek forward 5 s");
     for (keys, what) in [
         ("q, ctrl-c", "Quit genreplay"),
         ("?, f1", "Show or hide this help"),

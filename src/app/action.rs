@@ -46,6 +46,7 @@ actions! {
     ViewQueue => "view_queue", "Queue view";
     ViewNowPlaying => "view_now_playing", "Now playing view (with genre bars)";
     ViewGenres => "view_genres", "Genres view: one auto playlist per genre";
+    ViewTraining => "view_training", "Training view: retrain progress and results";
     Up => "up", "Move up";
     Down => "down", "Move down";
     PageUp => "page_up", "Page up";
@@ -78,6 +79,8 @@ actions! {
     FillSimilar => "fill_similar", "Play next: tracks like the playing (or selected) one";
     ToggleAutoDj => "toggle_auto_dj", "Auto-DJ on/off: the queue keeps going by itself";
     ExportPlaylist => "export_playlist", "Export the genre playlist (or the queue) as M3U8";
+    Retrain => "retrain", "Retrain the genre model on a tagged folder";
+    UseBuiltInModel => "use_built_in_model", "Switch back to the built-in genre model";
 }
 
 #[cfg(test)]

@@ -3,6 +3,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use crate::library::{TrackId, TrackRecord};
 use crate::model::infer::argmax;
@@ -101,6 +102,9 @@ pub struct LibraryData {
     pub vectors: HashMap<TrackId, Vec<f32>>,
     /// Style vectors (the pretrained trunk's tags) where the model has them.
     pub styles: HashMap<TrackId, Vec<f32>>,
+    /// Vectors of an earlier model (with its labels) for tracks the active model has not
+    /// classified yet: genres and playlists never go empty while a new model catches up.
+    pub fallback: HashMap<TrackId, (Arc<Vec<String>>, Vec<f32>)>,
     pub failed: HashMap<TrackId, String>,
 }
 
@@ -128,6 +132,7 @@ impl LibraryData {
             labels,
             vectors: HashMap::new(),
             styles: HashMap::new(),
+            fallback: HashMap::new(),
             failed: HashMap::new(),
         }
     }
@@ -140,11 +145,53 @@ impl LibraryData {
         self.track(TrackId::of_path(path))
     }
 
+    /// A track's genre vector with the labels it refers to: the active model's, else an
+    /// earlier model's (the flag says which).
+    pub fn vector_of(&self, id: TrackId) -> Option<(&[String], &[f32], bool)> {
+        if let Some(v) = self.vectors.get(&id) {
+            return Some((&self.labels, v, false));
+        }
+        self.fallback
+            .get(&id)
+            .map(|(labels, v)| (labels.as_slice(), v.as_slice(), true))
+    }
+
     /// Top genre and its probability.
     pub fn genre_of(&self, id: TrackId) -> Option<(&str, f32)> {
-        let v = self.vectors.get(&id)?;
+        let (labels, v, _) = self.vector_of(id)?;
         let (i, p) = argmax(v);
-        self.labels.get(i).map(|l| (l.as_str(), p))
+        labels.get(i).map(|l| (l.as_str(), p))
+    }
+
+    /// A new model became active: what the old one computed becomes the fallback.
+    pub fn activate_model(&mut self, labels: Vec<String>) {
+        let old = Arc::new(std::mem::replace(&mut self.labels, labels));
+        for (id, v) in self.vectors.drain() {
+            self.fallback.insert(id, (old.clone(), v));
+        }
+        self.failed.clear();
+    }
+
+    /// Sets a track's vector for the active model.
+    pub fn set_vector(&mut self, id: TrackId, v: Vec<f32>) {
+        self.fallback.remove(&id);
+        self.failed.remove(&id);
+        self.vectors.insert(id, v);
+    }
+
+    /// Genre names in display order: the active model's labels, then any earlier model's.
+    fn genre_names(&self) -> Vec<String> {
+        let mut names = self.labels.clone();
+        let mut extra: Vec<&String> = self
+            .fallback
+            .values()
+            .flat_map(|(l, _)| l.iter())
+            .filter(|l| !self.labels.contains(l))
+            .collect();
+        extra.sort();
+        extra.dedup();
+        names.extend(extra.into_iter().cloned());
+        names
     }
 
     pub fn classified(&self) -> usize {
@@ -187,8 +234,8 @@ impl LibraryData {
                     .collect()
             }
             BrowseMode::Genre => {
-                let mut groups: Vec<Group> = self
-                    .labels
+                let names = self.genre_names();
+                let mut groups: Vec<Group> = names
                     .iter()
                     .map(|l| Group {
                         name: l.clone(),
@@ -200,9 +247,9 @@ impl LibraryData {
                 let mut failed = Vec::new();
                 let mut scored: Vec<(usize, f32, TrackId)> = Vec::new();
                 for t in self.tracks.iter().filter(|t| keep(t)) {
-                    match self.vectors.get(&t.id) {
-                        Some(v) => {
-                            let (i, p) = argmax(v);
+                    match self.genre_of(t.id) {
+                        Some((g, p)) => {
+                            let i = names.iter().position(|n| n == g).unwrap_or(0);
                             scored.push((i, p, t.id));
                         }
                         None if self.failed.contains_key(&t.id) => failed.push(t.id),
@@ -247,19 +294,25 @@ impl LibraryData {
         }
     }
 
-    /// Tracks per genre label (top genre), ranked by confidence, at least `min_confidence`:
-    /// the auto playlists.
+    /// Tracks per genre (top genre), ranked by confidence, at least `min_confidence`: the
+    /// auto playlists. Tracks the active model has not reached yet count under the earlier
+    /// model's genre.
     pub fn genre_playlists(&self, min_confidence: f32) -> Vec<(String, Vec<(TrackId, f32)>)> {
-        crate::recommend::playlists::genre_playlists(
-            &self.labels,
-            self.tracks
-                .iter()
-                .filter_map(|t| self.vectors.get(&t.id).map(|v| (t.id, v.as_slice()))),
-            min_confidence,
-        )
-        .into_iter()
-        .map(|p| (p.genre, p.tracks))
-        .collect()
+        let names = self.genre_names();
+        let mut lists: Vec<(String, Vec<(TrackId, f32)>)> =
+            names.iter().map(|n| (n.clone(), Vec::new())).collect();
+        for t in &self.tracks {
+            if let Some((g, p)) = self.genre_of(t.id)
+                && p >= min_confidence
+                && let Some(l) = lists.iter_mut().find(|(n, _)| n == g)
+            {
+                l.1.push((t.id, p));
+            }
+        }
+        for l in &mut lists {
+            l.1.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+        }
+        lists
     }
 
     /// Every classified track as a recommendation candidate.

@@ -4,6 +4,7 @@
 pub mod action;
 pub mod library;
 pub mod queue;
+pub mod retrain;
 
 use std::collections::HashSet;
 use std::path::PathBuf;
@@ -30,16 +31,24 @@ pub enum View {
     Queue,
     NowPlaying,
     Genres,
+    Training,
 }
 
 impl View {
-    pub const ALL: [View; 4] = [View::Library, View::Queue, View::NowPlaying, View::Genres];
+    pub const ALL: [View; 5] = [
+        View::Library,
+        View::Queue,
+        View::NowPlaying,
+        View::Genres,
+        View::Training,
+    ];
     pub fn title(self) -> &'static str {
         match self {
             View::Library => "Library",
             View::Queue => "Queue",
             View::NowPlaying => "Now playing",
             View::Genres => "Genres",
+            View::Training => "Training",
         }
     }
 }
@@ -66,6 +75,19 @@ pub enum Event {
     },
     /// The library (re)loaded from the store.
     LibraryLoaded(Box<LibraryData>),
+    /// The retrain dialog's folder was looked at.
+    TrainPrepared(Result<retrain::Preview, String>),
+    /// Training progress.
+    Training(crate::model::train::TrainEvent),
+    /// Training ended (the model waits for accept or discard).
+    TrainingFinished(Result<Box<retrain::Outcome>, String>),
+    /// A model became active (after accept, or a switch): the library shows its genres as
+    /// they come, the previous model's until then.
+    ModelActivated {
+        id: String,
+        name: String,
+        labels: Vec<String>,
+    },
 }
 
 /// What the app asks the outside world to do.
@@ -74,6 +96,16 @@ pub enum Effect {
     Player(PlayerCommand),
     /// Classify this track before the others.
     Bump(TrackId),
+    /// Look at a folder for training.
+    PrepareTraining(retrain::TrainSpec),
+    /// Start training (one at a time).
+    StartTraining(retrain::TrainSpec),
+    CancelTraining,
+    /// Save the trained model, make it active, re-classify the library.
+    AcceptModel,
+    DiscardModel,
+    /// Make the built-in model active again.
+    UseBuiltInModel,
     /// Write a playlist file (the run loop picks the folder and reports back).
     ExportPlaylist {
         name: String,
@@ -211,6 +243,12 @@ pub struct App {
     pub min_confidence: f32,
     /// Tracks played this session, oldest first (not repeated by recommendations).
     played: Vec<TrackId>,
+    /// The retrain dialog, once opened.
+    pub retrain: Option<retrain::Retrain>,
+    /// The folder the retrain dialog starts with (the last one used, else the library).
+    pub retrain_folder: PathBuf,
+    /// The active model (id, name), for the Training view and the status line.
+    pub model: Option<(String, String)>,
 }
 
 /// Rows of chrome around the lists: tabs (1) + block borders (2) + now-playing bar (2) +
@@ -269,7 +307,11 @@ impl App {
             fill_count: 15,
             min_confidence: 0.0,
             played: vec![],
+            retrain: None,
+            retrain_folder: PathBuf::new(),
+            model: None,
         };
+        app.retrain_folder = app.lib.root.clone();
         app.rebuild();
         app
     }
@@ -466,7 +508,7 @@ impl App {
                 };
                 Some((ids, start, format!("{name} playlist")))
             }
-            View::Queue | View::NowPlaying => None,
+            View::Queue | View::NowPlaying | View::Training => None,
         }
     }
 
@@ -554,14 +596,44 @@ impl App {
                 vector,
                 style,
             } => {
-                self.lib.failed.remove(&track);
-                self.lib.vectors.insert(track, vector);
+                self.lib.set_vector(track, vector);
                 if let Some(s) = style {
                     self.lib.styles.insert(track, s);
                 }
                 self.rebuild();
             }
             Event::Status { text, error } => self.set_status(text, error),
+            Event::TrainPrepared(r) => {
+                if let Some(rt) = &mut self.retrain {
+                    rt.prepared(r);
+                }
+            }
+            Event::Training(ev) => {
+                if let Some(rt) = &mut self.retrain {
+                    rt.progress(ev);
+                }
+            }
+            Event::TrainingFinished(r) => {
+                let msg = match &r {
+                    Ok(o) => format!(
+                        "training done: validation accuracy {} — a accepts, d discards (Training view, 5)",
+                        o.valid_accuracy
+                            .map_or("n/a".into(), |a| format!("{:.0}%", a * 100.0))
+                    ),
+                    Err(e) => format!("training: {e}"),
+                };
+                let failed = r.is_err();
+                if let Some(rt) = &mut self.retrain {
+                    rt.finished(r.map(|b| *b));
+                }
+                self.set_status(msg, failed);
+            }
+            Event::ModelActivated { id, name, labels } => {
+                self.lib.activate_model(labels);
+                self.set_status(format!("model {name} ({id}) is active; re-classifying the library in the background"), false);
+                self.model = Some((id, name));
+                self.rebuild();
+            }
             Event::LibraryLoaded(lib) => {
                 self.lib = *lib;
                 // Entries whose files are gone leave the queue.
@@ -665,6 +737,20 @@ impl App {
     }
 
     fn on_key(&mut self, k: KeyEvent, fx: &mut Vec<Effect>) {
+        if self.view == View::Training
+            && !self.show_help
+            && let Some(rt) = &mut self.retrain
+        {
+            let modal = rt.modal();
+            let req = rt.on_key(k);
+            if let Some(req) = req {
+                self.retrain_request(req, fx);
+                return;
+            }
+            if modal {
+                return;
+            }
+        }
         if self.show_help {
             match (k.code, self.keymap.action_for(&k)) {
                 (KeyCode::Esc, _) | (_, Some(Action::Help)) | (_, Some(Action::Quit)) => {
@@ -745,7 +831,7 @@ impl App {
                 let n = self.genre_lists.len();
                 (&mut self.genre_nav, n)
             }
-            View::NowPlaying => {
+            View::NowPlaying | View::Training => {
                 let n = 0;
                 (&mut self.queue_nav, n)
             }
@@ -796,6 +882,26 @@ impl App {
             Action::ViewQueue => self.view = View::Queue,
             Action::ViewNowPlaying => self.view = View::NowPlaying,
             Action::ViewGenres => self.view = View::Genres,
+            Action::ViewTraining => self.view = View::Training,
+            Action::Retrain => {
+                self.view = View::Training;
+                match &self.retrain {
+                    Some(rt) if rt.running() => {
+                        self.set_status("a training is already running; x cancels it", true)
+                    }
+                    Some(rt) if matches!(rt.stage, retrain::Stage::Done(_)) => {
+                        self.set_status("accept (a) or discard (d) the trained model first", true)
+                    }
+                    _ => self.retrain = Some(retrain::Retrain::new(&self.retrain_folder)),
+                }
+            }
+            Action::UseBuiltInModel => {
+                if self.retrain.as_ref().is_some_and(|r| r.running()) {
+                    self.set_status("a training is running; cancel it first", true);
+                } else {
+                    fx.push(Effect::UseBuiltInModel);
+                }
+            }
             Action::Up => self.move_selection(-1),
             Action::Down => self.move_selection(1),
             Action::PageUp => self.move_selection(-page),
@@ -1003,7 +1109,7 @@ impl App {
                     self.rebuild();
                 }
             }
-            View::NowPlaying => {}
+            View::NowPlaying | View::Training => {}
         }
     }
 
@@ -1039,6 +1145,36 @@ impl App {
         {
             self.expanded.insert(path.clone());
             self.rebuild();
+        }
+    }
+
+    fn retrain_request(&mut self, req: retrain::Request, fx: &mut Vec<Effect>) {
+        match req {
+            retrain::Request::Prepare(spec) => {
+                self.retrain_folder = spec.folder.clone();
+                fx.push(Effect::PrepareTraining(spec));
+            }
+            retrain::Request::Start(spec) => {
+                self.set_status(format!("training on {}…", spec.folder.display()), false);
+                fx.push(Effect::StartTraining(spec));
+            }
+            retrain::Request::Cancel => {
+                self.set_status("cancelling the training…", false);
+                fx.push(Effect::CancelTraining);
+            }
+            retrain::Request::Accept => {
+                self.retrain = None;
+                fx.push(Effect::AcceptModel);
+            }
+            retrain::Request::Discard => {
+                self.retrain = None;
+                self.set_status("trained model discarded; nothing changed", false);
+                fx.push(Effect::DiscardModel);
+            }
+            retrain::Request::Close => {
+                self.retrain = None;
+                self.view = View::Library;
+            }
         }
     }
 

@@ -89,7 +89,11 @@ pub fn run_scan(
         let model = load_active(&store, None, &device)?;
         summary.model = model.id.0.clone();
         let labels = model.config.labels.clone();
-        let analyzer = Analyzer::start(store.clone(), Classifier::new(model, device), threads)?;
+        let analyzer = Analyzer::start(
+            store.clone(),
+            Classifier::new(model, device).with_cache(&paths.cache_dir),
+            threads,
+        )?;
         let total = analyzer.total();
         let bar = (tty && total > 0).then(|| {
             let b = indicatif::ProgressBar::new(total as u64);

@@ -3,6 +3,7 @@
 pub mod classify;
 pub mod eval;
 pub mod library;
+pub mod models;
 pub mod recommend;
 pub mod train;
 
@@ -23,6 +24,7 @@ pub fn run(cli: Cli, paths: &Paths) -> anyhow::Result<ExitCode> {
         }
         Some(Command::Library(_)) => library::run_library(cli.json, paths),
         Some(Command::Db { action }) => library::run_db(&action, paths),
+        Some(Command::Models { action }) => models::run(&action, cli.json, paths),
         Some(Command::Queue(args)) => recommend::run_queue(&args, cli.json, paths),
         Some(Command::Playlists(args)) => recommend::run_playlists(&args, cli.json, paths),
         None => {

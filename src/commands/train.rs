@@ -140,12 +140,25 @@ pub fn run(args: &TrainArgs, json: bool, paths: &Paths) -> anyhow::Result<ExitCo
         return Ok(ExitCode::SUCCESS);
     }
     let result = run_job(&req, &prepared, &print_event, &cancel)?;
-    let out = args.out.clone().unwrap_or_else(|| {
-        paths
-            .models_dir()
-            .join(format!("trained-{}", result.config.info.created_unix_secs))
-    });
+    let out = match &args.out {
+        Some(o) => o.clone(),
+        None => {
+            let (c, r) = crate::model::registry::to_bytes(&result.config, &result.net)
+                .map_err(|e| anyhow::anyhow!(e))?;
+            paths
+                .models_dir()
+                .join(crate::model::ModelId::of(&c, &r).as_str())
+        }
+    };
     let id = save_dir(&out, &result.config, &result.net)?;
+    // Register it so `genreplay models use` and the player know it (not made active).
+    if let Ok(store) = super::library::open_store(paths)
+        && let Ok(m) =
+            crate::model::registry::load_dir(&out, &crate::model::backend::inference_device())
+    {
+        let _ = store.put_model(&crate::model::active::record_of(&m));
+        let _ = store.flush();
+    }
     if json {
         super::print_json(&json!({
             "model": out.to_string_lossy(),
@@ -160,13 +173,14 @@ pub fn run(args: &TrainArgs, json: bool, paths: &Paths) -> anyhow::Result<ExitCo
         }))?;
     } else {
         println!(
-            "saved model {} to {} (best epoch {}, valid track accuracy {})",
+            "saved model {} to {} (best epoch {}, valid track accuracy {}); make it active with `genreplay models use {}`",
             id,
             out.display(),
             result.best_epoch,
             result
                 .valid_accuracy
-                .map_or("n/a".to_string(), |a| format!("{a:.3}"))
+                .map_or("n/a".to_string(), |a| format!("{a:.3}")),
+            id
         );
     }
     Ok(ExitCode::SUCCESS)

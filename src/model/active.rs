@@ -72,3 +72,66 @@ pub fn set_active(store: &Store, model: &LoadedModel) -> Result<(), StoreError> 
     store.meta_set("active_model", &model.id.0)?;
     store.flush()
 }
+
+/// Loads a registered model by id (or id prefix).
+pub fn load_by_id(store: &Store, id: &str, device: &Device) -> anyhow::Result<LoadedModel> {
+    let rec = find(store, id)?;
+    let m = load_record(&rec, device)?;
+    if m.id.0 != rec.id {
+        anyhow::bail!(
+            "model {}: its files changed since it was registered (now {}); use it with --model",
+            rec.id,
+            m.id
+        );
+    }
+    Ok(m)
+}
+
+/// The registered model whose id is or starts with `id`.
+pub fn find(store: &Store, id: &str) -> anyhow::Result<ModelRecord> {
+    let models = store.models()?;
+    let matches: Vec<&ModelRecord> = models.iter().filter(|m| m.id.starts_with(id)).collect();
+    match matches.as_slice() {
+        [one] => Ok((*one).clone()),
+        [] => anyhow::bail!("no model {id} (`genreplay models list` shows them)"),
+        _ => anyhow::bail!("{id} matches {} models; give more of the id", matches.len()),
+    }
+}
+
+/// The id of the active model as recorded (the built-in one when none is recorded).
+pub fn active_id(store: &Store, device: &Device) -> anyhow::Result<String> {
+    Ok(load_active(store, None, device)?.id.0)
+}
+
+/// Saves a freshly trained model into `models_dir/<id>` (atomically), registers it and makes
+/// it active. A crash before the end leaves the previous model active and no partial folder.
+pub fn install(
+    store: &Store,
+    models_dir: &Path,
+    config: &super::config::ModelConfig,
+    net: &super::registry::Net,
+    device: &Device,
+) -> anyhow::Result<LoadedModel> {
+    std::fs::create_dir_all(models_dir)?;
+    clean_partial(models_dir);
+    let (config_json, record) =
+        super::registry::to_bytes(config, net).map_err(|e| anyhow::anyhow!(e))?;
+    let id = super::registry::ModelId::of(&config_json, &record);
+    let dir = models_dir.join(id.as_str());
+    super::registry::save_dir(&dir, config, net)?;
+    let m = registry::load_dir(&dir, device)?;
+    set_active(store, &m)?;
+    Ok(m)
+}
+
+/// Removes temporary folders a killed save left behind.
+pub fn clean_partial(models_dir: &Path) {
+    if let Ok(rd) = std::fs::read_dir(models_dir) {
+        for e in rd.filter_map(Result::ok) {
+            let name = e.file_name().to_string_lossy().into_owned();
+            if name.starts_with('.') && (name.contains(".tmp-") || name.contains(".old-")) {
+                let _ = std::fs::remove_dir_all(e.path());
+            }
+        }
+    }
+}

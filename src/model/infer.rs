@@ -8,7 +8,11 @@ use burn::prelude::*;
 use burn::tensor::activation::softmax;
 use serde::Serialize;
 
-use super::registry::LoadedModel;
+use super::cache::{CachedFeatures, FeatureCache};
+use super::head::{GenreHead, TRUNK_FEATURES, trunk_features};
+use super::musicnn::{MUSICNN_N_TAGS, MUSICNN_PENULTIMATE};
+use super::registry::{LoadedModel, Net};
+use super::train::feature_key;
 use crate::audio::clip::{ClipWindow, load_clip};
 use crate::audio::decode::AudioError;
 use crate::features::{Frontend, Segments, segment::segment};
@@ -67,6 +71,9 @@ pub struct Classifier {
     model: LoadedModel,
     frontend: Frontend,
     device: Device,
+    /// For a head on the pretrained trunk: the trunk's outputs per file, so re-classifying
+    /// with a retrained head skips decoding and the trunk.
+    cache: Option<FeatureCache>,
 }
 
 impl Classifier {
@@ -76,7 +83,19 @@ impl Classifier {
             model,
             frontend,
             device,
+            cache: None,
         }
+    }
+
+    /// Keeps the trunk's outputs per file under `cache_root` (head models only).
+    pub fn with_cache(mut self, cache_root: &Path) -> Self {
+        if self.model.config.is_head() {
+            self.cache = Some(FeatureCache::new(
+                cache_root,
+                &feature_key(&self.model.config),
+            ));
+        }
+        self
     }
 
     pub fn model(&self) -> &LoadedModel {
@@ -171,8 +190,105 @@ impl Classifier {
         }
     }
 
+    /// The trunk's outputs (`patches × 250`) for segments, in batches.
+    fn trunk_features_of(&self, segs: &Segments) -> Option<CachedFeatures> {
+        let Net::Musicnn { trunk, .. } = &self.model.net else {
+            return None;
+        };
+        let per = segs.frames * segs.n_mels;
+        let mut data = Vec::with_capacity(segs.count * TRUNK_FEATURES);
+        let mut i = 0;
+        while i < segs.count {
+            let n = (segs.count - i).min(MAX_BATCH);
+            let x = Tensor::<4>::from_data(
+                TensorData::new(
+                    segs.data[i * per..(i + n) * per].to_vec(),
+                    [n, 1, segs.frames, segs.n_mels],
+                ),
+                &self.device,
+            );
+            data.extend(
+                trunk_features(&trunk.forward(x))
+                    .into_data()
+                    .try_into_vec::<f32>()
+                    .ok()?,
+            );
+            i += n;
+        }
+        Some(CachedFeatures {
+            rows: segs.count,
+            dims: TRUNK_FEATURES,
+            data,
+        })
+    }
+
+    /// A prediction from the trunk's outputs: the head per patch, and the mean tags as style.
+    fn prediction_from_features(&self, head: &GenreHead, f: &CachedFeatures) -> Option<Prediction> {
+        if f.rows == 0 || f.dims != TRUNK_FEATURES {
+            return None;
+        }
+        let x = Tensor::<2>::from_data(
+            TensorData::new(f.data.clone(), [f.rows, f.dims]),
+            &self.device,
+        );
+        let probs = softmax(head.forward(x), 1)
+            .into_data()
+            .try_into_vec::<f32>()
+            .ok()?;
+        let tags: Vec<f32> = f
+            .data
+            .chunks_exact(f.dims)
+            .flat_map(|row| row[MUSICNN_PENULTIMATE..].iter().copied())
+            .collect();
+        Some(Prediction {
+            vector: mean_rows(&probs, self.labels().len()),
+            segments: f.rows,
+            clip_start_secs: 0.0,
+            clip_secs: 0.0,
+            track_secs: None,
+            skipped_packets: 0,
+            style: Some(mean_rows(&tags, MUSICNN_N_TAGS)),
+            timings: Timings::default(),
+        })
+    }
+
     /// Classifies the file at `path`.
     pub fn classify_file(&self, path: &Path) -> Result<Prediction, AudioError> {
+        if let (Some(cache), Net::Musicnn { head, .. }) = (&self.cache, &self.model.net) {
+            let t0 = Instant::now();
+            if let Some(f) = cache.get(path) {
+                if let Some(p) = self.prediction_from_features(head, &f) {
+                    let mut p = p;
+                    p.timings.cnn_ms = t0.elapsed().as_secs_f64() * 1e3;
+                    return Ok(p);
+                }
+            } else {
+                let clip = load_clip(path, &self.model.config.clip_spec())?;
+                let decode_ms = t0.elapsed().as_secs_f64() * 1e3;
+                let t1 = Instant::now();
+                let segs = self.segments_of(&clip.samples);
+                let t2 = Instant::now();
+                let feats = self.trunk_features_of(&segs);
+                if let Some(f) = &feats {
+                    cache.put(path, f);
+                }
+                if let Some(mut p) = feats
+                    .as_ref()
+                    .and_then(|f| self.prediction_from_features(head, f))
+                {
+                    p.clip_start_secs = clip.window.start_secs;
+                    p.clip_secs = clip.window.len_secs;
+                    p.track_secs = clip.track_secs;
+                    p.skipped_packets = clip.skipped_packets;
+                    p.timings = Timings {
+                        decode_ms,
+                        frontend_ms: (t2 - t1).as_secs_f64() * 1e3,
+                        cnn_ms: t2.elapsed().as_secs_f64() * 1e3,
+                    };
+                    return Ok(p);
+                }
+            }
+        }
         let t0 = Instant::now();
         let clip = load_clip(path, &self.model.config.clip_spec())?;
         let decode_ms = t0.elapsed().as_secs_f64() * 1e3;

@@ -162,6 +162,8 @@ pub struct TrainResult {
     pub valid_tracks: usize,
     /// Validation tracks (path, label index) the accuracy was measured on.
     pub valid_files: Vec<(PathBuf, usize)>,
+    /// Their features (to compare models without decoding again).
+    pub valid_features: Vec<TrackFeatures>,
     pub cancelled: bool,
     /// Files that could not be analysed.
     pub failed_files: usize,
@@ -238,6 +240,7 @@ pub fn run(
         train_tracks: train_f.len(),
         valid_tracks: valid_f.len(),
         valid_files: valid_used,
+        valid_features: valid_f,
         cancelled: outcome.cancelled,
         failed_files,
     })
@@ -463,5 +466,61 @@ pub fn vector_of_features(
                 .collect();
             (mean_rows(&probs, k), Some(mean_rows(&tags, MUSICNN_N_TAGS)))
         }
+    }
+}
+
+/// How the trained model and the active one do on the trained model's validation tracks.
+pub struct Comparison {
+    pub report: EvalReport,
+    /// The active model's accuracy on the validation tracks whose genre it knows, and how many
+    /// those were (`None` when it knows none of the genres).
+    pub active: Option<(f64, usize)>,
+}
+
+/// Scores `result` on its validation tracks, and `active` on the same tracks (from the cached
+/// features when both models read the same ones, else by classifying the files).
+pub fn compare(result: &TrainResult, active: &super::registry::LoadedModel) -> Comparison {
+    let labels = &result.config.labels;
+    let pairs: Vec<(usize, usize)> = result
+        .valid_features
+        .iter()
+        .map(|t| {
+            (
+                t.label,
+                argmax(&vector_of_features(&result.config, &result.net, t).0).0,
+            )
+        })
+        .collect();
+    let same_features = feature_key(&result.config) == feature_key(&active.config);
+    let active_label = |l: usize| -> Option<usize> {
+        let name = labels.get(l)?;
+        active
+            .config
+            .labels
+            .iter()
+            .position(|a| a.eq_ignore_ascii_case(name))
+    };
+    let mut n = 0usize;
+    let mut correct = 0usize;
+    let clf = (!same_features)
+        .then(|| super::infer::Classifier::new(active.clone(), super::backend::inference_device()));
+    for t in &result.valid_features {
+        let Some(truth) = active_label(t.label) else {
+            continue;
+        };
+        let pred = match &clf {
+            None => Some(argmax(&vector_of_features(&active.config, &active.net, t).0).0),
+            Some(c) => c.classify_file(&t.path).ok().map(|p| p.top().0),
+        };
+        if let Some(p) = pred {
+            n += 1;
+            if p == truth {
+                correct += 1;
+            }
+        }
+    }
+    Comparison {
+        report: report(labels, &pairs),
+        active: (n > 0).then(|| (correct as f64 / n as f64, n)),
     }
 }

@@ -57,7 +57,7 @@ impl Default for TrainOptions {
 }
 
 /// One epoch's figures.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct EpochReport {
     pub epoch: usize,
     pub epochs: usize,

@@ -1,5 +1,7 @@
 //! Drawing. Everything here reads `&App` and nothing else; no state changes.
 
+mod training;
+
 use ratatui::Frame;
 use ratatui::layout::{Alignment, Constraint, Direction, Layout, Rect};
 use ratatui::style::{Modifier, Style};
@@ -45,6 +47,7 @@ pub fn draw(f: &mut Frame, app: &App) {
         View::Queue => draw_queue(f, app, chunks[1]),
         View::NowPlaying => draw_now_playing(f, app, chunks[1]),
         View::Genres => draw_genres(f, app, chunks[1]),
+        View::Training => training::draw(f, app, chunks[1]),
     }
     draw_player_bar(f, app, chunks[2]);
     draw_status(f, app, chunks[3]);
@@ -329,14 +332,12 @@ fn draw_now_playing(f: &mut Frame, app: &App, area: Rect) {
         },
     );
     // The genre vector as bars.
-    match app.lib.vectors.get(&id) {
-        Some(v) => {
+    match app.lib.vector_of(id) {
+        Some((labels, v, previous)) => {
             let width = parts[2].width as usize;
             let n = v.len().max(1);
             let bar_w = ((width.saturating_sub(n)) / n).clamp(3, 12) as u16;
-            let bars: Vec<Bar> = app
-                .lib
-                .labels
+            let bars: Vec<Bar> = labels
                 .iter()
                 .zip(v)
                 .map(|(l, p)| {
@@ -349,7 +350,15 @@ fn draw_now_playing(f: &mut Frame, app: &App, area: Rect) {
                 })
                 .collect();
             let chart = BarChart::default()
-                .block(Block::default().title(" genre vector (%) ").style(base(t)))
+                .block(
+                    Block::default()
+                        .title(if previous {
+                            " genre vector (%) · from the previous model until the new one gets here "
+                        } else {
+                            " genre vector (%) "
+                        })
+                        .style(base(t)),
+                )
                 .data(BarGroup::default().bars(&bars))
                 .bar_width(bar_w)
                 .bar_gap(1)

@@ -1,0 +1,548 @@
+//! The retrain dialog's state machine: a form (folder, label source, mode, epochs), a preview
+//! of what the folder holds, live training progress, and the result to accept or discard. The
+//! work itself happens elsewhere (the run loop's training thread, through `model::job`).
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+use crate::model::dataset::LabelSource;
+use crate::model::job::TrainMode;
+use crate::model::train::{EpochReport, TrainEvent};
+
+/// What the user asked for.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TrainSpec {
+    pub folder: PathBuf,
+    pub labels: LabelSource,
+    pub mode: TrainMode,
+    pub epochs: usize,
+}
+
+/// The form's fields.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Field {
+    Folder,
+    Labels,
+    MinCount,
+    Mode,
+    Epochs,
+}
+
+impl Field {
+    const ORDER: [Field; 5] = [
+        Field::Folder,
+        Field::Labels,
+        Field::MinCount,
+        Field::Mode,
+        Field::Epochs,
+    ];
+    fn step(self, d: isize) -> Field {
+        let i = Field::ORDER.iter().position(|f| *f == self).unwrap_or(0) as isize;
+        let n = Field::ORDER.len() as isize;
+        Field::ORDER[((i + d).rem_euclid(n)) as usize]
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Form {
+    pub folder: String,
+    pub use_tags: bool,
+    pub min_count: usize,
+    pub mode: TrainMode,
+    pub epochs: String,
+    pub focus: Field,
+    /// Shown under the folder field after a Tab with several matches.
+    pub completions: Vec<String>,
+    pub error: Option<String>,
+}
+
+impl Form {
+    pub fn new(folder: &str) -> Self {
+        Form {
+            folder: folder.to_string(),
+            use_tags: false,
+            min_count: 5,
+            mode: TrainMode::Quick,
+            epochs: TrainMode::Quick.default_options().epochs.to_string(),
+            focus: Field::Folder,
+            completions: vec![],
+            error: None,
+        }
+    }
+
+    pub fn spec(&self) -> Result<TrainSpec, String> {
+        let folder = expand_home(self.folder.trim());
+        if !folder.is_dir() {
+            return Err(format!("{}: not a folder", folder.display()));
+        }
+        let epochs: usize = self
+            .epochs
+            .trim()
+            .parse()
+            .ok()
+            .filter(|e| (1..=1000).contains(e))
+            .ok_or_else(|| "epochs: a number from 1 to 1000".to_string())?;
+        Ok(TrainSpec {
+            folder,
+            labels: if self.use_tags {
+                LabelSource::Tags {
+                    min_count: self.min_count,
+                }
+            } else {
+                LabelSource::Folders
+            },
+            mode: self.mode,
+            epochs,
+        })
+    }
+}
+
+/// `~/x` → `$HOME/x`.
+pub fn expand_home(s: &str) -> PathBuf {
+    match s.strip_prefix("~/") {
+        Some(rest) => std::env::var_os("HOME")
+            .map(PathBuf::from)
+            .unwrap_or_default()
+            .join(rest),
+        None if s == "~" => std::env::var_os("HOME")
+            .map(PathBuf::from)
+            .unwrap_or_default(),
+        None => PathBuf::from(s),
+    }
+}
+
+/// Completes a folder path like a shell: the longest common prefix of the subfolders of its
+/// parent that start with what was typed. Returns the new text and the candidates.
+pub fn complete_folder(input: &str) -> (String, Vec<String>) {
+    let (dir_part, prefix) = match input.rfind('/') {
+        Some(i) => (&input[..=i], &input[i + 1..]),
+        None => ("", input),
+    };
+    let dir = if dir_part.is_empty() {
+        PathBuf::from(".")
+    } else {
+        expand_home(dir_part)
+    };
+    let mut names: Vec<String> = std::fs::read_dir(&dir)
+        .map(|rd| {
+            rd.filter_map(Result::ok)
+                .filter(|e| e.path().is_dir())
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .filter(|n| {
+                    n.starts_with(prefix) && (prefix.starts_with('.') || !n.starts_with('.'))
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    names.sort();
+    match names.as_slice() {
+        [] => (input.to_string(), vec![]),
+        [one] => (format!("{dir_part}{one}/"), vec![]),
+        many => {
+            let first = &many[0];
+            let common = many.iter().fold(first.len(), |n, s| {
+                first
+                    .chars()
+                    .zip(s.chars())
+                    .take_while(|(a, b)| a == b)
+                    .count()
+                    .min(n)
+            });
+            let p: String = first.chars().take(common).collect();
+            (format!("{dir_part}{p}"), many.to_vec())
+        }
+    }
+}
+
+/// What `prepare` found, as the dialog shows it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Preview {
+    pub counts: Vec<(String, usize)>,
+    pub train_tracks: usize,
+    pub valid_tracks: usize,
+    pub warnings: Vec<String>,
+    pub skipped: usize,
+}
+
+/// Live progress.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Progress {
+    pub spec: TrainSpec,
+    pub features_done: usize,
+    pub features_total: usize,
+    pub epochs: Vec<EpochReport>,
+    pub started: Instant,
+    pub cancelling: bool,
+}
+
+impl Progress {
+    /// Seconds left, from the average epoch time (an upper bound: early stopping may end
+    /// sooner).
+    pub fn eta_secs(&self) -> Option<f64> {
+        let last = self.epochs.last()?;
+        let avg = self.epochs.iter().map(|e| e.secs).sum::<f64>() / self.epochs.len() as f64;
+        Some(avg * last.epochs.saturating_sub(last.epoch) as f64)
+    }
+}
+
+/// The finished training, as the dialog shows it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Outcome {
+    pub labels: Vec<String>,
+    pub valid_tracks: usize,
+    pub train_tracks: usize,
+    pub valid_accuracy: Option<f64>,
+    /// Per class: (label, recall, support).
+    pub recall: Vec<(String, Option<f64>, usize)>,
+    pub confusion: Vec<Vec<usize>>,
+    /// The active model on the same validation tracks: (its name, accuracy, tracks compared).
+    pub active: Option<(String, f64, usize)>,
+    pub best_epoch: usize,
+    pub epochs: Vec<EpochReport>,
+    pub secs: f64,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Stage {
+    Form(Form),
+    /// Looking at the folder.
+    Preparing(Form),
+    Preview(Form, Preview),
+    Training(Progress),
+    Done(Outcome),
+    Failed(String),
+}
+
+/// What the dialog asks the app to do.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Request {
+    Prepare(TrainSpec),
+    Start(TrainSpec),
+    Cancel,
+    Accept,
+    Discard,
+    Close,
+}
+
+/// The dialog.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Retrain {
+    pub stage: Stage,
+}
+
+impl Retrain {
+    pub fn new(folder: &Path) -> Self {
+        Retrain {
+            stage: Stage::Form(Form::new(&folder.to_string_lossy())),
+        }
+    }
+
+    /// True while training runs (a second training is refused).
+    pub fn running(&self) -> bool {
+        matches!(self.stage, Stage::Training(_))
+    }
+
+    /// Keys go to the dialog (rather than the rest of the app) in these stages.
+    pub fn modal(&self) -> bool {
+        matches!(
+            self.stage,
+            Stage::Form(_) | Stage::Preparing(_) | Stage::Preview(..)
+        )
+    }
+
+    /// A key while the dialog has the focus.
+    pub fn on_key(&mut self, k: KeyEvent) -> Option<Request> {
+        let ctrl = k.modifiers.contains(KeyModifiers::CONTROL);
+        match &mut self.stage {
+            Stage::Form(form) => {
+                form.error = None;
+                match k.code {
+                    KeyCode::Esc => return Some(Request::Close),
+                    KeyCode::Enter => match form.spec() {
+                        Ok(spec) => {
+                            let f = form.clone();
+                            self.stage = Stage::Preparing(f);
+                            return Some(Request::Prepare(spec));
+                        }
+                        Err(e) => form.error = Some(e),
+                    },
+                    KeyCode::Tab if form.focus == Field::Folder => {
+                        let (text, options) = complete_folder(&form.folder);
+                        if text == form.folder && options.is_empty() {
+                            form.focus = form.focus.step(1);
+                        }
+                        form.folder = text;
+                        form.completions = options;
+                    }
+                    KeyCode::Tab | KeyCode::Down => {
+                        form.focus = form.focus.step(1);
+                        form.completions.clear();
+                    }
+                    KeyCode::BackTab | KeyCode::Up => {
+                        form.focus = form.focus.step(-1);
+                        form.completions.clear();
+                    }
+                    KeyCode::Left | KeyCode::Right | KeyCode::Char(' ')
+                        if form.focus != Field::Folder =>
+                    {
+                        let right = k.code != KeyCode::Left;
+                        match form.focus {
+                            Field::Labels => form.use_tags = !form.use_tags,
+                            Field::Mode => {
+                                form.mode = match form.mode {
+                                    TrainMode::Quick => TrainMode::Full,
+                                    TrainMode::Full => TrainMode::Quick,
+                                };
+                                form.epochs = form.mode.default_options().epochs.to_string();
+                            }
+                            Field::MinCount => {
+                                form.min_count = if right {
+                                    form.min_count + 1
+                                } else {
+                                    form.min_count.saturating_sub(1).max(1)
+                                };
+                            }
+                            Field::Epochs => {
+                                let e: usize = form.epochs.parse().unwrap_or(1);
+                                form.epochs = if right {
+                                    e + 1
+                                } else {
+                                    e.saturating_sub(1).max(1)
+                                }
+                                .to_string();
+                            }
+                            Field::Folder => {}
+                        }
+                    }
+                    KeyCode::Backspace => match form.focus {
+                        Field::Folder => {
+                            form.folder.pop();
+                        }
+                        Field::Epochs => {
+                            form.epochs.pop();
+                        }
+                        _ => {}
+                    },
+                    KeyCode::Char('u') if ctrl && form.focus == Field::Folder => {
+                        form.folder.clear()
+                    }
+                    KeyCode::Char(c) if !ctrl => match form.focus {
+                        Field::Folder => form.folder.push(c),
+                        Field::Epochs if c.is_ascii_digit() => form.epochs.push(c),
+                        Field::MinCount if c.is_ascii_digit() => {
+                            form.min_count = format!("{}{c}", form.min_count)
+                                .parse()
+                                .unwrap_or(form.min_count)
+                                .min(1000);
+                        }
+                        _ => {}
+                    },
+                    _ => {}
+                }
+                None
+            }
+            Stage::Preparing(_) => (k.code == KeyCode::Esc).then_some(Request::Close),
+            Stage::Preview(form, preview) => match k.code {
+                KeyCode::Enter if preview.counts.len() >= 2 => {
+                    let spec = form.spec().ok()?;
+                    self.stage = Stage::Training(Progress {
+                        spec: spec.clone(),
+                        features_done: 0,
+                        features_total: preview.train_tracks + preview.valid_tracks,
+                        epochs: vec![],
+                        started: Instant::now(),
+                        cancelling: false,
+                    });
+                    Some(Request::Start(spec))
+                }
+                KeyCode::Esc | KeyCode::Backspace => {
+                    self.stage = Stage::Form(form.clone());
+                    None
+                }
+                _ => None,
+            },
+            Stage::Training(p) => match k.code {
+                KeyCode::Esc | KeyCode::Char('x') if !p.cancelling => {
+                    p.cancelling = true;
+                    Some(Request::Cancel)
+                }
+                _ => None,
+            },
+            Stage::Done(_) => match k.code {
+                KeyCode::Char('a') | KeyCode::Enter => Some(Request::Accept),
+                KeyCode::Char('d') | KeyCode::Esc => Some(Request::Discard),
+                _ => None,
+            },
+            Stage::Failed(_) => match k.code {
+                KeyCode::Esc | KeyCode::Enter => Some(Request::Close),
+                _ => None,
+            },
+        }
+    }
+
+    /// The folder was looked at.
+    pub fn prepared(&mut self, result: Result<Preview, String>) {
+        if let Stage::Preparing(form) = &self.stage {
+            let mut form = form.clone();
+            self.stage = match result {
+                Ok(p) => Stage::Preview(form, p),
+                Err(e) => {
+                    form.error = Some(e);
+                    Stage::Form(form)
+                }
+            };
+        }
+    }
+
+    /// Progress from the training thread.
+    pub fn progress(&mut self, ev: TrainEvent) {
+        if let Stage::Training(p) = &mut self.stage {
+            match ev {
+                TrainEvent::Features { done, total, .. } => {
+                    p.features_done = done;
+                    p.features_total = total;
+                }
+                TrainEvent::Epoch(r) => p.epochs.push(r),
+            }
+        }
+    }
+
+    /// The training thread ended.
+    pub fn finished(&mut self, result: Result<Outcome, String>) {
+        self.stage = match result {
+            Ok(o) => Stage::Done(o),
+            Err(e) => Stage::Failed(e),
+        };
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key(c: KeyCode) -> KeyEvent {
+        KeyEvent::new(c, KeyModifiers::NONE)
+    }
+
+    fn typed(r: &mut Retrain, s: &str) {
+        for c in s.chars() {
+            r.on_key(key(KeyCode::Char(c)));
+        }
+    }
+
+    #[test]
+    fn form_to_preview_to_training_to_done() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("rock")).unwrap();
+        let mut r = Retrain::new(dir.path());
+        assert!(r.modal());
+        // Mode → full; epochs field follows the mode's default, then is typed over.
+        r.on_key(key(KeyCode::Down));
+        r.on_key(key(KeyCode::Down));
+        r.on_key(key(KeyCode::Down));
+        r.on_key(key(KeyCode::Right));
+        r.on_key(key(KeyCode::Down));
+        r.on_key(key(KeyCode::Backspace));
+        r.on_key(key(KeyCode::Backspace));
+        typed(&mut r, "12");
+        let req = r.on_key(key(KeyCode::Enter));
+        match req {
+            Some(Request::Prepare(spec)) => {
+                assert_eq!(spec.mode, TrainMode::Full);
+                assert_eq!(spec.epochs, 12);
+                assert_eq!(spec.labels, LabelSource::Folders);
+                assert_eq!(spec.folder, dir.path());
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(matches!(r.stage, Stage::Preparing(_)));
+        // One genre only: Enter does not start.
+        r.prepared(Ok(Preview {
+            counts: vec![("rock".into(), 3)],
+            train_tracks: 2,
+            valid_tracks: 1,
+            warnings: vec!["genre 'rock' has only 3 tracks".into()],
+            skipped: 0,
+        }));
+        assert_eq!(r.on_key(key(KeyCode::Enter)), None);
+        r.on_key(key(KeyCode::Esc));
+        assert!(matches!(r.stage, Stage::Form(_)));
+        r.on_key(key(KeyCode::Enter));
+        r.prepared(Ok(Preview {
+            counts: vec![("rock".into(), 8), ("jazz".into(), 9)],
+            train_tracks: 12,
+            valid_tracks: 5,
+            warnings: vec![],
+            skipped: 0,
+        }));
+        assert!(matches!(
+            r.on_key(key(KeyCode::Enter)),
+            Some(Request::Start(_))
+        ));
+        assert!(r.running() && !r.modal());
+        r.progress(TrainEvent::Features {
+            done: 3,
+            total: 17,
+            path: "x".into(),
+            error: None,
+        });
+        match &r.stage {
+            Stage::Training(p) => assert_eq!((p.features_done, p.features_total), (3, 17)),
+            s => panic!("{s:?}"),
+        }
+        // Cancel is asked once.
+        assert_eq!(r.on_key(key(KeyCode::Char('x'))), Some(Request::Cancel));
+        assert_eq!(r.on_key(key(KeyCode::Char('x'))), None);
+        r.finished(Err("cancelled".into()));
+        assert!(matches!(r.stage, Stage::Failed(_)));
+        assert_eq!(r.on_key(key(KeyCode::Esc)), Some(Request::Close));
+    }
+
+    #[test]
+    fn a_bad_folder_or_epoch_count_stays_in_the_form_with_a_message() {
+        let mut r = Retrain::new(Path::new("/no/such/folder"));
+        assert_eq!(r.on_key(key(KeyCode::Enter)), None);
+        match &r.stage {
+            Stage::Form(f) => assert!(f.error.as_deref().unwrap().contains("not a folder")),
+            s => panic!("{s:?}"),
+        }
+    }
+
+    #[test]
+    fn done_accepts_or_discards() {
+        let mut r = Retrain::new(Path::new("/"));
+        r.finished(Ok(Outcome {
+            labels: vec!["a".into(), "b".into()],
+            valid_tracks: 4,
+            train_tracks: 10,
+            valid_accuracy: Some(0.75),
+            recall: vec![],
+            confusion: vec![],
+            active: None,
+            best_epoch: 3,
+            epochs: vec![],
+            secs: 1.0,
+        }));
+        assert_eq!(r.on_key(key(KeyCode::Char('a'))), Some(Request::Accept));
+        assert_eq!(r.on_key(key(KeyCode::Char('d'))), Some(Request::Discard));
+    }
+
+    #[test]
+    fn tab_completes_folders() {
+        let dir = tempfile::tempdir().unwrap();
+        for d in ["music-a", "music-b", "other"] {
+            std::fs::create_dir_all(dir.path().join(d)).unwrap();
+        }
+        let base = format!("{}/", dir.path().display());
+        let (t, opts) = complete_folder(&format!("{base}mu"));
+        assert_eq!(t, format!("{base}music-"));
+        assert_eq!(opts, vec!["music-a", "music-b"]);
+        let (t, opts) = complete_folder(&format!("{base}ot"));
+        assert_eq!(t, format!("{base}other/"));
+        assert!(opts.is_empty());
+        let (t, _) = complete_folder(&format!("{base}zz"));
+        assert_eq!(t, format!("{base}zz"));
+    }
+}

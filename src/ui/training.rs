@@ -1,0 +1,404 @@
+//! The Training view: the retrain form, the folder preview, live curves, and the result.
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Direction, Layout, Rect};
+use ratatui::style::{Modifier, Style};
+use ratatui::symbols::Marker;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Axis, Block, Borders, Chart, Dataset, Gauge, GraphType, Paragraph, Wrap};
+
+use crate::app::App;
+use crate::app::library::fmt_time;
+use crate::app::retrain::{Field, Form, Outcome, Preview, Progress, Stage};
+use crate::config::Theme;
+use crate::model::job::TrainMode;
+
+fn block<'a>(title: impl Into<Line<'a>>, t: &Theme) -> Block<'a> {
+    Block::default()
+        .borders(Borders::ALL)
+        .border_style(Style::default().fg(t.border))
+        .title(title)
+        .style(Style::default().fg(t.foreground).bg(t.background))
+}
+
+pub fn draw(f: &mut Frame, app: &App, area: Rect) {
+    let t = app.theme();
+    let model = app
+        .model
+        .as_ref()
+        .map(|(id, name)| format!("{name} ({id})"))
+        .unwrap_or_else(|| "built-in".into());
+    let title = format!(
+        " Training · active model: {model} · R retrains, M switches back to the built-in model "
+    );
+    let outer = block(title, t);
+    let inner = outer.inner(area);
+    f.render_widget(outer, area);
+    match app.retrain.as_ref().map(|r| &r.stage) {
+        None => {
+            let text = vec![
+                Line::from(
+                    "Make the genres yours: point genreplay at a folder of music sorted by genre",
+                ),
+                Line::from("(one subfolder per genre, or files with genre tags) and press R."),
+                Line::from(""),
+                Line::from(Span::styled(
+                    "quick: a genre head on the pretrained network (seconds to a minute)",
+                    Style::default().fg(t.dim),
+                )),
+                Line::from(Span::styled(
+                    "full: a whole CNN trained from scratch (minutes)",
+                    Style::default().fg(t.dim),
+                )),
+            ];
+            f.render_widget(Paragraph::new(text).wrap(Wrap { trim: true }), inner);
+        }
+        Some(Stage::Form(form)) | Some(Stage::Preparing(form)) => {
+            let preparing = matches!(
+                app.retrain.as_ref().map(|r| &r.stage),
+                Some(Stage::Preparing(_))
+            );
+            draw_form(f, t, form, preparing, inner);
+        }
+        Some(Stage::Preview(form, p)) => draw_preview(f, t, form, p, inner),
+        Some(Stage::Training(p)) => draw_progress(f, t, p, inner),
+        Some(Stage::Done(o)) => draw_outcome(f, t, o, inner),
+        Some(Stage::Failed(e)) => {
+            let text = vec![
+                Line::from(Span::styled(e.clone(), Style::default().fg(t.error))),
+                Line::from(""),
+                Line::from(
+                    "Nothing changed: the previous model is still active. Esc closes, R starts again.",
+                ),
+            ];
+            f.render_widget(Paragraph::new(text).wrap(Wrap { trim: true }), inner);
+        }
+    }
+}
+
+fn draw_form(f: &mut Frame, t: &Theme, form: &Form, preparing: bool, area: Rect) {
+    let field = |name: &str, value: String, which: Field| -> Line<'static> {
+        let focused = form.focus == which;
+        Line::from(vec![
+            Span::styled(format!("{name:>14}  "), Style::default().fg(t.dim)),
+            Span::styled(
+                value,
+                if focused {
+                    Style::default().fg(t.highlight_fg).bg(t.highlight_bg)
+                } else {
+                    Style::default()
+                },
+            ),
+        ])
+    };
+    let mut lines = vec![
+        Line::from(Span::styled(
+            "Retrain the genre model",
+            Style::default().add_modifier(Modifier::BOLD),
+        )),
+        Line::from(""),
+        field("folder", format!("{}▏", form.folder), Field::Folder),
+    ];
+    if !form.completions.is_empty() {
+        lines.push(Line::from(Span::styled(
+            format!("{:>16}{}", "", form.completions.join("  ")),
+            Style::default().fg(t.dim),
+        )));
+    }
+    lines.extend([
+        field(
+            "genres from",
+            if form.use_tags { "the files' genre tags  (◂ ▸)".into() } else { "subfolder names  (◂ ▸)".into() },
+            Field::Labels,
+        ),
+        field(
+            "min. per genre",
+            format!("{}{}", form.min_count, if form.use_tags { "" } else { "  (tags only)" }),
+            Field::MinCount,
+        ),
+        field(
+            "mode",
+            match form.mode {
+                TrainMode::Quick => "quick: a head on the pretrained network  (◂ ▸)".into(),
+                TrainMode::Full => "full: a whole CNN from scratch  (◂ ▸)".into(),
+            },
+            Field::Mode,
+        ),
+        field("epochs", form.epochs.clone(), Field::Epochs),
+        Line::from(""),
+        Line::from(Span::styled(
+            if preparing {
+                "looking at the folder…".to_string()
+            } else {
+                "Tab completes the folder / next field · ↑↓ fields · ◂ ▸ change · Enter looks at the folder · Esc closes"
+                    .to_string()
+            },
+            Style::default().fg(t.dim),
+        )),
+    ]);
+    if let Some(e) = &form.error {
+        lines.push(Line::from(Span::styled(
+            e.clone(),
+            Style::default().fg(t.error),
+        )));
+    }
+    f.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), area);
+}
+
+fn draw_preview(f: &mut Frame, t: &Theme, form: &Form, p: &Preview, area: Rect) {
+    let mut lines = vec![
+        Line::from(Span::styled(
+            format!("{} · {} genres", form.folder, p.counts.len()),
+            Style::default().add_modifier(Modifier::BOLD),
+        )),
+        Line::from(""),
+    ];
+    let max = p.counts.iter().map(|(_, n)| *n).max().unwrap_or(1).max(1);
+    for (g, n) in &p.counts {
+        let bar = "█".repeat((n * 30).div_ceil(max));
+        lines.push(Line::from(vec![
+            Span::raw(format!("{g:>16} {n:>4}  ")),
+            Span::styled(
+                bar,
+                Style::default().fg(if *n < 5 { t.warning } else { t.bar }),
+            ),
+        ]));
+    }
+    lines.push(Line::from(""));
+    lines.push(Line::from(format!(
+        "{} tracks to train on, {} to validate (split by artist where tagged){}",
+        p.train_tracks,
+        p.valid_tracks,
+        if p.skipped > 0 {
+            format!("; {} files left out", p.skipped)
+        } else {
+            String::new()
+        }
+    )));
+    for w in &p.warnings {
+        lines.push(Line::from(Span::styled(
+            format!("warning: {w}"),
+            Style::default().fg(t.warning),
+        )));
+    }
+    lines.push(Line::from(""));
+    if p.counts.len() < 2 {
+        lines.push(Line::from(Span::styled(
+            "Training needs at least 2 genres. Esc goes back.",
+            Style::default().fg(t.error),
+        )));
+    } else {
+        lines.push(Line::from(Span::styled(
+            "Enter starts training (it runs in the background; the music keeps playing) · Esc goes back",
+            Style::default().fg(t.accent),
+        )));
+    }
+    f.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), area);
+}
+
+fn draw_progress(f: &mut Frame, t: &Theme, p: &Progress, area: Rect) {
+    let rows = Layout::default()
+        .direction(Direction::Vertical)
+        .constraints([Constraint::Length(3), Constraint::Min(6)])
+        .split(area);
+    let last = p.epochs.last();
+    let (ratio, label) = match last {
+        None => {
+            let r = if p.features_total > 0 {
+                p.features_done as f64 / p.features_total as f64
+            } else {
+                0.0
+            };
+            (
+                r,
+                format!("analysing {}/{} tracks", p.features_done, p.features_total),
+            )
+        }
+        Some(e) => (
+            e.epoch as f64 / e.epochs.max(1) as f64,
+            format!(
+                "epoch {}/{} · loss {:.3} · valid acc {} · {:.0} segments/s · ETA {}",
+                e.epoch,
+                e.epochs,
+                e.loss,
+                e.valid_track_accuracy
+                    .map_or("-".into(), |a| format!("{:.0}%", a * 100.0)),
+                e.segments_per_sec,
+                p.eta_secs().map_or("-".into(), fmt_time)
+            ),
+        ),
+    };
+    let head = Layout::default()
+        .direction(Direction::Vertical)
+        .constraints([
+            Constraint::Length(1),
+            Constraint::Length(1),
+            Constraint::Length(1),
+        ])
+        .split(rows[0]);
+    f.render_widget(
+        Paragraph::new(format!(
+            "training ({} mode) on {} · {} · {}",
+            match p.spec.mode {
+                TrainMode::Quick => "quick",
+                TrainMode::Full => "full",
+            },
+            p.spec.folder.display(),
+            fmt_time(p.started.elapsed().as_secs_f64()),
+            if p.cancelling {
+                "cancelling…"
+            } else {
+                "x cancels"
+            }
+        )),
+        head[0],
+    );
+    f.render_widget(
+        Gauge::default()
+            .gauge_style(Style::default().fg(t.bar).bg(t.border))
+            .ratio(ratio.clamp(0.0, 1.0))
+            .label(label),
+        head[1],
+    );
+    let charts = Layout::default()
+        .direction(Direction::Horizontal)
+        .constraints([Constraint::Percentage(50), Constraint::Percentage(50)])
+        .split(rows[1]);
+    let loss: Vec<(f64, f64)> = p.epochs.iter().map(|e| (e.epoch as f64, e.loss)).collect();
+    let train_acc: Vec<(f64, f64)> = p
+        .epochs
+        .iter()
+        .map(|e| (e.epoch as f64, e.train_segment_accuracy))
+        .collect();
+    let valid_acc: Vec<(f64, f64)> = p
+        .epochs
+        .iter()
+        .filter_map(|e| e.valid_track_accuracy.map(|a| (e.epoch as f64, a)))
+        .collect();
+    let max_epoch = p.epochs.last().map_or(1, |e| e.epochs).max(1) as f64;
+    let max_loss = loss.iter().map(|x| x.1).fold(0.1, f64::max);
+    let loss_set = Dataset::default()
+        .name("loss")
+        .marker(Marker::Braille)
+        .graph_type(GraphType::Line)
+        .style(Style::default().fg(t.warning))
+        .data(&loss);
+    f.render_widget(
+        chart(
+            t,
+            " loss ",
+            vec![loss_set],
+            max_epoch,
+            max_loss,
+            vec!["0".into(), format!("{max_loss:.2}")],
+        ),
+        charts[0],
+    );
+    let sets = vec![
+        Dataset::default()
+            .name("train (segments)")
+            .marker(Marker::Braille)
+            .graph_type(GraphType::Line)
+            .style(Style::default().fg(t.dim))
+            .data(&train_acc),
+        Dataset::default()
+            .name("validation (tracks)")
+            .marker(Marker::Braille)
+            .graph_type(GraphType::Line)
+            .style(Style::default().fg(t.accent))
+            .data(&valid_acc),
+    ];
+    f.render_widget(
+        chart(
+            t,
+            " accuracy ",
+            sets,
+            max_epoch,
+            1.0,
+            vec!["0".into(), "1".into()],
+        ),
+        charts[1],
+    );
+}
+
+fn chart<'a>(
+    t: &Theme,
+    title: &'a str,
+    sets: Vec<Dataset<'a>>,
+    max_epoch: f64,
+    ymax: f64,
+    ylabels: Vec<String>,
+) -> Chart<'a> {
+    Chart::new(sets)
+        .block(block(title, t))
+        .x_axis(
+            Axis::default()
+                .bounds([1.0, max_epoch])
+                .labels(vec!["1".to_string(), format!("{}", max_epoch as usize)])
+                .style(Style::default().fg(t.dim)),
+        )
+        .y_axis(
+            Axis::default()
+                .bounds([0.0, ymax])
+                .labels(ylabels)
+                .style(Style::default().fg(t.dim)),
+        )
+}
+
+fn draw_outcome(f: &mut Frame, t: &Theme, o: &Outcome, area: Rect) {
+    let pct = |a: Option<f64>| a.map_or("-".to_string(), |a| format!("{:.0}%", a * 100.0));
+    let mut lines = vec![
+        Line::from(Span::styled(
+            format!(
+                "Validation track accuracy: {} on {} tracks (trained on {}, best epoch {}, {})",
+                pct(o.valid_accuracy),
+                o.valid_tracks,
+                o.train_tracks,
+                o.best_epoch,
+                fmt_time(o.secs)
+            ),
+            Style::default().add_modifier(Modifier::BOLD),
+        )),
+        Line::from(match &o.active {
+            Some((name, acc, n)) => format!(
+                "the active model ({name}) on the same {n} tracks: {:.0}%",
+                acc * 100.0
+            ),
+            None => {
+                "the active model knows none of these genres, so there is nothing to compare".into()
+            }
+        }),
+        Line::from(""),
+        Line::from(Span::styled("recall per genre", Style::default().fg(t.dim))),
+    ];
+    for (l, r, n) in &o.recall {
+        lines.push(Line::from(format!("{l:>16}  {:>5}  ({n} tracks)", pct(*r))));
+    }
+    lines.push(Line::from(""));
+    lines.push(Line::from(Span::styled(
+        "confusion (rows: true, columns: predicted)",
+        Style::default().fg(t.dim),
+    )));
+    let w = 5;
+    let mut head = format!("{:>16} ", "");
+    for l in &o.labels {
+        head.push_str(&format!(
+            "{:>w$}",
+            l.chars().take(w - 1).collect::<String>()
+        ));
+    }
+    lines.push(Line::from(head));
+    for (l, row) in o.labels.iter().zip(&o.confusion) {
+        let mut s = format!("{l:>16} ");
+        for v in row {
+            s.push_str(&format!("{v:>w$}"));
+        }
+        lines.push(Line::from(s));
+    }
+    lines.push(Line::from(""));
+    lines.push(Line::from(Span::styled(
+        "a accepts (the model becomes active and the library is re-classified) · d discards",
+        Style::default().fg(t.accent).add_modifier(Modifier::BOLD),
+    )));
+    f.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), area);
+}
