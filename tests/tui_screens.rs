@@ -98,7 +98,7 @@ fn library_by_artist() {
     let s = screen(&mut app);
     assert_eq!(
         s[0],
-        " genreplay  1 Library  2 Queue  3 Now playing  4 Genres   ? help"
+        " genreplay  1 Library  2 Queue  3 Now playing  4 Genres  5 Training   ? help"
     );
     assert!(s[1].starts_with("┌ Library · by artist → album · 7 tracks ─"));
     assert_eq!(inner(&s[2]), "▸ Alpha  3");
@@ -464,7 +464,7 @@ fn search_line_shows_what_is_typed() {
     let mut app = app();
     press(&mut app, "/sn");
     let s = screen(&mut app);
-    assert!(s[0].ends_with("4 Genres   /sn▏"), "{}", s[0]);
+    assert!(s[0].ends_with("5 Training   /sn▏"), "{}", s[0]);
     assert!(!s[0].contains("? help"));
     press(&mut app, "ow");
     let s = screen(&mut app);
