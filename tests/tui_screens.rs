@@ -475,7 +475,7 @@ fn search_line_shows_what_is_typed() {
     // Enter stops typing: the cursor goes, the filter stays.
     press_code(&mut app, KeyCode::Enter);
     let s = screen(&mut app);
-    assert!(s[0].ends_with("4 Genres   /snow"), "{}", s[0]);
+    assert!(s[0].ends_with("5 Training   /snow"), "{}", s[0]);
     press(&mut app, "/xyz");
     let s = screen(&mut app);
     assert!(on_screen(&s, "Nothing matches the search. Esc clears it."));
