@@ -88,7 +88,9 @@ fn benches(c: &mut Criterion) {
     });
     g.finish();
 
-    // Training throughput: one epoch over 8 tracks (crops of the same clip, relabelled).
+    // Training throughput of a whole CNN (full mode): one epoch over 8 tracks (the same clip,
+    // relabelled).
+    let config = genreplay::model::ModelConfig::costa_default(config.labels.clone());
     let mel = frontend.log_mel(&clip.samples[..30 * 16_000]);
     let tracks: Vec<TrackFeatures> = (0..8)
         .map(|i| TrackFeatures {

@@ -335,3 +335,27 @@ fn one_genre_is_refused_with_a_clear_message() {
         "{err}"
     );
 }
+
+#[test]
+fn features_of_the_wrong_kind_are_an_error_not_a_panic() {
+    // Log-mel spectrograms handed to a head that reads trunk outputs.
+    let config = TrainMode::Quick.config(vec!["a".into(), "b".into()]);
+    let mel = genreplay::features::LogMel {
+        frames: 200,
+        n_mels: 96,
+        data: vec![0.0; 200 * 96],
+    };
+    let tracks: Vec<_> = (0..2)
+        .map(|i| genreplay::model::train::TrackFeatures {
+            path: format!("t{i}.wav").into(),
+            label: i,
+            mel: mel.clone(),
+        })
+        .collect();
+    let cancel = AtomicBool::new(false);
+    let err = train(&config, &tracks, &[], &TrainOptions::default(), &mut |_| {}, &cancel)
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(err.contains("t0.wav") && err.contains("96 columns"), "{err}");
+}

@@ -260,6 +260,23 @@ pub fn train(
     if train_set.is_empty() {
         anyhow::bail!("no training tracks");
     }
+    // Features must be what this model reads (log-mel bands, or trunk outputs for a head).
+    let dims = if config.is_head() {
+        TRUNK_FEATURES
+    } else {
+        config.frontend.n_mels
+    };
+    if let Some(t) = train_set
+        .iter()
+        .chain(valid_set)
+        .find(|t| t.mel.n_mels != dims || t.mel.data.len() != t.mel.frames * t.mel.n_mels)
+    {
+        anyhow::bail!(
+            "{}: its features have {} columns; this model reads {dims}",
+            t.path.display(),
+            t.mel.n_mels
+        );
+    }
     let device = training_device();
     device.seed(opts.seed);
     let n_classes = config.labels.len();
