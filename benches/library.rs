@@ -173,7 +173,8 @@ fn main() {
         let classified = Store::open(&data.join("db"))
             .ok()
             .map(|s| {
-                let m = genreplay::model::active::load_active(&s, None, &inference_device()).unwrap();
+                let m =
+                    genreplay::model::active::load_active(&s, None, &inference_device()).unwrap();
                 s.vector_count(&m.id)
             })
             .unwrap_or(0);

@@ -49,7 +49,14 @@ fn main() {
         let req = request(TrainMode::Quick, 60);
         let p = prepare(&req).unwrap();
         let r = run(&req, &p, &|_| {}, &cancel).unwrap();
-        let m = install(&store, &dir.path().join("models"), &r.config, &r.net, &device).unwrap();
+        let m = install(
+            &store,
+            &dir.path().join("models"),
+            &r.config,
+            &r.net,
+            &device,
+        )
+        .unwrap();
         let secs = t0.elapsed().as_secs_f64();
         println!(
             "quick retrain ({}): {:.1} s from request to accepted model {} · valid accuracy {:.3} · {} epochs",

@@ -353,9 +353,19 @@ fn features_of_the_wrong_kind_are_an_error_not_a_panic() {
         })
         .collect();
     let cancel = AtomicBool::new(false);
-    let err = train(&config, &tracks, &[], &TrainOptions::default(), &mut |_| {}, &cancel)
-        .err()
-        .unwrap()
-        .to_string();
-    assert!(err.contains("t0.wav") && err.contains("96 columns"), "{err}");
+    let err = train(
+        &config,
+        &tracks,
+        &[],
+        &TrainOptions::default(),
+        &mut |_| {},
+        &cancel,
+    )
+    .err()
+    .unwrap()
+    .to_string();
+    assert!(
+        err.contains("t0.wav") && err.contains("96 columns"),
+        "{err}"
+    );
 }
