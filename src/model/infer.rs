@@ -17,8 +17,10 @@ use crate::audio::clip::{ClipWindow, load_clip};
 use crate::audio::decode::AudioError;
 use crate::features::{Frontend, Segments, segment::segment};
 
-/// Segments per forward pass (bounds memory for long clips).
-const MAX_BATCH: usize = 32;
+/// Segments per forward pass: bounds memory (see [`Net::batch_size`]).
+fn max_batch(net: &Net) -> usize {
+    net.batch_size()
+}
 
 /// Where the time of one classification went.
 #[derive(Debug, Clone, Copy, Default, Serialize)]
@@ -125,7 +127,7 @@ impl Classifier {
         let mut style_out: Option<(Vec<f32>, usize)> = None;
         let mut i = 0;
         while i < segs.count {
-            let n = (segs.count - i).min(MAX_BATCH);
+            let n = (segs.count - i).min(max_batch(&self.model.net));
             let data = segs.data[i * per..(i + n) * per].to_vec();
             let x = Tensor::<4>::from_data(
                 TensorData::new(data, [n, 1, segs.frames, segs.n_mels]),
@@ -199,7 +201,7 @@ impl Classifier {
         let mut data = Vec::with_capacity(segs.count * TRUNK_FEATURES);
         let mut i = 0;
         while i < segs.count {
-            let n = (segs.count - i).min(MAX_BATCH);
+            let n = (segs.count - i).min(max_batch(&self.model.net));
             let x = Tensor::<4>::from_data(
                 TensorData::new(
                     segs.data[i * per..(i + n) * per].to_vec(),

@@ -128,15 +128,23 @@ fn features_of(
         config.segments.segments_per_track,
     );
     let device = inference_device();
-    let x = Tensor::<4>::from_data(
-        TensorData::new(seg.data, [seg.count, 1, seg.frames, seg.n_mels]),
-        &device,
-    );
-    let feats = trunk_features(&trunk.forward(x));
-    let data = feats
-        .into_data()
-        .try_into_vec::<f32>()
-        .map_err(|e| format!("{}: reading trunk output: {e:?}", path.display()))?;
+    // A few patches at a time: the trunk's activations are ≈25 MB per patch.
+    let per = seg.frames * seg.n_mels;
+    let mut data = Vec::with_capacity(seg.count * TRUNK_FEATURES);
+    for chunk in seg.data.chunks(per * 4) {
+        let n = chunk.len() / per;
+        let x = Tensor::<4>::from_data(
+            TensorData::new(chunk.to_vec(), [n, 1, seg.frames, seg.n_mels]),
+            &device,
+        );
+        let feats = trunk_features(&trunk.forward(x));
+        data.extend(
+            feats
+                .into_data()
+                .try_into_vec::<f32>()
+                .map_err(|e| format!("{}: reading trunk output: {e:?}", path.display()))?,
+        );
+    }
     Ok(LogMel {
         frames: seg.count,
         n_mels: TRUNK_FEATURES,
