@@ -324,11 +324,7 @@ impl LibraryData {
                     .get(&t.id)
                     .map(|v| crate::recommend::queue::Candidate {
                         id: t.id,
-                        artist: if t.artist == "Unknown artist" {
-                            String::new()
-                        } else {
-                            t.artist.to_lowercase()
-                        },
+                        artist: artist_key(&t.artist),
                         genre: v.clone(),
                         style: self.styles.get(&t.id).cloned(),
                     })
@@ -360,6 +356,15 @@ impl Group {
 
     pub fn count(&self) -> usize {
         self.tracks.len() + self.children.iter().map(Group::count).sum::<usize>()
+    }
+}
+
+/// The artist as the recommender's artist rule sees it ("" when unknown).
+pub fn artist_key(display: &str) -> String {
+    if display == "Unknown artist" {
+        String::new()
+    } else {
+        display.to_lowercase()
     }
 }
 

@@ -21,7 +21,7 @@ use crate::config::{Keymap, Theme};
 use crate::library::TrackId;
 use crate::recommend::queue::{Candidate, Pick, QueueOptions, build_queue, extend_chain};
 use action::Action;
-use library::{BrowseMode, Group, LibraryData, TrackInfo};
+use library::{BrowseMode, Group, LibraryData, TrackInfo, artist_key};
 use queue::{Queue, QueueEntry, Reason, Repeat};
 
 /// The main views.
@@ -1451,14 +1451,5 @@ impl App {
             self.lib_nav.selected = i;
             self.lib_nav.clamp(self.rows.len(), self.list_height);
         }
-    }
-}
-
-/// The artist as the recommender's artist rule sees it ("" when unknown).
-fn artist_key(display: &str) -> String {
-    if display == "Unknown artist" {
-        String::new()
-    } else {
-        display.to_lowercase()
     }
 }

@@ -171,6 +171,16 @@ fn artist_blocked(artist: &str, recent_artists: &[String], window: usize) -> boo
             .any(|a| a == artist)
 }
 
+/// The ranking key of a similarity: itself, plus up to `0.15 · randomness` of noise.
+fn jittered(opts: &QueueOptions, similarity: f32, rng: &mut impl Rng) -> f32 {
+    let jitter = opts.randomness.clamp(0.0, 1.0) * 0.15;
+    if jitter > 0.0 {
+        similarity + jitter * rng.random::<f32>()
+    } else {
+        similarity
+    }
+}
+
 /// Picks the next track after `from`: the most similar one (jittered by `randomness`) that is
 /// not in `exclude` and whose artist is not among the last `artist_window` of `recent_artists`.
 /// If every candidate is blocked by the artist rule, the rule yields rather than the queue.
@@ -182,7 +192,6 @@ fn pick_next(
     recent_artists: &[String],
     rng: &mut impl Rng,
 ) -> Option<(usize, f32)> {
-    let jitter = opts.randomness.clamp(0.0, 1.0) * 0.15;
     let mut best: Option<(usize, f32, f32)> = None;
     let mut best_blocked: Option<(usize, f32, f32)> = None;
     for (i, c) in pool.iter().enumerate() {
@@ -190,11 +199,7 @@ fn pick_next(
             continue;
         }
         let s = similarity(opts, from, c);
-        let key = if jitter > 0.0 {
-            s + jitter * rng.random::<f32>()
-        } else {
-            s
-        };
+        let key = jittered(opts, s, rng);
         let slot = if artist_blocked(&c.artist, recent_artists, opts.artist_window) {
             &mut best_blocked
         } else {
@@ -221,18 +226,13 @@ pub fn build_queue(
     rng: &mut impl Rng,
 ) -> Vec<Pick> {
     let exclude: HashSet<TrackId> = history.iter().copied().collect();
-    let jitter = opts.randomness.clamp(0.0, 1.0) * 0.15;
     let mut keyed: Vec<(f32, f32, usize)> = pool
         .iter()
         .enumerate()
         .filter(|(_, c)| c.id != seed.id && !exclude.contains(&c.id))
         .map(|(i, c)| {
             let s = similarity(opts, seed, c);
-            let key = if jitter > 0.0 {
-                s + jitter * rng.random::<f32>()
-            } else {
-                s
-            };
+            let key = jittered(opts, s, rng);
             (key, s, i)
         })
         .collect();
