@@ -620,7 +620,7 @@ impl App {
                         o.valid_accuracy
                             .map_or("n/a".into(), |a| format!("{:.0}%", a * 100.0))
                     ),
-                    Err(e) => format!("training: {e}"),
+                    Err(e) => e.clone(),
                 };
                 let failed = r.is_err();
                 if let Some(rt) = &mut self.retrain {
