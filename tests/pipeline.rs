@@ -159,3 +159,35 @@ fn front_end_on_decoded_audio_is_finite_and_shaped() {
     assert_eq!(mel.frames, 1 + c.samples.len() / 256);
     assert!(mel.data.iter().all(|v| v.is_finite()));
 }
+
+#[test]
+fn sun_au_files_decode_like_the_same_wav() {
+    // GTZAN ships as .au, which symphonia does not read; our reader does.
+    let dir = tempfile::tempdir().unwrap();
+    let x = tone(330.0, 22_050, 2.0, 0.5);
+    let wav = dir.path().join("t.wav");
+    write_wav(&wav, &x, 22_050, 1);
+    let mut au = b".snd".to_vec();
+    let data: Vec<u8> = x
+        .iter()
+        .flat_map(|v| ((v * 32767.0) as i16).to_be_bytes())
+        .collect();
+    for w in [24u32, data.len() as u32, 3, 22_050, 1] {
+        au.extend_from_slice(&w.to_be_bytes());
+    }
+    au.extend_from_slice(&data);
+    let au_path = dir.path().join("t.au");
+    std::fs::write(&au_path, au).unwrap();
+    let a = load_clip(&wav, &spec(16_000, 1000)).unwrap();
+    let b = load_clip(&au_path, &spec(16_000, 1000)).unwrap();
+    assert_eq!(a.samples.len(), b.samples.len());
+    let max_diff = a
+        .samples
+        .iter()
+        .zip(&b.samples)
+        .map(|(p, q)| (p - q).abs())
+        .fold(0.0f32, f32::max);
+    assert!(max_diff < 1e-4, "{max_diff}");
+    assert!((b.track_secs.unwrap() - 2.0).abs() < 1e-6);
+    assert!(genreplay::audio::is_audio_path(&au_path));
+}

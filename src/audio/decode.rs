@@ -14,6 +14,8 @@ use symphonia::core::meta::MetadataOptions;
 use symphonia::core::probe::Hint;
 use symphonia::core::units::Time;
 
+use super::au::{self, AuReader};
+
 /// Why a file could not be decoded. Every variant names the file.
 #[derive(Debug, thiserror::Error)]
 pub enum AudioError {
@@ -82,15 +84,23 @@ pub struct StreamInfo {
 /// An open, probed file with a decoder for its audio track.
 pub struct AudioFile {
     path: PathBuf,
-    format: Box<dyn FormatReader>,
-    decoder: Box<dyn symphonia::core::codecs::Decoder>,
-    track_id: u32,
+    backend: Backend,
     info: StreamInfo,
-    sample_buf: Option<SampleBuffer<f32>>,
     /// Frames still to drop from the next decoded output (after an accurate seek).
     skip_frames: u64,
     skipped_packets: usize,
     decoded_any: bool,
+}
+
+/// What reads the file: symphonia, or our `.au` reader.
+enum Backend {
+    Symphonia {
+        format: Box<dyn FormatReader>,
+        decoder: Box<dyn symphonia::core::codecs::Decoder>,
+        track_id: u32,
+        sample_buf: Option<SampleBuffer<f32>>,
+    },
+    Au(AuReader),
 }
 
 /// One decoded packet: interleaved samples.
@@ -134,6 +144,30 @@ impl AudioFile {
         if len == 0 {
             return Err(AudioError::Empty { path: path_buf });
         }
+        let mut head = [0u8; 4];
+        let is_au = std::io::Read::read_exact(&mut &file, &mut head).is_ok() && au::sniff(&head);
+        if is_au {
+            let r = AuReader::open(path).map_err(|reason| AudioError::Unrecognised {
+                path: path_buf.clone(),
+                reason,
+            })?;
+            return Ok(AudioFile {
+                path: path_buf,
+                info: StreamInfo {
+                    sample_rate_hz: r.sample_rate_hz,
+                    channels: r.channels,
+                    duration_secs: r.duration_secs(),
+                },
+                backend: Backend::Au(r),
+                skip_frames: 0,
+                skipped_packets: 0,
+                decoded_any: false,
+            });
+        }
+        std::io::Seek::rewind(&mut &file).map_err(|source| AudioError::Open {
+            path: path_buf.clone(),
+            source,
+        })?;
         let mss = MediaSourceStream::new(Box::new(file), MediaSourceStreamOptions::default());
         let mut hint = Hint::new();
         if let Some(ext) = path.extension().and_then(|e| e.to_str()) {
@@ -179,15 +213,17 @@ impl AudioFile {
         };
         Ok(AudioFile {
             path: path_buf,
-            format,
-            decoder,
-            track_id,
+            backend: Backend::Symphonia {
+                format,
+                decoder,
+                track_id,
+                sample_buf: None,
+            },
             info: StreamInfo {
                 sample_rate_hz,
                 channels,
                 duration_secs,
             },
-            sample_buf: None,
             skip_frames: 0,
             skipped_packets: 0,
             decoded_any: false,
@@ -205,13 +241,22 @@ impl AudioFile {
     /// Seeks to `secs` accurately: samples before it are dropped from the next output. When the
     /// stream cannot seek, decoding restarts from where it is and `false` is returned.
     pub fn seek(&mut self, secs: f64) -> bool {
+        let (format, decoder, track_id) = match &mut self.backend {
+            Backend::Au(r) => return r.seek(secs),
+            Backend::Symphonia {
+                format,
+                decoder,
+                track_id,
+                ..
+            } => (format, decoder, *track_id),
+        };
         let to = SeekTo::Time {
             time: Time::from(secs.max(0.0)),
-            track_id: Some(self.track_id),
+            track_id: Some(track_id),
         };
-        match self.format.seek(SeekMode::Accurate, to) {
+        match format.seek(SeekMode::Accurate, to) {
             Ok(seeked) => {
-                self.decoder.reset();
+                decoder.reset();
                 self.skip_frames = seeked.required_ts.saturating_sub(seeked.actual_ts);
                 true
             }
@@ -231,14 +276,37 @@ impl AudioFile {
     /// the end of the stream. Corrupt packets are skipped with a warning in the log.
     pub fn next_chunk(&mut self, out: &mut Vec<f32>) -> Result<Option<ChunkFormat>, AudioError> {
         out.clear();
+        if let Backend::Au(r) = &mut self.backend {
+            let n = r.read(out, 4096).map_err(|e| AudioError::Decode {
+                path: self.path.clone(),
+                reason: e.to_string(),
+            })?;
+            if n == 0 {
+                return Ok(None);
+            }
+            self.decoded_any = true;
+            return Ok(Some(ChunkFormat {
+                channels: r.channels,
+                sample_rate_hz: r.sample_rate_hz,
+            }));
+        }
         loop {
-            let packet = match self.format.next_packet() {
+            let Backend::Symphonia {
+                format,
+                decoder,
+                track_id,
+                sample_buf,
+            } = &mut self.backend
+            else {
+                return Ok(None);
+            };
+            let packet = match format.next_packet() {
                 Ok(p) => p,
                 Err(SymError::IoError(e)) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
                     return Ok(None);
                 }
                 Err(SymError::ResetRequired) => {
-                    self.decoder.reset();
+                    decoder.reset();
                     continue;
                 }
                 Err(SymError::DecodeError(e)) => {
@@ -247,10 +315,10 @@ impl AudioFile {
                 }
                 Err(e) => return self.stream_error(e.to_string()),
             };
-            if packet.track_id() != self.track_id {
+            if packet.track_id() != *track_id {
                 continue;
             }
-            let decoded = match self.decoder.decode(&packet) {
+            let decoded = match decoder.decode(&packet) {
                 Ok(d) => d,
                 Err(SymError::DecodeError(e)) => {
                     self.note_skip(e)?;
@@ -267,11 +335,9 @@ impl AudioFile {
             if frames == 0 {
                 continue;
             }
-            let buf = match &mut self.sample_buf {
+            let buf = match sample_buf {
                 Some(b) if b.capacity() >= frames * channels => b,
-                _ => self
-                    .sample_buf
-                    .insert(SampleBuffer::<f32>::new(decoded.capacity() as u64, spec)),
+                _ => sample_buf.insert(SampleBuffer::<f32>::new(decoded.capacity() as u64, spec)),
             };
             buf.copy_interleaved_ref(decoded);
             self.decoded_any = true;

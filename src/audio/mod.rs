@@ -1,5 +1,6 @@
 //! Audio in: decoding, resampling, the analysis clip. Playback lives in `player`.
 
+pub mod au;
 pub mod clip;
 pub mod decode;
 pub mod player;
@@ -11,7 +12,7 @@ use std::path::Path;
 /// these extensions that symphonia cannot decode (e.g. Opus) are reported, not hidden.
 pub const AUDIO_EXTENSIONS: &[&str] = &[
     "mp3", "flac", "ogg", "oga", "opus", "wav", "wave", "m4a", "m4b", "mp4", "aac", "alac", "aif",
-    "aiff", "aifc", "mka", "webm", "caf",
+    "aiff", "aifc", "mka", "webm", "caf", "au", "snd",
 ];
 
 /// True when `path` has an audio file extension.
