@@ -6,13 +6,13 @@ mod tui_fixture;
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use genreplay::analysis::{AnalysisEvent, Progress};
-use genreplay::app::action::Action;
-use genreplay::app::library::LibraryData;
-use genreplay::app::library::{BrowseMode, FAILED_GROUP, PENDING_GROUP};
-use genreplay::app::queue::{Reason, Repeat};
+use genreplay::app::catalog::Catalog;
+use genreplay::app::catalog::{BrowseMode, FAILED_GROUP, PENDING_GROUP};
+use genreplay::app::play_queue::{Reason, Repeat};
 use genreplay::app::{App, Effect, Event, RowKind, View};
 use genreplay::audio::player::{PlayerCommand, PlayerEvent};
 use genreplay::config::{Keymap, Theme};
+use genreplay::keys::Action;
 use genreplay::model::ModelId;
 use tui_fixture::*;
 
@@ -59,16 +59,16 @@ fn player(fx: &[Effect]) -> Vec<PlayerCommand> {
 fn library_tree_expands_and_collapses() {
     let mut app = app();
     assert_eq!(app.view, View::Library);
-    assert_eq!(app.mode, BrowseMode::Artist);
+    assert_eq!(app.views.library.mode, BrowseMode::Artist);
     // Artists sort case-insensitively; everything starts collapsed.
     assert_eq!(rows(&app), ["Alpha", "Beta", "gamma"]);
-    assert_eq!(app.rows[0].count, 3);
-    assert_eq!(app.rows[1].count, 3);
+    assert_eq!(app.views.library.rows[0].count, 3);
+    assert_eq!(app.views.library.rows[1].count, 3);
     assert_eq!(selected_label(&app), "Alpha");
 
     press(&mut app, "l");
     assert_eq!(rows(&app), ["Alpha", "  First", "Beta", "gamma"]);
-    assert!(app.rows[0].expanded);
+    assert!(app.views.library.rows[0].expanded);
     press(&mut app, "j");
     press_code(&mut app, KeyCode::Right);
     assert_eq!(
@@ -81,7 +81,7 @@ fn library_tree_expands_and_collapses() {
     press(&mut app, "jj");
     assert_eq!(selected_label(&app), "Noon");
     press(&mut app, "l");
-    assert_eq!(app.rows.len(), 7);
+    assert_eq!(app.views.library.rows.len(), 7);
 
     // Left on a track goes to its album and closes it; again closes the artist.
     press_code(&mut app, KeyCode::Left);
@@ -99,7 +99,7 @@ fn library_tree_expands_and_collapses() {
 fn selection_moves_and_stays_in_bounds() {
     let mut app = app();
     press(&mut app, "k");
-    assert_eq!(app.lib_nav.selected, 0);
+    assert_eq!(app.views.library.nav.selected, 0);
     press(&mut app, "G");
     assert_eq!(selected_label(&app), "gamma");
     press(&mut app, "jjj");
@@ -107,13 +107,13 @@ fn selection_moves_and_stays_in_bounds() {
     press(&mut app, "g");
     assert_eq!(selected_label(&app), "Alpha");
     press_code(&mut app, KeyCode::End);
-    assert_eq!(app.lib_nav.selected, 2);
+    assert_eq!(app.views.library.nav.selected, 2);
     press_code(&mut app, KeyCode::Home);
-    assert_eq!(app.lib_nav.selected, 0);
+    assert_eq!(app.views.library.nav.selected, 0);
     press_code(&mut app, KeyCode::PageDown);
-    assert_eq!(app.lib_nav.selected, 2);
+    assert_eq!(app.views.library.nav.selected, 2);
     press_code(&mut app, KeyCode::PageUp);
-    assert_eq!(app.lib_nav.selected, 0);
+    assert_eq!(app.views.library.nav.selected, 0);
     press_code(&mut app, KeyCode::Down);
     assert_eq!(selected_label(&app), "Beta");
     press_code(&mut app, KeyCode::Up);
@@ -125,23 +125,26 @@ fn a_long_list_scrolls_with_the_selection() {
     let mut app = app();
     // 3 rows of list in an 9-row terminal.
     app.update(Event::Resize(80, 9));
-    assert_eq!(app.list_height, 3);
+    assert_eq!(app.session.list_height, 3);
     for label in ["Alpha", "First", "Beta"] {
         select(&mut app, label);
         press(&mut app, "l");
     }
     select(&mut app, "Second");
     press(&mut app, "l");
-    assert_eq!(app.rows.len(), 11);
+    assert_eq!(app.views.library.rows.len(), 11);
     press(&mut app, "g");
-    assert_eq!(app.lib_nav.offset, 0);
+    assert_eq!(app.views.library.nav.offset, 0);
     press(&mut app, "jjjj");
-    assert_eq!(app.lib_nav.selected, 4);
-    assert_eq!(app.lib_nav.offset, 2, "the selection stays on screen");
+    assert_eq!(app.views.library.nav.selected, 4);
+    assert_eq!(
+        app.views.library.nav.offset, 2,
+        "the selection stays on screen"
+    );
     press(&mut app, "G");
-    assert_eq!(app.lib_nav.offset, 8);
+    assert_eq!(app.views.library.nav.offset, 8);
     press(&mut app, "g");
-    assert_eq!(app.lib_nav.offset, 0);
+    assert_eq!(app.views.library.nav.offset, 0);
 }
 
 #[test]
@@ -161,14 +164,14 @@ fn m_cycles_browse_modes() {
     let mut app = app();
     let fx = press(&mut app, "m");
     assert!(fx.is_empty());
-    assert_eq!(app.mode, BrowseMode::Genre);
-    assert_eq!(app.status.as_ref().unwrap().text, "browse by genre");
+    assert_eq!(app.views.library.mode, BrowseMode::Genre);
+    assert_eq!(app.session.status.as_ref().unwrap().text, "browse by genre");
     // Genres in label order (only those with tracks), then the waiting and failed tracks.
     assert_eq!(
         rows(&app),
         ["blues", "jazz", "rock", PENDING_GROUP, FAILED_GROUP]
     );
-    let counts: Vec<usize> = app.rows.iter().map(|r| r.count).collect();
+    let counts: Vec<usize> = app.views.library.rows.iter().map(|r| r.count).collect();
     assert_eq!(counts, [1, 1, 2, 2, 1]);
     // Inside a genre, the most confident first.
     select(&mut app, "rock");
@@ -182,13 +185,16 @@ fn m_cycles_browse_modes() {
     assert!(rows(&app).contains(&"  Echo".to_string()));
 
     press(&mut app, "m");
-    assert_eq!(app.mode, BrowseMode::Folder);
-    assert_eq!(app.status.as_ref().unwrap().text, "browse by folder");
+    assert_eq!(app.views.library.mode, BrowseMode::Folder);
+    assert_eq!(
+        app.session.status.as_ref().unwrap().text,
+        "browse by folder"
+    );
     assert_eq!(
         rows(&app),
         ["Alpha/First", "Beta/Second", "Beta/Third", "gamma"]
     );
-    assert_eq!(app.lib_nav.selected, 0);
+    assert_eq!(app.views.library.nav.selected, 0);
     select(&mut app, "Beta/Second");
     press(&mut app, "l");
     assert_eq!(
@@ -208,9 +214,9 @@ fn m_cycles_browse_modes() {
     assert_eq!(app.view, View::Queue);
     press(&mut app, "m");
     assert_eq!(app.view, View::Library);
-    assert_eq!(app.mode, BrowseMode::Artist);
+    assert_eq!(app.views.library.mode, BrowseMode::Artist);
     assert_eq!(
-        app.status.as_ref().unwrap().text,
+        app.session.status.as_ref().unwrap().text,
         "browse by artist → album"
     );
 }
@@ -262,17 +268,21 @@ fn enter_on_an_album_plays_it() {
     assert!(fx.contains(&Effect::Bump(id("Dawn"))));
     assert_eq!(queue_titles(&app), ["Dawn", "Noon", "Dusk"]);
     assert!(
-        app.queue
+        app.session
+            .queue
             .entries
             .iter()
             .all(|e| e.reason == Reason::From("Alpha / First".into()))
     );
-    assert_eq!(app.queue.entries[0].reason.describe(), "from Alpha / First");
-    assert_eq!(app.queue.current, Some(0));
+    assert_eq!(
+        app.session.queue.entries[0].reason.describe(),
+        "from Alpha / First"
+    );
+    assert_eq!(app.session.queue.current, Some(0));
     assert_eq!(playing_title(&app).as_deref(), Some("Dawn"));
     // The duration is known from the library before the player says so.
-    assert_eq!(app.playback.duration_secs, Some(180.0));
-    assert_eq!(app.playback.position_secs, 0.0);
+    assert_eq!(app.session.playback.duration_secs, Some(180.0));
+    assert_eq!(app.session.playback.position_secs, 0.0);
 }
 
 #[test]
@@ -284,7 +294,7 @@ fn enter_on_a_track_plays_its_album_from_there() {
     assert_eq!(loads(&fx), [path("Noon")]);
     assert_eq!(set_next(&fx), Some(Some(path("Dusk"))));
     assert_eq!(queue_titles(&app), ["Dawn", "Noon", "Dusk"]);
-    assert_eq!(app.queue.current, Some(1));
+    assert_eq!(app.session.queue.current, Some(1));
 }
 
 #[test]
@@ -294,7 +304,10 @@ fn enter_on_an_artist_plays_all_their_albums() {
     let fx = press_code(&mut app, KeyCode::Enter);
     assert_eq!(loads(&fx), [path("Rain")]);
     assert_eq!(queue_titles(&app), ["Rain", "Snow", "Wind"]);
-    assert_eq!(app.queue.entries[0].reason, Reason::From("Beta".into()));
+    assert_eq!(
+        app.session.queue.entries[0].reason,
+        Reason::From("Beta".into())
+    );
 }
 
 #[test]
@@ -305,7 +318,7 @@ fn enter_in_genre_and_folder_modes() {
     let fx = press_code(&mut app, KeyCode::Enter);
     assert_eq!(loads(&fx), [path("Snow")]);
     assert_eq!(queue_titles(&app), ["Snow", "Dawn"]);
-    assert_eq!(app.queue.entries[0].reason.describe(), "from rock");
+    assert_eq!(app.session.queue.entries[0].reason.describe(), "from rock");
 
     press(&mut app, "m");
     select(&mut app, "Beta/Second");
@@ -314,8 +327,11 @@ fn enter_in_genre_and_folder_modes() {
     let fx = press_code(&mut app, KeyCode::Enter);
     assert_eq!(loads(&fx), [path("Snow")]);
     assert_eq!(queue_titles(&app), ["Rain", "Snow"]);
-    assert_eq!(app.queue.current, Some(1));
-    assert_eq!(app.queue.entries[1].reason.describe(), "from Beta/Second");
+    assert_eq!(app.session.queue.current, Some(1));
+    assert_eq!(
+        app.session.queue.entries[1].reason.describe(),
+        "from Beta/Second"
+    );
 }
 
 #[test]
@@ -329,12 +345,12 @@ fn space_plays_pauses_and_v_stops() {
     let fx = press(&mut app, " ");
     assert_eq!(player(&fx), [PlayerCommand::TogglePause]);
     app.update(Event::Player(PlayerEvent::Paused(true)));
-    assert!(app.playback.paused);
+    assert!(app.session.playback.paused);
     app.update(Event::Player(PlayerEvent::Paused(false)));
-    assert!(!app.playback.paused);
+    assert!(!app.session.playback.paused);
     let fx = press(&mut app, "v");
     assert_eq!(player(&fx), [PlayerCommand::Stop]);
-    assert_eq!(app.playback.track, None);
+    assert_eq!(app.session.playback.track, None);
     // Stopped, space starts the queue again.
     let fx = press(&mut app, "c");
     assert_eq!(loads(&fx), [path("Echo")]);
@@ -351,12 +367,18 @@ fn a_and_shift_a_add_to_the_queue() {
     assert!(fx.contains(&Effect::Bump(id("Snow"))));
     assert!(loads(&fx).is_empty(), "adding does not start playing");
     assert_eq!(queue_titles(&app), ["Rain", "Snow"]);
-    assert!(app.queue.entries.iter().all(|e| e.reason == Reason::Added));
+    assert!(
+        app.session
+            .queue
+            .entries
+            .iter()
+            .all(|e| e.reason == Reason::Added)
+    );
     assert_eq!(
-        app.status.as_ref().unwrap().text,
+        app.session.status.as_ref().unwrap().text,
         "2 tracks added to the queue"
     );
-    assert_eq!(app.queue.current, None);
+    assert_eq!(app.session.queue.current, None);
 
     // From a track row only that track.
     select(&mut app, "Third");
@@ -365,7 +387,7 @@ fn a_and_shift_a_add_to_the_queue() {
     press(&mut app, "a");
     assert_eq!(queue_titles(&app), ["Rain", "Snow", "Wind"]);
     assert_eq!(
-        app.status.as_ref().unwrap().text,
+        app.session.status.as_ref().unwrap().text,
         "1 track added to the queue"
     );
 
@@ -375,7 +397,10 @@ fn a_and_shift_a_add_to_the_queue() {
     select(&mut app, "gamma");
     let fx = press(&mut app, "A");
     assert_eq!(queue_titles(&app), ["Rain", "Echo", "Snow", "Wind"]);
-    assert_eq!(app.status.as_ref().unwrap().text, "1 track will play next");
+    assert_eq!(
+        app.session.status.as_ref().unwrap().text,
+        "1 track will play next"
+    );
     // The player hears about the new next track for gapless playback.
     assert_eq!(set_next(&fx), Some(Some(path("Echo"))));
 }
@@ -389,24 +414,24 @@ fn queue_view_removes_moves_plays_and_clears() {
     assert_eq!(queue_titles(&app), ["Dawn", "Noon", "Dusk", "Echo"]);
     press(&mut app, "2");
     assert_eq!(app.view, View::Queue);
-    assert_eq!(app.queue_nav.selected, 0);
+    assert_eq!(app.views.queue.nav.selected, 0);
 
     // Move Echo up twice: it plays next.
     press(&mut app, "G");
-    assert_eq!(app.queue_nav.selected, 3);
+    assert_eq!(app.views.queue.nav.selected, 3);
     let fx = press(&mut app, "K");
     assert_eq!(queue_titles(&app), ["Dawn", "Noon", "Echo", "Dusk"]);
     assert_eq!(set_next(&fx), Some(Some(path("Noon"))));
     let fx = press(&mut app, "K");
     assert_eq!(queue_titles(&app), ["Dawn", "Echo", "Noon", "Dusk"]);
-    assert_eq!(app.queue_nav.selected, 1);
+    assert_eq!(app.views.queue.nav.selected, 1);
     assert_eq!(set_next(&fx), Some(Some(path("Echo"))));
     // Moving the playing entry keeps it playing.
     press(&mut app, "g");
     press(&mut app, "J");
     assert_eq!(queue_titles(&app), ["Echo", "Dawn", "Noon", "Dusk"]);
-    assert_eq!(app.queue.current, Some(1));
-    assert_eq!(app.queue_nav.selected, 1);
+    assert_eq!(app.session.queue.current, Some(1));
+    assert_eq!(app.views.queue.nav.selected, 1);
     // Nothing moves past the ends.
     press(&mut app, "g");
     press(&mut app, "K");
@@ -418,25 +443,28 @@ fn queue_view_removes_moves_plays_and_clears() {
     // d removes the selected entry; Delete too.
     let fx = press(&mut app, "d");
     assert_eq!(queue_titles(&app), ["Echo", "Dawn", "Noon"]);
-    assert_eq!(app.queue_nav.selected, 2, "the selection stays in the list");
+    assert_eq!(
+        app.views.queue.nav.selected, 2,
+        "the selection stays in the list"
+    );
     assert!(set_next(&fx).is_some());
     press(&mut app, "g");
     press_code(&mut app, KeyCode::Delete);
     assert_eq!(queue_titles(&app), ["Dawn", "Noon"]);
-    assert_eq!(app.queue.current, Some(0));
+    assert_eq!(app.session.queue.current, Some(0));
 
     // Enter plays the selected entry.
     press(&mut app, "j");
     let fx = press_code(&mut app, KeyCode::Enter);
     assert_eq!(loads(&fx), [path("Noon")]);
-    assert_eq!(app.queue.current, Some(1));
+    assert_eq!(app.session.queue.current, Some(1));
     app.update(started("Noon"));
 
     // C keeps only the playing entry.
     press(&mut app, "C");
     assert_eq!(queue_titles(&app), ["Noon"]);
-    assert_eq!(app.queue.current, Some(0));
-    assert_eq!(app.status.as_ref().unwrap().text, "queue cleared");
+    assert_eq!(app.session.queue.current, Some(0));
+    assert_eq!(app.session.status.as_ref().unwrap().text, "queue cleared");
     assert_eq!(playing_title(&app).as_deref(), Some("Noon"));
 }
 
@@ -456,7 +484,7 @@ fn next_and_previous() {
     assert_eq!(loads(&fx), [path("Noon")]);
     assert_eq!(set_next(&fx), Some(Some(path("Dusk"))));
     app.update(started("Noon"));
-    assert_eq!(app.queue.current, Some(1));
+    assert_eq!(app.session.queue.current, Some(1));
     // Early in a track, previous goes back a track.
     app.update(Event::Player(PlayerEvent::Position { secs: 2.0 }));
     let fx = press(&mut app, "p");
@@ -464,7 +492,7 @@ fn next_and_previous() {
     app.update(started("Dawn"));
     // Later in it, previous restarts it.
     app.update(Event::Player(PlayerEvent::Position { secs: 42.0 }));
-    assert_eq!(app.playback.position_secs, 42.0);
+    assert_eq!(app.session.playback.position_secs, 42.0);
     let fx = press(&mut app, "z");
     assert_eq!(player(&fx), [PlayerCommand::SeekTo(0.0)]);
     // At the first entry with nothing before, previous does nothing.
@@ -476,8 +504,11 @@ fn next_and_previous() {
     press(&mut app, "b");
     let fx = press(&mut app, "n");
     assert_eq!(player(&fx), [PlayerCommand::Stop]);
-    assert_eq!(app.playback.track, None);
-    assert_eq!(app.status.as_ref().unwrap().text, "end of the queue");
+    assert_eq!(app.session.playback.track, None);
+    assert_eq!(
+        app.session.status.as_ref().unwrap().text,
+        "end of the queue"
+    );
 }
 
 #[test]
@@ -485,8 +516,8 @@ fn shuffle_and_repeat() {
     let mut app = app();
     play_first_album(&mut app);
     let fx = press(&mut app, "s");
-    assert!(app.shuffle);
-    assert_eq!(app.status.as_ref().unwrap().text, "shuffle on");
+    assert!(app.session.shuffle);
+    assert_eq!(app.session.status.as_ref().unwrap().text, "shuffle on");
     // No gapless next while shuffling: the next track is picked when this one ends.
     assert_eq!(set_next(&fx), Some(None));
     // Shuffle plays each entry once, then stops.
@@ -495,7 +526,7 @@ fn shuffle_and_repeat() {
         let fx = app.update(ended(playing_title(&app).as_deref().unwrap()));
         let p = loads(&fx);
         assert_eq!(p.len(), 1, "{fx:?}");
-        let title = app.lib.by_path(&p[0]).unwrap().title.clone();
+        let title = app.session.lib.by_path(&p[0]).unwrap().title.clone();
         app.update(started(&title));
         seen.push(title);
     }
@@ -504,8 +535,8 @@ fn shuffle_and_repeat() {
     let fx = app.update(ended(playing_title(&app).as_deref().unwrap()));
     assert_eq!(player(&fx), [PlayerCommand::Stop]);
     let fx = press(&mut app, "s");
-    assert!(!app.shuffle);
-    assert_eq!(app.status.as_ref().unwrap().text, "shuffle off");
+    assert!(!app.session.shuffle);
+    assert_eq!(app.session.status.as_ref().unwrap().text, "shuffle off");
     assert!(set_next(&fx).is_some());
 
     // Repeat: off → all → one → off.
@@ -513,43 +544,43 @@ fn shuffle_and_repeat() {
     play_first_album(&mut app);
     press(&mut app, "nn");
     app.update(started("Dusk"));
-    assert_eq!(app.repeat, Repeat::Off);
+    assert_eq!(app.session.repeat, Repeat::Off);
     let fx = press(&mut app, "r");
-    assert_eq!(app.repeat, Repeat::All);
-    assert_eq!(app.status.as_ref().unwrap().text, "repeat all");
+    assert_eq!(app.session.repeat, Repeat::All);
+    assert_eq!(app.session.status.as_ref().unwrap().text, "repeat all");
     assert_eq!(set_next(&fx), Some(Some(path("Dawn"))));
     let fx = press(&mut app, "r");
-    assert_eq!(app.repeat, Repeat::One);
+    assert_eq!(app.session.repeat, Repeat::One);
     assert_eq!(set_next(&fx), Some(Some(path("Dusk"))));
     // Repeat one: a gapless restart of the same track stays on it; n still moves on.
     app.update(started("Dusk"));
-    assert_eq!(app.queue.current, Some(2));
+    assert_eq!(app.session.queue.current, Some(2));
     let fx = press(&mut app, "n");
     assert_eq!(loads(&fx), [path("Dawn")]);
     let fx = press(&mut app, "r");
-    assert_eq!(app.repeat, Repeat::Off);
-    assert_eq!(app.status.as_ref().unwrap().text, "repeat off");
+    assert_eq!(app.session.repeat, Repeat::Off);
+    assert_eq!(app.session.status.as_ref().unwrap().text, "repeat off");
     assert_eq!(set_next(&fx), Some(Some(path("Noon"))));
 }
 
 #[test]
 fn volume_steps_and_clamps() {
     let mut app = app();
-    assert_eq!(app.playback.volume, 80);
+    assert_eq!(app.session.playback.volume, 80);
     let fx = press(&mut app, "+");
-    assert_eq!(app.playback.volume, 85);
+    assert_eq!(app.session.playback.volume, 85);
     assert_eq!(player(&fx), [PlayerCommand::SetVolume(0.85)]);
-    assert_eq!(app.status.as_ref().unwrap().text, "volume 85%");
+    assert_eq!(app.session.status.as_ref().unwrap().text, "volume 85%");
     press(&mut app, &"=".repeat(30));
-    assert_eq!(app.playback.volume, 150);
+    assert_eq!(app.session.playback.volume, 150);
     let fx = press(&mut app, "+");
-    assert_eq!(app.playback.volume, 150);
+    assert_eq!(app.session.playback.volume, 150);
     assert_eq!(player(&fx), [PlayerCommand::SetVolume(1.5)]);
     press(&mut app, &"-".repeat(40));
-    assert_eq!(app.playback.volume, 0);
+    assert_eq!(app.session.playback.volume, 0);
     let fx = press(&mut app, "-");
     assert_eq!(player(&fx), [PlayerCommand::SetVolume(0.0)]);
-    assert_eq!(app.status.as_ref().unwrap().text, "volume 0%");
+    assert_eq!(app.session.status.as_ref().unwrap().text, "volume 0%");
     // A start-up volume over the top is clamped too.
     let app = App::new(
         library(),
@@ -558,7 +589,7 @@ fn volume_steps_and_clamps() {
         "dark",
         200,
     );
-    assert_eq!(app.playback.volume, 150);
+    assert_eq!(app.session.playback.volume, 150);
 }
 
 #[test]
@@ -579,7 +610,7 @@ fn seeking_only_while_playing() {
     )));
     assert_eq!(player(&fx), [PlayerCommand::SeekBy(-5.0)]);
     app.update(Event::Player(PlayerEvent::Position { secs: 65.4 }));
-    assert_eq!(app.playback.position_secs, 65.4);
+    assert_eq!(app.session.playback.position_secs, 65.4);
 }
 
 // ------------------------------------------------------------------- search
@@ -588,44 +619,46 @@ fn seeking_only_while_playing() {
 fn search_filters_as_you_type_and_esc_clears() {
     let mut app = app();
     press(&mut app, "/");
-    assert!(app.searching);
+    assert!(app.search.typing);
     press(&mut app, "s");
     // The match is fuzzy ("s" is in most tracks' text); groups with a match open by themselves.
     assert!(rows(&app).iter().any(|r| r.trim() == "Snow"));
-    assert!(app.rows.len() > 3);
+    assert!(app.views.library.rows.len() > 3);
     press(&mut app, "now");
-    assert_eq!(app.search, "snow");
+    assert_eq!(app.search.text, "snow");
     assert_eq!(rows(&app), ["Beta", "  Second", "    Snow"]);
     assert!(
-        app.rows
+        app.views
+            .library
+            .rows
             .iter()
             .all(|r| r.expanded || matches!(r.kind, RowKind::Track(_)))
     );
     // Keys that are bound to actions are typed while searching: q does not quit.
     let fx = press(&mut app, "q");
     assert!(!app.should_quit && fx.is_empty());
-    assert!(app.rows.is_empty(), "nothing matches 'snowq'");
+    assert!(app.views.library.rows.is_empty(), "nothing matches 'snowq'");
     press_code(&mut app, KeyCode::Backspace);
     assert_eq!(rows(&app), ["Beta", "  Second", "    Snow"]);
     // Arrow keys still move.
     press_code(&mut app, KeyCode::Down);
-    assert_eq!(app.lib_nav.selected, 1);
+    assert_eq!(app.views.library.nav.selected, 1);
     // Esc leaves the search and clears it.
     press_code(&mut app, KeyCode::Esc);
-    assert!(!app.searching);
-    assert_eq!(app.search, "");
+    assert!(!app.search.typing);
+    assert_eq!(app.search.text, "");
     assert_eq!(rows(&app), ["Alpha", "Beta", "gamma"]);
 
     // Enter keeps the filter and gives the keys back; Esc then clears it.
     press(&mut app, "/ech");
     press_code(&mut app, KeyCode::Enter);
-    assert!(!app.searching);
+    assert!(!app.search.typing);
     assert_eq!(rows(&app), ["gamma", "  Loose", "    Echo"]);
     press(&mut app, "G");
     let fx = press_code(&mut app, KeyCode::Enter);
     assert_eq!(loads(&fx), [path("Echo")]);
     press_code(&mut app, KeyCode::Esc);
-    assert_eq!(app.search, "");
+    assert_eq!(app.search.text, "");
     assert_eq!(rows(&app), ["Alpha", "Beta", "gamma"]);
 }
 
@@ -634,7 +667,7 @@ fn search_filters_the_queue_and_genres_too() {
     let mut app = app();
     play_first_album(&mut app);
     press(&mut app, "2/dusk");
-    assert_eq!(app.visible_queue(), [2]);
+    assert_eq!(app.views.queue.visible, [2]);
     // Entries do not move while the view is filtered.
     press_code(&mut app, KeyCode::Enter);
     press(&mut app, "JK");
@@ -648,7 +681,9 @@ fn search_filters_the_queue_and_genres_too() {
 
     press(&mut app, "4/snow");
     let lists: Vec<(String, usize)> = app
-        .genre_lists
+        .views
+        .genres
+        .lists
         .iter()
         .map(|(g, t)| (g.clone(), t.len()))
         .collect();
@@ -664,38 +699,38 @@ fn search_filters_the_queue_and_genres_too() {
 fn help_opens_and_closes() {
     let mut app = app();
     press(&mut app, "?");
-    assert!(app.show_help);
+    assert!(app.help.open);
     // While it is open, keys do not reach the player or the views.
     let fx = press(&mut app, "n+2");
     assert!(fx.is_empty());
     assert_eq!(app.view, View::Library);
-    assert_eq!(app.playback.volume, 80);
+    assert_eq!(app.session.playback.volume, 80);
     press(&mut app, "jj");
-    assert_eq!(app.help_scroll, 2);
+    assert_eq!(app.help.scroll, 2);
     press(&mut app, "k");
-    assert_eq!(app.help_scroll, 1);
+    assert_eq!(app.help.scroll, 1);
     // It does not scroll past its last line.
     let last = genreplay::ui::help_lines(&app).len() - 1;
     press(&mut app, &"j".repeat(100));
-    assert_eq!(app.help_scroll, last);
+    assert_eq!(app.help.scroll, last);
     press_code(&mut app, KeyCode::PageDown);
-    assert_eq!(app.help_scroll, last);
+    assert_eq!(app.help.scroll, last);
     press(&mut app, "k");
-    assert_eq!(app.help_scroll, last - 1);
+    assert_eq!(app.help.scroll, last - 1);
     press_code(&mut app, KeyCode::PageUp);
-    assert_eq!(app.help_scroll, last - 1 - app.list_height);
+    assert_eq!(app.help.scroll, last - 1 - app.session.list_height);
     press_code(&mut app, KeyCode::PageUp);
-    assert_eq!(app.help_scroll, 0);
+    assert_eq!(app.help.scroll, 0);
     press_code(&mut app, KeyCode::Esc);
-    assert!(!app.show_help);
+    assert!(!app.help.open);
     app.update(Event::Key(KeyEvent::new(KeyCode::F(1), KeyModifiers::NONE)));
-    assert!(app.show_help);
-    assert_eq!(app.help_scroll, 0, "help opens at the top");
+    assert!(app.help.open);
+    assert_eq!(app.help.scroll, 0, "help opens at the top");
     press(&mut app, "?");
-    assert!(!app.show_help);
+    assert!(!app.help.open);
     // q closes the help rather than quitting.
     press(&mut app, "?q");
-    assert!(!app.show_help);
+    assert!(!app.help.open);
     assert!(!app.should_quit);
 }
 
@@ -715,7 +750,7 @@ fn t_cycles_the_themes() {
     assert_eq!(app.theme().name, "dark");
     press(&mut app, "t");
     assert_eq!(app.theme().name, "light");
-    assert_eq!(app.status.as_ref().unwrap().text, "theme: light");
+    assert_eq!(app.session.status.as_ref().unwrap().text, "theme: light");
     press(&mut app, "t");
     assert_eq!(app.theme().name, "terminal");
     press(&mut app, "t");
@@ -802,7 +837,7 @@ fn i_finds_a_track_whose_artist_differs_in_case() {
     extra.track_no = Some(4);
     let mut tracks = lib.tracks.clone();
     tracks.push(extra);
-    lib = LibraryData::new(lib.root.clone(), tracks, lib.labels.clone());
+    lib = Catalog::new(lib.root.clone(), tracks, lib.labels.clone());
     let mut app = app_with(lib);
     assert_eq!(rows(&app), ["Alpha", "Beta", "gamma"]);
     press(&mut app, "ljl");
@@ -820,30 +855,37 @@ fn i_finds_a_track_whose_artist_differs_in_case() {
 fn genres_view_plays_an_auto_playlist() {
     let mut app = app();
     press(&mut app, "4");
-    assert_eq!(app.genre_lists.len(), 3);
-    assert_eq!(app.genre_lists[2].0, "rock");
+    assert_eq!(app.views.genres.lists.len(), 3);
+    assert_eq!(app.views.genres.lists[2].0, "rock");
     assert_eq!(
-        app.genre_lists[2].1.iter().map(|t| t.0).collect::<Vec<_>>(),
+        app.views.genres.lists[2]
+            .1
+            .iter()
+            .map(|t| t.0)
+            .collect::<Vec<_>>(),
         [id("Snow"), id("Dawn")]
     );
     press(&mut app, "jj");
-    assert_eq!(app.genre_nav.selected, 2);
+    assert_eq!(app.views.genres.nav.selected, 2);
     // l moves the focus to the tracks; Enter plays from the selected one.
     press(&mut app, "l");
-    assert!(app.genre_focus_tracks);
+    assert!(app.views.genres.focus_tracks);
     press(&mut app, "j");
-    assert_eq!(app.genre_tracks_nav.selected, 1);
+    assert_eq!(app.views.genres.tracks_nav.selected, 1);
     let fx = press_code(&mut app, KeyCode::Enter);
     assert_eq!(loads(&fx), [path("Dawn")]);
     assert_eq!(queue_titles(&app), ["Snow", "Dawn"]);
-    assert_eq!(app.queue.current, Some(1));
-    assert_eq!(app.queue.entries[0].reason.describe(), "from rock playlist");
+    assert_eq!(app.session.queue.current, Some(1));
+    assert_eq!(
+        app.session.queue.entries[0].reason.describe(),
+        "from rock playlist"
+    );
     // h back to the genres; moving there resets the track selection.
     press(&mut app, "h");
-    assert!(!app.genre_focus_tracks);
+    assert!(!app.views.genres.focus_tracks);
     press(&mut app, "k");
-    assert_eq!(app.genre_nav.selected, 1);
-    assert_eq!(app.genre_tracks_nav.selected, 0);
+    assert_eq!(app.views.genres.nav.selected, 1);
+    assert_eq!(app.views.genres.tracks_nav.selected, 0);
     // a adds the whole playlist from the genre list, one track from the track list.
     press(&mut app, "a");
     assert_eq!(queue_titles(&app), ["Snow", "Dawn", "Noon"]);
@@ -856,24 +898,24 @@ fn adding_from_a_track_list_the_search_emptied_does_not_panic() {
     let mut app = app();
     // Focus rock's tracks, then search for something none of them matches.
     press(&mut app, "4jjl");
-    assert!(app.genre_focus_tracks);
+    assert!(app.views.genres.focus_tracks);
     press(&mut app, "/zzz");
     press_code(&mut app, KeyCode::Enter);
-    assert!(app.selected_genre_tracks().is_empty());
+    assert!(app.views.genres.selected_tracks().is_empty());
     for k in ["a", "A"] {
         let fx = press(&mut app, k);
         assert!(fx.is_empty(), "{fx:?}");
     }
     press_code(&mut app, KeyCode::Enter);
-    assert!(app.queue.entries.is_empty());
+    assert!(app.session.queue.entries.is_empty());
     // An empty genre adds nothing either (and says nothing about "0 tracks").
     press_code(&mut app, KeyCode::Esc);
     let mut lib = library();
     lib.vectors.remove(&id("Rain"));
     let mut app = app_with(lib);
     press(&mut app, "4a");
-    assert!(app.queue.entries.is_empty());
-    assert_eq!(app.status, None);
+    assert!(app.session.queue.entries.is_empty());
+    assert_eq!(app.session.status, None);
 }
 
 #[test]
@@ -883,10 +925,10 @@ fn genres_view_with_empty_genre_does_not_focus_tracks() {
     let mut app = app_with(lib);
     press(&mut app, "4");
     press(&mut app, "l");
-    assert!(!app.genre_focus_tracks);
+    assert!(!app.views.genres.focus_tracks);
     let fx = press_code(&mut app, KeyCode::Enter);
     assert!(fx.is_empty());
-    assert!(app.queue.entries.is_empty());
+    assert!(app.session.queue.entries.is_empty());
 }
 
 // ------------------------------------------------------------------- player events
@@ -900,19 +942,22 @@ fn a_gapless_start_of_the_next_entry_moves_the_queue_along() {
         path: path("Noon"),
         duration_secs: Some(199.5),
     }));
-    assert_eq!(app.queue.current, Some(1));
+    assert_eq!(app.session.queue.current, Some(1));
     assert_eq!(playing_title(&app).as_deref(), Some("Noon"));
-    assert_eq!(app.playback.duration_secs, Some(199.5));
-    assert_eq!(app.playback.position_secs, 0.0);
+    assert_eq!(app.session.playback.duration_secs, Some(199.5));
+    assert_eq!(app.session.playback.position_secs, 0.0);
     // ... and is told what follows.
     assert_eq!(player(&fx), [PlayerCommand::SetNext(Some(path("Dusk")))]);
     app.update(started("Dusk"));
-    assert_eq!(app.queue.current, Some(2));
+    assert_eq!(app.session.queue.current, Some(2));
     // The last one ended with nothing after it: stop.
     let fx = app.update(ended("Dusk"));
     assert_eq!(player(&fx), [PlayerCommand::Stop]);
-    assert_eq!(app.playback.track, None);
-    assert_eq!(app.status.as_ref().unwrap().text, "end of the queue");
+    assert_eq!(app.session.playback.track, None);
+    assert_eq!(
+        app.session.status.as_ref().unwrap().text,
+        "end of the queue"
+    );
 }
 
 #[test]
@@ -927,7 +972,7 @@ fn ended_moves_on_and_repeat_all_wraps() {
     app.update(started("Dusk"));
     let fx = app.update(ended("Dusk"));
     assert_eq!(loads(&fx), [path("Dawn")]);
-    assert_eq!(app.queue.current, Some(0));
+    assert_eq!(app.session.queue.current, Some(0));
 }
 
 #[test]
@@ -936,7 +981,7 @@ fn a_broken_track_is_skipped() {
     play_first_album(&mut app);
     let fx = app.update(error("Dawn"));
     assert_eq!(loads(&fx), [path("Noon")]);
-    let st = app.status.as_ref().unwrap();
+    let st = app.session.status.as_ref().unwrap();
     assert!(st.error);
     assert_eq!(st.text, "cannot decode Dawn");
     app.update(started("Noon"));
@@ -952,7 +997,7 @@ fn a_queue_of_only_broken_tracks_stops() {
         let mut app = app();
         select(&mut app, "Alpha");
         let mut fx = press_code(&mut app, KeyCode::Enter);
-        app.repeat = repeat;
+        app.session.repeat = repeat;
         let mut loaded = loads(&fx).len();
         for _ in 0..20 {
             let Some(title) = playing_title(&app) else {
@@ -961,7 +1006,7 @@ fn a_queue_of_only_broken_tracks_stops() {
             fx = app.update(error(&title));
             loaded += loads(&fx).len();
         }
-        assert_eq!(app.playback.track, None, "{repeat:?}");
+        assert_eq!(app.session.playback.track, None, "{repeat:?}");
         assert!(player(&fx).contains(&PlayerCommand::Stop), "{repeat:?}");
         assert!(
             loaded <= 3,
@@ -981,7 +1026,7 @@ fn repeat_one_skips_a_broken_track() {
     let mut app = app();
     select(&mut app, "Alpha");
     press_code(&mut app, KeyCode::Enter);
-    app.repeat = Repeat::One;
+    app.session.repeat = Repeat::One;
     // Dawn is broken; repeat-one must not retry it, the good Noon should play.
     let fx = app.update(error("Dawn"));
     assert_eq!(
@@ -998,7 +1043,7 @@ fn broken_tracks_earlier_do_not_stop_a_new_album() {
     select(&mut app, "gamma");
     press_code(&mut app, KeyCode::Enter);
     app.update(error("Echo"));
-    assert_eq!(app.playback.track, None);
+    assert_eq!(app.session.playback.track, None);
     // Now the user plays Alpha's album, whose first two files are broken but Dusk is fine:
     // the count of failures must start again, and Dusk must play.
     select(&mut app, "Alpha");
@@ -1023,7 +1068,7 @@ fn removing_the_playing_entry_carries_on_after_it() {
     press(&mut app, "n");
     app.update(started("Noon"));
     press(&mut app, "2j");
-    assert_eq!(app.queue_nav.selected, 1);
+    assert_eq!(app.views.queue.nav.selected, 1);
     let fx = press(&mut app, "d");
     assert_eq!(queue_titles(&app), ["Dawn", "Dusk", "Rain", "Snow", "Wind"]);
     // Noon goes on playing; what comes after it is still Dusk, not the top of the queue.
@@ -1045,7 +1090,7 @@ fn playback_output_is_recorded() {
         detail: "no default output device".into(),
     }));
     assert_eq!(
-        app.playback.silent.as_deref(),
+        app.session.playback.silent.as_deref(),
         Some("no default output device")
     );
     let mut app = tui_fixture::app();
@@ -1053,8 +1098,8 @@ fn playback_output_is_recorded() {
         silent: false,
         detail: "pipewire".into(),
     }));
-    assert_eq!(app.playback.output.as_deref(), Some("pipewire"));
-    assert_eq!(app.playback.silent, None);
+    assert_eq!(app.session.playback.output.as_deref(), Some("pipewire"));
+    assert_eq!(app.session.playback.silent, None);
 }
 
 // ------------------------------------------------------------------- analysis and library
@@ -1066,9 +1111,9 @@ fn analysis_events_update_the_status() {
         model: ModelId("m1".into()),
         total: 3,
     }));
-    assert!(app.analysis.running);
-    assert_eq!(app.analysis.model.as_deref(), Some("m1"));
-    assert_eq!(app.analysis.progress.as_ref().unwrap().total, 3);
+    assert!(app.session.analysis.running);
+    assert_eq!(app.session.analysis.model.as_deref(), Some("m1"));
+    assert_eq!(app.session.analysis.progress.as_ref().unwrap().total, 3);
     app.update(Event::Analysis(AnalysisEvent::Progress(Progress {
         done: 2,
         total: 3,
@@ -1076,14 +1121,14 @@ fn analysis_events_update_the_status() {
         current: Some(path("Echo")),
         eta_secs: Some(12.0),
     })));
-    assert_eq!(app.analysis.progress.as_ref().unwrap().done, 2);
-    assert_eq!(app.analysis.failed, 1);
+    assert_eq!(app.session.analysis.progress.as_ref().unwrap().done, 2);
+    assert_eq!(app.session.analysis.failed, 1);
     app.update(Event::Analysis(AnalysisEvent::TrackDone {
         track: id("Dusk"),
         result: Err("too short".into()),
     }));
     assert_eq!(
-        app.lib.failed.get(&id("Dusk")).map(String::as_str),
+        app.session.lib.failed.get(&id("Dusk")).map(String::as_str),
         Some("too short")
     );
     app.update(Event::Analysis(AnalysisEvent::Finished {
@@ -1091,15 +1136,15 @@ fn analysis_events_update_the_status() {
         failed: 2,
         cancelled: false,
     }));
-    assert!(!app.analysis.running);
-    assert_eq!(app.analysis.failed, 2);
+    assert!(!app.session.analysis.running);
+    assert_eq!(app.session.analysis.failed, 2);
     // Nothing to analyse: not running.
     let mut app = tui_fixture::app();
     app.update(Event::Analysis(AnalysisEvent::Started {
         model: ModelId("m1".into()),
         total: 0,
     }));
-    assert!(!app.analysis.running);
+    assert!(!app.session.analysis.running);
 }
 
 #[test]
@@ -1119,15 +1164,15 @@ fn a_ready_vector_moves_a_track_into_its_genre() {
     });
     let r = rows(&app);
     assert_eq!(r[1], "jazz");
-    assert_eq!(app.rows[1].count, 2);
+    assert_eq!(app.views.library.rows[1].count, 2);
     select(&mut app, "jazz");
     press(&mut app, "l");
     assert_eq!(
         rows(&app)[1..4],
         ["jazz", "  Echo", "  Noon"].map(String::from)
     );
-    assert_eq!(app.genre_lists[1].1[0].0, id("Echo"));
-    assert_eq!(app.lib.classified(), 5);
+    assert_eq!(app.views.genres.lists[1].1[0].0, id("Echo"));
+    assert_eq!(app.session.lib.classified(), 5);
     // A failed track that gets a vector later leaves the failed group.
     app.update(Event::VectorReady {
         track: id("Wind"),
@@ -1135,7 +1180,7 @@ fn a_ready_vector_moves_a_track_into_its_genre() {
         style: None,
     });
     assert!(!rows(&app).contains(&FAILED_GROUP.to_string()));
-    assert!(!app.lib.failed.contains_key(&id("Wind")));
+    assert!(!app.session.lib.failed.contains_key(&id("Wind")));
 }
 
 #[test]
@@ -1149,11 +1194,11 @@ fn a_reloaded_library_drops_missing_files_from_the_queue() {
         .filter(|t| t.title != "Noon")
         .cloned()
         .collect();
-    lib = LibraryData::new(lib.root.clone(), keep, lib.labels.clone());
+    lib = Catalog::new(lib.root.clone(), keep, lib.labels.clone());
     app.update(Event::LibraryLoaded(Box::new(lib)));
     assert_eq!(queue_titles(&app), ["Dawn", "Dusk"]);
-    assert_eq!(app.queue.current, Some(0));
-    assert_eq!(app.lib.classified(), 0);
+    assert_eq!(app.session.queue.current, Some(0));
+    assert_eq!(app.session.lib.classified(), 0);
 }
 
 #[test]
@@ -1163,24 +1208,24 @@ fn status_messages_come_from_background_jobs() {
         text: "scan failed: permission denied".into(),
         error: true,
     });
-    let s = app.status.as_ref().unwrap();
+    let s = app.session.status.as_ref().unwrap();
     assert!(s.error);
     assert_eq!(s.text, "scan failed: permission denied");
     // A tick soon after keeps it.
     app.update(Event::Tick);
-    assert!(app.status.is_some());
+    assert!(app.session.status.is_some());
 }
 
 #[test]
 fn an_empty_library_is_harmless() {
-    let mut app = app_with(LibraryData::default());
-    assert!(app.rows.is_empty());
+    let mut app = app_with(Catalog::default());
+    assert!(app.views.library.rows.is_empty());
     let fx = press(&mut app, "jkgGlhanpv.,+ sr/x");
     press_code(&mut app, KeyCode::Esc);
     press_code(&mut app, KeyCode::Enter);
     press(&mut app, "2dJKC3i4l");
     press_code(&mut app, KeyCode::Enter);
     assert!(loads(&fx).is_empty());
-    assert!(app.queue.entries.is_empty());
-    assert_eq!(app.playback.track, None);
+    assert!(app.session.queue.entries.is_empty());
+    assert_eq!(app.session.playback.track, None);
 }

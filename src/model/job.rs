@@ -17,9 +17,8 @@ use super::musicnn::{MUSICNN_N_TAGS, MUSICNN_PENULTIMATE};
 use super::registry::Net;
 use super::train::{TrackFeatures, TrainEvent, TrainOptions, extract_features, feature_key, train};
 use crate::features::segment::segment;
-use crate::recommend::queue::{
-    Candidate, QueueMetrics, QueueOptions, measure_table, queue_metrics,
-};
+use crate::recommend::eval::{QueueMetrics, measure_table, queue_metrics};
+use crate::recommend::similar::{Candidate, QueueOptions};
 
 /// What gets trained.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
