@@ -8,6 +8,7 @@
 pub mod catalog;
 pub mod event;
 pub mod nav;
+pub mod play_next;
 pub mod play_queue;
 pub mod retrain;
 pub mod search;

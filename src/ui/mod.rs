@@ -23,7 +23,6 @@ use crate::keys::Action;
 pub use help::help_lines;
 use widgets::base;
 
-
 /// Draws the whole screen.
 pub fn draw(f: &mut Frame, app: &App) {
     let t = app.theme();
