@@ -88,16 +88,9 @@ impl GenresView {
                     self.focus_tracks = true;
                 }
             }
-            Action::Activate => {
-                if let Some(sel) = self.selection()
-                    && !sel.tracks.is_empty()
-                {
-                    s.play_tracks(sel.tracks, sel.start, sel.label);
-                }
-            }
-            Action::QueueAdd | Action::QueueAddNext => {
+            Action::Activate | Action::QueueAdd | Action::QueueAddNext => {
                 if let Some(sel) = self.selection() {
-                    s.enqueue(sel.picked(), a == Action::QueueAddNext);
+                    sel.apply(a, s);
                 }
             }
             Action::ExportPlaylist => {

@@ -186,16 +186,9 @@ impl LibraryView {
         match a {
             Action::Collapse => self.collapse(s),
             Action::Expand => self.expand(s),
-            Action::Activate => {
-                if let Some(sel) = self.selection()
-                    && !sel.tracks.is_empty()
-                {
-                    s.play_tracks(sel.tracks, sel.start, sel.label);
-                }
-            }
-            Action::QueueAdd | Action::QueueAddNext => {
+            Action::Activate | Action::QueueAdd | Action::QueueAddNext => {
                 if let Some(sel) = self.selection() {
-                    s.enqueue(sel.picked(), a == Action::QueueAddNext);
+                    sel.apply(a, s);
                 }
             }
             _ => return Handled::No,

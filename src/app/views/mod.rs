@@ -38,6 +38,20 @@ impl Selection {
         }
     }
 
+    /// Enter plays it, `a` adds it, `A` plays it next.
+    pub fn apply(self, a: crate::keys::Action, s: &mut crate::app::session::Session) {
+        use crate::keys::Action;
+        match a {
+            Action::Activate if !self.tracks.is_empty() => {
+                s.play_tracks(self.tracks, self.start, self.label)
+            }
+            Action::QueueAdd | Action::QueueAddNext => {
+                s.enqueue(self.picked(), a == Action::QueueAddNext)
+            }
+            _ => {}
+        }
+    }
+
     /// The track a recommendation may start from: only a single selected track.
     pub fn seed(&self) -> Option<TrackId> {
         self.single

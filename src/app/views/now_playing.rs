@@ -3,25 +3,18 @@
 
 use super::Handled;
 use crate::app::session::Session;
-use crate::keys::Action;
+use crate::keys::{Action, Scope};
 
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct NowPlayingView;
 
 impl NowPlayingView {
     pub fn on_action(&mut self, a: Action, _s: &mut Session) -> Handled {
-        match a {
-            // Nothing to move in or open here.
-            Action::Up
-            | Action::Down
-            | Action::PageUp
-            | Action::PageDown
-            | Action::Top
-            | Action::Bottom
-            | Action::Collapse
-            | Action::Expand
-            | Action::Activate => Handled::Yes,
-            _ => Handled::No,
+        // Nothing to move in or open here.
+        if a.scope() == Scope::Navigation {
+            Handled::Yes
+        } else {
+            Handled::No
         }
     }
 }
