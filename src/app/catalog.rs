@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use crate::library::{TrackId, TrackRecord};
-use crate::model::infer::argmax;
+use crate::util::maths::argmax;
 
 /// A track with what the views show.
 #[derive(Debug, Clone, PartialEq)]

@@ -11,9 +11,10 @@ use crate::cli::{DbAction, ScanArgs};
 use crate::library::scan::{ScanEvent, scan};
 use crate::model::active::load_active;
 use crate::model::backend::inference_device;
-use crate::model::infer::{Classifier, argmax};
+use crate::model::infer::Classifier;
 use crate::paths::{Paths, default_music_dir};
 use crate::store::Store;
+use crate::util::maths::argmax;
 
 pub fn open_store(paths: &Paths) -> anyhow::Result<Store> {
     Ok(Store::open(&paths.db_dir())?)

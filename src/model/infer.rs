@@ -12,10 +12,10 @@ use super::cache::{CachedFeatures, FeatureCache};
 use super::head::{GenreHead, TRUNK_FEATURES, trunk_features};
 use super::musicnn::{MUSICNN_N_TAGS, MUSICNN_PENULTIMATE};
 use super::registry::{LoadedModel, Net};
-use super::train::feature_key;
 use crate::audio::clip::{ClipWindow, load_clip};
 use crate::audio::decode::AudioError;
 use crate::features::{Frontend, Segments, segment::segment};
+use crate::util::maths::{argmax, mean_rows};
 
 /// Segments per forward pass: bounds memory (see [`Net::batch_size`]).
 fn max_batch(net: &Net) -> usize {
@@ -58,15 +58,6 @@ impl Prediction {
     }
 }
 
-/// Index and value of the largest element (0, -inf for an empty slice).
-pub fn argmax(v: &[f32]) -> (usize, f32) {
-    v.iter()
-        .enumerate()
-        .fold((0, f32::NEG_INFINITY), |(bi, bv), (i, &x)| {
-            if x > bv { (i, x) } else { (bi, bv) }
-        })
-}
-
 /// A loaded model with its front end, ready to classify files. Clone it per worker thread.
 #[derive(Debug, Clone)]
 pub struct Classifier {
@@ -94,7 +85,7 @@ impl Classifier {
         if self.model.config.is_head() {
             self.cache = Some(FeatureCache::new(
                 cache_root,
-                &feature_key(&self.model.config),
+                &self.model.config.feature_key(),
             ));
         }
         self
@@ -306,24 +297,4 @@ impl Classifier {
         p.timings.decode_ms = decode_ms;
         Ok(p)
     }
-}
-
-/// Column means of a row-major `rows × k` matrix.
-pub fn mean_rows(m: &[f32], k: usize) -> Vec<f32> {
-    let mut acc = vec![0.0f64; k];
-    let rows = m.len().checked_div(k).unwrap_or(0);
-    for row in m.chunks_exact(k.max(1)) {
-        for (a, &v) in acc.iter_mut().zip(row) {
-            *a += v as f64;
-        }
-    }
-    acc.into_iter()
-        .map(|a| {
-            if rows == 0 {
-                0.0
-            } else {
-                (a / rows as f64) as f32
-            }
-        })
-        .collect()
 }

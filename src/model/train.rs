@@ -18,13 +18,13 @@ use super::backend::{inference_device, training_device};
 use super::cache::{CachedFeatures, FeatureCache};
 use super::cnn::CostaCnn;
 use super::config::{ArchConfig, ModelConfig};
-use super::head::{GenreHead, MUSICNN_TRUNK_NAME, TRUNK_FEATURES, shared_trunk, trunk_features};
-use super::infer::{argmax, mean_rows};
+use super::head::{GenreHead, TRUNK_FEATURES, shared_trunk, trunk_features};
 use super::musicnn::MusicnnTrunk;
 use super::registry::Net;
 use crate::audio::clip::load_clip;
 use crate::features::segment::segment;
 use crate::features::{Frontend, LogMel, Segments};
+use crate::util::maths::{argmax, mean_rows};
 
 /// One track's spectrogram and label index.
 #[derive(Debug, Clone)]
@@ -92,23 +92,6 @@ pub struct TrainOutcome {
     pub best_epoch: usize,
     pub best_valid_accuracy: Option<f64>,
     pub cancelled: bool,
-}
-
-/// What the training loop learns from for `config`: the log-mel spectrogram (a CNN trained
-/// whole), or the frozen trunk's outputs per patch (a head). Also the feature cache's key.
-pub fn feature_key(config: &ModelConfig) -> String {
-    let s = &config.segments;
-    let clip = format!("clip{}@{}", s.clip_secs, s.clip_centre_secs);
-    if config.is_head() {
-        format!(
-            "trunk:{MUSICNN_TRUNK_NAME}/{}/{clip}/patch{}x{}",
-            config.frontend.cache_key(),
-            s.segment_frames,
-            s.segments_per_track
-        )
-    } else {
-        format!("logmel/{}/{clip}", config.frontend.cache_key())
-    }
 }
 
 /// The features of one file: its log-mel, or for a head the trunk's outputs per patch

@@ -14,7 +14,7 @@ use rand::Rng;
 use serde::{Deserialize, Serialize};
 
 use crate::library::TrackId;
-use crate::model::infer::argmax;
+use crate::util::maths::argmax;
 
 /// How two genre vectors are compared.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
