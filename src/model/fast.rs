@@ -330,11 +330,11 @@ impl MidConv {
                     red,
                     &mut acc,
                 );
-                for r in 0..MR.min(frames - t0) {
+                for (r, row) in acc.iter().enumerate().take(MR.min(frames - t0)) {
                     let t = t0 + r;
-                    for n in 0..NR {
+                    for (n, &v) in row.iter().enumerate() {
                         let o = p * NR + n;
-                        let z = acc[r][n] + bias_t[t * MID_FILTERS + o];
+                        let z = v + bias_t[t * MID_FILTERS + o];
                         out[t * MID_FILTERS + o] = z.max(0.0) * self.scale[o] + self.shift[o];
                     }
                 }

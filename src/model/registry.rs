@@ -131,12 +131,14 @@ impl Net {
         }
     }
 
-    /// Segments per forward pass at inference. The compiled musicnn trunk runs one patch at a
-    /// time in ≈1 MB, so a whole track goes in one call; the small CNN takes 32.
+    /// Segments per forward pass at inference through burn. (The compiled musicnn trunk that
+    /// inference uses runs one patch at a time in ≈1 MB whatever the batch; 4 bounds burn's
+    /// reference trunk, ≈25 MB of activations per patch, where it is the fallback.) The small
+    /// CNN takes 32.
     pub fn batch_size(&self) -> usize {
         match self {
             Net::Costa(_) => 32,
-            Net::Musicnn { .. } => 64,
+            Net::Musicnn { .. } => 4,
         }
     }
 
