@@ -47,7 +47,10 @@ pub fn run_scan(
         b.set_message("scanning");
         b
     });
-    let threads = args.threads.unwrap_or_else(super::worker_threads).max(1);
+    let threads = args
+        .threads
+        .unwrap_or_else(crate::analysis::available_cores)
+        .max(1);
     let report = scan(&store, &root, threads.max(2), &|ev| {
         if let Some(b) = &bar {
             match ev {

@@ -9,7 +9,7 @@ use burn::tensor::activation::softmax;
 use serde::Serialize;
 
 use super::cache::{CachedFeatures, FeatureCache};
-use super::head::{GenreHead, TRUNK_FEATURES, trunk_features};
+use super::head::{GenreHead, TRUNK_FEATURES, fast_trunk_features};
 use super::musicnn::{MUSICNN_N_TAGS, MUSICNN_PENULTIMATE};
 use super::registry::{LoadedModel, Net};
 use crate::audio::clip::{ClipWindow, load_clip};
@@ -67,6 +67,8 @@ pub struct Classifier {
     /// For a head on the pretrained trunk: the trunk's outputs per file, so re-classifying
     /// with a retrained head skips decoding and the trunk.
     cache: Option<FeatureCache>,
+    /// Threads the network may use for one file (its patches are split between them).
+    threads: usize,
 }
 
 impl Classifier {
@@ -77,7 +79,20 @@ impl Classifier {
             frontend,
             device,
             cache: None,
+            threads: 1,
         }
+    }
+
+    /// Lets the network use up to `threads` threads per file (default 1: the calling thread
+    /// only, for callers that run one classifier per core).
+    pub fn with_threads(mut self, threads: usize) -> Self {
+        self.threads = threads.max(1);
+        self
+    }
+
+    /// Threads the network uses per file.
+    pub fn threads(&self) -> usize {
+        self.threads
     }
 
     /// Keeps the trunk's outputs per file under `cache_root` (head models only).
@@ -113,6 +128,13 @@ impl Classifier {
     /// Softmax per segment (`count × labels`, row-major) and, when the network has one, the
     /// style embedding per segment (`count × dims`).
     pub fn segment_outputs(&self, segs: &Segments) -> (Vec<f32>, Option<(Vec<f32>, usize)>) {
+        if let Net::Musicnn { head, .. } = &self.model.net
+            && segs.count > 0
+            && let Some(f) = self.trunk_features_of(segs)
+            && let Some((probs, tags)) = self.head_outputs(head, &f)
+        {
+            return (probs, Some((tags, MUSICNN_N_TAGS)));
+        }
         let per = segs.frames * segs.n_mels;
         let mut probs_out = Vec::with_capacity(segs.count * self.labels().len());
         let mut style_out: Option<(Vec<f32>, usize)> = None;
@@ -183,40 +205,27 @@ impl Classifier {
         }
     }
 
-    /// The trunk's outputs (`patches × 250`) for segments, in batches.
-    fn trunk_features_of(&self, segs: &Segments) -> Option<CachedFeatures> {
-        let Net::Musicnn { trunk, .. } = &self.model.net else {
+    /// The trunk's outputs (`patches × 250`) for segments (head models only), from the compiled
+    /// trunk on this classifier's threads.
+    pub fn trunk_features_of(&self, segs: &Segments) -> Option<CachedFeatures> {
+        let Net::Musicnn { .. } = &self.model.net else {
             return None;
         };
-        let per = segs.frames * segs.n_mels;
-        let mut data = Vec::with_capacity(segs.count * TRUNK_FEATURES);
-        let mut i = 0;
-        while i < segs.count {
-            let n = (segs.count - i).min(max_batch(&self.model.net));
-            let x = Tensor::<4>::from_data(
-                TensorData::new(
-                    segs.data[i * per..(i + n) * per].to_vec(),
-                    [n, 1, segs.frames, segs.n_mels],
-                ),
-                &self.device,
-            );
-            data.extend(
-                trunk_features(&trunk.forward(x))
-                    .into_data()
-                    .try_into_vec::<f32>()
-                    .ok()?,
-            );
-            i += n;
+        match fast_trunk_features(&segs.data, segs.count, segs.frames, self.threads) {
+            Ok(data) => Some(CachedFeatures {
+                rows: segs.count,
+                dims: TRUNK_FEATURES,
+                data,
+            }),
+            Err(e) => {
+                tracing::error!("musicnn trunk: {e}");
+                None
+            }
         }
-        Some(CachedFeatures {
-            rows: segs.count,
-            dims: TRUNK_FEATURES,
-            data,
-        })
     }
 
-    /// A prediction from the trunk's outputs: the head per patch, and the mean tags as style.
-    fn prediction_from_features(&self, head: &GenreHead, f: &CachedFeatures) -> Option<Prediction> {
+    /// The head's softmax per patch and the tag probabilities per patch, from trunk outputs.
+    fn head_outputs(&self, head: &GenreHead, f: &CachedFeatures) -> Option<(Vec<f32>, Vec<f32>)> {
         if f.rows == 0 || f.dims != TRUNK_FEATURES {
             return None;
         }
@@ -233,6 +242,16 @@ impl Classifier {
             .chunks_exact(f.dims)
             .flat_map(|row| row[MUSICNN_PENULTIMATE..].iter().copied())
             .collect();
+        Some((probs, tags))
+    }
+
+    /// A prediction from the trunk's outputs: the head per patch, and the mean tags as style.
+    pub fn prediction_from_features(
+        &self,
+        head: &GenreHead,
+        f: &CachedFeatures,
+    ) -> Option<Prediction> {
+        let (probs, tags) = self.head_outputs(head, f)?;
         Some(Prediction {
             vector: mean_rows(&probs, self.labels().len()),
             segments: f.rows,

@@ -11,7 +11,8 @@ use serde::{Deserialize, Serialize};
 
 use super::cnn::CostaCnn;
 use super::config::{ArchConfig, ModelConfig};
-use super::head::{GenreHead, shared_trunk, trunk_features};
+use super::head::{GenreHead, TRUNK_FEATURES, fast_trunk_features, shared_trunk, trunk_features};
+use super::musicnn::MUSICNN_PENULTIMATE;
 use super::musicnn::MusicnnTrunk;
 
 pub const CONFIG_FILE: &str = "config.json";
@@ -96,18 +97,44 @@ impl Net {
                 style: None,
             },
             Net::Musicnn { trunk, head } => {
-                let out = trunk.forward(x);
-                NetOutput {
-                    logits: head.forward(trunk_features(&out)),
-                    style: Some(out.taggram()),
+                let [b, _, t, m] = x.dims();
+                let device = x.device();
+                // The compiled trunk unless the input is on an autodiff device (training
+                // through the trunk) or not musicnn-shaped: then burn's reference module.
+                let fast = (!device.is_autodiff() && m == super::musicnn::MUSICNN_MELS)
+                    .then(|| x.clone().into_data().try_into_vec::<f32>().ok())
+                    .flatten()
+                    .and_then(|data| fast_trunk_features(&data, b, t, 1).ok());
+                match fast {
+                    Some(rows) => {
+                        let feats = Tensor::<2>::from_data(
+                            TensorData::new(rows, [b, TRUNK_FEATURES]),
+                            &device,
+                        );
+                        let style = feats
+                            .clone()
+                            .slice([0..b, MUSICNN_PENULTIMATE..TRUNK_FEATURES]);
+                        NetOutput {
+                            logits: head.forward(feats),
+                            style: Some(style),
+                        }
+                    }
+                    None => {
+                        let out = trunk.forward(x);
+                        NetOutput {
+                            logits: head.forward(trunk_features(&out)),
+                            style: Some(out.taggram()),
+                        }
+                    }
                 }
             }
         }
     }
 
-    /// Segments per forward pass at inference. The trunk's first convolutions make ≈25 MB of
-    /// activations per 3 s patch, so it runs 4 at a time (≈150 MB peak instead of ≈600 MB for
-    /// a whole 20-patch track, at the same speed); the small CNN takes 32.
+    /// Segments per forward pass at inference through burn. (The compiled musicnn trunk that
+    /// inference uses runs one patch at a time in ≈1 MB whatever the batch; 4 bounds burn's
+    /// reference trunk, ≈25 MB of activations per patch, where it is the fallback.) The small
+    /// CNN takes 32.
     pub fn batch_size(&self) -> usize {
         match self {
             Net::Costa(_) => 32,

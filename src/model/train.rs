@@ -18,8 +18,9 @@ use super::backend::{inference_device, training_device};
 use super::cache::{CachedFeatures, FeatureCache};
 use super::cnn::CostaCnn;
 use super::config::{ArchConfig, ModelConfig};
-use super::head::{GenreHead, TRUNK_FEATURES, shared_trunk, trunk_features};
-use super::musicnn::MusicnnTrunk;
+use super::head::{
+    GenreHead, TRUNK_FEATURES, fast_trunk_features, shared_fast_trunk, shared_trunk,
+};
 use super::registry::Net;
 use crate::audio::clip::load_clip;
 use crate::features::segment::segment;
@@ -99,35 +100,21 @@ pub struct TrainOutcome {
 fn features_of(
     config: &ModelConfig,
     frontend: &Frontend,
-    trunk: Option<&MusicnnTrunk>,
+    with_trunk: bool,
     path: &std::path::Path,
 ) -> Result<LogMel, String> {
     let clip = load_clip(path, &config.clip_spec()).map_err(|e| e.to_string())?;
     let mel = frontend.log_mel(&clip.samples);
-    let Some(trunk) = trunk else { return Ok(mel) };
+    if !with_trunk {
+        return Ok(mel);
+    }
     let seg = segment(
         &mel,
         config.segments.segment_frames,
         config.segments.segments_per_track,
     );
-    let device = inference_device();
-    // A few patches at a time: the trunk's activations are ≈25 MB per patch.
-    let per = seg.frames * seg.n_mels;
-    let mut data = Vec::with_capacity(seg.count * TRUNK_FEATURES);
-    for chunk in seg.data.chunks(per * 4) {
-        let n = chunk.len() / per;
-        let x = Tensor::<4>::from_data(
-            TensorData::new(chunk.to_vec(), [n, 1, seg.frames, seg.n_mels]),
-            &device,
-        );
-        let feats = trunk_features(&trunk.forward(x));
-        data.extend(
-            feats
-                .into_data()
-                .try_into_vec::<f32>()
-                .map_err(|e| format!("{}: reading trunk output: {e:?}", path.display()))?,
-        );
-    }
+    let data = fast_trunk_features(&seg.data, seg.count, seg.frames, 1)
+        .map_err(|e| format!("{}: musicnn trunk: {e}", path.display()))?;
     Ok(LogMel {
         frames: seg.count,
         n_mels: TRUNK_FEATURES,
@@ -146,17 +133,11 @@ pub fn extract_features(
     cancel: &AtomicBool,
 ) -> Vec<TrackFeatures> {
     let frontend = Frontend::new(&config.frontend);
-    let trunk = if config.is_head() {
-        match shared_trunk(&inference_device()) {
-            Ok(t) => Some(t),
-            Err(e) => {
-                tracing::error!("the pretrained trunk does not load: {e}");
-                return vec![];
-            }
-        }
-    } else {
-        None
-    };
+    let with_trunk = config.is_head();
+    if with_trunk && let Err(e) = shared_fast_trunk() {
+        tracing::error!("the pretrained trunk does not load: {e}");
+        return vec![];
+    }
     let next = std::sync::atomic::AtomicUsize::new(0);
     let done = std::sync::atomic::AtomicUsize::new(0);
     let results = std::sync::Mutex::new(Vec::with_capacity(files.len()));
@@ -179,7 +160,7 @@ pub fn extract_features(
                     let res = match cached {
                         Some(mel) => Ok(mel),
                         None => {
-                            let r = features_of(config, &frontend, trunk.as_ref(), path);
+                            let r = features_of(config, &frontend, with_trunk, path);
                             if let (Ok(mel), Some(c)) = (&r, cache) {
                                 c.put(
                                     path,
