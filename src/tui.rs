@@ -237,6 +237,8 @@ fn event_loop(
                 pending.extend(runner.run(fx));
             }
         }
+        let p = &app.session.playback;
+        runner.set_playing(p.track.is_some() && !p.paused);
         dirty |= redraw;
     }
     Ok(())

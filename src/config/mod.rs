@@ -19,7 +19,7 @@ pub struct Config {
     pub theme: String,
     /// Percent, 0–150.
     pub volume: u8,
-    /// 0 = cores − 1 (at least 1).
+    /// Analysis workers at most; 0 = one per core (one fewer while playing).
     pub analysis_threads: usize,
     pub library: String,
     /// Tracks a "play next" fill adds.

@@ -11,6 +11,7 @@ use crossbeam_channel::Sender;
 use super::library::LibraryService;
 use super::playlists::export_playlist;
 use super::trainer::Trainer;
+use crate::analysis::ThreadBudget;
 use crate::app::{Effect, Event};
 use crate::audio::player::PlayerHandle;
 use crate::model::active::{install, set_active};
@@ -30,6 +31,9 @@ pub struct EffectRunner {
     playlist_dir: PathBuf,
     /// The model the analysis uses (read by training comparisons, replaced on a switch).
     active: Arc<Mutex<LoadedModel>>,
+    /// How many cores the analysis may use (fewer while music plays).
+    budget: ThreadBudget,
+    playing: bool,
     tx: Sender<Event>,
 }
 
@@ -42,6 +46,7 @@ pub struct RunnerParts {
     pub root: PathBuf,
     pub playlist_dir: PathBuf,
     pub active: LoadedModel,
+    pub budget: ThreadBudget,
     pub tx: Sender<Event>,
 }
 
@@ -56,7 +61,17 @@ impl EffectRunner {
             root: p.root,
             playlist_dir: p.playlist_dir,
             active: Arc::new(Mutex::new(p.active)),
+            budget: p.budget,
+            playing: false,
             tx: p.tx,
+        }
+    }
+
+    /// Music plays (or not): the analysis leaves a core to playback and the UI while it does.
+    pub fn set_playing(&mut self, playing: bool) {
+        if playing != self.playing {
+            self.playing = playing;
+            self.budget.set_playing(playing);
         }
     }
 

@@ -7,7 +7,7 @@ use std::thread::JoinHandle;
 
 use crossbeam_channel::{Receiver, Sender, select, unbounded};
 
-use crate::analysis::{AnalysisEvent, Analyzer};
+use crate::analysis::{AnalysisEvent, Analyzer, Priority, ThreadBudget};
 use crate::app::Event;
 use crate::app::catalog::{Catalog, TrackInfo};
 use crate::library::TrackId;
@@ -74,13 +74,13 @@ pub struct LibraryService {
 }
 
 impl LibraryService {
-    /// Starts scanning `root` and classifying with `classifier` on `threads` workers; news
-    /// goes to `tx`.
+    /// Starts scanning `root` and classifying with `classifier`, as many workers at a time as
+    /// `budget` allows, at idle priority; news goes to `tx`.
     pub fn start(
         store: Store,
         root: PathBuf,
         classifier: Classifier,
-        threads: usize,
+        budget: ThreadBudget,
         tx: Sender<Event>,
     ) -> std::io::Result<Self> {
         let (bump_tx, bumps) = unbounded();
@@ -93,7 +93,7 @@ impl LibraryService {
                     store,
                     root,
                     classifier,
-                    threads,
+                    budget,
                     Channels {
                         tx,
                         bumps,
@@ -147,7 +147,13 @@ fn status(tx: &Sender<Event>, text: String, error: bool) {
     let _ = tx.send(Event::Status { text, error });
 }
 
-fn background(store: Store, root: PathBuf, classifier: Classifier, threads: usize, ch: Channels) {
+fn background(
+    store: Store,
+    root: PathBuf,
+    classifier: Classifier,
+    budget: ThreadBudget,
+    ch: Channels,
+) {
     let Channels {
         tx,
         bumps,
@@ -157,7 +163,7 @@ fn background(store: Store, root: PathBuf, classifier: Classifier, threads: usiz
     status(&tx, format!("scanning {}…", root.display()), false);
     let model = classifier.model().id.clone();
     let labels = classifier.labels().to_vec();
-    match scan(&store, &root, threads.max(2), &|_| {}) {
+    match scan(&store, &root, budget.max().max(2), &|_| {}) {
         Ok(r) => {
             let text = format!(
                 "{} tracks ({} new, {} changed, {} removed){}",
@@ -186,7 +192,7 @@ fn background(store: Store, root: PathBuf, classifier: Classifier, threads: usiz
     }
     let mut model = model;
     let start = |c: Classifier| -> Option<Analyzer> {
-        match Analyzer::start(store.clone(), c, threads) {
+        match Analyzer::start_with(store.clone(), c, budget.clone(), Priority::Idle) {
             Ok(a) => Some(a),
             Err(e) => {
                 status(&tx, format!("analysis cannot start: {e}"), true);

@@ -13,6 +13,7 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 use crossbeam_channel::{Receiver, unbounded};
 
+use crate::analysis::ThreadBudget;
 use crate::app::{App, Catalog, Event};
 use crate::audio::player::{self, PlayerCommand};
 use crate::config::Settings;
@@ -34,7 +35,7 @@ pub struct Prepared {
     store: Store,
     model: LoadedModel,
     lib: Catalog,
-    threads: usize,
+    budget: ThreadBudget,
 }
 
 impl Prepared {
@@ -59,13 +60,9 @@ impl Prepared {
             load_active(&store, None, &inference_device()).context("loading the genre model")?;
         let lib = load_catalog(&store, &root, &model.id, &model.config.labels)?;
         clean_partial(&paths.models_dir());
-        let threads = match settings.config.analysis_threads {
-            0 => std::thread::available_parallelism()
-                .map(|n| n.get())
-                .unwrap_or(2)
-                .saturating_sub(1)
-                .max(1),
-            n => n,
+        let budget = match settings.config.analysis_threads {
+            0 => ThreadBudget::all_cores(),
+            n => ThreadBudget::new(n),
         };
         Ok(Prepared {
             settings,
@@ -73,7 +70,7 @@ impl Prepared {
             store,
             model,
             lib,
-            threads,
+            budget,
         })
     }
 }
@@ -87,7 +84,7 @@ pub fn launch(p: Prepared, paths: &Paths) -> anyhow::Result<(App, EffectRunner, 
         store,
         model,
         lib,
-        threads,
+        budget,
     } = p;
     let output = player::open_output();
     let player = player::spawn(output);
@@ -124,8 +121,13 @@ pub fn launch(p: Prepared, paths: &Paths) -> anyhow::Result<(App, EffectRunner, 
     let (tx, rx) = unbounded::<Event>();
     let classifier =
         Classifier::new(model.clone(), inference_device()).with_cache(&paths.cache_dir);
-    let library =
-        LibraryService::start(store.clone(), root.clone(), classifier, threads, tx.clone())?;
+    let library = LibraryService::start(
+        store.clone(),
+        root.clone(),
+        classifier,
+        budget.clone(),
+        tx.clone(),
+    )?;
     let runner = EffectRunner::new(RunnerParts {
         player,
         library,
@@ -134,6 +136,7 @@ pub fn launch(p: Prepared, paths: &Paths) -> anyhow::Result<(App, EffectRunner, 
         root,
         playlist_dir,
         active: model,
+        budget,
         tx,
     });
     Ok((app, runner, rx))
