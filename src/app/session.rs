@@ -428,6 +428,14 @@ impl Session {
         }
     }
 
+    /// What will play after the current track, in order (for remote status and saving the
+    /// queue). Shuffled order is not known in advance: then the entries in list order.
+    pub fn upcoming(&self) -> Vec<TrackId> {
+        let q = &self.queue;
+        let after = q.current.map_or(0, |c| c + 1);
+        q.entries.iter().skip(after).map(|e| e.track).collect()
+    }
+
     /// Asks for `ids` to be written as an M3U8 playlist called `name`.
     pub fn export(&mut self, name: String, ids: &[TrackId]) {
         if ids.is_empty() {
