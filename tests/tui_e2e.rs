@@ -322,7 +322,7 @@ fn the_player_in_a_real_terminal() {
     // Queue view: the album, with why.
     tmux.keys(&["2"]);
     let s = tmux.wait_for("Queue · ");
-    assert!(s[1].contains("shuffle off · repeat off"), "{}", s[1]);
+    assert!(s[1].contains("0 up next · from "), "{}", s[1]);
     let current = s
         .iter()
         .find(|l| l.starts_with("│▶"))
@@ -339,18 +339,17 @@ fn the_player_in_a_real_terminal() {
     tmux.type_text(&needle);
     let s = tmux.wait_for(&format!("/{needle}▏"));
     assert!(s[0].contains(&format!("/{needle}▏")));
+    // The results replace the view: the playing track is among them.
     let s = tmux.wait_until("the matching track", |s| {
-        s.iter()
-            .any(|l| l.contains(&second_title) && l.contains('▶'))
+        s[1].contains("Search · ") && s.iter().any(|l| l.contains(&second_title))
     });
-    assert!(
-        s[2].starts_with("│▾ "),
-        "matches open their groups: {}",
-        s[2]
-    );
-    // Esc clears the search.
+    assert!(s[1].contains("Esc closes"), "{}", s[1]);
+    // Enter leaves the typing, and the keys move through the results.
+    tmux.keys(&["Enter"]);
+    tmux.wait_gone(&format!("/{needle}▏"));
+    // Esc closes the search and gives the library back.
     tmux.keys(&["Escape"]);
-    let s = tmux.wait_for("? help");
+    let s = tmux.wait_for("Library · by artist");
     assert!(!s[0].contains(&format!("/{needle}")));
 
     // ?: help, then Esc.
