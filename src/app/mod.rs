@@ -156,6 +156,9 @@ pub struct App {
     /// The last left click (when, column, row), to tell a double click.
     last_click: Option<(std::time::Instant, u16, u16)>,
     saved: Saved,
+    /// A saved state waiting for the library (it was empty at start: a rebuilt database is
+    /// still being scanned). Nothing is saved until it is applied, so it is never lost.
+    pending_restore: Option<(Option<state::SavedSession>, Option<state::SavedQueue>)>,
 }
 
 impl App {
@@ -183,6 +186,7 @@ impl App {
             size: (80, 24),
             last_click: None,
             saved: Saved::default(),
+            pending_restore: None,
         };
         app.rebuild();
         app
@@ -298,7 +302,14 @@ impl App {
                 s.model = Some((id, name));
                 s.mark_stale();
             }
-            Event::LibraryLoaded(lib) => s.library_loaded(*lib),
+            Event::LibraryLoaded(lib) => {
+                s.library_loaded(*lib);
+                if !self.session.lib.tracks.is_empty()
+                    && let Some((session, queue)) = self.pending_restore.take()
+                {
+                    self.resume_saved(session, queue);
+                }
+            }
             Event::PlaylistsLoaded(lists) => {
                 let h = s.list_height;
                 self.views.playlists.loaded(lists, h);
@@ -318,6 +329,9 @@ impl App {
 
     /// Saves the session and the queue when they changed since they were last saved.
     fn save_if_changed(&mut self) {
+        if self.pending_restore.is_some() {
+            return;
+        }
         let changes = self.session.queue.changes();
         if self.saved.queue_changes != Some(changes) {
             self.saved.queue_changes = Some(changes);
@@ -337,6 +351,41 @@ impl App {
                 json,
             });
         }
+    }
+
+    /// Restores a saved state and loads its playing track paused at its second (the player
+    /// effects are queued like any other). With an empty library the state waits for the
+    /// library to load.
+    pub fn resume_saved(
+        &mut self,
+        session: Option<state::SavedSession>,
+        queue: Option<state::SavedQueue>,
+    ) {
+        if self.session.lib.tracks.is_empty() && (session.is_some() || queue.is_some()) {
+            self.pending_restore = Some((session, queue));
+        } else if let Some(pos) = self.restore(session, queue) {
+            let s = &mut self.session;
+            s.load_current(true);
+            if pos > 0.0 {
+                s.seek_to(pos);
+            }
+            s.playback.position_secs = pos;
+        }
+        let s = &mut self.session;
+        let volume = if s.playback.muted {
+            0.0
+        } else {
+            f32::from(s.playback.volume) / 100.0
+        };
+        s.push(Effect::Player(
+            crate::audio::player::PlayerCommand::SetVolume(volume),
+        ));
+        self.mark_saved();
+    }
+
+    /// Whether a saved state waits for the library.
+    pub fn restore_pending(&self) -> bool {
+        self.pending_restore.is_some()
     }
 
     /// Marks the state as saved as it is now (after a restore, or a save on quitting).

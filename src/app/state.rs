@@ -256,8 +256,13 @@ impl App {
                     ))
                 } else {
                     let tracks: Vec<TrackId> = ids.into_iter().flatten().collect();
+                    // In list order, from the playing track when it is the context's.
+                    let playing = q.current.as_ref().and_then(|e| id(&e.path));
+                    let pos = playing
+                        .filter(|_| q.current_from_context)
+                        .and_then(|t| tracks.iter().position(|x| *x == t));
                     (!tracks.is_empty())
-                        .then(|| Context::from_parts(c.label.clone(), tracks, vec![], None))
+                        .then(|| Context::from_parts(c.label.clone(), tracks, vec![], pos))
                 }
             });
             let current = q.current.as_ref().and_then(entry).map(|entry| Current {

@@ -16,7 +16,7 @@ use crossbeam_channel::{Receiver, unbounded};
 
 use crate::analysis::ThreadBudget;
 use crate::app::{App, Catalog, Event};
-use crate::audio::player::{self, PlayerCommand};
+use crate::audio::player;
 use crate::config::Settings;
 use crate::model::active::{clean_partial, load_active};
 use crate::model::backend::inference_device;
@@ -123,27 +123,12 @@ pub fn launch(p: Prepared, paths: &Paths) -> anyhow::Result<(App, EffectRunner, 
     // Where the last session left off: the queue, the settings, the playing track paused at
     // its second.
     let (saved_session, saved_queue) = state::StateWriter::load(&paths.data_dir.join("state"));
-    let resume = app.restore(saved_session, saved_queue);
-    let s = &app.session;
-    let volume = if s.playback.muted {
-        0.0
-    } else {
-        s.playback.volume as f32 / 100.0
-    };
-    player.send(PlayerCommand::SetVolume(volume));
-    if let Some(pos) = resume {
-        app.session.load_current(true);
-        if pos > 0.0 {
-            app.session.seek_to(pos);
+    app.resume_saved(saved_session, saved_queue);
+    for fx in app.session.take_effects() {
+        if let crate::app::Effect::Player(cmd) = fx {
+            player.send(cmd);
         }
-        for fx in app.session.take_effects() {
-            if let crate::app::Effect::Player(cmd) = fx {
-                player.send(cmd);
-            }
-        }
-        app.session.playback.position_secs = pos;
     }
-    app.mark_saved();
     let playlist_dir = c
         .playlist_dir()
         .unwrap_or_else(|| paths.data_dir.join("playlists"));

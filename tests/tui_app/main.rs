@@ -12,6 +12,7 @@ mod library;
 mod playing;
 mod queue;
 mod search;
+mod state;
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use genreplay::analysis::{AnalysisEvent, Progress};
