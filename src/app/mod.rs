@@ -159,7 +159,13 @@ pub struct App {
     /// A saved state waiting for the library (it was empty at start: a rebuilt database is
     /// still being scanned). Nothing is saved until it is applied, so it is never lost.
     pending_restore: Option<(Option<state::SavedSession>, Option<state::SavedQueue>)>,
+    /// Vectors arrived since the views were last rebuilt (a big library rebuilds once a tick,
+    /// not once a track).
+    vectors_dirty: bool,
 }
+
+/// Up to this many tracks the views are rebuilt as each vector arrives.
+const REBUILD_EACH_VECTOR: usize = 5_000;
 
 impl App {
     pub fn new(lib: Catalog, keymap: Keymap, themes: Vec<Theme>, theme: &str, volume: u8) -> Self {
@@ -187,6 +193,7 @@ impl App {
             last_click: None,
             saved: Saved::default(),
             pending_restore: None,
+            vectors_dirty: false,
         };
         app.rebuild();
         app
@@ -272,6 +279,9 @@ impl App {
                 {
                     s.status = None;
                 }
+                if std::mem::take(&mut self.vectors_dirty) {
+                    s.mark_stale();
+                }
                 self.save_if_changed();
             }
             Event::Player(p) => s.on_player(p),
@@ -285,7 +295,11 @@ impl App {
                 if let Some(st) = style {
                     s.lib.styles.insert(track, st);
                 }
-                s.mark_stale();
+                if s.lib.tracks.len() <= REBUILD_EACH_VECTOR {
+                    s.mark_stale();
+                } else {
+                    self.vectors_dirty = true;
+                }
             }
             Event::Status { text, error } => s.set_status(text, error),
             Event::TrainPrepared(r) => self.views.training.prepared(r),
