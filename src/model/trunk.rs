@@ -1,0 +1,155 @@
+//! The frozen pretrained trunks a genre head can sit on, behind one interface: a batch of log-mel
+//! patches `[B, 1, 187, 96]` → per-patch features `[B, D]` = an embedding ‖ the 50 MSD tag
+//! probabilities (always the last 50 columns, in `MUSICNN_TAGS` order, so the style vector is
+//! read the same way for every trunk).
+//!
+//! | name | network | features | cost per 3 s patch |
+//! |---|---|---|---|
+//! | `msd_musicnn` | musicnn `MSD_musicnn` | 200-d penultimate ‖ 50 tags | ≈ 1.4 GMAC |
+//! | `msd_vgg` | musicnn `MSD_vgg` | 256-d pool5 ‖ 50 tags | ≈ 0.89 GMAC |
+
+use std::sync::OnceLock;
+
+use burn::prelude::*;
+
+use super::head::{MUSICNN_WEIGHTS, trunk_features};
+use super::musicnn::{MUSICNN_N_TAGS, MUSICNN_PENULTIMATE, MusicnnTrunk};
+use super::vgg::{VGG_POOL5, VggTrunk};
+
+/// The converted MSD_vgg weights (ISC licence, see models/NOTICE), built into the binary.
+pub const VGG_WEIGHTS: &[u8] = include_bytes!("../../models/musicnn_msd_vgg.safetensors");
+
+/// Which trunk.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+pub enum TrunkKind {
+    Musicnn,
+    Vgg,
+}
+
+impl TrunkKind {
+    pub const ALL: [TrunkKind; 2] = [TrunkKind::Musicnn, TrunkKind::Vgg];
+
+    /// The name model configs use.
+    pub fn name(self) -> &'static str {
+        match self {
+            TrunkKind::Musicnn => "msd_musicnn",
+            TrunkKind::Vgg => "msd_vgg",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.name() == name)
+    }
+
+    /// Columns of the per-patch features: the embedding, then the 50 tags.
+    pub fn feature_dims(self) -> usize {
+        self.embedding_dims() + MUSICNN_N_TAGS
+    }
+
+    pub fn embedding_dims(self) -> usize {
+        match self {
+            TrunkKind::Musicnn => MUSICNN_PENULTIMATE,
+            TrunkKind::Vgg => VGG_POOL5,
+        }
+    }
+
+    /// Patches per forward pass at inference: bounds the activations' memory. musicnn's first
+    /// convolutions make ≈25 MB per patch and vgg's ≈30 MB (its first block's 128 × 187 × 96
+    /// output and the im2col buffer of the second), so both run 4 at a time; the student's
+    /// activations are small.
+    pub fn batch_size(self) -> usize {
+        match self {
+            TrunkKind::Musicnn | TrunkKind::Vgg => 4,
+        }
+    }
+
+    /// Every name, for messages.
+    pub fn names() -> String {
+        Self::ALL
+            .iter()
+            .map(|k| k.name())
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+}
+
+/// A loaded trunk.
+#[derive(Debug, Clone)]
+pub enum Trunk {
+    Musicnn(Box<MusicnnTrunk>),
+    Vgg(Box<VggTrunk>),
+}
+
+impl Trunk {
+    /// The trunk from the weights built into the binary, in inference mode.
+    pub fn load(kind: TrunkKind, device: &Device) -> Result<Self, String> {
+        Ok(match kind {
+            TrunkKind::Musicnn => Trunk::Musicnn(Box::new(
+                MusicnnTrunk::from_safetensors_bytes(MUSICNN_WEIGHTS, device)?.valid(),
+            )),
+            TrunkKind::Vgg => Trunk::Vgg(Box::new(
+                VggTrunk::from_safetensors_bytes(VGG_WEIGHTS, device)?.valid(),
+            )),
+        })
+    }
+
+    /// [`Trunk::load`], once per process and kind on the inference device.
+    pub fn shared(kind: TrunkKind, device: &Device) -> Result<Self, String> {
+        static CELLS: [OnceLock<Result<Trunk, String>>; 2] = [OnceLock::new(), OnceLock::new()];
+        if *device != super::backend::inference_device() {
+            return Self::load(kind, device);
+        }
+        let i = match kind {
+            TrunkKind::Musicnn => 0,
+            TrunkKind::Vgg => 1,
+        };
+        CELLS[i].get_or_init(|| Self::load(kind, device)).clone()
+    }
+
+    pub fn kind(&self) -> TrunkKind {
+        match self {
+            Trunk::Musicnn(_) => TrunkKind::Musicnn,
+            Trunk::Vgg(_) => TrunkKind::Vgg,
+        }
+    }
+
+    /// `[B, 1, 187, 96]` log-mel patches → `[B, feature_dims]`: embedding ‖ tag probabilities.
+    pub fn features(&self, x: Tensor<4>) -> Tensor<2> {
+        match self {
+            Trunk::Musicnn(t) => trunk_features(&t.forward(x)),
+            Trunk::Vgg(t) => {
+                let out = t.forward(x);
+                Tensor::cat(vec![out.pool5.clone(), out.taggram()], 1)
+            }
+        }
+    }
+
+    /// The inference copy.
+    pub fn valid(&self) -> Self {
+        match self {
+            Trunk::Musicnn(t) => Trunk::Musicnn(Box::new(t.valid())),
+            Trunk::Vgg(t) => Trunk::Vgg(Box::new(t.valid())),
+        }
+    }
+}
+
+/// The tag probabilities of a feature row (its last 50 values).
+pub fn tags_of(row: &[f32]) -> &[f32] {
+    &row[row.len().saturating_sub(MUSICNN_N_TAGS)..]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_round_trip() {
+        for k in TrunkKind::ALL {
+            assert_eq!(TrunkKind::from_name(k.name()), Some(k));
+        }
+        assert_eq!(TrunkKind::from_name("msd"), None);
+        assert_eq!(TrunkKind::Musicnn.feature_dims(), 250);
+        assert_eq!(TrunkKind::Vgg.feature_dims(), 306);
+        assert_eq!(tags_of(&[1.0; 306]).len(), 50);
+    }
+}
