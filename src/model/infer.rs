@@ -9,10 +9,11 @@ use burn::tensor::activation::softmax;
 use serde::Serialize;
 
 use super::cache::{CachedFeatures, FeatureCache};
-use super::head::{GenreHead, TRUNK_FEATURES, trunk_features};
-use super::musicnn::{MUSICNN_N_TAGS, MUSICNN_PENULTIMATE};
+use super::head::GenreHead;
+use super::musicnn::MUSICNN_N_TAGS;
 use super::registry::{LoadedModel, Net};
 use super::train::feature_key;
+use super::trunk::tags_of;
 use crate::audio::clip::{ClipWindow, load_clip};
 use crate::audio::decode::AudioError;
 use crate::features::{Frontend, Segments, segment::segment};
@@ -192,13 +193,14 @@ impl Classifier {
         }
     }
 
-    /// The trunk's outputs (`patches × 250`) for segments, in batches.
+    /// The trunk's outputs (`patches × feature_dims`) for segments, in batches.
     fn trunk_features_of(&self, segs: &Segments) -> Option<CachedFeatures> {
         let Net::Musicnn { trunk, .. } = &self.model.net else {
             return None;
         };
+        let dims = trunk.kind().feature_dims();
         let per = segs.frames * segs.n_mels;
-        let mut data = Vec::with_capacity(segs.count * TRUNK_FEATURES);
+        let mut data = Vec::with_capacity(segs.count * dims);
         let mut i = 0;
         while i < segs.count {
             let n = (segs.count - i).min(max_batch(&self.model.net));
@@ -209,24 +211,20 @@ impl Classifier {
                 ),
                 &self.device,
             );
-            data.extend(
-                trunk_features(&trunk.forward(x))
-                    .into_data()
-                    .try_into_vec::<f32>()
-                    .ok()?,
-            );
+            data.extend(trunk.features(x).into_data().try_into_vec::<f32>().ok()?);
             i += n;
         }
         Some(CachedFeatures {
             rows: segs.count,
-            dims: TRUNK_FEATURES,
+            dims,
             data,
         })
     }
 
     /// A prediction from the trunk's outputs: the head per patch, and the mean tags as style.
     fn prediction_from_features(&self, head: &GenreHead, f: &CachedFeatures) -> Option<Prediction> {
-        if f.rows == 0 || f.dims != TRUNK_FEATURES {
+        let dims = self.model.config.trunk_kind()?.feature_dims();
+        if f.rows == 0 || f.dims != dims {
             return None;
         }
         let x = Tensor::<2>::from_data(
@@ -240,7 +238,7 @@ impl Classifier {
         let tags: Vec<f32> = f
             .data
             .chunks_exact(f.dims)
-            .flat_map(|row| row[MUSICNN_PENULTIMATE..].iter().copied())
+            .flat_map(|row| tags_of(row).iter().copied())
             .collect();
         Some(Prediction {
             vector: mean_rows(&probs, self.labels().len()),

@@ -6,13 +6,17 @@ pub mod cache;
 pub mod cnn;
 pub mod config;
 pub mod dataset;
+pub mod distill;
 pub mod eval;
 pub mod head;
 pub mod infer;
 pub mod job;
 pub mod musicnn;
 pub mod registry;
+pub mod student;
 pub mod train;
+pub mod trunk;
+pub mod vgg;
 
 pub use config::ModelConfig;
 pub use infer::{Classifier, Prediction};
