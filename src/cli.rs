@@ -239,6 +239,9 @@ pub struct DistillArgs {
     pub batch_size: usize,
     #[arg(long, default_value_t = 2e-3)]
     pub learning_rate: f64,
+    /// Decoupled weight decay (AdamW).
+    #[arg(long, default_value_t = 1e-4)]
+    pub weight_decay: f64,
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
     /// Hold every N-th file out of training to measure imitation on unseen audio (0 = none).

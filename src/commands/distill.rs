@@ -7,8 +7,10 @@ use std::sync::atomic::AtomicBool;
 use anyhow::Context;
 
 use crate::cli::DistillArgs;
-use crate::model::distill::{DistillEvent, DistillOptions, distill};
-use crate::model::student::StudentConfig;
+use burn::module::Module;
+
+use crate::model::distill::{DistillEpoch, DistillEvent, DistillOptions, distill};
+use crate::model::student::{StudentConfig, StudentTrunk};
 use crate::paths::Paths;
 
 fn options(args: &DistillArgs) -> DistillOptions {
@@ -31,6 +33,7 @@ fn options(args: &DistillArgs) -> DistillOptions {
         epochs: args.epochs,
         batch_size: args.batch_size,
         learning_rate: args.learning_rate,
+        weight_decay: args.weight_decay,
         seed: args.seed,
         student,
     }
@@ -94,7 +97,6 @@ pub fn run(args: &DistillArgs, json: bool, paths: &Paths) -> anyhow::Result<Exit
     );
     let cancel = AtomicBool::new(false);
     let cache = (!args.no_cache).then(|| paths.cache_dir.clone());
-    let out = distill(&opts, cache.as_deref(), &mut print_event, &cancel)?;
     let base = &args.out;
     if let Some(parent) = base.parent().filter(|p| !p.as_os_str().is_empty()) {
         std::fs::create_dir_all(parent)
@@ -108,13 +110,37 @@ pub fn run(args: &DistillArgs, json: bool, paths: &Paths) -> anyhow::Result<Exit
     let config_path = with_ext(".json");
     let weights_path = with_ext(".bpk");
     let report_path = with_ext(".report.json");
+    // The student after every epoch, so a long run can be looked at (or stopped) on the way.
+    let checkpoint_path = with_ext(".checkpoint.bpk");
+    let mut checkpoint = |student: &StudentTrunk, epoch: &DistillEpoch| {
+        let written = Module::into_record(student.clone())
+            .into_bytes()
+            .map_err(|e| e.to_string())
+            .and_then(|r| std::fs::write(&checkpoint_path, r.to_vec()).map_err(|e| e.to_string()));
+        match written {
+            Ok(()) => eprintln!(
+                "  epoch {} student saved to {}",
+                epoch.epoch,
+                checkpoint_path.display()
+            ),
+            Err(e) => eprintln!("  cannot write {}: {e}", checkpoint_path.display()),
+        }
+    };
+    let out = distill(
+        &opts,
+        cache.as_deref(),
+        &mut print_event,
+        &mut checkpoint,
+        &cancel,
+    )?;
     std::fs::write(&config_path, serde_json::to_vec_pretty(&opts.student)?)
         .with_context(|| format!("writing {}", config_path.display()))?;
-    let record = burn::module::Module::into_record(out.student.clone())
+    let record = Module::into_record(out.student.clone())
         .into_bytes()
         .map_err(|e| anyhow::anyhow!("serialising the student: {e}"))?;
     std::fs::write(&weights_path, record.to_vec())
         .with_context(|| format!("writing {}", weights_path.display()))?;
+    let _ = std::fs::remove_file(&checkpoint_path);
     std::fs::write(&report_path, serde_json::to_vec_pretty(&out.report)?)
         .with_context(|| format!("writing {}", report_path.display()))?;
     if json {

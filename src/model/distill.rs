@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
-use burn::optim::{AdamConfig, GradientsParams};
+use burn::optim::{AdamWConfig, GradientsParams};
 use burn::prelude::*;
 use half::f16;
 use rand::seq::SliceRandom;
@@ -60,6 +60,9 @@ pub struct DistillOptions {
     pub epochs: usize,
     pub batch_size: usize,
     pub learning_rate: f64,
+    /// Decoupled weight decay (AdamW).
+    #[serde(default)]
+    pub weight_decay: f64,
     pub seed: u64,
     pub student: StudentConfig,
 }
@@ -74,6 +77,7 @@ impl Default for DistillOptions {
             epochs: 30,
             batch_size: 64,
             learning_rate: 2e-3,
+            weight_decay: 1e-4,
             seed: 1,
             student: StudentConfig::shipped(),
         }
@@ -692,11 +696,15 @@ fn teacher_tag_layer(device: &Device) -> Result<(Tensor<2>, Tensor<1>), String> 
     ))
 }
 
+/// Called after every epoch with the student so far (e.g. to save a checkpoint).
+pub type OnStudent<'a> = &'a mut dyn FnMut(&StudentTrunk, &DistillEpoch);
+
 /// Runs a whole distillation: decode, label with the teacher (cached in `cache_dir`), train.
 pub fn distill(
     opts: &DistillOptions,
     cache_dir: Option<&Path>,
     on_event: &mut dyn FnMut(DistillEvent),
+    on_student: OnStudent<'_>,
     cancel: &AtomicBool,
 ) -> anyhow::Result<Distilled> {
     let files = list_sources(opts)?;
@@ -844,7 +852,8 @@ pub fn distill(
 
     // Train.
     let t_train = Instant::now();
-    let (student, history) = train_student(opts, &train_set, &holdout_set, on_event, cancel)?;
+    let (student, history) =
+        train_student(opts, &train_set, &holdout_set, on_event, on_student, cancel)?;
     let student_params = student.num_params();
     Ok(Distilled {
         student,
@@ -870,6 +879,7 @@ fn train_student(
     train_set: &Labelled,
     holdout_set: &Labelled,
     on_event: &mut dyn FnMut(DistillEvent),
+    on_student: OnStudent<'_>,
     cancel: &AtomicBool,
 ) -> anyhow::Result<(StudentTrunk, Vec<DistillEpoch>)> {
     if train_set.is_empty() {
@@ -882,7 +892,9 @@ fn train_student(
     model.set_tag_layer(w, b);
     let inv_scale: Vec<f32> = target_scale(train_set).iter().map(|s| 1.0 / s).collect();
     let inv = Tensor::<2>::from_data(TensorData::new(inv_scale, [1, TARGETS]), &device);
-    let mut optim = AdamConfig::new().init();
+    let mut optim = AdamWConfig::new()
+        .with_weight_decay(opts.weight_decay as f32)
+        .init();
     let mut rng = rand::rngs::StdRng::seed_from_u64(opts.seed);
     let n = train_set.len();
     let bs = opts.batch_size.max(1);
@@ -927,8 +939,9 @@ fn train_student(
             step += 1;
         }
         let secs = t0.elapsed().as_secs_f64();
-        let holdout = (!holdout_set.is_empty())
-            .then(|| fidelity(&model.valid(), holdout_set, &inference_device()));
+        let current = model.valid();
+        let holdout =
+            (!holdout_set.is_empty()).then(|| fidelity(&current, holdout_set, &inference_device()));
         let report = DistillEpoch {
             epoch,
             epochs: opts.epochs,
@@ -939,6 +952,7 @@ fn train_student(
             secs,
         };
         on_event(DistillEvent::Epoch(report.clone()));
+        on_student(&current, &report);
         history.push(report);
     }
     Ok((model.valid(), history))

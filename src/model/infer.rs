@@ -198,27 +198,17 @@ impl Classifier {
         let Net::Musicnn { trunk, .. } = &self.model.net else {
             return None;
         };
-        let dims = trunk.kind().feature_dims();
-        let per = segs.frames * segs.n_mels;
-        let mut data = Vec::with_capacity(segs.count * dims);
-        let mut i = 0;
-        while i < segs.count {
-            let n = (segs.count - i).min(max_batch(&self.model.net));
-            let x = Tensor::<4>::from_data(
-                TensorData::new(
-                    segs.data[i * per..(i + n) * per].to_vec(),
-                    [n, 1, segs.frames, segs.n_mels],
-                ),
-                &self.device,
-            );
-            data.extend(trunk.features(x).into_data().try_into_vec::<f32>().ok()?);
-            i += n;
+        match trunk.features_of_patches(&segs.data, segs.count, segs.frames, &self.device) {
+            Ok(data) => Some(CachedFeatures {
+                rows: segs.count,
+                dims: trunk.kind().feature_dims(),
+                data,
+            }),
+            Err(e) => {
+                tracing::error!("{} trunk: {e}", trunk.kind().name());
+                None
+            }
         }
-        Some(CachedFeatures {
-            rows: segs.count,
-            dims,
-            data,
-        })
     }
 
     /// A prediction from the trunk's outputs: the head per patch, and the mean tags as style.

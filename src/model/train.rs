@@ -128,25 +128,10 @@ fn features_of(
         config.segments.segment_frames,
         config.segments.segments_per_track,
     );
-    let device = inference_device();
-    // A few patches at a time: the big trunks' activations are ≈25 MB per patch.
-    let per = seg.frames * seg.n_mels;
     let dims = trunk.kind().feature_dims();
-    let mut data = Vec::with_capacity(seg.count * dims);
-    for chunk in seg.data.chunks(per * trunk.kind().batch_size()) {
-        let n = chunk.len() / per;
-        let x = Tensor::<4>::from_data(
-            TensorData::new(chunk.to_vec(), [n, 1, seg.frames, seg.n_mels]),
-            &device,
-        );
-        let feats = trunk.features(x);
-        data.extend(
-            feats
-                .into_data()
-                .try_into_vec::<f32>()
-                .map_err(|e| format!("{}: reading trunk output: {e:?}", path.display()))?,
-        );
-    }
+    let data = trunk
+        .features_of_patches(&seg.data, seg.count, seg.frames, &inference_device())
+        .map_err(|e| format!("{}: {} trunk: {e}", path.display(), trunk.kind().name()))?;
     Ok(LogMel {
         frames: seg.count,
         n_mels: dims,

@@ -13,7 +13,7 @@ use std::sync::OnceLock;
 use burn::prelude::*;
 
 use super::head::{MUSICNN_WEIGHTS, trunk_features};
-use super::musicnn::{MUSICNN_N_TAGS, MUSICNN_PENULTIMATE, MusicnnTrunk};
+use super::musicnn::{MUSICNN_MELS, MUSICNN_N_TAGS, MUSICNN_PENULTIMATE, MusicnnTrunk};
 use super::vgg::{VGG_POOL5, VggTrunk};
 
 /// The converted MSD_vgg weights (ISC licence, see models/NOTICE), built into the binary.
@@ -56,7 +56,7 @@ impl TrunkKind {
     /// Patches per forward pass at inference: bounds the activations' memory. musicnn's first
     /// convolutions make ≈25 MB per patch and vgg's ≈30 MB (its first block's 128 × 187 × 96
     /// output and the im2col buffer of the second), so both run 4 at a time; the student's
-    /// activations are small.
+    /// activations are ≈0.3 MB per patch.
     pub fn batch_size(self) -> usize {
         match self {
             TrunkKind::Musicnn | TrunkKind::Vgg => 4,
@@ -122,6 +122,39 @@ impl Trunk {
                 Tensor::cat(vec![out.pool5.clone(), out.taggram()], 1)
             }
         }
+    }
+
+    /// Features (`count × feature_dims`, row-major) of `count` patches of `frames × 96` given
+    /// back to back, [`TrunkKind::batch_size`] patches per forward pass.
+    pub fn features_of_patches(
+        &self,
+        patches: &[f32],
+        count: usize,
+        frames: usize,
+        device: &Device,
+    ) -> Result<Vec<f32>, String> {
+        let per = frames * MUSICNN_MELS;
+        if frames == 0 || patches.len() != count * per {
+            return Err(format!(
+                "{} values for {count} patches of {frames} × {MUSICNN_MELS}",
+                patches.len()
+            ));
+        }
+        let mut data = Vec::with_capacity(count * self.kind().feature_dims());
+        for chunk in patches.chunks(per * self.kind().batch_size()) {
+            let n = chunk.len() / per;
+            let x = Tensor::<4>::from_data(
+                TensorData::new(chunk.to_vec(), [n, 1, frames, MUSICNN_MELS]),
+                device,
+            );
+            data.extend(
+                self.features(x)
+                    .into_data()
+                    .try_into_vec::<f32>()
+                    .map_err(|e| format!("reading trunk output: {e:?}"))?,
+            );
+        }
+        Ok(data)
     }
 
     /// The inference copy.
