@@ -60,7 +60,7 @@ pub enum ModelsAction {
     /// Every model: id, labels, created, source folder, metrics, active flag.
     List,
     /// Make a model active (an id, a prefix of one, "default" for the built-in default model, or
-    /// a built-in model's name: musicnn, vgg).
+    /// a built-in model's name: musicnn, vgg, student).
     Use { id: String },
     /// Remove a model you trained, with its genre vectors.
     Rm { id: String },
@@ -128,8 +128,8 @@ pub enum LabelsArg {
 
 #[derive(Debug, Args)]
 pub struct ClassifyArgs {
-    /// Model folder, or builtin:NAME for a built-in model (musicnn, vgg; default: the built-in
-    /// default model).
+    /// Model folder, or builtin:NAME for a built-in model (musicnn, vgg, student; default: the
+    /// built-in default model).
     #[arg(long, value_name = "PATH")]
     pub model: Option<PathBuf>,
     /// Also report where the time went (decode, front end, CNN).
@@ -154,6 +154,8 @@ pub enum TrunkArg {
     Musicnn,
     /// musicnn MSD_vgg (lighter).
     Vgg,
+    /// The small network distilled from MSD_musicnn (fastest).
+    Student,
 }
 
 #[derive(Debug, Args)]
@@ -204,8 +206,8 @@ pub struct TrainArgs {
 pub struct EvalArgs {
     /// Labelled folder (one subfolder per genre, or tagged files with --labels tags).
     pub dir: PathBuf,
-    /// Model folder, or builtin:NAME for a built-in model (musicnn, vgg; default: the built-in
-    /// default model).
+    /// Model folder, or builtin:NAME for a built-in model (musicnn, vgg, student; default: the
+    /// built-in default model).
     #[arg(long, value_name = "PATH")]
     pub model: Option<PathBuf>,
     #[arg(long, value_enum, default_value = "folders")]

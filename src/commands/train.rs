@@ -94,6 +94,7 @@ fn config_for(
     let kind = match trunk {
         TrunkArg::Musicnn => TrunkKind::Musicnn,
         TrunkArg::Vgg => TrunkKind::Vgg,
+        TrunkArg::Student => TrunkKind::Student,
     };
     Ok(ModelConfig::head_on(kind, labels))
 }
@@ -173,6 +174,7 @@ pub fn run(args: &TrainArgs, json: bool, paths: &Paths) -> anyhow::Result<ExitCo
             "genreplay train --mode quick --trunk {}",
             match kind {
                 TrunkKind::Vgg => "vgg",
+                TrunkKind::Student => "student",
                 TrunkKind::Musicnn => "musicnn",
             }
         ));

@@ -109,6 +109,7 @@ impl ModelConfig {
         let name = match trunk {
             TrunkKind::Musicnn => "musicnn-genre",
             TrunkKind::Vgg => "vgg-genre",
+            TrunkKind::Student => "student-genre",
         };
         ModelConfig {
             format: CONFIG_FORMAT,

@@ -308,9 +308,15 @@ pub const BUILTINS: &[Builtin] = &[
     },
     Builtin {
         name: "vgg",
-        about: "genre head on the musicnn MSD_vgg trunk (lighter)",
+        about: "genre head on the musicnn MSD_vgg trunk",
         config: include_bytes!("../../models/vgg/config.json"),
         record: include_bytes!("../../models/vgg/model.bpk"),
+    },
+    Builtin {
+        name: "student",
+        about: "genre head on a small network distilled from MSD_musicnn (fastest)",
+        config: include_bytes!("../../models/student/config.json"),
+        record: include_bytes!("../../models/student/model.bpk"),
     },
 ];
 

@@ -7,6 +7,7 @@
 //! |---|---|---|---|
 //! | `msd_musicnn` | musicnn `MSD_musicnn` | 200-d penultimate ‖ 50 tags | ≈ 1.4 GMAC |
 //! | `msd_vgg` | musicnn `MSD_vgg` | 256-d pool5 ‖ 50 tags | ≈ 0.89 GMAC |
+//! | `student_musicnn` | a small network distilled from `msd_musicnn` (`student.rs`) | its imitation of musicnn's 200-d ‖ 50 tags | ≈ 27 MMAC |
 
 use std::sync::OnceLock;
 
@@ -14,26 +15,34 @@ use burn::prelude::*;
 
 use super::head::{MUSICNN_WEIGHTS, trunk_features};
 use super::musicnn::{MUSICNN_MELS, MUSICNN_N_TAGS, MUSICNN_PENULTIMATE, MusicnnTrunk};
+use super::student::StudentTrunk;
 use super::vgg::{VGG_POOL5, VggTrunk};
 
 /// The converted MSD_vgg weights (ISC licence, see models/NOTICE), built into the binary.
 pub const VGG_WEIGHTS: &[u8] = include_bytes!("../../models/musicnn_msd_vgg.safetensors");
+
+/// The distilled student's architecture and weights (trained by `genreplay distill`, see
+/// `models/MODEL_CARD.md`), built into the binary.
+pub const STUDENT_CONFIG: &[u8] = include_bytes!("../../models/student_musicnn.json");
+pub const STUDENT_WEIGHTS: &[u8] = include_bytes!("../../models/student_musicnn.bpk");
 
 /// Which trunk.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum TrunkKind {
     Musicnn,
     Vgg,
+    Student,
 }
 
 impl TrunkKind {
-    pub const ALL: [TrunkKind; 2] = [TrunkKind::Musicnn, TrunkKind::Vgg];
+    pub const ALL: [TrunkKind; 3] = [TrunkKind::Musicnn, TrunkKind::Vgg, TrunkKind::Student];
 
     /// The name model configs use.
     pub fn name(self) -> &'static str {
         match self {
             TrunkKind::Musicnn => "msd_musicnn",
             TrunkKind::Vgg => "msd_vgg",
+            TrunkKind::Student => "student_musicnn",
         }
     }
 
@@ -48,7 +57,7 @@ impl TrunkKind {
 
     pub fn embedding_dims(self) -> usize {
         match self {
-            TrunkKind::Musicnn => MUSICNN_PENULTIMATE,
+            TrunkKind::Musicnn | TrunkKind::Student => MUSICNN_PENULTIMATE,
             TrunkKind::Vgg => VGG_POOL5,
         }
     }
@@ -60,6 +69,7 @@ impl TrunkKind {
     pub fn batch_size(self) -> usize {
         match self {
             TrunkKind::Musicnn | TrunkKind::Vgg => 4,
+            TrunkKind::Student => 32,
         }
     }
 
@@ -78,6 +88,7 @@ impl TrunkKind {
 pub enum Trunk {
     Musicnn(Box<MusicnnTrunk>),
     Vgg(Box<VggTrunk>),
+    Student(Box<StudentTrunk>),
 }
 
 impl Trunk {
@@ -87,6 +98,9 @@ impl Trunk {
             TrunkKind::Musicnn => Trunk::Musicnn(Box::new(
                 MusicnnTrunk::from_safetensors_bytes(MUSICNN_WEIGHTS, device)?.valid(),
             )),
+            TrunkKind::Student => Trunk::Student(Box::new(
+                StudentTrunk::from_bytes(STUDENT_CONFIG, STUDENT_WEIGHTS, device)?.valid(),
+            )),
             TrunkKind::Vgg => Trunk::Vgg(Box::new(
                 VggTrunk::from_safetensors_bytes(VGG_WEIGHTS, device)?.valid(),
             )),
@@ -95,13 +109,15 @@ impl Trunk {
 
     /// [`Trunk::load`], once per process and kind on the inference device.
     pub fn shared(kind: TrunkKind, device: &Device) -> Result<Self, String> {
-        static CELLS: [OnceLock<Result<Trunk, String>>; 2] = [OnceLock::new(), OnceLock::new()];
+        static CELLS: [OnceLock<Result<Trunk, String>>; 3] =
+            [OnceLock::new(), OnceLock::new(), OnceLock::new()];
         if *device != super::backend::inference_device() {
             return Self::load(kind, device);
         }
         let i = match kind {
             TrunkKind::Musicnn => 0,
             TrunkKind::Vgg => 1,
+            TrunkKind::Student => 2,
         };
         CELLS[i].get_or_init(|| Self::load(kind, device)).clone()
     }
@@ -110,6 +126,7 @@ impl Trunk {
         match self {
             Trunk::Musicnn(_) => TrunkKind::Musicnn,
             Trunk::Vgg(_) => TrunkKind::Vgg,
+            Trunk::Student(_) => TrunkKind::Student,
         }
     }
 
@@ -121,6 +138,7 @@ impl Trunk {
                 let out = t.forward(x);
                 Tensor::cat(vec![out.pool5.clone(), out.taggram()], 1)
             }
+            Trunk::Student(t) => t.features(x),
         }
     }
 
@@ -161,6 +179,7 @@ impl Trunk {
     pub fn valid(&self) -> Self {
         match self {
             Trunk::Musicnn(t) => Trunk::Musicnn(Box::new(t.valid())),
+            Trunk::Student(t) => Trunk::Student(Box::new(t.valid())),
             Trunk::Vgg(t) => Trunk::Vgg(Box::new(t.valid())),
         }
     }
@@ -183,6 +202,7 @@ mod tests {
         assert_eq!(TrunkKind::from_name("msd"), None);
         assert_eq!(TrunkKind::Musicnn.feature_dims(), 250);
         assert_eq!(TrunkKind::Vgg.feature_dims(), 306);
+        assert_eq!(TrunkKind::Student.feature_dims(), 250);
         assert_eq!(tags_of(&[1.0; 306]).len(), 50);
     }
 }
