@@ -27,12 +27,13 @@ use genreplay::audio::clip::load_clip;
 use genreplay::features::LogMel;
 use genreplay::model::backend::inference_device;
 use genreplay::model::config::ModelConfig;
-use genreplay::model::infer::{Classifier, argmax};
+use genreplay::model::infer::Classifier;
 use genreplay::model::job::vector_of_features;
 use genreplay::model::registry::{BUILTINS, Net, load_builtin};
 use genreplay::model::student::StudentConfig;
 use genreplay::model::train::{TrackFeatures, TrainOptions, train};
 use genreplay::model::trunk::TrunkKind;
+use genreplay::util::maths::argmax;
 use rand::SeedableRng;
 
 fn cpu_secs() -> f64 {
@@ -87,7 +88,7 @@ fn run_track(clf: &Classifier, kind: TrunkKind, path: &Path) -> Option<Run> {
     let device = inference_device();
     let ((features, top), network) = measure(|| {
         let data = trunk
-            .features_of_patches(&segs.data, segs.count, segs.frames, &device)
+            .features_of_patches(&segs.data, segs.count, segs.frames, 1, &device)
             .unwrap();
         let features = LogMel {
             frames: segs.count,

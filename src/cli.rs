@@ -81,7 +81,7 @@ pub struct ScanArgs {
     /// Only index; do not classify.
     #[arg(long)]
     pub no_classify: bool,
-    /// Classification workers (default: cores − 1, at least 1).
+    /// Classification workers, one core each, at low priority (default: all cores).
     #[arg(long, value_name = "N")]
     pub threads: Option<usize>,
 }

@@ -72,9 +72,10 @@ fn distill_writes_a_student_that_loads_and_reuses_the_teacher_labels() {
     assert!(loss.is_finite() && loss > 0.0, "{loss}");
 
     let config = std::fs::read(dir.path().join("student.json")).unwrap();
-    let weights = std::fs::read(dir.path().join("student.bpk")).unwrap();
+    let weights = std::fs::read(dir.path().join("student.safetensors")).unwrap();
     assert!(dir.path().join("student.report.json").is_file());
-    let student = StudentTrunk::from_bytes(&config, &weights, &inference_device()).unwrap();
+    let student =
+        StudentTrunk::from_safetensors_bytes(&config, &weights, &inference_device()).unwrap();
     let x = burn::prelude::Tensor::<4>::zeros([1, 1, 187, 96], &inference_device());
     assert_eq!(student.features(x).dims(), [1, 250]);
 

@@ -407,8 +407,12 @@ fn the_player_in_a_real_terminal() {
             .status
             .success()
     );
+    // (The whole frame, down to the progress row: a capture can fall between two writes.)
     let s = tmux.wait_until("a redraw at 80x20", |s| {
-        s.len() == 20 && s[1].contains("Genres · ") && s[1].chars().count() == 80
+        s.len() == 20
+            && s[1].contains("Genres · ")
+            && s[1].chars().count() == 80
+            && s[18].contains(" / ")
     });
     assert!(s[1].ends_with('┐'), "{}", s[1]);
     assert!(s.iter().all(|l| l.chars().count() <= 80));

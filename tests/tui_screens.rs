@@ -6,7 +6,7 @@ mod tui_fixture;
 
 use crossterm::event::KeyCode;
 use genreplay::analysis::{AnalysisEvent, Progress};
-use genreplay::app::queue::Reason;
+use genreplay::app::play_queue::Reason;
 use genreplay::app::{App, Event};
 use genreplay::audio::player::PlayerEvent;
 use genreplay::model::ModelId;
@@ -86,7 +86,7 @@ fn playing_noon() -> App {
         duration_secs: Some(200.0),
     }));
     app.update(Event::Player(PlayerEvent::Position { secs: 65.0 }));
-    app.status = None;
+    app.session.status = None;
     app
 }
 
@@ -215,7 +215,7 @@ fn a_scrolled_list_keeps_the_selection_on_screen() {
         select(&mut app, g);
         press(&mut app, "l");
     }
-    assert_eq!(app.rows.len(), 14);
+    assert_eq!(app.views.library.rows.len(), 14);
     // 12 rows: 6 of them for the list.
     app.update(Event::Resize(60, 12));
     press(&mut app, "G");
@@ -237,7 +237,7 @@ fn a_scrolled_list_keeps_the_selection_on_screen() {
 
 #[test]
 fn an_empty_library_says_what_is_going_on() {
-    let mut app = app_with(genreplay::app::library::LibraryData::default());
+    let mut app = app_with(genreplay::app::catalog::Catalog::default());
     let s = screen(&mut app);
     assert!(s[1].contains("0 tracks"));
     assert!(on_screen(
@@ -263,16 +263,19 @@ fn queue_shows_why_each_track_is_there() {
     let mut app = playing_noon();
     select(&mut app, "gamma");
     press(&mut app, "a");
-    app.queue.entries.push(genreplay::app::queue::QueueEntry {
-        track: id("Rain"),
-        reason: Reason::Similar {
-            seed: "Noon".into(),
-            genre: "blues".into(),
-            similarity: 0.873,
-        },
-    });
+    app.session
+        .queue
+        .entries
+        .push(genreplay::app::play_queue::QueueEntry {
+            track: id("Rain"),
+            reason: Reason::Similar {
+                seed: "Noon".into(),
+                genre: "blues".into(),
+                similarity: 0.873,
+            },
+        });
     press(&mut app, "2srj");
-    app.status = None;
+    app.session.status = None;
     let s = screen(&mut app);
     assert!(s[1].starts_with("┌ Queue · 5 tracks · shuffle on · repeat all · auto-DJ off (D)"));
     let entries: Vec<&str> = s[2..7].iter().map(|l| inner(l)).collect();
@@ -444,7 +447,7 @@ fn help_popup_lists_the_keys() {
     assert!(row(&s, "Volume up").contains("+, =  Volume up"));
     assert!(row(&s, "Seek forward 5 s").contains("., shift-right"));
     // Every action is listed when there is room.
-    for &a in genreplay::app::action::Action::ALL {
+    for &a in genreplay::keys::Action::ALL {
         assert!(on_screen(&s, a.description()), "{}", a.name());
     }
     // j scrolls.
@@ -527,7 +530,7 @@ fn status_line_shows_analysis_progress_and_the_silent_output() {
     let buf = draw(&app, W, H);
     assert_eq!(buf[(3, H - 1)].fg, app.theme().error);
     // Done.
-    app.status = None;
+    app.session.status = None;
     app.update(Event::Analysis(AnalysisEvent::Finished {
         classified: 2,
         failed: 1,
@@ -587,7 +590,7 @@ fn every_view_draws_at_any_size_without_panicking() {
     for view in ["1", "2", "3", "4"] {
         press(&mut app, view);
         for help in [false, true] {
-            app.show_help = help;
+            app.help.open = help;
             for (w, h) in (0..=26u16)
                 .step_by(2)
                 .flat_map(|w| (0..=12u16).map(move |h| (w, h)))

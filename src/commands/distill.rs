@@ -7,8 +7,6 @@ use std::sync::atomic::AtomicBool;
 use anyhow::Context;
 
 use crate::cli::DistillArgs;
-use burn::module::Module;
-
 use crate::model::distill::{DistillEpoch, DistillEvent, DistillOptions, distill};
 use crate::model::student::{StudentConfig, StudentTrunk};
 use crate::paths::Paths;
@@ -108,15 +106,14 @@ pub fn run(args: &DistillArgs, json: bool, paths: &Paths) -> anyhow::Result<Exit
         std::path::PathBuf::from(p)
     };
     let config_path = with_ext(".json");
-    let weights_path = with_ext(".bpk");
+    let weights_path = with_ext(".safetensors");
     let report_path = with_ext(".report.json");
     // The student after every epoch, so a long run can be looked at (or stopped) on the way.
-    let checkpoint_path = with_ext(".checkpoint.bpk");
+    let checkpoint_path = with_ext(".checkpoint.safetensors");
     let mut checkpoint = |student: &StudentTrunk, epoch: &DistillEpoch| {
-        let written = Module::into_record(student.clone())
-            .into_bytes()
-            .map_err(|e| e.to_string())
-            .and_then(|r| std::fs::write(&checkpoint_path, r.to_vec()).map_err(|e| e.to_string()));
+        let written = student
+            .to_safetensors()
+            .and_then(|b| std::fs::write(&checkpoint_path, b).map_err(|e| e.to_string()));
         match written {
             Ok(()) => eprintln!(
                 "  epoch {} student saved to {}",
@@ -135,10 +132,11 @@ pub fn run(args: &DistillArgs, json: bool, paths: &Paths) -> anyhow::Result<Exit
     )?;
     std::fs::write(&config_path, serde_json::to_vec_pretty(&opts.student)?)
         .with_context(|| format!("writing {}", config_path.display()))?;
-    let record = Module::into_record(out.student.clone())
-        .into_bytes()
+    let record = out
+        .student
+        .to_safetensors()
         .map_err(|e| anyhow::anyhow!("serialising the student: {e}"))?;
-    std::fs::write(&weights_path, record.to_vec())
+    std::fs::write(&weights_path, record)
         .with_context(|| format!("writing {}", weights_path.display()))?;
     let _ = std::fs::remove_file(&checkpoint_path);
     std::fs::write(&report_path, serde_json::to_vec_pretty(&out.report)?)

@@ -15,6 +15,8 @@ use crate::model::registry::save_dir;
 use crate::model::train::TrainEvent;
 use crate::model::trunk::TrunkKind;
 use crate::paths::Paths;
+use crate::recommend::eval::{QueueMetrics, measure_table, queue_metrics};
+use crate::recommend::similar::{Candidate, QueueOptions};
 
 pub fn request(args: &TrainArgs, paths: &Paths) -> TrainRequest {
     let mode = match args.mode {
@@ -134,8 +136,35 @@ pub fn run(args: &TrainArgs, json: bool, paths: &Paths) -> anyhow::Result<ExitCo
     let cancel = AtomicBool::new(false);
     if let Some(k) = args.cv {
         let cv = cross_validate_with_config(&req, &prepared, config, k, &print_event, &cancel)?;
+        let items: Vec<(Candidate, usize)> = cv
+            .out_of_fold
+            .iter()
+            .map(|o| {
+                let c = Candidate {
+                    id: o.id,
+                    artist: o.artist.clone(),
+                    genre: o.genre.clone(),
+                    style: o.style.clone(),
+                };
+                (c, o.label)
+            })
+            .collect();
+        let queue = queue_metrics(&QueueOptions::default(), &items);
+        let queue_measures = measure_table(&items);
         if json {
-            super::print_json(&cv)?;
+            /// The report with "play next" quality from the out-of-fold vectors.
+            #[derive(serde::Serialize)]
+            struct CvJson<'a> {
+                #[serde(flatten)]
+                cv: &'a crate::model::job::CvReport,
+                queue: QueueMetrics,
+                queue_measures: &'a [(String, QueueMetrics)],
+            }
+            super::print_json(&CvJson {
+                cv: &cv,
+                queue,
+                queue_measures: &queue_measures,
+            })?;
         } else {
             println!(
                 "{}-fold cross-validated track accuracy ({} mode, folds {}): {:.3} ± {:.3}",
@@ -156,9 +185,9 @@ pub fn run(args: &TrainArgs, json: bool, paths: &Paths) -> anyhow::Result<ExitCo
             print!("\npooled over folds:\n{}", cv.pooled.to_text());
             println!(
                 "\nplay-next queues from the out-of-fold vectors: precision at 10 {:.3}, artist repeat rate {:.3}",
-                cv.queue.queue_precision_at_10, cv.queue.artist_repeat_rate
+                queue.queue_precision_at_10, queue.artist_repeat_rate
             );
-            for (name, m) in &cv.queue_measures {
+            for (name, m) in &queue_measures {
                 println!("  {name:<28} P@10 {:.3}", m.queue_precision_at_10);
             }
         }

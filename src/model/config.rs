@@ -144,6 +144,24 @@ impl ModelConfig {
         }
     }
 
+    /// What the training loop learns from: the log-mel spectrogram (a CNN trained whole), or
+    /// the frozen trunk's outputs per patch (a head). Also the feature cache's key.
+    pub fn feature_key(&self) -> String {
+        let s = &self.segments;
+        let clip = format!("clip{}@{}", s.clip_secs, s.clip_centre_secs);
+        match &self.arch {
+            ArchConfig::MusicnnHead(h) => format!(
+                "trunk:{}{}/{}/{clip}/patch{}x{}",
+                h.trunk,
+                TrunkKind::from_name(&h.trunk).map_or("", TrunkKind::weights_tag),
+                self.frontend.cache_key(),
+                s.segment_frames,
+                s.segments_per_track
+            ),
+            ArchConfig::Costa(_) => format!("logmel/{}/{clip}", self.frontend.cache_key()),
+        }
+    }
+
     pub fn clip_spec(&self) -> ClipSpec {
         ClipSpec {
             sample_rate_hz: self.frontend.sample_rate_hz,

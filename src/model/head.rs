@@ -2,11 +2,12 @@
 //! tag probabilities (250 features) → batch norm → (optional hidden layer) → genre logits. Only
 //! the head is trained (the trunk stays frozen), so training runs on cached trunk outputs.
 
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 use burn::nn::{BatchNorm, BatchNormConfig, Dropout, DropoutConfig, Linear, LinearConfig, Relu};
 use burn::prelude::*;
 
+use super::fast::FastTrunk;
 use super::musicnn::{MUSICNN_N_TAGS, MUSICNN_PENULTIMATE, MusicnnOutput, MusicnnTrunk};
 
 /// Features per patch the head reads: the penultimate embedding, then the tags.
@@ -30,6 +31,35 @@ pub fn shared_trunk(device: &Device) -> Result<MusicnnTrunk, String> {
     } else {
         MusicnnTrunk::from_safetensors_bytes(MUSICNN_WEIGHTS, device).map(|t| t.valid())
     }
+}
+
+/// The compiled trunk ([`FastTrunk`]) that inference uses, built once per process.
+pub fn shared_fast_trunk() -> Result<Arc<FastTrunk>, String> {
+    static FAST: OnceLock<Result<Arc<FastTrunk>, String>> = OnceLock::new();
+    FAST.get_or_init(|| FastTrunk::from_safetensors_bytes(MUSICNN_WEIGHTS).map(Arc::new))
+        .clone()
+}
+
+/// The head's input for `count` patches of `frames × 96` (row-major, back to back), computed
+/// by the compiled trunk on up to `threads` threads: `count × 250` rows of penultimate ‖ tag
+/// probabilities.
+pub fn fast_trunk_features(
+    patches: &[f32],
+    count: usize,
+    frames: usize,
+    threads: usize,
+) -> Result<Vec<f32>, String> {
+    let out = shared_fast_trunk()?.forward_with(patches, count, frames, threads, true)?;
+    let mut rows = Vec::with_capacity(count * TRUNK_FEATURES);
+    for (pen, logits) in out
+        .penultimate
+        .chunks_exact(MUSICNN_PENULTIMATE)
+        .zip(out.logits.chunks_exact(MUSICNN_N_TAGS))
+    {
+        rows.extend_from_slice(pen);
+        rows.extend(logits.iter().map(|&l| 1.0 / (1.0 + (-l).exp())));
+    }
+    Ok(rows)
 }
 
 /// The head's input for a trunk output: `[B, 250]` = penultimate ‖ taggram.

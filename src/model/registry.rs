@@ -118,10 +118,10 @@ impl Net {
         }
     }
 
-    /// Segments per forward pass at inference. musicnn's first convolutions make ≈25 MB of
-    /// activations per 3 s patch, so it runs 4 at a time (≈150 MB peak instead of ≈600 MB for
-    /// a whole 20-patch track, at the same speed); see [`TrunkKind::batch_size`]. The small CNN
-    /// takes 32.
+    /// Segments per forward pass at inference through burn; see [`TrunkKind::batch_size`]
+    /// (the compiled musicnn trunk that inference uses runs one patch at a time in ≈1 MB
+    /// whatever the batch; 4 bounds burn's reference trunks, ≈25-30 MB of activations per
+    /// patch). The small CNN takes 32.
     pub fn batch_size(&self) -> usize {
         match self {
             Net::Costa(_) => 32,

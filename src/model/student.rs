@@ -9,14 +9,17 @@
 //! layer (→ ReLU → BN); a linear layer to the 200-d embedding; and a linear layer from that
 //! embedding to the 50 tag logits (initialised from musicnn's last layer, which does the same).
 
+use burn::module::Param;
 use burn::nn::conv::{Conv2d, Conv2dConfig};
 use burn::nn::pool::{MaxPool2d, MaxPool2dConfig};
 use burn::nn::{BatchNorm, BatchNormConfig, Linear, LinearConfig, PaddingConfig2d, Relu};
 use burn::prelude::*;
-use burn::store::ModuleRecord;
 use burn::tensor::activation::sigmoid;
 
-use super::musicnn::{MUSICNN_FRAMES, MUSICNN_MELS, MUSICNN_N_TAGS, MUSICNN_PENULTIMATE};
+use super::musicnn::{
+    MUSICNN_FRAMES, MUSICNN_MELS, MUSICNN_N_TAGS, MUSICNN_PENULTIMATE, SafetensorsF32,
+};
+use super::vgg::{load_bn, tensor1, tf_kernel_to_burn};
 
 /// Architecture of a [`StudentTrunk`]. Stored next to its weights as JSON.
 #[derive(Config, Debug, PartialEq)]
@@ -151,21 +154,84 @@ pub struct StudentOutput {
 }
 
 impl StudentTrunk {
-    /// A trained student from its config JSON and burnpack record (`Module::save_file` bytes).
-    pub fn from_bytes(config_json: &[u8], record: &[u8], device: &Device) -> Result<Self, String> {
+    /// A trained student from its config JSON and its weights as safetensors (TensorFlow
+    /// layouts and names, as `scripts/train_student.py` and [`StudentTrunk::to_safetensors`]
+    /// write them). Missing, misnamed or misshapen weights are an error naming the tensor.
+    pub fn from_safetensors_bytes(
+        config_json: &[u8],
+        weights: &[u8],
+        device: &Device,
+    ) -> Result<Self, String> {
         let config: StudentConfig =
             serde_json::from_slice(config_json).map_err(|e| format!("student config: {e}"))?;
-        let record = ModuleRecord::from_bytes(burn::tensor::Bytes::from_bytes_vec(record.to_vec()))
-            .map_err(|e| format!("student weights: {e}"))?;
-        let m = config.init(device);
-        // burn checks names and shapes; a panic inside it becomes an error too.
-        match std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || {
-            m.try_load_record(record)
-        })) {
-            Ok(Ok(m)) => Ok(m),
-            Ok(Err(e)) => Err(format!("student weights: {e}")),
-            Err(_) => Err("student weights do not match the student config".into()),
+        let st = SafetensorsF32::parse(weights).map_err(|e| format!("student weights: {e}"))?;
+        let mut m = config.init(device);
+        let bn = |bn: &mut Option<BatchNorm>, name: &str| match bn {
+            Some(bn) => {
+                let c = bn.gamma.dims()[0];
+                load_bn(bn, &st, name, c, device)
+            }
+            None => Ok(()),
+        };
+        load_conv(&mut m.stem, &st, "stem", device)?;
+        bn(&mut m.stem_bn, "stem_bn")?;
+        for (i, b) in m.blocks.iter_mut().enumerate() {
+            if let Some(dw) = &mut b.depthwise {
+                load_conv(dw, &st, &format!("block{i}_dw"), device)?;
+                load_conv(&mut b.conv, &st, &format!("block{i}_pw"), device)?;
+            } else {
+                load_conv(&mut b.conv, &st, &format!("block{i}_conv"), device)?;
+            }
+            bn(&mut b.bn, &format!("block{i}_bn"))?;
         }
+        load_linear(&mut m.hidden, &st, "hidden", device)?;
+        let c = m.hidden_bn.gamma.dims()[0];
+        load_bn(&mut m.hidden_bn, &st, "hidden_bn", c, device)?;
+        load_linear(&mut m.embedding, &st, "embedding", device)?;
+        load_linear(&mut m.tags, &st, "tags", device)?;
+        Ok(m)
+    }
+
+    /// The weights as safetensors in the layout [`StudentTrunk::from_safetensors_bytes`] reads.
+    pub fn to_safetensors(&self) -> Result<Vec<u8>, String> {
+        let mut t: Vec<(String, Vec<usize>, Vec<f32>)> = Vec::new();
+        let v1 = |x: Tensor<1>| {
+            x.into_data()
+                .try_into_vec::<f32>()
+                .map_err(|e| format!("{e:?}"))
+        };
+        let bn = |bn: &BatchNorm, name: &str, t: &mut Vec<_>| -> Result<(), String> {
+            let c = bn.gamma.dims()[0];
+            for (what, x) in [
+                ("gamma", bn.gamma.val()),
+                ("beta", bn.beta.val()),
+                ("moving_mean", bn.running_mean.value()),
+                ("moving_variance", bn.running_var.value()),
+            ] {
+                t.push((format!("{name}.{what}"), vec![c], v1(x)?));
+            }
+            Ok(())
+        };
+        save_conv(&self.stem, "stem", &mut t)?;
+        if let Some(b) = &self.stem_bn {
+            bn(b, "stem_bn", &mut t)?;
+        }
+        for (i, b) in self.blocks.iter().enumerate() {
+            if let Some(dw) = &b.depthwise {
+                save_conv(dw, &format!("block{i}_dw"), &mut t)?;
+                save_conv(&b.conv, &format!("block{i}_pw"), &mut t)?;
+            } else {
+                save_conv(&b.conv, &format!("block{i}_conv"), &mut t)?;
+            }
+            if let Some(n) = &b.bn {
+                bn(n, &format!("block{i}_bn"), &mut t)?;
+            }
+        }
+        save_linear(&self.hidden, "hidden", &mut t)?;
+        bn(&self.hidden_bn, "hidden_bn", &mut t)?;
+        save_linear(&self.embedding, "embedding", &mut t)?;
+        save_linear(&self.tags, "tags", &mut t)?;
+        Ok(safetensors_bytes(t))
     }
 
     /// Sets the tag layer to musicnn's last dense layer (`[200, 50]` row layout + bias).
@@ -214,6 +280,127 @@ impl StudentTrunk {
     }
 }
 
+/// A TF-layout conv kernel `[kh, kw, in/groups, out]` (a depthwise kernel `[kh, kw, C, 1]` is
+/// the same memory as `[kh, kw, 1, C]`) and bias into a burn conv `[out, in/groups, kh, kw]`.
+fn load_conv(
+    conv: &mut Conv2d,
+    st: &SafetensorsF32<'_>,
+    name: &str,
+    device: &Device,
+) -> Result<(), String> {
+    let [out, inp, kh, kw] = conv.weight.dims();
+    let depthwise = inp == 1 && out > 1 && conv.groups == out;
+    let shape = if depthwise {
+        [kh, kw, out, 1]
+    } else {
+        [kh, kw, inp, out]
+    };
+    let tf = st.get_shaped(&format!("{name}.kernel"), &shape)?;
+    let w = tf_kernel_to_burn(&tf, kh, kw, inp, out);
+    conv.weight = Param::from_tensor(Tensor::from_data(
+        TensorData::new(w, [out, inp, kh, kw]),
+        device,
+    ));
+    let bias = st.get_shaped(&format!("{name}.bias"), &[out])?;
+    conv.bias = Some(Param::from_tensor(tensor1(bias, device)));
+    Ok(())
+}
+
+fn load_linear(
+    l: &mut Linear,
+    st: &SafetensorsF32<'_>,
+    name: &str,
+    device: &Device,
+) -> Result<(), String> {
+    let [inp, out] = l.weight.dims();
+    let w = st.get_shaped(&format!("{name}.kernel"), &[inp, out])?;
+    l.weight = Param::from_tensor(Tensor::from_data(TensorData::new(w, [inp, out]), device));
+    let b = st.get_shaped(&format!("{name}.bias"), &[out])?;
+    l.bias = Some(Param::from_tensor(tensor1(b, device)));
+    Ok(())
+}
+
+type Named = Vec<(String, Vec<usize>, Vec<f32>)>;
+
+fn values<const D: usize>(t: Tensor<D>) -> Result<Vec<f32>, String> {
+    t.into_data()
+        .try_into_vec::<f32>()
+        .map_err(|e| format!("reading student weights: {e:?}"))
+}
+
+fn save_conv(conv: &Conv2d, name: &str, t: &mut Named) -> Result<(), String> {
+    let [out, inp, kh, kw] = conv.weight.dims();
+    let w = values(conv.weight.val())?;
+    let mut tf = vec![0.0f32; w.len()];
+    for o in 0..out {
+        for i in 0..inp {
+            for y in 0..kh {
+                for x in 0..kw {
+                    tf[((y * kw + x) * inp + i) * out + o] = w[((o * inp + i) * kh + y) * kw + x];
+                }
+            }
+        }
+    }
+    let depthwise = inp == 1 && out > 1 && conv.groups == out;
+    let shape = if depthwise {
+        vec![kh, kw, out, 1]
+    } else {
+        vec![kh, kw, inp, out]
+    };
+    t.push((format!("{name}.kernel"), shape, tf));
+    let b = match &conv.bias {
+        Some(b) => values(b.val())?,
+        None => vec![0.0; out],
+    };
+    t.push((format!("{name}.bias"), vec![out], b));
+    Ok(())
+}
+
+fn save_linear(l: &Linear, name: &str, t: &mut Named) -> Result<(), String> {
+    let [inp, out] = l.weight.dims();
+    t.push((
+        format!("{name}.kernel"),
+        vec![inp, out],
+        values(l.weight.val())?,
+    ));
+    let b = match &l.bias {
+        Some(b) => values(b.val())?,
+        None => vec![0.0; out],
+    };
+    t.push((format!("{name}.bias"), vec![out], b));
+    Ok(())
+}
+
+/// Safetensors bytes (float32, names sorted, header padded to 8 bytes).
+fn safetensors_bytes(mut tensors: Named) -> Vec<u8> {
+    tensors.sort_by(|a, b| a.0.cmp(&b.0));
+    let mut header = serde_json::Map::new();
+    header.insert(
+        "__metadata__".into(),
+        serde_json::json!({"format": "student_musicnn"}),
+    );
+    let mut offset = 0usize;
+    for (name, shape, v) in &tensors {
+        let end = offset + 4 * v.len();
+        header.insert(
+            name.clone(),
+            serde_json::json!({"dtype": "F32", "shape": shape, "data_offsets": [offset, end]}),
+        );
+        offset = end;
+    }
+    let mut h = serde_json::Value::Object(header).to_string().into_bytes();
+    h.resize(h.len().div_ceil(8) * 8, b' ');
+    let mut out = Vec::with_capacity(8 + h.len() + offset);
+    out.extend_from_slice(&(h.len() as u64).to_le_bytes());
+    out.extend_from_slice(&h);
+    for (_, _, v) in &tensors {
+        for x in v {
+            out.extend_from_slice(&x.to_le_bytes());
+        }
+    }
+    out
+}
+
 const INPUT_MEAN: f32 = 2.1978;
 const INPUT_INV_STD: f32 = 0.7943; // 1 / sqrt(1.5852)
 
@@ -249,9 +436,9 @@ mod tests {
         assert_eq!(out.embedding.dims(), [3, MUSICNN_PENULTIMATE]);
         assert_eq!(out.logits.dims(), [3, MUSICNN_N_TAGS]);
         assert_eq!(m.features(x.clone()).dims(), [3, 250]);
-        let bytes = m.clone().into_record().into_bytes().unwrap().to_vec();
+        let bytes = m.to_safetensors().unwrap();
         let json = serde_json::to_vec(&cfg).unwrap();
-        let back = StudentTrunk::from_bytes(&json, &bytes, &device).unwrap();
+        let back = StudentTrunk::from_safetensors_bytes(&json, &bytes, &device).unwrap();
         let a = m
             .features(x.clone())
             .into_data()
@@ -261,7 +448,25 @@ mod tests {
         assert_eq!(a, b);
         // Weights for another architecture are an error, not a panic.
         let other = serde_json::to_vec(&StudentConfig::new(vec![8, 32]).with_stem(4)).unwrap();
-        assert!(StudentTrunk::from_bytes(&other, &bytes, &device).is_err());
-        assert!(StudentTrunk::from_bytes(b"{", &bytes, &device).is_err());
+        let err = StudentTrunk::from_safetensors_bytes(&other, &bytes, &device).unwrap_err();
+        assert!(err.contains("block1_pw.kernel"), "{err}");
+        assert!(StudentTrunk::from_safetensors_bytes(b"{", &bytes, &device).is_err());
+        assert!(StudentTrunk::from_safetensors_bytes(&json, b"not weights", &device).is_err());
+        // Plain 3x3 blocks round-trip too.
+        let plain = cfg.clone().with_depthwise(false);
+        let p = plain.init(&device).valid();
+        let back = StudentTrunk::from_safetensors_bytes(
+            &serde_json::to_vec(&plain).unwrap(),
+            &p.to_safetensors().unwrap(),
+            &device,
+        )
+        .unwrap();
+        assert_eq!(
+            p.features(x.clone())
+                .into_data()
+                .try_into_vec::<f32>()
+                .unwrap(),
+            back.features(x).into_data().try_into_vec::<f32>().unwrap()
+        );
     }
 }

@@ -19,12 +19,12 @@ use super::cache::{CachedFeatures, FeatureCache};
 use super::cnn::CostaCnn;
 use super::config::{ArchConfig, ModelConfig};
 use super::head::GenreHead;
-use super::infer::{argmax, mean_rows};
 use super::registry::Net;
 use super::trunk::{Trunk, TrunkKind};
 use crate::audio::clip::load_clip;
 use crate::features::segment::segment;
 use crate::features::{Frontend, LogMel, Segments};
+use crate::util::maths::{argmax, mean_rows};
 
 /// One track's spectrogram and label index.
 #[derive(Debug, Clone)]
@@ -94,24 +94,6 @@ pub struct TrainOutcome {
     pub cancelled: bool,
 }
 
-/// What the training loop learns from for `config`: the log-mel spectrogram (a CNN trained
-/// whole), or the frozen trunk's outputs per patch (a head). Also the feature cache's key.
-pub fn feature_key(config: &ModelConfig) -> String {
-    let s = &config.segments;
-    let clip = format!("clip{}@{}", s.clip_secs, s.clip_centre_secs);
-    if let Some(trunk) = config.trunk_kind() {
-        format!(
-            "trunk:{}/{}/{clip}/patch{}x{}",
-            trunk.name(),
-            config.frontend.cache_key(),
-            s.segment_frames,
-            s.segments_per_track
-        )
-    } else {
-        format!("logmel/{}/{clip}", config.frontend.cache_key())
-    }
-}
-
 /// The features of one file: its log-mel, or for a head the trunk's outputs per patch
 /// (`patches × feature_dims`, laid out like a spectrogram with one "frame" per patch).
 fn features_of(
@@ -130,7 +112,7 @@ fn features_of(
     );
     let dims = trunk.kind().feature_dims();
     let data = trunk
-        .features_of_patches(&seg.data, seg.count, seg.frames, &inference_device())
+        .features_of_patches(&seg.data, seg.count, seg.frames, 1, &inference_device())
         .map_err(|e| format!("{}: {} trunk: {e}", path.display(), trunk.kind().name()))?;
     Ok(LogMel {
         frames: seg.count,

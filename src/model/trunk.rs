@@ -13,7 +13,7 @@ use std::sync::OnceLock;
 
 use burn::prelude::*;
 
-use super::head::{MUSICNN_WEIGHTS, trunk_features};
+use super::head::{MUSICNN_WEIGHTS, TRUNK_FEATURES, fast_trunk_features, trunk_features};
 use super::musicnn::{MUSICNN_MELS, MUSICNN_N_TAGS, MUSICNN_PENULTIMATE, MusicnnTrunk};
 use super::student::StudentTrunk;
 use super::vgg::{VGG_POOL5, VggTrunk};
@@ -21,10 +21,10 @@ use super::vgg::{VGG_POOL5, VggTrunk};
 /// The converted MSD_vgg weights (ISC licence, see models/NOTICE), built into the binary.
 pub const VGG_WEIGHTS: &[u8] = include_bytes!("../../models/musicnn_msd_vgg.safetensors");
 
-/// The distilled student's architecture and weights (trained by `genreplay distill`, see
-/// `models/MODEL_CARD.md`), built into the binary.
+/// The distilled student's architecture and weights (TensorFlow layouts; see
+/// `models/MODEL_CARD.md` for how they were made), built into the binary.
 pub const STUDENT_CONFIG: &[u8] = include_bytes!("../../models/student_musicnn.json");
-pub const STUDENT_WEIGHTS: &[u8] = include_bytes!("../../models/student_musicnn.bpk");
+pub const STUDENT_WEIGHTS: &[u8] = include_bytes!("../../models/student_musicnn.safetensors");
 
 /// Which trunk.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
@@ -53,6 +53,22 @@ impl TrunkKind {
     /// Columns of the per-patch features: the embedding, then the 50 tags.
     pub fn feature_dims(self) -> usize {
         self.embedding_dims() + MUSICNN_N_TAGS
+    }
+
+    /// What tells this trunk's weights apart in cache keys: empty for the converted musicnn
+    /// trunks (fixed weights), a hash of the weights for the student (retrained from time to
+    /// time), so trunk outputs cached for older weights are never reused.
+    pub fn weights_tag(self) -> &'static str {
+        static STUDENT: OnceLock<String> = OnceLock::new();
+        match self {
+            TrunkKind::Musicnn | TrunkKind::Vgg => "",
+            TrunkKind::Student => STUDENT.get_or_init(|| {
+                format!(
+                    "@{}",
+                    &blake3::hash(STUDENT_WEIGHTS).to_hex().as_str()[..12]
+                )
+            }),
+        }
     }
 
     pub fn embedding_dims(self) -> usize {
@@ -99,7 +115,8 @@ impl Trunk {
                 MusicnnTrunk::from_safetensors_bytes(MUSICNN_WEIGHTS, device)?.valid(),
             )),
             TrunkKind::Student => Trunk::Student(Box::new(
-                StudentTrunk::from_bytes(STUDENT_CONFIG, STUDENT_WEIGHTS, device)?.valid(),
+                StudentTrunk::from_safetensors_bytes(STUDENT_CONFIG, STUDENT_WEIGHTS, device)?
+                    .valid(),
             )),
             TrunkKind::Vgg => Trunk::Vgg(Box::new(
                 VggTrunk::from_safetensors_bytes(VGG_WEIGHTS, device)?.valid(),
@@ -133,7 +150,22 @@ impl Trunk {
     /// `[B, 1, 187, 96]` log-mel patches → `[B, feature_dims]`: embedding ‖ tag probabilities.
     pub fn features(&self, x: Tensor<4>) -> Tensor<2> {
         match self {
-            Trunk::Musicnn(t) => trunk_features(&t.forward(x)),
+            Trunk::Musicnn(t) => {
+                // The compiled trunk unless the input is on an autodiff device (training
+                // through the trunk) or not musicnn-shaped: then burn's reference module.
+                let [b, _, frames, m] = x.dims();
+                let device = x.device();
+                let fast = (!device.is_autodiff() && m == MUSICNN_MELS)
+                    .then(|| x.clone().into_data().try_into_vec::<f32>().ok())
+                    .flatten()
+                    .and_then(|data| fast_trunk_features(&data, b, frames, 1).ok());
+                match fast {
+                    Some(rows) => {
+                        Tensor::from_data(TensorData::new(rows, [b, TRUNK_FEATURES]), &device)
+                    }
+                    None => trunk_features(&t.forward(x)),
+                }
+            }
             Trunk::Vgg(t) => {
                 let out = t.forward(x);
                 Tensor::cat(vec![out.pool5.clone(), out.taggram()], 1)
@@ -143,12 +175,14 @@ impl Trunk {
     }
 
     /// Features (`count × feature_dims`, row-major) of `count` patches of `frames × 96` given
-    /// back to back, [`TrunkKind::batch_size`] patches per forward pass.
+    /// back to back: on the compiled musicnn trunk with up to `threads` threads, or through
+    /// burn (its own thread pool) [`TrunkKind::batch_size`] patches per forward pass.
     pub fn features_of_patches(
         &self,
         patches: &[f32],
         count: usize,
         frames: usize,
+        threads: usize,
         device: &Device,
     ) -> Result<Vec<f32>, String> {
         let per = frames * MUSICNN_MELS;
@@ -157,6 +191,9 @@ impl Trunk {
                 "{} values for {count} patches of {frames} × {MUSICNN_MELS}",
                 patches.len()
             ));
+        }
+        if let Trunk::Musicnn(_) = self {
+            return fast_trunk_features(patches, count, frames, threads);
         }
         let mut data = Vec::with_capacity(count * self.kind().feature_dims());
         for chunk in patches.chunks(per * self.kind().batch_size()) {

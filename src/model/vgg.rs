@@ -37,7 +37,7 @@ const POOLS: [([usize; 2], [usize; 2]); 5] = [
     ([4, 4], [4, 4]),
 ];
 
-fn tensor1(values: Vec<f32>, device: &Device) -> Tensor<1> {
+pub(super) fn tensor1(values: Vec<f32>, device: &Device) -> Tensor<1> {
     let n = values.len();
     Tensor::from_data(TensorData::new(values, [n]), device)
 }
@@ -49,7 +49,7 @@ fn batch_norm(channels: usize, device: &Device) -> BatchNorm {
         .init(device)
 }
 
-fn load_bn(
+pub(super) fn load_bn(
     bn: &mut BatchNorm,
     st: &SafetensorsF32<'_>,
     prefix: &str,
@@ -68,7 +68,13 @@ fn load_bn(
 }
 
 /// TF conv kernel `[kh, kw, in, out]` → burn `[out, in, kh, kw]`.
-fn tf_kernel_to_burn(tf: &[f32], kh: usize, kw: usize, inp: usize, out: usize) -> Vec<f32> {
+pub(super) fn tf_kernel_to_burn(
+    tf: &[f32],
+    kh: usize,
+    kw: usize,
+    inp: usize,
+    out: usize,
+) -> Vec<f32> {
     let mut w = vec![0.0f32; tf.len()];
     for y in 0..kh {
         for x in 0..kw {

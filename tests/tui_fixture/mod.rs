@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-use genreplay::app::library::{LibraryData, TrackInfo};
+use genreplay::app::catalog::{Catalog, TrackInfo};
 use genreplay::app::{App, Effect, Event};
 use genreplay::audio::player::PlayerCommand;
 use genreplay::config::{Keymap, Theme};
@@ -61,10 +61,10 @@ pub fn vector(genre: &str, p: f32) -> Vec<f32> {
 
 /// Seven tracks by three artists (one in lower case), four albums; Dawn, Noon, Rain and Snow
 /// are classified, Wind could not be analysed, Dusk and Echo wait.
-pub fn library() -> LibraryData {
+pub fn library() -> Catalog {
     let tracks: Vec<TrackInfo> = TRACKS
         .iter()
-        .rev() // LibraryData::new sorts
+        .rev() // Catalog::new sorts
         .map(|&(artist, album, no, title, folder, secs)| TrackInfo {
             id: id(title),
             path: path(title),
@@ -77,7 +77,7 @@ pub fn library() -> LibraryData {
             genre_tag: None,
         })
         .collect();
-    let mut lib = LibraryData::new(
+    let mut lib = Catalog::new(
         PathBuf::from(ROOT),
         tracks,
         LABELS.iter().map(|s| s.to_string()).collect(),
@@ -97,7 +97,7 @@ pub fn app() -> App {
     app_with(library())
 }
 
-pub fn app_with(lib: LibraryData) -> App {
+pub fn app_with(lib: Catalog) -> App {
     let mut app = App::new(lib, Keymap::defaults(), Theme::built_in(), "dark", 80);
     app.update(Event::Resize(100, 40));
     app
@@ -130,20 +130,24 @@ pub fn press_code(app: &mut App, c: KeyCode) -> Vec<Effect> {
 
 /// The library rows as "indent + label" strings.
 pub fn rows(app: &App) -> Vec<String> {
-    app.rows
+    app.views
+        .library
+        .rows
         .iter()
         .map(|r| format!("{}{}", "  ".repeat(r.depth), r.label))
         .collect()
 }
 
 pub fn selected_label(app: &App) -> String {
-    app.rows[app.lib_nav.selected].label.clone()
+    app.views.library.rows[app.views.library.nav.selected]
+        .label
+        .clone()
 }
 
 /// Moves the library selection to the row labelled `label`.
 pub fn select(app: &mut App, label: &str) {
     press(app, "g");
-    for _ in 0..app.rows.len() {
+    for _ in 0..app.views.library.rows.len() {
         if selected_label(app) == label {
             return;
         }
@@ -172,11 +176,13 @@ pub fn set_next(fx: &[Effect]) -> Option<Option<PathBuf>> {
 
 /// The queue's tracks by title.
 pub fn queue_titles(app: &App) -> Vec<String> {
-    app.queue
+    app.session
+        .queue
         .entries
         .iter()
         .map(|e| {
-            app.lib
+            app.session
+                .lib
                 .track(e.track)
                 .map(|t| t.title.clone())
                 .unwrap_or_default()
@@ -185,8 +191,9 @@ pub fn queue_titles(app: &App) -> Vec<String> {
 }
 
 pub fn playing_title(app: &App) -> Option<String> {
-    app.playback
+    app.session
+        .playback
         .track
-        .and_then(|t| app.lib.track(t))
+        .and_then(|t| app.session.lib.track(t))
         .map(|t| t.title.clone())
 }

@@ -1,12 +1,13 @@
-//! The library as the app sees it: tracks with display fields, their genre vectors, and the
-//! browse trees (artist → album → track, genre → track, folder → track).
+//! The catalog: the library as the player sees it — tracks with display fields, their genre
+//! vectors, and the browse trees (artist → album → track, genre → track, folder → track).
+//! (`crate::library` is the files on disk and their scan; this is the player's read-only copy.)
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use crate::library::{TrackId, TrackRecord};
-use crate::model::infer::argmax;
+use crate::util::maths::argmax;
 
 /// A track with what the views show.
 #[derive(Debug, Clone, PartialEq)]
@@ -91,9 +92,9 @@ impl BrowseMode {
 pub const PENDING_GROUP: &str = "(not classified yet)";
 pub const FAILED_GROUP: &str = "(could not be analysed)";
 
-/// The app's copy of the library.
+/// The player's copy of the library.
 #[derive(Debug, Clone, Default)]
-pub struct LibraryData {
+pub struct Catalog {
     pub root: PathBuf,
     /// Sorted by artist, album, track number, path.
     pub tracks: Vec<TrackInfo>,
@@ -108,7 +109,7 @@ pub struct LibraryData {
     pub failed: HashMap<TrackId, String>,
 }
 
-impl LibraryData {
+impl Catalog {
     pub fn new(root: PathBuf, mut tracks: Vec<TrackInfo>, labels: Vec<String>) -> Self {
         tracks.sort_by(|a, b| {
             (
@@ -125,7 +126,7 @@ impl LibraryData {
                 ))
         });
         let index = tracks.iter().enumerate().map(|(i, t)| (t.id, i)).collect();
-        LibraryData {
+        Catalog {
             root,
             tracks,
             index,
@@ -316,13 +317,13 @@ impl LibraryData {
     }
 
     /// Every classified track as a recommendation candidate.
-    pub fn candidates(&self) -> Vec<crate::recommend::queue::Candidate> {
+    pub fn candidates(&self) -> Vec<crate::recommend::similar::Candidate> {
         self.tracks
             .iter()
             .filter_map(|t| {
                 self.vectors
                     .get(&t.id)
-                    .map(|v| crate::recommend::queue::Candidate {
+                    .map(|v| crate::recommend::similar::Candidate {
                         id: t.id,
                         artist: artist_key(&t.artist),
                         genre: v.clone(),

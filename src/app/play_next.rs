@@ -1,0 +1,203 @@
+//! "Play next" and auto-DJ on the session: recommendations from the catalog's vectors,
+//! never repeating what was played or queued, spreading artists, each entry with its reason.
+
+use super::catalog::artist_key;
+use super::event::Effect;
+use super::play_queue::{QueueEntry, Reason};
+use super::session::Session;
+use crate::library::TrackId;
+use crate::recommend::similar::{Candidate, Pick, build_queue, extend_chain};
+
+impl Session {
+    fn candidate(&self, id: TrackId) -> Option<Candidate> {
+        let info = self.lib.track(id)?;
+        Some(Candidate {
+            id,
+            artist: artist_key(&info.artist),
+            genre: self.lib.vectors.get(&id)?.clone(),
+            style: self.lib.styles.get(&id).cloned(),
+        })
+    }
+
+    fn pick_entry(&self, p: &Pick) -> QueueEntry {
+        let seed = self
+            .lib
+            .track(p.after)
+            .map(|t| t.title.clone())
+            .unwrap_or_default();
+        QueueEntry {
+            track: p.track,
+            reason: Reason::Similar {
+                seed,
+                genre: self.lib.labels.get(p.genre).cloned().unwrap_or_default(),
+                similarity: p.similarity,
+            },
+        }
+    }
+
+    /// What recommendations must not repeat (played this session and everything queued), and
+    /// the artists that just played.
+    fn recent(&self) -> (Vec<TrackId>, Vec<String>) {
+        let mut history: Vec<TrackId> = self.played.clone();
+        history.extend(self.queue.entries.iter().map(|e| e.track));
+        let artists = self
+            .played
+            .iter()
+            .rev()
+            .take(self.recommend.options.artist_window.max(1))
+            .rev()
+            .filter_map(|id| self.lib.track(*id))
+            .map(|t| artist_key(&t.artist))
+            .collect();
+        (history, artists)
+    }
+
+    /// "Play next": tracks like `seed` go right after the current entry, replacing the
+    /// previous fill; entries you added stay.
+    pub fn fill_similar(&mut self, seed: Option<TrackId>) {
+        let Some(seed_id) = seed else {
+            self.set_status(
+                "play a track (or select one) to fill the queue with similar ones",
+                true,
+            );
+            return;
+        };
+        let Some(seed) = self.candidate(seed_id) else {
+            self.push(Effect::Bump(seed_id));
+            self.set_status(
+                "that track is not analysed yet; it is next in line, try again in a moment",
+                true,
+            );
+            return;
+        };
+        // Drop the previous fill after the current entry.
+        let cur = self.queue.current;
+        let stale: Vec<usize> = (0..self.queue.entries.len())
+            .rev()
+            .filter(|&i| {
+                cur.is_none_or(|c| i > c)
+                    && matches!(self.queue.entries[i].reason, Reason::Similar { .. })
+            })
+            .collect();
+        for i in stale {
+            self.queue.remove(i);
+        }
+        let pool = self.lib.candidates();
+        let (mut history, mut artists) = self.recent();
+        history.push(seed_id);
+        artists.push(seed.artist.clone());
+        let picks = build_queue(
+            &self.recommend.options,
+            &seed,
+            &pool,
+            &history,
+            &artists,
+            self.recommend.fill_count,
+            &mut self.rng,
+        );
+        if picks.is_empty() {
+            self.set_status("no other analysed tracks to choose from yet", true);
+            return;
+        }
+        let entries: Vec<QueueEntry> = picks.iter().map(|p| self.pick_entry(p)).collect();
+        let n = entries.len();
+        let title = self
+            .lib
+            .track(seed_id)
+            .map(|t| t.title.clone())
+            .unwrap_or_default();
+        if self.playback.track.is_none() {
+            // Nothing plays: start with the seed.
+            self.queue.replace(vec![seed_id], Reason::Added, 0);
+            self.queue.entries.extend(entries);
+            self.play_current();
+        } else {
+            let at = self.queue.current.map_or(0, |c| c + 1);
+            for (k, e) in entries.into_iter().enumerate() {
+                self.queue.insert_entry(at + k, e);
+            }
+            self.send_next();
+        }
+        self.set_status(format!("{n} tracks like \"{title}\" will play next"), false);
+        self.mark_stale();
+    }
+
+    /// Turns auto-DJ on (starting from `seed` when the queue is empty) or off.
+    pub fn toggle_auto_dj(&mut self, seed: Option<TrackId>) {
+        self.auto_dj = !self.auto_dj;
+        if !self.auto_dj {
+            self.set_status("auto-DJ off", false);
+            return;
+        }
+        let before = self.queue.entries.len();
+        self.extend_auto_dj(seed);
+        let added = self.queue.entries.len() - before;
+        if self.playback.track.is_none() && !self.queue.entries.is_empty() {
+            if self.queue.current.is_none() {
+                self.queue.go_to(Some(0));
+            }
+            self.play_current();
+        } else {
+            self.send_next();
+        }
+        self.set_status(
+            if self.lib.vectors.is_empty() {
+                "auto-DJ on (it starts once tracks are analysed)".to_string()
+            } else {
+                format!("auto-DJ on: the queue keeps going ({added} added)")
+            },
+            false,
+        );
+        self.mark_stale();
+    }
+
+    /// Auto-DJ: keeps at least `auto_dj_ahead` entries after the current one, each chosen to
+    /// follow the one before (the first from `seed` when the queue is empty).
+    pub(super) fn extend_auto_dj(&mut self, seed: Option<TrackId>) {
+        if !self.auto_dj {
+            return;
+        }
+        let want = self.recommend.auto_dj_ahead;
+        let ahead = self.queue.current.map_or(self.queue.entries.len(), |c| {
+            self.queue.entries.len().saturating_sub(c + 1)
+        });
+        if ahead >= want {
+            return;
+        }
+        let from_id = self
+            .queue
+            .entries
+            .last()
+            .map(|e| e.track)
+            .or(seed)
+            .or_else(|| {
+                self.lib
+                    .tracks
+                    .iter()
+                    .find(|t| self.lib.vectors.contains_key(&t.id))
+                    .map(|t| t.id)
+            });
+        let Some(from) = from_id.and_then(|id| self.candidate(id)) else {
+            return;
+        };
+        let pool = self.lib.candidates();
+        let (mut history, mut artists) = self.recent();
+        history.push(from.id);
+        artists.push(from.artist.clone());
+        if self.queue.entries.is_empty() {
+            // Start from the seed itself.
+            self.queue.append([from.id], Reason::Added);
+        }
+        let picks = extend_chain(
+            &self.recommend.options,
+            &from,
+            &pool,
+            &history,
+            &artists,
+            want - ahead,
+            &mut self.rng,
+        );
+        let entries: Vec<QueueEntry> = picks.iter().map(|p| self.pick_entry(p)).collect();
+        self.queue.entries.extend(entries);
+    }
+}
