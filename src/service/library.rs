@@ -166,8 +166,8 @@ fn background(
     match scan(&store, &root, budget.max().max(2), &|_| {}) {
         Ok(r) => {
             let text = format!(
-                "{} tracks ({} new, {} changed, {} removed){}",
-                r.tracks,
+                "{} ({} new, {} changed, {} removed){}",
+                crate::app::session::tracks_n(r.tracks),
                 r.new,
                 r.changed,
                 r.removed,
