@@ -5,6 +5,9 @@
 //! dialog, the search box, the search results, or the view on screen. A view gets the keymap's
 //! action first (`views::*::on_action`); what it does not take is a global action handled
 //! here.
+//!
+//! Longer than the other rooms (≈ 790 lines) because it is the one router: focus, the key
+//! dispatch to prompts, help, search and views, and the global actions. Views own the rest.
 
 pub mod catalog;
 pub mod event;

@@ -10,6 +10,9 @@
 //! mixed in, added noise. Each augmented patch is a deterministic function of the seed and its
 //! index, so a run is reproducible, and the teacher's labels are cached in parts on disk, so an
 //! interrupted run resumes where it stopped.
+//!
+//! One file on purpose: the teacher cache, the augmentation and the training loop share one
+//! patch format and change together; split, each part would be meaningless alone.
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
