@@ -52,34 +52,32 @@ fn the_queue_survives_an_album_and_a_restart() {
     tmux.wait_for("added to the queue");
     tmux.keys(&["j", "a"]);
     tmux.keys(&["2"]);
-    let s = tmux.wait_for("Queue · ");
-    let queued = s.iter().filter(|l| l.starts_with("│+ ")).count();
-    assert!(queued >= 2, "{}", s.join("\n"));
-    assert!(
-        s[1].contains(&format!("Queue · {queued} up next")),
-        "{}",
-        s[1]
-    );
+    // The count from the title, then the whole frame (a capture can fall between two writes).
+    let s = tmux.wait_for(" up next");
+    let queued: usize = s[1]
+        .split("Queue · ")
+        .nth(1)
+        .and_then(|t| t.split(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("{}", s[1]));
+    assert!(queued >= 2, "{}", s[1]);
+    let plus_rows = |s: &[String]| -> Vec<usize> {
+        (0..s.len()).filter(|&i| s[i].starts_with("│+ ")).collect()
+    };
+    let up_next_rows: Vec<usize> = (2..2 + queued).collect();
+    tmux.wait_until("the queued entries", |s| plus_rows(s) == up_next_rows);
 
     // Enter on the first artist plays it; what was queued is all still there, after the
     // playing track, and the artist's other tracks come after that.
     tmux.keys(&["1", "g", "Enter"]);
     tmux.wait_until("playback", |s| player_bar(s).contains('▶'));
     tmux.keys(&["2"]);
-    let s = tmux.wait_for(" up next · from ");
-    assert!(
-        s[1].contains(&format!("Queue · {queued} up next")),
-        "{}",
-        s[1]
-    );
-    assert!(s[2].starts_with("│▶"), "{}", s[2]);
-    let plus: Vec<usize> = (0..s.len()).filter(|&i| s[i].starts_with("│+ ")).collect();
-    assert_eq!(
-        plus,
-        (3..3 + queued).collect::<Vec<_>>(),
-        "{}",
-        s.join("\n")
-    );
+    let after_playing: Vec<usize> = (3..3 + queued).collect();
+    let s = tmux.wait_until("the queue after Enter on the album", |s| {
+        s[1].contains(&format!("Queue · {queued} up next · from "))
+            && s[2].starts_with("│▶")
+            && plus_rows(s) == after_playing
+    });
     let playing = inner(&s[2]).to_string();
     let title = playing
         .trim_start_matches(|c: char| !c.is_alphabetic())
@@ -90,15 +88,12 @@ fn the_queue_survives_an_album_and_a_restart() {
 
     // A little later, louder; then quit.
     tmux.keys(&["+"]);
-    let s = tmux.wait_until("3 s in", |s| position(s).is_some_and(|p| p >= 3));
-    assert!(player_bar(&s).contains("vol 85%"));
+    let s = tmux.wait_until("3 s in", |s| {
+        position(s).is_some_and(|p| p >= 3) && player_bar(s).contains("vol 85%")
+    });
+    let before = position(&s).unwrap();
     tmux.keys(&["q"]);
-    let s = tmux.wait_for("first run exited with 0");
-    let before = s
-        .iter()
-        .rev()
-        .find_map(|l| times(l).map(|t| t.0))
-        .unwrap_or(3);
+    tmux.wait_for("first run exited with 0");
 
     // The second run: the same track, paused, at the same second, the same queue and volume.
     let s = tmux.wait_until("the restored track", |s| {
@@ -115,13 +110,11 @@ fn the_queue_survives_an_album_and_a_restart() {
     std::thread::sleep(Duration::from_millis(1500));
     assert_eq!(position(&tmux.screen()), Some(after));
     tmux.keys(&["2"]);
-    let s = tmux.wait_for(" up next · from ");
-    assert!(
-        s[1].contains(&format!("Queue · {queued} up next")),
-        "{}",
-        s[1]
-    );
-    assert!(inner(&s[2]).contains(&title), "{}", s[2]);
+    tmux.wait_until("the restored queue", |s| {
+        s[1].contains(&format!("Queue · {queued} up next · from "))
+            && inner(&s[2]).contains(&title)
+            && plus_rows(s) == after_playing
+    });
     // Space plays on from there.
     tmux.keys(&["Space"]);
     tmux.wait_until("playing again", |s| player_bar(s).contains('▶'));
