@@ -444,7 +444,11 @@ mod tests {
             .into_data()
             .try_into_vec::<f32>()
             .unwrap();
-        let b = back.features(x.clone()).into_data().try_into_vec::<f32>().unwrap();
+        let b = back
+            .features(x.clone())
+            .into_data()
+            .try_into_vec::<f32>()
+            .unwrap();
         assert_eq!(a, b);
         // Weights for another architecture are an error, not a panic.
         let other = serde_json::to_vec(&StudentConfig::new(vec![8, 32]).with_stem(4)).unwrap();
