@@ -3,8 +3,6 @@
 //! library, the test types keys with `tmux send-keys` and reads the screen back with
 //! `tmux capture-pane`, as a person at the terminal would.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
 mod tmux;
