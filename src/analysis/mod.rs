@@ -2,4 +2,6 @@
 
 pub mod worker;
 
-pub use worker::{AnalysisEvent, Analyzer, Progress, TrackClassifier, pending_tracks};
+pub use worker::{
+    AnalysisEvent, Analyzer, FatalStop, Progress, StopHandle, TrackClassifier, pending_tracks,
+};

@@ -7,8 +7,8 @@
 use std::collections::VecDeque;
 use std::num::NonZero;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
@@ -17,6 +17,10 @@ use rodio::Source;
 use rodio::source::SeekError;
 
 use super::decode::{AudioError, AudioFile};
+
+/// What went wrong while a track played (set when its decoding ends), shared with the player
+/// thread so it can say why a track stopped early or sounded wrong.
+pub type DamageSlot = Arc<Mutex<Option<String>>>;
 
 /// A track as a rodio source, decoded on the fly.
 pub struct TrackSource {
@@ -27,6 +31,9 @@ pub struct TrackSource {
     rate: NonZero<u32>,
     duration: Option<Duration>,
     done: bool,
+    /// Samples handed to rodio so far (for "stopped at m:ss").
+    samples_out: u64,
+    damage: DamageSlot,
 }
 
 impl TrackSource {
@@ -48,9 +55,42 @@ impl TrackSource {
             pos: 0,
             channels,
             rate,
-            duration: info.duration_secs.map(Duration::from_secs_f64),
+            duration: info
+                .duration_secs
+                .filter(|d| d.is_finite() && *d >= 0.0 && *d < 1e9)
+                .map(Duration::from_secs_f64),
             done: false,
+            samples_out: 0,
+            damage: Arc::new(Mutex::new(None)),
         })
+    }
+
+    /// Where this source reports what went wrong while it played.
+    pub fn damage_slot(&self) -> DamageSlot {
+        self.damage.clone()
+    }
+
+    /// Ends the track, recording what the decoder lost on the way.
+    fn finish(&mut self, error: Option<String>) {
+        self.done = true;
+        let secs = self.samples_out / self.channels.get() as u64 / self.rate.get() as u64;
+        let mut why = self.file.damage().describe();
+        if let Some(e) = error {
+            why = Some(match why {
+                Some(w) => format!("{e}; {w}"),
+                None => e,
+            });
+        }
+        if let Some(w) = why
+            && let Ok(mut slot) = self.damage.lock()
+        {
+            *slot = Some(format!(
+                "{}: damaged, played up to {}:{:02}: {w}",
+                self.file.path().display(),
+                secs / 60,
+                secs % 60
+            ));
+        }
     }
 
     fn refill(&mut self) {
@@ -69,12 +109,12 @@ impl TrackSource {
                     return;
                 }
                 Ok(None) => {
-                    self.done = true;
+                    self.finish(None);
                     return;
                 }
                 Err(e) => {
                     tracing::warn!("{e}");
-                    self.done = true;
+                    self.finish(Some(e.to_string()));
                     return;
                 }
             }
@@ -97,6 +137,7 @@ impl Iterator for TrackSource {
         }
         let v = self.buf[self.pos];
         self.pos += 1;
+        self.samples_out += 1;
         Some(v)
     }
 }
@@ -266,6 +307,22 @@ fn pump(mut out: rodio::queue::SourcesQueueOutput, stop: Arc<AtomicBool>) {
 struct Loaded {
     path: PathBuf,
     duration: Option<f64>,
+    damage: DamageSlot,
+}
+
+impl Loaded {
+    fn of(path: PathBuf, src: &TrackSource) -> Self {
+        Loaded {
+            path,
+            duration: src.total_duration().map(|d| d.as_secs_f64()),
+            damage: src.damage_slot(),
+        }
+    }
+
+    /// What went wrong while it played, if anything.
+    fn damage(&self) -> Option<String> {
+        self.damage.lock().ok().and_then(|d| d.clone())
+    }
 }
 
 fn run(output: AudioOutput, rx: Receiver<PlayerCommand>, tx: Sender<PlayerEvent>) {
@@ -314,7 +371,8 @@ fn run(output: AudioOutput, rx: Receiver<PlayerCommand>, tx: Sender<PlayerEvent>
                     }
                     match TrackSource::open(&path) {
                         Ok(src) => {
-                            let duration = src.total_duration().map(|d| d.as_secs_f64());
+                            let loaded = Loaded::of(path.clone(), &src);
+                            let duration = loaded.duration;
                             player.append(src);
                             if paused {
                                 player.pause();
@@ -326,7 +384,7 @@ fn run(output: AudioOutput, rx: Receiver<PlayerCommand>, tx: Sender<PlayerEvent>
                                 duration_secs: duration,
                             });
                             let _ = tx.send(PlayerEvent::Paused(paused));
-                            queued.push_back(Loaded { path, duration });
+                            queued.push_back(loaded);
                         }
                         Err(e) => {
                             let _ = tx.send(PlayerEvent::Error {
@@ -375,19 +433,38 @@ fn run(output: AudioOutput, rx: Receiver<PlayerCommand>, tx: Sender<PlayerEvent>
             Err(RecvTimeoutError::Timeout) => {}
             Err(RecvTimeoutError::Disconnected) => break,
         }
-        // Tracks that finished: rodio's count dropped below ours.
+        // Tracks that finished: rodio's count dropped below ours. A track that was damaged
+        // (stopped early, packets lost) is reported with the reason: after the next track's
+        // start when one follows gaplessly, else instead of `Ended` (the app moves on either
+        // way, and shows the reason).
         while queued.len() > player.len() {
             let finished = queued.pop_front();
             match (queued.front(), finished) {
-                (Some(now), _) => {
+                (Some(now), f) => {
                     let _ = tx.send(PlayerEvent::Started {
                         path: now.path.clone(),
                         duration_secs: now.duration,
                     });
+                    if let Some(f) = f
+                        && let Some(message) = f.damage()
+                    {
+                        let _ = tx.send(PlayerEvent::Error {
+                            path: f.path,
+                            message,
+                        });
+                    }
                 }
-                (None, Some(f)) => {
-                    let _ = tx.send(PlayerEvent::Ended { path: f.path });
-                }
+                (None, Some(f)) => match f.damage() {
+                    Some(message) => {
+                        let _ = tx.send(PlayerEvent::Error {
+                            path: f.path,
+                            message,
+                        });
+                    }
+                    None => {
+                        let _ = tx.send(PlayerEvent::Ended { path: f.path });
+                    }
+                },
                 (None, None) => {}
             }
         }
@@ -401,9 +478,9 @@ fn run(output: AudioOutput, rx: Receiver<PlayerCommand>, tx: Sender<PlayerEvent>
             next = None;
             match TrackSource::open(&n) {
                 Ok(src) => {
-                    let duration = src.total_duration().map(|d| d.as_secs_f64());
+                    let loaded = Loaded::of(n, &src);
                     player.append(src);
-                    queued.push_back(Loaded { path: n, duration });
+                    queued.push_back(loaded);
                 }
                 Err(e) => {
                     let _ = tx.send(PlayerEvent::Error {
