@@ -193,6 +193,27 @@ fn load_clip_inner(path: &Path, spec: &ClipSpec) -> Result<Clip, AudioError> {
             (a, w)
         }
     };
+    let mut audio = audio;
+    // A file whose decoded samples are mostly NaN/Inf holds no audio, whatever its header says.
+    if audio.damage.nonfinite_samples * 2 > audio.decoded_samples.max(1) {
+        return Err(AudioError::Decode {
+            path: path.to_path_buf(),
+            reason: format!(
+                "{} of {} decoded samples are NaN or infinite: not audio",
+                audio.damage.nonfinite_samples, audio.decoded_samples
+            ),
+        });
+    }
+    // Cut off after the window? Probe the declared end (one packet) so the track is marked.
+    if let Some(track_secs) = info.duration_secs
+        && audio.damage.truncated.is_none()
+        && track_secs > window.start_secs + window.len_secs + 5.0
+    {
+        let probe_at = track_secs * 0.98 - 2.0;
+        if !file.reaches(probe_at) {
+            audio.damage.missing_end = Some(track_secs);
+        }
+    }
     let mut samples = resample_mono(&audio.samples, audio.sample_rate_hz, spec.sample_rate_hz)
         .map_err(|e| AudioError::Decode {
             path: path.to_path_buf(),

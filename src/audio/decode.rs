@@ -173,6 +173,9 @@ pub struct Damage {
     pub length_mismatch: Option<(u64, u64)>,
     /// Decoded only `.0` seconds where the file declares `.1` (set by the clip loader).
     pub truncated: Option<(f64, f64)>,
+    /// The stream ends before the length it declares (this many seconds); how much earlier is
+    /// not known (found by probing the end).
+    pub missing_end: Option<f64>,
 }
 
 impl Damage {
@@ -186,6 +189,12 @@ impl Damage {
         if let Some((got, want)) = self.truncated {
             parts.push(format!(
                 "truncated: {got:.1} s of the declared {want:.1} s could be decoded"
+            ));
+        }
+        if let Some(want) = self.missing_end {
+            parts.push(format!(
+                "truncated: the stream ends before its declared {}",
+                clock(want)
             ));
         }
         if let Some(why) = &self.ended_early {
@@ -221,6 +230,16 @@ impl Damage {
     }
 }
 
+/// Seconds as `m:ss` (or `h:mm:ss`).
+pub fn clock(secs: f64) -> String {
+    let s = secs.max(0.0).round() as u64;
+    if s >= 3600 {
+        format!("{}:{:02}:{:02}", s / 3600, s / 60 % 60, s % 60)
+    } else {
+        format!("{}:{:02}", s / 60, s % 60)
+    }
+}
+
 /// Mono samples at the file's own rate.
 #[derive(Debug, Clone)]
 pub struct MonoAudio {
@@ -234,6 +253,9 @@ pub struct MonoAudio {
     pub skipped_packets: usize,
     /// Everything lost or repaired on the way.
     pub damage: Damage,
+    /// Samples (all channels) the decoder produced for this, before downmixing: what
+    /// [`Damage::nonfinite_samples`] is out of.
+    pub decoded_samples: u64,
 }
 
 /// What the container says about the stream before decoding (validated).
@@ -255,6 +277,8 @@ pub struct AudioFile {
     decoded_any: bool,
     /// Set after a decoder panicked: it is not called again.
     broken: bool,
+    /// A seek has succeeded: the stream can seek, so a failed seek means "not there".
+    seeked_once: bool,
 }
 
 /// What reads the file: symphonia, or our `.au` reader.
@@ -431,6 +455,7 @@ impl AudioFile {
                 damage,
                 decoded_any: false,
                 broken: false,
+                seeked_once: false,
             });
         }
         let declared: Option<Declared> = header::parse_declared(&head, len);
@@ -542,16 +567,11 @@ impl AudioFile {
         let frame_bytes = pcm_sample_bytes(params.codec)
             .zip(params.channels)
             .map(|(b, c)| b * c.count() as u64);
-        let n_frames = params.n_frames.map(|n| {
-            // A RIFF/AIFF header that claimed more data than the file has: scale down.
-            let n = match declared.as_ref().and_then(|d| d.data) {
-                Some(span) if span.declared > span.available && span.declared > 0 => {
-                    ((n as u128 * span.available as u128) / span.declared as u128) as u64
-                }
-                _ => n,
-            };
-            plausible_frames(n, len, frame_bytes)
-        });
+        // (A RIFF/AIFF data length that lied was patched above, so symphonia counted the
+        // frames the file really has.)
+        let n_frames = params
+            .n_frames
+            .map(|n| plausible_frames(n, len, frame_bytes));
         let duration_secs = match (n_frames, params.time_base, params.sample_rate) {
             (Some(n), Some(tb), _) if tb.denom > 0 => {
                 let t = tb.calc_time(n);
@@ -578,6 +598,7 @@ impl AudioFile {
             damage,
             decoded_any: false,
             broken: false,
+            seeked_once: false,
         })
     }
 
@@ -601,7 +622,11 @@ impl AudioFile {
             return false;
         }
         let (format, decoder, track_id) = match &mut self.backend {
-            Backend::Au(r) => return r.seek(secs),
+            Backend::Au(r) => {
+                let ok = r.seek(secs);
+                self.seeked_once |= ok;
+                return ok;
+            }
             Backend::Symphonia {
                 format,
                 decoder,
@@ -618,6 +643,7 @@ impl AudioFile {
             Ok(Ok(seeked)) => {
                 decoder.reset();
                 self.skip_frames = seeked.required_ts.saturating_sub(seeked.actual_ts);
+                self.seeked_once = true;
                 true
             }
             Ok(Err(e)) => {
@@ -829,7 +855,9 @@ impl AudioFile {
         let mut chunk = Vec::new();
         let mut rate = self.info.sample_rate_hz;
         let mut limit: Option<usize> = None;
+        let mut decoded_samples = 0u64;
         while let Some(fmt) = self.next_chunk(&mut chunk)? {
+            decoded_samples += chunk.len() as u64;
             if rate == 0 {
                 rate = fmt.sample_rate_hz;
             }
@@ -872,7 +900,19 @@ impl AudioFile {
             track_secs: self.info.duration_secs,
             skipped_packets: self.damage.skipped_packets,
             damage: self.damage.clone(),
+            decoded_samples,
         })
+    }
+
+    /// True when audio decodes `secs` before the declared end: used to find files cut off
+    /// after the part that was decoded. A stream that cannot seek counts as reaching it.
+    pub fn reaches(&mut self, secs: f64) -> bool {
+        if !self.seek(secs) {
+            // A stream that seeks elsewhere but not there does not reach it.
+            return !self.broken && !self.seeked_once;
+        }
+        let mut chunk = Vec::new();
+        matches!(self.next_chunk(&mut chunk), Ok(Some(_)))
     }
 }
 

@@ -31,7 +31,7 @@ pub struct TrackSource {
     rate: NonZero<u32>,
     duration: Option<Duration>,
     done: bool,
-    /// Samples handed to rodio so far (for "stopped at m:ss").
+    /// Where playback is, in samples (all channels) from the start: for "stopped at m:ss".
     samples_out: u64,
     damage: DamageSlot,
 }
@@ -73,8 +73,22 @@ impl TrackSource {
     /// Ends the track, recording what the decoder lost on the way.
     fn finish(&mut self, error: Option<String>) {
         self.done = true;
-        let secs = self.samples_out / self.channels.get() as u64 / self.rate.get() as u64;
+        let secs_f = self.samples_out as f64 / self.channels.get() as f64 / self.rate.get() as f64;
+        let secs = secs_f as u64;
         let mut why = self.file.damage().describe();
+        if let Some(d) = self.duration
+            && secs_f + 1.0 < d.as_secs_f64() * 0.98
+        {
+            let short = format!(
+                "truncated: the stream ends at {} of the declared {}",
+                crate::audio::decode::clock(secs_f),
+                crate::audio::decode::clock(d.as_secs_f64())
+            );
+            why = Some(match why {
+                Some(w) => format!("{short}; {w}"),
+                None => short,
+            });
+        }
         if let Some(e) = error {
             why = Some(match why {
                 Some(w) => format!("{e}; {w}"),
@@ -90,6 +104,11 @@ impl TrackSource {
                 secs / 60,
                 secs % 60
             ));
+        }
+        if let Ok(slot) = self.damage.lock()
+            && let Some(w) = slot.as_ref()
+        {
+            tracing::warn!("{w}");
         }
     }
 
@@ -160,6 +179,8 @@ impl Source for TrackSource {
             self.buf.clear();
             self.pos = 0;
             self.done = false;
+            self.samples_out =
+                (pos.as_secs_f64() * self.rate.get() as f64 * self.channels.get() as f64) as u64;
             Ok(())
         } else {
             Err(SeekError::NotSupported {
