@@ -168,6 +168,11 @@ fn awkward_names_links_and_loops_do_not_stop_a_scan() {
     std::os::unix::fs::symlink(&lib, lib.join("a/b/loop")).unwrap();
     std::os::unix::fs::symlink(lib.join("nowhere.mp3"), lib.join("a/dangling.mp3")).unwrap();
     std::fs::write(lib.join("a/cover.jpg"), b"not audio").unwrap();
+    // A FIFO named like music (opening it would block) and a folder named like a file.
+    let fifo = lib.join("a/song.mp3");
+    let c = std::ffi::CString::new(fifo.as_os_str().as_bytes()).unwrap();
+    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o644) }, 0);
+    std::fs::create_dir_all(lib.join("x.mp3")).unwrap();
     write_wav(
         &lib.join(".hidden/x.wav"),
         &tone(220.0, 8000, 1.0, 0.3),
@@ -186,6 +191,18 @@ fn awkward_names_links_and_loops_do_not_stop_a_scan() {
         r.unreadable
             .iter()
             .any(|(p, _)| p.ends_with("dangling.mp3")),
+        "{:?}",
+        r.unreadable
+    );
+    assert!(
+        r.unreadable
+            .iter()
+            .any(|(p, why)| p.ends_with("song.mp3") && why.contains("FIFO")),
+        "{:?}",
+        r.unreadable
+    );
+    assert!(
+        !r.unreadable.iter().any(|(p, _)| p.ends_with("x.mp3")),
         "{:?}",
         r.unreadable
     );

@@ -29,6 +29,7 @@ use symphonia::core::probe::Hint;
 use symphonia::core::units::Time;
 
 use super::au::{self, AuReader};
+use super::container;
 use super::guard;
 use super::header::{self, Declared, OpenRegularError};
 
@@ -46,6 +47,8 @@ pub const MAX_PACKET_FRAMES: u64 = 1 << 18;
 /// Decoded samples beyond ±this are clipped (and counted): no real audio is 36 dB over full
 /// scale, and beyond ~1e15 the analysis' power spectra overflow `f32`.
 pub const MAX_SAMPLE_MAGNITUDE: f32 = 64.0;
+/// A stream ends after this many packets in a row without audio.
+pub const MAX_BARREN_PACKETS: usize = 20_000;
 /// [`AudioFile::decode_mono`] without a length decodes at most this much.
 pub const MAX_WHOLE_DECODE_SECS: f64 = 20.0 * 60.0;
 /// A header may not declare more audio than this many frames per byte of file (≈ 32 bit/s of
@@ -365,14 +368,16 @@ fn pick_track(tracks: &[Track]) -> Option<&Track> {
 /// lengths agree with the file (see [`header::Declared::patches`]).
 struct PatchedFile {
     file: File,
+    /// The length the decoder sees (the file's, or less when the rest is hidden).
     len: u64,
-    patches: Vec<(u64, [u8; 4])>,
+    patches: Vec<(u64, Vec<u8>)>,
 }
 
 impl Read for PatchedFile {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
         let pos = self.file.stream_position()?;
-        let n = self.file.read(buf)?;
+        let room = self.len.saturating_sub(pos).min(buf.len() as u64) as usize;
+        let n = self.file.read(&mut buf[..room])?;
         for (at, bytes) in &self.patches {
             for (i, b) in bytes.iter().enumerate() {
                 let p = at + i as u64;
@@ -469,14 +474,24 @@ impl AudioFile {
                 damage.length_mismatch = Some((span.declared, span.available));
             }
         }
+        // Lengths and counts the decoder would size buffers from, checked first.
+        let view = container::check(&file, &head, len).map_err(|reason| AudioError::BadStream {
+            path: path_buf.clone(),
+            reason,
+        })?;
+        for note in &view.notes {
+            tracing::warn!(path = %path.display(), "{note}");
+        }
         file.rewind().map_err(io_err)?;
+        let mut patches: Vec<(u64, Vec<u8>)> = declared
+            .as_ref()
+            .map(|d| d.patches.iter().map(|(at, b)| (*at, b.to_vec())).collect())
+            .unwrap_or_default();
+        patches.extend(view.patches);
         let source = PatchedFile {
             file,
-            len,
-            patches: declared
-                .as_ref()
-                .map(|d| d.patches.clone())
-                .unwrap_or_default(),
+            len: view.limit.unwrap_or(len).min(len),
+            patches,
         };
         let mss = MediaSourceStream::new(Box::new(source), MediaSourceStreamOptions::default());
         let mut hint = Hint::new();
@@ -535,6 +550,19 @@ impl AudioFile {
             params.channels.map(|c| c.count() as u64),
             params.bits_per_sample,
         )?;
+        let channel_count = params.channels.map(|c| c.count()).unwrap_or(0);
+        if [
+            symphonia::core::codecs::CODEC_TYPE_ADPCM_IMA_WAV,
+            symphonia::core::codecs::CODEC_TYPE_ADPCM_MS,
+        ]
+        .contains(&params.codec)
+            && channel_count > 2
+        {
+            return Err(AudioError::BadStream {
+                path: path_buf,
+                reason: format!("ADPCM with {channel_count} channels (at most 2)"),
+            });
+        }
         if let Some(n) = params.max_frames_per_packet
             && n > MAX_PACKET_FRAMES
         {
@@ -702,7 +730,16 @@ impl AudioFile {
             *out = taken;
             return Ok(Some(fmt));
         }
+        // Packets in a row that gave no audio (empty, undecodable, another track's, resets):
+        // a stream of nothing but those ends, rather than spinning for billions of packets.
+        let mut barren = 0usize;
         loop {
+            barren += 1;
+            if barren > MAX_BARREN_PACKETS {
+                return self.stream_error(format!(
+                    "{MAX_BARREN_PACKETS} packets in a row hold no audio"
+                ));
+            }
             let Backend::Symphonia {
                 format,
                 decoder,

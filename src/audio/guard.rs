@@ -4,8 +4,8 @@
 
 use std::cell::Cell;
 use std::panic::AssertUnwindSafe;
-use std::sync::Once;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Mutex, Once};
 
 thread_local! {
     static GUARDED: Cell<u32> = const { Cell::new(0) };
@@ -13,6 +13,7 @@ thread_local! {
 
 static HOOK: Once = Once::new();
 static CAUGHT: AtomicUsize = AtomicUsize::new(0);
+static LAST: Mutex<Option<String>> = Mutex::new(None);
 
 /// Installs (once) a panic hook that logs panics inside [`catch`] instead of printing them,
 /// and hands every other panic to the hook that was there before.
@@ -22,6 +23,14 @@ fn install_hook() {
         std::panic::set_hook(Box::new(move |info| {
             if GUARDED.with(|g| g.get()) > 0 {
                 tracing::error!("internal error caught and isolated: {info}");
+                if let Ok(mut last) = LAST.lock() {
+                    // GENREPLAY_PANIC_BACKTRACE=1 keeps where it came from, for diagnosis.
+                    *last = Some(if std::env::var_os("GENREPLAY_PANIC_BACKTRACE").is_some() {
+                        format!("{info}\n{}", std::backtrace::Backtrace::force_capture())
+                    } else {
+                        info.to_string()
+                    });
+                }
             } else {
                 previous(info);
             }
@@ -55,6 +64,11 @@ pub fn catch<T>(f: impl FnOnce() -> T) -> Result<T, String> {
 /// Panics caught by [`catch`] in this process so far.
 pub fn caught_panics() -> usize {
     CAUGHT.load(Ordering::Relaxed)
+}
+
+/// The last caught panic, with where it happened (for diagnostics).
+pub fn last_caught_panic() -> Option<String> {
+    LAST.lock().ok().and_then(|l| l.clone())
 }
 
 #[cfg(test)]

@@ -2,6 +2,7 @@
 
 pub mod au;
 pub mod clip;
+pub mod container;
 pub mod decode;
 pub mod guard;
 pub mod header;
