@@ -194,13 +194,22 @@ fn load_clip_inner(path: &Path, spec: &ClipSpec) -> Result<Clip, AudioError> {
         }
     };
     let mut audio = audio;
-    // A file whose decoded samples are mostly NaN/Inf holds no audio, whatever its header says.
-    if audio.damage.nonfinite_samples * 2 > audio.decoded_samples.max(1) {
+    // A file whose decoded samples are mostly NaN/Inf (or absurdly loud: 36 dB over full
+    // scale) holds no audio, whatever its header says.
+    let junk = audio.damage.nonfinite_samples + audio.damage.clipped_samples;
+    if junk * 2 > audio.decoded_samples.max(1) {
         return Err(AudioError::Decode {
             path: path.to_path_buf(),
             reason: format!(
-                "{} of {} decoded samples are NaN or infinite: not audio",
-                audio.damage.nonfinite_samples, audio.decoded_samples
+                "{junk} of {} decoded samples are {}: not audio",
+                audio.decoded_samples,
+                if audio.damage.clipped_samples == 0 {
+                    "NaN or infinite"
+                } else if audio.damage.nonfinite_samples == 0 {
+                    "far beyond full scale"
+                } else {
+                    "NaN, infinite or far beyond full scale"
+                }
             ),
         });
     }

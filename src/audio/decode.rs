@@ -179,6 +179,11 @@ pub struct Damage {
     /// The stream ends before the length it declares (this many seconds); how much earlier is
     /// not known (found by probing the end).
     pub missing_end: Option<f64>,
+    /// The container's structure shows the file is cut off (see [`super::container`]).
+    pub cut_off: Option<String>,
+    /// Seconds of audio the format reader stepped over (damaged stretches it resynchronised
+    /// after, found as jumps in the packets' timestamps).
+    pub lost_secs: f64,
 }
 
 impl Damage {
@@ -189,6 +194,9 @@ impl Damage {
     /// What is wrong, in words; `None` when nothing is.
     pub fn describe(&self) -> Option<String> {
         let mut parts = Vec::new();
+        if let Some(why) = &self.cut_off {
+            parts.push(why.clone());
+        }
         if let Some((got, want)) = self.truncated {
             parts.push(format!(
                 "truncated: {got:.1} s of the declared {want:.1} s could be decoded"
@@ -207,6 +215,9 @@ impl Damage {
             parts.push(format!(
                 "the header declares {declared} bytes of audio, the file holds {real}"
             ));
+        }
+        if self.lost_secs >= 0.05 {
+            parts.push(format!("{:.1} s of damaged audio skipped", self.lost_secs));
         }
         if self.skipped_packets > 0 {
             parts.push(format!(
@@ -282,6 +293,9 @@ pub struct AudioFile {
     broken: bool,
     /// A seek has succeeded: the stream can seek, so a failed seek means "not there".
     seeked_once: bool,
+    /// Where the next packet should start (in the track's time base), to find stretches the
+    /// format reader stepped over; `None` after a seek.
+    next_ts: Option<u64>,
 }
 
 /// What reads the file: symphonia, or our `.au` reader.
@@ -461,6 +475,7 @@ impl AudioFile {
                 decoded_any: false,
                 broken: false,
                 seeked_once: false,
+                next_ts: None,
             });
         }
         let declared: Option<Declared> = header::parse_declared(&head, len);
@@ -482,6 +497,7 @@ impl AudioFile {
         for note in &view.notes {
             tracing::warn!(path = %path.display(), "{note}");
         }
+        damage.cut_off = view.truncated.clone();
         file.rewind().map_err(io_err)?;
         let mut patches: Vec<(u64, Vec<u8>)> = declared
             .as_ref()
@@ -524,19 +540,43 @@ impl AudioFile {
             path: path_buf.clone(),
             reason,
         })?
-        .map_err(|e| match (e, header::container_by_magic(&head)) {
-            // A known container that ends before its header does: cut off.
-            (SymError::IoError(io), Some(container))
-                if io.kind() == std::io::ErrorKind::UnexpectedEof =>
-            {
-                AudioError::Decode {
+        .map_err(|e| {
+            let container = header::container_by_magic(&head).or_else(|| {
+                // Raw MPEG audio starts with a frame sync.
+                (head.len() >= 2 && head[0] == 0xff && head[1] & 0xe0 == 0xe0)
+                    .then_some("MPEG audio")
+            });
+            tracing::debug!(path = %path.display(), error = %e, "no format reader");
+            match (e, container) {
+                // The structure already showed where the file is cut off.
+                (_, Some(_)) if view.truncated.is_some() => AudioError::Decode {
                     path: path_buf.clone(),
-                    reason: format!(
-                        "truncated: the file ends inside its {container} header ({len} bytes)"
-                    ),
+                    reason: view.truncated.clone().unwrap_or_default(),
+                },
+                // A known container that ends before its header does: cut off.
+                (SymError::IoError(io), Some(container))
+                    if io.kind() == std::io::ErrorKind::UnexpectedEof =>
+                {
+                    AudioError::Decode {
+                        path: path_buf.clone(),
+                        reason: format!(
+                            "truncated: the file ends inside its {container} header ({len} bytes)"
+                        ),
+                    }
                 }
+                (e, Some(container)) => AudioError::Decode {
+                    path: path_buf.clone(),
+                    reason: format!("a damaged {container} file: its headers are unreadable ({e})"),
+                },
+                // Nothing known at the start: what symphonia guessed deeper in is noise.
+                (_, None) => match &view.truncated {
+                    Some(why) => AudioError::Decode {
+                        path: path_buf.clone(),
+                        reason: why.clone(),
+                    },
+                    None => unrecognised("no known audio format at its start".into()),
+                },
             }
-            (e, _) => unrecognised(e.to_string()),
         })?;
         let format = probed.format;
         let track = pick_track(format.tracks()).ok_or_else(|| AudioError::NoTrack {
@@ -599,7 +639,8 @@ impl AudioFile {
         // frames the file really has.)
         let n_frames = params
             .n_frames
-            .map(|n| plausible_frames(n, len, frame_bytes));
+            .map(|n| plausible_frames(n, len, frame_bytes))
+            .map(|n| view.real_frames.map_or(n, |r| n.min(r)));
         let duration_secs = match (n_frames, params.time_base, params.sample_rate) {
             (Some(n), Some(tb), _) if tb.denom > 0 => {
                 let t = tb.calc_time(n);
@@ -608,7 +649,14 @@ impl AudioFile {
             (Some(n), _, Some(sr)) if sr > 0 => Some(n as f64 / sr as f64),
             _ => None,
         }
-        .filter(|d| d.is_finite() && *d >= 0.0);
+        .filter(|d| d.is_finite() && *d >= 0.0)
+        .or_else(|| {
+            // A cut-off Ogg Vorbis file: its last whole page says how far it reaches.
+            (params.codec == symphonia::core::codecs::CODEC_TYPE_VORBIS && sample_rate_hz > 0)
+                .then_some(view.ogg_end_granule)
+                .flatten()
+                .map(|g| g as f64 / sample_rate_hz as f64)
+        });
         Ok(AudioFile {
             path: path_buf,
             backend: Backend::Symphonia {
@@ -627,6 +675,7 @@ impl AudioFile {
             decoded_any: false,
             broken: false,
             seeked_once: false,
+            next_ts: None,
         })
     }
 
@@ -672,6 +721,7 @@ impl AudioFile {
                 decoder.reset();
                 self.skip_frames = seeked.required_ts.saturating_sub(seeked.actual_ts);
                 self.seeked_once = true;
+                self.next_ts = None;
                 true
             }
             Ok(Err(e)) => {
@@ -768,6 +818,24 @@ impl AudioFile {
             if packet.track_id() != *track_id {
                 continue;
             }
+            let (ts, dur) = (packet.ts(), packet.dur());
+            if let Some(expected) = self.next_ts
+                && ts > expected
+                && let Some(tb) = format
+                    .tracks()
+                    .iter()
+                    .find(|t| t.id == *track_id)
+                    .and_then(|t| t.codec_params.time_base)
+            {
+                let t = tb.calc_time(ts - expected);
+                let gap = t.seconds as f64 + t.frac;
+                // Timestamps wobble by a packet at page or frame boundaries; a real gap is more.
+                if gap.is_finite() && gap > 0.1 && gap < 1e7 {
+                    self.damage.lost_secs += gap;
+                    tracing::warn!(path = %self.path.display(), secs = gap, "damaged audio skipped by the reader");
+                }
+            }
+            self.next_ts = Some(ts.saturating_add(dur));
             let decoded = match guard::catch(|| decoder.decode(&packet)) {
                 Ok(Ok(d)) => d,
                 Ok(Err(SymError::DecodeError(e))) => {

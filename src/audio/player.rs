@@ -75,13 +75,18 @@ impl TrackSource {
         self.done = true;
         let secs_f = self.samples_out as f64 / self.channels.get() as f64 / self.rate.get() as f64;
         let secs = secs_f as u64;
-        let mut why = self.file.damage().describe();
+        let damage = self.file.damage();
+        let mut why = damage.describe();
+        // How far into the stream it got: what played and what the reader stepped over.
+        let reached = secs_f + damage.lost_secs;
         if let Some(d) = self.duration
-            && secs_f + 1.0 < d.as_secs_f64() * 0.98
+            && damage.cut_off.is_none()
+            // Codec delay and estimated lengths differ by a fraction of a second.
+            && reached + 0.3 + 0.01 * d.as_secs_f64() < d.as_secs_f64()
         {
             let short = format!(
                 "truncated: the stream ends at {} of the declared {}",
-                crate::audio::decode::clock(secs_f),
+                crate::audio::decode::clock(reached),
                 crate::audio::decode::clock(d.as_secs_f64())
             );
             why = Some(match why {

@@ -57,6 +57,12 @@ fn read_tags_inner(path: &Path, file_len: u64) -> Result<Tags, String> {
             props.audio_bitrate().or(props.overall_bitrate()),
             file_len,
         )
+    } else if tagged.file_type() == lofty::file::FileType::Flac {
+        // FLAC declares its exact length; a cut-off file (or a lying header) ends earlier.
+        match crate::audio::container::flac_real_secs(path) {
+            Some(real) => std::time::Duration::from_secs_f64(real),
+            None => props.duration(),
+        }
     } else {
         props.duration()
     };
