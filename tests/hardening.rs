@@ -273,3 +273,49 @@ fn a_full_disk_stops_a_scan_at_once_and_a_read_only_one_is_named() {
     assert!(err.contains("read-only"), "{err}");
     assert!(!err.contains("db reset"), "{err}");
 }
+
+#[test]
+fn train_and_eval_name_a_fifo_in_the_folder_and_use_the_rest() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let (lib, labelled) = library(dir.path(), 1);
+    let fifo = labelled.join("noise/stuck.flac");
+    let c = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
+    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o644) }, 0);
+    let out = run(genreplay(&data, &lib)
+        .args([
+            "train",
+            "--json",
+            "--epochs",
+            "2",
+            "--valid-frac",
+            "0",
+            "--no-cache",
+        ])
+        .arg(&labelled));
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("stuck.flac: not a regular file: a FIFO"),
+        "{err}"
+    );
+    let v = json(&out);
+    assert_eq!(v["train_tracks"], 8, "{v:#}");
+    assert!(
+        v["failed"][0]["path"]
+            .as_str()
+            .unwrap()
+            .ends_with("stuck.flac")
+    );
+    let model = v["model"].as_str().unwrap().to_string();
+    let out = run(genreplay(&data, &lib)
+        .args(["eval", "--json", "--model", &model])
+        .arg(&labelled));
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("stuck.flac: not a regular file: a FIFO"),
+        "{err}"
+    );
+    assert_eq!(json(&out)["tracks"], 8);
+}

@@ -120,6 +120,14 @@ pub fn run(args: &TrainArgs, json: bool, paths: &Paths) -> anyhow::Result<ExitCo
     // Files that could not be analysed: skipped (each named as it happens), the rest go on;
     // the exit code is 1 when there were any.
     let failed = Mutex::new(Vec::new());
+    // Files named like audio that cannot be read at all (a FIFO, a dangling link) too.
+    for (p, why) in &prepared.set.unreadable {
+        let reason = format!("{}: {why}", p.display());
+        eprintln!("  skipped: {reason}");
+        if let Ok(mut f) = failed.lock() {
+            f.push((p.to_string_lossy().into_owned(), reason));
+        }
+    }
     let on_event = |ev| print_event(ev, &failed);
     let code = |failed: &Mutex<Vec<(String, String)>>| {
         let n = failed.lock().map(|f| f.len()).unwrap_or(0);
