@@ -4,7 +4,7 @@
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use genreplay::library::TrackId;
-use genreplay::recommend::queue::{Candidate, QueueOptions, build_queue, extend_chain};
+use genreplay::recommend::similar::{Candidate, QueueOptions, build_queue, extend_chain};
 use rand::{Rng, SeedableRng};
 
 fn library(n: usize) -> Vec<Candidate> {

@@ -8,8 +8,8 @@ use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-use genreplay::app::library::{LibraryData, TrackInfo};
-use genreplay::app::queue::Reason;
+use genreplay::app::catalog::{Catalog, TrackInfo};
+use genreplay::app::play_queue::Reason;
 use genreplay::app::{App, Effect, Event};
 use genreplay::audio::player::{PlayerCommand, PlayerEvent};
 use genreplay::config::{Keymap, Theme};
@@ -34,11 +34,11 @@ fn app() -> App {
             track_no: Some(i),
             duration_secs: Some(100.0),
             folder: ".".into(),
-            genre_tag: None,
+            ..Default::default()
         });
     }
     let ids: Vec<TrackId> = tracks.iter().map(|t| t.id).collect();
-    let mut lib = LibraryData::new(root, tracks, LABELS.iter().map(|s| s.to_string()).collect());
+    let mut lib = Catalog::new(root, tracks, LABELS.iter().map(|s| s.to_string()).collect());
     for (i, id) in ids.iter().enumerate() {
         let x = i as f32 / 29.0;
         lib.vectors
@@ -62,13 +62,20 @@ fn press(app: &mut App, keys: &str) -> Vec<Effect> {
 }
 
 fn track_by_title(app: &App, title: &str) -> TrackId {
-    app.lib.tracks.iter().find(|t| t.title == title).unwrap().id
+    app.session
+        .lib
+        .tracks
+        .iter()
+        .find(|t| t.title == title)
+        .unwrap()
+        .id
 }
 
 fn start(app: &mut App, title: &str) {
     let id = track_by_title(app, title);
-    let path = app.lib.track(id).unwrap().path.clone();
-    app.queue.replace(vec![id], Reason::Added, 0);
+    let path = app.session.lib.track(id).unwrap().path.clone();
+    app.session.play_tracks(vec![id], 0, "test".into());
+    app.session.take_effects();
     app.update(Event::Player(PlayerEvent::Started {
         path,
         duration_secs: Some(100.0),
@@ -78,24 +85,33 @@ fn start(app: &mut App, title: &str) {
 #[test]
 fn f_fills_play_next_with_similar_tracks_and_says_why() {
     let mut app = app();
-    app.fill_count = 8;
+    app.session.recommend.fill_count = 8;
     start(&mut app, "Song 0");
     let fx = press(&mut app, "f");
-    assert_eq!(app.queue.entries.len(), 9);
-    assert_eq!(app.queue.current, Some(0));
+    // The fill goes to up next; the seed plays on.
+    assert_eq!(app.session.queue.up_next.len(), 8);
+    assert_eq!(
+        app.session.queue.current_track(),
+        Some(track_by_title(&app, "Song 0"))
+    );
     // Closest to the blues end come first, never the seed's artist right after it.
-    let artists: Vec<String> = app
+    let order: Vec<TrackId> = app
+        .session
         .queue
-        .entries
+        .current_track()
+        .into_iter()
+        .chain(app.session.queue.up_next.iter().map(|e| e.track))
+        .collect();
+    let artists: Vec<String> = order
         .iter()
-        .map(|e| app.lib.track(e.track).unwrap().artist.clone())
+        .map(|t| app.session.lib.track(*t).unwrap().artist.clone())
         .collect();
     for w in artists.windows(2) {
         assert_ne!(w[0], w[1], "{artists:?}");
     }
-    let picked: HashSet<TrackId> = app.queue.entries.iter().map(|e| e.track).collect();
+    let picked: HashSet<TrackId> = order.iter().copied().collect();
     assert_eq!(picked.len(), 9, "no repeats");
-    for e in &app.queue.entries[1..] {
+    for e in &app.session.queue.up_next {
         match &e.reason {
             Reason::Similar {
                 seed,
@@ -110,8 +126,9 @@ fn f_fills_play_next_with_similar_tracks_and_says_why() {
         }
     }
     let first = app
+        .session
         .lib
-        .track(app.queue.entries[1].track)
+        .track(app.session.queue.up_next[0].track)
         .unwrap()
         .title
         .clone();
@@ -123,23 +140,24 @@ fn f_fills_play_next_with_similar_tracks_and_says_why() {
     );
     // Pressing again replaces the previous fill rather than stacking another one.
     press(&mut app, "f");
-    assert_eq!(app.queue.entries.len(), 9);
+    assert_eq!(app.session.queue.up_next.len(), 8);
 }
 
 #[test]
 fn auto_dj_keeps_the_music_going_and_drifts_gradually() {
     let mut app = app();
-    app.auto_dj_ahead = 4;
+    app.session.recommend.auto_dj_ahead = 4;
     start(&mut app, "Song 0");
     press(&mut app, "D");
-    assert!(app.auto_dj);
-    assert_eq!(app.queue.entries.len(), 5);
+    assert!(app.session.auto_dj);
+    assert_eq!(app.session.upcoming().len(), 4);
     // Play through 40 track ends: the queue never runs dry and never repeats a track.
-    let mut played = vec![app.queue.current_track().unwrap()];
+    let mut played = vec![app.session.queue.current_track().unwrap()];
     for _ in 0..25 {
         let path = app
+            .session
             .lib
-            .track(app.queue.current_track().unwrap())
+            .track(app.session.queue.current_track().unwrap())
             .unwrap()
             .path
             .clone();
@@ -149,14 +167,14 @@ fn auto_dj_keeps_the_music_going_and_drifts_gradually() {
                 .any(|f| matches!(f, Effect::Player(PlayerCommand::Load { .. }))),
             "the music stopped"
         );
-        played.push(app.queue.current_track().unwrap());
-        let ahead = app.queue.entries.len() - app.queue.current.unwrap() - 1;
+        played.push(app.session.queue.current_track().unwrap());
+        let ahead = app.session.upcoming().len();
         assert!(ahead >= 4, "only {ahead} ahead");
     }
     let unique: HashSet<_> = played.iter().collect();
     assert_eq!(unique.len(), played.len(), "a track repeated");
     // Each step moves along the blues → rock line in small steps (no jumps across it).
-    let pos = |id: &TrackId| -> f32 { app.lib.vectors[id][2] };
+    let pos = |id: &TrackId| -> f32 { app.session.lib.vectors[id][2] };
     let jumps: Vec<f32> = played
         .windows(2)
         .map(|w| (pos(&w[0]) - pos(&w[1])).abs())
@@ -164,37 +182,46 @@ fn auto_dj_keeps_the_music_going_and_drifts_gradually() {
     let max_jump = jumps.iter().cloned().fold(0.0, f32::max);
     assert!(max_jump < 0.5, "jumped {max_jump}: {jumps:?}");
     press(&mut app, "D");
-    assert!(!app.auto_dj);
+    assert!(!app.session.auto_dj);
 }
 
 #[test]
 fn genre_playlists_refresh_as_vectors_arrive_and_respect_the_floor() {
     let mut app = app();
-    app.min_confidence = 0.6;
+    app.session.recommend.min_confidence = 0.6;
     app.rebuild();
-    let before: usize = app.genre_lists.iter().map(|(_, t)| t.len()).sum();
+    let before: usize = app.views.genres.lists.iter().map(|(_, t)| t.len()).sum();
     // A new, confident jazz track appears.
-    let id = app.lib.tracks[0].id;
+    let id = app.session.lib.tracks[0].id;
     app.update(Event::VectorReady {
         track: id,
         vector: vec![0.05, 0.9, 0.05],
         style: None,
     });
-    let jazz = &app.genre_lists.iter().find(|(g, _)| g == "jazz").unwrap().1;
+    let jazz = &app
+        .views
+        .genres
+        .lists
+        .iter()
+        .find(|(g, _)| g == "jazz")
+        .unwrap()
+        .1;
     assert_eq!(jazz, &vec![(id, 0.9)]);
     // An unsure one stays out of every playlist.
-    let id2 = app.lib.tracks[1].id;
+    let id2 = app.session.lib.tracks[1].id;
     app.update(Event::VectorReady {
         track: id2,
         vector: vec![0.4, 0.35, 0.25],
         style: None,
     });
     assert!(
-        app.genre_lists
+        app.views
+            .genres
+            .lists
             .iter()
             .all(|(_, t)| t.iter().all(|(x, _)| *x != id2))
     );
-    let after: usize = app.genre_lists.iter().map(|(_, t)| t.len()).sum();
+    let after: usize = app.views.genres.lists.iter().map(|(_, t)| t.len()).sum();
     assert!(after <= before + 1);
 }
 

@@ -1,7 +1,9 @@
 //! Background classification of the library.
 
+pub mod budget;
 pub mod worker;
 
+pub use budget::{Priority, ThreadBudget, available_cores, set_current_thread_priority};
 pub use worker::{
     AnalysisEvent, Analyzer, FatalStop, Progress, StopHandle, TrackClassifier, pending_tracks,
 };

@@ -20,6 +20,7 @@ use std::time::Instant;
 
 use crossbeam_channel::{Receiver, Sender, unbounded};
 
+use super::budget::{Priority, ThreadBudget, set_current_thread_priority};
 use crate::audio::decode::AudioError;
 use crate::library::TrackId;
 use crate::library::scan::file_stamp;
@@ -149,12 +150,25 @@ pub struct Analyzer {
 
 impl Analyzer {
     /// Starts `threads` workers (each with its own copy of the classifier) over the pending
-    /// tracks of the classifier's model.
+    /// tracks of the classifier's model, at [`Priority::Low`].
     pub fn start<C: TrackClassifier>(
         store: Store,
         classifier: C,
         threads: usize,
     ) -> Result<Self, StoreError> {
+        Self::start_with(store, classifier, ThreadBudget::new(threads), Priority::Low)
+    }
+
+    /// Starts `budget.max()` workers at `priority`; before each track, worker `i` waits until
+    /// `i < budget.allowed()` (so the caller can change how many cores the analysis uses
+    /// while it runs, e.g. [`ThreadBudget::set_playing`]).
+    pub fn start_with<C: TrackClassifier>(
+        store: Store,
+        classifier: C,
+        budget: ThreadBudget,
+        priority: Priority,
+    ) -> Result<Self, StoreError> {
+        let threads = budget.max();
         let model = classifier.model_id();
         let pending = pending_tracks(&store, &model)?;
         let (tx, rx) = unbounded();
@@ -174,14 +188,20 @@ impl Analyzer {
         });
         let running = Arc::new(AtomicUsize::new(threads.max(1)));
         let workers = (0..threads.max(1))
-            .map(|_| {
+            .map(|index| {
                 let shared = shared.clone();
                 let store = store.clone();
                 let classifier = classifier.clone();
                 let tx = tx.clone();
                 let running = running.clone();
+                let budget = budget.clone();
                 std::thread::spawn(move || {
-                    worker_loop(&shared, &store, &classifier, &tx);
+                    if let Err(e) = set_current_thread_priority(priority) {
+                        tracing::debug!("analysis thread priority: {e}");
+                    }
+                    let turn =
+                        || budget.wait_turn(index, &|| shared.cancel.load(Ordering::Relaxed));
+                    worker_loop(&shared, &store, &classifier, &tx, &turn);
                     if running.fetch_sub(1, Ordering::AcqRel) == 1 {
                         let _ = tx.send(AnalysisEvent::Finished {
                             classified: shared.done.load(Ordering::Relaxed)
@@ -286,10 +306,11 @@ fn worker_loop<C: TrackClassifier>(
     store: &Store,
     classifier: &C,
     tx: &Sender<AnalysisEvent>,
+    turn: &dyn Fn() -> bool,
 ) {
     let model = classifier.model_id();
     loop {
-        if shared.cancel.load(Ordering::Relaxed) {
+        if shared.cancel.load(Ordering::Relaxed) || !turn() {
             return;
         }
         let next = shared.queue.lock().ok().and_then(|mut q| q.pop_front());

@@ -1,12 +1,13 @@
 //! The retrain dialog's state machine: a form (folder, label source, mode, epochs), a preview
 //! of what the folder holds, live training progress, and the result to accept or discard. The
-//! work itself happens elsewhere (the run loop's training thread, through `model::job`).
+//! work itself happens elsewhere (the service layer's trainer, through `model::job`).
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
+use crate::keys::{Action, Keymap, Scope};
 use crate::model::dataset::LabelSource;
 use crate::model::job::TrainMode;
 use crate::model::train::{EpochReport, TrainEvent};
@@ -116,6 +117,12 @@ pub fn expand_home(s: &str) -> PathBuf {
 /// Completes a folder path like a shell: the longest common prefix of the subfolders of its
 /// parent that start with what was typed. Returns the new text and the candidates.
 pub fn complete_folder(input: &str) -> (String, Vec<String>) {
+    complete_path(input, true)
+}
+
+/// Completes a path like a shell (folders only when `dirs_only`): the longest common prefix of
+/// the entries of its parent that start with what was typed; a single folder gets its `/`.
+pub fn complete_path(input: &str, dirs_only: bool) -> (String, Vec<String>) {
     let (dir_part, prefix) = match input.rfind('/') {
         Some(i) => (&input[..=i], &input[i + 1..]),
         None => ("", input),
@@ -128,8 +135,16 @@ pub fn complete_folder(input: &str) -> (String, Vec<String>) {
     let mut names: Vec<String> = std::fs::read_dir(&dir)
         .map(|rd| {
             rd.filter_map(Result::ok)
-                .filter(|e| e.path().is_dir())
-                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .filter(|e| !dirs_only || e.path().is_dir())
+                .map(|e| {
+                    let dir = e.path().is_dir();
+                    let n = e.file_name().to_string_lossy().into_owned();
+                    if dir && !dirs_only {
+                        format!("{n}/")
+                    } else {
+                        n
+                    }
+                })
                 .filter(|n| {
                     n.starts_with(prefix) && (prefix.starts_with('.') || !n.starts_with('.'))
                 })
@@ -139,7 +154,8 @@ pub fn complete_folder(input: &str) -> (String, Vec<String>) {
     names.sort();
     match names.as_slice() {
         [] => (input.to_string(), vec![]),
-        [one] => (format!("{dir_part}{one}/"), vec![]),
+        [one] if dirs_only => (format!("{dir_part}{one}/"), vec![]),
+        [one] => (format!("{dir_part}{one}"), vec![]),
         many => {
             let first = &many[0];
             let common = many.iter().fold(first.len(), |n, s| {
@@ -252,9 +268,12 @@ impl Retrain {
         )
     }
 
-    /// A key while the dialog has the focus.
-    pub fn on_key(&mut self, k: KeyEvent) -> Option<Request> {
+    /// A key while the dialog has the focus. Text fields take raw keys; Enter confirms and
+    /// Esc goes back, as in any dialog; cancel, accept and discard are the keymap's Training
+    /// actions.
+    pub fn on_key(&mut self, k: KeyEvent, keys: &Keymap) -> Option<Request> {
         let ctrl = k.modifiers.contains(KeyModifiers::CONTROL);
+        let action = keys.action_in(&k, &[Scope::Training]);
         match &mut self.stage {
             Stage::Form(form) => {
                 form.error = None;
@@ -363,16 +382,16 @@ impl Retrain {
                 }
                 _ => None,
             },
-            Stage::Training(p) => match k.code {
-                KeyCode::Esc | KeyCode::Char('x') if !p.cancelling => {
+            Stage::Training(p) => {
+                let cancel = k.code == KeyCode::Esc || action == Some(Action::CancelTraining);
+                (cancel && !p.cancelling).then(|| {
                     p.cancelling = true;
-                    Some(Request::Cancel)
-                }
-                _ => None,
-            },
-            Stage::Done(_) => match k.code {
-                KeyCode::Char('a') | KeyCode::Enter => Some(Request::Accept),
-                KeyCode::Char('d') | KeyCode::Esc => Some(Request::Discard),
+                    Request::Cancel
+                })
+            }
+            Stage::Done(_) => match (k.code, action) {
+                (KeyCode::Enter, _) | (_, Some(Action::AcceptModel)) => Some(Request::Accept),
+                (KeyCode::Esc, _) | (_, Some(Action::DiscardModel)) => Some(Request::Discard),
                 _ => None,
             },
             Stage::Failed(_) => match k.code {
@@ -428,7 +447,7 @@ mod tests {
 
     fn typed(r: &mut Retrain, s: &str) {
         for c in s.chars() {
-            r.on_key(key(KeyCode::Char(c)));
+            r.on_key(key(KeyCode::Char(c)), &Keymap::defaults());
         }
     }
 
@@ -439,15 +458,15 @@ mod tests {
         let mut r = Retrain::new(dir.path());
         assert!(r.modal());
         // Mode → full; epochs field follows the mode's default, then is typed over.
-        r.on_key(key(KeyCode::Down));
-        r.on_key(key(KeyCode::Down));
-        r.on_key(key(KeyCode::Down));
-        r.on_key(key(KeyCode::Right));
-        r.on_key(key(KeyCode::Down));
-        r.on_key(key(KeyCode::Backspace));
-        r.on_key(key(KeyCode::Backspace));
+        r.on_key(key(KeyCode::Down), &Keymap::defaults());
+        r.on_key(key(KeyCode::Down), &Keymap::defaults());
+        r.on_key(key(KeyCode::Down), &Keymap::defaults());
+        r.on_key(key(KeyCode::Right), &Keymap::defaults());
+        r.on_key(key(KeyCode::Down), &Keymap::defaults());
+        r.on_key(key(KeyCode::Backspace), &Keymap::defaults());
+        r.on_key(key(KeyCode::Backspace), &Keymap::defaults());
         typed(&mut r, "12");
-        let req = r.on_key(key(KeyCode::Enter));
+        let req = r.on_key(key(KeyCode::Enter), &Keymap::defaults());
         match req {
             Some(Request::Prepare(spec)) => {
                 assert_eq!(spec.mode, TrainMode::Full);
@@ -466,10 +485,10 @@ mod tests {
             warnings: vec!["genre 'rock' has only 3 tracks".into()],
             skipped: 0,
         }));
-        assert_eq!(r.on_key(key(KeyCode::Enter)), None);
-        r.on_key(key(KeyCode::Esc));
+        assert_eq!(r.on_key(key(KeyCode::Enter), &Keymap::defaults()), None);
+        r.on_key(key(KeyCode::Esc), &Keymap::defaults());
         assert!(matches!(r.stage, Stage::Form(_)));
-        r.on_key(key(KeyCode::Enter));
+        r.on_key(key(KeyCode::Enter), &Keymap::defaults());
         r.prepared(Ok(Preview {
             counts: vec![("rock".into(), 8), ("jazz".into(), 9)],
             train_tracks: 12,
@@ -478,7 +497,7 @@ mod tests {
             skipped: 0,
         }));
         assert!(matches!(
-            r.on_key(key(KeyCode::Enter)),
+            r.on_key(key(KeyCode::Enter), &Keymap::defaults()),
             Some(Request::Start(_))
         ));
         assert!(r.running() && !r.modal());
@@ -493,17 +512,23 @@ mod tests {
             s => panic!("{s:?}"),
         }
         // Cancel is asked once.
-        assert_eq!(r.on_key(key(KeyCode::Char('x'))), Some(Request::Cancel));
-        assert_eq!(r.on_key(key(KeyCode::Char('x'))), None);
+        assert_eq!(
+            r.on_key(key(KeyCode::Char('x')), &Keymap::defaults()),
+            Some(Request::Cancel)
+        );
+        assert_eq!(r.on_key(key(KeyCode::Char('x')), &Keymap::defaults()), None);
         r.finished(Err("cancelled".into()));
         assert!(matches!(r.stage, Stage::Failed(_)));
-        assert_eq!(r.on_key(key(KeyCode::Esc)), Some(Request::Close));
+        assert_eq!(
+            r.on_key(key(KeyCode::Esc), &Keymap::defaults()),
+            Some(Request::Close)
+        );
     }
 
     #[test]
     fn a_bad_folder_or_epoch_count_stays_in_the_form_with_a_message() {
         let mut r = Retrain::new(Path::new("/no/such/folder"));
-        assert_eq!(r.on_key(key(KeyCode::Enter)), None);
+        assert_eq!(r.on_key(key(KeyCode::Enter), &Keymap::defaults()), None);
         match &r.stage {
             Stage::Form(f) => assert!(f.error.as_deref().unwrap().contains("not a folder")),
             s => panic!("{s:?}"),
@@ -525,8 +550,14 @@ mod tests {
             epochs: vec![],
             secs: 1.0,
         }));
-        assert_eq!(r.on_key(key(KeyCode::Char('a'))), Some(Request::Accept));
-        assert_eq!(r.on_key(key(KeyCode::Char('d'))), Some(Request::Discard));
+        assert_eq!(
+            r.on_key(key(KeyCode::Char('a')), &Keymap::defaults()),
+            Some(Request::Accept)
+        );
+        assert_eq!(
+            r.on_key(key(KeyCode::Char('d')), &Keymap::defaults()),
+            Some(Request::Discard)
+        );
     }
 
     #[test]

@@ -67,10 +67,19 @@ pub fn check(f: &File, head: &[u8], len: u64) -> Result<View, String> {
         check_flac(f, at, len, &mut view);
         if let Some(end) = flac_end(f, at, len) {
             view.real_frames = Some(end.real_frames);
+            // Short spans in tenths of a second, long ones as a clock.
+            let span = |frames: u64| {
+                let secs = frames as f64 / end.rate as f64;
+                if secs < 60.0 {
+                    format!("{secs:.1} s")
+                } else {
+                    super::decode::clock(secs)
+                }
+            };
             view.truncated = Some(format!(
-                "truncated: the FLAC stream ends at {} of the declared {}",
-                super::decode::clock(end.real_frames as f64 / end.rate as f64),
-                super::decode::clock(end.declared_frames as f64 / end.rate as f64)
+                "truncated: the FLAC stream ends after {} of the declared {}",
+                span(end.real_frames),
+                span(end.declared_frames)
             ));
         }
     } else if rest.len() >= 8 && &rest[4..8] == b"ftyp" {
@@ -1129,7 +1138,7 @@ mod tests {
         assert!((0.4..0.8).contains(&secs), "{e:?}");
         let v = check(&f, &cut, cut.len() as u64).unwrap();
         assert_eq!(v.real_frames, Some(e.real_frames));
-        assert!(v.truncated.unwrap().contains("of the declared 0:02"));
+        assert!(v.truncated.unwrap().contains("of the declared 1.5 s"));
     }
 
     #[test]

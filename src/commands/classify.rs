@@ -16,7 +16,8 @@ use crate::model::registry;
 pub fn run(args: &ClassifyArgs, json: bool) -> anyhow::Result<ExitCode> {
     let device = inference_device();
     let model = registry::load(args.model.as_deref(), &device)?;
-    let classifier = Classifier::new(model, device);
+    let classifier =
+        Classifier::new(model, device).with_threads(crate::analysis::available_cores());
     let labels = classifier.labels().to_vec();
     let mut out = Vec::new();
     let mut failed = 0usize;

@@ -9,7 +9,8 @@ use crate::model::dataset::{Split, collect};
 use crate::model::eval::report;
 use crate::model::infer::Classifier;
 use crate::model::registry;
-use crate::recommend::queue::{Candidate, QueueOptions, measure_table, queue_metrics};
+use crate::recommend::eval::{measure_table, queue_metrics};
+use crate::recommend::similar::{Candidate, QueueOptions};
 use serde_json::json;
 
 pub fn run(args: &EvalArgs, json: bool) -> anyhow::Result<ExitCode> {

@@ -11,9 +11,10 @@ use crate::cli::{DbAction, ScanArgs};
 use crate::library::scan::{ScanEvent, scan};
 use crate::model::active::{load_active, sync_models};
 use crate::model::backend::inference_device;
-use crate::model::infer::{Classifier, argmax};
+use crate::model::infer::Classifier;
 use crate::paths::{Paths, default_music_dir};
 use crate::store::{Store, StoreError, human_bytes};
+use crate::util::maths::argmax;
 
 /// Opens the database for a command: the models folder is synced into the registry (it is the
 /// source of truth for trained models), and when the database had to be rebuilt because it was
@@ -85,7 +86,10 @@ pub fn run_scan(
         b.set_message("scanning");
         b
     });
-    let threads = args.threads.unwrap_or_else(super::worker_threads).max(1);
+    let threads = args
+        .threads
+        .unwrap_or_else(crate::analysis::available_cores)
+        .max(1);
     let report = scan(&store, &root, threads.max(2), &|ev| {
         if let Some(b) = &bar {
             match ev {

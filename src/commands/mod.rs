@@ -1,6 +1,7 @@
 //! The headless commands behind the CLI. Each prints a readable report, or JSON with `--json`.
 
 pub mod classify;
+pub mod distill;
 pub mod eval;
 pub mod library;
 pub mod models;
@@ -24,6 +25,7 @@ pub fn run(cli: Cli, paths: &Paths) -> anyhow::Result<ExitCode> {
         }
         Some(Command::Library(_)) => library::run_library(cli.json, paths),
         Some(Command::Db { action }) => library::run_db(&action, paths),
+        Some(Command::Distill(args)) => distill::run(&args, cli.json, paths),
         Some(Command::Models { action }) => models::run(&action, cli.json, paths),
         Some(Command::Queue(args)) => recommend::run_queue(&args, cli.json, paths),
         Some(Command::Playlists(args)) => recommend::run_playlists(&args, cli.json, paths),

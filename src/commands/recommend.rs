@@ -8,11 +8,12 @@ use crate::cli::{PlaylistsArgs, QueueArgs};
 use crate::library::TrackId;
 use crate::model::active::load_active;
 use crate::model::backend::inference_device;
-use crate::model::infer::{Classifier, argmax};
+use crate::model::infer::Classifier;
 use crate::paths::Paths;
 use crate::recommend::candidates_from_store;
 use crate::recommend::playlists::{M3uEntry, file_name, genre_playlists, write_m3u8};
-use crate::recommend::queue::{Candidate, QueueOptions, build_queue};
+use crate::recommend::similar::{Candidate, QueueOptions, build_queue};
+use crate::util::maths::argmax;
 
 pub fn run_queue(args: &QueueArgs, json: bool, paths: &Paths) -> anyhow::Result<ExitCode> {
     let store = super::library::open_store(paths)?;

@@ -7,11 +7,17 @@ use std::sync::atomic::AtomicBool;
 
 use serde_json::json;
 
-use crate::cli::{ModeArg, TrainArgs};
-use crate::model::job::{TrainMode, TrainRequest, cross_validate, prepare, run as run_job};
+use crate::cli::{ModeArg, TrainArgs, TrunkArg};
+use crate::model::ModelConfig;
+use crate::model::job::{
+    TrainMode, TrainRequest, cross_validate_with_config, prepare, run_with_config,
+};
 use crate::model::registry::save_dir;
 use crate::model::train::TrainEvent;
+use crate::model::trunk::TrunkKind;
 use crate::paths::Paths;
+use crate::recommend::eval::{QueueMetrics, measure_table, queue_metrics};
+use crate::recommend::similar::{Candidate, QueueOptions};
 
 pub fn request(args: &TrainArgs, paths: &Paths) -> TrainRequest {
     let mode = match args.mode {
@@ -85,9 +91,30 @@ fn print_event(ev: TrainEvent, failed: &Mutex<Vec<(String, String)>>) {
     }
 }
 
+/// The model the arguments ask for: the mode's, or with `--trunk` a head on that trunk.
+fn config_for(
+    args: &TrainArgs,
+    req: &TrainRequest,
+    labels: Vec<String>,
+) -> anyhow::Result<ModelConfig> {
+    let Some(trunk) = args.trunk else {
+        return Ok(req.mode.config(labels));
+    };
+    if req.mode != TrainMode::Quick {
+        anyhow::bail!("--trunk trains a head on a pretrained trunk: use it with --mode quick");
+    }
+    let kind = match trunk {
+        TrunkArg::Musicnn => TrunkKind::Musicnn,
+        TrunkArg::Vgg => TrunkKind::Vgg,
+        TrunkArg::Student => TrunkKind::Student,
+    };
+    Ok(ModelConfig::head_on(kind, labels))
+}
+
 pub fn run(args: &TrainArgs, json: bool, paths: &Paths) -> anyhow::Result<ExitCode> {
     let req = request(args, paths);
     let prepared = prepare(&req)?;
+    let config = config_for(args, &req, prepared.labels.clone())?;
     eprintln!(
         "{} tracks in {} genres ({}); {} train / {} valid{}; mode {}",
         prepared.set.tracks.len(),
@@ -139,9 +166,36 @@ pub fn run(args: &TrainArgs, json: bool, paths: &Paths) -> anyhow::Result<ExitCo
         }
     };
     if let Some(k) = args.cv {
-        let cv = cross_validate(&req, &prepared, k, &on_event, &cancel)?;
+        let cv = cross_validate_with_config(&req, &prepared, config, k, &on_event, &cancel)?;
+        let items: Vec<(Candidate, usize)> = cv
+            .out_of_fold
+            .iter()
+            .map(|o| {
+                let c = Candidate {
+                    id: o.id,
+                    artist: o.artist.clone(),
+                    genre: o.genre.clone(),
+                    style: o.style.clone(),
+                };
+                (c, o.label)
+            })
+            .collect();
+        let queue = queue_metrics(&QueueOptions::default(), &items);
+        let queue_measures = measure_table(&items);
         if json {
-            super::print_json(&cv)?;
+            /// The report with "play next" quality from the out-of-fold vectors.
+            #[derive(serde::Serialize)]
+            struct CvJson<'a> {
+                #[serde(flatten)]
+                cv: &'a crate::model::job::CvReport,
+                queue: QueueMetrics,
+                queue_measures: &'a [(String, QueueMetrics)],
+            }
+            super::print_json(&CvJson {
+                cv: &cv,
+                queue,
+                queue_measures: &queue_measures,
+            })?;
         } else {
             println!(
                 "{}-fold cross-validated track accuracy ({} mode, folds {}): {:.3} ± {:.3}",
@@ -162,15 +216,29 @@ pub fn run(args: &TrainArgs, json: bool, paths: &Paths) -> anyhow::Result<ExitCo
             print!("\npooled over folds:\n{}", cv.pooled.to_text());
             println!(
                 "\nplay-next queues from the out-of-fold vectors: precision at 10 {:.3}, artist repeat rate {:.3}",
-                cv.queue.queue_precision_at_10, cv.queue.artist_repeat_rate
+                queue.queue_precision_at_10, queue.artist_repeat_rate
             );
-            for (name, m) in &cv.queue_measures {
+            for (name, m) in &queue_measures {
                 println!("  {name:<28} P@10 {:.3}", m.queue_precision_at_10);
             }
         }
         return Ok(code(&failed));
     }
-    let result = run_job(&req, &prepared, &on_event, &cancel)?;
+    let mut result = run_with_config(&req, &prepared, config, &on_event, &cancel)?;
+    if let Some(kind) = result
+        .config
+        .trunk_kind()
+        .filter(|k| *k != TrunkKind::Musicnn)
+    {
+        result.config.info.notes = Some(format!(
+            "genreplay train --mode quick --trunk {}",
+            match kind {
+                TrunkKind::Vgg => "vgg",
+                TrunkKind::Student => "student",
+                TrunkKind::Musicnn => "musicnn",
+            }
+        ));
+    }
     let out = match &args.out {
         Some(o) => o.clone(),
         None => {

@@ -2,41 +2,15 @@
 //! in the XDG config folder override them. A bad file gives an error naming the file and line,
 //! and the defaults stay in force.
 
-pub mod keymap;
 pub mod theme;
 
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
-pub use keymap::{KeySpec, Keymap};
+pub use crate::keys::{KeySpec, Keymap};
+pub use crate::util::toml_file::{ConfigError, line_of, parse_toml};
 pub use theme::Theme;
-
-/// A problem in a user file: which file, which line, what.
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
-#[error("{}{}: {message}", file.display(), line.map(|l| format!(":{l}")).unwrap_or_default())]
-pub struct ConfigError {
-    pub file: PathBuf,
-    pub line: Option<usize>,
-    pub message: String,
-}
-
-/// 1-based line of byte `offset` in `text`.
-pub fn line_of(text: &str, offset: usize) -> usize {
-    text[..offset.min(text.len())].matches('\n').count() + 1
-}
-
-/// Parses TOML, turning errors into [`ConfigError`]s with the line.
-pub fn parse_toml<T: serde::de::DeserializeOwned>(
-    text: &str,
-    file: &Path,
-) -> Result<T, ConfigError> {
-    toml::from_str(text).map_err(|e| ConfigError {
-        file: file.to_path_buf(),
-        line: e.span().map(|s| line_of(text, s.start)),
-        message: e.message().trim().to_string(),
-    })
-}
 
 /// config.toml.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -45,7 +19,7 @@ pub struct Config {
     pub theme: String,
     /// Percent, 0–150.
     pub volume: u8,
-    /// 0 = cores − 1 (at least 1).
+    /// Analysis workers at most; 0 = one per core (one fewer while playing).
     pub analysis_threads: usize,
     pub library: String,
     /// Tracks a "play next" fill adds.
@@ -249,7 +223,7 @@ mod tests {
         assert_eq!(s.errors.len(), 1);
         assert_eq!(s.config, Config::defaults());
         assert_eq!(
-            s.keymap.keys_for(crate::app::action::Action::Quit),
+            s.keymap.keys_for(crate::keys::Action::Quit),
             vec!["Q".to_string()]
         );
         assert!(s.themes.len() >= 3);

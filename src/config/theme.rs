@@ -7,7 +7,7 @@ use std::path::Path;
 use ratatui::style::Color;
 use serde::Deserialize;
 
-use super::{ConfigError, line_of, parse_toml};
+use crate::util::toml_file::{ConfigError, line_of, parse_toml};
 
 const BUILT_IN: &[(&str, &str)] = &[
     ("themes/dark.toml", include_str!("../../themes/dark.toml")),

@@ -2,11 +2,12 @@
 //! tag probabilities (250 features) → batch norm → (optional hidden layer) → genre logits. Only
 //! the head is trained (the trunk stays frozen), so training runs on cached trunk outputs.
 
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 use burn::nn::{BatchNorm, BatchNormConfig, Dropout, DropoutConfig, Linear, LinearConfig, Relu};
 use burn::prelude::*;
 
+use super::fast::FastTrunk;
 use super::musicnn::{MUSICNN_N_TAGS, MUSICNN_PENULTIMATE, MusicnnOutput, MusicnnTrunk};
 
 /// Features per patch the head reads: the penultimate embedding, then the tags.
@@ -30,6 +31,35 @@ pub fn shared_trunk(device: &Device) -> Result<MusicnnTrunk, String> {
     } else {
         MusicnnTrunk::from_safetensors_bytes(MUSICNN_WEIGHTS, device).map(|t| t.valid())
     }
+}
+
+/// The compiled trunk ([`FastTrunk`]) that inference uses, built once per process.
+pub fn shared_fast_trunk() -> Result<Arc<FastTrunk>, String> {
+    static FAST: OnceLock<Result<Arc<FastTrunk>, String>> = OnceLock::new();
+    FAST.get_or_init(|| FastTrunk::from_safetensors_bytes(MUSICNN_WEIGHTS).map(Arc::new))
+        .clone()
+}
+
+/// The head's input for `count` patches of `frames × 96` (row-major, back to back), computed
+/// by the compiled trunk on up to `threads` threads: `count × 250` rows of penultimate ‖ tag
+/// probabilities.
+pub fn fast_trunk_features(
+    patches: &[f32],
+    count: usize,
+    frames: usize,
+    threads: usize,
+) -> Result<Vec<f32>, String> {
+    let out = shared_fast_trunk()?.forward_with(patches, count, frames, threads, true)?;
+    let mut rows = Vec::with_capacity(count * TRUNK_FEATURES);
+    for (pen, logits) in out
+        .penultimate
+        .chunks_exact(MUSICNN_PENULTIMATE)
+        .zip(out.logits.chunks_exact(MUSICNN_N_TAGS))
+    {
+        rows.extend_from_slice(pen);
+        rows.extend(logits.iter().map(|&l| 1.0 / (1.0 + (-l).exp())));
+    }
+    Ok(rows)
 }
 
 /// The head's input for a trunk output: `[B, 250]` = penultimate ‖ taggram.
@@ -57,17 +87,18 @@ pub struct GenreHead {
 }
 
 impl GenreHeadConfig {
-    pub fn init(&self, n_classes: usize, device: &Device) -> GenreHead {
+    /// A head reading `inputs` features per patch (the trunk's feature width).
+    pub fn init(&self, inputs: usize, n_classes: usize, device: &Device) -> GenreHead {
         let (hidden, out_in) = if self.hidden > 0 {
             (
-                vec![LinearConfig::new(TRUNK_FEATURES, self.hidden).init(device)],
+                vec![LinearConfig::new(inputs, self.hidden).init(device)],
                 self.hidden,
             )
         } else {
-            (vec![], TRUNK_FEATURES)
+            (vec![], inputs)
         };
         GenreHead {
-            input_bn: BatchNormConfig::new(TRUNK_FEATURES).init(device),
+            input_bn: BatchNormConfig::new(inputs).init(device),
             hidden,
             relu: Relu::new(),
             dropout: DropoutConfig::new(self.dropout).init(),
@@ -77,7 +108,7 @@ impl GenreHeadConfig {
 }
 
 impl GenreHead {
-    /// `[B, 250]` trunk features → genre logits `[B, classes]`.
+    /// `[B, features]` trunk features → genre logits `[B, classes]`.
     pub fn forward(&self, x: Tensor<2>) -> Tensor<2> {
         let mut h = self.dropout.forward(self.input_bn.forward(x));
         for l in &self.hidden {
@@ -86,7 +117,8 @@ impl GenreHead {
         self.output.forward(h)
     }
 
-    /// The same, for features laid out as segments `[B, 1, 1, 250]` (the training loop's form).
+    /// The same, for features laid out as segments `[B, 1, 1, features]` (the training loop's
+    /// form).
     pub fn forward_rows(&self, x: Tensor<4>) -> Tensor<2> {
         let [b, _, _, f] = x.dims();
         self.forward(x.reshape([b, f]))

@@ -9,13 +9,14 @@ use burn::tensor::activation::softmax;
 use serde::Serialize;
 
 use super::cache::{CachedFeatures, FeatureCache};
-use super::head::{GenreHead, TRUNK_FEATURES, trunk_features};
-use super::musicnn::{MUSICNN_N_TAGS, MUSICNN_PENULTIMATE};
+use super::head::GenreHead;
+use super::musicnn::MUSICNN_N_TAGS;
 use super::registry::{LoadedModel, Net};
-use super::train::feature_key;
+use super::trunk::tags_of;
 use crate::audio::clip::{ClipWindow, load_clip};
 use crate::audio::decode::AudioError;
 use crate::features::{Frontend, Segments, segment::segment};
+use crate::util::maths::{argmax, mean_rows};
 
 /// Segments per forward pass: bounds memory (see [`Net::batch_size`]).
 fn max_batch(net: &Net) -> usize {
@@ -81,15 +82,6 @@ impl Prediction {
     }
 }
 
-/// Index and value of the largest element (0, -inf for an empty slice).
-pub fn argmax(v: &[f32]) -> (usize, f32) {
-    v.iter()
-        .enumerate()
-        .fold((0, f32::NEG_INFINITY), |(bi, bv), (i, &x)| {
-            if x > bv { (i, x) } else { (bi, bv) }
-        })
-}
-
 /// A loaded model with its front end, ready to classify files. Clone it per worker thread.
 #[derive(Debug, Clone)]
 pub struct Classifier {
@@ -99,6 +91,8 @@ pub struct Classifier {
     /// For a head on the pretrained trunk: the trunk's outputs per file, so re-classifying
     /// with a retrained head skips decoding and the trunk.
     cache: Option<FeatureCache>,
+    /// Threads the network may use for one file (its patches are split between them).
+    threads: usize,
 }
 
 impl Classifier {
@@ -109,7 +103,20 @@ impl Classifier {
             frontend,
             device,
             cache: None,
+            threads: 1,
         }
+    }
+
+    /// Lets the network use up to `threads` threads per file (default 1: the calling thread
+    /// only, for callers that run one classifier per core).
+    pub fn with_threads(mut self, threads: usize) -> Self {
+        self.threads = threads.max(1);
+        self
+    }
+
+    /// Threads the network uses per file.
+    pub fn threads(&self) -> usize {
+        self.threads
     }
 
     /// Keeps the trunk's outputs per file under `cache_root` (head models only).
@@ -117,7 +124,7 @@ impl Classifier {
         if self.model.config.is_head() {
             self.cache = Some(FeatureCache::new(
                 cache_root,
-                &feature_key(&self.model.config),
+                &self.model.config.feature_key(),
             ));
         }
         self
@@ -145,6 +152,13 @@ impl Classifier {
     /// Softmax per segment (`count × labels`, row-major) and, when the network has one, the
     /// style embedding per segment (`count × dims`).
     pub fn segment_outputs(&self, segs: &Segments) -> (Vec<f32>, Option<(Vec<f32>, usize)>) {
+        if let Net::Musicnn { head, .. } = &self.model.net
+            && segs.count > 0
+            && let Some(f) = self.trunk_features_of(segs)
+            && let Some((probs, tags)) = self.head_outputs(head, &f)
+        {
+            return (probs, Some((tags, MUSICNN_N_TAGS)));
+        }
         let per = segs.frames * segs.n_mels;
         let mut probs_out = Vec::with_capacity(segs.count * self.labels().len());
         let mut style_out: Option<(Vec<f32>, usize)> = None;
@@ -216,41 +230,35 @@ impl Classifier {
         }
     }
 
-    /// The trunk's outputs (`patches × 250`) for segments, in batches.
-    fn trunk_features_of(&self, segs: &Segments) -> Option<CachedFeatures> {
+    /// The trunk's outputs (`patches × feature_dims`) for segments (head models only): the
+    /// compiled musicnn trunk on this classifier's threads, or another trunk through burn.
+    pub fn trunk_features_of(&self, segs: &Segments) -> Option<CachedFeatures> {
         let Net::Musicnn { trunk, .. } = &self.model.net else {
             return None;
         };
-        let per = segs.frames * segs.n_mels;
-        let mut data = Vec::with_capacity(segs.count * TRUNK_FEATURES);
-        let mut i = 0;
-        while i < segs.count {
-            let n = (segs.count - i).min(max_batch(&self.model.net));
-            let x = Tensor::<4>::from_data(
-                TensorData::new(
-                    segs.data[i * per..(i + n) * per].to_vec(),
-                    [n, 1, segs.frames, segs.n_mels],
-                ),
-                &self.device,
-            );
-            data.extend(
-                trunk_features(&trunk.forward(x))
-                    .into_data()
-                    .try_into_vec::<f32>()
-                    .ok()?,
-            );
-            i += n;
+        match trunk.features_of_patches(
+            &segs.data,
+            segs.count,
+            segs.frames,
+            self.threads,
+            &self.device,
+        ) {
+            Ok(data) => Some(CachedFeatures {
+                rows: segs.count,
+                dims: trunk.kind().feature_dims(),
+                data,
+            }),
+            Err(e) => {
+                tracing::error!("{} trunk: {e}", trunk.kind().name());
+                None
+            }
         }
-        Some(CachedFeatures {
-            rows: segs.count,
-            dims: TRUNK_FEATURES,
-            data,
-        })
     }
 
-    /// A prediction from the trunk's outputs: the head per patch, and the mean tags as style.
-    fn prediction_from_features(&self, head: &GenreHead, f: &CachedFeatures) -> Option<Prediction> {
-        if f.rows == 0 || f.dims != TRUNK_FEATURES {
+    /// The head's softmax per patch and the tag probabilities per patch, from trunk outputs.
+    fn head_outputs(&self, head: &GenreHead, f: &CachedFeatures) -> Option<(Vec<f32>, Vec<f32>)> {
+        let dims = self.model.config.trunk_kind()?.feature_dims();
+        if f.rows == 0 || f.dims != dims {
             return None;
         }
         let x = Tensor::<2>::from_data(
@@ -264,8 +272,18 @@ impl Classifier {
         let tags: Vec<f32> = f
             .data
             .chunks_exact(f.dims)
-            .flat_map(|row| row[MUSICNN_PENULTIMATE..].iter().copied())
+            .flat_map(|row| tags_of(row).iter().copied())
             .collect();
+        Some((probs, tags))
+    }
+
+    /// A prediction from the trunk's outputs: the head per patch, and the mean tags as style.
+    pub fn prediction_from_features(
+        &self,
+        head: &GenreHead,
+        f: &CachedFeatures,
+    ) -> Option<Prediction> {
+        let (probs, tags) = self.head_outputs(head, f)?;
         Some(Prediction {
             vector: mean_rows(&probs, self.labels().len()),
             segments: f.rows,
@@ -349,24 +367,4 @@ impl Classifier {
         p.timings.decode_ms = decode_ms;
         Ok(p)
     }
-}
-
-/// Column means of a row-major `rows × k` matrix.
-pub fn mean_rows(m: &[f32], k: usize) -> Vec<f32> {
-    let mut acc = vec![0.0f64; k];
-    let rows = m.len().checked_div(k).unwrap_or(0);
-    for row in m.chunks_exact(k.max(1)) {
-        for (a, &v) in acc.iter_mut().zip(row) {
-            *a += v as f64;
-        }
-    }
-    acc.into_iter()
-        .map(|a| {
-            if rows == 0 {
-                0.0
-            } else {
-                (a / rows as f64) as f32
-            }
-        })
-        .collect()
 }

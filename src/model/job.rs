@@ -12,14 +12,11 @@ use super::cache::FeatureCache;
 use super::config::{ModelConfig, TrainMetrics};
 use super::dataset::{LabelSource, LabelledSet, collect, split};
 use super::eval::{EvalReport, report};
-use super::infer::{argmax, mean_rows};
-use super::musicnn::{MUSICNN_N_TAGS, MUSICNN_PENULTIMATE};
+use super::musicnn::MUSICNN_N_TAGS;
 use super::registry::Net;
-use super::train::{TrackFeatures, TrainEvent, TrainOptions, extract_features, feature_key, train};
+use super::train::{TrackFeatures, TrainEvent, TrainOptions, extract_features, train};
 use crate::features::segment::segment;
-use crate::recommend::queue::{
-    Candidate, QueueMetrics, QueueOptions, measure_table, queue_metrics,
-};
+use crate::util::maths::{argmax, mean_rows};
 
 /// What gets trained.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -184,7 +181,7 @@ fn files_of(p: &Prepared, ix: &[usize]) -> Vec<(PathBuf, usize)> {
 fn cache_for(req: &TrainRequest, config: &ModelConfig) -> Option<FeatureCache> {
     req.cache_root
         .as_deref()
-        .map(|root| FeatureCache::new(root, &feature_key(config)))
+        .map(|root| FeatureCache::new(root, &config.feature_key()))
 }
 
 /// Extracts features and trains. `cancel` stops at the next file or batch.
@@ -194,7 +191,18 @@ pub fn run(
     on_event: &(dyn Fn(TrainEvent) + Sync),
     cancel: &AtomicBool,
 ) -> anyhow::Result<TrainResult> {
-    let mut config = req.mode.config(prepared.labels.clone());
+    let config = req.mode.config(prepared.labels.clone());
+    run_with_config(req, prepared, config, on_event, cancel)
+}
+
+/// [`run`] for a given model configuration (e.g. a head on another trunk than the mode's).
+pub fn run_with_config(
+    req: &TrainRequest,
+    prepared: &Prepared,
+    mut config: ModelConfig,
+    on_event: &(dyn Fn(TrainEvent) + Sync),
+    cancel: &AtomicBool,
+) -> anyhow::Result<TrainResult> {
     let cache = cache_for(req, &config);
     let train_files = files_of(prepared, &prepared.train_ix);
     let valid_files = files_of(prepared, &prepared.valid_ix);
@@ -259,11 +267,20 @@ pub struct CvReport {
     pub pooled: EvalReport,
     /// How the folds were grouped.
     pub grouping: String,
-    /// "Play next" quality from the out-of-fold genre vectors (and the trunk's style vectors),
-    /// for the default queue options.
-    pub queue: QueueMetrics,
-    /// The same for every similarity measure and feature choice.
-    pub queue_measures: Vec<(String, QueueMetrics)>,
+    /// Every track's vectors from the model that did not see it (for measuring "play next").
+    #[serde(skip)]
+    pub out_of_fold: Vec<OutOfFold>,
+}
+
+/// A track's genre (and style) vector predicted by a fold that did not train on it.
+#[derive(Debug, Clone)]
+pub struct OutOfFold {
+    pub id: crate::library::TrackId,
+    /// Lower-cased artist tag ("" when untagged).
+    pub artist: String,
+    pub label: usize,
+    pub genre: Vec<f32>,
+    pub style: Option<Vec<f32>>,
 }
 
 /// K-fold cross-validation: stratified by genre, whole artists per fold where tags name them
@@ -275,8 +292,20 @@ pub fn cross_validate(
     on_event: &(dyn Fn(TrainEvent) + Sync),
     cancel: &AtomicBool,
 ) -> anyhow::Result<CvReport> {
-    let k = k.max(2);
     let config = req.mode.config(prepared.labels.clone());
+    cross_validate_with_config(req, prepared, config, k, on_event, cancel)
+}
+
+/// [`cross_validate`] for a given model configuration.
+pub fn cross_validate_with_config(
+    req: &TrainRequest,
+    prepared: &Prepared,
+    config: ModelConfig,
+    k: usize,
+    on_event: &(dyn Fn(TrainEvent) + Sync),
+    cancel: &AtomicBool,
+) -> anyhow::Result<CvReport> {
+    let k = k.max(2);
     let cache = cache_for(req, &config);
     let all_ix: Vec<usize> = (0..prepared.set.tracks.len()).collect();
     let files = files_of(prepared, &all_ix);
@@ -333,7 +362,7 @@ pub fn cross_validate(
         .collect();
     let mut pairs = Vec::new();
     let mut fold_accuracy = Vec::new();
-    let mut candidates: Vec<(Candidate, usize)> = Vec::new();
+    let mut out_of_fold: Vec<OutOfFold> = Vec::new();
     let artist_of: std::collections::HashMap<&Path, String> = prepared
         .set
         .tracks
@@ -370,15 +399,13 @@ pub fn cross_validate(
         for t in &test {
             let (vector, style) = vector_of_features(&config, &clf_net, t);
             let pred = argmax(&vector).0;
-            candidates.push((
-                Candidate {
-                    id: crate::library::TrackId::of_path(&t.path),
-                    artist: artist_of.get(t.path.as_path()).cloned().unwrap_or_default(),
-                    genre: vector,
-                    style,
-                },
-                t.label,
-            ));
+            out_of_fold.push(OutOfFold {
+                id: crate::library::TrackId::of_path(&t.path),
+                artist: artist_of.get(t.path.as_path()).cloned().unwrap_or_default(),
+                label: t.label,
+                genre: vector,
+                style,
+            });
             pairs.push((t.label, pred));
             if pred == t.label {
                 correct += 1;
@@ -401,8 +428,7 @@ pub fn cross_validate(
         mean_accuracy: mean,
         std_accuracy: std,
         pooled: report(&prepared.labels, &pairs),
-        queue: queue_metrics(&QueueOptions::default(), &candidates),
-        queue_measures: measure_table(&candidates),
+        out_of_fold,
         grouping: if with_artist > 0 {
             format!(
                 "by artist tag ({with_artist} of {} tracks tagged; the rest by track)",
@@ -462,7 +488,7 @@ pub fn vector_of_features(
                 .mel
                 .data
                 .chunks_exact(t.mel.n_mels)
-                .flat_map(|row| row[MUSICNN_PENULTIMATE..].iter().copied())
+                .flat_map(|row| super::trunk::tags_of(row).iter().copied())
                 .collect();
             (mean_rows(&probs, k), Some(mean_rows(&tags, MUSICNN_N_TAGS)))
         }
@@ -491,7 +517,7 @@ pub fn compare(result: &TrainResult, active: &super::registry::LoadedModel) -> C
             )
         })
         .collect();
-    let same_features = feature_key(&result.config) == feature_key(&active.config);
+    let same_features = result.config.feature_key() == active.config.feature_key();
     let active_label = |l: usize| -> Option<usize> {
         let name = labels.get(l)?;
         active

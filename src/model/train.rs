@@ -18,13 +18,13 @@ use super::backend::{inference_device, training_device};
 use super::cache::{CachedFeatures, FeatureCache};
 use super::cnn::CostaCnn;
 use super::config::{ArchConfig, ModelConfig};
-use super::head::{GenreHead, MUSICNN_TRUNK_NAME, TRUNK_FEATURES, shared_trunk, trunk_features};
-use super::infer::{argmax, mean_rows};
-use super::musicnn::MusicnnTrunk;
+use super::head::GenreHead;
 use super::registry::Net;
+use super::trunk::{Trunk, TrunkKind};
 use crate::audio::clip::load_clip;
 use crate::features::segment::segment;
 use crate::features::{Frontend, LogMel, Segments};
+use crate::util::maths::{argmax, mean_rows};
 
 /// One track's spectrogram and label index.
 #[derive(Debug, Clone)]
@@ -94,29 +94,12 @@ pub struct TrainOutcome {
     pub cancelled: bool,
 }
 
-/// What the training loop learns from for `config`: the log-mel spectrogram (a CNN trained
-/// whole), or the frozen trunk's outputs per patch (a head). Also the feature cache's key.
-pub fn feature_key(config: &ModelConfig) -> String {
-    let s = &config.segments;
-    let clip = format!("clip{}@{}", s.clip_secs, s.clip_centre_secs);
-    if config.is_head() {
-        format!(
-            "trunk:{MUSICNN_TRUNK_NAME}/{}/{clip}/patch{}x{}",
-            config.frontend.cache_key(),
-            s.segment_frames,
-            s.segments_per_track
-        )
-    } else {
-        format!("logmel/{}/{clip}", config.frontend.cache_key())
-    }
-}
-
 /// The features of one file: its log-mel, or for a head the trunk's outputs per patch
-/// (`patches × 250`, laid out like a spectrogram with one "frame" per patch).
+/// (`patches × feature_dims`, laid out like a spectrogram with one "frame" per patch).
 fn features_of(
     config: &ModelConfig,
     frontend: &Frontend,
-    trunk: Option<&MusicnnTrunk>,
+    trunk: Option<&Trunk>,
     path: &std::path::Path,
 ) -> Result<LogMel, String> {
     let clip = load_clip(path, &config.clip_spec()).map_err(|e| e.to_string())?;
@@ -127,27 +110,13 @@ fn features_of(
         config.segments.segment_frames,
         config.segments.segments_per_track,
     );
-    let device = inference_device();
-    // A few patches at a time: the trunk's activations are ≈25 MB per patch.
-    let per = seg.frames * seg.n_mels;
-    let mut data = Vec::with_capacity(seg.count * TRUNK_FEATURES);
-    for chunk in seg.data.chunks(per * 4) {
-        let n = chunk.len() / per;
-        let x = Tensor::<4>::from_data(
-            TensorData::new(chunk.to_vec(), [n, 1, seg.frames, seg.n_mels]),
-            &device,
-        );
-        let feats = trunk_features(&trunk.forward(x));
-        data.extend(
-            feats
-                .into_data()
-                .try_into_vec::<f32>()
-                .map_err(|e| format!("{}: reading trunk output: {e:?}", path.display()))?,
-        );
-    }
+    let dims = trunk.kind().feature_dims();
+    let data = trunk
+        .features_of_patches(&seg.data, seg.count, seg.frames, 1, &inference_device())
+        .map_err(|e| format!("{}: {} trunk: {e}", path.display(), trunk.kind().name()))?;
     Ok(LogMel {
         frames: seg.count,
-        n_mels: TRUNK_FEATURES,
+        n_mels: dims,
         data,
     })
 }
@@ -163,8 +132,8 @@ pub fn extract_features(
     cancel: &AtomicBool,
 ) -> Vec<TrackFeatures> {
     let frontend = Frontend::new(&config.frontend);
-    let trunk = if config.is_head() {
-        match shared_trunk(&inference_device()) {
+    let trunk = if let Some(kind) = config.trunk_kind() {
+        match Trunk::shared(kind, &inference_device()) {
             Ok(t) => Some(t),
             Err(e) => {
                 tracing::error!("the pretrained trunk does not load: {e}");
@@ -269,10 +238,9 @@ pub fn train(
         anyhow::bail!("no training tracks");
     }
     // Features must be what this model reads (log-mel bands, or trunk outputs for a head).
-    let dims = if config.is_head() {
-        TRUNK_FEATURES
-    } else {
-        config.frontend.n_mels
+    let dims = match config.trunk_kind() {
+        Some(kind) => kind.feature_dims(),
+        None => config.frontend.n_mels,
     };
     if let Some(t) = train_set
         .iter()
@@ -312,19 +280,21 @@ pub fn train(
             Ok(stats_to_outcome(Net::Costa(best), stats))
         }
         ArchConfig::MusicnnHead(h) => {
-            let m = h.head.init(n_classes, &device);
+            let kind = TrunkKind::from_name(&h.trunk)
+                .ok_or_else(|| anyhow::anyhow!("unknown trunk '{}'", h.trunk))?;
+            let m = h.head.init(kind.feature_dims(), n_classes, &device);
             let forward = |m: &GenreHead, x: Tensor<4>| m.forward_rows(x);
             // Each "frame" of the features is one patch's trunk output.
             let shape = SegmentShape {
                 frames: 1,
-                dims: TRUNK_FEATURES,
+                dims: kind.feature_dims(),
                 max_segments: max_segs,
                 n_classes,
             };
             let (best, stats) = train_module(
                 m, forward, shape, train_set, valid_set, opts, on_event, cancel,
             )?;
-            let trunk = shared_trunk(&inference_device()).map_err(|e| anyhow::anyhow!(e))?;
+            let trunk = Trunk::shared(kind, &inference_device()).map_err(|e| anyhow::anyhow!(e))?;
             Ok(stats_to_outcome(
                 Net::Musicnn {
                     trunk: Box::new(trunk),

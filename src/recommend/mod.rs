@@ -1,14 +1,15 @@
 //! Recommendations from genre and style vectors: "play next" queues, auto-DJ, genre playlists.
 
+pub mod eval;
 pub mod playlists;
-pub mod queue;
+pub mod similar;
 
 use std::collections::HashMap;
 
 use crate::library::{TrackId, TrackRecord};
 use crate::model::ModelId;
 use crate::store::{Store, StoreError};
-use queue::Candidate;
+use similar::Candidate;
 
 /// Lower-cased artist used by the artist-spread rule ("" when unknown).
 pub fn artist_key(r: &TrackRecord) -> String {

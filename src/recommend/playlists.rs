@@ -7,7 +7,7 @@ use std::path::{Component, Path, PathBuf};
 use serde::Serialize;
 
 use crate::library::TrackId;
-use crate::model::infer::argmax;
+use crate::util::maths::argmax;
 
 /// A genre playlist: tracks and their confidence, best first.
 #[derive(Debug, Clone, PartialEq, Serialize)]

@@ -5,42 +5,44 @@ use ratatui::layout::{Constraint, Direction, Layout, Rect};
 use ratatui::style::{Modifier, Style};
 use ratatui::symbols::Marker;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Axis, Block, Borders, Chart, Dataset, Gauge, GraphType, Paragraph, Wrap};
+use ratatui::widgets::{Axis, Chart, Dataset, Gauge, GraphType, Paragraph, Wrap};
 
+use super::widgets::block;
 use crate::app::App;
-use crate::app::library::fmt_time;
+use crate::app::catalog::fmt_time;
 use crate::app::retrain::{Field, Form, Outcome, Preview, Progress, Stage};
 use crate::config::Theme;
+use crate::keys::{Action, Keymap};
 use crate::model::job::TrainMode;
-
-fn block<'a>(title: impl Into<Line<'a>>, t: &Theme) -> Block<'a> {
-    Block::default()
-        .borders(Borders::ALL)
-        .border_style(Style::default().fg(t.border))
-        .title(title)
-        .style(Style::default().fg(t.foreground).bg(t.background))
-}
 
 pub fn draw(f: &mut Frame, app: &App, area: Rect) {
     let t = app.theme();
+    let keys = app.keymap();
     let model = app
+        .session
         .model
         .as_ref()
         .map(|(id, name)| format!("{name} ({id})"))
         .unwrap_or_else(|| "built-in".into());
     let title = format!(
-        " Training · active model: {model} · R retrains, M switches back to the built-in model "
+        " Training · active model: {model} · {} retrains, {} switches back to the built-in model ",
+        keys.hint(Action::Retrain),
+        keys.hint(Action::UseBuiltInModel)
     );
     let outer = block(title, t);
     let inner = outer.inner(area);
     f.render_widget(outer, area);
-    match app.retrain.as_ref().map(|r| &r.stage) {
+    let stage = app.views.training.retrain.as_ref().map(|r| &r.stage);
+    match stage {
         None => {
             let text = vec![
                 Line::from(
                     "Make the genres yours: point genreplay at a folder of music sorted by genre",
                 ),
-                Line::from("(one subfolder per genre, or files with genre tags) and press R."),
+                Line::from(format!(
+                    "(one subfolder per genre, or files with genre tags) and press {}.",
+                    keys.hint(Action::Retrain)
+                )),
                 Line::from(""),
                 Line::from(Span::styled(
                     "quick: a genre head on the pretrained network (seconds to a minute)",
@@ -54,22 +56,20 @@ pub fn draw(f: &mut Frame, app: &App, area: Rect) {
             f.render_widget(Paragraph::new(text).wrap(Wrap { trim: true }), inner);
         }
         Some(Stage::Form(form)) | Some(Stage::Preparing(form)) => {
-            let preparing = matches!(
-                app.retrain.as_ref().map(|r| &r.stage),
-                Some(Stage::Preparing(_))
-            );
+            let preparing = matches!(stage, Some(Stage::Preparing(_)));
             draw_form(f, t, form, preparing, inner);
         }
         Some(Stage::Preview(form, p)) => draw_preview(f, t, form, p, inner),
-        Some(Stage::Training(p)) => draw_progress(f, t, p, inner),
-        Some(Stage::Done(o)) => draw_outcome(f, t, o, inner),
+        Some(Stage::Training(p)) => draw_progress(f, t, keys, p, inner),
+        Some(Stage::Done(o)) => draw_outcome(f, t, keys, o, inner),
         Some(Stage::Failed(e)) => {
             let text = vec![
                 Line::from(Span::styled(e.clone(), Style::default().fg(t.error))),
                 Line::from(""),
-                Line::from(
-                    "Nothing changed: the previous model is still active. Esc closes, R starts again.",
-                ),
+                Line::from(format!(
+                    "Nothing changed: the previous model is still active. Esc closes, {} starts again.",
+                    keys.hint(Action::Retrain)
+                )),
             ];
             f.render_widget(Paragraph::new(text).wrap(Wrap { trim: true }), inner);
         }
@@ -196,7 +196,8 @@ fn draw_preview(f: &mut Frame, t: &Theme, form: &Form, p: &Preview, area: Rect) 
     f.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), area);
 }
 
-fn draw_progress(f: &mut Frame, t: &Theme, p: &Progress, area: Rect) {
+fn draw_progress(f: &mut Frame, t: &Theme, keys: &Keymap, p: &Progress, area: Rect) {
+    let cancel_hint = format!("{} cancels", keys.hint(Action::CancelTraining));
     let rows = Layout::default()
         .direction(Direction::Vertical)
         .constraints([Constraint::Length(3), Constraint::Min(6)])
@@ -248,7 +249,7 @@ fn draw_progress(f: &mut Frame, t: &Theme, p: &Progress, area: Rect) {
             if p.cancelling {
                 "cancelling…"
             } else {
-                "x cancels"
+                &cancel_hint
             }
         )),
         head[0],
@@ -345,7 +346,7 @@ fn chart<'a>(
         )
 }
 
-fn draw_outcome(f: &mut Frame, t: &Theme, o: &Outcome, area: Rect) {
+fn draw_outcome(f: &mut Frame, t: &Theme, keys: &Keymap, o: &Outcome, area: Rect) {
     let pct = |a: Option<f64>| a.map_or("-".to_string(), |a| format!("{:.0}%", a * 100.0));
     let mut lines = vec![
         Line::from(Span::styled(
@@ -372,7 +373,11 @@ fn draw_outcome(f: &mut Frame, t: &Theme, o: &Outcome, area: Rect) {
         Line::from(Span::styled("recall per genre", Style::default().fg(t.dim))),
     ];
     for (l, r, n) in &o.recall {
-        lines.push(Line::from(format!("{l:>16}  {:>5}  ({n} tracks)", pct(*r))));
+        lines.push(Line::from(format!(
+            "{l:>16}  {:>5}  ({})",
+            pct(*r),
+            crate::app::session::tracks_n(*n)
+        )));
     }
     lines.push(Line::from(""));
     lines.push(Line::from(Span::styled(
@@ -397,7 +402,11 @@ fn draw_outcome(f: &mut Frame, t: &Theme, o: &Outcome, area: Rect) {
     }
     lines.push(Line::from(""));
     lines.push(Line::from(Span::styled(
-        "a accepts (the model becomes active and the library is re-classified) · d discards",
+        format!(
+            "{} accepts (the model becomes active and the library is re-classified) · {} discards",
+            keys.hint(Action::AcceptModel),
+            keys.hint(Action::DiscardModel)
+        ),
         Style::default().fg(t.accent).add_modifier(Modifier::BOLD),
     )));
     f.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), area);

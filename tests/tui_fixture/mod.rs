@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-use genreplay::app::library::{LibraryData, TrackInfo};
+use genreplay::app::catalog::{Catalog, TrackInfo};
 use genreplay::app::{App, Effect, Event};
 use genreplay::audio::player::PlayerCommand;
 use genreplay::config::{Keymap, Theme};
@@ -61,10 +61,10 @@ pub fn vector(genre: &str, p: f32) -> Vec<f32> {
 
 /// Seven tracks by three artists (one in lower case), four albums; Dawn, Noon, Rain and Snow
 /// are classified, Wind could not be analysed, Dusk and Echo wait.
-pub fn library() -> LibraryData {
+pub fn library() -> Catalog {
     let tracks: Vec<TrackInfo> = TRACKS
         .iter()
-        .rev() // LibraryData::new sorts
+        .rev() // Catalog::new sorts
         .map(|&(artist, album, no, title, folder, secs)| TrackInfo {
             id: id(title),
             path: path(title),
@@ -74,10 +74,10 @@ pub fn library() -> LibraryData {
             track_no: no,
             duration_secs: Some(secs),
             folder: folder.into(),
-            genre_tag: None,
+            ..Default::default()
         })
         .collect();
-    let mut lib = LibraryData::new(
+    let mut lib = Catalog::new(
         PathBuf::from(ROOT),
         tracks,
         LABELS.iter().map(|s| s.to_string()).collect(),
@@ -97,7 +97,7 @@ pub fn app() -> App {
     app_with(library())
 }
 
-pub fn app_with(lib: LibraryData) -> App {
+pub fn app_with(lib: Catalog) -> App {
     let mut app = App::new(lib, Keymap::defaults(), Theme::built_in(), "dark", 80);
     app.update(Event::Resize(100, 40));
     app
@@ -130,20 +130,24 @@ pub fn press_code(app: &mut App, c: KeyCode) -> Vec<Effect> {
 
 /// The library rows as "indent + label" strings.
 pub fn rows(app: &App) -> Vec<String> {
-    app.rows
+    app.views
+        .library
+        .rows
         .iter()
         .map(|r| format!("{}{}", "  ".repeat(r.depth), r.label))
         .collect()
 }
 
 pub fn selected_label(app: &App) -> String {
-    app.rows[app.lib_nav.selected].label.clone()
+    app.views.library.rows[app.views.library.nav.selected]
+        .label
+        .clone()
 }
 
 /// Moves the library selection to the row labelled `label`.
 pub fn select(app: &mut App, label: &str) {
     press(app, "g");
-    for _ in 0..app.rows.len() {
+    for _ in 0..app.views.library.rows.len() {
         if selected_label(app) == label {
             return;
         }
@@ -170,23 +174,72 @@ pub fn set_next(fx: &[Effect]) -> Option<Option<PathBuf>> {
     })
 }
 
-/// The queue's tracks by title.
+/// The Queue view's tracks by title, in its order: the playing track when it came from up
+/// next, up next, then the context's tracks.
 pub fn queue_titles(app: &App) -> Vec<String> {
-    app.queue
-        .entries
+    app.views
+        .queue
+        .rows
         .iter()
-        .map(|e| {
-            app.lib
-                .track(e.track)
-                .map(|t| t.title.clone())
-                .unwrap_or_default()
-        })
+        .map(|r| title_of(app, r.track()))
         .collect()
 }
 
-pub fn playing_title(app: &App) -> Option<String> {
-    app.playback
-        .track
-        .and_then(|t| app.lib.track(t))
+/// Up next by title.
+pub fn up_next_titles(app: &App) -> Vec<String> {
+    app.session
+        .queue
+        .up_next
+        .iter()
+        .map(|e| title_of(app, e.track))
+        .collect()
+}
+
+/// What plays after the current track, by title.
+pub fn upcoming_titles(app: &App) -> Vec<String> {
+    app.session
+        .upcoming()
+        .into_iter()
+        .map(|t| title_of(app, t))
+        .collect()
+}
+
+pub fn title_of(app: &App, id: TrackId) -> String {
+    app.session
+        .lib
+        .track(id)
         .map(|t| t.title.clone())
+        .unwrap_or_default()
+}
+
+pub fn playing_title(app: &App) -> Option<String> {
+    app.session
+        .playback
+        .track
+        .and_then(|t| app.session.lib.track(t))
+        .map(|t| t.title.clone())
+}
+
+/// The Queue view's row of the playing track.
+pub fn current_row(app: &App) -> Option<usize> {
+    app.views.queue.playing_row(&app.session)
+}
+
+/// Why the Queue view's row `i` is there.
+pub fn row_reason(app: &App, i: usize) -> genreplay::app::play_queue::Reason {
+    use genreplay::app::play_queue::Reason;
+    use genreplay::app::views::queue::QueueRow;
+    let q = &app.session.queue;
+    match app.views.queue.rows[i] {
+        QueueRow::Playing(_) => q.current.as_ref().map(|c| c.entry.reason.clone()).unwrap(),
+        QueueRow::UpNext(j, _) => q.up_next[j].reason.clone(),
+        QueueRow::Context(..) => Reason::From(q.context.as_ref().unwrap().label.clone()),
+    }
+}
+
+/// Why each row of the Queue view is there.
+pub fn row_reasons(app: &App) -> Vec<genreplay::app::play_queue::Reason> {
+    (0..app.views.queue.rows.len())
+        .map(|i| row_reason(app, i))
+        .collect()
 }

@@ -7,10 +7,10 @@ use std::path::Path;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use serde::Deserialize;
 
-use super::{ConfigError, line_of, parse_toml};
-use crate::app::action::Action;
+use super::action::{Action, Scope};
+use crate::util::toml_file::{ConfigError, line_of, parse_toml};
 
-pub const DEFAULT_KEYMAP: &str = include_str!("defaults/keymap.toml");
+pub const DEFAULT_KEYMAP: &str = include_str!("../config/defaults/keymap.toml");
 
 /// A key as written in keymap.toml, normalised ("ctrl-d", "G", "space", "shift-right").
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -120,10 +120,10 @@ struct KeymapFile {
     keys: BTreeMap<String, toml::Value>,
 }
 
-/// Key → action, and action → keys for help.
+/// Key → actions (one per scope that can apply at once), and action → keys for help.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Keymap {
-    by_key: HashMap<KeySpec, Action>,
+    by_key: HashMap<KeySpec, Vec<Action>>,
 }
 
 fn key_list(v: &toml::Value) -> Option<Vec<String>> {
@@ -147,7 +147,7 @@ fn parse_bindings(text: &str, file: &Path) -> Result<Vec<(Action, Vec<KeySpec>)>
         message,
     };
     let mut out = Vec::new();
-    let mut seen: HashMap<KeySpec, Action> = HashMap::new();
+    let mut seen: HashMap<KeySpec, Vec<Action>> = HashMap::new();
     for (name, value) in &parsed.keys {
         let action = Action::from_name(name).ok_or_else(|| {
             err(
@@ -161,9 +161,10 @@ fn parse_bindings(text: &str, file: &Path) -> Result<Vec<(Action, Vec<KeySpec>)>
         for k in keys {
             let spec = KeySpec::parse(&k)
                 .ok_or_else(|| err(&format!("\"{k}\""), format!("'{k}' is not a key")))?;
-            if let Some(other) = seen.get(&spec)
-                && *other != action
-            {
+            if let Some(other) = seen.get(&spec).and_then(|v| {
+                v.iter()
+                    .find(|o| **o != action && o.scope().overlaps(action.scope()))
+            }) {
                 return Err(ConfigError {
                     file: file.to_path_buf(),
                     line: text
@@ -178,7 +179,7 @@ fn parse_bindings(text: &str, file: &Path) -> Result<Vec<(Action, Vec<KeySpec>)>
                     ),
                 });
             }
-            seen.insert(spec.clone(), action);
+            seen.entry(spec.clone()).or_default().push(action);
             specs.push(spec);
         }
         out.push((action, specs));
@@ -191,13 +192,23 @@ impl Keymap {
     pub fn defaults() -> Self {
         let bindings =
             parse_bindings(DEFAULT_KEYMAP, Path::new("<built-in keymap.toml>")).unwrap_or_default();
-        let mut by_key = HashMap::new();
+        let mut km = Keymap {
+            by_key: HashMap::new(),
+        };
         for (a, keys) in bindings {
             for k in keys {
-                by_key.insert(k, a);
+                km.bind(k, a);
             }
         }
-        Keymap { by_key }
+        km
+    }
+
+    /// Binds `key` to `action`: actions of overlapping scopes lose the key.
+    fn bind(&mut self, key: KeySpec, action: Action) {
+        let list = self.by_key.entry(key).or_default();
+        list.retain(|a| *a != action && !a.scope().overlaps(action.scope()));
+        list.push(action);
+        list.sort_by_key(|a| a.scope());
     }
 
     /// Defaults with the user's bindings from `text` (file `file`): each action listed replaces
@@ -206,16 +217,37 @@ impl Keymap {
         let user = parse_bindings(text, file)?;
         let mut km = Keymap::defaults();
         for (action, keys) in user {
-            km.by_key.retain(|_, a| *a != action);
+            for list in km.by_key.values_mut() {
+                list.retain(|a| *a != action);
+            }
             for k in keys {
-                km.by_key.insert(k, action);
+                km.bind(k, action);
             }
         }
+        km.by_key.retain(|_, list| !list.is_empty());
         Ok(km)
     }
 
+    /// The action of a key in any scope (the broadest scope first).
     pub fn action_for(&self, ev: &KeyEvent) -> Option<Action> {
-        KeySpec::from_event(ev).and_then(|k| self.by_key.get(&k).copied())
+        self.action_in(ev, &Scope::ALL)
+    }
+
+    /// The action of a key among the scopes that apply now, in the order given.
+    pub fn action_in(&self, ev: &KeyEvent, scopes: &[Scope]) -> Option<Action> {
+        let list = self.by_key.get(&KeySpec::from_event(ev)?)?;
+        scopes
+            .iter()
+            .find_map(|s| list.iter().find(|a| a.scope() == *s).copied())
+    }
+
+    /// The first key bound to `action`, for on-screen hints ("f fills the queue"); the
+    /// action's name in brackets when the user left it unbound.
+    pub fn hint(&self, action: Action) -> String {
+        self.keys_for(action)
+            .into_iter()
+            .next()
+            .unwrap_or_else(|| format!("[{}]", action.name()))
     }
 
     /// The keys bound to `action`, sorted (single characters first).
@@ -223,7 +255,7 @@ impl Keymap {
         let mut v: Vec<String> = self
             .by_key
             .iter()
-            .filter(|(_, a)| **a == action)
+            .filter(|(_, list)| list.contains(&action))
             .map(|(k, _)| k.0.clone())
             .collect();
         v.sort_by_key(|k| (k.chars().count() > 1, k.clone()));
@@ -301,6 +333,43 @@ mod tests {
         );
         // Untouched actions keep their defaults.
         assert_eq!(km.keys_for(Action::Help), vec!["?", "f1"]);
+    }
+
+    #[test]
+    fn one_key_serves_actions_of_scopes_that_never_meet() {
+        let km = Keymap::defaults();
+        let d = key(KeyCode::Char('d'), KeyModifiers::NONE);
+        assert_eq!(km.action_in(&d, &[Scope::Queue]), Some(Action::QueueRemove));
+        assert_eq!(
+            km.action_in(&d, &[Scope::Training]),
+            Some(Action::DiscardModel)
+        );
+        assert_eq!(km.action_in(&d, &[Scope::Browse]), None);
+        // In one file, a global key cannot also serve a view.
+        let e = Keymap::with_overrides(
+            "[keys]\nquit = [\"x\"]\ncancel_training = [\"x\"]\n",
+            Path::new("k"),
+        );
+        assert!(e.unwrap_err().message.contains("bound to both"));
+        // Two views can share one.
+        let km = Keymap::with_overrides(
+            "[keys]\nqueue_move_up = [\"x\"]\ncancel_training = [\"x\"]\n",
+            Path::new("k"),
+        )
+        .unwrap();
+        assert_eq!(km.keys_for(Action::CancelTraining), vec!["x"]);
+        // Rebinding a global action to a view's key takes the key from the view.
+        let km = Keymap::with_overrides("[keys]\nstop = [\"d\"]\n", Path::new("k")).unwrap();
+        assert_eq!(
+            km.action_in(&d, &[Scope::Queue, Scope::Global]),
+            Some(Action::Stop)
+        );
+        assert!(
+            km.keys_for(Action::QueueRemove)
+                .contains(&"delete".to_string())
+        );
+        assert!(!km.keys_for(Action::QueueRemove).contains(&"d".to_string()));
+        assert_eq!(km.hint(Action::Stop), "d");
     }
 
     #[test]

@@ -1,15 +1,18 @@
-//! The library as the app sees it: tracks with display fields, their genre vectors, and the
-//! browse trees (artist → album → track, genre → track, folder → track).
+//! The catalog: the library as the player sees it — tracks with display fields, their genre
+//! vectors, and the browse trees (artist → album → track, genre → track, folder → track).
+//! (`crate::library` is the files on disk and their scan; this is the player's read-only copy.)
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use super::search::SearchKeys;
+use crate::library::track::{UNKNOWN_ALBUM, UNKNOWN_ARTIST};
 use crate::library::{TrackId, TrackRecord};
-use crate::model::infer::argmax;
+use crate::util::maths::argmax;
 
 /// A track with what the views show.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct TrackInfo {
     pub id: TrackId,
     pub path: PathBuf,
@@ -22,6 +25,10 @@ pub struct TrackInfo {
     pub folder: String,
     /// The file's genre tag, if any.
     pub genre_tag: Option<String>,
+    pub album_artist: Option<String>,
+    pub year: Option<u16>,
+    /// What search looks at (filled in by [`Catalog::new`]).
+    pub keys: SearchKeys,
 }
 
 impl TrackInfo {
@@ -49,16 +56,43 @@ impl TrackInfo {
                 folder
             },
             genre_tag: r.tags.genre.clone(),
+            album_artist: r.tags.album_artist.clone(),
+            year: r.tags.year,
+            keys: SearchKeys::default(),
             path,
         }
     }
 
-    /// Text the fuzzy search matches against.
-    pub fn haystack(&self) -> String {
-        format!(
-            "{} {} {} {}",
-            self.artist, self.album, self.title, self.folder
-        )
+    /// The lower-cased fields search looks at; the "Unknown …" placeholders are left out.
+    fn search_keys(&self) -> SearchKeys {
+        let known = |s: &str, placeholder: &str| {
+            if s == placeholder {
+                String::new()
+            } else {
+                s.to_lowercase()
+            }
+        };
+        SearchKeys {
+            title: self.title.to_lowercase(),
+            artist: known(&self.artist, UNKNOWN_ARTIST),
+            album: known(&self.album, UNKNOWN_ALBUM),
+            album_artist: self
+                .album_artist
+                .as_deref()
+                .map(str::to_lowercase)
+                .unwrap_or_default(),
+            genre_tag: self
+                .genre_tag
+                .as_deref()
+                .map(str::to_lowercase)
+                .unwrap_or_default(),
+            file: self
+                .path
+                .file_name()
+                .map(|f| f.to_string_lossy().to_lowercase())
+                .unwrap_or_default(),
+            year: self.year,
+        }
     }
 }
 
@@ -91,9 +125,9 @@ impl BrowseMode {
 pub const PENDING_GROUP: &str = "(not classified yet)";
 pub const FAILED_GROUP: &str = "(could not be analysed)";
 
-/// The app's copy of the library.
+/// The player's copy of the library.
 #[derive(Debug, Clone, Default)]
-pub struct LibraryData {
+pub struct Catalog {
     pub root: PathBuf,
     /// Sorted by artist, album, track number, path.
     pub tracks: Vec<TrackInfo>,
@@ -106,26 +140,25 @@ pub struct LibraryData {
     /// classified yet: genres and playlists never go empty while a new model catches up.
     pub fallback: HashMap<TrackId, (Arc<Vec<String>>, Vec<f32>)>,
     pub failed: HashMap<TrackId, String>,
+    /// Damaged files classified from what decodes, with what is wrong with them.
+    pub partial: HashMap<TrackId, String>,
 }
 
-impl LibraryData {
+impl Catalog {
     pub fn new(root: PathBuf, mut tracks: Vec<TrackInfo>, labels: Vec<String>) -> Self {
-        tracks.sort_by(|a, b| {
+        for t in &mut tracks {
+            t.keys = t.search_keys();
+        }
+        tracks.sort_by_cached_key(|t| {
             (
-                a.artist.to_lowercase(),
-                a.album.to_lowercase(),
-                a.track_no,
-                &a.path,
+                t.artist.to_lowercase(),
+                t.album.to_lowercase(),
+                t.track_no,
+                t.path.clone(),
             )
-                .cmp(&(
-                    b.artist.to_lowercase(),
-                    b.album.to_lowercase(),
-                    b.track_no,
-                    &b.path,
-                ))
         });
         let index = tracks.iter().enumerate().map(|(i, t)| (t.id, i)).collect();
-        LibraryData {
+        Catalog {
             root,
             tracks,
             index,
@@ -134,6 +167,7 @@ impl LibraryData {
             styles: HashMap::new(),
             fallback: HashMap::new(),
             failed: HashMap::new(),
+            partial: HashMap::new(),
         }
     }
 
@@ -316,13 +350,13 @@ impl LibraryData {
     }
 
     /// Every classified track as a recommendation candidate.
-    pub fn candidates(&self) -> Vec<crate::recommend::queue::Candidate> {
+    pub fn candidates(&self) -> Vec<crate::recommend::similar::Candidate> {
         self.tracks
             .iter()
             .filter_map(|t| {
                 self.vectors
                     .get(&t.id)
-                    .map(|v| crate::recommend::queue::Candidate {
+                    .map(|v| crate::recommend::similar::Candidate {
                         id: t.id,
                         artist: artist_key(&t.artist),
                         genre: v.clone(),

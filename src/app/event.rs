@@ -1,0 +1,123 @@
+//! What reaches the app (`Event`) and what it asks of the outside world (`Effect`). The app
+//! turns one into the other without blocking; the service layer carries the effects out and
+//! answers with more events.
+
+use std::path::PathBuf;
+
+use crossterm::event::{KeyEvent, MouseEvent};
+
+use super::catalog::Catalog;
+use super::retrain;
+use crate::analysis::AnalysisEvent;
+use crate::audio::player::{PlayerCommand, PlayerEvent};
+use crate::library::TrackId;
+
+/// Everything that reaches the app.
+#[derive(Debug, Clone)]
+pub enum Event {
+    Key(KeyEvent),
+    Mouse(MouseEvent),
+    /// Terminal size (columns, rows).
+    Resize(u16, u16),
+    Tick,
+    Player(PlayerEvent),
+    Analysis(AnalysisEvent),
+    /// A vector was stored for a track (the run loop reads it after `TrackDone`).
+    VectorReady {
+        track: TrackId,
+        vector: Vec<f32>,
+        style: Option<Vec<f32>>,
+    },
+    /// A background job (scan, model load) has news for the status line.
+    Status {
+        text: String,
+        error: bool,
+    },
+    /// The library (re)loaded from the store.
+    LibraryLoaded(Box<Catalog>),
+    /// The named playlists as the playlist folder has them.
+    PlaylistsLoaded(Vec<crate::playlist::Playlist>),
+    /// The retrain dialog's folder was looked at.
+    TrainPrepared(Result<retrain::Preview, String>),
+    /// Training progress.
+    Training(crate::model::train::TrainEvent),
+    /// Training ended (the model waits for accept or discard).
+    TrainingFinished(Result<Box<retrain::Outcome>, String>),
+    /// A model became active (after accept, or a switch): the library shows its genres as
+    /// they come, the previous model's until then.
+    ModelActivated {
+        id: String,
+        name: String,
+        labels: Vec<String>,
+    },
+}
+
+/// What the app asks the outside world to do.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Effect {
+    Player(PlayerCommand),
+    /// Classify this track before the others.
+    Bump(TrackId),
+    /// Look at a folder for training.
+    PrepareTraining(retrain::TrainSpec),
+    /// Start training (one at a time).
+    StartTraining(retrain::TrainSpec),
+    CancelTraining,
+    /// Save the trained model, make it active, re-classify the library.
+    AcceptModel,
+    DiscardModel,
+    /// Make the built-in model active again.
+    UseBuiltInModel,
+    /// Write a playlist file (the service picks the folder and reports back).
+    ExportPlaylist {
+        name: String,
+        entries: Vec<crate::recommend::playlists::M3uEntry>,
+    },
+    /// Read the named playlists (answered by `PlaylistsLoaded`).
+    LoadPlaylists,
+    /// Save a named playlist (refused when one of that name exists).
+    SavePlaylist {
+        name: String,
+        entries: Vec<crate::recommend::playlists::M3uEntry>,
+    },
+    /// Write an edited playlist back to its file.
+    RewritePlaylist {
+        path: PathBuf,
+        name: String,
+        tracks: Vec<PathBuf>,
+    },
+    RenamePlaylist {
+        path: PathBuf,
+        to: String,
+    },
+    DeletePlaylist {
+        path: PathBuf,
+    },
+    ImportPlaylist {
+        file: PathBuf,
+    },
+    /// Write what survives a restart (one of the state files, as JSON).
+    SaveState {
+        file: StateFile,
+        json: String,
+    },
+    /// Give the terminal back until the user brings genreplay to the foreground (ctrl-z).
+    Suspend,
+    Quit,
+}
+
+/// The files the player's state is saved in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StateFile {
+    Session,
+    Queue,
+}
+
+impl StateFile {
+    pub fn name(self) -> &'static str {
+        match self {
+            StateFile::Session => "session.json",
+            StateFile::Queue => "queue.json",
+        }
+    }
+}

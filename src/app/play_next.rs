@@ -1,0 +1,194 @@
+//! "Play next" and auto-DJ on the session: recommendations from the catalog's vectors,
+//! never repeating what was played or queued, spreading artists, each entry with its reason.
+
+use super::catalog::artist_key;
+use super::event::Effect;
+use super::play_queue::{QueueEntry, Reason};
+use super::session::{Session, tracks_n};
+use crate::library::TrackId;
+use crate::recommend::similar::{Candidate, Pick, build_queue, extend_chain};
+
+impl Session {
+    fn candidate(&self, id: TrackId) -> Option<Candidate> {
+        let info = self.lib.track(id)?;
+        Some(Candidate {
+            id,
+            artist: artist_key(&info.artist),
+            genre: self.lib.vectors.get(&id)?.clone(),
+            style: self.lib.styles.get(&id).cloned(),
+        })
+    }
+
+    fn pick_entry(&self, p: &Pick) -> QueueEntry {
+        let seed = self
+            .lib
+            .track(p.after)
+            .map(|t| t.title.clone())
+            .unwrap_or_default();
+        QueueEntry::new(
+            p.track,
+            Reason::Similar {
+                seed,
+                genre: self.lib.labels.get(p.genre).cloned().unwrap_or_default(),
+                similarity: p.similarity,
+            },
+        )
+    }
+
+    /// What recommendations must not repeat (played this session and everything queued), and
+    /// the artists that just played.
+    fn recent(&self) -> (Vec<TrackId>, Vec<String>) {
+        let mut history: Vec<TrackId> = self.played.clone();
+        history.extend(self.queue.upcoming());
+        let artists = self
+            .played
+            .iter()
+            .rev()
+            .take(self.recommend.options.artist_window.max(1))
+            .rev()
+            .filter_map(|id| self.lib.track(*id))
+            .map(|t| artist_key(&t.artist))
+            .collect();
+        (history, artists)
+    }
+
+    /// "Play next": tracks like `seed` go to the front of up next, replacing the previous
+    /// fill; entries you added stay. With nothing playing, the seed plays first.
+    pub fn fill_similar(&mut self, seed: Option<TrackId>) {
+        let Some(seed_id) = seed else {
+            self.set_status(
+                "play a track (or select one) to fill the queue with similar ones",
+                true,
+            );
+            return;
+        };
+        let Some(seed) = self.candidate(seed_id) else {
+            self.push(Effect::Bump(seed_id));
+            self.set_status(
+                "that track is not analysed yet; it is next in line, try again in a moment",
+                true,
+            );
+            return;
+        };
+        let pool = self.lib.candidates();
+        let (mut history, mut artists) = self.recent();
+        history.push(seed_id);
+        artists.push(seed.artist.clone());
+        let picks = build_queue(
+            &self.recommend.options,
+            &seed,
+            &pool,
+            &history,
+            &artists,
+            self.recommend.fill_count,
+            &mut self.rng,
+        );
+        if picks.is_empty() {
+            self.set_status("no other analysed tracks to choose from yet", true);
+            return;
+        }
+        let entries: Vec<QueueEntry> = picks.iter().map(|p| self.pick_entry(p)).collect();
+        let n = entries.len();
+        let title = self
+            .lib
+            .track(seed_id)
+            .map(|t| t.title.clone())
+            .unwrap_or_default();
+        if self.playback.track.is_none() {
+            // Nothing plays: the seed first, then what sounds like it.
+            let mut all = vec![QueueEntry::new(seed_id, Reason::Added)];
+            all.extend(entries);
+            self.queue.replace_fill(all);
+            self.next_track(true);
+        } else {
+            self.queue.replace_fill(entries);
+            self.send_next();
+        }
+        self.set_status(
+            format!("{} like \"{title}\" will play next", tracks_n(n)),
+            false,
+        );
+    }
+
+    /// Turns auto-DJ on (starting from `seed` when the queue is empty) or off.
+    pub fn toggle_auto_dj(&mut self, seed: Option<TrackId>) {
+        self.auto_dj = !self.auto_dj;
+        if !self.auto_dj {
+            self.set_status("auto-DJ off", false);
+            return;
+        }
+        let before = self.queue.upcoming().len();
+        self.extend_auto_dj(seed);
+        let added = self.queue.upcoming().len().saturating_sub(before);
+        if self.playback.track.is_none() && !self.queue.upcoming().is_empty() {
+            self.next_track(true);
+        } else {
+            self.send_next();
+        }
+        self.set_status(
+            if self.lib.vectors.is_empty() {
+                "auto-DJ on (it starts once tracks are analysed)".to_string()
+            } else {
+                format!("auto-DJ on: the queue keeps going ({added} added)")
+            },
+            false,
+        );
+    }
+
+    /// Auto-DJ: keeps at least `auto_dj_ahead` tracks coming after the playing one, adding to
+    /// the end of up next, each chosen to follow the one before (the first from `seed` when
+    /// nothing is queued). Says so when the library has nothing more to offer.
+    pub(super) fn extend_auto_dj(&mut self, seed: Option<TrackId>) {
+        if !self.auto_dj {
+            return;
+        }
+        let want = self.recommend.auto_dj_ahead;
+        let upcoming = self.queue.upcoming();
+        let ahead = upcoming.len();
+        if ahead >= want {
+            return;
+        }
+        let from_id = upcoming
+            .last()
+            .copied()
+            .or(self.queue.current_track())
+            .or(seed)
+            .or_else(|| {
+                self.lib
+                    .tracks
+                    .iter()
+                    .find(|t| self.lib.vectors.contains_key(&t.id))
+                    .map(|t| t.id)
+            });
+        let Some(from) = from_id.and_then(|id| self.candidate(id)) else {
+            return;
+        };
+        let pool = self.lib.candidates();
+        let (mut history, mut artists) = self.recent();
+        history.push(from.id);
+        artists.push(from.artist.clone());
+        let mut start = Vec::new();
+        if ahead == 0 && self.queue.current.is_none() {
+            // Start from the seed itself.
+            start.push(QueueEntry::new(from.id, Reason::Added));
+        }
+        let picks = extend_chain(
+            &self.recommend.options,
+            &from,
+            &pool,
+            &history,
+            &artists,
+            want - ahead,
+            &mut self.rng,
+        );
+        if picks.is_empty() && start.is_empty() {
+            self.set_status(
+                "auto-DJ: every analysed track has played or is queued; nothing more to add",
+                false,
+            );
+            return;
+        }
+        start.extend(picks.iter().map(|p| self.pick_entry(p)));
+        self.queue.extend_quietly(start);
+    }
+}

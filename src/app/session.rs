@@ -1,0 +1,531 @@
+//! What the views share: the catalog, the queue, what plays, the history, the recommender's
+//! options and the status line. Views change it through its methods; it collects the effects
+//! for the outside world and marks when derived view state must be rebuilt.
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use rand::SeedableRng;
+
+use super::catalog::Catalog;
+use super::event::Effect;
+use super::play_queue::{Queue, Reason, Repeat};
+
+/// "1 track", "3 tracks".
+pub fn tracks_n(n: usize) -> String {
+    format!("{n} track{}", if n == 1 { "" } else { "s" })
+}
+use crate::analysis::{AnalysisEvent, Progress};
+use crate::audio::player::{PlayerCommand, PlayerEvent};
+use crate::keys::Keymap;
+use crate::library::TrackId;
+use crate::recommend::similar::QueueOptions;
+
+/// What plays.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Playback {
+    pub track: Option<TrackId>,
+    pub paused: bool,
+    pub position_secs: f64,
+    pub duration_secs: Option<f64>,
+    /// 0–150 %.
+    pub volume: u8,
+    pub muted: bool,
+    /// `Some(reason)` when there is no sound card and playback is silent.
+    pub silent: Option<String>,
+    pub output: Option<String>,
+}
+
+/// Background analysis as the status line shows it.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct AnalysisStatus {
+    pub progress: Option<Progress>,
+    pub running: bool,
+    pub failed: usize,
+    pub model: Option<String>,
+}
+
+/// A line for the status bar.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StatusMessage {
+    pub text: String,
+    pub error: bool,
+    pub at: Instant,
+}
+
+/// How "play next" and auto-DJ choose.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RecommendSettings {
+    pub options: QueueOptions,
+    /// Tracks a "play next" fill adds.
+    pub fill_count: usize,
+    /// Auto-DJ keeps the queue at least this many tracks ahead.
+    pub auto_dj_ahead: usize,
+    /// Genre playlists leave out tracks less certain than this.
+    pub min_confidence: f32,
+}
+
+impl Default for RecommendSettings {
+    fn default() -> Self {
+        RecommendSettings {
+            options: QueueOptions::default(),
+            fill_count: 15,
+            auto_dj_ahead: 5,
+            min_confidence: 0.0,
+        }
+    }
+}
+
+/// The state every view may read and change.
+pub struct Session {
+    pub lib: Catalog,
+    pub queue: Queue,
+    pub playback: Playback,
+    pub shuffle: bool,
+    pub repeat: Repeat,
+    pub auto_dj: bool,
+    pub recommend: RecommendSettings,
+    pub analysis: AnalysisStatus,
+    pub status: Option<StatusMessage>,
+    pub keymap: Keymap,
+    /// Rows available to lists (terminal height minus the chrome).
+    pub list_height: usize,
+    /// The active model (id, name), for the Training view and the status line.
+    pub model: Option<(String, String)>,
+    /// Tracks played this session, oldest first (not repeated by recommendations).
+    pub(super) played: Vec<TrackId>,
+    pub(super) rng: rand::rngs::StdRng,
+    /// Consecutive tracks that failed to play (to stop skipping through a broken queue).
+    play_errors: usize,
+    effects: Vec<Effect>,
+    /// The catalog or the queue changed: the views' derived rows must be rebuilt.
+    stale: bool,
+    /// A question a view asks the user (the app shows it as a prompt).
+    prompt: Option<super::prompt::Prompt>,
+}
+
+impl Session {
+    pub fn new(lib: Catalog, keymap: Keymap, volume: u8) -> Self {
+        Session {
+            lib,
+            queue: Queue::default(),
+            playback: Playback {
+                volume: volume.min(150),
+                ..Default::default()
+            },
+            shuffle: false,
+            repeat: Repeat::Off,
+            auto_dj: false,
+            recommend: RecommendSettings::default(),
+            analysis: AnalysisStatus::default(),
+            status: None,
+            keymap,
+            list_height: 20,
+            model: None,
+            played: vec![],
+            rng: rand::rngs::StdRng::seed_from_u64(0x5eed),
+            play_errors: 0,
+            effects: vec![],
+            stale: false,
+            prompt: None,
+        }
+    }
+
+    /// Reseeds shuffle (the run loop seeds from the clock; tests keep the fixed seed).
+    pub fn seed(&mut self, seed: u64) {
+        self.rng = rand::rngs::StdRng::seed_from_u64(seed);
+    }
+
+    pub fn set_status(&mut self, text: impl Into<String>, error: bool) {
+        self.status = Some(StatusMessage {
+            text: text.into(),
+            error,
+            at: Instant::now(),
+        });
+    }
+
+    pub fn push(&mut self, fx: Effect) {
+        self.effects.push(fx);
+    }
+
+    pub fn take_effects(&mut self) -> Vec<Effect> {
+        std::mem::take(&mut self.effects)
+    }
+
+    /// Marks the views' derived state as out of date.
+    pub fn mark_stale(&mut self) {
+        self.stale = true;
+    }
+
+    /// Asks the user something (a view's rename, delete, import).
+    pub fn ask(&mut self, p: super::prompt::Prompt) {
+        self.prompt = Some(p);
+    }
+
+    pub fn take_prompt(&mut self) -> Option<super::prompt::Prompt> {
+        self.prompt.take()
+    }
+
+    pub fn take_stale(&mut self) -> bool {
+        std::mem::take(&mut self.stale)
+    }
+
+    /// The user starts something: playback failures before it no longer count.
+    pub fn reset_play_errors(&mut self) {
+        self.play_errors = 0;
+    }
+
+    // ---------------------------------------------------------------- playback
+
+    fn path_of(&self, id: TrackId) -> Option<PathBuf> {
+        self.lib.track(id).map(|t| t.path.clone())
+    }
+
+    /// Starts the queue's playing track and tells the player what comes next.
+    pub fn play_current(&mut self) {
+        self.load_current(false);
+    }
+
+    /// Loads the queue's playing track (paused, to resume a saved session).
+    pub fn load_current(&mut self, paused: bool) {
+        match self
+            .queue
+            .current_track()
+            .and_then(|t| self.path_of(t).map(|p| (t, p)))
+        {
+            Some((id, path)) => {
+                self.note_played(id);
+                self.playback.track = Some(id);
+                self.playback.paused = paused;
+                self.playback.position_secs = 0.0;
+                self.playback.duration_secs = self.lib.track(id).and_then(|t| t.duration_secs);
+                self.push(Effect::Player(PlayerCommand::Load { path, paused }));
+                self.push(Effect::Bump(id));
+                self.extend_auto_dj(Some(id));
+                self.send_next();
+            }
+            None => {
+                self.playback.track = None;
+                self.push(Effect::Player(PlayerCommand::Stop));
+            }
+        }
+    }
+
+    /// Tells the player the next track (for gapless playback); called after every change
+    /// that can change it, so a preloaded track is re-chosen.
+    pub fn send_next(&mut self) {
+        let next = self
+            .queue
+            .peek_next(self.shuffle, self.repeat)
+            .and_then(|t| self.path_of(t));
+        self.push(Effect::Player(PlayerCommand::SetNext(next)));
+    }
+
+    pub fn next_track(&mut self, explicit: bool) {
+        if self
+            .queue
+            .advance(self.shuffle, self.repeat, explicit, &mut self.rng)
+            .is_some()
+        {
+            self.play_current();
+        } else {
+            self.stop_player();
+            self.set_status("end of the queue", false);
+        }
+    }
+
+    fn stop_player(&mut self) {
+        self.playback.track = None;
+        self.playback.position_secs = 0.0;
+        self.push(Effect::Player(PlayerCommand::Stop));
+    }
+
+    /// Stops; the queue keeps its place (an up-next track that was cut short plays again).
+    pub fn stop(&mut self) {
+        self.queue.stop();
+        self.stop_player();
+    }
+
+    /// Plays `tracks` from `start` as the new context ("from `what`"); up next stays.
+    pub fn play_tracks(&mut self, tracks: Vec<TrackId>, start: usize, what: String) {
+        self.queue
+            .play_context(what, tracks, start, self.shuffle, &mut self.rng);
+        self.play_current();
+    }
+
+    /// Adds `tracks` at the end of up next, or at its front.
+    pub fn enqueue(&mut self, tracks: Vec<TrackId>, next: bool) {
+        if tracks.is_empty() {
+            return;
+        }
+        let n = tracks.len();
+        for t in &tracks {
+            self.push(Effect::Bump(*t));
+        }
+        if next {
+            self.queue.insert_next(tracks, Reason::Added);
+        } else {
+            self.queue.append(tracks, Reason::Added);
+        }
+        self.set_status(
+            format!(
+                "{} {}",
+                tracks_n(n),
+                if next {
+                    "will play next"
+                } else {
+                    "added to the queue"
+                }
+            ),
+            false,
+        );
+        self.send_next();
+    }
+
+    /// Play / pause; with nothing loaded, starts what the queue has. `false` when there is
+    /// nothing to start (the view's selection may then play).
+    pub fn toggle_pause(&mut self) -> bool {
+        if self.playback.track.is_some() {
+            self.push(Effect::Player(PlayerCommand::TogglePause));
+        } else if self.queue.current_track().is_some() {
+            self.play_current();
+        } else if !self.queue.upcoming().is_empty() {
+            self.next_track(true);
+        } else {
+            return false;
+        }
+        true
+    }
+
+    pub fn previous(&mut self) {
+        if self.playback.position_secs > 3.0 && self.playback.track.is_some() {
+            self.push(Effect::Player(PlayerCommand::SeekTo(0.0)));
+        } else if self.queue.back().is_some() {
+            self.play_current();
+        }
+    }
+
+    pub fn seek_by(&mut self, secs: f64) {
+        if self.playback.track.is_some() {
+            self.push(Effect::Player(PlayerCommand::SeekBy(secs)));
+        }
+    }
+
+    /// Seeks to `secs` from the start (clamped to the track).
+    pub fn seek_to(&mut self, secs: f64) {
+        if self.playback.track.is_some() {
+            let end = self.playback.duration_secs.unwrap_or(f64::MAX);
+            let to = secs.clamp(0.0, (end - 0.5).max(0.0));
+            self.push(Effect::Player(PlayerCommand::SeekTo(to)));
+        }
+    }
+
+    /// The volume the player gets: 0 while muted.
+    fn send_volume(&mut self) {
+        let v = if self.playback.muted {
+            0.0
+        } else {
+            self.playback.volume as f32 / 100.0
+        };
+        self.push(Effect::Player(PlayerCommand::SetVolume(v)));
+    }
+
+    pub fn change_volume(&mut self, by: i32) {
+        let v = self.playback.volume as i32 + by;
+        self.playback.volume = v.clamp(0, 150) as u8;
+        self.playback.muted = false;
+        self.send_volume();
+        self.set_status(format!("volume {}%", self.playback.volume), false);
+    }
+
+    pub fn set_volume(&mut self, percent: u8) {
+        self.playback.volume = percent.min(150);
+        self.playback.muted = false;
+        self.send_volume();
+    }
+
+    pub fn toggle_mute(&mut self) {
+        self.playback.muted = !self.playback.muted;
+        self.send_volume();
+        self.set_status(
+            if self.playback.muted {
+                "muted".to_string()
+            } else {
+                format!("volume {}%", self.playback.volume)
+            },
+            false,
+        );
+    }
+
+    pub fn toggle_shuffle(&mut self) {
+        self.shuffle = !self.shuffle;
+        self.queue.set_shuffle(self.shuffle, &mut self.rng);
+        self.set_status(
+            format!("shuffle {}", if self.shuffle { "on" } else { "off" }),
+            false,
+        );
+        self.send_next();
+    }
+
+    pub fn cycle_repeat(&mut self) {
+        self.repeat = self.repeat.next();
+        self.set_status(format!("repeat {}", self.repeat.label()), false);
+        self.send_next();
+    }
+
+    pub fn clear_queue(&mut self) {
+        self.queue.clear();
+        self.send_next();
+        self.set_status("queue cleared (u undoes)", false);
+    }
+
+    /// Undoes the last change of the queue.
+    pub fn undo(&mut self) {
+        if self.queue.undo() {
+            self.set_status("queue change undone", false);
+            self.send_next();
+        } else {
+            self.set_status("nothing to undo", false);
+        }
+    }
+
+    // ---------------------------------------------------------------- events
+
+    pub fn on_player(&mut self, p: PlayerEvent) {
+        match p {
+            PlayerEvent::Output { silent, detail } => {
+                if silent {
+                    self.playback.silent = Some(detail);
+                } else {
+                    self.playback.output = Some(detail);
+                }
+            }
+            PlayerEvent::Started {
+                path,
+                duration_secs,
+            } => {
+                self.play_errors = 0;
+                let id = TrackId::of_path(&path);
+                // A gapless start of the next track: move the queue along.
+                if self.queue.current_track() != Some(id)
+                    && self.queue.peek_next(self.shuffle, self.repeat) == Some(id)
+                {
+                    self.queue
+                        .advance(self.shuffle, self.repeat, false, &mut self.rng);
+                    self.note_played(id);
+                    self.extend_auto_dj(Some(id));
+                    self.send_next();
+                }
+                self.playback.track = Some(id);
+                self.playback.position_secs = 0.0;
+                self.playback.duration_secs =
+                    duration_secs.or_else(|| self.lib.track(id).and_then(|t| t.duration_secs));
+            }
+            PlayerEvent::Position { secs } => self.playback.position_secs = secs,
+            PlayerEvent::Paused(p) => self.playback.paused = p,
+            PlayerEvent::Ended { .. } => self.next_track(false),
+            PlayerEvent::Stopped => {
+                self.playback.position_secs = 0.0;
+            }
+            PlayerEvent::Error { path, message } => {
+                self.set_status(message, true);
+                tracing::warn!(path = %path.display(), "playback error");
+                // A track that cannot play is skipped; a queue of broken files stops.
+                if self.playback.track == Some(TrackId::of_path(&path))
+                    || self.queue.current_track() == Some(TrackId::of_path(&path))
+                {
+                    self.play_errors += 1;
+                    // Skip while something is left, but never more than the whole queue
+                    // in a row (repeat all over broken files would loop for ever).
+                    let total = self.queue.up_next.len()
+                        + self.queue.context.as_ref().map_or(0, |c| c.tracks.len());
+                    if self.play_errors < total
+                        && (self.repeat != Repeat::Off || !self.queue.upcoming().is_empty())
+                    {
+                        // Like a user skip: repeat-one must not reload the broken track.
+                        self.next_track(true);
+                    } else {
+                        self.stop();
+                    }
+                }
+            }
+        }
+    }
+
+    pub fn on_analysis(&mut self, a: AnalysisEvent) {
+        match a {
+            AnalysisEvent::Started { model, total } => {
+                self.analysis.running = total > 0;
+                self.analysis.model = Some(model.0);
+                self.analysis.progress = Some(Progress {
+                    done: 0,
+                    total,
+                    failed: 0,
+                    current: None,
+                    eta_secs: None,
+                });
+            }
+            AnalysisEvent::Progress(p) => {
+                self.analysis.failed = p.failed;
+                self.analysis.progress = Some(p);
+            }
+            AnalysisEvent::TrackDone { track, result } => {
+                if let Err(reason) = result {
+                    self.lib.failed.insert(track, reason);
+                    self.mark_stale();
+                }
+            }
+            AnalysisEvent::Finished { failed, .. } => {
+                self.analysis.running = false;
+                self.analysis.failed = failed;
+            }
+        }
+    }
+
+    /// A fresh catalog from the store: tracks whose files are gone leave the queue.
+    pub fn library_loaded(&mut self, lib: Catalog) {
+        self.lib = lib;
+        let lib = &self.lib;
+        self.queue.retain(|t| lib.track(t).is_some());
+        self.send_next();
+        self.mark_stale();
+    }
+
+    pub(super) fn note_played(&mut self, id: TrackId) {
+        if self.played.last() != Some(&id) {
+            self.played.push(id);
+            if self.played.len() > 500 {
+                self.played.drain(..100);
+            }
+        }
+    }
+
+    /// What will play after the current track, in order: up next, then the rest of the
+    /// context (for remote status and saving the queue).
+    pub fn upcoming(&self) -> Vec<TrackId> {
+        self.queue.upcoming()
+    }
+
+    /// Playlist entries for `ids` (those in the library).
+    pub fn entries_of(&self, ids: &[TrackId]) -> Vec<crate::recommend::playlists::M3uEntry> {
+        ids.iter()
+            .filter_map(|id| self.lib.track(*id))
+            .map(|t| crate::recommend::playlists::M3uEntry {
+                path: t.path.clone(),
+                duration_secs: t.duration_secs,
+                artist: t.artist.clone(),
+                title: t.title.clone(),
+            })
+            .collect()
+    }
+
+    /// Asks for `ids` to be written as an M3U8 playlist called `name`.
+    pub fn export(&mut self, name: String, ids: &[TrackId]) {
+        if ids.is_empty() {
+            self.set_status(format!("the {name} playlist is empty"), true);
+            return;
+        }
+        let entries = self.entries_of(ids);
+        self.push(Effect::ExportPlaylist { name, entries });
+    }
+}

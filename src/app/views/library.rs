@@ -1,0 +1,277 @@
+//! The Library view: the browse tree (artist → album, genre, or folder), its expanded groups,
+//! its visible rows and the selection.
+
+use std::collections::HashSet;
+
+use super::{Handled, Selection};
+use crate::app::catalog::{BrowseMode, Catalog, Group};
+use crate::app::nav::ListNav;
+use crate::app::session::Session;
+use crate::keys::Action;
+use crate::library::TrackId;
+
+/// One row of the library tree.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Row {
+    pub depth: usize,
+    pub label: String,
+    pub kind: RowKind,
+    pub expanded: bool,
+    /// Tracks below a group row.
+    pub count: usize,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum RowKind {
+    /// A group, by its path of names from the root.
+    Group(Vec<String>),
+    Track(TrackId),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct LibraryView {
+    pub mode: BrowseMode,
+    expanded: HashSet<Vec<String>>,
+    /// The visible rows (derived from the catalog, mode, expansion and search).
+    pub rows: Vec<Row>,
+    pub nav: ListNav,
+    /// The tree the rows were built from (kept to find a group's tracks).
+    tree: Vec<Group>,
+}
+
+impl Default for LibraryView {
+    fn default() -> Self {
+        LibraryView {
+            mode: BrowseMode::Artist,
+            expanded: HashSet::new(),
+            rows: vec![],
+            nav: ListNav::default(),
+            tree: vec![],
+        }
+    }
+}
+
+impl LibraryView {
+    /// Recomputes the tree and the rows, keeping the selection on the same item.
+    pub fn rebuild(&mut self, lib: &Catalog, height: usize) {
+        self.tree = lib.tree(self.mode, None);
+        self.rebuild_rows(lib, height);
+    }
+
+    /// Recomputes the rows from the tree (after opening or closing a group): only the open
+    /// groups are walked.
+    pub fn rebuild_rows(&mut self, lib: &Catalog, height: usize) {
+        let selected_kind = self.rows.get(self.nav.selected).map(|r| r.kind.clone());
+        let mut rows = Vec::new();
+        fn walk(
+            g: &Group,
+            path: &mut Vec<String>,
+            depth: usize,
+            expanded: &HashSet<Vec<String>>,
+            lib: &Catalog,
+            rows: &mut Vec<Row>,
+        ) {
+            path.push(g.name.clone());
+            let open = expanded.contains(path);
+            rows.push(Row {
+                depth,
+                label: g.name.clone(),
+                kind: RowKind::Group(path.clone()),
+                expanded: open,
+                count: g.count(),
+            });
+            if open {
+                for c in &g.children {
+                    walk(c, path, depth + 1, expanded, lib, rows);
+                }
+                for t in &g.tracks {
+                    let label = lib.track(*t).map(|i| i.title.clone()).unwrap_or_default();
+                    rows.push(Row {
+                        depth: depth + 1,
+                        label,
+                        kind: RowKind::Track(*t),
+                        expanded: false,
+                        count: 1,
+                    });
+                }
+            }
+            path.pop();
+        }
+        for g in &self.tree {
+            walk(g, &mut Vec::new(), 0, &self.expanded, lib, &mut rows);
+        }
+        self.rows = rows;
+        if let Some(k) = selected_kind
+            && let Some(i) = self.rows.iter().position(|r| r.kind == k)
+        {
+            self.nav.selected = i;
+        }
+        self.nav.clamp(self.rows.len(), height);
+    }
+
+    fn group_at(&self, path: &[String]) -> Option<&Group> {
+        let mut level = &self.tree;
+        let mut found: Option<&Group> = None;
+        for name in path {
+            found = level.iter().find(|g| &g.name == name);
+            level = &found?.children;
+        }
+        found
+    }
+
+    /// The tracks the selection stands for: a group as a whole, or a track within its group
+    /// (so the album or genre plays on).
+    pub fn selection(&self) -> Option<Selection> {
+        let row = self.rows.get(self.nav.selected)?;
+        match &row.kind {
+            RowKind::Group(path) => {
+                let g = self.group_at(path)?;
+                Some(Selection {
+                    tracks: g.all_tracks(),
+                    start: 0,
+                    label: path.join(" / "),
+                    single: false,
+                })
+            }
+            RowKind::Track(id) => {
+                let parent = self.rows[..self.nav.selected]
+                    .iter()
+                    .rev()
+                    .find(|r| r.depth + 1 == row.depth && matches!(r.kind, RowKind::Group(_)));
+                match parent.map(|p| &p.kind) {
+                    Some(RowKind::Group(path)) => {
+                        let tracks = self.group_at(path)?.all_tracks();
+                        let start = tracks.iter().position(|t| t == id).unwrap_or(0);
+                        Some(Selection {
+                            tracks,
+                            start,
+                            label: path.join(" / "),
+                            single: true,
+                        })
+                    }
+                    _ => Some(Selection {
+                        tracks: vec![*id],
+                        start: 0,
+                        label: "library".into(),
+                        single: true,
+                    }),
+                }
+            }
+        }
+    }
+
+    fn selected_track(&self) -> Option<TrackId> {
+        match self.rows.get(self.nav.selected).map(|r| &r.kind) {
+            Some(RowKind::Track(id)) => Some(*id),
+            _ => None,
+        }
+    }
+
+    pub fn on_action(&mut self, a: Action, s: &mut Session) -> Handled {
+        if self.nav.on_action(a, self.rows.len(), s.list_height) {
+            // Tracks the user looks at are analysed first.
+            if let Some(id) = self.selected_track() {
+                s.push(crate::app::Effect::Bump(id));
+            }
+            return Handled::Yes;
+        }
+        match a {
+            Action::Collapse => self.collapse(s),
+            Action::Expand => self.expand(s),
+            Action::Activate | Action::QueueAdd | Action::QueueAddNext => {
+                if let Some(sel) = self.selection() {
+                    sel.apply(a, s);
+                }
+            }
+            _ => return Handled::No,
+        }
+        Handled::Yes
+    }
+
+    fn collapse(&mut self, s: &mut Session) {
+        let Some(row) = self.rows.get(self.nav.selected).cloned() else {
+            return;
+        };
+        match &row.kind {
+            RowKind::Group(path) if row.expanded => {
+                self.expanded.remove(path);
+            }
+            _ => {
+                // Go to the parent group.
+                if let Some(p) = self.rows[..self.nav.selected]
+                    .iter()
+                    .rposition(|r| r.depth + 1 == row.depth)
+                {
+                    self.nav.selected = p;
+                    if let RowKind::Group(path) = &self.rows[p].kind {
+                        self.expanded.remove(path);
+                    }
+                }
+            }
+        }
+        self.rebuild_rows(&s.lib, s.list_height);
+    }
+
+    fn expand(&mut self, s: &mut Session) {
+        if let Some(Row {
+            kind: RowKind::Group(path),
+            ..
+        }) = self.rows.get(self.nav.selected)
+        {
+            self.expanded.insert(path.clone());
+            self.rebuild_rows(&s.lib, s.list_height);
+        }
+    }
+
+    /// The open groups (for saving).
+    pub fn expanded_groups(&self) -> Vec<Vec<String>> {
+        let mut v: Vec<Vec<String>> = self.expanded.iter().cloned().collect();
+        v.sort();
+        v
+    }
+
+    pub fn set_expanded(&mut self, groups: Vec<Vec<String>>) {
+        self.expanded = groups.into_iter().collect();
+    }
+
+    /// Selects the row of `kind` if it is shown.
+    pub fn select_kind(&mut self, kind: &RowKind, height: usize) {
+        if let Some(i) = self.rows.iter().position(|r| &r.kind == kind) {
+            self.nav.selected = i;
+            self.nav.clamp(self.rows.len(), height);
+        }
+    }
+
+    /// The next browse mode, from the top.
+    pub fn cycle_mode(&mut self) {
+        self.mode = self.mode.next();
+        self.nav = ListNav::default();
+    }
+
+    /// Opens the groups above `id` (as the tree has them: the tree merges names that differ
+    /// only in case under the first one, so the track's own fields are not the path). The rows
+    /// must be rebuilt after this, then [`LibraryView::select_track`] called.
+    pub fn reveal(&mut self, id: TrackId) {
+        fn path_to(groups: &[Group], id: TrackId) -> Option<Vec<String>> {
+            groups.iter().find_map(|g| {
+                if g.tracks.contains(&id) {
+                    return Some(vec![g.name.clone()]);
+                }
+                let mut p = path_to(&g.children, id)?;
+                p.insert(0, g.name.clone());
+                Some(p)
+            })
+        }
+        let path = path_to(&self.tree, id).unwrap_or_default();
+        for k in 1..=path.len() {
+            self.expanded.insert(path[..k].to_vec());
+        }
+    }
+
+    pub fn select_track(&mut self, id: TrackId, height: usize) {
+        if let Some(i) = self.rows.iter().position(|r| r.kind == RowKind::Track(id)) {
+            self.nav.selected = i;
+            self.nav.clamp(self.rows.len(), height);
+        }
+    }
+}

@@ -1,0 +1,63 @@
+//! The views: each owns its navigation and derived state, takes the actions meant for it
+//! (`on_action(action, &mut Session) -> Handled`) and says what its selection stands for. A new
+//! key for one view is handled in that view's file; the app only routes.
+
+pub mod genres;
+pub mod library;
+pub mod now_playing;
+pub mod playlists;
+pub mod queue;
+pub mod search;
+pub mod training;
+
+use crate::library::TrackId;
+
+/// Whether a view took an action (else the app's global handler gets it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Handled {
+    Yes,
+    No,
+}
+
+/// What a view's selection stands for: tracks in play order, where to start, a label for the
+/// queue's "why", and whether a single track is selected (rather than a group).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Selection {
+    pub tracks: Vec<TrackId>,
+    pub start: usize,
+    pub label: String,
+    pub single: bool,
+}
+
+impl Selection {
+    /// What "add to the queue" takes: the one track, or the whole group. A track list that the
+    /// search has emptied has no selected track: nothing.
+    pub fn picked(self) -> Vec<TrackId> {
+        if self.single {
+            self.tracks.get(self.start).copied().into_iter().collect()
+        } else {
+            self.tracks
+        }
+    }
+
+    /// Enter plays it, `a` adds it, `A` plays it next.
+    pub fn apply(self, a: crate::keys::Action, s: &mut crate::app::session::Session) {
+        use crate::keys::Action;
+        match a {
+            Action::Activate if !self.tracks.is_empty() => {
+                s.play_tracks(self.tracks, self.start, self.label)
+            }
+            Action::QueueAdd | Action::QueueAddNext => {
+                s.enqueue(self.picked(), a == Action::QueueAddNext)
+            }
+            _ => {}
+        }
+    }
+
+    /// The track a recommendation may start from: only a single selected track.
+    pub fn seed(&self) -> Option<TrackId> {
+        self.single
+            .then(|| self.tracks.get(self.start).copied())
+            .flatten()
+    }
+}

@@ -1,0 +1,144 @@
+//! The Training view: the retrain dialog (a modal form while it is being filled in), then the
+//! running training and its result. The dialog's state machine is `crate::app::retrain`; this
+//! view routes keys to it and turns its requests into effects.
+
+use std::path::{Path, PathBuf};
+
+use crossterm::event::KeyEvent;
+
+use crate::app::event::Effect;
+use crate::app::retrain::{Outcome, Preview, Request, Retrain, Stage};
+use crate::app::session::Session;
+use crate::keys::Action;
+use crate::model::train::TrainEvent;
+
+/// What the app should do after the view handled a key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum After {
+    Stay,
+    /// The dialog closed: back to the library.
+    Close,
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct TrainingView {
+    /// The retrain dialog, once opened.
+    pub retrain: Option<Retrain>,
+    /// The folder the dialog starts with (the last one used, else the library).
+    pub folder: PathBuf,
+}
+
+impl TrainingView {
+    pub fn new(folder: &Path) -> Self {
+        TrainingView {
+            retrain: None,
+            folder: folder.to_path_buf(),
+        }
+    }
+
+    /// Keys go to the dialog rather than the rest of the app.
+    pub fn modal(&self) -> bool {
+        self.retrain.as_ref().is_some_and(Retrain::modal)
+    }
+
+    pub fn running(&self) -> bool {
+        self.retrain.as_ref().is_some_and(Retrain::running)
+    }
+
+    /// Opens the dialog (or says why not).
+    pub fn open(&mut self, s: &mut Session) {
+        let keys = &s.keymap;
+        match &self.retrain {
+            Some(rt) if rt.running() => {
+                let text = format!(
+                    "a training is already running; {} cancels it",
+                    keys.hint(Action::CancelTraining)
+                );
+                s.set_status(text, true)
+            }
+            Some(rt) if matches!(rt.stage, Stage::Done(_)) => {
+                let text = format!(
+                    "accept ({}) or discard ({}) the trained model first",
+                    keys.hint(Action::AcceptModel),
+                    keys.hint(Action::DiscardModel)
+                );
+                s.set_status(text, true)
+            }
+            _ => self.retrain = Some(Retrain::new(&self.folder)),
+        }
+    }
+
+    /// The view sees a key first (before the keymap's view and global actions): the dialog's
+    /// own keys. `None` when the key was not the dialog's.
+    pub fn on_key(&mut self, k: KeyEvent, s: &mut Session) -> Option<After> {
+        let rt = self.retrain.as_mut()?;
+        let modal = rt.modal();
+        match rt.on_key(k, &s.keymap) {
+            Some(req) => Some(self.request(req, s)),
+            None if modal => Some(After::Stay),
+            None => None,
+        }
+    }
+
+    fn request(&mut self, req: Request, s: &mut Session) -> After {
+        match req {
+            Request::Prepare(spec) => {
+                self.folder = spec.folder.clone();
+                s.push(Effect::PrepareTraining(spec));
+            }
+            Request::Start(spec) => {
+                s.set_status(format!("training on {}…", spec.folder.display()), false);
+                s.push(Effect::StartTraining(spec));
+            }
+            Request::Cancel => {
+                s.set_status("cancelling the training…", false);
+                s.push(Effect::CancelTraining);
+            }
+            Request::Accept => {
+                self.retrain = None;
+                s.push(Effect::AcceptModel);
+            }
+            Request::Discard => {
+                self.retrain = None;
+                s.set_status("trained model discarded; nothing changed", false);
+                s.push(Effect::DiscardModel);
+            }
+            Request::Close => {
+                self.retrain = None;
+                return After::Close;
+            }
+        }
+        After::Stay
+    }
+
+    pub fn prepared(&mut self, r: Result<Preview, String>) {
+        if let Some(rt) = &mut self.retrain {
+            rt.prepared(r);
+        }
+    }
+
+    pub fn progress(&mut self, ev: TrainEvent) {
+        if let Some(rt) = &mut self.retrain {
+            rt.progress(ev);
+        }
+    }
+
+    pub fn finished(&mut self, r: Result<Box<Outcome>, String>, s: &mut Session) {
+        let msg = match &r {
+            Ok(o) => format!(
+                "training done: validation accuracy {} — {} accepts, {} discards (Training view, {})",
+                o.valid_accuracy
+                    .map_or("n/a".into(), |a| format!("{:.0}%", a * 100.0)),
+                s.keymap.hint(Action::AcceptModel),
+                s.keymap.hint(Action::DiscardModel),
+                s.keymap.hint(Action::ViewTraining),
+            ),
+            Err(e) => e.clone(),
+        };
+        let failed = r.is_err();
+        if let Some(rt) = &mut self.retrain {
+            rt.finished(r.map(|b| *b));
+        }
+        s.set_status(msg, failed);
+    }
+}

@@ -1,0 +1,836 @@
+//! The musicnn `MSD_musicnn` trunk compiled for CPU inference: the same network as
+//! [`MusicnnTrunk`](super::musicnn::MusicnnTrunk) (which stays the reference, and the form
+//! used wherever burn tensors are needed), computed with one register-blocked kernel
+//! ([`super::kernels`]) on plain slices, one patch at a time, with every layer's bias, ReLU,
+//! batch norm and pooling fused into the convolution that feeds it.
+//!
+//! **Constant channels.** Many of the trunk's channels cannot vary. The log-mel input is
+//! bounded (`0 ≤ log10(1 + 10000·f16(mel)) ≤ log10(1 + 10000·65504)`, f16's largest finite
+//! value), so interval arithmetic through each layer bounds every channel's output over *all*
+//! possible inputs; a channel whose bound is narrower than [`CONSTANT_SPREAD`] (most have
+//! weights below 1e-13 and a negative bias, so ReLU holds them at 0) is replaced by its value
+//! and folded into the next layer's bias — per frame near the edges, where the next layer's
+//! zero padding sees fewer of its taps. Of the 561 front-end channels 37 timbral and 27
+//! temporal ones remain (see [`FastTrunk::live_channels`]). A patch with any value outside the
+//! proved range (not produced by the musicnn front end) runs on the unpruned plan instead, so
+//! the result never depends on the bound.
+
+use super::kernels::{self, AStride, BStride, MR, NR, Reduction, Tile};
+use super::musicnn::{
+    MUSICNN_BN_EPSILON, MUSICNN_MELS, MUSICNN_N_TAGS, MUSICNN_PENULTIMATE, SafetensorsF32,
+};
+
+/// A channel whose output provably stays within this width over every possible input is
+/// treated as constant (its midpoint). Below f32 rounding of the values it feeds (≈ 1e-7
+/// relative), so the result is the same network to float precision.
+pub const CONSTANT_SPREAD: f64 = 1e-7;
+
+/// Largest value the musicnn front end can produce: `log10(1 + 10000 · 65504)` ≈ 8.8163, with
+/// a margin for f32 rounding.
+pub const INPUT_MAX: f32 = 8.82;
+
+const MID_FILTERS: usize = 64;
+const MID_TAPS: usize = 7;
+const MID_PAD: usize = 3;
+/// Zero rows before and after the patch in the padded input (≥ the largest temporal pad, 64).
+const XPAD: usize = 64;
+
+/// Work of one 187-frame patch in multiply-adds, of the unpruned network and of what the
+/// compiled plan executes (including tile padding).
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct PatchCost {
+    pub dense_macs: f64,
+    pub executed_macs: f64,
+}
+
+/// An interval `[lo, hi]`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Range {
+    lo: f64,
+    hi: f64,
+}
+
+impl Range {
+    fn point(v: f64) -> Self {
+        Range { lo: v, hi: v }
+    }
+    /// Widened to include 0 (a zero-padded position).
+    fn with_zero(self) -> Self {
+        Range {
+            lo: self.lo.min(0.0),
+            hi: self.hi.max(0.0),
+        }
+    }
+    fn spread(self) -> f64 {
+        self.hi - self.lo
+    }
+    fn mid(self) -> f64 {
+        0.5 * (self.lo + self.hi)
+    }
+}
+
+/// Interval of `bn(relu(z))` for `z ∈ zr`.
+fn relu_bn_range(zr: Range, scale: f64, shift: f64) -> Range {
+    let (a, b) = (
+        zr.lo.max(0.0) * scale + shift,
+        zr.hi.max(0.0) * scale + shift,
+    );
+    Range {
+        lo: a.min(b),
+        hi: a.max(b),
+    }
+}
+
+/// Interval of `bias + Σ w_i · x_i` with `x_i ∈ ranges[i]`.
+fn dot_range(bias: f64, terms: impl Iterator<Item = (f32, Range)>) -> Range {
+    let (mut lo, mut hi) = (bias, bias);
+    for (w, r) in terms {
+        let w = w as f64;
+        let (a, b) = (w * r.lo, w * r.hi);
+        lo += a.min(b);
+        hi += a.max(b);
+    }
+    Range { lo, hi }
+}
+
+/// Batch norm as `x · scale + shift`.
+fn bn_affine(
+    st: &SafetensorsF32<'_>,
+    prefix: &str,
+    n: usize,
+) -> Result<(Vec<f64>, Vec<f64>), String> {
+    let get = |what: &str| st.get_shaped(&format!("{prefix}.{what}"), &[n]);
+    let (g, b, m, v) = (
+        get("gamma")?,
+        get("beta")?,
+        get("moving_mean")?,
+        get("moving_variance")?,
+    );
+    let scale: Vec<f64> = g
+        .iter()
+        .zip(&v)
+        .map(|(&g, &v)| g as f64 / (v as f64 + MUSICNN_BN_EPSILON).sqrt())
+        .collect();
+    let shift = b
+        .iter()
+        .zip(&m)
+        .zip(&scale)
+        .map(|((&b, &m), &s)| b as f64 - m as f64 * s)
+        .collect();
+    Ok((scale, shift))
+}
+
+fn round_up(n: usize, m: usize) -> usize {
+    n.div_ceil(m) * m
+}
+
+/// One front-end branch: conv over `[time taps, mel taps]` → ReLU → BN → max over mel, for
+/// the live filters only.
+#[derive(Debug, Clone)]
+struct FrontConv {
+    taps_t: usize,
+    taps_m: usize,
+    /// Zero rows before frame 0 (TF padding).
+    top: usize,
+    /// Mel positions out (96 − taps_m + 1).
+    out_w: usize,
+    /// Live filters; `w` has `round_up(n, MR)` rows of `taps_t · taps_m` weights.
+    n: usize,
+    w: Vec<f32>,
+    bias: Vec<f32>,
+    scale: Vec<f32>,
+    shift: Vec<f32>,
+    /// Column of each live filter in the compact front-end output.
+    col: Vec<usize>,
+}
+
+impl FrontConv {
+    fn k(&self) -> usize {
+        self.taps_t * self.taps_m
+    }
+
+    fn views(&self) -> (AStride, BStride, Reduction) {
+        let k = self.k();
+        if self.taps_m == 1 {
+            (
+                AStride {
+                    rs: k,
+                    ds: 0,
+                    js: 1,
+                },
+                BStride {
+                    ds: 0,
+                    js: MUSICNN_MELS,
+                },
+                Reduction {
+                    d: 1,
+                    j: self.taps_t,
+                },
+            )
+        } else {
+            (
+                AStride {
+                    rs: k,
+                    ds: self.taps_m,
+                    js: 1,
+                },
+                BStride {
+                    ds: MUSICNN_MELS,
+                    js: 1,
+                },
+                Reduction {
+                    d: self.taps_t,
+                    j: self.taps_m,
+                },
+            )
+        }
+    }
+
+    fn executed_macs(&self, frames: usize) -> f64 {
+        let rows = round_up(self.n, MR);
+        let cols = round_up(self.out_w, NR);
+        (frames * rows * cols * self.k()) as f64
+    }
+
+    /// Writes the branch's `T` outputs per live filter into `h` (row `MID_PAD + t`, column
+    /// `col[f]`, row length `c`). `xpad` is the input-BN'd patch with `XPAD` zero rows on both
+    /// sides.
+    fn run(&self, xpad: &[f32], frames: usize, h: &mut [f32], c: usize) {
+        let (sa, sb, red) = self.views();
+        let mut acc: Tile = [[0.0; NR]; MR];
+        for t in 0..frames {
+            let row0 = XPAD - self.top + t;
+            for f0 in (0..self.n).step_by(MR) {
+                let mut mx = [f32::NEG_INFINITY; MR];
+                let mut mn = [f32::INFINITY; MR];
+                for m0 in (0..self.out_w).step_by(NR) {
+                    let valid = (self.out_w - m0).min(NR);
+                    let a = &self.w[f0 * self.k()..];
+                    let b = &xpad[row0 * MUSICNN_MELS + m0..];
+                    kernels::tile(a, sa, b, sb, red, &mut acc);
+                    for r in 0..MR {
+                        for &v in &acc[r][..valid] {
+                            mx[r] = mx[r].max(v);
+                            mn[r] = mn[r].min(v);
+                        }
+                    }
+                }
+                for r in 0..MR.min(self.n - f0) {
+                    let f = f0 + r;
+                    // bn(relu(z + b)) is monotone in z: its max over mel is at max z when the
+                    // scale is positive, at min z otherwise.
+                    let z = if self.scale[f] >= 0.0 { mx[r] } else { mn[r] };
+                    let y = (z + self.bias[f]).max(0.0) * self.scale[f] + self.shift[f];
+                    h[(MID_PAD + t) * c + self.col[f]] = y;
+                }
+            }
+        }
+    }
+}
+
+/// A mid-end 1-D conv (k = 7, zero pad 3/3) → ReLU → BN, over the live input channels, with
+/// the constant ones folded into a per-frame bias.
+#[derive(Debug, Clone)]
+struct MidConv {
+    /// Live input channels (columns of the compact input).
+    c_in: usize,
+    /// `MID_FILTERS / NR` panels of `[7][c_in][16]`.
+    w: Vec<f32>,
+    bias: Vec<f32>,
+    /// `tap_const[dt][o]`: what the constant inputs add through tap `dt` where it is inside
+    /// the patch.
+    tap_const: Vec<f32>,
+    scale: Vec<f32>,
+    shift: Vec<f32>,
+}
+
+impl MidConv {
+    /// `w_tf`: TF kernel `[7, c_all, 1, 64]`; `inputs`: per input channel, `None` if live (its
+    /// compact column is its rank among the live ones) or `Some(value)` if constant.
+    fn new(
+        w_tf: &[f32],
+        bias: &[f32],
+        scale: &[f64],
+        shift: &[f64],
+        inputs: &[Option<f64>],
+    ) -> Self {
+        let c_all = inputs.len();
+        let live: Vec<usize> = (0..c_all).filter(|&c| inputs[c].is_none()).collect();
+        let c_in = live.len();
+        let wt = |dt: usize, c: usize, o: usize| w_tf[(dt * c_all + c) * MID_FILTERS + o];
+        let mut w = vec![0.0f32; (MID_FILTERS / NR) * MID_TAPS * c_in * NR];
+        for p in 0..MID_FILTERS / NR {
+            for dt in 0..MID_TAPS {
+                for (ci, &c) in live.iter().enumerate() {
+                    for n in 0..NR {
+                        w[((p * MID_TAPS + dt) * c_in + ci) * NR + n] = wt(dt, c, p * NR + n);
+                    }
+                }
+            }
+        }
+        let mut tap_const = vec![0.0f32; MID_TAPS * MID_FILTERS];
+        for dt in 0..MID_TAPS {
+            for o in 0..MID_FILTERS {
+                let s: f64 = inputs
+                    .iter()
+                    .enumerate()
+                    .filter_map(|(c, v)| v.map(|v| wt(dt, c, o) as f64 * v))
+                    .sum();
+                tap_const[dt * MID_FILTERS + o] = s as f32;
+            }
+        }
+        MidConv {
+            c_in,
+            w,
+            bias: bias.to_vec(),
+            tap_const,
+            scale: scale.iter().map(|&v| v as f32).collect(),
+            shift: shift.iter().map(|&v| v as f32).collect(),
+        }
+    }
+
+    fn executed_macs(&self, frames: usize) -> f64 {
+        (round_up(frames, MR) * MID_FILTERS * MID_TAPS * self.c_in) as f64
+    }
+
+    /// `input`: `[rows][c_in]` with `MID_PAD` zero rows, the `T` frames, then zero rows (at
+    /// least `round_up(T, MR) + MID_TAPS` rows in all). Writes `out[t][o]` (`[T][64]`).
+    fn run(&self, input: &[f32], frames: usize, out: &mut [f32]) {
+        // Per-frame bias: the constant inputs seen through the taps that land inside the patch.
+        let mut bias_t = vec![0.0f32; frames * MID_FILTERS];
+        for t in 0..frames {
+            for o in 0..MID_FILTERS {
+                let mut b = self.bias[o];
+                for dt in 0..MID_TAPS {
+                    let src = t + dt;
+                    if src >= MID_PAD && src - MID_PAD < frames {
+                        b += self.tap_const[dt * MID_FILTERS + o];
+                    }
+                }
+                bias_t[t * MID_FILTERS + o] = b;
+            }
+        }
+        let c = self.c_in;
+        let sa = AStride {
+            rs: c,
+            ds: c,
+            js: 1,
+        };
+        let sb = BStride { ds: c * NR, js: NR };
+        let red = Reduction { d: MID_TAPS, j: c };
+        let mut acc: Tile = [[0.0; NR]; MR];
+        let panel = MID_TAPS * c * NR;
+        for p in 0..MID_FILTERS / NR {
+            for t0 in (0..frames).step_by(MR) {
+                kernels::tile(
+                    &input[t0 * c..],
+                    sa,
+                    &self.w[p * panel..],
+                    sb,
+                    red,
+                    &mut acc,
+                );
+                for (r, row) in acc.iter().enumerate().take(MR.min(frames - t0)) {
+                    let t = t0 + r;
+                    for (n, &v) in row.iter().enumerate() {
+                        let o = p * NR + n;
+                        let z = v + bias_t[t * MID_FILTERS + o];
+                        out[t * MID_FILTERS + o] = z.max(0.0) * self.scale[o] + self.shift[o];
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Weights of the dense back end.
+#[derive(Debug, Clone)]
+struct Backend {
+    pool_scale: Vec<f32>,
+    pool_shift: Vec<f32>,
+    dense1: Vec<f32>,
+    dense1_b: Vec<f32>,
+    dense1_scale: Vec<f32>,
+    dense1_shift: Vec<f32>,
+    dense2: Vec<f32>,
+    dense2_b: Vec<f32>,
+}
+
+/// `y = x · W + b` for a row-major `[x.len()][b.len()]` W.
+fn matvec(x: &[f32], w: &[f32], b: &[f32], y: &mut [f32]) {
+    y.copy_from_slice(b);
+    let n = b.len();
+    for (i, &xi) in x.iter().enumerate() {
+        for (yo, &wo) in y.iter_mut().zip(&w[i * n..(i + 1) * n]) {
+            *yo = xi.mul_add(wo, *yo);
+        }
+    }
+}
+
+/// One compiled form of the network (pruned, or with every channel).
+#[derive(Debug, Clone)]
+struct Plan {
+    input_scale: f32,
+    input_shift: f32,
+    front: Vec<FrontConv>,
+    /// Live front-end channels (compact columns), and for each of the 561 channels its
+    /// compact column or constant value.
+    front_cols: usize,
+    front_map: Vec<Channel>,
+    mid: [MidConv; 3],
+    /// m1's live channels (columns of conv2's compact input) and m2's (conv3's).
+    m1_map: Vec<Channel>,
+    m2_map: Vec<Channel>,
+    backend: Backend,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Channel {
+    Live(usize),
+    Const(f32),
+}
+
+/// The per-patch results.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FastOutput {
+    /// `[B][50]` tag logits.
+    pub logits: Vec<f32>,
+    /// `[B][200]` penultimate embedding.
+    pub penultimate: Vec<f32>,
+}
+
+/// The compiled trunk (see the module docs).
+#[derive(Debug, Clone)]
+pub struct FastTrunk {
+    pruned: Plan,
+    full: Plan,
+}
+
+/// What a plan keeps, for reports.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LiveChannels {
+    /// Live filters per front-end branch (f74, f77, s1, s2, s3) of (204, 204, 51, 51, 51).
+    pub front: [usize; 5],
+    /// Live input channels of the three mid-end convolutions (of 561, 64, 64).
+    pub mid_inputs: [usize; 3],
+}
+
+struct Loader<'a> {
+    st: SafetensorsF32<'a>,
+}
+
+const BRANCHES: [(&str, usize, usize, usize); 5] = [
+    // name, filters, time taps, mel taps
+    ("timbral_f74", 204, 7, 38),
+    ("timbral_f77", 204, 7, 67),
+    ("temporal_s1", 51, 128, 1),
+    ("temporal_s2", 51, 64, 1),
+    ("temporal_s3", 51, 32, 1),
+];
+
+impl Loader<'_> {
+    fn plan(&self, prune: bool) -> Result<Plan, String> {
+        let st = &self.st;
+        let (is, ish) = bn_affine(st, "frontend.input_bn", 1)?;
+        // The input after its batch norm, for inputs in [0, INPUT_MAX].
+        let (a, b) = (is[0] * 0.0 + ish[0], is[0] * INPUT_MAX as f64 + ish[0]);
+        let xr = Range {
+            lo: a.min(b),
+            hi: a.max(b),
+        }
+        .with_zero();
+
+        let mut front = Vec::new();
+        let mut front_map = Vec::new();
+        let mut front_ranges = Vec::new();
+        let mut cols = 0usize;
+        for (name, filters, taps_t, taps_m) in BRANCHES {
+            let prefix = format!("frontend.{name}");
+            let w_tf = st.get_shaped(
+                &format!("{prefix}.conv.kernel"),
+                &[taps_t, taps_m, 1, filters],
+            )?;
+            let bias = st.get_shaped(&format!("{prefix}.conv.bias"), &[filters])?;
+            let (scale, shift) = bn_affine(st, &format!("{prefix}.bn"), filters)?;
+            let k = taps_t * taps_m;
+            let mut live = Vec::new();
+            for f in 0..filters {
+                let zr = dot_range(bias[f] as f64, (0..k).map(|i| (w_tf[i * filters + f], xr)));
+                let out = relu_bn_range(zr, scale[f], shift[f]);
+                if prune && out.spread() <= CONSTANT_SPREAD {
+                    front_map.push(Channel::Const(out.mid() as f32));
+                    front_ranges.push(Range::point(out.mid()));
+                } else {
+                    front_map.push(Channel::Live(cols + live.len()));
+                    front_ranges.push(out);
+                    live.push(f);
+                }
+            }
+            let n = live.len();
+            let mut w = vec![0.0f32; round_up(n, MR).max(MR) * k];
+            for (r, &f) in live.iter().enumerate() {
+                for i in 0..k {
+                    w[r * k + i] = w_tf[i * filters + f];
+                }
+            }
+            let top = if taps_m == 1 { (taps_t - 1) / 2 } else { 3 };
+            front.push(FrontConv {
+                taps_t,
+                taps_m,
+                top,
+                out_w: MUSICNN_MELS - taps_m + 1,
+                n,
+                w,
+                bias: live.iter().map(|&f| bias[f]).collect(),
+                scale: live.iter().map(|&f| scale[f] as f32).collect(),
+                shift: live.iter().map(|&f| shift[f] as f32).collect(),
+                col: (cols..cols + n).collect(),
+            });
+            cols += n;
+        }
+
+        let mid_layer = |i: usize,
+                         c_all: usize,
+                         inputs: &[Option<f64>],
+                         in_ranges: &[Range]|
+         -> Result<(MidConv, Vec<Range>), String> {
+            let prefix = format!("midend.conv{i}");
+            let w_tf = st.get_shaped(
+                &format!("{prefix}.conv.kernel"),
+                &[MID_TAPS, c_all, 1, MID_FILTERS],
+            )?;
+            let bias = st.get_shaped(&format!("{prefix}.conv.bias"), &[MID_FILTERS])?;
+            let (scale, shift) = bn_affine(st, &format!("{prefix}.bn"), MID_FILTERS)?;
+            let conv = MidConv::new(&w_tf, &bias, &scale, &shift, inputs);
+            let ranges = (0..MID_FILTERS)
+                .map(|o| {
+                    let zr = dot_range(
+                        bias[o] as f64,
+                        (0..MID_TAPS).flat_map(|dt| {
+                            let w_tf = &w_tf;
+                            (0..c_all).map(move |c| {
+                                (
+                                    w_tf[(dt * c_all + c) * MID_FILTERS + o],
+                                    in_ranges[c].with_zero(),
+                                )
+                            })
+                        }),
+                    );
+                    relu_bn_range(zr, scale[o], shift[o])
+                })
+                .collect();
+            Ok((conv, ranges))
+        };
+        let as_inputs = |map: &[Channel]| -> Vec<Option<f64>> {
+            map.iter()
+                .map(|c| match c {
+                    Channel::Live(_) => None,
+                    Channel::Const(v) => Some(*v as f64),
+                })
+                .collect()
+        };
+        let channel_map = |ranges: &[Range]| -> Vec<Channel> {
+            let mut next = 0;
+            ranges
+                .iter()
+                .map(|r| {
+                    if prune && r.spread() <= CONSTANT_SPREAD {
+                        Channel::Const(r.mid() as f32)
+                    } else {
+                        next += 1;
+                        Channel::Live(next - 1)
+                    }
+                })
+                .collect()
+        };
+        let front_all = front_map.len();
+        let (mid1, r1) = mid_layer(1, front_all, &as_inputs(&front_map), &front_ranges)?;
+        let m1_map = channel_map(&r1);
+        let (mid2, r2c) = mid_layer(2, MID_FILTERS, &as_inputs(&m1_map), &r1)?;
+        // m2 = conv2 part + m1.
+        let r2: Vec<Range> = r2c
+            .iter()
+            .zip(&r1)
+            .map(|(a, b)| Range {
+                lo: a.lo + b.lo,
+                hi: a.hi + b.hi,
+            })
+            .collect();
+        let m2_map = channel_map(&r2);
+        let (mid3, _) = mid_layer(3, MID_FILTERS, &as_inputs(&m2_map), &r2)?;
+
+        let pooled = 2 * (front_all + 3 * MID_FILTERS);
+        let (ps, psh) = bn_affine(st, "backend.pool_bn", pooled)?;
+        let (d1s, d1sh) = bn_affine(st, "backend.dense1_bn", MUSICNN_PENULTIMATE)?;
+        let f32s = |v: Vec<f64>| v.into_iter().map(|x| x as f32).collect::<Vec<f32>>();
+        let backend = Backend {
+            pool_scale: f32s(ps),
+            pool_shift: f32s(psh),
+            dense1: st.get_shaped("backend.dense1.kernel", &[pooled, MUSICNN_PENULTIMATE])?,
+            dense1_b: st.get_shaped("backend.dense1.bias", &[MUSICNN_PENULTIMATE])?,
+            dense1_scale: f32s(d1s),
+            dense1_shift: f32s(d1sh),
+            dense2: st.get_shaped(
+                "backend.dense2.kernel",
+                &[MUSICNN_PENULTIMATE, MUSICNN_N_TAGS],
+            )?,
+            dense2_b: st.get_shaped("backend.dense2.bias", &[MUSICNN_N_TAGS])?,
+        };
+        Ok(Plan {
+            input_scale: is[0] as f32,
+            input_shift: ish[0] as f32,
+            front,
+            front_cols: cols,
+            front_map,
+            mid: [mid1, mid2, mid3],
+            m1_map,
+            m2_map,
+            backend,
+        })
+    }
+}
+
+/// Gathers the live columns of `full` (`[T][64]`) into a padded compact conv input.
+fn gather_live(full: &[f32], frames: usize, map: &[Channel], out: &mut Vec<f32>) -> usize {
+    let live: Vec<usize> = map
+        .iter()
+        .enumerate()
+        .filter_map(|(c, m)| matches!(m, Channel::Live(_)).then_some(c))
+        .collect();
+    let c = live.len();
+    out.clear();
+    out.resize(mid_rows(frames) * c, 0.0);
+    for t in 0..frames {
+        for (ci, &src) in live.iter().enumerate() {
+            out[(MID_PAD + t) * c + ci] = full[t * MID_FILTERS + src];
+        }
+    }
+    c
+}
+
+/// Rows of a padded mid-end input: pad, frames, and enough zero rows for the last tile.
+fn mid_rows(frames: usize) -> usize {
+    round_up(frames, MR) + MID_TAPS + 1
+}
+
+impl Plan {
+    fn executed_macs(&self, frames: usize) -> f64 {
+        let front: f64 = self.front.iter().map(|b| b.executed_macs(frames)).sum();
+        let mid: f64 = self.mid.iter().map(|m| m.executed_macs(frames)).sum();
+        let back = (self.backend.dense1.len() + self.backend.dense2.len()) as f64;
+        front + mid + back
+    }
+
+    /// One patch `[T][96]` → (logits, penultimate).
+    fn run(&self, patch: &[f32], frames: usize, logits: &mut [f32], pen: &mut [f32]) {
+        let m = MUSICNN_MELS;
+        // Input batch norm into a zero-padded buffer (+1 row of slack for the last mel tile).
+        let mut xpad = vec![0.0f32; (XPAD + frames + XPAD + 1) * m];
+        for (dst, &v) in xpad[XPAD * m..(XPAD + frames) * m].iter_mut().zip(patch) {
+            *dst = v * self.input_scale + self.input_shift;
+        }
+        // Front end → compact `h` with mid-end padding.
+        let c = self.front_cols;
+        let mut h = vec![0.0f32; mid_rows(frames) * c];
+        for b in &self.front {
+            b.run(&xpad, frames, &mut h, c);
+        }
+        drop(xpad);
+        let mut m1 = vec![0.0f32; frames * MID_FILTERS];
+        self.mid[0].run(&h, frames, &mut m1);
+        let mut buf = Vec::new();
+        gather_live(&m1, frames, &self.m1_map, &mut buf);
+        let mut m2 = vec![0.0f32; frames * MID_FILTERS];
+        self.mid[1].run(&buf, frames, &mut m2);
+        for (a, b) in m2.iter_mut().zip(&m1) {
+            *a += b;
+        }
+        gather_live(&m2, frames, &self.m2_map, &mut buf);
+        let mut m3 = vec![0.0f32; frames * MID_FILTERS];
+        self.mid[2].run(&buf, frames, &mut m3);
+        for (a, b) in m3.iter_mut().zip(&m2) {
+            *a += b;
+        }
+
+        // Temporal max and mean of the 753 channels, interleaved [max₀, mean₀, max₁, …].
+        let n_front = self.front_map.len();
+        let mut flat = vec![0.0f32; 2 * (n_front + 3 * MID_FILTERS)];
+        let inv_t = 1.0 / frames as f32;
+        let mut put = |ch: usize, mx: f32, mean: f32| {
+            flat[2 * ch] = mx;
+            flat[2 * ch + 1] = mean;
+        };
+        // Front channels from the compact h.
+        let mut fmax = vec![f32::NEG_INFINITY; c];
+        let mut fsum = vec![0.0f32; c];
+        for t in 0..frames {
+            let row = &h[(MID_PAD + t) * c..(MID_PAD + t + 1) * c];
+            for ((mx, s), &v) in fmax.iter_mut().zip(fsum.iter_mut()).zip(row) {
+                *mx = mx.max(v);
+                *s += v;
+            }
+        }
+        for (ch, map) in self.front_map.iter().enumerate() {
+            match *map {
+                Channel::Live(col) => put(ch, fmax[col], fsum[col] * inv_t),
+                Channel::Const(v) => put(ch, v, v),
+            }
+        }
+        for (block, data) in [&m1, &m2, &m3].into_iter().enumerate() {
+            let mut mx = [f32::NEG_INFINITY; MID_FILTERS];
+            let mut s = [0.0f32; MID_FILTERS];
+            for row in data.chunks_exact(MID_FILTERS) {
+                for o in 0..MID_FILTERS {
+                    mx[o] = mx[o].max(row[o]);
+                    s[o] += row[o];
+                }
+            }
+            for o in 0..MID_FILTERS {
+                put(n_front + block * MID_FILTERS + o, mx[o], s[o] * inv_t);
+            }
+        }
+        let be = &self.backend;
+        for ((v, &s), &sh) in flat.iter_mut().zip(&be.pool_scale).zip(&be.pool_shift) {
+            *v = *v * s + sh;
+        }
+        matvec(&flat, &be.dense1, &be.dense1_b, pen);
+        for ((v, &s), &sh) in pen.iter_mut().zip(&be.dense1_scale).zip(&be.dense1_shift) {
+            *v = v.max(0.0) * s + sh;
+        }
+        matvec(pen, &be.dense2, &be.dense2_b, logits);
+    }
+}
+
+impl FastTrunk {
+    /// Compiles the network from the bytes of `models/musicnn_msd.safetensors`.
+    pub fn from_safetensors_bytes(bytes: &[u8]) -> Result<Self, String> {
+        let loader = Loader {
+            st: SafetensorsF32::parse(bytes)?,
+        };
+        Ok(FastTrunk {
+            pruned: loader.plan(true)?,
+            full: loader.plan(false)?,
+        })
+    }
+
+    /// What the pruned plan keeps.
+    pub fn live_channels(&self) -> LiveChannels {
+        let p = &self.pruned;
+        let mut front = [0; 5];
+        for (f, b) in front.iter_mut().zip(&p.front) {
+            *f = b.n;
+        }
+        LiveChannels {
+            front,
+            mid_inputs: [p.mid[0].c_in, p.mid[1].c_in, p.mid[2].c_in],
+        }
+    }
+
+    /// Multiply-adds per patch of `frames` frames: the unpruned network's (what TensorFlow
+    /// computes) and what the pruned plan executes.
+    pub fn patch_cost(&self, frames: usize) -> PatchCost {
+        PatchCost {
+            dense_macs: self.full.executed_macs(frames),
+            executed_macs: self.pruned.executed_macs(frames),
+        }
+    }
+
+    /// True when every value is in the range the pruning was proved for.
+    pub fn in_proved_range(patch: &[f32]) -> bool {
+        patch.iter().all(|v| (0.0..=INPUT_MAX).contains(v))
+    }
+
+    /// Runs `count` patches of `frames × 96` (row-major, back to back) on up to `threads`
+    /// threads (patches are split between them; 1 = the calling thread only). `pruned: false`
+    /// forces the unpruned plan (for comparisons).
+    pub fn forward_with(
+        &self,
+        patches: &[f32],
+        count: usize,
+        frames: usize,
+        threads: usize,
+        pruned: bool,
+    ) -> Result<FastOutput, String> {
+        let per = frames * MUSICNN_MELS;
+        if frames == 0 || patches.len() != count * per {
+            return Err(format!(
+                "musicnn input: {} values for {count} patches of {frames} × {MUSICNN_MELS}",
+                patches.len()
+            ));
+        }
+        let mut out = FastOutput {
+            logits: vec![0.0; count * MUSICNN_N_TAGS],
+            penultimate: vec![0.0; count * MUSICNN_PENULTIMATE],
+        };
+        let run_one = |patch: &[f32], logits: &mut [f32], pen: &mut [f32]| {
+            let plan = if pruned && Self::in_proved_range(patch) {
+                &self.pruned
+            } else {
+                &self.full
+            };
+            plan.run(patch, frames, logits, pen);
+        };
+        let threads = threads.clamp(1, count.max(1));
+        if threads == 1 {
+            for ((patch, l), p) in patches
+                .chunks_exact(per)
+                .zip(out.logits.chunks_exact_mut(MUSICNN_N_TAGS))
+                .zip(out.penultimate.chunks_exact_mut(MUSICNN_PENULTIMATE))
+            {
+                run_one(patch, l, p);
+            }
+        } else {
+            let per_thread = count.div_ceil(threads);
+            std::thread::scope(|s| {
+                for ((chunk, ls), ps) in patches
+                    .chunks(per_thread * per)
+                    .zip(out.logits.chunks_mut(per_thread * MUSICNN_N_TAGS))
+                    .zip(out.penultimate.chunks_mut(per_thread * MUSICNN_PENULTIMATE))
+                {
+                    let run_one = &run_one;
+                    s.spawn(move || {
+                        for ((patch, l), p) in chunk
+                            .chunks_exact(per)
+                            .zip(ls.chunks_exact_mut(MUSICNN_N_TAGS))
+                            .zip(ps.chunks_exact_mut(MUSICNN_PENULTIMATE))
+                        {
+                            run_one(patch, l, p);
+                        }
+                    });
+                }
+            });
+        }
+        Ok(out)
+    }
+
+    /// [`FastTrunk::forward_with`] on the calling thread, pruned.
+    pub fn forward(
+        &self,
+        patches: &[f32],
+        count: usize,
+        frames: usize,
+    ) -> Result<FastOutput, String> {
+        self.forward_with(patches, count, frames, 1, true)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ranges_bound_relu_bn() {
+        let r = relu_bn_range(Range { lo: -2.0, hi: 3.0 }, -2.0, 1.0);
+        assert_eq!(r, Range { lo: -5.0, hi: 1.0 });
+        let d = dot_range(
+            1.0,
+            [
+                (2.0f32, Range { lo: -1.0, hi: 1.0 }),
+                (-1.0, Range { lo: 0.0, hi: 4.0 }),
+            ]
+            .into_iter(),
+        );
+        assert_eq!(d, Range { lo: -5.0, hi: 3.0 });
+        assert_eq!(Range::point(2.0).with_zero(), Range { lo: 0.0, hi: 2.0 });
+    }
+}

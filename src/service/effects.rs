@@ -1,0 +1,276 @@
+//! Carries out the app's effects. The runner owns the player, the background library
+//! service, the trainer, the store and the paths; it never touches the app: what it has to say
+//! comes back as events (at once, or later over the channel). Blocking work (installing or
+//! loading a model, writing a playlist) runs on its own thread.
+
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+
+use crossbeam_channel::Sender;
+
+use super::library::LibraryService;
+use super::playlists::export_playlist;
+use super::state::StateWriter;
+use super::trainer::Trainer;
+use crate::analysis::ThreadBudget;
+use crate::app::{Effect, Event};
+use crate::audio::player::PlayerHandle;
+use crate::model::active::{install, set_active};
+use crate::model::backend::inference_device;
+use crate::model::infer::Classifier;
+use crate::model::registry::{LoadedModel, load_embedded};
+use crate::paths::Paths;
+use crate::playlist::PlaylistDir;
+use crate::store::Store;
+
+pub struct EffectRunner {
+    pub player: PlayerHandle,
+    pub library: LibraryService,
+    trainer: Trainer,
+    store: Store,
+    paths: Paths,
+    root: PathBuf,
+    playlist_dir: PathBuf,
+    /// The model the analysis uses (read by training comparisons, replaced on a switch).
+    active: Arc<Mutex<LoadedModel>>,
+    /// How many cores the analysis may use (fewer while music plays).
+    budget: ThreadBudget,
+    /// Writes the player's state files.
+    pub state: StateWriter,
+    playing: bool,
+    tx: Sender<Event>,
+}
+
+/// What the runner needs to start.
+pub struct RunnerParts {
+    pub player: PlayerHandle,
+    pub library: LibraryService,
+    pub store: Store,
+    pub paths: Paths,
+    pub root: PathBuf,
+    pub playlist_dir: PathBuf,
+    pub active: LoadedModel,
+    pub budget: ThreadBudget,
+    pub tx: Sender<Event>,
+}
+
+impl EffectRunner {
+    pub fn new(p: RunnerParts) -> Self {
+        EffectRunner {
+            state: StateWriter::start(p.paths.data_dir.join("state")),
+            trainer: Trainer::new(p.tx.clone(), p.paths.cache_dir.clone()),
+            player: p.player,
+            library: p.library,
+            store: p.store,
+            paths: p.paths,
+            root: p.root,
+            playlist_dir: p.playlist_dir,
+            active: Arc::new(Mutex::new(p.active)),
+            budget: p.budget,
+            playing: false,
+            tx: p.tx,
+        }
+    }
+
+    /// Music plays (or not): the analysis leaves a core to playback and the UI while it does.
+    pub fn set_playing(&mut self, playing: bool) {
+        if playing != self.playing {
+            self.playing = playing;
+            self.budget.set_playing(playing);
+        }
+    }
+
+    fn active(&self) -> Option<LoadedModel> {
+        self.active.lock().ok().map(|m| m.clone())
+    }
+
+    /// Carries out `fx`; returns the events it has at once (the rest arrive on the channel).
+    pub fn run(&mut self, fx: Effect) -> Vec<Event> {
+        match fx {
+            Effect::Player(cmd) => self.player.send(cmd),
+            Effect::Bump(id) => self.library.bump(id),
+            Effect::PrepareTraining(spec) => self.trainer.prepare(spec),
+            Effect::StartTraining(spec) => match self.active() {
+                Some(active) => self.trainer.start(spec, active),
+                None => return vec![status("the active model is unavailable", true)],
+            },
+            Effect::CancelTraining => self.trainer.cancel(),
+            Effect::DiscardModel => self.trainer.discard(),
+            Effect::AcceptModel => match self.trainer.take_result() {
+                Some(r) => {
+                    let (store, dir) = (self.store.clone(), self.paths.models_dir());
+                    self.activate_in_background(move || {
+                        install(&store, &dir, &r.config, &r.net, &inference_device())
+                            .map_err(|e| format!("cannot save the model: {e:#}"))
+                    });
+                }
+                None => return vec![status("no trained model to accept", true)],
+            },
+            Effect::UseBuiltInModel => {
+                let store = self.store.clone();
+                let current = self.active().map(|m| m.id);
+                let tx = self.tx.clone();
+                self.activate_in_background(move || {
+                    let m = load_embedded(&inference_device()).map_err(|e| e.to_string())?;
+                    if Some(&m.id) == current.as_ref() {
+                        let _ = tx.send(status("the built-in model is already active", false));
+                        return Err(String::new());
+                    }
+                    set_active(&store, &m).map_err(|e| e.to_string())?;
+                    Ok(m)
+                });
+            }
+            Effect::ExportPlaylist { name, entries } => {
+                let (dir, root, tx) = (
+                    self.playlist_dir.clone(),
+                    self.root.clone(),
+                    self.tx.clone(),
+                );
+                let spawned = std::thread::Builder::new()
+                    .name("export".into())
+                    .spawn(move || {
+                        let (text, error) = export_playlist(&dir, &root, &name, &entries);
+                        let _ = tx.send(Event::Status { text, error });
+                    });
+                if let Err(e) = spawned {
+                    return vec![status(format!("cannot write the playlist: {e}"), true)];
+                }
+            }
+            Effect::LoadPlaylists => self.playlists(|_| Ok(None)),
+            Effect::SavePlaylist { name, entries } => self.playlists(move |dir| {
+                let path = dir.save(&name, &entries, false)?;
+                Ok(Some(format!(
+                    "saved the playlist \"{name}\" ({})",
+                    path.display()
+                )))
+            }),
+            Effect::RewritePlaylist { path, name, tracks } => self.playlists(move |dir| {
+                let entries = crate::playlist::entries_of(&tracks);
+                // Rewritten under its own file name (a renamed .m3u or .pls becomes .m3u8).
+                let stem = path
+                    .file_stem()
+                    .map(|s| s.to_string_lossy().into_owned())
+                    .unwrap_or(name);
+                let new = dir.save(&stem, &entries, true)?;
+                if new != path && path.parent() == Some(dir.dir()) {
+                    let _ = std::fs::remove_file(&path);
+                }
+                Ok(None)
+            }),
+            Effect::RenamePlaylist { path, to } => self.playlists(move |dir| {
+                dir.rename(&path, &to)?;
+                Ok(Some(format!("renamed to \"{to}\"")))
+            }),
+            Effect::DeletePlaylist { path } => self.playlists(move |dir| {
+                dir.delete(&path)?;
+                Ok(Some(format!("deleted {}", path.display())))
+            }),
+            Effect::ImportPlaylist { file } => self.playlists(move |dir| {
+                let p = dir.import(&file)?;
+                Ok(Some(format!(
+                    "imported \"{}\" ({})",
+                    p.name,
+                    crate::app::session::tracks_n(p.tracks.len())
+                )))
+            }),
+            Effect::SaveState { file, json } => self.state.save(file, json),
+            // The terminal loop suspends; nothing to do here.
+            Effect::Suspend | Effect::Quit => {}
+        }
+        vec![]
+    }
+
+    /// Runs a change of the playlist folder on a thread, then reads the folder back: the app
+    /// hears `PlaylistsLoaded`, and the change's message or error on the status line.
+    fn playlists(
+        &self,
+        change: impl FnOnce(&PlaylistDir) -> anyhow::Result<Option<String>> + Send + 'static,
+    ) {
+        let dir = PlaylistDir::new(&self.playlist_dir);
+        let tx = self.tx.clone();
+        let spawned = std::thread::Builder::new()
+            .name("playlists".into())
+            .spawn(move || {
+                match change(&dir) {
+                    Ok(Some(msg)) => {
+                        let _ = tx.send(status(msg, false));
+                    }
+                    Ok(None) => {}
+                    Err(e) => {
+                        let _ = tx.send(status(format!("{e:#}"), true));
+                    }
+                }
+                let (lists, problems) = dir.load_all();
+                for p in &problems {
+                    tracing::warn!("playlist: {p}");
+                }
+                let _ = tx.send(Event::PlaylistsLoaded(lists));
+            });
+        if let Err(e) = spawned {
+            let _ = self.tx.send(status(format!("cannot start: {e}"), true));
+        }
+    }
+
+    /// Runs `load` on a thread; the model it returns becomes active: the analysis switches to
+    /// it and the app hears `ModelActivated`. An error with text goes to the status line.
+    fn activate_in_background(
+        &self,
+        load: impl FnOnce() -> Result<LoadedModel, String> + Send + 'static,
+    ) {
+        let tx = self.tx.clone();
+        let switch = self.library.switcher();
+        let active = self.active.clone();
+        let cache = self.paths.cache_dir.clone();
+        let spawned = std::thread::Builder::new()
+            .name("model".into())
+            .spawn(move || match load() {
+                Ok(model) => {
+                    let _ = switch.send(
+                        Classifier::new(model.clone(), inference_device()).with_cache(&cache),
+                    );
+                    let _ = tx.send(Event::ModelActivated {
+                        id: model.id.0.clone(),
+                        name: model.config.name.clone(),
+                        labels: model.config.labels.clone(),
+                    });
+                    if let Ok(mut a) = active.lock() {
+                        *a = model;
+                    }
+                }
+                Err(e) if e.is_empty() => {}
+                Err(e) => {
+                    let _ = tx.send(status(e, true));
+                }
+            });
+        if let Err(e) = spawned {
+            let _ = self.tx.send(status(format!("cannot start: {e}"), true));
+        }
+    }
+
+    /// Saves the app's session and queue now (on quitting).
+    pub fn save_now(&self, app: &crate::app::App) {
+        if let Ok(json) = serde_json::to_string(&app.saved_queue()) {
+            self.state.save(crate::app::StateFile::Queue, json);
+        }
+        if let Ok(json) = serde_json::to_string(&app.saved_session()) {
+            self.state.save(crate::app::StateFile::Session, json);
+        }
+    }
+
+    /// Stops the background work: the library thread is given `wait` to store the track in
+    /// flight, and the store is flushed.
+    pub fn shutdown(&mut self, wait: std::time::Duration) {
+        self.state.finish();
+        self.library.stop(wait);
+        if let Err(e) = self.store.flush() {
+            tracing::warn!("flushing the database: {e}");
+        }
+    }
+}
+
+fn status(text: impl Into<String>, error: bool) -> Event {
+    Event::Status {
+        text: text.into(),
+        error,
+    }
+}

@@ -1,0 +1,158 @@
+//! The service layer: everything the player does in the background or that touches the
+//! outside world — the library scan and analysis, training, playlist export — and the
+//! [`EffectRunner`] that carries out the app's effects. `tui.rs` wires it to the terminal.
+
+pub mod effects;
+pub mod job;
+pub mod library;
+pub mod playlists;
+pub mod state;
+pub mod trainer;
+
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use crossbeam_channel::{Receiver, unbounded};
+
+use crate::analysis::ThreadBudget;
+use crate::app::{App, Catalog, Event};
+use crate::audio::player;
+use crate::config::Settings;
+use crate::model::active::{clean_partial, load_active};
+use crate::model::backend::inference_device;
+use crate::model::infer::Classifier;
+use crate::model::registry::LoadedModel;
+use crate::paths::{Paths, default_music_dir};
+use crate::store::Store;
+pub use effects::EffectRunner;
+use effects::RunnerParts;
+use library::{LibraryService, load_catalog};
+
+/// What the player needs before the terminal is taken: settings, the folder, the store, the
+/// active model and the catalog as the store has it. Errors here print normally.
+pub struct Prepared {
+    pub settings: Settings,
+    pub root: PathBuf,
+    store: Store,
+    model: LoadedModel,
+    lib: Catalog,
+    budget: ThreadBudget,
+}
+
+impl Prepared {
+    pub fn load(library: Option<&Path>, paths: &Paths) -> anyhow::Result<Self> {
+        let settings = Settings::load(&paths.config_dir);
+        for e in &settings.errors {
+            tracing::warn!("{e}");
+        }
+        let root = library
+            .map(Path::to_path_buf)
+            .or_else(|| settings.config.library_dir())
+            .unwrap_or_else(default_music_dir);
+        if root.is_file() {
+            anyhow::bail!(
+                "{} is a file; --library takes the folder your music is in",
+                root.display()
+            );
+        }
+        if !root.is_dir() {
+            anyhow::bail!(
+                "{}: no such folder; start genreplay with --library <your music folder>",
+                root.display()
+            );
+        }
+        let root = std::fs::canonicalize(&root).unwrap_or(root);
+        let store = Store::open(&paths.db_dir())?;
+        let model =
+            load_active(&store, None, &inference_device()).context("loading the genre model")?;
+        let lib = load_catalog(&store, &root, &model.id, &model.config.labels)?;
+        clean_partial(&paths.models_dir());
+        let budget = match settings.config.analysis_threads {
+            0 => ThreadBudget::all_cores(),
+            n => ThreadBudget::new(n),
+        };
+        Ok(Prepared {
+            settings,
+            root,
+            store,
+            model,
+            lib,
+            budget,
+        })
+    }
+}
+
+/// Opens the audio output, builds the app from the settings and starts the background
+/// library service. Returns the app, the effect runner and the channel of background news.
+pub fn launch(p: Prepared, paths: &Paths) -> anyhow::Result<(App, EffectRunner, Receiver<Event>)> {
+    let Prepared {
+        settings,
+        root,
+        store,
+        model,
+        lib,
+        budget,
+    } = p;
+    let output = player::open_output();
+    let player = player::spawn(output);
+    let c = &settings.config;
+    let mut app = App::new(
+        lib,
+        settings.keymap.clone(),
+        settings.themes.clone(),
+        &c.theme,
+        c.volume,
+    );
+    let s = &mut app.session;
+    s.seed(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos() as u64)
+            .unwrap_or(1),
+    );
+    s.model = Some((model.id.0.clone(), model.config.name.clone()));
+    if let Some(e) = settings.errors.first() {
+        s.set_status(format!("{e} (defaults used)"), true);
+    }
+    s.recommend.options.randomness = c.randomness.clamp(0.0, 1.0);
+    s.recommend.options.artist_window = c.artist_window.max(1);
+    s.recommend.fill_count = c.queue_fill.max(1);
+    s.recommend.auto_dj_ahead = c.auto_dj_ahead.max(1);
+    s.recommend.min_confidence = c.min_confidence.clamp(0.0, 1.0);
+    app.rebuild();
+    // Where the last session left off: the queue, the settings, the playing track paused at
+    // its second.
+    let (saved_session, saved_queue) = state::StateWriter::load(&paths.data_dir.join("state"));
+    app.resume_saved(saved_session, saved_queue);
+    for fx in app.session.take_effects() {
+        if let crate::app::Effect::Player(cmd) = fx {
+            player.send(cmd);
+        }
+    }
+    let playlist_dir = c
+        .playlist_dir()
+        .unwrap_or_else(|| paths.data_dir.join("playlists"));
+
+    let (tx, rx) = unbounded::<Event>();
+    let classifier =
+        Classifier::new(model.clone(), inference_device()).with_cache(&paths.cache_dir);
+    let library = LibraryService::start(
+        store.clone(),
+        root.clone(),
+        classifier,
+        budget.clone(),
+        tx.clone(),
+    )?;
+    let runner = EffectRunner::new(RunnerParts {
+        player,
+        library,
+        store,
+        paths: paths.clone(),
+        root,
+        playlist_dir,
+        active: model,
+        budget,
+        tx,
+    });
+    Ok((app, runner, rx))
+}

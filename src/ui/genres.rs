@@ -1,0 +1,108 @@
+//! The Genres view: the genre playlists and the tracks of the selected one.
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Direction, Layout, Rect};
+use ratatui::style::{Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{List, ListItem, Paragraph};
+
+use super::widgets::{block, hint_name, selected_style};
+use crate::app::App;
+use crate::keys::Action;
+
+pub fn draw(f: &mut Frame, app: &App, area: Rect) {
+    let t = app.theme();
+    let s = &app.session;
+    let view = &app.views.genres;
+    let keys = app.keymap();
+    let cols = Layout::default()
+        .direction(Direction::Horizontal)
+        .constraints([Constraint::Percentage(30), Constraint::Percentage(70)])
+        .split(area);
+    let inner_h = area.height.saturating_sub(2) as usize;
+    let genres: Vec<ListItem> = view
+        .lists
+        .iter()
+        .enumerate()
+        .skip(view.nav.offset)
+        .take(inner_h)
+        .map(|(i, (name, tracks))| {
+            let style = if i == view.nav.selected {
+                if view.focus_tracks {
+                    Style::default().fg(t.accent).add_modifier(Modifier::BOLD)
+                } else {
+                    selected_style(t)
+                }
+            } else {
+                Style::default()
+            };
+            ListItem::new(Line::from(vec![
+                Span::raw(format!(" {name}")),
+                Span::styled(format!("  {}", tracks.len()), Style::default().fg(t.dim)),
+            ]))
+            .style(style)
+        })
+        .collect();
+    let total: usize = view.lists.iter().map(|(_, t)| t.len()).sum();
+    f.render_widget(
+        List::new(genres).block(block(format!(" Genres · {total} classified "), t)),
+        cols[0],
+    );
+    let (name, tracks) = match view.lists.get(view.nav.selected) {
+        Some((n, t)) => (n.as_str(), t.as_slice()),
+        None => ("", &[][..]),
+    };
+    let items: Vec<ListItem> = tracks
+        .iter()
+        .enumerate()
+        .skip(view.tracks_nav.offset)
+        .take(inner_h)
+        .map(|(i, (id, p))| {
+            let info = s.lib.track(*id);
+            let playing = s.playback.track == Some(*id);
+            let line = Line::from(vec![
+                Span::styled(
+                    format!("{:>4.0}%  ", p * 100.0),
+                    Style::default().fg(t.accent),
+                ),
+                Span::styled(
+                    info.map(|i| i.title.clone()).unwrap_or_default(),
+                    if playing {
+                        Style::default().fg(t.playing)
+                    } else {
+                        Style::default()
+                    },
+                ),
+                Span::styled(
+                    format!(" — {}", info.map(|i| i.artist.clone()).unwrap_or_default()),
+                    Style::default().fg(t.dim),
+                ),
+            ]);
+            let style = if view.focus_tracks && i == view.tracks_nav.selected {
+                selected_style(t)
+            } else {
+                Style::default()
+            };
+            ListItem::new(line).style(style)
+        })
+        .collect();
+    f.render_widget(
+        List::new(items).block(block(
+            format!(
+                " {name} · auto playlist, by confidence · {} plays, {} adds ",
+                hint_name(&keys.hint(Action::Activate)),
+                keys.hint(Action::QueueAdd)
+            ),
+            t,
+        )),
+        cols[1],
+    );
+    if view.lists.iter().all(|(_, t)| t.is_empty()) {
+        let inner = cols[1].inner(ratatui::layout::Margin::new(2, 2));
+        f.render_widget(
+            Paragraph::new("Genre playlists fill in as tracks are analysed.")
+                .style(Style::default().fg(t.dim)),
+            inner,
+        );
+    }
+}

@@ -1,0 +1,112 @@
+//! The Library view: the browse tree.
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::style::{Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{List, ListItem, Paragraph, Wrap};
+
+use super::widgets::{block, selected_style};
+use crate::app::catalog::{BrowseMode, fmt_time};
+use crate::app::{App, RowKind};
+
+pub fn draw(f: &mut Frame, app: &App, area: Rect) {
+    let t = app.theme();
+    let view = &app.views.library;
+    let s = &app.session;
+    let title = format!(
+        " Library · by {} · {} ",
+        view.mode.label(),
+        crate::app::session::tracks_n(s.lib.tracks.len())
+    );
+    let inner_h = area.height.saturating_sub(2) as usize;
+    let items: Vec<ListItem> = view
+        .rows
+        .iter()
+        .enumerate()
+        .skip(view.nav.offset)
+        .take(inner_h)
+        .map(|(i, r)| {
+            let indent = "  ".repeat(r.depth);
+            let line = match &r.kind {
+                RowKind::Group(_) => {
+                    let marker = if r.expanded { "▾" } else { "▸" };
+                    Line::from(vec![
+                        Span::raw(format!("{indent}{marker} ")),
+                        Span::styled(
+                            r.label.clone(),
+                            Style::default().add_modifier(Modifier::BOLD),
+                        ),
+                        Span::styled(format!("  {}", r.count), Style::default().fg(t.dim)),
+                    ])
+                }
+                RowKind::Track(id) => {
+                    let playing = s.playback.track == Some(*id);
+                    let info = s.lib.track(*id);
+                    let genre = s
+                        .lib
+                        .genre_of(*id)
+                        .map(|(g, p)| format!("{g} {:.0}%", p * 100.0))
+                        .unwrap_or_else(|| {
+                            if s.lib.failed.contains_key(id) {
+                                "can't analyse".into()
+                            } else {
+                                "…".into()
+                            }
+                        });
+                    let dur = info
+                        .and_then(|i| i.duration_secs)
+                        .map(fmt_time)
+                        .unwrap_or_default();
+                    // Track numbers belong to albums: shown when browsing by album only.
+                    let no = info
+                        .and_then(|i| i.track_no)
+                        .filter(|_| view.mode == BrowseMode::Artist)
+                        .map(|n| format!("{n:>2}. "))
+                        .unwrap_or_default();
+                    let mut spans = vec![
+                        Span::raw(format!("{indent}{}", if playing { "▶ " } else { "  " })),
+                        Span::styled(no, Style::default().fg(t.dim)),
+                        Span::styled(
+                            r.label.clone(),
+                            if playing {
+                                Style::default().fg(t.playing)
+                            } else {
+                                Style::default()
+                            },
+                        ),
+                        Span::styled(format!("  {dur}"), Style::default().fg(t.dim)),
+                        Span::styled(format!("  {genre}"), Style::default().fg(t.accent)),
+                    ];
+                    if view.mode != BrowseMode::Artist
+                        && let Some(i) = info
+                    {
+                        spans.insert(
+                            3,
+                            Span::styled(format!(" — {}", i.artist), Style::default().fg(t.dim)),
+                        );
+                    }
+                    Line::from(spans)
+                }
+            };
+            let style = if i == view.nav.selected {
+                selected_style(t)
+            } else {
+                Style::default()
+            };
+            ListItem::new(line).style(style)
+        })
+        .collect();
+    let list = List::new(items).block(block(title, t));
+    f.render_widget(list, area);
+    if view.rows.is_empty() {
+        let msg = "No tracks yet. genreplay is scanning your music folder (or it is empty: start with --library DIR).";
+        let inner = area.inner(ratatui::layout::Margin::new(2, 2));
+        f.render_widget(
+            Paragraph::new(msg)
+                .style(Style::default().fg(t.dim))
+                .wrap(Wrap { trim: true }),
+            inner,
+        );
+    }
+}

@@ -1,0 +1,45 @@
+//! Styles and blocks every view draws with.
+
+use ratatui::style::Style;
+use ratatui::text::Line;
+use ratatui::widgets::{Block, Borders};
+
+use crate::config::Theme;
+
+pub fn base(t: &Theme) -> Style {
+    Style::default().fg(t.foreground).bg(t.background)
+}
+
+pub fn block<'a>(title: impl Into<Line<'a>>, t: &Theme) -> Block<'a> {
+    Block::default()
+        .borders(Borders::ALL)
+        .border_style(Style::default().fg(t.border))
+        .title(title)
+        .style(base(t))
+}
+
+pub fn selected_style(t: &Theme) -> Style {
+    Style::default().fg(t.highlight_fg).bg(t.highlight_bg)
+}
+
+/// A named key in a hint reads capitalised ("Enter plays"); a character stays as it is.
+pub fn hint_name(key: &str) -> String {
+    let mut c = key.chars();
+    match c.next() {
+        Some(first) if key.chars().count() > 1 => first.to_uppercase().chain(c).collect(),
+        _ => key.to_string(),
+    }
+}
+
+/// `text` cut to `width` characters, with an ellipsis when it was longer.
+pub fn fit(text: &str, width: usize) -> String {
+    if text.chars().count() <= width {
+        return text.to_string();
+    }
+    if width == 0 {
+        return String::new();
+    }
+    let mut out: String = text.chars().take(width - 1).collect();
+    out.push('…');
+    out
+}

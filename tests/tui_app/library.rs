@@ -1,0 +1,271 @@
+//! The Library view: the tree, browse modes, selection, jumping to the playing track.
+
+use super::*;
+
+#[test]
+fn library_tree_expands_and_collapses() {
+    let mut app = app();
+    assert_eq!(app.view, View::Library);
+    assert_eq!(app.views.library.mode, BrowseMode::Artist);
+    // Artists sort case-insensitively; everything starts collapsed.
+    assert_eq!(rows(&app), ["Alpha", "Beta", "gamma"]);
+    assert_eq!(app.views.library.rows[0].count, 3);
+    assert_eq!(app.views.library.rows[1].count, 3);
+    assert_eq!(selected_label(&app), "Alpha");
+
+    press(&mut app, "l");
+    assert_eq!(rows(&app), ["Alpha", "  First", "Beta", "gamma"]);
+    assert!(app.views.library.rows[0].expanded);
+    press(&mut app, "j");
+    press_code(&mut app, KeyCode::Right);
+    assert_eq!(
+        rows(&app),
+        [
+            "Alpha", "  First", "    Dawn", "    Noon", "    Dusk", "Beta", "gamma"
+        ]
+    );
+    // Expanding a track does nothing.
+    press(&mut app, "jj");
+    assert_eq!(selected_label(&app), "Noon");
+    press(&mut app, "l");
+    assert_eq!(app.views.library.rows.len(), 7);
+
+    // Left on a track goes to its album and closes it; again closes the artist.
+    press_code(&mut app, KeyCode::Left);
+    assert_eq!(selected_label(&app), "First");
+    assert_eq!(rows(&app), ["Alpha", "  First", "Beta", "gamma"]);
+    press(&mut app, "h");
+    assert_eq!(selected_label(&app), "Alpha");
+    assert_eq!(rows(&app), ["Alpha", "Beta", "gamma"]);
+    // Collapsing a closed top-level group is harmless.
+    press(&mut app, "h");
+    assert_eq!(rows(&app), ["Alpha", "Beta", "gamma"]);
+}
+
+#[test]
+fn selection_moves_and_stays_in_bounds() {
+    let mut app = app();
+    press(&mut app, "k");
+    assert_eq!(app.views.library.nav.selected, 0);
+    press(&mut app, "G");
+    assert_eq!(selected_label(&app), "gamma");
+    press(&mut app, "jjj");
+    assert_eq!(selected_label(&app), "gamma");
+    press(&mut app, "g");
+    assert_eq!(selected_label(&app), "Alpha");
+    press_code(&mut app, KeyCode::End);
+    assert_eq!(app.views.library.nav.selected, 2);
+    press_code(&mut app, KeyCode::Home);
+    assert_eq!(app.views.library.nav.selected, 0);
+    press_code(&mut app, KeyCode::PageDown);
+    assert_eq!(app.views.library.nav.selected, 2);
+    press_code(&mut app, KeyCode::PageUp);
+    assert_eq!(app.views.library.nav.selected, 0);
+    press_code(&mut app, KeyCode::Down);
+    assert_eq!(selected_label(&app), "Beta");
+    press_code(&mut app, KeyCode::Up);
+    assert_eq!(selected_label(&app), "Alpha");
+}
+
+#[test]
+fn a_long_list_scrolls_with_the_selection() {
+    let mut app = app();
+    // 3 rows of list in an 9-row terminal.
+    app.update(Event::Resize(80, 9));
+    assert_eq!(app.session.list_height, 3);
+    for label in ["Alpha", "First", "Beta"] {
+        select(&mut app, label);
+        press(&mut app, "l");
+    }
+    select(&mut app, "Second");
+    press(&mut app, "l");
+    assert_eq!(app.views.library.rows.len(), 11);
+    press(&mut app, "g");
+    assert_eq!(app.views.library.nav.offset, 0);
+    press(&mut app, "jjjj");
+    assert_eq!(app.views.library.nav.selected, 4);
+    assert_eq!(
+        app.views.library.nav.offset, 2,
+        "the selection stays on screen"
+    );
+    press(&mut app, "G");
+    assert_eq!(app.views.library.nav.offset, 8);
+    press(&mut app, "g");
+    assert_eq!(app.views.library.nav.offset, 0);
+}
+
+#[test]
+fn moving_onto_a_track_asks_for_it_to_be_analysed_first() {
+    let mut app = app();
+    press(&mut app, "ljl");
+    let fx = press(&mut app, "j");
+    assert_eq!(selected_label(&app), "Dawn");
+    assert!(fx.contains(&Effect::Bump(id("Dawn"))), "{fx:?}");
+    // Groups ask for nothing.
+    let fx = press(&mut app, "k");
+    assert!(fx.is_empty(), "{fx:?}");
+}
+
+#[test]
+fn m_cycles_browse_modes() {
+    let mut app = app();
+    let fx = press(&mut app, "m");
+    assert!(fx.is_empty());
+    assert_eq!(app.views.library.mode, BrowseMode::Genre);
+    assert_eq!(app.session.status.as_ref().unwrap().text, "browse by genre");
+    // Genres in label order (only those with tracks), then the waiting and failed tracks.
+    assert_eq!(
+        rows(&app),
+        ["blues", "jazz", "rock", PENDING_GROUP, FAILED_GROUP]
+    );
+    let counts: Vec<usize> = app.views.library.rows.iter().map(|r| r.count).collect();
+    assert_eq!(counts, [1, 1, 2, 2, 1]);
+    // Inside a genre, the most confident first.
+    select(&mut app, "rock");
+    press(&mut app, "l");
+    assert_eq!(
+        rows(&app)[2..5],
+        ["rock", "  Snow", "  Dawn"].map(String::from)
+    );
+    select(&mut app, PENDING_GROUP);
+    press(&mut app, "l");
+    assert!(rows(&app).contains(&"  Echo".to_string()));
+
+    press(&mut app, "m");
+    assert_eq!(app.views.library.mode, BrowseMode::Folder);
+    assert_eq!(
+        app.session.status.as_ref().unwrap().text,
+        "browse by folder"
+    );
+    assert_eq!(
+        rows(&app),
+        ["Alpha/First", "Beta/Second", "Beta/Third", "gamma"]
+    );
+    assert_eq!(app.views.library.nav.selected, 0);
+    select(&mut app, "Beta/Second");
+    press(&mut app, "l");
+    assert_eq!(
+        rows(&app),
+        [
+            "Alpha/First",
+            "Beta/Second",
+            "  Rain",
+            "  Snow",
+            "Beta/Third",
+            "gamma"
+        ]
+    );
+
+    // m from another view comes back to the library.
+    press(&mut app, "2");
+    assert_eq!(app.view, View::Queue);
+    press(&mut app, "m");
+    assert_eq!(app.view, View::Library);
+    assert_eq!(app.views.library.mode, BrowseMode::Artist);
+    assert_eq!(
+        app.session.status.as_ref().unwrap().text,
+        "browse by artist → album"
+    );
+}
+
+#[test]
+fn views_switch_by_number_and_tab() {
+    let mut app = app();
+    for (k, v) in [
+        ('2', View::Queue),
+        ('3', View::NowPlaying),
+        ('4', View::Genres),
+        ('1', View::Library),
+    ] {
+        press(&mut app, &k.to_string());
+        assert_eq!(app.view, v);
+    }
+    press_code(&mut app, KeyCode::Tab);
+    assert_eq!(app.view, View::Queue);
+    app.update(Event::Key(KeyEvent::new(
+        KeyCode::BackTab,
+        KeyModifiers::SHIFT,
+    )));
+    assert_eq!(app.view, View::Library);
+    press_code(&mut app, KeyCode::BackTab);
+    assert_eq!(app.view, View::Training);
+    press_code(&mut app, KeyCode::Tab);
+    assert_eq!(app.view, View::Library);
+}
+
+#[test]
+fn i_selects_the_playing_track() {
+    let mut app = app();
+    select(&mut app, "Beta");
+    press(&mut app, "l");
+    select(&mut app, "Third");
+    press_code(&mut app, KeyCode::Enter);
+    // Close everything and move away; i opens the way back to the track.
+    press(&mut app, "hgh4");
+    assert_eq!(rows(&app), ["Alpha", "Beta", "gamma"]);
+    press(&mut app, "i");
+    assert_eq!(app.view, View::Library);
+    assert_eq!(selected_label(&app), "Wind");
+    // In folder mode too.
+    press(&mut app, "mm");
+    press(&mut app, "i");
+    assert_eq!(selected_label(&app), "Wind");
+}
+
+#[test]
+fn i_finds_a_playing_track_in_the_genre_tree() {
+    let mut app = app();
+    press(&mut app, "m");
+    // Noon (jazz) plays; i finds it under jazz.
+    select(&mut app, "jazz");
+    press_code(&mut app, KeyCode::Enter);
+    press(&mut app, "i");
+    assert_eq!(selected_label(&app), "Noon");
+    // Echo is waiting for analysis.
+    select(&mut app, PENDING_GROUP);
+    press(&mut app, "l");
+    select(&mut app, "Echo");
+    press_code(&mut app, KeyCode::Enter);
+    press(&mut app, "g");
+    press(&mut app, "i");
+    assert_eq!(selected_label(&app), "Echo");
+    // Wind could not be analysed: it sits under the failed group.
+    select(&mut app, FAILED_GROUP);
+    press(&mut app, "l");
+    select(&mut app, "Wind");
+    press_code(&mut app, KeyCode::Enter);
+    select(&mut app, FAILED_GROUP);
+    press(&mut app, "hg");
+    press(&mut app, "i");
+    assert_eq!(
+        selected_label(&app),
+        "Wind",
+        "i must open the failed group to reach the playing track: {:?}",
+        rows(&app)
+    );
+}
+
+#[test]
+fn i_finds_a_track_whose_artist_differs_in_case() {
+    // "alpha" sorts into the group that "Alpha" named.
+    let mut lib = library();
+    let mut extra = lib.track(id("Dusk")).unwrap().clone();
+    extra.path = std::path::PathBuf::from("/music/Alpha/First/04 Late.flac");
+    extra.id = genreplay::library::TrackId::of_path(&extra.path);
+    extra.title = "Late".into();
+    extra.artist = "alpha".into();
+    extra.album = "first".into();
+    extra.track_no = Some(4);
+    let mut tracks = lib.tracks.clone();
+    tracks.push(extra);
+    lib = Catalog::new(lib.root.clone(), tracks, lib.labels.clone());
+    let mut app = app_with(lib);
+    assert_eq!(rows(&app), ["Alpha", "Beta", "gamma"]);
+    press(&mut app, "ljl");
+    select(&mut app, "Late");
+    press_code(&mut app, KeyCode::Enter);
+    press(&mut app, "hhg");
+    assert_eq!(rows(&app), ["Alpha", "Beta", "gamma"]);
+    press(&mut app, "i");
+    assert_eq!(selected_label(&app), "Late", "{:?}", rows(&app));
+}
