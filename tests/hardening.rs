@@ -90,10 +90,16 @@ fn a_corrupted_database_comes_back_with_models_active_model_and_playlists() {
         let dir = tempfile::tempdir().unwrap();
         let data = dir.path().join("data");
         let (lib, labelled) = library(dir.path(), 6);
+        // A damaged file too: cut off, so classified from what is there and marked partial.
+        let cut = lib.join("cut.wav");
+        write_wav(&cut, &tone(330.0, 16_000, 4.0, 0.3), 16_000, 1);
+        let b = std::fs::read(&cut).unwrap();
+        std::fs::write(&cut, &b[..b.len() * 6 / 10]).unwrap();
 
         let out = run(genreplay(&data, &lib).args(["scan", "--json"]));
         assert!(out.status.success(), "{}", stderr(&out));
-        assert_eq!(json(&out)["classified"], 6);
+        assert_eq!(json(&out)["classified"], 7);
+        assert_eq!(json(&out)["partial"].as_array().unwrap().len(), 1);
         let out = run(genreplay(&data, &lib)
             .args(["train", "--epochs", "3", "--valid-frac", "0", "--no-cache"])
             .arg(&labelled));
@@ -143,7 +149,7 @@ fn a_corrupted_database_comes_back_with_models_active_model_and_playlists() {
             .collect();
         assert_eq!(aside.len(), 1, "{how}: the damaged database is kept");
         // The library was rescanned at once.
-        assert_eq!(json(&out)["tracks"].as_array().unwrap().len(), 6, "{how}");
+        assert_eq!(json(&out)["tracks"].as_array().unwrap().len(), 7, "{how}");
 
         // The model is registered again and still active.
         let out = run(genreplay(&data, &lib).args(["models", "list", "--json"]));
@@ -161,7 +167,15 @@ fn a_corrupted_database_comes_back_with_models_active_model_and_playlists() {
         assert!(out.status.success(), "{how}: {}", stderr(&out));
         let v = json(&out);
         assert_eq!(v["model"], model.as_str(), "{how}: {v:#}");
-        assert_eq!(v["classified"], 6, "{how}: {v:#}");
+        assert_eq!(v["classified"], 7, "{how}: {v:#}");
+        // The damaged file is still partial, with its reason (from the feature cache).
+        let partial = v["partial"].as_array().unwrap();
+        assert_eq!(partial.len(), 1, "{how}: {v:#}");
+        assert!(partial[0]["path"].as_str().unwrap().ends_with("cut.wav"));
+        assert!(
+            partial[0]["reason"].as_str().unwrap().contains("declares"),
+            "{v:#}"
+        );
 
         // The playlist is there, with its track.
         let store = Store::open(&data.join("db")).unwrap();
@@ -170,6 +184,26 @@ fn a_corrupted_database_comes_back_with_models_active_model_and_playlists() {
         assert_eq!(lists[0].name, "for the road");
         assert_eq!(lists[0].tracks, tracks);
         assert!(store.track(tracks[0]).unwrap().is_some());
+        drop(store);
+
+        // `db reset` says what it drops and keeps the trained model.
+        let out = run(genreplay(&data, &lib).args(["db", "reset", "--yes"]));
+        let err = stderr(&out);
+        assert!(out.status.success(), "{how}: {err}");
+        assert!(err.contains("1 playlist (for the road)"), "{how}: {err}");
+        assert!(
+            err.contains("kept: your music files, the 1 trained model"),
+            "{how}: {err}"
+        );
+        let out = run(genreplay(&data, &lib).args(["models", "list", "--json"]));
+        assert!(
+            json(&out)
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|m| m["id"] == model.as_str()),
+            "{how}: the model survives a reset"
+        );
     }
 }
 

@@ -422,8 +422,9 @@ pub fn run_db(action: &DbAction, paths: &Paths) -> anyhow::Result<ExitCode> {
                 format!("{} tracks", store.track_count()),
                 format!("{vectors} genre vectors"),
                 format!(
-                    "{} playlists{}",
+                    "{} playlist{}{}",
                     playlists.len(),
+                    if playlists.len() == 1 { "" } else { "s" },
                     if playlists.is_empty() {
                         String::new()
                     } else {

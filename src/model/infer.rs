@@ -317,10 +317,12 @@ impl Classifier {
     fn classify_file_unchecked(&self, path: &Path) -> Result<Prediction, AudioError> {
         if let (Some(cache), Net::Musicnn { head, .. }) = (&self.cache, &self.model.net) {
             let t0 = Instant::now();
-            if let Some(f) = cache.get(path) {
+            if let Some((f, note)) = cache.get_noted(path) {
                 if let Some(p) = self.prediction_from_features(head, &f) {
                     let mut p = p;
                     p.timings.cnn_ms = t0.elapsed().as_secs_f64() * 1e3;
+                    // A damaged file stays partial, with its reason, when it comes from the cache.
+                    p.partial = note;
                     return Ok(p);
                 }
             } else {
@@ -331,7 +333,7 @@ impl Classifier {
                 let t2 = Instant::now();
                 let feats = self.trunk_features_of(&segs);
                 if let Some(f) = &feats {
-                    cache.put(path, f);
+                    cache.put_noted(path, f, clip.partial().as_deref());
                 }
                 if let Some(mut p) = feats
                     .as_ref()
