@@ -129,12 +129,16 @@ fn bad_inputs_give_clear_errors_naming_the_file() {
     let bytes: Vec<u8> = (0..20_000).map(|_| (rng.next_u64() & 0xff) as u8).collect();
     std::fs::write(&random, bytes).unwrap();
     let missing = dir.path().join("missing.ogg");
+    // A FLAC cut inside its first frame: nothing decodes.
+    let header_only = dir.path().join("header-only.flac");
+    let flac = std::fs::read(fixture("tone-stereo-44k.flac")).unwrap();
+    std::fs::write(&header_only, &flac[..flac.len().min(8400)]).unwrap();
     let cases: Vec<(std::path::PathBuf, &str)> = vec![
         (missing, "cannot open"),
         (empty, "empty file"),
         (random, ""),
         (fixture("tone.opus"), "unsupported codec: opus"),
-        (fixture("truncated.flac"), "truncated"),
+        (header_only.clone(), "truncated"),
     ];
     for (p, want) in cases {
         let err =
@@ -148,6 +152,27 @@ fn bad_inputs_give_clear_errors_naming_the_file() {
         load_clip(&fixture("tone.opus"), &spec(16_000, 1000)),
         Err(AudioError::UnsupportedCodec { .. })
     ));
+}
+
+#[test]
+fn a_truncated_file_is_analysed_from_what_decodes_and_marked_partial() {
+    // The fixture is the first 40% of a 1.5 s FLAC whose header declares 1.5 s.
+    let c = load_clip(&fixture("truncated.flac"), &spec(16_000, 1000)).unwrap();
+    let why = c.partial().expect("marked partial");
+    assert!(
+        why.starts_with("truncated: the FLAC stream ends after 0."),
+        "{why}"
+    );
+    assert!(why.contains("of the declared 1.5 s"), "{why}");
+    // Its length is where the stream really ends (its last whole frame), not the header's.
+    let got = c.track_secs.unwrap();
+    assert!(got > 0.2 && got < 0.7, "decoded {got} s");
+    // The clip is the audio that is there (repeat-padded to one segment like any short track).
+    assert!((c.window.len_secs - got).abs() < 0.05, "{:?}", c.window);
+    assert!(c.samples.iter().all(|v| v.is_finite()));
+    // The complete file is not partial.
+    let whole = load_clip(&fixture("tone-stereo-44k.flac"), &spec(16_000, 1000)).unwrap();
+    assert_eq!(whole.partial(), None);
 }
 
 #[test]

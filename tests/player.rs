@@ -118,6 +118,113 @@ fn a_bad_file_is_reported_not_played() {
     }
 }
 
+/// Plays `path` through the player's source as fast as it decodes: (declared duration,
+/// seconds played, what the source reported at its end).
+fn play_through(path: &std::path::Path) -> (Option<f64>, f64, Option<String>) {
+    use genreplay::audio::player::TrackSource;
+    use rodio::Source;
+    let mut src = TrackSource::open(path).unwrap_or_else(|e| panic!("{e}"));
+    let d = src.total_duration().map(|d| d.as_secs_f64());
+    let per_sec = src.channels().get() as f64 * src.sample_rate().get() as f64;
+    let slot = src.damage_slot();
+    let n = src.by_ref().count() as f64;
+    let why = slot.lock().unwrap().clone();
+    (d, n / per_sec, why)
+}
+
+#[test]
+fn damaged_files_play_what_decodes_and_say_why_they_stopped() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut rng = Rng::new(4);
+    let garbage: Vec<u8> = (0..20_000).map(|_| rng.next_u64() as u8).collect();
+
+    // A WAV whose data length lies: the duration shown is the real one.
+    let wav = dir.path().join("lying.wav");
+    write_wav(&wav, &tone(440.0, 16_000, 3.0, 0.3), 16_000, 1);
+    let mut b = std::fs::read(&wav).unwrap();
+    let at = b.windows(4).position(|w| w == b"data").unwrap() + 4;
+    b[at..at + 4].copy_from_slice(&0xffff_fff0u32.to_le_bytes());
+    std::fs::write(&wav, &b).unwrap();
+    let (d, played, why) = play_through(&wav);
+    assert!((d.unwrap() - 3.0).abs() < 0.01, "{d:?}");
+    assert!((played - 3.0).abs() < 0.01, "{played}");
+    assert!(why.unwrap().contains("the header declares"));
+
+    // FLAC cut part-way with garbage after it: what decodes plays, and it says it was cut.
+    let flac = std::fs::read(fixture("tone-stereo-44k.flac")).unwrap();
+    let cut = dir.path().join("cut+garbage.flac");
+    std::fs::write(&cut, [&flac[..flac.len() * 6 / 10], &garbage].concat()).unwrap();
+    let (d, played, why) = play_through(&cut);
+    // The duration shown is where the stream really ends (its last whole frame).
+    let d = d.unwrap();
+    assert!(d > 0.5 && d < 1.2, "{d}");
+    assert!((played - d).abs() < 0.1, "{played} of {d}");
+    let why = why.unwrap();
+    assert!(
+        why.contains("cut+garbage.flac: damaged, played up to 0:0") && why.contains("truncated"),
+        "{why}"
+    );
+
+    // FLAC with garbage appended: all of it plays, nothing is lost.
+    let tail = dir.path().join("tail.flac");
+    std::fs::write(&tail, [flac.as_slice(), &garbage].concat()).unwrap();
+    let (_, played, _) = play_through(&tail);
+    assert!((played - 1.5).abs() < 0.05, "{played}");
+
+    // FLAC with a damaged stretch in the middle: the reader steps over it, and says so.
+    let mut holed = flac.clone();
+    let mid = holed.len() / 2;
+    holed[mid..mid + 12_000].fill(0);
+    let holed_path = dir.path().join("holed.flac");
+    std::fs::write(&holed_path, &holed).unwrap();
+    let (_, played, why) = play_through(&holed_path);
+    assert!(played < 1.45, "{played}");
+    let why = why.unwrap_or_default();
+    assert!(why.contains("damaged audio skipped"), "{why}");
+
+    // Ogg cut inside a page: plays what is there, called truncated; with garbage after the
+    // last page it plays whole.
+    let ogg = std::fs::read(fixture("tone.ogg")).unwrap();
+    let cut = dir.path().join("cut.ogg");
+    // (The fixture's last page holds its last 0.2 s.)
+    std::fs::write(&cut, &ogg[..ogg.len() - 300]).unwrap();
+    let (_, played, why) = play_through(&cut);
+    assert!(played > 1.0 && played < 1.45, "{played}");
+    let why = why.unwrap_or_default();
+    assert!(
+        why.contains("truncated: the file ends inside an Ogg page"),
+        "{why}"
+    );
+    let tail = dir.path().join("tail.ogg");
+    std::fs::write(&tail, [ogg.as_slice(), &garbage].concat()).unwrap();
+    let (d, played, _) = play_through(&tail);
+    assert!((d.unwrap() - 1.5).abs() < 0.05, "{d:?}");
+    assert!((played - 1.5).abs() < 0.05, "{played}");
+
+    // Through the player: the cut FLAC starts, then ends with the reason, not a plain end.
+    let p = spawn(AudioOutput::Silent("test".into()));
+    let cut = dir.path().join("cut+garbage.flac");
+    p.send(PlayerCommand::Load {
+        path: cut.clone(),
+        paused: false,
+    });
+    let seen = wait_for(p.events(), Duration::from_secs(5), |e| {
+        matches!(e, PlayerEvent::Error { .. } | PlayerEvent::Ended { .. })
+    });
+    assert!(
+        seen.iter()
+            .any(|e| matches!(e, PlayerEvent::Started { path, .. } if *path == cut)),
+        "{seen:?}"
+    );
+    match seen.last().unwrap() {
+        PlayerEvent::Error { path, message } => {
+            assert_eq!(*path, cut);
+            assert!(message.contains("truncated"), "{message}");
+        }
+        other => panic!("ended without a reason: {other:?}"),
+    }
+}
+
 #[test]
 fn a_preloaded_next_track_is_re_chosen_in_the_last_seconds() {
     let dir = tempfile::tempdir().unwrap();

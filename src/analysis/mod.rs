@@ -4,4 +4,6 @@ pub mod budget;
 pub mod worker;
 
 pub use budget::{Priority, ThreadBudget, available_cores, set_current_thread_priority};
-pub use worker::{AnalysisEvent, Analyzer, Progress, TrackClassifier, pending_tracks};
+pub use worker::{
+    AnalysisEvent, Analyzer, FatalStop, Progress, StopHandle, TrackClassifier, pending_tracks,
+};

@@ -2,6 +2,14 @@
 //! each vector as soon as it is computed (so a killed process loses at most the tracks in
 //! flight), reports progress as small messages on a channel, can be cancelled at any time, and
 //! takes tracks the user is looking at first ([`Analyzer::bump`]).
+//!
+//! Stopping: [`Analyzer::cancel`] lets the tracks in flight finish and be stored;
+//! [`Analyzer::detach`] returns at once (for quitting): the tracks in flight are dropped, not
+//! written, and their workers end on their own. Either way every stored vector is whole (one
+//! transaction each), so the store stays consistent; call [`Store::flush`] before exiting.
+//!
+//! A write that cannot succeed (full disk, read-only file system) stops the whole analysis at
+//! the first failure ([`Analyzer::fatal`]); the track is left pending, not marked failed.
 
 use std::collections::VecDeque;
 use std::path::PathBuf;
@@ -18,7 +26,7 @@ use crate::library::TrackId;
 use crate::library::scan::file_stamp;
 use crate::model::ModelId;
 use crate::model::infer::{Classifier, Prediction};
-use crate::store::{FailureRecord, Store, StoreError, VectorRecord, now_unix};
+use crate::store::{DamageRecord, FailureRecord, Store, StoreError, VectorRecord, now_unix};
 
 /// Where the work stands.
 #[derive(Debug, Clone, PartialEq)]
@@ -94,10 +102,42 @@ impl TrackClassifier for Classifier {
 struct Shared {
     queue: Mutex<VecDeque<TrackId>>,
     cancel: AtomicBool,
+    /// Set by [`Analyzer::detach`]: results still in flight are not written.
+    abandon: AtomicBool,
     done: AtomicUsize,
     failed: AtomicUsize,
     total: usize,
     started: Instant,
+    /// Why the analysis stopped early, when a write could not succeed.
+    fatal: Mutex<Option<FatalStop>>,
+}
+
+/// Why the analysis stopped before the end: the store could not be written.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FatalStop {
+    /// The error, in words (naming the database folder).
+    pub message: String,
+    /// The disk is full (as opposed to read-only or locked).
+    pub no_space: bool,
+}
+
+/// Stops an analyzer from any thread (e.g. a signal handler's thread) without owning it.
+#[derive(Clone)]
+pub struct StopHandle {
+    shared: Arc<Shared>,
+}
+
+impl StopHandle {
+    /// Like [`Analyzer::cancel`].
+    pub fn cancel(&self) {
+        self.shared.cancel.store(true, Ordering::Relaxed);
+    }
+
+    /// Cancels and drops the results in flight (they are not written).
+    pub fn abandon(&self) {
+        self.shared.abandon.store(true, Ordering::Relaxed);
+        self.shared.cancel.store(true, Ordering::Relaxed);
+    }
 }
 
 /// The running analyzer. Dropping it cancels the work and waits for the workers.
@@ -106,16 +146,6 @@ pub struct Analyzer {
     events: Receiver<AnalysisEvent>,
     workers: Vec<JoinHandle<()>>,
     model: ModelId,
-}
-
-fn panic_message(p: &(dyn std::any::Any + Send)) -> String {
-    if let Some(s) = p.downcast_ref::<&str>() {
-        (*s).to_string()
-    } else if let Some(s) = p.downcast_ref::<String>() {
-        s.clone()
-    } else {
-        "unknown panic".into()
-    }
 }
 
 impl Analyzer {
@@ -146,9 +176,11 @@ impl Analyzer {
             total: pending.len(),
             queue: Mutex::new(pending.into()),
             cancel: AtomicBool::new(false),
+            abandon: AtomicBool::new(false),
             done: AtomicUsize::new(0),
             failed: AtomicUsize::new(0),
             started: Instant::now(),
+            fatal: Mutex::new(None),
         });
         let _ = tx.send(AnalysisEvent::Started {
             model: model.clone(),
@@ -211,9 +243,30 @@ impl Analyzer {
         }
     }
 
-    /// Asks the workers to stop after the tracks in flight.
+    /// Asks the workers to stop after the tracks in flight (which are stored).
     pub fn cancel(&self) {
         self.shared.cancel.store(true, Ordering::Relaxed);
+    }
+
+    /// A handle that can cancel or abandon this analysis from another thread.
+    pub fn stop_handle(&self) -> StopHandle {
+        StopHandle {
+            shared: self.shared.clone(),
+        }
+    }
+
+    /// Stops without waiting: returns at once, the tracks in flight are dropped (not written;
+    /// they stay pending for the next run) and the worker threads end on their own when their
+    /// current file is done. For quitting: follow with [`Store::flush`].
+    pub fn detach(mut self) {
+        self.stop_handle().abandon();
+        // Dropping the join handles detaches the threads.
+        self.workers.clear();
+    }
+
+    /// Why the analysis stopped early (a full disk, a read-only database), if it did.
+    pub fn fatal(&self) -> Option<FatalStop> {
+        self.shared.fatal.lock().ok().and_then(|f| f.clone())
     }
 
     /// Waits for the workers to finish.
@@ -231,6 +284,21 @@ impl Drop for Analyzer {
             let _ = w.join();
         }
     }
+}
+
+/// Records a write that cannot succeed and stops everything.
+fn stop_fatal(shared: &Shared, store: &Store, e: StoreError) {
+    let e = store.explain(e);
+    tracing::error!("analysis stopped: {e}");
+    if let Ok(mut f) = shared.fatal.lock()
+        && f.is_none()
+    {
+        *f = Some(FatalStop {
+            message: e.to_string(),
+            no_space: e.is_no_space(),
+        });
+    }
+    shared.cancel.store(true, Ordering::Relaxed);
 }
 
 fn worker_loop<C: TrackClassifier>(
@@ -262,8 +330,14 @@ fn worker_loop<C: TrackClassifier>(
             done_so_far,
             Some(path.clone()),
         )));
-        let outcome =
-            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| classifier.classify(&path)));
+        let outcome = crate::audio::guard::catch(|| classifier.classify(&path));
+        if shared.abandon.load(Ordering::Relaxed) {
+            // Detached: whatever was computed is dropped; the track stays pending.
+            return;
+        }
+        let (size, mtime_ns) = std::fs::metadata(&path)
+            .map(|m| file_stamp(&m))
+            .unwrap_or((rec.size, rec.mtime_ns));
         let result: Result<usize, String> = match outcome {
             Ok(Ok(pred)) => {
                 let top = pred.top().0;
@@ -273,34 +347,52 @@ fn worker_loop<C: TrackClassifier>(
                     style: pred.style,
                     computed_unix: now_unix(),
                 };
-                match store.put_vector(&model, id, &v).and_then(|_| store.flush()) {
+                let damage = pred.partial.map(|reason| DamageRecord {
+                    reason,
+                    size,
+                    mtime_ns,
+                    at_unix: now_unix(),
+                });
+                let write = store
+                    .put_vector(&model, id, &v)
+                    .and_then(|_| match &damage {
+                        Some(d) => store.put_damage(id, d),
+                        None => Ok(()),
+                    })
+                    .and_then(|_| store.flush());
+                match write {
                     Ok(()) => Ok(top),
-                    Err(e) => Err(format!("storing the vector: {e}")),
+                    Err(e) if e.is_fatal_write() => {
+                        stop_fatal(shared, store, e);
+                        return;
+                    }
+                    Err(e) => Err(format!("{}: storing the vector: {e}", path.display())),
                 }
             }
             Ok(Err(e)) => Err(e.to_string()),
             Err(p) => Err(format!(
-                "{}: internal error while analysing: {}",
-                path.display(),
-                panic_message(p.as_ref())
+                "{}: internal error while analysing: {p}",
+                path.display()
             )),
         };
         if let Err(reason) = &result {
             tracing::warn!(path = %path.display(), %reason, "classification failed");
-            let (size, mtime_ns) = std::fs::metadata(&path)
-                .map(|m| file_stamp(&m))
-                .unwrap_or((rec.size, rec.mtime_ns));
             let f = FailureRecord {
                 reason: reason.clone(),
                 size,
                 mtime_ns,
                 at_unix: now_unix(),
             };
-            if let Err(e) = store
+            match store
                 .put_failure(&model, id, &f)
                 .and_then(|_| store.flush())
             {
-                tracing::warn!("{e}");
+                Ok(()) => {}
+                Err(e) if e.is_fatal_write() => {
+                    stop_fatal(shared, store, e);
+                    return;
+                }
+                Err(e) => tracing::warn!("{e}"),
             }
             shared.failed.fetch_add(1, Ordering::Relaxed);
         }

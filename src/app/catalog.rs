@@ -140,6 +140,8 @@ pub struct Catalog {
     /// classified yet: genres and playlists never go empty while a new model catches up.
     pub fallback: HashMap<TrackId, (Arc<Vec<String>>, Vec<f32>)>,
     pub failed: HashMap<TrackId, String>,
+    /// Damaged files classified from what decodes, with what is wrong with them.
+    pub partial: HashMap<TrackId, String>,
 }
 
 impl Catalog {
@@ -165,6 +167,7 @@ impl Catalog {
             styles: HashMap::new(),
             fallback: HashMap::new(),
             failed: HashMap::new(),
+            partial: HashMap::new(),
         }
     }
 

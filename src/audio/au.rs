@@ -97,13 +97,17 @@ fn alaw(a: u8) -> f32 {
 pub struct AuReader {
     file: BufReader<File>,
     data_start: u64,
-    /// Frames in the file, when the header says.
+    /// Frames in the file (the header's data size, cut to what the file holds).
     frames: Option<u64>,
     encoding: Encoding,
     pub channels: usize,
     pub sample_rate_hz: u32,
     /// Next frame to read.
     pos: u64,
+    /// The data size the header declares and the bytes the file holds, when they disagree.
+    mismatch: Option<(u64, u64)>,
+    /// Read buffer, reused between reads.
+    buf: Vec<u8>,
 }
 
 /// True when `head` starts like an `.au` file.
@@ -112,10 +116,21 @@ pub fn sniff(head: &[u8]) -> bool {
 }
 
 impl AuReader {
-    /// Opens `path`; the error says what is wrong with the header.
+    /// Opens `path` (a regular file only); the error says what is wrong with the header.
     pub fn open(path: &Path) -> Result<Self, String> {
-        let f = File::open(path).map_err(|e| e.to_string())?;
-        let file_len = f.metadata().map(|m| m.len()).unwrap_or(0);
+        let (f, len) = super::header::open_regular(path).map_err(|e| match e {
+            super::header::OpenRegularError::Io(e) => e.to_string(),
+            super::header::OpenRegularError::NotRegular(kind) => {
+                format!("not a regular file: {kind}")
+            }
+        })?;
+        Self::from_file(f, len)
+    }
+
+    /// Reads the header of an open file of `file_len` bytes. The rate and channel count are
+    /// then checked by the caller with [`super::decode::validate_stream`].
+    pub fn from_file(mut f: File, file_len: u64) -> Result<Self, String> {
+        f.seek(SeekFrom::Start(0)).map_err(|e| e.to_string())?;
         let mut file = BufReader::new(f);
         let mut h = [0u8; 24];
         file.read_exact(&mut h)
@@ -132,12 +147,20 @@ impl AuReader {
                 "implausible .au header (rate {rate}, channels {channels}, offset {offset})"
             ));
         }
+        if offset as u64 > file_len {
+            return Err(format!(
+                "the header puts the audio at byte {offset}, past the end of the {file_len}-byte file"
+            ));
+        }
         let frame = encoding.bytes() * channels as usize;
         let available = file_len.saturating_sub(offset as u64);
-        let data_len = if size == u32::MAX {
-            available
+        // u32::MAX is the format's "unknown size" (written by streaming tools).
+        let (data_len, mismatch) = if size == u32::MAX {
+            (available, None)
+        } else if size as u64 > available {
+            (available, Some((size as u64, available)))
         } else {
-            (size as u64).min(available)
+            (size as u64, None)
         };
         file.seek(SeekFrom::Start(offset as u64))
             .map_err(|e| e.to_string())?;
@@ -149,6 +172,8 @@ impl AuReader {
             channels: channels as usize,
             sample_rate_hz: rate,
             pos: 0,
+            mismatch,
+            buf: Vec::new(),
         })
     }
 
@@ -156,15 +181,24 @@ impl AuReader {
         self.frames.map(|f| f as f64 / self.sample_rate_hz as f64)
     }
 
+    /// The data size the header declares and the bytes the file holds, when the header lies.
+    pub fn length_mismatch(&self) -> Option<(u64, u64)> {
+        self.mismatch
+    }
+
     /// Seeks to `secs` (exact: raw samples).
     pub fn seek(&mut self, secs: f64) -> bool {
-        let frame = (secs.max(0.0) * self.sample_rate_hz as f64) as u64;
+        let secs = if secs.is_finite() { secs.max(0.0) } else { 0.0 };
+        let frame = (secs * self.sample_rate_hz as f64) as u64;
         let frame = self.frames.map_or(frame, |n| frame.min(n));
         let bytes = (self.encoding.bytes() * self.channels) as u64;
-        match self
-            .file
-            .seek(SeekFrom::Start(self.data_start + frame * bytes))
-        {
+        let Some(at) = frame
+            .checked_mul(bytes)
+            .and_then(|b| b.checked_add(self.data_start))
+        else {
+            return false;
+        };
+        match self.file.seek(SeekFrom::Start(at)) {
             Ok(_) => {
                 self.pos = frame;
                 true
@@ -184,19 +218,21 @@ impl AuReader {
             return Ok(0);
         }
         let width = self.encoding.bytes();
-        let mut buf = vec![0u8; n * width * self.channels];
+        let want = n * width * self.channels;
+        self.buf.resize(want, 0);
         let mut got = 0;
-        while got < buf.len() {
-            match self.file.read(&mut buf[got..])? {
+        while got < want {
+            match self.file.read(&mut self.buf[got..want])? {
                 0 => break,
                 k => got += k,
             }
         }
         let frames = got / (width * self.channels);
+        let encoding = self.encoding;
         out.extend(
-            buf[..frames * width * self.channels]
+            self.buf[..frames * width * self.channels]
                 .chunks_exact(width)
-                .map(|b| self.encoding.decode(b)),
+                .map(|b| encoding.decode(b)),
         );
         self.pos += frames as u64;
         Ok(frames)

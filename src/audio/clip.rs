@@ -4,7 +4,8 @@
 
 use std::path::Path;
 
-use super::decode::{AudioError, AudioFile};
+use super::decode::{AudioError, AudioFile, Damage, MonoAudio};
+use super::guard;
 use super::resample::resample_mono;
 
 /// Where the clip sits in the track.
@@ -58,6 +59,10 @@ pub struct ClipSpec {
     pub min_samples: usize,
 }
 
+/// A damaged file is analysed from whatever decodes, when at least this much does (a few
+/// samples of a cut-off header are no track).
+pub const MIN_PARTIAL_SECS: f64 = 0.1;
+
 /// A decoded, resampled clip.
 #[derive(Debug, Clone)]
 pub struct Clip {
@@ -68,45 +73,156 @@ pub struct Clip {
     pub skipped_packets: usize,
     /// True when the clip was repeat-padded to reach one segment.
     pub padded: bool,
+    /// What was lost or repaired while decoding.
+    pub damage: Damage,
+}
+
+impl Clip {
+    /// Why the track is "partial" (analysed from what could be decoded), if it is.
+    pub fn partial(&self) -> Option<String> {
+        self.damage.describe()
+    }
 }
 
 /// Decodes the analysis clip of `path` as `spec` asks.
+///
+/// One policy for damaged files: whatever decodes is used. A file that decodes to less than
+/// its header declares is analysed from the audio that is there (the window is placed on the
+/// real length, and repeat-padded like any short track) and marked partial with the reason;
+/// only when less than [`MIN_PARTIAL_SECS`] decodes is it an error. A panic inside a decoder is an error for this
+/// file only.
 pub fn load_clip(path: &Path, spec: &ClipSpec) -> Result<Clip, AudioError> {
+    match guard::catch(|| load_clip_inner(path, spec)) {
+        Ok(r) => r,
+        Err(reason) => Err(AudioError::Internal {
+            path: path.to_path_buf(),
+            reason,
+        }),
+    }
+}
+
+/// Decodes from the start as far as a window could reach and cuts the window out of what
+/// decoded: for files of unknown or untrue length.
+fn decode_from_start(
+    path: &Path,
+    file: &mut AudioFile,
+    spec: &ClipSpec,
+    reach: f64,
+) -> Result<(MonoAudio, ClipWindow, f64), AudioError> {
+    let audio = file.decode_mono(0.0, Some(reach))?;
+    let decoded_secs = audio.samples.len() as f64 / audio.sample_rate_hz as f64;
+    let w = if decoded_secs >= reach {
+        clip_window(reach, spec.clip_secs, spec.centre_secs)
+    } else {
+        clip_window(decoded_secs, spec.clip_secs, spec.centre_secs)
+    };
+    let sr = audio.sample_rate_hz as f64;
+    let a = ((w.start_secs * sr) as usize).min(audio.samples.len());
+    let b = (((w.start_secs + w.len_secs) * sr).ceil() as usize).min(audio.samples.len());
+    if a >= b {
+        return Err(AudioError::NoAudio {
+            path: path.to_path_buf(),
+        });
+    }
+    let mut cut = audio;
+    cut.samples.truncate(b);
+    cut.samples.drain(..a);
+    cut.start_secs = w.start_secs;
+    Ok((cut, w, decoded_secs))
+}
+
+fn load_clip_inner(path: &Path, spec: &ClipSpec) -> Result<Clip, AudioError> {
     let mut file = AudioFile::open(path)?;
     let info = file.info();
     let (audio, window) = match info.duration_secs {
         Some(track_secs) if track_secs > 0.0 => {
             let w = clip_window(track_secs, spec.clip_secs, spec.centre_secs);
-            let audio = file.decode_mono(w.start_secs, Some(w.len_secs))?;
-            let decoded_secs = audio.samples.len() as f64 / audio.sample_rate_hz as f64;
+            let audio = match file.decode_mono(w.start_secs, Some(w.len_secs)) {
+                Ok(a) => Some(a),
+                // Nothing where the header says the window is: maybe nothing at all.
+                Err(AudioError::NoAudio { .. }) if w.start_secs > 0.0 => None,
+                Err(e) => return Err(e),
+            };
+            let decoded_secs = audio
+                .as_ref()
+                .map_or(0.0, |a| a.samples.len() as f64 / a.sample_rate_hz as f64);
             // The container promised more than the stream holds: a cut-off or damaged file.
             if decoded_secs < 0.9 * w.len_secs - 0.05 {
-                return Err(AudioError::Truncated {
-                    path: path.to_path_buf(),
-                    decoded_secs: w.start_secs + decoded_secs,
-                    expected_secs: track_secs,
-                });
+                if w.start_secs > 0.0 {
+                    // Place the window on the audio that is really there.
+                    let mut again = AudioFile::open(path)?;
+                    let reach = w.start_secs + w.len_secs;
+                    match decode_from_start(path, &mut again, spec, reach) {
+                        Ok((mut a, w2, real)) => {
+                            if real < MIN_PARTIAL_SECS {
+                                return Err(truncated(path, real, track_secs));
+                            }
+                            a.damage.truncated = Some((real, track_secs));
+                            (a, w2)
+                        }
+                        Err(AudioError::NoAudio { .. }) => {
+                            return Err(truncated(path, 0.0, track_secs));
+                        }
+                        Err(e) => return Err(e),
+                    }
+                } else {
+                    let Some(mut a) = audio else {
+                        return Err(truncated(path, 0.0, track_secs));
+                    };
+                    if decoded_secs < MIN_PARTIAL_SECS {
+                        return Err(truncated(path, decoded_secs, track_secs));
+                    }
+                    a.damage.truncated = Some((decoded_secs, track_secs));
+                    let w2 = ClipWindow {
+                        start_secs: 0.0,
+                        len_secs: decoded_secs,
+                    };
+                    (a, w2)
+                }
+            } else {
+                match audio {
+                    Some(a) => (a, w),
+                    None => return Err(truncated(path, 0.0, track_secs)),
+                }
             }
-            (audio, w)
         }
         _ => {
             // Unknown length: decode as far as a full window could reach, then cut.
             let reach = spec.centre_secs + spec.clip_secs / 2.0;
-            let audio = file.decode_mono(0.0, Some(reach))?;
-            let decoded_secs = audio.samples.len() as f64 / audio.sample_rate_hz as f64;
-            let w = if decoded_secs >= reach {
-                clip_window(reach, spec.clip_secs, spec.centre_secs)
-            } else {
-                clip_window(decoded_secs, spec.clip_secs, spec.centre_secs)
-            };
-            let sr = audio.sample_rate_hz as f64;
-            let a = ((w.start_secs * sr) as usize).min(audio.samples.len());
-            let b = (((w.start_secs + w.len_secs) * sr).ceil() as usize).min(audio.samples.len());
-            let mut cut = audio.clone();
-            cut.samples = audio.samples[a..b].to_vec();
-            (cut, w)
+            let (a, w, _) = decode_from_start(path, &mut file, spec, reach)?;
+            (a, w)
         }
     };
+    let mut audio = audio;
+    // A file whose decoded samples are mostly NaN/Inf (or absurdly loud: 36 dB over full
+    // scale) holds no audio, whatever its header says.
+    let junk = audio.damage.nonfinite_samples + audio.damage.clipped_samples;
+    if junk * 2 > audio.decoded_samples.max(1) {
+        return Err(AudioError::Decode {
+            path: path.to_path_buf(),
+            reason: format!(
+                "{junk} of {} decoded samples are {}: not audio",
+                audio.decoded_samples,
+                if audio.damage.clipped_samples == 0 {
+                    "NaN or infinite"
+                } else if audio.damage.nonfinite_samples == 0 {
+                    "far beyond full scale"
+                } else {
+                    "NaN, infinite or far beyond full scale"
+                }
+            ),
+        });
+    }
+    // Cut off after the window? Probe the declared end (one packet) so the track is marked.
+    if let Some(track_secs) = info.duration_secs
+        && audio.damage.truncated.is_none()
+        && track_secs > window.start_secs + window.len_secs + 5.0
+    {
+        let probe_at = track_secs * 0.98 - 2.0;
+        if !file.reaches(probe_at) {
+            audio.damage.missing_end = Some(track_secs);
+        }
+    }
     let mut samples = resample_mono(&audio.samples, audio.sample_rate_hz, spec.sample_rate_hz)
         .map_err(|e| AudioError::Decode {
             path: path.to_path_buf(),
@@ -126,7 +242,16 @@ pub fn load_clip(path: &Path, spec: &ClipSpec) -> Result<Clip, AudioError> {
         track_secs: audio.track_secs,
         skipped_packets: audio.skipped_packets,
         padded,
+        damage: audio.damage,
     })
+}
+
+fn truncated(path: &Path, decoded_secs: f64, expected_secs: f64) -> AudioError {
+    AudioError::Truncated {
+        path: path.to_path_buf(),
+        decoded_secs,
+        expected_secs,
+    }
 }
 
 #[cfg(test)]

@@ -1,20 +1,59 @@
-//! Decoding with symphonia: any container/codec it knows, any channel count and rate, to mono
-//! `f32`. Decode errors inside a stream are skipped (a warning in the log); the end of the stream
-//! (`UnexpectedEof`) is the end. A window can be decoded by seeking instead of decoding from 0.
+//! Decoding with symphonia (and our `.au` reader): any container/codec they know, any channel
+//! count and rate, to `f32`. Hostile files are handled here, once, for every caller (analysis,
+//! training, playback):
+//!
+//! - only regular files are opened (a FIFO would block forever, `/dev/zero` never ends);
+//! - formats known by name but not decodable are named ("unsupported format: WavPack");
+//! - the stream parameters a header declares (rate, channels, bit depth) are checked by
+//!   [`validate_stream`] before any decoder sizes a buffer, and the frame count is checked
+//!   against the file size (a WAV whose data length lies is corrected to what the file holds);
+//! - decoded samples that are NaN/±Inf are replaced with silence and absurdly large ones are
+//!   clipped, both counted, so nothing downstream (resampler, spectra, speakers) sees them;
+//! - corrupt packets are skipped, a stream that ends early ends there; what was lost is kept
+//!   in [`Damage`], so callers can mark the track "partial" with the real reason;
+//! - a panic inside the decoder (a bug on a hostile file) becomes an error for that file.
+//!
+//! A window can be decoded by seeking instead of decoding from 0.
 
 use std::fs::File;
+use std::io::{Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 
 use symphonia::core::audio::SampleBuffer;
 use symphonia::core::codecs::{CODEC_TYPE_NULL, CODEC_TYPE_OPUS, CodecType, DecoderOptions};
 use symphonia::core::errors::Error as SymError;
 use symphonia::core::formats::{FormatOptions, FormatReader, SeekMode, SeekTo, Track};
-use symphonia::core::io::{MediaSourceStream, MediaSourceStreamOptions};
+use symphonia::core::io::{MediaSource, MediaSourceStream, MediaSourceStreamOptions};
 use symphonia::core::meta::MetadataOptions;
 use symphonia::core::probe::Hint;
 use symphonia::core::units::Time;
 
 use super::au::{self, AuReader};
+use super::container;
+use super::guard;
+use super::header::{self, Declared, OpenRegularError};
+
+/// Lowest sample rate accepted (telephone audio is 8 kHz; below 1 kHz a header is garbage).
+pub const MIN_RATE_HZ: u32 = 1_000;
+/// Highest sample rate accepted (DXD and 768 kHz DACs exist; above is garbage).
+pub const MAX_RATE_HZ: u32 = 768_000;
+/// Most channels accepted.
+pub const MAX_CHANNELS: usize = 32;
+/// Most bits per sample accepted.
+pub const MAX_BITS: u32 = 64;
+/// Most frames a decoder may announce per packet (FLAC's largest block is 65 535; ADPCM blocks
+/// reach ≈130 000 frames).
+pub const MAX_PACKET_FRAMES: u64 = 1 << 18;
+/// Decoded samples beyond ±this are clipped (and counted): no real audio is 36 dB over full
+/// scale, and beyond ~1e15 the analysis' power spectra overflow `f32`.
+pub const MAX_SAMPLE_MAGNITUDE: f32 = 64.0;
+/// A stream ends after this many packets in a row without audio.
+pub const MAX_BARREN_PACKETS: usize = 20_000;
+/// [`AudioFile::decode_mono`] without a length decodes at most this much.
+pub const MAX_WHOLE_DECODE_SECS: f64 = 20.0 * 60.0;
+/// A header may not declare more audio than this many frames per byte of file (≈ 32 bit/s of
+/// compressed audio per channel at 8 kHz; real codecs need far more).
+const MAX_FRAMES_PER_BYTE: u64 = 2_000;
 
 /// Why a file could not be decoded. Every variant names the file.
 #[derive(Debug, thiserror::Error)]
@@ -24,14 +63,20 @@ pub enum AudioError {
         path: PathBuf,
         source: std::io::Error,
     },
+    #[error("{}: not a regular file: {kind}", path.display())]
+    NotRegular { path: PathBuf, kind: &'static str },
     #[error("{}: empty file (0 bytes)", path.display())]
     Empty { path: PathBuf },
     #[error("{}: not a recognised audio file ({reason})", path.display())]
     Unrecognised { path: PathBuf, reason: String },
+    #[error("{}: unsupported format: {format}", path.display())]
+    UnsupportedFormat { path: PathBuf, format: String },
     #[error("{}: unsupported codec: {codec}", path.display())]
     UnsupportedCodec { path: PathBuf, codec: String },
     #[error("{}: no audio track", path.display())]
     NoTrack { path: PathBuf },
+    #[error("{}: corrupt header: {reason}", path.display())]
+    BadStream { path: PathBuf, reason: String },
     #[error("{}: decoding failed: {reason}", path.display())]
     Decode { path: PathBuf, reason: String },
     #[error("{}: no audio could be decoded (truncated or corrupt file)", path.display())]
@@ -42,6 +87,10 @@ pub enum AudioError {
         decoded_secs: f64,
         expected_secs: f64,
     },
+    #[error("{}: analysis failed: {reason}", path.display())]
+    Analysis { path: PathBuf, reason: String },
+    #[error("{}: internal error while decoding (the file is probably corrupt): {reason}", path.display())]
+    Internal { path: PathBuf, reason: String },
 }
 
 impl AudioError {
@@ -49,14 +98,159 @@ impl AudioError {
     pub fn path(&self) -> &Path {
         match self {
             AudioError::Open { path, .. }
+            | AudioError::NotRegular { path, .. }
             | AudioError::Empty { path }
             | AudioError::Unrecognised { path, .. }
+            | AudioError::UnsupportedFormat { path, .. }
             | AudioError::UnsupportedCodec { path, .. }
             | AudioError::NoTrack { path }
+            | AudioError::BadStream { path, .. }
             | AudioError::Decode { path, .. }
             | AudioError::NoAudio { path }
-            | AudioError::Truncated { path, .. } => path,
+            | AudioError::Truncated { path, .. }
+            | AudioError::Analysis { path, .. }
+            | AudioError::Internal { path, .. } => path,
         }
+    }
+}
+
+/// Checks the stream parameters a container declares (or a decoder reports): the one place
+/// that decides what is plausible, used by every decoder path before it sizes a buffer.
+/// Unknown (`None`) values pass; they are checked again once the decoder reports them.
+pub fn validate_stream(
+    path: &Path,
+    rate_hz: Option<f64>,
+    channels: Option<u64>,
+    bits: Option<u32>,
+) -> Result<(), AudioError> {
+    let bad = |reason: String| {
+        Err(AudioError::BadStream {
+            path: path.to_path_buf(),
+            reason,
+        })
+    };
+    if let Some(r) = rate_hz
+        && !(r.is_finite() && r >= MIN_RATE_HZ as f64 && r <= MAX_RATE_HZ as f64)
+    {
+        return bad(format!(
+            "implausible sample rate {r} Hz (expected {MIN_RATE_HZ}–{MAX_RATE_HZ} Hz)"
+        ));
+    }
+    if let Some(c) = channels
+        && !(1..=MAX_CHANNELS as u64).contains(&c)
+    {
+        return bad(format!(
+            "implausible channel count {c} (expected 1–{MAX_CHANNELS})"
+        ));
+    }
+    if let Some(b) = bits
+        && !(1..=MAX_BITS).contains(&b)
+    {
+        return bad(format!("implausible bit depth {b} (expected 1–{MAX_BITS})"));
+    }
+    Ok(())
+}
+
+/// The frame count to believe: the declared one, cut to what `file_len` bytes can hold
+/// (`frame_bytes` per frame for uncompressed audio, a generous bound otherwise).
+pub fn plausible_frames(declared: u64, file_len: u64, frame_bytes: Option<u64>) -> u64 {
+    let max = match frame_bytes {
+        Some(b) if b > 0 => file_len / b,
+        _ => file_len.saturating_mul(MAX_FRAMES_PER_BYTE),
+    };
+    declared.min(max)
+}
+
+/// What was lost or repaired while decoding a file: the reason a track is "partial".
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Damage {
+    /// Packets that failed to decode and were skipped.
+    pub skipped_packets: usize,
+    /// NaN or infinite samples replaced with silence.
+    pub nonfinite_samples: u64,
+    /// Samples beyond ±[`MAX_SAMPLE_MAGNITUDE`] clipped.
+    pub clipped_samples: u64,
+    /// Why decoding stopped before the end of the stream.
+    pub ended_early: Option<String>,
+    /// The header declared this many bytes of audio, the file holds the second.
+    pub length_mismatch: Option<(u64, u64)>,
+    /// Decoded only `.0` seconds where the file declares `.1` (set by the clip loader).
+    pub truncated: Option<(f64, f64)>,
+    /// The stream ends before the length it declares (this many seconds); how much earlier is
+    /// not known (found by probing the end).
+    pub missing_end: Option<f64>,
+    /// The container's structure shows the file is cut off (see [`super::container`]).
+    pub cut_off: Option<String>,
+    /// Seconds of audio the format reader stepped over (damaged stretches it resynchronised
+    /// after, found as jumps in the packets' timestamps).
+    pub lost_secs: f64,
+}
+
+impl Damage {
+    pub fn is_damaged(&self) -> bool {
+        *self != Damage::default()
+    }
+
+    /// What is wrong, in words; `None` when nothing is.
+    pub fn describe(&self) -> Option<String> {
+        let mut parts = Vec::new();
+        if let Some(why) = &self.cut_off {
+            parts.push(why.clone());
+        }
+        if let Some((got, want)) = self.truncated {
+            parts.push(format!(
+                "truncated: {got:.1} s of the declared {want:.1} s could be decoded"
+            ));
+        }
+        if let Some(want) = self.missing_end {
+            parts.push(format!(
+                "truncated: the stream ends before its declared {}",
+                clock(want)
+            ));
+        }
+        if let Some(why) = &self.ended_early {
+            parts.push(format!("the stream ends early ({why})"));
+        }
+        if let Some((declared, real)) = self.length_mismatch {
+            parts.push(format!(
+                "the header declares {declared} bytes of audio, the file holds {real}"
+            ));
+        }
+        if self.lost_secs >= 0.05 {
+            parts.push(format!("{:.1} s of damaged audio skipped", self.lost_secs));
+        }
+        if self.skipped_packets > 0 {
+            parts.push(format!(
+                "{} undecodable packet{} skipped",
+                self.skipped_packets,
+                if self.skipped_packets == 1 { "" } else { "s" }
+            ));
+        }
+        if self.nonfinite_samples > 0 {
+            parts.push(format!(
+                "{} NaN/infinite sample{} replaced with silence",
+                self.nonfinite_samples,
+                if self.nonfinite_samples == 1 { "" } else { "s" }
+            ));
+        }
+        if self.clipped_samples > 0 {
+            parts.push(format!(
+                "{} out-of-range sample{} clipped",
+                self.clipped_samples,
+                if self.clipped_samples == 1 { "" } else { "s" }
+            ));
+        }
+        (!parts.is_empty()).then(|| parts.join("; "))
+    }
+}
+
+/// Seconds as `m:ss` (or `h:mm:ss`).
+pub fn clock(secs: f64) -> String {
+    let s = secs.max(0.0).round() as u64;
+    if s >= 3600 {
+        format!("{}:{:02}:{:02}", s / 3600, s / 60 % 60, s % 60)
+    } else {
+        format!("{}:{:02}", s / 60, s % 60)
     }
 }
 
@@ -71,9 +265,14 @@ pub struct MonoAudio {
     pub track_secs: Option<f64>,
     /// Packets that failed to decode and were skipped.
     pub skipped_packets: usize,
+    /// Everything lost or repaired on the way.
+    pub damage: Damage,
+    /// Samples (all channels) the decoder produced for this, before downmixing: what
+    /// [`Damage::nonfinite_samples`] is out of.
+    pub decoded_samples: u64,
 }
 
-/// What the container says about the stream before decoding.
+/// What the container says about the stream before decoding (validated).
 #[derive(Debug, Clone, Copy)]
 pub struct StreamInfo {
     pub sample_rate_hz: u32,
@@ -88,8 +287,15 @@ pub struct AudioFile {
     info: StreamInfo,
     /// Frames still to drop from the next decoded output (after an accurate seek).
     skip_frames: u64,
-    skipped_packets: usize,
+    damage: Damage,
     decoded_any: bool,
+    /// Set after a decoder panicked: it is not called again.
+    broken: bool,
+    /// A seek has succeeded: the stream can seek, so a failed seek means "not there".
+    seeked_once: bool,
+    /// Where the next packet should start (in the track's time base), to find stretches the
+    /// format reader stepped over; `None` after a seek.
+    next_ts: Option<u64>,
 }
 
 /// What reads the file: symphonia, or our `.au` reader.
@@ -120,37 +326,142 @@ fn codec_name(codec: CodecType) -> String {
         .unwrap_or_else(|| format!("{codec}"))
 }
 
+/// Bytes per sample of symphonia's uncompressed codecs.
+fn pcm_sample_bytes(codec: CodecType) -> Option<u64> {
+    use symphonia::core::codecs::*;
+    let table: [(CodecType, u64); 38] = [
+        (CODEC_TYPE_PCM_S32LE, 4),
+        (CODEC_TYPE_PCM_S32LE_PLANAR, 4),
+        (CODEC_TYPE_PCM_S32BE, 4),
+        (CODEC_TYPE_PCM_S32BE_PLANAR, 4),
+        (CODEC_TYPE_PCM_S24LE, 3),
+        (CODEC_TYPE_PCM_S24LE_PLANAR, 3),
+        (CODEC_TYPE_PCM_S24BE, 3),
+        (CODEC_TYPE_PCM_S24BE_PLANAR, 3),
+        (CODEC_TYPE_PCM_S16LE, 2),
+        (CODEC_TYPE_PCM_S16LE_PLANAR, 2),
+        (CODEC_TYPE_PCM_S16BE, 2),
+        (CODEC_TYPE_PCM_S16BE_PLANAR, 2),
+        (CODEC_TYPE_PCM_S8, 1),
+        (CODEC_TYPE_PCM_S8_PLANAR, 1),
+        (CODEC_TYPE_PCM_U32LE, 4),
+        (CODEC_TYPE_PCM_U32LE_PLANAR, 4),
+        (CODEC_TYPE_PCM_U32BE, 4),
+        (CODEC_TYPE_PCM_U32BE_PLANAR, 4),
+        (CODEC_TYPE_PCM_U24LE, 3),
+        (CODEC_TYPE_PCM_U24LE_PLANAR, 3),
+        (CODEC_TYPE_PCM_U24BE, 3),
+        (CODEC_TYPE_PCM_U24BE_PLANAR, 3),
+        (CODEC_TYPE_PCM_U16LE, 2),
+        (CODEC_TYPE_PCM_U16LE_PLANAR, 2),
+        (CODEC_TYPE_PCM_U16BE, 2),
+        (CODEC_TYPE_PCM_U16BE_PLANAR, 2),
+        (CODEC_TYPE_PCM_U8, 1),
+        (CODEC_TYPE_PCM_U8_PLANAR, 1),
+        (CODEC_TYPE_PCM_F32LE, 4),
+        (CODEC_TYPE_PCM_F32LE_PLANAR, 4),
+        (CODEC_TYPE_PCM_F32BE, 4),
+        (CODEC_TYPE_PCM_F32BE_PLANAR, 4),
+        (CODEC_TYPE_PCM_F64LE, 8),
+        (CODEC_TYPE_PCM_F64LE_PLANAR, 8),
+        (CODEC_TYPE_PCM_F64BE, 8),
+        (CODEC_TYPE_PCM_F64BE_PLANAR, 8),
+        (CODEC_TYPE_PCM_ALAW, 1),
+        (CODEC_TYPE_PCM_MULAW, 1),
+    ];
+    table.iter().find(|(c, _)| *c == codec).map(|(_, b)| *b)
+}
+
 fn pick_track(tracks: &[Track]) -> Option<&Track> {
     tracks
         .iter()
         .find(|t| t.codec_params.codec != CODEC_TYPE_NULL)
 }
 
+/// The file as symphonia reads it, with a few header bytes overwritten so the container's
+/// lengths agree with the file (see [`header::Declared::patches`]).
+struct PatchedFile {
+    file: File,
+    /// The length the decoder sees (the file's, or less when the rest is hidden).
+    len: u64,
+    patches: Vec<(u64, Vec<u8>)>,
+}
+
+impl Read for PatchedFile {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let pos = self.file.stream_position()?;
+        let room = self.len.saturating_sub(pos).min(buf.len() as u64) as usize;
+        let n = self.file.read(&mut buf[..room])?;
+        for (at, bytes) in &self.patches {
+            for (i, b) in bytes.iter().enumerate() {
+                let p = at + i as u64;
+                if p >= pos && p < pos + n as u64 {
+                    buf[(p - pos) as usize] = *b;
+                }
+            }
+        }
+        Ok(n)
+    }
+}
+
+impl Seek for PatchedFile {
+    fn seek(&mut self, pos: SeekFrom) -> std::io::Result<u64> {
+        self.file.seek(pos)
+    }
+}
+
+impl MediaSource for PatchedFile {
+    fn is_seekable(&self) -> bool {
+        true
+    }
+    fn byte_len(&self) -> Option<u64> {
+        Some(self.len)
+    }
+}
+
 impl AudioFile {
     /// Opens and probes `path`, and makes a decoder for its first audio track.
     pub fn open(path: &Path) -> Result<Self, AudioError> {
         let path_buf = path.to_path_buf();
-        let file = File::open(path).map_err(|source| AudioError::Open {
-            path: path_buf.clone(),
-            source,
-        })?;
-        let len = file
-            .metadata()
-            .map_err(|source| AudioError::Open {
+        let (mut file, len) = header::open_regular(path).map_err(|e| match e {
+            OpenRegularError::Io(source) => AudioError::Open {
                 path: path_buf.clone(),
                 source,
-            })?
-            .len();
+            },
+            OpenRegularError::NotRegular(kind) => AudioError::NotRegular {
+                path: path_buf.clone(),
+                kind,
+            },
+        })?;
         if len == 0 {
             return Err(AudioError::Empty { path: path_buf });
         }
-        let mut head = [0u8; 4];
-        let is_au = std::io::Read::read_exact(&mut &file, &mut head).is_ok() && au::sniff(&head);
-        if is_au {
-            let r = AuReader::open(path).map_err(|reason| AudioError::Unrecognised {
+        let io_err = |source| AudioError::Open {
+            path: path_buf.clone(),
+            source,
+        };
+        let head = header::read_head(&mut file).map_err(io_err)?;
+        if let Some(format) = header::unsupported_by_magic(&head) {
+            return Err(AudioError::UnsupportedFormat {
+                path: path_buf,
+                format: format.to_string(),
+            });
+        }
+        if au::sniff(&head) {
+            let r = AuReader::from_file(file, len).map_err(|reason| AudioError::Unrecognised {
                 path: path_buf.clone(),
                 reason,
             })?;
+            validate_stream(
+                path,
+                Some(r.sample_rate_hz as f64),
+                Some(r.channels as u64),
+                None,
+            )?;
+            let mut damage = Damage::default();
+            if let Some(m) = r.length_mismatch() {
+                damage.length_mismatch = Some(m);
+            }
             return Ok(AudioFile {
                 path: path_buf,
                 info: StreamInfo {
@@ -160,15 +471,45 @@ impl AudioFile {
                 },
                 backend: Backend::Au(r),
                 skip_frames: 0,
-                skipped_packets: 0,
+                damage,
                 decoded_any: false,
+                broken: false,
+                seeked_once: false,
+                next_ts: None,
             });
         }
-        std::io::Seek::rewind(&mut &file).map_err(|source| AudioError::Open {
+        let declared: Option<Declared> = header::parse_declared(&head, len);
+        let mut damage = Damage::default();
+        if let Some(d) = &declared {
+            validate_stream(path, d.rate_hz, d.channels.map(u64::from), d.bits)?;
+            if let Some(span) = d.data
+                && span.declared > span.available
+                && span.declared != u32::MAX as u64
+            {
+                damage.length_mismatch = Some((span.declared, span.available));
+            }
+        }
+        // Lengths and counts the decoder would size buffers from, checked first.
+        let view = container::check(&file, &head, len).map_err(|reason| AudioError::BadStream {
             path: path_buf.clone(),
-            source,
+            reason,
         })?;
-        let mss = MediaSourceStream::new(Box::new(file), MediaSourceStreamOptions::default());
+        for note in &view.notes {
+            tracing::warn!(path = %path.display(), "{note}");
+        }
+        damage.cut_off = view.truncated.clone();
+        file.rewind().map_err(io_err)?;
+        let mut patches: Vec<(u64, Vec<u8>)> = declared
+            .as_ref()
+            .map(|d| d.patches.iter().map(|(at, b)| (*at, b.to_vec())).collect())
+            .unwrap_or_default();
+        patches.extend(view.patches);
+        let source = PatchedFile {
+            file,
+            len: view.limit.unwrap_or(len).min(len),
+            patches,
+        };
+        let mss = MediaSourceStream::new(Box::new(source), MediaSourceStreamOptions::default());
         let mut hint = Hint::new();
         if let Some(ext) = path.extension().and_then(|e| e.to_str()) {
             hint.with_extension(ext);
@@ -177,40 +518,145 @@ impl AudioFile {
             enable_gapless: true,
             ..Default::default()
         };
-        let probed = symphonia::default::get_probe()
-            .format(&hint, mss, &format_opts, &MetadataOptions::default())
-            .map_err(|e| AudioError::Unrecognised {
-                path: path_buf.clone(),
-                reason: e.to_string(),
-            })?;
+        let unrecognised = |reason: String| match header::unsupported_by_extension(path) {
+            Some(format) => AudioError::UnsupportedFormat {
+                path: path.to_path_buf(),
+                format: format.to_string(),
+            },
+            None => AudioError::Unrecognised {
+                path: path.to_path_buf(),
+                reason,
+            },
+        };
+        let probed = guard::catch(|| {
+            symphonia::default::get_probe().format(
+                &hint,
+                mss,
+                &format_opts,
+                &MetadataOptions::default(),
+            )
+        })
+        .map_err(|reason| AudioError::Internal {
+            path: path_buf.clone(),
+            reason,
+        })?
+        .map_err(|e| {
+            let container = header::container_by_magic(&head).or_else(|| {
+                // Raw MPEG audio starts with a frame sync.
+                (head.len() >= 2 && head[0] == 0xff && head[1] & 0xe0 == 0xe0)
+                    .then_some("MPEG audio")
+            });
+            tracing::debug!(path = %path.display(), error = %e, "no format reader");
+            match (e, container) {
+                // The structure already showed where the file is cut off.
+                (_, Some(_)) if view.truncated.is_some() => AudioError::Decode {
+                    path: path_buf.clone(),
+                    reason: view.truncated.clone().unwrap_or_default(),
+                },
+                // A known container that ends before its header does: cut off.
+                (SymError::IoError(io), Some(container))
+                    if io.kind() == std::io::ErrorKind::UnexpectedEof =>
+                {
+                    AudioError::Decode {
+                        path: path_buf.clone(),
+                        reason: format!(
+                            "truncated: the file ends inside its {container} header ({len} bytes)"
+                        ),
+                    }
+                }
+                (e, Some(container)) => AudioError::Decode {
+                    path: path_buf.clone(),
+                    reason: format!("a damaged {container} file: its headers are unreadable ({e})"),
+                },
+                // Nothing known at the start: what symphonia guessed deeper in is noise.
+                (_, None) => match &view.truncated {
+                    Some(why) => AudioError::Decode {
+                        path: path_buf.clone(),
+                        reason: why.clone(),
+                    },
+                    None => unrecognised("no known audio format at its start".into()),
+                },
+            }
+        })?;
         let format = probed.format;
         let track = pick_track(format.tracks()).ok_or_else(|| AudioError::NoTrack {
             path: path_buf.clone(),
         })?;
         let params = track.codec_params.clone();
         let track_id = track.id;
-        let decoder = symphonia::default::get_codecs()
-            .make(&params, &DecoderOptions::default())
-            .map_err(|e| match e {
-                SymError::Unsupported(_) => AudioError::UnsupportedCodec {
-                    path: path_buf.clone(),
-                    codec: codec_name(params.codec),
-                },
-                other => AudioError::Decode {
-                    path: path_buf.clone(),
-                    reason: other.to_string(),
-                },
-            })?;
+        validate_stream(
+            path,
+            params.sample_rate.map(f64::from),
+            params.channels.map(|c| c.count() as u64),
+            params.bits_per_sample,
+        )?;
+        let channel_count = params.channels.map(|c| c.count()).unwrap_or(0);
+        if [
+            symphonia::core::codecs::CODEC_TYPE_ADPCM_IMA_WAV,
+            symphonia::core::codecs::CODEC_TYPE_ADPCM_MS,
+        ]
+        .contains(&params.codec)
+            && channel_count > 2
+        {
+            return Err(AudioError::BadStream {
+                path: path_buf,
+                reason: format!("ADPCM with {channel_count} channels (at most 2)"),
+            });
+        }
+        if let Some(n) = params.max_frames_per_packet
+            && n > MAX_PACKET_FRAMES
+        {
+            return Err(AudioError::BadStream {
+                path: path_buf,
+                reason: format!(
+                    "implausible packet size of {n} frames (at most {MAX_PACKET_FRAMES})"
+                ),
+            });
+        }
+        let decoder = guard::catch(|| {
+            symphonia::default::get_codecs().make(&params, &DecoderOptions::default())
+        })
+        .map_err(|reason| AudioError::Internal {
+            path: path_buf.clone(),
+            reason,
+        })?
+        .map_err(|e| match e {
+            SymError::Unsupported(_) => AudioError::UnsupportedCodec {
+                path: path_buf.clone(),
+                codec: codec_name(params.codec),
+            },
+            other => AudioError::Decode {
+                path: path_buf.clone(),
+                reason: other.to_string(),
+            },
+        })?;
         let sample_rate_hz = params.sample_rate.unwrap_or(0);
         let channels = params.channels.map(|c| c.count()).unwrap_or(0);
-        let duration_secs = match (params.n_frames, params.time_base, params.sample_rate) {
-            (Some(n), Some(tb), _) => {
+        let frame_bytes = pcm_sample_bytes(params.codec)
+            .zip(params.channels)
+            .map(|(b, c)| b * c.count() as u64);
+        // (A RIFF/AIFF data length that lied was patched above, so symphonia counted the
+        // frames the file really has.)
+        let n_frames = params
+            .n_frames
+            .map(|n| plausible_frames(n, len, frame_bytes))
+            .map(|n| view.real_frames.map_or(n, |r| n.min(r)));
+        let duration_secs = match (n_frames, params.time_base, params.sample_rate) {
+            (Some(n), Some(tb), _) if tb.denom > 0 => {
                 let t = tb.calc_time(n);
                 Some(t.seconds as f64 + t.frac)
             }
-            (Some(n), None, Some(sr)) if sr > 0 => Some(n as f64 / sr as f64),
+            (Some(n), _, Some(sr)) if sr > 0 => Some(n as f64 / sr as f64),
             _ => None,
-        };
+        }
+        .filter(|d| d.is_finite() && *d >= 0.0)
+        .or_else(|| {
+            // A cut-off Ogg Vorbis file: its last whole page says how far it reaches.
+            (params.codec == symphonia::core::codecs::CODEC_TYPE_VORBIS && sample_rate_hz > 0)
+                .then_some(view.ogg_end_granule)
+                .flatten()
+                .map(|g| g as f64 / sample_rate_hz as f64)
+        });
         Ok(AudioFile {
             path: path_buf,
             backend: Backend::Symphonia {
@@ -225,8 +671,11 @@ impl AudioFile {
                 duration_secs,
             },
             skip_frames: 0,
-            skipped_packets: 0,
+            damage,
             decoded_any: false,
+            broken: false,
+            seeked_once: false,
+            next_ts: None,
         })
     }
 
@@ -238,11 +687,23 @@ impl AudioFile {
         &self.path
     }
 
+    /// What was lost or repaired so far.
+    pub fn damage(&self) -> &Damage {
+        &self.damage
+    }
+
     /// Seeks to `secs` accurately: samples before it are dropped from the next output. When the
     /// stream cannot seek, decoding restarts from where it is and `false` is returned.
     pub fn seek(&mut self, secs: f64) -> bool {
+        if self.broken {
+            return false;
+        }
         let (format, decoder, track_id) = match &mut self.backend {
-            Backend::Au(r) => return r.seek(secs),
+            Backend::Au(r) => {
+                let ok = r.seek(secs);
+                self.seeked_once |= ok;
+                return ok;
+            }
             Backend::Symphonia {
                 format,
                 decoder,
@@ -250,18 +711,26 @@ impl AudioFile {
                 ..
             } => (format, decoder, *track_id),
         };
+        let secs = if secs.is_finite() { secs.max(0.0) } else { 0.0 };
         let to = SeekTo::Time {
-            time: Time::from(secs.max(0.0)),
+            time: Time::from(secs),
             track_id: Some(track_id),
         };
-        match format.seek(SeekMode::Accurate, to) {
-            Ok(seeked) => {
+        match guard::catch(|| format.seek(SeekMode::Accurate, to)) {
+            Ok(Ok(seeked)) => {
                 decoder.reset();
                 self.skip_frames = seeked.required_ts.saturating_sub(seeked.actual_ts);
+                self.seeked_once = true;
+                self.next_ts = None;
                 true
             }
-            Err(e) => {
+            Ok(Err(e)) => {
                 tracing::debug!(path = %self.path.display(), error = %e, "seek failed");
+                false
+            }
+            Err(p) => {
+                tracing::warn!(path = %self.path.display(), error = %p, "seek failed");
+                self.broken = true;
                 false
             }
         }
@@ -269,28 +738,58 @@ impl AudioFile {
 
     /// Packets skipped as undecodable so far.
     pub fn skipped_packets(&self) -> usize {
-        self.skipped_packets
+        self.damage.skipped_packets
+    }
+
+    /// Replaces NaN/Inf samples with silence and clips absurd ones, counting both.
+    fn sanitise(&mut self, samples: &mut [f32]) {
+        for s in samples {
+            if !s.is_finite() {
+                *s = 0.0;
+                self.damage.nonfinite_samples += 1;
+            } else if s.abs() > MAX_SAMPLE_MAGNITUDE {
+                *s = s.clamp(-MAX_SAMPLE_MAGNITUDE, MAX_SAMPLE_MAGNITUDE);
+                self.damage.clipped_samples += 1;
+            }
+        }
     }
 
     /// Decodes the next packet into `out` (interleaved, replacing its contents). `Ok(None)` at
-    /// the end of the stream. Corrupt packets are skipped with a warning in the log.
+    /// the end of the stream. Corrupt packets are skipped with a warning in the log; a stream
+    /// that breaks after some audio ends there (see [`AudioFile::damage`]).
     pub fn next_chunk(&mut self, out: &mut Vec<f32>) -> Result<Option<ChunkFormat>, AudioError> {
         out.clear();
+        if self.broken {
+            return Ok(None);
+        }
         if let Backend::Au(r) = &mut self.backend {
-            let n = r.read(out, 4096).map_err(|e| AudioError::Decode {
-                path: self.path.clone(),
-                reason: e.to_string(),
-            })?;
+            let n = match r.read(out, 4096) {
+                Ok(n) => n,
+                Err(e) => return self.stream_error(e.to_string()),
+            };
             if n == 0 {
                 return Ok(None);
             }
-            self.decoded_any = true;
-            return Ok(Some(ChunkFormat {
+            let fmt = ChunkFormat {
                 channels: r.channels,
                 sample_rate_hz: r.sample_rate_hz,
-            }));
+            };
+            self.decoded_any = true;
+            let mut taken = std::mem::take(out);
+            self.sanitise(&mut taken);
+            *out = taken;
+            return Ok(Some(fmt));
         }
+        // Packets in a row that gave no audio (empty, undecodable, another track's, resets):
+        // a stream of nothing but those ends, rather than spinning for billions of packets.
+        let mut barren = 0usize;
         loop {
+            barren += 1;
+            if barren > MAX_BARREN_PACKETS {
+                return self.stream_error(format!(
+                    "{MAX_BARREN_PACKETS} packets in a row hold no audio"
+                ));
+            }
             let Backend::Symphonia {
                 format,
                 decoder,
@@ -300,44 +799,83 @@ impl AudioFile {
             else {
                 return Ok(None);
             };
-            let packet = match format.next_packet() {
-                Ok(p) => p,
-                Err(SymError::IoError(e)) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
+            let packet = match guard::catch(|| format.next_packet()) {
+                Ok(Ok(p)) => p,
+                Ok(Err(SymError::IoError(e))) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
                     return Ok(None);
                 }
-                Err(SymError::ResetRequired) => {
+                Ok(Err(SymError::ResetRequired)) => {
                     decoder.reset();
                     continue;
                 }
-                Err(SymError::DecodeError(e)) => {
+                Ok(Err(SymError::DecodeError(e))) => {
                     self.note_skip(e)?;
                     continue;
                 }
-                Err(e) => return self.stream_error(e.to_string()),
+                Ok(Err(e)) => return self.stream_error(e.to_string()),
+                Err(p) => return self.internal_error(p),
             };
             if packet.track_id() != *track_id {
                 continue;
             }
-            let decoded = match decoder.decode(&packet) {
-                Ok(d) => d,
-                Err(SymError::DecodeError(e)) => {
+            let (ts, dur) = (packet.ts(), packet.dur());
+            if let Some(expected) = self.next_ts
+                && ts > expected
+                && let Some(tb) = format
+                    .tracks()
+                    .iter()
+                    .find(|t| t.id == *track_id)
+                    .and_then(|t| t.codec_params.time_base)
+            {
+                let t = tb.calc_time(ts - expected);
+                let gap = t.seconds as f64 + t.frac;
+                // Timestamps wobble by a packet at page or frame boundaries; a real gap is more.
+                if gap.is_finite() && gap > 0.1 && gap < 1e7 {
+                    self.damage.lost_secs += gap;
+                    tracing::warn!(path = %self.path.display(), secs = gap, "damaged audio skipped by the reader");
+                }
+            }
+            self.next_ts = Some(ts.saturating_add(dur));
+            let decoded = match guard::catch(|| decoder.decode(&packet)) {
+                Ok(Ok(d)) => d,
+                Ok(Err(SymError::DecodeError(e))) => {
                     self.note_skip(e)?;
                     continue;
                 }
-                Err(SymError::IoError(e)) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
+                Ok(Err(SymError::IoError(e))) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
                     return Ok(None);
                 }
-                Err(e) => return self.stream_error(e.to_string()),
+                Ok(Err(e)) => return self.stream_error(e.to_string()),
+                Err(p) => return self.internal_error(p),
             };
             let spec = *decoded.spec();
-            let channels = spec.channels.count().max(1);
+            let channels = spec.channels.count();
             let frames = decoded.frames();
+            let rate = if spec.rate > 0 {
+                spec.rate
+            } else {
+                self.info.sample_rate_hz
+            };
+            if channels == 0
+                || channels > MAX_CHANNELS
+                || !(MIN_RATE_HZ..=MAX_RATE_HZ).contains(&rate)
+                || frames as u64 > MAX_PACKET_FRAMES
+            {
+                let reason = format!(
+                    "implausible decoded packet ({frames} frames, {channels} channels, {rate} Hz)"
+                );
+                return self.stream_error(reason);
+            }
             if frames == 0 {
                 continue;
             }
+            let capacity = decoded.capacity() as u64;
             let buf = match sample_buf {
                 Some(b) if b.capacity() >= frames * channels => b,
-                _ => sample_buf.insert(SampleBuffer::<f32>::new(decoded.capacity() as u64, spec)),
+                _ => sample_buf.insert(SampleBuffer::<f32>::new(
+                    capacity.min(MAX_PACKET_FRAMES).max(frames as u64),
+                    spec,
+                )),
             };
             buf.copy_interleaved_ref(decoded);
             self.decoded_any = true;
@@ -347,11 +885,9 @@ impl AudioFile {
                 continue;
             }
             out.extend_from_slice(&buf.samples()[skip * channels..frames * channels]);
-            let rate = if spec.rate > 0 {
-                spec.rate
-            } else {
-                self.info.sample_rate_hz
-            };
+            let mut taken = std::mem::take(out);
+            self.sanitise(&mut taken);
+            *out = taken;
             return Ok(Some(ChunkFormat {
                 channels,
                 sample_rate_hz: rate,
@@ -359,10 +895,24 @@ impl AudioFile {
         }
     }
 
+    fn internal_error<T>(&mut self, panic: String) -> Result<Option<T>, AudioError> {
+        self.broken = true;
+        if self.decoded_any {
+            tracing::warn!(path = %self.path.display(), error = %panic, "decoder failed; stream ends here");
+            self.damage.ended_early = Some(format!("decoder error: {panic}"));
+            Ok(None)
+        } else {
+            Err(AudioError::Internal {
+                path: self.path.clone(),
+                reason: panic,
+            })
+        }
+    }
+
     fn note_skip(&mut self, reason: &str) -> Result<(), AudioError> {
-        self.skipped_packets += 1;
+        self.damage.skipped_packets += 1;
         tracing::warn!(path = %self.path.display(), error = %reason, "skipping corrupt data");
-        if self.skipped_packets > 1000 && !self.decoded_any {
+        if self.damage.skipped_packets > 1000 && !self.decoded_any {
             return Err(AudioError::Decode {
                 path: self.path.clone(),
                 reason: format!("no decodable data ({reason})"),
@@ -371,9 +921,11 @@ impl AudioFile {
         Ok(())
     }
 
-    fn stream_error<T>(&self, reason: String) -> Result<Option<T>, AudioError> {
+    fn stream_error<T>(&mut self, reason: String) -> Result<Option<T>, AudioError> {
+        self.broken = true;
         if self.decoded_any {
             tracing::warn!(path = %self.path.display(), error = %reason, "stream ended early");
+            self.damage.ended_early = Some(reason);
             Ok(None)
         } else {
             Err(AudioError::Decode {
@@ -383,44 +935,57 @@ impl AudioFile {
         }
     }
 
-    /// Decodes `max_secs` seconds (all when `None`) from `start_secs`, downmixed to mono.
+    /// Decodes `max_secs` seconds from `start_secs` (all, up to [`MAX_WHOLE_DECODE_SECS`],
+    /// when `None`), downmixed to mono. Never holds more than that many seconds.
     pub fn decode_mono(
         &mut self,
         start_secs: f64,
         max_secs: Option<f64>,
     ) -> Result<MonoAudio, AudioError> {
+        let start_secs = if start_secs.is_finite() {
+            start_secs.max(0.0)
+        } else {
+            0.0
+        };
         if start_secs > 0.0 && !self.seek(start_secs) {
             // Not seekable: decode from here and drop everything before the start.
             let sr = self.info.sample_rate_hz.max(1) as f64;
             self.skip_frames = (start_secs * sr).round() as u64;
         }
+        let max_secs = max_secs
+            .filter(|s| s.is_finite())
+            .unwrap_or(MAX_WHOLE_DECODE_SECS)
+            .clamp(0.0, MAX_WHOLE_DECODE_SECS);
         let mut samples: Vec<f32> = Vec::new();
         let mut chunk = Vec::new();
         let mut rate = self.info.sample_rate_hz;
         let mut limit: Option<usize> = None;
+        let mut decoded_samples = 0u64;
         while let Some(fmt) = self.next_chunk(&mut chunk)? {
+            decoded_samples += chunk.len() as u64;
             if rate == 0 {
                 rate = fmt.sample_rate_hz;
             }
-            if limit.is_none()
-                && let Some(secs) = max_secs
-            {
-                limit = Some((secs * rate as f64).ceil() as usize);
+            if fmt.sample_rate_hz != rate {
+                // A rate change mid-stream: keep the first rate's audio only.
+                self.damage.ended_early = Some(format!(
+                    "the sample rate changes from {rate} to {} Hz",
+                    fmt.sample_rate_hz
+                ));
+                break;
             }
+            let l = *limit.get_or_insert(((max_secs * rate as f64).ceil() as usize).max(1));
             let inv = 1.0 / fmt.channels as f32;
+            let room = l.saturating_sub(samples.len());
             samples.extend(
                 chunk
                     .chunks_exact(fmt.channels)
+                    .take(room)
                     .map(|f| f.iter().sum::<f32>() * inv),
             );
-            if let Some(l) = limit
-                && samples.len() >= l
-            {
+            if samples.len() >= l {
                 break;
             }
-        }
-        if let Some(l) = limit {
-            samples.truncate(l);
         }
         if samples.is_empty() {
             return Err(AudioError::NoAudio {
@@ -436,14 +1001,92 @@ impl AudioFile {
         Ok(MonoAudio {
             samples,
             sample_rate_hz: rate,
-            start_secs: start_secs.max(0.0),
+            start_secs,
             track_secs: self.info.duration_secs,
-            skipped_packets: self.skipped_packets,
+            skipped_packets: self.damage.skipped_packets,
+            damage: self.damage.clone(),
+            decoded_samples,
         })
+    }
+
+    /// True when audio decodes `secs` before the declared end: used to find files cut off
+    /// after the part that was decoded. A stream that cannot seek counts as reaching it.
+    pub fn reaches(&mut self, secs: f64) -> bool {
+        if !self.seek(secs) {
+            // A stream that seeks elsewhere but not there does not reach it.
+            return !self.broken && !self.seeked_once;
+        }
+        let mut chunk = Vec::new();
+        matches!(self.next_chunk(&mut chunk), Ok(Some(_)))
     }
 }
 
-/// Decodes the whole file to mono.
+/// Decodes the whole file to mono (up to [`MAX_WHOLE_DECODE_SECS`]).
 pub fn decode_file(path: &Path) -> Result<MonoAudio, AudioError> {
     AudioFile::open(path)?.decode_mono(0.0, None)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stream_validation_bounds() {
+        let p = Path::new("/x.wav");
+        assert!(validate_stream(p, Some(44_100.0), Some(2), Some(16)).is_ok());
+        assert!(validate_stream(p, None, None, None).is_ok());
+        for (rate, ch, bits) in [
+            (Some(0.0), None, None),
+            (Some(1.0), None, None),
+            (Some(4_294_967_295.0), None, None),
+            (Some(f64::NAN), None, None),
+            (None, Some(0), None),
+            (None, Some(200), None),
+            (None, None, Some(0)),
+            (None, None, Some(65)),
+        ] {
+            let e = validate_stream(p, rate, ch, bits).unwrap_err().to_string();
+            assert!(e.starts_with("/x.wav: corrupt header: implausible"), "{e}");
+        }
+    }
+
+    #[test]
+    fn frame_counts_are_bounded_by_the_file() {
+        assert_eq!(plausible_frames(1000, 4000, Some(4)), 1000);
+        assert_eq!(plausible_frames(u64::MAX, 4000, Some(4)), 1000);
+        assert_eq!(
+            plausible_frames(u64::MAX, 10, None),
+            10 * MAX_FRAMES_PER_BYTE
+        );
+    }
+
+    #[test]
+    fn damage_reads_well() {
+        assert_eq!(Damage::default().describe(), None);
+        let d = Damage {
+            nonfinite_samples: 1,
+            skipped_packets: 3,
+            ..Default::default()
+        };
+        assert_eq!(
+            d.describe().unwrap(),
+            "3 undecodable packets skipped; 1 NaN/infinite sample replaced with silence"
+        );
+        assert_eq!(
+            pcm_sample_bytes(symphonia::core::codecs::CODEC_TYPE_PCM_S24LE),
+            Some(3)
+        );
+        assert_eq!(
+            pcm_sample_bytes(symphonia::core::codecs::CODEC_TYPE_PCM_F64BE),
+            Some(8)
+        );
+        assert_eq!(
+            pcm_sample_bytes(symphonia::core::codecs::CODEC_TYPE_PCM_MULAW),
+            Some(1)
+        );
+        assert_eq!(
+            pcm_sample_bytes(symphonia::core::codecs::CODEC_TYPE_FLAC),
+            None
+        );
+    }
 }

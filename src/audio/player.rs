@@ -7,8 +7,8 @@
 use std::collections::VecDeque;
 use std::num::NonZero;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
@@ -17,6 +17,10 @@ use rodio::Source;
 use rodio::source::SeekError;
 
 use super::decode::{AudioError, AudioFile};
+
+/// What went wrong while a track played (set when its decoding ends), shared with the player
+/// thread so it can say why a track stopped early or sounded wrong.
+pub type DamageSlot = Arc<Mutex<Option<String>>>;
 
 /// A track as a rodio source, decoded on the fly.
 pub struct TrackSource {
@@ -27,6 +31,9 @@ pub struct TrackSource {
     rate: NonZero<u32>,
     duration: Option<Duration>,
     done: bool,
+    /// Where playback is, in samples (all channels) from the start: for "stopped at m:ss".
+    samples_out: u64,
+    damage: DamageSlot,
 }
 
 impl TrackSource {
@@ -48,9 +55,66 @@ impl TrackSource {
             pos: 0,
             channels,
             rate,
-            duration: info.duration_secs.map(Duration::from_secs_f64),
+            duration: info
+                .duration_secs
+                .filter(|d| d.is_finite() && *d >= 0.0 && *d < 1e9)
+                .map(Duration::from_secs_f64),
             done: false,
+            samples_out: 0,
+            damage: Arc::new(Mutex::new(None)),
         })
+    }
+
+    /// Where this source reports what went wrong while it played.
+    pub fn damage_slot(&self) -> DamageSlot {
+        self.damage.clone()
+    }
+
+    /// Ends the track, recording what the decoder lost on the way.
+    fn finish(&mut self, error: Option<String>) {
+        self.done = true;
+        let secs_f = self.samples_out as f64 / self.channels.get() as f64 / self.rate.get() as f64;
+        let secs = secs_f as u64;
+        let damage = self.file.damage();
+        let mut why = damage.describe();
+        // How far into the stream it got: what played and what the reader stepped over.
+        let reached = secs_f + damage.lost_secs;
+        if let Some(d) = self.duration
+            && damage.cut_off.is_none()
+            // Codec delay and estimated lengths differ by a fraction of a second.
+            && reached + 0.3 + 0.01 * d.as_secs_f64() < d.as_secs_f64()
+        {
+            let short = format!(
+                "truncated: the stream ends at {} of the declared {}",
+                crate::audio::decode::clock(reached),
+                crate::audio::decode::clock(d.as_secs_f64())
+            );
+            why = Some(match why {
+                Some(w) => format!("{short}; {w}"),
+                None => short,
+            });
+        }
+        if let Some(e) = error {
+            why = Some(match why {
+                Some(w) => format!("{e}; {w}"),
+                None => e,
+            });
+        }
+        if let Some(w) = why
+            && let Ok(mut slot) = self.damage.lock()
+        {
+            *slot = Some(format!(
+                "{}: damaged, played up to {}:{:02}: {w}",
+                self.file.path().display(),
+                secs / 60,
+                secs % 60
+            ));
+        }
+        if let Ok(slot) = self.damage.lock()
+            && let Some(w) = slot.as_ref()
+        {
+            tracing::warn!("{w}");
+        }
     }
 
     fn refill(&mut self) {
@@ -69,12 +133,12 @@ impl TrackSource {
                     return;
                 }
                 Ok(None) => {
-                    self.done = true;
+                    self.finish(None);
                     return;
                 }
                 Err(e) => {
                     tracing::warn!("{e}");
-                    self.done = true;
+                    self.finish(Some(e.to_string()));
                     return;
                 }
             }
@@ -97,6 +161,7 @@ impl Iterator for TrackSource {
         }
         let v = self.buf[self.pos];
         self.pos += 1;
+        self.samples_out += 1;
         Some(v)
     }
 }
@@ -119,6 +184,8 @@ impl Source for TrackSource {
             self.buf.clear();
             self.pos = 0;
             self.done = false;
+            self.samples_out =
+                (pos.as_secs_f64() * self.rate.get() as f64 * self.channels.get() as f64) as u64;
             Ok(())
         } else {
             Err(SeekError::NotSupported {
@@ -266,6 +333,22 @@ fn pump(mut out: rodio::queue::SourcesQueueOutput, stop: Arc<AtomicBool>) {
 struct Loaded {
     path: PathBuf,
     duration: Option<f64>,
+    damage: DamageSlot,
+}
+
+impl Loaded {
+    fn of(path: PathBuf, src: &TrackSource) -> Self {
+        Loaded {
+            path,
+            duration: src.total_duration().map(|d| d.as_secs_f64()),
+            damage: src.damage_slot(),
+        }
+    }
+
+    /// What went wrong while it played, if anything.
+    fn damage(&self) -> Option<String> {
+        self.damage.lock().ok().and_then(|d| d.clone())
+    }
 }
 
 fn run(output: AudioOutput, rx: Receiver<PlayerCommand>, tx: Sender<PlayerEvent>) {
@@ -314,7 +397,8 @@ fn run(output: AudioOutput, rx: Receiver<PlayerCommand>, tx: Sender<PlayerEvent>
                     }
                     match TrackSource::open(&path) {
                         Ok(src) => {
-                            let duration = src.total_duration().map(|d| d.as_secs_f64());
+                            let loaded = Loaded::of(path.clone(), &src);
+                            let duration = loaded.duration;
                             player.append(src);
                             if paused {
                                 player.pause();
@@ -326,7 +410,7 @@ fn run(output: AudioOutput, rx: Receiver<PlayerCommand>, tx: Sender<PlayerEvent>
                                 duration_secs: duration,
                             });
                             let _ = tx.send(PlayerEvent::Paused(paused));
-                            queued.push_back(Loaded { path, duration });
+                            queued.push_back(loaded);
                         }
                         Err(e) => {
                             let _ = tx.send(PlayerEvent::Error {
@@ -402,19 +486,38 @@ fn run(output: AudioOutput, rx: Receiver<PlayerCommand>, tx: Sender<PlayerEvent>
             Err(RecvTimeoutError::Timeout) => {}
             Err(RecvTimeoutError::Disconnected) => break,
         }
-        // Tracks that finished: rodio's count dropped below ours.
+        // Tracks that finished: rodio's count dropped below ours. A track that was damaged
+        // (stopped early, packets lost) is reported with the reason: after the next track's
+        // start when one follows gaplessly, else instead of `Ended` (the app moves on either
+        // way, and shows the reason).
         while queued.len() > player.len() {
             let finished = queued.pop_front();
             match (queued.front(), finished) {
-                (Some(now), _) => {
+                (Some(now), f) => {
                     let _ = tx.send(PlayerEvent::Started {
                         path: now.path.clone(),
                         duration_secs: now.duration,
                     });
+                    if let Some(f) = f
+                        && let Some(message) = f.damage()
+                    {
+                        let _ = tx.send(PlayerEvent::Error {
+                            path: f.path,
+                            message,
+                        });
+                    }
                 }
-                (None, Some(f)) => {
-                    let _ = tx.send(PlayerEvent::Ended { path: f.path });
-                }
+                (None, Some(f)) => match f.damage() {
+                    Some(message) => {
+                        let _ = tx.send(PlayerEvent::Error {
+                            path: f.path,
+                            message,
+                        });
+                    }
+                    None => {
+                        let _ = tx.send(PlayerEvent::Ended { path: f.path });
+                    }
+                },
                 (None, None) => {}
             }
         }
@@ -428,9 +531,9 @@ fn run(output: AudioOutput, rx: Receiver<PlayerCommand>, tx: Sender<PlayerEvent>
             next = None;
             match TrackSource::open(&n) {
                 Ok(src) => {
-                    let duration = src.total_duration().map(|d| d.as_secs_f64());
+                    let loaded = Loaded::of(n, &src);
                     player.append(src);
-                    queued.push_back(Loaded { path: n, duration });
+                    queued.push_back(loaded);
                 }
                 Err(e) => {
                     let _ = tx.send(PlayerEvent::Error {

@@ -13,8 +13,17 @@ pub enum ResampleError {
 const CHUNK_FRAMES: usize = 4096;
 
 /// Resamples mono `samples` from `from_hz` to `to_hz`. The output is aligned with the input
-/// (the resampler's delay is removed) and has `round(len · to / from)` samples.
+/// (the resampler's delay is removed) and has `round(len · to / from)` samples. NaN/Inf input
+/// samples are treated as silence (the decoder replaces and counts them before this; this is
+/// the backstop for other callers), so the output is always finite.
 pub fn resample_mono(samples: &[f32], from_hz: u32, to_hz: u32) -> Result<Vec<f32>, ResampleError> {
+    if samples.iter().any(|s| !s.is_finite()) {
+        let clean: Vec<f32> = samples
+            .iter()
+            .map(|&s| if s.is_finite() { s } else { 0.0 })
+            .collect();
+        return resample_mono(&clean, from_hz, to_hz);
+    }
     if from_hz == to_hz || samples.is_empty() {
         return Ok(samples.to_vec());
     }
@@ -104,6 +113,19 @@ mod tests {
             if v.abs() > bv { (i, v.abs()) } else { (bi, bv) }
         });
         assert!((argmax as i64 - 8000).abs() <= 2, "click at {argmax}");
+    }
+
+    #[test]
+    fn non_finite_input_gives_finite_output() {
+        let mut x = sine(300.0, 22_050, 0.5);
+        x[100] = f32::NAN;
+        x[200] = f32::INFINITY;
+        x[300] = f32::NEG_INFINITY;
+        let y = resample_mono(&x, 22_050, 16_000).unwrap();
+        assert_eq!(y.len(), 8000);
+        assert!(y.iter().all(|v| v.is_finite()));
+        let same = resample_mono(&x, 22_050, 22_050).unwrap();
+        assert!(same.iter().all(|v| v.is_finite()));
     }
 
     #[test]

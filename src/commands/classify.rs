@@ -1,4 +1,8 @@
 //! `genreplay classify [--model PATH] FILE...`
+//!
+//! Each file on its own: a file that cannot be classified is reported (naming it) and the rest
+//! go on; the JSON holds an entry per file, and the exit code is 1 when any failed. A damaged
+//! file classified from what could be decoded is marked `partial` with the reason.
 
 use std::process::ExitCode;
 
@@ -20,6 +24,9 @@ pub fn run(args: &ClassifyArgs, json: bool) -> anyhow::Result<ExitCode> {
     for path in &args.files {
         match classifier.classify_file(path) {
             Ok(p) => {
+                if let Some(why) = &p.partial {
+                    eprintln!("warning: {}: partial: {why}", path.display());
+                }
                 let (top, conf) = p.top();
                 let genre = labels.get(top).cloned().unwrap_or_default();
                 if json {
@@ -32,6 +39,7 @@ pub fn run(args: &ClassifyArgs, json: bool) -> anyhow::Result<ExitCode> {
                         "genre": genre,
                         "confidence": conf,
                         "vector": Value::Object(vector),
+                        "partial": p.partial,
                     });
                     if args.timings
                         && let Some(obj) = entry.as_object_mut()
@@ -48,6 +56,9 @@ pub fn run(args: &ClassifyArgs, json: bool) -> anyhow::Result<ExitCode> {
                     ranked.sort_by(|a, b| b.1.total_cmp(&a.1));
                     println!("{}", path.display());
                     println!("  genre: {genre} ({:.1}%)", conf * 100.0);
+                    if let Some(why) = &p.partial {
+                        println!("  partial: {why}");
+                    }
                     let vec_text: Vec<String> = ranked
                         .iter()
                         .map(|(l, v)| format!("{l} {:.3}", v))

@@ -35,7 +35,10 @@ pub fn run(args: &EvalArgs, json: bool) -> anyhow::Result<ExitCode> {
     }
     let mut pairs = Vec::new();
     let mut candidates: Vec<(Candidate, usize)> = Vec::new();
-    let mut failed = 0usize;
+    let mut failed = set.unreadable.len();
+    for (p, why) in &set.unreadable {
+        eprintln!("error: {}: {why}", p.display());
+    }
     let mut unknown = 0usize;
     for t in &set.tracks {
         let Some(truth) = labels.iter().position(|l| l.eq_ignore_ascii_case(&t.label)) else {

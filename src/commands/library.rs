@@ -9,16 +9,53 @@ use serde_json::{Map, Value, json};
 use crate::analysis::{AnalysisEvent, Analyzer};
 use crate::cli::{DbAction, ScanArgs};
 use crate::library::scan::{ScanEvent, scan};
-use crate::model::active::load_active;
+use crate::model::active::{load_active, sync_models};
 use crate::model::backend::inference_device;
 use crate::model::infer::Classifier;
 use crate::paths::{Paths, default_music_dir};
-use crate::store::Store;
+use crate::store::{Store, StoreError, human_bytes};
 use crate::util::maths::argmax;
 
+/// Opens the database for a command: the models folder is synced into the registry (it is the
+/// source of truth for trained models), and when the database had to be rebuilt because it was
+/// damaged, the user is told and the library folder is rescanned at once.
 pub fn open_store(paths: &Paths) -> anyhow::Result<Store> {
-    Ok(Store::open(&paths.db_dir())?)
+    let store = Store::open(&paths.db_dir())?;
+    let sync = sync_models(&store, &paths.models_dir())?;
+    if let Some(r) = store.recovery() {
+        eprintln!("warning: {}", r.describe());
+        if !sync.registered.is_empty() {
+            eprintln!(
+                "  {} trained model{} registered again from {}",
+                sync.registered.len(),
+                if sync.registered.len() == 1 { "" } else { "s" },
+                paths.models_dir().display()
+            );
+        }
+        if let Some(root) = store.meta_get("library_root")?
+            && std::path::Path::new(&root).is_dir()
+        {
+            let rep = scan(
+                &store,
+                std::path::Path::new(&root),
+                super::worker_threads().max(2),
+                &|_| {},
+            )?;
+            eprintln!(
+                "  rescanned {}: {} tracks (genres come back with `genreplay scan`, from the feature cache where possible)",
+                rep.root.display(),
+                rep.tracks
+            );
+        }
+    }
+    Ok(store)
 }
+
+/// Roughly what classifying one more track writes: its vector record (with sled's overhead)
+/// and its entry in the feature cache.
+const BYTES_PER_TRACK: u64 = 32 * 1024;
+/// Room sled needs to go on writing its log (a few segments).
+const DB_HEADROOM: u64 = 8 * 1024 * 1024;
 
 #[derive(Debug, Default, Serialize)]
 struct ClassifySummary {
@@ -26,6 +63,8 @@ struct ClassifySummary {
     classified: usize,
     failed: Vec<(String, String)>,
     cancelled: bool,
+    /// Why classification stopped early (a full disk, a read-only database).
+    fatal: Option<String>,
 }
 
 pub fn run_scan(
@@ -60,6 +99,14 @@ pub fn run_scan(
                 }
             }
             b.tick();
+        }
+    })
+    .map_err(|e| {
+        let e = store.explain(e);
+        if e.is_no_space() {
+            e.needing(DB_HEADROOM)
+        } else {
+            e
         }
     })?;
     if let Some(b) = &bar {
@@ -165,6 +212,20 @@ pub fn run_scan(
         if let Some(b) = &bar {
             b.finish_and_clear();
         }
+        summary.fatal = analyzer.fatal().map(|f| {
+            if f.no_space {
+                // Say how much room the rest needs.
+                let left = total.saturating_sub(summary.classified + summary.failed.len()) as u64;
+                StoreError::NoSpace {
+                    path: Some(store.path().to_path_buf()),
+                    free_bytes: crate::store::free_bytes(store.path()),
+                    needed_bytes: Some(left * BYTES_PER_TRACK + DB_HEADROOM),
+                }
+                .to_string()
+            } else {
+                f.message
+            }
+        });
         analyzer.join();
     }
     let failed_total = if args.no_classify {
@@ -174,6 +235,21 @@ pub fn run_scan(
             .failures_for(&crate::model::ModelId(summary.model.clone()))?
             .len()
     };
+    let names: std::collections::HashMap<_, _> = store
+        .tracks()?
+        .into_iter()
+        .map(|(id, r)| (id, r.path()))
+        .collect();
+    let partial: Vec<_> = store
+        .damaged_tracks()?
+        .into_iter()
+        .filter_map(|(id, d)| names.get(&id).map(|p| (p.clone(), d.reason)))
+        .collect();
+    let partial_json: Vec<_> = partial
+        .iter()
+        .map(|(p, r)| json!({"path": p.to_string_lossy(), "reason": r}))
+        .collect();
+    let partial = partial_json;
     if json {
         super::print_json(&json!({
             "root": report.root.to_string_lossy(),
@@ -189,6 +265,8 @@ pub fn run_scan(
             "classified": summary.classified,
             "failed": summary.failed.iter().map(|(p, r)| json!({"path": p, "reason": r})).collect::<Vec<_>>(),
             "failed_total": failed_total,
+            "partial": partial,
+            "error": summary.fatal,
         }))?;
     } else if !args.no_classify {
         println!(
@@ -209,11 +287,21 @@ pub fn run_scan(
                 "  ({earlier} tracks failed in earlier runs and are not retried until they change; `genreplay library` lists them)"
             );
         }
+        if !partial.is_empty() {
+            println!(
+                "  {} tracks are partial (damaged files, classified from what decodes; `genreplay library` gives the reasons)",
+                partial.len()
+            );
+        }
     } else {
         println!(
             "tracks {}, new {}, changed {}, removed {} (classification skipped)",
             report.tracks, report.new, report.changed, report.removed
         );
+    }
+    if let Some(why) = &summary.fatal {
+        eprintln!("error: classification stopped: {why}");
+        return Ok(ExitCode::from(2));
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -227,6 +315,7 @@ pub fn run_library(json: bool, paths: &Paths) -> anyhow::Result<ExitCode> {
         store.vectors_for(&model.id)?.into_iter().collect();
     let failures: std::collections::HashMap<_, _> =
         store.failures_for(&model.id)?.into_iter().collect();
+    let damage: std::collections::HashMap<_, _> = store.damaged_tracks()?.into_iter().collect();
     let mut tracks = store.tracks()?;
     tracks.sort_by(|a, b| a.1.path.cmp(&b.1.path));
     let mut rows = Vec::with_capacity(tracks.len());
@@ -260,6 +349,8 @@ pub fn run_library(json: bool, paths: &Paths) -> anyhow::Result<ExitCode> {
                 "vector": vector,
                 "style": v.and_then(|v| v.style.clone()),
                 "error": failures.get(id).map(|f| f.reason.clone()),
+                "partial": damage.contains_key(id),
+                "partial_reason": damage.get(id).map(|d| d.reason.clone()),
             }));
         } else {
             let status = match (&genre, failures.get(id)) {
@@ -267,9 +358,14 @@ pub fn run_library(json: bool, paths: &Paths) -> anyhow::Result<ExitCode> {
                 (None, Some(_)) => format!("{:<10} {:>6}", "(failed)", ""),
                 (None, None) => format!("{:<10} {:>6}", "(pending)", ""),
             };
+            let note = match (failures.get(id), damage.get(id)) {
+                (Some(f), _) if v.is_none() => format!("  failed: {}", f.reason),
+                (_, Some(d)) if v.is_some() => format!("  partial: {}", d.reason),
+                _ => String::new(),
+            };
             let _ = writeln!(
                 stdout,
-                "{status}  {} — {}  [{}]",
+                "{status}  {} — {}  [{}]{note}",
                 t.display_artist(),
                 t.display_title(),
                 t.path().display()
@@ -303,11 +399,63 @@ pub fn run_db(action: &DbAction, paths: &Paths) -> anyhow::Result<ExitCode> {
                 println!("no database at {}", db.display());
                 return Ok(ExitCode::SUCCESS);
             }
+            // Opening tells a database in use (refused: the other process would lose it) from
+            // one that can go; it also gives the counts to show.
+            let store = match Store::open(&db) {
+                Ok(s) => s,
+                Err(e @ StoreError::Locked { .. }) => {
+                    anyhow::bail!("{e}; nothing was deleted")
+                }
+                Err(e) => anyhow::bail!("{e}; nothing was deleted"),
+            };
+            let models_dir = paths.models_dir();
+            sync_models(&store, &models_dir)?;
+            let trained = store
+                .models()?
+                .into_iter()
+                .filter(|m| m.location != crate::store::ModelLocation::Embedded)
+                .count();
+            let vectors: usize = store.vector_models()?.iter().map(|(_, n)| n).sum();
+            let playlists = store.playlists()?;
+            let active = store.meta_get("active_model")?;
+            let mut drops = vec![
+                format!("{} tracks", store.track_count()),
+                format!("{vectors} genre vectors"),
+                format!(
+                    "{} playlist{}{}",
+                    playlists.len(),
+                    if playlists.len() == 1 { "" } else { "s" },
+                    if playlists.is_empty() {
+                        String::new()
+                    } else {
+                        format!(
+                            " ({})",
+                            playlists
+                                .iter()
+                                .map(|p| p.name.as_str())
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        )
+                    }
+                ),
+            ];
+            if let Some(a) = &active {
+                drops.push(format!("the choice of active model ({a})"));
+            }
+            let size = store.size_on_disk();
+            drop(store);
+            eprintln!(
+                "this deletes the database at {} ({}): {}.\n\
+                 kept: your music files, the {trained} trained model{} in {} (registered again at once), \
+                 and the feature cache (genres come back quickly with the next scan).",
+                db.display(),
+                human_bytes(size),
+                drops.join(", "),
+                if trained == 1 { "" } else { "s" },
+                models_dir.display()
+            );
             if !yes {
-                eprint!(
-                    "delete the database at {} (tracks, genre vectors, playlists; your music files are not touched)? type 'yes': ",
-                    db.display()
-                );
+                eprint!("type 'yes' to delete it: ");
                 let mut answer = String::new();
                 std::io::stdin().read_line(&mut answer)?;
                 if answer.trim() != "yes" {
@@ -317,7 +465,15 @@ pub fn run_db(action: &DbAction, paths: &Paths) -> anyhow::Result<ExitCode> {
             }
             crate::store::destroy(&db)
                 .map_err(|e| anyhow::anyhow!("{}: cannot delete: {e}", db.display()))?;
-            println!("deleted {}", db.display());
+            let fresh = Store::open(&db)?;
+            let sync = sync_models(&fresh, &models_dir)?;
+            println!(
+                "deleted {}; a fresh database knows the {} trained model{} in {}",
+                db.display(),
+                sync.registered.len(),
+                if sync.registered.len() == 1 { "" } else { "s" },
+                models_dir.display()
+            );
             Ok(ExitCode::SUCCESS)
         }
     }

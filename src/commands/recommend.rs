@@ -32,9 +32,25 @@ pub fn run_queue(args: &QueueArgs, json: bool, paths: &Paths) -> anyhow::Result<
     let seed = match pool.iter().find(|c| c.id == seed_id) {
         Some(c) => c.clone(),
         None => {
-            // Not in the library (or not classified yet): classify it now.
+            // Not in the library (or not classified yet): classify it now. A seed that cannot
+            // be classified is reported like any bad file: named, exit code 1.
             let clf = Classifier::new(model.clone(), device);
-            let p = clf.classify_file(&seed_path)?;
+            let p = match clf.classify_file(&seed_path) {
+                Ok(p) => p,
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    if json {
+                        super::print_json(&json!({
+                            "seed": {"path": seed_path.to_string_lossy(), "error": e.to_string()},
+                            "queue": [],
+                        }))?;
+                    }
+                    return Ok(ExitCode::from(1));
+                }
+            };
+            if let Some(why) = &p.partial {
+                eprintln!("warning: {}: partial: {why}", seed_path.display());
+            }
             let artist = crate::library::tags::read_tags(&seed_path)
                 .ok()
                 .and_then(|t| t.artist)

@@ -2,6 +2,7 @@
 //! [--valid-frac F] [--cv K]`
 
 use std::process::ExitCode;
+use std::sync::Mutex;
 use std::sync::atomic::AtomicBool;
 
 use serde_json::json;
@@ -49,7 +50,16 @@ pub fn request(args: &TrainArgs, paths: &Paths) -> TrainRequest {
     }
 }
 
-fn print_event(ev: TrainEvent) {
+fn print_event(ev: TrainEvent, failed: &Mutex<Vec<(String, String)>>) {
+    if let TrainEvent::Features {
+        path,
+        error: Some(e),
+        ..
+    } = &ev
+        && let Ok(mut f) = failed.lock()
+    {
+        f.push((path.to_string_lossy().into_owned(), e.clone()));
+    }
     match ev {
         TrainEvent::Features {
             done,
@@ -134,8 +144,29 @@ pub fn run(args: &TrainArgs, json: bool, paths: &Paths) -> anyhow::Result<ExitCo
         }
     }
     let cancel = AtomicBool::new(false);
+    // Files that could not be analysed: skipped (each named as it happens), the rest go on;
+    // the exit code is 1 when there were any.
+    let failed = Mutex::new(Vec::new());
+    // Files named like audio that cannot be read at all (a FIFO, a dangling link) too.
+    for (p, why) in &prepared.set.unreadable {
+        let reason = format!("{}: {why}", p.display());
+        eprintln!("  skipped: {reason}");
+        if let Ok(mut f) = failed.lock() {
+            f.push((p.to_string_lossy().into_owned(), reason));
+        }
+    }
+    let on_event = |ev| print_event(ev, &failed);
+    let code = |failed: &Mutex<Vec<(String, String)>>| {
+        let n = failed.lock().map(|f| f.len()).unwrap_or(0);
+        if n > 0 {
+            eprintln!("{n} files could not be analysed and were left out (named above)");
+            ExitCode::from(1)
+        } else {
+            ExitCode::SUCCESS
+        }
+    };
     if let Some(k) = args.cv {
-        let cv = cross_validate_with_config(&req, &prepared, config, k, &print_event, &cancel)?;
+        let cv = cross_validate_with_config(&req, &prepared, config, k, &on_event, &cancel)?;
         let items: Vec<(Candidate, usize)> = cv
             .out_of_fold
             .iter()
@@ -191,9 +222,9 @@ pub fn run(args: &TrainArgs, json: bool, paths: &Paths) -> anyhow::Result<ExitCo
                 println!("  {name:<28} P@10 {:.3}", m.queue_precision_at_10);
             }
         }
-        return Ok(ExitCode::SUCCESS);
+        return Ok(code(&failed));
     }
-    let mut result = run_with_config(&req, &prepared, config, &print_event, &cancel)?;
+    let mut result = run_with_config(&req, &prepared, config, &on_event, &cancel)?;
     if let Some(kind) = result
         .config
         .trunk_kind()
@@ -238,6 +269,7 @@ pub fn run(args: &TrainArgs, json: bool, paths: &Paths) -> anyhow::Result<ExitCo
             "best_epoch": result.best_epoch,
             "valid_track_accuracy": result.valid_accuracy,
             "history": result.history,
+            "failed": failed.lock().map(|f| f.iter().map(|(p, r)| json!({"path": p, "reason": r})).collect::<Vec<_>>()).unwrap_or_default(),
         }))?;
     } else {
         println!(
@@ -251,5 +283,5 @@ pub fn run(args: &TrainArgs, json: bool, paths: &Paths) -> anyhow::Result<ExitCo
             id
         );
     }
-    Ok(ExitCode::SUCCESS)
+    Ok(code(&failed))
 }

@@ -97,7 +97,22 @@ pub fn scan(
                 continue;
             }
         };
-        if !entry.file_type().is_file() || !is_audio_path(entry.path()) {
+        if !is_audio_path(entry.path()) {
+            continue;
+        }
+        if !entry.file_type().is_file() {
+            // A FIFO, device or socket named like music is listed with what it is (never
+            // opened: a FIFO would block); a folder named `x.mp3` is walked like any folder.
+            if !entry.file_type().is_dir()
+                && let Ok(meta) = std::fs::metadata(entry.path())
+                && let Some(kind) = crate::audio::header::non_regular_kind(&meta)
+            {
+                let path = entry.into_path();
+                tracing::warn!(path = %path.display(), kind, "not a regular file");
+                report
+                    .unreadable
+                    .push((path, format!("not a regular file: {kind}")));
+            }
             continue;
         }
         let path = entry.into_path();

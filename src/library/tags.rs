@@ -24,10 +24,48 @@ fn clean(s: Option<std::borrow::Cow<'_, str>>) -> Option<String> {
 }
 
 /// Reads the tags of `path`. An error means the file's container could not be parsed at all;
-/// files without tags give empty [`Tags`].
+/// files without tags give empty [`Tags`]. Only regular files are read (a FIFO would block),
+/// a panic in the tag reader on a hostile file is an error, and a duration the header claims
+/// beyond what the file's bytes can hold at its bit rate is cut to what they can.
 pub fn read_tags(path: &Path) -> Result<Tags, String> {
+    let (file, len) = crate::audio::header::open_regular(path).map_err(|e| match e {
+        crate::audio::header::OpenRegularError::Io(e) => e.to_string(),
+        crate::audio::header::OpenRegularError::NotRegular(kind) => {
+            format!("not a regular file: {kind}")
+        }
+    })?;
+    drop(file);
+    if len == 0 {
+        return Err("empty file (0 bytes)".into());
+    }
+    crate::audio::guard::catch(|| read_tags_inner(path, len))
+        .map_err(|p| format!("internal error while reading tags: {p}"))?
+}
+
+fn read_tags_inner(path: &Path, file_len: u64) -> Result<Tags, String> {
     let tagged = lofty::read_from_path(path).map_err(|e| e.to_string())?;
-    let duration = tagged.properties().duration();
+    let props = tagged.properties();
+    // Uncompressed audio has an exact bit rate; compressed formats' declared rates are only
+    // estimates, so only the former are checked.
+    let exact_rate = matches!(
+        tagged.file_type(),
+        lofty::file::FileType::Wav | lofty::file::FileType::Aiff
+    );
+    let duration = if exact_rate {
+        plausible_duration(
+            props.duration(),
+            props.audio_bitrate().or(props.overall_bitrate()),
+            file_len,
+        )
+    } else if tagged.file_type() == lofty::file::FileType::Flac {
+        // FLAC declares its exact length; a cut-off file (or a lying header) ends earlier.
+        match crate::audio::container::flac_real_secs(path) {
+            Some(real) => std::time::Duration::from_secs_f64(real),
+            None => props.duration(),
+        }
+    } else {
+        props.duration()
+    };
     let mut tags = Tags {
         duration_ms: (!duration.is_zero()).then_some(duration.as_millis() as u64),
         ..Tags::default()
@@ -44,7 +82,61 @@ pub fn read_tags(path: &Path) -> Result<Tags, String> {
     Ok(tags)
 }
 
+/// The duration a header declares, cut to what `file_len` bytes hold at `kbps` (a WAV whose
+/// data length lies would otherwise show as 27 hours).
+pub fn plausible_duration(
+    declared: std::time::Duration,
+    kbps: Option<u32>,
+    file_len: u64,
+) -> std::time::Duration {
+    match kbps {
+        Some(k) if k > 0 => {
+            let max_secs = file_len as f64 * 8.0 / (k as f64 * 1000.0);
+            // 5% slack for headers and rounding of the bit rate.
+            if declared.as_secs_f64() > max_secs * 1.05 + 1.0 {
+                std::time::Duration::from_secs_f64(max_secs)
+            } else {
+                declared
+            }
+        }
+        _ => declared,
+    }
+}
+
 /// A genre tag as a label: trimmed and lower-cased, so "Rock" and "rock " group together.
 pub fn normalise_genre(g: &str) -> String {
     g.trim().to_lowercase()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[test]
+    fn durations_beyond_the_file_are_cut() {
+        // 1411 kbit/s (CD audio) in 220 KB is 1.25 s, not 27 hours.
+        let d = plausible_duration(Duration::from_secs(97_392), Some(1411), 220_000);
+        assert!((d.as_secs_f64() - 1.247).abs() < 0.01, "{d:?}");
+        let ok = plausible_duration(Duration::from_secs(180), Some(128), 2_900_000);
+        assert_eq!(ok, Duration::from_secs(180));
+        assert_eq!(
+            plausible_duration(Duration::from_secs(5), None, 10),
+            Duration::from_secs(5)
+        );
+    }
+
+    #[test]
+    fn fifos_and_folders_are_refused_without_blocking() {
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join("song.mp3");
+        let c = std::ffi::CString::new(fifo.as_os_str().as_encoded_bytes()).unwrap();
+        // SAFETY: a valid path.
+        assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o644) }, 0);
+        let e = read_tags(&fifo).unwrap_err();
+        assert!(e.contains("not a regular file: a FIFO"), "{e}");
+        let d = dir.path().join("x.mp3");
+        std::fs::create_dir(&d).unwrap();
+        assert!(read_tags(&d).unwrap_err().contains("a directory"));
+    }
 }

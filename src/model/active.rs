@@ -159,3 +159,83 @@ pub fn clean_partial(models_dir: &Path) {
         }
     }
 }
+
+/// What [`sync_models`] changed in the registry.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ModelSync {
+    /// Model ids found in the models folder and (re-)registered.
+    pub registered: Vec<String>,
+    /// Registered model ids whose folder under the models folder is gone.
+    pub removed: Vec<String>,
+    /// Folders that are not loadable models, with the reason.
+    pub broken: Vec<(PathBuf, String)>,
+}
+
+/// The registry record of the model folder `dir`, from its two files (the weights are hashed
+/// for the id, not loaded).
+pub fn record_of_dir(dir: &Path) -> Result<ModelRecord, String> {
+    let config_json = std::fs::read(dir.join(registry::CONFIG_FILE))
+        .map_err(|e| format!("{}: {e}", registry::CONFIG_FILE))?;
+    let record = std::fs::read(dir.join(registry::RECORD_FILE))
+        .map_err(|e| format!("{}: {e}", registry::RECORD_FILE))?;
+    let c: super::config::ModelConfig =
+        serde_json::from_slice(&config_json).map_err(|e| format!("invalid config: {e}"))?;
+    c.validate().map_err(|e| format!("invalid config: {e}"))?;
+    Ok(ModelRecord {
+        id: registry::ModelId::of(&config_json, &record).0,
+        name: c.name.clone(),
+        labels: c.labels.clone(),
+        created_unix: c.info.created_unix_secs,
+        source: c.info.source.clone(),
+        metrics: c.info.metrics.clone(),
+        location: ModelLocation::Dir(dir.as_os_str().as_bytes().to_vec()),
+    })
+}
+
+/// Makes the registry agree with the models folder, the source of truth for trained models:
+/// every model folder in it is registered (so a fresh or reset database knows them again), and
+/// records of folders under it that are gone are dropped. Models registered from elsewhere
+/// (`--model PATH`) and the built-in one are left alone. Temporary folders of a killed save are
+/// removed first.
+pub fn sync_models(store: &Store, models_dir: &Path) -> Result<ModelSync, StoreError> {
+    let mut out = ModelSync::default();
+    clean_partial(models_dir);
+    let mut found = std::collections::HashSet::new();
+    if let Ok(rd) = std::fs::read_dir(models_dir) {
+        let mut dirs: Vec<PathBuf> = rd
+            .filter_map(Result::ok)
+            .filter(|e| !e.file_name().as_bytes().starts_with(b"."))
+            .map(|e| e.path())
+            .filter(|p| p.is_dir())
+            .collect();
+        dirs.sort();
+        for dir in dirs {
+            match record_of_dir(&dir) {
+                Ok(rec) => {
+                    found.insert(rec.id.clone());
+                    if store.model(&rec.id)?.as_ref() != Some(&rec) {
+                        store.put_model(&rec)?;
+                        out.registered.push(rec.id.clone());
+                    }
+                }
+                Err(e) => {
+                    tracing::warn!(path = %dir.display(), error = %e, "not a loadable model folder");
+                    out.broken.push((dir, e));
+                }
+            }
+        }
+    }
+    for rec in store.models()? {
+        if let ModelLocation::Dir(bytes) = &rec.location {
+            let dir = PathBuf::from(std::ffi::OsStr::from_bytes(bytes));
+            if dir.starts_with(models_dir) && !found.contains(&rec.id) && !dir.is_dir() {
+                store.remove_model(&rec.id)?;
+                out.removed.push(rec.id.clone());
+            }
+        }
+    }
+    if !out.registered.is_empty() || !out.removed.is_empty() {
+        store.flush()?;
+    }
+    Ok(out)
+}

@@ -50,25 +50,41 @@ impl FeatureCache {
 
     /// The cached features of `path` as it is now, if any.
     pub fn get(&self, path: &Path) -> Option<CachedFeatures> {
+        self.get_noted(path).map(|(f, _)| f)
+    }
+
+    /// The cached features of `path` and the note stored with them (why the file is partial).
+    pub fn get_noted(&self, path: &Path) -> Option<(CachedFeatures, Option<String>)> {
         let bytes = std::fs::read(self.entry(path)?).ok()?;
         if bytes.len() < 16 || &bytes[..8] != MAGIC {
             return None;
         }
         let rows = u32::from_le_bytes(bytes[8..12].try_into().ok()?) as usize;
         let dims = u32::from_le_bytes(bytes[12..16].try_into().ok()?) as usize;
-        let body = &bytes[16..];
-        if body.len() != rows * dims * 4 {
-            return None;
-        }
+        let n = rows.checked_mul(dims)?.checked_mul(4)?;
+        let body = bytes.get(16..16 + n)?;
+        // After the matrix: nothing, or a note as a length and UTF-8 text.
+        let note = match bytes.get(16 + n..) {
+            Some([]) | None => None,
+            Some(rest) => {
+                let len = u32::from_le_bytes(rest.get(..4)?.try_into().ok()?) as usize;
+                Some(String::from_utf8(rest.get(4..4 + len)?.to_vec()).ok()?)
+            }
+        };
         let data = body
             .chunks_exact(4)
             .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
             .collect();
-        Some(CachedFeatures { rows, dims, data })
+        Some((CachedFeatures { rows, dims, data }, note))
     }
 
     /// Stores features for `path` (written to a temporary file, then renamed: never torn).
     pub fn put(&self, path: &Path, f: &CachedFeatures) {
+        self.put_noted(path, f, None)
+    }
+
+    /// Stores features for `path` with a note (why the file is partial).
+    pub fn put_noted(&self, path: &Path, f: &CachedFeatures, note: Option<&str>) {
         let Some(target) = self.entry(path) else {
             return;
         };
@@ -83,6 +99,10 @@ impl FeatureCache {
             out.write_all(&(f.dims as u32).to_le_bytes())?;
             for v in &f.data {
                 out.write_all(&v.to_le_bytes())?;
+            }
+            if let Some(n) = note {
+                out.write_all(&(n.len() as u32).to_le_bytes())?;
+                out.write_all(n.as_bytes())?;
             }
             out.flush()?;
             drop(out);
@@ -118,6 +138,16 @@ mod tests {
                 .get(&audio)
                 .is_none()
         );
+        // A note (why the file is partial) comes back with the features.
+        c.put_noted(&audio, &f, Some("truncated: 1.0 s of the declared 2.0 s"));
+        assert_eq!(
+            c.get_noted(&audio),
+            Some((
+                f.clone(),
+                Some("truncated: 1.0 s of the declared 2.0 s".into())
+            ))
+        );
+        assert_eq!(c.get(&audio), Some(f.clone()));
         // A changed file misses.
         std::fs::write(&audio, b"changed!").unwrap();
         assert!(c.get(&audio).is_none());

@@ -43,6 +43,9 @@ pub struct LabelledSet {
     pub tracks: Vec<LabelledTrack>,
     /// Files seen but not used, with the reason.
     pub skipped: Vec<(PathBuf, String)>,
+    /// Files named like audio that cannot be read at all (a FIFO, a device, a dangling link,
+    /// an unreadable folder), with the reason: reported as errors.
+    pub unreadable: Vec<(PathBuf, String)>,
     /// True when an `INDEX.tsv` gave the split.
     pub indexed: bool,
 }
@@ -66,11 +69,11 @@ impl LabelledSet {
     }
 }
 
-fn walk_audio(dir: &Path, out: &mut Vec<PathBuf>, skipped: &mut Vec<(PathBuf, String)>) {
+fn walk_audio(dir: &Path, out: &mut Vec<PathBuf>, unreadable: &mut Vec<(PathBuf, String)>) {
     let entries = match std::fs::read_dir(dir) {
         Ok(e) => e,
         Err(e) => {
-            skipped.push((dir.to_path_buf(), format!("cannot read folder: {e}")));
+            unreadable.push((dir.to_path_buf(), format!("cannot read folder: {e}")));
             return;
         }
     };
@@ -82,8 +85,22 @@ fn walk_audio(dir: &Path, out: &mut Vec<PathBuf>, skipped: &mut Vec<(PathBuf, St
             continue;
         }
         match e.file_type() {
-            Ok(t) if t.is_dir() => walk_audio(&p, out, skipped),
-            Ok(t) if t.is_file() && is_audio_path(&p) => out.push(p),
+            // Folders are walked, but not through links (a link to a parent would loop).
+            Ok(t) if t.is_dir() => walk_audio(&p, out, unreadable),
+            Ok(_) if is_audio_path(&p) => {
+                // Links to files are followed; a FIFO or device named like music is listed
+                // (never opened: a FIFO would block).
+                match std::fs::metadata(&p) {
+                    Ok(m) if m.is_file() => out.push(p),
+                    Ok(m) if m.is_dir() => {}
+                    Ok(m) => {
+                        let kind = crate::audio::header::non_regular_kind(&m)
+                            .unwrap_or("not a plain file");
+                        unreadable.push((p.clone(), format!("not a regular file: {kind}")));
+                    }
+                    Err(err) => unreadable.push((p.clone(), err.to_string())),
+                }
+            }
             _ => {}
         }
     }
@@ -154,13 +171,13 @@ pub fn collect(root: &Path, source: LabelSource, use_index: bool) -> anyhow::Res
                     .map(|n| n.to_string_lossy().into_owned())
                     .unwrap_or_default();
                 let mut found = Vec::new();
-                walk_audio(&d, &mut found, &mut set.skipped);
+                walk_audio(&d, &mut found, &mut set.unreadable);
                 files.extend(found.into_iter().map(|p| (p, Some(label.clone()))));
             }
         }
         LabelSource::Tags { .. } => {
             let mut found = Vec::new();
-            walk_audio(root, &mut found, &mut set.skipped);
+            walk_audio(root, &mut found, &mut set.unreadable);
             files.extend(found.into_iter().map(|p| (p, None)));
         }
     }
@@ -319,6 +336,7 @@ mod tests {
         let set = LabelledSet {
             tracks,
             skipped: vec![],
+            unreadable: vec![],
             indexed: false,
         };
         let (train, valid) = split(&set, 0.34, 7);
@@ -348,6 +366,7 @@ mod tests {
         let set = LabelledSet {
             tracks,
             skipped: vec![],
+            unreadable: vec![],
             indexed: false,
         };
         let (train, valid) = split(&set, 0.2, 1);

@@ -50,12 +50,35 @@ pub struct Prediction {
     /// A richer per-track embedding when the model has one (e.g. a pretrained trunk's tags).
     pub style: Option<Vec<f32>>,
     pub timings: Timings,
+    /// Why the track is "partial": analysed from what could be decoded of a damaged file.
+    pub partial: Option<String>,
 }
 
 impl Prediction {
     /// Index and probability of the top genre.
     pub fn top(&self) -> (usize, f32) {
         argmax(&self.vector)
+    }
+
+    /// Checks that the vector and the style are finite (and the vector not empty): a NaN from
+    /// broken weights or a broken signal must never be shown or stored as a genre.
+    pub fn check_finite(&self) -> Result<(), String> {
+        if self.vector.is_empty() {
+            return Err("the model gave an empty genre vector".into());
+        }
+        if let Some(bad) = self.vector.iter().find(|v| !v.is_finite()) {
+            return Err(format!(
+                "the model gave a non-finite genre vector ({bad}); its weights or the decoded audio are broken"
+            ));
+        }
+        if let Some(style) = &self.style
+            && let Some(bad) = style.iter().find(|v| !v.is_finite())
+        {
+            return Err(format!(
+                "the model gave a non-finite style vector ({bad}); its weights or the decoded audio are broken"
+            ));
+        }
+        Ok(())
     }
 }
 
@@ -203,6 +226,7 @@ impl Classifier {
                 frontend_ms: (t1 - t0).as_secs_f64() * 1e3,
                 cnn_ms: (t2 - t1).as_secs_f64() * 1e3,
             },
+            partial: None,
         }
     }
 
@@ -269,17 +293,36 @@ impl Classifier {
             skipped_packets: 0,
             style: Some(mean_rows(&tags, MUSICNN_N_TAGS)),
             timings: Timings::default(),
+            partial: None,
         })
     }
 
-    /// Classifies the file at `path`.
+    /// Classifies the file at `path`. Every way a file reaches a genre vector (decoded now or
+    /// from the feature cache) ends in one check: a non-finite vector or style is an error
+    /// naming the file, never a result. A panic inside the model is an error for this file.
     pub fn classify_file(&self, path: &Path) -> Result<Prediction, AudioError> {
+        let p = crate::audio::guard::catch(|| self.classify_file_unchecked(path)).map_err(
+            |reason| AudioError::Analysis {
+                path: path.to_path_buf(),
+                reason: format!("internal error: {reason}"),
+            },
+        )??;
+        p.check_finite().map_err(|reason| AudioError::Analysis {
+            path: path.to_path_buf(),
+            reason,
+        })?;
+        Ok(p)
+    }
+
+    fn classify_file_unchecked(&self, path: &Path) -> Result<Prediction, AudioError> {
         if let (Some(cache), Net::Musicnn { head, .. }) = (&self.cache, &self.model.net) {
             let t0 = Instant::now();
-            if let Some(f) = cache.get(path) {
+            if let Some((f, note)) = cache.get_noted(path) {
                 if let Some(p) = self.prediction_from_features(head, &f) {
                     let mut p = p;
                     p.timings.cnn_ms = t0.elapsed().as_secs_f64() * 1e3;
+                    // A damaged file stays partial, with its reason, when it comes from the cache.
+                    p.partial = note;
                     return Ok(p);
                 }
             } else {
@@ -290,7 +333,7 @@ impl Classifier {
                 let t2 = Instant::now();
                 let feats = self.trunk_features_of(&segs);
                 if let Some(f) = &feats {
-                    cache.put(path, f);
+                    cache.put_noted(path, f, clip.partial().as_deref());
                 }
                 if let Some(mut p) = feats
                     .as_ref()
@@ -300,6 +343,7 @@ impl Classifier {
                     p.clip_secs = clip.window.len_secs;
                     p.track_secs = clip.track_secs;
                     p.skipped_packets = clip.skipped_packets;
+                    p.partial = clip.partial();
                     p.timings = Timings {
                         decode_ms,
                         frontend_ms: (t2 - t1).as_secs_f64() * 1e3,
@@ -321,6 +365,7 @@ impl Classifier {
         p.clip_secs = len_secs;
         p.track_secs = clip.track_secs;
         p.skipped_packets = clip.skipped_packets;
+        p.partial = clip.partial();
         p.timings.decode_ms = decode_ms;
         Ok(p)
     }

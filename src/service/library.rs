@@ -43,6 +43,11 @@ pub fn load_catalog(
             lib.failed.insert(id, f.reason);
         }
     }
+    for (id, d) in store.damaged_tracks()? {
+        if lib.index.contains_key(&id) {
+            lib.partial.insert(id, d.reason);
+        }
+    }
     // Tracks the active model has not reached yet keep the newest earlier model's genres.
     let mut others: Vec<_> = store
         .models()?

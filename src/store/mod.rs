@@ -5,11 +5,28 @@
 //! - `tracks`:   TrackId → [`TrackRecord`]
 //! - `vectors`:  ModelId ‖ TrackId → [`VectorRecord`] (so a new model never mixes with old vectors)
 //! - `failures`: ModelId ‖ TrackId → [`FailureRecord`] (not retried until the file changes)
+//! - `damage`:   TrackId → [`DamageRecord`] (a "partial" track: analysed from what decoded)
 //! - `models`:   ModelId → [`ModelRecord`]
 //! - `playlists`: name → [`PlaylistRecord`]
 //! - `meta`:     `schema_version`, `active_model`, `library_root`, …
+//!
+//! Data safety:
+//! - What the user made that the library cannot rebuild (playlists, the active model, the
+//!   library folder, `settings.*` keys) is also written to a small plain file,
+//!   [`USER_STATE_FILE`], on every change.
+//! - A database sled cannot open (or that lost its contents) is moved aside, not deleted
+//!   (`db.corrupt-<time>`), a fresh one is made and the user state restored from the plain
+//!   file; [`Store::recovery`] says what happened. Tracks come back with the next scan, genre
+//!   vectors quickly from the feature cache, models from the models folder
+//!   ([`crate::model::active::sync_models`]).
+//! - The process holding the database writes its pid to [`PID_FILE`], so a second one can say
+//!   "genreplay is already running (pid N)".
+//! - A full disk or a read-only file system is named as such, with what to do about it, and
+//!   never answered with advice that deletes data.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
@@ -24,6 +41,19 @@ pub const SCHEMA_VERSION: u32 = 1;
 
 const RECORD_VERSION: u8 = 1;
 
+/// The plain-file copy of the user's state, inside the database folder.
+pub const USER_STATE_FILE: &str = "user-state.json";
+/// The pid of the process that has the database open, inside the database folder.
+pub const PID_FILE: &str = "genreplay.pid";
+
+/// `meta` keys that are the user's (copied to [`USER_STATE_FILE`]); keys starting with
+/// `settings.` are too.
+pub const USER_META_KEYS: &[&str] = &["active_model", "library_root"];
+
+fn is_user_key(key: &str) -> bool {
+    USER_META_KEYS.contains(&key) || key.starts_with("settings.")
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     #[error(
@@ -32,15 +62,157 @@ pub enum StoreError {
         path.display()
     )]
     NewerSchema { path: PathBuf, found: u32 },
+    #[error("{}", locked_message(path, *pid))]
+    Locked { path: PathBuf, pid: Option<u32> },
     #[error(
-        "the database at {} cannot be opened ({reason}); use another --data-dir, or run `genreplay db reset` to start over",
+        "the database at {} cannot be written ({reason}); nothing was changed. \
+         Make the folder writable, or use a writable --data-dir",
+        path.display()
+    )]
+    ReadOnly { path: PathBuf, reason: String },
+    #[error("{}", no_space_message(path.as_deref(), *free_bytes, *needed_bytes))]
+    NoSpace {
+        path: Option<PathBuf>,
+        free_bytes: Option<u64>,
+        needed_bytes: Option<u64>,
+    },
+    #[error(
+        "the database at {} cannot be opened ({reason}); your data is unchanged; use another --data-dir to work meanwhile",
         path.display()
     )]
     Open { path: PathBuf, reason: String },
     #[error("database error: {0}")]
-    Sled(#[from] sled::Error),
+    Sled(sled::Error),
     #[error("database record {what} is unreadable: {reason}")]
     Decode { what: String, reason: String },
+    #[error("refusing to store {what}: it holds NaN or infinite values")]
+    NonFinite { what: String },
+}
+
+fn locked_message(path: &Path, pid: Option<u32>) -> String {
+    match pid {
+        Some(pid) => format!(
+            "genreplay is already running (pid {pid}) and has the database at {} open; \
+             quit it first, or use another --data-dir",
+            path.display()
+        ),
+        None => format!(
+            "the database at {} is in use by another process (it is locked); \
+             quit the other genreplay first, or use another --data-dir",
+            path.display()
+        ),
+    }
+}
+
+/// Bytes as "12.3 MB".
+pub fn human_bytes(b: u64) -> String {
+    const UNITS: [&str; 5] = ["bytes", "KB", "MB", "GB", "TB"];
+    let mut v = b as f64;
+    let mut u = 0;
+    while v >= 1000.0 && u + 1 < UNITS.len() {
+        v /= 1000.0;
+        u += 1;
+    }
+    if u == 0 {
+        format!("{b} bytes")
+    } else {
+        format!("{v:.1} {}", UNITS[u])
+    }
+}
+
+fn no_space_message(path: Option<&Path>, free: Option<u64>, needed: Option<u64>) -> String {
+    let mut m = match path {
+        Some(p) => format!("the disk holding {} is full", p.display()),
+        None => "the disk holding the database is full".to_string(),
+    };
+    if let Some(f) = free {
+        m.push_str(&format!(" ({} free)", human_bytes(f)));
+    }
+    match needed {
+        Some(n) => m.push_str(&format!(
+            "; free at least {} and run the command again (nothing stored so far is lost)",
+            human_bytes(n)
+        )),
+        None => m.push_str(
+            "; free some space and run the command again (nothing stored so far is lost)",
+        ),
+    }
+    m
+}
+
+/// What kind of I/O failure an error is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IoKind {
+    NoSpace,
+    ReadOnly(&'static str),
+}
+
+/// Recognises a full disk or a read-only file system in an I/O error.
+pub fn io_kind(e: &std::io::Error) -> Option<IoKind> {
+    match e.raw_os_error() {
+        Some(libc::ENOSPC) | Some(libc::EDQUOT) => return Some(IoKind::NoSpace),
+        Some(libc::EROFS) => return Some(IoKind::ReadOnly("read-only file system")),
+        Some(libc::EACCES) | Some(libc::EPERM) => {
+            return Some(IoKind::ReadOnly("permission denied"));
+        }
+        _ => {}
+    }
+    match e.kind() {
+        std::io::ErrorKind::StorageFull | std::io::ErrorKind::QuotaExceeded => {
+            Some(IoKind::NoSpace)
+        }
+        std::io::ErrorKind::ReadOnlyFilesystem => Some(IoKind::ReadOnly("read-only file system")),
+        std::io::ErrorKind::PermissionDenied => Some(IoKind::ReadOnly("permission denied")),
+        _ => {
+            let text = e.to_string();
+            if text.contains("No space left") || text.contains("os error 28") {
+                Some(IoKind::NoSpace)
+            } else if text.contains("Read-only file system") || text.contains("os error 30") {
+                Some(IoKind::ReadOnly("read-only file system"))
+            } else {
+                None
+            }
+        }
+    }
+}
+
+impl From<sled::Error> for StoreError {
+    fn from(e: sled::Error) -> Self {
+        if let sled::Error::Io(io) = &e {
+            match io_kind(io) {
+                Some(IoKind::NoSpace) => {
+                    return StoreError::NoSpace {
+                        path: None,
+                        free_bytes: None,
+                        needed_bytes: None,
+                    };
+                }
+                Some(IoKind::ReadOnly(reason)) => {
+                    return StoreError::ReadOnly {
+                        path: PathBuf::from("(the data folder)"),
+                        reason: reason.to_string(),
+                    };
+                }
+                None => {}
+            }
+        }
+        StoreError::Sled(e)
+    }
+}
+
+impl StoreError {
+    /// True for a full disk: work that writes must stop, not go on file by file.
+    pub fn is_no_space(&self) -> bool {
+        matches!(self, StoreError::NoSpace { .. })
+    }
+
+    /// True when no further write can succeed (full disk, read-only): stop at once.
+    pub fn is_fatal_write(&self) -> bool {
+        matches!(
+            self,
+            StoreError::NoSpace { .. } | StoreError::ReadOnly { .. } | StoreError::Locked { .. }
+        )
+    }
 }
 
 pub type Result<T> = std::result::Result<T, StoreError>;
@@ -56,11 +228,33 @@ pub struct VectorRecord {
     pub computed_unix: u64,
 }
 
+impl VectorRecord {
+    /// True when the vector and the style hold only finite numbers.
+    pub fn is_finite(&self) -> bool {
+        self.vector.iter().all(|v| v.is_finite())
+            && self
+                .style
+                .as_ref()
+                .is_none_or(|s| s.iter().all(|v| v.is_finite()))
+    }
+}
+
 /// Why a track could not be classified by a model.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FailureRecord {
     pub reason: String,
     /// The file's size and mtime when it failed: a changed file is retried.
+    pub size: u64,
+    pub mtime_ns: i64,
+    pub at_unix: u64,
+}
+
+/// A "partial" track: it was analysed from what could be decoded of a damaged file.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DamageRecord {
+    /// What is wrong with the file, in words ("truncated: 12.0 s of the declared 180.0 s …").
+    pub reason: String,
+    /// The file's size and mtime when this was found.
     pub size: u64,
     pub mtime_ns: i64,
     pub at_unix: u64,
@@ -90,6 +284,61 @@ pub struct PlaylistRecord {
     pub name: String,
     pub tracks: Vec<TrackId>,
     pub updated_unix: u64,
+}
+
+/// The plain-file copy of what the user made ([`USER_STATE_FILE`]).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct UserState {
+    pub version: u32,
+    pub written_unix: u64,
+    /// User `meta` keys (see [`USER_META_KEYS`]).
+    pub meta: BTreeMap<String, String>,
+    pub playlists: Vec<UserPlaylist>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct UserPlaylist {
+    pub name: String,
+    /// Track ids as 16 hex digits (a track's id is the hash of its path, so they match again
+    /// after a rescan).
+    pub tracks: Vec<String>,
+    pub updated_unix: u64,
+}
+
+/// What [`Store::open`] did to a database it could not use.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Recovery {
+    /// Why the old database was unusable.
+    pub reason: String,
+    /// Where it was moved (kept, not deleted).
+    pub moved_to: PathBuf,
+    /// Playlists and user settings restored from the plain-file copy.
+    pub restored_playlists: usize,
+    pub restored_meta: Vec<String>,
+}
+
+impl Recovery {
+    /// One paragraph for the user.
+    pub fn describe(&self) -> String {
+        format!(
+            "the database was damaged ({}); it was moved to {} (kept, not deleted) and a fresh one was made; \
+             restored from the plain-file copy: {} playlist{} and {}. \
+             Tracks come back with the next scan, genres quickly from the feature cache, models from the models folder",
+            self.reason,
+            self.moved_to.display(),
+            self.restored_playlists,
+            if self.restored_playlists == 1 {
+                ""
+            } else {
+                "s"
+            },
+            if self.restored_meta.is_empty() {
+                "no settings".to_string()
+            } else {
+                self.restored_meta.join(", ")
+            }
+        )
+    }
 }
 
 fn encode<T: Serialize>(v: &T) -> Vec<u8> {
@@ -144,8 +393,88 @@ pub fn now_unix() -> u64 {
         .unwrap_or(0)
 }
 
+/// Free bytes on the file system holding `path` (the nearest existing ancestor).
+pub fn free_bytes(path: &Path) -> Option<u64> {
+    use std::os::unix::ffi::OsStrExt;
+    let mut p = path;
+    while !p.exists() {
+        p = p.parent()?;
+    }
+    let c = std::ffi::CString::new(p.as_os_str().as_bytes()).ok()?;
+    // SAFETY: `c` is a valid NUL-terminated path and `st` a properly sized, zeroed struct.
+    unsafe {
+        let mut st: libc::statvfs = std::mem::zeroed();
+        if libc::statvfs(c.as_ptr(), &mut st) == 0 {
+            Some(st.f_bavail as u64 * st.f_frsize as u64)
+        } else {
+            None
+        }
+    }
+}
+
+/// Bytes of all files under `path`.
+pub fn dir_size(path: &Path) -> u64 {
+    walkdir::WalkDir::new(path)
+        .into_iter()
+        .filter_map(|e| e.ok())
+        .filter_map(|e| e.metadata().ok())
+        .filter(|m| m.is_file())
+        .map(|m| m.len())
+        .sum()
+}
+
+/// Whether process `pid` exists.
+fn process_alive(pid: u32) -> bool {
+    let Ok(pid) = libc::pid_t::try_from(pid) else {
+        return false;
+    };
+    // SAFETY: signal 0 only checks that the process exists and may be signalled.
+    let r = unsafe { libc::kill(pid, 0) };
+    r == 0 || std::io::Error::last_os_error().raw_os_error() == Some(libc::EPERM)
+}
+
+/// The pid file of an open database; removed when the last handle goes.
+#[derive(Debug)]
+struct PidFile {
+    path: PathBuf,
+}
+
+impl PidFile {
+    fn write(dir: &Path) -> Option<Self> {
+        let path = dir.join(PID_FILE);
+        let tmp = dir.join(format!(".{PID_FILE}.tmp-{}", std::process::id()));
+        let ok = std::fs::write(&tmp, format!("{}\n", std::process::id()))
+            .and_then(|_| std::fs::rename(&tmp, &path));
+        match ok {
+            Ok(()) => Some(PidFile { path }),
+            Err(e) => {
+                let _ = std::fs::remove_file(&tmp);
+                tracing::warn!(path = %path.display(), error = %e, "cannot write the pid file");
+                None
+            }
+        }
+    }
+
+    fn read(dir: &Path) -> Option<u32> {
+        std::fs::read_to_string(dir.join(PID_FILE))
+            .ok()?
+            .trim()
+            .parse()
+            .ok()
+    }
+}
+
+impl Drop for PidFile {
+    fn drop(&mut self) {
+        if PidFile::read(self.path.parent().unwrap_or(Path::new("."))) == Some(std::process::id()) {
+            let _ = std::fs::remove_file(&self.path);
+        }
+    }
+}
+
 /// The open database. Cheap to clone (sled handles are reference-counted); share it between
-/// threads.
+/// threads. Every method may be called from any thread, [`Store::flush`] included (e.g. from a
+/// signal-handling thread before the process exits).
 #[derive(Clone)]
 pub struct Store {
     db: sled::Db,
@@ -153,9 +482,12 @@ pub struct Store {
     tracks: sled::Tree,
     vectors: sled::Tree,
     failures: sled::Tree,
+    damage: sled::Tree,
     models: sled::Tree,
     playlists: sled::Tree,
     meta: sled::Tree,
+    recovery: Option<Arc<Recovery>>,
+    _pid: Option<Arc<PidFile>>,
 }
 
 impl std::fmt::Debug for Store {
@@ -164,59 +496,321 @@ impl std::fmt::Debug for Store {
     }
 }
 
+/// Why opening failed: the database is damaged (recover) or something else (report).
+enum OpenFailure {
+    Damaged(String),
+    Other(StoreError),
+}
+
 impl Store {
-    /// Opens (or creates) the database in folder `path`.
+    /// Opens (or creates) the database in folder `path`. A damaged database is moved aside and
+    /// replaced by a fresh one holding the user state from the plain-file copy (see
+    /// [`Store::recovery`]); a locked one, a read-only or full disk are errors that say so.
     pub fn open(path: &Path) -> Result<Self> {
-        std::fs::create_dir_all(path).map_err(|e| StoreError::Open {
-            path: path.to_path_buf(),
-            reason: e.to_string(),
-        })?;
-        let db = sled::Config::new()
-            .path(path)
-            .flush_every_ms(Some(500))
-            // sled's default page cache is 1 GiB; a music library needs far less.
-            .cache_capacity(32 * 1024 * 1024)
-            .open()
-            .map_err(|e| StoreError::Open {
-                path: path.to_path_buf(),
-                reason: e.to_string(),
-            })?;
-        let open = |name: &str| {
-            db.open_tree(name).map_err(|e| StoreError::Open {
-                path: path.to_path_buf(),
-                reason: e.to_string(),
-            })
+        match Self::try_open(path) {
+            Ok(store) => {
+                store.reconcile_user_state();
+                Ok(store)
+            }
+            Err(OpenFailure::Other(e)) => Err(e),
+            Err(OpenFailure::Damaged(reason)) => Self::recover(path, reason),
+        }
+    }
+
+    fn open_error(path: &Path, e: sled::Error) -> OpenFailure {
+        let text = e.to_string();
+        match &e {
+            sled::Error::Io(_) if text.contains("could not acquire lock") => {
+                let pid = PidFile::read(path).filter(|&p| process_alive(p));
+                OpenFailure::Other(StoreError::Locked {
+                    path: path.to_path_buf(),
+                    pid,
+                })
+            }
+            sled::Error::Io(io) => match io_kind(io) {
+                Some(IoKind::NoSpace) => OpenFailure::Other(StoreError::NoSpace {
+                    path: Some(path.to_path_buf()),
+                    free_bytes: free_bytes(path),
+                    needed_bytes: Some(8 * 1024 * 1024),
+                }),
+                Some(IoKind::ReadOnly(reason)) => OpenFailure::Other(StoreError::ReadOnly {
+                    path: path.to_path_buf(),
+                    reason: reason.to_string(),
+                }),
+                None => match io.kind() {
+                    std::io::ErrorKind::NotFound | std::io::ErrorKind::Interrupted => {
+                        OpenFailure::Other(StoreError::Open {
+                            path: path.to_path_buf(),
+                            reason: text,
+                        })
+                    }
+                    // Short reads, bad lengths, garbage: the files are damaged.
+                    _ => OpenFailure::Damaged(text),
+                },
+            },
+            sled::Error::Corruption { .. }
+            | sled::Error::ReportableBug(_)
+            | sled::Error::Unsupported(_)
+            | sled::Error::CollectionNotFound(_) => OpenFailure::Damaged(text),
+        }
+    }
+
+    fn try_open(path: &Path) -> std::result::Result<Self, OpenFailure> {
+        if let Err(e) = std::fs::create_dir_all(path) {
+            return Err(OpenFailure::Other(match io_kind(&e) {
+                Some(IoKind::NoSpace) => StoreError::NoSpace {
+                    path: Some(path.to_path_buf()),
+                    free_bytes: free_bytes(path),
+                    needed_bytes: Some(8 * 1024 * 1024),
+                },
+                Some(IoKind::ReadOnly(reason)) => StoreError::ReadOnly {
+                    path: path.to_path_buf(),
+                    reason: reason.to_string(),
+                },
+                None => StoreError::Open {
+                    path: path.to_path_buf(),
+                    reason: e.to_string(),
+                },
+            }));
+        }
+        let had_state = path.join(USER_STATE_FILE).exists();
+        let opened = crate::audio::guard::catch(|| {
+            let db = sled::Config::new()
+                .path(path)
+                .flush_every_ms(Some(500))
+                // sled's default page cache is 1 GiB; a music library needs far less.
+                .cache_capacity(32 * 1024 * 1024)
+                .open()?;
+            let open = |name: &str| db.open_tree(name);
+            let trees = (
+                open("tracks")?,
+                open("vectors")?,
+                open("failures")?,
+                open("damage")?,
+                open("models")?,
+                open("playlists")?,
+                open("meta")?,
+            );
+            // Read every tree once: damage sled only finds when it loads a page shows now,
+            // not in the middle of some later command.
+            for t in [
+                &trees.0, &trees.1, &trees.2, &trees.3, &trees.4, &trees.5, &trees.6,
+            ] {
+                for item in t.iter() {
+                    item?;
+                }
+            }
+            Ok::<_, sled::Error>((db, trees))
+        });
+        let (db, (tracks, vectors, failures, damage, models, playlists, meta)) = match opened {
+            Ok(Ok(x)) => x,
+            Ok(Err(e)) => return Err(Self::open_error(path, e)),
+            Err(panic) => return Err(OpenFailure::Damaged(format!("sled: {panic}"))),
         };
         let store = Store {
-            tracks: open("tracks")?,
-            vectors: open("vectors")?,
-            failures: open("failures")?,
-            models: open("models")?,
-            playlists: open("playlists")?,
-            meta: open("meta")?,
+            tracks,
+            vectors,
+            failures,
+            damage,
+            models,
+            playlists,
+            meta,
             path: path.to_path_buf(),
             db,
+            recovery: None,
+            _pid: None,
         };
-        match store.schema_version()? {
-            Some(v) if v > SCHEMA_VERSION => {
-                return Err(StoreError::NewerSchema {
-                    path: path.to_path_buf(),
-                    found: v,
-                });
+        let version = match store.meta.get("schema_version") {
+            Ok(v) => v,
+            Err(e) => return Err(Self::open_error(path, e)),
+        };
+        match version {
+            Some(v) => {
+                let Ok(arr) = <[u8; 4]>::try_from(v.as_ref()) else {
+                    return Err(OpenFailure::Damaged(
+                        "the schema version is unreadable".into(),
+                    ));
+                };
+                let v = u32::from_le_bytes(arr);
+                if v > SCHEMA_VERSION {
+                    return Err(OpenFailure::Other(StoreError::NewerSchema {
+                        path: path.to_path_buf(),
+                        found: v,
+                    }));
+                }
             }
-            Some(_) => {}
+            None if had_state => {
+                // The folder was in use (it has the plain-file copy) but the database is empty:
+                // sled dropped what it could not read.
+                return Err(OpenFailure::Damaged(
+                    "the database files hold no readable data".into(),
+                ));
+            }
             None => {
-                store
+                let r = store
                     .meta
-                    .insert("schema_version", &SCHEMA_VERSION.to_le_bytes())?;
-                store.db.flush()?;
+                    .insert("schema_version", &SCHEMA_VERSION.to_le_bytes())
+                    .and_then(|_| store.db.flush());
+                if let Err(e) = r {
+                    return Err(OpenFailure::Other(StoreError::from(e).with_path(path)));
+                }
             }
         }
+        let pid = PidFile::write(path).map(Arc::new);
+        Ok(Store { _pid: pid, ..store })
+    }
+
+    /// Moves the damaged database at `path` aside, opens a fresh one and restores the user
+    /// state from the plain-file copy.
+    fn recover(path: &Path, reason: String) -> Result<Self> {
+        tracing::error!(path = %path.display(), %reason, "the database is damaged; recovering");
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "db".into());
+        let parent = path.parent().unwrap_or(Path::new("."));
+        let mut aside = parent.join(format!("{name}.corrupt-{}", now_unix()));
+        let mut n = 2;
+        while aside.exists() {
+            aside = parent.join(format!("{name}.corrupt-{}-{n}", now_unix()));
+            n += 1;
+        }
+        std::fs::rename(path, &aside).map_err(|e| StoreError::Open {
+            path: path.to_path_buf(),
+            reason: format!(
+                "{reason}; moving it aside to {} failed: {e}",
+                aside.display()
+            ),
+        })?;
+        let state = read_user_state(&aside.join(USER_STATE_FILE));
+        let mut store = match Self::try_open(path) {
+            Ok(s) => s,
+            Err(OpenFailure::Other(e)) => return Err(e),
+            Err(OpenFailure::Damaged(r)) => {
+                return Err(StoreError::Open {
+                    path: path.to_path_buf(),
+                    reason: format!("a fresh database cannot be made either: {r}"),
+                });
+            }
+        };
+        let mut restored_meta = Vec::new();
+        let mut restored_playlists = 0;
+        if let Some(state) = &state {
+            for (k, v) in &state.meta {
+                if is_user_key(k) {
+                    store.meta.insert(k.as_bytes(), v.as_bytes())?;
+                    restored_meta.push(k.clone());
+                }
+            }
+            for p in &state.playlists {
+                store
+                    .playlists
+                    .insert(p.name.as_bytes(), encode(&p.to_record()))?;
+                restored_playlists += 1;
+            }
+        }
+        store.flush()?;
+        store.write_user_state();
+        let rec = Recovery {
+            reason,
+            moved_to: aside,
+            restored_playlists,
+            restored_meta,
+        };
+        tracing::warn!("{}", rec.describe());
+        store.recovery = Some(Arc::new(rec));
         Ok(store)
+    }
+
+    /// Restores user state the plain-file copy has and the database lacks (sled can silently
+    /// lose the last writes of a crash); writes the copy when there is none yet.
+    fn reconcile_user_state(&self) {
+        let file = self.path.join(USER_STATE_FILE);
+        let Some(state) = read_user_state(&file) else {
+            self.write_user_state();
+            return;
+        };
+        let mut changed = false;
+        for (k, v) in &state.meta {
+            if is_user_key(k) && matches!(self.meta.get(k.as_bytes()), Ok(None)) {
+                changed |= self.meta.insert(k.as_bytes(), v.as_bytes()).is_ok();
+            }
+        }
+        for p in &state.playlists {
+            let newer = match self.playlists.get(p.name.as_bytes()) {
+                Ok(None) => true,
+                Ok(Some(v)) => decode::<PlaylistRecord>(&v, "playlist")
+                    .map(|r| r.updated_unix < p.updated_unix)
+                    .unwrap_or(true),
+                Err(_) => false,
+            };
+            if newer {
+                changed |= self
+                    .playlists
+                    .insert(p.name.as_bytes(), encode(&p.to_record()))
+                    .is_ok();
+            }
+        }
+        if changed {
+            tracing::warn!(path = %self.path.display(), "restored user state the database had lost");
+            let _ = self.db.flush();
+        }
+    }
+
+    /// The user state as the database has it.
+    pub fn user_state(&self) -> Result<UserState> {
+        let mut meta = BTreeMap::new();
+        for item in self.meta.iter() {
+            let (k, v) = item?;
+            let k = String::from_utf8_lossy(&k).into_owned();
+            if is_user_key(&k) {
+                meta.insert(k, String::from_utf8_lossy(&v).into_owned());
+            }
+        }
+        let playlists = self
+            .playlists()?
+            .into_iter()
+            .map(|p| UserPlaylist {
+                name: p.name,
+                tracks: p.tracks.iter().map(|t| t.hex()).collect(),
+                updated_unix: p.updated_unix,
+            })
+            .collect();
+        Ok(UserState {
+            version: 1,
+            written_unix: now_unix(),
+            meta,
+            playlists,
+        })
+    }
+
+    /// Writes the plain-file copy of the user state (atomically: temporary file, then rename).
+    /// A failure is logged: the database itself holds the state too.
+    fn write_user_state(&self) {
+        let write = || -> anyhow::Result<()> {
+            let state = self.user_state()?;
+            let file = self.path.join(USER_STATE_FILE);
+            let tmp = self
+                .path
+                .join(format!(".{USER_STATE_FILE}.tmp-{}", std::process::id()));
+            let mut f = std::fs::File::create(&tmp)?;
+            std::io::Write::write_all(&mut f, &serde_json::to_vec_pretty(&state)?)?;
+            f.sync_all()?;
+            std::fs::rename(&tmp, &file)?;
+            Ok(())
+        };
+        if let Err(e) = write() {
+            tracing::warn!(path = %self.path.display(), error = %e, "cannot write the user state copy");
+        }
     }
 
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// What opening did to a damaged database, when it had to.
+    pub fn recovery(&self) -> Option<&Recovery> {
+        self.recovery.as_deref()
     }
 
     pub fn schema_version(&self) -> Result<Option<u32>> {
@@ -226,10 +820,22 @@ impl Store {
         }))
     }
 
-    /// Writes everything to disk now.
+    /// Writes everything to disk now. Safe from any thread, at any time.
     pub fn flush(&self) -> Result<()> {
-        self.db.flush()?;
+        self.db
+            .flush()
+            .map_err(|e| StoreError::from(e).with_path(&self.path))?;
         Ok(())
+    }
+
+    /// Bytes the database folder takes on disk.
+    pub fn size_on_disk(&self) -> u64 {
+        dir_size(&self.path)
+    }
+
+    /// Fills in where and how much for an error (a full disk: the free space).
+    pub fn explain(&self, e: StoreError) -> StoreError {
+        e.with_path(&self.path)
     }
 
     // ---- meta
@@ -241,8 +847,12 @@ impl Store {
             .map(|v| String::from_utf8_lossy(&v).into_owned()))
     }
 
+    /// Sets a `meta` key; user keys (see [`USER_META_KEYS`]) are copied to the plain file too.
     pub fn meta_set(&self, key: &str, value: &str) -> Result<()> {
-        self.meta.insert(key, value.as_bytes())?;
+        let old = self.meta.insert(key, value.as_bytes())?;
+        if is_user_key(key) && old.as_deref() != Some(value.as_bytes()) {
+            self.write_user_state();
+        }
         Ok(())
     }
 
@@ -292,10 +902,11 @@ impl Store {
             return Ok(());
         }
         let derived = self.derived_keys(ids)?;
-        (&self.tracks, &self.vectors, &self.failures)
-            .transaction(|(t, v, f)| {
+        (&self.tracks, &self.vectors, &self.failures, &self.damage)
+            .transaction(|(t, v, f, d)| {
                 for id in ids {
                     t.remove(&id.to_bytes())?;
+                    d.remove(&id.to_bytes())?;
                 }
                 for k in &derived.0 {
                     v.remove(k.as_slice())?;
@@ -309,19 +920,22 @@ impl Store {
         Ok(())
     }
 
-    /// Drops vectors and failures of `ids` for every model (their files changed).
+    /// Drops vectors, failures and damage notes of `ids` for every model (their files changed).
     pub fn invalidate_tracks(&self, ids: &[TrackId]) -> Result<()> {
         if ids.is_empty() {
             return Ok(());
         }
         let (vkeys, fkeys) = self.derived_keys(ids)?;
-        (&self.vectors, &self.failures)
-            .transaction(|(v, f)| {
+        (&self.vectors, &self.failures, &self.damage)
+            .transaction(|(v, f, d)| {
                 for k in &vkeys {
                     v.remove(k.as_slice())?;
                 }
                 for k in &fkeys {
                     f.remove(k.as_slice())?;
+                }
+                for id in ids {
+                    d.remove(&id.to_bytes())?;
                 }
                 Ok::<(), sled::transaction::ConflictableTransactionError<()>>(())
             })
@@ -350,8 +964,14 @@ impl Store {
 
     // ---- vectors and failures
 
-    /// Stores a track's vector for `model` (and clears a recorded failure), atomically.
+    /// Stores a track's vector for `model` (and clears a recorded failure), atomically. A
+    /// vector or style with NaN or infinite values is refused.
     pub fn put_vector(&self, model: &ModelId, track: TrackId, rec: &VectorRecord) -> Result<()> {
+        if !rec.is_finite() || rec.vector.is_empty() {
+            return Err(StoreError::NonFinite {
+                what: format!("the genre vector of track {track} for model {model}"),
+            });
+        }
         let key = model_track_key(model, track);
         let value = encode(rec);
         (&self.vectors, &self.failures)
@@ -364,18 +984,22 @@ impl Store {
         Ok(())
     }
 
+    /// A track's vector for `model`; one stored with NaN/Inf by an older build counts as none
+    /// (the track is classified again).
     pub fn vector(&self, model: &ModelId, track: TrackId) -> Result<Option<VectorRecord>> {
-        self.vectors
+        Ok(self
+            .vectors
             .get(model_track_key(model, track))?
-            .map(|v| decode(&v, &format!("vector {model}/{track}")))
-            .transpose()
+            .map(|v| decode::<VectorRecord>(&v, &format!("vector {model}/{track}")))
+            .transpose()?
+            .filter(VectorRecord::is_finite))
     }
 
     pub fn has_vector(&self, model: &ModelId, track: TrackId) -> Result<bool> {
-        Ok(self.vectors.contains_key(model_track_key(model, track))?)
+        Ok(self.vector(model, track)?.is_some())
     }
 
-    /// Every vector of `model`.
+    /// Every vector of `model` (non-finite ones from older builds left out).
     pub fn vectors_for(&self, model: &ModelId) -> Result<Vec<(TrackId, VectorRecord)>> {
         let mut out = Vec::new();
         for item in self.vectors.scan_prefix(model_prefix(model)) {
@@ -384,7 +1008,8 @@ impl Store {
                 continue;
             };
             match decode::<VectorRecord>(&v, &format!("vector {model}/{id}")) {
-                Ok(r) => out.push((id, r)),
+                Ok(r) if r.is_finite() => out.push((id, r)),
+                Ok(_) => tracing::warn!("vector {model}/{id} holds NaN/Inf; ignored"),
                 Err(e) => tracing::warn!("{e}"),
             }
         }
@@ -452,6 +1077,38 @@ impl Store {
         Ok(out)
     }
 
+    // ---- damage ("partial" tracks)
+
+    /// Notes that `track` was analysed from a damaged file (kept until the file changes).
+    pub fn put_damage(&self, track: TrackId, rec: &DamageRecord) -> Result<()> {
+        self.damage.insert(track.to_bytes(), encode(rec))?;
+        Ok(())
+    }
+
+    /// Why `track` is partial, if it is.
+    pub fn damage(&self, track: TrackId) -> Result<Option<DamageRecord>> {
+        self.damage
+            .get(track.to_bytes())?
+            .map(|v| decode(&v, &format!("damage {track}")))
+            .transpose()
+    }
+
+    /// Every partial track with its reason.
+    pub fn damaged_tracks(&self) -> Result<Vec<(TrackId, DamageRecord)>> {
+        let mut out = Vec::new();
+        for item in self.damage.iter() {
+            let (k, v) = item?;
+            let Some(id) = TrackId::from_bytes(&k) else {
+                continue;
+            };
+            match decode::<DamageRecord>(&v, &format!("damage {id}")) {
+                Ok(r) => out.push((id, r)),
+                Err(e) => tracing::warn!("{e}"),
+            }
+        }
+        Ok(out)
+    }
+
     // ---- models
 
     pub fn put_model(&self, rec: &ModelRecord) -> Result<()> {
@@ -485,8 +1142,10 @@ impl Store {
 
     // ---- playlists
 
+    /// Stores a playlist (and the plain-file copy of the user state).
     pub fn put_playlist(&self, rec: &PlaylistRecord) -> Result<()> {
         self.playlists.insert(rec.name.as_bytes(), encode(rec))?;
+        self.write_user_state();
         Ok(())
     }
 
@@ -502,15 +1161,79 @@ impl Store {
         Ok(out)
     }
 
+    /// Removes a playlist (and from the plain-file copy).
     pub fn remove_playlist(&self, name: &str) -> Result<()> {
         self.playlists.remove(name.as_bytes())?;
+        self.write_user_state();
         Ok(())
+    }
+}
+
+impl UserPlaylist {
+    fn to_record(&self) -> PlaylistRecord {
+        PlaylistRecord {
+            name: self.name.clone(),
+            tracks: self
+                .tracks
+                .iter()
+                .filter_map(|h| TrackId::parse_hex(h))
+                .collect(),
+            updated_unix: self.updated_unix,
+        }
+    }
+}
+
+/// Reads a plain-file copy of the user state; `None` when absent or unreadable.
+pub fn read_user_state(file: &Path) -> Option<UserState> {
+    let bytes = std::fs::read(file).ok()?;
+    match serde_json::from_slice(&bytes) {
+        Ok(s) => Some(s),
+        Err(e) => {
+            tracing::warn!(path = %file.display(), error = %e, "the user state copy is unreadable");
+            None
+        }
+    }
+}
+
+impl StoreError {
+    /// The error with the database's folder filled in (and for a full disk, the free space).
+    pub fn with_path(self, path: &Path) -> StoreError {
+        match self {
+            StoreError::NoSpace {
+                path: None,
+                needed_bytes,
+                ..
+            } => StoreError::NoSpace {
+                free_bytes: free_bytes(path),
+                path: Some(path.to_path_buf()),
+                needed_bytes,
+            },
+            StoreError::ReadOnly { reason, .. } => StoreError::ReadOnly {
+                path: path.to_path_buf(),
+                reason,
+            },
+            other => other,
+        }
+    }
+
+    /// A full disk, saying how much space is needed.
+    pub fn needing(self, bytes: u64) -> StoreError {
+        match self {
+            StoreError::NoSpace {
+                path, free_bytes, ..
+            } => StoreError::NoSpace {
+                path,
+                free_bytes,
+                needed_bytes: Some(bytes),
+            },
+            other => other,
+        }
     }
 }
 
 fn transaction_error(e: sled::transaction::TransactionError<()>) -> StoreError {
     match e {
-        sled::transaction::TransactionError::Storage(s) => StoreError::Sled(s),
+        sled::transaction::TransactionError::Storage(s) => StoreError::from(s),
         sled::transaction::TransactionError::Abort(()) => StoreError::Decode {
             what: "transaction".into(),
             reason: "aborted".into(),

@@ -60,6 +60,15 @@ pub fn draw(f: &mut Frame, app: &App, area: Rect) {
         Line::from(vec![
             Span::styled("genre: ", Style::default().fg(t.dim)),
             Span::styled(genre, Style::default().fg(t.accent)),
+            // A damaged file, classified from what decodes: say what is wrong.
+            Span::styled(
+                s.lib
+                    .partial
+                    .get(&id)
+                    .map(|why| format!("  · partial: {why}"))
+                    .unwrap_or_default(),
+                Style::default().fg(t.dim),
+            ),
         ]),
         Line::from(Span::styled(
             info.map(|i| i.path.display().to_string())
