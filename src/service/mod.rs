@@ -7,6 +7,7 @@ pub mod job;
 pub mod library;
 pub mod playlists;
 pub mod trainer;
+pub mod watch;
 
 use std::path::{Path, PathBuf};
 
