@@ -45,6 +45,9 @@ pub enum Event {
         name: String,
         labels: Vec<String>,
     },
+    /// A remote client (`genreplay ctl`) asks something; the answer goes out as
+    /// [`Effect::RemoteReply`].
+    Remote(super::remote::RemoteRequest),
 }
 
 /// What the app asks the outside world to do.
@@ -68,5 +71,9 @@ pub enum Effect {
         name: String,
         entries: Vec<crate::recommend::playlists::M3uEntry>,
     },
+    /// Look at the library folder again now (the rescan key, `ctl rescan`).
+    Rescan,
+    /// The answer to a remote request.
+    RemoteReply(super::remote::ReplyTo, Box<super::remote::RemoteReply>),
     Quit,
 }

@@ -10,6 +10,7 @@ pub mod event;
 pub mod nav;
 pub mod play_next;
 pub mod play_queue;
+pub mod remote;
 pub mod retrain;
 pub mod search;
 pub mod session;
@@ -247,6 +248,7 @@ impl App {
                 s.mark_stale();
             }
             Event::LibraryLoaded(lib) => s.library_loaded(*lib),
+            Event::Remote(req) => remote::handle(s, req),
         }
         if self.session.take_stale() {
             self.rebuild();
@@ -433,6 +435,7 @@ impl App {
                 self.session.set_status(format!("theme: {name}"), false);
             }
             Action::JumpToPlaying => self.jump_to_playing(),
+            Action::Rescan => remote::rescan(s),
             Action::FillSimilar => {
                 let seed = self.seed_track();
                 self.session.fill_similar(seed);

@@ -131,6 +131,8 @@ impl EffectRunner {
                     return vec![status(format!("cannot write the playlist: {e}"), true)];
                 }
             }
+            Effect::Rescan => self.library.rescan(),
+            Effect::RemoteReply(to, reply) => to.send(*reply),
             Effect::Quit => {}
         }
         vec![]
