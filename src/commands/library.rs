@@ -17,6 +17,10 @@ use crate::store::Store;
 use crate::util::maths::argmax;
 
 pub fn open_store(paths: &Paths) -> anyhow::Result<Store> {
+    // Run by the player for another process: the player's own handle.
+    if let Some(store) = super::ctl::lent_store() {
+        return Ok(store);
+    }
     Ok(Store::open(&paths.db_dir())?)
 }
 
@@ -230,7 +234,7 @@ pub fn run_library(json: bool, paths: &Paths) -> anyhow::Result<ExitCode> {
     let mut tracks = store.tracks()?;
     tracks.sort_by(|a, b| a.1.path.cmp(&b.1.path));
     let mut rows = Vec::with_capacity(tracks.len());
-    let mut stdout = std::io::stdout().lock();
+    let mut stdout = super::ctl::stdout();
     for (id, t) in &tracks {
         let v = vectors.get(id);
         let top = v.map(|v| argmax(&v.vector));

@@ -6,6 +6,7 @@ pub mod effects;
 pub mod job;
 pub mod library;
 pub mod playlists;
+pub mod remote;
 pub mod trainer;
 pub mod watch;
 
@@ -56,6 +57,9 @@ impl Prepared {
             );
         }
         let root = std::fs::canonicalize(&root).unwrap_or(root);
+        if let Some(pid) = remote::running_player(&paths.data_dir) {
+            anyhow::bail!(remote::already_running(pid, &paths.data_dir));
+        }
         let store = Store::open(&paths.db_dir())?;
         let model =
             load_active(&store, None, &inference_device()).context("loading the genre model")?;
@@ -77,8 +81,13 @@ impl Prepared {
 }
 
 /// Opens the audio output, builds the app from the settings and starts the background
-/// library service. Returns the app, the effect runner and the channel of background news.
-pub fn launch(p: Prepared, paths: &Paths) -> anyhow::Result<(App, EffectRunner, Receiver<Event>)> {
+/// library service and the remote-control socket (forwarded CLI commands run with `commands`).
+/// Returns the app, the effect runner and the channel of background news.
+pub fn launch(
+    p: Prepared,
+    paths: &Paths,
+    commands: Option<remote::CommandRunner>,
+) -> anyhow::Result<(App, EffectRunner, Receiver<Event>)> {
     let Prepared {
         settings,
         root,
@@ -129,7 +138,22 @@ pub fn launch(p: Prepared, paths: &Paths) -> anyhow::Result<(App, EffectRunner, 
         budget.clone(),
         tx.clone(),
     )?;
+    let remote = match remote::RemoteServer::start(
+        remote::socket_path(&paths.data_dir),
+        tx.clone(),
+        store.clone(),
+        commands,
+    ) {
+        Ok(r) => Some(r),
+        Err(e) => {
+            tracing::warn!("remote control: {e}");
+            app.session
+                .set_status(format!("remote control is off: {e}"), true);
+            None
+        }
+    };
     let runner = EffectRunner::new(RunnerParts {
+        remote,
         player,
         library,
         store,
