@@ -263,6 +263,9 @@ fn apply(s: &mut Session, cmd: RemoteCommand) -> Result<String, String> {
             })
         }
         RemoteCommand::Next => {
+            if s.playback.track.is_none() && s.queue.entries.is_empty() {
+                return Err("nothing to play: the queue is empty".into());
+            }
             let before = s.playback.track;
             s.next_track(true);
             match (before, s.playback.track) {
@@ -303,7 +306,7 @@ fn apply(s: &mut Session, cmd: RemoteCommand) -> Result<String, String> {
         RemoteCommand::Volume { percent, relative } => {
             let current = i32::from(s.playback.volume);
             let target = if relative {
-                if percent.abs() > MAX_VOLUME {
+                if !(-MAX_VOLUME..=MAX_VOLUME).contains(&percent) {
                     return Err(format!("cannot change the volume by {percent}"));
                 }
                 (current + percent).clamp(0, MAX_VOLUME)

@@ -16,8 +16,8 @@ use crate::app::remote::{PlayState, PlayerStatus, RemoteCommand, RemoteReply};
 use crate::cli::{Cli, Command, CtlAction, ModelsAction};
 use crate::paths::Paths;
 use crate::service::remote::{
-    self, APP_ANSWER, Client, CommandRunner, EXIT, FrameError, RESPONSE, Request, Response, STDERR,
-    STDOUT,
+    self, Client, CommandRunner, EXIT, FrameError, RESPONSE, Request, Response, STARTUP_ANSWER,
+    STDERR, STDOUT,
 };
 use crate::store::Store;
 
@@ -277,10 +277,7 @@ pub fn run(action: &CtlAction, json: bool, paths: &Paths) -> anyhow::Result<Exit
         return Ok(not_running(paths));
     };
     let status_only = command == RemoteCommand::Status;
-    let answer = client.ask(
-        &Request::Ctl { command },
-        APP_ANSWER + Duration::from_secs(2),
-    );
+    let answer = client.ask(&Request::Ctl { command }, STARTUP_ANSWER);
     for p in &problems {
         eprintln!("error: {p}");
     }
@@ -410,13 +407,21 @@ pub fn through_player(cli: &Cli, paths: &Paths) -> anyhow::Result<Option<ExitCod
     }
     if let Some(why) = exclusive(cli) {
         if let Some(pid) = remote::running_player(&paths.data_dir) {
-            anyhow::bail!("{}; {why}", remote::already_running(pid, &paths.data_dir));
+            if pid == 0 {
+                anyhow::bail!("{}", remote::already_running(pid, &paths.data_dir));
+            }
+            anyhow::bail!(
+                "genreplay is running (pid {pid}) and has the database in {}; {why}",
+                paths.data_dir.display()
+            );
         }
         return Ok(None);
     }
     if !forwardable(cli) {
         return Ok(None);
     }
+    // (A player binds its socket before it opens the database: no player listening means
+    // none holds it, or something else does, which the command then names.)
     let Some(client) = Client::connect(&paths.data_dir) else {
         return Ok(None);
     };
@@ -467,6 +472,7 @@ fn forward(mut client: Client) -> anyhow::Result<ExitCode> {
             Err(FrameError::Closed) => {
                 anyhow::bail!("the player closed the connection before the command finished")
             }
+            Err(e @ FrameError::Suspended(_)) => anyhow::bail!("{e}"),
             Err(e) => anyhow::bail!("the running player: {e}"),
         }
     }

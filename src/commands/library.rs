@@ -307,6 +307,16 @@ pub fn run_db(action: &DbAction, paths: &Paths) -> anyhow::Result<ExitCode> {
                 println!("no database at {}", db.display());
                 return Ok(ExitCode::SUCCESS);
             }
+            if crate::store::in_use(&db) {
+                let who = crate::store::lock_holder(&db)
+                    .map(|p| format!(" (pid {p})"))
+                    .unwrap_or_default();
+                anyhow::bail!(
+                    "the database at {} is in use by another genreplay process{who}; quit it \
+                     first (nothing was deleted)",
+                    db.display()
+                );
+            }
             if !yes {
                 eprint!(
                     "delete the database at {} (tracks, genre vectors, playlists; your music files are not touched)? type 'yes': ",

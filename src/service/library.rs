@@ -369,11 +369,19 @@ impl Background {
         self.status(format!("library: {summary}"), false);
         // The player sees the files at once (new ones as waiting for analysis).
         self.send_catalog();
+        // Moved files keep their vectors; one moved before it was classified is new work
+        // under its new name.
+        let unclassified_moves = report
+            .moved
+            .iter()
+            .map(|(_, to)| *to)
+            .filter(|to| !self.store.has_vector(&self.model, *to).unwrap_or(false));
         let first: Vec<TrackId> = report
             .added
             .iter()
             .chain(&report.changed)
             .copied()
+            .chain(unclassified_moves)
             .collect();
         if first.is_empty() {
             return;

@@ -38,6 +38,8 @@ pub struct Prepared {
     model: LoadedModel,
     lib: Catalog,
     budget: ThreadBudget,
+    /// The remote-control socket, bound before the database was opened (or why not).
+    remote: Result<remote::Listening, String>,
 }
 
 impl Prepared {
@@ -60,6 +62,21 @@ impl Prepared {
         if let Some(pid) = remote::running_player(&paths.data_dir) {
             anyhow::bail!(remote::already_running(pid, &paths.data_dir));
         }
+        // The socket first: from here on a client finds this player (and waits for it) rather
+        // than a database held by nobody that answers.
+        let remote = std::fs::create_dir_all(&paths.data_dir)
+            .and_then(|()| remote::Listening::bind(remote::socket_path(&paths.data_dir)));
+        let remote = match remote {
+            Ok(l) => Ok(l),
+            // Another player started at the same moment and won.
+            Err(e) if e.kind() == std::io::ErrorKind::AddrInUse => {
+                anyhow::bail!(remote::already_running(
+                    remote::running_player(&paths.data_dir).unwrap_or(0),
+                    &paths.data_dir
+                ))
+            }
+            Err(e) => Err(e.to_string()),
+        };
         let store = Store::open(&paths.db_dir())?;
         let model =
             load_active(&store, None, &inference_device()).context("loading the genre model")?;
@@ -76,6 +93,7 @@ impl Prepared {
             model,
             lib,
             budget,
+            remote,
         })
     }
 }
@@ -95,6 +113,7 @@ pub fn launch(
         model,
         lib,
         budget,
+        remote,
     } = p;
     let output = player::open_output();
     let player = player::spawn(output);
@@ -138,12 +157,10 @@ pub fn launch(
         budget.clone(),
         tx.clone(),
     )?;
-    let remote = match remote::RemoteServer::start(
-        remote::socket_path(&paths.data_dir),
-        tx.clone(),
-        store.clone(),
-        commands,
-    ) {
+    let remote = match remote.and_then(|l| {
+        l.serve(tx.clone(), store.clone(), commands)
+            .map_err(|e| e.to_string())
+    }) {
         Ok(r) => Some(r),
         Err(e) => {
             tracing::warn!("remote control: {e}");

@@ -58,6 +58,9 @@ pub const WRITE_TIMEOUT: Duration = Duration::from_secs(10);
 /// How long a `ctl` command waits for the app (it answers within a frame; this only matters
 /// while the player is quitting or hung).
 pub const APP_ANSWER: Duration = Duration::from_secs(5);
+/// How long a client waits for a first answer: the player answers at once, except while it
+/// starts (its socket is bound before it has loaded the library).
+pub const STARTUP_ANSWER: Duration = Duration::from_secs(30);
 /// Output is sent in frames of about this size.
 const CHUNK: usize = 64 * 1024;
 
@@ -111,7 +114,20 @@ pub enum FrameError {
     Closed,
     TooLarge(usize),
     TimedOut,
+    /// The player (this pid) is suspended and cannot answer.
+    Suspended(u32),
     Io(std::io::Error),
+}
+
+/// Whether process `pid` is stopped (ctrl-z, SIGSTOP), as Linux's /proc says.
+pub fn process_suspended(pid: u32) -> bool {
+    let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+        return false;
+    };
+    // "pid (comm) S …": the state follows the last ')' (the name may hold one).
+    stat.rsplit_once(')')
+        .and_then(|(_, rest)| rest.split_whitespace().next())
+        .is_some_and(|state| state == "T" || state == "t")
 }
 
 impl std::fmt::Display for FrameError {
@@ -120,6 +136,11 @@ impl std::fmt::Display for FrameError {
             FrameError::Closed => write!(f, "the connection closed"),
             FrameError::TooLarge(n) => write!(f, "a frame of {n} bytes is too large"),
             FrameError::TimedOut => write!(f, "timed out"),
+            FrameError::Suspended(pid) => write!(
+                f,
+                "genreplay (pid {pid}) is suspended and cannot answer; resume it (`fg` in its \
+                 terminal, or `kill -CONT {pid}`) and try again"
+            ),
             FrameError::Io(e) => write!(f, "{e}"),
         }
     }
@@ -220,13 +241,58 @@ pub fn socket_path(data_dir: &Path) -> PathBuf {
 /// A connection to the running player.
 pub struct Client {
     stream: UnixStream,
+    /// The player's database folder (its lock names the player's pid).
+    db: PathBuf,
 }
+
+/// How often a waiting client looks whether the player was suspended.
+const SUSPEND_CHECK: Duration = Duration::from_millis(500);
 
 impl Client {
     /// Connects to the player of `data_dir`; `None` when no player listens there.
     pub fn connect(data_dir: &Path) -> Option<Client> {
         let stream = UnixStream::connect(socket_path(data_dir)).ok()?;
-        Some(Client { stream })
+        Some(Client {
+            stream,
+            db: data_dir.join("db"),
+        })
+    }
+
+    /// Waits until the next frame begins to arrive, at most `idle`. A player that was
+    /// suspended (ctrl-z in its terminal) would never answer: that is said at once.
+    fn wait_for_data(&mut self, idle: Duration) -> Result<(), FrameError> {
+        use std::os::fd::AsRawFd;
+        let t0 = Instant::now();
+        loop {
+            let left = idle.saturating_sub(t0.elapsed());
+            if left.is_zero() {
+                return Err(FrameError::TimedOut);
+            }
+            let mut fd = libc::pollfd {
+                fd: self.stream.as_raw_fd(),
+                events: libc::POLLIN,
+                revents: 0,
+            };
+            let ms = left.min(SUSPEND_CHECK).as_millis().max(1) as libc::c_int;
+            // SAFETY: one pollfd for a socket this client owns, for the length given.
+            match unsafe { libc::poll(&mut fd, 1, ms) } {
+                // Data, or the end of the connection: read_frame tells which.
+                n if n > 0 => return Ok(()),
+                0 => {
+                    if let Some(pid) =
+                        crate::store::lock_holder(&self.db).filter(|&p| process_suspended(p))
+                    {
+                        return Err(FrameError::Suspended(pid));
+                    }
+                }
+                _ => {
+                    let e = std::io::Error::last_os_error();
+                    if e.kind() != std::io::ErrorKind::Interrupted {
+                        return Err(FrameError::Io(e));
+                    }
+                }
+            }
+        }
     }
 
     /// Sends `req`.
@@ -238,6 +304,7 @@ impl Client {
 
     /// The next frame; waits at most `idle` for it to begin and arrive.
     pub fn next_frame(&mut self, idle: Duration) -> Result<(u8, Vec<u8>), FrameError> {
+        self.wait_for_data(idle)?;
         self.stream
             .set_read_timeout(Some(idle))
             .map_err(FrameError::Io)?;
@@ -253,6 +320,7 @@ impl Client {
                 .map_err(|e| format!("the player's answer is unreadable: {e}")),
             Ok((k, _)) => Err(format!("the player answered with a frame of kind {k}")),
             Err(FrameError::Closed) => Err("the player closed the connection".into()),
+            Err(e @ FrameError::Suspended(_)) => Err(e.to_string()),
             Err(e) => Err(format!("no answer from the player: {e}")),
         }
     }
@@ -261,10 +329,11 @@ impl Client {
 /// The pid of the player running on `data_dir`, if one answers.
 pub fn running_player(data_dir: &Path) -> Option<u32> {
     let mut c = Client::connect(data_dir)?;
-    match c.ask(&Request::Hello, Duration::from_secs(2)) {
+    match c.ask(&Request::Hello, STARTUP_ANSWER) {
         Ok(Response::Hello { pid, .. }) => Some(pid),
-        // Something listens but does not answer as a player: still, someone is there.
-        _ => Some(0),
+        // Something listens but does not answer as a player (suspended, hung): still,
+        // someone is there, most likely the player that holds the database.
+        _ => Some(crate::store::lock_holder(&data_dir.join("db")).unwrap_or(0)),
     }
 }
 
@@ -295,22 +364,18 @@ struct Context {
     active: AtomicUsize,
 }
 
-/// The listening player; [`RemoteServer::stop`] (or dropping it) closes the socket.
-pub struct RemoteServer {
+/// The socket, bound but not served yet: a player binds it before it opens the database, so
+/// a client never finds the database held and nobody listening (clients that connect now
+/// wait in the backlog until [`Listening::serve`]). Dropped unserved, the socket goes.
+pub struct Listening {
     path: PathBuf,
-    stop: Arc<AtomicBool>,
-    thread: Option<JoinHandle<()>>,
+    listener: Option<UnixListener>,
 }
 
-impl RemoteServer {
-    /// Listens at `path`. A socket file left by a player that died is replaced; one that a
-    /// live player answers on is an error.
-    pub fn start(
-        path: PathBuf,
-        events: Sender<Event>,
-        store: Store,
-        commands: Option<CommandRunner>,
-    ) -> std::io::Result<Self> {
+impl Listening {
+    /// Binds `path`. A socket file left by a player that died is replaced; one that a live
+    /// player answers on is an error (`AddrInUse`).
+    pub fn bind(path: PathBuf) -> std::io::Result<Self> {
         let listener = match UnixListener::bind(&path) {
             Ok(l) => l,
             Err(e) if e.kind() == std::io::ErrorKind::AddrInUse => {
@@ -326,8 +391,31 @@ impl RemoteServer {
             }
             Err(e) => return Err(e),
         };
+        let bound = Listening {
+            path,
+            listener: Some(listener),
+        };
         // Only this user may drive the player.
-        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))?;
+        std::fs::set_permissions(&bound.path, std::fs::Permissions::from_mode(0o600))?;
+        Ok(bound)
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Starts answering: `ctl` commands go to the app as events on `events`, forwarded
+    /// command lines run with `commands` and `store`.
+    pub fn serve(
+        mut self,
+        events: Sender<Event>,
+        store: Store,
+        commands: Option<CommandRunner>,
+    ) -> std::io::Result<RemoteServer> {
+        let Some(listener) = self.listener.take() else {
+            return Err(std::io::Error::other("the socket is already served"));
+        };
+        let path = std::mem::take(&mut self.path);
         let stop = Arc::new(AtomicBool::new(false));
         let ctx = Arc::new(Context {
             events,
@@ -344,6 +432,33 @@ impl RemoteServer {
             stop,
             thread: Some(thread),
         })
+    }
+}
+
+impl Drop for Listening {
+    fn drop(&mut self) {
+        if self.listener.take().is_some() {
+            let _ = std::fs::remove_file(&self.path);
+        }
+    }
+}
+
+/// The listening player; [`RemoteServer::stop`] (or dropping it) closes the socket.
+pub struct RemoteServer {
+    path: PathBuf,
+    stop: Arc<AtomicBool>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl RemoteServer {
+    /// Binds `path` and serves it at once ([`Listening::bind`], then [`Listening::serve`]).
+    pub fn start(
+        path: PathBuf,
+        events: Sender<Event>,
+        store: Store,
+        commands: Option<CommandRunner>,
+    ) -> std::io::Result<Self> {
+        Listening::bind(path)?.serve(events, store, commands)
     }
 
     pub fn path(&self) -> &Path {
@@ -454,8 +569,37 @@ fn read_request(stream: &mut UnixStream) -> Result<Request, String> {
     if kind != REQUEST {
         return Err(format!("expected a request frame, got kind {kind}"));
     }
-    let text = std::str::from_utf8(&body).map_err(|e| format!("the request is not UTF-8: {e}"))?;
-    serde_json::from_str(text).map_err(|e| format!("bad request: {e}"))
+    parse_request(&body)
+}
+
+/// A request's JSON, checked to the last field.
+fn parse_request(body: &[u8]) -> Result<Request, String> {
+    let text = std::str::from_utf8(body).map_err(|e| format!("the request is not UTF-8: {e}"))?;
+    let value: serde_json::Value =
+        serde_json::from_str(text).map_err(|e| format!("bad request: {e}"))?;
+    let req = Request::deserialize(&value).map_err(|e| format!("bad request: {e}"))?;
+    // serde lets unknown fields through beside unit variants (`{"op":"hello","x":1}`):
+    // what the request names must be what it means.
+    let meant = serde_json::to_value(&req).map_err(|e| format!("bad request: {e}"))?;
+    if let Some(field) = unknown_field(&value, &meant) {
+        return Err(format!("bad request: unknown field `{field}`"));
+    }
+    Ok(req)
+}
+
+/// A key of `sent` (at any depth) that the parsed request does not have.
+fn unknown_field(sent: &serde_json::Value, meant: &serde_json::Value) -> Option<String> {
+    use serde_json::Value;
+    match (sent, meant) {
+        (Value::Object(a), Value::Object(b)) => a.iter().find_map(|(k, v)| match b.get(k) {
+            None => Some(k.clone()),
+            Some(m) => unknown_field(v, m).map(|f| format!("{k}.{f}")),
+        }),
+        (Value::Array(a), Value::Array(b)) => {
+            a.iter().zip(b).find_map(|(v, m)| unknown_field(v, m))
+        }
+        _ => None,
+    }
 }
 
 /// One connection: one request, its answer, close.
@@ -645,11 +789,23 @@ mod tests {
             text,
             r#"{"op":"ctl","command":{"command":"seek","secs":-10.0,"relative":true}}"#
         );
-        assert_eq!(serde_json::from_str::<Request>(&text).ok(), Some(r));
-        assert!(
-            serde_json::from_str::<Request>(r#"{"op":"ctl","command":{"command":"explode"}}"#)
-                .is_err()
+        assert_eq!(serde_json::from_str::<Request>(&text).ok(), Some(r.clone()));
+        assert_eq!(parse_request(text.as_bytes()), Ok(r));
+        for bad in [
+            r#"{"op":"ctl","command":{"command":"explode"}}"#,
+            r#"{"op":"hello","extra":1}"#,
+            r#"{"op":"ctl","command":{"command":"status","extra":1}}"#,
+            r#"{"op":"ctl","command":{"command":"seek","secs":1,"relative":true,"x":0}}"#,
+        ] {
+            assert!(parse_request(bad.as_bytes()).is_err(), "{bad}");
+        }
+        assert_eq!(
+            parse_request(br#"{"op":"hello","and":"more"}"#),
+            Err("bad request: unknown field `and`".into())
         );
-        assert!(serde_json::from_str::<Request>(r#"{"op":"hello","extra":1}"#).is_err());
+        assert_eq!(
+            parse_request(br#"{"op":"ctl","command":{"command":"play","x":[]}}"#),
+            Err("bad request: unknown field `command.x`".into())
+        );
     }
 }

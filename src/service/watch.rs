@@ -7,7 +7,7 @@
 //! gone on for [`MAX_WAIT`]), applies the batch with [`apply_changes`]. A kernel queue
 //! overflow, or a batch too large to be worth it, becomes a full rescan instead.
 
-use std::collections::{BTreeSet, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -142,8 +142,11 @@ pub struct ChangeReport {
     pub added: Vec<TrackId>,
     /// Tracks whose file changed (their genre vectors were dropped).
     pub changed: Vec<TrackId>,
-    /// Tracks whose file is gone (deleted, or moved away or renamed).
+    /// Tracks whose file is gone (deleted, or moved out of the library).
     pub removed: Vec<TrackId>,
+    /// Files renamed or moved within the library (old id → new id): the same audio, so they
+    /// keep their genre vectors and when they were added.
+    pub moved: Vec<(TrackId, TrackId)>,
     /// Files that could not be looked at, with the reason.
     pub unreadable: Vec<(PathBuf, String)>,
 }
@@ -151,7 +154,10 @@ pub struct ChangeReport {
 impl ChangeReport {
     /// Nothing in the library changed.
     pub fn is_empty(&self) -> bool {
-        self.added.is_empty() && self.changed.is_empty() && self.removed.is_empty()
+        self.added.is_empty()
+            && self.changed.is_empty()
+            && self.removed.is_empty()
+            && self.moved.is_empty()
     }
 
     /// "2 new, 1 removed" (empty parts left out).
@@ -161,6 +167,7 @@ impl ChangeReport {
             (self.added.len(), "new"),
             (self.changed.len(), "changed"),
             (self.removed.len(), "removed"),
+            (self.moved.len(), "moved"),
         ] {
             if n > 0 {
                 parts.push(format!("{n} {what}"));
@@ -244,8 +251,8 @@ pub fn apply_changes(
     }
 
     // Gone: the track at that path, or every track below it (a folder went).
+    let mut removed: HashSet<TrackId> = HashSet::new();
     if !gone.is_empty() {
-        let mut removed: HashSet<TrackId> = HashSet::new();
         let mut folders = vec![];
         for g in &gone {
             let id = TrackId::of_path(g);
@@ -263,10 +270,18 @@ pub fn apply_changes(
                 }
             }
         }
-        let mut removed: Vec<TrackId> = removed.into_iter().collect();
-        removed.sort();
-        store.remove_tracks(&removed)?;
-        report.removed = removed;
+    }
+    // What a gone file looked like: a new file that looks the same (name, size, modification
+    // time; a rename or move keeps them) is that file moved.
+    let mut gone_stamps: HashMap<(Vec<u8>, u64, i64), (TrackId, u64)> = HashMap::new();
+    for id in &removed {
+        if let Some(r) = store.track(*id)? {
+            let name = r.path().file_name().map(|n| n.as_bytes().to_vec());
+            gone_stamps.insert(
+                (name.unwrap_or_default(), r.size, r.mtime_ns),
+                (*id, r.added_unix),
+            );
+        }
     }
 
     // New and changed files.
@@ -296,9 +311,24 @@ pub fn apply_changes(
                 (Default::default(), Some(e))
             }
         };
-        match &old {
-            Some(_) => report.changed.push(id),
-            None => report.added.push(id),
+        let name = path.file_name().map(|n| n.as_bytes().to_vec());
+        let moved_from = match &old {
+            Some(_) => None,
+            None => gone_stamps.remove(&(name.unwrap_or_default(), size, mtime_ns)),
+        };
+        let added_unix = match (&old, moved_from) {
+            (Some(o), _) => o.added_unix,
+            (None, Some((from, added))) => {
+                report.moved.push((from, id));
+                removed.remove(&from);
+                added
+            }
+            (None, None) => now,
+        };
+        match (&old, moved_from) {
+            (Some(_), _) => report.changed.push(id),
+            (None, None) => report.added.push(id),
+            (None, Some(_)) => {}
         }
         records.push(TrackRecord {
             path: path.as_os_str().as_bytes().to_vec(),
@@ -306,7 +336,7 @@ pub fn apply_changes(
             mtime_ns,
             tags,
             tag_error,
-            added_unix: old.map_or(now, |o| o.added_unix),
+            added_unix,
         });
     }
     // A changed file's old vectors describe other audio: drop them before the new record lands.
@@ -314,6 +344,15 @@ pub fn apply_changes(
     for chunk in records.chunks(1000) {
         store.put_tracks(chunk)?;
     }
+    // Moved: what was computed goes with the file, then the old name goes.
+    store.carry_derived(&report.moved)?;
+    let old_names: Vec<TrackId> = report.moved.iter().map(|(from, _)| *from).collect();
+    store.remove_tracks(&old_names)?;
+    let mut removed: Vec<TrackId> = removed.into_iter().collect();
+    removed.sort();
+    store.remove_tracks(&removed)?;
+    report.removed = removed;
+    report.moved.sort();
     if !report.is_empty() {
         store.flush()?;
     }
