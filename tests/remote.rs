@@ -405,8 +405,6 @@ fn ctl_drives_the_player_over_its_socket() {
     let tmp = tempfile::tempdir().unwrap();
     let data = tmp.path().join("data");
     std::fs::create_dir_all(&data).unwrap();
-    let store = Store::open(&data.join("db")).unwrap();
-    let player = Player::start();
 
     // No player yet: ctl says so and exits 1.
     let out = genreplay(&data, &["ctl", "status"]);
@@ -416,6 +414,8 @@ fn ctl_drives_the_player_over_its_socket() {
         "{}",
         text(&out.stderr)
     );
+    let store = Store::open(&data.join("db")).unwrap();
+    let player = Player::start();
 
     let sock = remote::socket_path(&data);
     let mut server =
@@ -503,6 +503,8 @@ fn ctl_drives_the_player_over_its_socket() {
 
     // Gone: the socket file goes with it, and ctl says nobody runs.
     server.stop();
+    drop(server);
+    drop(store);
     assert!(!sock.exists());
     let out = genreplay(&data, &["ctl", "next"]);
     assert_eq!(out.status.code(), Some(1));
@@ -897,4 +899,14 @@ fn read_commands_run_through_the_player_while_it_holds_the_database() {
         assert!(!err.contains("reset"), "{args:?}: {err}");
     }
     assert!(data.join("db").exists(), "db reset was refused");
+    let out = genreplay(&data, &["ctl", "status"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains(&format!(
+            "another genreplay process (pid {}) has the database",
+            std::process::id()
+        )),
+        "{}",
+        text(&out.stderr)
+    );
 }

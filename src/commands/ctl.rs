@@ -257,10 +257,27 @@ fn to_command(action: &CtlAction) -> Result<(RemoteCommand, Vec<String>), String
 }
 
 fn not_running(paths: &Paths) -> ExitCode {
-    eprintln!(
-        "genreplay is not running (no player listens at {}); start it with `genreplay`",
-        remote::socket_path(&paths.data_dir).display()
-    );
+    let socket = remote::socket_path(&paths.data_dir);
+    let db = paths.db_dir();
+    if crate::store::in_use(&db) {
+        // Something has the database but does not listen (its socket was deleted, or it is a
+        // command such as `scan`).
+        let who = crate::store::lock_holder(&db)
+            .map(|p| format!(" (pid {p})"))
+            .unwrap_or_default();
+        eprintln!(
+            "no player listens at {}, but another genreplay process{who} has the database in \
+             {}: a `scan` or other command still running, or a player whose socket file was \
+             deleted (quit it and start it again)",
+            socket.display(),
+            db.display()
+        );
+    } else {
+        eprintln!(
+            "genreplay is not running (no player listens at {}); start it with `genreplay`",
+            socket.display()
+        );
+    }
     ExitCode::from(1)
 }
 
