@@ -13,6 +13,7 @@ pub mod keys;
 pub mod library;
 pub mod model;
 pub mod paths;
+pub mod playlist;
 pub mod recommend;
 pub mod service;
 pub mod store;

@@ -66,7 +66,12 @@ pub fn restore_terminal() {
     if TERMINAL_ACTIVE.swap(false, Ordering::SeqCst) {
         let _ = disable_raw_mode();
         let mut out = std::io::stdout();
-        let _ = execute!(out, LeaveAlternateScreen, crossterm::cursor::Show);
+        let _ = execute!(
+            out,
+            crossterm::event::DisableMouseCapture,
+            LeaveAlternateScreen,
+            crossterm::cursor::Show
+        );
         let _ = out.flush();
     }
     restore_stderr();
@@ -126,6 +131,7 @@ fn watch_input() -> anyhow::Result<Receiver<Event>> {
                 let ev = match event::read() {
                     Ok(CEvent::Key(k)) if k.kind != KeyEventKind::Release => Event::Key(k),
                     Ok(CEvent::Resize(w, h)) => Event::Resize(w, h),
+                    Ok(CEvent::Mouse(m)) => Event::Mouse(m),
                     Ok(_) => continue,
                     Err(_) => return,
                 };
@@ -158,10 +164,8 @@ pub fn run(
     let (mut app, mut runner, background) = service::launch(prepared, paths, commands)?;
 
     install_panic_hook();
-    enable_raw_mode().context("entering raw mode")?;
-    TERMINAL_ACTIVE.store(true, Ordering::SeqCst);
     let _guard = TerminalGuard;
-    execute!(std::io::stdout(), EnterAlternateScreen).context("entering the alternate screen")?;
+    take_terminal()?;
     let mut terminal = Terminal::new(CrosstermBackend::new(std::io::stdout()))?;
     terminal.clear()?;
     if let Ok(size) = terminal.size() {
@@ -178,8 +182,35 @@ pub fn run(
     );
     // The terminal is the user's again before anything waits.
     restore_terminal();
+    runner.save_now(&app);
     runner.shutdown(QUIT_WAIT);
     result
+}
+
+/// Raw mode, the alternate screen, the mouse.
+fn take_terminal() -> anyhow::Result<()> {
+    enable_raw_mode().context("entering raw mode")?;
+    TERMINAL_ACTIVE.store(true, Ordering::SeqCst);
+    execute!(
+        std::io::stdout(),
+        EnterAlternateScreen,
+        crossterm::event::EnableMouseCapture
+    )
+    .context("entering the alternate screen")?;
+    Ok(())
+}
+
+/// ctrl-z: gives the terminal back and stops the process; `fg` continues it here.
+fn suspend(terminal: &mut Terminal<CrosstermBackend<std::io::Stdout>>) -> anyhow::Result<()> {
+    restore_terminal();
+    // SAFETY: raising a signal at ourselves; SIGTSTP's default action stops the process and
+    // the shell's `fg` sends SIGCONT.
+    unsafe {
+        libc::raise(libc::SIGTSTP);
+    }
+    take_terminal()?;
+    terminal.clear()?;
+    Ok(())
 }
 
 fn event_loop(
@@ -239,7 +270,12 @@ fn event_loop(
         let mut pending = vec![ev];
         while let Some(ev) = pending.pop() {
             for fx in app.update(ev) {
-                pending.extend(runner.run(fx));
+                if fx == crate::app::Effect::Suspend {
+                    suspend(terminal)?;
+                    dirty = true;
+                } else {
+                    pending.extend(runner.run(fx));
+                }
             }
         }
         let p = &app.session.playback;

@@ -117,3 +117,45 @@ fn a_bad_file_is_reported_not_played() {
         _ => unreachable!(),
     }
 }
+
+#[test]
+fn a_preloaded_next_track_is_re_chosen_in_the_last_seconds() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = dir.path().join("a.wav");
+    let b = dir.path().join("b.wav");
+    let c = dir.path().join("c.wav");
+    write_wav(&a, &tone(440.0, 22_050, 3.0, 0.3), 22_050, 1);
+    write_wav(&b, &tone(330.0, 22_050, 2.0, 0.3), 22_050, 1);
+    write_wav(&c, &tone(220.0, 22_050, 2.0, 0.3), 22_050, 1);
+    let p = spawn(AudioOutput::Silent("test".into()));
+    let ev = p.events();
+    p.send(PlayerCommand::Load {
+        path: a.clone(),
+        paused: false,
+    });
+    p.send(PlayerCommand::SetNext(Some(b.clone())));
+    // a is 3 s long: within 5 s of its end b is appended at once. Let it get there.
+    wait_for(
+        ev,
+        Duration::from_secs(3),
+        |e| matches!(e, PlayerEvent::Position { secs } if *secs > 0.5),
+    );
+    // The queue changed: c comes next now. a goes on where it was, then c plays, not b.
+    p.send(PlayerCommand::SetNext(Some(c.clone())));
+    let seen = wait_for(
+        ev,
+        Duration::from_secs(6),
+        |e| matches!(e, PlayerEvent::Started { path, .. } if *path != a),
+    );
+    match seen.last().unwrap() {
+        PlayerEvent::Started { path, .. } => assert_eq!(*path, c, "{seen:?}"),
+        _ => unreachable!(),
+    }
+    // a was not restarted from the top.
+    assert!(
+        !seen
+            .iter()
+            .any(|e| matches!(e, PlayerEvent::Position { secs } if *secs < 0.3)),
+        "{seen:?}"
+    );
+}

@@ -34,7 +34,7 @@ fn app() -> App {
             track_no: Some(i),
             duration_secs: Some(100.0),
             folder: ".".into(),
-            genre_tag: None,
+            ..Default::default()
         });
     }
     let ids: Vec<TrackId> = tracks.iter().map(|t| t.id).collect();
@@ -74,7 +74,8 @@ fn track_by_title(app: &App, title: &str) -> TrackId {
 fn start(app: &mut App, title: &str) {
     let id = track_by_title(app, title);
     let path = app.session.lib.track(id).unwrap().path.clone();
-    app.session.queue.replace(vec![id], Reason::Added, 0);
+    app.session.play_tracks(vec![id], 0, "test".into());
+    app.session.take_effects();
     app.update(Event::Player(PlayerEvent::Started {
         path,
         duration_secs: Some(100.0),
@@ -87,22 +88,30 @@ fn f_fills_play_next_with_similar_tracks_and_says_why() {
     app.session.recommend.fill_count = 8;
     start(&mut app, "Song 0");
     let fx = press(&mut app, "f");
-    assert_eq!(app.session.queue.entries.len(), 9);
-    assert_eq!(app.session.queue.current, Some(0));
+    // The fill goes to up next; the seed plays on.
+    assert_eq!(app.session.queue.up_next.len(), 8);
+    assert_eq!(
+        app.session.queue.current_track(),
+        Some(track_by_title(&app, "Song 0"))
+    );
     // Closest to the blues end come first, never the seed's artist right after it.
-    let artists: Vec<String> = app
+    let order: Vec<TrackId> = app
         .session
         .queue
-        .entries
+        .current_track()
+        .into_iter()
+        .chain(app.session.queue.up_next.iter().map(|e| e.track))
+        .collect();
+    let artists: Vec<String> = order
         .iter()
-        .map(|e| app.session.lib.track(e.track).unwrap().artist.clone())
+        .map(|t| app.session.lib.track(*t).unwrap().artist.clone())
         .collect();
     for w in artists.windows(2) {
         assert_ne!(w[0], w[1], "{artists:?}");
     }
-    let picked: HashSet<TrackId> = app.session.queue.entries.iter().map(|e| e.track).collect();
+    let picked: HashSet<TrackId> = order.iter().copied().collect();
     assert_eq!(picked.len(), 9, "no repeats");
-    for e in &app.session.queue.entries[1..] {
+    for e in &app.session.queue.up_next {
         match &e.reason {
             Reason::Similar {
                 seed,
@@ -119,7 +128,7 @@ fn f_fills_play_next_with_similar_tracks_and_says_why() {
     let first = app
         .session
         .lib
-        .track(app.session.queue.entries[1].track)
+        .track(app.session.queue.up_next[0].track)
         .unwrap()
         .title
         .clone();
@@ -131,7 +140,7 @@ fn f_fills_play_next_with_similar_tracks_and_says_why() {
     );
     // Pressing again replaces the previous fill rather than stacking another one.
     press(&mut app, "f");
-    assert_eq!(app.session.queue.entries.len(), 9);
+    assert_eq!(app.session.queue.up_next.len(), 8);
 }
 
 #[test]
@@ -141,7 +150,7 @@ fn auto_dj_keeps_the_music_going_and_drifts_gradually() {
     start(&mut app, "Song 0");
     press(&mut app, "D");
     assert!(app.session.auto_dj);
-    assert_eq!(app.session.queue.entries.len(), 5);
+    assert_eq!(app.session.upcoming().len(), 4);
     // Play through 40 track ends: the queue never runs dry and never repeats a track.
     let mut played = vec![app.session.queue.current_track().unwrap()];
     for _ in 0..25 {
@@ -159,7 +168,7 @@ fn auto_dj_keeps_the_music_going_and_drifts_gradually() {
             "the music stopped"
         );
         played.push(app.session.queue.current_track().unwrap());
-        let ahead = app.session.queue.entries.len() - app.session.queue.current.unwrap() - 1;
+        let ahead = app.session.upcoming().len();
         assert!(ahead >= 4, "only {ahead} ahead");
     }
     let unique: HashSet<_> = played.iter().collect();

@@ -96,14 +96,17 @@ fn ctl_commands_map_onto_the_players_own_operations() {
         "track",
         "position_secs",
         "volume",
+        "muted",
         "shuffle",
         "repeat",
         "queue",
+        "context",
     ] {
         assert!(json.get(key).is_some(), "status lacks {key:?}: {json}");
     }
     assert_eq!(json["state"], "stopped");
     assert!(json["track"].is_null());
+    assert!(json["context"].is_null());
 
     // Nothing to play, pause or seek: refused, and nothing is sent to the player.
     for cmd in [
@@ -292,6 +295,48 @@ fn ctl_commands_map_onto_the_players_own_operations() {
     assert_eq!(r.status.state, PlayState::Stopped);
     assert_eq!(r.status.track, None);
     assert_eq!(r.status.position_secs, 0.0);
+
+    // An album played from the player is the context: added files play first, then it goes
+    // on; status shows both, in order.
+    app.session
+        .play_tracks(vec![id("Rain"), id("Snow")], 0, "Beta — Second".into());
+    let (r, _) = ask(
+        &mut app,
+        RemoteCommand::Add {
+            paths: vec![path("Echo")],
+        },
+    );
+    assert!(r.ok, "{r:?}");
+    assert_eq!(r.status.track.as_ref().unwrap().title, "Rain");
+    assert_eq!(r.status.queue[r.status.queue.len() - 1], p("Echo"));
+    let c = r.status.context.clone().unwrap();
+    assert_eq!(c.label, "Beta — Second");
+    assert_eq!(c.remaining, vec![p("Snow")]);
+    let json = serde_json::to_value(&r.status).unwrap();
+    assert_eq!(json["context"]["remaining"], serde_json::json!([p("Snow")]));
+    // Next plays what was added before the album goes on.
+    let mut order = vec![];
+    for _ in 0..r.status.queue.len() + 1 {
+        let (r, _) = ask(&mut app, RemoteCommand::Next);
+        order.push(r.status.track.map(|t| t.title).unwrap_or_default());
+    }
+    assert_eq!(order.last().map(String::as_str), Some("Snow"), "{order:?}");
+    assert_eq!(order[order.len() - 2], "Echo", "{order:?}");
+
+    // Muted: the volume is kept, and said.
+    press(&mut app, "0");
+    let (r, _) = ask(&mut app, RemoteCommand::Status);
+    assert!(r.status.muted);
+    assert_eq!(r.status.volume, 0, "the volume set above");
+    let (r, _) = ask(
+        &mut app,
+        RemoteCommand::Volume {
+            percent: 30,
+            relative: false,
+        },
+    );
+    assert!(!r.status.muted, "a volume change unmutes, as the keys do");
+    assert_eq!(r.status.volume, 30);
 }
 
 #[test]

@@ -3,192 +3,13 @@
 //! library, the test types keys with `tmux send-keys` and reads the screen back with
 //! `tmux capture-pane`, as a person at the terminal would.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
-const WIDTH: u16 = 120;
-const HEIGHT: u16 = 34;
-const TIMEOUT: Duration = Duration::from_secs(20);
+mod tmux;
 
-/// Text that must never reach the screen: stderr chatter from ALSA, the decoders or the log.
-const STDERR_MARKERS: [&str; 5] = ["ALSA lib", "WARN", "INFO", "symphonia", "panicked"];
-
-/// A tmux server of our own (unique socket) with one session; killed on drop, pass or fail.
-struct Tmux {
-    socket: String,
-    session: &'static str,
-    socket_path: Option<PathBuf>,
-}
-
-impl Tmux {
-    fn start(command: &str) -> Tmux {
-        let nanos = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.subsec_nanos())
-            .unwrap_or(0);
-        let mut t = Tmux {
-            socket: format!("genreplay-e2e-{}-{nanos}", std::process::id()),
-            session: "player",
-            socket_path: None,
-        };
-        let out = t.run(&[
-            "new-session",
-            "-d",
-            "-s",
-            t.session,
-            "-x",
-            &WIDTH.to_string(),
-            "-y",
-            &HEIGHT.to_string(),
-            command,
-        ]);
-        assert!(
-            out.status.success(),
-            "tmux new-session: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        t.socket_path = Some(PathBuf::from(t.format("#{socket_path}")));
-        t
-    }
-
-    fn run(&self, args: &[&str]) -> Output {
-        Command::new("tmux")
-            .args(["-L", &self.socket, "-f", "/dev/null"])
-            .args(args)
-            .env_remove("TMUX")
-            .output()
-            .expect("running tmux")
-    }
-
-    /// Sends tmux key names ("Enter", "Escape", "q", "?").
-    fn keys(&self, keys: &[&str]) {
-        let mut args = vec!["send-keys", "-t", self.session];
-        args.extend_from_slice(keys);
-        assert!(self.run(&args).status.success());
-    }
-
-    /// Types `text` literally.
-    fn type_text(&self, text: &str) {
-        assert!(
-            self.run(&["send-keys", "-t", self.session, "-l", text])
-                .status
-                .success()
-        );
-    }
-
-    /// The visible screen, one string per row. Fails if stderr output shows on it.
-    fn screen(&self) -> Vec<String> {
-        let out = self.run(&["capture-pane", "-p", "-t", self.session]);
-        let text = String::from_utf8_lossy(&out.stdout).into_owned();
-        for m in STDERR_MARKERS {
-            assert!(
-                !text.contains(m),
-                "{m:?} (stderr output) is on the screen:\n{text}"
-            );
-        }
-        text.lines().map(str::to_string).collect()
-    }
-
-    fn format(&self, f: &str) -> String {
-        let out = self.run(&["display-message", "-p", "-t", self.session, f]);
-        String::from_utf8_lossy(&out.stdout).trim().to_string()
-    }
-
-    /// Polls the screen until `ok` holds; fails with the last screen after the timeout.
-    fn wait_until(&self, what: &str, ok: impl Fn(&[String]) -> bool) -> Vec<String> {
-        let start = Instant::now();
-        loop {
-            let s = self.screen();
-            if ok(&s) {
-                return s;
-            }
-            if start.elapsed() > TIMEOUT {
-                panic!(
-                    "timed out waiting for {what}; the screen:\n{}",
-                    s.join("\n")
-                );
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    }
-
-    fn wait_for(&self, text: &str) -> Vec<String> {
-        self.wait_until(&format!("{text:?}"), |s| s.iter().any(|l| l.contains(text)))
-    }
-
-    fn wait_gone(&self, text: &str) -> Vec<String> {
-        self.wait_until(&format!("{text:?} to go"), |s| {
-            !s.iter().any(|l| l.contains(text))
-        })
-    }
-}
-
-impl Drop for Tmux {
-    fn drop(&mut self) {
-        let _ = self.run(&["kill-server"]);
-        // The server leaves its socket file behind.
-        if let Some(p) = self.socket_path.as_ref().filter(|p| p.is_absolute()) {
-            let _ = std::fs::remove_file(p);
-        }
-    }
-}
-
-fn tmux_available() -> bool {
-    Command::new("tmux")
-        .arg("-V")
-        .output()
-        .is_ok_and(|o| o.status.success())
-}
-
-fn sample_library() -> Option<PathBuf> {
-    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data/library-sample");
-    p.is_dir().then(|| p.canonicalize().unwrap_or(p))
-}
-
-/// A sound card is there: keep the test quiet with the player's silent mode.
-fn has_sound_card() -> bool {
-    std::fs::read_to_string("/proc/asound/cards")
-        .is_ok_and(|s| !s.trim().is_empty() && !s.contains("no soundcards"))
-}
-
-/// "m:ss / m:ss" in `line` → (position, duration) in seconds.
-fn times(line: &str) -> Option<(u64, u64)> {
-    let secs = |t: &str| -> Option<u64> {
-        let mut s = 0;
-        for part in t.split(':') {
-            s = s * 60 + part.parse::<u64>().ok()?;
-        }
-        Some(s)
-    };
-    let i = line.find(" / ")?;
-    let pos = line[..i]
-        .rsplit(|c: char| c.is_whitespace() || !c.is_ascii())
-        .next()?;
-    let dur = line[i + 3..].split_whitespace().next()?;
-    Some((secs(pos)?, secs(dur)?))
-}
-
-/// The player bar (the first row below the main view's frame).
-fn player_bar(s: &[String]) -> &str {
-    &s[HEIGHT as usize - 3]
-}
-
-fn position(s: &[String]) -> Option<u64> {
-    times(&s[HEIGHT as usize - 2]).map(|t| t.0)
-}
-
-/// The text inside a bordered row.
-fn inner(row: &str) -> &str {
-    row.trim_start_matches('│')
-        .trim_end()
-        .trim_end_matches('│')
-        .trim_end()
-}
-
-fn quote(p: &Path) -> String {
-    format!("'{}'", p.display().to_string().replace('\'', r"'\''"))
-}
+use tmux::*;
 
 #[test]
 fn the_player_in_a_real_terminal() {
@@ -322,7 +143,7 @@ fn the_player_in_a_real_terminal() {
     // Queue view: the album, with why.
     tmux.keys(&["2"]);
     let s = tmux.wait_for("Queue · ");
-    assert!(s[1].contains("shuffle off · repeat off"), "{}", s[1]);
+    assert!(s[1].contains("0 up next · from "), "{}", s[1]);
     let current = s
         .iter()
         .find(|l| l.starts_with("│▶"))
@@ -339,18 +160,17 @@ fn the_player_in_a_real_terminal() {
     tmux.type_text(&needle);
     let s = tmux.wait_for(&format!("/{needle}▏"));
     assert!(s[0].contains(&format!("/{needle}▏")));
+    // The results replace the view: the playing track is among them.
     let s = tmux.wait_until("the matching track", |s| {
-        s.iter()
-            .any(|l| l.contains(&second_title) && l.contains('▶'))
+        s[1].contains("Search · ") && s.iter().any(|l| l.contains(&second_title))
     });
-    assert!(
-        s[2].starts_with("│▾ "),
-        "matches open their groups: {}",
-        s[2]
-    );
-    // Esc clears the search.
+    assert!(s[1].contains("Esc closes"), "{}", s[1]);
+    // Enter leaves the typing, and the keys move through the results.
+    tmux.keys(&["Enter"]);
+    tmux.wait_gone(&format!("/{needle}▏"));
+    // Esc closes the search and gives the library back.
     tmux.keys(&["Escape"]);
-    let s = tmux.wait_for("? help");
+    let s = tmux.wait_for("Library · by artist");
     assert!(!s[0].contains(&format!("/{needle}")));
 
     // ?: help, then Esc.

@@ -98,7 +98,7 @@ fn library_by_artist() {
     let s = screen(&mut app);
     assert_eq!(
         s[0],
-        " genreplay  1 Library  2 Queue  3 Now playing  4 Genres  5 Training   ? help"
+        " genreplay  1 Library  2 Queue  3 Now playing  4 Genres  5 Playlists  6 Training   ? help"
     );
     assert!(s[1].starts_with("┌ Library · by artist → album · 7 tracks ─"));
     assert_eq!(inner(&s[2]), "▸ Alpha  3");
@@ -149,17 +149,11 @@ fn library_by_genre() {
     select(&mut app, "(could not be analysed)");
     press(&mut app, "l");
     let s = screen(&mut app);
-    assert_eq!(
-        inner(row(&s, "Snow")),
-        "     2. Snow — Beta  1:02:05  rock 80%"
-    );
-    assert_eq!(
-        inner(row(&s, "Dawn")),
-        "     1. Dawn — Alpha  3:00  rock 70%"
-    );
+    assert_eq!(inner(row(&s, "Snow")), "    Snow — Beta  1:02:05  rock 80%");
+    assert_eq!(inner(row(&s, "Dawn")), "    Dawn — Alpha  3:00  rock 70%");
     assert_eq!(
         inner(row(&s, "Wind")),
-        "     1. Wind — Beta  1:30  can't analyse"
+        "    Wind — Beta  1:30  can't analyse"
     );
 }
 
@@ -254,7 +248,11 @@ fn queue_shows_why_each_track_is_there() {
     let mut app = app();
     press(&mut app, "2");
     let s = screen(&mut app);
-    assert!(s[1].starts_with("┌ Queue · 0 tracks · shuffle off · repeat off · auto-DJ off (D)"));
+    assert!(
+        s[1].starts_with("┌ Queue · 0 up next · auto-DJ off (D) · f fills with similar tracks"),
+        "{}",
+        s[1]
+    );
     assert!(on_screen(
         &s,
         "The queue is empty. In the library, Enter plays, a adds, A plays next."
@@ -265,34 +263,38 @@ fn queue_shows_why_each_track_is_there() {
     press(&mut app, "a");
     app.session
         .queue
-        .entries
-        .push(genreplay::app::play_queue::QueueEntry {
-            track: id("Rain"),
-            reason: Reason::Similar {
+        .extend_quietly([genreplay::app::play_queue::QueueEntry::new(
+            id("Rain"),
+            Reason::Similar {
                 seed: "Noon".into(),
                 genre: "blues".into(),
                 similarity: 0.873,
             },
-        });
+        )]);
     press(&mut app, "2srj");
     app.session.status = None;
     let s = screen(&mut app);
-    assert!(s[1].starts_with("┌ Queue · 5 tracks · shuffle on · repeat all · auto-DJ off (D)"));
-    let entries: Vec<&str> = s[2..7].iter().map(|l| inner(l)).collect();
+    // Play order: the playing track, up next (marked +), then the rest of the album.
+    assert!(
+        s[1].starts_with("┌ Queue · 2 up next · from Alpha / First · auto-DJ off (D)"),
+        "{}",
+        s[1]
+    );
+    let entries: Vec<&str> = s[2..6].iter().map(|l| inner(l)).collect();
     // Title left, then duration and reason right-aligned.
     let expect = [
-        ("   1. Dawn — Alpha", "3:00  from Alpha / First"),
-        ("▶  2. Noon — Alpha", "3:20  from Alpha / First"),
-        ("   3. Dusk — Alpha", "3:40  from Alpha / First"),
-        ("   4. Echo — gamma", "0:45  added"),
-        ("   5. Rain — Beta", "1:01  blues, 87% like Noon"),
+        ("▶  1. Noon — Alpha", "3:20  from Alpha / First"),
+        ("+  2. Echo — gamma", "0:45  added"),
+        ("+  3. Rain — Beta", "1:01  blues, 87% like Noon"),
+        ("   4. Dusk — Alpha", "3:40  from Alpha / First"),
     ];
     for (line, (left, right)) in entries.iter().zip(expect) {
         assert!(line.starts_with(left), "{line:?}");
         assert!(line.ends_with(right), "{line:?}");
     }
+    assert_eq!(inner(&s[6]).trim(), "");
     // The right column lines up.
-    let ends: Vec<usize> = s[2..7]
+    let ends: Vec<usize> = s[2..6]
         .iter()
         .map(|l| l.trim_end_matches('│').trim_end().chars().count())
         .collect();
@@ -438,8 +440,8 @@ fn genres_view_lists_auto_playlists() {
 fn help_popup_lists_the_keys() {
     let mut app = app();
     press(&mut app, "?");
-    app.update(Event::Resize(W, 50));
-    let s = lines(&draw(&app, W, 50));
+    app.update(Event::Resize(W, 70));
+    let s = lines(&draw(&app, W, 70));
     assert!(on_screen(&s, " Keys · j/k scroll · Esc closes "));
     assert!(row(&s, "Close this help / clear the search").contains("Esc"));
     assert!(row(&s, "Quit genreplay").contains("       q, ctrl-c  Quit"));
@@ -452,7 +454,7 @@ fn help_popup_lists_the_keys() {
     }
     // j scrolls.
     press(&mut app, "j");
-    let s = lines(&draw(&app, W, 50));
+    let s = lines(&draw(&app, W, 70));
     assert!(!on_screen(&s, "Close this help"));
     assert!(on_screen(&s, "Quit genreplay"));
     // Esc closes it and the library is back.
@@ -467,18 +469,25 @@ fn search_line_shows_what_is_typed() {
     let mut app = app();
     press(&mut app, "/sn");
     let s = screen(&mut app);
-    assert!(s[0].ends_with("5 Training   /sn▏"), "{}", s[0]);
+    assert!(s[0].ends_with("6 Training   /sn▏"), "{}", s[0]);
     assert!(!s[0].contains("? help"));
     press(&mut app, "ow");
     let s = screen(&mut app);
-    assert_eq!(inner(&s[2]), "▾ Beta  1");
-    assert_eq!(inner(&s[3]), "  ▾ Second  1");
-    assert_eq!(inner(&s[4]), "       2. Snow  1:02:05  rock 80%");
-    assert_eq!(inner(&s[5]), "");
-    // Enter stops typing: the cursor goes, the filter stays.
+    // The results replace the view: title, artist and album left, duration and genre right.
+    assert!(
+        s[1].starts_with("┌ Search · 1 track · Enter plays, a adds, A plays next, Esc closes"),
+        "{}",
+        s[1]
+    );
+    let hit = inner(&s[2]);
+    assert!(hit.starts_with(" Snow — Beta · Second"), "{hit:?}");
+    assert!(hit.ends_with("1:02:05  rock 80%"), "{hit:?}");
+    assert_eq!(inner(&s[3]).trim(), "");
+    // Enter stops typing: the cursor goes, the results stay.
     press_code(&mut app, KeyCode::Enter);
     let s = screen(&mut app);
-    assert!(s[0].ends_with("5 Training   /snow"), "{}", s[0]);
+    assert!(s[0].ends_with("6 Training   /snow"), "{}", s[0]);
+    assert!(s[1].starts_with("┌ Search · 1 track"), "{}", s[1]);
     press(&mut app, "/xyz");
     let s = screen(&mut app);
     assert!(on_screen(&s, "Nothing matches the search. Esc clears it."));
@@ -576,8 +585,12 @@ fn long_text_in_a_narrow_terminal_keeps_its_spaces() {
     let s = lines(&draw(&app, 48, 12));
     // The title and the flags, and the status and the notice, must not run together.
     let bar = &s[9];
-    assert!(bar.starts_with(" ▶ Noon — Alpha · First "), "{bar:?}");
-    assert!(!bar.contains("Firstvol"), "{bar:?}");
+    // The flags keep their room; the title gives way, cut with an ellipsis and a space.
+    assert!(bar.starts_with(" ▶ Noon — Al"), "{bar:?}");
+    assert!(
+        bar.contains("… vol 80%  shuffle off  repeat off"),
+        "{bar:?}"
+    );
     let status = &s[11];
     assert!(!status.contains("scannerno"), "{status:?}");
 }

@@ -4,6 +4,9 @@
 
 mod common;
 
+#[path = "tui_fixture/mod.rs"]
+mod tui_fixture;
+
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -378,4 +381,73 @@ fn a_copied_file_shows_up_by_itself_and_is_classified_first() {
         |e| matches!(e, Event::Status { text, .. } if text == "rescan: nothing changed (12 tracks)"),
     );
     svc.stop(Duration::from_secs(10));
+}
+
+#[test]
+fn queued_entries_and_the_playing_track_follow_files_that_move() {
+    use genreplay::app::catalog::Catalog;
+    use tui_fixture as fx;
+    let mut app = fx::app();
+    // Playing the album First from Dawn, Rain and Echo queued.
+    app.session.play_tracks(
+        vec![fx::id("Dawn"), fx::id("Noon"), fx::id("Dusk")],
+        0,
+        "Alpha — First".into(),
+    );
+    app.session
+        .enqueue(vec![fx::id("Rain"), fx::id("Echo")], false);
+    assert_eq!(fx::playing_title(&app).as_deref(), Some("Dawn"));
+
+    // The folder Alpha/First is renamed, and Rain moves to another album folder.
+    let renamed = |p: PathBuf| -> PathBuf {
+        let s = p.to_string_lossy().into_owned();
+        PathBuf::from(
+            s.replace("/Alpha/First/", "/Alpha/First (2004)/")
+                .replace("/Beta/Second/01 Rain", "/Beta/Rainy/01 Rain"),
+        )
+    };
+    let old = fx::library();
+    let mut moved = vec![];
+    let tracks = old
+        .tracks
+        .iter()
+        .cloned()
+        .map(|mut t| {
+            let p = renamed(t.path.clone());
+            if p != t.path {
+                let new = TrackId::of_path(&p);
+                moved.push((t.id, new));
+                t.path = p;
+                t.id = new;
+            }
+            t
+        })
+        .collect();
+    let mut lib = Catalog::new(old.root.clone(), tracks, old.labels.clone());
+    for (from, to) in &moved {
+        if let Some(v) = old.vectors.get(from) {
+            lib.vectors.insert(*to, v.clone());
+        }
+    }
+    assert_eq!(moved.len(), 4);
+    app.update(Event::TracksMoved(moved));
+    app.update(Event::LibraryLoaded(Box::new(lib)));
+
+    // Nothing was lost: same track playing, same queue, same album to go on with.
+    assert_eq!(fx::playing_title(&app).as_deref(), Some("Dawn"));
+    assert_eq!(fx::up_next_titles(&app), vec!["Rain", "Echo"]);
+    assert_eq!(
+        fx::upcoming_titles(&app),
+        vec!["Rain", "Echo", "Noon", "Dusk"]
+    );
+    let status = genreplay::app::remote::status(&app.session);
+    assert_eq!(
+        status.track.unwrap().path,
+        "/music/Alpha/First (2004)/01 Dawn.flac"
+    );
+    assert_eq!(status.queue[0], "/music/Beta/Rainy/01 Rain.flac");
+    // Undo still has the entries (under their new names).
+    app.session.undo();
+    assert_eq!(fx::up_next_titles(&app), Vec::<String>::new());
+    assert_eq!(fx::upcoming_titles(&app), vec!["Noon", "Dusk"]);
 }

@@ -6,11 +6,13 @@ use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use super::search::SearchKeys;
+use crate::library::track::{UNKNOWN_ALBUM, UNKNOWN_ARTIST};
 use crate::library::{TrackId, TrackRecord};
 use crate::util::maths::argmax;
 
 /// A track with what the views show.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct TrackInfo {
     pub id: TrackId,
     pub path: PathBuf,
@@ -23,6 +25,10 @@ pub struct TrackInfo {
     pub folder: String,
     /// The file's genre tag, if any.
     pub genre_tag: Option<String>,
+    pub album_artist: Option<String>,
+    pub year: Option<u16>,
+    /// What search looks at (filled in by [`Catalog::new`]).
+    pub keys: SearchKeys,
 }
 
 impl TrackInfo {
@@ -50,16 +56,43 @@ impl TrackInfo {
                 folder
             },
             genre_tag: r.tags.genre.clone(),
+            album_artist: r.tags.album_artist.clone(),
+            year: r.tags.year,
+            keys: SearchKeys::default(),
             path,
         }
     }
 
-    /// Text the fuzzy search matches against.
-    pub fn haystack(&self) -> String {
-        format!(
-            "{} {} {} {}",
-            self.artist, self.album, self.title, self.folder
-        )
+    /// The lower-cased fields search looks at; the "Unknown …" placeholders are left out.
+    fn search_keys(&self) -> SearchKeys {
+        let known = |s: &str, placeholder: &str| {
+            if s == placeholder {
+                String::new()
+            } else {
+                s.to_lowercase()
+            }
+        };
+        SearchKeys {
+            title: self.title.to_lowercase(),
+            artist: known(&self.artist, UNKNOWN_ARTIST),
+            album: known(&self.album, UNKNOWN_ALBUM),
+            album_artist: self
+                .album_artist
+                .as_deref()
+                .map(str::to_lowercase)
+                .unwrap_or_default(),
+            genre_tag: self
+                .genre_tag
+                .as_deref()
+                .map(str::to_lowercase)
+                .unwrap_or_default(),
+            file: self
+                .path
+                .file_name()
+                .map(|f| f.to_string_lossy().to_lowercase())
+                .unwrap_or_default(),
+            year: self.year,
+        }
     }
 }
 
@@ -111,19 +144,16 @@ pub struct Catalog {
 
 impl Catalog {
     pub fn new(root: PathBuf, mut tracks: Vec<TrackInfo>, labels: Vec<String>) -> Self {
-        tracks.sort_by(|a, b| {
+        for t in &mut tracks {
+            t.keys = t.search_keys();
+        }
+        tracks.sort_by_cached_key(|t| {
             (
-                a.artist.to_lowercase(),
-                a.album.to_lowercase(),
-                a.track_no,
-                &a.path,
+                t.artist.to_lowercase(),
+                t.album.to_lowercase(),
+                t.track_no,
+                t.path.clone(),
             )
-                .cmp(&(
-                    b.artist.to_lowercase(),
-                    b.album.to_lowercase(),
-                    b.track_no,
-                    &b.path,
-                ))
         });
         let index = tracks.iter().enumerate().map(|(i, t)| (t.id, i)).collect();
         Catalog {

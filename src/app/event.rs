@@ -2,7 +2,9 @@
 //! turns one into the other without blocking; the service layer carries the effects out and
 //! answers with more events.
 
-use crossterm::event::KeyEvent;
+use std::path::PathBuf;
+
+use crossterm::event::{KeyEvent, MouseEvent};
 
 use super::catalog::Catalog;
 use super::retrain;
@@ -14,6 +16,7 @@ use crate::library::TrackId;
 #[derive(Debug, Clone)]
 pub enum Event {
     Key(KeyEvent),
+    Mouse(MouseEvent),
     /// Terminal size (columns, rows).
     Resize(u16, u16),
     Tick,
@@ -32,6 +35,10 @@ pub enum Event {
     },
     /// The library (re)loaded from the store.
     LibraryLoaded(Box<Catalog>),
+    /// Files that moved on disk (old id → new id); the catalog with the new ids follows.
+    TracksMoved(Vec<(TrackId, TrackId)>),
+    /// The named playlists as the playlist folder has them.
+    PlaylistsLoaded(Vec<crate::playlist::Playlist>),
     /// The retrain dialog's folder was looked at.
     TrainPrepared(Result<retrain::Preview, String>),
     /// Training progress.
@@ -71,9 +78,55 @@ pub enum Effect {
         name: String,
         entries: Vec<crate::recommend::playlists::M3uEntry>,
     },
+    /// Read the named playlists (answered by `PlaylistsLoaded`).
+    LoadPlaylists,
+    /// Save a named playlist (refused when one of that name exists).
+    SavePlaylist {
+        name: String,
+        entries: Vec<crate::recommend::playlists::M3uEntry>,
+    },
+    /// Write an edited playlist back to its file.
+    RewritePlaylist {
+        path: PathBuf,
+        name: String,
+        tracks: Vec<PathBuf>,
+    },
+    RenamePlaylist {
+        path: PathBuf,
+        to: String,
+    },
+    DeletePlaylist {
+        path: PathBuf,
+    },
+    ImportPlaylist {
+        file: PathBuf,
+    },
+    /// Write what survives a restart (one of the state files, as JSON).
+    SaveState {
+        file: StateFile,
+        json: String,
+    },
+    /// Give the terminal back until the user brings genreplay to the foreground (ctrl-z).
+    Suspend,
     /// Look at the library folder again now (the rescan key, `ctl rescan`).
     Rescan,
     /// The answer to a remote request.
     RemoteReply(super::remote::ReplyTo, Box<super::remote::RemoteReply>),
     Quit,
+}
+
+/// The files the player's state is saved in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StateFile {
+    Session,
+    Queue,
+}
+
+impl StateFile {
+    pub fn name(self) -> &'static str {
+        match self {
+            StateFile::Session => "session.json",
+            StateFile::Queue => "queue.json",
+        }
+    }
 }

@@ -1,19 +1,23 @@
 //! The player's state and `update(event) → effects`. Nothing here draws or blocks: input,
 //! player and analysis events come in, effects (player commands, store work) go out.
 //!
-//! A key goes to whoever has the focus ([`App::focus`]): the help popup, the training dialog,
-//! the search box, or the view on screen. A view gets the keymap's action first
-//! (`views::*::on_action`); what it does not take is a global action handled here.
+//! A key goes to whoever has the focus ([`App::focus`]): the help popup, a prompt, the training
+//! dialog, the search box, the search results, or the view on screen. A view gets the keymap's
+//! action first (`views::*::on_action`); what it does not take is a global action handled
+//! here.
 
 pub mod catalog;
 pub mod event;
+mod mouse;
 pub mod nav;
 pub mod play_next;
 pub mod play_queue;
+pub mod prompt;
 pub mod remote;
 pub mod retrain;
 pub mod search;
 pub mod session;
+pub mod state;
 pub mod views;
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
@@ -21,15 +25,18 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use crate::config::Theme;
 use crate::keys::{Action, Keymap, Scope};
 pub use catalog::Catalog;
-pub use event::{Effect, Event};
+pub use event::{Effect, Event, StateFile};
 pub use nav::ListNav;
+use prompt::{Prompt, PromptKind, PromptOutcome};
 use search::SearchBox;
 pub use session::Session;
 use views::genres::GenresView;
 use views::library::LibraryView;
 pub use views::library::{Row, RowKind};
 use views::now_playing::NowPlayingView;
+use views::playlists::PlaylistsView;
 use views::queue::QueueView;
+use views::search::SearchView;
 use views::training::{After, TrainingView};
 use views::{Handled, Selection};
 
@@ -40,15 +47,17 @@ pub enum View {
     Queue,
     NowPlaying,
     Genres,
+    Playlists,
     Training,
 }
 
 impl View {
-    pub const ALL: [View; 5] = [
+    pub const ALL: [View; 6] = [
         View::Library,
         View::Queue,
         View::NowPlaying,
         View::Genres,
+        View::Playlists,
         View::Training,
     ];
     pub fn title(self) -> &'static str {
@@ -57,6 +66,7 @@ impl View {
             View::Queue => "Queue",
             View::NowPlaying => "Now playing",
             View::Genres => "Genres",
+            View::Playlists => "Playlists",
             View::Training => "Training",
         }
     }
@@ -68,6 +78,7 @@ impl View {
             View::Queue => Action::ViewQueue,
             View::NowPlaying => Action::ViewNowPlaying,
             View::Genres => Action::ViewGenres,
+            View::Playlists => Action::ViewPlaylists,
             View::Training => Action::ViewTraining,
         }
     }
@@ -78,6 +89,12 @@ impl View {
             View::Library | View::Genres => &[Scope::Browse, Scope::Navigation, Scope::Global],
             View::Queue => &[Scope::Queue, Scope::Navigation, Scope::Global],
             View::NowPlaying => &[Scope::Navigation, Scope::Global],
+            View::Playlists => &[
+                Scope::Playlists,
+                Scope::Browse,
+                Scope::Navigation,
+                Scope::Global,
+            ],
             View::Training => &[Scope::Training, Scope::Navigation, Scope::Global],
         }
     }
@@ -87,20 +104,27 @@ impl View {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Focus {
     Help,
+    /// A one-line prompt (a name, a file, a time, yes/no).
+    Prompt,
     /// The retrain dialog in the Training view.
     Dialog,
+    /// Typing in the search box.
     Search,
+    /// The search results list.
+    Results,
     View(View),
 }
 
 /// The views, each with its own state.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Default)]
 pub struct Views {
     pub library: LibraryView,
     pub queue: QueueView,
     pub now_playing: NowPlayingView,
     pub genres: GenresView,
+    pub playlists: PlaylistsView,
     pub training: TrainingView,
+    pub search: SearchView,
 }
 
 /// The help popup.
@@ -110,6 +134,13 @@ pub struct Help {
     pub scroll: usize,
 }
 
+/// What was last saved, to save again only what changed.
+#[derive(Debug, Default)]
+struct Saved {
+    session: String,
+    queue_changes: Option<u64>,
+}
+
 /// The whole state of the player UI.
 pub struct App {
     pub session: Session,
@@ -117,9 +148,18 @@ pub struct App {
     pub view: View,
     pub search: SearchBox,
     pub help: Help,
+    pub prompt: Option<Prompt>,
     pub themes: Vec<Theme>,
     pub theme_idx: usize,
     pub should_quit: bool,
+    /// Terminal size (columns, rows), for the mouse.
+    pub size: (u16, u16),
+    /// The last left click (when, column, row), to tell a double click.
+    last_click: Option<(std::time::Instant, u16, u16)>,
+    saved: Saved,
+    /// A saved state waiting for the library (it was empty at start: a rebuilt database is
+    /// still being scanned). Nothing is saved until it is applied, so it is never lost.
+    pending_restore: Option<(Option<state::SavedSession>, Option<state::SavedQueue>)>,
 }
 
 impl App {
@@ -140,9 +180,14 @@ impl App {
             view: View::Library,
             search: SearchBox::default(),
             help: Help::default(),
+            prompt: None,
             themes,
             theme_idx,
             should_quit: false,
+            size: (80, 24),
+            last_click: None,
+            saved: Saved::default(),
+            pending_restore: None,
         };
         app.rebuild();
         app
@@ -160,35 +205,43 @@ impl App {
     pub fn focus(&self) -> Focus {
         if self.help.open {
             Focus::Help
+        } else if self.prompt.is_some() {
+            Focus::Prompt
         } else if self.view == View::Training && self.views.training.retrain.is_some() {
             Focus::Dialog
         } else if self.search.typing {
             Focus::Search
+        } else if self.search.open {
+            Focus::Results
         } else {
             Focus::View(self.view)
         }
     }
 
-    /// Recomputes every view's derived state (rows, playlists, visible queue).
+    /// Recomputes every view's derived state (rows, playlists, the queue, search results).
     pub fn rebuild(&mut self) {
-        let filter = self.search.filter();
         let s = &self.session;
         let h = s.list_height;
-        self.views.library.rebuild(&s.lib, filter.as_ref(), h);
+        self.views.library.rebuild(&s.lib, h);
         self.views
             .genres
-            .rebuild(&s.lib, filter.as_ref(), s.recommend.min_confidence, h);
-        self.views
-            .queue
-            .refresh(s, filter.as_ref(), !self.search.text.is_empty());
+            .rebuild(&s.lib, s.recommend.min_confidence, h);
+        self.views.queue.refresh(s);
         self.views.queue.clamp(h);
+        if self.search.open {
+            self.views.search.run(&s.lib, &self.search.text, h);
+        }
     }
 
-    /// What the selection of the view on screen stands for.
+    /// What the selection of the view with the focus stands for.
     fn selection(&self) -> Option<Selection> {
+        if self.search.open {
+            return self.views.search.selection();
+        }
         match self.view {
             View::Library => self.views.library.selection(),
             View::Genres => self.views.genres.selection(),
+            View::Playlists => self.views.playlists.selection(&self.session.lib),
             View::Queue | View::NowPlaying | View::Training => None,
         }
     }
@@ -208,7 +261,9 @@ impl App {
         let s = &mut self.session;
         match ev {
             Event::Key(k) => self.on_key(k),
-            Event::Resize(_, h) => {
+            Event::Mouse(m) => self.on_mouse(m),
+            Event::Resize(w, h) => {
+                self.size = (w, h);
                 s.list_height = crate::ui::layout::list_height(h);
                 s.mark_stale();
             }
@@ -218,6 +273,7 @@ impl App {
                 {
                     s.status = None;
                 }
+                self.save_if_changed();
             }
             Event::Player(p) => s.on_player(p),
             Event::Analysis(a) => s.on_analysis(a),
@@ -247,50 +303,163 @@ impl App {
                 s.model = Some((id, name));
                 s.mark_stale();
             }
-            Event::LibraryLoaded(lib) => s.library_loaded(*lib),
+            Event::LibraryLoaded(lib) => {
+                s.library_loaded(*lib);
+                if !self.session.lib.tracks.is_empty()
+                    && let Some((session, queue)) = self.pending_restore.take()
+                {
+                    self.resume_saved(session, queue);
+                }
+            }
+            Event::PlaylistsLoaded(lists) => {
+                let h = s.list_height;
+                self.views.playlists.loaded(lists, h);
+            }
             Event::Remote(req) => remote::handle(s, req),
+            Event::TracksMoved(moved) => s.tracks_moved(&moved),
+        }
+        if let Some(p) = self.session.take_prompt() {
+            self.prompt = Some(p);
         }
         if self.session.take_stale() {
             self.rebuild();
         } else {
-            // Auto-DJ and track ends change the queue without a rebuild: keep its rows true.
-            let filter = self.search.filter();
-            self.views
-                .queue
-                .refresh(&self.session, filter.as_ref(), !self.search.text.is_empty());
+            // Track ends and auto-DJ change the queue without a rebuild: keep its rows true.
+            self.views.queue.refresh(&self.session);
         }
         self.session.take_effects()
+    }
+
+    /// Saves the session and the queue when they changed since they were last saved.
+    fn save_if_changed(&mut self) {
+        if self.pending_restore.is_some() {
+            return;
+        }
+        let changes = self.session.queue.changes();
+        if self.saved.queue_changes != Some(changes) {
+            self.saved.queue_changes = Some(changes);
+            if let Ok(json) = serde_json::to_string(&self.saved_queue()) {
+                self.session.push(Effect::SaveState {
+                    file: StateFile::Queue,
+                    json,
+                });
+            }
+        }
+        if let Ok(json) = serde_json::to_string(&self.saved_session())
+            && json != self.saved.session
+        {
+            self.saved.session = json.clone();
+            self.session.push(Effect::SaveState {
+                file: StateFile::Session,
+                json,
+            });
+        }
+    }
+
+    /// Restores a saved state and loads its playing track paused at its second (the player
+    /// effects are queued like any other). With an empty library the state waits for the
+    /// library to load.
+    pub fn resume_saved(
+        &mut self,
+        session: Option<state::SavedSession>,
+        queue: Option<state::SavedQueue>,
+    ) {
+        if self.session.lib.tracks.is_empty() && (session.is_some() || queue.is_some()) {
+            self.pending_restore = Some((session, queue));
+        } else if let Some(pos) = self.restore(session, queue) {
+            let s = &mut self.session;
+            s.load_current(true);
+            if pos > 0.0 {
+                s.seek_to(pos);
+            }
+            s.playback.position_secs = pos;
+        }
+        let s = &mut self.session;
+        let volume = if s.playback.muted {
+            0.0
+        } else {
+            f32::from(s.playback.volume) / 100.0
+        };
+        s.push(Effect::Player(
+            crate::audio::player::PlayerCommand::SetVolume(volume),
+        ));
+        self.mark_saved();
+    }
+
+    /// Whether a saved state waits for the library.
+    pub fn restore_pending(&self) -> bool {
+        self.pending_restore.is_some()
+    }
+
+    /// Marks the state as saved as it is now (after a restore, or a save on quitting).
+    pub fn mark_saved(&mut self) {
+        self.saved.queue_changes = Some(self.session.queue.changes());
+        self.saved.session = serde_json::to_string(&self.saved_session()).unwrap_or_default();
     }
 
     fn on_key(&mut self, k: KeyEvent) {
         match self.focus() {
             Focus::Help => self.help_key(k),
+            Focus::Prompt => self.prompt_key(k),
             Focus::Dialog => match self.views.training.on_key(k, &mut self.session) {
                 Some(After::Close) => self.view = View::Library,
                 Some(After::Stay) => {}
-                None => self.search_or_view_key(k),
+                None => self.view_key(k),
             },
-            Focus::Search | Focus::View(_) => self.search_or_view_key(k),
+            Focus::Search => self.search_key(k),
+            Focus::Results | Focus::View(_) => self.view_key(k),
         }
     }
 
-    fn search_or_view_key(&mut self, k: KeyEvent) {
+    /// The scopes that apply to the list with the focus.
+    fn scopes(&self) -> &'static [Scope] {
+        if self.search.open {
+            &[Scope::Browse, Scope::Navigation, Scope::Global]
+        } else {
+            self.view.scopes()
+        }
+    }
+
+    fn view_key(&mut self, k: KeyEvent) {
         if self.search.typing {
             self.search_key(k);
             return;
         }
-        if k.code == KeyCode::Esc && !self.search.text.is_empty() {
-            self.search.text.clear();
-            self.session.mark_stale();
+        if k.code == KeyCode::Esc && self.search.open {
+            self.close_search();
             return;
         }
-        if let Some(a) = self.keymap().action_in(&k, self.view.scopes()) {
-            self.act(a);
+        match self.keymap().action_in(&k, self.scopes()) {
+            Some(a) => self.act(a),
+            None => self.explain_key(k),
         }
+    }
+
+    /// A key bound only in other views: say where it works.
+    fn explain_key(&mut self, k: KeyEvent) {
+        let Some(a) = self.keymap().action_for(&k) else {
+            return;
+        };
+        let keys = self.keymap();
+        let key = keys.hint(a);
+        let hint = |v: View| format!("the {} view ({})", v.title(), keys.hint(v.action()));
+        let whereto = match a.scope() {
+            Scope::Queue => hint(View::Queue),
+            Scope::Playlists => hint(View::Playlists),
+            Scope::Training => hint(View::Training),
+            Scope::Browse => "the Library, Genres or Playlists view".to_string(),
+            Scope::Global | Scope::Navigation => return,
+        };
+        let desc = a.description().to_lowercase();
+        self.session
+            .set_status(format!("{key} ({desc}) works in {whereto}"), false);
     }
 
     fn help_key(&mut self, k: KeyEvent) {
         let page = self.session.list_height;
+        let last = crate::keys::help_lines(self.keymap())
+            .len()
+            .saturating_sub(1);
         match (k.code, self.keymap().action_for(&k)) {
             (KeyCode::Esc, _) | (_, Some(Action::Help)) | (_, Some(Action::Quit)) => {
                 self.help.open = false
@@ -299,47 +468,122 @@ impl App {
             (_, Some(Action::Up)) => self.help.scroll = self.help.scroll.saturating_sub(1),
             (_, Some(Action::PageDown)) => self.help.scroll += page,
             (_, Some(Action::PageUp)) => self.help.scroll = self.help.scroll.saturating_sub(page),
+            (_, Some(Action::Top)) => self.help.scroll = 0,
+            (_, Some(Action::Bottom)) => self.help.scroll = last,
             _ => {}
         }
         // The last help line stays in view.
-        let last = crate::keys::help_lines(self.keymap())
-            .len()
-            .saturating_sub(1);
         self.help.scroll = self.help.scroll.min(last);
     }
 
+    fn open_search(&mut self) {
+        self.search.open = true;
+        self.search.typing = true;
+        let s = &self.session;
+        self.views
+            .search
+            .run(&s.lib, &self.search.text, s.list_height);
+    }
+
+    fn close_search(&mut self) {
+        self.search = SearchBox::default();
+        self.views.search.results.clear();
+    }
+
     fn search_key(&mut self, k: KeyEvent) {
+        let mut changed = false;
         match k.code {
-            KeyCode::Esc => {
-                self.search.typing = false;
-                self.search.text.clear();
-                self.session.mark_stale();
-            }
+            KeyCode::Esc => self.close_search(),
             KeyCode::Enter => self.search.typing = false,
             KeyCode::Backspace => {
                 self.search.text.pop();
-                self.session.mark_stale();
+                changed = true;
             }
-            KeyCode::Char(c) if !k.modifiers.contains(KeyModifiers::CONTROL) => {
+            KeyCode::Char('u') if k.modifiers.contains(KeyModifiers::CONTROL) => {
+                self.search.text.clear();
+                changed = true;
+            }
+            KeyCode::Char(c)
+                if !k.modifiers.contains(KeyModifiers::CONTROL)
+                    && self.search.text.chars().count() < 256 =>
+            {
                 self.search.text.push(c);
-                self.views.library.nav = ListNav::default();
-                self.session.mark_stale();
+                changed = true;
             }
             _ => {
-                // Navigation keys still work while typing.
+                // Moving through the results still works while typing.
                 if let Some(a) = self.keymap().action_for(&k)
-                    && matches!(
-                        a,
-                        Action::Up | Action::Down | Action::PageUp | Action::PageDown
-                    )
+                    && a.scope() == Scope::Navigation
+                    && a != Action::Activate
                 {
-                    self.act(a);
+                    self.views.search.on_action(a, &mut self.session);
                 }
+            }
+        }
+        if changed {
+            let s = &self.session;
+            self.views
+                .search
+                .run(&s.lib, &self.search.text, s.list_height);
+        }
+    }
+
+    fn prompt_key(&mut self, k: KeyEvent) {
+        let Some(p) = self.prompt.as_mut() else {
+            return;
+        };
+        match p.on_key(k) {
+            PromptOutcome::Open => {}
+            PromptOutcome::Cancelled => self.prompt = None,
+            PromptOutcome::Submitted(kind, text) => {
+                self.prompt = None;
+                self.answer(kind, text);
             }
         }
     }
 
-    /// Carries out `a`: the view on screen first, then the global actions.
+    /// Carries out what a prompt was for.
+    fn answer(&mut self, kind: PromptKind, text: String) {
+        let s = &mut self.session;
+        match kind {
+            PromptKind::SaveQueue => {
+                let ids: Vec<_> = s
+                    .queue
+                    .current_track()
+                    .into_iter()
+                    .chain(s.upcoming())
+                    .collect();
+                if ids.is_empty() {
+                    s.set_status("the queue is empty: nothing to save", true);
+                } else if !text.is_empty() {
+                    let entries = s.entries_of(&ids);
+                    s.push(Effect::SavePlaylist {
+                        name: text,
+                        entries,
+                    });
+                }
+            }
+            PromptKind::RenamePlaylist(path) => {
+                if !text.is_empty() {
+                    s.push(Effect::RenamePlaylist { path, to: text });
+                }
+            }
+            PromptKind::ConfirmDelete(path) => s.push(Effect::DeletePlaylist { path }),
+            PromptKind::ImportPlaylist => {
+                if !text.is_empty() {
+                    let file = retrain::expand_home(&text);
+                    s.push(Effect::ImportPlaylist { file });
+                }
+            }
+            PromptKind::SeekTo => match prompt::parse_time(&text, s.playback.position_secs) {
+                Some(t) => s.seek_to(t),
+                None if text.is_empty() => {}
+                None => s.set_status(format!("\"{text}\" is not a time (try 1:30 or 90)"), true),
+            },
+        }
+    }
+
+    /// Carries out `a`: the list with the focus first, then the global actions.
     pub fn act(&mut self, a: Action) {
         if matches!(
             a,
@@ -353,15 +597,27 @@ impl App {
         self.global(a);
     }
 
-    /// Hands `a` to the view on screen.
+    /// Hands `a` to the search results, or to the view on screen.
     fn delegate(&mut self, a: Action) -> Handled {
         let s = &mut self.session;
+        if self.search.open {
+            return self.views.search.on_action(a, s);
+        }
         match self.view {
             View::Library => self.views.library.on_action(a, s),
             View::Queue => self.views.queue.on_action(a, s),
             View::NowPlaying => self.views.now_playing.on_action(a, s),
             View::Genres => self.views.genres.on_action(a, s),
+            View::Playlists => self.views.playlists.on_action(a, s),
             View::Training => Handled::No,
+        }
+    }
+
+    fn show(&mut self, v: View) {
+        self.close_search();
+        self.view = v;
+        if v == View::Playlists && !self.views.playlists.loaded {
+            self.session.push(Effect::LoadPlaylists);
         }
     }
 
@@ -387,16 +643,17 @@ impl App {
                 } else {
                     (i + n - 1) % n
                 };
-                self.view = View::ALL[j];
+                self.show(View::ALL[j]);
             }
-            Action::ViewLibrary => self.view = View::Library,
-            Action::ViewQueue => self.view = View::Queue,
-            Action::ViewNowPlaying => self.view = View::NowPlaying,
-            Action::ViewGenres => self.view = View::Genres,
-            Action::ViewTraining => self.view = View::Training,
+            Action::ViewLibrary => self.show(View::Library),
+            Action::ViewQueue => self.show(View::Queue),
+            Action::ViewNowPlaying => self.show(View::NowPlaying),
+            Action::ViewGenres => self.show(View::Genres),
+            Action::ViewPlaylists => self.show(View::Playlists),
+            Action::ViewTraining => self.show(View::Training),
             Action::Retrain => {
-                self.view = View::Training;
-                self.views.training.open(s);
+                self.show(View::Training);
+                self.views.training.open(&mut self.session);
             }
             Action::UseBuiltInModel => {
                 if self.views.training.running() {
@@ -405,7 +662,7 @@ impl App {
                     s.push(Effect::UseBuiltInModel);
                 }
             }
-            Action::Search => self.search.typing = true,
+            Action::Search => self.open_search(),
             Action::PlayPause => {
                 if !s.toggle_pause() {
                     // Nothing queued: play the selection.
@@ -417,15 +674,36 @@ impl App {
             Action::PrevTrack => s.previous(),
             Action::SeekForward => s.seek_by(5.0),
             Action::SeekBackward => s.seek_by(-5.0),
+            Action::SeekForwardLong => s.seek_by(30.0),
+            Action::SeekBackwardLong => s.seek_by(-30.0),
+            Action::SeekTo => {
+                if s.playback.track.is_some() {
+                    self.prompt = Some(Prompt::new(
+                        PromptKind::SeekTo,
+                        "go to (1:30, 90, +30, -10)".into(),
+                        "",
+                    ));
+                }
+            }
             Action::VolumeUp => s.change_volume(5),
             Action::VolumeDown => s.change_volume(-5),
+            Action::ToggleMute => s.toggle_mute(),
             Action::ToggleShuffle => s.toggle_shuffle(),
             Action::CycleRepeat => s.cycle_repeat(),
             Action::QueueClear => s.clear_queue(),
+            Action::Undo => s.undo(),
+            Action::SaveQueue => {
+                self.prompt = Some(Prompt::new(
+                    PromptKind::SaveQueue,
+                    "save the queue as the playlist".into(),
+                    "",
+                ));
+            }
             Action::CycleBrowse => {
                 self.views.library.cycle_mode();
-                self.view = View::Library;
+                self.show(View::Library);
                 let label = self.views.library.mode.label();
+                let s = &mut self.session;
                 s.set_status(format!("browse by {label}"), false);
                 s.mark_stale();
             }
@@ -445,9 +723,15 @@ impl App {
                 self.session.toggle_auto_dj(seed);
             }
             Action::ExportPlaylist => {
-                let ids: Vec<_> = s.queue.entries.iter().map(|e| e.track).collect();
+                let ids: Vec<_> = s
+                    .queue
+                    .current_track()
+                    .into_iter()
+                    .chain(s.upcoming())
+                    .collect();
                 s.export("queue".to_string(), &ids);
             }
+            Action::Suspend => s.push(Effect::Suspend),
             // Views' own actions that the view on screen did not take: nothing to do here.
             Action::Up
             | Action::Down
@@ -463,13 +747,18 @@ impl App {
             | Action::QueueRemove
             | Action::QueueMoveUp
             | Action::QueueMoveDown
+            | Action::RenamePlaylist
+            | Action::DeletePlaylist
+            | Action::ImportPlaylist
+            | Action::PlaylistMoveUp
+            | Action::PlaylistMoveDown
             | Action::CancelTraining
             | Action::AcceptModel
             | Action::DiscardModel => {}
         }
     }
 
-    /// Shows the playing track in the library: clears the search and opens its groups.
+    /// Shows the playing track in the library and opens its groups.
     fn jump_to_playing(&mut self) {
         let s = &self.session;
         let Some(id) = s.playback.track else {
@@ -478,12 +767,10 @@ impl App {
         if s.lib.track(id).is_none() {
             return;
         }
-        self.view = View::Library;
-        self.search.text.clear();
-        self.rebuild();
+        self.show(View::Library);
         self.views.library.reveal(id);
-        self.rebuild();
         let h = self.session.list_height;
+        self.views.library.rebuild_rows(&self.session.lib, h);
         self.views.library.select_track(id, h);
     }
 }

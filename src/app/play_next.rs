@@ -4,7 +4,7 @@
 use super::catalog::artist_key;
 use super::event::Effect;
 use super::play_queue::{QueueEntry, Reason};
-use super::session::Session;
+use super::session::{Session, tracks_n};
 use crate::library::TrackId;
 use crate::recommend::similar::{Candidate, Pick, build_queue, extend_chain};
 
@@ -25,21 +25,21 @@ impl Session {
             .track(p.after)
             .map(|t| t.title.clone())
             .unwrap_or_default();
-        QueueEntry {
-            track: p.track,
-            reason: Reason::Similar {
+        QueueEntry::new(
+            p.track,
+            Reason::Similar {
                 seed,
                 genre: self.lib.labels.get(p.genre).cloned().unwrap_or_default(),
                 similarity: p.similarity,
             },
-        }
+        )
     }
 
     /// What recommendations must not repeat (played this session and everything queued), and
     /// the artists that just played.
     fn recent(&self) -> (Vec<TrackId>, Vec<String>) {
         let mut history: Vec<TrackId> = self.played.clone();
-        history.extend(self.queue.entries.iter().map(|e| e.track));
+        history.extend(self.queue.upcoming());
         let artists = self
             .played
             .iter()
@@ -52,8 +52,8 @@ impl Session {
         (history, artists)
     }
 
-    /// "Play next": tracks like `seed` go right after the current entry, replacing the
-    /// previous fill; entries you added stay.
+    /// "Play next": tracks like `seed` go to the front of up next, replacing the previous
+    /// fill; entries you added stay. With nothing playing, the seed plays first.
     pub fn fill_similar(&mut self, seed: Option<TrackId>) {
         let Some(seed_id) = seed else {
             self.set_status(
@@ -70,18 +70,6 @@ impl Session {
             );
             return;
         };
-        // Drop the previous fill after the current entry.
-        let cur = self.queue.current;
-        let stale: Vec<usize> = (0..self.queue.entries.len())
-            .rev()
-            .filter(|&i| {
-                cur.is_none_or(|c| i > c)
-                    && matches!(self.queue.entries[i].reason, Reason::Similar { .. })
-            })
-            .collect();
-        for i in stale {
-            self.queue.remove(i);
-        }
         let pool = self.lib.candidates();
         let (mut history, mut artists) = self.recent();
         history.push(seed_id);
@@ -107,18 +95,19 @@ impl Session {
             .map(|t| t.title.clone())
             .unwrap_or_default();
         if self.playback.track.is_none() {
-            // Nothing plays: start with the seed.
-            self.queue.replace(vec![seed_id], Reason::Added, 0);
-            self.queue.entries.extend(entries);
-            self.play_current();
+            // Nothing plays: the seed first, then what sounds like it.
+            let mut all = vec![QueueEntry::new(seed_id, Reason::Added)];
+            all.extend(entries);
+            self.queue.replace_fill(all);
+            self.next_track(true);
         } else {
-            let at = self.queue.current.map_or(0, |c| c + 1);
-            for (k, e) in entries.into_iter().enumerate() {
-                self.queue.insert_entry(at + k, e);
-            }
+            self.queue.replace_fill(entries);
             self.send_next();
         }
-        self.set_status(format!("{n} tracks like \"{title}\" will play next"), false);
+        self.set_status(
+            format!("{} like \"{title}\" will play next", tracks_n(n)),
+            false,
+        );
         self.mark_stale();
     }
 
@@ -129,14 +118,11 @@ impl Session {
             self.set_status("auto-DJ off", false);
             return;
         }
-        let before = self.queue.entries.len();
+        let before = self.queue.upcoming().len();
         self.extend_auto_dj(seed);
-        let added = self.queue.entries.len() - before;
-        if self.playback.track.is_none() && !self.queue.entries.is_empty() {
-            if self.queue.current.is_none() {
-                self.queue.go_to(Some(0));
-            }
-            self.play_current();
+        let added = self.queue.upcoming().len().saturating_sub(before);
+        if self.playback.track.is_none() && !self.queue.upcoming().is_empty() {
+            self.next_track(true);
         } else {
             self.send_next();
         }
@@ -151,24 +137,23 @@ impl Session {
         self.mark_stale();
     }
 
-    /// Auto-DJ: keeps at least `auto_dj_ahead` entries after the current one, each chosen to
-    /// follow the one before (the first from `seed` when the queue is empty).
+    /// Auto-DJ: keeps at least `auto_dj_ahead` tracks coming after the playing one, adding to
+    /// the end of up next, each chosen to follow the one before (the first from `seed` when
+    /// nothing is queued). Says so when the library has nothing more to offer.
     pub(super) fn extend_auto_dj(&mut self, seed: Option<TrackId>) {
         if !self.auto_dj {
             return;
         }
         let want = self.recommend.auto_dj_ahead;
-        let ahead = self.queue.current.map_or(self.queue.entries.len(), |c| {
-            self.queue.entries.len().saturating_sub(c + 1)
-        });
+        let upcoming = self.queue.upcoming();
+        let ahead = upcoming.len();
         if ahead >= want {
             return;
         }
-        let from_id = self
-            .queue
-            .entries
+        let from_id = upcoming
             .last()
-            .map(|e| e.track)
+            .copied()
+            .or(self.queue.current_track())
             .or(seed)
             .or_else(|| {
                 self.lib
@@ -184,9 +169,10 @@ impl Session {
         let (mut history, mut artists) = self.recent();
         history.push(from.id);
         artists.push(from.artist.clone());
-        if self.queue.entries.is_empty() {
+        let mut start = Vec::new();
+        if ahead == 0 && self.queue.current.is_none() {
             // Start from the seed itself.
-            self.queue.append([from.id], Reason::Added);
+            start.push(QueueEntry::new(from.id, Reason::Added));
         }
         let picks = extend_chain(
             &self.recommend.options,
@@ -197,7 +183,14 @@ impl Session {
             want - ahead,
             &mut self.rng,
         );
-        let entries: Vec<QueueEntry> = picks.iter().map(|p| self.pick_entry(p)).collect();
-        self.queue.entries.extend(entries);
+        if picks.is_empty() && start.is_empty() {
+            self.set_status(
+                "auto-DJ: every analysed track has played or is queued; nothing more to add",
+                false,
+            );
+            return;
+        }
+        start.extend(picks.iter().map(|p| self.pick_entry(p)));
+        self.queue.extend_quietly(start);
     }
 }

@@ -1,8 +1,15 @@
-//! The play queue: what plays, in order, and why each entry is there.
-
-use std::collections::HashSet;
+//! What plays, in the model of the best players: the user's **up next** list, which plays
+//! first and which nothing but the user ever empties, and the **context** the music is playing
+//! from (an album, a folder, a genre or a playlist), which goes on when up next is empty.
+//! Playing something from the library sets the context and never deletes queued entries.
+//! Every change to up next or the context can be undone.
+//!
+//! Shuffle is a permutation of the context's tracks made once per pass: the tracks not yet
+//! heard in this pass keep their chance, none repeats before all have played, and a new pass
+//! (repeat all) never starts with the track that ended the last one.
 
 use rand::Rng;
+use rand::seq::SliceRandom;
 
 use crate::library::TrackId;
 
@@ -39,6 +46,19 @@ impl Reason {
 pub struct QueueEntry {
     pub track: TrackId,
     pub reason: Reason,
+    /// Which addition this is (the queue numbers entries as they come; 0 = not yet), so
+    /// undo never brings back an entry that has played since.
+    pub uid: u64,
+}
+
+impl QueueEntry {
+    pub fn new(track: TrackId, reason: Reason) -> Self {
+        QueueEntry {
+            track,
+            reason,
+            uid: 0,
+        }
+    }
 }
 
 /// Repeat modes.
@@ -64,240 +84,644 @@ impl Repeat {
             Repeat::One => "one",
         }
     }
+    pub fn from_label(s: &str) -> Option<Self> {
+        match s {
+            "off" => Some(Repeat::Off),
+            "all" => Some(Repeat::All),
+            "one" => Some(Repeat::One),
+            _ => None,
+        }
+    }
 }
+
+/// What the music plays from when up next is empty.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Context {
+    /// Which context this is (a new one for each album, playlist… played), so undo keeps
+    /// the place the music has reached in it.
+    pub uid: u64,
+    pub label: String,
+    pub tracks: Vec<TrackId>,
+    /// The play order: indices into `tracks` (in order, or shuffled for this pass).
+    order: Vec<usize>,
+    /// Where in `order` the context is: its playing (or last played) track.
+    pos: Option<usize>,
+}
+
+impl Context {
+    /// A context of `tracks` that starts at `start`; shuffled, `start` plays first and the
+    /// others follow in a random order.
+    pub fn new(
+        label: String,
+        tracks: Vec<TrackId>,
+        start: usize,
+        shuffle: bool,
+        rng: &mut impl Rng,
+    ) -> Self {
+        let mut c = Context {
+            uid: 0,
+            label,
+            order: (0..tracks.len()).collect(),
+            tracks,
+            pos: None,
+        };
+        if start < c.tracks.len() {
+            if shuffle {
+                c.order.remove(start);
+                c.order.shuffle(rng);
+                c.order.insert(0, start);
+                c.pos = Some(0);
+            } else {
+                c.pos = Some(start);
+            }
+        }
+        c
+    }
+
+    /// The track at the context's position.
+    pub fn current(&self) -> Option<TrackId> {
+        self.pos
+            .and_then(|p| self.order.get(p))
+            .and_then(|&i| self.tracks.get(i))
+            .copied()
+    }
+
+    /// Index into `tracks` of the current track.
+    pub fn current_index(&self) -> Option<usize> {
+        self.pos.and_then(|p| self.order.get(p)).copied()
+    }
+
+    /// The tracks still to come in this pass, in play order.
+    pub fn remaining(&self) -> impl Iterator<Item = TrackId> + '_ {
+        let from = self.pos.map_or(0, |p| p + 1);
+        self.order[from.min(self.order.len())..]
+            .iter()
+            .filter_map(|&i| self.tracks.get(i).copied())
+    }
+
+    /// Indices (into `tracks`) of the tracks still to come in this pass, in play order.
+    pub fn remaining_indices(&self) -> impl Iterator<Item = usize> + '_ {
+        let from = self.pos.map_or(0, |p| p + 1);
+        self.order[from.min(self.order.len())..]
+            .iter()
+            .copied()
+            .filter(|&i| i < self.tracks.len())
+    }
+
+    fn next_pos(&self) -> Option<usize> {
+        let n = self.pos.map_or(0, |p| p + 1);
+        (n < self.order.len()).then_some(n)
+    }
+
+    /// Shuffles what has not played yet in this pass (the current track stays where it is).
+    fn shuffle_rest(&mut self, rng: &mut impl Rng) {
+        let from = self.pos.map_or(0, |p| p + 1).min(self.order.len());
+        self.order[from..].shuffle(rng);
+    }
+
+    /// Back to list order, keeping the current track current.
+    fn unshuffle(&mut self) {
+        let cur = self.current_index();
+        self.order = (0..self.tracks.len()).collect();
+        self.pos = cur;
+    }
+
+    /// A new pass: list order, or a fresh shuffle that does not start with `last`.
+    fn new_pass(&mut self, shuffle: bool, rng: &mut impl Rng) {
+        let last = self.current_index();
+        self.order = (0..self.tracks.len()).collect();
+        if shuffle {
+            self.order.shuffle(rng);
+            if self.order.len() > 1 && self.order.first().copied() == last {
+                let j = rng.random_range(1..self.order.len());
+                self.order.swap(0, j);
+            }
+        }
+        self.pos = None;
+    }
+
+    /// Removes the track at `index` of `tracks` (its place in the order goes with it).
+    fn remove_index(&mut self, index: usize) {
+        if index >= self.tracks.len() {
+            return;
+        }
+        self.tracks.remove(index);
+        let at = self.order.iter().position(|&i| i == index);
+        if let Some(at) = at {
+            self.order.remove(at);
+            self.pos = match self.pos {
+                Some(p) if p > at => Some(p - 1),
+                // The current track went: the context stands before what followed it.
+                Some(p) if p == at => p.checked_sub(1),
+                other => other,
+            };
+        }
+        for i in &mut self.order {
+            if *i > index {
+                *i -= 1;
+            }
+        }
+    }
+
+    /// Keeps only the tracks `keep` accepts.
+    fn retain(&mut self, keep: impl Fn(TrackId) -> bool) {
+        let mut i = self.tracks.len();
+        while i > 0 {
+            i -= 1;
+            if !keep(self.tracks[i]) {
+                self.remove_index(i);
+            }
+        }
+    }
+}
+
+/// Where the playing track came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Source {
+    /// Taken from up next (it left the list when it started).
+    UpNext,
+    /// The context's current track.
+    Context,
+}
+
+/// The playing track.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Current {
+    pub entry: QueueEntry,
+    pub source: Source,
+}
+
+/// A state to go back to with undo.
+#[derive(Debug, Clone, PartialEq)]
+struct Snapshot {
+    up_next: Vec<QueueEntry>,
+    context: Option<Context>,
+}
+
+/// How many changes undo remembers.
+pub const UNDO_LEVELS: usize = 50;
 
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Queue {
-    pub entries: Vec<QueueEntry>,
-    /// The playing entry.
-    pub current: Option<usize>,
-    /// Entries played since the queue was (re)filled, for shuffle.
-    played: HashSet<usize>,
-    /// Entries played before, for "previous".
-    history: Vec<usize>,
-    /// When the playing entry was removed (so nothing is current): the index where the order
-    /// goes on, i.e. the entry that followed it.
-    resume: Option<usize>,
+    /// What the user queued, in order: it plays before the context goes on.
+    pub up_next: Vec<QueueEntry>,
+    pub context: Option<Context>,
+    pub current: Option<Current>,
+    /// Tracks played before the current one, for "previous".
+    history: Vec<Current>,
+    undo: Vec<Snapshot>,
+    /// Counts changes (to know when the saved queue is out of date).
+    changes: u64,
+    /// The last number given to an entry or a context.
+    last_uid: u64,
+    /// Up-next entries that have started playing (undo leaves them out).
+    consumed: std::collections::HashSet<u64>,
 }
 
 impl Queue {
-    /// Replaces the queue with `tracks`, current = `start`.
-    pub fn replace(&mut self, tracks: Vec<TrackId>, reason: Reason, start: usize) {
-        self.entries = tracks
-            .into_iter()
-            .map(|track| QueueEntry {
-                track,
-                reason: reason.clone(),
-            })
-            .collect();
-        self.played.clear();
-        self.history.clear();
-        self.resume = None;
-        self.current = (start < self.entries.len()).then_some(start);
-        if let Some(c) = self.current {
-            self.played.insert(c);
-        }
+    /// How many times the queue changed (any change: edits, a new track playing).
+    pub fn changes(&self) -> u64 {
+        self.changes
     }
-
-    pub fn append(&mut self, tracks: impl IntoIterator<Item = TrackId>, reason: Reason) {
-        self.entries
-            .extend(tracks.into_iter().map(|track| QueueEntry {
-                track,
-                reason: reason.clone(),
-            }));
-    }
-
-    /// Inserts right after the playing entry (or at the front).
-    pub fn insert_next(&mut self, tracks: Vec<TrackId>, reason: Reason) {
-        let at = self.current.map(|c| c + 1).or(self.resume).unwrap_or(0);
-        let n = tracks.len();
-        for (k, track) in tracks.into_iter().enumerate() {
-            self.entries.insert(
-                at + k,
-                QueueEntry {
-                    track,
-                    reason: reason.clone(),
-                },
-            );
-        }
-        self.shift_indices(at, n as isize);
-    }
-
-    fn shift_indices(&mut self, from: usize, by: isize) {
-        let f = |i: usize| {
-            if i >= from {
-                (i as isize + by).max(0) as usize
-            } else {
-                i
-            }
-        };
-        self.played = self.played.iter().map(|&i| f(i)).collect();
-        self.history = self.history.iter().map(|&i| f(i)).collect();
-    }
-
-    /// Inserts one entry at `at` (clamped), keeping the current entry.
-    pub fn insert_entry(&mut self, at: usize, e: QueueEntry) {
-        let at = at.min(self.entries.len());
-        self.entries.insert(at, e);
-        if let Some(c) = self.current
-            && c >= at
-        {
-            self.current = Some(c + 1);
-        }
-        self.shift_indices(at, 1);
-    }
-
-    /// Removes entry `i` (the playing entry stays playing but leaves the list).
-    pub fn remove(&mut self, i: usize) {
-        if i >= self.entries.len() {
-            return;
-        }
-        self.entries.remove(i);
-        self.played.remove(&i);
-        self.history.retain(|&h| h != i);
-        self.shift_indices(i + 1, -1);
-        self.current = match self.current {
-            Some(c) if c == i => {
-                // It plays on; what followed it still comes next.
-                self.resume = Some(i);
-                None
-            }
-            Some(c) if c > i => Some(c - 1),
-            other => other,
-        };
-        if let Some(r) = self.resume.filter(|&r| r > i) {
-            self.resume = Some(r - 1);
-        }
-    }
-
-    /// Swaps entries `i` and `j`, keeping `current` on the same track.
-    pub fn swap(&mut self, i: usize, j: usize) {
-        if i >= self.entries.len() || j >= self.entries.len() {
-            return;
-        }
-        self.entries.swap(i, j);
-        let map = |x: usize| {
-            if x == i {
-                j
-            } else if x == j {
-                i
-            } else {
-                x
-            }
-        };
-        self.current = self.current.map(map);
-        self.played = self.played.iter().map(|&x| map(x)).collect();
-        self.history = self.history.iter().map(|&x| map(x)).collect();
-    }
-
-    /// Empties the queue except the playing entry.
-    pub fn clear_keep_current(&mut self) {
-        let cur = self.current.and_then(|c| self.entries.get(c).cloned());
-        self.entries = cur.into_iter().collect();
-        self.current = (!self.entries.is_empty()).then_some(0);
-        self.played = self.current.into_iter().collect();
-        self.history.clear();
-        self.resume = None;
-    }
-
     pub fn current_track(&self) -> Option<TrackId> {
-        self.current
-            .and_then(|c| self.entries.get(c))
-            .map(|e| e.track)
+        self.current.as_ref().map(|c| c.entry.track)
     }
 
-    /// The entry to play after the current one, without moving.
-    pub fn peek_next(&self, shuffle: bool, repeat: Repeat) -> Option<usize> {
-        if self.entries.is_empty() {
+    /// Remembers the state before a change, for undo.
+    fn checkpoint(&mut self) {
+        self.changes += 1;
+        self.undo.push(Snapshot {
+            up_next: self.up_next.clone(),
+            context: self.context.clone(),
+        });
+        if self.undo.len() > UNDO_LEVELS {
+            self.undo.remove(0);
+        }
+    }
+
+    /// Goes back to before the last change of up next or the context; `false` when there is
+    /// nothing to undo. What plays keeps playing: entries that have played since stay out,
+    /// and a context the music is still in keeps its place.
+    pub fn undo(&mut self) -> bool {
+        self.changes += 1;
+        let Some(s) = self.undo.pop() else {
+            return false;
+        };
+        self.up_next = s
+            .up_next
+            .into_iter()
+            .filter(|e| !self.consumed.contains(&e.uid))
+            .collect();
+        self.context = match (s.context, self.context.take()) {
+            // The same context: its tracks come back as they were, at the place the music
+            // has reached since.
+            (Some(mut old), Some(now)) if old.uid == now.uid => {
+                old.pos = match now.current() {
+                    Some(t) => old
+                        .order
+                        .iter()
+                        .position(|&i| old.tracks.get(i) == Some(&t))
+                        .or(old.pos),
+                    None => now.pos.filter(|&p| p < old.order.len()),
+                };
+                Some(old)
+            }
+            (old, _) => old,
+        };
+        true
+    }
+
+    /// Numbers new entries.
+    fn stamp(&mut self, mut e: QueueEntry) -> QueueEntry {
+        self.last_uid += 1;
+        e.uid = self.last_uid;
+        e
+    }
+
+    /// Takes up-next entry `i` to play it.
+    fn take_up_next(&mut self, i: usize) -> QueueEntry {
+        let e = self.up_next.remove(i);
+        if !self.undo.is_empty() {
+            self.consumed.insert(e.uid);
+        }
+        e
+    }
+
+    pub fn can_undo(&self) -> bool {
+        !self.undo.is_empty()
+    }
+
+    /// Plays `tracks` from `start` as the new context ("from `label`"). Up next stays.
+    pub fn play_context(
+        &mut self,
+        label: String,
+        tracks: Vec<TrackId>,
+        start: usize,
+        shuffle: bool,
+        rng: &mut impl Rng,
+    ) {
+        self.checkpoint();
+        let mut c = Context::new(label, tracks, start, shuffle, rng);
+        self.last_uid += 1;
+        c.uid = self.last_uid;
+        self.context = Some(c);
+        self.start_context();
+    }
+
+    /// Makes the context's current track the playing one.
+    fn start_context(&mut self) {
+        self.changes += 1;
+        let Some(c) = &self.context else { return };
+        let Some(track) = c.current() else { return };
+        let entry = QueueEntry::new(track, Reason::From(c.label.clone()));
+        self.set_current(Current {
+            entry,
+            source: Source::Context,
+        });
+    }
+
+    fn set_current(&mut self, c: Current) {
+        self.changes += 1;
+        if let Some(old) = self.current.take() {
+            self.history.push(old);
+            if self.history.len() > 500 {
+                self.history.drain(..100);
+            }
+        }
+        self.current = Some(c);
+    }
+
+    /// Adds `tracks` to the end of up next.
+    pub fn append(&mut self, tracks: impl IntoIterator<Item = TrackId>, reason: Reason) {
+        self.changes += 1;
+        self.checkpoint();
+        for track in tracks {
+            let e = self.stamp(QueueEntry::new(track, reason.clone()));
+            self.up_next.push(e);
+        }
+    }
+
+    /// Adds entries to the end of up next without an undo step of their own (auto-DJ).
+    pub fn extend_quietly(&mut self, entries: impl IntoIterator<Item = QueueEntry>) {
+        self.changes += 1;
+        for e in entries {
+            let e = self.stamp(e);
+            self.up_next.push(e);
+        }
+    }
+
+    /// Puts `tracks` at the front of up next: they play next.
+    pub fn insert_next(&mut self, tracks: Vec<TrackId>, reason: Reason) {
+        self.changes += 1;
+        self.checkpoint();
+        let entries: Vec<QueueEntry> = tracks
+            .into_iter()
+            .map(|track| self.stamp(QueueEntry::new(track, reason.clone())))
+            .collect();
+        self.up_next.splice(0..0, entries);
+    }
+
+    /// Replaces the previous "play next" fill in up next with `entries`, at the front.
+    pub fn replace_fill(&mut self, entries: Vec<QueueEntry>) {
+        self.changes += 1;
+        self.checkpoint();
+        self.up_next
+            .retain(|e| !matches!(e.reason, Reason::Similar { .. }));
+        let entries: Vec<QueueEntry> = entries.into_iter().map(|e| self.stamp(e)).collect();
+        self.up_next.splice(0..0, entries);
+    }
+
+    /// Removes up-next entry `i`.
+    pub fn remove(&mut self, i: usize) -> Option<QueueEntry> {
+        self.changes += 1;
+        if i >= self.up_next.len() {
             return None;
         }
-        if repeat == Repeat::One {
-            return self.current.or_else(|| self.resume_at(repeat));
+        self.checkpoint();
+        Some(self.up_next.remove(i))
+    }
+
+    /// Removes the context's track at `index` (of its track list); not the playing one.
+    pub fn remove_from_context(&mut self, index: usize) -> bool {
+        self.changes += 1;
+        let playing = self
+            .current
+            .as_ref()
+            .is_some_and(|c| c.source == Source::Context)
+            && self.context.as_ref().and_then(Context::current_index) == Some(index);
+        let ok = self
+            .context
+            .as_ref()
+            .is_some_and(|c| index < c.tracks.len());
+        if !ok || playing {
+            return false;
         }
-        if shuffle {
-            // Deterministic peek: the first unplayed entry; `advance` picks at random.
-            return (0..self.entries.len())
-                .find(|i| !self.played.contains(i) && Some(*i) != self.current)
-                .or_else(|| (repeat == Repeat::All).then_some(0));
+        self.checkpoint();
+        if let Some(c) = &mut self.context {
+            c.remove_index(index);
         }
-        match self.current {
-            None => self.resume_at(repeat),
-            Some(c) if c + 1 < self.entries.len() => Some(c + 1),
-            Some(_) if repeat == Repeat::All => Some(0),
-            Some(_) => None,
+        true
+    }
+
+    /// Swaps up-next entries `i` and `j`.
+    pub fn swap(&mut self, i: usize, j: usize) -> bool {
+        self.changes += 1;
+        if i >= self.up_next.len() || j >= self.up_next.len() || i == j {
+            return false;
+        }
+        self.checkpoint();
+        self.up_next.swap(i, j);
+        true
+    }
+
+    /// Empties up next and ends the context after the playing track.
+    pub fn clear(&mut self) {
+        self.changes += 1;
+        self.checkpoint();
+        self.up_next.clear();
+        self.context = None;
+        if let Some(c) = &mut self.current {
+            c.source = Source::UpNext;
         }
     }
 
-    /// Where the order starts when nothing is current: after a removed playing entry (at the
-    /// end of the queue only if repeating), else at the top.
-    fn resume_at(&self, repeat: Repeat) -> Option<usize> {
-        match self.resume {
-            Some(r) if r < self.entries.len() => Some(r),
-            Some(_) => (repeat != Repeat::Off).then_some(0),
-            None => Some(0),
+    /// Plays up-next entry `i` now (it leaves up next).
+    pub fn play_up_next(&mut self, i: usize) -> Option<TrackId> {
+        self.changes += 1;
+        if i >= self.up_next.len() {
+            return None;
+        }
+        self.checkpoint();
+        let entry = self.take_up_next(i);
+        let track = entry.track;
+        self.set_current(Current {
+            entry,
+            source: Source::UpNext,
+        });
+        Some(track)
+    }
+
+    /// Plays the context's track at `index` (of its track list) now.
+    pub fn play_context_index(&mut self, index: usize) -> Option<TrackId> {
+        self.changes += 1;
+        let c = self.context.as_mut()?;
+        let at = c.order.iter().position(|&i| i == index)?;
+        c.pos = Some(at);
+        self.start_context();
+        self.current_track()
+    }
+
+    /// The track that follows the current one, without moving (for gapless preloading).
+    /// `None` at the end, and at a shuffled pass's end (the next pass is drawn when it comes).
+    pub fn peek_next(&self, shuffle: bool, repeat: Repeat) -> Option<TrackId> {
+        if repeat == Repeat::One
+            && let Some(t) = self.current_track()
+        {
+            return Some(t);
+        }
+        if let Some(e) = self.up_next.first() {
+            return Some(e.track);
+        }
+        let c = self.context.as_ref()?;
+        match c.next_pos() {
+            Some(p) => c.tracks.get(*c.order.get(p)?).copied(),
+            None if repeat == Repeat::All && !shuffle => c.tracks.first().copied(),
+            None => None,
         }
     }
 
-    /// Moves to the next entry (for a track end or "next"). `explicit` is a user skip, which
-    /// leaves repeat-one. Returns the new current entry.
+    /// Moves to the next track (for a track end or "next"). `explicit` is a user skip, which
+    /// leaves repeat-one. Returns the new playing track; `None` at the end (nothing plays).
     pub fn advance(
         &mut self,
         shuffle: bool,
         repeat: Repeat,
         explicit: bool,
         rng: &mut impl Rng,
-    ) -> Option<usize> {
-        let repeat = if explicit && repeat == Repeat::One {
-            Repeat::All
-        } else {
-            repeat
-        };
-        let next = if shuffle && repeat != Repeat::One {
-            let unplayed: Vec<usize> = (0..self.entries.len())
-                .filter(|i| !self.played.contains(i) && Some(*i) != self.current)
-                .collect();
-            if unplayed.is_empty() {
-                if repeat == Repeat::All && !self.entries.is_empty() {
-                    self.played.clear();
-                    Some(rng.random_range(0..self.entries.len()))
-                } else {
-                    None
-                }
-            } else {
-                Some(unplayed[rng.random_range(0..unplayed.len())])
+    ) -> Option<TrackId> {
+        if repeat == Repeat::One && !explicit && self.current.is_some() {
+            return self.current_track();
+        }
+        if !self.up_next.is_empty() {
+            let entry = self.take_up_next(0);
+            let track = entry.track;
+            self.set_current(Current {
+                entry,
+                source: Source::UpNext,
+            });
+            return Some(track);
+        }
+        let c = self.context.as_mut()?;
+        let next = match c.next_pos() {
+            Some(p) => Some(p),
+            None if repeat != Repeat::Off && !c.tracks.is_empty() => {
+                c.new_pass(shuffle, rng);
+                Some(0)
             }
-        } else {
-            self.peek_next(false, repeat)
+            None => None,
         };
-        self.go_to(next)
+        match next {
+            Some(p) => {
+                c.pos = Some(p);
+                self.start_context();
+                self.current_track()
+            }
+            None => {
+                self.changes += 1;
+                if let Some(old) = self.current.take() {
+                    self.history.push(old);
+                }
+                None
+            }
+        }
     }
 
-    /// Moves to entry `i` (or to nothing), remembering where we were.
-    pub fn go_to(&mut self, i: Option<usize>) -> Option<usize> {
-        if let Some(c) = self.current
-            && i.is_some()
-            && i != Some(c)
+    /// Back to the track played before (the current one, if it came from up next, goes back to
+    /// the front of up next so nothing queued is lost).
+    pub fn back(&mut self) -> Option<TrackId> {
+        self.changes += 1;
+        let prev = self.history.pop()?;
+        if let Some(cur) = self.current.take()
+            && cur.source == Source::UpNext
         {
-            self.history.push(c);
+            self.consumed.remove(&cur.entry.uid);
+            self.up_next.insert(0, cur.entry);
         }
-        self.current = i.filter(|&i| i < self.entries.len());
-        self.resume = None;
-        if let Some(c) = self.current {
-            self.played.insert(c);
+        if prev.source == Source::Context
+            && let Some(c) = &mut self.context
+            && let Some(i) = c.tracks.iter().position(|t| *t == prev.entry.track)
+            && let Some(at) = c.order.iter().position(|&o| o == i)
+        {
+            c.pos = Some(at);
         }
-        self.current
+        let track = prev.entry.track;
+        self.current = Some(prev);
+        Some(track)
     }
 
-    /// Back to the previously played entry (or the one before in order).
-    pub fn back(&mut self) -> Option<usize> {
-        let prev = match self.history.pop() {
-            Some(h) if h < self.entries.len() => Some(h),
-            _ => self.current.and_then(|c| c.checked_sub(1)),
-        };
-        if let Some(p) = prev {
-            self.current = Some(p);
+    /// Nothing plays any more (stop): the context keeps its place.
+    pub fn stop(&mut self) {
+        self.changes += 1;
+        if let Some(old) = self.current.take() {
+            if old.source == Source::UpNext {
+                // Stopped before it ended: it may play again from the front.
+                self.up_next.insert(0, old.entry);
+            } else {
+                self.history.push(old);
+            }
         }
-        prev
+    }
+
+    /// Shuffle was turned on or off: the rest of the context's pass is reordered.
+    pub fn set_shuffle(&mut self, on: bool, rng: &mut impl Rng) {
+        self.changes += 1;
+        if let Some(c) = &mut self.context {
+            if on {
+                c.shuffle_rest(rng);
+            } else {
+                c.unshuffle();
+            }
+        }
+    }
+
+    /// What plays after the current track, in order: up next, then the context's rest.
+    pub fn upcoming(&self) -> Vec<TrackId> {
+        let mut v: Vec<TrackId> = self.up_next.iter().map(|e| e.track).collect();
+        if let Some(c) = &self.context {
+            v.extend(c.remaining());
+        }
+        v
+    }
+
+    /// Drops every track `keep` refuses (files that are gone) from up next, the context and
+    /// the history.
+    pub fn retain(&mut self, keep: impl Fn(TrackId) -> bool) {
+        self.changes += 1;
+        self.up_next.retain(|e| keep(e.track));
+        self.history.retain(|c| keep(c.entry.track));
+        if let Some(c) = &mut self.context {
+            c.retain(&keep);
+        }
+    }
+
+    /// Files that moved on disk (renamed, or moved to another folder): their entries follow
+    /// them, wherever they are (up next, the context, what plays, the history, undo).
+    pub fn rename(&mut self, moved: &std::collections::HashMap<TrackId, TrackId>) {
+        if moved.is_empty() {
+            return;
+        }
+        self.changes += 1;
+        let to = |t: &mut TrackId| {
+            if let Some(n) = moved.get(t) {
+                *t = *n;
+            }
+        };
+        let context = |c: &mut Context| c.tracks.iter_mut().for_each(to);
+        self.up_next.iter_mut().for_each(|e| to(&mut e.track));
+        if let Some(c) = &mut self.context {
+            context(c);
+        }
+        if let Some(c) = &mut self.current {
+            to(&mut c.entry.track);
+        }
+        self.history.iter_mut().for_each(|c| to(&mut c.entry.track));
+        for snap in &mut self.undo {
+            snap.up_next.iter_mut().for_each(|e| to(&mut e.track));
+            if let Some(c) = &mut snap.context {
+                context(c);
+            }
+        }
+    }
+
+    /// Restores a saved state (see `app::state`).
+    pub fn restore(
+        &mut self,
+        up_next: Vec<QueueEntry>,
+        context: Option<Context>,
+        current: Option<Current>,
+    ) {
+        self.changes += 1;
+        self.up_next = up_next.into_iter().map(|e| self.stamp(e)).collect();
+        self.context = context.map(|mut c| {
+            self.last_uid += 1;
+            c.uid = self.last_uid;
+            c
+        });
+        self.current = current;
+        self.history.clear();
+        self.undo.clear();
+    }
+
+    /// The context's play order and position, for saving.
+    pub fn context_parts(&self) -> Option<(&Context, &[usize], Option<usize>)> {
+        self.context
+            .as_ref()
+            .map(|c| (c, c.order.as_slice(), c.pos))
+    }
+}
+
+impl Context {
+    /// Rebuilds a saved context; an order that does not fit the tracks is replaced by list
+    /// order.
+    pub fn from_parts(
+        label: String,
+        tracks: Vec<TrackId>,
+        order: Vec<usize>,
+        pos: Option<usize>,
+    ) -> Self {
+        let n = tracks.len();
+        let mut sorted = order.clone();
+        sorted.sort_unstable();
+        let valid = sorted.len() == n && sorted.iter().enumerate().all(|(i, &o)| i == o);
+        let order = if valid { order } else { (0..n).collect() };
+        let pos = pos.filter(|&p| p < n);
+        Context {
+            uid: 0,
+            label,
+            tracks,
+            order,
+            pos,
+        }
     }
 }
 
@@ -310,79 +734,157 @@ mod tests {
         (0..n).map(TrackId).collect()
     }
 
-    #[test]
-    fn plays_in_order_then_stops_or_repeats() {
-        let mut rng = rand::rngs::StdRng::seed_from_u64(1);
-        let mut q = Queue::default();
-        q.replace(ids(3), Reason::Added, 0);
-        assert_eq!(q.advance(false, Repeat::Off, false, &mut rng), Some(1));
-        assert_eq!(q.advance(false, Repeat::Off, false, &mut rng), Some(2));
-        assert_eq!(q.peek_next(false, Repeat::Off), None);
-        assert_eq!(q.peek_next(false, Repeat::All), Some(0));
-        assert_eq!(q.peek_next(false, Repeat::One), Some(2));
-        // Repeat one repeats on track end, but "next" moves on.
-        assert_eq!(q.advance(false, Repeat::One, false, &mut rng), Some(2));
-        assert_eq!(q.advance(false, Repeat::One, true, &mut rng), Some(0));
-        assert_eq!(q.back(), Some(2));
+    fn rng() -> rand::rngs::StdRng {
+        rand::rngs::StdRng::seed_from_u64(7)
     }
 
     #[test]
-    fn shuffle_plays_each_once_per_cycle() {
-        let mut rng = rand::rngs::StdRng::seed_from_u64(7);
+    fn a_context_plays_in_order_then_stops_or_repeats() {
+        let mut r = rng();
         let mut q = Queue::default();
-        q.replace(ids(6), Reason::Added, 0);
-        let mut seen = vec![0usize];
-        while let Some(i) = q.advance(true, Repeat::Off, false, &mut rng) {
-            seen.push(i);
-        }
-        seen.sort();
-        assert_eq!(seen, vec![0, 1, 2, 3, 4, 5]);
-    }
-
-    #[test]
-    fn edits_keep_the_current_track() {
-        let mut q = Queue::default();
-        q.replace(ids(4), Reason::Added, 1);
-        q.insert_next(vec![TrackId(10), TrackId(11)], Reason::Added);
+        q.play_context("album".into(), ids(3), 0, false, &mut r);
+        assert_eq!(q.current_track(), Some(TrackId(0)));
         assert_eq!(
-            q.entries.iter().map(|e| e.track.0).collect::<Vec<_>>(),
-            vec![0, 1, 10, 11, 2, 3]
+            q.advance(false, Repeat::Off, false, &mut r),
+            Some(TrackId(1))
         );
-        assert_eq!(q.current_track(), Some(TrackId(1)));
-        q.remove(0);
-        assert_eq!(q.current_track(), Some(TrackId(1)));
-        q.swap(0, 1);
-        assert_eq!(q.current, Some(1));
-        assert_eq!(q.current_track(), Some(TrackId(1)));
-        q.clear_keep_current();
-        assert_eq!(q.entries.len(), 1);
-        assert_eq!(q.current_track(), Some(TrackId(1)));
-        q.remove(0);
-        assert_eq!(q.current, None);
+        assert_eq!(
+            q.advance(false, Repeat::Off, false, &mut r),
+            Some(TrackId(2))
+        );
+        assert_eq!(q.peek_next(false, Repeat::Off), None);
+        assert_eq!(q.peek_next(false, Repeat::All), Some(TrackId(0)));
+        assert_eq!(q.peek_next(false, Repeat::One), Some(TrackId(2)));
+        // Repeat one repeats on track end, but "next" moves on.
+        assert_eq!(
+            q.advance(false, Repeat::One, false, &mut r),
+            Some(TrackId(2))
+        );
+        assert_eq!(
+            q.advance(false, Repeat::All, true, &mut r),
+            Some(TrackId(0))
+        );
+        assert_eq!(q.back(), Some(TrackId(2)));
+        assert_eq!(q.advance(false, Repeat::Off, false, &mut r), None);
+        assert_eq!(q.current_track(), None);
     }
 
     #[test]
-    fn removing_the_playing_entry_goes_on_after_it() {
-        let mut rng = rand::rngs::StdRng::seed_from_u64(1);
+    fn up_next_plays_first_and_playing_a_context_keeps_it() {
+        let mut r = rng();
         let mut q = Queue::default();
-        q.replace(ids(5), Reason::Added, 2);
-        q.remove(2);
-        assert_eq!(q.current, None);
-        assert_eq!(q.peek_next(false, Repeat::Off), Some(2));
-        // Removing before that point keeps it on the same entry.
-        q.remove(0);
-        assert_eq!(q.peek_next(false, Repeat::Off), Some(1));
-        assert_eq!(q.entries[1].track, TrackId(3));
-        // "Play next" goes there too.
-        q.insert_next(vec![TrackId(9)], Reason::Added);
-        assert_eq!(q.entries[1].track, TrackId(9));
-        assert_eq!(q.advance(false, Repeat::Off, false, &mut rng), Some(1));
-        // The last entry removed while playing: the end (or the top with repeat-all).
-        q.remove(3);
-        q.remove(2);
-        assert_eq!(q.current_track(), Some(TrackId(9)));
+        q.append([TrackId(10), TrackId(11)], Reason::Added);
+        q.play_context("album".into(), ids(3), 1, false, &mut r);
+        assert_eq!(q.current_track(), Some(TrackId(1)));
+        assert_eq!(
+            q.up_next.len(),
+            2,
+            "queued entries survive playing an album"
+        );
+        assert_eq!(q.upcoming(), vec![TrackId(10), TrackId(11), TrackId(2)]);
+        assert_eq!(
+            q.advance(false, Repeat::Off, false, &mut r),
+            Some(TrackId(10))
+        );
+        assert_eq!(
+            q.advance(false, Repeat::Off, false, &mut r),
+            Some(TrackId(11))
+        );
+        // Then the context goes on where it was.
+        assert_eq!(
+            q.advance(false, Repeat::Off, false, &mut r),
+            Some(TrackId(2))
+        );
+        // Back twice: the up-next entry comes back to the front of up next.
+        assert_eq!(q.back(), Some(TrackId(11)));
+        assert_eq!(q.back(), Some(TrackId(10)));
+        assert_eq!(
+            q.up_next.iter().map(|e| e.track).collect::<Vec<_>>(),
+            [TrackId(11)]
+        );
+    }
+
+    #[test]
+    fn shuffle_never_repeats_within_a_pass_nor_across_the_boundary() {
+        let mut r = rng();
+        for seed in 0..20u64 {
+            let mut q = Queue::default();
+            let mut r2 = rand::rngs::StdRng::seed_from_u64(seed);
+            q.play_context("all".into(), ids(6), 0, true, &mut r2);
+            let mut seen = vec![q.current_track().unwrap()];
+            for _ in 0..17 {
+                seen.push(q.advance(true, Repeat::All, false, &mut r2).unwrap());
+            }
+            for pass in seen.chunks(6) {
+                let mut p = pass.to_vec();
+                p.sort();
+                assert_eq!(p, ids(6), "each pass plays every track once: {seen:?}");
+            }
+            for w in seen.windows(2) {
+                assert_ne!(w[0], w[1], "no track twice in a row: {seen:?}");
+            }
+        }
+        // Turning shuffle on mid-album never skips an unheard track.
+        let mut q = Queue::default();
+        q.play_context("album".into(), ids(5), 2, false, &mut r);
+        q.set_shuffle(true, &mut r);
+        let mut rest: Vec<TrackId> =
+            std::iter::from_fn(|| q.advance(true, Repeat::Off, false, &mut r)).collect();
+        rest.sort();
+        assert_eq!(rest, vec![TrackId(3), TrackId(4)]);
+    }
+
+    #[test]
+    fn edits_are_undone_in_reverse_order() {
+        let mut r = rng();
+        let mut q = Queue::default();
+        q.append([TrackId(1), TrackId(2), TrackId(3)], Reason::Added);
+        q.swap(0, 2);
         q.remove(1);
-        assert_eq!(q.peek_next(false, Repeat::Off), None);
-        assert_eq!(q.peek_next(false, Repeat::All), Some(0));
+        q.play_context("album".into(), ids(2), 0, false, &mut r);
+        q.clear();
+        assert!(q.up_next.is_empty() && q.context.is_none());
+        assert!(q.undo());
+        assert!(q.context.is_some());
+        assert!(q.undo());
+        assert!(q.context.is_none());
+        assert_eq!(
+            q.up_next.iter().map(|e| e.track.0).collect::<Vec<_>>(),
+            [3, 1]
+        );
+        assert!(q.undo());
+        assert!(q.undo());
+        assert_eq!(
+            q.up_next.iter().map(|e| e.track.0).collect::<Vec<_>>(),
+            [1, 2, 3]
+        );
+        assert!(q.undo());
+        assert!(q.up_next.is_empty());
+        assert!(!q.undo());
+        // At least 20 levels.
+        for i in 0..30 {
+            q.append([TrackId(i)], Reason::Added);
+        }
+        for _ in 0..30 {
+            assert!(q.undo());
+        }
+        assert!(q.up_next.is_empty());
+    }
+
+    #[test]
+    fn removing_context_tracks_and_missing_files() {
+        let mut r = rng();
+        let mut q = Queue::default();
+        q.play_context("album".into(), ids(5), 1, false, &mut r);
+        assert!(!q.remove_from_context(1), "not the playing track");
+        assert!(q.remove_from_context(3));
+        assert_eq!(q.upcoming(), vec![TrackId(2), TrackId(4)]);
+        q.append([TrackId(9)], Reason::Added);
+        q.retain(|t| t != TrackId(2) && t != TrackId(9));
+        assert_eq!(q.upcoming(), vec![TrackId(4)]);
+        // A saved order that does not fit is replaced by list order.
+        let c = Context::from_parts("x".into(), ids(3), vec![0, 0, 1], Some(5));
+        assert_eq!(c.current(), None);
+        assert_eq!(c.remaining().collect::<Vec<_>>(), ids(3));
     }
 }

@@ -123,12 +123,26 @@ pub struct PlayerStatus {
     pub position_secs: f64,
     /// Percent: 0–100, up to 150 when boosted (as the volume keys allow).
     pub volume: u8,
+    /// Muted (the volume is kept for when it is not).
+    pub muted: bool,
     pub shuffle: bool,
     /// "off", "all" or "one".
     pub repeat: String,
     pub auto_dj: bool,
-    /// The files that play after the current track, in order.
+    /// Up next: the files the user queued, in order; they play before the context goes on.
     pub queue: Vec<String>,
+    /// What is playing from (an album, a genre, a playlist…) and its files still to come,
+    /// after up next.
+    pub context: Option<ContextStatus>,
+}
+
+/// The context as `ctl status` shows it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ContextStatus {
+    /// "Sectoid — Songs", "genre metal", …
+    pub label: String,
+    /// Its files still to play, in order (this pass, as shuffled).
+    pub remaining: Vec<String>,
 }
 
 /// Carries out `req` on the session and queues its answer as an effect.
@@ -192,16 +206,22 @@ pub fn status(s: &Session) -> PlayerStatus {
             0.0
         },
         volume: p.volume,
+        muted: p.muted,
         shuffle: s.shuffle,
         repeat: repeat_name(s.repeat).into(),
         auto_dj: s.auto_dj,
-        queue: s
-            .upcoming()
-            .into_iter()
-            .filter_map(|id| s.lib.track(id))
-            .map(|t| t.path.to_string_lossy().into_owned())
-            .collect(),
+        queue: paths_of(s, s.queue.up_next.iter().map(|e| e.track)),
+        context: s.queue.context.as_ref().map(|c| ContextStatus {
+            label: c.label.clone(),
+            remaining: paths_of(s, c.remaining()),
+        }),
     }
+}
+
+fn paths_of(s: &Session, ids: impl Iterator<Item = TrackId>) -> Vec<String> {
+    ids.filter_map(|id| s.lib.track(id))
+        .map(|t| t.path.to_string_lossy().into_owned())
+        .collect()
 }
 
 /// Stable names for scripts (the UI's labels may change).
@@ -263,7 +283,10 @@ fn apply(s: &mut Session, cmd: RemoteCommand) -> Result<String, String> {
             })
         }
         RemoteCommand::Next => {
-            if s.playback.track.is_none() && s.queue.entries.is_empty() {
+            if s.playback.track.is_none()
+                && s.queue.current_track().is_none()
+                && s.queue.upcoming().is_empty()
+            {
                 return Err("nothing to play: the queue is empty".into());
             }
             let before = s.playback.track;
@@ -299,7 +322,7 @@ fn apply(s: &mut Session, cmd: RemoteCommand) -> Result<String, String> {
             } else if secs < 0.0 {
                 Err("a position is 0 s or more (use +S or -S to seek by S)".into())
             } else {
-                s.push(Effect::Player(PlayerCommand::SeekTo(secs)));
+                s.seek_to(secs);
                 Ok(format!("seek to {}", super::catalog::fmt_time(secs)))
             }
         }
@@ -317,6 +340,7 @@ fn apply(s: &mut Session, cmd: RemoteCommand) -> Result<String, String> {
                     "the volume goes from 0 to {MAX_VOLUME} (percent), not {percent}"
                 ));
             };
+            // As the keys: a volume change unmutes.
             s.change_volume(target - current);
             Ok(format!("volume {}%", s.playback.volume))
         }

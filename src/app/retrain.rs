@@ -117,6 +117,12 @@ pub fn expand_home(s: &str) -> PathBuf {
 /// Completes a folder path like a shell: the longest common prefix of the subfolders of its
 /// parent that start with what was typed. Returns the new text and the candidates.
 pub fn complete_folder(input: &str) -> (String, Vec<String>) {
+    complete_path(input, true)
+}
+
+/// Completes a path like a shell (folders only when `dirs_only`): the longest common prefix of
+/// the entries of its parent that start with what was typed; a single folder gets its `/`.
+pub fn complete_path(input: &str, dirs_only: bool) -> (String, Vec<String>) {
     let (dir_part, prefix) = match input.rfind('/') {
         Some(i) => (&input[..=i], &input[i + 1..]),
         None => ("", input),
@@ -129,8 +135,16 @@ pub fn complete_folder(input: &str) -> (String, Vec<String>) {
     let mut names: Vec<String> = std::fs::read_dir(&dir)
         .map(|rd| {
             rd.filter_map(Result::ok)
-                .filter(|e| e.path().is_dir())
-                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .filter(|e| !dirs_only || e.path().is_dir())
+                .map(|e| {
+                    let dir = e.path().is_dir();
+                    let n = e.file_name().to_string_lossy().into_owned();
+                    if dir && !dirs_only {
+                        format!("{n}/")
+                    } else {
+                        n
+                    }
+                })
                 .filter(|n| {
                     n.starts_with(prefix) && (prefix.starts_with('.') || !n.starts_with('.'))
                 })
@@ -140,7 +154,8 @@ pub fn complete_folder(input: &str) -> (String, Vec<String>) {
     names.sort();
     match names.as_slice() {
         [] => (input.to_string(), vec![]),
-        [one] => (format!("{dir_part}{one}/"), vec![]),
+        [one] if dirs_only => (format!("{dir_part}{one}/"), vec![]),
+        [one] => (format!("{dir_part}{one}"), vec![]),
         many => {
             let first = &many[0];
             let common = many.iter().fold(first.len(), |n, s| {

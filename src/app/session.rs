@@ -10,6 +10,11 @@ use rand::SeedableRng;
 use super::catalog::Catalog;
 use super::event::Effect;
 use super::play_queue::{Queue, Reason, Repeat};
+
+/// "1 track", "3 tracks".
+pub fn tracks_n(n: usize) -> String {
+    format!("{n} track{}", if n == 1 { "" } else { "s" })
+}
 use crate::analysis::{AnalysisEvent, Progress};
 use crate::audio::player::{PlayerCommand, PlayerEvent};
 use crate::keys::Keymap;
@@ -25,6 +30,7 @@ pub struct Playback {
     pub duration_secs: Option<f64>,
     /// 0–150 %.
     pub volume: u8,
+    pub muted: bool,
     /// `Some(reason)` when there is no sound card and playback is silent.
     pub silent: Option<String>,
     pub output: Option<String>,
@@ -94,6 +100,8 @@ pub struct Session {
     effects: Vec<Effect>,
     /// The catalog or the queue changed: the views' derived rows must be rebuilt.
     stale: bool,
+    /// A question a view asks the user (the app shows it as a prompt).
+    prompt: Option<super::prompt::Prompt>,
 }
 
 impl Session {
@@ -119,6 +127,7 @@ impl Session {
             play_errors: 0,
             effects: vec![],
             stale: false,
+            prompt: None,
         }
     }
 
@@ -148,6 +157,15 @@ impl Session {
         self.stale = true;
     }
 
+    /// Asks the user something (a view's rename, delete, import).
+    pub fn ask(&mut self, p: super::prompt::Prompt) {
+        self.prompt = Some(p);
+    }
+
+    pub fn take_prompt(&mut self) -> Option<super::prompt::Prompt> {
+        self.prompt.take()
+    }
+
     pub fn take_stale(&mut self) -> bool {
         std::mem::take(&mut self.stale)
     }
@@ -163,8 +181,13 @@ impl Session {
         self.lib.track(id).map(|t| t.path.clone())
     }
 
-    /// Starts the queue's current entry and tells the player what comes next.
+    /// Starts the queue's playing track and tells the player what comes next.
     pub fn play_current(&mut self) {
+        self.load_current(false);
+    }
+
+    /// Loads the queue's playing track (paused, to resume a saved session).
+    pub fn load_current(&mut self, paused: bool) {
         match self
             .queue
             .current_track()
@@ -172,15 +195,13 @@ impl Session {
         {
             Some((id, path)) => {
                 self.note_played(id);
-                self.extend_auto_dj(self.playback.track);
                 self.playback.track = Some(id);
+                self.playback.paused = paused;
                 self.playback.position_secs = 0.0;
                 self.playback.duration_secs = self.lib.track(id).and_then(|t| t.duration_secs);
-                self.push(Effect::Player(PlayerCommand::Load {
-                    path,
-                    paused: false,
-                }));
+                self.push(Effect::Player(PlayerCommand::Load { path, paused }));
                 self.push(Effect::Bump(id));
+                self.extend_auto_dj(Some(id));
                 self.send_next();
             }
             None => {
@@ -188,16 +209,16 @@ impl Session {
                 self.push(Effect::Player(PlayerCommand::Stop));
             }
         }
+        self.mark_stale();
     }
 
-    /// Tells the player the next track (for gapless playback).
+    /// Tells the player the next track (for gapless playback); called after every change
+    /// that can change it, so a preloaded track is re-chosen.
     pub fn send_next(&mut self) {
         let next = self
             .queue
             .peek_next(self.shuffle, self.repeat)
-            .filter(|_| !self.shuffle)
-            .and_then(|i| self.queue.entries.get(i))
-            .and_then(|e| self.path_of(e.track));
+            .and_then(|t| self.path_of(t));
         self.push(Effect::Player(PlayerCommand::SetNext(next)));
     }
 
@@ -209,25 +230,33 @@ impl Session {
         {
             self.play_current();
         } else {
-            self.stop();
+            self.stop_player();
             self.set_status("end of the queue", false);
+            self.mark_stale();
         }
     }
 
-    pub fn stop(&mut self) {
+    fn stop_player(&mut self) {
         self.playback.track = None;
         self.playback.position_secs = 0.0;
         self.push(Effect::Player(PlayerCommand::Stop));
     }
 
-    /// Replaces the queue with `tracks` from `start` and plays it ("from `what`").
-    pub fn play_tracks(&mut self, tracks: Vec<TrackId>, start: usize, what: String) {
-        self.queue.replace(tracks, Reason::From(what), start);
-        self.play_current();
+    /// Stops; the queue keeps its place (an up-next track that was cut short plays again).
+    pub fn stop(&mut self) {
+        self.queue.stop();
+        self.stop_player();
         self.mark_stale();
     }
 
-    /// Adds `tracks` at the end of the queue, or right after the playing entry.
+    /// Plays `tracks` from `start` as the new context ("from `what`"); up next stays.
+    pub fn play_tracks(&mut self, tracks: Vec<TrackId>, start: usize, what: String) {
+        self.queue
+            .play_context(what, tracks, start, self.shuffle, &mut self.rng);
+        self.play_current();
+    }
+
+    /// Adds `tracks` at the end of up next, or at its front.
     pub fn enqueue(&mut self, tracks: Vec<TrackId>, next: bool) {
         if tracks.is_empty() {
             return;
@@ -243,8 +272,8 @@ impl Session {
         }
         self.set_status(
             format!(
-                "{n} track{} {}",
-                if n == 1 { "" } else { "s" },
+                "{} {}",
+                tracks_n(n),
                 if next {
                     "will play next"
                 } else {
@@ -257,16 +286,15 @@ impl Session {
         self.mark_stale();
     }
 
-    /// Play / pause; with nothing loaded, starts the queue. `false` when there is nothing to
-    /// start (the view's selection may then play).
+    /// Play / pause; with nothing loaded, starts what the queue has. `false` when there is
+    /// nothing to start (the view's selection may then play).
     pub fn toggle_pause(&mut self) -> bool {
         if self.playback.track.is_some() {
             self.push(Effect::Player(PlayerCommand::TogglePause));
-        } else if self.queue.current_track().is_some() || !self.queue.entries.is_empty() {
-            if self.queue.current.is_none() {
-                self.queue.go_to(Some(0));
-            }
+        } else if self.queue.current_track().is_some() {
             self.play_current();
+        } else if !self.queue.upcoming().is_empty() {
+            self.next_track(true);
         } else {
             return false;
         }
@@ -287,22 +315,61 @@ impl Session {
         }
     }
 
+    /// Seeks to `secs` from the start (clamped to the track).
+    pub fn seek_to(&mut self, secs: f64) {
+        if self.playback.track.is_some() {
+            let end = self.playback.duration_secs.unwrap_or(f64::MAX);
+            let to = secs.clamp(0.0, (end - 0.5).max(0.0));
+            self.push(Effect::Player(PlayerCommand::SeekTo(to)));
+        }
+    }
+
+    /// The volume the player gets: 0 while muted.
+    fn send_volume(&mut self) {
+        let v = if self.playback.muted {
+            0.0
+        } else {
+            self.playback.volume as f32 / 100.0
+        };
+        self.push(Effect::Player(PlayerCommand::SetVolume(v)));
+    }
+
     pub fn change_volume(&mut self, by: i32) {
         let v = self.playback.volume as i32 + by;
         self.playback.volume = v.clamp(0, 150) as u8;
-        self.push(Effect::Player(PlayerCommand::SetVolume(
-            self.playback.volume as f32 / 100.0,
-        )));
+        self.playback.muted = false;
+        self.send_volume();
         self.set_status(format!("volume {}%", self.playback.volume), false);
+    }
+
+    pub fn set_volume(&mut self, percent: u8) {
+        self.playback.volume = percent.min(150);
+        self.playback.muted = false;
+        self.send_volume();
+    }
+
+    pub fn toggle_mute(&mut self) {
+        self.playback.muted = !self.playback.muted;
+        self.send_volume();
+        self.set_status(
+            if self.playback.muted {
+                "muted".to_string()
+            } else {
+                format!("volume {}%", self.playback.volume)
+            },
+            false,
+        );
     }
 
     pub fn toggle_shuffle(&mut self) {
         self.shuffle = !self.shuffle;
+        self.queue.set_shuffle(self.shuffle, &mut self.rng);
         self.set_status(
             format!("shuffle {}", if self.shuffle { "on" } else { "off" }),
             false,
         );
         self.send_next();
+        self.mark_stale();
     }
 
     pub fn cycle_repeat(&mut self) {
@@ -312,10 +379,21 @@ impl Session {
     }
 
     pub fn clear_queue(&mut self) {
-        self.queue.clear_keep_current();
+        self.queue.clear();
         self.send_next();
         self.mark_stale();
-        self.set_status("queue cleared", false);
+        self.set_status("queue cleared (u undoes)", false);
+    }
+
+    /// Undoes the last change of the queue.
+    pub fn undo(&mut self) {
+        if self.queue.undo() {
+            self.set_status("queue change undone", false);
+            self.send_next();
+            self.mark_stale();
+        } else {
+            self.set_status("nothing to undo", false);
+        }
     }
 
     // ---------------------------------------------------------------- events
@@ -335,15 +413,16 @@ impl Session {
             } => {
                 self.play_errors = 0;
                 let id = TrackId::of_path(&path);
-                // A gapless start of the next entry: move the queue along.
+                // A gapless start of the next track: move the queue along.
                 if self.queue.current_track() != Some(id)
-                    && let Some(next) = self.queue.peek_next(self.shuffle, self.repeat)
-                    && self.queue.entries.get(next).map(|e| e.track) == Some(id)
+                    && self.queue.peek_next(self.shuffle, self.repeat) == Some(id)
                 {
-                    self.queue.go_to(Some(next));
+                    self.queue
+                        .advance(self.shuffle, self.repeat, false, &mut self.rng);
                     self.note_played(id);
-                    self.extend_auto_dj(self.playback.track);
+                    self.extend_auto_dj(Some(id));
                     self.send_next();
+                    self.mark_stale();
                 }
                 self.playback.track = Some(id);
                 self.playback.position_secs = 0.0;
@@ -364,12 +443,17 @@ impl Session {
                     || self.queue.current_track() == Some(TrackId::of_path(&path))
                 {
                     self.play_errors += 1;
-                    if self.play_errors < self.queue.entries.len().max(1) {
+                    // Skip while something is left, but never more than the whole queue
+                    // in a row (repeat all over broken files would loop for ever).
+                    let total = self.queue.up_next.len()
+                        + self.queue.context.as_ref().map_or(0, |c| c.tracks.len());
+                    if self.play_errors < total
+                        && (self.repeat != Repeat::Off || !self.queue.upcoming().is_empty())
+                    {
                         // Like a user skip: repeat-one must not reload the broken track.
                         self.next_track(true);
                     } else {
-                        self.playback.track = None;
-                        self.push(Effect::Player(PlayerCommand::Stop));
+                        self.stop();
                     }
                 }
             }
@@ -406,16 +490,29 @@ impl Session {
         }
     }
 
-    /// A fresh catalog from the store: entries whose files are gone leave the queue.
+    /// A fresh catalog from the store: tracks whose files are gone leave the queue.
     pub fn library_loaded(&mut self, lib: Catalog) {
         self.lib = lib;
-        let gone: Vec<usize> = (0..self.queue.entries.len())
-            .rev()
-            .filter(|&i| self.lib.track(self.queue.entries[i].track).is_none())
-            .collect();
-        for i in gone {
-            self.queue.remove(i);
+        let lib = &self.lib;
+        self.queue.retain(|t| lib.track(t).is_some());
+        self.send_next();
+        self.mark_stale();
+    }
+
+    /// Files moved on disk (old id → new id, sent just before the catalog that has the new
+    /// ids): the queue and what plays follow them instead of losing them.
+    pub fn tracks_moved(&mut self, moved: &[(TrackId, TrackId)]) {
+        let map: std::collections::HashMap<TrackId, TrackId> = moved.iter().copied().collect();
+        self.queue.rename(&map);
+        let to = |t: &mut TrackId| {
+            if let Some(n) = map.get(t) {
+                *t = *n;
+            }
+        };
+        if let Some(t) = &mut self.playback.track {
+            to(t);
         }
+        self.played.iter_mut().for_each(to);
         self.mark_stale();
     }
 
@@ -428,12 +525,23 @@ impl Session {
         }
     }
 
-    /// What will play after the current track, in order (for remote status and saving the
-    /// queue). Shuffled order is not known in advance: then the entries in list order.
+    /// What will play after the current track, in order: up next, then the rest of the
+    /// context (for remote status and saving the queue).
     pub fn upcoming(&self) -> Vec<TrackId> {
-        let q = &self.queue;
-        let after = q.current.map_or(0, |c| c + 1);
-        q.entries.iter().skip(after).map(|e| e.track).collect()
+        self.queue.upcoming()
+    }
+
+    /// Playlist entries for `ids` (those in the library).
+    pub fn entries_of(&self, ids: &[TrackId]) -> Vec<crate::recommend::playlists::M3uEntry> {
+        ids.iter()
+            .filter_map(|id| self.lib.track(*id))
+            .map(|t| crate::recommend::playlists::M3uEntry {
+                path: t.path.clone(),
+                duration_secs: t.duration_secs,
+                artist: t.artist.clone(),
+                title: t.title.clone(),
+            })
+            .collect()
     }
 
     /// Asks for `ids` to be written as an M3U8 playlist called `name`.
@@ -442,16 +550,7 @@ impl Session {
             self.set_status(format!("the {name} playlist is empty"), true);
             return;
         }
-        let entries = ids
-            .iter()
-            .filter_map(|id| self.lib.track(*id))
-            .map(|t| crate::recommend::playlists::M3uEntry {
-                path: t.path.clone(),
-                duration_secs: t.duration_secs,
-                artist: t.artist.clone(),
-                title: t.title.clone(),
-            })
-            .collect();
+        let entries = self.entries_of(ids);
         self.push(Effect::ExportPlaylist { name, entries });
     }
 }

@@ -337,7 +337,34 @@ fn run(output: AudioOutput, rx: Receiver<PlayerCommand>, tx: Sender<PlayerEvent>
                     }
                 }
                 PlayerCommand::SetNext(p) => {
-                    // Already appended to rodio? Then it stays (it is seconds away).
+                    // Already appended to rodio (the last seconds of a track) but no longer
+                    // what comes next? rodio cannot drop one queued source, so its queue is
+                    // rebuilt: the playing track reopened at its position, then the new next.
+                    if queued.len() >= 2 && queued.get(1).map(|l| &l.path) != p.as_ref() {
+                        let pos = player.get_pos();
+                        let paused = player.is_paused();
+                        let cur = queued.pop_front();
+                        player.clear();
+                        queued.clear();
+                        if let Some(cur) = cur {
+                            match TrackSource::open(&cur.path) {
+                                Ok(src) => {
+                                    player.append(src);
+                                    let _ = player.try_seek(pos);
+                                    if !paused {
+                                        player.play();
+                                    }
+                                    queued.push_back(cur);
+                                }
+                                Err(e) => {
+                                    let _ = tx.send(PlayerEvent::Error {
+                                        path: cur.path,
+                                        message: e.to_string(),
+                                    });
+                                }
+                            }
+                        }
+                    }
                     if queued.len() < 2 {
                         next = p;
                     }

@@ -364,8 +364,9 @@ fn print_status(s: &PlayerStatus) {
         None => println!("{state}"),
     }
     println!(
-        "volume {}%  ·  shuffle {}  ·  repeat {}  ·  auto-DJ {}",
+        "volume {}%{}  ·  shuffle {}  ·  repeat {}  ·  auto-DJ {}",
         s.volume,
+        if s.muted { " (muted)" } else { "" },
         if s.shuffle { "on" } else { "off" },
         s.repeat,
         if s.auto_dj { "on" } else { "off" }
@@ -379,6 +380,20 @@ fn print_status(s: &PlayerStatus) {
             }
             if n > 10 {
                 println!("  … and {} more", n - 10);
+            }
+        }
+    }
+    if let Some(c) = &s.context {
+        match c.remaining.len() {
+            0 => println!("playing from {}: nothing more", c.label),
+            n => {
+                println!("then from {} ({n}):", c.label);
+                for (i, p) in c.remaining.iter().enumerate().take(5) {
+                    println!("  {:>2}. {p}", i + 1);
+                }
+                if n > 5 {
+                    println!("  … and {} more", n - 5);
+                }
             }
         }
     }
@@ -408,7 +423,7 @@ fn exclusive(cli: &Cli) -> Option<&'static str> {
         Some(Command::Models {
             action: Some(ModelsAction::Use { .. } | ModelsAction::Rm { .. }),
         }) => Some(
-            "quit it first, or change models in the player (5 Training: R retrains, M goes \
+            "quit it first, or change models in the player (6 Training: R retrains, M goes \
              back to the built-in model)",
         ),
         _ => None,

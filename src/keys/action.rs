@@ -10,21 +10,24 @@ pub enum Scope {
     Global,
     /// Moving in the list of the view that has the focus.
     Navigation,
-    /// Views that show tracks to pick: Library and Genres.
+    /// Views that show tracks to pick: Library, Genres, Playlists and search results.
     Browse,
     /// The Queue view.
     Queue,
+    /// The Playlists view.
+    Playlists,
     /// The Training view (a finished or running training).
     Training,
 }
 
 impl Scope {
     /// In help order.
-    pub const ALL: [Scope; 5] = [
+    pub const ALL: [Scope; 6] = [
         Scope::Global,
         Scope::Navigation,
         Scope::Browse,
         Scope::Queue,
+        Scope::Playlists,
         Scope::Training,
     ];
 
@@ -33,8 +36,9 @@ impl Scope {
         match self {
             Scope::Global => "Anywhere",
             Scope::Navigation => "Moving around",
-            Scope::Browse => "Library and Genres",
+            Scope::Browse => "Library, Genres, Playlists, search",
             Scope::Queue => "Queue",
+            Scope::Playlists => "Playlists",
             Scope::Training => "Training",
         }
     }
@@ -99,6 +103,7 @@ actions! {
     ViewQueue => "view_queue", Global, "Queue view";
     ViewNowPlaying => "view_now_playing", Global, "Now playing view (with genre bars)";
     ViewGenres => "view_genres", Global, "Genres view: one auto playlist per genre";
+    ViewPlaylists => "view_playlists", Global, "Playlists view: your saved playlists";
     ViewTraining => "view_training", Global, "Training view: retrain progress and results";
     Up => "up", Navigation, "Move up";
     Down => "down", Navigation, "Move down";
@@ -116,8 +121,12 @@ actions! {
     PrevTrack => "prev_track", Global, "Previous track (or restart this one)";
     SeekForward => "seek_forward", Global, "Seek forward 5 s";
     SeekBackward => "seek_backward", Global, "Seek back 5 s";
+    SeekForwardLong => "seek_forward_long", Global, "Seek forward 30 s";
+    SeekBackwardLong => "seek_backward_long", Global, "Seek back 30 s";
+    SeekTo => "seek_to", Global, "Go to a time in the track (typed: 1:30, 90)";
     VolumeUp => "volume_up", Global, "Volume up";
     VolumeDown => "volume_down", Global, "Volume down";
+    ToggleMute => "toggle_mute", Global, "Mute / unmute";
     ToggleShuffle => "toggle_shuffle", Global, "Shuffle on / off";
     CycleRepeat => "cycle_repeat", Global, "Repeat: off → all → one";
     QueueAdd => "queue_add", Browse, "Add the selection to the end of the queue";
@@ -126,6 +135,8 @@ actions! {
     QueueMoveUp => "queue_move_up", Queue, "Move the queue entry up";
     QueueMoveDown => "queue_move_down", Queue, "Move the queue entry down";
     QueueClear => "queue_clear", Global, "Clear the queue (keeps the playing track)";
+    Undo => "undo", Global, "Undo the last change of the queue";
+    SaveQueue => "save_queue", Global, "Save the queue as a named playlist";
     CycleBrowse => "cycle_browse", Global, "Browse by artist → genre → folder";
     CycleTheme => "cycle_theme", Global, "Next colour theme";
     JumpToPlaying => "jump_to_playing", Global, "Select the playing track";
@@ -133,8 +144,14 @@ actions! {
     ToggleAutoDj => "toggle_auto_dj", Global, "Auto-DJ on/off: the queue keeps going by itself";
     Rescan => "rescan", Global, "Rescan the library folder now (it is also watched for changes)";
     ExportPlaylist => "export_playlist", Global, "Export the genre playlist (or the queue) as M3U8";
+    Suspend => "suspend", Global, "Suspend genreplay (fg brings it back)";
     Retrain => "retrain", Global, "Retrain the genre model on a tagged folder";
     UseBuiltInModel => "use_built_in_model", Global, "Switch back to the built-in genre model";
+    RenamePlaylist => "rename_playlist", Playlists, "Rename the playlist";
+    DeletePlaylist => "delete_playlist", Playlists, "Delete the playlist (asks first) or the selected track";
+    ImportPlaylist => "import_playlist", Playlists, "Import an M3U, M3U8 or PLS file";
+    PlaylistMoveUp => "playlist_move_up", Playlists, "Move the playlist's track up";
+    PlaylistMoveDown => "playlist_move_down", Playlists, "Move the playlist's track down";
     CancelTraining => "cancel_training", Training, "Cancel the running training";
     AcceptModel => "accept_model", Training, "Accept the trained model (it becomes active)";
     DiscardModel => "discard_model", Training, "Discard the trained model";

@@ -11,7 +11,9 @@ use super::tags::Tags;
 
 /// A track's identity: a hash of its absolute path's bytes (non-UTF-8 names work). A moved or
 /// renamed file is a new track, so nothing computed for the old path lingers.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize,
+)]
 pub struct TrackId(pub u64);
 
 impl TrackId {
@@ -46,6 +48,11 @@ impl fmt::Display for TrackId {
         write!(f, "{:016x}", self.0)
     }
 }
+
+/// What a track without an artist tag shows.
+pub const UNKNOWN_ARTIST: &str = "Unknown artist";
+/// What a track without an album tag shows.
+pub const UNKNOWN_ALBUM: &str = "Unknown album";
 
 /// What the library knows about a file.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -86,14 +93,14 @@ impl TrackRecord {
             .artist
             .clone()
             .or_else(|| self.tags.album_artist.clone())
-            .unwrap_or_else(|| "Unknown artist".into())
+            .unwrap_or_else(|| UNKNOWN_ARTIST.into())
     }
 
     pub fn display_album(&self) -> String {
         self.tags
             .album
             .clone()
-            .unwrap_or_else(|| "Unknown album".into())
+            .unwrap_or_else(|| UNKNOWN_ALBUM.into())
     }
 
     pub fn duration_secs(&self) -> Option<f64> {

@@ -11,6 +11,7 @@ use crossbeam_channel::Sender;
 use super::library::LibraryService;
 use super::playlists::export_playlist;
 use super::remote::RemoteServer;
+use super::state::StateWriter;
 use super::trainer::Trainer;
 use crate::analysis::ThreadBudget;
 use crate::app::{Effect, Event};
@@ -20,6 +21,7 @@ use crate::model::backend::inference_device;
 use crate::model::infer::Classifier;
 use crate::model::registry::{LoadedModel, load_embedded};
 use crate::paths::Paths;
+use crate::playlist::PlaylistDir;
 use crate::store::Store;
 
 pub struct EffectRunner {
@@ -36,6 +38,8 @@ pub struct EffectRunner {
     active: Arc<Mutex<LoadedModel>>,
     /// How many cores the analysis may use (fewer while music plays).
     budget: ThreadBudget,
+    /// Writes the player's state files.
+    pub state: StateWriter,
     playing: bool,
     tx: Sender<Event>,
 }
@@ -57,6 +61,7 @@ pub struct RunnerParts {
 impl EffectRunner {
     pub fn new(p: RunnerParts) -> Self {
         EffectRunner {
+            state: StateWriter::start(p.paths.data_dir.join("state")),
             trainer: Trainer::new(p.tx.clone(), p.paths.cache_dir.clone()),
             player: p.player,
             library: p.library,
@@ -138,9 +143,79 @@ impl EffectRunner {
             }
             Effect::Rescan => self.library.rescan(),
             Effect::RemoteReply(to, reply) => to.send(*reply),
-            Effect::Quit => {}
+            Effect::LoadPlaylists => self.playlists(|_| Ok(None)),
+            Effect::SavePlaylist { name, entries } => self.playlists(move |dir| {
+                let path = dir.save(&name, &entries, false)?;
+                Ok(Some(format!(
+                    "saved the playlist \"{name}\" ({})",
+                    path.display()
+                )))
+            }),
+            Effect::RewritePlaylist { path, name, tracks } => self.playlists(move |dir| {
+                let entries = crate::playlist::entries_of(&tracks);
+                // Rewritten under its own file name (a renamed .m3u or .pls becomes .m3u8).
+                let stem = path
+                    .file_stem()
+                    .map(|s| s.to_string_lossy().into_owned())
+                    .unwrap_or(name);
+                let new = dir.save(&stem, &entries, true)?;
+                if new != path && path.parent() == Some(dir.dir()) {
+                    let _ = std::fs::remove_file(&path);
+                }
+                Ok(None)
+            }),
+            Effect::RenamePlaylist { path, to } => self.playlists(move |dir| {
+                dir.rename(&path, &to)?;
+                Ok(Some(format!("renamed to \"{to}\"")))
+            }),
+            Effect::DeletePlaylist { path } => self.playlists(move |dir| {
+                dir.delete(&path)?;
+                Ok(Some(format!("deleted {}", path.display())))
+            }),
+            Effect::ImportPlaylist { file } => self.playlists(move |dir| {
+                let p = dir.import(&file)?;
+                Ok(Some(format!(
+                    "imported \"{}\" ({})",
+                    p.name,
+                    crate::app::session::tracks_n(p.tracks.len())
+                )))
+            }),
+            Effect::SaveState { file, json } => self.state.save(file, json),
+            // The terminal loop suspends; nothing to do here.
+            Effect::Suspend | Effect::Quit => {}
         }
         vec![]
+    }
+
+    /// Runs a change of the playlist folder on a thread, then reads the folder back: the app
+    /// hears `PlaylistsLoaded`, and the change's message or error on the status line.
+    fn playlists(
+        &self,
+        change: impl FnOnce(&PlaylistDir) -> anyhow::Result<Option<String>> + Send + 'static,
+    ) {
+        let dir = PlaylistDir::new(&self.playlist_dir);
+        let tx = self.tx.clone();
+        let spawned = std::thread::Builder::new()
+            .name("playlists".into())
+            .spawn(move || {
+                match change(&dir) {
+                    Ok(Some(msg)) => {
+                        let _ = tx.send(status(msg, false));
+                    }
+                    Ok(None) => {}
+                    Err(e) => {
+                        let _ = tx.send(status(format!("{e:#}"), true));
+                    }
+                }
+                let (lists, problems) = dir.load_all();
+                for p in &problems {
+                    tracing::warn!("playlist: {p}");
+                }
+                let _ = tx.send(Event::PlaylistsLoaded(lists));
+            });
+        if let Err(e) = spawned {
+            let _ = self.tx.send(status(format!("cannot start: {e}"), true));
+        }
     }
 
     /// Runs `load` on a thread; the model it returns becomes active: the analysis switches to
@@ -179,12 +254,23 @@ impl EffectRunner {
         }
     }
 
+    /// Saves the app's session and queue now (on quitting).
+    pub fn save_now(&self, app: &crate::app::App) {
+        if let Ok(json) = serde_json::to_string(&app.saved_queue()) {
+            self.state.save(crate::app::StateFile::Queue, json);
+        }
+        if let Ok(json) = serde_json::to_string(&app.saved_session()) {
+            self.state.save(crate::app::StateFile::Session, json);
+        }
+    }
+
     /// Stops the background work: the library thread is given `wait` to store the track in
     /// flight, and the store is flushed.
     pub fn shutdown(&mut self, wait: std::time::Duration) {
         if let Some(r) = &mut self.remote {
             r.stop();
         }
+        self.state.finish();
         self.library.stop(wait);
         if let Err(e) = self.store.flush() {
             tracing::warn!("flushing the database: {e}");

@@ -299,8 +299,8 @@ impl Background {
         match scan(&self.store, &self.root, self.budget.max().max(2), &|_| {}) {
             Ok(r) => {
                 let text = format!(
-                    "{} tracks ({} new, {} changed, {} removed){}",
-                    r.tracks,
+                    "{} ({} new, {} changed, {} removed){}",
+                    crate::app::session::tracks_n(r.tracks),
                     r.new,
                     r.changed,
                     r.removed,
@@ -360,14 +360,24 @@ impl Background {
         if report.is_empty() {
             if asked {
                 let n = self.store.track_count();
-                self.status(format!("rescan: nothing changed ({n} tracks)"), false);
+                self.status(
+                    format!(
+                        "rescan: nothing changed ({})",
+                        crate::app::session::tracks_n(n)
+                    ),
+                    false,
+                );
             }
             return;
         }
         let summary = report.summary();
         tracing::info!("library changed on disk: {summary}");
         self.status(format!("library: {summary}"), false);
-        // The player sees the files at once (new ones as waiting for analysis).
+        // Queued entries follow their files; then the player sees the files at once (new
+        // ones as waiting for analysis).
+        if !report.moved.is_empty() {
+            let _ = self.tx.send(Event::TracksMoved(report.moved.clone()));
+        }
         self.send_catalog();
         // Moved files keep their vectors; one moved before it was classified is new work
         // under its new name.

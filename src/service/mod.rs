@@ -7,6 +7,7 @@ pub mod job;
 pub mod library;
 pub mod playlists;
 pub mod remote;
+pub mod state;
 pub mod trainer;
 pub mod watch;
 
@@ -17,7 +18,7 @@ use crossbeam_channel::{Receiver, unbounded};
 
 use crate::analysis::ThreadBudget;
 use crate::app::{App, Catalog, Event};
-use crate::audio::player::{self, PlayerCommand};
+use crate::audio::player;
 use crate::config::Settings;
 use crate::model::active::{clean_partial, load_active};
 use crate::model::backend::inference_device;
@@ -52,6 +53,12 @@ impl Prepared {
             .map(Path::to_path_buf)
             .or_else(|| settings.config.library_dir())
             .unwrap_or_else(default_music_dir);
+        if root.is_file() {
+            anyhow::bail!(
+                "{} is a file; --library takes the folder your music is in",
+                root.display()
+            );
+        }
         if !root.is_dir() {
             anyhow::bail!(
                 "{}: no such folder; start genreplay with --library <your music folder>",
@@ -136,13 +143,21 @@ pub fn launch(
     if let Some(e) = settings.errors.first() {
         s.set_status(format!("{e} (defaults used)"), true);
     }
-    player.send(PlayerCommand::SetVolume(s.playback.volume as f32 / 100.0));
     s.recommend.options.randomness = c.randomness.clamp(0.0, 1.0);
     s.recommend.options.artist_window = c.artist_window.max(1);
     s.recommend.fill_count = c.queue_fill.max(1);
     s.recommend.auto_dj_ahead = c.auto_dj_ahead.max(1);
     s.recommend.min_confidence = c.min_confidence.clamp(0.0, 1.0);
     app.rebuild();
+    // Where the last session left off: the queue, the settings, the playing track paused at
+    // its second.
+    let (saved_session, saved_queue) = state::StateWriter::load(&paths.data_dir.join("state"));
+    app.resume_saved(saved_session, saved_queue);
+    for fx in app.session.take_effects() {
+        if let crate::app::Effect::Player(cmd) = fx {
+            player.send(cmd);
+        }
+    }
     let playlist_dir = c
         .playlist_dir()
         .unwrap_or_else(|| paths.data_dir.join("playlists"));

@@ -26,9 +26,9 @@ pub fn export_playlist(
     match write_m3u8(&file, entries, Some(root), false) {
         Ok(skipped) => (
             format!(
-                "wrote {} ({} tracks{})",
+                "wrote {} ({}{})",
                 file.display(),
-                entries.len() - skipped,
+                crate::app::session::tracks_n(entries.len() - skipped),
                 if skipped > 0 {
                     format!(", {skipped} non-UTF-8 paths left out")
                 } else {

@@ -47,8 +47,9 @@ pub const EXIT: u8 = b'X';
 
 /// The largest request the player reads (a `ctl add` of some thousand files fits).
 pub const MAX_REQUEST: usize = 1 << 20;
-/// The largest frame either side sends or accepts.
-pub const MAX_FRAME: usize = 1 << 20;
+/// The largest frame a client accepts from the player (a status or a command's output; the
+/// status of a 50,000-track queue is ≈ 5 MB). The player only accepts [`MAX_REQUEST`].
+pub const MAX_FRAME: usize = 256 << 20;
 /// Clients served at once.
 pub const MAX_CLIENTS: usize = 8;
 /// A request must have arrived in full by then.

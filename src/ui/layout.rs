@@ -25,3 +25,27 @@ pub fn frame(area: Rect) -> [Rect; 4] {
         .split(area);
     [chunks[0], chunks[1], chunks[2], chunks[3]]
 }
+
+/// Where the tabs start on the tab line (after " genreplay ").
+pub const TABS_START: usize = 11;
+
+/// A tab's width: " {key} {title} ".
+pub fn tab_width(key: &str, title: &str) -> usize {
+    key.chars().count() + title.chars().count() + 3
+}
+
+/// The row of the progress bar in a terminal `rows` high.
+pub fn progress_row(rows: u16) -> u16 {
+    rows.saturating_sub(2)
+}
+
+/// The list row (from the top of a view's list) at screen row `row`, if it is one.
+pub fn list_row(row: u16, list_height: usize) -> Option<usize> {
+    let first = 2u16;
+    (row >= first && ((row - first) as usize) < list_height).then(|| (row - first) as usize)
+}
+
+/// The width of the left pane of the two-pane views (Genres, Playlists).
+pub fn left_pane_width(cols: u16) -> u16 {
+    (cols as u32 * 30 / 100) as u16
+}

@@ -15,9 +15,9 @@ pub fn draw(f: &mut Frame, app: &App, area: Rect) {
     let view = &app.views.library;
     let s = &app.session;
     let title = format!(
-        " Library · by {} · {} tracks ",
+        " Library · by {} · {} ",
         view.mode.label(),
-        s.lib.tracks.len()
+        crate::app::session::tracks_n(s.lib.tracks.len())
     );
     let inner_h = area.height.saturating_sub(2) as usize;
     let items: Vec<ListItem> = view
@@ -58,8 +58,10 @@ pub fn draw(f: &mut Frame, app: &App, area: Rect) {
                         .and_then(|i| i.duration_secs)
                         .map(fmt_time)
                         .unwrap_or_default();
+                    // Track numbers belong to albums: shown when browsing by album only.
                     let no = info
                         .and_then(|i| i.track_no)
+                        .filter(|_| view.mode == BrowseMode::Artist)
                         .map(|n| format!("{n:>2}. "))
                         .unwrap_or_default();
                     let mut spans = vec![
@@ -98,11 +100,7 @@ pub fn draw(f: &mut Frame, app: &App, area: Rect) {
     let list = List::new(items).block(block(title, t));
     f.render_widget(list, area);
     if view.rows.is_empty() {
-        let msg = if app.search.text.is_empty() {
-            "No tracks yet. genreplay is scanning your music folder (or it is empty: start with --library DIR)."
-        } else {
-            "Nothing matches the search. Esc clears it."
-        };
+        let msg = "No tracks yet. genreplay is scanning your music folder (or it is empty: start with --library DIR).";
         let inner = area.inner(ratatui::layout::Margin::new(2, 2));
         f.render_widget(
             Paragraph::new(msg)

@@ -7,7 +7,9 @@ mod help;
 pub mod layout;
 mod library;
 mod now_playing;
+mod playlists;
 mod queue;
+mod search;
 mod training;
 mod widgets;
 
@@ -31,6 +33,8 @@ pub fn draw(f: &mut Frame, app: &App) {
     let chunks = layout::frame(area);
     draw_tabs(f, app, chunks[0]);
     match app.view {
+        _ if app.search.open => search::draw(f, app, chunks[1]),
+        View::Playlists => playlists::draw(f, app, chunks[1]),
         View::Library => library::draw(f, app, chunks[1]),
         View::Queue => queue::draw(f, app, chunks[1]),
         View::NowPlaying => now_playing::draw(f, app, chunks[1]),
@@ -38,7 +42,10 @@ pub fn draw(f: &mut Frame, app: &App) {
         View::Training => training::draw(f, app, chunks[1]),
     }
     draw_player_bar(f, app, chunks[2]);
-    draw_status(f, app, chunks[3]);
+    match &app.prompt {
+        Some(p) => draw_prompt(f, app, p, chunks[3]),
+        None => draw_status(f, app, chunks[3]),
+    }
     if app.help.open {
         help::draw(f, app, area);
     }
@@ -64,7 +71,7 @@ fn draw_tabs(f: &mut Frame, app: &App, area: Rect) {
         spans.push(Span::styled(label, style));
     }
     let search = &app.search;
-    if search.typing || !search.text.is_empty() {
+    if search.open {
         spans.push(Span::styled(
             format!("  /{}{}", search.text, if search.typing { "▏" } else { "" }),
             Style::default().fg(t.warning),
@@ -92,16 +99,23 @@ fn draw_player_bar(f: &mut Frame, app: &App, area: Rect) {
         ),
         None => ("■", "stopped".to_string()),
     };
+    let volume = if s.playback.muted {
+        "muted".to_string()
+    } else {
+        format!("vol {}%", s.playback.volume)
+    };
     let flags = format!(
-        "{}vol {}%  shuffle {}  repeat {} ",
+        "{}{volume}  shuffle {}  repeat {} ",
         if s.auto_dj { "auto-DJ  " } else { "" },
-        s.playback.volume,
         if s.shuffle { "on" } else { "off" },
         s.repeat.label()
     );
     let w = rows[0].width as usize;
-    let left = format!(" {state} {title}");
-    // At least one space, so a long title never runs into the flags.
+    // The flags are never cut: the title gives way (with at least one space between).
+    let left = widgets::fit(
+        &format!(" {state} {title}"),
+        w.saturating_sub(flags.chars().count() + 1),
+    );
     let pad = w
         .saturating_sub(left.chars().count() + flags.chars().count())
         .max(1);
@@ -166,7 +180,8 @@ pub fn status_text(app: &App) -> (String, String, bool) {
                     let n = s.lib.tracks.len();
                     let failed = s.lib.failed.len();
                     format!(
-                        "{n} tracks · {} classified{}",
+                        "{} · {} classified{}",
+                        crate::app::session::tracks_n(n),
                         s.lib.classified(),
                         if failed > 0 {
                             format!(" · {failed} could not be analysed")
@@ -195,6 +210,8 @@ fn draw_status(f: &mut Frame, app: &App, area: Rect) {
     let t = app.theme();
     let (left, right, error) = status_text(app);
     let w = area.width as usize;
+    // The right part (the audio output) stays; a long message is cut.
+    let left = widgets::fit(&left, w.saturating_sub(right.chars().count() + 3));
     let pad = w
         .saturating_sub(left.chars().count() + right.chars().count() + 2)
         .max(1);
@@ -208,6 +225,31 @@ fn draw_status(f: &mut Frame, app: &App, area: Rect) {
     ]);
     f.render_widget(
         Paragraph::new(line).style(Style::default().fg(t.dim).bg(t.border)),
+        area,
+    );
+}
+
+fn draw_prompt(f: &mut Frame, app: &App, p: &crate::app::prompt::Prompt, area: Rect) {
+    let t = app.theme();
+    let mut spans = vec![
+        Span::styled(format!(" {}: ", p.label), Style::default().fg(t.accent)),
+        Span::styled(format!("{}▏", p.text), Style::default().fg(t.foreground)),
+    ];
+    if !p.completions.is_empty() {
+        let list = p
+            .completions
+            .iter()
+            .take(8)
+            .cloned()
+            .collect::<Vec<_>>()
+            .join("  ");
+        spans.push(Span::styled(
+            format!("   {list}"),
+            Style::default().fg(t.dim),
+        ));
+    }
+    f.render_widget(
+        Paragraph::new(Line::from(spans)).style(Style::default().bg(t.border)),
         area,
     );
 }

@@ -373,7 +373,11 @@ fn draw_outcome(f: &mut Frame, t: &Theme, keys: &Keymap, o: &Outcome, area: Rect
         Line::from(Span::styled("recall per genre", Style::default().fg(t.dim))),
     ];
     for (l, r, n) in &o.recall {
-        lines.push(Line::from(format!("{l:>16}  {:>5}  ({n} tracks)", pct(*r))));
+        lines.push(Line::from(format!(
+            "{l:>16}  {:>5}  ({})",
+            pct(*r),
+            crate::app::session::tracks_n(*n)
+        )));
     }
     lines.push(Line::from(""));
     lines.push(Line::from(Span::styled(

@@ -30,3 +30,16 @@ pub fn hint_name(key: &str) -> String {
         _ => key.to_string(),
     }
 }
+
+/// `text` cut to `width` characters, with an ellipsis when it was longer.
+pub fn fit(text: &str, width: usize) -> String {
+    if text.chars().count() <= width {
+        return text.to_string();
+    }
+    if width == 0 {
+        return String::new();
+    }
+    let mut out: String = text.chars().take(width - 1).collect();
+    out.push('…');
+    out
+}

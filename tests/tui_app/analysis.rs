@@ -95,7 +95,7 @@ fn a_reloaded_library_drops_missing_files_from_the_queue() {
     lib = Catalog::new(lib.root.clone(), keep, lib.labels.clone());
     app.update(Event::LibraryLoaded(Box::new(lib)));
     assert_eq!(queue_titles(&app), ["Dawn", "Dusk"]);
-    assert_eq!(app.session.queue.current, Some(0));
+    assert_eq!(current_row(&app), Some(0));
     assert_eq!(app.session.lib.classified(), 0);
 }
 
@@ -124,6 +124,6 @@ fn an_empty_library_is_harmless() {
     press(&mut app, "2dJKC3i4l");
     press_code(&mut app, KeyCode::Enter);
     assert!(loads(&fx).is_empty());
-    assert!(app.session.queue.entries.is_empty());
+    assert!(queue_titles(&app).is_empty());
     assert_eq!(app.session.playback.track, None);
 }

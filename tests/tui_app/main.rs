@@ -12,13 +12,14 @@ mod library;
 mod playing;
 mod queue;
 mod search;
+mod state;
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use genreplay::analysis::{AnalysisEvent, Progress};
 use genreplay::app::catalog::Catalog;
 use genreplay::app::catalog::{BrowseMode, FAILED_GROUP, PENDING_GROUP};
 use genreplay::app::play_queue::{Reason, Repeat};
-use genreplay::app::{App, Effect, Event, RowKind, View};
+use genreplay::app::{App, Effect, Event, View};
 use genreplay::audio::player::{PlayerCommand, PlayerEvent};
 use genreplay::config::{Keymap, Theme};
 use genreplay::keys::Action;

@@ -1,81 +1,82 @@
-//! Search: filtering as you type.
+//! Search: `/` opens a ranked list of results over the whole library; no view is filtered.
 
 use super::*;
 
-#[test]
-fn search_filters_as_you_type_and_esc_clears() {
-    let mut app = app();
-    press(&mut app, "/");
-    assert!(app.search.typing);
-    press(&mut app, "s");
-    // The match is fuzzy ("s" is in most tracks' text); groups with a match open by themselves.
-    assert!(rows(&app).iter().any(|r| r.trim() == "Snow"));
-    assert!(app.views.library.rows.len() > 3);
-    press(&mut app, "now");
-    assert_eq!(app.search.text, "snow");
-    assert_eq!(rows(&app), ["Beta", "  Second", "    Snow"]);
-    assert!(
-        app.views
-            .library
-            .rows
-            .iter()
-            .all(|r| r.expanded || matches!(r.kind, RowKind::Track(_)))
-    );
-    // Keys that are bound to actions are typed while searching: q does not quit.
-    let fx = press(&mut app, "q");
-    assert!(!app.should_quit && fx.is_empty());
-    assert!(app.views.library.rows.is_empty(), "nothing matches 'snowq'");
-    press_code(&mut app, KeyCode::Backspace);
-    assert_eq!(rows(&app), ["Beta", "  Second", "    Snow"]);
-    // Arrow keys still move.
-    press_code(&mut app, KeyCode::Down);
-    assert_eq!(app.views.library.nav.selected, 1);
-    // Esc leaves the search and clears it.
-    press_code(&mut app, KeyCode::Esc);
-    assert!(!app.search.typing);
-    assert_eq!(app.search.text, "");
-    assert_eq!(rows(&app), ["Alpha", "Beta", "gamma"]);
-
-    // Enter keeps the filter and gives the keys back; Esc then clears it.
-    press(&mut app, "/ech");
-    press_code(&mut app, KeyCode::Enter);
-    assert!(!app.search.typing);
-    assert_eq!(rows(&app), ["gamma", "  Loose", "    Echo"]);
-    press(&mut app, "G");
-    let fx = press_code(&mut app, KeyCode::Enter);
-    assert_eq!(loads(&fx), [path("Echo")]);
-    press_code(&mut app, KeyCode::Esc);
-    assert_eq!(app.search.text, "");
-    assert_eq!(rows(&app), ["Alpha", "Beta", "gamma"]);
+fn results(app: &App) -> Vec<String> {
+    app.views
+        .search
+        .results
+        .iter()
+        .map(|&t| title_of(app, t))
+        .collect()
 }
 
 #[test]
-fn search_filters_the_queue_and_genres_too() {
+fn search_lists_results_as_you_type_and_esc_closes() {
     let mut app = app();
-    play_first_album(&mut app);
-    press(&mut app, "2/dusk");
-    assert_eq!(app.views.queue.visible, [2]);
-    // Entries do not move while the view is filtered.
-    press_code(&mut app, KeyCode::Enter);
-    press(&mut app, "JK");
-    assert_eq!(queue_titles(&app), ["Dawn", "Noon", "Dusk"]);
     press(&mut app, "/");
-    // d removes the entry shown, not the entry at the same row of the whole queue.
-    press_code(&mut app, KeyCode::Enter);
-    press(&mut app, "d");
-    assert_eq!(queue_titles(&app), ["Dawn", "Noon"]);
+    assert!(app.search.typing && app.search.open);
+    assert!(results(&app).is_empty(), "an empty query lists nothing");
+    press(&mut app, "sn");
+    assert_eq!(results(&app), ["Snow"]);
+    press(&mut app, "ow");
+    assert_eq!(app.search.text, "snow");
+    assert_eq!(results(&app), ["Snow"]);
+    // The library view is not filtered behind the results.
+    assert_eq!(rows(&app), ["Alpha", "Beta", "gamma"]);
+    // Keys that are bound to actions are typed while searching: q does not quit.
+    let fx = press(&mut app, "q");
+    assert!(!app.should_quit && fx.is_empty());
+    assert!(results(&app).is_empty(), "nothing matches 'snowq'");
+    press_code(&mut app, KeyCode::Backspace);
+    assert_eq!(results(&app), ["Snow"]);
+    // Esc closes the search and clears it.
     press_code(&mut app, KeyCode::Esc);
+    assert!(!app.search.typing && !app.search.open);
+    assert_eq!(app.search.text, "");
+    assert!(results(&app).is_empty());
+}
 
-    press(&mut app, "4/snow");
-    let lists: Vec<(String, usize)> = app
-        .views
-        .genres
-        .lists
-        .iter()
-        .map(|(g, t)| (g.clone(), t.len()))
-        .collect();
-    assert_eq!(
-        lists,
-        [("blues".into(), 0), ("jazz".into(), 0), ("rock".into(), 1)]
-    );
+#[test]
+fn search_ranks_whole_words_first_and_filters_by_field() {
+    let mut app = app();
+    // An artist name matches all of the artist's tracks, in library order.
+    press(&mut app, "/beta");
+    assert_eq!(results(&app), ["Rain", "Snow", "Wind"]);
+    press_code(&mut app, KeyCode::Esc);
+    press(&mut app, "/album:second");
+    assert_eq!(results(&app), ["Rain", "Snow"]);
+    press_code(&mut app, KeyCode::Esc);
+    // The classified genre is searched too.
+    press(&mut app, "/genre:rock");
+    assert_eq!(results(&app), ["Dawn", "Snow"]);
+    press_code(&mut app, KeyCode::Esc);
+    // Words narrow: every word must match.
+    press(&mut app, "/alpha dusk");
+    assert_eq!(results(&app), ["Dusk"]);
+}
+
+#[test]
+fn enter_plays_a_result_and_the_results_go_on_after_it() {
+    let mut app = app();
+    select(&mut app, "gamma");
+    press(&mut app, "a");
+    press(&mut app, "/beta");
+    // Enter leaves the typing; the keys move through the results.
+    press_code(&mut app, KeyCode::Enter);
+    assert!(!app.search.typing && app.search.open);
+    press(&mut app, "j");
+    let fx = press_code(&mut app, KeyCode::Enter);
+    assert_eq!(loads(&fx), [path("Snow")]);
+    app.update(started("Snow"));
+    // Up next stays and plays first; then the results after Snow.
+    assert_eq!(upcoming_titles(&app), ["Echo", "Wind"]);
+    // a adds a result to up next.
+    press(&mut app, "g");
+    press(&mut app, "a");
+    assert_eq!(up_next_titles(&app), ["Echo", "Rain"]);
+    // Esc goes back to the view.
+    press_code(&mut app, KeyCode::Esc);
+    assert!(!app.search.open);
+    assert_eq!(app.view, View::Library);
 }

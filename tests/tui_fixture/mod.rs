@@ -74,7 +74,7 @@ pub fn library() -> Catalog {
             track_no: no,
             duration_secs: Some(secs),
             folder: folder.into(),
-            genre_tag: None,
+            ..Default::default()
         })
         .collect();
     let mut lib = Catalog::new(
@@ -174,20 +174,42 @@ pub fn set_next(fx: &[Effect]) -> Option<Option<PathBuf>> {
     })
 }
 
-/// The queue's tracks by title.
+/// The Queue view's tracks by title, in its order: the playing track when it came from up
+/// next, up next, then the context's tracks.
 pub fn queue_titles(app: &App) -> Vec<String> {
+    app.views
+        .queue
+        .rows
+        .iter()
+        .map(|r| title_of(app, r.track()))
+        .collect()
+}
+
+/// Up next by title.
+pub fn up_next_titles(app: &App) -> Vec<String> {
     app.session
         .queue
-        .entries
+        .up_next
         .iter()
-        .map(|e| {
-            app.session
-                .lib
-                .track(e.track)
-                .map(|t| t.title.clone())
-                .unwrap_or_default()
-        })
+        .map(|e| title_of(app, e.track))
         .collect()
+}
+
+/// What plays after the current track, by title.
+pub fn upcoming_titles(app: &App) -> Vec<String> {
+    app.session
+        .upcoming()
+        .into_iter()
+        .map(|t| title_of(app, t))
+        .collect()
+}
+
+pub fn title_of(app: &App, id: TrackId) -> String {
+    app.session
+        .lib
+        .track(id)
+        .map(|t| t.title.clone())
+        .unwrap_or_default()
 }
 
 pub fn playing_title(app: &App) -> Option<String> {
@@ -196,4 +218,28 @@ pub fn playing_title(app: &App) -> Option<String> {
         .track
         .and_then(|t| app.session.lib.track(t))
         .map(|t| t.title.clone())
+}
+
+/// The Queue view's row of the playing track.
+pub fn current_row(app: &App) -> Option<usize> {
+    app.views.queue.playing_row(&app.session)
+}
+
+/// Why the Queue view's row `i` is there.
+pub fn row_reason(app: &App, i: usize) -> genreplay::app::play_queue::Reason {
+    use genreplay::app::play_queue::Reason;
+    use genreplay::app::views::queue::QueueRow;
+    let q = &app.session.queue;
+    match app.views.queue.rows[i] {
+        QueueRow::Playing(_) => q.current.as_ref().map(|c| c.entry.reason.clone()).unwrap(),
+        QueueRow::UpNext(j, _) => q.up_next[j].reason.clone(),
+        QueueRow::Context(..) => Reason::From(q.context.as_ref().unwrap().label.clone()),
+    }
+}
+
+/// Why each row of the Queue view is there.
+pub fn row_reasons(app: &App) -> Vec<genreplay::app::play_queue::Reason> {
+    (0..app.views.queue.rows.len())
+        .map(|i| row_reason(app, i))
+        .collect()
 }

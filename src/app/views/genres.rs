@@ -4,14 +4,13 @@
 use super::{Handled, Selection};
 use crate::app::catalog::Catalog;
 use crate::app::nav::ListNav;
-use crate::app::search::Filter;
 use crate::app::session::Session;
 use crate::keys::Action;
 use crate::library::TrackId;
 
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct GenresView {
-    /// The genre playlists, filtered by the search (derived).
+    /// The genre playlists (derived).
     pub lists: Vec<(String, Vec<(TrackId, f32)>)>,
     pub nav: ListNav,
     pub tracks_nav: ListNav,
@@ -20,27 +19,8 @@ pub struct GenresView {
 }
 
 impl GenresView {
-    pub fn rebuild(
-        &mut self,
-        lib: &Catalog,
-        filter: Option<&Filter>,
-        min_confidence: f32,
-        height: usize,
-    ) {
-        self.lists = lib
-            .genre_playlists(min_confidence)
-            .into_iter()
-            .map(|(name, tracks)| {
-                let tracks = match filter {
-                    Some(f) => tracks
-                        .into_iter()
-                        .filter(|(id, _)| lib.track(*id).is_some_and(|t| f.matches(t)))
-                        .collect(),
-                    None => tracks,
-                };
-                (name, tracks)
-            })
-            .collect();
+    pub fn rebuild(&mut self, lib: &Catalog, min_confidence: f32, height: usize) {
+        self.lists = lib.genre_playlists(min_confidence);
         self.nav.clamp(self.lists.len(), height);
         let n = self.selected_tracks().len();
         self.tracks_nav.clamp(n, height);

@@ -6,7 +6,6 @@ use std::collections::HashSet;
 use super::{Handled, Selection};
 use crate::app::catalog::{BrowseMode, Catalog, Group};
 use crate::app::nav::ListNav;
-use crate::app::search::Filter;
 use crate::app::session::Session;
 use crate::keys::Action;
 use crate::library::TrackId;
@@ -53,26 +52,27 @@ impl Default for LibraryView {
 }
 
 impl LibraryView {
-    /// Recomputes the rows, keeping the selection on the same item.
-    pub fn rebuild(&mut self, lib: &Catalog, filter: Option<&Filter>, height: usize) {
+    /// Recomputes the tree and the rows, keeping the selection on the same item.
+    pub fn rebuild(&mut self, lib: &Catalog, height: usize) {
+        self.tree = lib.tree(self.mode, None);
+        self.rebuild_rows(lib, height);
+    }
+
+    /// Recomputes the rows from the tree (after opening or closing a group): only the open
+    /// groups are walked.
+    pub fn rebuild_rows(&mut self, lib: &Catalog, height: usize) {
         let selected_kind = self.rows.get(self.nav.selected).map(|r| r.kind.clone());
-        let searching = filter.is_some();
-        self.tree = match filter {
-            Some(f) => lib.tree(self.mode, Some(&|t| f.matches(t))),
-            None => lib.tree(self.mode, None),
-        };
         let mut rows = Vec::new();
         fn walk(
             g: &Group,
             path: &mut Vec<String>,
             depth: usize,
             expanded: &HashSet<Vec<String>>,
-            force_open: bool,
             lib: &Catalog,
             rows: &mut Vec<Row>,
         ) {
             path.push(g.name.clone());
-            let open = force_open || expanded.contains(path);
+            let open = expanded.contains(path);
             rows.push(Row {
                 depth,
                 label: g.name.clone(),
@@ -82,7 +82,7 @@ impl LibraryView {
             });
             if open {
                 for c in &g.children {
-                    walk(c, path, depth + 1, expanded, force_open, lib, rows);
+                    walk(c, path, depth + 1, expanded, lib, rows);
                 }
                 for t in &g.tracks {
                     let label = lib.track(*t).map(|i| i.title.clone()).unwrap_or_default();
@@ -98,15 +98,7 @@ impl LibraryView {
             path.pop();
         }
         for g in &self.tree {
-            walk(
-                g,
-                &mut Vec::new(),
-                0,
-                &self.expanded,
-                searching,
-                lib,
-                &mut rows,
-            );
+            walk(g, &mut Vec::new(), 0, &self.expanded, lib, &mut rows);
         }
         self.rows = rows;
         if let Some(k) = selected_kind
@@ -217,7 +209,7 @@ impl LibraryView {
                 }
             }
         }
-        s.mark_stale();
+        self.rebuild_rows(&s.lib, s.list_height);
     }
 
     fn expand(&mut self, s: &mut Session) {
@@ -227,7 +219,26 @@ impl LibraryView {
         }) = self.rows.get(self.nav.selected)
         {
             self.expanded.insert(path.clone());
-            s.mark_stale();
+            self.rebuild_rows(&s.lib, s.list_height);
+        }
+    }
+
+    /// The open groups (for saving).
+    pub fn expanded_groups(&self) -> Vec<Vec<String>> {
+        let mut v: Vec<Vec<String>> = self.expanded.iter().cloned().collect();
+        v.sort();
+        v
+    }
+
+    pub fn set_expanded(&mut self, groups: Vec<Vec<String>>) {
+        self.expanded = groups.into_iter().collect();
+    }
+
+    /// Selects the row of `kind` if it is shown.
+    pub fn select_kind(&mut self, kind: &RowKind, height: usize) {
+        if let Some(i) = self.rows.iter().position(|r| &r.kind == kind) {
+            self.nav.selected = i;
+            self.nav.clamp(self.rows.len(), height);
         }
     }
 

@@ -5,7 +5,9 @@
 pub mod genres;
 pub mod library;
 pub mod now_playing;
+pub mod playlists;
 pub mod queue;
+pub mod search;
 pub mod training;
 
 use crate::library::TrackId;

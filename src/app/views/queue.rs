@@ -1,72 +1,171 @@
-//! The Queue view: the queue's entries (filtered by the search), the selection, and the keys
-//! that edit the queue.
+//! The Queue view, in play order: the playing track, then **up next** (the user's queue: it
+//! plays first), then the rest of what the music is **playing from** (the context: an album,
+//! a genre, a playlist, in its shuffled order when shuffle is on), with the keys that edit
+//! them.
 
 use super::Handled;
 use crate::app::nav::ListNav;
-use crate::app::search::Filter;
 use crate::app::session::Session;
 use crate::keys::Action;
+use crate::library::TrackId;
+
+/// One row of the Queue view.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum QueueRow {
+    /// The playing track.
+    Playing(TrackId),
+    /// Up-next entry `i`.
+    UpNext(usize, TrackId),
+    /// The context's track at `index` of its track list.
+    Context(usize, TrackId),
+}
+
+impl QueueRow {
+    pub fn track(self) -> TrackId {
+        match self {
+            QueueRow::Playing(t) | QueueRow::UpNext(_, t) | QueueRow::Context(_, t) => t,
+        }
+    }
+}
 
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct QueueView {
     pub nav: ListNav,
-    /// Queue entry indices shown (the search filters the queue too).
-    pub visible: Vec<usize>,
-    /// Whether a search filters the list (entries cannot be moved then).
-    filtered: bool,
+    /// The rows shown.
+    pub rows: Vec<QueueRow>,
+    /// Follow playback: the cursor moves along with the playing track (`i` turns it on,
+    /// moving the cursor turns it off).
+    pub follow: bool,
+    /// The playing track at the last refresh (to follow it).
+    playing: Option<TrackId>,
 }
 
 impl QueueView {
-    /// Recomputes which entries show (after any queue change); `searching` is whether there
-    /// is search text at all (entries can only be moved on the whole list).
-    pub fn refresh(&mut self, s: &Session, filter: Option<&Filter>, searching: bool) {
-        let q = &s.queue.entries;
-        self.visible = match filter {
-            Some(f) => (0..q.len())
-                .filter(|&i| s.lib.track(q[i].track).is_some_and(|t| f.matches(t)))
-                .collect(),
-            None => (0..q.len()).collect(),
-        };
-        self.filtered = searching;
+    /// Recomputes the rows (after any queue change).
+    pub fn refresh(&mut self, s: &Session) {
+        let q = &s.queue;
+        let mut rows = Vec::new();
+        if let Some(c) = &q.current {
+            rows.push(QueueRow::Playing(c.entry.track));
+        }
+        rows.extend(
+            q.up_next
+                .iter()
+                .enumerate()
+                .map(|(i, e)| QueueRow::UpNext(i, e.track)),
+        );
+        if let Some(c) = &q.context {
+            rows.extend(
+                c.remaining_indices()
+                    .map(|i| QueueRow::Context(i, c.tracks[i])),
+            );
+        }
+        self.rows = rows;
+        let playing = q.current_track();
+        if self.follow && playing != self.playing {
+            self.select_playing(s);
+        }
+        self.playing = playing;
     }
 
     /// Keeps the selection inside the list and on screen.
     pub fn clamp(&mut self, height: usize) {
-        self.nav.clamp(self.visible.len(), height);
+        self.nav.clamp(self.rows.len(), height);
+    }
+
+    /// The row of the playing track (the first, when something plays).
+    pub fn playing_row(&self, _s: &Session) -> Option<usize> {
+        self.rows
+            .iter()
+            .position(|r| matches!(r, QueueRow::Playing(_)))
+    }
+
+    /// Puts the cursor on the playing track; `false` when nothing plays.
+    pub fn select_playing(&mut self, s: &Session) -> bool {
+        match self.playing_row(s) {
+            Some(i) => {
+                self.nav.selected = i;
+                self.nav.clamp(self.rows.len(), s.list_height);
+                true
+            }
+            None => false,
+        }
+    }
+
+    pub fn selected(&self) -> Option<QueueRow> {
+        self.rows.get(self.nav.selected).copied()
     }
 
     pub fn on_action(&mut self, a: Action, s: &mut Session) -> Handled {
-        if self.nav.on_action(a, self.visible.len(), s.list_height) {
+        if self.nav.on_action(a, self.rows.len(), s.list_height) {
+            self.follow = false;
             return Handled::Yes;
         }
+        let sel = self.selected();
         match a {
-            Action::Activate => {
-                if let Some(&i) = self.visible.get(self.nav.selected) {
-                    s.queue.go_to(Some(i));
+            Action::Activate => match sel {
+                Some(QueueRow::UpNext(i, _)) if s.queue.play_up_next(i).is_some() => {
                     s.play_current();
                 }
-            }
-            Action::QueueRemove => {
-                if let Some(&i) = self.visible.get(self.nav.selected) {
+                Some(QueueRow::Context(i, _)) if s.queue.play_context_index(i).is_some() => {
+                    s.play_current();
+                }
+                Some(QueueRow::Playing(_)) => {
+                    s.seek_to(0.0);
+                }
+                _ => {}
+            },
+            Action::QueueRemove => match sel {
+                Some(QueueRow::UpNext(i, _)) => {
                     s.queue.remove(i);
                     s.send_next();
                     s.mark_stale();
                 }
-            }
-            Action::QueueMoveUp | Action::QueueMoveDown => {
-                if !self.filtered {
-                    let i = self.nav.selected;
-                    let j = if a == Action::QueueMoveUp {
-                        i.checked_sub(1)
-                    } else {
-                        Some(i + 1)
-                    };
-                    if let Some(j) = j.filter(|&j| j < s.queue.entries.len()) {
-                        s.queue.swap(i, j);
-                        self.nav.selected = j;
+                Some(QueueRow::Context(i, _)) => {
+                    if s.queue.remove_from_context(i) {
                         s.send_next();
                         s.mark_stale();
+                    } else {
+                        let skip = s.keymap.hint(Action::NextTrack);
+                        s.set_status(format!("that track is playing; {skip} skips it"), false);
                     }
+                }
+                Some(QueueRow::Playing(_)) => {
+                    let skip = s.keymap.hint(Action::NextTrack);
+                    s.set_status(format!("that track is playing; {skip} skips it"), false);
+                }
+                None => {}
+            },
+            Action::QueueMoveUp | Action::QueueMoveDown => {
+                let up = a == Action::QueueMoveUp;
+                match sel {
+                    Some(QueueRow::UpNext(i, _)) => {
+                        let j = if up { i.checked_sub(1) } else { Some(i + 1) };
+                        if let Some(j) = j
+                            && s.queue.swap(i, j)
+                        {
+                            // The selection moves with the entry (rows are refreshed after).
+                            let delta = j as isize - i as isize;
+                            self.nav.selected =
+                                (self.nav.selected as isize + delta).max(0) as usize;
+                            s.send_next();
+                            s.mark_stale();
+                        }
+                    }
+                    Some(QueueRow::Context(..)) => s.set_status(
+                        format!(
+                            "the album or playlist plays in its order; {} queues a track",
+                            s.keymap.hint(Action::QueueAddNext)
+                        ),
+                        false,
+                    ),
+                    _ => {}
+                }
+            }
+            Action::JumpToPlaying => {
+                if self.select_playing(s) {
+                    self.follow = true;
+                    s.set_status("the cursor follows the playing track", false);
                 }
             }
             _ => return Handled::No,

@@ -1,0 +1,138 @@
+//! A one-line prompt at the bottom of the screen: a name for a playlist, a file to import, a
+//! time to go to, or a yes/no. Keys go to it while it is open; Enter submits, Esc cancels.
+
+use std::path::PathBuf;
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+use super::retrain::complete_path;
+
+/// What the answer is for.
+#[derive(Debug, Clone, PartialEq)]
+pub enum PromptKind {
+    SaveQueue,
+    RenamePlaylist(PathBuf),
+    /// Yes/no: `y` confirms, anything else cancels.
+    ConfirmDelete(PathBuf),
+    ImportPlaylist,
+    SeekTo,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Prompt {
+    pub kind: PromptKind,
+    pub label: String,
+    pub text: String,
+    /// Candidates of the last Tab (file prompts).
+    pub completions: Vec<String>,
+}
+
+/// What a key did to the prompt.
+#[derive(Debug, Clone, PartialEq)]
+pub enum PromptOutcome {
+    Open,
+    Cancelled,
+    Submitted(PromptKind, String),
+}
+
+impl Prompt {
+    pub fn new(kind: PromptKind, label: String, text: &str) -> Self {
+        Prompt {
+            kind,
+            label,
+            text: text.to_string(),
+            completions: vec![],
+        }
+    }
+
+    pub fn on_key(&mut self, k: KeyEvent) -> PromptOutcome {
+        if let PromptKind::ConfirmDelete(_) = self.kind {
+            return match k.code {
+                KeyCode::Char('y') | KeyCode::Char('Y') => {
+                    PromptOutcome::Submitted(self.kind.clone(), "y".into())
+                }
+                _ => PromptOutcome::Cancelled,
+            };
+        }
+        let ctrl = k.modifiers.contains(KeyModifiers::CONTROL);
+        match k.code {
+            KeyCode::Esc => return PromptOutcome::Cancelled,
+            KeyCode::Enter => {
+                return PromptOutcome::Submitted(self.kind.clone(), self.text.trim().to_string());
+            }
+            KeyCode::Backspace => {
+                self.text.pop();
+            }
+            KeyCode::Char('u') if ctrl => self.text.clear(),
+            KeyCode::Tab if self.kind == PromptKind::ImportPlaylist => {
+                let (text, options) = complete_path(&self.text, false);
+                self.text = text;
+                self.completions = options;
+            }
+            KeyCode::Char(c) if !ctrl && self.text.chars().count() < 4096 => self.text.push(c),
+            _ => {}
+        }
+        PromptOutcome::Open
+    }
+}
+
+/// Parses a time typed by the user: `90`, `1:30`, `1:02:03`, `+30`, `-10` (relative to `now`).
+pub fn parse_time(s: &str, now: f64) -> Option<f64> {
+    let s = s.trim();
+    let (sign, body) = match s.as_bytes().first() {
+        Some(b'+') => (1.0, &s[1..]),
+        Some(b'-') => (-1.0, &s[1..]),
+        _ => (0.0, s),
+    };
+    let mut secs = 0.0f64;
+    let parts: Vec<&str> = body.split(':').collect();
+    if parts.is_empty() || parts.len() > 3 {
+        return None;
+    }
+    for (i, p) in parts.iter().enumerate() {
+        let v: f64 = p.trim().parse().ok()?;
+        if !v.is_finite() || v < 0.0 || (i > 0 && v >= 60.0) {
+            return None;
+        }
+        secs = secs * 60.0 + v;
+    }
+    Some(if sign == 0.0 { secs } else { now + sign * secs })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn times_parse() {
+        assert_eq!(parse_time("90", 0.0), Some(90.0));
+        assert_eq!(parse_time("1:30", 0.0), Some(90.0));
+        assert_eq!(parse_time("1:02:03", 0.0), Some(3723.0));
+        assert_eq!(parse_time("+30", 10.0), Some(40.0));
+        assert_eq!(parse_time("-5", 10.0), Some(5.0));
+        assert_eq!(parse_time("1:75", 0.0), None);
+        assert_eq!(parse_time("abc", 0.0), None);
+        assert_eq!(parse_time("", 0.0), None);
+        assert_eq!(parse_time("inf", 0.0), None);
+    }
+
+    #[test]
+    fn keys_edit_submit_and_cancel() {
+        let key = |c| KeyEvent::new(c, KeyModifiers::NONE);
+        let mut p = Prompt::new(PromptKind::SaveQueue, "name".into(), "");
+        for c in "Road".chars() {
+            p.on_key(key(KeyCode::Char(c)));
+        }
+        p.on_key(key(KeyCode::Backspace));
+        assert_eq!(
+            p.on_key(key(KeyCode::Enter)),
+            PromptOutcome::Submitted(PromptKind::SaveQueue, "Roa".into())
+        );
+        let mut c = Prompt::new(PromptKind::ConfirmDelete("/x".into()), "sure?".into(), "");
+        assert_eq!(c.on_key(key(KeyCode::Char('n'))), PromptOutcome::Cancelled);
+        assert!(matches!(
+            c.on_key(key(KeyCode::Char('y'))),
+            PromptOutcome::Submitted(..)
+        ));
+    }
+}

@@ -1,0 +1,336 @@
+//! What survives a restart: the queue (up next, the context, the playing track and where it
+//! was), the volume and mute, shuffle and repeat, auto-DJ, the view, the browse mode, the open
+//! groups and the selection, and the last retrain folder. Two small JSON files in the data
+//! dir, written by the service layer when they change (at most a second late, so a kill -9
+//! loses at most the last two seconds): `session.json` (everything but the queue) and
+//! `queue.json`. Paths that are not UTF-8 are kept as bytes.
+
+use std::ffi::OsStr;
+use std::os::unix::ffi::OsStrExt;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use super::catalog::{BrowseMode, Catalog};
+use super::play_queue::{Context, Current, QueueEntry, Reason, Repeat, Source};
+use super::views::library::RowKind;
+use super::{App, View};
+use crate::library::TrackId;
+
+/// The format version written; a newer file is ignored rather than misread.
+pub const STATE_VERSION: u32 = 1;
+
+/// A path as JSON: a string when it is UTF-8, else its bytes.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum SavedPath {
+    Text(String),
+    Bytes { bytes: Vec<u8> },
+}
+
+impl SavedPath {
+    pub fn of(p: &Path) -> Self {
+        match p.to_str() {
+            Some(s) => SavedPath::Text(s.to_string()),
+            None => SavedPath::Bytes {
+                bytes: p.as_os_str().as_bytes().to_vec(),
+            },
+        }
+    }
+
+    pub fn path(&self) -> PathBuf {
+        match self {
+            SavedPath::Text(s) => PathBuf::from(s),
+            SavedPath::Bytes { bytes } => PathBuf::from(OsStr::from_bytes(bytes)),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum SavedReason {
+    Added,
+    From {
+        what: String,
+    },
+    Similar {
+        seed: String,
+        genre: String,
+        similarity: f32,
+    },
+}
+
+impl SavedReason {
+    fn of(r: &Reason) -> Self {
+        match r {
+            Reason::Added => SavedReason::Added,
+            Reason::From(w) => SavedReason::From { what: w.clone() },
+            Reason::Similar {
+                seed,
+                genre,
+                similarity,
+            } => SavedReason::Similar {
+                seed: seed.clone(),
+                genre: genre.clone(),
+                similarity: *similarity,
+            },
+        }
+    }
+
+    fn reason(&self) -> Reason {
+        match self {
+            SavedReason::Added => Reason::Added,
+            SavedReason::From { what } => Reason::From(what.clone()),
+            SavedReason::Similar {
+                seed,
+                genre,
+                similarity,
+            } => Reason::Similar {
+                seed: seed.clone(),
+                genre: genre.clone(),
+                similarity: if similarity.is_finite() {
+                    *similarity
+                } else {
+                    0.0
+                },
+            },
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SavedEntry {
+    pub path: SavedPath,
+    pub reason: SavedReason,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SavedContext {
+    pub label: String,
+    pub tracks: Vec<SavedPath>,
+    pub order: Vec<usize>,
+    pub pos: Option<usize>,
+}
+
+/// The queue file.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct SavedQueue {
+    pub version: u32,
+    pub up_next: Vec<SavedEntry>,
+    pub context: Option<SavedContext>,
+    /// The playing track, and whether it came from the context.
+    pub current: Option<SavedEntry>,
+    pub current_from_context: bool,
+}
+
+/// The selected library row.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum SavedRow {
+    Group { path: Vec<String> },
+    Track { path: SavedPath },
+}
+
+/// The session file.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct SavedSession {
+    pub version: u32,
+    pub position_secs: f64,
+    pub volume: u8,
+    pub muted: bool,
+    pub shuffle: bool,
+    pub repeat: String,
+    pub auto_dj: bool,
+    pub view: String,
+    pub browse: String,
+    pub expanded: Vec<Vec<String>>,
+    pub selected: Option<SavedRow>,
+    pub retrain_folder: Option<SavedPath>,
+}
+
+fn view_name(v: View) -> &'static str {
+    match v {
+        View::Library => "library",
+        View::Queue => "queue",
+        View::NowPlaying => "now_playing",
+        View::Genres => "genres",
+        View::Playlists => "playlists",
+        View::Training => "training",
+    }
+}
+
+fn browse_name(m: BrowseMode) -> &'static str {
+    match m {
+        BrowseMode::Artist => "artist",
+        BrowseMode::Genre => "genre",
+        BrowseMode::Folder => "folder",
+    }
+}
+
+impl App {
+    fn path_of(&self, id: TrackId) -> Option<SavedPath> {
+        self.session.lib.track(id).map(|t| SavedPath::of(&t.path))
+    }
+
+    /// The queue as it is saved.
+    pub fn saved_queue(&self) -> SavedQueue {
+        let q = &self.session.queue;
+        let entry = |e: &QueueEntry| {
+            Some(SavedEntry {
+                path: self.path_of(e.track)?,
+                reason: SavedReason::of(&e.reason),
+            })
+        };
+        SavedQueue {
+            version: STATE_VERSION,
+            up_next: q.up_next.iter().filter_map(entry).collect(),
+            context: q.context_parts().map(|(c, order, pos)| SavedContext {
+                label: c.label.clone(),
+                tracks: c
+                    .tracks
+                    .iter()
+                    .map(|t| self.path_of(*t).unwrap_or(SavedPath::Text(String::new())))
+                    .collect(),
+                order: order.to_vec(),
+                pos,
+            }),
+            current: q.current.as_ref().and_then(|c| entry(&c.entry)),
+            current_from_context: q
+                .current
+                .as_ref()
+                .is_some_and(|c| c.source == Source::Context),
+        }
+    }
+
+    /// Everything else that is saved.
+    pub fn saved_session(&self) -> SavedSession {
+        let s = &self.session;
+        let lib = &self.views.library;
+        SavedSession {
+            version: STATE_VERSION,
+            position_secs: if s.playback.track.is_some() {
+                s.playback.position_secs
+            } else {
+                0.0
+            },
+            volume: s.playback.volume,
+            muted: s.playback.muted,
+            shuffle: s.shuffle,
+            repeat: s.repeat.label().to_string(),
+            auto_dj: s.auto_dj,
+            view: view_name(self.view).into(),
+            browse: browse_name(lib.mode).into(),
+            expanded: lib.expanded_groups(),
+            selected: lib.rows.get(lib.nav.selected).and_then(|r| match &r.kind {
+                RowKind::Group(p) => Some(SavedRow::Group { path: p.clone() }),
+                RowKind::Track(id) => self.path_of(*id).map(|path| SavedRow::Track { path }),
+            }),
+            retrain_folder: Some(SavedPath::of(&self.views.training.folder)),
+        }
+    }
+
+    /// Puts back a saved session and queue (tracks no longer in the library are left out).
+    /// Returns the position to resume the playing track at, paused.
+    pub fn restore(
+        &mut self,
+        session: Option<SavedSession>,
+        queue: Option<SavedQueue>,
+    ) -> Option<f64> {
+        let mut resume = None;
+        if let Some(q) = queue.filter(|q| q.version <= STATE_VERSION) {
+            let lib = &self.session.lib;
+            let id = |p: &SavedPath| lib.by_path(&p.path()).map(|t| t.id);
+            let entry = |e: &SavedEntry| Some(QueueEntry::new(id(&e.path)?, e.reason.reason()));
+            let up_next = q.up_next.iter().filter_map(entry).collect();
+            let context = q.context.as_ref().and_then(|c| {
+                // Saved positions refer to the saved list: keep it whole if every track is
+                // still here, else the tracks that are, in list order.
+                let ids: Vec<Option<TrackId>> = c.tracks.iter().map(id).collect();
+                if ids.iter().all(Option::is_some) {
+                    let tracks = ids.into_iter().flatten().collect();
+                    Some(Context::from_parts(
+                        c.label.clone(),
+                        tracks,
+                        c.order.clone(),
+                        c.pos,
+                    ))
+                } else {
+                    let tracks: Vec<TrackId> = ids.into_iter().flatten().collect();
+                    // In list order, from the playing track when it is the context's.
+                    let playing = q.current.as_ref().and_then(|e| id(&e.path));
+                    let pos = playing
+                        .filter(|_| q.current_from_context)
+                        .and_then(|t| tracks.iter().position(|x| *x == t));
+                    (!tracks.is_empty())
+                        .then(|| Context::from_parts(c.label.clone(), tracks, vec![], pos))
+                }
+            });
+            let current = q.current.as_ref().and_then(entry).map(|entry| Current {
+                entry,
+                source: if q.current_from_context {
+                    Source::Context
+                } else {
+                    Source::UpNext
+                },
+            });
+            self.session.queue.restore(up_next, context, current);
+            resume = self.session.queue.current_track().map(|_| 0.0);
+        }
+        if let Some(st) = session.filter(|s| s.version <= STATE_VERSION) {
+            let s = &mut self.session;
+            s.playback.volume = st.volume.min(150);
+            s.playback.muted = st.muted;
+            s.shuffle = st.shuffle;
+            s.repeat = Repeat::from_label(&st.repeat).unwrap_or(Repeat::Off);
+            s.auto_dj = st.auto_dj;
+            self.view = View::ALL
+                .into_iter()
+                .find(|v| view_name(*v) == st.view)
+                .unwrap_or(View::Library);
+            let lib = &mut self.views.library;
+            lib.mode = [BrowseMode::Artist, BrowseMode::Genre, BrowseMode::Folder]
+                .into_iter()
+                .find(|m| browse_name(*m) == st.browse)
+                .unwrap_or(BrowseMode::Artist);
+            lib.set_expanded(st.expanded);
+            if let Some(f) = st.retrain_folder {
+                self.views.training.folder = f.path();
+            }
+            if resume.is_some() && st.position_secs.is_finite() {
+                resume = Some(st.position_secs.max(0.0));
+            }
+            self.rebuild();
+            let catalog: &Catalog = &self.session.lib;
+            let kind = st.selected.and_then(|r| match r {
+                SavedRow::Group { path } => Some(RowKind::Group(path)),
+                SavedRow::Track { path } => {
+                    catalog.by_path(&path.path()).map(|t| RowKind::Track(t.id))
+                }
+            });
+            if let Some(k) = kind {
+                let h = self.session.list_height;
+                self.views.library.select_kind(&k, h);
+            }
+        }
+        self.rebuild();
+        resume
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_round_trip_as_text_or_bytes() {
+        let p = PathBuf::from(OsStr::from_bytes(b"/m/\xff\nx.mp3"));
+        let j = serde_json::to_string(&SavedPath::of(&p)).unwrap();
+        let back: SavedPath = serde_json::from_str(&j).unwrap();
+        assert_eq!(back.path(), p);
+        let q = PathBuf::from("/m/ok.mp3");
+        assert_eq!(
+            serde_json::to_string(&SavedPath::of(&q)).unwrap(),
+            "\"/m/ok.mp3\""
+        );
+    }
+}

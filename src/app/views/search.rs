@@ -1,0 +1,74 @@
+//! Search results: a list of their own over the whole library, ranked, shown in place of the
+//! view while the search is open. Enter plays a result (the results go on after it), `a` adds
+//! it, `A` plays it next.
+
+use super::{Handled, Selection};
+use crate::app::catalog::Catalog;
+use crate::app::nav::ListNav;
+use crate::app::search::{Query, Searcher};
+use crate::app::session::Session;
+use crate::keys::Action;
+use crate::library::TrackId;
+
+/// The most results listed.
+pub const MAX_RESULTS: usize = 5_000;
+
+#[derive(Default)]
+pub struct SearchView {
+    pub results: Vec<TrackId>,
+    pub nav: ListNav,
+    /// The query the results are for.
+    pub query: String,
+    searcher: Searcher,
+}
+
+impl std::fmt::Debug for SearchView {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SearchView")
+            .field("results", &self.results.len())
+            .field("query", &self.query)
+            .finish()
+    }
+}
+
+impl SearchView {
+    /// Runs `text` over the catalog (the selection goes back to the top when the query
+    /// changed).
+    pub fn run(&mut self, lib: &Catalog, text: &str, height: usize) {
+        let changed = text != self.query;
+        self.results = self.searcher.run(lib, &Query::parse(text), MAX_RESULTS);
+        self.query = text.to_string();
+        if changed {
+            self.nav = ListNav::default();
+        }
+        self.nav.clamp(self.results.len(), height);
+    }
+
+    pub fn selection(&self) -> Option<Selection> {
+        (!self.results.is_empty()).then(|| Selection {
+            tracks: self.results.clone(),
+            start: self.nav.selected.min(self.results.len() - 1),
+            label: format!("search \"{}\"", self.query.trim()),
+            single: true,
+        })
+    }
+
+    pub fn on_action(&mut self, a: Action, s: &mut Session) -> Handled {
+        if self.nav.on_action(a, self.results.len(), s.list_height) {
+            if let Some(&id) = self.results.get(self.nav.selected) {
+                s.push(crate::app::Effect::Bump(id));
+            }
+            return Handled::Yes;
+        }
+        match a {
+            Action::Activate | Action::QueueAdd | Action::QueueAddNext => {
+                if let Some(sel) = self.selection() {
+                    sel.apply(a, s);
+                }
+            }
+            Action::Collapse | Action::Expand => {}
+            _ => return Handled::No,
+        }
+        Handled::Yes
+    }
+}

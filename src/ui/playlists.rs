@@ -1,0 +1,114 @@
+//! The Playlists view: saved playlists and the tracks of the selected one.
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Direction, Layout, Rect};
+use ratatui::style::{Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{List, ListItem, Paragraph, Wrap};
+
+use super::widgets::{block, fit, hint_name, selected_style};
+use crate::app::App;
+use crate::app::session::tracks_n;
+use crate::keys::Action;
+
+pub fn draw(f: &mut Frame, app: &App, area: Rect) {
+    let t = app.theme();
+    let s = &app.session;
+    let view = &app.views.playlists;
+    let keys = app.keymap();
+    let cols = Layout::default()
+        .direction(Direction::Horizontal)
+        .constraints([Constraint::Percentage(30), Constraint::Percentage(70)])
+        .split(area);
+    let inner_h = area.height.saturating_sub(2) as usize;
+    let left_w = cols[0].width.saturating_sub(2) as usize;
+    let lists: Vec<ListItem> = view
+        .lists
+        .iter()
+        .enumerate()
+        .skip(view.nav.offset)
+        .take(inner_h)
+        .map(|(i, p)| {
+            let style = if i == view.nav.selected {
+                if view.focus_tracks {
+                    Style::default().fg(t.accent).add_modifier(Modifier::BOLD)
+                } else {
+                    selected_style(t)
+                }
+            } else {
+                Style::default()
+            };
+            let count = format!("  {}", p.tracks.len());
+            let name = fit(&format!(" {}", p.name), left_w.saturating_sub(count.len()));
+            ListItem::new(Line::from(vec![
+                Span::raw(name),
+                Span::styled(count, Style::default().fg(t.dim)),
+            ]))
+            .style(style)
+        })
+        .collect();
+    f.render_widget(
+        List::new(lists).block(block(format!(" Playlists · {} ", view.lists.len()), t)),
+        cols[0],
+    );
+    let (name, tracks) = match view.selected() {
+        Some(p) => (p.name.as_str(), p.tracks.as_slice()),
+        None => ("", &[][..]),
+    };
+    let right_w = cols[1].width.saturating_sub(2) as usize;
+    let items: Vec<ListItem> = tracks
+        .iter()
+        .enumerate()
+        .skip(view.tracks_nav.offset)
+        .take(inner_h)
+        .map(|(i, path)| {
+            let info = s.lib.by_path(path);
+            let playing = info.is_some_and(|i| s.playback.track == Some(i.id));
+            let text = match info {
+                Some(i) => format!("{} — {}", i.title, i.artist),
+                None => format!("{} (not in the library)", path.display()),
+            };
+            let style = if view.focus_tracks && i == view.tracks_nav.selected {
+                selected_style(t)
+            } else if playing {
+                Style::default().fg(t.playing)
+            } else if info.is_none() {
+                Style::default().fg(t.dim)
+            } else {
+                Style::default()
+            };
+            ListItem::new(Line::from(fit(&format!(" {text}"), right_w))).style(style)
+        })
+        .collect();
+    let title = if name.is_empty() {
+        " tracks ".to_string()
+    } else {
+        format!(
+            " {name} · {} · {} plays, {} adds, {} renames, {} deletes ",
+            tracks_n(tracks.len()),
+            hint_name(&keys.hint(Action::Activate)),
+            keys.hint(Action::QueueAdd),
+            keys.hint(Action::RenamePlaylist),
+            keys.hint(Action::DeletePlaylist),
+        )
+    };
+    f.render_widget(List::new(items).block(block(title, t)), cols[1]);
+    if view.lists.is_empty() {
+        let inner = cols[1].inner(ratatui::layout::Margin::new(2, 2));
+        let msg = if view.loaded {
+            format!(
+                "No playlists yet. {} saves the queue as one; {} imports an M3U, M3U8 or PLS file.",
+                keys.hint(Action::SaveQueue),
+                keys.hint(Action::ImportPlaylist)
+            )
+        } else {
+            "Reading your playlists…".to_string()
+        };
+        f.render_widget(
+            Paragraph::new(msg)
+                .style(Style::default().fg(t.dim))
+                .wrap(Wrap { trim: true }),
+            inner,
+        );
+    }
+}

@@ -1,0 +1,126 @@
+//! State that survives a restart: the queue, the context, the playing track and its second,
+//! the settings and the library view, through the JSON files the player writes.
+
+use super::*;
+use genreplay::app::state::{SavedQueue, SavedSession};
+
+/// Saves `app` as the player does (through JSON text) and starts a new app on `lib` from it.
+fn restart(app: &App, lib: Catalog) -> (App, Vec<Effect>) {
+    let session: SavedSession =
+        serde_json::from_str(&serde_json::to_string(&app.saved_session()).unwrap()).unwrap();
+    let queue: SavedQueue =
+        serde_json::from_str(&serde_json::to_string(&app.saved_queue()).unwrap()).unwrap();
+    let mut next = app_with(lib);
+    next.resume_saved(Some(session), Some(queue));
+    let fx = next.session.take_effects();
+    (next, fx)
+}
+
+fn saves(fx: &[Effect]) -> usize {
+    fx.iter()
+        .filter(|e| matches!(e, Effect::SaveState { .. }))
+        .count()
+}
+
+#[test]
+fn a_restart_brings_back_the_queue_the_settings_and_the_second() {
+    let mut app = app();
+    play_first_album(&mut app);
+    press(&mut app, "n");
+    app.update(started("Noon"));
+    app.update(Event::Player(PlayerEvent::Position { secs: 42.5 }));
+    select(&mut app, "gamma");
+    press(&mut app, "a");
+    press(&mut app, "+rm0");
+    select(&mut app, "rock");
+    press(&mut app, "l");
+    assert_eq!(app.session.repeat, Repeat::All);
+    assert!(app.session.playback.muted);
+
+    let (next, fx) = restart(&app, library());
+    // The playing track is loaded paused and sought to its second.
+    assert!(fx.contains(&Effect::Player(PlayerCommand::Load {
+        path: path("Noon"),
+        paused: true,
+    })));
+    assert!(fx.contains(&Effect::Player(PlayerCommand::SeekTo(42.5))));
+    assert!(
+        fx.contains(&Effect::Player(PlayerCommand::SetVolume(0.0))),
+        "muted"
+    );
+    assert_eq!(next.session.playback.position_secs, 42.5);
+    assert_eq!(playing_title(&next).as_deref(), Some("Noon"));
+    // Up next, then the rest of the album; what played before is not played again.
+    assert_eq!(queue_titles(&next), ["Noon", "Echo", "Dusk"]);
+    assert_eq!(row_reason(&next, 1), Reason::Added);
+    // Settings and the library view.
+    assert_eq!(next.session.playback.volume, 85);
+    assert!(next.session.playback.muted);
+    assert_eq!(next.session.repeat, Repeat::All);
+    assert_eq!(next.views.library.mode, BrowseMode::Genre);
+    assert_eq!(selected_label(&next), "rock");
+    assert!(
+        rows(&next).contains(&"  Dawn".to_string()),
+        "rock stays open"
+    );
+    // Nothing changed since the restore: nothing to save.
+    let mut next = next;
+    assert_eq!(saves(&next.update(Event::Tick)), 0);
+    // The album goes on after up next.
+    let fx = next.update(ended("Noon"));
+    assert_eq!(loads(&fx), [path("Echo")]);
+}
+
+#[test]
+fn a_change_is_saved_on_the_next_tick() {
+    let mut app = app();
+    app.mark_saved();
+    assert_eq!(saves(&app.update(Event::Tick)), 0);
+    select(&mut app, "gamma");
+    press(&mut app, "a");
+    let fx = app.update(Event::Tick);
+    assert!(fx.iter().any(|e| matches!(
+        e,
+        Effect::SaveState { json, .. } if json.contains("Echo")
+    )));
+    assert_eq!(saves(&app.update(Event::Tick)), 0, "saved once");
+    press(&mut app, "+");
+    assert_eq!(saves(&app.update(Event::Tick)), 1, "the volume");
+}
+
+#[test]
+fn tracks_gone_from_the_library_are_left_out_of_the_restored_queue() {
+    let mut app = app();
+    play_first_album(&mut app);
+    select(&mut app, "gamma");
+    press(&mut app, "a");
+    let mut lib = library();
+    lib.tracks
+        .retain(|t| t.title != "Echo" && t.title != "Dusk");
+    let lib = Catalog::new(lib.root.clone(), lib.tracks, lib.labels.clone());
+    let (next, _) = restart(&app, lib);
+    assert_eq!(queue_titles(&next), ["Dawn", "Noon"]);
+}
+
+#[test]
+fn a_state_saved_before_the_library_loads_waits_for_it() {
+    let mut app = app();
+    play_first_album(&mut app);
+    select(&mut app, "gamma");
+    press(&mut app, "a");
+    // The database was rebuilt: the library is empty until the scan is done.
+    let (mut next, fx) = restart(&app, Catalog::default());
+    assert!(next.restore_pending());
+    assert!(loads(&fx).is_empty());
+    // Nothing is saved over the waiting state, whatever happens meanwhile.
+    press(&mut next, "+");
+    assert_eq!(saves(&next.update(Event::Tick)), 0);
+    // The library arrives: the queue comes back and the track is loaded paused.
+    let fx = next.update(Event::LibraryLoaded(Box::new(library())));
+    assert!(!next.restore_pending());
+    assert!(fx.contains(&Effect::Player(PlayerCommand::Load {
+        path: path("Dawn"),
+        paused: true,
+    })));
+    assert_eq!(queue_titles(&next), ["Dawn", "Echo", "Noon", "Dusk"]);
+}
