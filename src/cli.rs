@@ -45,6 +45,9 @@ pub enum Command {
         #[command(subcommand)]
         action: Option<ModelsAction>,
     },
+    /// For maintainers: distil the musicnn trunk into the small student network on unlabelled
+    /// audio (writes OUT.json, OUT.bpk and OUT.report.json).
+    Distill(DistillArgs),
     /// Database maintenance.
     Db {
         #[command(subcommand)]
@@ -96,7 +99,8 @@ pub enum CtlAction {
 pub enum ModelsAction {
     /// Every model: id, labels, created, source folder, metrics, active flag.
     List,
-    /// Make a model active (an id, a prefix of one, or "default" for the built-in model).
+    /// Make a model active (an id, a prefix of one, "default" for the built-in default model, or
+    /// a built-in model's name: musicnn, vgg, student).
     Use { id: String },
     /// Remove a model you trained, with its genre vectors.
     Rm { id: String },
@@ -164,7 +168,8 @@ pub enum LabelsArg {
 
 #[derive(Debug, Args)]
 pub struct ClassifyArgs {
-    /// Model folder (default: the built-in model).
+    /// Model folder, or builtin:NAME for a built-in model (musicnn, vgg, student; default: the
+    /// built-in default model).
     #[arg(long, value_name = "PATH")]
     pub model: Option<PathBuf>,
     /// Also report where the time went (decode, front end, CNN).
@@ -182,12 +187,26 @@ pub enum ModeArg {
     Full,
 }
 
+/// The pretrained trunks a quick-mode head can sit on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum TrunkArg {
+    /// musicnn MSD_musicnn (the default model's trunk).
+    Musicnn,
+    /// musicnn MSD_vgg (lighter).
+    Vgg,
+    /// The small network distilled from MSD_musicnn (fastest).
+    Student,
+}
+
 #[derive(Debug, Args)]
 pub struct TrainArgs {
     /// Labelled folder: one subfolder per genre, or tagged files with --labels tags.
     pub dir: PathBuf,
     #[arg(long, value_enum, default_value = "quick")]
     pub mode: ModeArg,
+    /// With --mode quick: the pretrained trunk the head sits on (default: musicnn).
+    #[arg(long, value_enum)]
+    pub trunk: Option<TrunkArg>,
     /// Measure the mode by K-fold cross-validation instead of saving a model.
     #[arg(long, value_name = "K")]
     pub cv: Option<usize>,
@@ -227,7 +246,8 @@ pub struct TrainArgs {
 pub struct EvalArgs {
     /// Labelled folder (one subfolder per genre, or tagged files with --labels tags).
     pub dir: PathBuf,
-    /// Model folder (default: the built-in model).
+    /// Model folder, or builtin:NAME for a built-in model (musicnn, vgg, student; default: the
+    /// built-in default model).
     #[arg(long, value_name = "PATH")]
     pub model: Option<PathBuf>,
     #[arg(long, value_enum, default_value = "folders")]
@@ -241,4 +261,50 @@ pub struct EvalArgs {
 pub enum SplitArg {
     Train,
     Valid,
+}
+
+#[derive(Debug, Args)]
+pub struct DistillArgs {
+    /// Folders (searched recursively) or files of audio; no labels are read.
+    #[arg(required = true, value_name = "PATH")]
+    pub sources: Vec<PathBuf>,
+    /// Leave out the rows of a folder's INDEX.tsv in this split (repeatable), e.g. the splits
+    /// accuracy is measured on.
+    #[arg(long = "exclude-split", value_name = "SPLIT")]
+    pub exclude_splits: Vec<String>,
+    /// Augmented patches on top of every clip and full-track patch.
+    #[arg(long, default_value_t = 24_000)]
+    pub examples: usize,
+    #[arg(long, default_value_t = 30)]
+    pub epochs: usize,
+    #[arg(long, default_value_t = 64)]
+    pub batch_size: usize,
+    #[arg(long, default_value_t = 2e-3)]
+    pub learning_rate: f64,
+    /// Decoupled weight decay (AdamW).
+    #[arg(long, default_value_t = 1e-4)]
+    pub weight_decay: f64,
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Hold every N-th file out of training to measure imitation on unseen audio (0 = none).
+    #[arg(long, default_value_t = 10)]
+    pub holdout_every: usize,
+    /// Student block channels, e.g. 48,96,192,256 (default: the shipped architecture).
+    #[arg(long, value_delimiter = ',')]
+    pub channels: Option<Vec<usize>>,
+    /// Student stem channels.
+    #[arg(long)]
+    pub stem: Option<usize>,
+    /// Student hidden dense width.
+    #[arg(long)]
+    pub hidden: Option<usize>,
+    /// Plain 3x3 conv blocks instead of depthwise-separable ones.
+    #[arg(long)]
+    pub plain: bool,
+    /// Output path without extension.
+    #[arg(long, default_value = "models/student_musicnn", value_name = "PATH")]
+    pub out: PathBuf,
+    /// Do not read or write the teacher-label cache.
+    #[arg(long)]
+    pub no_cache: bool,
 }

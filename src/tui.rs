@@ -264,7 +264,8 @@ fn event_loop(
             Event::Player(PlayerEvent::Position { secs }) => {
                 secs.floor() != app.session.playback.position_secs.floor()
             }
-            Event::Tick => app.session.status.is_some(),
+            // Once a second: the status may expire, vectors that arrived are shown.
+            Event::Tick => true,
             _ => true,
         };
         let mut pending = vec![ev];

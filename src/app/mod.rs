@@ -5,6 +5,9 @@
 //! dialog, the search box, the search results, or the view on screen. A view gets the keymap's
 //! action first (`views::*::on_action`); what it does not take is a global action handled
 //! here.
+//!
+//! Longer than the other rooms (≈ 790 lines) because it is the one router: focus, the key
+//! dispatch to prompts, help, search and views, and the global actions. Views own the rest.
 
 pub mod catalog;
 pub mod event;
@@ -160,7 +163,13 @@ pub struct App {
     /// A saved state waiting for the library (it was empty at start: a rebuilt database is
     /// still being scanned). Nothing is saved until it is applied, so it is never lost.
     pending_restore: Option<(Option<state::SavedSession>, Option<state::SavedQueue>)>,
+    /// Vectors arrived since the views were last rebuilt (a big library rebuilds once a tick,
+    /// not once a track).
+    vectors_dirty: bool,
 }
+
+/// Up to this many tracks the views are rebuilt as each vector arrives.
+const REBUILD_EACH_VECTOR: usize = 5_000;
 
 impl App {
     pub fn new(lib: Catalog, keymap: Keymap, themes: Vec<Theme>, theme: &str, volume: u8) -> Self {
@@ -188,6 +197,7 @@ impl App {
             last_click: None,
             saved: Saved::default(),
             pending_restore: None,
+            vectors_dirty: false,
         };
         app.rebuild();
         app
@@ -273,6 +283,9 @@ impl App {
                 {
                     s.status = None;
                 }
+                if std::mem::take(&mut self.vectors_dirty) {
+                    s.mark_stale();
+                }
                 self.save_if_changed();
             }
             Event::Player(p) => s.on_player(p),
@@ -286,7 +299,11 @@ impl App {
                 if let Some(st) = style {
                     s.lib.styles.insert(track, st);
                 }
-                s.mark_stale();
+                if s.lib.tracks.len() <= REBUILD_EACH_VECTOR {
+                    s.mark_stale();
+                } else {
+                    self.vectors_dirty = true;
+                }
             }
             Event::Status { text, error } => s.set_status(text, error),
             Event::TrainPrepared(r) => self.views.training.prepared(r),

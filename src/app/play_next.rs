@@ -108,7 +108,6 @@ impl Session {
             format!("{} like \"{title}\" will play next", tracks_n(n)),
             false,
         );
-        self.mark_stale();
     }
 
     /// Turns auto-DJ on (starting from `seed` when the queue is empty) or off.
@@ -134,7 +133,6 @@ impl Session {
             },
             false,
         );
-        self.mark_stale();
     }
 
     /// Auto-DJ: keeps at least `auto_dj_ahead` tracks coming after the playing one, adding to

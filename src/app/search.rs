@@ -186,7 +186,8 @@ impl Query {
 
 /// How well `word` matches `field` (0 = not at all): a whole word, a word's start, inside.
 fn word_score(field: &str, word: &str) -> u32 {
-    if field.is_empty() || word.is_empty() {
+    // Every kind of match contains the word: most fields are ruled out by one fast scan.
+    if field.is_empty() || word.is_empty() || !field.contains(word) {
         return 0;
     }
     let mut best = 0;
@@ -198,7 +199,7 @@ fn word_score(field: &str, word: &str) -> u32 {
             best = best.max(60);
         }
     }
-    if best == 0 && word.chars().count() >= 2 && field.contains(word) {
+    if best == 0 && word.chars().count() >= 2 {
         best = 30;
     }
     best
@@ -276,7 +277,8 @@ impl Searcher {
         buf: &mut Vec<char>,
     ) -> Option<u32> {
         let k = &t.keys;
-        let year = k.year.map(|y| y.to_string()).unwrap_or_default();
+        // Made only when a word needs them (most tracks are decided by their title).
+        let mut year: Option<String> = None;
         let mut total = 0u32;
         let mut fuzzy_i = 0;
         for term in &q.terms {
@@ -284,7 +286,19 @@ impl Searcher {
                 Term::Word(w) => {
                     let mut best = 0;
                     for f in Field::ALL {
-                        for text in Self::field(lib, t, f, &year) {
+                        if best >= 100 * f.weight() {
+                            // No later field can score higher (weights only fall).
+                            break;
+                        }
+                        let y = if f == Field::Year {
+                            year.get_or_insert_with(|| {
+                                k.year.map(|y| y.to_string()).unwrap_or_default()
+                            })
+                            .as_str()
+                        } else {
+                            ""
+                        };
+                        for text in Self::field(lib, t, f, y) {
                             best = best.max(word_score(text, w) * f.weight());
                         }
                     }
@@ -407,5 +421,63 @@ mod tests {
             0,
             "one letter only as a word or a start"
         );
+    }
+
+    fn catalog() -> Catalog {
+        let t = |title: &str, artist: &str, album: &str, year: Option<u16>| TrackInfo {
+            id: TrackId::of_path(std::path::Path::new(&format!("/m/{title}.mp3"))),
+            path: format!("/m/{title}.mp3").into(),
+            title: title.into(),
+            artist: artist.into(),
+            album: album.into(),
+            year,
+            ..Default::default()
+        };
+        Catalog::new(
+            "/m".into(),
+            vec![
+                t("The coward", "Sectoid", "Tales", Some(1994)),
+                t("Track 1", "Warzone 2100", "Original Soundtrack", Some(1999)),
+                t("War of freedom", "Sectoid", "Tales", Some(1994)),
+                t(
+                    "Untitled",
+                    crate::library::track::UNKNOWN_ARTIST,
+                    crate::library::track::UNKNOWN_ALBUM,
+                    None,
+                ),
+                t("Wild arrows", "Other", "Far", Some(2005)),
+            ],
+            vec![],
+        )
+    }
+
+    fn titles(lib: &Catalog, q: &str) -> Vec<String> {
+        Searcher::default()
+            .run(lib, &Query::parse(q), 100)
+            .into_iter()
+            .filter_map(|id| lib.track(id).map(|t| t.title.clone()))
+            .collect()
+    }
+
+    #[test]
+    fn ranked_results_and_the_placeholder_never_matches() {
+        let lib = catalog();
+        // Whole word, then prefix (an artist), then inside a word, then scattered letters;
+        // "Unknown artist" has w·a·r in it but is never searched.
+        assert_eq!(
+            titles(&lib, "war"),
+            ["War of freedom", "Track 1", "The coward", "Wild arrows"]
+        );
+        assert_eq!(titles(&lib, "unknown"), Vec::<String>::new());
+        assert_eq!(
+            titles(&lib, "year:1990..1995"),
+            ["The coward", "War of freedom"]
+        );
+        assert_eq!(
+            titles(&lib, "artist:sectoid war"),
+            ["War of freedom", "The coward"]
+        );
+        assert_eq!(titles(&lib, "1999"), ["Track 1"]);
+        assert_eq!(titles(&lib, "file:wild"), ["Wild arrows"]);
     }
 }

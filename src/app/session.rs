@@ -209,7 +209,6 @@ impl Session {
                 self.push(Effect::Player(PlayerCommand::Stop));
             }
         }
-        self.mark_stale();
     }
 
     /// Tells the player the next track (for gapless playback); called after every change
@@ -232,7 +231,6 @@ impl Session {
         } else {
             self.stop_player();
             self.set_status("end of the queue", false);
-            self.mark_stale();
         }
     }
 
@@ -246,7 +244,6 @@ impl Session {
     pub fn stop(&mut self) {
         self.queue.stop();
         self.stop_player();
-        self.mark_stale();
     }
 
     /// Plays `tracks` from `start` as the new context ("from `what`"); up next stays.
@@ -283,7 +280,6 @@ impl Session {
             false,
         );
         self.send_next();
-        self.mark_stale();
     }
 
     /// Play / pause; with nothing loaded, starts what the queue has. `false` when there is
@@ -369,7 +365,6 @@ impl Session {
             false,
         );
         self.send_next();
-        self.mark_stale();
     }
 
     pub fn cycle_repeat(&mut self) {
@@ -381,7 +376,6 @@ impl Session {
     pub fn clear_queue(&mut self) {
         self.queue.clear();
         self.send_next();
-        self.mark_stale();
         self.set_status("queue cleared (u undoes)", false);
     }
 
@@ -390,7 +384,6 @@ impl Session {
         if self.queue.undo() {
             self.set_status("queue change undone", false);
             self.send_next();
-            self.mark_stale();
         } else {
             self.set_status("nothing to undo", false);
         }
@@ -422,7 +415,6 @@ impl Session {
                     self.note_played(id);
                     self.extend_auto_dj(Some(id));
                     self.send_next();
-                    self.mark_stale();
                 }
                 self.playback.track = Some(id);
                 self.playback.position_secs = 0.0;

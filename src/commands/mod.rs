@@ -24,6 +24,7 @@ macro_rules! eprint {
 
 pub mod classify;
 pub mod ctl;
+pub mod distill;
 pub mod eval;
 pub mod library;
 pub mod models;
@@ -55,6 +56,7 @@ pub(crate) fn run_here(cli: Cli, paths: &Paths) -> anyhow::Result<ExitCode> {
         }
         Some(Command::Library(_)) => library::run_library(cli.json, paths),
         Some(Command::Db { action }) => library::run_db(&action, paths),
+        Some(Command::Distill(args)) => distill::run(&args, cli.json, paths),
         Some(Command::Models { action }) => models::run(&action, cli.json, paths),
         Some(Command::Queue(args)) => recommend::run_queue(&args, cli.json, paths),
         Some(Command::Playlists(args)) => recommend::run_playlists(&args, cli.json, paths),

@@ -5,9 +5,9 @@ use std::process::ExitCode;
 use serde_json::json;
 
 use crate::cli::ModelsAction;
-use crate::model::active::{find, load_active, load_by_id, set_active};
+use crate::model::active::{find, load_active, load_by_id, register_builtins, set_active};
 use crate::model::backend::inference_device;
-use crate::model::registry::load_embedded;
+use crate::model::registry::{builtin, load_builtin, load_embedded};
 use crate::paths::Paths;
 use crate::store::ModelLocation;
 
@@ -17,6 +17,7 @@ pub fn run(action: &Option<ModelsAction>, json: bool, paths: &Paths) -> anyhow::
     let active = load_active(&store, None, &device)?;
     match action {
         None | Some(ModelsAction::List) => {
+            register_builtins(&store)?;
             let mut models = store.models()?;
             models.sort_by_key(|m| std::cmp::Reverse(m.created_unix));
             if json {
@@ -64,6 +65,8 @@ pub fn run(action: &Option<ModelsAction>, json: bool, paths: &Paths) -> anyhow::
         Some(ModelsAction::Use { id }) => {
             let m = if id == "default" || id == "built-in" {
                 load_embedded(&device)?
+            } else if let Some(b) = builtin(id) {
+                load_builtin(b.name, &device)?
             } else {
                 load_by_id(&store, id, &device)?
             };

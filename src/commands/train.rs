@@ -6,10 +6,14 @@ use std::sync::atomic::AtomicBool;
 
 use serde_json::json;
 
-use crate::cli::{ModeArg, TrainArgs};
-use crate::model::job::{TrainMode, TrainRequest, cross_validate, prepare, run as run_job};
+use crate::cli::{ModeArg, TrainArgs, TrunkArg};
+use crate::model::ModelConfig;
+use crate::model::job::{
+    TrainMode, TrainRequest, cross_validate_with_config, prepare, run_with_config,
+};
 use crate::model::registry::save_dir;
 use crate::model::train::TrainEvent;
+use crate::model::trunk::TrunkKind;
 use crate::paths::Paths;
 use crate::recommend::eval::{QueueMetrics, measure_table, queue_metrics};
 use crate::recommend::similar::{Candidate, QueueOptions};
@@ -77,9 +81,30 @@ fn print_event(ev: TrainEvent) {
     }
 }
 
+/// The model the arguments ask for: the mode's, or with `--trunk` a head on that trunk.
+fn config_for(
+    args: &TrainArgs,
+    req: &TrainRequest,
+    labels: Vec<String>,
+) -> anyhow::Result<ModelConfig> {
+    let Some(trunk) = args.trunk else {
+        return Ok(req.mode.config(labels));
+    };
+    if req.mode != TrainMode::Quick {
+        anyhow::bail!("--trunk trains a head on a pretrained trunk: use it with --mode quick");
+    }
+    let kind = match trunk {
+        TrunkArg::Musicnn => TrunkKind::Musicnn,
+        TrunkArg::Vgg => TrunkKind::Vgg,
+        TrunkArg::Student => TrunkKind::Student,
+    };
+    Ok(ModelConfig::head_on(kind, labels))
+}
+
 pub fn run(args: &TrainArgs, json: bool, paths: &Paths) -> anyhow::Result<ExitCode> {
     let req = request(args, paths);
     let prepared = prepare(&req)?;
+    let config = config_for(args, &req, prepared.labels.clone())?;
     eprintln!(
         "{} tracks in {} genres ({}); {} train / {} valid{}; mode {}",
         prepared.set.tracks.len(),
@@ -110,7 +135,7 @@ pub fn run(args: &TrainArgs, json: bool, paths: &Paths) -> anyhow::Result<ExitCo
     }
     let cancel = AtomicBool::new(false);
     if let Some(k) = args.cv {
-        let cv = cross_validate(&req, &prepared, k, &print_event, &cancel)?;
+        let cv = cross_validate_with_config(&req, &prepared, config, k, &print_event, &cancel)?;
         let items: Vec<(Candidate, usize)> = cv
             .out_of_fold
             .iter()
@@ -168,7 +193,21 @@ pub fn run(args: &TrainArgs, json: bool, paths: &Paths) -> anyhow::Result<ExitCo
         }
         return Ok(ExitCode::SUCCESS);
     }
-    let result = run_job(&req, &prepared, &print_event, &cancel)?;
+    let mut result = run_with_config(&req, &prepared, config, &print_event, &cancel)?;
+    if let Some(kind) = result
+        .config
+        .trunk_kind()
+        .filter(|k| *k != TrunkKind::Musicnn)
+    {
+        result.config.info.notes = Some(format!(
+            "genreplay train --mode quick --trunk {}",
+            match kind {
+                TrunkKind::Vgg => "vgg",
+                TrunkKind::Student => "student",
+                TrunkKind::Musicnn => "musicnn",
+            }
+        ));
+    }
     let out = match &args.out {
         Some(o) => o.clone(),
         None => {

@@ -20,7 +20,7 @@ pub fn record_of(model: &LoadedModel) -> ModelRecord {
         source: c.info.source.clone(),
         metrics: c.info.metrics.clone(),
         location: match &model.source {
-            ModelSource::Embedded => ModelLocation::Embedded,
+            ModelSource::Embedded | ModelSource::Builtin(_) => ModelLocation::Embedded,
             ModelSource::Path(p) => ModelLocation::Dir(p.as_os_str().as_bytes().to_vec()),
         },
     }
@@ -28,7 +28,7 @@ pub fn record_of(model: &LoadedModel) -> ModelRecord {
 
 fn load_record(rec: &ModelRecord, device: &Device) -> Result<LoadedModel, registry::ModelError> {
     match &rec.location {
-        ModelLocation::Embedded => registry::load_embedded(device),
+        ModelLocation::Embedded => registry::load_embedded_id(&rec.id, device),
         ModelLocation::Dir(bytes) => {
             let p = PathBuf::from(std::ffi::OsStr::from_bytes(bytes));
             registry::load_dir(&p, device)
@@ -64,6 +64,30 @@ pub fn load_active(
     let m = registry::load_embedded(device)?;
     store.put_model(&record_of(&m))?;
     Ok(m)
+}
+
+/// Registers every built-in model (so that `genreplay models list` shows them all) from their
+/// config files, without loading their networks.
+pub fn register_builtins(store: &Store) -> Result<(), StoreError> {
+    for b in registry::BUILTINS {
+        let id = b.id();
+        if store.model(id.as_str())?.is_some() {
+            continue;
+        }
+        let Ok(c) = serde_json::from_slice::<super::config::ModelConfig>(b.config) else {
+            continue;
+        };
+        store.put_model(&ModelRecord {
+            id: id.0,
+            name: c.name,
+            labels: c.labels,
+            created_unix: c.info.created_unix_secs,
+            source: c.info.source,
+            metrics: c.info.metrics,
+            location: ModelLocation::Embedded,
+        })?;
+    }
+    Ok(())
 }
 
 /// Makes `model` the active one.

@@ -4,8 +4,9 @@
 use serde::{Deserialize, Serialize};
 
 use super::cnn::CostaCnnConfig;
-use super::head::{GenreHeadConfig, MUSICNN_TRUNK_NAME};
+use super::head::GenreHeadConfig;
 use super::musicnn::MUSICNN_FRAMES;
+use super::trunk::TrunkKind;
 use crate::audio::clip::ClipSpec;
 use crate::features::FrontendConfig;
 
@@ -31,15 +32,15 @@ pub struct SegmentConfig {
 pub enum ArchConfig {
     /// A Costa-style CNN trained from scratch on log-mel segments.
     Costa(CostaCnnConfig),
-    /// The pretrained musicnn MSD trunk (frozen, built into the binary) with a trained genre
-    /// head on its per-patch outputs.
+    /// A pretrained trunk (frozen, built into the binary: musicnn MSD or another, see
+    /// [`TrunkKind`]) with a trained genre head on its per-patch outputs.
     MusicnnHead(MusicnnHeadConfig),
 }
 
 /// A genre head on a named pretrained trunk.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct MusicnnHeadConfig {
-    /// The trunk ("msd_musicnn").
+    /// The trunk: a [`TrunkKind`] name ("msd_musicnn", "msd_vgg", …).
     pub trunk: String,
     pub head: GenreHeadConfig,
 }
@@ -99,9 +100,20 @@ impl ModelConfig {
     /// The pretrained default: musicnn's front end and 3 s patches (187 frames), up to 20 per
     /// 60 s clip, a linear genre head on the frozen MSD_musicnn trunk.
     pub fn musicnn_default(labels: Vec<String>) -> Self {
+        Self::head_on(TrunkKind::Musicnn, labels)
+    }
+
+    /// A linear genre head on the frozen `trunk`, with musicnn's front end and 3 s patches (all
+    /// trunks read the same patches), up to 20 per 60 s clip.
+    pub fn head_on(trunk: TrunkKind, labels: Vec<String>) -> Self {
+        let name = match trunk {
+            TrunkKind::Musicnn => "musicnn-genre",
+            TrunkKind::Vgg => "vgg-genre",
+            TrunkKind::Student => "student-genre",
+        };
         ModelConfig {
             format: CONFIG_FORMAT,
-            name: "musicnn-genre".into(),
+            name: name.into(),
             labels,
             frontend: FrontendConfig::musicnn(),
             segments: SegmentConfig {
@@ -111,7 +123,7 @@ impl ModelConfig {
                 clip_centre_secs: 60.0,
             },
             arch: ArchConfig::MusicnnHead(MusicnnHeadConfig {
-                trunk: MUSICNN_TRUNK_NAME.into(),
+                trunk: trunk.name().into(),
                 head: GenreHeadConfig::new(),
             }),
             info: ModelInfo::default(),
@@ -123,6 +135,15 @@ impl ModelConfig {
         matches!(self.arch, ArchConfig::MusicnnHead(_))
     }
 
+    /// The trunk a head model sits on (`None` for a CNN trained whole, or an unknown name,
+    /// which [`ModelConfig::validate`] rejects).
+    pub fn trunk_kind(&self) -> Option<TrunkKind> {
+        match &self.arch {
+            ArchConfig::MusicnnHead(h) => TrunkKind::from_name(&h.trunk),
+            ArchConfig::Costa(_) => None,
+        }
+    }
+
     /// What the training loop learns from: the log-mel spectrogram (a CNN trained whole), or
     /// the frozen trunk's outputs per patch (a head). Also the feature cache's key.
     pub fn feature_key(&self) -> String {
@@ -130,8 +151,9 @@ impl ModelConfig {
         let clip = format!("clip{}@{}", s.clip_secs, s.clip_centre_secs);
         match &self.arch {
             ArchConfig::MusicnnHead(h) => format!(
-                "trunk:{}/{}/{clip}/patch{}x{}",
+                "trunk:{}{}/{}/{clip}/patch{}x{}",
                 h.trunk,
+                TrunkKind::from_name(&h.trunk).map_or("", TrunkKind::weights_tag),
                 self.frontend.cache_key(),
                 s.segment_frames,
                 s.segments_per_track
@@ -183,10 +205,11 @@ impl ModelConfig {
         }
         match &self.arch {
             ArchConfig::MusicnnHead(h) => {
-                if h.trunk != MUSICNN_TRUNK_NAME {
+                if TrunkKind::from_name(&h.trunk).is_none() {
                     return Err(format!(
-                        "unknown trunk '{}' (this build has '{MUSICNN_TRUNK_NAME}')",
-                        h.trunk
+                        "unknown trunk '{}' (this build has {})",
+                        h.trunk,
+                        TrunkKind::names()
                     ));
                 }
                 if f.sample_rate_hz != 16_000
@@ -194,11 +217,11 @@ impl ModelConfig {
                     || f.hop_samples != 256
                     || f.n_mels != 96
                 {
-                    return Err("the musicnn trunk needs its own front end (16 kHz, n_fft 512, hop 256, 96 mels)".into());
+                    return Err("the pretrained trunks need musicnn's front end (16 kHz, n_fft 512, hop 256, 96 mels)".into());
                 }
                 if self.segments.segment_frames != MUSICNN_FRAMES {
                     return Err(format!(
-                        "the musicnn trunk reads patches of {MUSICNN_FRAMES} frames"
+                        "the pretrained trunks read patches of {MUSICNN_FRAMES} frames"
                     ));
                 }
             }

@@ -14,6 +14,9 @@
 //! temporal ones remain (see [`FastTrunk::live_channels`]). A patch with any value outside the
 //! proved range (not produced by the musicnn front end) runs on the unpruned plan instead, so
 //! the result never depends on the bound.
+//!
+//! One file on purpose: the compiled network, its weight layout and the layer fusions are one
+//! concern and are checked together against the reference trunk.
 
 use super::kernels::{self, AStride, BStride, MR, NR, Reduction, Tile};
 use super::musicnn::{

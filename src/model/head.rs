@@ -87,17 +87,18 @@ pub struct GenreHead {
 }
 
 impl GenreHeadConfig {
-    pub fn init(&self, n_classes: usize, device: &Device) -> GenreHead {
+    /// A head reading `inputs` features per patch (the trunk's feature width).
+    pub fn init(&self, inputs: usize, n_classes: usize, device: &Device) -> GenreHead {
         let (hidden, out_in) = if self.hidden > 0 {
             (
-                vec![LinearConfig::new(TRUNK_FEATURES, self.hidden).init(device)],
+                vec![LinearConfig::new(inputs, self.hidden).init(device)],
                 self.hidden,
             )
         } else {
-            (vec![], TRUNK_FEATURES)
+            (vec![], inputs)
         };
         GenreHead {
-            input_bn: BatchNormConfig::new(TRUNK_FEATURES).init(device),
+            input_bn: BatchNormConfig::new(inputs).init(device),
             hidden,
             relu: Relu::new(),
             dropout: DropoutConfig::new(self.dropout).init(),
@@ -107,7 +108,7 @@ impl GenreHeadConfig {
 }
 
 impl GenreHead {
-    /// `[B, 250]` trunk features → genre logits `[B, classes]`.
+    /// `[B, features]` trunk features → genre logits `[B, classes]`.
     pub fn forward(&self, x: Tensor<2>) -> Tensor<2> {
         let mut h = self.dropout.forward(self.input_bn.forward(x));
         for l in &self.hidden {
@@ -116,7 +117,8 @@ impl GenreHead {
         self.output.forward(h)
     }
 
-    /// The same, for features laid out as segments `[B, 1, 1, 250]` (the training loop's form).
+    /// The same, for features laid out as segments `[B, 1, 1, features]` (the training loop's
+    /// form).
     pub fn forward_rows(&self, x: Tensor<4>) -> Tensor<2> {
         let [b, _, _, f] = x.dims();
         self.forward(x.reshape([b, f]))

@@ -9,9 +9,10 @@ use burn::tensor::activation::softmax;
 use serde::Serialize;
 
 use super::cache::{CachedFeatures, FeatureCache};
-use super::head::{GenreHead, TRUNK_FEATURES, fast_trunk_features};
-use super::musicnn::{MUSICNN_N_TAGS, MUSICNN_PENULTIMATE};
+use super::head::GenreHead;
+use super::musicnn::MUSICNN_N_TAGS;
 use super::registry::{LoadedModel, Net};
+use super::trunk::tags_of;
 use crate::audio::clip::{ClipWindow, load_clip};
 use crate::audio::decode::AudioError;
 use crate::features::{Frontend, Segments, segment::segment};
@@ -205,20 +206,26 @@ impl Classifier {
         }
     }
 
-    /// The trunk's outputs (`patches × 250`) for segments (head models only), from the compiled
-    /// trunk on this classifier's threads.
+    /// The trunk's outputs (`patches × feature_dims`) for segments (head models only): the
+    /// compiled musicnn trunk on this classifier's threads, or another trunk through burn.
     pub fn trunk_features_of(&self, segs: &Segments) -> Option<CachedFeatures> {
-        let Net::Musicnn { .. } = &self.model.net else {
+        let Net::Musicnn { trunk, .. } = &self.model.net else {
             return None;
         };
-        match fast_trunk_features(&segs.data, segs.count, segs.frames, self.threads) {
+        match trunk.features_of_patches(
+            &segs.data,
+            segs.count,
+            segs.frames,
+            self.threads,
+            &self.device,
+        ) {
             Ok(data) => Some(CachedFeatures {
                 rows: segs.count,
-                dims: TRUNK_FEATURES,
+                dims: trunk.kind().feature_dims(),
                 data,
             }),
             Err(e) => {
-                tracing::error!("musicnn trunk: {e}");
+                tracing::error!("{} trunk: {e}", trunk.kind().name());
                 None
             }
         }
@@ -226,7 +233,8 @@ impl Classifier {
 
     /// The head's softmax per patch and the tag probabilities per patch, from trunk outputs.
     fn head_outputs(&self, head: &GenreHead, f: &CachedFeatures) -> Option<(Vec<f32>, Vec<f32>)> {
-        if f.rows == 0 || f.dims != TRUNK_FEATURES {
+        let dims = self.model.config.trunk_kind()?.feature_dims();
+        if f.rows == 0 || f.dims != dims {
             return None;
         }
         let x = Tensor::<2>::from_data(
@@ -240,7 +248,7 @@ impl Classifier {
         let tags: Vec<f32> = f
             .data
             .chunks_exact(f.dims)
-            .flat_map(|row| row[MUSICNN_PENULTIMATE..].iter().copied())
+            .flat_map(|row| tags_of(row).iter().copied())
             .collect();
         Some((probs, tags))
     }

@@ -12,7 +12,7 @@ use super::cache::FeatureCache;
 use super::config::{ModelConfig, TrainMetrics};
 use super::dataset::{LabelSource, LabelledSet, collect, split};
 use super::eval::{EvalReport, report};
-use super::musicnn::{MUSICNN_N_TAGS, MUSICNN_PENULTIMATE};
+use super::musicnn::MUSICNN_N_TAGS;
 use super::registry::Net;
 use super::train::{TrackFeatures, TrainEvent, TrainOptions, extract_features, train};
 use crate::features::segment::segment;
@@ -191,7 +191,18 @@ pub fn run(
     on_event: &(dyn Fn(TrainEvent) + Sync),
     cancel: &AtomicBool,
 ) -> anyhow::Result<TrainResult> {
-    let mut config = req.mode.config(prepared.labels.clone());
+    let config = req.mode.config(prepared.labels.clone());
+    run_with_config(req, prepared, config, on_event, cancel)
+}
+
+/// [`run`] for a given model configuration (e.g. a head on another trunk than the mode's).
+pub fn run_with_config(
+    req: &TrainRequest,
+    prepared: &Prepared,
+    mut config: ModelConfig,
+    on_event: &(dyn Fn(TrainEvent) + Sync),
+    cancel: &AtomicBool,
+) -> anyhow::Result<TrainResult> {
     let cache = cache_for(req, &config);
     let train_files = files_of(prepared, &prepared.train_ix);
     let valid_files = files_of(prepared, &prepared.valid_ix);
@@ -281,8 +292,20 @@ pub fn cross_validate(
     on_event: &(dyn Fn(TrainEvent) + Sync),
     cancel: &AtomicBool,
 ) -> anyhow::Result<CvReport> {
-    let k = k.max(2);
     let config = req.mode.config(prepared.labels.clone());
+    cross_validate_with_config(req, prepared, config, k, on_event, cancel)
+}
+
+/// [`cross_validate`] for a given model configuration.
+pub fn cross_validate_with_config(
+    req: &TrainRequest,
+    prepared: &Prepared,
+    config: ModelConfig,
+    k: usize,
+    on_event: &(dyn Fn(TrainEvent) + Sync),
+    cancel: &AtomicBool,
+) -> anyhow::Result<CvReport> {
+    let k = k.max(2);
     let cache = cache_for(req, &config);
     let all_ix: Vec<usize> = (0..prepared.set.tracks.len()).collect();
     let files = files_of(prepared, &all_ix);
@@ -465,7 +488,7 @@ pub fn vector_of_features(
                 .mel
                 .data
                 .chunks_exact(t.mel.n_mels)
-                .flat_map(|row| row[MUSICNN_PENULTIMATE..].iter().copied())
+                .flat_map(|row| super::trunk::tags_of(row).iter().copied())
                 .collect();
             (mean_rows(&probs, k), Some(mean_rows(&tags, MUSICNN_N_TAGS)))
         }

@@ -6,6 +6,7 @@ pub mod cache;
 pub mod cnn;
 pub mod config;
 pub mod dataset;
+pub mod distill;
 pub mod eval;
 pub mod fast;
 pub mod head;
@@ -14,7 +15,10 @@ pub mod job;
 pub mod kernels;
 pub mod musicnn;
 pub mod registry;
+pub mod student;
 pub mod train;
+pub mod trunk;
+pub mod vgg;
 
 pub use config::ModelConfig;
 pub use infer::{Classifier, Prediction};

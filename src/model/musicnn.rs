@@ -9,6 +9,9 @@
 //! network is fully convolutional in time, so any number of frames ≥ 1 runs; it was trained on
 //! [`MUSICNN_FRAMES`] = 187. Inference only: the two dropouts are the identity and every batch
 //! norm uses its running statistics.
+//!
+//! One file on purpose: the port mirrors the original network layer by layer, with the weight
+//! names it loads; splitting it would scatter that one-to-one mapping.
 
 use std::collections::BTreeMap;
 

@@ -11,9 +11,8 @@ use serde::{Deserialize, Serialize};
 
 use super::cnn::CostaCnn;
 use super::config::{ArchConfig, ModelConfig};
-use super::head::{GenreHead, TRUNK_FEATURES, fast_trunk_features, shared_trunk, trunk_features};
-use super::musicnn::MUSICNN_PENULTIMATE;
-use super::musicnn::MusicnnTrunk;
+use super::head::GenreHead;
+use super::trunk::{Trunk, TrunkKind};
 
 pub const CONFIG_FILE: &str = "config.json";
 pub const RECORD_FILE: &str = "model.bpk";
@@ -56,15 +55,18 @@ pub enum ModelError {
     BadConfig { path: PathBuf, reason: String },
     #[error("model {}: weights do not load (truncated, corrupt or not for this architecture): {reason}", path.display())]
     BadRecord { path: PathBuf, reason: String },
+    #[error("no built-in model '{name}' (built in: {known})")]
+    UnknownBuiltin { name: String, known: String },
 }
 
 /// The network, whichever architecture the config names.
 #[derive(Debug, Clone)]
 pub enum Net {
     Costa(CostaCnn),
-    /// The frozen pretrained trunk and the trained genre head (only the head is saved).
+    /// A frozen pretrained trunk (musicnn or another, see [`TrunkKind`]) and the trained genre
+    /// head (only the head is saved).
     Musicnn {
-        trunk: Box<MusicnnTrunk>,
+        trunk: Box<Trunk>,
         head: GenreHead,
     },
 }
@@ -73,7 +75,7 @@ pub enum Net {
 pub struct NetOutput {
     /// Genre logits `[batch, classes]`.
     pub logits: Tensor<2>,
-    /// A per-segment style embedding when the network has one (musicnn's 50 tags).
+    /// A per-segment style embedding when the network has one (the trunk's 50 MSD tags).
     pub style: Option<Tensor<2>>,
 }
 
@@ -82,10 +84,16 @@ impl Net {
     pub fn init(config: &ModelConfig, device: &Device) -> Result<Self, String> {
         Ok(match &config.arch {
             ArchConfig::Costa(c) => Net::Costa(c.init(config.labels.len(), device)),
-            ArchConfig::MusicnnHead(h) => Net::Musicnn {
-                trunk: Box::new(shared_trunk(device)?),
-                head: h.head.init(config.labels.len(), device),
-            },
+            ArchConfig::MusicnnHead(h) => {
+                let kind = TrunkKind::from_name(&h.trunk)
+                    .ok_or_else(|| format!("unknown trunk '{}'", h.trunk))?;
+                Net::Musicnn {
+                    trunk: Box::new(Trunk::shared(kind, device)?),
+                    head: h
+                        .head
+                        .init(kind.feature_dims(), config.labels.len(), device),
+                }
+            }
         })
     }
 
@@ -97,48 +105,27 @@ impl Net {
                 style: None,
             },
             Net::Musicnn { trunk, head } => {
-                let [b, _, t, m] = x.dims();
-                let device = x.device();
-                // The compiled trunk unless the input is on an autodiff device (training
-                // through the trunk) or not musicnn-shaped: then burn's reference module.
-                let fast = (!device.is_autodiff() && m == super::musicnn::MUSICNN_MELS)
-                    .then(|| x.clone().into_data().try_into_vec::<f32>().ok())
-                    .flatten()
-                    .and_then(|data| fast_trunk_features(&data, b, t, 1).ok());
-                match fast {
-                    Some(rows) => {
-                        let feats = Tensor::<2>::from_data(
-                            TensorData::new(rows, [b, TRUNK_FEATURES]),
-                            &device,
-                        );
-                        let style = feats
-                            .clone()
-                            .slice([0..b, MUSICNN_PENULTIMATE..TRUNK_FEATURES]);
-                        NetOutput {
-                            logits: head.forward(feats),
-                            style: Some(style),
-                        }
-                    }
-                    None => {
-                        let out = trunk.forward(x);
-                        NetOutput {
-                            logits: head.forward(trunk_features(&out)),
-                            style: Some(out.taggram()),
-                        }
-                    }
+                let features = trunk.features(x);
+                let [b, dims] = features.dims();
+                let tags = features
+                    .clone()
+                    .slice([0..b, dims - super::musicnn::MUSICNN_N_TAGS..dims]);
+                NetOutput {
+                    logits: head.forward(features),
+                    style: Some(tags),
                 }
             }
         }
     }
 
-    /// Segments per forward pass at inference through burn. (The compiled musicnn trunk that
-    /// inference uses runs one patch at a time in ≈1 MB whatever the batch; 4 bounds burn's
-    /// reference trunk, ≈25 MB of activations per patch, where it is the fallback.) The small
-    /// CNN takes 32.
+    /// Segments per forward pass at inference through burn; see [`TrunkKind::batch_size`]
+    /// (the compiled musicnn trunk that inference uses runs one patch at a time in ≈1 MB
+    /// whatever the batch; 4 bounds burn's reference trunks, ≈25-30 MB of activations per
+    /// patch). The small CNN takes 32.
     pub fn batch_size(&self) -> usize {
         match self {
             Net::Costa(_) => 32,
-            Net::Musicnn { .. } => 4,
+            Net::Musicnn { trunk, .. } => trunk.kind().batch_size(),
         }
     }
 
@@ -190,7 +177,10 @@ impl Net {
 /// Where a loaded model came from.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ModelSource {
+    /// The default built-in model.
     Embedded,
+    /// Another built-in model, by name (see [`BUILTINS`]).
+    Builtin(&'static str),
     Path(PathBuf),
 }
 
@@ -198,6 +188,7 @@ impl fmt::Display for ModelSource {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             ModelSource::Embedded => f.write_str("(built-in default model)"),
+            ModelSource::Builtin(name) => write!(f, "(built-in model {name})"),
             ModelSource::Path(p) => write!(f, "{}", p.display()),
         }
     }
@@ -242,6 +233,7 @@ pub fn load_from_bytes(
 ) -> Result<LoadedModel, ModelError> {
     let label = match &source {
         ModelSource::Embedded => PathBuf::from("<built-in>"),
+        ModelSource::Builtin(name) => PathBuf::from(format!("<built-in {name}>")),
         ModelSource::Path(p) => p.clone(),
     };
     let config = parse_config(config_json, &label.join(CONFIG_FILE))?;
@@ -290,25 +282,99 @@ pub fn load_dir(path: &Path, device: &Device) -> Result<LoadedModel, ModelError>
     load_from_bytes(&config_json, &record, ModelSource::Path(dir), device)
 }
 
-mod embedded {
-    pub const CONFIG: &[u8] = include_bytes!("../../models/default/config.json");
-    pub const RECORD: &[u8] = include_bytes!("../../models/default/model.bpk");
+/// A model built into the binary: its two files' bytes.
+#[derive(Debug, Clone, Copy)]
+pub struct Builtin {
+    /// What `--model builtin:NAME` and `genreplay models use NAME` take.
+    pub name: &'static str,
+    pub about: &'static str,
+    pub config: &'static [u8],
+    pub record: &'static [u8],
+}
+
+impl Builtin {
+    pub fn id(&self) -> ModelId {
+        ModelId::of(self.config, self.record)
+    }
+}
+
+/// The built-in models (`models/` in the source tree; see `models/MODEL_CARD.md`).
+pub const BUILTINS: &[Builtin] = &[
+    Builtin {
+        name: "musicnn",
+        about: "genre head on the musicnn MSD_musicnn trunk",
+        config: include_bytes!("../../models/default/config.json"),
+        record: include_bytes!("../../models/default/model.bpk"),
+    },
+    Builtin {
+        name: "vgg",
+        about: "genre head on the musicnn MSD_vgg trunk",
+        config: include_bytes!("../../models/vgg/config.json"),
+        record: include_bytes!("../../models/vgg/model.bpk"),
+    },
+    Builtin {
+        name: "student",
+        about: "genre head on a small network distilled from MSD_musicnn (fastest)",
+        config: include_bytes!("../../models/student/config.json"),
+        record: include_bytes!("../../models/student/model.bpk"),
+    },
+];
+
+/// The built-in model used when none is chosen.
+pub const DEFAULT_BUILTIN: &str = "musicnn";
+
+/// How `--model` names a built-in model.
+pub const BUILTIN_PREFIX: &str = "builtin:";
+
+/// The built-in model called `name` (with or without the `builtin:` prefix).
+pub fn builtin(name: &str) -> Option<&'static Builtin> {
+    let name = name.strip_prefix(BUILTIN_PREFIX).unwrap_or(name);
+    BUILTINS.iter().find(|b| b.name == name)
+}
+
+/// Loads the built-in model called `name`.
+pub fn load_builtin(name: &str, device: &Device) -> Result<LoadedModel, ModelError> {
+    let b = builtin(name).ok_or_else(|| ModelError::UnknownBuiltin {
+        name: name
+            .strip_prefix(BUILTIN_PREFIX)
+            .unwrap_or(name)
+            .to_string(),
+        known: BUILTINS
+            .iter()
+            .map(|b| b.name)
+            .collect::<Vec<_>>()
+            .join(", "),
+    })?;
+    let source = if b.name == DEFAULT_BUILTIN {
+        ModelSource::Embedded
+    } else {
+        ModelSource::Builtin(b.name)
+    };
+    load_from_bytes(b.config, b.record, source, device)
 }
 
 /// The default model built into the binary.
 pub fn load_embedded(device: &Device) -> Result<LoadedModel, ModelError> {
-    load_from_bytes(
-        embedded::CONFIG,
-        embedded::RECORD,
-        ModelSource::Embedded,
-        device,
-    )
+    load_builtin(DEFAULT_BUILTIN, device)
 }
 
-/// `--model PATH` when given, the built-in default otherwise.
+/// The built-in model with id `id`, or the default one when no built-in model has it (a
+/// store written by an older build).
+pub fn load_embedded_id(id: &str, device: &Device) -> Result<LoadedModel, ModelError> {
+    match BUILTINS.iter().find(|b| b.id().as_str() == id) {
+        Some(b) => load_builtin(b.name, device),
+        None => load_embedded(device),
+    }
+}
+
+/// `--model PATH` when given (a model folder, or `builtin:NAME`), the built-in default
+/// otherwise.
 pub fn load(path: Option<&Path>, device: &Device) -> Result<LoadedModel, ModelError> {
     match path {
-        Some(p) => load_dir(p, device),
+        Some(p) => match p.to_str().and_then(|s| s.strip_prefix(BUILTIN_PREFIX)) {
+            Some(name) => load_builtin(name, device),
+            None => load_dir(p, device),
+        },
         None => load_embedded(device),
     }
 }

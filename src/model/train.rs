@@ -18,10 +18,9 @@ use super::backend::{inference_device, training_device};
 use super::cache::{CachedFeatures, FeatureCache};
 use super::cnn::CostaCnn;
 use super::config::{ArchConfig, ModelConfig};
-use super::head::{
-    GenreHead, TRUNK_FEATURES, fast_trunk_features, shared_fast_trunk, shared_trunk,
-};
+use super::head::GenreHead;
 use super::registry::Net;
+use super::trunk::{Trunk, TrunkKind};
 use crate::audio::clip::load_clip;
 use crate::features::segment::segment;
 use crate::features::{Frontend, LogMel, Segments};
@@ -96,28 +95,28 @@ pub struct TrainOutcome {
 }
 
 /// The features of one file: its log-mel, or for a head the trunk's outputs per patch
-/// (`patches × 250`, laid out like a spectrogram with one "frame" per patch).
+/// (`patches × feature_dims`, laid out like a spectrogram with one "frame" per patch).
 fn features_of(
     config: &ModelConfig,
     frontend: &Frontend,
-    with_trunk: bool,
+    trunk: Option<&Trunk>,
     path: &std::path::Path,
 ) -> Result<LogMel, String> {
     let clip = load_clip(path, &config.clip_spec()).map_err(|e| e.to_string())?;
     let mel = frontend.log_mel(&clip.samples);
-    if !with_trunk {
-        return Ok(mel);
-    }
+    let Some(trunk) = trunk else { return Ok(mel) };
     let seg = segment(
         &mel,
         config.segments.segment_frames,
         config.segments.segments_per_track,
     );
-    let data = fast_trunk_features(&seg.data, seg.count, seg.frames, 1)
-        .map_err(|e| format!("{}: musicnn trunk: {e}", path.display()))?;
+    let dims = trunk.kind().feature_dims();
+    let data = trunk
+        .features_of_patches(&seg.data, seg.count, seg.frames, 1, &inference_device())
+        .map_err(|e| format!("{}: {} trunk: {e}", path.display(), trunk.kind().name()))?;
     Ok(LogMel {
         frames: seg.count,
-        n_mels: TRUNK_FEATURES,
+        n_mels: dims,
         data,
     })
 }
@@ -133,11 +132,17 @@ pub fn extract_features(
     cancel: &AtomicBool,
 ) -> Vec<TrackFeatures> {
     let frontend = Frontend::new(&config.frontend);
-    let with_trunk = config.is_head();
-    if with_trunk && let Err(e) = shared_fast_trunk() {
-        tracing::error!("the pretrained trunk does not load: {e}");
-        return vec![];
-    }
+    let trunk = if let Some(kind) = config.trunk_kind() {
+        match Trunk::shared(kind, &inference_device()) {
+            Ok(t) => Some(t),
+            Err(e) => {
+                tracing::error!("the pretrained trunk does not load: {e}");
+                return vec![];
+            }
+        }
+    } else {
+        None
+    };
     let next = std::sync::atomic::AtomicUsize::new(0);
     let done = std::sync::atomic::AtomicUsize::new(0);
     let results = std::sync::Mutex::new(Vec::with_capacity(files.len()));
@@ -160,7 +165,7 @@ pub fn extract_features(
                     let res = match cached {
                         Some(mel) => Ok(mel),
                         None => {
-                            let r = features_of(config, &frontend, with_trunk, path);
+                            let r = features_of(config, &frontend, trunk.as_ref(), path);
                             if let (Ok(mel), Some(c)) = (&r, cache) {
                                 c.put(
                                     path,
@@ -233,10 +238,9 @@ pub fn train(
         anyhow::bail!("no training tracks");
     }
     // Features must be what this model reads (log-mel bands, or trunk outputs for a head).
-    let dims = if config.is_head() {
-        TRUNK_FEATURES
-    } else {
-        config.frontend.n_mels
+    let dims = match config.trunk_kind() {
+        Some(kind) => kind.feature_dims(),
+        None => config.frontend.n_mels,
     };
     if let Some(t) = train_set
         .iter()
@@ -276,19 +280,21 @@ pub fn train(
             Ok(stats_to_outcome(Net::Costa(best), stats))
         }
         ArchConfig::MusicnnHead(h) => {
-            let m = h.head.init(n_classes, &device);
+            let kind = TrunkKind::from_name(&h.trunk)
+                .ok_or_else(|| anyhow::anyhow!("unknown trunk '{}'", h.trunk))?;
+            let m = h.head.init(kind.feature_dims(), n_classes, &device);
             let forward = |m: &GenreHead, x: Tensor<4>| m.forward_rows(x);
             // Each "frame" of the features is one patch's trunk output.
             let shape = SegmentShape {
                 frames: 1,
-                dims: TRUNK_FEATURES,
+                dims: kind.feature_dims(),
                 max_segments: max_segs,
                 n_classes,
             };
             let (best, stats) = train_module(
                 m, forward, shape, train_set, valid_set, opts, on_event, cancel,
             )?;
-            let trunk = shared_trunk(&inference_device()).map_err(|e| anyhow::anyhow!(e))?;
+            let trunk = Trunk::shared(kind, &inference_device()).map_err(|e| anyhow::anyhow!(e))?;
             Ok(stats_to_outcome(
                 Net::Musicnn {
                     trunk: Box::new(trunk),

@@ -119,12 +119,10 @@ impl QueueView {
                 Some(QueueRow::UpNext(i, _)) => {
                     s.queue.remove(i);
                     s.send_next();
-                    s.mark_stale();
                 }
                 Some(QueueRow::Context(i, _)) => {
                     if s.queue.remove_from_context(i) {
                         s.send_next();
-                        s.mark_stale();
                     } else {
                         let skip = s.keymap.hint(Action::NextTrack);
                         s.set_status(format!("that track is playing; {skip} skips it"), false);
@@ -149,7 +147,6 @@ impl QueueView {
                             self.nav.selected =
                                 (self.nav.selected as isize + delta).max(0) as usize;
                             s.send_next();
-                            s.mark_stale();
                         }
                     }
                     Some(QueueRow::Context(..)) => s.set_status(

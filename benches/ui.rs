@@ -1,0 +1,176 @@
+//! The player's UI at scale: 50,000 tracks (2,500 artists × 4 albums × 5 tracks, ten genres),
+//! each key handled by `App::update` and the frame drawn on a 120×40 `TestBackend`, as the
+//! run loop does. Target: every key within 16 ms including the redraw.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::path::PathBuf;
+
+use criterion::{Criterion, criterion_group, criterion_main};
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use genreplay::app::catalog::{Catalog, TrackInfo};
+use genreplay::app::{App, Event};
+use genreplay::config::{Keymap, Theme};
+use genreplay::library::TrackId;
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+
+const LABELS: [&str; 10] = [
+    "blues",
+    "classical",
+    "country",
+    "disco",
+    "hiphop",
+    "jazz",
+    "metal",
+    "pop",
+    "reggae",
+    "rock",
+];
+
+fn catalog(n: usize) -> Catalog {
+    let tracks: Vec<TrackInfo> = (0..n)
+        .map(|i| {
+            let artist = i / 20;
+            let album = (i / 5) % 4;
+            let path = PathBuf::from(format!(
+                "/music/artist {artist}/album {album}/{:02} track {i}.flac",
+                i % 5 + 1
+            ));
+            TrackInfo {
+                id: TrackId::of_path(&path),
+                title: format!("track {i} of a war song"),
+                artist: format!("artist {artist}"),
+                album: format!("album {album}"),
+                track_no: Some((i % 5 + 1) as u32),
+                duration_secs: Some(200.0),
+                folder: format!("artist {artist}/album {album}"),
+                path,
+                ..Default::default()
+            }
+        })
+        .collect();
+    let ids: Vec<TrackId> = tracks.iter().map(|t| t.id).collect();
+    let mut lib = Catalog::new(
+        PathBuf::from("/music"),
+        tracks,
+        LABELS.iter().map(|s| s.to_string()).collect(),
+    );
+    // Four in five classified.
+    for (i, id) in ids.iter().enumerate().filter(|(i, _)| i % 5 != 0) {
+        lib.vectors.insert(*id, vector(i));
+    }
+    lib
+}
+
+fn vector(i: usize) -> Vec<f32> {
+    let mut v = vec![0.02f32; 10];
+    v[i % 10] = 0.82;
+    v
+}
+
+fn key(c: char) -> Event {
+    let mods = if c.is_uppercase() {
+        KeyModifiers::SHIFT
+    } else {
+        KeyModifiers::NONE
+    };
+    Event::Key(KeyEvent::new(KeyCode::Char(c), mods))
+}
+
+fn bench(c: &mut Criterion) {
+    let lib = catalog(50_000);
+    let mut app = App::new(lib, Keymap::defaults(), Theme::built_in(), "dark", 80);
+    app.update(Event::Resize(120, 40));
+    let mut term = Terminal::new(TestBackend::new(120, 40)).unwrap();
+    let mut frame = |app: &App| {
+        term.draw(|f| genreplay::ui::draw(f, app)).unwrap();
+    };
+    // Open an artist and play an album so the queue and the player bar are busy.
+    app.update(key('l'));
+    app.update(Event::Key(KeyEvent::new(
+        KeyCode::Enter,
+        KeyModifiers::NONE,
+    )));
+
+    let mut g = c.benchmark_group("ui_50k_tracks");
+    g.bench_function("key_j_and_redraw", |b| {
+        b.iter(|| {
+            app.update(key('j'));
+            frame(&app);
+        })
+    });
+    g.bench_function("key_a_adds_to_up_next_and_redraw", |b| {
+        b.iter(|| {
+            app.update(key('a'));
+            frame(&app);
+        })
+    });
+    g.bench_function("queue_view_key_j_and_redraw", |b| {
+        app.update(key('2'));
+        b.iter(|| {
+            app.update(key('j'));
+            frame(&app);
+        })
+    });
+    app.update(key('1'));
+    let mut i = 0;
+    g.bench_function("a_vector_arrives_and_redraw", |b| {
+        b.iter(|| {
+            i += 5;
+            let id = app.session.lib.tracks[i % 50_000].id;
+            app.update(Event::VectorReady {
+                track: id,
+                vector: vector(i / 5),
+                style: None,
+            });
+            frame(&app);
+        })
+    });
+    g.bench_function("tick_rebuilds_the_views_after_vectors", |b| {
+        b.iter(|| {
+            i += 5;
+            let id = app.session.lib.tracks[i % 50_000].id;
+            app.update(Event::VectorReady {
+                track: id,
+                vector: vector(i / 5),
+                style: None,
+            });
+            app.update(Event::Tick);
+            frame(&app);
+        })
+    });
+    g.bench_function("search_typing_one_letter_and_redraw", |b| {
+        app.update(key('/'));
+        app.update(key('w'));
+        app.update(key('a'));
+        b.iter(|| {
+            app.update(key('r'));
+            frame(&app);
+            app.update(Event::Key(KeyEvent::new(
+                KeyCode::Backspace,
+                KeyModifiers::NONE,
+            )));
+        })
+    });
+    g.finish();
+    c.bench_function("first_screen_50k_tracks", |b| {
+        b.iter(|| {
+            let mut app = App::new(
+                catalog(50_000),
+                Keymap::defaults(),
+                Theme::built_in(),
+                "dark",
+                80,
+            );
+            app.update(Event::Resize(120, 40));
+            frame(&app);
+        })
+    });
+}
+
+criterion_group! {
+    name = benches;
+    config = Criterion::default().sample_size(10);
+    targets = bench
+}
+criterion_main!(benches);
