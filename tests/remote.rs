@@ -596,6 +596,46 @@ fn a_player_that_is_starting_answers_once_it_serves() {
 }
 
 #[test]
+fn a_deleted_socket_file_comes_back_and_never_stops_a_quit() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().to_path_buf();
+    let store = Store::open(&data.join("db")).unwrap();
+    let player = Player::start();
+    let sock = remote::socket_path(&data);
+    let mut server =
+        RemoteServer::start(sock.clone(), player.tx.clone(), store.clone(), None).unwrap();
+    std::fs::remove_file(&sock).unwrap();
+    let t0 = Instant::now();
+    loop {
+        let out = genreplay(&data, &["ctl", "status", "--json"]);
+        if out.status.success() {
+            break;
+        }
+        assert!(
+            t0.elapsed() < Duration::from_secs(5),
+            "{}",
+            text(&out.stderr)
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    eprintln!("listening again after {:?}", t0.elapsed());
+    // Deleted, then quit at once: the quit does not wait for a client that never comes.
+    std::fs::remove_file(&sock).unwrap();
+    let t0 = Instant::now();
+    server.stop();
+    assert!(t0.elapsed() < Duration::from_secs(2), "{:?}", t0.elapsed());
+    assert!(!sock.exists());
+
+    // Someone else's socket at our path when we quit stays.
+    let mut server = RemoteServer::start(sock.clone(), player.tx.clone(), store, None).unwrap();
+    std::fs::remove_file(&sock).unwrap();
+    let other = std::os::unix::net::UnixListener::bind(&sock).unwrap();
+    server.stop();
+    assert!(sock.exists(), "another listener's socket was removed");
+    drop(other);
+}
+
+#[test]
 fn hostile_clients_get_an_error_and_the_player_goes_on() {
     let tmp = tempfile::tempdir().unwrap();
     let data = tmp.path().to_path_buf();

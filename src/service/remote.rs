@@ -425,9 +425,11 @@ impl Listening {
             active: AtomicUsize::new(0),
         });
         let flag = stop.clone();
+        let at = path.clone();
+        let ours = file_id(&path);
         let thread = std::thread::Builder::new()
             .name("remote".into())
-            .spawn(move || accept_loop(listener, ctx, flag))?;
+            .spawn(move || accept_loop(listener, at, ours, ctx, flag))?;
         Ok(RemoteServer {
             path,
             stop,
@@ -466,18 +468,19 @@ impl RemoteServer {
         &self.path
     }
 
-    /// Stops listening and removes the socket. Connections being served finish by themselves
-    /// (a `ctl` waiting for the app hears that the player is quitting).
+    /// Stops listening and removes the socket (within [`ACCEPT_TICK`], even when the socket
+    /// file is gone). Connections being served finish by themselves (a `ctl` waiting for the
+    /// app hears that the player is quitting).
     pub fn stop(&mut self) {
         if self.stop.swap(true, Ordering::SeqCst) {
             return;
         }
-        // Wake the accept loop.
+        // Wake the accept loop now (it also looks every ACCEPT_TICK); it removes its socket
+        // file as it ends.
         let _ = UnixStream::connect(&self.path);
         if let Some(t) = self.thread.take() {
             let _ = t.join();
         }
-        let _ = std::fs::remove_file(&self.path);
     }
 }
 
@@ -496,8 +499,61 @@ impl Drop for Slot {
     }
 }
 
-fn accept_loop(listener: UnixListener, ctx: Arc<Context>, stop: Arc<AtomicBool>) {
-    for conn in listener.incoming() {
+/// How often the accept loop looks at the stop flag and at its socket file.
+const ACCEPT_TICK: Duration = Duration::from_millis(100);
+
+/// Whether a connection waits on `listener`, after at most `wait`.
+fn readable(listener: &UnixListener, wait: Duration) -> bool {
+    use std::os::fd::AsRawFd;
+    let mut fd = libc::pollfd {
+        fd: listener.as_raw_fd(),
+        events: libc::POLLIN,
+        revents: 0,
+    };
+    // SAFETY: one pollfd for a socket this thread owns, for the length given.
+    unsafe { libc::poll(&mut fd, 1, wait.as_millis() as libc::c_int) > 0 }
+}
+
+type FileId = (u64, u64, i64, i64);
+
+/// The socket file's identity, to notice when it is deleted or replaced (an inode number
+/// alone may be reused at once: the change time tells the new file apart).
+fn file_id(path: &Path) -> Option<FileId> {
+    use std::os::unix::fs::MetadataExt;
+    std::fs::symlink_metadata(path)
+        .ok()
+        .map(|m| (m.dev(), m.ino(), m.ctime(), m.ctime_nsec()))
+}
+
+fn accept_loop(
+    mut listener: UnixListener,
+    path: PathBuf,
+    mut ours: Option<FileId>,
+    ctx: Arc<Context>,
+    stop: Arc<AtomicBool>,
+) {
+    let mut last_look = Instant::now();
+    loop {
+        if stop.load(Ordering::SeqCst) {
+            break;
+        }
+        if !readable(&listener, ACCEPT_TICK) {
+            // The socket file deleted (by hand, or a cleaner of /tmp): listen again, or
+            // clients would find a held database and nobody to ask.
+            if last_look.elapsed() >= Duration::from_secs(1) {
+                last_look = Instant::now();
+                if file_id(&path).is_none()
+                    && let Ok(l) = UnixListener::bind(&path)
+                {
+                    let _ = std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600));
+                    tracing::info!("remote: {} was deleted; listening again", path.display());
+                    listener = l;
+                    ours = file_id(&path);
+                }
+            }
+            continue;
+        }
+        let conn = listener.accept().map(|(s, _)| s);
         if stop.load(Ordering::SeqCst) {
             break;
         }
@@ -531,6 +587,10 @@ fn accept_loop(listener: UnixListener, ctx: Arc<Context>, stop: Arc<AtomicBool>)
         if let Err(e) = spawned {
             tracing::warn!("remote: cannot start a client thread: {e}");
         }
+    }
+    // Only our own socket file: one made since by someone else stays.
+    if ours.is_some() && file_id(&path) == ours {
+        let _ = std::fs::remove_file(&path);
     }
 }
 
