@@ -53,6 +53,46 @@ pub enum Command {
         #[command(subcommand)]
         action: DbAction,
     },
+    /// Drive the running player: play, pause, next, seek, volume, add files, status.
+    Ctl {
+        #[command(subcommand)]
+        action: CtlAction,
+    },
+}
+
+#[derive(Debug, Clone, Subcommand)]
+pub enum CtlAction {
+    /// Resume, or start the queue.
+    Play,
+    /// Pause (a paused player stays paused).
+    Pause,
+    /// Play / pause.
+    Toggle,
+    /// The next track.
+    Next,
+    /// The previous track (or the start of this one after 3 s).
+    Prev,
+    /// Stop playing.
+    Stop,
+    /// Seek: +S or -S seconds from here, or to S from the start (S may be m:ss).
+    Seek {
+        #[arg(allow_hyphen_values = true, value_name = "±S")]
+        position: String,
+    },
+    /// Set the volume to N percent (0–150), or change it by +N / -N.
+    Volume {
+        #[arg(allow_hyphen_values = true, value_name = "[±]N")]
+        value: String,
+    },
+    /// Add files or folders of the library to the end of the queue.
+    Add {
+        #[arg(required = true, value_name = "FILE")]
+        files: Vec<PathBuf>,
+    },
+    /// What plays, where, the volume, shuffle, repeat and what comes next (--json for scripts).
+    Status,
+    /// Look at the library folder again now (it is also watched).
+    Rescan,
 }
 
 #[derive(Debug, Subcommand)]

@@ -143,8 +143,13 @@ fn watch_input() -> anyhow::Result<Receiver<Event>> {
     Ok(rx)
 }
 
-/// Runs the terminal player until the user quits (or a signal ends it).
-pub fn run(library: Option<&Path>, paths: &Paths) -> anyhow::Result<()> {
+/// Runs the terminal player until the user quits (or a signal ends it); CLI commands sent to
+/// it by other processes run with `commands`.
+pub fn run(
+    library: Option<&Path>,
+    paths: &Paths,
+    commands: Option<service::remote::CommandRunner>,
+) -> anyhow::Result<()> {
     let prepared = Prepared::load(library, paths)?;
     if !std::io::IsTerminal::is_terminal(&std::io::stdout()) {
         anyhow::bail!(
@@ -156,7 +161,7 @@ pub fn run(library: Option<&Path>, paths: &Paths) -> anyhow::Result<()> {
     std::fs::create_dir_all(&paths.data_dir).ok();
     redirect_stderr(&paths.log_file());
     let signals = watch_signals()?;
-    let (mut app, mut runner, background) = service::launch(prepared, paths)?;
+    let (mut app, mut runner, background) = service::launch(prepared, paths, commands)?;
 
     install_panic_hook();
     let _guard = TerminalGuard;

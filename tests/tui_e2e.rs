@@ -3,6 +3,8 @@
 //! library, the test types keys with `tmux send-keys` and reads the screen back with
 //! `tmux capture-pane`, as a person at the terminal would.
 
+use std::path::Path;
+use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
 mod tmux;
@@ -267,4 +269,208 @@ fn the_player_in_a_real_terminal() {
             log.matches("ALSA lib").count()
         );
     }
+}
+
+/// Copies a folder (the shared data is read-only; the copy's folders are writable).
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        let dest = to.join(e.file_name());
+        if e.file_type().unwrap().is_dir() {
+            copy_dir(&e.path(), &dest);
+        } else {
+            std::fs::copy(e.path(), &dest).unwrap();
+        }
+    }
+}
+
+#[test]
+fn ctl_and_the_read_commands_beside_the_running_player_and_a_new_file_by_itself() {
+    if !tmux_available() {
+        eprintln!("skipping: tmux is not installed");
+        return;
+    }
+    let Some(sample) = sample_library() else {
+        eprintln!("skipping: ../shared/data is not present");
+        return;
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let library = tmp.path().join("lib");
+    copy_dir(&sample, &library);
+    let library = library.canonicalize().unwrap();
+    let data = tmp.path().join("data");
+    let config = tmp.path().join("config");
+    std::fs::create_dir_all(&config).unwrap();
+    std::fs::write(config.join("config.toml"), "analysis_threads = 1\n").unwrap();
+    let bin = assert_cmd::cargo::cargo_bin("genreplay");
+    let script = tmp.path().join("run.sh");
+    std::fs::write(
+        &script,
+        format!(
+            "export GENREPLAY_CONFIG_DIR={config}\n{no_audio}\
+             {bin} --data-dir {data} --library {library}\n\
+             echo \"genreplay exited with $?\"\n\
+             sleep 600\n",
+            config = quote(&config),
+            no_audio = if has_sound_card() {
+                "export GENREPLAY_NO_AUDIO=1\n"
+            } else {
+                ""
+            },
+            bin = quote(&bin),
+            data = quote(&data),
+            library = quote(&library),
+        ),
+    )
+    .unwrap();
+    let ctl = |args: &[&str]| -> Output {
+        Command::new(&bin)
+            .arg("--data-dir")
+            .arg(&data)
+            .args(args)
+            .env("GENREPLAY_CONFIG_DIR", &config)
+            .output()
+            .unwrap()
+    };
+    let stdout = |o: &Output| String::from_utf8_lossy(&o.stdout).into_owned();
+    let stderr = |o: &Output| String::from_utf8_lossy(&o.stderr).into_owned();
+
+    let tmux = Tmux::start(&format!("sh {}", quote(&script)));
+    tmux.wait_until("the library", |s| s.iter().any(|l| l.starts_with("│▸ ")));
+
+    let out = ctl(&["ctl", "status", "--json"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["state"], "stopped");
+
+    // Queue an album from outside, play it, skip: the screen follows.
+    let album = library.join("Sectoid");
+    let out = ctl(&["ctl", "add", album.to_str().unwrap()]);
+    assert_eq!(
+        stdout(&out).trim(),
+        "4 tracks added to the queue",
+        "{}",
+        stderr(&out)
+    );
+    let out = ctl(&["ctl", "play"]);
+    assert_eq!(stdout(&out).trim(), "playing Sectoid — Metal madness");
+    tmux.wait_until("the first track on screen", |s| {
+        player_bar(s).starts_with(" ▶ Metal madness — Sectoid")
+    });
+    let out = ctl(&["ctl", "next"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(
+        stdout(&out).trim(),
+        "playing Sectoid — Escape from chaosland"
+    );
+    tmux.wait_until("the next track on screen", |s| {
+        player_bar(s).starts_with(" ▶ Escape from chaosland — Sectoid")
+    });
+    let out = ctl(&["ctl", "status", "--json"]);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["state"], "playing");
+    assert_eq!(v["track"]["title"], "Escape from chaosland");
+    let songs = album.join("Songs");
+    assert_eq!(
+        v["queue"],
+        serde_json::json!([
+            songs.join("03 Feelings.mp3").to_string_lossy(),
+            songs.join("04 War of freedom.mp3").to_string_lossy(),
+        ])
+    );
+    let out = ctl(&["ctl", "volume", "50"]);
+    assert!(out.status.success());
+    tmux.wait_for("vol 50%");
+
+    // A read command beside the running player, through it.
+    let out = ctl(&["library", "--json"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let tracks = v["tracks"].as_array().unwrap();
+    assert_eq!(tracks.len(), 23);
+    assert!(tracks.iter().all(|t| {
+        t["path"]
+            .as_str()
+            .unwrap()
+            .starts_with(library.to_str().unwrap())
+    }));
+
+    // Suspended (ctrl-z in its terminal): the clients say so at once instead of hanging.
+    let pid = genreplay::store::lock_holder(&data.join("db")).expect("the player holds the db");
+    let signal = |sig: &str| {
+        assert!(
+            Command::new("kill")
+                .args([sig, &pid.to_string()])
+                .status()
+                .unwrap()
+                .success()
+        );
+    };
+    signal("-STOP");
+    let answers: Vec<_> = [&["ctl", "status"][..], &["library", "--json"][..]]
+        .into_iter()
+        .map(|args| {
+            let t0 = Instant::now();
+            (args, ctl(args), t0.elapsed())
+        })
+        .collect();
+    signal("-CONT");
+    for (args, out, waited) in answers {
+        assert!(!out.status.success(), "{args:?}: {}", stderr(&out));
+        assert!(
+            stderr(&out).starts_with(&format!("error: genreplay (pid {pid}) is suspended")),
+            "{args:?}: {}",
+            stderr(&out)
+        );
+        assert!(waited < Duration::from_secs(5), "{args:?} took {waited:?}");
+        eprintln!("{args:?} against a suspended player: told after {waited:?}");
+    }
+    let out = ctl(&["ctl", "status", "--json"]);
+    assert!(out.status.success(), "resumed: {}", stderr(&out));
+
+    // A file copied into the library shows up by itself, and is classified.
+    let new = library.join("New/tone.flac");
+    std::fs::create_dir_all(new.parent().unwrap()).unwrap();
+    std::fs::copy(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/tone-stereo-44k.flac"),
+        &new,
+    )
+    .unwrap();
+    let copied = Instant::now();
+    tmux.wait_for("library: 1 new");
+    tmux.wait_for("Fixture Artist");
+    eprintln!("a copied file on screen after {:?}", copied.elapsed());
+    let classified = loop {
+        let out = ctl(&["library", "--json"]);
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        let t = v["tracks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|t| t["path"] == new.to_string_lossy().as_ref())
+            .cloned();
+        if let Some(t) = t.filter(|t| t["status"] != "pending") {
+            break t;
+        }
+        assert!(
+            copied.elapsed() < Duration::from_secs(60),
+            "the copied file was not classified within a minute"
+        );
+        std::thread::sleep(Duration::from_millis(300));
+    };
+    assert_eq!(classified["status"], "classified", "{classified}");
+    assert!(classified["genre"].is_string());
+    eprintln!("a copied file classified after {:?}", copied.elapsed());
+
+    // Quit: ctl finds nobody.
+    tmux.keys(&["q"]);
+    tmux.wait_for("genreplay exited with 0");
+    let out = ctl(&["ctl", "status"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("genreplay is not running"),
+        "{}",
+        stderr(&out)
+    );
 }

@@ -35,6 +35,8 @@ pub enum Event {
     },
     /// The library (re)loaded from the store.
     LibraryLoaded(Box<Catalog>),
+    /// Files that moved on disk (old id → new id); the catalog with the new ids follows.
+    TracksMoved(Vec<(TrackId, TrackId)>),
     /// The named playlists as the playlist folder has them.
     PlaylistsLoaded(Vec<crate::playlist::Playlist>),
     /// The retrain dialog's folder was looked at.
@@ -50,6 +52,9 @@ pub enum Event {
         name: String,
         labels: Vec<String>,
     },
+    /// A remote client (`genreplay ctl`) asks something; the answer goes out as
+    /// [`Effect::RemoteReply`].
+    Remote(super::remote::RemoteRequest),
 }
 
 /// What the app asks the outside world to do.
@@ -103,6 +108,10 @@ pub enum Effect {
     },
     /// Give the terminal back until the user brings genreplay to the foreground (ctrl-z).
     Suspend,
+    /// Look at the library folder again now (the rescan key, `ctl rescan`).
+    Rescan,
+    /// The answer to a remote request.
+    RemoteReply(super::remote::ReplyTo, Box<super::remote::RemoteReply>),
     Quit,
 }
 

@@ -16,6 +16,7 @@ pub mod nav;
 pub mod play_next;
 pub mod play_queue;
 pub mod prompt;
+pub mod remote;
 pub mod retrain;
 pub mod search;
 pub mod session;
@@ -331,6 +332,8 @@ impl App {
                 let h = s.list_height;
                 self.views.playlists.loaded(lists, h);
             }
+            Event::Remote(req) => remote::handle(s, req),
+            Event::TracksMoved(moved) => s.tracks_moved(&moved),
         }
         if let Some(p) = self.session.take_prompt() {
             self.prompt = Some(p);
@@ -727,6 +730,7 @@ impl App {
                 self.session.set_status(format!("theme: {name}"), false);
             }
             Action::JumpToPlaying => self.jump_to_playing(),
+            Action::Rescan => remote::rescan(s),
             Action::FillSimilar => {
                 let seed = self.seed_track();
                 self.session.fill_similar(seed);

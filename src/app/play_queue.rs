@@ -647,6 +647,35 @@ impl Queue {
         }
     }
 
+    /// Files that moved on disk (renamed, or moved to another folder): their entries follow
+    /// them, wherever they are (up next, the context, what plays, the history, undo).
+    pub fn rename(&mut self, moved: &std::collections::HashMap<TrackId, TrackId>) {
+        if moved.is_empty() {
+            return;
+        }
+        self.changes += 1;
+        let to = |t: &mut TrackId| {
+            if let Some(n) = moved.get(t) {
+                *t = *n;
+            }
+        };
+        let context = |c: &mut Context| c.tracks.iter_mut().for_each(to);
+        self.up_next.iter_mut().for_each(|e| to(&mut e.track));
+        if let Some(c) = &mut self.context {
+            context(c);
+        }
+        if let Some(c) = &mut self.current {
+            to(&mut c.entry.track);
+        }
+        self.history.iter_mut().for_each(|c| to(&mut c.entry.track));
+        for snap in &mut self.undo {
+            snap.up_next.iter_mut().for_each(|e| to(&mut e.track));
+            if let Some(c) = &mut snap.context {
+                context(c);
+            }
+        }
+    }
+
     /// Restores a saved state (see `app::state`).
     pub fn restore(
         &mut self,

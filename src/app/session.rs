@@ -491,6 +491,23 @@ impl Session {
         self.mark_stale();
     }
 
+    /// Files moved on disk (old id → new id, sent just before the catalog that has the new
+    /// ids): the queue and what plays follow them instead of losing them.
+    pub fn tracks_moved(&mut self, moved: &[(TrackId, TrackId)]) {
+        let map: std::collections::HashMap<TrackId, TrackId> = moved.iter().copied().collect();
+        self.queue.rename(&map);
+        let to = |t: &mut TrackId| {
+            if let Some(n) = map.get(t) {
+                *t = *n;
+            }
+        };
+        if let Some(t) = &mut self.playback.track {
+            to(t);
+        }
+        self.played.iter_mut().for_each(to);
+        self.mark_stale();
+    }
+
     pub(super) fn note_played(&mut self, id: TrackId) {
         if self.played.last() != Some(&id) {
             self.played.push(id);

@@ -20,6 +20,10 @@ use crate::util::maths::argmax;
 /// source of truth for trained models), and when the database had to be rebuilt because it was
 /// damaged, the user is told and the library folder is rescanned at once.
 pub fn open_store(paths: &Paths) -> anyhow::Result<Store> {
+    // Run by the player for another process: the player's own handle.
+    if let Some(store) = super::ctl::lent_store() {
+        return Ok(store);
+    }
     let store = Store::open(&paths.db_dir())?;
     let sync = sync_models(&store, &paths.models_dir())?;
     if let Some(r) = store.recovery() {
@@ -319,7 +323,7 @@ pub fn run_library(json: bool, paths: &Paths) -> anyhow::Result<ExitCode> {
     let mut tracks = store.tracks()?;
     tracks.sort_by(|a, b| a.1.path.cmp(&b.1.path));
     let mut rows = Vec::with_capacity(tracks.len());
-    let mut stdout = std::io::stdout().lock();
+    let mut stdout = super::ctl::stdout();
     for (id, t) in &tracks {
         let v = vectors.get(id);
         let top = v.map(|v| argmax(&v.vector));

@@ -1,6 +1,29 @@
 //! The headless commands behind the CLI. Each prints a readable report, or JSON with `--json`.
 
+// The commands' output goes through these (they shadow std's macros here and in the modules
+// below): to this process's stdout and stderr as usual, or — when the running player runs a
+// command for another process (`ctl::serve_command`) — into that process's connection.
+#[allow(unused_macros)]
+macro_rules! println {
+    () => { $crate::commands::ctl::out_fmt(format_args!(""), true) };
+    ($($arg:tt)*) => { $crate::commands::ctl::out_fmt(format_args!($($arg)*), true) };
+}
+#[allow(unused_macros)]
+macro_rules! print {
+    ($($arg:tt)*) => { $crate::commands::ctl::out_fmt(format_args!($($arg)*), false) };
+}
+#[allow(unused_macros)]
+macro_rules! eprintln {
+    () => { $crate::commands::ctl::err_fmt(format_args!(""), true) };
+    ($($arg:tt)*) => { $crate::commands::ctl::err_fmt(format_args!($($arg)*), true) };
+}
+#[allow(unused_macros)]
+macro_rules! eprint {
+    ($($arg:tt)*) => { $crate::commands::ctl::err_fmt(format_args!($($arg)*), false) };
+}
+
 pub mod classify;
+pub mod ctl;
 pub mod distill;
 pub mod eval;
 pub mod library;
@@ -14,8 +37,16 @@ use crate::cli::{Cli, Command, LabelsArg};
 use crate::model::dataset::LabelSource;
 use crate::paths::Paths;
 
-/// Runs the command `cli` names.
+/// Runs the command `cli` names (through the running player when one holds the database).
 pub fn run(cli: Cli, paths: &Paths) -> anyhow::Result<ExitCode> {
+    if let Some(code) = ctl::through_player(&cli, paths)? {
+        return Ok(code);
+    }
+    run_here(cli, paths)
+}
+
+/// Runs the command `cli` names in this process.
+pub(crate) fn run_here(cli: Cli, paths: &Paths) -> anyhow::Result<ExitCode> {
     match cli.command {
         Some(Command::Classify(args)) => classify::run(&args, cli.json),
         Some(Command::Train(args)) => train::run(&args, cli.json, paths),
@@ -29,8 +60,10 @@ pub fn run(cli: Cli, paths: &Paths) -> anyhow::Result<ExitCode> {
         Some(Command::Models { action }) => models::run(&action, cli.json, paths),
         Some(Command::Queue(args)) => recommend::run_queue(&args, cli.json, paths),
         Some(Command::Playlists(args)) => recommend::run_playlists(&args, cli.json, paths),
+        Some(Command::Ctl { action }) => ctl::run(&action, cli.json, paths),
         None => {
-            crate::tui::run(cli.library.as_deref(), paths)?;
+            let commands = ctl::command_runner(paths.clone());
+            crate::tui::run(cli.library.as_deref(), paths, Some(commands))?;
             Ok(ExitCode::SUCCESS)
         }
     }

@@ -251,12 +251,20 @@ pub fn run(args: &TrainArgs, json: bool, paths: &Paths) -> anyhow::Result<ExitCo
     };
     let id = save_dir(&out, &result.config, &result.net)?;
     // Register it so `genreplay models use` and the player know it (not made active).
-    if let Ok(store) = super::library::open_store(paths)
-        && let Ok(m) =
-            crate::model::registry::load_dir(&out, &crate::model::backend::inference_device())
-    {
-        let _ = store.put_model(&crate::model::active::record_of(&m));
-        let _ = store.flush();
+    match super::library::open_store(paths) {
+        Ok(store) => {
+            if let Ok(m) =
+                crate::model::registry::load_dir(&out, &crate::model::backend::inference_device())
+            {
+                let _ = store.put_model(&crate::model::active::record_of(&m));
+                let _ = store.flush();
+            }
+        }
+        // The model is saved either way; only the list of models misses it.
+        Err(e) => eprintln!(
+            "note: the model is saved in {}, but not listed in `genreplay models`: {e:#}",
+            out.display()
+        ),
     }
     if json {
         super::print_json(&json!({

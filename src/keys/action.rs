@@ -142,6 +142,7 @@ actions! {
     JumpToPlaying => "jump_to_playing", Global, "Select the playing track";
     FillSimilar => "fill_similar", Global, "Play next: tracks like the playing (or selected) one";
     ToggleAutoDj => "toggle_auto_dj", Global, "Auto-DJ on/off: the queue keeps going by itself";
+    Rescan => "rescan", Global, "Rescan the library folder now (it is also watched for changes)";
     ExportPlaylist => "export_playlist", Global, "Export the genre playlist (or the queue) as M3U8";
     Suspend => "suspend", Global, "Suspend genreplay (fg brings it back)";
     Retrain => "retrain", Global, "Retrain the genre model on a tagged folder";

@@ -10,6 +10,7 @@ use crossbeam_channel::Sender;
 
 use super::library::LibraryService;
 use super::playlists::export_playlist;
+use super::remote::RemoteServer;
 use super::state::StateWriter;
 use super::trainer::Trainer;
 use crate::analysis::ThreadBudget;
@@ -26,6 +27,8 @@ use crate::store::Store;
 pub struct EffectRunner {
     pub player: PlayerHandle,
     pub library: LibraryService,
+    /// The remote-control socket (none when it could not be opened).
+    remote: Option<RemoteServer>,
     trainer: Trainer,
     store: Store,
     paths: Paths,
@@ -45,6 +48,7 @@ pub struct EffectRunner {
 pub struct RunnerParts {
     pub player: PlayerHandle,
     pub library: LibraryService,
+    pub remote: Option<RemoteServer>,
     pub store: Store,
     pub paths: Paths,
     pub root: PathBuf,
@@ -61,6 +65,7 @@ impl EffectRunner {
             trainer: Trainer::new(p.tx.clone(), p.paths.cache_dir.clone()),
             player: p.player,
             library: p.library,
+            remote: p.remote,
             store: p.store,
             paths: p.paths,
             root: p.root,
@@ -136,6 +141,8 @@ impl EffectRunner {
                     return vec![status(format!("cannot write the playlist: {e}"), true)];
                 }
             }
+            Effect::Rescan => self.library.rescan(),
+            Effect::RemoteReply(to, reply) => to.send(*reply),
             Effect::LoadPlaylists => self.playlists(|_| Ok(None)),
             Effect::SavePlaylist { name, entries } => self.playlists(move |dir| {
                 let path = dir.save(&name, &entries, false)?;
@@ -260,6 +267,9 @@ impl EffectRunner {
     /// Stops the background work: the library thread is given `wait` to store the track in
     /// flight, and the store is flushed.
     pub fn shutdown(&mut self, wait: std::time::Duration) {
+        if let Some(r) = &mut self.remote {
+            r.stop();
+        }
         self.state.finish();
         self.library.stop(wait);
         if let Err(e) = self.store.flush() {

@@ -1,11 +1,18 @@
 //! The library in the background: scan the folder, load the catalog, then classify what the
 //! active model has not seen, bumping what the user looks at and switching models on request.
-//! One thread owns the analyzer; the UI talks to it over channels.
+//! The folder is watched ([`super::watch`]): added, changed, moved and removed files reach the
+//! store and the player within about two seconds, and new ones are classified first; a rescan
+//! can be asked for at any time. One thread owns the analyzer; the UI talks to it over
+//! channels.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::thread::JoinHandle;
+use std::time::Instant;
 
 use crossbeam_channel::{Receiver, Sender, select, unbounded};
+
+use super::watch::{self, ChangeReport, Debounce, WatchEvent};
 
 use crate::analysis::{AnalysisEvent, Analyzer, Priority, ThreadBudget};
 use crate::app::Event;
@@ -74,13 +81,14 @@ pub fn load_catalog(
 pub struct LibraryService {
     bumps: Sender<TrackId>,
     switch: Sender<Classifier>,
+    rescan: Sender<()>,
     quit: Sender<()>,
     thread: Option<JoinHandle<()>>,
 }
 
 impl LibraryService {
     /// Starts scanning `root` and classifying with `classifier`, as many workers at a time as
-    /// `budget` allows, at idle priority; news goes to `tx`.
+    /// `budget` allows, at idle priority, and watching the folder; news goes to `tx`.
     pub fn start(
         store: Store,
         root: PathBuf,
@@ -90,26 +98,34 @@ impl LibraryService {
     ) -> std::io::Result<Self> {
         let (bump_tx, bumps) = unbounded();
         let (switch_tx, switch) = unbounded();
+        let (rescan_tx, rescan) = unbounded();
         let (quit_tx, quit) = unbounded();
         let thread = std::thread::Builder::new()
             .name("library".into())
             .spawn(move || {
-                background(
+                let model = classifier.model().id.clone();
+                let labels = classifier.labels().to_vec();
+                let mut bg = Background {
                     store,
                     root,
                     classifier,
                     budget,
-                    Channels {
-                        tx,
-                        bumps,
-                        switch,
-                        quit,
-                    },
-                )
+                    tx,
+                    model,
+                    labels,
+                    analyzer: None,
+                };
+                bg.run(Channels {
+                    bumps,
+                    switch,
+                    rescan,
+                    quit,
+                })
             })?;
         Ok(LibraryService {
             bumps: bump_tx,
             switch: switch_tx,
+            rescan: rescan_tx,
             quit: quit_tx,
             thread: Some(thread),
         })
@@ -118,6 +134,11 @@ impl LibraryService {
     /// Classifies `id` before the others.
     pub fn bump(&self, id: TrackId) {
         let _ = self.bumps.send(id);
+    }
+
+    /// Looks at the whole library folder again (new files are classified first).
+    pub fn rescan(&self) {
+        let _ = self.rescan.send(());
     }
 
     /// A sender for switching the analysis to a new model (from any thread).
@@ -142,9 +163,9 @@ impl LibraryService {
 }
 
 struct Channels {
-    tx: Sender<Event>,
     bumps: Receiver<TrackId>,
     switch: Receiver<Classifier>,
+    rescan: Receiver<()>,
     quit: Receiver<()>,
 }
 
@@ -152,106 +173,296 @@ fn status(tx: &Sender<Event>, text: String, error: bool) {
     let _ = tx.send(Event::Status { text, error });
 }
 
-fn background(
+/// Size and modification time of every track under `root`, as the store has them.
+fn stamps(store: &Store, root: &Path) -> Result<HashMap<TrackId, (u64, i64)>, String> {
+    Ok(store
+        .tracks()
+        .map_err(|e| e.to_string())?
+        .into_iter()
+        .filter(|(_, r)| r.path().starts_with(root))
+        .map(|(id, r)| (id, (r.size, r.mtime_ns)))
+        .collect())
+}
+
+/// The library thread's state.
+struct Background {
     store: Store,
     root: PathBuf,
     classifier: Classifier,
     budget: ThreadBudget,
-    ch: Channels,
-) {
-    let Channels {
-        tx,
-        bumps,
-        switch,
-        quit,
-    } = ch;
-    status(&tx, format!("scanning {}…", root.display()), false);
-    let model = classifier.model().id.clone();
-    let labels = classifier.labels().to_vec();
-    match scan(&store, &root, budget.max().max(2), &|_| {}) {
-        Ok(r) => {
-            let text = format!(
-                "{} ({} new, {} changed, {} removed){}",
-                crate::app::session::tracks_n(r.tracks),
-                r.new,
-                r.changed,
-                r.removed,
-                if r.unreadable.is_empty() {
-                    String::new()
-                } else {
-                    format!(" · {} unreadable, see the log", r.unreadable.len())
-                }
-            );
-            status(&tx, text, false);
-            for (p, why) in &r.unreadable {
-                tracing::warn!(path = %p.display(), %why, "unreadable during scan");
-            }
-        }
-        Err(e) => status(&tx, format!("scan failed: {e}"), true),
+    tx: Sender<Event>,
+    model: crate::model::ModelId,
+    labels: Vec<String>,
+    analyzer: Option<Analyzer>,
+}
+
+impl Background {
+    fn status(&self, text: String, error: bool) {
+        status(&self.tx, text, error);
     }
-    match load_catalog(&store, &root, &model, &labels) {
-        Ok(lib) => {
-            let _ = tx.send(Event::LibraryLoaded(Box::new(lib)));
-        }
-        Err(e) => status(&tx, format!("cannot read the library: {e}"), true),
-    }
-    let mut model = model;
-    let start = |c: Classifier| -> Option<Analyzer> {
-        match Analyzer::start_with(store.clone(), c, budget.clone(), Priority::Idle) {
-            Ok(a) => Some(a),
+
+    fn run(&mut self, ch: Channels) {
+        // Watch first: what changes during the first scan is not missed.
+        let (watch_tx, watch_rx) = unbounded();
+        let watcher = match watch::watch(&self.root, watch_tx) {
+            Ok(w) => Some(w),
             Err(e) => {
-                status(&tx, format!("analysis cannot start: {e}"), true);
+                tracing::warn!("{e}");
+                self.status(e, true);
                 None
             }
+        };
+        let mut watch_rx = if watcher.is_some() {
+            watch_rx
+        } else {
+            crossbeam_channel::never()
+        };
+        self.first_scan();
+        self.send_catalog();
+        self.start_analysis(&[]);
+        let mut debounce = Debounce::default();
+        let mut last_watch_error = String::new();
+        loop {
+            let events = self
+                .analyzer
+                .as_ref()
+                .map(|a| a.events().clone())
+                .unwrap_or_else(crossbeam_channel::never);
+            let due = debounce
+                .deadline()
+                .map(crossbeam_channel::at)
+                .unwrap_or_else(crossbeam_channel::never);
+            select! {
+                recv(events) -> ev => match ev {
+                    Ok(ev) => {
+                        let finished = matches!(ev, AnalysisEvent::Finished { .. });
+                        self.forward(ev, &[]);
+                        if finished {
+                            // Dropping joins the (finished) workers.
+                            self.analyzer = None;
+                        }
+                    }
+                    Err(_) => self.analyzer = None,
+                },
+                recv(ch.bumps) -> b => {
+                    if let (Ok(id), Some(a)) = (b, &self.analyzer) {
+                        a.bump(id);
+                    }
+                }
+                recv(ch.switch) -> c => {
+                    let Ok(c) = c else { continue };
+                    if let Some(a) = self.analyzer.take() {
+                        a.cancel();
+                        drop(a);
+                    }
+                    self.model = c.model().id.clone();
+                    self.labels = c.labels().to_vec();
+                    self.classifier = c;
+                    self.start_analysis(&[]);
+                }
+                recv(watch_rx) -> ev => match ev {
+                    Ok(WatchEvent::Error(e)) => {
+                        if e != last_watch_error {
+                            tracing::warn!("{e}");
+                            self.status(e.clone(), true);
+                            last_watch_error = e;
+                        }
+                    }
+                    Ok(ev) => debounce.add(ev, Instant::now()),
+                    Err(_) => watch_rx = crossbeam_channel::never(),
+                },
+                recv(due) -> _ => {
+                    let batch = debounce.take();
+                    let report = if batch.rescan {
+                        self.full_scan()
+                    } else {
+                        watch::apply_changes(&self.store, &self.root, &batch.paths)
+                            .map_err(|e| e.to_string())
+                    };
+                    self.changed(report, false);
+                }
+                recv(ch.rescan) -> _ => {
+                    // A rescan covers whatever the watcher had collected.
+                    debounce.take();
+                    let report = self.full_scan();
+                    self.changed(report, true);
+                }
+                recv(ch.quit) -> _ => break,
+            }
         }
-    };
-    let mut analyzer = start(classifier);
-    loop {
-        let events = analyzer
-            .as_ref()
-            .map(|a| a.events().clone())
-            .unwrap_or_else(crossbeam_channel::never);
-        select! {
-            recv(events) -> ev => match ev {
-                Ok(ev) => {
-                    if let AnalysisEvent::TrackDone { track, result: Ok(_) } = &ev
-                        && let Ok(Some(v)) = store.vector(&model, *track)
-                    {
-                        let _ = tx.send(Event::VectorReady {
-                            track: *track,
-                            vector: v.vector,
-                            style: v.style,
-                        });
-                    }
-                    let finished = matches!(ev, AnalysisEvent::Finished { .. });
-                    let _ = tx.send(Event::Analysis(ev));
-                    if finished {
-                        // Dropping joins the (finished) workers.
-                        analyzer = None;
-                    }
-                }
-                Err(_) => analyzer = None,
-            },
-            recv(bumps) -> b => {
-                if let (Ok(id), Some(a)) = (b, &analyzer) {
-                    a.bump(id);
-                }
-            }
-            recv(switch) -> c => {
-                let Ok(c) = c else { continue };
-                if let Some(a) = analyzer.take() {
-                    a.cancel();
-                    drop(a);
-                }
-                model = c.model().id.clone();
-                analyzer = start(c);
-            }
-            recv(quit) -> _ => break,
+        drop(watcher);
+        if let Some(a) = self.analyzer.take() {
+            // The track in flight finishes and is stored; the rest waits for the next start.
+            a.cancel();
+            drop(a);
         }
     }
-    if let Some(a) = analyzer {
-        // The track in flight finishes and is stored; the rest waits for the next start.
-        a.cancel();
-        drop(a);
+
+    /// The scan at start, reported on the status line.
+    fn first_scan(&self) {
+        self.status(format!("scanning {}…", self.root.display()), false);
+        match scan(&self.store, &self.root, self.budget.max().max(2), &|_| {}) {
+            Ok(r) => {
+                let text = format!(
+                    "{} ({} new, {} changed, {} removed){}",
+                    crate::app::session::tracks_n(r.tracks),
+                    r.new,
+                    r.changed,
+                    r.removed,
+                    if r.unreadable.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" · {} unreadable, see the log", r.unreadable.len())
+                    }
+                );
+                self.status(text, false);
+                for (p, why) in &r.unreadable {
+                    tracing::warn!(path = %p.display(), %why, "unreadable during scan");
+                }
+            }
+            Err(e) => self.status(format!("scan failed: {e}"), true),
+        }
+    }
+
+    /// A scan of the whole folder, as a list of what changed.
+    fn full_scan(&self) -> Result<ChangeReport, String> {
+        let before = stamps(&self.store, &self.root)?;
+        let r = scan(&self.store, &self.root, self.budget.max().max(2), &|_| {})
+            .map_err(|e| e.to_string())?;
+        let after = stamps(&self.store, &self.root)?;
+        let mut report = ChangeReport {
+            unreadable: r.unreadable,
+            ..Default::default()
+        };
+        for (id, stamp) in &after {
+            match before.get(id) {
+                None => report.added.push(*id),
+                Some(old) if old != stamp => report.changed.push(*id),
+                Some(_) => {}
+            }
+        }
+        report.removed = before
+            .keys()
+            .filter(|id| !after.contains_key(id))
+            .copied()
+            .collect();
+        for v in [&mut report.added, &mut report.changed, &mut report.removed] {
+            v.sort();
+        }
+        Ok(report)
+    }
+
+    /// After a batch from the watcher or a rescan: tell the player, and classify the new and
+    /// changed tracks before anything else.
+    fn changed(&mut self, report: Result<ChangeReport, String>, asked: bool) {
+        let report = match report {
+            Ok(r) => r,
+            Err(e) => {
+                self.status(format!("cannot update the library: {e}"), true);
+                return;
+            }
+        };
+        if report.is_empty() {
+            if asked {
+                let n = self.store.track_count();
+                self.status(
+                    format!(
+                        "rescan: nothing changed ({})",
+                        crate::app::session::tracks_n(n)
+                    ),
+                    false,
+                );
+            }
+            return;
+        }
+        let summary = report.summary();
+        tracing::info!("library changed on disk: {summary}");
+        self.status(format!("library: {summary}"), false);
+        // Queued entries follow their files; then the player sees the files at once (new
+        // ones as waiting for analysis).
+        if !report.moved.is_empty() {
+            let _ = self.tx.send(Event::TracksMoved(report.moved.clone()));
+        }
+        self.send_catalog();
+        // Moved files keep their vectors; one moved before it was classified is new work
+        // under its new name.
+        let unclassified_moves = report
+            .moved
+            .iter()
+            .map(|(_, to)| *to)
+            .filter(|to| !self.store.has_vector(&self.model, *to).unwrap_or(false));
+        let first: Vec<TrackId> = report
+            .added
+            .iter()
+            .chain(&report.changed)
+            .copied()
+            .chain(unclassified_moves)
+            .collect();
+        if first.is_empty() {
+            return;
+        }
+        // The analyzer's list of work is fixed when it starts: start it again, new ones first.
+        if let Some(a) = self.analyzer.take() {
+            a.cancel();
+            let events = a.events().clone();
+            a.join();
+            // A vector finished meanwhile for a file that changed describes the old audio.
+            if !report.changed.is_empty()
+                && let Err(e) = self.store.invalidate_tracks(&report.changed)
+            {
+                tracing::warn!("{e}");
+            }
+            for ev in events.try_iter() {
+                self.forward(ev, &report.changed);
+            }
+        }
+        self.start_analysis(&first);
+    }
+
+    /// Passes an analysis event on to the player, with the stored vector of a finished track
+    /// (unless `stale` has it: its file changed while it was being classified).
+    fn forward(&self, ev: AnalysisEvent, stale: &[TrackId]) {
+        if let AnalysisEvent::TrackDone {
+            track,
+            result: Ok(_),
+        } = &ev
+            && !stale.contains(track)
+            && let Ok(Some(v)) = self.store.vector(&self.model, *track)
+        {
+            let _ = self.tx.send(Event::VectorReady {
+                track: *track,
+                vector: v.vector,
+                style: v.style,
+            });
+        }
+        let _ = self.tx.send(Event::Analysis(ev));
+    }
+
+    fn send_catalog(&self) {
+        match load_catalog(&self.store, &self.root, &self.model, &self.labels) {
+            Ok(lib) => {
+                let _ = self.tx.send(Event::LibraryLoaded(Box::new(lib)));
+            }
+            Err(e) => self.status(format!("cannot read the library: {e}"), true),
+        }
+    }
+
+    /// Starts the analysis of what the model has not classified, `first` before the rest.
+    fn start_analysis(&mut self, first: &[TrackId]) {
+        match Analyzer::start_with(
+            self.store.clone(),
+            self.classifier.clone(),
+            self.budget.clone(),
+            Priority::Idle,
+        ) {
+            Ok(a) => {
+                // Each bump goes to the front: the last one bumped goes first.
+                for id in first.iter().rev() {
+                    a.bump(*id);
+                }
+                self.analyzer = Some(a);
+            }
+            Err(e) => self.status(format!("analysis cannot start: {e}"), true),
+        }
     }
 }

@@ -6,8 +6,10 @@ pub mod effects;
 pub mod job;
 pub mod library;
 pub mod playlists;
+pub mod remote;
 pub mod state;
 pub mod trainer;
+pub mod watch;
 
 use std::path::{Path, PathBuf};
 
@@ -37,6 +39,8 @@ pub struct Prepared {
     model: LoadedModel,
     lib: Catalog,
     budget: ThreadBudget,
+    /// The remote-control socket, bound before the database was opened (or why not).
+    remote: Result<remote::Listening, String>,
 }
 
 impl Prepared {
@@ -62,6 +66,24 @@ impl Prepared {
             );
         }
         let root = std::fs::canonicalize(&root).unwrap_or(root);
+        if let Some(pid) = remote::running_player(&paths.data_dir) {
+            anyhow::bail!(remote::already_running(pid, &paths.data_dir));
+        }
+        // The socket first: from here on a client finds this player (and waits for it) rather
+        // than a database held by nobody that answers.
+        let remote = std::fs::create_dir_all(&paths.data_dir)
+            .and_then(|()| remote::Listening::bind(remote::socket_path(&paths.data_dir)));
+        let remote = match remote {
+            Ok(l) => Ok(l),
+            // Another player started at the same moment and won.
+            Err(e) if e.kind() == std::io::ErrorKind::AddrInUse => {
+                anyhow::bail!(remote::already_running(
+                    remote::running_player(&paths.data_dir).unwrap_or(0),
+                    &paths.data_dir
+                ))
+            }
+            Err(e) => Err(e.to_string()),
+        };
         let store = Store::open(&paths.db_dir())?;
         let model =
             load_active(&store, None, &inference_device()).context("loading the genre model")?;
@@ -78,13 +100,19 @@ impl Prepared {
             model,
             lib,
             budget,
+            remote,
         })
     }
 }
 
 /// Opens the audio output, builds the app from the settings and starts the background
-/// library service. Returns the app, the effect runner and the channel of background news.
-pub fn launch(p: Prepared, paths: &Paths) -> anyhow::Result<(App, EffectRunner, Receiver<Event>)> {
+/// library service and the remote-control socket (forwarded CLI commands run with `commands`).
+/// Returns the app, the effect runner and the channel of background news.
+pub fn launch(
+    p: Prepared,
+    paths: &Paths,
+    commands: Option<remote::CommandRunner>,
+) -> anyhow::Result<(App, EffectRunner, Receiver<Event>)> {
     let Prepared {
         settings,
         root,
@@ -92,6 +120,7 @@ pub fn launch(p: Prepared, paths: &Paths) -> anyhow::Result<(App, EffectRunner, 
         model,
         lib,
         budget,
+        remote,
     } = p;
     let output = player::open_output();
     let player = player::spawn(output);
@@ -143,7 +172,20 @@ pub fn launch(p: Prepared, paths: &Paths) -> anyhow::Result<(App, EffectRunner, 
         budget.clone(),
         tx.clone(),
     )?;
+    let remote = match remote.and_then(|l| {
+        l.serve(tx.clone(), store.clone(), commands)
+            .map_err(|e| e.to_string())
+    }) {
+        Ok(r) => Some(r),
+        Err(e) => {
+            tracing::warn!("remote control: {e}");
+            app.session
+                .set_status(format!("remote control is off: {e}"), true);
+            None
+        }
+    };
     let runner = EffectRunner::new(RunnerParts {
+        remote,
         player,
         library,
         store,

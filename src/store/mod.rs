@@ -521,7 +521,7 @@ impl Store {
         let text = e.to_string();
         match &e {
             sled::Error::Io(_) if text.contains("could not acquire lock") => {
-                let pid = PidFile::read(path).filter(|&p| process_alive(p));
+                let pid = lock_holder(path).or_else(|| PidFile::read(path).filter(|&p| process_alive(p)));
                 OpenFailure::Other(StoreError::Locked {
                     path: path.to_path_buf(),
                     pid,
@@ -943,6 +943,37 @@ impl Store {
         Ok(())
     }
 
+    /// Copies what was computed for each `from` track (vectors and failures, every model) to
+    /// its `to` track: the same file under a new path. The `from` entries stay until the
+    /// track is removed.
+    pub fn carry_derived(&self, moves: &[(TrackId, TrackId)]) -> Result<()> {
+        if moves.is_empty() {
+            return Ok(());
+        }
+        let to: std::collections::HashMap<[u8; 8], [u8; 8]> = moves
+            .iter()
+            .map(|(a, b)| (a.to_bytes(), b.to_bytes()))
+            .collect();
+        for tree in [&self.vectors, &self.failures] {
+            let mut batch = sled::Batch::default();
+            for item in tree.iter() {
+                let (k, v) = item?;
+                if k.len() < 8 {
+                    continue;
+                }
+                let (prefix, tail) = k.split_at(k.len() - 8);
+                let tail: [u8; 8] = tail.try_into().unwrap_or([0; 8]);
+                if let Some(new) = to.get(&tail) {
+                    let mut key = prefix.to_vec();
+                    key.extend_from_slice(new);
+                    batch.insert(key, v);
+                }
+            }
+            tree.apply_batch(batch)?;
+        }
+        Ok(())
+    }
+
     /// Keys in `vectors` and `failures` that belong to `ids` (any model).
     fn derived_keys(&self, ids: &[TrackId]) -> Result<DerivedKeys> {
         let wanted: std::collections::HashSet<[u8; 8]> = ids.iter().map(|i| i.to_bytes()).collect();
@@ -1241,6 +1272,38 @@ fn transaction_error(e: sled::transaction::TransactionError<()>) -> StoreError {
     }
 }
 
+/// The file sled locks while a process has the database in folder `path` open.
+fn lock_file(path: &Path) -> PathBuf {
+    path.join("db")
+}
+
+/// Whether another open handle (this process or another) holds the database in `path`.
+pub fn in_use(path: &Path) -> bool {
+    use std::os::fd::AsRawFd;
+    let Ok(f) = std::fs::OpenOptions::new().read(true).open(lock_file(path)) else {
+        return false;
+    };
+    // SAFETY: flock on a file descriptor we own; the lock (if taken) goes with the file.
+    let free = unsafe { libc::flock(f.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } == 0;
+    !free
+}
+
+/// The process holding the database's lock, where the system says (Linux: /proc/locks).
+pub fn lock_holder(path: &Path) -> Option<u32> {
+    use std::os::unix::fs::MetadataExt;
+    let ino = std::fs::metadata(lock_file(path)).ok()?.ino();
+    let locks = std::fs::read_to_string("/proc/locks").ok()?;
+    // "1: FLOCK  ADVISORY  WRITE 1234 08:01:5678 0 EOF"
+    locks.lines().find_map(|l| {
+        let f: Vec<&str> = l.split_whitespace().collect();
+        let (kind, pid, dev_ino) = (f.get(1)?, f.get(4)?, f.get(5)?);
+        let lock_ino: u64 = dev_ino.rsplit(':').next()?.parse().ok()?;
+        (*kind == "FLOCK" && lock_ino == ino)
+            .then(|| pid.parse().ok())
+            .flatten()
+    })
+}
+
 /// Deletes the database folder (for `genreplay db reset`).
 pub fn destroy(path: &Path) -> std::io::Result<()> {
     if path.exists() {
@@ -1360,6 +1423,30 @@ mod tests {
             err.contains("--data-dir") && err.contains("db reset"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn a_database_in_use_says_so_and_never_suggests_a_reset() {
+        let dir = tempfile::tempdir().unwrap();
+        assert!(!in_use(dir.path()), "no database yet");
+        let held = Store::open(dir.path()).unwrap();
+        assert!(in_use(dir.path()));
+        // The lock is this process's own (a second handle is refused like another process).
+        assert_eq!(lock_holder(dir.path()), Some(std::process::id()));
+        let err = Store::open(dir.path()).unwrap_err();
+        assert!(matches!(err, StoreError::Locked { .. }), "{err:?}");
+        let text = err.to_string();
+        assert!(
+            text.contains(&format!(
+                "genreplay is already running (pid {})",
+                std::process::id()
+            )),
+            "{text}"
+        );
+        assert!(!text.contains("reset"), "{text}");
+        drop(held);
+        assert!(!in_use(dir.path()));
+        Store::open(dir.path()).unwrap();
     }
 
     #[test]

@@ -1,0 +1,416 @@
+//! Remote control, the app's side: what `genreplay ctl` may ask ([`RemoteCommand`]), how each
+//! request maps onto the session's own operations (the same ones the keys use), and the status
+//! it answers with ([`PlayerStatus`]). Pure like the rest of the app: a request arrives as
+//! `Event::Remote`, its answer leaves as `Effect::RemoteReply`; the socket and everything
+//! hostile about it belong to the service layer (`service::remote`).
+
+use std::path::{Path, PathBuf};
+
+use crossbeam_channel::Sender;
+use serde::{Deserialize, Serialize};
+
+use super::catalog::TrackInfo;
+use super::event::Effect;
+use super::play_queue::Repeat;
+use super::session::Session;
+use crate::audio::player::PlayerCommand;
+use crate::library::TrackId;
+
+/// The loudest the player goes (percent), as the volume keys allow.
+pub const MAX_VOLUME: i32 = 150;
+
+/// Seeks beyond this (seconds, either way) are refused as nonsense rather than clamped.
+const MAX_SEEK_SECS: f64 = 24.0 * 3600.0;
+
+/// What a remote client may ask.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "command", rename_all = "snake_case", deny_unknown_fields)]
+pub enum RemoteCommand {
+    /// Resume, or start the queue when nothing is loaded.
+    Play,
+    Pause,
+    /// Play / pause, as the space key (but never plays a view's selection).
+    Toggle,
+    Next,
+    /// The previous track (or the start of this one after 3 s), as the key.
+    Prev,
+    Stop,
+    /// Seek by `secs` (`relative`) or to `secs` from the start.
+    Seek {
+        secs: f64,
+        relative: bool,
+    },
+    /// Set the volume to `percent`, or change it by `percent` (`relative`).
+    Volume {
+        percent: i32,
+        relative: bool,
+    },
+    /// Add files of the library, or every library track under a folder, to the end of the
+    /// queue. The client sends absolute, symlink-resolved paths.
+    Add {
+        paths: Vec<PathBuf>,
+    },
+    /// Only the status.
+    Status,
+    /// Look at the library folder again now.
+    Rescan,
+}
+
+/// Where the answer goes: a one-slot channel the connection waits on. Sending never blocks
+/// (a client that gave up just misses it).
+#[derive(Debug, Clone)]
+pub struct ReplyTo(Sender<RemoteReply>);
+
+impl ReplyTo {
+    pub fn new(tx: Sender<RemoteReply>) -> Self {
+        ReplyTo(tx)
+    }
+
+    pub fn send(&self, reply: RemoteReply) {
+        let _ = self.0.try_send(reply);
+    }
+}
+
+impl PartialEq for ReplyTo {
+    fn eq(&self, other: &Self) -> bool {
+        self.0.same_channel(&other.0)
+    }
+}
+
+/// A command with the place its answer goes.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RemoteRequest {
+    pub command: RemoteCommand,
+    pub reply: ReplyTo,
+}
+
+/// The answer: whether the command did what it says, a line for the user, and the player's
+/// status after it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RemoteReply {
+    pub ok: bool,
+    pub message: String,
+    pub status: PlayerStatus,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PlayState {
+    Playing,
+    Paused,
+    Stopped,
+}
+
+/// The loaded track, as `ctl status` shows it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TrackStatus {
+    /// The file (lossy UTF-8 for names that are not).
+    pub path: String,
+    pub title: String,
+    pub artist: String,
+    pub album: String,
+    pub duration_secs: Option<f64>,
+    /// The top genre and its probability, once the track is classified.
+    pub genre: Option<String>,
+    pub confidence: Option<f32>,
+}
+
+/// What `ctl status` reports (`--json` prints exactly this).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PlayerStatus {
+    pub state: PlayState,
+    pub track: Option<TrackStatus>,
+    pub position_secs: f64,
+    /// Percent: 0–100, up to 150 when boosted (as the volume keys allow).
+    pub volume: u8,
+    /// Muted (the volume is kept for when it is not).
+    pub muted: bool,
+    pub shuffle: bool,
+    /// "off", "all" or "one".
+    pub repeat: String,
+    pub auto_dj: bool,
+    /// Up next: the files the user queued, in order; they play before the context goes on.
+    pub queue: Vec<String>,
+    /// What is playing from (an album, a genre, a playlist…) and its files still to come,
+    /// after up next.
+    pub context: Option<ContextStatus>,
+}
+
+/// The context as `ctl status` shows it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ContextStatus {
+    /// "Sectoid — Songs", "genre metal", …
+    pub label: String,
+    /// Its files still to play, in order (this pass, as shuffled).
+    pub remaining: Vec<String>,
+}
+
+/// Carries out `req` on the session and queues its answer as an effect.
+pub fn handle(s: &mut Session, req: RemoteRequest) {
+    let (ok, message) = match apply(s, req.command) {
+        Ok(m) => (true, m),
+        Err(m) => (false, m),
+    };
+    let reply = RemoteReply {
+        ok,
+        message,
+        status: status(s),
+    };
+    s.push(Effect::RemoteReply(req.reply, Box::new(reply)));
+}
+
+/// Asks the service to look at the library folder again (the rescan key and `ctl rescan`).
+pub fn rescan(s: &mut Session) {
+    s.push(Effect::Rescan);
+    s.set_status("rescanning the library…", false);
+}
+
+/// The player's status as a remote client sees it.
+pub fn status(s: &Session) -> PlayerStatus {
+    let p = &s.playback;
+    let state = match (p.track, p.paused) {
+        (None, _) => PlayState::Stopped,
+        (Some(_), true) => PlayState::Paused,
+        (Some(_), false) => PlayState::Playing,
+    };
+    let track = p.track.map(|id| match s.lib.track(id) {
+        Some(t) => {
+            let genre = s.lib.genre_of(id);
+            TrackStatus {
+                path: t.path.to_string_lossy().into_owned(),
+                title: t.title.clone(),
+                artist: t.artist.clone(),
+                album: t.album.clone(),
+                duration_secs: p.duration_secs.or(t.duration_secs),
+                genre: genre.map(|(g, _)| g.to_string()),
+                confidence: genre.map(|(_, c)| c),
+            }
+        }
+        // Playing a file the catalog no longer has (removed from disk while it plays).
+        None => TrackStatus {
+            path: String::new(),
+            title: "(not in the library)".into(),
+            artist: String::new(),
+            album: String::new(),
+            duration_secs: p.duration_secs,
+            genre: None,
+            confidence: None,
+        },
+    });
+    PlayerStatus {
+        state,
+        track,
+        position_secs: if p.track.is_some() {
+            p.position_secs.max(0.0)
+        } else {
+            0.0
+        },
+        volume: p.volume,
+        muted: p.muted,
+        shuffle: s.shuffle,
+        repeat: repeat_name(s.repeat).into(),
+        auto_dj: s.auto_dj,
+        queue: paths_of(s, s.queue.up_next.iter().map(|e| e.track)),
+        context: s.queue.context.as_ref().map(|c| ContextStatus {
+            label: c.label.clone(),
+            remaining: paths_of(s, c.remaining()),
+        }),
+    }
+}
+
+fn paths_of(s: &Session, ids: impl Iterator<Item = TrackId>) -> Vec<String> {
+    ids.filter_map(|id| s.lib.track(id))
+        .map(|t| t.path.to_string_lossy().into_owned())
+        .collect()
+}
+
+/// Stable names for scripts (the UI's labels may change).
+fn repeat_name(r: Repeat) -> &'static str {
+    match r {
+        Repeat::Off => "off",
+        Repeat::All => "all",
+        Repeat::One => "one",
+    }
+}
+
+fn describe(t: &TrackInfo) -> String {
+    format!("{} — {}", t.artist, t.title)
+}
+
+fn now_playing(s: &Session) -> String {
+    match s.playback.track.and_then(|id| s.lib.track(id)) {
+        Some(t) => format!("playing {}", describe(t)),
+        None => "stopped".into(),
+    }
+}
+
+fn apply(s: &mut Session, cmd: RemoteCommand) -> Result<String, String> {
+    if matches!(
+        cmd,
+        RemoteCommand::Play | RemoteCommand::Toggle | RemoteCommand::Next | RemoteCommand::Prev
+    ) {
+        // As for the keys: the user starts something, earlier failures no longer count.
+        s.reset_play_errors();
+    }
+    match cmd {
+        RemoteCommand::Play => {
+            if s.playback.track.is_some() {
+                s.push(Effect::Player(PlayerCommand::Play));
+                Ok(now_playing(s))
+            } else if s.toggle_pause() {
+                Ok(now_playing(s))
+            } else {
+                Err("nothing to play: the queue is empty".into())
+            }
+        }
+        RemoteCommand::Pause => {
+            if s.playback.track.is_some() {
+                s.push(Effect::Player(PlayerCommand::Pause));
+                Ok("paused".into())
+            } else {
+                Err("nothing is playing".into())
+            }
+        }
+        RemoteCommand::Toggle => {
+            let was_playing = s.playback.track.is_some() && !s.playback.paused;
+            if !s.toggle_pause() {
+                return Err("nothing to play: the queue is empty".into());
+            }
+            Ok(if was_playing {
+                "paused".into()
+            } else {
+                now_playing(s)
+            })
+        }
+        RemoteCommand::Next => {
+            if s.playback.track.is_none()
+                && s.queue.current_track().is_none()
+                && s.queue.upcoming().is_empty()
+            {
+                return Err("nothing to play: the queue is empty".into());
+            }
+            let before = s.playback.track;
+            s.next_track(true);
+            match (before, s.playback.track) {
+                (_, Some(_)) => Ok(now_playing(s)),
+                (Some(_), None) => Ok("end of the queue: stopped".into()),
+                (None, None) => Err("nothing to play: the queue is empty".into()),
+            }
+        }
+        RemoteCommand::Prev => {
+            s.previous();
+            if s.playback.track.is_some() {
+                Ok(now_playing(s))
+            } else {
+                Err("nothing is playing".into())
+            }
+        }
+        RemoteCommand::Stop => {
+            s.stop();
+            Ok("stopped".into())
+        }
+        RemoteCommand::Seek { secs, relative } => {
+            if !secs.is_finite() || secs.abs() > MAX_SEEK_SECS {
+                return Err(format!("cannot seek by {secs} s"));
+            }
+            if s.playback.track.is_none() {
+                return Err("nothing is playing".into());
+            }
+            if relative {
+                s.seek_by(secs);
+                Ok(format!("seek {secs:+} s"))
+            } else if secs < 0.0 {
+                Err("a position is 0 s or more (use +S or -S to seek by S)".into())
+            } else {
+                s.seek_to(secs);
+                Ok(format!("seek to {}", super::catalog::fmt_time(secs)))
+            }
+        }
+        RemoteCommand::Volume { percent, relative } => {
+            let current = i32::from(s.playback.volume);
+            let target = if relative {
+                if !(-MAX_VOLUME..=MAX_VOLUME).contains(&percent) {
+                    return Err(format!("cannot change the volume by {percent}"));
+                }
+                (current + percent).clamp(0, MAX_VOLUME)
+            } else if (0..=MAX_VOLUME).contains(&percent) {
+                percent
+            } else {
+                return Err(format!(
+                    "the volume goes from 0 to {MAX_VOLUME} (percent), not {percent}"
+                ));
+            };
+            // As the keys: a volume change unmutes.
+            s.change_volume(target - current);
+            Ok(format!("volume {}%", s.playback.volume))
+        }
+        RemoteCommand::Add { paths } => add(s, &paths),
+        RemoteCommand::Status => Ok(String::new()),
+        RemoteCommand::Rescan => {
+            rescan(s);
+            Ok("rescanning the library".into())
+        }
+    }
+}
+
+/// The library tracks `path` stands for: the track itself, or every track under a folder
+/// (in the library's order).
+fn tracks_for(s: &Session, path: &Path) -> Vec<TrackId> {
+    if let Some(t) = s.lib.by_path(path) {
+        return vec![t.id];
+    }
+    s.lib
+        .tracks
+        .iter()
+        .filter(|t| t.path.starts_with(path))
+        .map(|t| t.id)
+        .collect()
+}
+
+fn add(s: &mut Session, paths: &[PathBuf]) -> Result<String, String> {
+    if paths.is_empty() {
+        return Err("add what? name files or folders of the library".into());
+    }
+    let mut ids = Vec::new();
+    let mut missing = Vec::new();
+    for p in paths {
+        let found = tracks_for(s, p);
+        if found.is_empty() {
+            missing.push(p);
+        }
+        ids.extend(found);
+    }
+    let n = ids.len();
+    // What was found is queued even when some names were not.
+    s.enqueue(ids, false);
+    let added = format!(
+        "{n} track{} added to the queue",
+        if n == 1 { "" } else { "s" }
+    );
+    if missing.is_empty() {
+        return Ok(added);
+    }
+    let root = s.lib.root.clone();
+    let why: Vec<String> = missing
+        .iter()
+        .map(|p| {
+            if p.starts_with(&root) {
+                format!(
+                    "{}: not in the library yet (new files show up within seconds; `genreplay ctl rescan` looks now)",
+                    p.display()
+                )
+            } else {
+                format!(
+                    "{}: not in the library (the player's library is {})",
+                    p.display(),
+                    root.display()
+                )
+            }
+        })
+        .collect();
+    Err(if n > 0 {
+        format!("{added}; {}", why.join("; "))
+    } else {
+        why.join("; ")
+    })
+}
