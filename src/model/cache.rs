@@ -1,6 +1,10 @@
 //! A file cache of per-track features (log-mel spectrograms, or trunk embeddings per patch),
-//! keyed by the file's path, size and mtime and by the parameters that produced them, so a
-//! second training run on the same folder skips decoding and the trunk.
+//! keyed by the file's content and by the parameters that produced them, so a second training
+//! run on the same folder skips decoding and the trunk, and byte-identical copies of a file
+//! (the same album in two folders) are analysed once.
+//!
+//! A content hash needs the whole file read once: a small index from (path, size, mtime) to
+//! the content hash, shared by every parameter set, spares the read on later lookups.
 
 use std::io::Write;
 use std::os::unix::ffi::OsStrExt;
@@ -22,6 +26,8 @@ pub struct CachedFeatures {
 #[derive(Debug, Clone)]
 pub struct FeatureCache {
     dir: PathBuf,
+    /// (path, size, mtime) → content hash, for every parameter set.
+    ids: PathBuf,
 }
 
 impl FeatureCache {
@@ -30,22 +36,68 @@ impl FeatureCache {
         let h = blake3::hash(key.as_bytes()).to_hex();
         FeatureCache {
             dir: root.join("features").join(&h.as_str()[..16]),
+            ids: root.join("features").join("ids"),
         }
     }
 
-    fn entry(&self, path: &Path) -> Option<PathBuf> {
+    /// The hash of (path, size, mtime): names the file as it is now, without reading it.
+    fn stamp(path: &Path) -> Option<String> {
         let meta = std::fs::metadata(path).ok()?;
+        if !meta.is_file() {
+            return None;
+        }
         let (size, mtime) = file_stamp(&meta);
         let mut h = blake3::Hasher::new();
         h.update(path.as_os_str().as_bytes());
         h.update(&size.to_le_bytes());
         h.update(&mtime.to_le_bytes());
-        let name = h.finalize().to_hex();
-        Some(
-            self.dir
-                .join(&name.as_str()[..2])
-                .join(format!("{}.bin", &name.as_str()[2..32])),
-        )
+        Some(h.finalize().to_hex().to_string())
+    }
+
+    fn shard(dir: &Path, name: &str, ext: &str) -> PathBuf {
+        dir.join(&name[..2]).join(format!("{}.{ext}", &name[2..32]))
+    }
+
+    /// The hash of the file's bytes, from the index when the file is unchanged since it was
+    /// last hashed, else by reading it (and noting the result).
+    fn content_id(&self, path: &Path) -> Option<String> {
+        let stamp = Self::stamp(path)?;
+        let note = Self::shard(&self.ids, &stamp, "id");
+        if let Ok(id) = std::fs::read_to_string(&note)
+            && id.len() == 64
+            && id.bytes().all(|b| b.is_ascii_hexdigit())
+        {
+            return Some(id);
+        }
+        let mut h = blake3::Hasher::new();
+        let mut f = std::fs::File::open(path).ok()?;
+        let mut buf = vec![0u8; 1 << 16];
+        loop {
+            match std::io::Read::read(&mut f, &mut buf) {
+                Ok(0) => break,
+                Ok(n) => {
+                    h.update(&buf[..n]);
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(_) => return None,
+            }
+        }
+        let id = h.finalize().to_hex().to_string();
+        // The file may have changed while it was read: only an unchanged stamp is noted.
+        if Self::stamp(path).as_deref() == Some(stamp.as_str()) {
+            write_atomically(&note, id.as_bytes());
+        }
+        Some(id)
+    }
+
+    fn entry(&self, path: &Path) -> Option<PathBuf> {
+        let id = self.content_id(path)?;
+        Some(Self::shard(&self.dir, &id, "bin"))
+    }
+
+    /// Where an earlier release kept the features of `path` (keyed by path, size and mtime).
+    fn legacy_entry(&self, path: &Path) -> Option<PathBuf> {
+        Self::stamp(path).map(|s| Self::shard(&self.dir, &s, "bin"))
     }
 
     /// The cached features of `path` as it is now, if any.
@@ -55,7 +107,20 @@ impl FeatureCache {
 
     /// The cached features of `path` and the note stored with them (why the file is partial).
     pub fn get_noted(&self, path: &Path) -> Option<(CachedFeatures, Option<String>)> {
-        let bytes = std::fs::read(self.entry(path)?).ok()?;
+        let entry = self.entry(path)?;
+        let bytes = match std::fs::read(&entry) {
+            Ok(b) => b,
+            Err(_) => {
+                // Written by an earlier release: moved to its content key.
+                let old = self.legacy_entry(path)?;
+                let b = std::fs::read(&old).ok()?;
+                if let Some(d) = entry.parent() {
+                    let _ = std::fs::create_dir_all(d);
+                }
+                let _ = std::fs::rename(&old, &entry);
+                b
+            }
+        };
         if bytes.len() < 16 || &bytes[..8] != MAGIC {
             return None;
         }
@@ -88,29 +153,36 @@ impl FeatureCache {
         let Some(target) = self.entry(path) else {
             return;
         };
-        let write = || -> std::io::Result<()> {
-            if let Some(d) = target.parent() {
-                std::fs::create_dir_all(d)?;
-            }
-            let tmp = target.with_extension(format!("tmp{}", std::process::id()));
-            let mut out = std::io::BufWriter::new(std::fs::File::create(&tmp)?);
-            out.write_all(MAGIC)?;
-            out.write_all(&(f.rows as u32).to_le_bytes())?;
-            out.write_all(&(f.dims as u32).to_le_bytes())?;
-            for v in &f.data {
-                out.write_all(&v.to_le_bytes())?;
-            }
-            if let Some(n) = note {
-                out.write_all(&(n.len() as u32).to_le_bytes())?;
-                out.write_all(n.as_bytes())?;
-            }
-            out.flush()?;
-            drop(out);
-            std::fs::rename(&tmp, &target)
-        };
-        if let Err(e) = write() {
-            tracing::warn!(path = %target.display(), error = %e, "cannot write the feature cache");
+        let mut bytes = Vec::with_capacity(16 + f.data.len() * 4);
+        bytes.extend_from_slice(MAGIC);
+        bytes.extend_from_slice(&(f.rows as u32).to_le_bytes());
+        bytes.extend_from_slice(&(f.dims as u32).to_le_bytes());
+        for v in &f.data {
+            bytes.extend_from_slice(&v.to_le_bytes());
         }
+        if let Some(n) = note {
+            bytes.extend_from_slice(&(n.len() as u32).to_le_bytes());
+            bytes.extend_from_slice(n.as_bytes());
+        }
+        write_atomically(&target, &bytes);
+    }
+}
+
+/// Writes `bytes` to `target` through a temporary file and a rename (never torn); a failure
+/// is logged (the cache is only a cache).
+fn write_atomically(target: &Path, bytes: &[u8]) {
+    let write = || -> std::io::Result<()> {
+        if let Some(d) = target.parent() {
+            std::fs::create_dir_all(d)?;
+        }
+        let tmp = target.with_extension(format!("tmp{}", std::process::id()));
+        let mut out = std::fs::File::create(&tmp)?;
+        out.write_all(bytes)?;
+        drop(out);
+        std::fs::rename(&tmp, target)
+    };
+    if let Err(e) = write() {
+        tracing::warn!(path = %target.display(), error = %e, "cannot write the feature cache");
     }
 }
 
@@ -148,8 +220,36 @@ mod tests {
             ))
         );
         assert_eq!(c.get(&audio), Some(f.clone()));
-        // A changed file misses.
+        // A byte-identical copy elsewhere hits (analysed once); a renamed file keeps its
+        // features.
+        let copy = dir.path().join("copy of a.wav");
+        std::fs::copy(&audio, &copy).unwrap();
+        assert_eq!(c.get(&copy), Some(f.clone()));
+        // A changed file misses (same size too).
+        std::fs::write(&audio, b"two").unwrap();
+        assert!(c.get(&audio).is_none());
         std::fs::write(&audio, b"changed!").unwrap();
         assert!(c.get(&audio).is_none());
+        assert_eq!(c.get(&copy), Some(f));
+    }
+
+    #[test]
+    fn features_an_earlier_release_stored_by_path_are_found_and_moved() {
+        let dir = tempfile::tempdir().unwrap();
+        let audio = dir.path().join("a.wav");
+        std::fs::write(&audio, b"one").unwrap();
+        let c = FeatureCache::new(&dir.path().join("cache"), "params-1");
+        let f = CachedFeatures {
+            rows: 1,
+            dims: 2,
+            data: vec![0.5, 1.5],
+        };
+        c.put(&audio, &f);
+        let new = c.entry(&audio).unwrap();
+        let old = c.legacy_entry(&audio).unwrap();
+        std::fs::create_dir_all(old.parent().unwrap()).unwrap();
+        std::fs::rename(&new, &old).unwrap();
+        assert_eq!(c.get(&audio), Some(f));
+        assert!(new.exists() && !old.exists());
     }
 }
