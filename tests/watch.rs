@@ -451,3 +451,61 @@ fn queued_entries_and_the_playing_track_follow_files_that_move() {
     assert_eq!(fx::up_next_titles(&app), Vec::<String>::new());
     assert_eq!(fx::upcoming_titles(&app), vec!["Noon", "Dusk"]);
 }
+
+#[test]
+fn switching_models_shows_the_genres_the_store_already_has_at_once() {
+    // The library was classified by the built-in model, then another model became active (as
+    // after a retrain and a restart); switching back must show the built-in genres from the
+    // store at once, not after a restart.
+    let (_tmp, root, store) = library(&["a.wav", "b.wav", "c.wav"]);
+    let d = inference_device();
+    let builtin = Classifier::new(load_embedded(&d).unwrap(), d.clone());
+    let a = genreplay::analysis::Analyzer::start(store.clone(), builtin.clone(), 1).unwrap();
+    for ev in a.events().iter() {
+        if matches!(ev, AnalysisEvent::Finished { .. }) {
+            break;
+        }
+    }
+    a.join();
+    let stored: std::collections::HashMap<TrackId, Vec<f32>> = store
+        .vectors_for(&builtin.model().id)
+        .unwrap()
+        .into_iter()
+        .map(|(t, v)| (t, v.vector))
+        .collect();
+    assert_eq!(stored.len(), 3);
+
+    let other = Classifier::new(
+        genreplay::model::registry::load_builtin("student", &d).unwrap(),
+        d.clone(),
+    );
+    let (tx, rx) = unbounded();
+    let mut svc =
+        LibraryService::start(store.clone(), root, other, ThreadBudget::new(1), tx).unwrap();
+    let mut seen = vec![];
+    wait(
+        &rx,
+        "the first catalog",
+        Duration::from_secs(60),
+        &mut seen,
+        |e| matches!(e, Event::LibraryLoaded(lib) if lib.tracks.len() == 3),
+    );
+    svc.switcher().send(builtin).unwrap();
+    let ev = wait(
+        &rx,
+        "a catalog with the built-in model's vectors",
+        Duration::from_secs(30),
+        &mut seen,
+        |e| matches!(e, Event::LibraryLoaded(lib) if lib.vectors.len() == 3),
+    );
+    let Event::LibraryLoaded(lib) = ev else {
+        unreachable!()
+    };
+    assert_eq!(lib.vectors, stored);
+    assert_eq!(
+        lib.labels,
+        load_embedded(&d).unwrap().config.labels,
+        "the built-in model's genres"
+    );
+    svc.stop(Duration::from_secs(5));
+}

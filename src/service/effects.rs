@@ -232,14 +232,17 @@ impl EffectRunner {
             .name("model".into())
             .spawn(move || match load() {
                 Ok(model) => {
-                    let _ = switch.send(
-                        Classifier::new(model.clone(), inference_device()).with_cache(&cache),
-                    );
+                    // The app hears of the switch before the library thread's catalog for the
+                    // new model (one channel, in order): that catalog, with the vectors the
+                    // store already has for the model, then replaces the old genres at once.
                     let _ = tx.send(Event::ModelActivated {
                         id: model.id.0.clone(),
                         name: model.config.name.clone(),
                         labels: model.config.labels.clone(),
                     });
+                    let _ = switch.send(
+                        Classifier::new(model.clone(), inference_device()).with_cache(&cache),
+                    );
                     if let Ok(mut a) = active.lock() {
                         *a = model;
                     }

@@ -258,6 +258,9 @@ impl Background {
                     self.model = c.model().id.clone();
                     self.labels = c.labels().to_vec();
                     self.classifier = c;
+                    // What the store already has for this model shows now, not after a
+                    // restart; the analysis then fills in the rest.
+                    self.send_catalog();
                     self.start_analysis(&[]);
                 }
                 recv(watch_rx) -> ev => match ev {
