@@ -68,8 +68,8 @@ pub enum Effect {
     /// Start training (one at a time).
     StartTraining(retrain::TrainSpec),
     CancelTraining,
-    /// Save the trained model, make it active, re-classify the library.
-    AcceptModel,
+    /// Save the trained model under this name, make it active, re-classify the library.
+    AcceptModel(String),
     DiscardModel,
     /// Make the built-in model active again.
     UseBuiltInModel,

@@ -57,6 +57,8 @@ pub struct Form {
     /// Shown under the folder field after a Tab with several matches.
     pub completions: Vec<String>,
     pub error: Option<String>,
+    /// Why the folder was left empty (shown until the folder is edited).
+    pub note: Option<String>,
 }
 
 impl Form {
@@ -70,6 +72,7 @@ impl Form {
             focus: Field::Folder,
             completions: vec![],
             error: None,
+            note: None,
         }
     }
 
@@ -218,6 +221,65 @@ pub struct Outcome {
     pub best_epoch: usize,
     pub epochs: Vec<EpochReport>,
     pub secs: f64,
+    /// The name the model is saved under (suggested: the folder's name and the date; editable).
+    pub name: String,
+}
+
+impl Outcome {
+    /// Why accepting is not offered as it stands (empty: it is). The user can still force it.
+    pub fn blockers(&self) -> Vec<String> {
+        let mut why = Vec::new();
+        let empty: Vec<&str> = self
+            .recall
+            .iter()
+            .filter(|(_, _, n)| *n == 0)
+            .map(|(l, _, _)| l.as_str())
+            .collect();
+        if self.valid_accuracy.is_none() || self.valid_tracks == 0 {
+            why.push("no validation tracks: nothing measured how well it does".to_string());
+        } else if !empty.is_empty() {
+            why.push(format!(
+                "no validation tracks for {}: how well it knows {} is unmeasured",
+                empty.join(", "),
+                if empty.len() == 1 { "it" } else { "them" }
+            ));
+        }
+        if let (Some(new), Some((name, old, n))) = (self.valid_accuracy, &self.active)
+            && new < *old
+        {
+            why.push(format!(
+                "{:.0}% is below the active model ({name}): {:.0}% on the same {n} tracks",
+                new * 100.0,
+                old * 100.0
+            ));
+        }
+        why
+    }
+}
+
+/// "rock-and-jazz 2026-12-01": the folder's name and the day, the suggested model name.
+pub fn suggested_name(folder: &Path, unix_secs: u64) -> String {
+    let base = folder
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .filter(|n| !n.is_empty())
+        .unwrap_or_else(|| "trained".into());
+    let (y, m, d) = civil_date(unix_secs);
+    format!("{base} {y:04}-{m:02}-{d:02}")
+}
+
+/// The calendar date (UTC) of a Unix time (days → civil date, proleptic Gregorian).
+fn civil_date(unix_secs: u64) -> (i64, u32, u32) {
+    let z = (unix_secs / 86_400) as i64 + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    (y, m, d)
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -237,7 +299,8 @@ pub enum Request {
     Prepare(TrainSpec),
     Start(TrainSpec),
     Cancel,
-    Accept,
+    /// Accept, saving the model under this name.
+    Accept(String),
     Discard,
     Close,
 }
@@ -246,12 +309,19 @@ pub enum Request {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Retrain {
     pub stage: Stage,
+    /// Accept was asked once although it is not offered (see [`Outcome::blockers`]): asking
+    /// again forces it.
+    pub forcing: bool,
+    /// The name field of a finished training has the keys.
+    pub naming: bool,
 }
 
 impl Retrain {
     pub fn new(folder: &Path) -> Self {
         Retrain {
             stage: Stage::Form(Form::new(&folder.to_string_lossy())),
+            forcing: false,
+            naming: false,
         }
     }
 
@@ -262,10 +332,11 @@ impl Retrain {
 
     /// Keys go to the dialog (rather than the rest of the app) in these stages.
     pub fn modal(&self) -> bool {
-        matches!(
-            self.stage,
-            Stage::Form(_) | Stage::Preparing(_) | Stage::Preview(..)
-        )
+        self.naming
+            || matches!(
+                self.stage,
+                Stage::Form(_) | Stage::Preparing(_) | Stage::Preview(..)
+            )
     }
 
     /// A key while the dialog has the focus. Text fields take raw keys; Enter confirms and
@@ -348,7 +419,10 @@ impl Retrain {
                         form.folder.clear()
                     }
                     KeyCode::Char(c) if !ctrl => match form.focus {
-                        Field::Folder => form.folder.push(c),
+                        Field::Folder => {
+                            form.note = None;
+                            form.folder.push(c)
+                        }
                         Field::Epochs if c.is_ascii_digit() => form.epochs.push(c),
                         Field::MinCount if c.is_ascii_digit() => {
                             form.min_count = format!("{}{c}", form.min_count)
@@ -389,8 +463,37 @@ impl Retrain {
                     Request::Cancel
                 })
             }
-            Stage::Done(_) => match (k.code, action) {
-                (KeyCode::Enter, _) | (_, Some(Action::AcceptModel)) => Some(Request::Accept),
+            Stage::Done(o) if self.naming => {
+                match k.code {
+                    KeyCode::Enter | KeyCode::Tab | KeyCode::Esc => {
+                        if o.name.trim().is_empty() {
+                            o.name = "trained".into();
+                        }
+                        o.name = o.name.trim().to_string();
+                        self.naming = false;
+                    }
+                    KeyCode::Backspace => {
+                        o.name.pop();
+                    }
+                    KeyCode::Char('u') if ctrl => o.name.clear(),
+                    KeyCode::Char(c) if !ctrl && o.name.chars().count() < 80 => o.name.push(c),
+                    _ => {}
+                }
+                None
+            }
+            Stage::Done(o) => match (k.code, action) {
+                (KeyCode::Tab, _) => {
+                    self.naming = true;
+                    None
+                }
+                (KeyCode::Enter, _) | (_, Some(Action::AcceptModel)) => {
+                    if o.blockers().is_empty() || self.forcing {
+                        Some(Request::Accept(o.name.clone()))
+                    } else {
+                        self.forcing = true;
+                        None
+                    }
+                }
                 (KeyCode::Esc, _) | (_, Some(Action::DiscardModel)) => Some(Request::Discard),
                 _ => None,
             },
@@ -430,6 +533,8 @@ impl Retrain {
 
     /// The training thread ended.
     pub fn finished(&mut self, result: Result<Outcome, String>) {
+        self.forcing = false;
+        self.naming = false;
         self.stage = match result {
             Ok(o) => Stage::Done(o),
             Err(e) => Stage::Failed(e),
@@ -549,15 +654,96 @@ mod tests {
             best_epoch: 3,
             epochs: vec![],
             secs: 1.0,
+            name: "mine 2026-12-01".into(),
         }));
         assert_eq!(
             r.on_key(key(KeyCode::Char('a')), &Keymap::defaults()),
-            Some(Request::Accept)
+            Some(Request::Accept("mine 2026-12-01".into()))
+        );
+        // The name is edited after Tab (letters then go to the name, not to the keymap).
+        r.on_key(key(KeyCode::Tab), &Keymap::defaults());
+        assert!(r.modal());
+        for _ in 0..10 {
+            r.on_key(key(KeyCode::Backspace), &Keymap::defaults());
+        }
+        typed(&mut r, "-2 dad");
+        assert_eq!(r.on_key(key(KeyCode::Enter), &Keymap::defaults()), None);
+        assert!(!r.modal());
+        assert_eq!(
+            r.on_key(key(KeyCode::Char('a')), &Keymap::defaults()),
+            Some(Request::Accept("mine -2 dad".into()))
         );
         assert_eq!(
             r.on_key(key(KeyCode::Char('d')), &Keymap::defaults()),
             Some(Request::Discard)
         );
+    }
+
+    fn outcome(valid: Option<f64>, recall: Vec<(String, Option<f64>, usize)>) -> Outcome {
+        Outcome {
+            labels: recall.iter().map(|r| r.0.clone()).collect(),
+            valid_tracks: recall.iter().map(|r| r.2).sum(),
+            train_tracks: 20,
+            valid_accuracy: valid,
+            recall,
+            confusion: vec![],
+            active: None,
+            best_epoch: 1,
+            epochs: vec![],
+            secs: 1.0,
+            name: "x".into(),
+        }
+    }
+
+    #[test]
+    fn accept_is_not_offered_for_an_unmeasured_or_worse_model_unless_forced() {
+        let fine = outcome(
+            Some(0.8),
+            vec![("a".into(), Some(0.8), 3), ("b".into(), Some(0.8), 2)],
+        );
+        assert!(fine.blockers().is_empty());
+        let mut worse = fine.clone();
+        worse.active = Some(("musicnn".into(), 0.9, 5));
+        let why = worse.blockers();
+        assert_eq!(why.len(), 1);
+        assert!(
+            why[0].contains("below the active model (musicnn): 90%"),
+            "{why:?}"
+        );
+        let gap = outcome(
+            Some(1.0),
+            vec![("a".into(), Some(1.0), 3), ("b".into(), None, 0)],
+        );
+        assert!(gap.blockers()[0].contains("no validation tracks for b"));
+        let none = outcome(None, vec![("a".into(), None, 0), ("b".into(), None, 0)]);
+        assert!(none.blockers()[0].starts_with("no validation tracks:"));
+
+        // Blocked: the first accept only arms; the second forces it.
+        let mut r = Retrain::new(Path::new("/"));
+        r.finished(Ok(worse));
+        assert_eq!(r.on_key(key(KeyCode::Enter), &Keymap::defaults()), None);
+        assert!(r.forcing);
+        assert_eq!(
+            r.on_key(key(KeyCode::Enter), &Keymap::defaults()),
+            Some(Request::Accept("x".into()))
+        );
+        // Offered: at once.
+        let mut r = Retrain::new(Path::new("/"));
+        r.finished(Ok(fine));
+        assert_eq!(
+            r.on_key(key(KeyCode::Enter), &Keymap::defaults()),
+            Some(Request::Accept("x".into()))
+        );
+    }
+
+    #[test]
+    fn the_suggested_name_is_the_folder_and_the_day() {
+        assert_eq!(
+            suggested_name(Path::new("/music/by-genre"), 1_796_140_800),
+            "by-genre 2026-12-01"
+        );
+        assert_eq!(suggested_name(Path::new("/"), 0), "trained 1970-01-01");
+        assert_eq!(civil_date(951_782_400), (2000, 2, 29));
     }
 
     #[test]

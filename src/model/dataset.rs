@@ -236,6 +236,118 @@ pub fn collect(root: &Path, source: LabelSource, use_index: bool) -> anyhow::Res
     Ok(set)
 }
 
+/// Genre names a folder of genres is likely to use (the GTZAN genres, the musicnn tags and a
+/// few more): a folder called one of these is a genre, whatever its files' artist tags say.
+const GENRE_WORDS: &[&str] = &[
+    "ambient",
+    "blues",
+    "classical",
+    "country",
+    "dance",
+    "disco",
+    "drum and bass",
+    "dubstep",
+    "edm",
+    "electronic",
+    "electronica",
+    "folk",
+    "funk",
+    "gospel",
+    "grunge",
+    "hardcore",
+    "hip hop",
+    "hiphop",
+    "hip-hop",
+    "house",
+    "indie",
+    "industrial",
+    "jazz",
+    "latin",
+    "lounge",
+    "metal",
+    "new age",
+    "opera",
+    "pop",
+    "punk",
+    "r&b",
+    "rap",
+    "reggae",
+    "rnb",
+    "rock",
+    "ska",
+    "soul",
+    "soundtrack",
+    "swing",
+    "techno",
+    "trance",
+    "trip hop",
+    "world",
+];
+
+fn is_genre_word(name: &str) -> bool {
+    let n = name.trim().to_lowercase();
+    GENRE_WORDS.contains(&n.as_str())
+        || crate::model::musicnn::MUSICNN_TAGS
+            .iter()
+            .any(|t| t.eq_ignore_ascii_case(&n))
+}
+
+/// The folder names, among `groups` (a folder name and the artist tags of its files), that
+/// look like artists rather than genres: most of their tagged files name the folder as their
+/// artist, or every tagged file has one and the same artist. Only returned when they are at
+/// least half of the folders (two or more): a tree of artist folders, not one odd genre.
+pub fn artist_like(groups: &[(String, Vec<Option<String>>)]) -> Vec<String> {
+    let norm = |s: &str| s.trim().to_lowercase();
+    let like: Vec<String> = groups
+        .iter()
+        .filter(|(name, _)| !is_genre_word(name))
+        .filter(|(name, artists)| {
+            let tagged: Vec<String> = artists.iter().flatten().map(|a| norm(a)).collect();
+            if tagged.is_empty() {
+                return false;
+            }
+            let named = tagged.iter().filter(|a| **a == norm(name)).count();
+            let one_artist = tagged.len() >= 2 && tagged.iter().all(|a| *a == tagged[0]);
+            named * 5 >= tagged.len() * 3 || one_artist
+        })
+        .map(|(name, _)| name.clone())
+        .collect();
+    if like.len() >= 2 && like.len() * 2 >= groups.len() {
+        like
+    } else {
+        Vec::new()
+    }
+}
+
+/// The warning shown before training on a folder whose subfolders look like artists.
+pub fn artist_warning(root: &Path, names: &[String]) -> String {
+    let shown: Vec<&str> = names.iter().take(4).map(String::as_str).collect();
+    format!(
+        "the subfolders of {} look like artists, not genres ({}{}): a model trained on them learns \
+         artists; use a folder with one subfolder per genre, or genre tags",
+        root.display(),
+        shown.join(", "),
+        if names.len() > shown.len() {
+            ", …"
+        } else {
+            ""
+        }
+    )
+}
+
+impl LabelledSet {
+    /// Each label with the artist tags of its tracks (for [`artist_like`]).
+    pub fn artists_by_label(&self) -> Vec<(String, Vec<Option<String>>)> {
+        let mut by: BTreeMap<&str, Vec<Option<String>>> = BTreeMap::new();
+        for t in &self.tracks {
+            by.entry(t.label.as_str())
+                .or_default()
+                .push(t.artist.clone());
+        }
+        by.into_iter().map(|(l, a)| (l.to_string(), a)).collect()
+    }
+}
+
 /// Splits tracks into (train, valid) indices. `valid_frac` 0 puts everything in train. An index
 /// file's split wins; otherwise tracks are
 /// grouped by artist (or by file when untagged) and whole groups go to validation, label by
@@ -372,5 +484,38 @@ mod tests {
         let (train, valid) = split(&set, 0.2, 1);
         assert_eq!(valid.len(), 2);
         assert_eq!(train.len(), 8);
+    }
+
+    #[test]
+    fn artist_folders_are_told_from_genre_folders() {
+        let g = |name: &str, artists: &[Option<&str>]| {
+            (
+                name.to_string(),
+                artists.iter().map(|a| a.map(str::to_string)).collect(),
+            )
+        };
+        // Folders named after their files' artists (one untagged folder of odds and ends).
+        let tree = vec![
+            g("ASC", &[Some("ASC"), Some("ASC"), Some("ASC")]),
+            g("Sectoid", &[Some("Sectoid"), Some("Sectoid")]),
+            g("Misc", &[None, None]),
+            g("Warzone 2100", &[Some("Jim Kopp"), Some("Jim Kopp"), None]),
+        ];
+        assert_eq!(artist_like(&tree), vec!["ASC", "Sectoid", "Warzone 2100"]);
+        // Genre folders: many artists each, or named like genres whatever the tags say.
+        let genres = vec![
+            g("rock", &[Some("A"), Some("B"), Some("C")]),
+            g("metal", &[Some("Metal"), Some("Metal")]),
+            g("jazz", &[Some("D"), Some("D")]),
+            g("Chiptune", &[Some("E"), Some("F")]),
+        ];
+        assert!(artist_like(&genres).is_empty());
+        // One odd folder among genres is not a tree of artists.
+        let one = vec![
+            g("rock", &[Some("A"), Some("B")]),
+            g("jazz", &[Some("C"), Some("D")]),
+            g("Bach", &[Some("Bach"), Some("Bach")]),
+        ];
+        assert!(artist_like(&one).is_empty());
     }
 }

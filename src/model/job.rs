@@ -114,6 +114,12 @@ pub fn prepare(req: &TrainRequest) -> anyhow::Result<Prepared> {
     let (train_ix, valid_ix) = split(&set, req.valid_frac, req.options.seed);
     let counts: Vec<(String, usize)> = set.counts().into_iter().collect();
     let mut warnings = Vec::new();
+    if req.labels == LabelSource::Folders {
+        let like = super::dataset::artist_like(&set.artists_by_label());
+        if !like.is_empty() {
+            warnings.push(super::dataset::artist_warning(&req.dir, &like));
+        }
+    }
     for (l, n) in &counts {
         if *n < 5 {
             warnings.push(format!(

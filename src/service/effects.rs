@@ -101,8 +101,9 @@ impl EffectRunner {
             },
             Effect::CancelTraining => self.trainer.cancel(),
             Effect::DiscardModel => self.trainer.discard(),
-            Effect::AcceptModel => match self.trainer.take_result() {
-                Some(r) => {
+            Effect::AcceptModel(name) => match self.trainer.take_result() {
+                Some(mut r) => {
+                    r.config.name = name;
                     let (store, dir) = (self.store.clone(), self.paths.models_dir());
                     self.activate_in_background(move || {
                         install(&store, &dir, &r.config, &r.net, &inference_device())

@@ -99,7 +99,7 @@ impl Trainer {
             let cancelled = || Err("training cancelled; nothing changed".to_string());
             let (outcome, kept) = match run(&req, &prepared, &on_event, &cancel) {
                 Ok(r) if r.cancelled || cancel.load(Ordering::SeqCst) => (cancelled(), None),
-                Ok(r) => (Ok(Box::new(outcome_of(&r, &active, t0))), Some(r)),
+                Ok(r) => (Ok(Box::new(outcome_of(&r, &active, &req.dir, t0))), Some(r)),
                 Err(_) if cancel.load(Ordering::SeqCst) => (cancelled(), None),
                 Err(e) => (Err(format!("training failed: {e:#}")), None),
             };
@@ -123,7 +123,12 @@ impl Trainer {
 }
 
 /// What the Training view shows of a finished training.
-fn outcome_of(r: &TrainResult, active: &LoadedModel, t0: Instant) -> Outcome {
+fn outcome_of(
+    r: &TrainResult,
+    active: &LoadedModel,
+    folder: &std::path::Path,
+    t0: Instant,
+) -> Outcome {
     let cmp = compare(r, active);
     Outcome {
         labels: r.config.labels.clone(),
@@ -141,5 +146,6 @@ fn outcome_of(r: &TrainResult, active: &LoadedModel, t0: Instant) -> Outcome {
         best_epoch: r.best_epoch,
         epochs: r.history.clone(),
         secs: t0.elapsed().as_secs_f64(),
+        name: crate::app::retrain::suggested_name(folder, crate::store::now_unix()),
     }
 }

@@ -5,7 +5,7 @@ use ratatui::layout::{Constraint, Direction, Layout, Rect};
 use ratatui::style::{Modifier, Style};
 use ratatui::symbols::Marker;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Axis, Chart, Dataset, Gauge, GraphType, Paragraph, Wrap};
+use ratatui::widgets::{Axis, Chart, Dataset, Gauge, GraphType, LegendPosition, Paragraph, Wrap};
 
 use super::widgets::block;
 use crate::app::App;
@@ -61,7 +61,11 @@ pub fn draw(f: &mut Frame, app: &App, area: Rect) {
         }
         Some(Stage::Preview(form, p)) => draw_preview(f, t, form, p, inner),
         Some(Stage::Training(p)) => draw_progress(f, t, keys, p, inner),
-        Some(Stage::Done(o)) => draw_outcome(f, t, keys, o, inner),
+        Some(Stage::Done(o)) => {
+            let rt = app.views.training.retrain.as_ref();
+            let (forcing, naming) = rt.map_or((false, false), |r| (r.forcing, r.naming));
+            draw_outcome(f, t, keys, o, forcing, naming, inner)
+        }
         Some(Stage::Failed(e)) => {
             let text = vec![
                 Line::from(Span::styled(e.clone(), Style::default().fg(t.error))),
@@ -103,6 +107,12 @@ fn draw_form(f: &mut Frame, t: &Theme, form: &Form, preparing: bool, area: Rect)
         lines.push(Line::from(Span::styled(
             format!("{:>16}{}", "", form.completions.join("  ")),
             Style::default().fg(t.dim),
+        )));
+    }
+    if let Some(n) = &form.note {
+        lines.push(Line::from(Span::styled(
+            n.clone(),
+            Style::default().fg(t.warning),
         )));
     }
     lines.extend([
@@ -279,7 +289,7 @@ fn draw_progress(f: &mut Frame, t: &Theme, keys: &Keymap, p: &Progress, area: Re
     let max_epoch = p.epochs.last().map_or(1, |e| e.epochs).max(1) as f64;
     let max_loss = loss.iter().map(|x| x.1).fold(0.1, f64::max);
     let loss_set = Dataset::default()
-        .name("loss")
+        .name("training loss")
         .marker(Marker::Braille)
         .graph_type(GraphType::Line)
         .style(Style::default().fg(t.warning))
@@ -332,8 +342,13 @@ fn chart<'a>(
 ) -> Chart<'a> {
     Chart::new(sets)
         .block(block(title, t))
+        // Every line named, however small the chart (ratatui hides the legend of a chart
+        // below a quarter of its size by default).
+        .legend_position(Some(LegendPosition::BottomRight))
+        .hidden_legend_constraints((Constraint::Percentage(100), Constraint::Percentage(100)))
         .x_axis(
             Axis::default()
+                .title("epoch")
                 .bounds([1.0, max_epoch])
                 .labels(vec!["1".to_string(), format!("{}", max_epoch as usize)])
                 .style(Style::default().fg(t.dim)),
@@ -346,7 +361,15 @@ fn chart<'a>(
         )
 }
 
-fn draw_outcome(f: &mut Frame, t: &Theme, keys: &Keymap, o: &Outcome, area: Rect) {
+fn draw_outcome(
+    f: &mut Frame,
+    t: &Theme,
+    keys: &Keymap,
+    o: &Outcome,
+    forcing: bool,
+    naming: bool,
+    area: Rect,
+) {
     let pct = |a: Option<f64>| a.map_or("-".to_string(), |a| format!("{:.0}%", a * 100.0));
     let mut lines = vec![
         Line::from(Span::styled(
@@ -401,12 +424,46 @@ fn draw_outcome(f: &mut Frame, t: &Theme, keys: &Keymap, o: &Outcome, area: Rect
         lines.push(Line::from(s));
     }
     lines.push(Line::from(""));
-    lines.push(Line::from(Span::styled(
-        format!(
-            "{} accepts (the model becomes active and the library is re-classified) · {} discards",
-            keys.hint(Action::AcceptModel),
-            keys.hint(Action::DiscardModel)
+    let mut name = vec![
+        Span::styled("saved as: ", Style::default().fg(t.dim)),
+        Span::styled(
+            o.name.clone(),
+            Style::default().add_modifier(Modifier::BOLD),
         ),
+    ];
+    if naming {
+        name.push(Span::styled("▏", Style::default().fg(t.accent)));
+        name.push(Span::styled(
+            "  (Enter keeps the name)",
+            Style::default().fg(t.dim),
+        ));
+    } else {
+        name.push(Span::styled(
+            "  (Tab edits the name)",
+            Style::default().fg(t.dim),
+        ));
+    }
+    lines.push(Line::from(name));
+    let blockers = o.blockers();
+    for why in &blockers {
+        lines.push(Line::from(Span::styled(
+            format!("not offered: {why}"),
+            Style::default().fg(t.warning),
+        )));
+    }
+    let accept = keys.hint(Action::AcceptModel);
+    let discard = keys.hint(Action::DiscardModel);
+    let offer = if blockers.is_empty() {
+        format!(
+            "{accept} accepts (the model becomes active and the library is re-classified) · {discard} discards"
+        )
+    } else if forcing {
+        format!("{accept} again accepts it anyway · {discard} discards (recommended)")
+    } else {
+        format!("{discard} discards (recommended) · {accept} twice accepts it anyway")
+    };
+    lines.push(Line::from(Span::styled(
+        offer,
         Style::default().fg(t.accent).add_modifier(Modifier::BOLD),
     )));
     f.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), area);

@@ -6,11 +6,33 @@ use std::path::{Path, PathBuf};
 
 use crossterm::event::KeyEvent;
 
+use crate::app::catalog::Catalog;
 use crate::app::event::Effect;
 use crate::app::retrain::{Outcome, Preview, Request, Retrain, Stage};
 use crate::app::session::Session;
 use crate::keys::Action;
+use crate::library::track::UNKNOWN_ARTIST;
+use crate::model::dataset::{artist_like, artist_warning};
 use crate::model::train::TrainEvent;
+
+/// The subfolders of `folder` (as the library has them) that look like artists.
+fn artist_folders(lib: &Catalog, folder: &Path) -> Vec<String> {
+    let mut by: std::collections::BTreeMap<String, Vec<Option<String>>> = Default::default();
+    for t in &lib.tracks {
+        let Ok(rel) = t.path.strip_prefix(folder) else {
+            continue;
+        };
+        let mut parts = rel.components();
+        let (Some(first), Some(_)) = (parts.next(), parts.next()) else {
+            continue;
+        };
+        let artist = (t.artist != UNKNOWN_ARTIST).then(|| t.artist.clone());
+        by.entry(first.as_os_str().to_string_lossy().into_owned())
+            .or_default()
+            .push(artist);
+    }
+    artist_like(&by.into_iter().collect::<Vec<_>>())
+}
 
 /// What the app should do after the view handled a key.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -64,7 +86,23 @@ impl TrainingView {
                 );
                 s.set_status(text, true)
             }
-            _ => self.retrain = Some(Retrain::new(&self.folder)),
+            _ => {
+                // Not prefilled with a tree of artist folders (the library root, often): a
+                // model trained on it would learn artists.
+                let like = artist_folders(&s.lib, &self.folder);
+                if like.is_empty() {
+                    self.retrain = Some(Retrain::new(&self.folder));
+                } else {
+                    let mut rt = Retrain::new(Path::new(""));
+                    if let Stage::Form(f) = &mut rt.stage {
+                        f.note = Some(format!(
+                            "not filled in: {}",
+                            artist_warning(&self.folder, &like)
+                        ));
+                    }
+                    self.retrain = Some(rt);
+                }
+            }
         }
     }
 
@@ -72,10 +110,13 @@ impl TrainingView {
     /// own keys. `None` when the key was not the dialog's.
     pub fn on_key(&mut self, k: KeyEvent, s: &mut Session) -> Option<After> {
         let rt = self.retrain.as_mut()?;
-        let modal = rt.modal();
+        let (modal, forcing) = (rt.modal(), rt.forcing);
         match rt.on_key(k, &s.keymap) {
             Some(req) => Some(self.request(req, s)),
-            None if modal => Some(After::Stay),
+            // Modal before the key, or made modal by it (Tab starts editing a name).
+            None if modal || rt.modal() => Some(After::Stay),
+            // An accept that is not offered asked for a second press: the key was the dialog's.
+            None if rt.forcing && !forcing => Some(After::Stay),
             None => None,
         }
     }
@@ -94,9 +135,9 @@ impl TrainingView {
                 s.set_status("cancelling the training…", false);
                 s.push(Effect::CancelTraining);
             }
-            Request::Accept => {
+            Request::Accept(name) => {
                 self.retrain = None;
-                s.push(Effect::AcceptModel);
+                s.push(Effect::AcceptModel(name));
             }
             Request::Discard => {
                 self.retrain = None;
