@@ -52,6 +52,8 @@ pub enum Event {
         name: String,
         labels: Vec<String>,
     },
+    /// The models the store knows (answered to [`Effect::LoadModels`]).
+    ModelsLoaded(Vec<super::views::training::ModelRow>),
     /// A remote client (`genreplay ctl`) asks something; the answer goes out as
     /// [`Effect::RemoteReply`].
     Remote(super::remote::RemoteRequest),
@@ -70,6 +72,10 @@ pub enum Effect {
     CancelTraining,
     /// Save the trained model under this name, make it active, re-classify the library.
     AcceptModel(String),
+    /// List the models (answered by `ModelsLoaded`).
+    LoadModels,
+    /// Make the model with this id active.
+    UseModel(String),
     DiscardModel,
     /// Make the built-in model active again.
     UseBuiltInModel,

@@ -318,6 +318,7 @@ impl App {
                     false,
                 );
                 s.model = Some((id, name));
+                s.push(Effect::LoadModels);
                 s.mark_stale();
             }
             Event::LibraryLoaded(lib) => {
@@ -332,6 +333,7 @@ impl App {
                 let h = s.list_height;
                 self.views.playlists.loaded(lists, h);
             }
+            Event::ModelsLoaded(m) => self.views.training.models_loaded(m),
             Event::Remote(req) => remote::handle(s, req),
             Event::TracksMoved(moved) => s.tracks_moved(&moved),
         }
@@ -626,7 +628,7 @@ impl App {
             View::NowPlaying => self.views.now_playing.on_action(a, s),
             View::Genres => self.views.genres.on_action(a, s),
             View::Playlists => self.views.playlists.on_action(a, s),
-            View::Training => Handled::No,
+            View::Training => self.views.training.on_action(a, s),
         }
     }
 
@@ -635,6 +637,9 @@ impl App {
         self.view = v;
         if v == View::Playlists && !self.views.playlists.loaded {
             self.session.push(Effect::LoadPlaylists);
+        }
+        if v == View::Training {
+            self.session.push(Effect::LoadModels);
         }
     }
 

@@ -112,6 +112,31 @@ impl EffectRunner {
                 }
                 None => return vec![status("no trained model to accept", true)],
             },
+            Effect::LoadModels => {
+                let (store, tx) = (self.store.clone(), self.tx.clone());
+                let spawned = std::thread::Builder::new()
+                    .name("models".into())
+                    .spawn(move || match model_rows(&store) {
+                        Ok(rows) => {
+                            let _ = tx.send(Event::ModelsLoaded(rows));
+                        }
+                        Err(e) => {
+                            let _ = tx.send(status(format!("cannot list the models: {e}"), true));
+                        }
+                    });
+                if let Err(e) = spawned {
+                    return vec![status(format!("cannot list the models: {e}"), true)];
+                }
+            }
+            Effect::UseModel(id) => {
+                let store = self.store.clone();
+                self.activate_in_background(move || {
+                    let m = crate::model::active::load_by_id(&store, &id, &inference_device())
+                        .map_err(|e| format!("{e:#}"))?;
+                    set_active(&store, &m).map_err(|e| e.to_string())?;
+                    Ok(m)
+                });
+            }
             Effect::UseBuiltInModel => {
                 let store = self.store.clone();
                 let current = self.active().map(|m| m.id);
@@ -287,4 +312,25 @@ fn status(text: impl Into<String>, error: bool) -> Event {
         text: text.into(),
         error,
     }
+}
+
+/// The models the store knows, newest first, built-in ones registered.
+fn model_rows(
+    store: &crate::store::Store,
+) -> Result<Vec<crate::app::views::training::ModelRow>, crate::store::StoreError> {
+    crate::model::active::register_builtins(store)?;
+    let mut models = store.models()?;
+    models.sort_by_key(|m| (std::cmp::Reverse(m.created_unix), m.name.clone()));
+    Ok(models
+        .into_iter()
+        .map(|m| crate::app::views::training::ModelRow {
+            classified: store.vector_count(&crate::model::ModelId(m.id.clone())),
+            valid_accuracy: m.metrics.as_ref().and_then(|x| x.valid_track_accuracy),
+            built_in: m.location == crate::store::ModelLocation::Embedded,
+            genres: m.labels.len(),
+            id: m.id,
+            name: m.name,
+            source: m.source,
+        })
+        .collect())
 }

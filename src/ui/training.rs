@@ -53,7 +53,12 @@ pub fn draw(f: &mut Frame, app: &App, area: Rect) {
                     Style::default().fg(t.dim),
                 )),
             ];
-            f.render_widget(Paragraph::new(text).wrap(Wrap { trim: true }), inner);
+            let parts = Layout::default()
+                .direction(Direction::Vertical)
+                .constraints([Constraint::Length(6), Constraint::Min(0)])
+                .split(inner);
+            f.render_widget(Paragraph::new(text).wrap(Wrap { trim: true }), parts[0]);
+            draw_models(f, app, parts[1]);
         }
         Some(Stage::Form(form)) | Some(Stage::Preparing(form)) => {
             let preparing = matches!(stage, Some(Stage::Preparing(_)));
@@ -78,6 +83,54 @@ pub fn draw(f: &mut Frame, app: &App, area: Rect) {
             f.render_widget(Paragraph::new(text).wrap(Wrap { trim: true }), inner);
         }
     }
+}
+
+/// Every model, the active one marked; Enter makes the selected one active.
+fn draw_models(f: &mut Frame, app: &App, area: Rect) {
+    let t = app.theme();
+    let view = &app.views.training;
+    let active = app.session.model.as_ref().map(|(id, _)| id.as_str());
+    let mut lines = vec![Line::from(Span::styled(
+        format!(
+            "Models · {} makes the selected one active",
+            app.keymap().hint(Action::Activate)
+        ),
+        Style::default().fg(t.dim),
+    ))];
+    for (i, m) in view.models.iter().enumerate() {
+        let mark = if Some(m.id.as_str()) == active {
+            "●"
+        } else {
+            " "
+        };
+        let acc = m.valid_accuracy.map_or(String::new(), |a| {
+            format!(" · validation {:.0}%", a * 100.0)
+        });
+        let from = if m.built_in {
+            "built in".to_string()
+        } else {
+            m.source.clone().unwrap_or_default()
+        };
+        let text = format!(
+            "{mark} {}  {} genres{acc} · {} classified · {from}",
+            m.name, m.genres, m.classified
+        );
+        let style = if i == view.cursor {
+            Style::default()
+                .fg(t.accent)
+                .add_modifier(Modifier::REVERSED)
+        } else {
+            Style::default()
+        };
+        lines.push(Line::from(Span::styled(text, style)));
+    }
+    if view.models.is_empty() {
+        lines.push(Line::from(Span::styled(
+            "reading the models…",
+            Style::default().fg(t.dim),
+        )));
+    }
+    f.render_widget(Paragraph::new(lines), area);
 }
 
 fn draw_form(f: &mut Frame, t: &Theme, form: &Form, preparing: bool, area: Rect) {

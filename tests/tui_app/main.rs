@@ -13,6 +13,7 @@ mod playing;
 mod queue;
 mod search;
 mod state;
+mod training;
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use genreplay::analysis::{AnalysisEvent, Progress};

@@ -10,6 +10,7 @@ use crate::app::catalog::Catalog;
 use crate::app::event::Effect;
 use crate::app::retrain::{Outcome, Preview, Request, Retrain, Stage};
 use crate::app::session::Session;
+use crate::app::views::Handled;
 use crate::keys::Action;
 use crate::library::track::UNKNOWN_ARTIST;
 use crate::model::dataset::{artist_like, artist_warning};
@@ -42,12 +43,29 @@ pub enum After {
     Close,
 }
 
+/// One model in the Training view's list.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ModelRow {
+    pub id: String,
+    pub name: String,
+    pub genres: usize,
+    /// Validation track accuracy when it was trained (trained models).
+    pub valid_accuracy: Option<f64>,
+    pub built_in: bool,
+    /// Tracks of the library it has classified.
+    pub classified: usize,
+    pub source: Option<String>,
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct TrainingView {
     /// The retrain dialog, once opened.
     pub retrain: Option<Retrain>,
     /// The folder the dialog starts with (the last one used, else the library).
     pub folder: PathBuf,
+    /// Every model the store knows: built-in and trained; Enter makes one active.
+    pub models: Vec<ModelRow>,
+    pub cursor: usize,
 }
 
 impl TrainingView {
@@ -55,7 +73,40 @@ impl TrainingView {
         TrainingView {
             retrain: None,
             folder: folder.to_path_buf(),
+            models: Vec::new(),
+            cursor: 0,
         }
+    }
+
+    pub fn models_loaded(&mut self, models: Vec<ModelRow>) {
+        self.models = models;
+        self.cursor = self.cursor.min(self.models.len().saturating_sub(1));
+    }
+
+    /// The model list's keys (when no dialog is open).
+    pub fn on_action(&mut self, a: Action, s: &mut Session) -> Handled {
+        if self.retrain.is_some() {
+            return Handled::No;
+        }
+        let n = self.models.len();
+        match a {
+            Action::Down => self.cursor = (self.cursor + 1).min(n.saturating_sub(1)),
+            Action::Up => self.cursor = self.cursor.saturating_sub(1),
+            Action::Top => self.cursor = 0,
+            Action::Bottom => self.cursor = n.saturating_sub(1),
+            Action::Activate => match self.models.get(self.cursor) {
+                Some(m) if s.model.as_ref().is_some_and(|(id, _)| *id == m.id) => {
+                    s.set_status(format!("{} is already active", m.name), false)
+                }
+                Some(m) => {
+                    s.set_status(format!("switching to {}…", m.name), false);
+                    s.push(Effect::UseModel(m.id.clone()));
+                }
+                None => s.set_status("no models yet", true),
+            },
+            _ => return Handled::No,
+        }
+        Handled::Yes
     }
 
     /// Keys go to the dialog rather than the rest of the app.
