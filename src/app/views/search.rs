@@ -44,6 +44,21 @@ impl SearchView {
         self.nav.clamp(self.results.len(), height);
     }
 
+    /// Forgets remembered results (the catalog changed); the next run searches afresh.
+    pub fn forget(&mut self) {
+        self.searcher.forget();
+    }
+
+    /// Forgets remembered results of queries that look at genres (the tracks' genres changed).
+    pub fn forget_genre_queries(&mut self, lib: &Catalog) {
+        self.searcher.forget_if(|q| q.uses_genres(lib));
+    }
+
+    /// Whether the tracks' genres can change the open query's results.
+    pub fn uses_genres(&self, lib: &Catalog) -> bool {
+        Query::parse(&self.query).uses_genres(lib)
+    }
+
     pub fn selection(&self) -> Option<Selection> {
         (!self.results.is_empty()).then(|| Selection {
             tracks: self.results.clone(),
