@@ -256,10 +256,9 @@ impl App {
             .genres
             .update(&s.lib, s.recommend.min_confidence, &changed, h);
         self.views.library.update_genres(&s.lib, &changed, h);
-        self.views.search.forget_genre_queries(&s.lib);
-        if self.search.open && self.views.search.uses_genres(&s.lib) {
-            self.views.search.run(&s.lib, &self.search.text, h);
-        }
+        self.views
+            .search
+            .genres_changed(&s.lib, &changed, self.search.open, h);
     }
 
     /// What the selection of the view with the focus stands for.

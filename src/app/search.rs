@@ -549,7 +549,70 @@ impl Ctx<'_> {
     }
 }
 
+/// The best `limit` of `matches` (track index, score), best first, ties in library order.
+fn rank(lib: &Catalog, matches: &[(u32, u32)], limit: usize) -> Vec<TrackId> {
+    let mut order: Vec<(u32, u32)> = matches.iter().map(|&(i, s)| (s, i)).collect();
+    let key = |&(s, i): &(u32, u32)| (std::cmp::Reverse(s), i);
+    if limit == 0 {
+        order.clear();
+    } else if order.len() > limit {
+        order.select_nth_unstable_by_key(limit - 1, key);
+        order.truncate(limit);
+    }
+    order.sort_unstable_by_key(key);
+    order
+        .into_iter()
+        .filter_map(|(_, i)| lib.tracks.get(i as usize).map(|t| t.id))
+        .collect()
+}
+
 impl Searcher {
+    /// `q`'s results after the genres of `changed` tracks changed: only those tracks are
+    /// scored again (the others keep their match and score). Queries remembered that look at
+    /// genres are forgotten; without `q` remembered it is searched afresh.
+    pub fn rescore(
+        &mut self,
+        lib: &Catalog,
+        q: &Query,
+        changed: &[TrackId],
+        limit: usize,
+    ) -> Vec<TrackId> {
+        let stamp = lib.stamp();
+        let mine = self
+            .recent
+            .iter()
+            .position(|r| r.query == *q && r.limit == limit && r.stamp == stamp)
+            .map(|i| self.recent.remove(i));
+        self.forget_if(|q| q.uses_genres(lib));
+        let (Some(mut r), true) = (mine, lib.search.len() == lib.tracks.len()) else {
+            return self.run(lib, q, limit);
+        };
+        let mut moved: Vec<u32> = changed
+            .iter()
+            .filter_map(|id| lib.index.get(id).map(|&i| i as u32))
+            .collect();
+        moved.sort_unstable();
+        moved.dedup();
+        r.matches.retain(|(i, _)| moved.binary_search(i).is_err());
+        let terms = prepare(lib, q);
+        let mut ctx = Ctx {
+            lib,
+            idx: &lib.search,
+            matcher: &mut self.matcher,
+            buf: &mut self.buf,
+        };
+        for i in moved {
+            if let Some(s) = ctx.score(i as usize, &terms) {
+                r.matches.push((i, s));
+            }
+        }
+        r.matches.sort_unstable_by_key(|m| m.0);
+        r.ranked = rank(lib, &r.matches, limit);
+        let ranked = r.ranked.clone();
+        self.recent.push(r);
+        ranked
+    }
+
     /// The tracks that match `q`, best first (ties in library order). At most `limit`.
     pub fn run(&mut self, lib: &Catalog, q: &Query, limit: usize) -> Vec<TrackId> {
         if q.is_empty() {
@@ -601,19 +664,7 @@ impl Searcher {
                 .filter_map(|i| ctx.score(i, &terms).map(|s| (i as u32, s)))
                 .collect(),
         };
-        let mut order: Vec<(u32, u32)> = matches.iter().map(|&(i, s)| (s, i)).collect();
-        let key = |&(s, i): &(u32, u32)| (std::cmp::Reverse(s), i);
-        if limit == 0 {
-            order.clear();
-        } else if order.len() > limit {
-            order.select_nth_unstable_by_key(limit - 1, key);
-            order.truncate(limit);
-        }
-        order.sort_unstable_by_key(key);
-        let ranked: Vec<TrackId> = order
-            .into_iter()
-            .filter_map(|(_, i)| lib.tracks.get(i as usize).map(|t| t.id))
-            .collect();
+        let ranked = rank(lib, &matches, limit);
         recent.push(Run {
             query: q.clone(),
             stamp,

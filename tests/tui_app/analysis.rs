@@ -158,6 +158,8 @@ fn genre_views_follow_vectors_like_a_rebuild_at_scale() {
     let mut app = App::new(lib, Keymap::defaults(), Theme::built_in(), "dark", 80);
     press(&mut app, "m");
     assert_eq!(app.views.library.mode, BrowseMode::Genre);
+    // A search that looks at genres stays open: its results follow the vectors too.
+    press(&mut app, "/genre:rock conf:>0.45");
     let mut x: u64 = 7;
     let mut next = |m: u64| {
         x = x
@@ -197,6 +199,13 @@ fn genre_views_follow_vectors_like_a_rebuild_at_scale() {
             lib.tree(BrowseMode::Genre, None),
             "round {round}"
         );
+        let fresh = genreplay::app::search::Searcher::default().run(
+            lib,
+            &genreplay::app::search::Query::parse(&app.search.text),
+            genreplay::app::views::search::MAX_RESULTS,
+        );
+        assert_eq!(app.views.search.results, fresh, "round {round}");
     }
+    assert!(!app.views.search.results.is_empty());
     assert!(app.session.lib.classified() > 500 && !app.session.lib.failed.is_empty());
 }

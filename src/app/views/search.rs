@@ -49,14 +49,22 @@ impl SearchView {
         self.searcher.forget();
     }
 
-    /// Forgets remembered results of queries that look at genres (the tracks' genres changed).
-    pub fn forget_genre_queries(&mut self, lib: &Catalog) {
-        self.searcher.forget_if(|q| q.uses_genres(lib));
-    }
-
-    /// Whether the tracks' genres can change the open query's results.
-    pub fn uses_genres(&self, lib: &Catalog) -> bool {
-        Query::parse(&self.query).uses_genres(lib)
+    /// The tracks' genres changed: remembered results of queries that look at genres are
+    /// forgotten, and when the open query is one, the `changed` tracks are scored again.
+    pub fn genres_changed(
+        &mut self,
+        lib: &Catalog,
+        changed: &[TrackId],
+        open: bool,
+        height: usize,
+    ) {
+        let q = Query::parse(&self.query);
+        if open && q.uses_genres(lib) {
+            self.results = self.searcher.rescore(lib, &q, changed, MAX_RESULTS);
+            self.nav.clamp(self.results.len(), height);
+        } else {
+            self.searcher.forget_if(|q| q.uses_genres(lib));
+        }
     }
 
     pub fn selection(&self) -> Option<Selection> {
