@@ -71,6 +71,13 @@ impl GenresView {
         self.tracks_nav.clamp(n, height);
     }
 
+    /// Keeps the selections inside the lists and on screen.
+    pub fn clamp(&mut self, height: usize) {
+        self.nav.clamp(self.lists.len(), height);
+        let n = self.selected_tracks().len();
+        self.tracks_nav.clamp(n, height);
+    }
+
     /// The tracks of the selected genre.
     pub fn selected_tracks(&self) -> &[(TrackId, f32)] {
         self.lists
