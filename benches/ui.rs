@@ -1,9 +1,11 @@
 //! The player's UI at scale: 50,000 tracks (2,500 artists × 4 albums × 5 tracks, ten genres),
 //! each key handled by `App::update` and the frame drawn on a 120×40 `TestBackend`, as the
-//! run loop does. Target: every key within 16 ms including the redraw.
+//! run loop does. Target: every key within 16 ms including the redraw. The `search_*_cold` and
+//! `tick_*` rows time only the key (or the tick) named and its redraw, after their setup keys.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::path::PathBuf;
+use std::time::{Duration, Instant};
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
@@ -75,6 +77,18 @@ fn key(c: char) -> Event {
         KeyModifiers::NONE
     };
     Event::Key(KeyEvent::new(KeyCode::Char(c), mods))
+}
+
+fn ctrl_u() -> Event {
+    Event::Key(KeyEvent::new(KeyCode::Char('u'), KeyModifiers::CONTROL))
+}
+
+/// Opens the search box (typing) unless it is open: each search row runs on its own too.
+fn open_search(app: &mut App) {
+    if !app.search.typing {
+        app.update(Event::Key(KeyEvent::new(KeyCode::Esc, KeyModifiers::NONE)));
+        app.update(key('/'));
+    }
 }
 
 fn bench(c: &mut Criterion) {
@@ -150,6 +164,97 @@ fn bench(c: &mut Criterion) {
                 KeyCode::Backspace,
                 KeyModifiers::NONE,
             )));
+        })
+    });
+    // A new query's first letter: nothing remembered to start from (26 letters in turn, more
+    // than the searcher remembers), the whole library is searched.
+    let mut letter = 0u8;
+    g.bench_function("search_first_letter_of_a_new_query_cold", |b| {
+        open_search(&mut app);
+        b.iter_custom(|iters| {
+            let mut spent = Duration::ZERO;
+            for _ in 0..iters {
+                app.update(ctrl_u());
+                let c = (b'a' + letter % 26) as char;
+                letter += 1;
+                let t = Instant::now();
+                app.update(key(c));
+                frame(&app);
+                spent += t.elapsed();
+            }
+            spent
+        })
+    });
+    // Three letters that match nothing: every track is tried for scattered letters.
+    g.bench_function("search_third_letter_nothing_matches_cold", |b| {
+        open_search(&mut app);
+        b.iter_custom(|iters| {
+            let mut spent = Duration::ZERO;
+            for _ in 0..iters {
+                app.update(ctrl_u());
+                app.update(key('z'));
+                app.update(key('q'));
+                let c = (b'a' + letter % 26) as char;
+                letter += 1;
+                let t = Instant::now();
+                app.update(key(c));
+                frame(&app);
+                spent += t.elapsed();
+            }
+            spent
+        })
+    });
+    // Typing on: each letter after the third narrows the last results ("artist 1234").
+    let word: Vec<char> = "artist 1234".chars().collect();
+    let mut typed = word.len();
+    g.bench_function("search_typing_on_a_long_word", |b| {
+        open_search(&mut app);
+        b.iter_custom(|iters| {
+            let mut spent = Duration::ZERO;
+            for _ in 0..iters {
+                if typed == word.len() {
+                    app.update(ctrl_u());
+                    for &c in &word[..3] {
+                        app.update(key(c));
+                    }
+                    typed = 3;
+                }
+                let t = Instant::now();
+                app.update(key(word[typed]));
+                frame(&app);
+                spent += t.elapsed();
+                typed += 1;
+            }
+            spent
+        })
+    });
+    app.update(Event::Key(KeyEvent::new(KeyCode::Esc, KeyModifiers::NONE)));
+    // The analysis running while the library is browsed by genre and a genre search is open:
+    // 20 vectors arrive, then the tick that moves them (timed with its redraw).
+    app.update(key('m'));
+    app.update(key('/'));
+    for c in "genre:rock".chars() {
+        app.update(key(c));
+    }
+    g.bench_function("tick_after_20_vectors_genre_tree_and_genre_search", |b| {
+        b.iter_custom(|iters| {
+            let mut spent = Duration::ZERO;
+            for _ in 0..iters {
+                for _ in 0..20 {
+                    i += 7;
+                    let id = app.session.lib.tracks[i % 50_000].id;
+                    app.update(Event::VectorReady {
+                        track: id,
+                        vector: vector(i / 3),
+                        style: None,
+                    });
+                }
+                let t = Instant::now();
+                app.update(Event::Tick);
+                frame(&app);
+                spent += t.elapsed();
+            }
+            spent
         })
     });
     g.finish();

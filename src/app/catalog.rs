@@ -6,8 +6,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use super::search::SearchKeys;
-use crate::library::track::{UNKNOWN_ALBUM, UNKNOWN_ARTIST};
+use super::search::SearchIndex;
 use crate::library::{TrackId, TrackRecord};
 use crate::util::maths::argmax;
 
@@ -27,8 +26,6 @@ pub struct TrackInfo {
     pub genre_tag: Option<String>,
     pub album_artist: Option<String>,
     pub year: Option<u16>,
-    /// What search looks at (filled in by [`Catalog::new`]).
-    pub keys: SearchKeys,
 }
 
 impl TrackInfo {
@@ -58,40 +55,7 @@ impl TrackInfo {
             genre_tag: r.tags.genre.clone(),
             album_artist: r.tags.album_artist.clone(),
             year: r.tags.year,
-            keys: SearchKeys::default(),
             path,
-        }
-    }
-
-    /// The lower-cased fields search looks at; the "Unknown …" placeholders are left out.
-    fn search_keys(&self) -> SearchKeys {
-        let known = |s: &str, placeholder: &str| {
-            if s == placeholder {
-                String::new()
-            } else {
-                s.to_lowercase()
-            }
-        };
-        SearchKeys {
-            title: self.title.to_lowercase(),
-            artist: known(&self.artist, UNKNOWN_ARTIST),
-            album: known(&self.album, UNKNOWN_ALBUM),
-            album_artist: self
-                .album_artist
-                .as_deref()
-                .map(str::to_lowercase)
-                .unwrap_or_default(),
-            genre_tag: self
-                .genre_tag
-                .as_deref()
-                .map(str::to_lowercase)
-                .unwrap_or_default(),
-            file: self
-                .path
-                .file_name()
-                .map(|f| f.to_string_lossy().to_lowercase())
-                .unwrap_or_default(),
-            year: self.year,
         }
     }
 }
@@ -142,13 +106,17 @@ pub struct Catalog {
     pub failed: HashMap<TrackId, String>,
     /// Damaged files classified from what decodes, with what is wrong with them.
     pub partial: HashMap<TrackId, String>,
+    /// The tracks' search text (made with the catalog, in the order of `tracks`).
+    pub search: SearchIndex,
+    /// Tells catalogs apart (search remembers results per catalog).
+    id: u64,
 }
+
+/// Numbers the catalogs made.
+static CATALOGS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
 
 impl Catalog {
     pub fn new(root: PathBuf, mut tracks: Vec<TrackInfo>, labels: Vec<String>) -> Self {
-        for t in &mut tracks {
-            t.keys = t.search_keys();
-        }
         tracks.sort_by_cached_key(|t| {
             (
                 t.artist.to_lowercase(),
@@ -158,7 +126,10 @@ impl Catalog {
             )
         });
         let index = tracks.iter().enumerate().map(|(i, t)| (t.id, i)).collect();
+        let search = SearchIndex::build(&tracks);
         Catalog {
+            search,
+            id: CATALOGS.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
             root,
             tracks,
             index,
@@ -169,6 +140,11 @@ impl Catalog {
             failed: HashMap::new(),
             partial: HashMap::new(),
         }
+    }
+
+    /// Which catalog this is, and how many tracks it has.
+    pub fn stamp(&self) -> (u64, usize) {
+        (self.id, self.tracks.len())
     }
 
     pub fn track(&self, id: TrackId) -> Option<&TrackInfo> {

@@ -8,8 +8,11 @@
 use nucleo_matcher::pattern::{CaseMatching, Normalization, Pattern};
 use nucleo_matcher::{Config as MatchConfig, Matcher, Utf32Str};
 
+use memchr::memmem::Finder;
+
 use super::catalog::{Catalog, TrackInfo};
 use crate::library::TrackId;
+use crate::library::track::{UNKNOWN_ALBUM, UNKNOWN_ARTIST};
 
 /// What the user typed after `/`, whether keys still go to it, and whether the results show.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -19,18 +22,7 @@ pub struct SearchBox {
     pub open: bool,
 }
 
-/// The lower-cased fields a track is searched by (placeholders left empty).
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct SearchKeys {
-    pub title: String,
-    pub artist: String,
-    pub album: String,
-    pub album_artist: String,
-    pub genre_tag: String,
-    pub file: String,
-    pub year: Option<u16>,
-}
-
+/// The fields searched, in the index's order (weights fall along it).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Field {
     Title,
@@ -43,7 +35,7 @@ enum Field {
 }
 
 impl Field {
-    const ALL: [Field; 7] = [
+    const ALL: [Field; FIELDS] = [
         Field::Title,
         Field::Artist,
         Field::Album,
@@ -52,15 +44,80 @@ impl Field {
         Field::Year,
         Field::File,
     ];
-    fn weight(self) -> u32 {
-        match self {
-            Field::Title => 10,
-            Field::Artist => 9,
-            Field::Album | Field::AlbumArtist => 8,
-            Field::Genre => 7,
-            Field::Year => 6,
-            Field::File => 4,
+    const WEIGHTS: [u32; FIELDS] = [10, 9, 8, 8, 7, 6, 4];
+    const GENRE_WEIGHT: u32 = 7;
+}
+
+/// Every track's searchable fields, lower-cased, in one buffer (built once per catalog, never
+/// per key): track `i`'s fields are `text[fields[i][f]..fields[i][f + 1] - 1]` in the order of
+/// [`Field::ALL`] (genre: the tag), each followed by a NUL. The "Unknown artist/album"
+/// placeholders are left empty. One contiguous buffer keeps a search over 50,000 tracks a
+/// linear scan of a few megabytes.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SearchIndex {
+    text: String,
+    fields: Vec<[usize; FIELDS + 1]>,
+}
+
+const FIELDS: usize = 7;
+
+impl SearchIndex {
+    pub fn build(tracks: &[TrackInfo]) -> Self {
+        let mut text = String::new();
+        let mut fields = Vec::with_capacity(tracks.len());
+        let push_lower = |text: &mut String, s: &str| text.push_str(&s.to_lowercase());
+        for t in tracks {
+            let mut at = [0usize; FIELDS + 1];
+            for (k, f) in Field::ALL.iter().enumerate() {
+                at[k] = text.len();
+                match f {
+                    Field::Title => push_lower(&mut text, &t.title),
+                    Field::Artist if t.artist != UNKNOWN_ARTIST => push_lower(&mut text, &t.artist),
+                    Field::Album if t.album != UNKNOWN_ALBUM => push_lower(&mut text, &t.album),
+                    Field::AlbumArtist => {
+                        push_lower(&mut text, t.album_artist.as_deref().unwrap_or(""))
+                    }
+                    Field::Genre => push_lower(&mut text, t.genre_tag.as_deref().unwrap_or("")),
+                    Field::Year => {
+                        if let Some(y) = t.year {
+                            text.push_str(&y.to_string());
+                        }
+                    }
+                    Field::File => {
+                        if let Some(f) = t.path.file_name() {
+                            push_lower(&mut text, &f.to_string_lossy());
+                        }
+                    }
+                    Field::Artist | Field::Album => {}
+                }
+                text.push('\0');
+            }
+            at[FIELDS] = text.len();
+            fields.push(at);
         }
+        text.shrink_to_fit();
+        SearchIndex { text, fields }
+    }
+
+    pub fn len(&self) -> usize {
+        self.fields.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.fields.is_empty()
+    }
+
+    /// Track `i`'s text, all fields (NUL-separated).
+    fn track(&self, i: usize) -> (&str, &[usize; FIELDS + 1]) {
+        let at = &self.fields[i];
+        (&self.text[at[0]..at[FIELDS]], at)
+    }
+
+    /// Track `i`'s field `f`.
+    fn field(&self, i: usize, f: Field) -> &str {
+        let at = &self.fields[i];
+        let k = f as usize;
+        &self.text[at[k]..at[k + 1] - 1]
     }
 }
 
@@ -182,6 +239,45 @@ impl Query {
     pub fn is_empty(&self) -> bool {
         self.terms.is_empty()
     }
+
+    /// Whether every track that matches `self` also matches `earlier` (so `self` need only
+    /// look at `earlier`'s matches): the same terms, or longer text in the same term, plus
+    /// any number of new terms. A word shorter than 3 letters is never narrowed from: "wa"
+    /// only matches inside words while "war" also matches scattered letters.
+    pub fn narrows(&self, earlier: &Query) -> bool {
+        earlier.terms.len() <= self.terms.len()
+            && earlier
+                .terms
+                .iter()
+                .zip(&self.terms)
+                .all(|(e, n)| match (e, n) {
+                    _ if e == n => true,
+                    (Term::Word(e), Term::Word(n)) => {
+                        e.chars().count() >= 3 && n.contains(e.as_str())
+                    }
+                    (Term::Artist(e), Term::Artist(n))
+                    | (Term::Album(e), Term::Album(n))
+                    | (Term::Title(e), Term::Title(n))
+                    | (Term::File(e), Term::File(n)) => n.contains(e.as_str()),
+                    (Term::Genre(e), Term::Genre(n)) => n.starts_with(e.as_str()),
+                    (Term::Years(a, b), Term::Years(c, d)) => a <= c && d <= b,
+                    _ => false,
+                })
+    }
+
+    /// Whether the tracks' genres can change what matches (a genre or confidence filter, or a
+    /// word found in a genre name).
+    pub fn uses_genres(&self, lib: &Catalog) -> bool {
+        let labels = label_sets(lib);
+        self.terms.iter().any(|t| match t {
+            Term::Genre(_) | Term::Confidence(..) => true,
+            Term::Word(w) => labels
+                .iter()
+                .flat_map(|l| l.iter())
+                .any(|l| word_score(l, w) > 0),
+            _ => false,
+        })
+    }
 }
 
 /// How well `word` matches `field` (0 = not at all): a whole word, a word's start, inside.
@@ -205,158 +301,237 @@ fn word_score(field: &str, word: &str) -> u32 {
     best
 }
 
-fn contains(field: &str, v: &str) -> bool {
-    !field.is_empty() && field.contains(v)
+/// The narrowest earlier results a query can start from, and how many queries are kept.
+const RECENT: usize = 16;
+
+/// One query's results, kept so that the next key does not search the whole library again.
+struct Run {
+    query: Query,
+    stamp: (u64, usize),
+    limit: usize,
+    /// Every match (track index, score), in library order.
+    matches: Vec<(u32, u32)>,
+    /// The best `limit` of them, best first.
+    ranked: Vec<TrackId>,
 }
 
-/// Runs queries over a catalog.
+/// Runs queries over a catalog. It keeps the last few queries' matches: a query that only
+/// narrows one of them (a word typed on, a word added) ranks just those matches again, and a
+/// query typed before (a backspace) is answered from memory. [`Searcher::forget`] drops them
+/// when the catalog changes.
 pub struct Searcher {
     matcher: Matcher,
+    buf: Vec<char>,
+    recent: Vec<Run>,
 }
 
 impl Default for Searcher {
     fn default() -> Self {
         Searcher {
             matcher: Matcher::new(MatchConfig::DEFAULT),
+            buf: Vec::new(),
+            recent: Vec::new(),
         }
     }
 }
 
-impl Searcher {
-    /// The tracks that match `q`, best first (ties in library order). At most `limit`.
-    pub fn run(&mut self, lib: &Catalog, q: &Query, limit: usize) -> Vec<TrackId> {
-        if q.is_empty() {
-            return vec![];
+/// A query term made ready to run over the index.
+enum Prep<'q> {
+    Word {
+        word: &'q str,
+        finder: Finder<'q>,
+        chars: usize,
+        /// Scattered letters (words of 3 letters or more).
+        fuzzy: Option<Pattern>,
+        /// The best a genre label scores (0: no track's classified genre can match).
+        label_best: u32,
+    },
+    /// A filter on fields containing the text.
+    Contains(&'static [Field], Finder<'q>),
+    Genre {
+        v: &'q str,
+        finder: Finder<'q>,
+    },
+    Years(u16, u16),
+    Confidence(Cmp, f32),
+}
+
+/// The genre labels tracks can have: the active model's, and any earlier model's.
+fn label_sets(lib: &Catalog) -> Vec<&[String]> {
+    let mut sets: Vec<&[String]> = vec![&lib.labels];
+    let mut seen: Vec<*const Vec<String>> = Vec::new();
+    for (labels, _) in lib.fallback.values() {
+        let ptr = std::sync::Arc::as_ptr(labels);
+        if !seen.contains(&ptr) {
+            seen.push(ptr);
+            sets.push(labels.as_slice());
         }
-        let fuzzy: Vec<Pattern> = q
-            .terms
-            .iter()
-            .filter_map(|t| match t {
-                Term::Word(w) if w.chars().count() >= 3 => Some(Pattern::parse(
-                    w,
-                    CaseMatching::Ignore,
-                    Normalization::Smart,
-                )),
-                _ => None,
-            })
-            .collect();
-        let mut scored: Vec<(u32, usize)> = Vec::new();
-        let mut buf = Vec::new();
-        for (i, t) in lib.tracks.iter().enumerate() {
-            if let Some(s) = self.score(lib, t, q, &fuzzy, &mut buf) {
-                scored.push((s, i));
+    }
+    sets
+}
+
+fn prepare<'q>(lib: &Catalog, q: &'q Query) -> Vec<Prep<'q>> {
+    let labels = label_sets(lib);
+    q.terms
+        .iter()
+        .map(|t| match t {
+            Term::Word(w) => {
+                let chars = w.chars().count();
+                Prep::Word {
+                    word: w,
+                    finder: Finder::new(w.as_bytes()),
+                    chars,
+                    fuzzy: (chars >= 3)
+                        .then(|| Pattern::parse(w, CaseMatching::Ignore, Normalization::Smart)),
+                    label_best: labels
+                        .iter()
+                        .flat_map(|l| l.iter())
+                        .map(|l| word_score(l, w))
+                        .max()
+                        .unwrap_or(0),
+                }
             }
-        }
-        scored.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
-        scored
-            .into_iter()
-            .take(limit)
-            .map(|(_, i)| lib.tracks[i].id)
-            .collect()
-    }
+            Term::Artist(v) => Prep::Contains(
+                &[Field::Artist, Field::AlbumArtist],
+                Finder::new(v.as_bytes()),
+            ),
+            Term::Album(v) => Prep::Contains(&[Field::Album], Finder::new(v.as_bytes())),
+            Term::Title(v) => Prep::Contains(&[Field::Title], Finder::new(v.as_bytes())),
+            Term::File(v) => Prep::Contains(&[Field::File], Finder::new(v.as_bytes())),
+            Term::Genre(v) => Prep::Genre {
+                v,
+                finder: Finder::new(v.as_bytes()),
+            },
+            Term::Years(a, b) => Prep::Years(*a, *b),
+            Term::Confidence(c, x) => Prep::Confidence(*c, *x),
+        })
+        .collect()
+}
 
-    fn field<'a>(lib: &'a Catalog, t: &'a TrackInfo, f: Field, year: &'a str) -> [&'a str; 2] {
-        let k = &t.keys;
-        match f {
-            Field::Title => [&k.title, ""],
-            Field::Artist => [&k.artist, ""],
-            Field::Album => [&k.album, ""],
-            Field::AlbumArtist => [&k.album_artist, ""],
-            Field::Genre => [&k.genre_tag, lib.genre_of(t.id).map_or("", |(g, _)| g)],
-            Field::Year => [year, ""],
-            Field::File => [&k.file, ""],
+/// Whether the letters of an ASCII `needle` can appear in order in `hay`; any non-ASCII byte
+/// counts as any letter (fuzzy matching folds accents), so `false` is certain.
+fn may_be_scattered_in(hay: &[u8], needle: &[u8]) -> bool {
+    let mut j = 0;
+    for &b in hay {
+        if j == needle.len() {
+            break;
+        }
+        if b == needle[j] || b >= 0x80 {
+            j += 1;
         }
     }
+    j == needle.len()
+}
 
-    fn score(
-        &mut self,
-        lib: &Catalog,
-        t: &TrackInfo,
-        q: &Query,
-        fuzzy: &[Pattern],
-        buf: &mut Vec<char>,
-    ) -> Option<u32> {
-        let k = &t.keys;
-        // Made only when a word needs them (most tracks are decided by their title).
-        let mut year: Option<String> = None;
+/// The score of the best place `finder`'s word occurs in a track's text (0 = nowhere): a whole
+/// word, a word's start, inside a word, times the field's weight.
+fn best_hit(txt: &str, at: &[usize; FIELDS + 1], finder: &Finder, len: usize, chars: usize) -> u32 {
+    let bytes = txt.as_bytes();
+    let base = at[0];
+    let mut best = 0;
+    for p in finder.find_iter(bytes) {
+        let k = (0..FIELDS).rev().find(|&k| at[k] - base <= p).unwrap_or(0);
+        let starts = txt
+            .get(..p)
+            .and_then(|s| s.chars().next_back())
+            .is_none_or(|c| !c.is_alphanumeric());
+        let ends = txt
+            .get(p + len..)
+            .and_then(|s| s.chars().next())
+            .is_none_or(|c| !c.is_alphanumeric());
+        let s = match (starts, ends) {
+            (true, true) => 100,
+            (true, false) => 60,
+            _ if chars >= 2 => 30,
+            _ => 0,
+        };
+        best = best.max(s * Field::WEIGHTS[k]);
+        if best >= 100 * Field::WEIGHTS[0] {
+            break;
+        }
+    }
+    best
+}
+
+/// Everything one track is scored with.
+struct Ctx<'a> {
+    lib: &'a Catalog,
+    idx: &'a SearchIndex,
+    matcher: &'a mut Matcher,
+    buf: &'a mut Vec<char>,
+}
+
+impl Ctx<'_> {
+    /// Track `i`'s score for the query (`None`: it does not match).
+    fn score(&mut self, i: usize, terms: &[Prep]) -> Option<u32> {
+        let t = self.lib.tracks.get(i)?;
+        if i >= self.idx.len() {
+            return None;
+        }
+        let (txt, at) = self.idx.track(i);
         let mut total = 0u32;
-        let mut fuzzy_i = 0;
-        for term in &q.terms {
+        for term in terms {
             match term {
-                Term::Word(w) => {
-                    let mut best = 0;
-                    for f in Field::ALL {
-                        if best >= 100 * f.weight() {
-                            // No later field can score higher (weights only fall).
-                            break;
-                        }
-                        let y = if f == Field::Year {
-                            year.get_or_insert_with(|| {
-                                k.year.map(|y| y.to_string()).unwrap_or_default()
-                            })
-                            .as_str()
-                        } else {
-                            ""
-                        };
-                        for text in Self::field(lib, t, f, y) {
-                            best = best.max(word_score(text, w) * f.weight());
-                        }
+                Prep::Word {
+                    word,
+                    finder,
+                    chars,
+                    fuzzy,
+                    label_best,
+                } => {
+                    let mut best = best_hit(txt, at, finder, word.len(), *chars);
+                    if *label_best * Field::GENRE_WEIGHT > best
+                        && let Some((g, _)) = self.lib.genre_of(t.id)
+                    {
+                        best = best.max(word_score(g, word) * Field::GENRE_WEIGHT);
                     }
-                    let is_fuzzy = w.chars().count() >= 3;
-                    if best == 0 && is_fuzzy {
+                    if best == 0
+                        && let Some(p) = fuzzy
+                    {
                         // Scattered letters: last, and only over the names (never a
                         // placeholder).
-                        let hay = format!("{} {} {}", k.title, k.artist, k.album);
-                        if let Some(p) = fuzzy.get(fuzzy_i)
-                            && p.score(Utf32Str::new(&hay, buf), &mut self.matcher)
+                        let hay = &txt[..at[3] - at[0]];
+                        if (!word.is_ascii()
+                            || may_be_scattered_in(hay.as_bytes(), word.as_bytes()))
+                            && p.score(Utf32Str::new(hay, self.buf), self.matcher)
                                 .is_some()
                         {
                             best = 1;
                         }
-                    }
-                    if is_fuzzy {
-                        fuzzy_i += 1;
                     }
                     if best == 0 {
                         return None;
                     }
                     total += best;
                 }
-                Term::Artist(v) => {
-                    if !(contains(&k.artist, v) || contains(&k.album_artist, v)) {
+                Prep::Contains(fields, finder) => {
+                    if !fields
+                        .iter()
+                        .any(|f| finder.find(self.idx.field(i, *f).as_bytes()).is_some())
+                    {
                         return None;
                     }
                 }
-                Term::Album(v) => {
-                    if !contains(&k.album, v) {
-                        return None;
-                    }
-                }
-                Term::Title(v) => {
-                    if !contains(&k.title, v) {
-                        return None;
-                    }
-                }
-                Term::File(v) => {
-                    if !contains(&k.file, v) {
-                        return None;
-                    }
-                }
-                Term::Genre(v) => {
-                    let classified = lib
+                Prep::Genre { v, finder } => {
+                    let classified = self
+                        .lib
                         .genre_of(t.id)
-                        .is_some_and(|(g, _)| g.starts_with(v.as_str()));
-                    if !(classified || contains(&k.genre_tag, v)) {
+                        .is_some_and(|(g, _)| g.starts_with(v));
+                    if !(classified
+                        || finder
+                            .find(self.idx.field(i, Field::Genre).as_bytes())
+                            .is_some())
+                    {
                         return None;
                     }
                 }
-                Term::Years(a, b) => {
-                    if !k.year.is_some_and(|y| (*a..=*b).contains(&y)) {
+                Prep::Years(a, b) => {
+                    if !t.year.is_some_and(|y| (*a..=*b).contains(&y)) {
                         return None;
                     }
                 }
-                Term::Confidence(cmp, x) => {
-                    let (_, p) = lib.genre_of(t.id)?;
+                Prep::Confidence(cmp, x) => {
+                    let (_, p) = self.lib.genre_of(t.id)?;
                     let ok = match cmp {
                         Cmp::Gt => p > *x,
                         Cmp::Ge => p >= *x,
@@ -371,6 +546,146 @@ impl Searcher {
             }
         }
         Some(total)
+    }
+}
+
+/// The best `limit` of `matches` (track index, score), best first, ties in library order.
+fn rank(lib: &Catalog, matches: &[(u32, u32)], limit: usize) -> Vec<TrackId> {
+    let mut order: Vec<(u32, u32)> = matches.iter().map(|&(i, s)| (s, i)).collect();
+    let key = |&(s, i): &(u32, u32)| (std::cmp::Reverse(s), i);
+    if limit == 0 {
+        order.clear();
+    } else if order.len() > limit {
+        order.select_nth_unstable_by_key(limit - 1, key);
+        order.truncate(limit);
+    }
+    order.sort_unstable_by_key(key);
+    order
+        .into_iter()
+        .filter_map(|(_, i)| lib.tracks.get(i as usize).map(|t| t.id))
+        .collect()
+}
+
+impl Searcher {
+    /// `q`'s results after the genres of `changed` tracks changed: only those tracks are
+    /// scored again (the others keep their match and score). Queries remembered that look at
+    /// genres are forgotten; without `q` remembered it is searched afresh.
+    pub fn rescore(
+        &mut self,
+        lib: &Catalog,
+        q: &Query,
+        changed: &[TrackId],
+        limit: usize,
+    ) -> Vec<TrackId> {
+        let stamp = lib.stamp();
+        let mine = self
+            .recent
+            .iter()
+            .position(|r| r.query == *q && r.limit == limit && r.stamp == stamp)
+            .map(|i| self.recent.remove(i));
+        self.forget_if(|q| q.uses_genres(lib));
+        let (Some(mut r), true) = (mine, lib.search.len() == lib.tracks.len()) else {
+            return self.run(lib, q, limit);
+        };
+        let mut moved: Vec<u32> = changed
+            .iter()
+            .filter_map(|id| lib.index.get(id).map(|&i| i as u32))
+            .collect();
+        moved.sort_unstable();
+        moved.dedup();
+        r.matches.retain(|(i, _)| moved.binary_search(i).is_err());
+        let terms = prepare(lib, q);
+        let mut ctx = Ctx {
+            lib,
+            idx: &lib.search,
+            matcher: &mut self.matcher,
+            buf: &mut self.buf,
+        };
+        for i in moved {
+            if let Some(s) = ctx.score(i as usize, &terms) {
+                r.matches.push((i, s));
+            }
+        }
+        r.matches.sort_unstable_by_key(|m| m.0);
+        r.ranked = rank(lib, &r.matches, limit);
+        let ranked = r.ranked.clone();
+        self.recent.push(r);
+        ranked
+    }
+
+    /// The tracks that match `q`, best first (ties in library order). At most `limit`.
+    pub fn run(&mut self, lib: &Catalog, q: &Query, limit: usize) -> Vec<TrackId> {
+        if q.is_empty() {
+            return vec![];
+        }
+        let stamp = lib.stamp();
+        self.recent.retain(|r| r.stamp == stamp);
+        if let Some(i) = self
+            .recent
+            .iter()
+            .position(|r| r.query == *q && r.limit == limit)
+        {
+            let r = self.recent.remove(i);
+            let ranked = r.ranked.clone();
+            self.recent.push(r);
+            return ranked;
+        }
+        // A catalog whose tracks were changed after it was made gets a fresh index.
+        let own;
+        let idx = if lib.search.len() == lib.tracks.len() {
+            &lib.search
+        } else {
+            own = SearchIndex::build(&lib.tracks);
+            &own
+        };
+        let terms = prepare(lib, q);
+        let Searcher {
+            matcher,
+            buf,
+            recent,
+        } = self;
+        let mut ctx = Ctx {
+            lib,
+            idx,
+            matcher,
+            buf,
+        };
+        let base = recent
+            .iter()
+            .filter(|r| q.narrows(&r.query))
+            .min_by_key(|r| r.matches.len());
+        let matches: Vec<(u32, u32)> = match base {
+            Some(r) => r
+                .matches
+                .iter()
+                .filter_map(|&(i, _)| ctx.score(i as usize, &terms).map(|s| (i, s)))
+                .collect(),
+            None => (0..lib.tracks.len())
+                .filter_map(|i| ctx.score(i, &terms).map(|s| (i as u32, s)))
+                .collect(),
+        };
+        let ranked = rank(lib, &matches, limit);
+        recent.push(Run {
+            query: q.clone(),
+            stamp,
+            limit,
+            matches,
+            ranked: ranked.clone(),
+        });
+        if recent.len() > RECENT {
+            recent.remove(0);
+        }
+        ranked
+    }
+
+    /// Drops the remembered results (the catalog changed).
+    pub fn forget(&mut self) {
+        self.recent.clear();
+    }
+
+    /// Drops the remembered results of the queries `f` picks.
+    pub fn forget_if(&mut self, f: impl Fn(&Query) -> bool) {
+        self.recent.retain(|r| !f(&r.query));
     }
 }
 
@@ -479,5 +794,49 @@ mod tests {
         );
         assert_eq!(titles(&lib, "1999"), ["Track 1"]);
         assert_eq!(titles(&lib, "file:wild"), ["Wild arrows"]);
+    }
+
+    #[test]
+    fn narrowing_only_from_what_contains_every_match() {
+        let n = |a: &str, b: &str| Query::parse(a).narrows(&Query::parse(b));
+        assert!(n("warz", "war"));
+        assert!(n("war song", "war"));
+        assert!(n("artist:sect", "artist:sec"));
+        assert!(n("year:1992..1994", "year:1990..1999"));
+        // "war" matches scattered letters that "wa" does not: never narrowed from "wa".
+        assert!(!n("war", "wa"));
+        assert!(!n("wa", "war"));
+        assert!(!n("year:1990", "year:199"));
+        assert!(!n("conf:>0.9", "conf:>0.8"));
+    }
+
+    #[test]
+    fn remembered_and_narrowed_results_are_those_of_a_fresh_search() {
+        let lib = catalog();
+        // Typed key by key (\u{8} is a backspace), remembered and narrowed as the box does.
+        let keys = "war of f\u{8}\u{8}\u{8}\u{8}\u{8}\u{8}wild ar\u{8}\u{8}\u{8}\u{8}\u{8}\u{8}\u{8}\
+                    artist:sec war year:1994 t\u{8}\u{8}\u{8}\u{8}\u{8}\u{8}\u{8}\u{8}\u{8}\u{8}\u{8}\u{8}\u{8}\
+                    \u{8}\u{8}\u{8}\u{8}\u{8}\u{8}\u{8}\u{8}\u{8}\u{8}\u{8}tales";
+        for limit in [100, 2] {
+            let mut typing = Searcher::default();
+            let mut text = String::new();
+            let mut seen = 0;
+            for c in keys.chars() {
+                if c == '\u{8}' {
+                    text.pop();
+                } else {
+                    text.push(c);
+                }
+                let q = Query::parse(&text);
+                let fresh = Searcher::default().run(&lib, &q, limit);
+                assert_eq!(
+                    typing.run(&lib, &q, limit),
+                    fresh,
+                    "{text:?}, limit {limit}"
+                );
+                seen += fresh.len();
+            }
+            assert!(seen > 10, "the queries match something");
+        }
     }
 }

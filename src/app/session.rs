@@ -100,6 +100,9 @@ pub struct Session {
     effects: Vec<Effect>,
     /// The catalog or the queue changed: the views' derived rows must be rebuilt.
     stale: bool,
+    /// Tracks whose genre changed (a vector arrived, the analysis failed) since the views
+    /// were last brought up to date: only what depends on genres is updated, for these.
+    genre_changes: Vec<TrackId>,
     /// A question a view asks the user (the app shows it as a prompt).
     prompt: Option<super::prompt::Prompt>,
 }
@@ -127,6 +130,7 @@ impl Session {
             play_errors: 0,
             effects: vec![],
             stale: false,
+            genre_changes: vec![],
             prompt: None,
         }
     }
@@ -168,6 +172,23 @@ impl Session {
 
     pub fn take_stale(&mut self) -> bool {
         std::mem::take(&mut self.stale)
+    }
+
+    /// `id`'s genre changed (its vector or failure): the genre views follow it.
+    pub fn genre_changed(&mut self, id: TrackId) {
+        self.genre_changes.push(id);
+    }
+
+    pub fn has_genre_changes(&self) -> bool {
+        !self.genre_changes.is_empty()
+    }
+
+    /// The tracks whose genre changed, each once.
+    pub fn take_genre_changes(&mut self) -> Vec<TrackId> {
+        let mut v = std::mem::take(&mut self.genre_changes);
+        let mut seen = std::collections::HashSet::new();
+        v.retain(|t| seen.insert(*t));
+        v
     }
 
     /// The user starts something: playback failures before it no longer count.
@@ -472,7 +493,7 @@ impl Session {
             AnalysisEvent::TrackDone { track, result } => {
                 if let Err(reason) = result {
                     self.lib.failed.insert(track, reason);
-                    self.mark_stale();
+                    self.genre_changed(track);
                 }
             }
             AnalysisEvent::Finished { failed, .. } => {

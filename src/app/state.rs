@@ -237,6 +237,7 @@ impl App {
         queue: Option<SavedQueue>,
     ) -> Option<f64> {
         let mut resume = None;
+        let mut rebuilt = false;
         if let Some(q) = queue.filter(|q| q.version <= STATE_VERSION) {
             let lib = &self.session.lib;
             let id = |p: &SavedPath| lib.by_path(&p.path()).map(|t| t.id);
@@ -300,6 +301,7 @@ impl App {
                 resume = Some(st.position_secs.max(0.0));
             }
             self.rebuild();
+            rebuilt = true;
             let catalog: &Catalog = &self.session.lib;
             let kind = st.selected.and_then(|r| match r {
                 SavedRow::Group { path } => Some(RowKind::Group(path)),
@@ -312,7 +314,14 @@ impl App {
                 self.views.library.select_kind(&k, h);
             }
         }
-        self.rebuild();
+        // The restored queue's rows (the rest was rebuilt with the saved browse mode above).
+        if rebuilt {
+            let h = self.session.list_height;
+            self.views.queue.refresh(&self.session);
+            self.views.queue.clamp(h);
+        } else {
+            self.rebuild();
+        }
         resume
     }
 }

@@ -4,7 +4,7 @@ use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 
 use serde::Serialize;
-use serde_json::{Map, Value, json};
+use serde_json::json;
 
 use crate::analysis::{AnalysisEvent, Analyzer};
 use crate::cli::{DbAction, ScanArgs};
@@ -310,6 +310,46 @@ pub fn run_scan(
     Ok(ExitCode::SUCCESS)
 }
 
+/// A label → probability object (labels in sorted order, as a JSON map prints them).
+struct LabelMap<'a>(&'a [String], &'a [f32]);
+
+impl Serialize for LabelMap<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut pairs: Vec<(&String, &f32)> = self.0.iter().zip(self.1).collect();
+        pairs.sort_by(|a, b| a.0.cmp(b.0));
+        pairs.dedup_by(|a, b| a.0 == b.0);
+        let mut m = s.serialize_map(Some(pairs.len()))?;
+        for (l, p) in pairs {
+            m.serialize_entry(l, p)?;
+        }
+        m.end()
+    }
+}
+
+/// One track of `library --json` (fields in the order they always printed: sorted).
+#[derive(Serialize)]
+struct TrackJson<'a> {
+    album: &'a Option<String>,
+    album_artist: &'a Option<String>,
+    artist: &'a Option<String>,
+    confidence: Option<f32>,
+    duration_secs: Option<f64>,
+    error: Option<&'a str>,
+    genre: Option<&'a str>,
+    genre_tag: &'a Option<String>,
+    id: String,
+    partial: bool,
+    partial_reason: Option<&'a str>,
+    path: String,
+    status: &'static str,
+    style: Option<&'a Vec<f32>>,
+    title: &'a Option<String>,
+    track_no: Option<u32>,
+    vector: Option<LabelMap<'a>>,
+    year: Option<u16>,
+}
+
 pub fn run_library(json: bool, paths: &Paths) -> anyhow::Result<ExitCode> {
     let store = open_store(paths)?;
     let device = inference_device();
@@ -322,76 +362,95 @@ pub fn run_library(json: bool, paths: &Paths) -> anyhow::Result<ExitCode> {
     let damage: std::collections::HashMap<_, _> = store.damaged_tracks()?.into_iter().collect();
     let mut tracks = store.tracks()?;
     tracks.sort_by(|a, b| a.1.path.cmp(&b.1.path));
-    let mut rows = Vec::with_capacity(tracks.len());
+    if json {
+        // Streamed: one track at a time, never the whole document in memory (50,000 tracks
+        // print ≈ 100 MB). The output is one JSON object, a track per line.
+        let mut out = std::io::BufWriter::with_capacity(64 * 1024, super::ctl::stdout());
+        let written = (|| -> std::io::Result<()> {
+            out.write_all(b"{\n  \"model\": ")?;
+            serde_json::to_writer(
+                &mut out,
+                &json!({"id": model.id.0, "name": model.config.name, "labels": labels}),
+            )?;
+            out.write_all(b",\n  \"tracks\": [")?;
+            for (k, (id, t)) in tracks.iter().enumerate() {
+                let v = vectors.get(id);
+                let top = v.map(|v| argmax(&v.vector));
+                let failure = failures.get(id);
+                let row = TrackJson {
+                    album: &t.tags.album,
+                    album_artist: &t.tags.album_artist,
+                    artist: &t.tags.artist,
+                    confidence: top.map(|(_, c)| c),
+                    duration_secs: t.duration_secs(),
+                    error: failure.map(|f| f.reason.as_str()),
+                    genre: top.and_then(|(i, _)| labels.get(i)).map(String::as_str),
+                    genre_tag: &t.tags.genre,
+                    id: id.hex(),
+                    partial: damage.contains_key(id),
+                    partial_reason: damage.get(id).map(|d| d.reason.as_str()),
+                    path: t.path().to_string_lossy().into_owned(),
+                    status: if v.is_some() {
+                        "classified"
+                    } else if failure.is_some() {
+                        "failed"
+                    } else {
+                        "pending"
+                    },
+                    style: v.and_then(|v| v.style.as_ref()),
+                    title: &t.tags.title,
+                    track_no: t.tags.track_no,
+                    vector: v.map(|v| LabelMap(labels, &v.vector)),
+                    year: t.tags.year,
+                };
+                out.write_all(if k == 0 { b"\n    " } else { b",\n    " })?;
+                serde_json::to_writer(&mut out, &row)?;
+            }
+            out.write_all(if tracks.is_empty() {
+                b"]\n}\n"
+            } else {
+                b"\n  ]\n}\n"
+            })?;
+            out.flush()
+        })();
+        return match written {
+            Ok(()) => Ok(ExitCode::SUCCESS),
+            // The reader went away (`| head`): nothing more to say.
+            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(ExitCode::SUCCESS),
+            Err(e) => Err(anyhow::anyhow!("writing the library: {e}")),
+        };
+    }
     let mut stdout = super::ctl::stdout();
     for (id, t) in &tracks {
         let v = vectors.get(id);
         let top = v.map(|v| argmax(&v.vector));
         let genre = top.and_then(|(i, _)| labels.get(i).cloned());
-        if json {
-            let vector = v.map(|v| {
-                let mut m = Map::new();
-                for (l, p) in labels.iter().zip(&v.vector) {
-                    m.insert(l.clone(), json!(p));
-                }
-                Value::Object(m)
-            });
-            rows.push(json!({
-                "id": id.hex(),
-                "path": t.path().to_string_lossy(),
-                "artist": t.tags.artist,
-                "album": t.tags.album,
-                "album_artist": t.tags.album_artist,
-                "title": t.tags.title,
-                "track_no": t.tags.track_no,
-                "year": t.tags.year,
-                "genre_tag": t.tags.genre,
-                "duration_secs": t.duration_secs(),
-                "status": if v.is_some() { "classified" } else if failures.contains_key(id) { "failed" } else { "pending" },
-                "genre": genre,
-                "confidence": top.map(|(_, c)| c),
-                "vector": vector,
-                "style": v.and_then(|v| v.style.clone()),
-                "error": failures.get(id).map(|f| f.reason.clone()),
-                "partial": damage.contains_key(id),
-                "partial_reason": damage.get(id).map(|d| d.reason.clone()),
-            }));
-        } else {
-            let status = match (&genre, failures.get(id)) {
-                (Some(g), _) => format!("{g:<10} {:>5.1}%", top.map_or(0.0, |(_, c)| c * 100.0)),
-                (None, Some(_)) => format!("{:<10} {:>6}", "(failed)", ""),
-                (None, None) => format!("{:<10} {:>6}", "(pending)", ""),
-            };
-            let note = match (failures.get(id), damage.get(id)) {
-                (Some(f), _) if v.is_none() => format!("  failed: {}", f.reason),
-                (_, Some(d)) if v.is_some() => format!("  partial: {}", d.reason),
-                _ => String::new(),
-            };
-            let _ = writeln!(
-                stdout,
-                "{status}  {} — {}  [{}]{note}",
-                t.display_artist(),
-                t.display_title(),
-                t.path().display()
-            );
-        }
-    }
-    if json {
-        drop(stdout);
-        super::print_json(&json!({
-            "model": {"id": model.id.0, "name": model.config.name, "labels": labels},
-            "tracks": rows,
-        }))?;
-    } else {
+        let status = match (&genre, failures.get(id)) {
+            (Some(g), _) => format!("{g:<10} {:>5.1}%", top.map_or(0.0, |(_, c)| c * 100.0)),
+            (None, Some(_)) => format!("{:<10} {:>6}", "(failed)", ""),
+            (None, None) => format!("{:<10} {:>6}", "(pending)", ""),
+        };
+        let note = match (failures.get(id), damage.get(id)) {
+            (Some(f), _) if v.is_none() => format!("  failed: {}", f.reason),
+            (_, Some(d)) if v.is_some() => format!("  partial: {}", d.reason),
+            _ => String::new(),
+        };
         let _ = writeln!(
             stdout,
-            "{} tracks, {} classified, {} failed (model {})",
-            tracks.len(),
-            vectors.len(),
-            failures.len(),
-            model.id
+            "{status}  {} — {}  [{}]{note}",
+            t.display_artist(),
+            t.display_title(),
+            t.path().display()
         );
     }
+    let _ = writeln!(
+        stdout,
+        "{} tracks, {} classified, {} failed (model {})",
+        tracks.len(),
+        vectors.len(),
+        failures.len(),
+        model.id
+    );
     Ok(ExitCode::SUCCESS)
 }
 

@@ -148,7 +148,7 @@ pub fn launch(
     s.recommend.fill_count = c.queue_fill.max(1);
     s.recommend.auto_dj_ahead = c.auto_dj_ahead.max(1);
     s.recommend.min_confidence = c.min_confidence.clamp(0.0, 1.0);
-    app.rebuild();
+    app.rebuild_genres();
     // Where the last session left off: the queue, the settings, the playing track paused at
     // its second.
     let (saved_session, saved_queue) = state::StateWriter::load(&paths.data_dir.join("state"));

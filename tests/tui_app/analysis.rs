@@ -127,3 +127,85 @@ fn an_empty_library_is_harmless() {
     assert!(queue_titles(&app).is_empty());
     assert_eq!(app.session.playback.track, None);
 }
+
+/// 6,000 tracks (beyond the size where each vector updates the views at once): vectors,
+/// re-classifications and failures arrive, and at each tick the genre playlists and the genre
+/// tree are moved track by track; they must be what a rebuild from scratch gives.
+#[test]
+fn genre_views_follow_vectors_like_a_rebuild_at_scale() {
+    use genreplay::app::catalog::TrackInfo;
+    use genreplay::library::TrackId;
+    let labels = ["blues", "jazz", "rock"];
+    let tracks: Vec<TrackInfo> = (0..6_000)
+        .map(|i| {
+            let path = std::path::PathBuf::from(format!("/m/a{}/b{}/{i}.flac", i / 40, i / 8));
+            TrackInfo {
+                id: TrackId::of_path(&path),
+                title: format!("t{i}"),
+                artist: format!("a{}", i / 40),
+                album: format!("b{}", i / 8),
+                path,
+                ..Default::default()
+            }
+        })
+        .collect();
+    let lib = Catalog::new(
+        "/m".into(),
+        tracks,
+        labels.iter().map(|s| s.to_string()).collect(),
+    );
+    let ids: Vec<TrackId> = lib.tracks.iter().map(|t| t.id).collect();
+    let mut app = App::new(lib, Keymap::defaults(), Theme::built_in(), "dark", 80);
+    press(&mut app, "m");
+    assert_eq!(app.views.library.mode, BrowseMode::Genre);
+    // A search that looks at genres stays open: its results follow the vectors too.
+    press(&mut app, "/genre:rock conf:>0.45");
+    let mut x: u64 = 7;
+    let mut next = |m: u64| {
+        x = x
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        (x >> 33) % m
+    };
+    for round in 0..30 {
+        for _ in 0..40 {
+            let t = ids[next(ids.len() as u64) as usize];
+            if next(10) == 0 {
+                app.update(Event::Analysis(AnalysisEvent::TrackDone {
+                    track: t,
+                    result: Err("unreadable".into()),
+                }));
+            } else {
+                // Few distinct confidences: ties are ranked as the rebuild ranks them.
+                let p = 0.4 + next(4) as f32 * 0.1;
+                let mut v = vec![(1.0 - p) / 2.0; 3];
+                v[next(3) as usize] = p;
+                app.update(Event::VectorReady {
+                    track: t,
+                    vector: v,
+                    style: None,
+                });
+            }
+        }
+        app.update(Event::Tick);
+        let lib = &app.session.lib;
+        assert_eq!(
+            app.views.genres.lists,
+            lib.genre_playlists(app.session.recommend.min_confidence),
+            "round {round}"
+        );
+        assert_eq!(
+            app.views.library.tree(),
+            lib.tree(BrowseMode::Genre, None),
+            "round {round}"
+        );
+        let fresh = genreplay::app::search::Searcher::default().run(
+            lib,
+            &genreplay::app::search::Query::parse(&app.search.text),
+            genreplay::app::views::search::MAX_RESULTS,
+        );
+        assert_eq!(app.views.search.results, fresh, "round {round}");
+    }
+    assert!(!app.views.search.results.is_empty());
+    assert!(app.session.lib.classified() > 500 && !app.session.lib.failed.is_empty());
+}

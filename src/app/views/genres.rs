@@ -1,12 +1,17 @@
 //! The Genres view: one automatic playlist per genre (tracks whose top genre it is, by
 //! confidence), the genre list on the left, its tracks on the right.
 
+use std::collections::HashSet;
+
 use super::{Handled, Selection};
 use crate::app::catalog::Catalog;
 use crate::app::nav::ListNav;
 use crate::app::session::Session;
 use crate::keys::Action;
 use crate::library::TrackId;
+
+/// More changed tracks than this at once are placed by rebuilding the lists.
+pub(crate) const MOVE_AT_MOST: usize = 1_000;
 
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct GenresView {
@@ -21,6 +26,53 @@ pub struct GenresView {
 impl GenresView {
     pub fn rebuild(&mut self, lib: &Catalog, min_confidence: f32, height: usize) {
         self.lists = lib.genre_playlists(min_confidence);
+        self.nav.clamp(self.lists.len(), height);
+        let n = self.selected_tracks().len();
+        self.tracks_nav.clamp(n, height);
+    }
+
+    /// Moves the tracks whose genre changed to their new playlist (at their rank); the same
+    /// lists as [`GenresView::rebuild`] without going over the whole library.
+    pub fn update(
+        &mut self,
+        lib: &Catalog,
+        min_confidence: f32,
+        changed: &[TrackId],
+        height: usize,
+    ) {
+        if changed.len() > MOVE_AT_MOST {
+            return self.rebuild(lib, min_confidence, height);
+        }
+        let set: HashSet<TrackId> = changed.iter().copied().collect();
+        for (_, l) in &mut self.lists {
+            l.retain(|(t, _)| !set.contains(t));
+        }
+        for &id in changed {
+            let Some((g, p)) = lib.genre_of(id) else {
+                continue;
+            };
+            if p < min_confidence || lib.track(id).is_none() {
+                continue;
+            }
+            match self.lists.iter_mut().find(|(n, _)| n == g) {
+                Some((_, l)) => {
+                    // Ranked by confidence, then by id (as `genre_playlists` sorts).
+                    let at = l.partition_point(|&(t, q)| {
+                        p.total_cmp(&q).then(t.cmp(&id)) == std::cmp::Ordering::Less
+                    });
+                    l.insert(at, (id, p));
+                }
+                // A genre no list has (labels changed): build them all.
+                None => return self.rebuild(lib, min_confidence, height),
+            }
+        }
+        self.nav.clamp(self.lists.len(), height);
+        let n = self.selected_tracks().len();
+        self.tracks_nav.clamp(n, height);
+    }
+
+    /// Keeps the selections inside the lists and on screen.
+    pub fn clamp(&mut self, height: usize) {
         self.nav.clamp(self.lists.len(), height);
         let n = self.selected_tracks().len();
         self.tracks_nav.clamp(n, height);

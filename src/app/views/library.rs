@@ -4,7 +4,7 @@
 use std::collections::HashSet;
 
 use super::{Handled, Selection};
-use crate::app::catalog::{BrowseMode, Catalog, Group};
+use crate::app::catalog::{BrowseMode, Catalog, FAILED_GROUP, Group, PENDING_GROUP};
 use crate::app::nav::ListNav;
 use crate::app::session::Session;
 use crate::keys::Action;
@@ -55,6 +55,49 @@ impl LibraryView {
     /// Recomputes the tree and the rows, keeping the selection on the same item.
     pub fn rebuild(&mut self, lib: &Catalog, height: usize) {
         self.tree = lib.tree(self.mode, None);
+        self.rebuild_rows(lib, height);
+    }
+
+    /// Moves the tracks whose genre changed to their new group of the genre tree (the other
+    /// trees do not depend on genres); the same tree as [`LibraryView::rebuild`] without
+    /// going over the whole library.
+    pub fn update_genres(&mut self, lib: &Catalog, changed: &[TrackId], height: usize) {
+        if self.mode != BrowseMode::Genre {
+            return;
+        }
+        if changed.len() > super::genres::MOVE_AT_MOST {
+            return self.rebuild(lib, height);
+        }
+        let set: HashSet<TrackId> = changed.iter().copied().collect();
+        for g in &mut self.tree {
+            g.tracks.retain(|t| !set.contains(t));
+        }
+        let at = |t: &TrackId| lib.index.get(t).copied().unwrap_or(usize::MAX);
+        for &id in changed {
+            let Some(&li) = lib.index.get(&id) else {
+                continue;
+            };
+            let genre = lib.genre_of(id);
+            let name = match genre {
+                Some((g, _)) => g,
+                None if lib.failed.contains_key(&id) => FAILED_GROUP,
+                None => PENDING_GROUP,
+            };
+            let Some(group) = self.tree.iter_mut().find(|g| g.name == name) else {
+                // The first track of a group: build the tree.
+                return self.rebuild(lib, height);
+            };
+            let pos = match genre {
+                // By confidence, ties in library order (as `Catalog::tree` sorts).
+                Some((_, p)) => group.tracks.partition_point(|t| {
+                    let q = lib.genre_of(*t).map_or(f32::NEG_INFINITY, |(_, q)| q);
+                    p.total_cmp(&q).then(at(t).cmp(&li)) == std::cmp::Ordering::Less
+                }),
+                None => group.tracks.partition_point(|t| at(t) < li),
+            };
+            group.tracks.insert(pos, id);
+        }
+        self.tree.retain(|g| !g.tracks.is_empty());
         self.rebuild_rows(lib, height);
     }
 
@@ -221,6 +264,11 @@ impl LibraryView {
             self.expanded.insert(path.clone());
             self.rebuild_rows(&s.lib, s.list_height);
         }
+    }
+
+    /// The browse tree the rows show.
+    pub fn tree(&self) -> &[Group] {
+        &self.tree
     }
 
     /// The open groups (for saving).

@@ -44,6 +44,29 @@ impl SearchView {
         self.nav.clamp(self.results.len(), height);
     }
 
+    /// Forgets remembered results (the catalog changed); the next run searches afresh.
+    pub fn forget(&mut self) {
+        self.searcher.forget();
+    }
+
+    /// The tracks' genres changed: remembered results of queries that look at genres are
+    /// forgotten, and when the open query is one, the `changed` tracks are scored again.
+    pub fn genres_changed(
+        &mut self,
+        lib: &Catalog,
+        changed: &[TrackId],
+        open: bool,
+        height: usize,
+    ) {
+        let q = Query::parse(&self.query);
+        if open && q.uses_genres(lib) {
+            self.results = self.searcher.rescore(lib, &q, changed, MAX_RESULTS);
+            self.nav.clamp(self.results.len(), height);
+        } else {
+            self.searcher.forget_if(|q| q.uses_genres(lib));
+        }
+    }
+
     pub fn selection(&self) -> Option<Selection> {
         (!self.results.is_empty()).then(|| Selection {
             tracks: self.results.clone(),
