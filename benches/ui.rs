@@ -122,6 +122,7 @@ fn bench(c: &mut Criterion) {
                 track: id,
                 vector: vector(i / 5),
                 style: None,
+                open_set: None,
             });
             frame(&app);
         })
@@ -134,6 +135,7 @@ fn bench(c: &mut Criterion) {
                 track: id,
                 vector: vector(i / 5),
                 style: None,
+                open_set: None,
             });
             app.update(Event::Tick);
             frame(&app);

@@ -197,6 +197,7 @@ fn genre_playlists_refresh_as_vectors_arrive_and_respect_the_floor() {
         track: id,
         vector: vec![0.05, 0.9, 0.05],
         style: None,
+        open_set: None,
     });
     let jazz = &app
         .views
@@ -213,6 +214,7 @@ fn genre_playlists_refresh_as_vectors_arrive_and_respect_the_floor() {
         track: id2,
         vector: vec![0.4, 0.35, 0.25],
         style: None,
+        open_set: None,
     });
     assert!(
         app.views

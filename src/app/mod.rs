@@ -235,7 +235,7 @@ impl App {
         self.views.library.rebuild(&s.lib, h);
         self.views
             .genres
-            .rebuild(&s.lib, s.recommend.min_confidence, h);
+            .rebuild(&s.lib, s.recommend.min_confidence, s.recommend.unsure_in_playlists, h);
         self.views.queue.refresh(s);
         self.views.queue.clamp(h);
         if self.search.open {
@@ -294,11 +294,16 @@ impl App {
                 track,
                 vector,
                 style,
+                open_set,
             } => {
                 s.lib.set_vector(track, vector);
                 if let Some(st) = style {
                     s.lib.styles.insert(track, st);
                 }
+                match open_set {
+                    Some(os) => s.lib.open_set.insert(track, os),
+                    None => s.lib.open_set.remove(&track),
+                };
                 if s.lib.tracks.len() <= REBUILD_EACH_VECTOR {
                     s.mark_stale();
                 } else {

@@ -16,6 +16,7 @@ impl Session {
             artist: artist_key(&info.artist),
             genre: self.lib.vectors.get(&id)?.clone(),
             style: self.lib.styles.get(&id).cloned(),
+            known: self.lib.is_known(id),
         })
     }
 

@@ -59,6 +59,7 @@ pub fn run_queue(args: &QueueArgs, json: bool, paths: &Paths) -> anyhow::Result<
             Candidate {
                 id: seed_id,
                 artist,
+                known: p.known(),
                 genre: p.vector,
                 style: p.style,
             }

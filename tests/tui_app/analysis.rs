@@ -59,6 +59,7 @@ fn a_ready_vector_moves_a_track_into_its_genre() {
         track: id("Echo"),
         vector: vector("jazz", 0.95),
         style: None,
+        open_set: None,
     });
     let r = rows(&app);
     assert_eq!(r[1], "jazz");
@@ -76,6 +77,7 @@ fn a_ready_vector_moves_a_track_into_its_genre() {
         track: id("Wind"),
         vector: vector("blues", 0.5),
         style: None,
+        open_set: None,
     });
     assert!(!rows(&app).contains(&FAILED_GROUP.to_string()));
     assert!(!app.session.lib.failed.contains_key(&id("Wind")));

@@ -19,8 +19,14 @@ pub struct GenresView {
 }
 
 impl GenresView {
-    pub fn rebuild(&mut self, lib: &Catalog, min_confidence: f32, height: usize) {
-        self.lists = lib.genre_playlists(min_confidence);
+    pub fn rebuild(
+        &mut self,
+        lib: &Catalog,
+        min_confidence: f32,
+        unsure_in_playlists: bool,
+        height: usize,
+    ) {
+        self.lists = lib.genre_playlists(min_confidence, unsure_in_playlists);
         self.nav.clamp(self.lists.len(), height);
         let n = self.selected_tracks().len();
         self.tracks_nav.clamp(n, height);
