@@ -965,10 +965,7 @@ fn read_commands_run_through_the_player_while_it_holds_the_database() {
     // Without the player's socket the database is still held (the answers above came
     // through it): every command that needs it says who holds it, and never to reset it.
     server.stop();
-    let holder = format!(
-        "genreplay is already running (pid {})",
-        std::process::id()
-    );
+    let holder = format!("genreplay is already running (pid {})", std::process::id());
     for args in [
         vec!["library"],
         vec!["library", "--json"],

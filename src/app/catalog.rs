@@ -201,6 +201,37 @@ impl Catalog {
         self.open_set.get(&id).is_none_or(|v| v.known)
     }
 
+    /// The `n` most likely genres with their probabilities, best first.
+    pub fn top_guesses(&self, id: TrackId, n: usize) -> Vec<(&str, f32)> {
+        let Some((labels, v, _)) = self.vector_of(id) else {
+            return Vec::new();
+        };
+        let mut ranked: Vec<(&str, f32)> = labels
+            .iter()
+            .map(String::as_str)
+            .zip(v.iter().copied())
+            .collect();
+        ranked.sort_by(|a, b| b.1.total_cmp(&a.1));
+        ranked.truncate(n);
+        ranked
+    }
+
+    /// The genre as a row shows it: "metal 87%", or for a track the model is unsure of
+    /// "? hiphop 58% · pop 20%" (its top guesses). `None` when not classified.
+    pub fn genre_text(&self, id: TrackId) -> Option<String> {
+        if self.is_known(id) {
+            return self
+                .genre_of(id)
+                .map(|(g, p)| format!("{g} {:.0}%", p * 100.0));
+        }
+        let guesses: Vec<String> = self
+            .top_guesses(id, 2)
+            .iter()
+            .map(|(g, p)| format!("{g} {:.0}%", p * 100.0))
+            .collect();
+        Some(format!("? {}", guesses.join(" · ")))
+    }
+
     /// Top genre and its probability.
     pub fn genre_of(&self, id: TrackId) -> Option<(&str, f32)> {
         let (labels, v, _) = self.vector_of(id)?;

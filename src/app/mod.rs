@@ -233,9 +233,12 @@ impl App {
         let s = &self.session;
         let h = s.list_height;
         self.views.library.rebuild(&s.lib, h);
-        self.views
-            .genres
-            .rebuild(&s.lib, s.recommend.min_confidence, s.recommend.unsure_in_playlists, h);
+        self.views.genres.rebuild(
+            &s.lib,
+            s.recommend.min_confidence,
+            s.recommend.unsure_in_playlists,
+            h,
+        );
         self.views.queue.refresh(s);
         self.views.queue.clamp(h);
         if self.search.open {

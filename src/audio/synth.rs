@@ -183,11 +183,7 @@ pub fn speech_like(rate: u32, secs: f32, seed: u64) -> Vec<f32> {
         };
         let u = k as f32 / syllable as f32;
         let consonant = u < 0.15;
-        let excitation = if consonant {
-            0.3 * g.next_f32()
-        } else {
-            pulse
-        };
+        let excitation = if consonant { 0.3 * g.next_f32() } else { pulse };
         let env = if in_pause {
             0.0
         } else {

@@ -48,14 +48,11 @@ pub fn run(args: &CalibrateArgs, json: bool, paths: &Paths) -> anyhow::Result<Ex
             split_of.insert(t.path.clone(), t.split);
         }
     }
-    let cache = (!args.no_cache)
-        .then(|| FeatureCache::new(&paths.cache_dir, &config.feature_key()));
+    let cache =
+        (!args.no_cache).then(|| FeatureCache::new(&paths.cache_dir, &config.feature_key()));
     let cancel = AtomicBool::new(false);
     let on_event = |ev: TrainEvent| {
-        if let TrainEvent::Features {
-            error: Some(e), ..
-        } = ev
-        {
+        if let TrainEvent::Features { error: Some(e), .. } = ev {
             eprintln!("  skipped: {e}");
         }
     };
@@ -138,7 +135,10 @@ pub fn run(args: &CalibrateArgs, json: bool, paths: &Paths) -> anyhow::Result<Ex
             "music called known: valid rows {}/{}; CV tracks above the confidence floor {}/{}",
             report.valid_known, report.valid_rows, report.cv_confident, report.cv_tracks
         );
-        println!("synthesised non-music called unsure: {unsure}/{}", synth.len());
+        println!(
+            "synthesised non-music called unsure: {unsure}/{}",
+            synth.len()
+        );
         for (name, known, conf, dist) in &synth {
             println!(
                 "  {} {name:<22} confidence {conf:.2}, distance {dist:.3}",

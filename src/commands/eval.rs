@@ -250,11 +250,14 @@ pub fn run(args: &EvalArgs, json: bool) -> anyhow::Result<ExitCode> {
                         n.name,
                         n.genre,
                         n.confidence * 100.0,
-                        n.distance.map_or(String::new(), |d| format!(", distance {d:.3}"))
+                        n.distance
+                            .map_or(String::new(), |d| format!(", distance {d:.3}"))
                     );
                 }
             }
-            None => println!("open set: this model has no open-set rule (every track gets its top genre)"),
+            None => println!(
+                "open set: this model has no open-set rule (every track gets its top genre)"
+            ),
         }
         println!(
             "\nplay-next queues (each track as seed, from the rest, no randomness):\n  \

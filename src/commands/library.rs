@@ -350,6 +350,10 @@ pub fn run_library(json: bool, paths: &Paths) -> anyhow::Result<ExitCode> {
                 "status": if v.is_some() { "classified" } else if failures.contains_key(id) { "failed" } else { "pending" },
                 "genre": genre,
                 "confidence": top.map(|(_, c)| c),
+                // false: the model is unsure (not one of its genres); `genre` is its top guess.
+                "known": v.map(|v| v.open_set.is_none_or(|o| o.known)),
+                "top_guesses": v.map(|v| super::classify::top_guesses(&labels, &v.vector, 3)),
+                "open_set": v.and_then(|v| v.open_set).map(|o| json!({"calibrated_confidence": o.confidence, "distance": o.distance})),
                 "vector": vector,
                 "style": v.and_then(|v| v.style.clone()),
                 "error": failures.get(id).map(|f| f.reason.clone()),
@@ -358,6 +362,9 @@ pub fn run_library(json: bool, paths: &Paths) -> anyhow::Result<ExitCode> {
             }));
         } else {
             let status = match (&genre, failures.get(id)) {
+                (Some(g), _) if v.is_some_and(|v| v.open_set.is_some_and(|o| !o.known)) => {
+                    format!("? {g:<8} {:>5.1}%", top.map_or(0.0, |(_, c)| c * 100.0))
+                }
                 (Some(g), _) => format!("{g:<10} {:>5.1}%", top.map_or(0.0, |(_, c)| c * 100.0)),
                 (None, Some(_)) => format!("{:<10} {:>6}", "(failed)", ""),
                 (None, None) => format!("{:<10} {:>6}", "(pending)", ""),

@@ -146,6 +146,8 @@ pub fn run_playlists(args: &PlaylistsArgs, json: bool, paths: &Paths) -> anyhow:
         vectors
             .iter()
             .filter(|(id, _)| records.contains_key(id))
+            // Tracks the model is unsure of (not one of its genres) are in no genre playlist.
+            .filter(|(_, v)| v.open_set.is_none_or(|o| o.known))
             .map(|(id, v)| (*id, v.vector.as_slice())),
         args.min_confidence,
     );

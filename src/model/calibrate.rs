@@ -134,7 +134,9 @@ pub fn fit(
     opts: &CalibrationOptions,
 ) -> anyhow::Result<(OpenSetConfig, CalibrationReport)> {
     if !config.is_head() {
-        anyhow::bail!("the open-set rule needs a head on a pretrained trunk (a --mode quick model)");
+        anyhow::bail!(
+            "the open-set rule needs a head on a pretrained trunk (a --mode quick model)"
+        );
     }
     let cancel = AtomicBool::new(false);
     let of = |s: Split| -> Vec<&TrackFeatures> {
@@ -161,7 +163,8 @@ pub fn fit(
         .collect();
     let max_distance = quantile(&valid_dist, opts.keep_distance)
         .ok_or_else(|| anyhow::anyhow!("no distances on the valid rows"))?;
-    let owned = |v: &[&TrackFeatures]| -> Vec<TrackFeatures> { v.iter().map(|t| (*t).clone()).collect() };
+    let owned =
+        |v: &[&TrackFeatures]| -> Vec<TrackFeatures> { v.iter().map(|t| (*t).clone()).collect() };
     // 2. A head on the train rows only, for the valid rows' vectors (artist-held-out).
     let head = train(
         config,
@@ -198,7 +201,14 @@ pub fn fit(
         }
     }
     // The reverse artist-filtered fold: a head on the valid rows predicts the train rows.
-    let back = train(config, &owned(&valid_rows), &[], &opts.train, &mut |_| {}, &cancel)?;
+    let back = train(
+        config,
+        &owned(&valid_rows),
+        &[],
+        &opts.train,
+        &mut |_| {},
+        &cancel,
+    )?;
     let swap_vecs: Vec<(Vec<f32>, usize)> = valid_vecs
         .iter()
         .cloned()
@@ -217,9 +227,7 @@ pub fn fit(
         TemperatureFrom::ArtistSwap => t_swap,
     };
     let scaled = |v: &[(Vec<f32>, usize)]| -> Vec<(Vec<f32>, usize)> {
-        v.iter()
-            .map(|(p, l)| (scale(p, temperature), *l))
-            .collect()
+        v.iter().map(|(p, l)| (scale(p, temperature), *l)).collect()
     };
     let cv_scaled = scaled(&cv_vecs);
     let valid_scaled = scaled(&valid_vecs);
@@ -260,7 +268,9 @@ pub fn fit(
     let t_from = match opts.temperature_from {
         TemperatureFrom::Valid => "the valid rows predicted by a head trained on the train rows",
         TemperatureFrom::Cv => "out-of-fold predictions of the cross-validation",
-        TemperatureFrom::ArtistSwap => "both artist-filtered directions (valid by train, train by valid)",
+        TemperatureFrom::ArtistSwap => {
+            "both artist-filtered directions (valid by train, train by valid)"
+        }
     };
     rule.fitted = format!(
         "density: pooled embeddings of the {} train rows, shrinkage {}; max_distance: the {:.0}% quantile of the {} valid rows (artist-filtered split); temperature (NLL) on {t_from}; min_confidence: the {:.1}% quantile of {k}-fold cross-validation by track on the {} train+valid rows, out-of-fold",

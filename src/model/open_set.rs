@@ -63,7 +63,9 @@ mod hex_f32 {
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<f32>, D::Error> {
         let s = String::deserialize(d)?;
         if !s.len().is_multiple_of(8) || !s.is_ascii() {
-            return Err(D::Error::custom("precision: not a string of 8-digit hex f32s"));
+            return Err(D::Error::custom(
+                "precision: not a string of 8-digit hex f32s",
+            ));
         }
         s.as_bytes()
             .chunks_exact(8)
@@ -317,8 +319,7 @@ mod tests {
         let top = scale(&[0.9, 0.05, 0.05], t)[0];
         assert!((top - 0.6).abs() < 0.05, "{top}");
         assert!(ece(&v, 10) > 0.25);
-        let scaled: Vec<(Vec<f32>, usize)> =
-            v.iter().map(|(p, l)| (scale(p, t), *l)).collect();
+        let scaled: Vec<(Vec<f32>, usize)> = v.iter().map(|(p, l)| (scale(p, t), *l)).collect();
         assert!(ece(&scaled, 10) < 0.05, "{}", ece(&scaled, 10));
         assert!(nll(&v, t) < nll(&v, 1.0));
     }

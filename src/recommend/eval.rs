@@ -190,7 +190,7 @@ mod tests {
         // R = 5: the queue of 5 is all the seed's cluster.
         assert!((m.r_precision - 1.0).abs() < 1e-9, "{m:?}");
         assert!((m.mean_queue_len - 10.0).abs() < 1e-9);
-        // With the default floor (0.6) the other cluster (cosine 0.22) never comes: queues
+        // With the default floor (0.75) the other cluster (cosine 0.22) never comes: queues
         // of 5, all right.
         let m = queue_metrics(&QueueOptions::default(), &items);
         assert!((m.queue_precision_at_10 - 1.0).abs() < 1e-9, "{m:?}");

@@ -104,7 +104,9 @@ pub struct Candidate {
 }
 
 /// The similarity floor "play next" and auto-DJ use unless configured (`min_similarity`).
-pub const DEFAULT_MIN_SIMILARITY: f32 = 0.6;
+/// On gtzan-dev's 113 excerpts (pairs of tracks, the built-in model) 0.75 keeps 84% of the
+/// same-genre pairs and 1% of the others (0.6: 92% and 3%; 0.9: 46% and 0%).
+pub const DEFAULT_MIN_SIMILARITY: f32 = 0.75;
 
 /// How queues are built.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

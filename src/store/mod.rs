@@ -559,7 +559,8 @@ impl Store {
         let text = e.to_string();
         match &e {
             sled::Error::Io(_) if text.contains("could not acquire lock") => {
-                let pid = lock_holder(path).or_else(|| PidFile::read(path).filter(|&p| process_alive(p)));
+                let pid =
+                    lock_holder(path).or_else(|| PidFile::read(path).filter(|&p| process_alive(p)));
                 OpenFailure::Other(StoreError::Locked {
                     path: path.to_path_buf(),
                     pid,
