@@ -305,8 +305,6 @@ pub enum TemperatureArg {
 pub enum SplitArg {
     Train,
     Valid,
-    /// Rows of INDEX.tsv in neither split (gtzan-dev's `unlisted`).
-    Unlisted,
 }
 
 #[derive(Debug, Args)]

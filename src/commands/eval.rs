@@ -89,7 +89,6 @@ pub fn run(args: &EvalArgs, json: bool) -> anyhow::Result<ExitCode> {
         match want {
             SplitArg::Train => set.tracks.retain(|t| t.split == Some(Split::Train)),
             SplitArg::Valid => set.tracks.retain(|t| t.split == Some(Split::Valid)),
-            SplitArg::Unlisted => set.tracks.retain(|t| t.split.is_none()),
         }
     }
     let mut pairs = Vec::new();
