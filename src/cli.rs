@@ -146,6 +146,9 @@ pub struct QueueArgs {
     /// No artist again within this many tracks.
     #[arg(long, default_value_t = 1)]
     pub artist_window: usize,
+    /// Never a track less similar to the seed than this (0-1); the queue may come out shorter.
+    #[arg(long, default_value_t = crate::recommend::similar::DEFAULT_MIN_SIMILARITY)]
+    pub min_similarity: f32,
 }
 
 #[derive(Debug, Args)]
@@ -159,6 +162,9 @@ pub struct PlaylistsArgs {
     /// Overwrite existing playlist files.
     #[arg(long)]
     pub force: bool,
+    /// Also put the tracks the model is unsure of (not one of its genres) under their top guess.
+    #[arg(long)]
+    pub include_unsure: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
