@@ -352,7 +352,7 @@ pub fn run_library(json: bool, paths: &Paths) -> anyhow::Result<ExitCode> {
                 "confidence": top.map(|(_, c)| c),
                 // false: the model is unsure (not one of its genres); `genre` is its top guess.
                 "known": v.map(|v| v.open_set.is_none_or(|o| o.known)),
-                "top_guesses": v.map(|v| super::classify::top_guesses(&labels, &v.vector, 3)),
+                "top_guesses": v.map(|v| super::classify::top_guesses(labels, &v.vector, 3)),
                 "open_set": v.and_then(|v| v.open_set).map(|o| json!({"calibrated_confidence": o.confidence, "distance": o.distance})),
                 "vector": vector,
                 "style": v.and_then(|v| v.style.clone()),

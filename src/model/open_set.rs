@@ -265,10 +265,11 @@ impl OpenSetConfig {
     /// Checks the stored rule: finite numbers, a density of consistent size.
     pub fn validate(&self) -> Result<(), String> {
         let d = self.density.dims;
-        if !(self.temperature.is_finite() && self.temperature > 0.0)
-            || !self.min_confidence.is_finite()
-            || !self.max_distance.is_finite()
-        {
+        let finite = self.temperature.is_finite()
+            && self.temperature > 0.0
+            && self.min_confidence.is_finite()
+            && self.max_distance.is_finite();
+        if !finite {
             return Err("open_set: temperature and thresholds must be finite numbers".into());
         }
         if self.density.mean.len() != d || self.density.precision.len() != d * (d + 1) / 2 {
