@@ -19,6 +19,7 @@ fn library(n: usize) -> Vec<Candidate> {
                 artist: format!("artist {}", i % 700),
                 genre: g,
                 style: Some((0..50).map(|_| rng.random::<f32>()).collect()),
+                known: true,
             }
         })
         .collect()

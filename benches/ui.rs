@@ -136,6 +136,7 @@ fn bench(c: &mut Criterion) {
                 track: id,
                 vector: vector(i / 5),
                 style: None,
+                open_set: None,
             });
             frame(&app);
         })
@@ -148,6 +149,7 @@ fn bench(c: &mut Criterion) {
                 track: id,
                 vector: vector(i / 5),
                 style: None,
+                open_set: None,
             });
             app.update(Event::Tick);
             frame(&app);
@@ -247,6 +249,7 @@ fn bench(c: &mut Criterion) {
                         track: id,
                         vector: vector(i / 3),
                         style: None,
+                        open_set: None,
                     });
                 }
                 let t = Instant::now();

@@ -32,6 +32,9 @@ pub enum Command {
     Train(TrainArgs),
     /// Measure a model on a labelled folder: accuracy, per-class precision/recall, confusion.
     Eval(EvalArgs),
+    /// Fit the open-set rule ("a genre or unsure") of a model on a labelled folder with an
+    /// artist-filtered split (INDEX.tsv) and write the model with it.
+    Calibrate(CalibrateArgs),
     /// Index the music folder (new, changed, removed files) and classify what is new.
     Scan(ScanArgs),
     /// List every track with its tags, genre, confidence and genre vector.
@@ -143,6 +146,9 @@ pub struct QueueArgs {
     /// No artist again within this many tracks.
     #[arg(long, default_value_t = 1)]
     pub artist_window: usize,
+    /// Never a track less similar to the seed than this (0-1); the queue may come out shorter.
+    #[arg(long, default_value_t = crate::recommend::similar::DEFAULT_MIN_SIMILARITY)]
+    pub min_similarity: f32,
 }
 
 #[derive(Debug, Args)]
@@ -156,6 +162,9 @@ pub struct PlaylistsArgs {
     /// Overwrite existing playlist files.
     #[arg(long)]
     pub force: bool,
+    /// Also put the tracks the model is unsure of (not one of its genres) under their top guess.
+    #[arg(long)]
+    pub include_unsure: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -255,6 +264,47 @@ pub struct EvalArgs {
     /// Only the rows of DIR/INDEX.tsv in this split.
     #[arg(long, value_enum)]
     pub split: Option<SplitArg>,
+    /// Files or folders of sounds that are not music (speech, birdsong, noise…): the open-set
+    /// rule should call them unsure. Synthesised non-music (tones, noises, clicks, silence,
+    /// chirps, birdsong, speech-like) is always measured too. Repeatable.
+    #[arg(long = "non-music", value_name = "PATH")]
+    pub non_music: Vec<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct CalibrateArgs {
+    /// Labelled folder (one subfolder per genre) with an INDEX.tsv giving train/valid rows.
+    pub dir: PathBuf,
+    /// Model folder, or builtin:NAME (default: the built-in default model).
+    #[arg(long, value_name = "PATH")]
+    pub model: Option<PathBuf>,
+    /// Where the model with its rule is written.
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+    /// Covariance shrinkage towards the diagonal (0-1).
+    #[arg(long, default_value_t = 0.3)]
+    pub shrinkage: f64,
+    /// Share of the held-out valid rows the distance threshold keeps.
+    #[arg(long, default_value_t = 0.95)]
+    pub keep_distance: f64,
+    /// Share of the out-of-fold tracks the confidence threshold keeps.
+    #[arg(long, default_value_t = 0.975)]
+    pub keep_confidence: f64,
+    /// Held-out predictions the temperature is fitted on: `valid` (the valid rows by a head on
+    /// the train rows: no shared artists), `cv` (K-fold by track on train+valid) or
+    /// `artist-swap` (both artist-filtered directions).
+    #[arg(long, value_enum, default_value = "valid")]
+    pub temperature_from: TemperatureArg,
+    /// Do not read or write the feature cache.
+    #[arg(long)]
+    pub no_cache: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum TemperatureArg {
+    Valid,
+    Cv,
+    ArtistSwap,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -46,6 +46,7 @@ fn tiny_config(labels: Vec<String>) -> ModelConfig {
                 .with_dropout(0.1),
         ),
         info: Default::default(),
+        open_set: None,
     }
 }
 

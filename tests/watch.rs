@@ -84,6 +84,7 @@ fn a_batch_of_changes_adds_changes_moves_and_removes_tracks() {
         segments: 1,
         style: None,
         computed_unix: 1,
+        open_set: None,
     };
     store.put_vector(&model, id(&one), &v).unwrap();
     let added_before = store.track(id(&one)).unwrap().unwrap().added_unix;

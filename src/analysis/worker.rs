@@ -346,6 +346,7 @@ fn worker_loop<C: TrackClassifier>(
                     segments: pred.segments as u32,
                     style: pred.style,
                     computed_unix: now_unix(),
+                    open_set: pred.open_set,
                 };
                 let damage = pred.partial.map(|reason| DamageRecord {
                     reason,

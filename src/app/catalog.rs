@@ -88,6 +88,8 @@ impl BrowseMode {
 /// Group names for tracks that have no genre yet.
 pub const PENDING_GROUP: &str = "(not classified yet)";
 pub const FAILED_GROUP: &str = "(could not be analysed)";
+/// The group (and playlist) of tracks the model is unsure of: not one of its genres.
+pub const UNSURE_GROUP: &str = "? unsure";
 
 /// The player's copy of the library.
 #[derive(Debug, Clone, Default)]
@@ -100,6 +102,9 @@ pub struct Catalog {
     pub vectors: HashMap<TrackId, Vec<f32>>,
     /// Style vectors (the pretrained trunk's tags) where the model has them.
     pub styles: HashMap<TrackId, Vec<f32>>,
+    /// The active model's open-set verdicts (models with a rule): a track whose verdict says
+    /// unsure shows "?" and stays out of genre playlists.
+    pub open_set: HashMap<TrackId, crate::store::OpenSetRecord>,
     /// Vectors of an earlier model (with its labels) for tracks the active model has not
     /// classified yet: genres and playlists never go empty while a new model catches up.
     pub fallback: HashMap<TrackId, (Arc<Vec<String>>, Vec<f32>)>,
@@ -136,6 +141,7 @@ impl Catalog {
             labels,
             vectors: HashMap::new(),
             styles: HashMap::new(),
+            open_set: HashMap::new(),
             fallback: HashMap::new(),
             failed: HashMap::new(),
             partial: HashMap::new(),
@@ -166,6 +172,42 @@ impl Catalog {
             .map(|(labels, v)| (labels.as_slice(), v.as_slice(), true))
     }
 
+    /// False when the active model's open-set rule says the track is unsure.
+    pub fn is_known(&self, id: TrackId) -> bool {
+        self.open_set.get(&id).is_none_or(|v| v.known)
+    }
+
+    /// The `n` most likely genres with their probabilities, best first.
+    pub fn top_guesses(&self, id: TrackId, n: usize) -> Vec<(&str, f32)> {
+        let Some((labels, v, _)) = self.vector_of(id) else {
+            return Vec::new();
+        };
+        let mut ranked: Vec<(&str, f32)> = labels
+            .iter()
+            .map(String::as_str)
+            .zip(v.iter().copied())
+            .collect();
+        ranked.sort_by(|a, b| b.1.total_cmp(&a.1));
+        ranked.truncate(n);
+        ranked
+    }
+
+    /// The genre as a row shows it: "metal 87%", or for a track the model is unsure of
+    /// "? hiphop 58% · pop 20%" (its top guesses). `None` when not classified.
+    pub fn genre_text(&self, id: TrackId) -> Option<String> {
+        if self.is_known(id) {
+            return self
+                .genre_of(id)
+                .map(|(g, p)| format!("{g} {:.0}%", p * 100.0));
+        }
+        let guesses: Vec<String> = self
+            .top_guesses(id, 2)
+            .iter()
+            .map(|(g, p)| format!("{g} {:.0}%", p * 100.0))
+            .collect();
+        Some(format!("? {}", guesses.join(" · ")))
+    }
+
     /// Top genre and its probability.
     pub fn genre_of(&self, id: TrackId) -> Option<(&str, f32)> {
         let (labels, v, _) = self.vector_of(id)?;
@@ -179,6 +221,7 @@ impl Catalog {
         for (id, v) in self.vectors.drain() {
             self.fallback.insert(id, (old.clone(), v));
         }
+        self.open_set.clear();
         self.failed.clear();
     }
 
@@ -255,9 +298,11 @@ impl Catalog {
                     .collect();
                 let mut pending = Vec::new();
                 let mut failed = Vec::new();
+                let mut unsure = Vec::new();
                 let mut scored: Vec<(usize, f32, TrackId)> = Vec::new();
                 for t in self.tracks.iter().filter(|t| keep(t)) {
                     match self.genre_of(t.id) {
+                        Some(_) if !self.is_known(t.id) => unsure.push(t.id),
                         Some((g, p)) => {
                             let i = names.iter().position(|n| n == g).unwrap_or(0);
                             scored.push((i, p, t.id));
@@ -273,7 +318,11 @@ impl Catalog {
                     }
                 }
                 groups.retain(|g| !g.tracks.is_empty());
-                for (name, tracks) in [(PENDING_GROUP, pending), (FAILED_GROUP, failed)] {
+                for (name, tracks) in [
+                    (UNSURE_GROUP, unsure),
+                    (PENDING_GROUP, pending),
+                    (FAILED_GROUP, failed),
+                ] {
                     if !tracks.is_empty() {
                         groups.push(Group {
                             name: name.into(),
@@ -306,18 +355,30 @@ impl Catalog {
 
     /// Tracks per genre (top genre), ranked by confidence, at least `min_confidence`: the
     /// auto playlists. Tracks the active model has not reached yet count under the earlier
-    /// model's genre.
-    pub fn genre_playlists(&self, min_confidence: f32) -> Vec<(String, Vec<(TrackId, f32)>)> {
+    /// model's genre. Tracks the model is unsure of go to a last list, [`UNSURE_GROUP`]
+    /// (only when there are any), unless `unsure_in_playlists` puts them under their top guess.
+    pub fn genre_playlists(
+        &self,
+        min_confidence: f32,
+        unsure_in_playlists: bool,
+    ) -> Vec<(String, Vec<(TrackId, f32)>)> {
         let names = self.genre_names();
         let mut lists: Vec<(String, Vec<(TrackId, f32)>)> =
             names.iter().map(|n| (n.clone(), Vec::new())).collect();
+        let mut unsure = Vec::new();
         for t in &self.tracks {
-            if let Some((g, p)) = self.genre_of(t.id)
-                && p >= min_confidence
-                && let Some(l) = lists.iter_mut().find(|(n, _)| n == g)
-            {
-                l.1.push((t.id, p));
+            if let Some((g, p)) = self.genre_of(t.id) {
+                if !unsure_in_playlists && !self.is_known(t.id) {
+                    unsure.push((t.id, p));
+                } else if p >= min_confidence
+                    && let Some(l) = lists.iter_mut().find(|(n, _)| n == g)
+                {
+                    l.1.push((t.id, p));
+                }
             }
+        }
+        if !unsure.is_empty() {
+            lists.push((UNSURE_GROUP.to_string(), unsure));
         }
         for l in &mut lists {
             l.1.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
@@ -337,6 +398,7 @@ impl Catalog {
                         artist: artist_key(&t.artist),
                         genre: v.clone(),
                         style: self.styles.get(&t.id).cloned(),
+                        known: self.is_known(t.id),
                     })
             })
             .collect()

@@ -27,6 +27,8 @@ pub enum Event {
         track: TrackId,
         vector: Vec<f32>,
         style: Option<Vec<f32>>,
+        /// The open-set verdict, when the model has a rule.
+        open_set: Option<crate::store::OpenSetRecord>,
     },
     /// A background job (scan, model load) has news for the status line.
     Status {

@@ -231,9 +231,12 @@ impl App {
         let s = &self.session;
         let h = s.list_height;
         self.views.library.rebuild(&s.lib, h);
-        self.views
-            .genres
-            .rebuild(&s.lib, s.recommend.min_confidence, h);
+        self.views.genres.rebuild(
+            &s.lib,
+            s.recommend.min_confidence,
+            s.recommend.unsure_in_playlists,
+            h,
+        );
         self.views.queue.refresh(s);
         self.views.queue.clamp(h);
         self.views.search.forget();
@@ -256,9 +259,12 @@ impl App {
     /// The genre playlists again (their minimum confidence changed).
     pub fn rebuild_genres(&mut self) {
         let s = &self.session;
-        self.views
-            .genres
-            .rebuild(&s.lib, s.recommend.min_confidence, s.list_height);
+        self.views.genres.rebuild(
+            &s.lib,
+            s.recommend.min_confidence,
+            s.recommend.unsure_in_playlists,
+            s.list_height,
+        );
     }
 
     /// Brings what depends on genres up to date for the tracks whose genre changed: the genre
@@ -271,9 +277,13 @@ impl App {
         }
         let changed = s.take_genre_changes();
         let h = s.list_height;
-        self.views
-            .genres
-            .update(&s.lib, s.recommend.min_confidence, &changed, h);
+        self.views.genres.update(
+            &s.lib,
+            s.recommend.min_confidence,
+            s.recommend.unsure_in_playlists,
+            &changed,
+            h,
+        );
         self.views.library.update_genres(&s.lib, &changed, h);
         self.views
             .search
@@ -329,11 +339,16 @@ impl App {
                 track,
                 vector,
                 style,
+                open_set,
             } => {
                 s.lib.set_vector(track, vector);
                 if let Some(st) = style {
                     s.lib.styles.insert(track, st);
                 }
+                match open_set {
+                    Some(os) => s.lib.open_set.insert(track, os),
+                    None => s.lib.open_set.remove(&track),
+                };
                 s.genre_changed(track);
             }
             Event::Status { text, error } => s.set_status(text, error),

@@ -6,7 +6,7 @@ use super::event::Effect;
 use super::play_queue::{QueueEntry, Reason};
 use super::session::{Session, tracks_n};
 use crate::library::TrackId;
-use crate::recommend::similar::{Candidate, Pick, build_queue, extend_chain};
+use crate::recommend::similar::{Candidate, Pick, build_queue, eligible_count, extend_chain};
 
 impl Session {
     fn candidate(&self, id: TrackId) -> Option<Candidate> {
@@ -16,6 +16,7 @@ impl Session {
             artist: artist_key(&info.artist),
             genre: self.lib.vectors.get(&id)?.clone(),
             style: self.lib.styles.get(&id).cloned(),
+            known: self.lib.is_known(id),
         })
     }
 
@@ -83,17 +84,32 @@ impl Session {
             self.recommend.fill_count,
             &mut self.rng,
         );
-        if picks.is_empty() {
-            self.set_status("no other analysed tracks to choose from yet", true);
-            return;
-        }
-        let entries: Vec<QueueEntry> = picks.iter().map(|p| self.pick_entry(p)).collect();
-        let n = entries.len();
         let title = self
             .lib
             .track(seed_id)
             .map(|t| t.title.clone())
             .unwrap_or_default();
+        let floor = self.recommend.options.min_similarity;
+        if picks.is_empty() {
+            let alike = eligible_count(&self.recommend.options, &seed, &pool);
+            let text = if pool.len() <= 1 {
+                "no other analysed tracks to choose from yet".to_string()
+            } else if alike > 0 {
+                format!(
+                    "no more tracks like \"{title}\": the {} that sound like it are already queued or played",
+                    tracks_n(alike)
+                )
+            } else {
+                format!(
+                    "no tracks like \"{title}\": nothing else is {:.0}% similar or more (min_similarity)",
+                    floor * 100.0
+                )
+            };
+            self.set_status(text, true);
+            return;
+        }
+        let entries: Vec<QueueEntry> = picks.iter().map(|p| self.pick_entry(p)).collect();
+        let n = entries.len();
         if self.playback.track.is_none() {
             // Nothing plays: the seed first, then what sounds like it.
             let mut all = vec![QueueEntry::new(seed_id, Reason::Added)];
@@ -104,8 +120,13 @@ impl Session {
             self.queue.replace_fill(entries);
             self.send_next();
         }
+        let short = if n < self.recommend.fill_count {
+            format!(" (no more are {:.0}% similar or more)", floor * 100.0)
+        } else {
+            String::new()
+        };
         self.set_status(
-            format!("{} like \"{title}\" will play next", tracks_n(n)),
+            format!("{} like \"{title}\" will play next{short}", tracks_n(n)),
             false,
         );
     }
@@ -182,8 +203,16 @@ impl Session {
             &mut self.rng,
         );
         if picks.is_empty() && start.is_empty() {
+            let title = self
+                .lib
+                .track(from.id)
+                .map(|t| t.title.clone())
+                .unwrap_or_default();
             self.set_status(
-                "auto-DJ: every analysed track has played or is queued; nothing more to add",
+                format!(
+                    "auto-DJ: no more tracks like \"{title}\": everything {:.0}% similar or more has played or is queued",
+                    self.recommend.options.min_similarity * 100.0
+                ),
                 false,
             );
             return;

@@ -63,6 +63,8 @@ pub struct RecommendSettings {
     pub auto_dj_ahead: usize,
     /// Genre playlists leave out tracks less certain than this.
     pub min_confidence: f32,
+    /// Genre playlists also hold unsure tracks (under their top guess).
+    pub unsure_in_playlists: bool,
 }
 
 impl Default for RecommendSettings {
@@ -72,6 +74,7 @@ impl Default for RecommendSettings {
             fill_count: 15,
             auto_dj_ahead: 5,
             min_confidence: 0.0,
+            unsure_in_playlists: false,
         }
     }
 }

@@ -8,6 +8,7 @@ pub mod guard;
 pub mod header;
 pub mod player;
 pub mod resample;
+pub mod synth;
 
 use std::path::Path;
 

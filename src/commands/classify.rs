@@ -13,6 +13,17 @@ use crate::model::backend::inference_device;
 use crate::model::infer::Classifier;
 use crate::model::registry;
 
+/// The `n` most likely genres with their probabilities, best first.
+pub(crate) fn top_guesses(labels: &[String], vector: &[f32], n: usize) -> Vec<Value> {
+    let mut ranked: Vec<(&String, f32)> = labels.iter().zip(vector.iter().copied()).collect();
+    ranked.sort_by(|a, b| b.1.total_cmp(&a.1));
+    ranked
+        .into_iter()
+        .take(n)
+        .map(|(l, v)| json!({"genre": l, "probability": v}))
+        .collect()
+}
+
 pub fn run(args: &ClassifyArgs, json: bool) -> anyhow::Result<ExitCode> {
     let device = inference_device();
     let model = registry::load(args.model.as_deref(), &device)?;
@@ -34,13 +45,22 @@ pub fn run(args: &ClassifyArgs, json: bool) -> anyhow::Result<ExitCode> {
                     for (l, v) in labels.iter().zip(&p.vector) {
                         vector.insert(l.clone(), json!(v));
                     }
+                    // `genre` stays the top guess; `known: false` says the model is unsure of it.
                     let mut entry = json!({
                         "path": path.to_string_lossy(),
                         "genre": genre,
                         "confidence": conf,
+                        "known": p.known(),
+                        "top_guesses": top_guesses(&labels, &p.vector, 3),
                         "vector": Value::Object(vector),
                         "partial": p.partial,
                     });
+                    if let (Some(v), Some(obj)) = (p.open_set, entry.as_object_mut()) {
+                        obj.insert(
+                            "open_set".into(),
+                            json!({"calibrated_confidence": v.confidence, "distance": v.distance}),
+                        );
+                    }
                     if args.timings
                         && let Some(obj) = entry.as_object_mut()
                     {
@@ -55,7 +75,22 @@ pub fn run(args: &ClassifyArgs, json: bool) -> anyhow::Result<ExitCode> {
                         labels.iter().zip(p.vector.iter().copied()).collect();
                     ranked.sort_by(|a, b| b.1.total_cmp(&a.1));
                     println!("{}", path.display());
-                    println!("  genre: {genre} ({:.1}%)", conf * 100.0);
+                    if p.known() {
+                        println!("  genre: {genre} ({:.1}%)", conf * 100.0);
+                    } else {
+                        let guesses: Vec<String> = ranked
+                            .iter()
+                            .take(3)
+                            .map(|(l, v)| format!("{l} {:.0}%", v * 100.0))
+                            .collect();
+                        println!("  genre: ? unsure (top guesses: {})", guesses.join(", "));
+                    }
+                    if let Some(v) = p.open_set {
+                        println!(
+                            "  open set: calibrated confidence {:.2}, distance {:.3}",
+                            v.confidence, v.distance
+                        );
+                    }
                     if let Some(why) = &p.partial {
                         println!("  partial: {why}");
                     }

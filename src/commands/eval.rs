@@ -1,5 +1,11 @@
-//! `genreplay eval DIR [--model PATH]`
+//! `genreplay eval DIR [--model PATH] [--split S] [--non-music PATH]...`
+//!
+//! Accuracy, per-class figures and the confusion matrix on a labelled folder; calibration
+//! (ECE, raw and temperature-scaled); the open-set rule's rates (music called known, non-music
+//! called unsure: synthesised sounds and any `--non-music` files); and "play next" quality
+//! (P@10 and R-precision, with and without the similarity floor).
 
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use crate::cli::{EvalArgs, SplitArg};
@@ -7,34 +13,89 @@ use crate::library::TrackId;
 use crate::model::backend::inference_device;
 use crate::model::dataset::{Split, collect};
 use crate::model::eval::report;
-use crate::model::infer::Classifier;
+use crate::model::infer::{Classifier, Prediction};
+use crate::model::open_set::{ece, scale};
 use crate::model::registry;
-use crate::recommend::eval::{measure_table, queue_metrics};
+use crate::recommend::eval::{QueueMetrics, measure_table, queue_metrics};
 use crate::recommend::similar::{Candidate, QueueOptions};
 use serde_json::json;
+
+/// Bins of the expected calibration error.
+const ECE_BINS: usize = 10;
+
+/// One non-music sound and what the rule said of it.
+struct NonMusic {
+    name: String,
+    genre: String,
+    confidence: f32,
+    known: bool,
+    distance: Option<f32>,
+}
+
+fn non_music_files(paths: &[PathBuf]) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for p in paths {
+        if p.is_dir() {
+            let mut v: Vec<PathBuf> = walkdir::WalkDir::new(p)
+                .into_iter()
+                .filter_map(Result::ok)
+                .filter(|e| e.file_type().is_file() && crate::audio::is_audio_path(e.path()))
+                .map(|e| e.into_path())
+                .collect();
+            v.sort();
+            out.extend(v);
+        } else {
+            out.push(p.clone());
+        }
+    }
+    out
+}
+
+fn verdict_of(name: String, labels: &[String], p: &Prediction) -> NonMusic {
+    let (top, conf) = p.top();
+    NonMusic {
+        name,
+        genre: labels.get(top).cloned().unwrap_or_default(),
+        confidence: p.open_set.map_or(conf, |v| v.confidence),
+        known: p.known(),
+        distance: p.open_set.map(|v| v.distance),
+    }
+}
+
+fn queue_json(q: &QueueMetrics) -> serde_json::Value {
+    json!({
+        "queue_precision_at_10": q.queue_precision_at_10,
+        "r_precision": q.r_precision,
+        "mean_queue_len": q.mean_queue_len,
+        "artist_repeat_rate": q.artist_repeat_rate,
+    })
+}
 
 pub fn run(args: &EvalArgs, json: bool) -> anyhow::Result<ExitCode> {
     let device = inference_device();
     let model = registry::load(args.model.as_deref(), &device)?;
     let classifier = Classifier::new(model, device);
     let labels = classifier.labels().to_vec();
+    let rule = classifier.model().config.open_set.clone();
     let source = super::label_source(args.labels, 1);
     let mut set = collect(&args.dir, source, args.split.is_some())?;
     if let Some(want) = args.split {
-        let want = match want {
-            SplitArg::Train => Split::Train,
-            SplitArg::Valid => Split::Valid,
-        };
         if !set.indexed {
             anyhow::bail!(
                 "{}: --split needs an INDEX.tsv in the folder",
                 args.dir.display()
             );
         }
-        set.tracks.retain(|t| t.split == Some(want));
+        match want {
+            SplitArg::Train => set.tracks.retain(|t| t.split == Some(Split::Train)),
+            SplitArg::Valid => set.tracks.retain(|t| t.split == Some(Split::Valid)),
+        }
     }
     let mut pairs = Vec::new();
     let mut candidates: Vec<(Candidate, usize)> = Vec::new();
+    let mut raw: Vec<(Vec<f32>, usize)> = Vec::new();
+    let mut scaled: Vec<(Vec<f32>, usize)> = Vec::new();
+    let mut known_music = 0usize;
     let mut failed = set.unreadable.len();
     for (p, why) in &set.unreadable {
         eprintln!("error: {}: {why}", p.display());
@@ -48,10 +109,18 @@ pub fn run(args: &EvalArgs, json: bool) -> anyhow::Result<ExitCode> {
         match classifier.classify_file(&t.path) {
             Ok(p) => {
                 pairs.push((truth, p.top().0));
+                if p.known() {
+                    known_music += 1;
+                }
+                raw.push((p.vector.clone(), truth));
+                if let Some(r) = &rule {
+                    scaled.push((scale(&p.vector, r.temperature), truth));
+                }
                 candidates.push((
                     Candidate {
                         id: TrackId::of_path(&t.path),
                         artist: t.artist.clone().unwrap_or_default().to_lowercase(),
+                        known: p.known(),
                         genre: p.vector,
                         style: p.style,
                     },
@@ -67,9 +136,37 @@ pub fn run(args: &EvalArgs, json: bool) -> anyhow::Result<ExitCode> {
     if unknown > 0 {
         eprintln!("{unknown} tracks have genres the model does not know; left out");
     }
+    // Non-music: the synthesised set, then the given files.
+    let rate = classifier.model().config.frontend.sample_rate_hz;
+    let mut non_music: Vec<NonMusic> = crate::audio::synth::non_music_set(rate, 10.0)
+        .into_iter()
+        .map(|s| {
+            let p = classifier.classify_samples(&s.samples);
+            verdict_of(format!("synthesised: {}", s.name), &labels, &p)
+        })
+        .collect();
+    for f in non_music_files(&args.non_music) {
+        match classifier.classify_file(&f) {
+            Ok(p) => non_music.push(verdict_of(f.display().to_string(), &labels, &p)),
+            Err(e) => {
+                failed += 1;
+                eprintln!("error: {e}");
+            }
+        }
+    }
+    let nm_unsure = non_music.iter().filter(|n| !n.known).count();
     let r = report(&labels, &pairs);
-    let q = queue_metrics(&QueueOptions::default(), &candidates);
+    let shipped = QueueOptions::default();
+    let no_floor = QueueOptions {
+        min_similarity: 0.0,
+        ..Default::default()
+    };
+    let q = queue_metrics(&shipped, &candidates);
+    let q0 = queue_metrics(&no_floor, &candidates);
     let table = measure_table(&candidates);
+    let ece_raw = ece(&raw, ECE_BINS);
+    let ece_scaled = rule.as_ref().map(|_| ece(&scaled, ECE_BINS));
+    let music_n = pairs.len();
     if json {
         let mut v = serde_json::to_value(&r)?;
         if let Some(obj) = v.as_object_mut() {
@@ -77,24 +174,107 @@ pub fn run(args: &EvalArgs, json: bool) -> anyhow::Result<ExitCode> {
                 "queue_precision_at_10".into(),
                 json!(q.queue_precision_at_10),
             );
+            obj.insert("r_precision".into(), json!(q.r_precision));
             obj.insert("artist_repeat_rate".into(), json!(q.artist_repeat_rate));
+            obj.insert(
+                "queue".into(),
+                json!({
+                    "min_similarity": shipped.min_similarity,
+                    "with_floor": queue_json(&q),
+                    "without_floor": queue_json(&q0),
+                }),
+            );
+            obj.insert(
+                "calibration".into(),
+                json!({
+                    "bins": ECE_BINS,
+                    "ece_raw": ece_raw,
+                    "ece_scaled": ece_scaled,
+                    "temperature": rule.as_ref().map(|r| r.temperature),
+                }),
+            );
+            obj.insert(
+                "open_set".into(),
+                json!({
+                    "rule": rule.is_some(),
+                    "music_tracks": music_n,
+                    "music_known": known_music,
+                    "music_known_rate": if music_n == 0 { 0.0 } else { known_music as f64 / music_n as f64 },
+                    "non_music": non_music.len(),
+                    "non_music_unsure": nm_unsure,
+                    "non_music_unsure_rate": if non_music.is_empty() { 0.0 } else { nm_unsure as f64 / non_music.len() as f64 },
+                    "non_music_sounds": non_music.iter().map(|n| json!({
+                        "name": n.name, "known": n.known, "top_guess": n.genre,
+                        "confidence": n.confidence, "distance": n.distance,
+                    })).collect::<Vec<_>>(),
+                }),
+            );
             obj.insert(
                 "queue_measures".into(),
                 json!(table
                     .iter()
-                    .map(|(n, m)| json!({"measure": n, "queue_precision_at_10": m.queue_precision_at_10, "artist_repeat_rate": m.artist_repeat_rate}))
+                    .map(|(n, m)| json!({"measure": n, "queue_precision_at_10": m.queue_precision_at_10, "r_precision": m.r_precision, "artist_repeat_rate": m.artist_repeat_rate}))
                     .collect::<Vec<_>>()),
             );
         }
         super::print_json(&v)?;
     } else {
         print!("{}", r.to_text());
+        match (&rule, ece_scaled) {
+            (Some(rule), Some(e)) => println!(
+                "\ncalibration ({ECE_BINS} bins): ECE {ece_raw:.3} raw, {e:.3} temperature-scaled (T = {:.2})",
+                rule.temperature
+            ),
+            _ => println!("\ncalibration ({ECE_BINS} bins): ECE {ece_raw:.3} (no open-set rule)"),
+        }
+        match &rule {
+            Some(rule) => {
+                println!(
+                    "open set (unsure below confidence {:.2} or beyond distance {:.3}):",
+                    rule.min_confidence, rule.max_distance
+                );
+                println!(
+                    "  music called known:      {known_music}/{music_n} ({:.1}%)",
+                    100.0 * known_music as f64 / music_n.max(1) as f64
+                );
+                println!(
+                    "  non-music called unsure: {nm_unsure}/{} ({:.1}%)",
+                    non_music.len(),
+                    100.0 * nm_unsure as f64 / non_music.len().max(1) as f64
+                );
+                for n in &non_music {
+                    println!(
+                        "    {} {:<40} {} {:.0}%{}",
+                        if n.known { " " } else { "?" },
+                        n.name,
+                        n.genre,
+                        n.confidence * 100.0,
+                        n.distance
+                            .map_or(String::new(), |d| format!(", distance {d:.3}"))
+                    );
+                }
+            }
+            None => println!(
+                "open set: this model has no open-set rule (every track gets its top genre)"
+            ),
+        }
         println!(
-            "\nplay-next queues (each track as seed, 10 from the rest, no randomness): precision at 10 {:.3}, artist repeat rate {:.3}",
-            q.queue_precision_at_10, q.artist_repeat_rate
+            "\nplay-next queues (each track as seed, from the rest, no randomness):\n  \
+             with the floor (similarity ≥ {:.2}): P@10 {:.3}, R-precision {:.3}, {:.1} tracks per 10-track fill, artist repeat rate {:.3}\n  \
+             without a floor:                P@10 {:.3}, R-precision {:.3}",
+            shipped.min_similarity,
+            q.queue_precision_at_10,
+            q.r_precision,
+            q.mean_queue_len,
+            q.artist_repeat_rate,
+            q0.queue_precision_at_10,
+            q0.r_precision
         );
         for (name, m) in &table {
-            println!("  {name:<28} P@10 {:.3}", m.queue_precision_at_10);
+            println!(
+                "  {name:<28} P@10 {:.3}  R-precision {:.3}",
+                m.queue_precision_at_10, m.r_precision
+            );
         }
     }
     Ok(if failed > 0 {

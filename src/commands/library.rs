@@ -4,7 +4,7 @@ use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 
 use serde::Serialize;
-use serde_json::json;
+use serde_json::{Value, json};
 
 use crate::analysis::{AnalysisEvent, Analyzer};
 use crate::cli::{DbAction, ScanArgs};
@@ -339,12 +339,16 @@ struct TrackJson<'a> {
     genre: Option<&'a str>,
     genre_tag: &'a Option<String>,
     id: String,
+    /// false: the model is unsure (not one of its genres); `genre` is its top guess.
+    known: Option<bool>,
+    open_set: Option<Value>,
     partial: bool,
     partial_reason: Option<&'a str>,
     path: String,
     status: &'static str,
     style: Option<&'a Vec<f32>>,
     title: &'a Option<String>,
+    top_guesses: Option<Vec<Value>>,
     track_no: Option<u32>,
     vector: Option<LabelMap<'a>>,
     year: Option<u16>,
@@ -387,6 +391,10 @@ pub fn run_library(json: bool, paths: &Paths) -> anyhow::Result<ExitCode> {
                     genre: top.and_then(|(i, _)| labels.get(i)).map(String::as_str),
                     genre_tag: &t.tags.genre,
                     id: id.hex(),
+                    known: v.map(|v| v.open_set.is_none_or(|o| o.known)),
+                    open_set: v.and_then(|v| v.open_set).map(
+                        |o| json!({"calibrated_confidence": o.confidence, "distance": o.distance}),
+                    ),
                     partial: damage.contains_key(id),
                     partial_reason: damage.get(id).map(|d| d.reason.as_str()),
                     path: t.path().to_string_lossy().into_owned(),
@@ -399,6 +407,7 @@ pub fn run_library(json: bool, paths: &Paths) -> anyhow::Result<ExitCode> {
                     },
                     style: v.and_then(|v| v.style.as_ref()),
                     title: &t.tags.title,
+                    top_guesses: v.map(|v| super::classify::top_guesses(labels, &v.vector, 3)),
                     track_no: t.tags.track_no,
                     vector: v.map(|v| LabelMap(labels, &v.vector)),
                     year: t.tags.year,
@@ -426,6 +435,9 @@ pub fn run_library(json: bool, paths: &Paths) -> anyhow::Result<ExitCode> {
         let top = v.map(|v| argmax(&v.vector));
         let genre = top.and_then(|(i, _)| labels.get(i).cloned());
         let status = match (&genre, failures.get(id)) {
+            (Some(g), _) if v.is_some_and(|v| v.open_set.is_some_and(|o| !o.known)) => {
+                format!("? {g:<8} {:>5.1}%", top.map_or(0.0, |(_, c)| c * 100.0))
+            }
             (Some(g), _) => format!("{g:<10} {:>5.1}%", top.map_or(0.0, |(_, c)| c * 100.0)),
             (None, Some(_)) => format!("{:<10} {:>6}", "(failed)", ""),
             (None, None) => format!("{:<10} {:>6}", "(pending)", ""),

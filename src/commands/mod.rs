@@ -22,6 +22,7 @@ macro_rules! eprint {
     ($($arg:tt)*) => { $crate::commands::ctl::err_fmt(format_args!($($arg)*), false) };
 }
 
+pub mod calibrate;
 pub mod classify;
 pub mod ctl;
 pub mod distill;
@@ -51,6 +52,7 @@ pub(crate) fn run_here(cli: Cli, paths: &Paths) -> anyhow::Result<ExitCode> {
         Some(Command::Classify(args)) => classify::run(&args, cli.json),
         Some(Command::Train(args)) => train::run(&args, cli.json, paths),
         Some(Command::Eval(args)) => eval::run(&args, cli.json),
+        Some(Command::Calibrate(args)) => calibrate::run(&args, cli.json, paths),
         Some(Command::Scan(args)) => {
             library::run_scan(&args, cli.library.as_deref(), cli.json, paths)
         }

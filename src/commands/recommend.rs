@@ -59,6 +59,7 @@ pub fn run_queue(args: &QueueArgs, json: bool, paths: &Paths) -> anyhow::Result<
             Candidate {
                 id: seed_id,
                 artist,
+                known: p.known(),
                 genre: p.vector,
                 style: p.style,
             }
@@ -67,6 +68,7 @@ pub fn run_queue(args: &QueueArgs, json: bool, paths: &Paths) -> anyhow::Result<
     let opts = QueueOptions {
         randomness: args.randomness.clamp(0.0, 1.0),
         artist_window: args.artist_window.max(1),
+        min_similarity: args.min_similarity.clamp(0.0, 1.0),
         ..Default::default()
     };
     let seed_nanos = std::time::SystemTime::now()
@@ -145,6 +147,8 @@ pub fn run_playlists(args: &PlaylistsArgs, json: bool, paths: &Paths) -> anyhow:
         vectors
             .iter()
             .filter(|(id, _)| records.contains_key(id))
+            // Tracks the model is unsure of (not one of its genres) are in no genre playlist.
+            .filter(|(_, v)| args.include_unsure || v.open_set.is_none_or(|o| o.known))
             .map(|(id, v)| (*id, v.vector.as_slice())),
         args.min_confidence,
     );

@@ -176,6 +176,7 @@ pub fn run(args: &TrainArgs, json: bool, paths: &Paths) -> anyhow::Result<ExitCo
                     artist: o.artist.clone(),
                     genre: o.genre.clone(),
                     style: o.style.clone(),
+                    known: true,
                 };
                 (c, o.label)
             })

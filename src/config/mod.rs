@@ -32,6 +32,10 @@ pub struct Config {
     pub auto_dj_ahead: usize,
     /// Genre playlists leave out tracks less certain than this (0–1).
     pub min_confidence: f32,
+    /// Genre playlists also hold the tracks the model is unsure of (under their top guess).
+    pub unsure_in_playlists: bool,
+    /// "Play next" and auto-DJ never add a track less similar to the seed than this (0-1).
+    pub min_similarity: f32,
     /// Where exported playlists go (empty = the data folder's playlists/).
     pub playlist_dir: String,
 }
@@ -48,6 +52,8 @@ struct ConfigOverride {
     artist_window: Option<usize>,
     auto_dj_ahead: Option<usize>,
     min_confidence: Option<f32>,
+    unsure_in_playlists: Option<bool>,
+    min_similarity: Option<f32>,
     playlist_dir: Option<String>,
 }
 
@@ -66,6 +72,8 @@ impl Config {
             artist_window: 1,
             auto_dj_ahead: 5,
             min_confidence: 0.0,
+            unsure_in_playlists: false,
+            min_similarity: crate::recommend::similar::DEFAULT_MIN_SIMILARITY,
             playlist_dir: String::new(),
         })
     }
@@ -123,6 +131,13 @@ impl Config {
         if let Some(v) = o.min_confidence {
             range("min_confidence", (0.0..=1.0).contains(&v), "0-1")?;
             c.min_confidence = v;
+        }
+        if let Some(v) = o.unsure_in_playlists {
+            c.unsure_in_playlists = v;
+        }
+        if let Some(v) = o.min_similarity {
+            range("min_similarity", (0.0..=1.0).contains(&v), "0-1")?;
+            c.min_similarity = v;
         }
         if let Some(v) = o.playlist_dir {
             c.playlist_dir = v;

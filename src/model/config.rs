@@ -75,6 +75,10 @@ pub struct ModelConfig {
     pub arch: ArchConfig,
     #[serde(default)]
     pub info: ModelInfo,
+    /// The rule that decides "a genre or unsure" (`genreplay calibrate` fits it); without one
+    /// every track gets its top genre.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub open_set: Option<super::open_set::OpenSetConfig>,
 }
 
 impl ModelConfig {
@@ -94,6 +98,7 @@ impl ModelConfig {
             },
             arch: ArchConfig::Costa(CostaCnnConfig::new(vec![16, 32, 64, 64])),
             info: ModelInfo::default(),
+            open_set: None,
         }
     }
 
@@ -127,6 +132,7 @@ impl ModelConfig {
                 head: GenreHeadConfig::new(),
             }),
             info: ModelInfo::default(),
+            open_set: None,
         }
     }
 
@@ -180,6 +186,9 @@ impl ModelConfig {
                 "written by a newer genreplay (format {}, this one reads up to {CONFIG_FORMAT})",
                 self.format
             ));
+        }
+        if let Some(os) = &self.open_set {
+            os.validate()?;
         }
         if self.labels.len() < 2 {
             return Err(format!(

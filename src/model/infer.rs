@@ -16,6 +16,7 @@ use super::trunk::tags_of;
 use crate::audio::clip::{ClipWindow, load_clip};
 use crate::audio::decode::AudioError;
 use crate::features::{Frontend, Segments, segment::segment};
+use crate::store::OpenSetRecord;
 use crate::util::maths::{argmax, mean_rows};
 
 /// Segments per forward pass: bounds memory (see [`Net::batch_size`]).
@@ -52,12 +53,23 @@ pub struct Prediction {
     pub timings: Timings,
     /// Why the track is "partial": analysed from what could be decoded of a damaged file.
     pub partial: Option<String>,
+    /// The trunk's penultimate layer averaged over patches (head models only): what the
+    /// open-set rule measures the distance of.
+    #[serde(skip)]
+    pub embedding: Option<Vec<f32>>,
+    /// The open-set verdict (a genre or unsure) when the model has a rule.
+    pub open_set: Option<OpenSetRecord>,
 }
 
 impl Prediction {
     /// Index and probability of the top genre.
     pub fn top(&self) -> (usize, f32) {
         argmax(&self.vector)
+    }
+
+    /// False when the model's open-set rule says "unsure" (true without a rule).
+    pub fn known(&self) -> bool {
+        self.open_set.is_none_or(|v| v.known)
     }
 
     /// Checks that the vector and the style are finite (and the vector not empty): a NaN from
@@ -209,15 +221,29 @@ impl Classifier {
         let t0 = Instant::now();
         let segs = self.segments_of(samples);
         let t1 = Instant::now();
+        let clip_secs = samples.len() as f64 / self.model.config.frontend.sample_rate_hz as f64;
+        if let Net::Musicnn { head, .. } = &self.model.net
+            && segs.count > 0
+            && let Some(f) = self.trunk_features_of(&segs)
+            && let Some(mut p) = self.prediction_from_features(head, &f)
+        {
+            p.clip_secs = clip_secs;
+            p.timings = Timings {
+                decode_ms: 0.0,
+                frontend_ms: (t1 - t0).as_secs_f64() * 1e3,
+                cnn_ms: t1.elapsed().as_secs_f64() * 1e3,
+            };
+            return p;
+        }
         let (probs, style) = self.segment_outputs(&segs);
         let vector = mean_rows(&probs, self.labels().len());
         let style = style.map(|(rows, dims)| mean_rows(&rows, dims));
         let t2 = Instant::now();
-        Prediction {
+        self.judged(Prediction {
             vector,
             segments: segs.count,
             clip_start_secs: 0.0,
-            clip_secs: samples.len() as f64 / self.model.config.frontend.sample_rate_hz as f64,
+            clip_secs,
             track_secs: None,
             skipped_packets: 0,
             style,
@@ -227,7 +253,20 @@ impl Classifier {
                 cnn_ms: (t2 - t1).as_secs_f64() * 1e3,
             },
             partial: None,
-        }
+            embedding: None,
+            open_set: None,
+        })
+    }
+
+    /// Applies the model's open-set rule (if it has one) to a prediction.
+    pub fn judged(&self, mut p: Prediction) -> Prediction {
+        p.open_set = self
+            .model
+            .config
+            .open_set
+            .as_ref()
+            .map(|rule| rule.judge(&p.vector, p.embedding.as_deref()));
+        p
     }
 
     /// The trunk's outputs (`patches × feature_dims`) for segments (head models only): the
@@ -284,7 +323,15 @@ impl Classifier {
         f: &CachedFeatures,
     ) -> Option<Prediction> {
         let (probs, tags) = self.head_outputs(head, f)?;
-        Some(Prediction {
+        // The embedding is every trunk feature before the 50 tags.
+        let emb_dims = f.dims.saturating_sub(MUSICNN_N_TAGS);
+        let emb: Vec<f32> = f
+            .data
+            .chunks_exact(f.dims)
+            .flat_map(|row| row[..emb_dims].iter().copied())
+            .collect();
+        let embedding = (emb_dims > 0).then(|| mean_rows(&emb, emb_dims));
+        Some(self.judged(Prediction {
             vector: mean_rows(&probs, self.labels().len()),
             segments: f.rows,
             clip_start_secs: 0.0,
@@ -294,7 +341,9 @@ impl Classifier {
             style: Some(mean_rows(&tags, MUSICNN_N_TAGS)),
             timings: Timings::default(),
             partial: None,
-        })
+            embedding,
+            open_set: None,
+        }))
     }
 
     /// Classifies the file at `path`. Every way a file reaches a genre vector (decoded now or

@@ -3,6 +3,7 @@
 pub mod active;
 pub mod backend;
 pub mod cache;
+pub mod calibrate;
 pub mod cnn;
 pub mod config;
 pub mod dataset;
@@ -14,6 +15,7 @@ pub mod infer;
 pub mod job;
 pub mod kernels;
 pub mod musicnn;
+pub mod open_set;
 pub mod registry;
 pub mod student;
 pub mod train;

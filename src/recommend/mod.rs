@@ -36,6 +36,7 @@ pub fn candidates_from_store(
                 artist: artist_key(r),
                 genre: v.vector,
                 style: v.style,
+                known: v.open_set.is_none_or(|o| o.known),
             });
         }
     }

@@ -43,6 +43,9 @@ pub fn load_catalog(
             if let Some(s) = v.style {
                 lib.styles.insert(id, s);
             }
+            if let Some(os) = v.open_set {
+                lib.open_set.insert(id, os);
+            }
         }
     }
     for (id, f) in store.failures_for(model)? {
@@ -436,6 +439,7 @@ impl Background {
                 track: *track,
                 vector: v.vector,
                 style: v.style,
+                open_set: v.open_set,
             });
         }
         let _ = self.tx.send(Event::Analysis(ev));

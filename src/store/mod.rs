@@ -226,6 +226,44 @@ pub struct VectorRecord {
     /// A richer per-track embedding when the model has one (e.g. a pretrained trunk's tags).
     pub style: Option<Vec<f32>>,
     pub computed_unix: u64,
+    /// The open-set verdict (a genre or unsure) when the model has an open-set rule; `None`
+    /// for models without one and for records written before the rule existed.
+    pub open_set: Option<OpenSetRecord>,
+}
+
+/// A track's open-set verdict as the model's rule gave it when the track was classified.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+pub struct OpenSetRecord {
+    /// True when the track is one of the model's genres; false = unsure.
+    pub known: bool,
+    /// The temperature-scaled probability of the top genre.
+    pub confidence: f32,
+    /// How far the track's pooled trunk embedding lies from the training tracks' (the
+    /// out-of-distribution score; the rule's threshold is in the model's config).
+    pub distance: f32,
+}
+
+/// A vector record as builds before the open-set rule wrote it.
+#[derive(Deserialize)]
+struct VectorRecordV1 {
+    vector: Vec<f32>,
+    segments: u32,
+    style: Option<Vec<f32>>,
+    computed_unix: u64,
+}
+
+/// Decodes a vector record of this build or of an earlier one (no open-set verdict).
+fn decode_vector(bytes: &[u8], what: &str) -> Result<VectorRecord> {
+    decode::<VectorRecord>(bytes, what).or_else(|e| match decode::<VectorRecordV1>(bytes, what) {
+        Ok(old) => Ok(VectorRecord {
+            vector: old.vector,
+            segments: old.segments,
+            style: old.style,
+            computed_unix: old.computed_unix,
+            open_set: None,
+        }),
+        Err(_) => Err(e),
+    })
 }
 
 impl VectorRecord {
@@ -1022,7 +1060,7 @@ impl Store {
         Ok(self
             .vectors
             .get(model_track_key(model, track))?
-            .map(|v| decode::<VectorRecord>(&v, &format!("vector {model}/{track}")))
+            .map(|v| decode_vector(&v, &format!("vector {model}/{track}")))
             .transpose()?
             .filter(VectorRecord::is_finite))
     }
@@ -1039,7 +1077,7 @@ impl Store {
             let Some(id) = TrackId::from_bytes(&k[k.len().saturating_sub(8)..]) else {
                 continue;
             };
-            match decode::<VectorRecord>(&v, &format!("vector {model}/{id}")) {
+            match decode_vector(&v, &format!("vector {model}/{id}")) {
                 Ok(r) if r.is_finite() => out.push((id, r)),
                 Ok(_) => tracing::warn!("vector {model}/{id} holds NaN/Inf; ignored"),
                 Err(e) => tracing::warn!("{e}"),
@@ -1341,7 +1379,34 @@ mod tests {
             segments: 3,
             style: Some(vec![0.5; 4]),
             computed_unix: 9,
+            open_set: Some(OpenSetRecord {
+                known: v > 0.5,
+                confidence: v,
+                distance: 1.0 - v,
+            }),
         }
+    }
+
+    #[test]
+    fn vector_records_of_earlier_builds_still_read() {
+        #[derive(Serialize)]
+        struct Old {
+            vector: Vec<f32>,
+            segments: u32,
+            style: Option<Vec<f32>>,
+            computed_unix: u64,
+        }
+        let bytes = encode(&Old {
+            vector: vec![0.25, 0.75],
+            segments: 2,
+            style: None,
+            computed_unix: 7,
+        });
+        let r = decode_vector(&bytes, "old").unwrap();
+        assert_eq!(r.vector, vec![0.25, 0.75]);
+        assert_eq!(r.open_set, None);
+        let new = vector(0.75);
+        assert_eq!(decode_vector(&encode(&new), "new").unwrap(), new);
     }
 
     #[test]

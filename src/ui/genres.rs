@@ -62,7 +62,16 @@ pub fn draw(f: &mut Frame, app: &App, area: Rect) {
             let playing = s.playback.track == Some(*id);
             let line = Line::from(vec![
                 Span::styled(
-                    format!("{:>4.0}%  ", p * 100.0),
+                    if s.lib.is_known(*id) {
+                        format!("{:>4.0}%  ", p * 100.0)
+                    } else {
+                        // Unsure: the top guess with its share.
+                        format!(
+                            "{:>4.0}% ? {}  ",
+                            p * 100.0,
+                            s.lib.genre_of(*id).map_or("", |(g, _)| g)
+                        )
+                    },
                     Style::default().fg(t.accent),
                 ),
                 Span::styled(

@@ -43,17 +43,13 @@ pub fn draw(f: &mut Frame, app: &App, area: Rect) {
                 RowKind::Track(id) => {
                     let playing = s.playback.track == Some(*id);
                     let info = s.lib.track(*id);
-                    let genre = s
-                        .lib
-                        .genre_of(*id)
-                        .map(|(g, p)| format!("{g} {:.0}%", p * 100.0))
-                        .unwrap_or_else(|| {
-                            if s.lib.failed.contains_key(id) {
-                                "can't analyse".into()
-                            } else {
-                                "…".into()
-                            }
-                        });
+                    let genre = s.lib.genre_text(*id).unwrap_or_else(|| {
+                        if s.lib.failed.contains_key(id) {
+                            "can't analyse".into()
+                        } else {
+                            "…".into()
+                        }
+                    });
                     let dur = info
                         .and_then(|i| i.duration_secs)
                         .map(fmt_time)

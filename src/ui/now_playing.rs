@@ -42,11 +42,23 @@ pub fn draw(f: &mut Frame, app: &App, area: Rect) {
         ])
         .split(inner);
     let title = info.map(|i| i.title.clone()).unwrap_or_default();
-    let genre = s
-        .lib
-        .genre_of(id)
-        .map(|(g, p)| format!("{g} ({:.0}%)", p * 100.0))
-        .unwrap_or_else(|| "not classified yet".into());
+    let genre = if s.lib.vector_of(id).is_some() && !s.lib.is_known(id) {
+        let guesses: Vec<String> = s
+            .lib
+            .top_guesses(id, 3)
+            .iter()
+            .map(|(g, p)| format!("{g} {:.0}%", p * 100.0))
+            .collect();
+        format!(
+            "? unsure: none of the model's genres (top guesses: {})",
+            guesses.join(", ")
+        )
+    } else {
+        s.lib
+            .genre_of(id)
+            .map(|(g, p)| format!("{g} ({:.0}%)", p * 100.0))
+            .unwrap_or_else(|| "not classified yet".into())
+    };
     let text = vec![
         Line::from(Span::styled(
             title,

@@ -27,11 +27,7 @@ pub fn draw(f: &mut Frame, app: &App, area: Rect) {
         .take(inner_h)
         .filter_map(|(i, id)| {
             let info = s.lib.track(*id)?;
-            let genre = s
-                .lib
-                .genre_of(*id)
-                .map(|(g, p)| format!("{g} {:.0}%", p * 100.0))
-                .unwrap_or_default();
+            let genre = s.lib.genre_text(*id).unwrap_or_default();
             let dur = info.duration_secs.map(fmt_time).unwrap_or_default();
             let right = format!("  {dur}  {genre}");
             let left = fit(

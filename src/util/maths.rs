@@ -29,8 +29,71 @@ pub fn mean_rows(m: &[f32], k: usize) -> Vec<f32> {
         .collect()
 }
 
+/// The inverse of a symmetric positive-definite `d × d` matrix (row-major; only the lower
+/// triangle is read), by Cholesky factorisation. `None` when it is not positive definite.
+pub fn inverse_spd(a: &[f64], d: usize) -> Option<Vec<f64>> {
+    if a.len() != d * d {
+        return None;
+    }
+    // A = L Lᵀ.
+    let mut l = vec![0.0f64; d * d];
+    for i in 0..d {
+        for j in 0..=i {
+            let mut s = a[i * d + j];
+            for k in 0..j {
+                s -= l[i * d + k] * l[j * d + k];
+            }
+            if i == j {
+                if s <= 0.0 || !s.is_finite() {
+                    return None;
+                }
+                l[i * d + i] = s.sqrt();
+            } else {
+                l[i * d + j] = s / l[j * d + j];
+            }
+        }
+    }
+    // L⁻¹ (lower triangular), then A⁻¹ = L⁻ᵀ L⁻¹.
+    let mut li = vec![0.0f64; d * d];
+    for i in 0..d {
+        li[i * d + i] = 1.0 / l[i * d + i];
+        for j in 0..i {
+            let mut s = 0.0;
+            for k in j..i {
+                s -= l[i * d + k] * li[k * d + j];
+            }
+            li[i * d + j] = s / l[i * d + i];
+        }
+    }
+    let mut inv = vec![0.0f64; d * d];
+    for i in 0..d {
+        for j in 0..=i {
+            let s: f64 = (i..d).map(|k| li[k * d + i] * li[k * d + j]).sum();
+            inv[i * d + j] = s;
+            inv[j * d + i] = s;
+        }
+    }
+    Some(inv)
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn inverse_of_a_small_spd_matrix() {
+        let a = [4.0, 2.0, 0.6, 2.0, 5.0, 1.0, 0.6, 1.0, 3.0];
+        let inv = inverse_spd(&a, 3).unwrap();
+        for i in 0..3 {
+            for j in 0..3 {
+                let v: f64 = (0..3).map(|k| a[i * 3 + k] * inv[k * 3 + j]).sum();
+                assert!(
+                    (v - if i == j { 1.0 } else { 0.0 }).abs() < 1e-12,
+                    "{i}{j} {v}"
+                );
+            }
+        }
+        assert!(inverse_spd(&[1.0, 2.0, 2.0, 1.0], 2).is_none());
+    }
+
     use super::*;
 
     #[test]

@@ -59,6 +59,7 @@ fn a_ready_vector_moves_a_track_into_its_genre() {
         track: id("Echo"),
         vector: vector("jazz", 0.95),
         style: None,
+        open_set: None,
     });
     let r = rows(&app);
     assert_eq!(r[1], "jazz");
@@ -76,6 +77,7 @@ fn a_ready_vector_moves_a_track_into_its_genre() {
         track: id("Wind"),
         vector: vector("blues", 0.5),
         style: None,
+        open_set: None,
     });
     assert!(!rows(&app).contains(&FAILED_GROUP.to_string()));
     assert!(!app.session.lib.failed.contains_key(&id("Wind")));
@@ -180,10 +182,17 @@ fn genre_views_follow_vectors_like_a_rebuild_at_scale() {
                 let p = 0.4 + next(4) as f32 * 0.1;
                 let mut v = vec![(1.0 - p) / 2.0; 3];
                 v[next(3) as usize] = p;
+                // Some verdicts unsure: they move to (and out of) the unsure lists too.
+                let known = next(5) != 0;
                 app.update(Event::VectorReady {
                     track: t,
                     vector: v,
                     style: None,
+                    open_set: Some(genreplay::store::OpenSetRecord {
+                        known,
+                        confidence: p,
+                        distance: if known { 0.5 } else { 2.0 },
+                    }),
                 });
             }
         }
@@ -191,7 +200,10 @@ fn genre_views_follow_vectors_like_a_rebuild_at_scale() {
         let lib = &app.session.lib;
         assert_eq!(
             app.views.genres.lists,
-            lib.genre_playlists(app.session.recommend.min_confidence),
+            lib.genre_playlists(
+                app.session.recommend.min_confidence,
+                app.session.recommend.unsure_in_playlists
+            ),
             "round {round}"
         );
         assert_eq!(
@@ -208,4 +220,12 @@ fn genre_views_follow_vectors_like_a_rebuild_at_scale() {
     }
     assert!(!app.views.search.results.is_empty());
     assert!(app.session.lib.classified() > 500 && !app.session.lib.failed.is_empty());
+    assert!(
+        app.views
+            .genres
+            .lists
+            .iter()
+            .any(|(n, l)| n == genreplay::app::catalog::UNSURE_GROUP && !l.is_empty()),
+        "some tracks are unsure"
+    );
 }

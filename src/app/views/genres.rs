@@ -4,7 +4,7 @@
 use std::collections::HashSet;
 
 use super::{Handled, Selection};
-use crate::app::catalog::Catalog;
+use crate::app::catalog::{Catalog, UNSURE_GROUP};
 use crate::app::nav::ListNav;
 use crate::app::session::Session;
 use crate::keys::Action;
@@ -24,8 +24,14 @@ pub struct GenresView {
 }
 
 impl GenresView {
-    pub fn rebuild(&mut self, lib: &Catalog, min_confidence: f32, height: usize) {
-        self.lists = lib.genre_playlists(min_confidence);
+    pub fn rebuild(
+        &mut self,
+        lib: &Catalog,
+        min_confidence: f32,
+        unsure_in_playlists: bool,
+        height: usize,
+    ) {
+        self.lists = lib.genre_playlists(min_confidence, unsure_in_playlists);
         self.nav.clamp(self.lists.len(), height);
         let n = self.selected_tracks().len();
         self.tracks_nav.clamp(n, height);
@@ -37,11 +43,12 @@ impl GenresView {
         &mut self,
         lib: &Catalog,
         min_confidence: f32,
+        unsure_in_playlists: bool,
         changed: &[TrackId],
         height: usize,
     ) {
         if changed.len() > MOVE_AT_MOST {
-            return self.rebuild(lib, min_confidence, height);
+            return self.rebuild(lib, min_confidence, unsure_in_playlists, height);
         }
         let set: HashSet<TrackId> = changed.iter().copied().collect();
         for (_, l) in &mut self.lists {
@@ -51,9 +58,16 @@ impl GenresView {
             let Some((g, p)) = lib.genre_of(id) else {
                 continue;
             };
-            if p < min_confidence || lib.track(id).is_none() {
+            if lib.track(id).is_none() {
                 continue;
             }
+            // As `genre_playlists` places it: unsure tracks in their own list (whatever their
+            // confidence), the rest in their genre's when confident enough.
+            let unsure = !unsure_in_playlists && !lib.is_known(id);
+            if !unsure && p < min_confidence {
+                continue;
+            }
+            let g = if unsure { UNSURE_GROUP } else { g };
             match self.lists.iter_mut().find(|(n, _)| n == g) {
                 Some((_, l)) => {
                     // Ranked by confidence, then by id (as `genre_playlists` sorts).
@@ -62,10 +76,14 @@ impl GenresView {
                     });
                     l.insert(at, (id, p));
                 }
-                // A genre no list has (labels changed): build them all.
-                None => return self.rebuild(lib, min_confidence, height),
+                // A list that does not exist yet (labels changed, a first unsure track):
+                // build them all.
+                None => return self.rebuild(lib, min_confidence, unsure_in_playlists, height),
             }
         }
+        // `genre_playlists` has no unsure list when no track is unsure.
+        self.lists
+            .retain(|(n, l)| n != UNSURE_GROUP || !l.is_empty());
         self.nav.clamp(self.lists.len(), height);
         let n = self.selected_tracks().len();
         self.tracks_nav.clamp(n, height);

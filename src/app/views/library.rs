@@ -4,7 +4,7 @@
 use std::collections::HashSet;
 
 use super::{Handled, Selection};
-use crate::app::catalog::{BrowseMode, Catalog, FAILED_GROUP, Group, PENDING_GROUP};
+use crate::app::catalog::{BrowseMode, Catalog, FAILED_GROUP, Group, PENDING_GROUP, UNSURE_GROUP};
 use crate::app::nav::ListNav;
 use crate::app::session::Session;
 use crate::keys::Action;
@@ -77,9 +77,11 @@ impl LibraryView {
             let Some(&li) = lib.index.get(&id) else {
                 continue;
             };
-            let genre = lib.genre_of(id);
+            // As `Catalog::tree` groups: unsure tracks apart, in library order.
+            let genre = lib.genre_of(id).filter(|_| lib.is_known(id));
             let name = match genre {
                 Some((g, _)) => g,
+                None if lib.genre_of(id).is_some() => UNSURE_GROUP,
                 None if lib.failed.contains_key(&id) => FAILED_GROUP,
                 None => PENDING_GROUP,
             };

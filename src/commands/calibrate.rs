@@ -1,0 +1,155 @@
+//! `genreplay calibrate DIR [--model PATH] --out DIR`: fits the open-set rule ("a genre or
+//! unsure") on a labelled folder with an artist-filtered split in its INDEX.tsv, measures it
+//! on synthesised non-music, and writes the model with the rule to `--out`.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::atomic::AtomicBool;
+
+use serde_json::json;
+
+use crate::cli::{CalibrateArgs, TemperatureArg};
+use crate::model::backend::inference_device;
+use crate::model::cache::FeatureCache;
+use crate::model::calibrate::{CalibrationOptions, TemperatureFrom, fit};
+use crate::model::dataset::{LabelSource, collect};
+use crate::model::infer::Classifier;
+use crate::model::registry::{self, save_dir};
+use crate::model::train::{TrainEvent, extract_features};
+use crate::paths::Paths;
+
+pub fn run(args: &CalibrateArgs, json: bool, paths: &Paths) -> anyhow::Result<ExitCode> {
+    let device = inference_device();
+    let model = registry::load(args.model.as_deref(), &device)?;
+    let config = model.config.clone();
+    if !config.is_head() {
+        anyhow::bail!(
+            "{}: the open-set rule needs a head on a pretrained trunk (a --mode quick model)",
+            args.model
+                .as_deref()
+                .map_or("the built-in model".into(), |p| p.display().to_string())
+        );
+    }
+    let set = collect(&args.dir, LabelSource::Folders, true)?;
+    if !set.indexed {
+        anyhow::bail!(
+            "{}: calibrate needs an INDEX.tsv with an artist-filtered train/valid split",
+            args.dir.display()
+        );
+    }
+    for (p, why) in &set.unreadable {
+        eprintln!("error: {}: {why}", p.display());
+    }
+    let mut files: Vec<(PathBuf, usize)> = Vec::new();
+    let mut split_of = std::collections::HashMap::new();
+    for t in &set.tracks {
+        if let Some(l) = config.labels.iter().position(|l| *l == t.label) {
+            files.push((t.path.clone(), l));
+            split_of.insert(t.path.clone(), t.split);
+        }
+    }
+    let cache =
+        (!args.no_cache).then(|| FeatureCache::new(&paths.cache_dir, &config.feature_key()));
+    let cancel = AtomicBool::new(false);
+    let on_event = |ev: TrainEvent| {
+        if let TrainEvent::Features { error: Some(e), .. } = ev {
+            eprintln!("  skipped: {e}");
+        }
+    };
+    let feats = extract_features(
+        &config,
+        &files,
+        super::worker_threads().max(2),
+        cache.as_ref(),
+        &on_event,
+        &cancel,
+    );
+    let failed = files.len() - feats.len();
+    let with_split: Vec<_> = feats
+        .into_iter()
+        .map(|t| {
+            let s = split_of.get(&t.path).copied().flatten();
+            (t, s)
+        })
+        .collect();
+    let opts = CalibrationOptions {
+        shrinkage: args.shrinkage,
+        keep_distance: args.keep_distance,
+        keep_confidence: args.keep_confidence,
+        temperature_from: match args.temperature_from {
+            TemperatureArg::Valid => TemperatureFrom::Valid,
+            TemperatureArg::Cv => TemperatureFrom::Cv,
+            TemperatureArg::ArtistSwap => TemperatureFrom::ArtistSwap,
+        },
+        ..Default::default()
+    };
+    let (rule, report) = fit(&config, &with_split, &opts)?;
+    // The rule on synthesised non-music, through the real network with the rule in place.
+    let mut out_config = config.clone();
+    out_config.open_set = Some(rule.clone());
+    let id = save_dir(&args.out, &out_config, &model.net)?;
+    let calibrated = registry::load(Some(&args.out), &device)?;
+    let clf = Classifier::new(calibrated, inference_device()).with_threads(super::worker_threads());
+    let rate = out_config.frontend.sample_rate_hz;
+    let synth: Vec<(String, bool, f32, f32)> = crate::audio::synth::non_music_set(rate, 10.0)
+        .into_iter()
+        .map(|s| {
+            let p = clf.classify_samples(&s.samples);
+            let v = p.open_set.unwrap_or_default();
+            (s.name, v.known, v.confidence, v.distance)
+        })
+        .collect();
+    let unsure = synth.iter().filter(|s| !s.1).count();
+    if json {
+        super::print_json(&json!({
+            "report": report,
+            "fitted": rule.fitted,
+            "synthesised_non_music": synth.len(),
+            "synthesised_unsure": unsure,
+            "model_dir": args.out.display().to_string(),
+            "model_id": id.0,
+            "failed_files": failed,
+        }))?;
+    } else {
+        println!(
+            "{} train rows (density), {} valid rows (distance threshold), {} tracks in {}-fold CV (temperature)",
+            report.train_rows, report.valid_rows, report.cv_tracks, opts.folds
+        );
+        println!(
+            "temperature {:.3}; unsure below confidence {:.3} or beyond distance {:.3}",
+            report.temperature, report.min_confidence, report.max_distance
+        );
+        println!(
+            "ECE (10 bins): CV out-of-fold {:.3} raw -> {:.3} scaled; valid rows (head on train rows) {:.3} -> {:.3}",
+            report.cv_ece_raw, report.cv_ece_scaled, report.valid_ece_raw, report.valid_ece_scaled
+        );
+        println!(
+            "temperatures: CV {:.3}, valid rows {:.3}, both artist-filtered directions {:.3} (ECE there {:.3} raw -> {:.3} scaled)",
+            report.temperature_cv,
+            report.temperature_valid,
+            report.temperature_artist_swap,
+            report.swap_ece_raw,
+            report.swap_ece_scaled
+        );
+        println!(
+            "music called known: valid rows {}/{}; CV tracks above the confidence floor {}/{}",
+            report.valid_known, report.valid_rows, report.cv_confident, report.cv_tracks
+        );
+        println!(
+            "synthesised non-music called unsure: {unsure}/{}",
+            synth.len()
+        );
+        for (name, known, conf, dist) in &synth {
+            println!(
+                "  {} {name:<22} confidence {conf:.2}, distance {dist:.3}",
+                if *known { " " } else { "?" }
+            );
+        }
+        println!("wrote {} (model id {})", args.out.display(), id.0);
+    }
+    Ok(if failed > 0 {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}

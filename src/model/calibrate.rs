@@ -1,0 +1,288 @@
+//! Fitting the open-set rule ([`super::open_set`]) on a labelled folder with an artist-filtered
+//! split (gtzan-dev's `INDEX.tsv`): the density of pooled embeddings on the `train` rows, the
+//! distance threshold from the `valid` rows (no artist on both sides), the temperature and the
+//! confidence threshold from out-of-fold predictions of K-fold cross-validation on the
+//! train+valid rows (folds by track).
+
+use std::path::PathBuf;
+use std::sync::atomic::AtomicBool;
+
+use serde::Serialize;
+
+use super::ModelConfig;
+use super::dataset::Split;
+use super::job::vector_of_features;
+use super::musicnn::MUSICNN_N_TAGS;
+use super::open_set::{Density, OpenSetConfig, ece, fit_temperature, quantile, scale};
+use super::train::{TrackFeatures, TrainOptions, train};
+use crate::util::maths::{argmax, mean_rows};
+
+/// How the rule is fitted.
+#[derive(Debug, Clone, Serialize)]
+pub struct CalibrationOptions {
+    /// Covariance shrinkage towards the diagonal, 0–1.
+    pub shrinkage: f64,
+    /// The share of held-out music the distance threshold keeps (its quantile).
+    pub keep_distance: f64,
+    /// The share of out-of-fold music the confidence threshold keeps.
+    pub keep_confidence: f64,
+    /// Cross-validation folds for the temperature.
+    pub folds: usize,
+    /// How each fold's head is trained (the default model's recipe).
+    pub train: TrainOptions,
+    /// Which held-out predictions the temperature is fitted on.
+    pub temperature_from: TemperatureFrom,
+}
+
+/// Held-out predictions to fit the temperature on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum TemperatureFrom {
+    /// K-fold by track on train+valid (artists may repeat across folds).
+    Cv,
+    /// The valid rows, by a head trained on the train rows (no shared artists).
+    Valid,
+    /// Both artist-filtered directions: valid rows by a head on train rows, train rows by a
+    /// head on valid rows.
+    ArtistSwap,
+}
+
+impl Default for CalibrationOptions {
+    fn default() -> Self {
+        CalibrationOptions {
+            shrinkage: 0.3,
+            keep_distance: 0.95,
+            keep_confidence: 0.975,
+            folds: 5,
+            train: TrainOptions {
+                epochs: 20,
+                batch_size: 32,
+                learning_rate: 3e-4,
+                patience: 20,
+                seed: 42,
+            },
+            temperature_from: TemperatureFrom::Valid,
+        }
+    }
+}
+
+/// What the fit measured (all on held-out tracks).
+#[derive(Debug, Clone, Serialize)]
+pub struct CalibrationReport {
+    pub train_rows: usize,
+    pub valid_rows: usize,
+    pub cv_tracks: usize,
+    pub temperature: f32,
+    pub min_confidence: f32,
+    pub max_distance: f32,
+    /// ECE (10 bins) of the K-fold out-of-fold vectors, raw and scaled.
+    pub cv_ece_raw: f64,
+    pub cv_ece_scaled: f64,
+    /// ECE of the valid rows predicted by a head trained on the train rows only.
+    pub valid_ece_raw: f64,
+    pub valid_ece_scaled: f64,
+    /// Valid rows (artist-held-out head and density) the rule calls known.
+    pub valid_known: usize,
+    /// K-fold out-of-fold tracks the confidence threshold keeps.
+    pub cv_confident: usize,
+    /// The temperature each set of held-out predictions gives.
+    pub temperature_cv: f32,
+    pub temperature_valid: f32,
+    pub temperature_artist_swap: f32,
+    /// ECE of both artist-filtered directions, raw and scaled.
+    pub swap_ece_raw: f64,
+    pub swap_ece_scaled: f64,
+}
+
+/// The pooled embedding of a head model's cached trunk features (every feature before the
+/// 50 tags, averaged over patches).
+pub fn pooled_embedding(t: &TrackFeatures) -> Vec<f32> {
+    let dims = t.mel.n_mels;
+    let e = dims.saturating_sub(MUSICNN_N_TAGS);
+    let rows: Vec<f32> = t
+        .mel
+        .data
+        .chunks_exact(dims.max(1))
+        .flat_map(|r| r[..e].iter().copied())
+        .collect();
+    mean_rows(&rows, e)
+}
+
+/// Stratified folds by track: each genre's tracks shuffled (seeded) and dealt round-robin.
+fn folds_of(feats: &[&TrackFeatures], k: usize, seed: u64) -> Vec<usize> {
+    let mut fold = vec![0usize; feats.len()];
+    let mut rng = <rand::rngs::StdRng as rand::SeedableRng>::seed_from_u64(seed);
+    let mut labels: Vec<usize> = feats.iter().map(|t| t.label).collect();
+    labels.sort_unstable();
+    labels.dedup();
+    let mut next = 0usize;
+    for l in labels {
+        let mut ix: Vec<usize> = (0..feats.len()).filter(|&i| feats[i].label == l).collect();
+        rand::seq::SliceRandom::shuffle(ix.as_mut_slice(), &mut rng);
+        for i in ix {
+            fold[i] = next % k;
+            next += 1;
+        }
+    }
+    fold
+}
+
+/// Fits the open-set rule for `config` (a head model) on trunk features with their splits.
+pub fn fit(
+    config: &ModelConfig,
+    feats: &[(TrackFeatures, Option<Split>)],
+    opts: &CalibrationOptions,
+) -> anyhow::Result<(OpenSetConfig, CalibrationReport)> {
+    if !config.is_head() {
+        anyhow::bail!(
+            "the open-set rule needs a head on a pretrained trunk (a --mode quick model)"
+        );
+    }
+    let cancel = AtomicBool::new(false);
+    let of = |s: Split| -> Vec<&TrackFeatures> {
+        feats
+            .iter()
+            .filter(|(_, sp)| *sp == Some(s))
+            .map(|(t, _)| t)
+            .collect()
+    };
+    let (train_rows, valid_rows) = (of(Split::Train), of(Split::Valid));
+    if train_rows.len() < 10 || valid_rows.len() < 5 {
+        anyhow::bail!(
+            "need an INDEX.tsv with at least 10 train and 5 valid rows (have {} and {})",
+            train_rows.len(),
+            valid_rows.len()
+        );
+    }
+    // 1. The density on the train rows, the distance threshold from the valid rows.
+    let train_emb: Vec<Vec<f32>> = train_rows.iter().map(|t| pooled_embedding(t)).collect();
+    let density = Density::fit(&train_emb, opts.shrinkage).map_err(anyhow::Error::msg)?;
+    let valid_dist: Vec<f32> = valid_rows
+        .iter()
+        .filter_map(|t| density.distance(&pooled_embedding(t)))
+        .collect();
+    let max_distance = quantile(&valid_dist, opts.keep_distance)
+        .ok_or_else(|| anyhow::anyhow!("no distances on the valid rows"))?;
+    let owned =
+        |v: &[&TrackFeatures]| -> Vec<TrackFeatures> { v.iter().map(|t| (*t).clone()).collect() };
+    // 2. A head on the train rows only, for the valid rows' vectors (artist-held-out).
+    let head = train(
+        config,
+        &owned(&train_rows),
+        &[],
+        &opts.train,
+        &mut |_| {},
+        &cancel,
+    )?;
+    let valid_vecs: Vec<(Vec<f32>, usize)> = valid_rows
+        .iter()
+        .map(|t| (vector_of_features(config, &head.net, t).0, t.label))
+        .collect();
+    // 3. K-fold on train+valid for the temperature and the confidence threshold.
+    let pool: Vec<&TrackFeatures> = train_rows.iter().chain(&valid_rows).copied().collect();
+    let k = opts.folds.max(2);
+    let fold = folds_of(&pool, k, opts.train.seed);
+    let mut cv_vecs: Vec<(Vec<f32>, usize)> = Vec::new();
+    for f in 0..k {
+        let tr: Vec<TrackFeatures> = (0..pool.len())
+            .filter(|&i| fold[i] != f)
+            .map(|i| pool[i].clone())
+            .collect();
+        let te: Vec<&TrackFeatures> = (0..pool.len())
+            .filter(|&i| fold[i] == f)
+            .map(|i| pool[i])
+            .collect();
+        if tr.is_empty() || te.is_empty() {
+            continue;
+        }
+        let out = train(config, &tr, &[], &opts.train, &mut |_| {}, &cancel)?;
+        for t in te {
+            cv_vecs.push((vector_of_features(config, &out.net, t).0, t.label));
+        }
+    }
+    // The reverse artist-filtered fold: a head on the valid rows predicts the train rows.
+    let back = train(
+        config,
+        &owned(&valid_rows),
+        &[],
+        &opts.train,
+        &mut |_| {},
+        &cancel,
+    )?;
+    let swap_vecs: Vec<(Vec<f32>, usize)> = valid_vecs
+        .iter()
+        .cloned()
+        .chain(
+            train_rows
+                .iter()
+                .map(|t| (vector_of_features(config, &back.net, t).0, t.label)),
+        )
+        .collect();
+    let t_cv = fit_temperature(&cv_vecs);
+    let t_valid = fit_temperature(&valid_vecs);
+    let t_swap = fit_temperature(&swap_vecs);
+    let temperature = match opts.temperature_from {
+        TemperatureFrom::Cv => t_cv,
+        TemperatureFrom::Valid => t_valid,
+        TemperatureFrom::ArtistSwap => t_swap,
+    };
+    let scaled = |v: &[(Vec<f32>, usize)]| -> Vec<(Vec<f32>, usize)> {
+        v.iter().map(|(p, l)| (scale(p, temperature), *l)).collect()
+    };
+    let cv_scaled = scaled(&cv_vecs);
+    let valid_scaled = scaled(&valid_vecs);
+    let tops: Vec<f32> = cv_scaled.iter().map(|(p, _)| argmax(p).1).collect();
+    let min_confidence = quantile(&tops, 1.0 - opts.keep_confidence).unwrap_or(0.0);
+    let rule = OpenSetConfig {
+        temperature,
+        min_confidence,
+        max_distance,
+        density,
+        fitted: String::new(),
+    };
+    let valid_known = valid_rows
+        .iter()
+        .zip(&valid_vecs)
+        .filter(|(t, (v, _))| rule.judge(v, Some(&pooled_embedding(t))).known)
+        .count();
+    let report = CalibrationReport {
+        train_rows: train_rows.len(),
+        valid_rows: valid_rows.len(),
+        cv_tracks: cv_vecs.len(),
+        temperature,
+        min_confidence,
+        max_distance,
+        cv_ece_raw: ece(&cv_vecs, 10),
+        cv_ece_scaled: ece(&cv_scaled, 10),
+        valid_ece_raw: ece(&valid_vecs, 10),
+        valid_ece_scaled: ece(&valid_scaled, 10),
+        valid_known,
+        cv_confident: tops.iter().filter(|&&c| c >= min_confidence).count(),
+        temperature_cv: t_cv,
+        temperature_valid: t_valid,
+        temperature_artist_swap: t_swap,
+        swap_ece_raw: ece(&swap_vecs, 10),
+        swap_ece_scaled: ece(&scaled(&swap_vecs), 10),
+    };
+    let mut rule = rule;
+    let t_from = match opts.temperature_from {
+        TemperatureFrom::Valid => "the valid rows predicted by a head trained on the train rows",
+        TemperatureFrom::Cv => "out-of-fold predictions of the cross-validation",
+        TemperatureFrom::ArtistSwap => {
+            "both artist-filtered directions (valid by train, train by valid)"
+        }
+    };
+    rule.fitted = format!(
+        "density: pooled embeddings of the {} train rows, shrinkage {}; max_distance: the {:.0}% quantile of the {} valid rows (artist-filtered split); temperature (NLL) on {t_from}; min_confidence: the {:.1}% quantile of {k}-fold cross-validation by track on the {} train+valid rows, out-of-fold",
+        report.train_rows,
+        opts.shrinkage,
+        opts.keep_distance * 100.0,
+        report.valid_rows,
+        (1.0 - opts.keep_confidence) * 100.0,
+        report.cv_tracks
+    );
+    Ok((rule, report))
+}
+
+/// A labelled file with its split, as [`fit`] needs it.
+pub type SplitFile = (PathBuf, usize, Option<Split>);
