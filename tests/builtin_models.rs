@@ -4,19 +4,12 @@
 
 mod common;
 
-use assert_cmd::Command;
 use common::*;
 use genreplay::model::Classifier;
 use genreplay::model::backend::inference_device;
 use genreplay::model::registry::{BUILTINS, DEFAULT_BUILTIN, load_builtin};
 use genreplay::model::trunk::TrunkKind;
 use serde_json::Value;
-
-fn genreplay(data_dir: &std::path::Path) -> Command {
-    let mut c = Command::cargo_bin("genreplay").unwrap();
-    c.arg("--data-dir").arg(data_dir);
-    c
-}
 
 #[test]
 fn every_builtin_loads_and_classifies_on_its_trunk() {

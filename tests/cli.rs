@@ -3,15 +3,8 @@
 
 mod common;
 
-use assert_cmd::Command;
 use common::*;
 use serde_json::Value;
-
-fn genreplay(data_dir: &std::path::Path) -> Command {
-    let mut c = Command::cargo_bin("genreplay").unwrap();
-    c.arg("--data-dir").arg(data_dir);
-    c
-}
 
 #[test]
 fn classify_json_gives_genre_confidence_and_full_vector() {

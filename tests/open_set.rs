@@ -5,7 +5,6 @@
 
 mod common;
 
-use assert_cmd::Command;
 use common::*;
 use genreplay::audio::synth::non_music_set;
 use genreplay::model::backend::inference_device;
@@ -75,12 +74,6 @@ fn real_music_keeps_its_genre() {
     }
     // Measured on all 113: 111 known.
     assert!(known * 10 >= n * 9, "{known}/{n} known");
-}
-
-fn genreplay(data_dir: &std::path::Path) -> Command {
-    let mut c = Command::cargo_bin("genreplay").unwrap();
-    c.arg("--data-dir").arg(data_dir);
-    c
 }
 
 #[test]

@@ -194,3 +194,10 @@ pub fn tagged_track(path: &Path, secs: f32, seed: u64, artist: &str, album: &str
     write_wav(path, &synth_genre(g, &mut rng, 16_000, secs), 16_000, 1);
     tag_wav(path, artist, album, title, Some(g));
 }
+
+/// The genreplay binary with its data in `data_dir`.
+pub fn genreplay(data_dir: &Path) -> assert_cmd::Command {
+    let mut c = assert_cmd::Command::cargo_bin("genreplay").unwrap();
+    c.arg("--data-dir").arg(data_dir);
+    c
+}
