@@ -11,6 +11,41 @@ mod tmux;
 
 use tmux::*;
 
+/// A shell script in `dir` that runs the player on `library` (data in `data`, settings in
+/// `config`; no audio where the machine has a sound card), says how it exited, runs `after`
+/// and waits.
+fn player_script(
+    dir: &Path,
+    bin: &Path,
+    config: &Path,
+    data: &Path,
+    library: &Path,
+    after: &str,
+) -> std::path::PathBuf {
+    let script = dir.join("run.sh");
+    std::fs::write(
+        &script,
+        format!(
+            "export GENREPLAY_CONFIG_DIR={config}\n{no_audio}\
+             {bin} --data-dir {data} --library {library}\n\
+             echo \"genreplay exited with $?\"\n\
+             {after}\
+             sleep 600\n",
+            config = quote(config),
+            no_audio = if has_sound_card() {
+                "export GENREPLAY_NO_AUDIO=1\n"
+            } else {
+                ""
+            },
+            bin = quote(bin),
+            data = quote(data),
+            library = quote(library),
+        ),
+    )
+    .unwrap();
+    script
+}
+
 #[test]
 fn the_player_in_a_real_terminal() {
     if !tmux_available() {
@@ -28,28 +63,14 @@ fn the_player_in_a_real_terminal() {
     // One analysis worker: the machine also decodes for playback.
     std::fs::write(config.join("config.toml"), "analysis_threads = 1\n").unwrap();
     let bin = assert_cmd::cargo::cargo_bin("genreplay");
-    let script = tmp.path().join("run.sh");
-    std::fs::write(
-        &script,
-        format!(
-            "export GENREPLAY_CONFIG_DIR={config}\n{no_audio}\
-             {bin} --data-dir {data} --library {library}\n\
-             echo \"genreplay exited with $?\"\n\
-             stty -a | tr ' ;' '\\n\\n' | grep -E -x -- '-?(icanon|echo)' | tr '\\n' ' '\n\
-             echo\n\
-             sleep 600\n",
-            config = quote(&config),
-            no_audio = if has_sound_card() {
-                "export GENREPLAY_NO_AUDIO=1\n"
-            } else {
-                ""
-            },
-            bin = quote(&bin),
-            data = quote(&data),
-            library = quote(&library),
-        ),
-    )
-    .unwrap();
+    let script = player_script(
+        tmp.path(),
+        &bin,
+        &config,
+        &data,
+        &library,
+        "stty -a | tr ' ;' '\\n\\n' | grep -E -x -- '-?(icanon|echo)' | tr '\\n' ' '\necho\n",
+    );
     let tmux = Tmux::start(&format!("sh {}", quote(&script)));
 
     // The library appears (scanned in the background) with the silent-output notice.
@@ -304,26 +325,7 @@ fn ctl_and_the_read_commands_beside_the_running_player_and_a_new_file_by_itself(
     std::fs::create_dir_all(&config).unwrap();
     std::fs::write(config.join("config.toml"), "analysis_threads = 1\n").unwrap();
     let bin = assert_cmd::cargo::cargo_bin("genreplay");
-    let script = tmp.path().join("run.sh");
-    std::fs::write(
-        &script,
-        format!(
-            "export GENREPLAY_CONFIG_DIR={config}\n{no_audio}\
-             {bin} --data-dir {data} --library {library}\n\
-             echo \"genreplay exited with $?\"\n\
-             sleep 600\n",
-            config = quote(&config),
-            no_audio = if has_sound_card() {
-                "export GENREPLAY_NO_AUDIO=1\n"
-            } else {
-                ""
-            },
-            bin = quote(&bin),
-            data = quote(&data),
-            library = quote(&library),
-        ),
-    )
-    .unwrap();
+    let script = player_script(tmp.path(), &bin, &config, &data, &library, "");
     let ctl = |args: &[&str]| -> Output {
         Command::new(&bin)
             .arg("--data-dir")
