@@ -25,6 +25,8 @@ fn init_logging(paths: &Paths) -> Option<tracing_appender::non_blocking::WorkerG
 }
 
 fn main() -> ExitCode {
+    genreplay::util::startup::begin();
+    genreplay::util::memory::limit_arenas();
     let cli = Cli::parse();
     let paths = Paths::resolve(cli.data_dir.as_deref());
     let _log_guard = init_logging(&paths);

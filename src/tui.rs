@@ -224,11 +224,18 @@ fn event_loop(
     let frame_gap = Duration::from_millis(16);
     let mut last_draw = Instant::now() - frame_gap;
     let mut dirty = true;
+    let mut first_frame = true;
     let mut next_tick = Instant::now() + Duration::from_secs(1);
     let player_events = runner.player.events().clone();
     while !app.should_quit {
         if dirty && last_draw.elapsed() >= frame_gap {
             terminal.draw(|f| crate::ui::draw(f, app))?;
+            if first_frame {
+                crate::util::startup::mark("first frame drawn");
+                first_frame = false;
+                // What loading the catalog needed only once.
+                crate::util::memory::give_back();
+            }
             last_draw = Instant::now();
             dirty = false;
         }
@@ -268,6 +275,8 @@ fn event_loop(
             Event::Tick => true,
             _ => true,
         };
+        // A new catalog replaces the whole old one: its memory goes back to the system.
+        let replaced = matches!(ev, Event::LibraryLoaded(_));
         let mut pending = vec![ev];
         while let Some(ev) = pending.pop() {
             for fx in app.update(ev) {
@@ -278,6 +287,9 @@ fn event_loop(
                     pending.extend(runner.run(fx));
                 }
             }
+        }
+        if replaced {
+            crate::util::memory::give_back();
         }
         let p = &app.session.playback;
         runner.set_playing(p.track.is_some() && !p.paused);

@@ -185,3 +185,58 @@ fn now_playing_says_why_a_damaged_track_is_partial() {
         .collect();
     assert!(!text.contains("partial:"));
 }
+
+/// The player reads the catalog's trees once, as its check of them (it does not read them a
+/// second time when it opens the database): a damaged database still comes up as a library,
+/// recovered, as every other command does.
+#[test]
+fn the_player_starts_on_a_damaged_database() {
+    if !tmux_available() {
+        eprintln!("skipping: tmux is not installed");
+        return;
+    }
+    for how in ["truncate", "flip"] {
+        let tmp = tempfile::tempdir().unwrap();
+        let lib = library(tmp.path(), 4);
+        let (tmux, _) = start(tmp.path(), &lib);
+        tmux.wait_until("the library", |s| s.iter().any(|l| l.starts_with("│▸ ")));
+        tmux.keys(&["q"]);
+        tmux.wait_for("genreplay exited with 0");
+        drop(tmux);
+        let db = tmp.path().join("data/db");
+        let mut rng = Rng::new(5);
+        for e in walkdir::WalkDir::new(&db)
+            .into_iter()
+            .filter_map(|e| e.ok())
+        {
+            let name = e.file_name().to_string_lossy().into_owned();
+            if !e.file_type().is_file() || name.starts_with("user-state") || name.ends_with(".pid")
+            {
+                continue;
+            }
+            let mut b = std::fs::read(e.path()).unwrap();
+            if how == "truncate" {
+                b.truncate(100.min(b.len()));
+            } else {
+                for _ in 0..50 {
+                    if !b.is_empty() {
+                        let i = (rng.next_u64() % b.len() as u64) as usize;
+                        b[i] ^= 0x5a;
+                    }
+                }
+            }
+            std::fs::write(e.path(), b).unwrap();
+        }
+        let (tmux, _) = start(tmp.path(), &lib);
+        let screen = tmux.wait_until("the library after the damage", |s| {
+            s.iter().any(|l| l.starts_with("│▸ "))
+        });
+        assert!(
+            !screen.iter().any(|l| l.contains("genreplay exited with")),
+            "{how}: {}",
+            screen.join("\n")
+        );
+        tmux.keys(&["q"]);
+        tmux.wait_for("genreplay exited with 0");
+    }
+}

@@ -64,23 +64,33 @@ pub enum AnalysisEvent {
 pub fn pending_tracks(store: &Store, model: &ModelId) -> Result<Vec<TrackId>, StoreError> {
     let failures: std::collections::HashMap<TrackId, FailureRecord> =
         store.failures_for(model)?.into_iter().collect();
-    let mut tracks = store.tracks()?;
-    // Folder order: albums fill in one after another.
-    tracks.sort_by(|a, b| a.1.path.cmp(&b.1.path));
-    let mut out = Vec::new();
-    for (id, rec) in tracks {
-        if store.has_vector(model, id)? {
-            continue;
+    // Only the pending tracks' paths are kept: the library may hold 50,000 records.
+    let mut pending: Vec<(Vec<u8>, TrackId)> = Vec::new();
+    let mut lookup = Ok(());
+    store.for_each_track(|id, rec| {
+        if lookup.is_err() {
+            return;
+        }
+        match store.has_vector(model, id) {
+            Ok(true) => return,
+            Ok(false) => {}
+            Err(e) => {
+                lookup = Err(e);
+                return;
+            }
         }
         if let Some(f) = failures.get(&id)
             && f.size == rec.size
             && f.mtime_ns == rec.mtime_ns
         {
-            continue;
+            return;
         }
-        out.push(id);
-    }
-    Ok(out)
+        pending.push((rec.path, id));
+    })?;
+    lookup?;
+    // Folder order: albums fill in one after another.
+    pending.sort();
+    Ok(pending.into_iter().map(|(_, id)| id).collect())
 }
 
 /// What the workers need from a classifier: the real [`Classifier`], or a wrapper around it

@@ -29,8 +29,12 @@ pub struct TrackInfo {
 }
 
 impl TrackInfo {
-    pub fn from_record(id: TrackId, r: &TrackRecord, root: &Path) -> Self {
-        let path = r.path();
+    /// The player's view of a stored track; the record's strings are moved, not copied (at
+    /// 50,000 tracks this is on the way to the first screen).
+    pub fn from_record(id: TrackId, r: TrackRecord, root: &Path) -> Self {
+        let path = PathBuf::from(
+            <std::ffi::OsString as std::os::unix::ffi::OsStringExt>::from_vec(r.path),
+        );
         let folder = path
             .parent()
             .map(|p| {
@@ -40,21 +44,34 @@ impl TrackInfo {
                     .into_owned()
             })
             .unwrap_or_default();
+        let tags = r.tags;
+        let title = tags.title.unwrap_or_else(|| {
+            path.file_stem()
+                .map(|s| s.to_string_lossy().into_owned())
+                .unwrap_or_default()
+        });
+        let artist = match (tags.artist, &tags.album_artist) {
+            (Some(a), _) => a,
+            (None, Some(aa)) => aa.clone(),
+            (None, None) => crate::library::track::UNKNOWN_ARTIST.into(),
+        };
         TrackInfo {
             id,
-            title: r.display_title(),
-            artist: r.display_artist(),
-            album: r.display_album(),
-            track_no: r.tags.track_no,
-            duration_secs: r.duration_secs(),
+            title,
+            artist,
+            album: tags
+                .album
+                .unwrap_or_else(|| crate::library::track::UNKNOWN_ALBUM.into()),
+            track_no: tags.track_no,
+            duration_secs: tags.duration_ms.map(|ms| ms as f64 / 1000.0),
             folder: if folder.is_empty() {
                 ".".into()
             } else {
                 folder
             },
-            genre_tag: r.tags.genre.clone(),
-            album_artist: r.tags.album_artist.clone(),
-            year: r.tags.year,
+            genre_tag: tags.genre,
+            album_artist: tags.album_artist,
+            year: tags.year,
             path,
         }
     }
@@ -120,16 +137,43 @@ pub struct Catalog {
 /// Numbers the catalogs made.
 static CATALOGS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
 
+/// Puts `items[order[i]]` at `i` for every `i`, in place (no second copy of 50,000 tracks):
+/// each cycle of the permutation is walked once with swaps.
+fn permute<T>(items: &mut [T], order: &[usize]) {
+    let mut done = vec![false; items.len()];
+    for start in 0..items.len() {
+        if done[start] {
+            continue;
+        }
+        let mut cur = start;
+        loop {
+            done[cur] = true;
+            let next = order[cur];
+            if next == start {
+                break;
+            }
+            items.swap(cur, next);
+            cur = next;
+        }
+    }
+}
+
 impl Catalog {
     pub fn new(root: PathBuf, mut tracks: Vec<TrackInfo>, labels: Vec<String>) -> Self {
-        tracks.sort_by_cached_key(|t| {
-            (
-                t.artist.to_lowercase(),
-                t.album.to_lowercase(),
-                t.track_no,
-                t.path.clone(),
-            )
+        // Artist, album, track number, then path: the keys are lower-cased once, and the
+        // path (the rare tie-break) is compared in place rather than copied for every track.
+        let keys: Vec<(String, String, Option<u32>)> = tracks
+            .iter()
+            .map(|t| (t.artist.to_lowercase(), t.album.to_lowercase(), t.track_no))
+            .collect();
+        let mut order: Vec<usize> = (0..tracks.len()).collect();
+        order.sort_unstable_by(|&a, &b| {
+            keys[a]
+                .cmp(&keys[b])
+                .then_with(|| tracks[a].path.cmp(&tracks[b].path))
         });
+        drop(keys);
+        permute(&mut tracks, &order);
         let index = tracks.iter().enumerate().map(|(i, t)| (t.id, i)).collect();
         let search = SearchIndex::build(&tracks);
         Catalog {
@@ -447,5 +491,19 @@ pub fn fmt_time(secs: f64) -> String {
         format!("{}:{:02}:{:02}", s / 3600, (s / 60) % 60, s % 60)
     } else {
         format!("{}:{:02}", s / 60, s % 60)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn permute_places_each_item_where_the_order_says() {
+        let orders: [&[usize]; 4] = [&[2, 0, 1], &[0, 1, 2, 3], &[3, 2, 1, 0], &[1, 0, 3, 4, 2]];
+        for order in orders {
+            let mut items: Vec<usize> = (0..order.len()).map(|i| i * 10).collect();
+            super::permute(&mut items, order);
+            let want: Vec<usize> = order.iter().map(|&i| i * 10).collect();
+            assert_eq!(items, want, "order {order:?}");
+        }
     }
 }

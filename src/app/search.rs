@@ -65,7 +65,14 @@ impl SearchIndex {
     pub fn build(tracks: &[TrackInfo]) -> Self {
         let mut text = String::new();
         let mut fields = Vec::with_capacity(tracks.len());
-        let push_lower = |text: &mut String, s: &str| text.push_str(&s.to_lowercase());
+        // ASCII (most tags) is lower-cased in place; the rest as `str::to_lowercase` does.
+        let push_lower = |text: &mut String, s: &str| {
+            if s.is_ascii() {
+                text.extend(s.bytes().map(|b| char::from(b.to_ascii_lowercase())));
+            } else {
+                text.push_str(&s.to_lowercase());
+            }
+        };
         for t in tracks {
             let mut at = [0usize; FIELDS + 1];
             for (k, f) in Field::ALL.iter().enumerate() {

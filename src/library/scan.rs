@@ -64,11 +64,12 @@ pub fn scan(
     };
 
     // What the store already has under this root.
-    let mut known: HashMap<TrackId, TrackRecord> = store
-        .tracks()?
-        .into_iter()
-        .filter(|(_, r)| r.path().starts_with(&root))
-        .collect();
+    let mut known: HashMap<TrackId, (u64, i64)> = HashMap::new();
+    store.for_each_track(|id, r| {
+        if r.path().starts_with(&root) {
+            known.insert(id, (r.size, r.mtime_ns));
+        }
+    })?;
 
     // Walk.
     let mut to_read: Vec<(PathBuf, u64, i64, bool)> = Vec::new();
@@ -131,7 +132,7 @@ pub fn scan(
         let (size, mtime_ns) = file_stamp(&meta);
         let id = TrackId::of_path(&path);
         match known.remove(&id) {
-            Some(old) if old.size == size && old.mtime_ns == mtime_ns => report.unchanged += 1,
+            Some(old) if old == (size, mtime_ns) => report.unchanged += 1,
             Some(_) => to_read.push((path, size, mtime_ns, true)),
             None => to_read.push((path, size, mtime_ns, false)),
         }

@@ -23,41 +23,39 @@ use crate::model::ModelId;
 use crate::model::infer::Classifier;
 use crate::store::Store;
 
-/// Builds the player's catalog from the store, with the vectors and failures of `model`.
-pub fn load_catalog(
-    store: &Store,
-    root: &Path,
-    model: &ModelId,
-    labels: &[String],
-) -> anyhow::Result<Catalog> {
-    let tracks: Vec<TrackInfo> = store
-        .tracks()?
-        .into_iter()
-        .filter(|(_, r)| r.path().starts_with(root))
-        .map(|(id, r)| TrackInfo::from_record(id, &r, root))
-        .collect();
-    let mut lib = Catalog::new(root.to_path_buf(), tracks, labels.to_vec());
+/// What the store holds for the tracks of one model, read beside the track list.
+#[derive(Default)]
+struct ModelData {
+    vectors: HashMap<TrackId, Vec<f32>>,
+    styles: HashMap<TrackId, Vec<f32>>,
+    open_set: HashMap<TrackId, crate::store::OpenSetRecord>,
+    failed: HashMap<TrackId, String>,
+    partial: HashMap<TrackId, String>,
+    /// The newest earlier model's vector of each track, with that model's labels.
+    fallback: HashMap<TrackId, (std::sync::Arc<Vec<String>>, Vec<f32>)>,
+}
+
+fn model_data(store: &Store, model: &ModelId) -> crate::store::Result<ModelData> {
+    let mut d = ModelData::default();
     for (id, v) in store.vectors_for(model)? {
-        if lib.index.contains_key(&id) {
-            lib.vectors.insert(id, v.vector);
-            if let Some(s) = v.style {
-                lib.styles.insert(id, s);
-            }
-            if let Some(os) = v.open_set {
-                lib.open_set.insert(id, os);
-            }
+        if let Some(s) = v.style {
+            d.styles.insert(id, s);
         }
-    }
-    for (id, f) in store.failures_for(model)? {
-        if lib.index.contains_key(&id) {
-            lib.failed.insert(id, f.reason);
+        if let Some(os) = v.open_set {
+            d.open_set.insert(id, os);
         }
+        d.vectors.insert(id, v.vector);
     }
-    for (id, d) in store.damaged_tracks()? {
-        if lib.index.contains_key(&id) {
-            lib.partial.insert(id, d.reason);
-        }
-    }
+    d.failed = store
+        .failures_for(model)?
+        .into_iter()
+        .map(|(id, f)| (id, f.reason))
+        .collect();
+    d.partial = store
+        .damaged_tracks()?
+        .into_iter()
+        .map(|(id, r)| (id, r.reason))
+        .collect();
     // Tracks the active model has not reached yet keep the newest earlier model's genres.
     let mut others: Vec<_> = store
         .models()?
@@ -68,15 +66,83 @@ pub fn load_catalog(
     for m in others {
         let labels = std::sync::Arc::new(m.labels.clone());
         for (id, v) in store.vectors_for(&ModelId(m.id.clone()))? {
-            if lib.index.contains_key(&id)
-                && !lib.vectors.contains_key(&id)
-                && !lib.fallback.contains_key(&id)
+            if !d.vectors.contains_key(&id)
+                && !d.fallback.contains_key(&id)
                 && v.vector.len() == labels.len()
             {
-                lib.fallback.insert(id, (labels.clone(), v.vector));
+                d.fallback.insert(id, (labels.clone(), v.vector));
             }
         }
     }
+    Ok(d)
+}
+
+/// Whether the stored path `path` (raw bytes) lies in folder `root`: as
+/// [`Path::starts_with`], without making a path of every record.
+fn under(path: &[u8], root: &Path) -> bool {
+    use std::os::unix::ffi::OsStrExt;
+    let root = root.as_os_str().as_bytes();
+    let root = root.strip_suffix(b"/").unwrap_or(root);
+    path.strip_prefix(root)
+        .is_some_and(|rest| rest.is_empty() || rest[0] == b'/' || root.is_empty())
+}
+
+/// Builds the player's catalog from the store, with the vectors and failures of `model`. The
+/// track list (sorted, with its search text) and the model's vectors are read on two threads
+/// at once: at 50,000 tracks this is most of the time to the first screen.
+pub fn load_catalog(
+    store: &Store,
+    root: &Path,
+    model: &ModelId,
+    labels: &[String],
+) -> anyhow::Result<Catalog> {
+    let (lib, data) = std::thread::scope(|scope| {
+        let data = std::thread::Builder::new()
+            .name("catalog".into())
+            // sled panics on some damaged pages: caught, they are this read's error.
+            .spawn_scoped(scope, || {
+                crate::audio::guard::catch(|| model_data(store, model))
+            });
+        let mut tracks = Vec::new();
+        store.for_each_track(|id, r| {
+            if under(&r.path, root) {
+                tracks.push(TrackInfo::from_record(id, r, root));
+            }
+        })?;
+        let lib = Catalog::new(root.to_path_buf(), tracks, labels.to_vec());
+        let data = match data {
+            Ok(handle) => match handle.join() {
+                Ok(Ok(data)) => data?,
+                Ok(Err(panic)) => anyhow::bail!("reading the genre vectors failed: {panic}"),
+                Err(_) => anyhow::bail!("reading the genre vectors failed"),
+            },
+            // No thread to be had: read them here.
+            Err(_) => model_data(store, model)?,
+        };
+        Ok::<_, anyhow::Error>((lib, data))
+    })?;
+    let mut lib = lib;
+    let known = |id: &TrackId| lib.index.contains_key(id);
+    let ModelData {
+        mut vectors,
+        mut styles,
+        mut open_set,
+        mut failed,
+        mut partial,
+        mut fallback,
+    } = data;
+    vectors.retain(|id, _| known(id));
+    styles.retain(|id, _| known(id));
+    open_set.retain(|id, _| known(id));
+    failed.retain(|id, _| known(id));
+    partial.retain(|id, _| known(id));
+    fallback.retain(|id, _| known(id));
+    lib.vectors = vectors;
+    lib.styles = styles;
+    lib.open_set = open_set;
+    lib.failed = failed;
+    lib.partial = partial;
+    lib.fallback = fallback;
     Ok(lib)
 }
 
@@ -178,13 +244,15 @@ fn status(tx: &Sender<Event>, text: String, error: bool) {
 
 /// Size and modification time of every track under `root`, as the store has them.
 fn stamps(store: &Store, root: &Path) -> Result<HashMap<TrackId, (u64, i64)>, String> {
-    Ok(store
-        .tracks()
-        .map_err(|e| e.to_string())?
-        .into_iter()
-        .filter(|(_, r)| r.path().starts_with(root))
-        .map(|(id, r)| (id, (r.size, r.mtime_ns)))
-        .collect())
+    let mut out = HashMap::new();
+    store
+        .for_each_track(|id, r| {
+            if r.path().starts_with(root) {
+                out.insert(id, (r.size, r.mtime_ns));
+            }
+        })
+        .map_err(|e| e.to_string())?;
+    Ok(out)
 }
 
 /// The library thread's state.
@@ -220,8 +288,12 @@ impl Background {
         } else {
             crossbeam_channel::never()
         };
-        self.first_scan();
-        self.send_catalog();
+        // The player started with the store's catalog; it only needs a new one when the
+        // folder changed while it was not running (a second 50,000-track catalog held beside
+        // the first is the start's memory peak).
+        if self.first_scan() {
+            self.send_catalog();
+        }
         self.start_analysis(&[]);
         let mut debounce = Debounce::default();
         let mut last_watch_error = String::new();
@@ -305,10 +377,12 @@ impl Background {
     }
 
     /// The scan at start, reported on the status line.
-    fn first_scan(&self) {
+    /// Scans the folder; true when the store's tracks changed.
+    fn first_scan(&self) -> bool {
         self.status(format!("scanning {}…", self.root.display()), false);
         match scan(&self.store, &self.root, self.budget.max().max(2), &|_| {}) {
             Ok(r) => {
+                let changed = r.new + r.changed + r.removed > 0;
                 let text = format!(
                     "{} ({} new, {} changed, {} removed){}",
                     crate::app::session::tracks_n(r.tracks),
@@ -325,8 +399,12 @@ impl Background {
                 for (p, why) in &r.unreadable {
                     tracing::warn!(path = %p.display(), %why, "unreadable during scan");
                 }
+                changed
             }
-            Err(e) => self.status(format!("scan failed: {e}"), true),
+            Err(e) => {
+                self.status(format!("scan failed: {e}"), true);
+                false
+            }
         }
     }
 
@@ -470,6 +548,31 @@ impl Background {
                 self.analyzer = Some(a);
             }
             Err(e) => self.status(format!("analysis cannot start: {e}"), true),
+        }
+    }
+}
+
+#[cfg(test)]
+mod under_tests {
+    use super::under;
+    use std::path::Path;
+
+    #[test]
+    fn under_matches_path_starts_with() {
+        let cases = [
+            ("/m/a/x.mp3", "/m/a"),
+            ("/m/a/x.mp3", "/m/a/"),
+            ("/m/ab/x.mp3", "/m/a"),
+            ("/m/a", "/m/a"),
+            ("/m/x.mp3", "/"),
+            ("/n/x.mp3", "/m"),
+        ];
+        for (p, root) in cases {
+            assert_eq!(
+                under(p.as_bytes(), Path::new(root)),
+                Path::new(p).starts_with(root),
+                "{p} under {root}"
+            );
         }
     }
 }

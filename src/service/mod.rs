@@ -84,10 +84,32 @@ impl Prepared {
             }
             Err(e) => Err(e.to_string()),
         };
-        let store = Store::open(&paths.db_dir())?;
-        let model =
-            load_active(&store, None, &inference_device()).context("loading the genre model")?;
-        let lib = load_catalog(&store, &root, &model.id, &model.config.labels)?;
+        crate::util::startup::mark("settings + socket");
+        let model_and_catalog = |store: &Store| -> anyhow::Result<(LoadedModel, Catalog)> {
+            let model =
+                load_active(store, None, &inference_device()).context("loading the genre model")?;
+            crate::util::startup::mark("model loaded");
+            let lib = crate::audio::guard::catch(|| {
+                load_catalog(store, &root, &model.id, &model.config.labels)
+            })
+            .map_err(|panic| anyhow::anyhow!("reading the library: {panic}"))??;
+            crate::util::startup::mark("catalog loaded");
+            Ok((model, lib))
+        };
+        let store = Store::open_for_catalog(&paths.db_dir())?;
+        crate::util::startup::mark("store opened");
+        let (store, (model, lib)) = match model_and_catalog(&store) {
+            Ok(loaded) => (store, loaded),
+            Err(e) => {
+                // The catalog read is the check of its trees: after a failure there the whole
+                // database is checked, and a damaged one recovered, as any command does.
+                tracing::warn!("reading the library failed ({e:#}); checking the whole database");
+                drop(store);
+                let store = Store::open(&paths.db_dir())?;
+                let loaded = model_and_catalog(&store)?;
+                (store, loaded)
+            }
+        };
         clean_partial(&paths.models_dir());
         let budget = match settings.config.analysis_threads {
             0 => ThreadBudget::all_cores(),
@@ -125,7 +147,7 @@ pub fn launch(
     let output = player::open_output();
     let player = player::spawn(output);
     let c = &settings.config;
-    let mut app = App::new(
+    let mut app = App::unbuilt(
         lib,
         settings.keymap.clone(),
         settings.themes.clone(),
@@ -150,9 +172,9 @@ pub fn launch(
     s.recommend.min_confidence = c.min_confidence.clamp(0.0, 1.0);
     s.recommend.unsure_in_playlists = c.unsure_in_playlists;
     s.recommend.options.min_similarity = c.min_similarity.clamp(0.0, 1.0);
-    app.rebuild_genres();
+    crate::util::startup::mark("app built");
     // Where the last session left off: the queue, the settings, the playing track paused at
-    // its second.
+    // its second. This builds the views, once, with the options above.
     let (saved_session, saved_queue) = state::StateWriter::load(&paths.data_dir.join("state"));
     app.resume_saved(saved_session, saved_queue);
     for fx in app.session.take_effects() {
@@ -164,6 +186,7 @@ pub fn launch(
         .playlist_dir()
         .unwrap_or_else(|| paths.data_dir.join("playlists"));
 
+    crate::util::startup::mark("state resumed");
     let (tx, rx) = unbounded::<Event>();
     let classifier =
         Classifier::new(model.clone(), inference_device()).with_cache(&paths.cache_dir);
@@ -186,6 +209,7 @@ pub fn launch(
             None
         }
     };
+    crate::util::startup::mark("services started");
     let runner = EffectRunner::new(RunnerParts {
         remote,
         player,

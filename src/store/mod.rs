@@ -253,8 +253,8 @@ struct VectorRecordV1 {
 }
 
 /// Decodes a vector record of this build or of an earlier one (no open-set verdict).
-fn decode_vector(bytes: &[u8], what: &str) -> Result<VectorRecord> {
-    decode::<VectorRecord>(bytes, what).or_else(|e| match decode::<VectorRecordV1>(bytes, what) {
+fn decode_vector(bytes: &[u8], what: impl std::fmt::Display) -> Result<VectorRecord> {
+    decode::<VectorRecord>(bytes, &what).or_else(|e| match decode::<VectorRecordV1>(bytes, &what) {
         Ok(old) => Ok(VectorRecord {
             vector: old.vector,
             segments: old.segments,
@@ -388,7 +388,8 @@ fn encode<T: Serialize>(v: &T) -> Vec<u8> {
     out
 }
 
-fn decode<T: DeserializeOwned>(bytes: &[u8], what: &str) -> Result<T> {
+/// `what` names the record in an error; it is only formatted when decoding fails.
+fn decode<T: DeserializeOwned>(bytes: &[u8], what: impl std::fmt::Display) -> Result<T> {
     match bytes.split_first() {
         Some((&RECORD_VERSION, body)) => {
             postcard::from_bytes(body).map_err(|e| StoreError::Decode {
@@ -540,12 +541,33 @@ enum OpenFailure {
     Other(StoreError),
 }
 
+/// What [`Store::try_open`] reads whole before it hands the store out.
+#[derive(Clone, Copy)]
+enum Check {
+    Everything,
+    /// All but the `tracks` and `vectors` trees (see [`Store::open_for_catalog`]).
+    AllButCatalog,
+}
+
 impl Store {
     /// Opens (or creates) the database in folder `path`. A damaged database is moved aside and
     /// replaced by a fresh one holding the user state from the plain-file copy (see
     /// [`Store::recovery`]); a locked one, a read-only or full disk are errors that say so.
     pub fn open(path: &Path) -> Result<Self> {
-        match Self::try_open(path) {
+        Self::open_checking(path, Check::Everything)
+    }
+
+    /// [`Store::open`] for a caller that reads the `tracks` and `vectors` trees whole right
+    /// away (the player loading its catalog): those two are not read a first time here, which
+    /// at 50,000 tracks is a third of the start. When that read fails, the caller drops this
+    /// store and opens it again with [`Store::open`], which checks everything and recovers a
+    /// damaged database.
+    pub fn open_for_catalog(path: &Path) -> Result<Self> {
+        Self::open_checking(path, Check::AllButCatalog)
+    }
+
+    fn open_checking(path: &Path, check: Check) -> Result<Self> {
+        match Self::try_open(path, check) {
             Ok(store) => {
                 store.reconcile_user_state();
                 Ok(store)
@@ -594,7 +616,7 @@ impl Store {
         }
     }
 
-    fn try_open(path: &Path) -> std::result::Result<Self, OpenFailure> {
+    fn try_open(path: &Path, check: Check) -> std::result::Result<Self, OpenFailure> {
         if let Err(e) = std::fs::create_dir_all(path) {
             return Err(OpenFailure::Other(match io_kind(&e) {
                 Some(IoKind::NoSpace) => StoreError::NoSpace {
@@ -632,9 +654,13 @@ impl Store {
             );
             // Read every tree once: damage sled only finds when it loads a page shows now,
             // not in the middle of some later command.
-            for t in [
-                &trees.0, &trees.1, &trees.2, &trees.3, &trees.4, &trees.5, &trees.6,
-            ] {
+            let catalog = [&trees.0, &trees.1];
+            let rest = [&trees.2, &trees.3, &trees.4, &trees.5, &trees.6];
+            let read: &[&sled::Tree] = match check {
+                Check::Everything => &[catalog.as_slice(), rest.as_slice()].concat(),
+                Check::AllButCatalog => &rest,
+            };
+            for t in read {
                 for item in t.iter() {
                     item?;
                 }
@@ -722,7 +748,7 @@ impl Store {
             ),
         })?;
         let state = read_user_state(&aside.join(USER_STATE_FILE));
-        let mut store = match Self::try_open(path) {
+        let mut store = match Self::try_open(path, Check::Everything) {
             Ok(s) => s,
             Err(OpenFailure::Other(e)) => return Err(e),
             Err(OpenFailure::Damaged(r)) => {
@@ -900,7 +926,7 @@ impl Store {
     pub fn track(&self, id: TrackId) -> Result<Option<TrackRecord>> {
         self.tracks
             .get(id.to_bytes())?
-            .map(|v| decode(&v, &format!("track {id}")))
+            .map(|v| decode(&v, format_args!("track {id}")))
             .transpose()
     }
 
@@ -910,18 +936,26 @@ impl Store {
 
     /// Every track, in key order. Unreadable records are logged and skipped.
     pub fn tracks(&self) -> Result<Vec<(TrackId, TrackRecord)>> {
-        let mut out = Vec::with_capacity(self.tracks.len());
+        let mut out = Vec::new();
+        self.for_each_track(|id, r| out.push((id, r)))?;
+        Ok(out)
+    }
+
+    /// Every track, one decoded record at a time (what a 50,000-track library needs: the
+    /// caller keeps only what it uses, never all the records at once). Undecodable records
+    /// are logged and skipped.
+    pub fn for_each_track(&self, mut f: impl FnMut(TrackId, TrackRecord)) -> Result<()> {
         for item in self.tracks.iter() {
             let (k, v) = item?;
             let Some(id) = TrackId::from_bytes(&k) else {
                 continue;
             };
-            match decode::<TrackRecord>(&v, &format!("track {id}")) {
-                Ok(r) => out.push((id, r)),
+            match decode::<TrackRecord>(&v, format_args!("track {id}")) {
+                Ok(r) => f(id, r),
                 Err(e) => tracing::warn!("{e}"),
             }
         }
-        Ok(out)
+        Ok(())
     }
 
     /// Inserts or replaces tracks in one atomic batch. Replaced tracks whose file changed
@@ -1060,7 +1094,7 @@ impl Store {
         Ok(self
             .vectors
             .get(model_track_key(model, track))?
-            .map(|v| decode_vector(&v, &format!("vector {model}/{track}")))
+            .map(|v| decode_vector(&v, format_args!("vector {model}/{track}")))
             .transpose()?
             .filter(VectorRecord::is_finite))
     }
@@ -1077,7 +1111,7 @@ impl Store {
             let Some(id) = TrackId::from_bytes(&k[k.len().saturating_sub(8)..]) else {
                 continue;
             };
-            match decode_vector(&v, &format!("vector {model}/{id}")) {
+            match decode_vector(&v, format_args!("vector {model}/{id}")) {
                 Ok(r) if r.is_finite() => out.push((id, r)),
                 Ok(_) => tracing::warn!("vector {model}/{id} holds NaN/Inf; ignored"),
                 Err(e) => tracing::warn!("{e}"),
@@ -1128,7 +1162,7 @@ impl Store {
     pub fn failure(&self, model: &ModelId, track: TrackId) -> Result<Option<FailureRecord>> {
         self.failures
             .get(model_track_key(model, track))?
-            .map(|v| decode(&v, &format!("failure {model}/{track}")))
+            .map(|v| decode(&v, format_args!("failure {model}/{track}")))
             .transpose()
     }
 
@@ -1139,7 +1173,7 @@ impl Store {
             let Some(id) = TrackId::from_bytes(&k[k.len().saturating_sub(8)..]) else {
                 continue;
             };
-            match decode::<FailureRecord>(&v, &format!("failure {model}/{id}")) {
+            match decode::<FailureRecord>(&v, format_args!("failure {model}/{id}")) {
                 Ok(r) => out.push((id, r)),
                 Err(e) => tracing::warn!("{e}"),
             }
@@ -1159,7 +1193,7 @@ impl Store {
     pub fn damage(&self, track: TrackId) -> Result<Option<DamageRecord>> {
         self.damage
             .get(track.to_bytes())?
-            .map(|v| decode(&v, &format!("damage {track}")))
+            .map(|v| decode(&v, format_args!("damage {track}")))
             .transpose()
     }
 
@@ -1171,7 +1205,7 @@ impl Store {
             let Some(id) = TrackId::from_bytes(&k) else {
                 continue;
             };
-            match decode::<DamageRecord>(&v, &format!("damage {id}")) {
+            match decode::<DamageRecord>(&v, format_args!("damage {id}")) {
                 Ok(r) => out.push((id, r)),
                 Err(e) => tracing::warn!("{e}"),
             }
@@ -1189,7 +1223,7 @@ impl Store {
     pub fn model(&self, id: &str) -> Result<Option<ModelRecord>> {
         self.models
             .get(id.as_bytes())?
-            .map(|v| decode(&v, &format!("model {id}")))
+            .map(|v| decode(&v, format_args!("model {id}")))
             .transpose()
     }
 

@@ -2,4 +2,6 @@
 //! maths and the TOML reader with line-numbered errors.
 
 pub mod maths;
+pub mod memory;
+pub mod startup;
 pub mod toml_file;
