@@ -26,6 +26,8 @@ pub struct TrackInfo {
     pub genre_tag: Option<String>,
     pub album_artist: Option<String>,
     pub year: Option<u16>,
+    /// The file's ReplayGain tags (all `None` without them).
+    pub replaygain: crate::audio::gain::ReplayGainTags,
 }
 
 impl TrackInfo {
@@ -55,6 +57,7 @@ impl TrackInfo {
             genre_tag: r.tags.genre.clone(),
             album_artist: r.tags.album_artist.clone(),
             year: r.tags.year,
+            replaygain: r.tags.replaygain.unwrap_or_default(),
             path,
         }
     }
@@ -111,6 +114,8 @@ pub struct Catalog {
     pub failed: HashMap<TrackId, String>,
     /// Damaged files classified from what decodes, with what is wrong with them.
     pub partial: HashMap<TrackId, String>,
+    /// The loudness of each analysed track's clip: the ReplayGain estimate of untagged tracks.
+    pub loudness: HashMap<TrackId, crate::audio::loudness::Loudness>,
     /// The tracks' search text (made with the catalog, in the order of `tracks`).
     pub search: SearchIndex,
     /// Tells catalogs apart (search remembers results per catalog).
@@ -145,6 +150,7 @@ impl Catalog {
             fallback: HashMap::new(),
             failed: HashMap::new(),
             partial: HashMap::new(),
+            loudness: HashMap::new(),
         }
     }
 

@@ -58,6 +58,11 @@ pub fn load_catalog(
             lib.partial.insert(id, d.reason);
         }
     }
+    for (id, l) in store.loudness_all()? {
+        if lib.index.contains_key(&id) {
+            lib.loudness.insert(id, l.loudness);
+        }
+    }
     // Tracks the active model has not reached yet keep the newest earlier model's genres.
     let mut others: Vec<_> = store
         .models()?
@@ -441,6 +446,12 @@ impl Background {
                 style: v.style,
                 open_set: v.open_set,
             });
+            if let Ok(Some(l)) = self.store.loudness(*track) {
+                let _ = self.tx.send(Event::LoudnessReady {
+                    track: *track,
+                    loudness: l.loudness,
+                });
+            }
         }
         let _ = self.tx.send(Event::Analysis(ev));
     }
