@@ -371,7 +371,7 @@ fn replaygain_json(
         "album_peak": tags.album_peak,
         "estimated_lufs": estimate.map(|l| l.lufs),
         "estimated_peak": estimate.map(|l| l.peak),
-        "applied_db": (applied.db * 100.0).round() / 100.0,
+        "applied_db": (f64::from(applied.db) * 100.0).round() / 100.0,
         "applied_from": applied.source,
         "peak_limited": applied.peak_limited,
     })
