@@ -231,3 +231,24 @@ fn the_estimate_is_the_clips_integrated_loudness() {
     write_float_wav(&quiet, &vec![0.0; 16_000 * 5], 16_000, 1);
     assert_eq!(load_clip(&quiet, &spec).unwrap().loudness, None);
 }
+
+#[test]
+fn the_estimate_comes_back_from_the_feature_cache_without_decoding() {
+    use genreplay::model::backend::inference_device;
+    use genreplay::model::infer::Classifier;
+    use genreplay::model::registry::load_embedded;
+    let dir = tempfile::tempdir().unwrap();
+    let d = inference_device();
+    let c = Classifier::new(load_embedded(&d).unwrap(), d).with_cache(&dir.path().join("cache"));
+    let p = dir.path().join("tone.wav");
+    write_float_wav(&p, &sine(22_050, 8.0, 2, -23.0), 22_050, 2);
+    let first = c.classify_file(&p).unwrap();
+    let l = first.loudness.expect("measured while the clip decoded");
+    assert!((l.lufs + 23.0).abs() < 0.1, "{l:?}");
+    assert!(first.timings.decode_ms > 0.0);
+    // The second time the trunk's outputs come from the cache (nothing is decoded), and so
+    // does the loudness: a rebuilt database gets its estimates back with its genres.
+    let again = c.classify_file(&p).unwrap();
+    assert_eq!(again.timings.decode_ms, 0.0);
+    assert_eq!(again.loudness, Some(l));
+}
