@@ -94,6 +94,7 @@ fn build(dir: &Path) {
                 year: Some(1970 + (artist % 50) as u16),
                 genre: Some(GENRES[artist % 10].to_string()),
                 duration_ms: Some(2_000),
+                replaygain: Some(Default::default()),
             },
             tag_error: None,
             added_unix: now,

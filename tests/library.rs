@@ -246,24 +246,34 @@ fn bad_files_in_a_library_are_marked_failed_and_the_rest_classified() {
     std::fs::copy(fixture("truncated.flac"), lib.join("truncated.flac")).unwrap();
     std::fs::copy(fixture("tone.opus"), lib.join("tone.opus")).unwrap();
     std::fs::copy(fixture("tone.ogg"), lib.join("tone.ogg")).unwrap();
+    write_wavpack(&lib.join("tone.wv"));
     let store = Store::open(&dir.path().join("db")).unwrap();
     let r = scan(&store, &lib, 2, &no_progress).unwrap();
-    assert_eq!(r.tracks, 6);
+    assert_eq!(r.tracks, 7);
     let (ok, bad) = classify_all(&store, classifier(), 2);
     // The truncated FLAC is classified from what decodes, and noted as partial.
     assert_eq!(
         ok.len(),
-        3,
-        "good.wav, tone.ogg and truncated.flac; failures: {bad:?}"
+        4,
+        "good.wav, tone.ogg, tone.opus and truncated.flac; failures: {bad:?}"
     );
     assert_eq!(bad.len(), 3);
     let truncated = TrackId::of_path(&std::fs::canonicalize(lib.join("truncated.flac")).unwrap());
     assert!(ok.contains(&truncated));
+    // Each classified track has its clip's loudness stored (the ReplayGain estimate), but the
+    // truncated FLAC: 0.6 s of audio is less than the second an estimate needs.
+    for id in &ok {
+        match store.loudness(*id).unwrap() {
+            Some(l) => assert!(l.loudness.lufs > -40.0 && l.loudness.lufs < 0.0, "{l:?}"),
+            None => assert_eq!(*id, truncated),
+        }
+    }
+    assert_eq!(store.loudness_all().unwrap().len(), 3);
     let damage = store.damage(truncated).unwrap().expect("a damage note");
     assert!(damage.reason.contains("truncated"), "{damage:?}");
     assert_eq!(store.damaged_tracks().unwrap().len(), 1);
     let reasons: Vec<&str> = bad.iter().map(|(_, r)| r.as_str()).collect();
-    for name in ["empty.flac", "random.mp3", "tone.opus"] {
+    for name in ["empty.flac", "random.mp3", "tone.wv"] {
         assert!(
             reasons.iter().any(|r| r.contains(name)),
             "{name} not reported: {reasons:?}"
@@ -272,7 +282,7 @@ fn bad_files_in_a_library_are_marked_failed_and_the_rest_classified() {
     assert!(
         reasons
             .iter()
-            .any(|r| r.contains("unsupported codec: opus"))
+            .any(|r| r.contains("unsupported format: WavPack"))
     );
     // Failures are remembered and not retried until the file changes.
     let model = classifier().model().id.clone();
@@ -503,14 +513,11 @@ fn scan_and_library_commands_on_the_real_sample_library() {
     let total = v["tracks"].as_u64().unwrap();
     assert!(total >= 20);
     let failed = v["failed"].as_array().unwrap();
-    assert_eq!(failed.len(), 1, "only the Opus file fails: {failed:?}");
     assert!(
-        failed[0]["reason"]
-            .as_str()
-            .unwrap()
-            .contains("unsupported codec: opus")
+        failed.is_empty(),
+        "every file decodes (Opus too): {failed:?}"
     );
-    assert_eq!(v["classified"].as_u64().unwrap(), total - 1);
+    assert_eq!(v["classified"].as_u64().unwrap(), total);
 
     // A second run does nothing new.
     let out = run(&["scan", "--json"]);
@@ -539,7 +546,7 @@ fn scan_and_library_commands_on_the_real_sample_library() {
         .iter()
         .filter(|t| t["status"] == "classified")
         .collect();
-    assert_eq!(classified.len() as u64, total - 1);
+    assert_eq!(classified.len() as u64, total);
     for t in &classified {
         assert_eq!(t["vector"].as_object().unwrap().len(), labels);
         assert!(t["genre"].is_string() && t["confidence"].is_number());
@@ -549,6 +556,17 @@ fn scan_and_library_commands_on_the_real_sample_library() {
         .find(|t| t["title"] == "Metal madness")
         .unwrap();
     assert_eq!(metal["artist"], "Sectoid");
-    let opus = tracks.iter().find(|t| t["status"] == "failed").unwrap();
-    assert!(opus["path"].as_str().unwrap().ends_with(".opus"));
+    // The Opus track has a genre, and (untagged) an estimated gain from its clip's loudness.
+    let opus = tracks
+        .iter()
+        .find(|t| t["path"].as_str().unwrap().ends_with(".opus"))
+        .unwrap();
+    assert_eq!(opus["status"], "classified");
+    assert!(opus["genre"].is_string());
+    let rg = &opus["replaygain"];
+    assert!(rg["estimated_lufs"].as_f64().unwrap() < 0.0, "{rg}");
+    assert_eq!(rg["applied_from"], "estimated", "{rg}");
+    for t in tracks {
+        assert!(t["replaygain"]["applied_db"].is_number(), "{t}");
+    }
 }

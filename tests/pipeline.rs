@@ -44,7 +44,7 @@ fn six_channel_48k_wav_decodes() {
 
 #[test]
 fn compressed_fixtures_decode_to_about_their_length() {
-    for name in ["tone-stereo-44k.flac", "tone.ogg", "tone.mp3"] {
+    for name in ["tone-stereo-44k.flac", "tone.ogg", "tone.mp3", "tone.opus"] {
         let a = decode_file(&fixture(name)).unwrap_or_else(|e| panic!("{name}: {e}"));
         let secs = a.samples.len() as f64 / a.sample_rate_hz as f64;
         assert!((secs - 1.5).abs() < 0.06, "{name}: {secs} s");
@@ -133,11 +133,13 @@ fn bad_inputs_give_clear_errors_naming_the_file() {
     let header_only = dir.path().join("header-only.flac");
     let flac = std::fs::read(fixture("tone-stereo-44k.flac")).unwrap();
     std::fs::write(&header_only, &flac[..flac.len().min(8400)]).unwrap();
+    let wavpack = dir.path().join("tone.wv");
+    write_wavpack(&wavpack);
     let cases: Vec<(std::path::PathBuf, &str)> = vec![
         (missing, "cannot open"),
         (empty, "empty file"),
         (random, ""),
-        (fixture("tone.opus"), "unsupported codec: opus"),
+        (wavpack.clone(), "unsupported format: WavPack"),
         (header_only.clone(), "truncated"),
     ];
     for (p, want) in cases {
@@ -149,9 +151,114 @@ fn bad_inputs_give_clear_errors_naming_the_file() {
         assert_eq!(err.path(), p.as_path());
     }
     assert!(matches!(
-        load_clip(&fixture("tone.opus"), &spec(16_000, 1000)),
-        Err(AudioError::UnsupportedCodec { .. })
+        load_clip(&wavpack, &spec(16_000, 1000)),
+        Err(AudioError::UnsupportedFormat { .. })
     ));
+}
+
+/// The energy of `x` at `freq` Hz (Goertzel), relative to its total energy.
+fn share_at(x: &[f32], rate: u32, freq: f32) -> f32 {
+    let w = 2.0 * std::f32::consts::PI * freq / rate as f32;
+    let (mut s1, mut s2) = (0.0f32, 0.0f32);
+    for &v in x {
+        let s0 = v + 2.0 * w.cos() * s1 - s2;
+        s2 = s1;
+        s1 = s0;
+    }
+    let power = s1 * s1 + s2 * s2 - 2.0 * w.cos() * s1 * s2;
+    let total: f32 = x.iter().map(|v| v * v).sum();
+    2.0 * power / (x.len() as f32 * total.max(1e-12))
+}
+
+#[test]
+fn opus_decodes_through_libopus() {
+    // tests/fixtures/tone.opus: 1.5 s, left 440 Hz, right 660 Hz (see its README).
+    let p = fixture("tone.opus");
+    let mut f = AudioFile::open(&p).unwrap();
+    let info = f.info();
+    assert_eq!((info.sample_rate_hz, info.channels), (48_000, 2));
+    let d = info.duration_secs.unwrap();
+    assert!((d - 1.5).abs() < 0.05, "declared {d} s");
+    let mut chunk = Vec::new();
+    let mut left = Vec::new();
+    let mut right = Vec::new();
+    while let Some(fmt) = f.next_chunk(&mut chunk).unwrap() {
+        assert_eq!((fmt.channels, fmt.sample_rate_hz), (2, 48_000));
+        for fr in chunk.chunks_exact(2) {
+            left.push(fr[0]);
+            right.push(fr[1]);
+        }
+    }
+    assert!(f.damage().describe().is_none(), "{:?}", f.damage());
+    let secs = left.len() as f64 / 48_000.0;
+    assert!((secs - 1.5).abs() < 0.03, "decoded {secs} s");
+    // Each channel holds its own tone (skip the codec's fade-in).
+    let (l, r) = (&left[4800..], &right[4800..]);
+    assert!(
+        share_at(l, 48_000, 440.0) > 0.8,
+        "{}",
+        share_at(l, 48_000, 440.0)
+    );
+    assert!(
+        share_at(r, 48_000, 660.0) > 0.8,
+        "{}",
+        share_at(r, 48_000, 660.0)
+    );
+    assert!(share_at(l, 48_000, 660.0) < 0.05);
+    // The analysis clip: resampled to the model's rate, about 1.5 s, with its loudness.
+    let c = load_clip(&p, &spec(16_000, 1000)).unwrap();
+    assert!((c.samples.len() as f64 / 16_000.0 - 1.5).abs() < 0.05);
+    assert!(c.partial().is_none());
+    let l = c.loudness.expect("a loudness for 1.5 s of tones");
+    // Two tones at −6 dBFS peak (sox's gain −6 on a full-scale sine): about −9 LUFS.
+    assert!(l.lufs > -14.0 && l.lufs < -6.0, "{l:?}");
+    assert!(l.peak > 0.4 && l.peak < 0.7, "{l:?}");
+}
+
+#[test]
+fn an_opus_header_output_gain_is_applied() {
+    // The same file with its OpusHead output gain set to −6.02 dB (Q7.8: −1541) and the page
+    // CRC fixed: every sample is halved.
+    let bytes = std::fs::read(fixture("tone.opus")).unwrap();
+    let at = bytes.windows(8).position(|w| w == b"OpusHead").unwrap();
+    let mut patched = bytes.clone();
+    patched[at + 16..at + 18].copy_from_slice(&(-1541i16).to_le_bytes());
+    // The first page holds only the header: fix its CRC.
+    let nseg = patched[26] as usize;
+    let len = 27
+        + nseg
+        + patched[27..27 + nseg]
+            .iter()
+            .map(|&b| b as usize)
+            .sum::<usize>();
+    patched[22..26].fill(0);
+    let crc = ogg_crc(&patched[..len]);
+    patched[22..26].copy_from_slice(&crc.to_le_bytes());
+    let dir = tempfile::tempdir().unwrap();
+    let quiet = dir.path().join("quiet.opus");
+    std::fs::write(&quiet, &patched).unwrap();
+    let a = decode_file(&fixture("tone.opus")).unwrap();
+    let b = decode_file(&quiet).unwrap();
+    assert_eq!(a.samples.len(), b.samples.len());
+    let rms = |x: &[f32]| (x.iter().map(|v| v * v).sum::<f32>() / x.len() as f32).sqrt();
+    let ratio = rms(&b.samples) / rms(&a.samples);
+    assert!((ratio - 0.5).abs() < 0.01, "{ratio}");
+}
+
+/// Ogg's page CRC (polynomial 0x04c11db7, no reflection, initial 0).
+fn ogg_crc(data: &[u8]) -> u32 {
+    let mut crc = 0u32;
+    for &b in data {
+        crc ^= (b as u32) << 24;
+        for _ in 0..8 {
+            crc = if crc & 0x8000_0000 != 0 {
+                (crc << 1) ^ 0x04c1_1db7
+            } else {
+                crc << 1
+            };
+        }
+    }
+    crc
 }
 
 #[test]

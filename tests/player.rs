@@ -101,7 +101,9 @@ fn silent_playback_behaves_like_a_device() {
 #[test]
 fn a_bad_file_is_reported_not_played() {
     let p = spawn(AudioOutput::Silent("test".into()));
-    let bad = fixture("tone.opus");
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("tone.wv");
+    write_wavpack(&bad);
     p.send(PlayerCommand::Load {
         path: bad.clone(),
         paused: false,
@@ -112,7 +114,7 @@ fn a_bad_file_is_reported_not_played() {
     match seen.last().unwrap() {
         PlayerEvent::Error { path, message } => {
             assert_eq!(*path, bad);
-            assert!(message.contains("opus"), "{message}");
+            assert!(message.contains("unsupported format: WavPack"), "{message}");
         }
         _ => unreachable!(),
     }
@@ -265,4 +267,83 @@ fn a_preloaded_next_track_is_re_chosen_in_the_last_seconds() {
             .any(|e| matches!(e, PlayerEvent::Position { secs } if *secs < 0.3)),
         "{seen:?}"
     );
+}
+
+#[test]
+fn opus_plays_whole() {
+    let (d, played, why) = play_through(&fixture("tone.opus"));
+    assert!((d.unwrap() - 1.5).abs() < 0.05, "{d:?}");
+    assert!((played - 1.5).abs() < 0.03, "{played}");
+    assert_eq!(why, None);
+    // And through the player thread: it starts and ends without an error.
+    let p = spawn(AudioOutput::Silent("test".into()));
+    let path = fixture("tone.opus");
+    p.send(PlayerCommand::Load {
+        path: path.clone(),
+        paused: false,
+    });
+    let seen = wait_for(p.events(), Duration::from_secs(5), |e| {
+        matches!(e, PlayerEvent::Error { .. } | PlayerEvent::Ended { .. })
+    });
+    assert!(
+        matches!(seen.last(), Some(PlayerEvent::Ended { path: p }) if *p == path),
+        "{seen:?}"
+    );
+}
+
+/// RMS and peak of what a track source gives with the gain stage at `scale`.
+fn through_gain(path: &std::path::Path, scale: f32) -> (f32, f32) {
+    use genreplay::audio::gain::{Gain, GainHandle};
+    use genreplay::audio::player::TrackSource;
+    let src = TrackSource::open(path).unwrap();
+    let out: Vec<f32> = Gain::new(src, GainHandle::new(scale)).collect();
+    let rms = (out.iter().map(|v| v * v).sum::<f32>() / out.len() as f32).sqrt();
+    let peak = out.iter().fold(0.0f32, |m, v| m.max(v.abs()));
+    (rms, peak)
+}
+
+#[test]
+fn the_replaygain_stage_scales_the_samples_it_plays() {
+    use genreplay::audio::gain::{GainMode, GainSettings, ReplayGainTags, choose};
+    // A 1 kHz sine at 0.25 peak (−12 dBFS), mono 44.1 kHz.
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("sine.wav");
+    write_wav(&p, &tone(1000.0, 44_100, 2.0, 0.25), 44_100, 1);
+    let (rms0, peak0) = through_gain(&p, 1.0);
+    assert!((peak0 - 0.25).abs() < 0.002, "{peak0}");
+    let track = |gain: f32, peak: f32| ReplayGainTags {
+        track_gain_db: Some(gain),
+        track_peak: Some(peak),
+        ..Default::default()
+    };
+    let s = GainSettings {
+        mode: GainMode::Track,
+        preamp_db: 0.0,
+    };
+    // −6 dB: the RMS ratio measured on the output is −6 dB.
+    let g = choose(&track(-6.0, 0.25), None, &s);
+    let (rms, _) = through_gain(&p, g.scale);
+    let db = 20.0 * (rms / rms0).log10();
+    assert!((db + 6.0).abs() < 0.05, "{db} dB");
+    // +9 dB asked, but the peak (0.25) allows only +12.04 dB with a +6 dB preamp: limited.
+    let loud = GainSettings {
+        preamp_db: 6.0,
+        ..s
+    };
+    let g = choose(&track(9.0, 0.25), None, &loud);
+    assert!(g.peak_limited, "{g:?}");
+    let (rms, peak) = through_gain(&p, g.scale);
+    assert!(peak <= 1.0 + 1e-4 && peak > 0.99, "{peak}");
+    let db = 20.0 * (rms / rms0).log10();
+    assert!((db - 12.04).abs() < 0.05, "{db} dB");
+    // Off: as it is.
+    let off = choose(
+        &track(-6.0, 0.25),
+        None,
+        &GainSettings {
+            mode: GainMode::Off,
+            ..s
+        },
+    );
+    assert_eq!(through_gain(&p, off.scale).0, rms0);
 }

@@ -57,6 +57,8 @@ fn ask(app: &mut App, cmd: RemoteCommand) -> (RemoteReply, Vec<Effect>) {
 fn players(fx: &[Effect]) -> Vec<PlayerCommand> {
     fx.iter()
         .filter_map(|e| match e {
+            // The gain for each track loaded is ReplayGain's (its own tests).
+            Effect::Player(PlayerCommand::SetGain { .. }) => None,
             Effect::Player(c) => Some(c.clone()),
             _ => None,
         })

@@ -616,3 +616,85 @@ fn every_view_draws_at_any_size_without_panicking() {
         }
     }
 }
+
+#[test]
+fn now_playing_shows_the_replaygain_applied_and_the_player_gets_it() {
+    use genreplay::app::Effect;
+    use genreplay::audio::gain::{GainMode, ReplayGainTags};
+    use genreplay::audio::loudness::Loudness;
+    use genreplay::audio::player::PlayerCommand;
+    let gains = |fx: &[Effect]| -> Vec<(std::path::PathBuf, f32)> {
+        fx.iter()
+            .filter_map(|e| match e {
+                Effect::Player(PlayerCommand::SetGain { path, scale }) => {
+                    Some((path.clone(), *scale))
+                }
+                _ => None,
+            })
+            .collect()
+    };
+    let mut lib = library();
+    let i = lib.index[&id("Noon")];
+    lib.tracks[i].replaygain = ReplayGainTags {
+        track_gain_db: Some(-6.2),
+        track_peak: Some(0.9),
+        album_gain_db: Some(-4.0),
+        album_peak: Some(0.9),
+    };
+    let mut app = app_with(lib);
+    press(&mut app, "ljl");
+    select(&mut app, "Noon");
+    let fx = press_code(&mut app, KeyCode::Enter);
+    // The gain goes to the player before the track does.
+    let g = gains(&fx);
+    assert_eq!(g[0].0, path("Noon"));
+    assert!((g[0].1 - 10f32.powf(-6.2 / 20.0)).abs() < 1e-5, "{g:?}");
+    let set = fx
+        .iter()
+        .position(|e| matches!(e, Effect::Player(PlayerCommand::SetGain { .. })))
+        .unwrap();
+    let load = fx
+        .iter()
+        .position(|e| matches!(e, Effect::Player(PlayerCommand::Load { .. })))
+        .unwrap();
+    assert!(set < load);
+    app.update(Event::Player(PlayerEvent::Started {
+        path: path("Noon"),
+        duration_secs: Some(200.0),
+    }));
+    press(&mut app, "3");
+    let s = screen(&mut app);
+    assert!(
+        row(&s, "vol 80%").contains("RG \u{2212}6.2 dB track"),
+        "{}",
+        row(&s, "vol 80%")
+    );
+    app.session.replaygain.mode = GainMode::Album;
+    let s = screen(&mut app);
+    assert!(row(&s, "vol 80%").contains("RG \u{2212}4.0 dB album"));
+    app.session.replaygain.mode = GainMode::Off;
+    let s = screen(&mut app);
+    assert!(row(&s, "vol 80%").contains("RG off"));
+    app.session.replaygain.mode = GainMode::Track;
+
+    // The next track (Dusk) has no tags: nothing until its clip's loudness arrives, then the
+    // player is told its estimated gain (it is next), and it shows when it plays.
+    let fx = app.update(Event::LoudnessReady {
+        track: id("Dusk"),
+        loudness: Loudness {
+            lufs: -26.0,
+            peak: 0.3,
+            secs: 60.0,
+        },
+    });
+    let g = gains(&fx);
+    assert_eq!(g.len(), 1, "{g:?}");
+    assert_eq!(g[0].0, path("Dusk"));
+    assert!((g[0].1 - 10f32.powf(8.0 / 20.0)).abs() < 1e-4, "{g:?}");
+    app.update(Event::Player(PlayerEvent::Started {
+        path: path("Dusk"),
+        duration_secs: Some(200.0),
+    }));
+    let s = screen(&mut app);
+    assert!(row(&s, "vol 80%").contains("RG +8.0 dB est."));
+}

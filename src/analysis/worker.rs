@@ -26,7 +26,9 @@ use crate::library::TrackId;
 use crate::library::scan::file_stamp;
 use crate::model::ModelId;
 use crate::model::infer::{Classifier, Prediction};
-use crate::store::{DamageRecord, FailureRecord, Store, StoreError, VectorRecord, now_unix};
+use crate::store::{
+    DamageRecord, FailureRecord, LoudnessRecord, Store, StoreError, VectorRecord, now_unix,
+};
 
 /// Where the work stands.
 #[derive(Debug, Clone, PartialEq)]
@@ -364,10 +366,21 @@ fn worker_loop<C: TrackClassifier>(
                     mtime_ns,
                     at_unix: now_unix(),
                 });
+                // The clip's loudness: the ReplayGain estimate when the file has no gain tags.
+                let loudness = pred.loudness.map(|loudness| LoudnessRecord {
+                    loudness,
+                    size,
+                    mtime_ns,
+                    at_unix: now_unix(),
+                });
                 let write = store
                     .put_vector(&model, id, &v)
                     .and_then(|_| match &damage {
                         Some(d) => store.put_damage(id, d),
+                        None => Ok(()),
+                    })
+                    .and_then(|_| match &loudness {
+                        Some(l) => store.put_loudness(id, l),
                         None => Ok(()),
                     })
                     .and_then(|_| store.flush());

@@ -26,6 +26,8 @@ pub struct TrackInfo {
     pub genre_tag: Option<String>,
     pub album_artist: Option<String>,
     pub year: Option<u16>,
+    /// The file's ReplayGain tags (all `None` without them).
+    pub replaygain: crate::audio::gain::ReplayGainTags,
 }
 
 impl TrackInfo {
@@ -72,6 +74,7 @@ impl TrackInfo {
             genre_tag: tags.genre,
             album_artist: tags.album_artist,
             year: tags.year,
+            replaygain: tags.replaygain.unwrap_or_default(),
             path,
         }
     }
@@ -128,6 +131,8 @@ pub struct Catalog {
     pub failed: HashMap<TrackId, String>,
     /// Damaged files classified from what decodes, with what is wrong with them.
     pub partial: HashMap<TrackId, String>,
+    /// The loudness of each analysed track's clip: the ReplayGain estimate of untagged tracks.
+    pub loudness: HashMap<TrackId, crate::audio::loudness::Loudness>,
     /// The tracks' search text (made with the catalog, in the order of `tracks`).
     pub search: SearchIndex,
     /// Tells catalogs apart (search remembers results per catalog).
@@ -189,6 +194,7 @@ impl Catalog {
             fallback: HashMap::new(),
             failed: HashMap::new(),
             partial: HashMap::new(),
+            loudness: HashMap::new(),
         }
     }
 

@@ -30,6 +30,11 @@ pub enum Event {
         /// The open-set verdict, when the model has a rule.
         open_set: Option<crate::store::OpenSetRecord>,
     },
+    /// The loudness of a track's analysis clip was stored (its ReplayGain estimate).
+    LoudnessReady {
+        track: TrackId,
+        loudness: crate::audio::loudness::Loudness,
+    },
     /// A background job (scan, model load) has news for the status line.
     Status {
         text: String,

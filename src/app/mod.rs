@@ -364,6 +364,7 @@ impl App {
                 };
                 s.genre_changed(track);
             }
+            Event::LoudnessReady { track, loudness } => s.loudness_ready(track, loudness),
             Event::Status { text, error } => s.set_status(text, error),
             Event::TrainPrepared(r) => self.views.training.prepared(r),
             Event::Training(ev) => self.views.training.progress(ev),

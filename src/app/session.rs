@@ -88,6 +88,8 @@ pub struct Session {
     pub repeat: Repeat,
     pub auto_dj: bool,
     pub recommend: RecommendSettings,
+    /// `replaygain` and `replaygain_preamp` from config.toml.
+    pub replaygain: crate::audio::gain::GainSettings,
     pub analysis: AnalysisStatus,
     pub status: Option<StatusMessage>,
     pub keymap: Keymap,
@@ -123,6 +125,7 @@ impl Session {
             repeat: Repeat::Off,
             auto_dj: false,
             recommend: RecommendSettings::default(),
+            replaygain: Default::default(),
             analysis: AnalysisStatus::default(),
             status: None,
             keymap,
@@ -205,6 +208,37 @@ impl Session {
         self.lib.track(id).map(|t| t.path.clone())
     }
 
+    /// The ReplayGain the player applies to `id`: its tags (or the loudness estimate) under
+    /// the user's settings.
+    pub fn gain_of(&self, id: TrackId) -> crate::audio::gain::AppliedGain {
+        match self.lib.track(id) {
+            Some(t) => crate::audio::gain::choose(
+                &t.replaygain,
+                self.lib.loudness.get(&id),
+                &self.replaygain,
+            ),
+            None => crate::audio::gain::AppliedGain::UNITY,
+        }
+    }
+
+    /// Tells the player the gain of `id` (before it is loaded, or when it changed).
+    fn send_gain(&mut self, id: TrackId, path: PathBuf) {
+        let scale = self.gain_of(id).scale;
+        self.push(Effect::Player(PlayerCommand::SetGain { path, scale }));
+    }
+
+    /// The loudness of `track`'s clip arrived: an untagged track playing (or next) gets its
+    /// estimated gain now.
+    pub fn loudness_ready(&mut self, track: TrackId, loudness: crate::audio::loudness::Loudness) {
+        self.lib.loudness.insert(track, loudness);
+        let next = self.queue.peek_next(self.shuffle, self.repeat);
+        if (self.playback.track == Some(track) || next == Some(track))
+            && let Some(path) = self.path_of(track)
+        {
+            self.send_gain(track, path);
+        }
+    }
+
     /// Starts the queue's playing track and tells the player what comes next.
     pub fn play_current(&mut self) {
         self.load_current(false);
@@ -223,6 +257,7 @@ impl Session {
                 self.playback.paused = paused;
                 self.playback.position_secs = 0.0;
                 self.playback.duration_secs = self.lib.track(id).and_then(|t| t.duration_secs);
+                self.send_gain(id, path.clone());
                 self.push(Effect::Player(PlayerCommand::Load { path, paused }));
                 self.push(Effect::Bump(id));
                 self.extend_auto_dj(Some(id));
@@ -241,8 +276,11 @@ impl Session {
         let next = self
             .queue
             .peek_next(self.shuffle, self.repeat)
-            .and_then(|t| self.path_of(t));
-        self.push(Effect::Player(PlayerCommand::SetNext(next)));
+            .and_then(|t| self.path_of(t).map(|p| (t, p)));
+        if let Some((id, path)) = &next {
+            self.send_gain(*id, path.clone());
+        }
+        self.push(Effect::Player(PlayerCommand::SetNext(next.map(|(_, p)| p))));
     }
 
     pub fn next_track(&mut self, explicit: bool) {
@@ -511,6 +549,12 @@ impl Session {
         self.lib = lib;
         let lib = &self.lib;
         self.queue.retain(|t| lib.track(t).is_some());
+        // The tags (and so the gain) of what plays may have been read again.
+        if let Some(id) = self.playback.track
+            && let Some(path) = self.path_of(id)
+        {
+            self.send_gain(id, path);
+        }
         self.send_next();
         self.mark_stale();
     }

@@ -6,6 +6,7 @@ use std::path::Path;
 
 use super::decode::{AudioError, AudioFile, Damage, MonoAudio};
 use super::guard;
+use super::loudness::Loudness;
 use super::resample::resample_mono;
 
 /// Where the clip sits in the track.
@@ -75,6 +76,9 @@ pub struct Clip {
     pub padded: bool,
     /// What was lost or repaired while decoding.
     pub damage: Damage,
+    /// The loudness of the decoded clip (all channels, the file's rate, before padding), when
+    /// it could be measured: the ReplayGain estimate of a track without gain tags.
+    pub loudness: Option<Loudness>,
 }
 
 impl Clip {
@@ -133,7 +137,10 @@ fn decode_from_start(
 
 fn load_clip_inner(path: &Path, spec: &ClipSpec) -> Result<Clip, AudioError> {
     let mut file = AudioFile::open(path)?;
+    file.measure_loudness();
     let info = file.info();
+    // The loudness of the audio the clip is made of (from the file that decoded it).
+    let mut loudness = None;
     let (audio, window) = match info.duration_secs {
         Some(track_secs) if track_secs > 0.0 => {
             let w = clip_window(track_secs, spec.clip_secs, spec.centre_secs);
@@ -151,8 +158,11 @@ fn load_clip_inner(path: &Path, spec: &ClipSpec) -> Result<Clip, AudioError> {
                 if w.start_secs > 0.0 {
                     // Place the window on the audio that is really there.
                     let mut again = AudioFile::open(path)?;
+                    again.measure_loudness();
                     let reach = w.start_secs + w.len_secs;
-                    match decode_from_start(path, &mut again, spec, reach) {
+                    let decoded = decode_from_start(path, &mut again, spec, reach);
+                    loudness = Some(again.loudness());
+                    match decoded {
                         Ok((mut a, w2, real)) => {
                             if real < MIN_PARTIAL_SECS {
                                 return Err(truncated(path, real, track_secs));
@@ -193,6 +203,7 @@ fn load_clip_inner(path: &Path, spec: &ClipSpec) -> Result<Clip, AudioError> {
             (a, w)
         }
     };
+    let loudness = loudness.unwrap_or_else(|| file.loudness());
     let mut audio = audio;
     // A file whose decoded samples are mostly NaN/Inf (or absurdly loud: 36 dB over full
     // scale) holds no audio, whatever its header says.
@@ -243,6 +254,7 @@ fn load_clip_inner(path: &Path, spec: &ClipSpec) -> Result<Clip, AudioError> {
         skipped_packets: audio.skipped_packets,
         padded,
         damage: audio.damage,
+        loudness,
     })
 }
 

@@ -14,13 +14,19 @@
 //! - a panic inside the decoder (a bug on a hostile file) becomes an error for that file.
 //!
 //! A window can be decoded by seeking instead of decoding from 0.
+//!
+//! The codecs are symphonia's plus Opus through libopus ([`codecs`], the one registry that
+//! analysis, training and playback all decode with). An Opus stream's header output gain is
+//! applied to its samples here, as the Ogg Opus specification asks of every player.
 
 use std::fs::File;
 use std::io::{Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 
 use symphonia::core::audio::SampleBuffer;
-use symphonia::core::codecs::{CODEC_TYPE_NULL, CODEC_TYPE_OPUS, CodecType, DecoderOptions};
+use symphonia::core::codecs::{
+    CODEC_TYPE_NULL, CODEC_TYPE_OPUS, CodecRegistry, CodecType, DecoderOptions,
+};
 use symphonia::core::errors::Error as SymError;
 use symphonia::core::formats::{FormatOptions, FormatReader, SeekMode, SeekTo, Track};
 use symphonia::core::io::{MediaSource, MediaSourceStream, MediaSourceStreamOptions};
@@ -32,6 +38,7 @@ use super::au::{self, AuReader};
 use super::container;
 use super::guard;
 use super::header::{self, Declared, OpenRegularError};
+use super::loudness::{Loudness, Meter};
 
 /// Lowest sample rate accepted (telephone audio is 8 kHz; below 1 kHz a header is garbage).
 pub const MIN_RATE_HZ: u32 = 1_000;
@@ -296,6 +303,18 @@ pub struct AudioFile {
     /// Where the next packet should start (in the track's time base), to find stretches the
     /// format reader stepped over; `None` after a seek.
     next_ts: Option<u64>,
+    /// A scale every decoded sample gets (an Opus header's output gain).
+    output_scale: Option<f32>,
+    /// Measures the loudness of what [`AudioFile::decode_mono`] keeps, when asked to.
+    meter: Option<MeterState>,
+}
+
+/// The loudness meter of a decode: waiting for the first chunk's layout, measuring, or given
+/// up (the layout changed or the meter cannot take it).
+enum MeterState {
+    Wanted,
+    On(Box<Meter>),
+    Off,
 }
 
 /// What reads the file: symphonia, or our `.au` reader.
@@ -316,11 +335,29 @@ pub struct ChunkFormat {
     pub sample_rate_hz: u32,
 }
 
-fn codec_name(codec: CodecType) -> String {
-    if codec == CODEC_TYPE_OPUS {
-        return "opus".to_string();
+/// The decoders every caller uses: symphonia's enabled codecs and Opus (libopus).
+pub fn codecs() -> &'static CodecRegistry {
+    static REGISTRY: std::sync::OnceLock<CodecRegistry> = std::sync::OnceLock::new();
+    REGISTRY.get_or_init(|| {
+        let mut r = CodecRegistry::new();
+        symphonia::default::register_enabled_codecs(&mut r);
+        r.register_all::<symphonia_adapter_libopus::OpusDecoder>();
+        r
+    })
+}
+
+/// The output gain an Opus identification header (`OpusHead`) declares, in dB (a Q7.8
+/// number at bytes 16–17); `None` when `head` is no such header.
+pub fn opus_header_gain_db(head: &[u8]) -> Option<f32> {
+    if head.len() < 19 || !head.starts_with(b"OpusHead") {
+        return None;
     }
-    symphonia::default::get_codecs()
+    let q = i16::from_le_bytes([head[16], head[17]]);
+    Some(q as f32 / 256.0)
+}
+
+fn codec_name(codec: CodecType) -> String {
+    codecs()
         .get_codec(codec)
         .map(|d| d.short_name.to_string())
         .unwrap_or_else(|| format!("{codec}"))
@@ -463,6 +500,8 @@ impl AudioFile {
                 damage.length_mismatch = Some(m);
             }
             return Ok(AudioFile {
+                output_scale: None,
+                meter: None,
                 path: path_buf,
                 info: StreamInfo {
                     sample_rate_hz: r.sample_rate_hz,
@@ -613,23 +652,31 @@ impl AudioFile {
                 ),
             });
         }
-        let decoder = guard::catch(|| {
-            symphonia::default::get_codecs().make(&params, &DecoderOptions::default())
-        })
-        .map_err(|reason| AudioError::Internal {
-            path: path_buf.clone(),
-            reason,
-        })?
-        .map_err(|e| match e {
-            SymError::Unsupported(_) => AudioError::UnsupportedCodec {
+        if params.codec == CODEC_TYPE_OPUS && !(1..=2).contains(&channel_count) {
+            // libopus' stream decoder takes mono and stereo; surround Opus needs its
+            // multistream decoder, which the adapter does not offer.
+            return Err(AudioError::UnsupportedCodec {
+                path: path_buf,
+                codec: format!(
+                    "opus with {channel_count} channels (mono and stereo are supported)"
+                ),
+            });
+        }
+        let decoder = guard::catch(|| codecs().make(&params, &DecoderOptions::default()))
+            .map_err(|reason| AudioError::Internal {
                 path: path_buf.clone(),
-                codec: codec_name(params.codec),
-            },
-            other => AudioError::Decode {
-                path: path_buf.clone(),
-                reason: other.to_string(),
-            },
-        })?;
+                reason,
+            })?
+            .map_err(|e| match e {
+                SymError::Unsupported(_) => AudioError::UnsupportedCodec {
+                    path: path_buf.clone(),
+                    codec: codec_name(params.codec),
+                },
+                other => AudioError::Decode {
+                    path: path_buf.clone(),
+                    reason: other.to_string(),
+                },
+            })?;
         let sample_rate_hz = params.sample_rate.unwrap_or(0);
         let channels = params.channels.map(|c| c.count()).unwrap_or(0);
         let frame_bytes = pcm_sample_bytes(params.codec)
@@ -657,7 +704,20 @@ impl AudioFile {
                 .flatten()
                 .map(|g| g as f64 / sample_rate_hz as f64)
         });
+        // The Opus header's output gain (0 dB in nearly every file), bounded like any gain.
+        let output_scale = (params.codec == CODEC_TYPE_OPUS)
+            .then(|| params.extra_data.as_deref().and_then(opus_header_gain_db))
+            .flatten()
+            .filter(|db| *db != 0.0)
+            .map(|db| {
+                if db.abs() > 40.0 {
+                    tracing::warn!(path = %path.display(), db, "implausible Opus output gain; capped at ±40 dB");
+                }
+                super::gain::db_to_scale(db.clamp(-40.0, 40.0))
+            });
         Ok(AudioFile {
+            output_scale,
+            meter: None,
             path: path_buf,
             backend: Backend::Symphonia {
                 format,
@@ -734,6 +794,41 @@ impl AudioFile {
                 false
             }
         }
+    }
+
+    /// Measures the loudness of the audio the next [`AudioFile::decode_mono`] calls keep
+    /// (interleaved, before the downmix); read it with [`AudioFile::loudness`].
+    pub fn measure_loudness(&mut self) {
+        self.meter = Some(MeterState::Wanted);
+    }
+
+    /// The loudness of what was decoded since [`AudioFile::measure_loudness`], if it could be
+    /// measured (at least a second of audio that is not silence).
+    pub fn loudness(&self) -> Option<Loudness> {
+        match &self.meter {
+            Some(MeterState::On(m)) => m.finish(),
+            _ => None,
+        }
+    }
+
+    fn meter_add(&mut self, fmt: ChunkFormat, interleaved: &[f32]) {
+        let state = match self.meter.take() {
+            None => return,
+            Some(MeterState::Wanted) => match Meter::new(fmt.channels, fmt.sample_rate_hz) {
+                Some(m) => MeterState::On(Box::new(m)),
+                None => MeterState::Off,
+            },
+            Some(s) => s,
+        };
+        self.meter = Some(match state {
+            MeterState::On(mut m)
+                if m.channels() == fmt.channels && m.rate() == fmt.sample_rate_hz =>
+            {
+                m.add(interleaved);
+                MeterState::On(m)
+            }
+            _ => MeterState::Off,
+        });
     }
 
     /// Packets skipped as undecodable so far.
@@ -885,6 +980,9 @@ impl AudioFile {
                 continue;
             }
             out.extend_from_slice(&buf.samples()[skip * channels..frames * channels]);
+            if let Some(k) = self.output_scale {
+                out.iter_mut().for_each(|s| *s *= k);
+            }
             let mut taken = std::mem::take(out);
             self.sanitise(&mut taken);
             *out = taken;
@@ -977,6 +1075,10 @@ impl AudioFile {
             let l = *limit.get_or_insert(((max_secs * rate as f64).ceil() as usize).max(1));
             let inv = 1.0 / fmt.channels as f32;
             let room = l.saturating_sub(samples.len());
+            if self.meter.is_some() {
+                let kept = room.min(chunk.len() / fmt.channels) * fmt.channels;
+                self.meter_add(fmt, &chunk[..kept]);
+            }
             samples.extend(
                 chunk
                     .chunks_exact(fmt.channels)

@@ -4,8 +4,10 @@ pub mod au;
 pub mod clip;
 pub mod container;
 pub mod decode;
+pub mod gain;
 pub mod guard;
 pub mod header;
+pub mod loudness;
 pub mod player;
 pub mod resample;
 pub mod synth;
@@ -13,7 +15,8 @@ pub mod synth;
 use std::path::Path;
 
 /// File extensions the library and training treat as audio (case-insensitive). Files with
-/// these extensions that symphonia cannot decode (e.g. Opus) are reported, not hidden; so are
+/// these extensions that cannot be decoded (e.g. an unknown codec inside) are reported, not
+/// hidden; so are
 /// the formats in [`header::UNSUPPORTED_EXTENSIONS`] (WavPack, WMA, APE, …), which
 /// [`is_audio_path`] also accepts so a scan lists them as failed with the format's name.
 pub const AUDIO_EXTENSIONS: &[&str] = &[

@@ -3,6 +3,10 @@
 //! appended to rodio's queue a few seconds before the current one ends, so transitions are
 //! gapless. Without a sound card (CI, servers) no device is opened: a pump thread pulls the
 //! samples in real time, so position, pause, seek and track ends behave the same, silently.
+//!
+//! Each track plays through a gain stage ([`super::gain::Gain`], its ReplayGain) in front of
+//! the user's volume: the app sends [`PlayerCommand::SetGain`] for a path before it loads it,
+//! and again when the gain changes while it plays.
 
 use std::collections::VecDeque;
 use std::num::NonZero;
@@ -17,6 +21,7 @@ use rodio::Source;
 use rodio::source::SeekError;
 
 use super::decode::{AudioError, AudioFile};
+use super::gain::{Gain, GainHandle};
 
 /// What went wrong while a track played (set when its decoding ends), shared with the player
 /// thread so it can say why a track stopped early or sounded wrong.
@@ -214,6 +219,12 @@ pub enum PlayerCommand {
     SeekTo(f64),
     /// 0.0 – 1.5.
     SetVolume(f32),
+    /// The ReplayGain scale of the track at `path` (1.0 = as it is): sent before that track is
+    /// loaded or set as next, and whenever its gain changes (applied at once if it plays).
+    SetGain {
+        path: PathBuf,
+        scale: f32,
+    },
     Shutdown,
 }
 
@@ -334,14 +345,16 @@ struct Loaded {
     path: PathBuf,
     duration: Option<f64>,
     damage: DamageSlot,
+    gain: GainHandle,
 }
 
 impl Loaded {
-    fn of(path: PathBuf, src: &TrackSource) -> Self {
+    fn of(path: PathBuf, src: &TrackSource, gain: GainHandle) -> Self {
         Loaded {
             path,
             duration: src.total_duration().map(|d| d.as_secs_f64()),
             damage: src.damage_slot(),
+            gain,
         }
     }
 
@@ -384,6 +397,17 @@ fn run(output: AudioOutput, rx: Receiver<PlayerCommand>, tx: Sender<PlayerEvent>
     };
     // What rodio's queue holds, in order (front = playing).
     let mut queued: VecDeque<Loaded> = VecDeque::new();
+    // The gains the app sent for the tracks it is about to play (the last few).
+    let mut gains: VecDeque<(PathBuf, f32)> = VecDeque::new();
+    let gain_for = |gains: &VecDeque<(PathBuf, f32)>, path: &Path| {
+        GainHandle::new(
+            gains
+                .iter()
+                .rev()
+                .find(|(p, _)| p == path)
+                .map_or(1.0, |(_, g)| *g),
+        )
+    };
     let mut next: Option<PathBuf> = None;
     let mut last_pos_report = Instant::now();
     loop {
@@ -397,9 +421,9 @@ fn run(output: AudioOutput, rx: Receiver<PlayerCommand>, tx: Sender<PlayerEvent>
                     }
                     match TrackSource::open(&path) {
                         Ok(src) => {
-                            let loaded = Loaded::of(path.clone(), &src);
+                            let loaded = Loaded::of(path.clone(), &src, gain_for(&gains, &path));
                             let duration = loaded.duration;
-                            player.append(src);
+                            player.append(Gain::new(src, loaded.gain.clone()));
                             if paused {
                                 player.pause();
                             } else {
@@ -433,7 +457,7 @@ fn run(output: AudioOutput, rx: Receiver<PlayerCommand>, tx: Sender<PlayerEvent>
                         if let Some(cur) = cur {
                             match TrackSource::open(&cur.path) {
                                 Ok(src) => {
-                                    player.append(src);
+                                    player.append(Gain::new(src, cur.gain.clone()));
                                     let _ = player.try_seek(pos);
                                     if !paused {
                                         player.play();
@@ -482,6 +506,16 @@ fn run(output: AudioOutput, rx: Receiver<PlayerCommand>, tx: Sender<PlayerEvent>
                 }
                 PlayerCommand::SeekTo(pos) => seek(&player, &queued, pos, &tx),
                 PlayerCommand::SetVolume(v) => player.set_volume(v.clamp(0.0, 1.5)),
+                PlayerCommand::SetGain { path, scale } => {
+                    for l in queued.iter().filter(|l| l.path == path) {
+                        l.gain.set(scale);
+                    }
+                    gains.retain(|(p, _)| *p != path);
+                    gains.push_back((path, scale));
+                    while gains.len() > 16 {
+                        gains.pop_front();
+                    }
+                }
             },
             Err(RecvTimeoutError::Timeout) => {}
             Err(RecvTimeoutError::Disconnected) => break,
@@ -531,8 +565,8 @@ fn run(output: AudioOutput, rx: Receiver<PlayerCommand>, tx: Sender<PlayerEvent>
             next = None;
             match TrackSource::open(&n) {
                 Ok(src) => {
-                    let loaded = Loaded::of(n, &src);
-                    player.append(src);
+                    let loaded = Loaded::of(n.clone(), &src, gain_for(&gains, &n));
+                    player.append(Gain::new(src, loaded.gain.clone()));
                     queued.push_back(loaded);
                 }
                 Err(e) => {

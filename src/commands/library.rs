@@ -345,6 +345,8 @@ struct TrackJson<'a> {
     partial: bool,
     partial_reason: Option<&'a str>,
     path: String,
+    /// The gain tags, the loudness estimate and the gain playback applies under config.toml.
+    replaygain: Value,
     status: &'static str,
     style: Option<&'a Vec<f32>>,
     title: &'a Option<String>,
@@ -352,6 +354,27 @@ struct TrackJson<'a> {
     track_no: Option<u32>,
     vector: Option<LabelMap<'a>>,
     year: Option<u16>,
+}
+
+/// A track's ReplayGain in `library --json`: its tags, the loudness estimate, and the gain
+/// the player applies (`applied_db`, from `applied_from`: track, album, estimated, off, none).
+fn replaygain_json(
+    tags: &crate::audio::gain::ReplayGainTags,
+    estimate: Option<&crate::audio::loudness::Loudness>,
+    settings: &crate::audio::gain::GainSettings,
+) -> Value {
+    let applied = crate::audio::gain::choose(tags, estimate, settings);
+    json!({
+        "track_gain_db": tags.track_gain_db,
+        "track_peak": tags.track_peak,
+        "album_gain_db": tags.album_gain_db,
+        "album_peak": tags.album_peak,
+        "estimated_lufs": estimate.map(|l| l.lufs),
+        "estimated_peak": estimate.map(|l| l.peak),
+        "applied_db": (f64::from(applied.db) * 100.0).round() / 100.0,
+        "applied_from": applied.source,
+        "peak_limited": applied.peak_limited,
+    })
 }
 
 pub fn run_library(json: bool, paths: &Paths) -> anyhow::Result<ExitCode> {
@@ -364,9 +387,15 @@ pub fn run_library(json: bool, paths: &Paths) -> anyhow::Result<ExitCode> {
     let failures: std::collections::HashMap<_, _> =
         store.failures_for(&model.id)?.into_iter().collect();
     let damage: std::collections::HashMap<_, _> = store.damaged_tracks()?.into_iter().collect();
+    let loudness: std::collections::HashMap<_, _> = store.loudness_all()?.into_iter().collect();
     let mut tracks = store.tracks()?;
     tracks.sort_by(|a, b| a.1.path.cmp(&b.1.path));
     if json {
+        let config = crate::config::Settings::load(&paths.config_dir).config;
+        let gain_settings = crate::audio::gain::GainSettings {
+            mode: config.replaygain,
+            preamp_db: config.replaygain_preamp,
+        };
         // Streamed: one track at a time, never the whole document in memory (50,000 tracks
         // print ≈ 100 MB). The output is one JSON object, a track per line.
         let mut out = std::io::BufWriter::with_capacity(64 * 1024, super::ctl::stdout());
@@ -398,6 +427,11 @@ pub fn run_library(json: bool, paths: &Paths) -> anyhow::Result<ExitCode> {
                     partial: damage.contains_key(id),
                     partial_reason: damage.get(id).map(|d| d.reason.as_str()),
                     path: t.path().to_string_lossy().into_owned(),
+                    replaygain: replaygain_json(
+                        &t.tags.replaygain.unwrap_or_default(),
+                        loudness.get(id).map(|l| &l.loudness),
+                        &gain_settings,
+                    ),
                     status: if v.is_some() {
                         "classified"
                     } else if failure.is_some() {

@@ -38,6 +38,10 @@ pub struct Config {
     pub min_similarity: f32,
     /// Where exported playlists go (empty = the data folder's playlists/).
     pub playlist_dir: String,
+    /// ReplayGain: "track", "album" or "off".
+    pub replaygain: crate::audio::gain::GainMode,
+    /// Added to every ReplayGain gain, dB (−20…+20).
+    pub replaygain_preamp: f32,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -55,6 +59,8 @@ struct ConfigOverride {
     unsure_in_playlists: Option<bool>,
     min_similarity: Option<f32>,
     playlist_dir: Option<String>,
+    replaygain: Option<crate::audio::gain::GainMode>,
+    replaygain_preamp: Option<f32>,
 }
 
 pub const DEFAULT_CONFIG: &str = include_str!("defaults/config.toml");
@@ -75,6 +81,8 @@ impl Config {
             unsure_in_playlists: false,
             min_similarity: crate::recommend::similar::DEFAULT_MIN_SIMILARITY,
             playlist_dir: String::new(),
+            replaygain: crate::audio::gain::GainMode::Track,
+            replaygain_preamp: 0.0,
         })
     }
 
@@ -141,6 +149,17 @@ impl Config {
         }
         if let Some(v) = o.playlist_dir {
             c.playlist_dir = v;
+        }
+        if let Some(v) = o.replaygain {
+            c.replaygain = v;
+        }
+        if let Some(v) = o.replaygain_preamp {
+            range(
+                "replaygain_preamp",
+                (-20.0..=20.0).contains(&v),
+                "-20 to 20 dB",
+            )?;
+            c.replaygain_preamp = v;
         }
         Ok(c)
     }
@@ -211,6 +230,24 @@ mod tests {
             (c.volume, c.theme.as_str(), c.analysis_threads),
             (100, "light", 0)
         );
+    }
+
+    #[test]
+    fn replaygain_settings_parse() {
+        use crate::audio::gain::GainMode;
+        assert_eq!(Config::defaults().replaygain, GainMode::Track);
+        let c = Config::with_overrides(
+            "replaygain = \"album\"\nreplaygain_preamp = -3.5\n",
+            Path::new("c.toml"),
+        )
+        .unwrap();
+        assert_eq!((c.replaygain, c.replaygain_preamp), (GainMode::Album, -3.5));
+        let e =
+            Config::with_overrides("\nreplaygain = \"loud\"\n", Path::new("c.toml")).unwrap_err();
+        assert_eq!(e.line, Some(2), "{e}");
+        let e =
+            Config::with_overrides("replaygain_preamp = 40.0\n", Path::new("c.toml")).unwrap_err();
+        assert!(e.message.contains("out of range"), "{e}");
     }
 
     #[test]

@@ -41,6 +41,15 @@ pub struct ScanReport {
     pub secs: f64,
 }
 
+/// Why a file's tags are read.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Seen {
+    New,
+    Changed,
+    /// Unchanged, recorded (at this time) without the tags this build reads.
+    Retag(u64),
+}
+
 /// Size and modification time (ns) of a file.
 pub fn file_stamp(meta: &std::fs::Metadata) -> (u64, i64) {
     use std::os::unix::fs::MetadataExt;
@@ -64,15 +73,30 @@ pub fn scan(
     };
 
     // What the store already has under this root.
-    let mut known: HashMap<TrackId, (u64, i64)> = HashMap::new();
+    // Only what the walk compares is kept of each record (the library may hold 50,000).
+    struct Known {
+        stamp: (u64, i64),
+        /// Recorded by a build that did not read ReplayGain tags.
+        retag: bool,
+        added_unix: u64,
+    }
+    let mut known: HashMap<TrackId, Known> = HashMap::new();
     store.for_each_track(|id, r| {
         if r.path().starts_with(&root) {
-            known.insert(id, (r.size, r.mtime_ns));
+            let retag = r.tags.replaygain.is_none() && r.tag_error.is_none();
+            known.insert(
+                id,
+                Known {
+                    stamp: (r.size, r.mtime_ns),
+                    retag,
+                    added_unix: r.added_unix,
+                },
+            );
         }
     })?;
 
     // Walk.
-    let mut to_read: Vec<(PathBuf, u64, i64, bool)> = Vec::new();
+    let mut to_read: Vec<(PathBuf, u64, i64, Seen)> = Vec::new();
     let mut found = 0usize;
     let walker = walkdir::WalkDir::new(&root)
         .follow_links(true)
@@ -132,9 +156,15 @@ pub fn scan(
         let (size, mtime_ns) = file_stamp(&meta);
         let id = TrackId::of_path(&path);
         match known.remove(&id) {
-            Some(old) if old == (size, mtime_ns) => report.unchanged += 1,
-            Some(_) => to_read.push((path, size, mtime_ns, true)),
-            None => to_read.push((path, size, mtime_ns, false)),
+            // Unchanged, but recorded by a build that did not read ReplayGain tags: its tags
+            // are read again (what was computed for it stays).
+            Some(old) if old.stamp == (size, mtime_ns) && old.retag => {
+                report.unchanged += 1;
+                to_read.push((path, size, mtime_ns, Seen::Retag(old.added_unix)));
+            }
+            Some(old) if old.stamp == (size, mtime_ns) => report.unchanged += 1,
+            Some(_) => to_read.push((path, size, mtime_ns, Seen::Changed)),
+            None => to_read.push((path, size, mtime_ns, Seen::New)),
         }
     }
     progress(ScanEvent::Walking { found });
@@ -155,7 +185,7 @@ pub fn scan(
             s.spawn(|| {
                 loop {
                     let i = next.fetch_add(1, Ordering::Relaxed);
-                    let Some((path, size, mtime_ns, _)) = to_read.get(i) else {
+                    let Some((path, size, mtime_ns, seen)) = to_read.get(i) else {
                         return;
                     };
                     let (tags, tag_error) = match read_tags(path) {
@@ -171,7 +201,10 @@ pub fn scan(
                         mtime_ns: *mtime_ns,
                         tags,
                         tag_error,
-                        added_unix: now,
+                        added_unix: match seen {
+                            Seen::Retag(added) => *added,
+                            _ => now,
+                        },
                     };
                     if let Ok(mut r) = records.lock() {
                         r.push(rec);
@@ -188,11 +221,11 @@ pub fn scan(
     report.tag_errors = records.iter().filter(|r| r.tag_error.is_some()).count();
     let changed: Vec<TrackId> = to_read
         .iter()
-        .filter(|(_, _, _, was_known)| *was_known)
+        .filter(|(_, _, _, seen)| *seen == Seen::Changed)
         .map(|(p, ..)| TrackId::of_path(p))
         .collect();
     report.changed = changed.len();
-    report.new = total - changed.len();
+    report.new = to_read.iter().filter(|t| t.3 == Seen::New).count();
     // A changed file's old vectors describe other audio: drop them before the new record lands.
     store.invalidate_tracks(&changed)?;
     for chunk in records.chunks(1000) {
@@ -200,7 +233,7 @@ pub fn scan(
     }
     store.meta_set("library_root", &root.to_string_lossy())?;
     store.flush()?;
-    report.tracks = report.unchanged + total;
+    report.tracks = report.unchanged + report.new + report.changed;
     report.secs = t0.elapsed().as_secs_f64();
     Ok(report)
 }

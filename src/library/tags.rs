@@ -5,8 +5,10 @@ use std::path::Path;
 use lofty::prelude::*;
 use serde::{Deserialize, Serialize};
 
+use crate::audio::gain::{ReplayGainTags, parse_gain_db, parse_peak, parse_r128_gain};
+
 /// The tags genreplay uses. Missing tags are `None`.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Tags {
     pub artist: Option<String>,
     pub album: Option<String>,
@@ -16,6 +18,10 @@ pub struct Tags {
     pub year: Option<u16>,
     pub genre: Option<String>,
     pub duration_ms: Option<u64>,
+    /// ReplayGain values (ID3v2 `TXXX:REPLAYGAIN_*`, Vorbis comments `REPLAYGAIN_*`, MP4
+    /// `----:com.apple.iTunes:replaygain_*`, APE, Opus `R128_*_GAIN`). `None` in records of
+    /// builds before ReplayGain: the next scan reads the file's tags again.
+    pub replaygain: Option<ReplayGainTags>,
 }
 
 fn clean(s: Option<std::borrow::Cow<'_, str>>) -> Option<String> {
@@ -68,6 +74,7 @@ fn read_tags_inner(path: &Path, file_len: u64) -> Result<Tags, String> {
     };
     let mut tags = Tags {
         duration_ms: (!duration.is_zero()).then_some(duration.as_millis() as u64),
+        replaygain: Some(replaygain_of(path, tagged.tags())),
         ..Tags::default()
     };
     if let Some(tag) = tagged.primary_tag().or_else(|| tagged.first_tag()) {
@@ -80,6 +87,48 @@ fn read_tags_inner(path: &Path, file_len: u64) -> Result<Tags, String> {
         tags.album_artist = clean(tag.get_string(ItemKey::AlbumArtist).map(Into::into));
     }
     Ok(tags)
+}
+
+/// The ReplayGain values of a file's tags (the first tag holding each value wins). A value
+/// that does not parse is left out, with a line in the log.
+pub fn replaygain_of(path: &Path, tags: &[lofty::tag::Tag]) -> ReplayGainTags {
+    use lofty::tag::ItemKey;
+    let mut rg = ReplayGainTags::default();
+    let mut r128_track = None;
+    let mut r128_album = None;
+    for tag in tags {
+        for item in tag.items() {
+            let Some(text) = item.value().text() else {
+                continue;
+            };
+            let (slot, parsed) = match item.key() {
+                ItemKey::ReplayGainTrackGain => (&mut rg.track_gain_db, parse_gain_db(text)),
+                ItemKey::ReplayGainAlbumGain => (&mut rg.album_gain_db, parse_gain_db(text)),
+                ItemKey::ReplayGainTrackPeak => (&mut rg.track_peak, parse_peak(text)),
+                ItemKey::ReplayGainAlbumPeak => (&mut rg.album_peak, parse_peak(text)),
+                ItemKey::R128TrackGain => (&mut r128_track, parse_r128_gain(text)),
+                ItemKey::R128AlbumGain => (&mut r128_album, parse_r128_gain(text)),
+                _ => continue,
+            };
+            match parsed {
+                Some(v) => {
+                    slot.get_or_insert(v);
+                }
+                None => tracing::info!(
+                    path = %path.display(),
+                    key = ?item.key(),
+                    value = text,
+                    "ignoring a ReplayGain tag that does not parse"
+                ),
+            }
+        }
+    }
+    // Opus files carry R128 gains (their REPLAYGAIN_* tags, if any, are not standard there).
+    if r128_track.is_some() || r128_album.is_some() {
+        rg.track_gain_db = r128_track.or(rg.track_gain_db);
+        rg.album_gain_db = r128_album.or(rg.album_gain_db);
+    }
+    rg
 }
 
 /// The duration a header declares, cut to what `file_len` bytes hold at `kbps` (a WAV whose

@@ -168,6 +168,39 @@ impl FeatureCache {
     }
 }
 
+const LOUDNESS_MAGIC: &[u8; 4] = b"GRLU";
+
+impl FeatureCache {
+    /// The loudness measured on the clip `path`'s features came from (kept beside them, so a
+    /// rebuilt database gets its ReplayGain estimates back with the genres).
+    pub fn get_loudness(&self, path: &Path) -> Option<crate::audio::loudness::Loudness> {
+        let entry = self.entry(path)?.with_extension("lufs");
+        let b = std::fs::read(entry).ok()?;
+        if b.len() != 16 || &b[..4] != LOUDNESS_MAGIC {
+            return None;
+        }
+        let f = |i: usize| f32::from_le_bytes([b[i], b[i + 1], b[i + 2], b[i + 3]]);
+        let l = crate::audio::loudness::Loudness {
+            lufs: f(4),
+            peak: f(8),
+            secs: f(12),
+        };
+        (l.lufs.is_finite() && l.peak.is_finite() && l.secs.is_finite()).then_some(l)
+    }
+
+    /// Keeps the clip's loudness beside `path`'s features.
+    pub fn put_loudness(&self, path: &Path, l: &crate::audio::loudness::Loudness) {
+        let Some(entry) = self.entry(path) else {
+            return;
+        };
+        let mut bytes = LOUDNESS_MAGIC.to_vec();
+        for v in [l.lufs, l.peak, l.secs] {
+            bytes.extend_from_slice(&v.to_le_bytes());
+        }
+        write_atomically(&entry.with_extension("lufs"), &bytes);
+    }
+}
+
 /// Writes `bytes` to `target` through a temporary file and a rename (never torn); a failure
 /// is logged (the cache is only a cache).
 fn write_atomically(target: &Path, bytes: &[u8]) {

@@ -59,6 +59,8 @@ pub struct Prediction {
     pub embedding: Option<Vec<f32>>,
     /// The open-set verdict (a genre or unsure) when the model has a rule.
     pub open_set: Option<OpenSetRecord>,
+    /// The loudness of the analysis clip (the ReplayGain estimate), when it was measured.
+    pub loudness: Option<crate::audio::loudness::Loudness>,
 }
 
 impl Prediction {
@@ -255,6 +257,7 @@ impl Classifier {
             partial: None,
             embedding: None,
             open_set: None,
+            loudness: None,
         })
     }
 
@@ -343,6 +346,7 @@ impl Classifier {
             partial: None,
             embedding,
             open_set: None,
+            loudness: None,
         }))
     }
 
@@ -372,6 +376,7 @@ impl Classifier {
                     p.timings.cnn_ms = t0.elapsed().as_secs_f64() * 1e3;
                     // A damaged file stays partial, with its reason, when it comes from the cache.
                     p.partial = note;
+                    p.loudness = cache.get_loudness(path);
                     return Ok(p);
                 }
             } else {
@@ -383,6 +388,9 @@ impl Classifier {
                 let feats = self.trunk_features_of(&segs);
                 if let Some(f) = &feats {
                     cache.put_noted(path, f, clip.partial().as_deref());
+                    if let Some(l) = &clip.loudness {
+                        cache.put_loudness(path, l);
+                    }
                 }
                 if let Some(mut p) = feats
                     .as_ref()
@@ -393,6 +401,7 @@ impl Classifier {
                     p.track_secs = clip.track_secs;
                     p.skipped_packets = clip.skipped_packets;
                     p.partial = clip.partial();
+                    p.loudness = clip.loudness;
                     p.timings = Timings {
                         decode_ms,
                         frontend_ms: (t2 - t1).as_secs_f64() * 1e3,
@@ -415,6 +424,7 @@ impl Classifier {
         p.track_secs = clip.track_secs;
         p.skipped_packets = clip.skipped_packets;
         p.partial = clip.partial();
+        p.loudness = clip.loudness;
         p.timings.decode_ms = decode_ms;
         Ok(p)
     }

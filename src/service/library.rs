@@ -31,6 +31,7 @@ struct ModelData {
     open_set: HashMap<TrackId, crate::store::OpenSetRecord>,
     failed: HashMap<TrackId, String>,
     partial: HashMap<TrackId, String>,
+    loudness: HashMap<TrackId, crate::audio::loudness::Loudness>,
     /// The newest earlier model's vector of each track, with that model's labels.
     fallback: HashMap<TrackId, (std::sync::Arc<Vec<String>>, Vec<f32>)>,
 }
@@ -55,6 +56,11 @@ fn model_data(store: &Store, model: &ModelId) -> crate::store::Result<ModelData>
         .damaged_tracks()?
         .into_iter()
         .map(|(id, r)| (id, r.reason))
+        .collect();
+    d.loudness = store
+        .loudness_all()?
+        .into_iter()
+        .map(|(id, l)| (id, l.loudness))
         .collect();
     // Tracks the active model has not reached yet keep the newest earlier model's genres.
     let mut others: Vec<_> = store
@@ -129,6 +135,7 @@ pub fn load_catalog(
         mut open_set,
         mut failed,
         mut partial,
+        mut loudness,
         mut fallback,
     } = data;
     vectors.retain(|id, _| known(id));
@@ -136,12 +143,14 @@ pub fn load_catalog(
     open_set.retain(|id, _| known(id));
     failed.retain(|id, _| known(id));
     partial.retain(|id, _| known(id));
+    loudness.retain(|id, _| known(id));
     fallback.retain(|id, _| known(id));
     lib.vectors = vectors;
     lib.styles = styles;
     lib.open_set = open_set;
     lib.failed = failed;
     lib.partial = partial;
+    lib.loudness = loudness;
     lib.fallback = fallback;
     Ok(lib)
 }
@@ -519,6 +528,12 @@ impl Background {
                 style: v.style,
                 open_set: v.open_set,
             });
+            if let Ok(Some(l)) = self.store.loudness(*track) {
+                let _ = self.tx.send(Event::LoudnessReady {
+                    track: *track,
+                    loudness: l.loudness,
+                });
+            }
         }
         let _ = self.tx.send(Event::Analysis(ev));
     }

@@ -172,6 +172,10 @@ pub fn launch(
     s.recommend.min_confidence = c.min_confidence.clamp(0.0, 1.0);
     s.recommend.unsure_in_playlists = c.unsure_in_playlists;
     s.recommend.options.min_similarity = c.min_similarity.clamp(0.0, 1.0);
+    s.replaygain = crate::audio::gain::GainSettings {
+        mode: c.replaygain,
+        preamp_db: c.replaygain_preamp.clamp(-20.0, 20.0),
+    };
     crate::util::startup::mark("app built");
     // Where the last session left off: the queue, the settings, the playing track paused at
     // its second. This builds the views, once, with the options above.

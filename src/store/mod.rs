@@ -6,6 +6,8 @@
 //! - `vectors`:  ModelId ‖ TrackId → [`VectorRecord`] (so a new model never mixes with old vectors)
 //! - `failures`: ModelId ‖ TrackId → [`FailureRecord`] (not retried until the file changes)
 //! - `damage`:   TrackId → [`DamageRecord`] (a "partial" track: analysed from what decoded)
+//! - `loudness`: TrackId → [`LoudnessRecord`] (the analysis clip's loudness: the ReplayGain
+//!   estimate of tracks without gain tags)
 //! - `models`:   ModelId → [`ModelRecord`]
 //! - `playlists`: name → [`PlaylistRecord`]
 //! - `meta`:     `schema_version`, `active_model`, `library_root`, …
@@ -266,6 +268,73 @@ fn decode_vector(bytes: &[u8], what: impl std::fmt::Display) -> Result<VectorRec
     })
 }
 
+/// A track record as builds before ReplayGain wrote it (its tags without the gain values).
+#[derive(Deserialize)]
+struct TrackRecordV1 {
+    path: Vec<u8>,
+    size: u64,
+    mtime_ns: i64,
+    tags: TagsV1,
+    tag_error: Option<String>,
+    added_unix: u64,
+}
+
+#[derive(Deserialize)]
+struct TagsV1 {
+    artist: Option<String>,
+    album: Option<String>,
+    album_artist: Option<String>,
+    title: Option<String>,
+    track_no: Option<u32>,
+    year: Option<u16>,
+    genre: Option<String>,
+    duration_ms: Option<u64>,
+}
+
+/// Track records carry their own version byte: 2 since the tags hold ReplayGain values (1:
+/// [`TrackRecordV1`]). A distinct byte keeps the two layouts from being mistaken for each other.
+const TRACK_RECORD_VERSION: u8 = 2;
+
+fn encode_track(r: &TrackRecord) -> Vec<u8> {
+    let mut out = vec![TRACK_RECORD_VERSION];
+    if let Ok(body) = postcard::to_stdvec(r) {
+        out.extend(body);
+    }
+    out
+}
+
+/// Decodes a track record of this build or of an earlier one (whose gain tags are unknown:
+/// `replaygain` is `None`, so the next scan reads its tags again).
+fn decode_track(bytes: &[u8], what: impl std::fmt::Display) -> Result<TrackRecord> {
+    if let Some((&TRACK_RECORD_VERSION, body)) = bytes.split_first() {
+        return postcard::from_bytes(body).map_err(|e| StoreError::Decode {
+            what: what.to_string(),
+            reason: e.to_string(),
+        });
+    }
+    match decode::<TrackRecordV1>(bytes, &what) {
+        Ok(old) => Ok(TrackRecord {
+            path: old.path,
+            size: old.size,
+            mtime_ns: old.mtime_ns,
+            tags: crate::library::tags::Tags {
+                artist: old.tags.artist,
+                album: old.tags.album,
+                album_artist: old.tags.album_artist,
+                title: old.tags.title,
+                track_no: old.tags.track_no,
+                year: old.tags.year,
+                genre: old.tags.genre,
+                duration_ms: old.tags.duration_ms,
+                replaygain: None,
+            },
+            tag_error: old.tag_error,
+            added_unix: old.added_unix,
+        }),
+        Err(e) => Err(e),
+    }
+}
+
 impl VectorRecord {
     /// True when the vector and the style hold only finite numbers.
     pub fn is_finite(&self) -> bool {
@@ -293,6 +362,17 @@ pub struct DamageRecord {
     /// What is wrong with the file, in words ("truncated: 12.0 s of the declared 180.0 s …").
     pub reason: String,
     /// The file's size and mtime when this was found.
+    pub size: u64,
+    pub mtime_ns: i64,
+    pub at_unix: u64,
+}
+
+/// The loudness of a track's analysis clip (EBU R128), kept until the file changes: its
+/// ReplayGain estimate when it has no gain tags.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LoudnessRecord {
+    pub loudness: crate::audio::loudness::Loudness,
+    /// The file's size and mtime when it was measured.
     pub size: u64,
     pub mtime_ns: i64,
     pub at_unix: u64,
@@ -522,6 +602,7 @@ pub struct Store {
     vectors: sled::Tree,
     failures: sled::Tree,
     damage: sled::Tree,
+    loudness: sled::Tree,
     models: sled::Tree,
     playlists: sled::Tree,
     meta: sled::Tree,
@@ -651,11 +732,12 @@ impl Store {
                 open("models")?,
                 open("playlists")?,
                 open("meta")?,
+                open("loudness")?,
             );
             // Read every tree once: damage sled only finds when it loads a page shows now,
             // not in the middle of some later command.
             let catalog = [&trees.0, &trees.1];
-            let rest = [&trees.2, &trees.3, &trees.4, &trees.5, &trees.6];
+            let rest = [&trees.2, &trees.3, &trees.4, &trees.5, &trees.6, &trees.7];
             let read: &[&sled::Tree] = match check {
                 Check::Everything => &[catalog.as_slice(), rest.as_slice()].concat(),
                 Check::AllButCatalog => &rest,
@@ -667,16 +749,18 @@ impl Store {
             }
             Ok::<_, sled::Error>((db, trees))
         });
-        let (db, (tracks, vectors, failures, damage, models, playlists, meta)) = match opened {
-            Ok(Ok(x)) => x,
-            Ok(Err(e)) => return Err(Self::open_error(path, e)),
-            Err(panic) => return Err(OpenFailure::Damaged(format!("sled: {panic}"))),
-        };
+        let (db, (tracks, vectors, failures, damage, models, playlists, meta, loudness)) =
+            match opened {
+                Ok(Ok(x)) => x,
+                Ok(Err(e)) => return Err(Self::open_error(path, e)),
+                Err(panic) => return Err(OpenFailure::Damaged(format!("sled: {panic}"))),
+            };
         let store = Store {
             tracks,
             vectors,
             failures,
             damage,
+            loudness,
             models,
             playlists,
             meta,
@@ -926,7 +1010,7 @@ impl Store {
     pub fn track(&self, id: TrackId) -> Result<Option<TrackRecord>> {
         self.tracks
             .get(id.to_bytes())?
-            .map(|v| decode(&v, format_args!("track {id}")))
+            .map(|v| decode_track(&v, format_args!("track {id}")))
             .transpose()
     }
 
@@ -950,7 +1034,7 @@ impl Store {
             let Some(id) = TrackId::from_bytes(&k) else {
                 continue;
             };
-            match decode::<TrackRecord>(&v, format_args!("track {id}")) {
+            match decode_track(&v, format_args!("track {id}")) {
                 Ok(r) => f(id, r),
                 Err(e) => tracing::warn!("{e}"),
             }
@@ -963,7 +1047,7 @@ impl Store {
     pub fn put_tracks(&self, records: &[TrackRecord]) -> Result<()> {
         let mut batch = sled::Batch::default();
         for r in records {
-            batch.insert(&r.id().to_bytes(), encode(r));
+            batch.insert(&r.id().to_bytes(), encode_track(r));
         }
         self.tracks.apply_batch(batch)?;
         Ok(())
@@ -975,11 +1059,18 @@ impl Store {
             return Ok(());
         }
         let derived = self.derived_keys(ids)?;
-        (&self.tracks, &self.vectors, &self.failures, &self.damage)
-            .transaction(|(t, v, f, d)| {
+        (
+            &self.tracks,
+            &self.vectors,
+            &self.failures,
+            &self.damage,
+            &self.loudness,
+        )
+            .transaction(|(t, v, f, d, l)| {
                 for id in ids {
                     t.remove(&id.to_bytes())?;
                     d.remove(&id.to_bytes())?;
+                    l.remove(&id.to_bytes())?;
                 }
                 for k in &derived.0 {
                     v.remove(k.as_slice())?;
@@ -999,8 +1090,8 @@ impl Store {
             return Ok(());
         }
         let (vkeys, fkeys) = self.derived_keys(ids)?;
-        (&self.vectors, &self.failures, &self.damage)
-            .transaction(|(v, f, d)| {
+        (&self.vectors, &self.failures, &self.damage, &self.loudness)
+            .transaction(|(v, f, d, l)| {
                 for k in &vkeys {
                     v.remove(k.as_slice())?;
                 }
@@ -1009,6 +1100,7 @@ impl Store {
                 }
                 for id in ids {
                     d.remove(&id.to_bytes())?;
+                    l.remove(&id.to_bytes())?;
                 }
                 Ok::<(), sled::transaction::ConflictableTransactionError<()>>(())
             })
@@ -1206,6 +1298,43 @@ impl Store {
                 continue;
             };
             match decode::<DamageRecord>(&v, format_args!("damage {id}")) {
+                Ok(r) => out.push((id, r)),
+                Err(e) => tracing::warn!("{e}"),
+            }
+        }
+        Ok(out)
+    }
+
+    // ---- loudness (the ReplayGain estimate)
+
+    /// Keeps the loudness measured on `track`'s analysis clip (until the file changes).
+    pub fn put_loudness(&self, track: TrackId, rec: &LoudnessRecord) -> Result<()> {
+        if !(rec.loudness.lufs.is_finite() && rec.loudness.peak.is_finite()) {
+            return Err(StoreError::NonFinite {
+                what: format!("the loudness of track {track}"),
+            });
+        }
+        self.loudness.insert(track.to_bytes(), encode(rec))?;
+        Ok(())
+    }
+
+    /// The loudness measured on `track`'s clip, if any.
+    pub fn loudness(&self, track: TrackId) -> Result<Option<LoudnessRecord>> {
+        self.loudness
+            .get(track.to_bytes())?
+            .map(|v| decode(&v, &format!("loudness {track}")))
+            .transpose()
+    }
+
+    /// Every measured loudness. Unreadable records are logged and skipped.
+    pub fn loudness_all(&self) -> Result<Vec<(TrackId, LoudnessRecord)>> {
+        let mut out = Vec::with_capacity(self.loudness.len());
+        for item in self.loudness.iter() {
+            let (k, v) = item?;
+            let Some(id) = TrackId::from_bytes(&k) else {
+                continue;
+            };
+            match decode::<LoudnessRecord>(&v, &format!("loudness {id}")) {
                 Ok(r) => out.push((id, r)),
                 Err(e) => tracing::warn!("{e}"),
             }
@@ -1547,6 +1676,93 @@ mod tests {
         drop(held);
         assert!(!in_use(dir.path()));
         Store::open(dir.path()).unwrap();
+    }
+
+    #[test]
+    fn track_records_of_earlier_builds_read_without_gain_tags() {
+        #[derive(Serialize)]
+        struct OldTags {
+            artist: Option<String>,
+            album: Option<String>,
+            album_artist: Option<String>,
+            title: Option<String>,
+            track_no: Option<u32>,
+            year: Option<u16>,
+            genre: Option<String>,
+            duration_ms: Option<u64>,
+        }
+        #[derive(Serialize)]
+        struct Old {
+            path: Vec<u8>,
+            size: u64,
+            mtime_ns: i64,
+            tags: OldTags,
+            tag_error: Option<String>,
+            added_unix: u64,
+        }
+        let bytes = encode(&Old {
+            path: b"/m/a.flac".to_vec(),
+            size: 10,
+            mtime_ns: 20,
+            tags: OldTags {
+                artist: Some("A".into()),
+                album: None,
+                album_artist: None,
+                title: Some("T".into()),
+                track_no: Some(1),
+                year: None,
+                genre: None,
+                duration_ms: Some(1000),
+            },
+            tag_error: Some("x".into()),
+            added_unix: 1_700_000_000,
+        });
+        let r = decode_track(&bytes, "old").unwrap();
+        assert_eq!(r.tags.artist.as_deref(), Some("A"));
+        assert_eq!(r.tags.replaygain, None);
+        assert_eq!(r.tag_error.as_deref(), Some("x"));
+        assert_eq!(r.added_unix, 1_700_000_000);
+        let mut new = track("/m/b.flac");
+        new.tags.replaygain = Some(crate::audio::gain::ReplayGainTags {
+            track_gain_db: Some(-6.5),
+            ..Default::default()
+        });
+        assert_eq!(decode_track(&encode_track(&new), "new").unwrap(), new);
+    }
+
+    #[test]
+    fn loudness_is_kept_until_the_file_changes() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = Store::open(&dir.path().join("db")).unwrap();
+        let t = track("/m/a.flac");
+        let id = t.id();
+        s.put_tracks(&[t]).unwrap();
+        let rec = LoudnessRecord {
+            loudness: crate::audio::loudness::Loudness {
+                lufs: -14.5,
+                peak: 0.9,
+                secs: 60.0,
+            },
+            size: 1,
+            mtime_ns: 2,
+            at_unix: 3,
+        };
+        s.put_loudness(id, &rec).unwrap();
+        assert_eq!(s.loudness(id).unwrap(), Some(rec.clone()));
+        assert_eq!(s.loudness_all().unwrap().len(), 1);
+        let bad = LoudnessRecord {
+            loudness: crate::audio::loudness::Loudness {
+                lufs: f32::NAN,
+                ..rec.loudness
+            },
+            ..rec.clone()
+        };
+        assert!(s.put_loudness(id, &bad).is_err());
+        s.invalidate_tracks(&[id]).unwrap();
+        assert_eq!(s.loudness(id).unwrap(), None);
+        s.put_loudness(id, &rec).unwrap();
+        s.remove_tracks(&[id]).unwrap();
+        assert_eq!(s.loudness(id).unwrap(), None);
     }
 
     #[test]

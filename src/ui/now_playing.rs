@@ -96,11 +96,12 @@ pub fn draw(f: &mut Frame, app: &App, area: Rect) {
         0.0
     };
     let label = format!(
-        "{} / {}   vol {}%{}",
+        "{} / {}   vol {}%{}   {}",
         fmt_time(s.playback.position_secs),
         fmt_time(dur),
         s.playback.volume,
-        if s.playback.paused { "   paused" } else { "" }
+        if s.playback.paused { "   paused" } else { "" },
+        replaygain_label(app, id),
     );
     f.render_widget(
         Gauge::default()
@@ -160,4 +161,10 @@ pub fn draw(f: &mut Frame, app: &App, area: Rect) {
             );
         }
     }
+}
+
+/// The ReplayGain the player applies to the playing track: "RG +3.2 dB track",
+/// "RG −1.0 dB est." (from the analysis' loudness), "RG off".
+fn replaygain_label(app: &App, id: crate::library::TrackId) -> String {
+    app.session.gain_of(id).label()
 }

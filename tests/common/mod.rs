@@ -187,6 +187,14 @@ pub fn tag_wav(path: &Path, artist: &str, album: &str, title: &str, genre: Optio
     std::fs::write(path, bytes).unwrap();
 }
 
+/// Writes the start of a WavPack file (its block magic and a zeroed header): a format the
+/// decoder knows by name and cannot read, so it is reported as "unsupported format: WavPack".
+pub fn write_wavpack(path: &Path) {
+    let mut bytes = b"wvpk".to_vec();
+    bytes.extend_from_slice(&[0u8; 60]);
+    std::fs::write(path, bytes).unwrap();
+}
+
 /// Writes a tagged synthetic track.
 pub fn tagged_track(path: &Path, secs: f32, seed: u64, artist: &str, album: &str, title: &str) {
     let mut rng = Rng::new(seed);
