@@ -166,6 +166,10 @@ pub fn run(
     install_panic_hook();
     let _guard = TerminalGuard;
     take_terminal()?;
+    // The graphics protocol for covers, asked once before anything reads the input.
+    if let Some(art) = &runner.art {
+        art.set_picker(service::art::query_picker(app.views.now_playing.covers));
+    }
     let mut terminal = Terminal::new(CrosstermBackend::new(std::io::stdout()))?;
     terminal.clear()?;
     if let Ok(size) = terminal.size() {

@@ -2,6 +2,7 @@
 //! outside world — the library scan and analysis, training, playlist export — and the
 //! [`EffectRunner`] that carries out the app's effects. `tui.rs` wires it to the terminal.
 
+pub mod art;
 pub mod effects;
 pub mod job;
 pub mod library;
@@ -150,6 +151,7 @@ pub fn launch(
     s.recommend.min_confidence = c.min_confidence.clamp(0.0, 1.0);
     s.recommend.unsure_in_playlists = c.unsure_in_playlists;
     s.recommend.options.min_similarity = c.min_similarity.clamp(0.0, 1.0);
+    app.views.now_playing.covers = c.covers;
     app.rebuild_genres();
     // Where the last session left off: the queue, the settings, the playing track paused at
     // its second.
