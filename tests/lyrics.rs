@@ -96,7 +96,11 @@ fn text_without_stamps_is_plain_lyrics() {
     assert!(!l.synced);
     assert_eq!(
         texts(&l),
-        vec![(None, "First line"), (None, "[chorus]"), (None, "Second line")]
+        vec![
+            (None, "First line"),
+            (None, "[chorus]"),
+            (None, "Second line")
+        ]
     );
     assert_eq!(l.current(10.0), None);
     // Garbage stamps are not time stamps.
@@ -108,7 +112,9 @@ fn text_without_stamps_is_plain_lyrics() {
 fn copy_fixture(dir: &Path, name: &str) -> PathBuf {
     let p = dir.join(name);
     std::fs::copy(
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(name),
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures")
+            .join(name),
         &p,
     )
     .unwrap();
@@ -131,7 +137,11 @@ fn embedded_lyrics_in_flac_and_mp3_and_the_sidecar_first() {
     let tmp = tempfile::tempdir().unwrap();
     let flac = copy_fixture(tmp.path(), "tone-stereo-44k.flac");
     assert_eq!(lyrics::load(&flac).unwrap(), None);
-    embed_lyrics(&flac, ItemKey::Lyrics, "[00:00.50]vorbis one\n[00:01.00]vorbis two");
+    embed_lyrics(
+        &flac,
+        ItemKey::Lyrics,
+        "[00:00.50]vorbis one\n[00:01.00]vorbis two",
+    );
     let l = lyrics::load(&flac).unwrap().unwrap();
     assert!(l.synced);
     assert_eq!(l.source, "embedded");
@@ -144,7 +154,11 @@ fn embedded_lyrics_in_flac_and_mp3_and_the_sidecar_first() {
     assert_eq!(texts(&l), vec![(None, "plain id3 words"), (None, "second")]);
 
     // The .lrc beside the file comes first.
-    std::fs::write(tmp.path().join("tone-stereo-44k.lrc"), "[00:00.20]from the file\n").unwrap();
+    std::fs::write(
+        tmp.path().join("tone-stereo-44k.lrc"),
+        "[00:00.20]from the file\n",
+    )
+    .unwrap();
     let l = lyrics::load(&flac).unwrap().unwrap();
     assert_eq!(texts(&l), vec![(Some(0.2), "from the file")]);
     assert!(l.source.ends_with("tone-stereo-44k.lrc"));
@@ -189,7 +203,9 @@ fn the_pane_marks_the_current_line_and_keeps_it_centred() {
         duration_secs: Some(100.0),
     }));
     assert_eq!(app.views.now_playing.art.lyrics, LyricsState::Loading);
-    let text: String = (0..40).map(|i| format!("[00:{:02}.00]line {i}\n", i)).collect();
+    let text: String = (0..40)
+        .map(|i| format!("[00:{:02}.00]line {i}\n", i))
+        .collect();
     app.update(Event::LyricsReady {
         track: id,
         lyrics: Some(Arc::new(parse_lrc(&text))),
@@ -229,5 +245,8 @@ fn the_pane_marks_the_current_line_and_keeps_it_centred() {
     let s = screen(&app);
     let (y25, t) = marked(&s);
     assert_eq!(t, "line 25");
-    assert_eq!(y25, y20, "the current line stays at the same row as it moves on");
+    assert_eq!(
+        y25, y20,
+        "the current line stays at the same row as it moves on"
+    );
 }

@@ -94,9 +94,12 @@ pub fn folder_cover(folder: &Path) -> Option<PathBuf> {
     best.map(|(_, _, p)| p)
 }
 
+/// A cover found: where it is, with the encoded bytes when they were read to know (embedded).
+pub type Found = (CoverSource, Option<Vec<u8>>);
+
 /// Where the cover of `audio` is: its embedded picture, else its folder's picture file. The
 /// embedded bytes come along (they were read to know). `Ok(None)`: the track has no cover.
-pub fn find(audio: &Path) -> Result<Option<(CoverSource, Option<Vec<u8>>)>, String> {
+pub fn find(audio: &Path) -> Result<Option<Found>, String> {
     let embedded = match embedded_picture(audio) {
         Ok(p) => p,
         Err(e) => {
@@ -106,7 +109,10 @@ pub fn find(audio: &Path) -> Result<Option<(CoverSource, Option<Vec<u8>>)>, Stri
         }
     };
     if let Some(bytes) = embedded {
-        return Ok(Some((CoverSource::Embedded(audio.to_path_buf()), Some(bytes))));
+        return Ok(Some((
+            CoverSource::Embedded(audio.to_path_buf()),
+            Some(bytes),
+        )));
     }
     Ok(audio
         .parent()
@@ -120,14 +126,17 @@ pub fn decode(source: &CoverSource, bytes: Option<Vec<u8>>) -> Result<DynamicIma
     let bytes = match (bytes, source) {
         (Some(b), _) => b,
         (None, CoverSource::File(p)) => {
-            let len = std::fs::metadata(p).map_err(|e| format!("{what}: {e}"))?.len();
+            let len = std::fs::metadata(p)
+                .map_err(|e| format!("{what}: {e}"))?
+                .len();
             if len > MAX_ENCODED_BYTES as u64 {
                 return Err(too_large(&what, len as usize));
             }
             std::fs::read(p).map_err(|e| format!("{what}: {e}"))?
         }
-        (None, CoverSource::Embedded(p)) => embedded_picture(p)?
-            .ok_or_else(|| format!("{what}: the picture is gone"))?,
+        (None, CoverSource::Embedded(p)) => {
+            embedded_picture(p)?.ok_or_else(|| format!("{what}: the picture is gone"))?
+        }
     };
     decode_bytes(&bytes).map_err(|e| format!("{what}: {e}"))
 }
@@ -173,13 +182,17 @@ mod tests {
     #[test]
     fn folder_names_in_order() {
         let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
-        let touch = |n: &str| std::fs::write(dir.path().join(n), b"x").unwrap_or_else(|e| panic!("{e}"));
+        let touch =
+            |n: &str| std::fs::write(dir.path().join(n), b"x").unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(folder_cover(dir.path()), None);
         touch("Front.PNG");
         touch("notes.txt");
         assert_eq!(folder_cover(dir.path()), Some(dir.path().join("Front.PNG")));
         touch("FOLDER.jpeg");
-        assert_eq!(folder_cover(dir.path()), Some(dir.path().join("FOLDER.jpeg")));
+        assert_eq!(
+            folder_cover(dir.path()),
+            Some(dir.path().join("FOLDER.jpeg"))
+        );
         touch("cover.png");
         assert_eq!(folder_cover(dir.path()), Some(dir.path().join("cover.png")));
         touch("Cover.JPG");

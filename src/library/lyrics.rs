@@ -80,7 +80,10 @@ pub fn parse_lrc(text: &str) -> Lyrics {
     }
     if timed.is_empty() {
         // Unsynced: the text as it is, without leading or trailing blank lines.
-        let start = plain.iter().position(|l| !l.is_empty()).unwrap_or(plain.len());
+        let start = plain
+            .iter()
+            .position(|l| !l.is_empty())
+            .unwrap_or(plain.len());
         let end = plain
             .iter()
             .rposition(|l| !l.is_empty())
@@ -168,8 +171,12 @@ pub fn load(audio: &Path) -> Result<Option<Lyrics>, String> {
             return Ok(Some(l));
         }
     }
-    let text = crate::audio::guard::catch(|| embedded(audio))
-        .map_err(|p| format!("{}: internal error while reading lyrics: {p}", audio.display()))??;
+    let text = crate::audio::guard::catch(|| embedded(audio)).map_err(|p| {
+        format!(
+            "{}: internal error while reading lyrics: {p}",
+            audio.display()
+        )
+    })??;
     Ok(text.and_then(|t| {
         let mut l = parse_lrc(&t);
         l.source = "embedded".into();

@@ -50,11 +50,7 @@ pub fn query_picker(covers: bool) -> Picker {
     };
     match Picker::from_query_stdio_with_options(options) {
         Ok(p) => {
-            tracing::info!(
-                "covers: {:?}, font {:?}",
-                p.protocol_type(),
-                p.font_size()
-            );
+            tracing::info!("covers: {:?}, font {:?}", p.protocol_type(), p.font_size());
             p
         }
         Err(e) => {

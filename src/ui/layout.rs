@@ -68,10 +68,7 @@ const MAX_COVER_ROWS: u16 = 16;
 /// fields and [`BELOW_COVER`] rows for the bars. `None` when the terminal is too small: the
 /// cover goes first, never the fields.
 pub fn now_playing_cover(inner: Rect) -> Option<Rect> {
-    let by_height = inner
-        .height
-        .saturating_sub(BELOW_COVER)
-        .min(MAX_COVER_ROWS);
+    let by_height = inner.height.saturating_sub(BELOW_COVER).min(MAX_COVER_ROWS);
     let by_width = inner.width.saturating_sub(BESIDE_COVER + 1) / 2;
     let rows = by_height.min(by_width);
     (rows >= MIN_COVER_ROWS).then(|| Rect {

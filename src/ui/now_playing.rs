@@ -206,10 +206,11 @@ fn now_playing_parts(app: &App, inner: Rect) -> [Rect; 3] {
     }
 }
 
-/// Where the cover goes, when covers are on and the track has one (or it is loading).
+/// Where the cover goes, when covers are on and there is one to draw. While a cover loads
+/// the fields keep their place (most tracks of a library without art never move).
 fn cover_area(app: &App, inner: Rect) -> Option<Rect> {
     let v = &app.views.now_playing;
-    if !v.covers || matches!(v.art.cover, CoverState::None | CoverState::Missing) {
+    if !v.covers || !matches!(v.art.cover, CoverState::Ready(_)) {
         return None;
     }
     crate::ui::layout::now_playing_cover(inner)

@@ -123,10 +123,17 @@ impl NowPlayingView {
         };
         let new_track = self.art.track != Some(track);
         if new_track {
+            // The last cover stays up until the new track's answer (the same album's tracks
+            // share one): the fields do not jump on every track change.
+            let cover = match std::mem::take(&mut self.art.cover) {
+                CoverState::Ready(c) => CoverState::Ready(c),
+                _ => CoverState::Loading,
+            };
             self.art = NowArt {
                 track: Some(track),
+                cover,
                 lyrics: LyricsState::Loading,
-                ..NowArt::default()
+                asked_cells: None,
             };
         }
         let cover = match (&self.art.cover, cells) {
@@ -138,7 +145,7 @@ impl NowPlayingView {
         };
         if let Some(c) = cover {
             self.art.asked_cells = Some(c);
-            if !matches!(self.art.cover, CoverState::Ready(_)) {
+            if matches!(self.art.cover, CoverState::None) {
                 self.art.cover = CoverState::Loading;
             }
         }
