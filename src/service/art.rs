@@ -31,7 +31,8 @@ const QUERY_TIMEOUT: Duration = Duration::from_millis(1000);
 
 /// The terminal's graphics protocol and font size, asked once. Half blocks when covers are
 /// off, inside tmux (its passthrough is unreliable), when stdin or stdout is not a terminal
-/// (nothing would answer), or when the terminal does not answer in time.
+/// (nothing would answer), in a terminal not known for graphics ([`graphics_terminal`]), or
+/// when the terminal does not answer in time.
 pub fn query_picker(covers: bool) -> Picker {
     if !covers {
         return Picker::halfblocks();
@@ -42,6 +43,13 @@ pub fn query_picker(covers: bool) -> Picker {
     }
     if !std::io::stdin().is_terminal() || !std::io::stdout().is_terminal() {
         tracing::info!("covers: half blocks (no terminal to ask)");
+        return Picker::halfblocks();
+    }
+    // A terminal that does not answer the query leaves ratatui-image's reader thread blocked
+    // on stdin for good, where it eats the keys (and the cursor report ratatui asks for): only
+    // terminals known to answer, and to have graphics, are asked.
+    if !graphics_terminal(&|k| std::env::var(k).ok()) {
+        tracing::info!("covers: half blocks (a terminal without known graphics support)");
         return Picker::halfblocks();
     }
     let options = ratatui_image::picker::cap_parser::QueryStdioOptions {
@@ -58,6 +66,25 @@ pub fn query_picker(covers: bool) -> Picker {
             Picker::halfblocks()
         }
     }
+}
+
+/// Whether the environment names a terminal with kitty, sixel or iTerm2 graphics that
+/// answers the graphics query (kitty, WezTerm, ghostty, iTerm2, foot, Konsole, mlterm,
+/// contour, Windows Terminal).
+pub fn graphics_terminal(var: &dyn Fn(&str) -> Option<String>) -> bool {
+    let set = |k: &str| var(k).is_some_and(|v| !v.is_empty());
+    let term = var("TERM").unwrap_or_default().to_ascii_lowercase();
+    let program = var("TERM_PROGRAM").unwrap_or_default().to_ascii_lowercase();
+    set("KITTY_WINDOW_ID")
+        || set("WEZTERM_EXECUTABLE")
+        || set("KONSOLE_VERSION")
+        || set("WT_SESSION")
+        || ["kitty", "ghostty", "foot", "mlterm", "contour", "wezterm"]
+            .iter()
+            .any(|t| term.contains(t))
+        || ["wezterm", "ghostty", "iterm.app"]
+            .iter()
+            .any(|p| program == *p)
 }
 
 enum Msg {
@@ -242,5 +269,31 @@ pub fn scale(image: &DynamicImage, cells: (u16, u16), picker: &Picker) -> Option
             tracing::warn!("cover: internal error while scaling: {p}");
             None
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::graphics_terminal;
+
+    fn env(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
+        let pairs: Vec<(String, String)> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        move |k| pairs.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone())
+    }
+
+    #[test]
+    fn only_terminals_known_to_answer_are_asked() {
+        assert!(graphics_terminal(&env(&[("TERM", "xterm-kitty")])));
+        assert!(graphics_terminal(&env(&[("KITTY_WINDOW_ID", "1")])));
+        assert!(graphics_terminal(&env(&[("TERM_PROGRAM", "WezTerm")])));
+        assert!(graphics_terminal(&env(&[("TERM", "foot")])));
+        assert!(graphics_terminal(&env(&[("TERM_PROGRAM", "iTerm.app")])));
+        assert!(!graphics_terminal(&env(&[("TERM", "xterm-256color")])));
+        assert!(!graphics_terminal(&env(&[("TERM", "screen-256color")])));
+        assert!(!graphics_terminal(&env(&[("KITTY_WINDOW_ID", "")])));
+        assert!(!graphics_terminal(&env(&[])));
     }
 }
