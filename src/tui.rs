@@ -166,10 +166,22 @@ pub fn run(
     install_panic_hook();
     let _guard = TerminalGuard;
     take_terminal()?;
+    // The graphics protocol for covers, asked once before anything reads the input.
+    if let Some(art) = &runner.art {
+        art.set_picker(service::art::query_picker(app.views.now_playing.covers));
+    }
     let mut terminal = Terminal::new(CrosstermBackend::new(std::io::stdout()))?;
     terminal.clear()?;
     if let Ok(size) = terminal.size() {
-        app.update(Event::Resize(size.width, size.height));
+        // Carried out like any event's: at this size Now playing asks for its cover.
+        let mut pending = vec![Event::Resize(size.width, size.height)];
+        while let Some(ev) = pending.pop() {
+            for fx in app.update(ev) {
+                if fx != crate::app::Effect::Suspend {
+                    pending.extend(runner.run(fx));
+                }
+            }
+        }
     }
     let input = watch_input()?;
     let result = event_loop(

@@ -64,6 +64,17 @@ pub enum Event {
     /// A remote client (`genreplay ctl`) asks something; the answer goes out as
     /// [`Effect::RemoteReply`].
     Remote(super::remote::RemoteRequest),
+    /// The art worker's cover for a track at a size (`None`: it has none, or it is unusable).
+    CoverReady {
+        track: TrackId,
+        cells: (u16, u16),
+        cover: Option<super::views::now_playing::CoverImage>,
+    },
+    /// The art worker's lyrics for a track (`None`: it has none).
+    LyricsReady {
+        track: TrackId,
+        lyrics: Option<std::sync::Arc<crate::library::lyrics::Lyrics>>,
+    },
 }
 
 /// What the app asks the outside world to do.
@@ -125,6 +136,8 @@ pub enum Effect {
     Rescan,
     /// The answer to a remote request.
     RemoteReply(super::remote::ReplyTo, Box<super::remote::RemoteReply>),
+    /// Read the playing track's cover and/or lyrics (answered by `CoverReady`, `LyricsReady`).
+    LoadArt(super::views::now_playing::ArtRequest),
     Quit,
 }
 

@@ -396,7 +396,16 @@ impl App {
             Event::ModelsLoaded(m) => self.views.training.models_loaded(m),
             Event::Remote(req) => remote::handle(s, req),
             Event::TracksMoved(moved) => s.tracks_moved(&moved),
+            Event::CoverReady {
+                track,
+                cells,
+                cover,
+            } => self.views.now_playing.cover_ready(track, cells, cover),
+            Event::LyricsReady { track, lyrics } => {
+                self.views.now_playing.lyrics_ready(track, lyrics)
+            }
         }
+        self.want_art();
         if let Some(p) = self.session.take_prompt() {
             self.prompt = Some(p);
         }
@@ -410,6 +419,21 @@ impl App {
             self.views.queue.refresh(&self.session);
         }
         self.session.take_effects()
+    }
+
+    /// The playing track's cover and lyrics are asked for when they change (the cover only
+    /// while Now playing is on screen, at the size it is drawn).
+    fn want_art(&mut self) {
+        let cells = (self.view == View::NowPlaying && !self.search.open)
+            .then(|| {
+                let (w, h) = self.size;
+                crate::ui::layout::now_playing_cover(crate::ui::layout::now_playing_inner(
+                    crate::ui::layout::frame(ratatui::layout::Rect::new(0, 0, w, h))[1],
+                ))
+            })
+            .flatten()
+            .map(|r| (r.width, r.height));
+        self.views.now_playing.want_art(&mut self.session, cells);
     }
 
     /// Saves the session and the queue when they changed since they were last saved.

@@ -42,6 +42,8 @@ pub struct Config {
     pub replaygain: crate::audio::gain::GainMode,
     /// Added to every ReplayGain gain, dB (−20…+20).
     pub replaygain_preamp: f32,
+    /// Cover art in Now playing.
+    pub covers: bool,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -61,6 +63,7 @@ struct ConfigOverride {
     playlist_dir: Option<String>,
     replaygain: Option<crate::audio::gain::GainMode>,
     replaygain_preamp: Option<f32>,
+    covers: Option<bool>,
 }
 
 pub const DEFAULT_CONFIG: &str = include_str!("defaults/config.toml");
@@ -83,6 +86,7 @@ impl Config {
             playlist_dir: String::new(),
             replaygain: crate::audio::gain::GainMode::Track,
             replaygain_preamp: 0.0,
+            covers: true,
         })
     }
 
@@ -160,6 +164,9 @@ impl Config {
                 "-20 to 20 dB",
             )?;
             c.replaygain_preamp = v;
+        }
+        if let Some(v) = o.covers {
+            c.covers = v;
         }
         Ok(c)
     }

@@ -8,6 +8,7 @@ use std::sync::{Arc, Mutex};
 
 use crossbeam_channel::Sender;
 
+use super::art::ArtService;
 use super::library::LibraryService;
 use super::playlists::export_playlist;
 use super::remote::RemoteServer;
@@ -40,6 +41,8 @@ pub struct EffectRunner {
     budget: ThreadBudget,
     /// Writes the player's state files.
     pub state: StateWriter,
+    /// Reads covers and lyrics (none when its thread could not start).
+    pub art: Option<ArtService>,
     playing: bool,
     tx: Sender<Event>,
 }
@@ -63,6 +66,13 @@ impl EffectRunner {
         EffectRunner {
             state: StateWriter::start(p.paths.data_dir.join("state")),
             trainer: Trainer::new(p.tx.clone(), p.paths.cache_dir.clone()),
+            art: match ArtService::start(p.tx.clone()) {
+                Ok(a) => Some(a),
+                Err(e) => {
+                    tracing::warn!("covers and lyrics are off: cannot start their thread: {e}");
+                    None
+                }
+            },
             player: p.player,
             library: p.library,
             remote: p.remote,
@@ -207,6 +217,11 @@ impl EffectRunner {
                 )))
             }),
             Effect::SaveState { file, json } => self.state.save(file, json),
+            Effect::LoadArt(req) => {
+                if let Some(a) = &self.art {
+                    a.load(req);
+                }
+            }
             // The terminal loop suspends; nothing to do here.
             Effect::Suspend | Effect::Quit => {}
         }

@@ -2,6 +2,7 @@
 //! outside world — the library scan and analysis, training, playlist export — and the
 //! [`EffectRunner`] that carries out the app's effects. `tui.rs` wires it to the terminal.
 
+pub mod art;
 pub mod effects;
 pub mod job;
 pub mod library;
@@ -177,6 +178,7 @@ pub fn launch(
         preamp_db: c.replaygain_preamp.clamp(-20.0, 20.0),
     };
     crate::util::startup::mark("app built");
+    app.views.now_playing.covers = c.covers;
     // Where the last session left off: the queue, the settings, the playing track paused at
     // its second. This builds the views, once, with the options above.
     let (saved_session, saved_queue) = state::StateWriter::load(&paths.data_dir.join("state"));

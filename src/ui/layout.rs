@@ -49,3 +49,32 @@ pub fn list_row(row: u16, list_height: usize) -> Option<usize> {
 pub fn left_pane_width(cols: u16) -> u16 {
     (cols as u32 * 30 / 100) as u16
 }
+
+/// The Now playing view's inside (the view's area less its border).
+pub fn now_playing_inner(view: Rect) -> Rect {
+    view.inner(ratatui::layout::Margin::new(1, 1))
+}
+
+/// Rows Now playing keeps below the cover (the genre bars and the lyrics).
+const BELOW_COVER: u16 = 8;
+/// Columns the track's fields keep beside the cover.
+const BESIDE_COVER: u16 = 48;
+/// The smallest cover drawn (rows; twice as many columns).
+const MIN_COVER_ROWS: u16 = 7;
+const MAX_COVER_ROWS: u16 = 16;
+
+/// The cover's area in Now playing's inside `inner`: top left, twice as wide as high (square in
+/// half blocks on a 1:2 font), as large as leaves [`BESIDE_COVER`] columns for the track's
+/// fields and [`BELOW_COVER`] rows for the bars. `None` when the terminal is too small: the
+/// cover goes first, never the fields.
+pub fn now_playing_cover(inner: Rect) -> Option<Rect> {
+    let by_height = inner.height.saturating_sub(BELOW_COVER).min(MAX_COVER_ROWS);
+    let by_width = inner.width.saturating_sub(BESIDE_COVER + 1) / 2;
+    let rows = by_height.min(by_width);
+    (rows >= MIN_COVER_ROWS).then(|| Rect {
+        x: inner.x,
+        y: inner.y,
+        width: rows * 2,
+        height: rows,
+    })
+}

@@ -37,7 +37,10 @@ pub fn draw(f: &mut Frame, app: &App) {
         View::Playlists => playlists::draw(f, app, chunks[1]),
         View::Library => library::draw(f, app, chunks[1]),
         View::Queue => queue::draw(f, app, chunks[1]),
-        View::NowPlaying => now_playing::draw(f, app, chunks[1]),
+        View::NowPlaying => {
+            now_playing::draw(f, app, chunks[1]);
+            now_playing::draw_art(f, app, chunks[1]);
+        }
         View::Genres => genres::draw(f, app, chunks[1]),
         View::Training => training::draw(f, app, chunks[1]),
     }

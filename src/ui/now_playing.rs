@@ -9,6 +9,7 @@ use ratatui::widgets::{Bar, BarChart, BarGroup, Block, Gauge, Paragraph, Wrap};
 use super::widgets::{base, block, hint_name};
 use crate::app::App;
 use crate::app::catalog::fmt_time;
+use crate::app::views::now_playing::{CoverState, LyricsState};
 use crate::keys::Action;
 
 pub fn draw(f: &mut Frame, app: &App, area: Rect) {
@@ -33,14 +34,8 @@ pub fn draw(f: &mut Frame, app: &App, area: Rect) {
         return;
     };
     let info = s.lib.track(id);
-    let parts = Layout::default()
-        .direction(Direction::Vertical)
-        .constraints([
-            Constraint::Length(5),
-            Constraint::Length(2),
-            Constraint::Min(4),
-        ])
-        .split(inner);
+    let [fields, gauge, bottom] = now_playing_parts(app, inner);
+    let parts = [fields, gauge, bars_area(app, bottom)];
     let title = info.map(|i| i.title.clone()).unwrap_or_default();
     let genre = if s.lib.vector_of(id).is_some() && !s.lib.is_known(id) {
         let guesses: Vec<String> = s
@@ -114,9 +109,15 @@ pub fn draw(f: &mut Frame, app: &App, area: Rect) {
         },
     );
     // The genre vector as bars.
+    draw_bars(f, app, id, parts[2]);
+}
+
+fn draw_bars(f: &mut Frame, app: &App, id: crate::library::TrackId, area: Rect) {
+    let t = app.theme();
+    let s = &app.session;
     match s.lib.vector_of(id) {
         Some((labels, v, previous)) => {
-            let width = parts[2].width as usize;
+            let width = area.width as usize;
             let n = v.len().max(1);
             let bar_w = ((width.saturating_sub(n)) / n).clamp(3, 12) as u16;
             let bars: Vec<Bar> = labels
@@ -146,7 +147,7 @@ pub fn draw(f: &mut Frame, app: &App, area: Rect) {
                 .bar_gap(1)
                 .max(100)
                 .value_style(Style::default().fg(t.highlight_fg).bg(t.bar));
-            f.render_widget(chart, parts[2]);
+            f.render_widget(chart, area);
         }
         None => {
             let msg = match s.lib.failed.get(&id) {
@@ -157,7 +158,7 @@ pub fn draw(f: &mut Frame, app: &App, area: Rect) {
                 Paragraph::new(msg)
                     .style(Style::default().fg(t.dim))
                     .wrap(Wrap { trim: true }),
-                parts[2],
+                area,
             );
         }
     }
@@ -167,4 +168,203 @@ pub fn draw(f: &mut Frame, app: &App, area: Rect) {
 /// "RG −1.0 dB est." (from the analysis' loudness), "RG off".
 fn replaygain_label(app: &App, id: crate::library::TrackId) -> String {
     app.session.gain_of(id).label()
+}
+
+// ---------------------------------------------------------------- cover and lyrics
+
+/// The rows of the track's fields and of the progress gauge.
+const FIELD_ROWS: u16 = 5;
+const GAUGE_ROWS: u16 = 2;
+
+/// Now playing's inside split into the fields, the gauge and what is below them (bars and
+/// lyrics); the cover, when it is drawn, takes the top left and the fields move right of it.
+fn now_playing_parts(app: &App, inner: Rect) -> [Rect; 3] {
+    let (fields_area, bottom) = match cover_area(app, inner) {
+        Some(cover) => {
+            let top_h = cover.height.max(FIELD_ROWS + GAUGE_ROWS);
+            let right = Rect {
+                x: cover.right() + 1,
+                y: inner.y,
+                width: inner.width.saturating_sub(cover.width + 1),
+                height: top_h,
+            };
+            let bottom = Rect {
+                y: inner.y + top_h,
+                height: inner.height.saturating_sub(top_h),
+                ..inner
+            };
+            (right, bottom)
+        }
+        None => (inner, inner),
+    };
+    let parts = Layout::default()
+        .direction(Direction::Vertical)
+        .constraints([
+            Constraint::Length(FIELD_ROWS),
+            Constraint::Length(GAUGE_ROWS),
+            Constraint::Min(0),
+        ])
+        .split(fields_area);
+    if fields_area == inner {
+        // No cover: the bars take the rest, as before covers.
+        [parts[0], parts[1], parts[2]]
+    } else {
+        [parts[0], parts[1], bottom]
+    }
+}
+
+/// Where the cover goes, when covers are on and there is one to draw. While a cover loads
+/// the fields keep their place (most tracks of a library without art never move).
+fn cover_area(app: &App, inner: Rect) -> Option<Rect> {
+    let v = &app.views.now_playing;
+    if !v.covers || !matches!(v.art.cover, CoverState::Ready(_)) {
+        return None;
+    }
+    crate::ui::layout::now_playing_cover(inner)
+}
+
+/// Draws the cover and the lyrics (in what is left of `bottom` beside the bars) and returns
+/// where the bars go.
+fn bars_area(app: &App, bottom: Rect) -> Rect {
+    let v = &app.views.now_playing;
+    if !matches!(v.art.lyrics, LyricsState::Ready(_)) {
+        return bottom;
+    }
+    let dir = if bottom.width >= 60 {
+        Direction::Horizontal
+    } else {
+        Direction::Vertical
+    };
+    Layout::default()
+        .direction(dir)
+        .constraints([Constraint::Percentage(50), Constraint::Percentage(50)])
+        .split(bottom)[0]
+}
+
+/// The lyrics pane: what [`bars_area`] left of `bottom`.
+fn lyrics_area(app: &App, bottom: Rect) -> Option<Rect> {
+    let bars = bars_area(app, bottom);
+    if bars == bottom {
+        return None;
+    }
+    Some(if bars.y == bottom.y {
+        Rect {
+            x: bars.right(),
+            width: bottom.width - bars.width,
+            ..bottom
+        }
+    } else {
+        Rect {
+            y: bars.bottom(),
+            height: bottom.height - bars.height,
+            ..bottom
+        }
+    })
+}
+
+/// The cover and the lyrics of the playing track, where [`now_playing_parts`] put them.
+pub fn draw_art(f: &mut Frame, app: &App, area: Rect) {
+    let inner = crate::ui::layout::now_playing_inner(area);
+    if app.session.playback.track.is_none() {
+        return;
+    }
+    if let Some(cover) = cover_area(app, inner) {
+        draw_cover(f, app, cover);
+    }
+    let [_, _, bottom] = now_playing_parts(app, inner);
+    if let Some(lyrics) = lyrics_area(app, bottom) {
+        draw_lyrics(f, app, lyrics);
+    }
+}
+
+/// The cover as the worker made it, centred in `area`; a note while it loads.
+fn draw_cover(f: &mut Frame, app: &App, area: Rect) {
+    let t = app.theme();
+    match &app.views.now_playing.art.cover {
+        CoverState::Ready(c) => {
+            let size = c.protocol.size();
+            if size.width <= area.width && size.height <= area.height {
+                let at = Rect {
+                    x: area.x + (area.width - size.width) / 2,
+                    y: area.y + (area.height - size.height) / 2,
+                    width: size.width,
+                    height: size.height,
+                };
+                f.render_widget(ratatui_image::Image::new(&c.protocol), at);
+                return;
+            }
+            // Made for a larger area (the terminal shrank): the right size is on its way.
+            loading(f, t, area);
+        }
+        CoverState::Loading => loading(f, t, area),
+        CoverState::None | CoverState::Missing => {}
+    }
+}
+
+fn loading(f: &mut Frame, t: &crate::config::Theme, area: Rect) {
+    let mid = Rect {
+        y: area.y + area.height / 2,
+        height: 1,
+        ..area
+    };
+    f.render_widget(
+        Paragraph::new("loading cover…")
+            .style(Style::default().fg(t.dim))
+            .alignment(ratatui::layout::Alignment::Center),
+        mid,
+    );
+}
+
+/// The lyrics: timed ones with the line being sung marked (▸, bold) and kept in the middle of
+/// the pane; unsynced ones as plain text.
+fn draw_lyrics(f: &mut Frame, app: &App, area: Rect) {
+    let t = app.theme();
+    let LyricsState::Ready(lyrics) = &app.views.now_playing.art.lyrics else {
+        return;
+    };
+    let title = if lyrics.synced {
+        " lyrics "
+    } else {
+        " lyrics (not timed) "
+    };
+    let b = Block::default()
+        .title(title)
+        .borders(ratatui::widgets::Borders::LEFT)
+        .border_style(Style::default().fg(t.border))
+        .style(base(t));
+    let inner = b.inner(area);
+    f.render_widget(b, area);
+    if !lyrics.synced {
+        let text: Vec<Line> = lyrics
+            .lines
+            .iter()
+            .map(|l| Line::from(format!(" {}", l.text)))
+            .collect();
+        f.render_widget(Paragraph::new(text).wrap(Wrap { trim: false }), inner);
+        return;
+    }
+    let h = inner.height as usize;
+    let current = lyrics.current(app.session.playback.position_secs);
+    let start = current.map_or(0, |c| c.saturating_sub(h / 2));
+    let text: Vec<Line> = lyrics
+        .lines
+        .iter()
+        .enumerate()
+        .skip(start)
+        .take(h)
+        .map(|(i, l)| {
+            if Some(i) == current {
+                Line::from(Span::styled(
+                    format!("▸ {}", l.text),
+                    Style::default().fg(t.playing).add_modifier(Modifier::BOLD),
+                ))
+            } else {
+                Line::from(Span::styled(
+                    format!("  {}", l.text),
+                    Style::default().fg(t.dim),
+                ))
+            }
+        })
+        .collect();
+    f.render_widget(Paragraph::new(text), inner);
 }

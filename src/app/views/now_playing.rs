@@ -1,12 +1,104 @@
-//! The Now playing view: the playing track with its genre vector. It has no list of its own;
-//! every key it sees is a global one.
+//! The Now playing view: the playing track with its genre vector, its cover and its lyrics.
+//! It has no list of its own; every key it sees is a global one.
+//!
+//! The cover and the lyrics are loaded by the service's art worker (`service::art`): the view
+//! asks for them with [`Effect::LoadArt`] when the track (or the cover's size on screen)
+//! changes and keeps what comes back; drawing only ever uses what has arrived.
+
+use std::path::PathBuf;
+use std::sync::Arc;
 
 use super::Handled;
+use crate::app::event::Effect;
 use crate::app::session::Session;
 use crate::keys::{Action, Scope};
+use crate::library::TrackId;
+use crate::library::lyrics::Lyrics;
 
+/// A cover scaled and encoded for the terminal, ready to draw.
+#[derive(Clone)]
+pub struct CoverImage {
+    /// The cover area it was made for (columns, rows).
+    pub cells: (u16, u16),
+    pub protocol: Arc<ratatui_image::protocol::Protocol>,
+}
+
+impl std::fmt::Debug for CoverImage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let size = self.protocol.size();
+        f.debug_struct("CoverImage")
+            .field("cells", &self.cells)
+            .field("drawn", &(size.width, size.height))
+            .finish()
+    }
+}
+
+impl PartialEq for CoverImage {
+    fn eq(&self, other: &Self) -> bool {
+        self.cells == other.cells && Arc::ptr_eq(&self.protocol, &other.protocol)
+    }
+}
+
+/// Where the cover stands.
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct NowPlayingView;
+pub enum CoverState {
+    /// Nothing asked (covers are off, or nothing plays).
+    #[default]
+    None,
+    /// Asked; the worker is reading and scaling it.
+    Loading,
+    /// The track has no cover (or it could not be used: the log says why).
+    Missing,
+    Ready(CoverImage),
+}
+
+/// Where the lyrics stand.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub enum LyricsState {
+    #[default]
+    None,
+    Loading,
+    Missing,
+    Ready(Arc<Lyrics>),
+}
+
+/// What the art worker is asked for one track.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ArtRequest {
+    pub track: TrackId,
+    pub path: PathBuf,
+    /// The cover, scaled to fit this many cells (columns, rows).
+    pub cover: Option<(u16, u16)>,
+    /// The lyrics too.
+    pub lyrics: bool,
+}
+
+/// The playing track's cover and lyrics.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct NowArt {
+    /// The track they are for.
+    pub track: Option<TrackId>,
+    pub cover: CoverState,
+    pub lyrics: LyricsState,
+    /// The cover size last asked for.
+    asked_cells: Option<(u16, u16)>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct NowPlayingView {
+    /// Covers are drawn (the `covers` setting).
+    pub covers: bool,
+    pub art: NowArt,
+}
+
+impl Default for NowPlayingView {
+    fn default() -> Self {
+        NowPlayingView {
+            covers: true,
+            art: NowArt::default(),
+        }
+    }
+}
 
 impl NowPlayingView {
     pub fn on_action(&mut self, a: Action, _s: &mut Session) -> Handled {
@@ -16,5 +108,76 @@ impl NowPlayingView {
         } else {
             Handled::No
         }
+    }
+
+    /// Asks for the playing track's lyrics (and its cover at `cells`, the cover area on
+    /// screen, when it is shown) when they are not what is held or asked for already.
+    pub fn want_art(&mut self, s: &mut Session, cells: Option<(u16, u16)>) {
+        let cells = cells.filter(|_| self.covers);
+        let Some(track) = s.playback.track else {
+            self.art = NowArt::default();
+            return;
+        };
+        let Some(path) = s.lib.track(track).map(|t| t.path.clone()) else {
+            return;
+        };
+        let new_track = self.art.track != Some(track);
+        if new_track {
+            // The last cover stays up until the new track's answer (the same album's tracks
+            // share one): the fields do not jump on every track change.
+            let cover = match std::mem::take(&mut self.art.cover) {
+                CoverState::Ready(c) => CoverState::Ready(c),
+                _ => CoverState::Loading,
+            };
+            self.art = NowArt {
+                track: Some(track),
+                cover,
+                lyrics: LyricsState::Loading,
+                asked_cells: None,
+            };
+        }
+        let cover = match (&self.art.cover, cells) {
+            (_, None) => None,
+            // No cover at any size: nothing to ask again.
+            (CoverState::Missing, _) => None,
+            (_, Some(c)) if self.art.asked_cells == Some(c) => None,
+            (_, Some(c)) => Some(c),
+        };
+        if let Some(c) = cover {
+            self.art.asked_cells = Some(c);
+            if matches!(self.art.cover, CoverState::None) {
+                self.art.cover = CoverState::Loading;
+            }
+        }
+        if new_track || cover.is_some() {
+            s.push(Effect::LoadArt(ArtRequest {
+                track,
+                path,
+                cover,
+                lyrics: new_track,
+            }));
+        }
+    }
+
+    /// A cover arrived (or the worker found none).
+    pub fn cover_ready(&mut self, track: TrackId, cells: (u16, u16), cover: Option<CoverImage>) {
+        if self.art.track != Some(track) || self.art.asked_cells != Some(cells) {
+            return; // for another track or size: a newer answer is on its way
+        }
+        self.art.cover = match cover {
+            Some(c) => CoverState::Ready(c),
+            None => CoverState::Missing,
+        };
+    }
+
+    /// Lyrics arrived (or the worker found none).
+    pub fn lyrics_ready(&mut self, track: TrackId, lyrics: Option<Arc<Lyrics>>) {
+        if self.art.track != Some(track) {
+            return;
+        }
+        self.art.lyrics = match lyrics {
+            Some(l) => LyricsState::Ready(l),
+            None => LyricsState::Missing,
+        };
     }
 }
