@@ -38,6 +38,8 @@ pub struct Config {
     pub min_similarity: f32,
     /// Where exported playlists go (empty = the data folder's playlists/).
     pub playlist_dir: String,
+    /// Media keys and desktop controls over D-Bus (MPRIS 2).
+    pub mpris: bool,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -55,6 +57,7 @@ struct ConfigOverride {
     unsure_in_playlists: Option<bool>,
     min_similarity: Option<f32>,
     playlist_dir: Option<String>,
+    mpris: Option<bool>,
 }
 
 pub const DEFAULT_CONFIG: &str = include_str!("defaults/config.toml");
@@ -75,6 +78,7 @@ impl Config {
             unsure_in_playlists: false,
             min_similarity: crate::recommend::similar::DEFAULT_MIN_SIMILARITY,
             playlist_dir: String::new(),
+            mpris: true,
         })
     }
 
@@ -141,6 +145,9 @@ impl Config {
         }
         if let Some(v) = o.playlist_dir {
             c.playlist_dir = v;
+        }
+        if let Some(v) = o.mpris {
+            c.mpris = v;
         }
         Ok(c)
     }
