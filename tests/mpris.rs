@@ -91,13 +91,7 @@ impl Bus {
         let dest = format!("--dest={DEST}");
         let i = format!("string:{interface}");
         let p = format!("string:{property}");
-        let out = self.send(&[
-            &dest,
-            OBJECT,
-            "org.freedesktop.DBus.Properties.Get",
-            &i,
-            &p,
-        ]);
+        let out = self.send(&[&dest, OBJECT, "org.freedesktop.DBus.Properties.Get", &i, &p]);
         assert!(
             out.status.success(),
             "Get {property}: {}",
@@ -309,7 +303,11 @@ impl Player {
         serde_json::from_slice(&out.stdout).unwrap()
     }
 
-    fn wait_status(&self, what: &str, ok: impl Fn(&serde_json::Value) -> bool) -> serde_json::Value {
+    fn wait_status(
+        &self,
+        what: &str,
+        ok: impl Fn(&serde_json::Value) -> bool,
+    ) -> serde_json::Value {
         let t0 = Instant::now();
         loop {
             let v = self.status();
@@ -344,7 +342,8 @@ fn a_desktop_drives_the_player_over_its_session_bus() {
     // Every signal the player sends, as a desktop widget hears them.
     let signals_file = tempfile::NamedTempFile::new().unwrap();
     let mut monitor = Command::new("dbus-monitor")
-        .arg(format!("--address={}", bus.address))
+        .arg("--address")
+        .arg(&bus.address)
         .arg(format!("type='signal',path='{OBJECT}'"))
         .stdout(signals_file.reopen().unwrap())
         .stderr(Stdio::null())
@@ -384,21 +383,27 @@ fn a_desktop_drives_the_player_over_its_session_bus() {
         scalar(&bus.get(PLAYER, "PlaybackStatus")) == "Playing"
     });
     let m = bus.get(PLAYER, "Metadata");
-    assert_eq!(meta(&m, "xesam:title").and_then(|v| quoted(&v)), Some("One".into()), "{m}");
+    assert_eq!(
+        meta(&m, "xesam:title").and_then(|v| quoted(&v)),
+        Some("One".into()),
+        "{m}"
+    );
 
     // Next: the title changes to the next track, still playing; ctl agrees.
     bus.call("Next", &[]);
     let m = bus.get(PLAYER, "Metadata");
-    assert_eq!(meta(&m, "xesam:title").and_then(|v| quoted(&v)), Some("Two".into()), "{m}");
+    assert_eq!(
+        meta(&m, "xesam:title").and_then(|v| quoted(&v)),
+        Some("Two".into()),
+        "{m}"
+    );
     assert_eq!(scalar(&bus.get(PLAYER, "PlaybackStatus")), "Playing");
     let v = player.status();
     assert_eq!(v["state"], "playing");
     assert_eq!(v["track"]["title"], "Two");
-    player
-        .tmux
-        .wait_until("the new track on screen", |s| {
-            player_bar(s).starts_with(" ▶ Two — Tone Makers")
-        });
+    player.tmux.wait_until("the new track on screen", |s| {
+        player_bar(s).starts_with(" ▶ Two — Tone Makers")
+    });
 
     // The rest of the track's metadata.
     let two = player.album.join("02 Two.wav");
@@ -410,12 +415,14 @@ fn a_desktop_drives_the_player_over_its_session_bus() {
         meta(&m, "xesam:album").and_then(|v| quoted(&v)),
         Some("Test Album".into())
     );
-    assert_eq!(meta(&m, "xesam:trackNumber").as_deref(), Some("variant int32 2"));
+    assert_eq!(
+        meta(&m, "xesam:trackNumber").as_deref(),
+        Some("variant int32 2")
+    );
     let len = meta(&m, "mpris:length").unwrap();
     let micros: i64 = len.split_whitespace().last().unwrap().parse().unwrap();
     assert!((micros - 12_000_000).abs() < 100_000, "{len}");
-    let art = format!("file://{}", player.album.join("Cover.jpg").display())
-        .replace(' ', "%20");
+    let art = format!("file://{}", player.album.join("Cover.jpg").display()).replace(' ', "%20");
     assert_eq!(meta(&m, "mpris:artUrl").and_then(|v| quoted(&v)), Some(art));
     assert_eq!(
         meta(&m, "xesam:url").and_then(|v| quoted(&v)),
@@ -446,7 +453,10 @@ fn a_desktop_drives_the_player_over_its_session_bus() {
         if t["genre"].is_string() {
             break (t["genre"].as_str().unwrap().to_string(), t["known"] == true);
         }
-        assert!(t0.elapsed() < TIMEOUT, "track two was never classified: {t}");
+        assert!(
+            t0.elapsed() < TIMEOUT,
+            "track two was never classified: {t}"
+        );
         std::thread::sleep(Duration::from_millis(200));
     };
     wait_until("the genre in Metadata", || {
@@ -505,7 +515,11 @@ fn a_desktop_drives_the_player_over_its_session_bus() {
     });
     bus.call("Previous", &[]);
     let m = bus.get(PLAYER, "Metadata");
-    assert_eq!(meta(&m, "xesam:title").and_then(|v| quoted(&v)), Some("One".into()), "{m}");
+    assert_eq!(
+        meta(&m, "xesam:title").and_then(|v| quoted(&v)),
+        Some("One".into()),
+        "{m}"
+    );
 
     // The signals a widget relies on came: the track, status, volume, loop, shuffle, seeks.
     wait_until("the Seeked signals", || {
@@ -530,7 +544,11 @@ fn a_desktop_drives_the_player_over_its_session_bus() {
     // Stop, then Quit: the player ends cleanly and leaves the bus.
     bus.call("Stop", &[]);
     assert_eq!(scalar(&bus.get(PLAYER, "PlaybackStatus")), "Stopped");
-    bus.send(&[&format!("--dest={DEST}"), OBJECT, "org.mpris.MediaPlayer2.Quit"]);
+    bus.send(&[
+        &format!("--dest={DEST}"),
+        OBJECT,
+        "org.mpris.MediaPlayer2.Quit",
+    ]);
     player.tmux.wait_for("genreplay exited with 0");
     bus.wait_for_name(DEST, false);
     let log = player.log();

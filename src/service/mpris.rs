@@ -345,9 +345,7 @@ pub fn track_object_path(id: TrackId) -> String {
 /// The track an object path names, if it is one of ours.
 pub fn track_of_object_path(path: &str) -> Option<TrackId> {
     let hex = path.strip_prefix(TRACK_PATH)?;
-    (hex.len() == 16)
-        .then(|| TrackId::parse_hex(hex))
-        .flatten()
+    (hex.len() == 16).then(|| TrackId::parse_hex(hex)).flatten()
 }
 
 fn no_track() -> Metadata {
@@ -714,9 +712,15 @@ mod tests {
         let id = TrackId::of_path(Path::new("/music/a b/ü.flac"));
         let p = track_object_path(id);
         assert!(p.starts_with("/org/genreplay/track/"), "{p}");
-        assert!(MprisTrackId::try_from(p.clone()).is_ok(), "{p} is an object path");
+        assert!(
+            MprisTrackId::try_from(p.clone()).is_ok(),
+            "{p} is an object path"
+        );
         assert_eq!(track_of_object_path(&p), Some(id));
-        assert_eq!(track_of_object_path("/org/mpris/MediaPlayer2/TrackList/NoTrack"), None);
+        assert_eq!(
+            track_of_object_path("/org/mpris/MediaPlayer2/TrackList/NoTrack"),
+            None
+        );
         assert_eq!(track_of_object_path("/org/genreplay/track/xyz"), None);
     }
 
