@@ -92,6 +92,18 @@ pub enum CtlAction {
         #[arg(required = true, value_name = "FILE")]
         files: Vec<PathBuf>,
     },
+    /// Shuffle on or off.
+    Shuffle {
+        #[arg(value_parser = ["on", "off"])]
+        mode: String,
+    },
+    /// Repeat off, all (the queue) or one (this track).
+    Repeat {
+        #[arg(value_parser = ["off", "all", "one"])]
+        mode: String,
+    },
+    /// Quit the player (its state is saved, as on `q`).
+    Quit,
     /// What plays, where, the volume, shuffle, repeat and what comes next (--json for scripts).
     Status,
     /// Look at the library folder again now (it is also watched).

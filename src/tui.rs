@@ -305,6 +305,7 @@ fn event_loop(
         }
         let p = &app.session.playback;
         runner.set_playing(p.track.is_some() && !p.paused);
+        runner.sync_media(&app.session);
         dirty |= redraw;
     }
     Ok(())

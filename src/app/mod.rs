@@ -11,6 +11,7 @@
 
 pub mod catalog;
 pub mod event;
+pub mod media;
 mod mouse;
 pub mod nav;
 pub mod play_next;
@@ -394,7 +395,14 @@ impl App {
                 self.views.playlists.loaded(lists, h);
             }
             Event::ModelsLoaded(m) => self.views.training.models_loaded(m),
-            Event::Remote(req) => remote::handle(s, req),
+            Event::Remote(req) => {
+                let quit = req.command == remote::RemoteCommand::Quit;
+                remote::handle(s, req);
+                if quit {
+                    self.should_quit = true;
+                    self.session.push(Effect::Quit);
+                }
+            }
             Event::TracksMoved(moved) => s.tracks_moved(&moved),
             Event::CoverReady {
                 track,

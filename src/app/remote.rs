@@ -50,30 +50,74 @@ pub enum RemoteCommand {
     Add {
         paths: Vec<PathBuf>,
     },
+    /// Seek to `secs` from the start of `track`, only if it is still the track loaded (a
+    /// desktop widget's slider: MPRIS `SetPosition`, which names the track it means).
+    SetPosition {
+        track: TrackId,
+        secs: f64,
+    },
+    /// Shuffle on or off.
+    Shuffle {
+        on: bool,
+    },
+    /// Repeat "off", "all" or "one".
+    Repeat {
+        mode: String,
+    },
     /// Only the status.
     Status,
     /// Look at the library folder again now.
     Rescan,
+    /// Quit the player, as `q` (MPRIS `Quit`, `ctl quit`).
+    Quit,
 }
 
-/// Where the answer goes: a one-slot channel the connection waits on. Sending never blocks
-/// (a client that gave up just misses it).
+/// Where the answer goes: a one-slot channel the asker waits on (a socket connection's thread,
+/// or a D-Bus method call awaiting it on the MPRIS thread). Sending never blocks (an asker that
+/// gave up just misses it).
 #[derive(Debug, Clone)]
-pub struct ReplyTo(Sender<RemoteReply>);
+pub struct ReplyTo(Chan);
+
+#[derive(Debug, Clone)]
+enum Chan {
+    Blocking(Sender<RemoteReply>),
+    Async(async_channel::Sender<RemoteReply>),
+}
 
 impl ReplyTo {
     pub fn new(tx: Sender<RemoteReply>) -> Self {
-        ReplyTo(tx)
+        ReplyTo(Chan::Blocking(tx))
+    }
+
+    /// For an asker that awaits the answer in async code.
+    pub fn to_async(tx: async_channel::Sender<RemoteReply>) -> Self {
+        ReplyTo(Chan::Async(tx))
+    }
+
+    /// Whether the asker awaits the answer in async code (the MPRIS thread).
+    pub fn is_async(&self) -> bool {
+        matches!(self.0, Chan::Async(_))
     }
 
     pub fn send(&self, reply: RemoteReply) {
-        let _ = self.0.try_send(reply);
+        match &self.0 {
+            Chan::Blocking(tx) => {
+                let _ = tx.try_send(reply);
+            }
+            Chan::Async(tx) => {
+                let _ = tx.try_send(reply);
+            }
+        }
     }
 }
 
 impl PartialEq for ReplyTo {
     fn eq(&self, other: &Self) -> bool {
-        self.0.same_channel(&other.0)
+        match (&self.0, &other.0) {
+            (Chan::Blocking(a), Chan::Blocking(b)) => a.same_channel(b),
+            (Chan::Async(a), Chan::Async(b)) => a.same_channel(b),
+            _ => false,
+        }
     }
 }
 
@@ -344,6 +388,30 @@ fn apply(s: &mut Session, cmd: RemoteCommand) -> Result<String, String> {
             s.change_volume(target - current);
             Ok(format!("volume {}%", s.playback.volume))
         }
+        RemoteCommand::SetPosition { track, secs } => {
+            if s.playback.track != Some(track) {
+                return Err("that track is no longer playing".into());
+            }
+            let end = s.playback.duration_secs.unwrap_or(f64::MAX);
+            if !secs.is_finite() || secs < 0.0 || secs > end {
+                return Err(format!("{secs} s is not a position in this track"));
+            }
+            s.seek_to(secs);
+            Ok(format!("seek to {}", super::catalog::fmt_time(secs)))
+        }
+        RemoteCommand::Shuffle { on } => {
+            s.set_shuffle(on);
+            Ok(format!("shuffle {}", if on { "on" } else { "off" }))
+        }
+        RemoteCommand::Repeat { mode } => match Repeat::from_label(&mode) {
+            Some(r) => {
+                s.set_repeat(r);
+                Ok(format!("repeat {}", r.label()))
+            }
+            None => Err(format!("repeat is off, all or one, not {mode:?}")),
+        },
+        // The app quits after answering (`App::update`).
+        RemoteCommand::Quit => Ok("quitting".into()),
         RemoteCommand::Add { paths } => add(s, &paths),
         RemoteCommand::Status => Ok(String::new()),
         RemoteCommand::Rescan => {

@@ -429,6 +429,22 @@ impl Session {
         self.send_next();
     }
 
+    /// Shuffle on or off (nothing changes when it already is).
+    pub fn set_shuffle(&mut self, on: bool) {
+        if self.shuffle != on {
+            self.toggle_shuffle();
+        }
+    }
+
+    /// Repeat mode `r` (nothing changes when it already is).
+    pub fn set_repeat(&mut self, r: Repeat) {
+        if self.repeat != r {
+            self.repeat = r;
+            self.set_status(format!("repeat {}", self.repeat.label()), false);
+            self.send_next();
+        }
+    }
+
     pub fn cycle_repeat(&mut self) {
         self.repeat = self.repeat.next();
         self.set_status(format!("repeat {}", self.repeat.label()), false);

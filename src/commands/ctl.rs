@@ -232,6 +232,9 @@ fn to_command(action: &CtlAction) -> Result<(RemoteCommand, Vec<String>), String
         CtlAction::Stop => RemoteCommand::Stop,
         CtlAction::Status => RemoteCommand::Status,
         CtlAction::Rescan => RemoteCommand::Rescan,
+        CtlAction::Quit => RemoteCommand::Quit,
+        CtlAction::Shuffle { mode } => RemoteCommand::Shuffle { on: mode == "on" },
+        CtlAction::Repeat { mode } => RemoteCommand::Repeat { mode: mode.clone() },
         CtlAction::Seek { position } => parse_seek(position)?,
         CtlAction::Volume { value } => parse_volume(value)?,
         CtlAction::Add { files } => {

@@ -44,6 +44,8 @@ pub struct Config {
     pub replaygain_preamp: f32,
     /// Cover art in Now playing.
     pub covers: bool,
+    /// Media keys and desktop controls over D-Bus (MPRIS 2).
+    pub mpris: bool,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -64,6 +66,7 @@ struct ConfigOverride {
     replaygain: Option<crate::audio::gain::GainMode>,
     replaygain_preamp: Option<f32>,
     covers: Option<bool>,
+    mpris: Option<bool>,
 }
 
 pub const DEFAULT_CONFIG: &str = include_str!("defaults/config.toml");
@@ -87,6 +90,7 @@ impl Config {
             replaygain: crate::audio::gain::GainMode::Track,
             replaygain_preamp: 0.0,
             covers: true,
+            mpris: true,
         })
     }
 
@@ -167,6 +171,9 @@ impl Config {
         }
         if let Some(v) = o.covers {
             c.covers = v;
+        }
+        if let Some(v) = o.mpris {
+            c.mpris = v;
         }
         Ok(c)
     }

@@ -10,13 +10,14 @@ use crossbeam_channel::Sender;
 
 use super::art::ArtService;
 use super::library::LibraryService;
+use super::mpris::Mpris;
 use super::playlists::export_playlist;
 use super::remote::RemoteServer;
 use super::state::StateWriter;
 use super::trainer::Trainer;
 use crate::analysis::ThreadBudget;
 use crate::app::{Effect, Event};
-use crate::audio::player::PlayerHandle;
+use crate::audio::player::{PlayerCommand, PlayerHandle};
 use crate::model::active::{install, set_active};
 use crate::model::backend::inference_device;
 use crate::model::infer::Classifier;
@@ -30,6 +31,8 @@ pub struct EffectRunner {
     pub library: LibraryService,
     /// The remote-control socket (none when it could not be opened).
     remote: Option<RemoteServer>,
+    /// MPRIS on the session bus (none when turned off in the settings).
+    mpris: Option<Mpris>,
     trainer: Trainer,
     store: Store,
     paths: Paths,
@@ -52,6 +55,7 @@ pub struct RunnerParts {
     pub player: PlayerHandle,
     pub library: LibraryService,
     pub remote: Option<RemoteServer>,
+    pub mpris: Option<Mpris>,
     pub store: Store,
     pub paths: Paths,
     pub root: PathBuf,
@@ -76,6 +80,7 @@ impl EffectRunner {
             player: p.player,
             library: p.library,
             remote: p.remote,
+            mpris: p.mpris,
             store: p.store,
             paths: p.paths,
             root: p.root,
@@ -95,6 +100,13 @@ impl EffectRunner {
         }
     }
 
+    /// After a batch of events: media controls (MPRIS) hear what changed. Never blocks.
+    pub fn sync_media(&mut self, session: &crate::app::Session) {
+        if let Some(m) = &mut self.mpris {
+            m.sync(session);
+        }
+    }
+
     fn active(&self) -> Option<LoadedModel> {
         self.active.lock().ok().map(|m| m.clone())
     }
@@ -102,7 +114,14 @@ impl EffectRunner {
     /// Carries out `fx`; returns the events it has at once (the rest arrive on the channel).
     pub fn run(&mut self, fx: Effect) -> Vec<Event> {
         match fx {
-            Effect::Player(cmd) => self.player.send(cmd),
+            Effect::Player(cmd) => {
+                if let (PlayerCommand::SeekBy(_) | PlayerCommand::SeekTo(_), Some(m)) =
+                    (&cmd, &mut self.mpris)
+                {
+                    m.seek_requested();
+                }
+                self.player.send(cmd)
+            }
             Effect::Bump(id) => self.library.bump(id),
             Effect::PrepareTraining(spec) => self.trainer.prepare(spec),
             Effect::StartTraining(spec) => match self.active() {
@@ -178,7 +197,12 @@ impl EffectRunner {
                 }
             }
             Effect::Rescan => self.library.rescan(),
-            Effect::RemoteReply(to, reply) => to.send(*reply),
+            // An answer to a call from the bus waits for the snapshot of this batch, so a
+            // client that reads a property after its call returns sees what it did.
+            Effect::RemoteReply(to, reply) => match &mut self.mpris {
+                Some(m) if to.is_async() => m.hold_reply(to, reply),
+                _ => to.send(*reply),
+            },
             Effect::LoadPlaylists => self.playlists(|_| Ok(None)),
             Effect::SavePlaylist { name, entries } => self.playlists(move |dir| {
                 let path = dir.save(&name, &entries, false)?;
@@ -311,6 +335,10 @@ impl EffectRunner {
     /// Stops the background work: the library thread is given `wait` to store the track in
     /// flight, and the store is flushed.
     pub fn shutdown(&mut self, wait: std::time::Duration) {
+        // The bus name goes first: a desktop widget stops showing a player that is leaving.
+        if let Some(m) = &mut self.mpris {
+            m.stop(wait);
+        }
         if let Some(r) = &mut self.remote {
             r.stop();
         }

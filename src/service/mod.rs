@@ -6,6 +6,7 @@ pub mod art;
 pub mod effects;
 pub mod job;
 pub mod library;
+pub mod mpris;
 pub mod playlists;
 pub mod remote;
 pub mod state;
@@ -216,8 +217,22 @@ pub fn launch(
         }
     };
     crate::util::startup::mark("services started");
+    // Media keys and the desktop's controls; without a session bus it logs one line and the
+    // player goes on.
+    let mpris = if c.mpris {
+        match mpris::Mpris::start(tx.clone()) {
+            Ok(m) => Some(m),
+            Err(e) => {
+                tracing::warn!("MPRIS is off: cannot start its thread: {e}");
+                None
+            }
+        }
+    } else {
+        None
+    };
     let runner = EffectRunner::new(RunnerParts {
         remote,
+        mpris,
         player,
         library,
         store,

@@ -1,0 +1,755 @@
+//! MPRIS 2 on the D-Bus session bus: media keys, the desktop's player widget and `playerctl`
+//! see and drive the player as `org.mpris.MediaPlayer2.genreplay`
+//! (`org.mpris.MediaPlayer2.genreplay.instance<pid>` when another genreplay has that name).
+//!
+//! The D-Bus side runs on its own thread (`mpris`) under zbus's small executor
+//! (`zbus::block_on`, no other async runtime); the UI thread never waits for it.
+//!
+//! - **Calls from the bus** (Next, `Volume = 0.5`, `LoopStatus = "Track"`, Quit…) become the same
+//!   `Event::Remote` requests as `genreplay ctl`'s, carried out by the app with the session's
+//!   own operations (the ones the keys use); a method returns once the app has answered.
+//! - **The other way**, the UI thread takes a [`MediaState`] snapshot after each batch of events
+//!   ([`Mpris::sync`]) and sends it over a channel when it differs from the last one. The thread
+//!   keeps it for property reads (the position is extrapolated from when it was taken), and
+//!   emits `PropertiesChanged` for what changed and `Seeked` after a seek.
+//!
+//! Without a session bus (no `DBUS_SESSION_BUS_ADDRESS` and nothing at
+//! `$XDG_RUNTIME_DIR/bus`, or the bus refuses us) the thread logs one line and ends; the
+//! player goes on without it, and [`Mpris::sync`] then costs nothing.
+
+use std::collections::HashMap;
+use std::fmt::Write as _;
+use std::os::unix::ffi::OsStrExt;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use crossbeam_channel::{Receiver, Sender};
+use mpris_server::zbus::{self, fdo};
+use mpris_server::{
+    LoopStatus, Metadata, PlaybackRate, PlaybackStatus, PlayerInterface, Property, RootInterface,
+    Server, Signal, Time, TrackId as MprisTrackId, Volume,
+};
+
+use crate::app::Event;
+use crate::app::media::{MediaState, MediaTrack, MediaWatch};
+use crate::app::play_queue::Repeat;
+use crate::app::remote::{
+    MAX_VOLUME, PlayState, RemoteCommand, RemoteReply, RemoteRequest, ReplyTo,
+};
+use crate::app::session::Session;
+use crate::library::TrackId;
+
+/// The bus name's suffix: `org.mpris.MediaPlayer2.genreplay`.
+pub const BUS_NAME_SUFFIX: &str = "genreplay";
+/// Where the tracks' ids live (`mpris:trackid`): `/org/genreplay/track/<16 hex digits>`.
+pub const TRACK_PATH: &str = "/org/genreplay/track/";
+/// A seek the player has not reported within this long is announced anyway (with the position
+/// known then).
+const SEEK_REPORT: Duration = Duration::from_millis(600);
+/// A position this far (seconds) from where playback would be is the seek's result.
+const SEEK_JUMP: f64 = 0.35;
+/// Folders whose cover lookup is remembered.
+const COVER_CACHE: usize = 256;
+
+enum Msg {
+    State(MediaState),
+    Seeked(f64),
+    /// The answer to a call from the bus, sent after the state of the batch that made it.
+    Reply(ReplyTo, Box<RemoteReply>),
+    Stop,
+}
+
+/// The UI thread's end: takes snapshots, sends changes, and stops the thread.
+pub struct Mpris {
+    tx: async_channel::Sender<Msg>,
+    done: Receiver<()>,
+    watch: MediaWatch,
+    last: Option<MediaState>,
+    /// When the last snapshot's position was new.
+    position_at: Instant,
+    /// Answers to calls from the bus, until the batch's snapshot is sent.
+    replies: Vec<(ReplyTo, Box<RemoteReply>)>,
+    /// A seek was sent to the player and not yet announced.
+    seek_pending: Option<Instant>,
+}
+
+impl Mpris {
+    /// Starts the D-Bus thread; calls from the bus reach the app over `events`.
+    pub fn start(events: Sender<Event>) -> std::io::Result<Mpris> {
+        let (tx, rx) = async_channel::unbounded();
+        let (done_tx, done) = crossbeam_channel::bounded(1);
+        std::thread::Builder::new()
+            .name("mpris".into())
+            .spawn(move || {
+                serve(rx, events);
+                let _ = done_tx.send(());
+            })?;
+        Ok(Mpris {
+            tx,
+            done,
+            watch: MediaWatch::default(),
+            last: None,
+            position_at: Instant::now(),
+            replies: vec![],
+            seek_pending: None,
+        })
+    }
+
+    /// Whether the bus side is still there (false once it found no session bus).
+    pub fn is_running(&self) -> bool {
+        !self.tx.is_closed()
+    }
+
+    /// The app sent a seek to the player: the next position jump is announced as `Seeked`.
+    pub fn seek_requested(&mut self) {
+        if self.is_running() {
+            self.seek_pending = Some(Instant::now());
+        }
+    }
+
+    /// Keeps the answer to a call from the bus until [`Mpris::sync`] has sent the snapshot
+    /// of this batch (it goes out after it).
+    pub fn hold_reply(&mut self, to: ReplyTo, reply: Box<RemoteReply>) {
+        self.replies.push((to, reply));
+    }
+
+    /// After a batch of events: sends what media controls see when it changed, then the
+    /// answers to the batch's calls from the bus. Never blocks.
+    pub fn sync(&mut self, s: &Session) {
+        if !self.is_running() {
+            // Nobody waits on the bus side any more; answer directly (they are dropped).
+            for (to, r) in self.replies.drain(..) {
+                to.send(*r);
+            }
+            return;
+        }
+        let now = self.watch.snapshot(s);
+        let seeked = self.seeked(&now);
+        if self.last.as_ref() != Some(&now) {
+            if self
+                .last
+                .as_ref()
+                .is_none_or(|l| l.position_secs != now.position_secs)
+            {
+                self.position_at = Instant::now();
+            }
+            let _ = self.tx.try_send(Msg::State(now.clone()));
+        }
+        if seeked {
+            let _ = self.tx.try_send(Msg::Seeked(now.position_secs));
+        }
+        for (to, r) in self.replies.drain(..) {
+            let _ = self.tx.try_send(Msg::Reply(to, r));
+        }
+        self.last = Some(now);
+    }
+
+    /// Whether `now` shows the result of the pending seek: the position left the course
+    /// playback was on (or the player took long to say where it went).
+    fn seeked(&mut self, now: &MediaState) -> bool {
+        let Some(asked) = self.seek_pending else {
+            return false;
+        };
+        let Some(last) = &self.last else {
+            return false;
+        };
+        if last.track.as_ref().map(|t| t.id) != now.track.as_ref().map(|t| t.id)
+            || now.track.is_none()
+        {
+            // Another track (or none): no seek to announce.
+            self.seek_pending = None;
+            return false;
+        }
+        let moving = if last.state == PlayState::Playing {
+            self.position_at.elapsed().as_secs_f64()
+        } else {
+            0.0
+        };
+        let expected = last.position_secs + moving;
+        if (now.position_secs - expected).abs() > SEEK_JUMP || asked.elapsed() > SEEK_REPORT {
+            self.seek_pending = None;
+            return true;
+        }
+        false
+    }
+
+    /// Releases the bus name; waits up to `wait` for the thread to finish.
+    pub fn stop(&mut self, wait: Duration) {
+        if self.tx.try_send(Msg::Stop).is_ok() {
+            let _ = self.done.recv_timeout(wait);
+        }
+        self.tx.close();
+    }
+}
+
+impl Drop for Mpris {
+    fn drop(&mut self) {
+        self.tx.close();
+    }
+}
+
+// ------------------------------------------------------------------ the bus side
+
+/// What property reads answer from: the last snapshot and when it was taken.
+struct Shared {
+    state: MediaState,
+    at: Instant,
+    metadata: Metadata,
+}
+
+#[derive(Clone)]
+struct Imp {
+    shared: Arc<Mutex<Shared>>,
+    events: Sender<Event>,
+}
+
+fn serve(rx: async_channel::Receiver<Msg>, events: Sender<Event>) {
+    zbus::block_on(async move {
+        let shared = Arc::new(Mutex::new(Shared {
+            state: MediaState::default(),
+            at: Instant::now(),
+            metadata: no_track(),
+        }));
+        let imp = Imp {
+            shared: shared.clone(),
+            events,
+        };
+        let server = match Server::new(BUS_NAME_SUFFIX, imp.clone()).await {
+            Ok(s) => s,
+            Err(zbus::Error::NameTaken) => {
+                let suffix = format!("{BUS_NAME_SUFFIX}.instance{}", std::process::id());
+                match Server::new(&suffix, imp).await {
+                    Ok(s) => s,
+                    Err(e) => {
+                        tracing::info!("MPRIS is off: cannot register on the session bus: {e}");
+                        return;
+                    }
+                }
+            }
+            Err(e) => {
+                tracing::info!("MPRIS is off (no media keys or desktop controls): {e}");
+                return;
+            }
+        };
+        tracing::info!("MPRIS: {} on the session bus", server.bus_name());
+        let mut covers = Covers::default();
+        while let Ok(msg) = rx.recv().await {
+            match msg {
+                Msg::State(new) => {
+                    let changed = apply(&shared, new, &mut covers);
+                    if !changed.is_empty()
+                        && let Err(e) = server.properties_changed(changed).await
+                    {
+                        tracing::debug!("MPRIS PropertiesChanged: {e}");
+                    }
+                }
+                Msg::Seeked(secs) => {
+                    let position = Time::from_micros(micros(secs));
+                    if let Err(e) = server.emit(Signal::Seeked { position }).await {
+                        tracing::debug!("MPRIS Seeked: {e}");
+                    }
+                }
+                Msg::Reply(to, r) => to.send(*r),
+                Msg::Stop => break,
+            }
+        }
+        // The answer to a Quit call (or any call answered just now) goes out before the
+        // connection closes.
+        sleep(Duration::from_millis(50)).await;
+    });
+}
+
+/// Takes the new snapshot; returns the properties that changed.
+fn apply(shared: &Mutex<Shared>, new: MediaState, covers: &mut Covers) -> Vec<Property> {
+    let Ok(old) = shared.lock().map(|s| s.state.clone()) else {
+        return vec![];
+    };
+    // Built outside the lock: finding the cover reads the album folder.
+    let metadata = (old.track != new.track).then(|| match &new.track {
+        Some(t) => metadata_of(t, covers.of(&t.path).as_deref()),
+        None => no_track(),
+    });
+    let mut changed = vec![];
+    if let Some(m) = &metadata {
+        changed.push(Property::Metadata(m.clone()));
+    }
+    if old.state != new.state {
+        changed.push(Property::PlaybackStatus(playback_status(new.state)));
+    }
+    if old.volume != new.volume {
+        changed.push(Property::Volume(new.volume));
+    }
+    if old.shuffle != new.shuffle {
+        changed.push(Property::Shuffle(new.shuffle));
+    }
+    if old.repeat != new.repeat {
+        changed.push(Property::LoopStatus(loop_status(new.repeat)));
+    }
+    if old.can_next != new.can_next {
+        changed.push(Property::CanGoNext(new.can_next));
+    }
+    if old.can_previous != new.can_previous {
+        changed.push(Property::CanGoPrevious(new.can_previous));
+    }
+    if old.can_play != new.can_play {
+        changed.push(Property::CanPlay(new.can_play));
+    }
+    if old.has_track() != new.has_track() {
+        changed.push(Property::CanPause(new.has_track()));
+        changed.push(Property::CanSeek(new.has_track()));
+    }
+    if let Ok(mut s) = shared.lock() {
+        s.state = new;
+        s.at = Instant::now();
+        if let Some(m) = metadata {
+            s.metadata = m;
+        }
+    }
+    changed
+}
+
+fn playback_status(s: PlayState) -> PlaybackStatus {
+    match s {
+        PlayState::Playing => PlaybackStatus::Playing,
+        PlayState::Paused => PlaybackStatus::Paused,
+        PlayState::Stopped => PlaybackStatus::Stopped,
+    }
+}
+
+fn loop_status(r: Repeat) -> LoopStatus {
+    match r {
+        Repeat::Off => LoopStatus::None,
+        Repeat::One => LoopStatus::Track,
+        Repeat::All => LoopStatus::Playlist,
+    }
+}
+
+fn repeat_of(l: LoopStatus) -> Repeat {
+    match l {
+        LoopStatus::None => Repeat::Off,
+        LoopStatus::Track => Repeat::One,
+        LoopStatus::Playlist => Repeat::All,
+    }
+}
+
+fn micros(secs: f64) -> i64 {
+    (secs.max(0.0) * 1e6).round() as i64
+}
+
+/// The object path a track goes by on the bus.
+pub fn track_object_path(id: TrackId) -> String {
+    format!("{TRACK_PATH}{}", id.hex())
+}
+
+/// The track an object path names, if it is one of ours.
+pub fn track_of_object_path(path: &str) -> Option<TrackId> {
+    let hex = path.strip_prefix(TRACK_PATH)?;
+    (hex.len() == 16).then(|| TrackId::parse_hex(hex)).flatten()
+}
+
+fn no_track() -> Metadata {
+    let mut m = Metadata::new();
+    m.set_trackid(Some(MprisTrackId::NO_TRACK));
+    m
+}
+
+fn metadata_of(t: &MediaTrack, art: Option<&Path>) -> Metadata {
+    let id = MprisTrackId::try_from(track_object_path(t.id)).unwrap_or(MprisTrackId::NO_TRACK);
+    let mut b = Metadata::builder()
+        .trackid(id)
+        .title(t.title.clone())
+        .album(t.album.clone());
+    if !t.artist.is_empty() {
+        b = b.artist([t.artist.clone()]);
+    }
+    if let Some(a) = &t.album_artist {
+        b = b.album_artist([a.clone()]);
+    }
+    if let Some(d) = t.duration_secs {
+        b = b.length(Time::from_micros(micros(d)));
+    }
+    if let Some(n) = t.track_no.and_then(|n| i32::try_from(n).ok()) {
+        b = b.track_number(n);
+    }
+    if let Some(g) = &t.genre {
+        b = b.genre([g.clone()]);
+    }
+    if !t.path.as_os_str().is_empty() {
+        b = b.url(file_url(&t.path));
+    }
+    if let Some(a) = art {
+        b = b.art_url(file_url(a));
+    }
+    b.build()
+}
+
+/// `file://` URL of an absolute path, bytes outside the unreserved set percent-encoded.
+pub fn file_url(path: &Path) -> String {
+    let mut s = String::from("file://");
+    for &b in path.as_os_str().as_bytes() {
+        if b.is_ascii_alphanumeric() || b"/-_.~".contains(&b) {
+            s.push(b as char);
+        } else {
+            let _ = write!(s, "%{b:02X}");
+        }
+    }
+    s
+}
+
+/// The album folder's cover picture (`cover.*`, else `folder.*`, any case; jpg, png, webp,
+/// gif or bmp), remembered per folder.
+#[derive(Default)]
+struct Covers(HashMap<PathBuf, Option<PathBuf>>);
+
+impl Covers {
+    fn of(&mut self, track: &Path) -> Option<PathBuf> {
+        let dir = track.parent()?;
+        if let Some(c) = self.0.get(dir) {
+            return c.clone();
+        }
+        if self.0.len() >= COVER_CACHE {
+            self.0.clear();
+        }
+        let c = find_cover(dir);
+        self.0.insert(dir.to_path_buf(), c.clone());
+        c
+    }
+}
+
+const COVER_STEMS: [&str; 2] = ["cover", "folder"];
+const IMAGE_EXTS: [&str; 6] = ["jpg", "jpeg", "png", "webp", "gif", "bmp"];
+
+/// `dir`'s cover picture file, if it has one.
+pub fn find_cover(dir: &Path) -> Option<PathBuf> {
+    let mut best: Option<(usize, String, PathBuf)> = None;
+    for e in std::fs::read_dir(dir).ok()?.flatten().take(10_000) {
+        let name = e.file_name().to_string_lossy().to_lowercase();
+        let Some((stem, ext)) = name.rsplit_once('.') else {
+            continue;
+        };
+        let Some(rank) = COVER_STEMS.iter().position(|s| *s == stem) else {
+            continue;
+        };
+        if !IMAGE_EXTS.contains(&ext) || !e.path().is_file() {
+            continue;
+        }
+        if best
+            .as_ref()
+            .is_none_or(|(r, n, _)| (rank, &name) < (*r, n))
+        {
+            best = Some((rank, name, e.path()));
+        }
+    }
+    best.map(|(_, _, p)| p)
+}
+
+/// Waits `d` without holding up the executor (a helper thread wakes it).
+async fn sleep(d: Duration) {
+    let (tx, rx) = async_channel::bounded::<()>(1);
+    let spawned = std::thread::Builder::new()
+        .name("mpris-timer".into())
+        .spawn(move || {
+            std::thread::sleep(d);
+            let _ = tx.try_send(());
+        });
+    if spawned.is_ok() {
+        let _ = rx.recv().await;
+    }
+}
+
+impl Imp {
+    /// Asks the app to carry out `command` and waits for its answer. A refusal (nothing to
+    /// play, say) is not an error on the bus: MPRIS calls that cannot apply have no effect.
+    async fn ask(&self, command: RemoteCommand) -> fdo::Result<()> {
+        let (tx, rx) = async_channel::bounded(1);
+        let what = format!("{command:?}");
+        self.events
+            .send(Event::Remote(RemoteRequest {
+                command,
+                reply: ReplyTo::to_async(tx),
+            }))
+            .map_err(|_| fdo::Error::Failed("genreplay is quitting".into()))?;
+        match rx.recv().await {
+            Ok(r) => {
+                if !r.ok {
+                    tracing::debug!("MPRIS {what}: {}", r.message);
+                }
+                Ok(())
+            }
+            Err(_) => Err(fdo::Error::Failed("genreplay is quitting".into())),
+        }
+    }
+
+    fn read<T>(&self, f: impl FnOnce(&Shared) -> T) -> fdo::Result<T> {
+        self.shared
+            .lock()
+            .map(|s| f(&s))
+            .map_err(|_| fdo::Error::Failed("the player's state is unavailable".into()))
+    }
+}
+
+fn to_zbus(e: fdo::Error) -> zbus::Error {
+    zbus::Error::FDO(Box::new(e))
+}
+
+impl RootInterface for Imp {
+    async fn raise(&self) -> fdo::Result<()> {
+        // A terminal program has no window of its own to raise (CanRaise is false).
+        Ok(())
+    }
+
+    async fn quit(&self) -> fdo::Result<()> {
+        self.ask(RemoteCommand::Quit).await
+    }
+
+    async fn can_quit(&self) -> fdo::Result<bool> {
+        Ok(true)
+    }
+
+    async fn fullscreen(&self) -> fdo::Result<bool> {
+        Ok(false)
+    }
+
+    async fn set_fullscreen(&self, _fullscreen: bool) -> zbus::Result<()> {
+        Ok(())
+    }
+
+    async fn can_set_fullscreen(&self) -> fdo::Result<bool> {
+        Ok(false)
+    }
+
+    async fn can_raise(&self) -> fdo::Result<bool> {
+        Ok(false)
+    }
+
+    async fn has_track_list(&self) -> fdo::Result<bool> {
+        Ok(false)
+    }
+
+    async fn identity(&self) -> fdo::Result<String> {
+        Ok("genreplay".into())
+    }
+
+    async fn desktop_entry(&self) -> fdo::Result<String> {
+        Ok("genreplay".into())
+    }
+
+    async fn supported_uri_schemes(&self) -> fdo::Result<Vec<String>> {
+        Ok(vec![])
+    }
+
+    async fn supported_mime_types(&self) -> fdo::Result<Vec<String>> {
+        Ok(vec![])
+    }
+}
+
+impl PlayerInterface for Imp {
+    async fn next(&self) -> fdo::Result<()> {
+        self.ask(RemoteCommand::Next).await
+    }
+
+    async fn previous(&self) -> fdo::Result<()> {
+        self.ask(RemoteCommand::Prev).await
+    }
+
+    async fn pause(&self) -> fdo::Result<()> {
+        self.ask(RemoteCommand::Pause).await
+    }
+
+    async fn play_pause(&self) -> fdo::Result<()> {
+        self.ask(RemoteCommand::Toggle).await
+    }
+
+    async fn stop(&self) -> fdo::Result<()> {
+        self.ask(RemoteCommand::Stop).await
+    }
+
+    async fn play(&self) -> fdo::Result<()> {
+        self.ask(RemoteCommand::Play).await
+    }
+
+    async fn seek(&self, offset: Time) -> fdo::Result<()> {
+        // Past the end the player stops half a second before it, so the next track follows.
+        self.ask(RemoteCommand::Seek {
+            secs: offset.as_micros() as f64 / 1e6,
+            relative: true,
+        })
+        .await
+    }
+
+    async fn set_position(&self, track_id: MprisTrackId, position: Time) -> fdo::Result<()> {
+        // A stale or foreign track id is ignored, as the specification asks.
+        let Some(track) = track_of_object_path(track_id.as_str()) else {
+            return Ok(());
+        };
+        self.ask(RemoteCommand::SetPosition {
+            track,
+            secs: position.as_micros() as f64 / 1e6,
+        })
+        .await
+    }
+
+    async fn open_uri(&self, _uri: String) -> fdo::Result<()> {
+        Err(fdo::Error::NotSupported(
+            "genreplay plays its library; queue files with `genreplay ctl add`".into(),
+        ))
+    }
+
+    async fn playback_status(&self) -> fdo::Result<PlaybackStatus> {
+        self.read(|s| playback_status(s.state.state))
+    }
+
+    async fn loop_status(&self) -> fdo::Result<LoopStatus> {
+        self.read(|s| loop_status(s.state.repeat))
+    }
+
+    async fn set_loop_status(&self, loop_status: LoopStatus) -> zbus::Result<()> {
+        self.ask(RemoteCommand::Repeat {
+            mode: repeat_of(loop_status).label().into(),
+        })
+        .await
+        .map_err(to_zbus)
+    }
+
+    async fn rate(&self) -> fdo::Result<PlaybackRate> {
+        Ok(1.0)
+    }
+
+    async fn set_rate(&self, rate: PlaybackRate) -> zbus::Result<()> {
+        // Only the normal rate; 0 means pause, as the specification says.
+        if rate == 0.0 {
+            self.ask(RemoteCommand::Pause).await.map_err(to_zbus)?;
+        }
+        Ok(())
+    }
+
+    async fn shuffle(&self) -> fdo::Result<bool> {
+        self.read(|s| s.state.shuffle)
+    }
+
+    async fn set_shuffle(&self, shuffle: bool) -> zbus::Result<()> {
+        self.ask(RemoteCommand::Shuffle { on: shuffle })
+            .await
+            .map_err(to_zbus)
+    }
+
+    async fn metadata(&self) -> fdo::Result<Metadata> {
+        self.read(|s| s.metadata.clone())
+    }
+
+    async fn volume(&self) -> fdo::Result<Volume> {
+        self.read(|s| s.state.volume)
+    }
+
+    async fn set_volume(&self, volume: Volume) -> zbus::Result<()> {
+        let percent = if volume.is_finite() {
+            (volume * 100.0).round().clamp(0.0, f64::from(MAX_VOLUME)) as i32
+        } else {
+            return Ok(());
+        };
+        self.ask(RemoteCommand::Volume {
+            percent,
+            relative: false,
+        })
+        .await
+        .map_err(to_zbus)
+    }
+
+    async fn position(&self) -> fdo::Result<Time> {
+        self.read(|s| {
+            let st = &s.state;
+            let mut pos = st.position_secs;
+            if st.state == PlayState::Playing {
+                pos += s.at.elapsed().as_secs_f64();
+            }
+            if let Some(d) = st.track.as_ref().and_then(|t| t.duration_secs) {
+                pos = pos.min(d);
+            }
+            Time::from_micros(micros(pos))
+        })
+    }
+
+    async fn minimum_rate(&self) -> fdo::Result<PlaybackRate> {
+        Ok(1.0)
+    }
+
+    async fn maximum_rate(&self) -> fdo::Result<PlaybackRate> {
+        Ok(1.0)
+    }
+
+    async fn can_go_next(&self) -> fdo::Result<bool> {
+        self.read(|s| s.state.can_next)
+    }
+
+    async fn can_go_previous(&self) -> fdo::Result<bool> {
+        self.read(|s| s.state.can_previous)
+    }
+
+    async fn can_play(&self) -> fdo::Result<bool> {
+        self.read(|s| s.state.can_play)
+    }
+
+    async fn can_pause(&self) -> fdo::Result<bool> {
+        self.read(|s| s.state.has_track())
+    }
+
+    async fn can_seek(&self) -> fdo::Result<bool> {
+        self.read(|s| s.state.has_track())
+    }
+
+    async fn can_control(&self) -> fdo::Result<bool> {
+        Ok(true)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn track_ids_round_trip_through_object_paths() {
+        let id = TrackId::of_path(Path::new("/music/a b/ü.flac"));
+        let p = track_object_path(id);
+        assert!(p.starts_with("/org/genreplay/track/"), "{p}");
+        assert!(
+            MprisTrackId::try_from(p.clone()).is_ok(),
+            "{p} is an object path"
+        );
+        assert_eq!(track_of_object_path(&p), Some(id));
+        assert_eq!(
+            track_of_object_path("/org/mpris/MediaPlayer2/TrackList/NoTrack"),
+            None
+        );
+        assert_eq!(track_of_object_path("/org/genreplay/track/xyz"), None);
+    }
+
+    #[test]
+    fn file_urls_escape_what_a_url_cannot_hold() {
+        assert_eq!(
+            file_url(Path::new("/m/AC DC/#1 ü?.jpg")),
+            "file:///m/AC%20DC/%231%20%C3%BC%3F.jpg"
+        );
+    }
+
+    #[test]
+    fn the_cover_is_cover_then_folder_in_any_case() {
+        let d = tempfile::tempdir().unwrap();
+        assert_eq!(find_cover(d.path()), None);
+        std::fs::write(d.path().join("Folder.PNG"), b"x").unwrap();
+        std::fs::write(d.path().join("cover.txt"), b"x").unwrap();
+        std::fs::create_dir(d.path().join("cover.jpg")).unwrap();
+        assert_eq!(find_cover(d.path()), Some(d.path().join("Folder.PNG")));
+        std::fs::write(d.path().join("Cover.webp"), b"x").unwrap();
+        assert_eq!(find_cover(d.path()), Some(d.path().join("Cover.webp")));
+    }
+
+    #[test]
+    fn loop_status_and_repeat_map_both_ways() {
+        for r in [Repeat::Off, Repeat::All, Repeat::One] {
+            assert_eq!(repeat_of(loop_status(r)), r);
+        }
+        assert_eq!(loop_status(Repeat::One), LoopStatus::Track);
+        assert_eq!(loop_status(Repeat::All), LoopStatus::Playlist);
+    }
+}
