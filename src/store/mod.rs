@@ -1322,7 +1322,7 @@ impl Store {
     pub fn loudness(&self, track: TrackId) -> Result<Option<LoudnessRecord>> {
         self.loudness
             .get(track.to_bytes())?
-            .map(|v| decode(&v, &format!("loudness {track}")))
+            .map(|v| decode(&v, format_args!("loudness {track}")))
             .transpose()
     }
 
@@ -1334,7 +1334,7 @@ impl Store {
             let Some(id) = TrackId::from_bytes(&k) else {
                 continue;
             };
-            match decode::<LoudnessRecord>(&v, &format!("loudness {id}")) {
+            match decode::<LoudnessRecord>(&v, format_args!("loudness {id}")) {
                 Ok(r) => out.push((id, r)),
                 Err(e) => tracing::warn!("{e}"),
             }
