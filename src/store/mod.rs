@@ -468,6 +468,23 @@ fn encode<T: Serialize>(v: &T) -> Vec<u8> {
     out
 }
 
+/// Every record of a tree keyed by track id; unreadable ones are logged and skipped. (No
+/// capacity from `Tree::len`: in sled that is a second full read of the tree.)
+fn per_track<T: DeserializeOwned>(tree: &sled::Tree, what: &str) -> Result<Vec<(TrackId, T)>> {
+    let mut out = Vec::new();
+    for item in tree.iter() {
+        let (k, v) = item?;
+        let Some(id) = TrackId::from_bytes(&k) else {
+            continue;
+        };
+        match decode::<T>(&v, format_args!("{what} {id}")) {
+            Ok(r) => out.push((id, r)),
+            Err(e) => tracing::warn!("{e}"),
+        }
+    }
+    Ok(out)
+}
+
 /// `what` names the record in an error; it is only formatted when decoding fails.
 fn decode<T: DeserializeOwned>(bytes: &[u8], what: impl std::fmt::Display) -> Result<T> {
     match bytes.split_first() {
@@ -1291,18 +1308,7 @@ impl Store {
 
     /// Every partial track with its reason.
     pub fn damaged_tracks(&self) -> Result<Vec<(TrackId, DamageRecord)>> {
-        let mut out = Vec::new();
-        for item in self.damage.iter() {
-            let (k, v) = item?;
-            let Some(id) = TrackId::from_bytes(&k) else {
-                continue;
-            };
-            match decode::<DamageRecord>(&v, format_args!("damage {id}")) {
-                Ok(r) => out.push((id, r)),
-                Err(e) => tracing::warn!("{e}"),
-            }
-        }
-        Ok(out)
+        per_track(&self.damage, "damage")
     }
 
     // ---- loudness (the ReplayGain estimate)
@@ -1328,18 +1334,7 @@ impl Store {
 
     /// Every measured loudness. Unreadable records are logged and skipped.
     pub fn loudness_all(&self) -> Result<Vec<(TrackId, LoudnessRecord)>> {
-        let mut out = Vec::with_capacity(self.loudness.len());
-        for item in self.loudness.iter() {
-            let (k, v) = item?;
-            let Some(id) = TrackId::from_bytes(&k) else {
-                continue;
-            };
-            match decode::<LoudnessRecord>(&v, format_args!("loudness {id}")) {
-                Ok(r) => out.push((id, r)),
-                Err(e) => tracing::warn!("{e}"),
-            }
-        }
-        Ok(out)
+        per_track(&self.loudness, "loudness")
     }
 
     // ---- models
