@@ -76,6 +76,37 @@ fn real_music_keeps_its_genre() {
     assert!(known * 10 >= n * 9, "{known}/{n} known");
 }
 
+/// The JSON's styles: the whole 50-tag vector by name, and the shown styles drawn from it
+/// (at most three, each at the floor or above, best first, none a genre of the model).
+fn assert_styles(e: &Value) {
+    let tags = e["tags"].as_object().unwrap_or_else(|| panic!("tags: {e}"));
+    assert_eq!(tags.len(), 50, "{e}");
+    assert!(tags.contains_key("electronic") && tags.contains_key("Hip-Hop"));
+    let styles = e["styles"]
+        .as_array()
+        .unwrap_or_else(|| panic!("styles: {e}"));
+    assert!(styles.len() <= 3, "{e}");
+    let mut last = f64::INFINITY;
+    for s in styles {
+        let name = s.as_str().unwrap();
+        let p = tags
+            .iter()
+            .filter(|(t, _)| {
+                t.to_lowercase() == name || (name == "female vocalists" && t.starts_with("female"))
+            })
+            .map(|(_, p)| p.as_f64().unwrap())
+            .fold(0.0, f64::max);
+        assert!(p >= 0.1 && p <= last + 1e-9, "{name} {p}: {e}");
+        last = p;
+        assert!(
+            ![
+                "rock", "pop", "jazz", "metal", "blues", "country", "hip-hop"
+            ]
+            .contains(&name)
+        );
+    }
+}
+
 #[test]
 fn unsure_tracks_are_marked_in_json_and_left_out_of_genre_playlists() {
     let dir = tempfile::tempdir().unwrap();
@@ -105,6 +136,7 @@ fn unsure_tracks_are_marked_in_json_and_left_out_of_genre_playlists() {
     assert_eq!(e["known"], false, "{e}");
     assert_eq!(e["top_guesses"].as_array().unwrap().len(), 3);
     assert!(e["open_set"]["distance"].as_f64().unwrap() > 0.0);
+    assert_styles(e);
 
     let out = genreplay(&data)
         .args(["scan", "--library"])
@@ -133,6 +165,7 @@ fn unsure_tracks_are_marked_in_json_and_left_out_of_genre_playlists() {
         assert_eq!(r["status"], "classified", "{r}");
         assert_eq!(r["known"], false, "{r}");
         assert!(r["genre"].is_string(), "the top guess stays: {r}");
+        assert_styles(r);
     }
     // Neither is in any genre playlist.
     let out = genreplay(&data)

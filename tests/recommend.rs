@@ -399,6 +399,16 @@ fn queue_and_playlists_commands_on_a_scanned_library() {
         .map(|p| p["tracks"].as_array().unwrap().len())
         .sum();
     assert_eq!(total, 9);
+    // Style playlists are written beside the genre ones, each track under every style it shows.
+    let style_total: usize = v["style_playlists"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            assert!(p["style"].is_string(), "{p}");
+            p["tracks"].as_array().unwrap().len()
+        })
+        .sum();
     let mut listed = 0;
     for w in written {
         let entries = read_m3u(Path::new(w.as_str().unwrap())).unwrap();
@@ -408,7 +418,14 @@ fn queue_and_playlists_commands_on_a_scanned_library() {
         );
         listed += entries.len();
     }
-    assert_eq!(listed, 9);
+    assert_eq!(listed, 9 + style_total);
+    assert_eq!(
+        written
+            .iter()
+            .filter(|w| w.as_str().unwrap().contains("style - "))
+            .count(),
+        v["style_playlists"].as_array().unwrap().len()
+    );
     // A second export refuses to overwrite; --force does.
     let out = genreplay()
         .arg("--data-dir")

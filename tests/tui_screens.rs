@@ -160,7 +160,7 @@ fn library_by_genre() {
 #[test]
 fn library_by_folder() {
     let mut app = app();
-    press(&mut app, "mm");
+    press(&mut app, "mmm");
     select(&mut app, "gamma");
     press(&mut app, "l");
     let s = screen(&mut app);
@@ -308,6 +308,32 @@ fn queue_shows_why_each_track_is_there() {
 // ------------------------------------------------------------------- now playing
 
 #[test]
+fn now_playing_and_the_library_rows_show_the_styles() {
+    let mut app = playing_noon();
+    let noon = tui_fixture::id("Noon");
+    app.session.lib.styles.insert(
+        noon,
+        tui_fixture::style(&[
+            ("jazz", 0.6),
+            ("instrumental", 0.3),
+            ("chillout", 0.12),
+            ("sad", 0.04),
+        ]),
+    );
+    press(&mut app, "3");
+    let s = screen(&mut app);
+    // "jazz" is a genre of the model: not a style; "sad" is below the floor.
+    assert_eq!(inner(&s[6]), "style: instrumental 30%, chillout 12%");
+    press(&mut app, "1");
+    let s = screen(&mut app);
+    let row = s.iter().find(|l| l.contains("Noon")).unwrap();
+    assert!(
+        inner(row).ends_with("jazz 60% · instrumental, chillout"),
+        "{row}"
+    );
+}
+
+#[test]
 fn now_playing_shows_the_track_and_its_genre_bars() {
     let mut app = playing_noon();
     press(&mut app, "3");
@@ -318,8 +344,10 @@ fn now_playing_shows_the_track_and_its_genre_bars() {
     assert_eq!(inner(&s[3]), "Alpha");
     assert_eq!(inner(&s[4]), "First");
     assert_eq!(inner(&s[5]), "genre: jazz (60%)");
-    assert_eq!(inner(&s[6]), "/music/Alpha/First/02 Noon.flac");
-    assert!(s[7].contains("1:05 / 3:20   vol 80%"), "{}", s[7]);
+    // The fixture's tracks have no style vector.
+    assert_eq!(inner(&s[6]), "style: —");
+    assert_eq!(inner(&s[7]), "/music/Alpha/First/02 Noon.flac");
+    assert!(s[8].contains("1:05 / 3:20   vol 80%"), "{}", s[8]);
     assert!(on_screen(&s, " genre vector (%)"));
     // One bar per label, labelled, with its value; jazz (60 %) is three times as tall as
     // blues and rock (20 % each).
@@ -358,7 +386,7 @@ fn now_playing_shows_the_track_and_its_genre_bars() {
 
     app.update(Event::Player(PlayerEvent::Paused(true)));
     let s = screen(&mut app);
-    assert!(s[7].contains("1:05 / 3:20   vol 80%   paused"), "{}", s[7]);
+    assert!(s[8].contains("1:05 / 3:20   vol 80%   paused"), "{}", s[8]);
     assert!(s[(H - 3) as usize].starts_with(" ⏸ Noon — Alpha · First"));
 }
 

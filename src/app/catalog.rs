@@ -85,6 +85,7 @@ impl TrackInfo {
 pub enum BrowseMode {
     Artist,
     Genre,
+    Style,
     Folder,
 }
 
@@ -92,7 +93,8 @@ impl BrowseMode {
     pub fn next(self) -> Self {
         match self {
             BrowseMode::Artist => BrowseMode::Genre,
-            BrowseMode::Genre => BrowseMode::Folder,
+            BrowseMode::Genre => BrowseMode::Style,
+            BrowseMode::Style => BrowseMode::Folder,
             BrowseMode::Folder => BrowseMode::Artist,
         }
     }
@@ -100,6 +102,7 @@ impl BrowseMode {
         match self {
             BrowseMode::Artist => "artist → album",
             BrowseMode::Genre => "genre",
+            BrowseMode::Style => "style",
             BrowseMode::Folder => "folder",
         }
     }
@@ -110,6 +113,8 @@ pub const PENDING_GROUP: &str = "(not classified yet)";
 pub const FAILED_GROUP: &str = "(could not be analysed)";
 /// The group (and playlist) of tracks the model is unsure of: not one of its genres.
 pub const UNSURE_GROUP: &str = "? unsure";
+/// The style group of classified tracks with no tag above the floor.
+pub const NO_STYLE_GROUP: &str = "(no clear style)";
 
 /// The player's copy of the library.
 #[derive(Debug, Clone, Default)]
@@ -122,6 +127,8 @@ pub struct Catalog {
     pub vectors: HashMap<TrackId, Vec<f32>>,
     /// Style vectors (the pretrained trunk's tags) where the model has them.
     pub styles: HashMap<TrackId, Vec<f32>>,
+    /// Which tags may show as styles: all but those naming one of the active model's genres.
+    style_filter: crate::model::styles::StyleFilter,
     /// The active model's open-set verdicts (models with a rule): a track whose verdict says
     /// unsure shows "?" and stays out of genre playlists.
     pub open_set: HashMap<TrackId, crate::store::OpenSetRecord>,
@@ -182,6 +189,7 @@ impl Catalog {
         let index = tracks.iter().enumerate().map(|(i, t)| (t.id, i)).collect();
         let search = SearchIndex::build(&tracks);
         Catalog {
+            style_filter: crate::model::styles::StyleFilter::for_labels(&labels),
             search,
             id: CATALOGS.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
             root,
@@ -258,6 +266,52 @@ impl Catalog {
         Some(format!("? {}", guesses.join(" · ")))
     }
 
+    /// The styles a track shows (the trunk's tags above the floor, best first, not a genre
+    /// of the model), with their probabilities; empty without a style vector.
+    pub fn styles_of(&self, id: TrackId) -> Vec<(&'static str, f32)> {
+        self.styles
+            .get(&id)
+            .map(|v| self.style_filter.shown(v))
+            .unwrap_or_default()
+    }
+
+    /// The styles as a row writes them: "alternative, indie, 90s" ("" when none).
+    pub fn style_text(&self, id: TrackId) -> String {
+        self.styles
+            .get(&id)
+            .map(|v| self.style_filter.line(v))
+            .unwrap_or_default()
+    }
+
+    /// Whether a style of this name can be shown with the active model.
+    pub fn is_style(&self, name: &str) -> bool {
+        self.style_filter.allows(name)
+    }
+
+    /// Tracks per style (every style a track shows), ranked by the tag's probability: the
+    /// style playlists and the style tree. Styles in alphabetical order (stable while the
+    /// analysis fills them in). Only tracks in `keep`.
+    pub fn style_lists(
+        &self,
+        keep: &dyn Fn(&TrackInfo) -> bool,
+    ) -> Vec<(String, Vec<(TrackId, f32)>)> {
+        let mut by: HashMap<&'static str, Vec<(TrackId, f32)>> = HashMap::new();
+        for t in self.tracks.iter().filter(|t| keep(t)) {
+            for (name, p) in self.styles_of(t.id) {
+                by.entry(name).or_default().push((t.id, p));
+            }
+        }
+        let mut lists: Vec<(String, Vec<(TrackId, f32)>)> = by
+            .into_iter()
+            .map(|(n, mut l)| {
+                l.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+                (n.to_string(), l)
+            })
+            .collect();
+        lists.sort_by(|a, b| a.0.cmp(&b.0));
+        lists
+    }
+
     /// Top genre and its probability.
     pub fn genre_of(&self, id: TrackId) -> Option<(&str, f32)> {
         let (labels, v, _) = self.vector_of(id)?;
@@ -267,6 +321,7 @@ impl Catalog {
 
     /// A new model became active: what the old one computed becomes the fallback.
     pub fn activate_model(&mut self, labels: Vec<String>) {
+        self.style_filter = crate::model::styles::StyleFilter::for_labels(&labels);
         let old = Arc::new(std::mem::replace(&mut self.labels, labels));
         for (id, v) in self.vectors.drain() {
             self.fallback.insert(id, (old.clone(), v));
@@ -370,6 +425,46 @@ impl Catalog {
                 groups.retain(|g| !g.tracks.is_empty());
                 for (name, tracks) in [
                     (UNSURE_GROUP, unsure),
+                    (PENDING_GROUP, pending),
+                    (FAILED_GROUP, failed),
+                ] {
+                    if !tracks.is_empty() {
+                        groups.push(Group {
+                            name: name.into(),
+                            children: vec![],
+                            tracks,
+                        });
+                    }
+                }
+                groups
+            }
+            BrowseMode::Style => {
+                let mut groups: Vec<Group> = self
+                    .style_lists(&keep)
+                    .into_iter()
+                    .map(|(name, tracks)| Group {
+                        name,
+                        children: vec![],
+                        tracks: tracks.into_iter().map(|(id, _)| id).collect(),
+                    })
+                    .collect();
+                let (mut none, mut pending, mut failed) = (Vec::new(), Vec::new(), Vec::new());
+                for t in self.tracks.iter().filter(|t| keep(t)) {
+                    if self.styles.contains_key(&t.id) {
+                        if self.styles_of(t.id).is_empty() {
+                            none.push(t.id);
+                        }
+                    } else if self.failed.contains_key(&t.id) {
+                        failed.push(t.id);
+                    } else if !self.vectors.contains_key(&t.id) {
+                        pending.push(t.id);
+                    } else {
+                        // Classified by a model without styles.
+                        none.push(t.id);
+                    }
+                }
+                for (name, tracks) in [
+                    (NO_STYLE_GROUP, none),
                     (PENDING_GROUP, pending),
                     (FAILED_GROUP, failed),
                 ] {

@@ -356,9 +356,10 @@ impl App {
                 open_set,
             } => {
                 s.lib.set_vector(track, vector);
-                if let Some(st) = style {
-                    s.lib.styles.insert(track, st);
-                }
+                match style {
+                    Some(st) => s.lib.styles.insert(track, st),
+                    None => s.lib.styles.remove(&track),
+                };
                 match open_set {
                     Some(os) => s.lib.open_set.insert(track, os),
                     None => s.lib.open_set.remove(&track),

@@ -95,7 +95,7 @@ impl App {
                 ok
             }
             View::Genres => {
-                let n = v.genres.lists.len();
+                let n = v.genres.len();
                 v.genres.focus_tracks = false;
                 pick(&mut v.genres.nav, n)
             }

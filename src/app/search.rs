@@ -2,7 +2,8 @@
 //! artist, genre (the tag and the classified one), year and file name. Whole-word matches
 //! rank before prefixes, prefixes before substrings, substrings before scattered letters; the
 //! "Unknown artist/album" placeholders are never searched. Filters: `artist:`, `album:`,
-//! `title:`, `file:`, `genre:metal`, `year:1990..1999`, `conf:>0.8` (the top genre's
+//! `title:`, `file:`, `genre:metal` (`genre:?` the tracks the model is unsure of),
+//! `style:indie` (the styles a track shows), `year:1990..1999`, `conf:>0.8` (the top genre's
 //! confidence). Results are a list of their own; no view is filtered.
 
 use nucleo_matcher::pattern::{CaseMatching, Normalization, Pattern};
@@ -146,6 +147,7 @@ enum Term {
     Title(String),
     File(String),
     Genre(String),
+    Style(String),
     Years(u16, u16),
     Confidence(Cmp, f32),
 }
@@ -225,6 +227,7 @@ impl Query {
                     "title" | "t" => Some(Term::Title(v.to_string())),
                     "file" | "path" => Some(Term::File(v.to_string())),
                     "genre" | "g" => Some(Term::Genre(v.to_string())),
+                    "style" | "s" => Some(Term::Style(v.to_string())),
                     "year" | "y" => parse_years(v).map(|(a, b)| Term::Years(a, b)),
                     "conf" | "c" => parse_conf(v).map(|(c, x)| Term::Confidence(c, x)),
                     _ => None,
@@ -267,6 +270,7 @@ impl Query {
                     | (Term::Title(e), Term::Title(n))
                     | (Term::File(e), Term::File(n)) => n.contains(e.as_str()),
                     (Term::Genre(e), Term::Genre(n)) => n.starts_with(e.as_str()),
+                    (Term::Style(e), Term::Style(n)) => n.contains(e.as_str()),
                     (Term::Years(a, b), Term::Years(c, d)) => a <= c && d <= b,
                     _ => false,
                 })
@@ -277,7 +281,7 @@ impl Query {
     pub fn uses_genres(&self, lib: &Catalog) -> bool {
         let labels = label_sets(lib);
         self.terms.iter().any(|t| match t {
-            Term::Genre(_) | Term::Confidence(..) => true,
+            Term::Genre(_) | Term::Style(_) | Term::Confidence(..) => true,
             Term::Word(w) => labels
                 .iter()
                 .flat_map(|l| l.iter())
@@ -359,6 +363,7 @@ enum Prep<'q> {
         v: &'q str,
         finder: Finder<'q>,
     },
+    Style(&'q str),
     Years(u16, u16),
     Confidence(Cmp, f32),
 }
@@ -409,6 +414,7 @@ fn prepare<'q>(lib: &Catalog, q: &'q Query) -> Vec<Prep<'q>> {
                 v,
                 finder: Finder::new(v.as_bytes()),
             },
+            Term::Style(v) => Prep::Style(v),
             Term::Years(a, b) => Prep::Years(*a, *b),
             Term::Confidence(c, x) => Prep::Confidence(*c, *x),
         })
@@ -520,15 +526,24 @@ impl Ctx<'_> {
                     }
                 }
                 Prep::Genre { v, finder } => {
-                    let classified = self
-                        .lib
-                        .genre_of(t.id)
-                        .is_some_and(|(g, _)| g.starts_with(v));
+                    // A track the model is unsure of has no genre: only `genre:?` (or
+                    // `genre:unsure`) finds it, never its top guess.
+                    let known = self.lib.is_known(t.id);
+                    let classified = match self.lib.genre_of(t.id) {
+                        Some(_) if !known => *v == "?" || "unsure".starts_with(v),
+                        Some((g, _)) => g.starts_with(v),
+                        None => false,
+                    };
                     if !(classified
                         || finder
                             .find(self.idx.field(i, Field::Genre).as_bytes())
                             .is_some())
                     {
+                        return None;
+                    }
+                }
+                Prep::Style(v) => {
+                    if !self.lib.styles_of(t.id).iter().any(|(n, _)| n.contains(v)) {
                         return None;
                     }
                 }

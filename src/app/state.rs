@@ -163,6 +163,7 @@ fn browse_name(m: BrowseMode) -> &'static str {
     match m {
         BrowseMode::Artist => "artist",
         BrowseMode::Genre => "genre",
+        BrowseMode::Style => "style",
         BrowseMode::Folder => "folder",
     }
 }
@@ -289,10 +290,15 @@ impl App {
                 .find(|v| view_name(*v) == st.view)
                 .unwrap_or(View::Library);
             let lib = &mut self.views.library;
-            lib.mode = [BrowseMode::Artist, BrowseMode::Genre, BrowseMode::Folder]
-                .into_iter()
-                .find(|m| browse_name(*m) == st.browse)
-                .unwrap_or(BrowseMode::Artist);
+            lib.mode = [
+                BrowseMode::Artist,
+                BrowseMode::Genre,
+                BrowseMode::Style,
+                BrowseMode::Folder,
+            ]
+            .into_iter()
+            .find(|m| browse_name(*m) == st.browse)
+            .unwrap_or(BrowseMode::Artist);
             lib.set_expanded(st.expanded);
             if let Some(f) = st.retrain_folder {
                 self.views.training.folder = f.path();

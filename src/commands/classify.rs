@@ -24,12 +24,34 @@ pub(crate) fn top_guesses(labels: &[String], vector: &[f32], n: usize) -> Vec<Va
         .collect()
 }
 
+/// A track's styles for the JSON: the shown ones (`"styles": [tag, …]`, best first) and the
+/// full tag vector (`"tags": {tag: probability}`, in the trunk's order); `null` for a model
+/// without the pretrained trunk's tags.
+pub(crate) fn styles_json(
+    filter: &crate::model::styles::StyleFilter,
+    style: Option<&Vec<f32>>,
+) -> (Value, Value) {
+    let Some(v) = style else {
+        return (Value::Null, Value::Null);
+    };
+    let Some(pairs) = crate::model::styles::tag_pairs(v) else {
+        return (Value::Null, Value::Null);
+    };
+    let shown: Vec<&str> = filter.shown(v).into_iter().map(|(n, _)| n).collect();
+    let mut tags = Map::new();
+    for (t, p) in pairs {
+        tags.insert(t.to_string(), json!(p));
+    }
+    (json!(shown), Value::Object(tags))
+}
+
 pub fn run(args: &ClassifyArgs, json: bool) -> anyhow::Result<ExitCode> {
     let device = inference_device();
     let model = registry::load(args.model.as_deref(), &device)?;
     let classifier =
         Classifier::new(model, device).with_threads(crate::analysis::available_cores());
     let labels = classifier.labels().to_vec();
+    let style_filter = crate::model::styles::StyleFilter::for_labels(&labels);
     let mut out = Vec::new();
     let mut failed = 0usize;
     for path in &args.files {
@@ -55,6 +77,11 @@ pub fn run(args: &ClassifyArgs, json: bool) -> anyhow::Result<ExitCode> {
                         "vector": Value::Object(vector),
                         "partial": p.partial,
                     });
+                    let (styles, tags) = styles_json(&style_filter, p.style.as_ref());
+                    if let Some(obj) = entry.as_object_mut() {
+                        obj.insert("styles".into(), styles);
+                        obj.insert("tags".into(), tags);
+                    }
                     if let (Some(v), Some(obj)) = (p.open_set, entry.as_object_mut()) {
                         obj.insert(
                             "open_set".into(),
@@ -84,6 +111,14 @@ pub fn run(args: &ClassifyArgs, json: bool) -> anyhow::Result<ExitCode> {
                             .map(|(l, v)| format!("{l} {:.0}%", v * 100.0))
                             .collect();
                         println!("  genre: ? unsure (top guesses: {})", guesses.join(", "));
+                    }
+                    let styles = p
+                        .style
+                        .as_ref()
+                        .map(|v| style_filter.line(v))
+                        .unwrap_or_default();
+                    if !styles.is_empty() {
+                        println!("  styles: {styles}");
                     }
                     if let Some(v) = p.open_set {
                         println!(

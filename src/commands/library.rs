@@ -349,6 +349,10 @@ struct TrackJson<'a> {
     replaygain: Value,
     status: &'static str,
     style: Option<&'a Vec<f32>>,
+    /// The styles the player shows (the trunk's top tags above the floor, best first).
+    styles: Value,
+    /// The full tag vector, by tag name.
+    tags: Value,
     title: &'a Option<String>,
     top_guesses: Option<Vec<Value>>,
     track_no: Option<u32>,
@@ -391,6 +395,7 @@ pub fn run_library(json: bool, paths: &Paths) -> anyhow::Result<ExitCode> {
     let mut tracks = store.tracks()?;
     tracks.sort_by(|a, b| a.1.path.cmp(&b.1.path));
     if json {
+        let style_filter = crate::model::styles::StyleFilter::for_labels(labels);
         let config = crate::config::Settings::load(&paths.config_dir).config;
         let gain_settings = crate::audio::gain::GainSettings {
             mode: config.replaygain,
@@ -410,7 +415,11 @@ pub fn run_library(json: bool, paths: &Paths) -> anyhow::Result<ExitCode> {
                 let v = vectors.get(id);
                 let top = v.map(|v| argmax(&v.vector));
                 let failure = failures.get(id);
+                let (styles, tags) =
+                    super::classify::styles_json(&style_filter, v.and_then(|v| v.style.as_ref()));
                 let row = TrackJson {
+                    styles,
+                    tags,
                     album: &t.tags.album,
                     album_artist: &t.tags.album_artist,
                     artist: &t.tags.artist,

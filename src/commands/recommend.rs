@@ -11,7 +11,9 @@ use crate::model::backend::inference_device;
 use crate::model::infer::Classifier;
 use crate::paths::Paths;
 use crate::recommend::candidates_from_store;
-use crate::recommend::playlists::{M3uEntry, file_name, genre_playlists, write_m3u8};
+use crate::recommend::playlists::{
+    GenrePlaylist, M3uEntry, file_name, genre_playlists, write_m3u8,
+};
 use crate::recommend::similar::{Candidate, QueueOptions, build_queue};
 use crate::util::maths::argmax;
 
@@ -152,6 +154,34 @@ pub fn run_playlists(args: &PlaylistsArgs, json: bool, paths: &Paths) -> anyhow:
             .map(|(id, v)| (*id, v.vector.as_slice())),
         args.min_confidence,
     );
+    // Style playlists beside them: every style a track shows (as the player lists them).
+    let filter = crate::model::styles::StyleFilter::for_labels(&model.config.labels);
+    let mut by_style: std::collections::BTreeMap<&str, Vec<(crate::library::TrackId, f32)>> =
+        std::collections::BTreeMap::new();
+    // Tracks the model is unsure of are in no style playlist either.
+    let listed = vectors.iter().filter(|(id, v)| {
+        records.contains_key(id) && (args.include_unsure || v.open_set.is_none_or(|o| o.known))
+    });
+    for (id, v) in listed {
+        for (name, p) in v
+            .style
+            .as_deref()
+            .map(|st| filter.shown(st))
+            .unwrap_or_default()
+        {
+            by_style.entry(name).or_default().push((*id, p));
+        }
+    }
+    let styles: Vec<GenrePlaylist> = by_style
+        .into_iter()
+        .map(|(name, mut tracks)| {
+            tracks.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+            GenrePlaylist {
+                genre: name.to_string(),
+                tracks,
+            }
+        })
+        .collect();
     let root = store
         .meta_get("library_root")?
         .map(std::path::PathBuf::from);
@@ -160,7 +190,11 @@ pub fn run_playlists(args: &PlaylistsArgs, json: bool, paths: &Paths) -> anyhow:
     if let Some(dir) = &args.export {
         std::fs::create_dir_all(dir).map_err(|e| anyhow::anyhow!("{}: {e}", dir.display()))?;
         let dir = std::fs::canonicalize(dir).unwrap_or_else(|_| dir.clone());
-        for l in lists.iter().filter(|l| !l.tracks.is_empty()) {
+        let all = lists
+            .iter()
+            .map(|l| (l, l.genre.clone()))
+            .chain(styles.iter().map(|l| (l, format!("style - {}", l.genre))));
+        for (l, name) in all.filter(|(l, _)| !l.tracks.is_empty()) {
             let entries: Vec<M3uEntry> = l
                 .tracks
                 .iter()
@@ -172,7 +206,7 @@ pub fn run_playlists(args: &PlaylistsArgs, json: bool, paths: &Paths) -> anyhow:
                     title: r.display_title(),
                 })
                 .collect();
-            let file = dir.join(file_name(&l.genre));
+            let file = dir.join(file_name(&name));
             match write_m3u8(&file, &entries, root.as_deref(), args.force) {
                 Ok(_) => written.push(file),
                 Err(e) => {
@@ -193,10 +227,21 @@ pub fn run_playlists(args: &PlaylistsArgs, json: bool, paths: &Paths) -> anyhow:
                     "confidence": c,
                 })).collect::<Vec<_>>(),
             })).collect::<Vec<_>>(),
+            "style_playlists": styles.iter().map(|l| json!({
+                "style": l.genre,
+                "tracks": l.tracks.iter().map(|(id, p)| json!({
+                    "path": records.get(id).map(|r| r.path().to_string_lossy().into_owned()),
+                    "probability": p,
+                })).collect::<Vec<_>>(),
+            })).collect::<Vec<_>>(),
             "written": written.iter().map(|p| p.to_string_lossy().into_owned()).collect::<Vec<_>>(),
         }))?;
     } else {
-        for l in &lists {
+        let all = lists
+            .iter()
+            .map(|l| (l, l.genre.clone()))
+            .chain(styles.iter().map(|l| (l, format!("~ {}", l.genre))));
+        for (l, name) in all {
             let top: Vec<String> = l
                 .tracks
                 .iter()
@@ -208,8 +253,8 @@ pub fn run_playlists(args: &PlaylistsArgs, json: bool, paths: &Paths) -> anyhow:
                 })
                 .collect();
             println!(
-                "{:<12} {:>4} tracks  {}",
-                l.genre,
+                "{:<18} {:>4} tracks  {}",
+                name,
                 l.tracks.len(),
                 top.join(", ")
             );

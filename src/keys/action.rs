@@ -137,7 +137,7 @@ actions! {
     QueueClear => "queue_clear", Global, "Clear the queue (keeps the playing track)";
     Undo => "undo", Global, "Undo the last change of the queue";
     SaveQueue => "save_queue", Global, "Save the queue as a named playlist";
-    CycleBrowse => "cycle_browse", Global, "Browse by artist → genre → folder";
+    CycleBrowse => "cycle_browse", Global, "Browse by artist → genre → style → folder";
     CycleTheme => "cycle_theme", Global, "Next colour theme";
     JumpToPlaying => "jump_to_playing", Global, "Select the playing track";
     FillSimilar => "fill_similar", Global, "Play next: tracks like the playing (or selected) one";

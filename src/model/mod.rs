@@ -18,6 +18,7 @@ pub mod musicnn;
 pub mod open_set;
 pub mod registry;
 pub mod student;
+pub mod styles;
 pub mod train;
 pub mod trunk;
 pub mod vgg;

@@ -220,7 +220,7 @@ pub fn launch(
     // Media keys and the desktop's controls; without a session bus it logs one line and the
     // player goes on.
     let mpris = if c.mpris {
-        match mpris::Mpris::start(tx.clone()) {
+        match mpris::Mpris::start(tx.clone(), Some(paths.cache_dir.join("art"))) {
             Ok(m) => Some(m),
             Err(e) => {
                 tracing::warn!("MPRIS is off: cannot start its thread: {e}");

@@ -39,6 +39,7 @@ use crate::app::remote::{
 };
 use crate::app::session::Session;
 use crate::library::TrackId;
+use crate::library::art::CoverSource;
 
 /// The bus name's suffix: `org.mpris.MediaPlayer2.genreplay`.
 pub const BUS_NAME_SUFFIX: &str = "genreplay";
@@ -49,7 +50,7 @@ pub const TRACK_PATH: &str = "/org/genreplay/track/";
 const SEEK_REPORT: Duration = Duration::from_millis(600);
 /// A position this far (seconds) from where playback would be is the seek's result.
 const SEEK_JUMP: f64 = 0.35;
-/// Folders whose cover lookup is remembered.
+/// Tracks whose cover lookup is remembered.
 const COVER_CACHE: usize = 256;
 
 enum Msg {
@@ -76,13 +77,14 @@ pub struct Mpris {
 
 impl Mpris {
     /// Starts the D-Bus thread; calls from the bus reach the app over `events`.
-    pub fn start(events: Sender<Event>) -> std::io::Result<Mpris> {
+    /// `art_dir`: where embedded covers are written for `mpris:artUrl` (the cache's `art`).
+    pub fn start(events: Sender<Event>, art_dir: Option<PathBuf>) -> std::io::Result<Mpris> {
         let (tx, rx) = async_channel::unbounded();
         let (done_tx, done) = crossbeam_channel::bounded(1);
         std::thread::Builder::new()
             .name("mpris".into())
             .spawn(move || {
-                serve(rx, events);
+                serve(rx, events, art_dir);
                 let _ = done_tx.send(());
             })?;
         Ok(Mpris {
@@ -204,7 +206,7 @@ struct Imp {
     events: Sender<Event>,
 }
 
-fn serve(rx: async_channel::Receiver<Msg>, events: Sender<Event>) {
+fn serve(rx: async_channel::Receiver<Msg>, events: Sender<Event>, art_dir: Option<PathBuf>) {
     zbus::block_on(async move {
         let shared = Arc::new(Mutex::new(Shared {
             state: MediaState::default(),
@@ -233,7 +235,7 @@ fn serve(rx: async_channel::Receiver<Msg>, events: Sender<Event>) {
             }
         };
         tracing::info!("MPRIS: {} on the session bus", server.bus_name());
-        let mut covers = Covers::default();
+        let mut covers = Covers::new(art_dir);
         while let Ok(msg) = rx.recv().await {
             match msg {
                 Msg::State(new) => {
@@ -397,51 +399,88 @@ pub fn file_url(path: &Path) -> String {
     s
 }
 
-/// The album folder's cover picture (`cover.*`, else `folder.*`, any case; jpg, png, webp,
-/// gif or bmp), remembered per folder.
-#[derive(Default)]
-struct Covers(HashMap<PathBuf, Option<PathBuf>>);
+/// The cover `mpris:artUrl` points at, remembered per track: a folder picture as it is, an
+/// embedded picture written once to the art cache (named by its content, so an album's tracks
+/// share one file) — desktop widgets can only show a file.
+struct Covers {
+    /// Where embedded pictures are written (`<cache>/art`); `None`: only folder pictures.
+    dir: Option<PathBuf>,
+    known: HashMap<PathBuf, Option<PathBuf>>,
+}
 
 impl Covers {
+    fn new(dir: Option<PathBuf>) -> Self {
+        Covers {
+            dir,
+            known: HashMap::new(),
+        }
+    }
+
     fn of(&mut self, track: &Path) -> Option<PathBuf> {
-        let dir = track.parent()?;
-        if let Some(c) = self.0.get(dir) {
+        if let Some(c) = self.known.get(track) {
             return c.clone();
         }
-        if self.0.len() >= COVER_CACHE {
-            self.0.clear();
+        if self.known.len() >= COVER_CACHE {
+            self.known.clear();
         }
-        let c = find_cover(dir);
-        self.0.insert(dir.to_path_buf(), c.clone());
+        let c = match crate::library::art::find(track) {
+            Ok(Some((CoverSource::File(p), _))) => Some(p),
+            Ok(Some((CoverSource::Embedded(_), Some(bytes)))) => {
+                self.dir.as_deref().and_then(|d| cache_picture(d, &bytes))
+            }
+            Ok(_) => None,
+            Err(e) => {
+                tracing::debug!("MPRIS cover: {e}");
+                None
+            }
+        };
+        self.known.insert(track.to_path_buf(), c.clone());
         c
     }
 }
 
-const COVER_STEMS: [&str; 2] = ["cover", "folder"];
-const IMAGE_EXTS: [&str; 6] = ["jpg", "jpeg", "png", "webp", "gif", "bmp"];
-
-/// `dir`'s cover picture file, if it has one.
-pub fn find_cover(dir: &Path) -> Option<PathBuf> {
-    let mut best: Option<(usize, String, PathBuf)> = None;
-    for e in std::fs::read_dir(dir).ok()?.flatten().take(10_000) {
-        let name = e.file_name().to_string_lossy().to_lowercase();
-        let Some((stem, ext)) = name.rsplit_once('.') else {
-            continue;
-        };
-        let Some(rank) = COVER_STEMS.iter().position(|s| *s == stem) else {
-            continue;
-        };
-        if !IMAGE_EXTS.contains(&ext) || !e.path().is_file() {
-            continue;
-        }
-        if best
-            .as_ref()
-            .is_none_or(|(r, n, _)| (rank, &name) < (*r, n))
-        {
-            best = Some((rank, name, e.path()));
+/// Writes an embedded picture to `dir` as `<content hash>.<png|jpg|gif|webp|img>` (atomically,
+/// once) and returns its path; `None` when it cannot be written.
+fn cache_picture(dir: &Path, bytes: &[u8]) -> Option<PathBuf> {
+    let ext = match bytes {
+        [0x89, b'P', b'N', b'G', ..] => "png",
+        [0xff, 0xd8, ..] => "jpg",
+        [b'G', b'I', b'F', ..] => "gif",
+        [
+            b'R',
+            b'I',
+            b'F',
+            b'F',
+            _,
+            _,
+            _,
+            _,
+            b'W',
+            b'E',
+            b'B',
+            b'P',
+            ..,
+        ] => "webp",
+        _ => "img",
+    };
+    let name = format!("{}.{ext}", blake3::hash(bytes).to_hex());
+    let path = dir.join(&name);
+    if path.is_file() {
+        return Some(path);
+    }
+    let write = || -> std::io::Result<()> {
+        std::fs::create_dir_all(dir)?;
+        let tmp = dir.join(format!(".{name}.{}", std::process::id()));
+        std::fs::write(&tmp, bytes)?;
+        std::fs::rename(&tmp, &path)
+    };
+    match write() {
+        Ok(()) => Some(path),
+        Err(e) => {
+            tracing::debug!("MPRIS cover: {}: {e}", dir.display());
+            None
         }
     }
-    best.map(|(_, _, p)| p)
 }
 
 /// Waits `d` without holding up the executor (a helper thread wakes it).
@@ -733,15 +772,35 @@ mod tests {
     }
 
     #[test]
-    fn the_cover_is_cover_then_folder_in_any_case() {
+    fn an_embedded_cover_is_written_once_to_the_art_cache_and_a_folder_cover_used_as_is() {
         let d = tempfile::tempdir().unwrap();
-        assert_eq!(find_cover(d.path()), None);
-        std::fs::write(d.path().join("Folder.PNG"), b"x").unwrap();
-        std::fs::write(d.path().join("cover.txt"), b"x").unwrap();
-        std::fs::create_dir(d.path().join("cover.jpg")).unwrap();
-        assert_eq!(find_cover(d.path()), Some(d.path().join("Folder.PNG")));
-        std::fs::write(d.path().join("Cover.webp"), b"x").unwrap();
-        assert_eq!(find_cover(d.path()), Some(d.path().join("Cover.webp")));
+        let art = d.path().join("cache/art");
+        let png = [0x89, b'P', b'N', b'G', 1, 2, 3];
+        let a = cache_picture(&art, &png).unwrap();
+        assert_eq!(a.extension().unwrap(), "png");
+        assert_eq!(std::fs::read(&a).unwrap(), png);
+        // The same picture (another track of the album): the same file, not a second one.
+        assert_eq!(cache_picture(&art, &png), Some(a.clone()));
+        assert_eq!(std::fs::read_dir(&art).unwrap().count(), 1);
+        assert_eq!(
+            cache_picture(&art, &[0xff, 0xd8, 9])
+                .unwrap()
+                .extension()
+                .unwrap(),
+            "jpg"
+        );
+        // A track without an embedded picture: its folder's cover file.
+        let album = d.path().join("album");
+        std::fs::create_dir(&album).unwrap();
+        std::fs::write(album.join("Cover.JPG"), b"x").unwrap();
+        let mut covers = Covers::new(Some(art));
+        let track = album.join("01.flac");
+        std::fs::write(&track, b"not audio").unwrap();
+        assert_eq!(covers.of(&track), Some(album.join("Cover.JPG")));
+        // No cache dir and no folder picture: no art URL.
+        let bare = d.path().join("bare");
+        std::fs::create_dir(&bare).unwrap();
+        assert_eq!(Covers::new(None).of(&bare.join("x.flac")), None);
     }
 
     #[test]

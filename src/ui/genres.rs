@@ -1,4 +1,4 @@
-//! The Genres view: the genre playlists and the tracks of the selected one.
+//! The Genres view: the genre and style playlists and the tracks of the selected one.
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Direction, Layout, Rect};
@@ -20,13 +20,10 @@ pub fn draw(f: &mut Frame, app: &App, area: Rect) {
         .constraints([Constraint::Percentage(30), Constraint::Percentage(70)])
         .split(area);
     let inner_h = area.height.saturating_sub(2) as usize;
-    let genres: Vec<ListItem> = view
-        .lists
-        .iter()
-        .enumerate()
-        .skip(view.nav.offset)
+    let genres: Vec<ListItem> = (view.nav.offset..view.len())
         .take(inner_h)
-        .map(|(i, (name, tracks))| {
+        .filter_map(|i| view.list(i).map(|l| (i, l)))
+        .map(|(i, (name, tracks, is_style))| {
             let style = if i == view.nav.selected {
                 if view.focus_tracks {
                     Style::default().fg(t.accent).add_modifier(Modifier::BOLD)
@@ -36,8 +33,14 @@ pub fn draw(f: &mut Frame, app: &App, area: Rect) {
             } else {
                 Style::default()
             };
+            // Styles after the genres, marked so the two kinds read apart.
+            let name = if is_style {
+                Span::styled(format!(" ~ {name}"), Style::default().fg(t.accent))
+            } else {
+                Span::raw(format!(" {name}"))
+            };
             ListItem::new(Line::from(vec![
-                Span::raw(format!(" {name}")),
+                name,
                 Span::styled(format!("  {}", tracks.len()), Style::default().fg(t.dim)),
             ]))
             .style(style)
@@ -45,13 +48,17 @@ pub fn draw(f: &mut Frame, app: &App, area: Rect) {
         .collect();
     let total: usize = view.lists.iter().map(|(_, t)| t.len()).sum();
     f.render_widget(
-        List::new(genres).block(block(format!(" Genres · {total} classified "), t)),
+        List::new(genres).block(block(
+            if view.styles.is_empty() {
+                format!(" Genres · {total} classified ")
+            } else {
+                format!(" Genres · {total} classified · ~ styles ")
+            },
+            t,
+        )),
         cols[0],
     );
-    let (name, tracks) = match view.lists.get(view.nav.selected) {
-        Some((n, t)) => (n.as_str(), t.as_slice()),
-        None => ("", &[][..]),
-    };
+    let (name, tracks, is_style) = view.list(view.nav.selected).unwrap_or(("", &[], false));
     let items: Vec<ListItem> = tracks
         .iter()
         .enumerate()
@@ -62,7 +69,7 @@ pub fn draw(f: &mut Frame, app: &App, area: Rect) {
             let playing = s.playback.track == Some(*id);
             let line = Line::from(vec![
                 Span::styled(
-                    if s.lib.is_known(*id) {
+                    if is_style || s.lib.is_known(*id) {
                         format!("{:>4.0}%  ", p * 100.0)
                     } else {
                         // Unsure: the top guess with its share.
@@ -86,6 +93,18 @@ pub fn draw(f: &mut Frame, app: &App, area: Rect) {
                     format!(" — {}", info.map(|i| i.artist.clone()).unwrap_or_default()),
                     Style::default().fg(t.dim),
                 ),
+                // A style list says each track's genre too.
+                Span::styled(
+                    if is_style {
+                        s.lib
+                            .genre_text(*id)
+                            .map(|g| format!("  {g}"))
+                            .unwrap_or_default()
+                    } else {
+                        String::new()
+                    },
+                    Style::default().fg(t.dim),
+                ),
             ]);
             let style = if view.focus_tracks && i == view.tracks_nav.selected {
                 selected_style(t)
@@ -98,7 +117,12 @@ pub fn draw(f: &mut Frame, app: &App, area: Rect) {
     f.render_widget(
         List::new(items).block(block(
             format!(
-                " {name} · auto playlist, by confidence · {} plays, {} adds ",
+                " {name} · {} · {} plays, {} adds ",
+                if is_style {
+                    "style playlist, by the tag's share"
+                } else {
+                    "auto playlist, by confidence"
+                },
                 hint_name(&keys.hint(Action::Activate)),
                 keys.hint(Action::QueueAdd)
             ),

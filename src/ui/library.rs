@@ -74,6 +74,14 @@ pub fn draw(f: &mut Frame, app: &App, area: Rect) {
                         Span::styled(format!("  {dur}"), Style::default().fg(t.dim)),
                         Span::styled(format!("  {genre}"), Style::default().fg(t.accent)),
                     ];
+                    // The styles beside the genre: "rock 87% · alternative, indie, 90s".
+                    let styles = s.lib.style_text(*id);
+                    if !styles.is_empty() {
+                        spans.push(Span::styled(
+                            format!(" · {styles}"),
+                            Style::default().fg(t.dim),
+                        ));
+                    }
                     if view.mode != BrowseMode::Artist
                         && let Some(i) = info
                     {

@@ -77,6 +77,28 @@ pub fn draw(f: &mut Frame, app: &App, area: Rect) {
                 Style::default().fg(t.dim),
             ),
         ]),
+        Line::from(vec![
+            Span::styled("style: ", Style::default().fg(t.dim)),
+            Span::styled(
+                {
+                    let styles = s.lib.styles_of(id);
+                    if styles.is_empty() {
+                        if s.lib.styles.contains_key(&id) {
+                            "no clear style".to_string()
+                        } else {
+                            "—".to_string()
+                        }
+                    } else {
+                        let parts: Vec<String> = styles
+                            .iter()
+                            .map(|(n, p)| format!("{n} {:.0}%", p * 100.0))
+                            .collect();
+                        parts.join(", ")
+                    }
+                },
+                Style::default().fg(t.accent),
+            ),
+        ]),
         Line::from(Span::styled(
             info.map(|i| i.path.display().to_string())
                 .unwrap_or_default(),
@@ -173,7 +195,7 @@ fn replaygain_label(app: &App, id: crate::library::TrackId) -> String {
 // ---------------------------------------------------------------- cover and lyrics
 
 /// The rows of the track's fields and of the progress gauge.
-const FIELD_ROWS: u16 = 5;
+const FIELD_ROWS: u16 = 6;
 const GAUGE_ROWS: u16 = 2;
 
 /// Now playing's inside split into the fields, the gauge and what is below them (bars and

@@ -69,7 +69,7 @@ pub fn draw(f: &mut Frame, app: &App, area: Rect) {
     if view.results.is_empty() {
         let inner = area.inner(ratatui::layout::Margin::new(2, 2));
         let msg = if app.search.text.trim().is_empty() {
-            "Type to search titles, artists, albums, genres, years and file names. Filters: artist:NAME album:NAME genre:metal year:1990..1999 conf:>0.8".to_string()
+            "Type to search titles, artists, albums, genres, years and file names. Filters: artist:NAME album:NAME genre:metal genre:? style:indie year:1990..1999 conf:>0.8".to_string()
         } else {
             "Nothing matches the search. Esc clears it.".to_string()
         };

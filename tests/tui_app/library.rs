@@ -132,6 +132,8 @@ fn m_cycles_browse_modes() {
     assert!(rows(&app).contains(&"  Echo".to_string()));
 
     press(&mut app, "m");
+    assert_eq!(app.views.library.mode, BrowseMode::Style);
+    press(&mut app, "m");
     assert_eq!(app.views.library.mode, BrowseMode::Folder);
     assert_eq!(
         app.session.status.as_ref().unwrap().text,
@@ -206,8 +208,8 @@ fn i_selects_the_playing_track() {
     press(&mut app, "i");
     assert_eq!(app.view, View::Library);
     assert_eq!(selected_label(&app), "Wind");
-    // In folder mode too.
-    press(&mut app, "mm");
+    // In folder mode too (artist → genre → style → folder).
+    press(&mut app, "mmm");
     press(&mut app, "i");
     assert_eq!(selected_label(&app), "Wind");
 }
@@ -268,4 +270,96 @@ fn i_finds_a_track_whose_artist_differs_in_case() {
     assert_eq!(rows(&app), ["Alpha", "Beta", "gamma"]);
     press(&mut app, "i");
     assert_eq!(selected_label(&app), "Late", "{:?}", rows(&app));
+}
+
+/// The fixture with style vectors: Dawn alternative + indie (+ "rock", a genre of the model,
+/// never a style), Noon ambient, Rain indie + 90s, Snow below the floor.
+fn styled_library() -> Catalog {
+    let mut lib = library();
+    for (t, tags) in [
+        (
+            "Dawn",
+            &[("rock", 0.8), ("alternative", 0.5), ("indie", 0.3)][..],
+        ),
+        ("Noon", &[("ambient", 0.4)][..]),
+        ("Rain", &[("indie", 0.6), ("90s", 0.2)][..]),
+        ("Snow", &[("punk", 0.05)][..]),
+    ] {
+        lib.styles.insert(id(t), style(tags));
+    }
+    lib
+}
+
+#[test]
+fn browse_by_style_groups_each_track_under_every_style_it_shows() {
+    let mut app = app_with(styled_library());
+    press(&mut app, "mm");
+    assert_eq!(app.views.library.mode, BrowseMode::Style);
+    assert_eq!(app.session.status.as_ref().unwrap().text, "browse by style");
+    // Styles in name order ("rock" is a genre, not a style), then the tracks without one.
+    assert_eq!(
+        rows(&app),
+        [
+            "90s",
+            "alternative",
+            "ambient",
+            "indie",
+            genreplay::app::catalog::NO_STYLE_GROUP,
+            PENDING_GROUP,
+            FAILED_GROUP
+        ]
+    );
+    // Inside a style, the strongest first: Rain (0.6) before Dawn (0.3).
+    select(&mut app, "indie");
+    press(&mut app, "l");
+    assert_eq!(
+        rows(&app)[3..6],
+        ["indie", "  Rain", "  Dawn"].map(String::from)
+    );
+    // A track analysed now joins its styles where it ranks, without a rebuild of the rest.
+    app.update(Event::VectorReady {
+        track: id("Echo"),
+        vector: tui_fixture::vector("jazz", 0.9),
+        style: Some(style(&[("indie", 0.45), ("folk", 0.2)])),
+        open_set: None,
+    });
+    app.update(Event::Tick);
+    let r = rows(&app);
+    let at = r.iter().position(|l| l == "indie").unwrap();
+    assert_eq!(
+        r[at..at + 4],
+        ["indie", "  Rain", "  Echo", "  Dawn"].map(String::from)
+    );
+    assert!(rows(&app).contains(&"folk".to_string()), "{:?}", rows(&app));
+    // Same tree as a rebuild from scratch.
+    let incremental = rows(&app);
+    let lib = app.session.lib.clone();
+    app.views.library.rebuild(&lib, 30);
+    assert_eq!(incremental, rows(&app));
+}
+
+#[test]
+fn style_playlists_follow_the_genre_playlists_and_search_finds_styles() {
+    let mut app = app_with(styled_library());
+    let v = &app.views.genres;
+    let genres: Vec<&str> = v.lists.iter().map(|(n, _)| n.as_str()).collect();
+    let styles: Vec<&str> = v.styles.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(genres, ["blues", "jazz", "rock"]);
+    assert_eq!(styles, ["90s", "alternative", "ambient", "indie"]);
+    assert_eq!(v.len(), 7);
+    let indie = v.list(6).unwrap();
+    assert_eq!(indie.0, "indie");
+    assert!(indie.2, "a style list");
+    assert_eq!(
+        indie.1.iter().map(|(t, _)| *t).collect::<Vec<_>>(),
+        [id("Rain"), id("Dawn")]
+    );
+    // The shown styles, best first, and `style:` in search.
+    assert_eq!(app.session.lib.style_text(id("Dawn")), "alternative, indie");
+    assert_eq!(app.session.lib.style_text(id("Snow")), "");
+    press(&mut app, "/");
+    press(&mut app, "style:indie");
+    let found: Vec<_> = app.views.search.results.clone();
+    assert_eq!(found.len(), 2, "{found:?}");
+    assert!(found.contains(&id("Rain")) && found.contains(&id("Dawn")));
 }

@@ -78,7 +78,7 @@ fn enter_in_genre_and_folder_modes() {
     assert_eq!(queue_titles(&app), ["Snow", "Dawn"]);
     assert_eq!(row_reason(&app, 0).describe(), "from rock");
 
-    press(&mut app, "m");
+    press(&mut app, "mm");
     select(&mut app, "Beta/Second");
     press(&mut app, "l");
     select(&mut app, "Snow");

@@ -59,6 +59,20 @@ pub fn vector(genre: &str, p: f32) -> Vec<f32> {
         .collect()
 }
 
+/// A 50-tag style vector (the trunk's tags) with the given tags' probabilities, 0.01 elsewhere.
+pub fn style(tags: &[(&str, f32)]) -> Vec<f32> {
+    let names = genreplay::model::musicnn::MUSICNN_TAGS;
+    let mut v = vec![0.01; names.len()];
+    for (t, p) in tags {
+        let i = names
+            .iter()
+            .position(|n| n == t)
+            .unwrap_or_else(|| panic!("no tag {t}"));
+        v[i] = *p;
+    }
+    v
+}
+
 /// Seven tracks by three artists (one in lower case), four albums; Dawn, Noon, Rain and Snow
 /// are classified, Wind could not be analysed, Dusk and Echo wait.
 pub fn library() -> Catalog {

@@ -1,5 +1,6 @@
 //! The Genres view: one automatic playlist per genre (tracks whose top genre it is, by
-//! confidence), the genre list on the left, its tracks on the right.
+//! confidence), then one per style (tracks that show it, by the tag's probability); the lists
+//! on the left, the selected one's tracks on the right.
 
 use std::collections::HashSet;
 
@@ -17,6 +18,8 @@ pub(crate) const MOVE_AT_MOST: usize = 1_000;
 pub struct GenresView {
     /// The genre playlists (derived).
     pub lists: Vec<(String, Vec<(TrackId, f32)>)>,
+    /// The style playlists (derived), listed after the genres.
+    pub styles: Vec<(String, Vec<(TrackId, f32)>)>,
     pub nav: ListNav,
     pub tracks_nav: ListNav,
     /// True when the track list (right) has the focus.
@@ -32,9 +35,60 @@ impl GenresView {
         height: usize,
     ) {
         self.lists = lib.genre_playlists(min_confidence, unsure_in_playlists);
-        self.nav.clamp(self.lists.len(), height);
-        let n = self.selected_tracks().len();
-        self.tracks_nav.clamp(n, height);
+        // Tracks the model is unsure of stay out of style playlists as out of genre ones.
+        self.styles = lib.style_lists(&|t| unsure_in_playlists || lib.is_known(t.id));
+        self.clamp(height);
+    }
+
+    /// Genre and style playlists together, in the order they are listed.
+    pub fn len(&self) -> usize {
+        self.lists.len() + self.styles.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The `i`th playlist of the list (genres, then styles) and whether it is a style's.
+    pub fn list(&self, i: usize) -> Option<(&str, &[(TrackId, f32)], bool)> {
+        match self.lists.get(i) {
+            Some((n, t)) => Some((n.as_str(), t.as_slice(), false)),
+            None => self
+                .styles
+                .get(i - self.lists.len())
+                .map(|(n, t)| (n.as_str(), t.as_slice(), true)),
+        }
+    }
+
+    /// Moves the tracks whose styles changed to the style playlists they now show, at their
+    /// rank (as [`Catalog::style_lists`] orders them).
+    fn update_styles(
+        &mut self,
+        lib: &Catalog,
+        unsure_in_playlists: bool,
+        set: &HashSet<TrackId>,
+        changed: &[TrackId],
+    ) -> bool {
+        for (_, l) in &mut self.styles {
+            l.retain(|(t, _)| !set.contains(t));
+        }
+        for &id in changed {
+            if lib.track(id).is_none() || !(unsure_in_playlists || lib.is_known(id)) {
+                continue;
+            }
+            for (name, p) in lib.styles_of(id) {
+                let Some((_, l)) = self.styles.iter_mut().find(|(n, _)| n == name) else {
+                    // A style no track showed before: build the lists.
+                    return false;
+                };
+                let at = l.partition_point(|&(t, q)| {
+                    p.total_cmp(&q).then(t.cmp(&id)) == std::cmp::Ordering::Less
+                });
+                l.insert(at, (id, p));
+            }
+        }
+        self.styles.retain(|(_, l)| !l.is_empty());
+        true
     }
 
     /// Moves the tracks whose genre changed to their new playlist (at their rank); the same
@@ -51,6 +105,9 @@ impl GenresView {
             return self.rebuild(lib, min_confidence, unsure_in_playlists, height);
         }
         let set: HashSet<TrackId> = changed.iter().copied().collect();
+        if !self.update_styles(lib, unsure_in_playlists, &set, changed) {
+            return self.rebuild(lib, min_confidence, unsure_in_playlists, height);
+        }
         for (_, l) in &mut self.lists {
             l.retain(|(t, _)| !set.contains(t));
         }
@@ -84,30 +141,25 @@ impl GenresView {
         // `genre_playlists` has no unsure list when no track is unsure.
         self.lists
             .retain(|(n, l)| n != UNSURE_GROUP || !l.is_empty());
-        self.nav.clamp(self.lists.len(), height);
-        let n = self.selected_tracks().len();
-        self.tracks_nav.clamp(n, height);
+        self.clamp(height);
     }
 
     /// Keeps the selections inside the lists and on screen.
     pub fn clamp(&mut self, height: usize) {
-        self.nav.clamp(self.lists.len(), height);
+        self.nav.clamp(self.len(), height);
         let n = self.selected_tracks().len();
         self.tracks_nav.clamp(n, height);
     }
 
-    /// The tracks of the selected genre.
+    /// The tracks of the selected playlist.
     pub fn selected_tracks(&self) -> &[(TrackId, f32)] {
-        self.lists
-            .get(self.nav.selected)
-            .map(|(_, t)| t.as_slice())
-            .unwrap_or(&[])
+        self.list(self.nav.selected).map_or(&[], |(_, t, _)| t)
     }
 
     /// The selected playlist (from its top, or from the selected track when the track list
     /// has the focus).
     pub fn selection(&self) -> Option<Selection> {
-        let (name, tracks) = self.lists.get(self.nav.selected)?;
+        let (name, tracks, style) = self.list(self.nav.selected)?;
         Some(Selection {
             tracks: tracks.iter().map(|(t, _)| *t).collect(),
             start: if self.focus_tracks {
@@ -115,7 +167,11 @@ impl GenresView {
             } else {
                 0
             },
-            label: format!("{name} playlist"),
+            label: if style {
+                format!("{name} style playlist")
+            } else {
+                format!("{name} playlist")
+            },
             single: self.focus_tracks,
         })
     }
@@ -127,7 +183,7 @@ impl GenresView {
             if self.tracks_nav.on_action(a, n, h) {
                 return Handled::Yes;
             }
-        } else if self.nav.on_action(a, self.lists.len(), h) {
+        } else if self.nav.on_action(a, self.len(), h) {
             self.tracks_nav = ListNav::default();
             return Handled::Yes;
         }
@@ -144,9 +200,14 @@ impl GenresView {
                 }
             }
             Action::ExportPlaylist => {
-                if let Some((g, t)) = self.lists.get(self.nav.selected) {
+                if let Some((g, t, style)) = self.list(self.nav.selected) {
                     let ids: Vec<TrackId> = t.iter().map(|(id, _)| *id).collect();
-                    s.export(g.clone(), &ids);
+                    let name = if style {
+                        format!("style - {g}")
+                    } else {
+                        g.to_string()
+                    };
+                    s.export(name, &ids);
                 }
             }
             _ => return Handled::No,

@@ -4,7 +4,9 @@
 use std::collections::HashSet;
 
 use super::{Handled, Selection};
-use crate::app::catalog::{BrowseMode, Catalog, FAILED_GROUP, Group, PENDING_GROUP, UNSURE_GROUP};
+use crate::app::catalog::{
+    BrowseMode, Catalog, FAILED_GROUP, Group, NO_STYLE_GROUP, PENDING_GROUP, UNSURE_GROUP,
+};
 use crate::app::nav::ListNav;
 use crate::app::session::Session;
 use crate::keys::Action;
@@ -62,11 +64,13 @@ impl LibraryView {
     /// trees do not depend on genres); the same tree as [`LibraryView::rebuild`] without
     /// going over the whole library.
     pub fn update_genres(&mut self, lib: &Catalog, changed: &[TrackId], height: usize) {
-        if self.mode != BrowseMode::Genre {
-            return;
-        }
-        if changed.len() > super::genres::MOVE_AT_MOST {
+        if changed.len() > super::genres::MOVE_AT_MOST && self.mode != BrowseMode::Artist {
             return self.rebuild(lib, height);
+        }
+        match self.mode {
+            BrowseMode::Genre => {}
+            BrowseMode::Style => return self.update_styles(lib, changed, height),
+            BrowseMode::Artist | BrowseMode::Folder => return,
         }
         let set: HashSet<TrackId> = changed.iter().copied().collect();
         for g in &mut self.tree {
@@ -98,6 +102,53 @@ impl LibraryView {
                 None => group.tracks.partition_point(|t| at(t) < li),
             };
             group.tracks.insert(pos, id);
+        }
+        self.tree.retain(|g| !g.tracks.is_empty());
+        self.rebuild_rows(lib, height);
+    }
+
+    /// The style tree's part of [`LibraryView::update_genres`]: a changed track leaves every
+    /// group and joins those of its styles, at its rank (the tag's probability).
+    fn update_styles(&mut self, lib: &Catalog, changed: &[TrackId], height: usize) {
+        let set: HashSet<TrackId> = changed.iter().copied().collect();
+        for g in &mut self.tree {
+            g.tracks.retain(|t| !set.contains(t));
+        }
+        let at = |t: &TrackId| lib.index.get(t).copied().unwrap_or(usize::MAX);
+        for &id in changed {
+            let Some(&li) = lib.index.get(&id) else {
+                continue;
+            };
+            let styles = lib.styles_of(id);
+            // As `Catalog::tree` groups the tracks that show no style.
+            let places: Vec<(&str, Option<f32>)> = if !styles.is_empty() {
+                styles.into_iter().map(|(n, p)| (n, Some(p))).collect()
+            } else if lib.styles.contains_key(&id) || lib.vectors.contains_key(&id) {
+                vec![(NO_STYLE_GROUP, None)]
+            } else if lib.failed.contains_key(&id) {
+                vec![(FAILED_GROUP, None)]
+            } else {
+                vec![(PENDING_GROUP, None)]
+            };
+            for (name, p) in places {
+                let Some(group) = self.tree.iter_mut().find(|g| g.name == name) else {
+                    // The first track of a style: build the tree.
+                    return self.rebuild(lib, height);
+                };
+                let pos = match p {
+                    // By the tag's probability, ties by id (as `Catalog::style_lists` sorts).
+                    Some(p) => group.tracks.partition_point(|t| {
+                        let q = lib
+                            .styles_of(*t)
+                            .iter()
+                            .find(|(n, _)| *n == name)
+                            .map_or(f32::NEG_INFINITY, |(_, q)| *q);
+                        p.total_cmp(&q).then(t.cmp(&id)) == std::cmp::Ordering::Less
+                    }),
+                    None => group.tracks.partition_point(|t| at(t) < li),
+                };
+                group.tracks.insert(pos, id);
+            }
         }
         self.tree.retain(|g| !g.tracks.is_empty());
         self.rebuild_rows(lib, height);
