@@ -223,6 +223,9 @@ pub enum HeadArg {
     /// A linear classifier on each patch, trained by gradient steps; the mean of the patch
     /// softmaxes (the first default).
     Patch,
+    /// Logistic regression (L2) on each patch, fitted to convergence; the mean of the patch
+    /// softmaxes.
+    PatchLogreg,
     /// Logistic regression (L2) on the mean of the patches' trunk features.
     Mean,
     /// Logistic regression on mean ‖ standard deviation over the patches.

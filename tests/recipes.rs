@@ -47,8 +47,8 @@ fn the_costa2017_preset_is_the_papers_configuration() {
     assert_eq!(cnn.flatten, Some([75, c.frontend.n_mels]));
     // Two 2×2 pools: 75×96 → 18×24 maps of 64 channels, flattened into dense 500.
     assert_eq!(cnn.dense_inputs(), 64 * 18 * 24);
-    let expected = 2 + (25 * 64 + 64) + (64 * 64 * 25 + 64) + (64 * 18 * 24 * 500 + 500)
-        + (500 * 10 + 10);
+    let expected =
+        2 + (25 * 64 + 64) + (64 * 64 * 25 + 64) + (64 * 18 * 24 * 500 + 500) + (500 * 10 + 10);
     assert_eq!(cnn.parameters(10), expected);
     // The options are bounded (CPU) and do not stop early.
     let o = costa2017_options();
@@ -156,7 +156,11 @@ fn a_pooled_head_trains_through_the_job_and_inference_agrees_with_training() {
             let p = clf.classify_file(&t.path).unwrap();
             assert!((p.vector.iter().sum::<f32>() - 1.0).abs() < 1e-4);
             for (a, b) in trained.iter().zip(&p.vector) {
-                assert!((a - b).abs() < 1e-3, "{pooling:?}: {trained:?} vs {:?}", p.vector);
+                assert!(
+                    (a - b).abs() < 1e-3,
+                    "{pooling:?}: {trained:?} vs {:?}",
+                    p.vector
+                );
             }
         }
         assert!(files.len() > result.valid_tracks);

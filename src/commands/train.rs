@@ -128,7 +128,7 @@ fn config_for(
         Some(h) => ModelConfig::head_with(
             kind,
             match h {
-                HeadArg::Patch => HeadPooling::Patch,
+                HeadArg::Patch | HeadArg::PatchLogreg => HeadPooling::Patch,
                 HeadArg::Mean => HeadPooling::Mean,
                 HeadArg::MeanStd => HeadPooling::MeanStd,
                 HeadArg::MeanMax => HeadPooling::MeanMax,
@@ -136,10 +136,17 @@ fn config_for(
             labels,
         ),
     };
-    if let Some(l2) = args.l2 {
-        match &mut config.arch {
-            ArchConfig::MusicnnHead(h) if !h.pooling.is_patch() => h.l2 = Some(l2),
-            _ => anyhow::bail!("--l2 is the penalty of a pooled head (--head mean|mean-std|mean-max)"),
+    if let ArchConfig::MusicnnHead(h) = &mut config.arch {
+        if args.head == Some(HeadArg::PatchLogreg) {
+            h.l2 = Some(crate::model::config::DEFAULT_L2);
+        }
+        if let Some(l2) = args.l2 {
+            if h.l2.is_none() {
+                anyhow::bail!(
+                    "--l2 is the penalty of a logistic-regression head (--head patch-logreg|mean|mean-std|mean-max)"
+                );
+            }
+            h.l2 = Some(l2);
         }
     }
     Ok(config)
@@ -278,7 +285,10 @@ pub fn run(args: &TrainArgs, json: bool, paths: &Paths) -> anyhow::Result<ExitCo
         result.config.info.notes = Some("genreplay train --mode full --preset costa2017".into());
     }
     if args.head.is_some() {
-        let head = result.config.head_pooling().name().replace('_', "-");
+        let head = match args.head {
+            Some(HeadArg::PatchLogreg) => "patch-logreg".to_string(),
+            _ => result.config.head_pooling().name().replace('_', "-"),
+        };
         let note = result.config.info.notes.get_or_insert_with(String::new);
         note.push_str(&format!(" --head {head}"));
     }

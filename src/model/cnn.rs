@@ -131,7 +131,9 @@ impl CostaCnn {
         // The dense layer's width says which: mean ‖ max per channel, or the flattened maps.
         if self.hidden.weight.dims()[0] != 2 * c {
             let flat: Tensor<2> = x.reshape([b, c * h * w]);
-            let h = self.dropout.forward(self.relu.forward(self.hidden.forward(flat)));
+            let h = self
+                .dropout
+                .forward(self.relu.forward(self.hidden.forward(flat)));
             return self.output.forward(h);
         }
         let flat: Tensor<3> = x.reshape([b, c, h * w]);

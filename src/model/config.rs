@@ -46,7 +46,9 @@ pub struct MusicnnHeadConfig {
     /// Per patch (the first heads), or pooled over the track (a logistic regression).
     #[serde(default, skip_serializing_if = "HeadPooling::is_patch")]
     pub pooling: HeadPooling,
-    /// A pooled head's L2 penalty (see [`super::logreg::LogRegOptions::l2`]).
+    /// The L2 penalty of a head fitted as a logistic regression (see
+    /// [`super::logreg::LogRegOptions::l2`]): every pooled head, and a per-patch head when set
+    /// (`None` on a per-patch head: trained by gradient steps with dropout).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub l2: Option<f64>,
 }
@@ -118,8 +120,8 @@ impl ModelConfig {
 
     /// The configuration of Costa, Oliveira & Silla 2017 as this project reads it: one channel,
     /// a 60 s clip around the one-minute mark (the whole excerpt when shorter), up to 50
-    /// non-overlapping segments of 75 frames (1.2 s), conv 5×5 64 + max pool 2×2, conv 5×5 64
-    /// + max pool 2×2 (ReLU, no batch norm), the maps flattened into dense 500 (ReLU), dropout
+    /// non-overlapping segments of 75 frames (1.2 s), conv 5×5 64 with max pool 2×2, conv 5×5
+    /// 64 with max pool 2×2 (ReLU, no batch norm), the maps flattened into dense 500 (ReLU), dropout
     /// 0.5, softmax; the track is the mean of its segments' probabilities. The spectrogram is
     /// musicnn's 96-band log-mel (not a linear-frequency STFT: 257 bins would make the second
     /// convolution 2.7× dearer on a CPU, and the log-mel cache is shared with the other models).

@@ -39,7 +39,14 @@ impl Default for LogRegOptions {
 
 /// Mean cross-entropy + penalty and its gradient at `theta` (`(d + 1) × k`: the weights, then
 /// the bias row) over standardised rows `z` (`n × d`).
-fn loss_grad(z: &[f64], y: &[usize], d: usize, k: usize, l2: f64, theta: &[f64]) -> (f64, Vec<f64>) {
+fn loss_grad(
+    z: &[f64],
+    y: &[usize],
+    d: usize,
+    k: usize,
+    l2: f64,
+    theta: &[f64],
+) -> (f64, Vec<f64>) {
     let n = y.len();
     let mut grad = vec![0.0f64; (d + 1) * k];
     let mut loss = 0.0f64;
@@ -281,7 +288,27 @@ mod tests {
 
     #[test]
     fn rejects_bad_shapes() {
-        assert!(fit(&[1.0, 2.0], &[0], 3, 2, &Default::default(), &mut |_, _, _| true).is_err());
-        assert!(fit(&[1.0, 2.0], &[5], 2, 2, &Default::default(), &mut |_, _, _| true).is_err());
+        assert!(
+            fit(
+                &[1.0, 2.0],
+                &[0],
+                3,
+                2,
+                &Default::default(),
+                &mut |_, _, _| true
+            )
+            .is_err()
+        );
+        assert!(
+            fit(
+                &[1.0, 2.0],
+                &[5],
+                2,
+                2,
+                &Default::default(),
+                &mut |_, _, _| true
+            )
+            .is_err()
+        );
     }
 }

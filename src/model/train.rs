@@ -282,7 +282,7 @@ pub fn train(
         ArchConfig::MusicnnHead(h) => {
             let kind = TrunkKind::from_name(&h.trunk)
                 .ok_or_else(|| anyhow::anyhow!("unknown trunk '{}'", h.trunk))?;
-            if !h.pooling.is_patch() {
+            if !h.pooling.is_patch() || h.l2.is_some() {
                 return train_pooled_head(config, h, kind, train_set, valid_set, on_event, cancel);
             }
             let m = h.head.init(kind.feature_dims(), n_classes, &device);
@@ -333,26 +333,39 @@ fn train_pooled_head(
         let mut rows = Vec::with_capacity(set.len() * width);
         let mut labels = Vec::with_capacity(set.len());
         for t in set {
-            if let Some((x, _)) = h.pooling.inputs(&t.mel.data, dims) {
+            // One row per track (pooled), or per patch (a per-patch regression).
+            if let Some((x, n)) = h.pooling.inputs(&t.mel.data, dims) {
                 rows.extend(x);
-                labels.push(t.label);
+                labels.extend(std::iter::repeat_n(t.label, n));
             }
         }
         (rows, labels)
     };
     let (x, y) = pooled(train_set);
     let (vx, vy) = pooled(valid_set);
-    let accuracy = |m: &super::logreg::LogReg, x: &[f32], y: &[usize]| -> (f64, f64) {
+    // Rows per track, to score tracks (the mean of a track's row probabilities).
+    let counts = |set: &[TrackFeatures]| -> Vec<usize> {
+        set.iter()
+            .filter_map(|t| h.pooling.inputs(&t.mel.data, dims).map(|(_, n)| n))
+            .collect()
+    };
+    let (tc, vc) = (counts(train_set), counts(valid_set));
+    let accuracy = |m: &super::logreg::LogReg, x: &[f32], y: &[usize], c: &[usize]| -> (f64, f64) {
         let mut correct = 0usize;
         let mut nll = 0.0f64;
-        for (row, &l) in x.chunks_exact(width).zip(y) {
-            let p = m.probs(row);
+        let mut at = 0usize;
+        for &n in c {
+            let rows = &x[at * width..(at + n) * width];
+            let l = y[at];
+            at += n;
+            let probs: Vec<f32> = rows.chunks_exact(width).flat_map(|r| m.probs(r)).collect();
+            let p = mean_rows(&probs, k);
             if argmax(&p).0 == l {
                 correct += 1;
             }
             nll -= (p.get(l).copied().unwrap_or(0.0).max(1e-7) as f64).ln();
         }
-        let n = y.len().max(1) as f64;
+        let n = c.len().max(1) as f64;
         (correct as f64 / n, nll / n)
     };
     let lr_opts = super::logreg::LogRegOptions {
@@ -371,7 +384,7 @@ fn train_pooled_head(
         let (valid_acc, valid_loss) = if vy.is_empty() {
             (None, None)
         } else {
-            let (a, l) = accuracy(m, &vx, &vy);
+            let (a, l) = accuracy(m, &vx, &vy, &vc);
             (Some(a), Some(l))
         };
         let secs = t0.elapsed().as_secs_f64();
@@ -379,7 +392,7 @@ fn train_pooled_head(
             epoch: it.div_ceil(every).min(POOLED_REPORTS),
             epochs: POOLED_REPORTS,
             loss,
-            train_segment_accuracy: accuracy(m, &x, &y).0,
+            train_segment_accuracy: accuracy(m, &x, &y, &tc).0,
             valid_track_accuracy: valid_acc,
             valid_loss,
             segments_per_sec: (y.len() * it) as f64 / secs.max(1e-9),
@@ -396,7 +409,7 @@ fn train_pooled_head(
         last.best = true;
     }
     let best_epoch = history.last().map_or(0, |r| r.epoch);
-    let best_valid_accuracy = (!vy.is_empty()).then(|| accuracy(&fitted, &vx, &vy).0);
+    let best_valid_accuracy = (!vy.is_empty()).then(|| accuracy(&fitted, &vx, &vy, &vc).0);
     let head = GenreHead::linear_from(&fitted.weights, &fitted.bias, width, k, &inference_device())
         .map_err(anyhow::Error::msg)?;
     let trunk = Trunk::shared(kind, &inference_device()).map_err(|e| anyhow::anyhow!(e))?;
