@@ -257,10 +257,11 @@ pub struct TrainArgs {
     /// With --mode full: a named recipe (costa2017: Costa, Oliveira & Silla 2017).
     #[arg(long, value_enum)]
     pub preset: Option<PresetArg>,
-    /// With --mode quick: how the head reads the patches (default: the built-in model's).
+    /// With --mode quick: how the head reads the patches (default: patch, the built-in model's).
     #[arg(long, value_enum)]
     pub head: Option<HeadArg>,
-    /// With a pooled --head: the L2 penalty of the logistic regression.
+    /// With a logistic-regression --head (patch-logreg, mean, mean-std, mean-max): its L2
+    /// penalty (default 0.1).
     #[arg(long)]
     pub l2: Option<f64>,
     /// Measure the mode by K-fold cross-validation instead of saving a model.
