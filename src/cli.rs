@@ -208,6 +208,32 @@ pub enum ModeArg {
     Full,
 }
 
+/// Named training recipes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum PresetArg {
+    /// With --mode full: the CNN of Costa, Oliveira & Silla 2017 (mono, a 60 s clip around
+    /// 1:00, 50 segments of 1.2 s, conv 5×5 64 + pool, conv 5×5 64 + pool, dense 500, dropout,
+    /// mean of the segment probabilities); 8 epochs unless --epochs.
+    Costa2017,
+}
+
+/// How a quick-mode head reads a track's 3 s patches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum HeadArg {
+    /// A linear classifier on each patch, trained by gradient steps; the mean of the patch
+    /// softmaxes (the first default).
+    Patch,
+    /// Logistic regression (L2) on each patch, fitted to convergence; the mean of the patch
+    /// softmaxes.
+    PatchLogreg,
+    /// Logistic regression (L2) on the mean of the patches' trunk features.
+    Mean,
+    /// Logistic regression on mean ‖ standard deviation over the patches.
+    MeanStd,
+    /// Logistic regression on mean ‖ maximum over the patches.
+    MeanMax,
+}
+
 /// The pretrained trunks a quick-mode head can sit on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum TrunkArg {
@@ -228,6 +254,16 @@ pub struct TrainArgs {
     /// With --mode quick: the pretrained trunk the head sits on (default: musicnn).
     #[arg(long, value_enum)]
     pub trunk: Option<TrunkArg>,
+    /// With --mode full: a named recipe (costa2017: Costa, Oliveira & Silla 2017).
+    #[arg(long, value_enum)]
+    pub preset: Option<PresetArg>,
+    /// With --mode quick: how the head reads the patches (default: patch, the built-in model's).
+    #[arg(long, value_enum)]
+    pub head: Option<HeadArg>,
+    /// With a logistic-regression --head (patch-logreg, mean, mean-std, mean-max): its L2
+    /// penalty (default 0.1).
+    #[arg(long)]
+    pub l2: Option<f64>,
     /// Measure the mode by K-fold cross-validation instead of saving a model.
     #[arg(long, value_name = "K")]
     pub cv: Option<usize>,

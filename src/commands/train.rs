@@ -1,5 +1,5 @@
-//! `genreplay train DIR [--mode quick|full] [--labels folders|tags] [--epochs N] [--out PATH]
-//! [--valid-frac F] [--cv K]`
+//! `genreplay train DIR [--mode quick|full] [--preset costa2017] [--head patch|mean|…] [--labels
+//! folders|tags] [--epochs N] [--out PATH] [--valid-frac F] [--cv K]`
 
 use std::process::ExitCode;
 use std::sync::Mutex;
@@ -7,8 +7,10 @@ use std::sync::atomic::AtomicBool;
 
 use serde_json::json;
 
-use crate::cli::{ModeArg, TrainArgs, TrunkArg};
+use crate::cli::{HeadArg, ModeArg, PresetArg, TrainArgs, TrunkArg};
 use crate::model::ModelConfig;
+use crate::model::config::ArchConfig;
+use crate::model::head::HeadPooling;
 use crate::model::job::{
     TrainMode, TrainRequest, cross_validate_with_config, prepare, run_with_config,
 };
@@ -25,6 +27,9 @@ pub fn request(args: &TrainArgs, paths: &Paths) -> TrainRequest {
         ModeArg::Full => TrainMode::Full,
     };
     let mut options = mode.default_options();
+    if args.preset == Some(PresetArg::Costa2017) {
+        options = crate::model::job::costa2017_options();
+    }
     if let Some(e) = args.epochs {
         options.epochs = e;
     }
@@ -97,18 +102,54 @@ fn config_for(
     req: &TrainRequest,
     labels: Vec<String>,
 ) -> anyhow::Result<ModelConfig> {
-    let Some(trunk) = args.trunk else {
-        return Ok(req.mode.config(labels));
-    };
-    if req.mode != TrainMode::Quick {
-        anyhow::bail!("--trunk trains a head on a pretrained trunk: use it with --mode quick");
+    if let Some(preset) = args.preset {
+        if req.mode != TrainMode::Full {
+            anyhow::bail!("--preset names a CNN trained whole: use it with --mode full");
+        }
+        return Ok(match preset {
+            PresetArg::Costa2017 => ModelConfig::costa2017(labels),
+        });
     }
-    let kind = match trunk {
-        TrunkArg::Musicnn => TrunkKind::Musicnn,
-        TrunkArg::Vgg => TrunkKind::Vgg,
-        TrunkArg::Student => TrunkKind::Student,
+    if req.mode != TrainMode::Quick {
+        if args.trunk.is_some() || args.head.is_some() || args.l2.is_some() {
+            anyhow::bail!(
+                "--trunk, --head and --l2 shape a head on a pretrained trunk: use them with --mode quick"
+            );
+        }
+        return Ok(req.mode.config(labels));
+    }
+    let kind = match args.trunk {
+        None | Some(TrunkArg::Musicnn) => TrunkKind::Musicnn,
+        Some(TrunkArg::Vgg) => TrunkKind::Vgg,
+        Some(TrunkArg::Student) => TrunkKind::Student,
     };
-    Ok(ModelConfig::head_on(kind, labels))
+    let mut config = match args.head {
+        None => ModelConfig::head_on(kind, labels),
+        Some(h) => ModelConfig::head_with(
+            kind,
+            match h {
+                HeadArg::Patch | HeadArg::PatchLogreg => HeadPooling::Patch,
+                HeadArg::Mean => HeadPooling::Mean,
+                HeadArg::MeanStd => HeadPooling::MeanStd,
+                HeadArg::MeanMax => HeadPooling::MeanMax,
+            },
+            labels,
+        ),
+    };
+    if let ArchConfig::MusicnnHead(h) = &mut config.arch {
+        if args.head == Some(HeadArg::PatchLogreg) {
+            h.l2 = Some(crate::model::config::DEFAULT_L2);
+        }
+        if let Some(l2) = args.l2 {
+            if h.l2.is_none() {
+                anyhow::bail!(
+                    "--l2 is the penalty of a logistic-regression head (--head patch-logreg|mean|mean-std|mean-max)"
+                );
+            }
+            h.l2 = Some(l2);
+        }
+    }
+    Ok(config)
 }
 
 pub fn run(args: &TrainArgs, json: bool, paths: &Paths) -> anyhow::Result<ExitCode> {
@@ -239,6 +280,17 @@ pub fn run(args: &TrainArgs, json: bool, paths: &Paths) -> anyhow::Result<ExitCo
                 TrunkKind::Musicnn => "musicnn",
             }
         ));
+    }
+    if args.preset == Some(PresetArg::Costa2017) {
+        result.config.info.notes = Some("genreplay train --mode full --preset costa2017".into());
+    }
+    if args.head.is_some() {
+        let head = match args.head {
+            Some(HeadArg::PatchLogreg) => "patch-logreg".to_string(),
+            _ => result.config.head_pooling().name().replace('_', "-"),
+        };
+        let note = result.config.info.notes.get_or_insert_with(String::new);
+        note.push_str(&format!(" --head {head}"));
     }
     let out = match &args.out {
         Some(o) => o.clone(),

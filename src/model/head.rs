@@ -124,3 +124,149 @@ impl GenreHead {
         self.forward(x.reshape([b, f]))
     }
 }
+
+/// How a head turns a track's patches into its genre vector.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum HeadPooling {
+    /// The head reads each patch; the track vector is the mean of the patch softmaxes
+    /// (trained by gradient steps on patches, see [`super::train`]).
+    #[default]
+    Patch,
+    /// The head reads the mean of the patches' features, once per track (a logistic
+    /// regression, see [`super::logreg`]).
+    Mean,
+    /// The mean ‖ the standard deviation of the patches' features.
+    MeanStd,
+    /// The mean ‖ the maximum of the patches' features.
+    MeanMax,
+}
+
+impl HeadPooling {
+    pub const ALL: [HeadPooling; 4] = [
+        HeadPooling::Patch,
+        HeadPooling::Mean,
+        HeadPooling::MeanStd,
+        HeadPooling::MeanMax,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            HeadPooling::Patch => "patch",
+            HeadPooling::Mean => "mean",
+            HeadPooling::MeanStd => "mean_std",
+            HeadPooling::MeanMax => "mean_max",
+        }
+    }
+
+    pub fn is_patch(&self) -> bool {
+        *self == HeadPooling::Patch
+    }
+
+    /// Features the head reads for a trunk giving `dims` per patch.
+    pub fn width(self, dims: usize) -> usize {
+        match self {
+            HeadPooling::Patch | HeadPooling::Mean => dims,
+            HeadPooling::MeanStd | HeadPooling::MeanMax => 2 * dims,
+        }
+    }
+
+    /// The head's input rows for `rows` (patches × `dims`, row-major): the patches themselves,
+    /// or one pooled row. `None` without patches.
+    pub fn inputs(self, rows: &[f32], dims: usize) -> Option<(Vec<f32>, usize)> {
+        let n = rows.len().checked_div(dims)?;
+        if n == 0 {
+            return None;
+        }
+        if self == HeadPooling::Patch {
+            return Some((rows[..n * dims].to_vec(), n));
+        }
+        let mut mean = vec![0.0f64; dims];
+        for r in rows.chunks_exact(dims) {
+            for (m, &v) in mean.iter_mut().zip(r) {
+                *m += v as f64;
+            }
+        }
+        for m in &mut mean {
+            *m /= n as f64;
+        }
+        let mut out: Vec<f32> = mean.iter().map(|&m| m as f32).collect();
+        match self {
+            HeadPooling::MeanStd => {
+                let mut var = vec![0.0f64; dims];
+                for r in rows.chunks_exact(dims) {
+                    for ((s, &v), m) in var.iter_mut().zip(r).zip(&mean) {
+                        *s += (v as f64 - m).powi(2);
+                    }
+                }
+                out.extend(var.iter().map(|s| (s / n as f64).sqrt() as f32));
+            }
+            HeadPooling::MeanMax => {
+                let mut max = vec![f32::NEG_INFINITY; dims];
+                for r in rows.chunks_exact(dims) {
+                    for (m, &v) in max.iter_mut().zip(r) {
+                        *m = m.max(v);
+                    }
+                }
+                out.extend(max);
+            }
+            HeadPooling::Patch | HeadPooling::Mean => {}
+        }
+        Some((out, 1))
+    }
+}
+
+/// The head's softmax rows for a track's trunk features (patches × `dims`): one row per patch
+/// for a per-patch head, one row for a pooled head. The track vector is their mean.
+pub fn head_probs(
+    head: &GenreHead,
+    pooling: HeadPooling,
+    rows: &[f32],
+    dims: usize,
+    device: &Device,
+) -> Option<Vec<f32>> {
+    let (x, n) = pooling.inputs(rows, dims)?;
+    let width = pooling.width(dims);
+    let x = Tensor::<2>::from_data(TensorData::new(x, [n, width]), device);
+    burn::tensor::activation::softmax(head.forward(x), 1)
+        .into_data()
+        .try_into_vec::<f32>()
+        .ok()
+}
+
+impl GenreHead {
+    /// A linear head on `device` whose logits are `x · weights + bias` (`weights`: inputs ×
+    /// classes, row-major): the input batch norm is left at its identity statistics, which it
+    /// uses at inference (its ε is folded into the weights).
+    pub fn linear_from(
+        weights: &[f32],
+        bias: &[f32],
+        inputs: usize,
+        n_classes: usize,
+        device: &Device,
+    ) -> Result<GenreHead, String> {
+        if weights.len() != inputs * n_classes || bias.len() != n_classes {
+            return Err(format!(
+                "{} weights and {} biases for {inputs} inputs and {n_classes} classes",
+                weights.len(),
+                bias.len()
+            ));
+        }
+        let mut head = GenreHeadConfig::new()
+            .with_dropout(0.0)
+            .init(inputs, n_classes, device);
+        // At inference the batch norm computes (x - 0) / √(1 + ε) · 1 + 0.
+        let eps = head.input_bn.epsilon;
+        let k = (1.0 + eps).sqrt() as f32;
+        let w: Vec<f32> = weights.iter().map(|v| v * k).collect();
+        head.output.weight = burn::module::Param::from_tensor(Tensor::<2>::from_data(
+            TensorData::new(w, [inputs, n_classes]),
+            device,
+        ));
+        head.output.bias = Some(burn::module::Param::from_tensor(Tensor::<1>::from_data(
+            TensorData::new(bias.to_vec(), [n_classes]),
+            device,
+        )));
+        Ok(head)
+    }
+}

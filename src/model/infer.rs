@@ -297,20 +297,28 @@ impl Classifier {
         }
     }
 
-    /// The head's softmax per patch and the tag probabilities per patch, from trunk outputs.
+    /// The head's softmax per patch (a pooled head's track softmax on every row) and the tag
+    /// probabilities per patch, from trunk outputs.
     fn head_outputs(&self, head: &GenreHead, f: &CachedFeatures) -> Option<(Vec<f32>, Vec<f32>)> {
         let dims = self.model.config.trunk_kind()?.feature_dims();
         if f.rows == 0 || f.dims != dims {
             return None;
         }
-        let x = Tensor::<2>::from_data(
-            TensorData::new(f.data.clone(), [f.rows, f.dims]),
+        let probs = super::head::head_probs(
+            head,
+            self.model.config.head_pooling(),
+            &f.data[..f.rows * f.dims],
+            f.dims,
             &self.device,
-        );
-        let probs = softmax(head.forward(x), 1)
-            .into_data()
-            .try_into_vec::<f32>()
-            .ok()?;
+        )?;
+        // A pooled head gives one row for the track: repeated per patch, so callers see a row
+        // per segment and the mean is the track's vector.
+        let k = self.labels().len();
+        let probs = if probs.len() == k && f.rows > 1 {
+            probs.repeat(f.rows)
+        } else {
+            probs
+        };
         let tags: Vec<f32> = f
             .data
             .chunks_exact(f.dims)

@@ -58,6 +58,19 @@ impl TrainMode {
     }
 }
 
+/// The `costa2017` preset's training: Adam 1e-3, batch 32, 8 epochs (bounded for a CPU: see
+/// models/MODEL_CARD.md), no early stop (the epoch with the best validation result is still
+/// the one kept when there are validation tracks).
+pub fn costa2017_options() -> TrainOptions {
+    TrainOptions {
+        epochs: 8,
+        batch_size: 32,
+        learning_rate: 1e-3,
+        patience: usize::MAX,
+        seed: 42,
+    }
+}
+
 /// A training request.
 #[derive(Debug, Clone)]
 pub struct TrainRequest {
@@ -477,17 +490,11 @@ pub fn vector_of_features(
                 .unwrap_or_default();
             (mean_rows(&probs, k), None)
         }
-        Net::Musicnn { head, .. } => {
+        Net::Musicnn { head, pooling, .. } => {
             if t.mel.frames == 0 {
                 return (vec![0.0; k], None);
             }
-            let x = Tensor::<2>::from_data(
-                TensorData::new(t.mel.data.clone(), [t.mel.frames, t.mel.n_mels]),
-                &device,
-            );
-            let probs = softmax(head.forward(x), 1)
-                .into_data()
-                .try_into_vec::<f32>()
+            let probs = super::head::head_probs(head, *pooling, &t.mel.data, t.mel.n_mels, &device)
                 .unwrap_or_default();
             // The tags are the last 50 features of each patch.
             let tags: Vec<f32> = t

@@ -14,6 +14,7 @@ pub mod head;
 pub mod infer;
 pub mod job;
 pub mod kernels;
+pub mod logreg;
 pub mod musicnn;
 pub mod open_set;
 pub mod registry;

@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use super::cnn::CostaCnn;
 use super::config::{ArchConfig, ModelConfig};
-use super::head::GenreHead;
+use super::head::{GenreHead, HeadPooling};
 use super::trunk::{Trunk, TrunkKind};
 
 pub const CONFIG_FILE: &str = "config.json";
@@ -68,6 +68,8 @@ pub enum Net {
     Musicnn {
         trunk: Box<Trunk>,
         head: GenreHead,
+        /// Per patch, or pooled over the segments of a forward pass (one track).
+        pooling: HeadPooling,
     },
 }
 
@@ -89,9 +91,12 @@ impl Net {
                     .ok_or_else(|| format!("unknown trunk '{}'", h.trunk))?;
                 Net::Musicnn {
                     trunk: Box::new(Trunk::shared(kind, device)?),
-                    head: h
-                        .head
-                        .init(kind.feature_dims(), config.labels.len(), device),
+                    head: h.head.init(
+                        h.pooling.width(kind.feature_dims()),
+                        config.labels.len(),
+                        device,
+                    ),
+                    pooling: h.pooling,
                 }
             }
         })
@@ -104,14 +109,38 @@ impl Net {
                 logits: m.forward(x),
                 style: None,
             },
-            Net::Musicnn { trunk, head } => {
+            Net::Musicnn {
+                trunk,
+                head,
+                pooling,
+            } => {
                 let features = trunk.features(x);
                 let [b, dims] = features.dims();
                 let tags = features
                     .clone()
                     .slice([0..b, dims - super::musicnn::MUSICNN_N_TAGS..dims]);
+                let logits = if pooling.is_patch() {
+                    head.forward(features)
+                } else {
+                    // A pooled head reads the segments of this pass as one track: its logits,
+                    // repeated per segment (so the mean of the segments' softmaxes is its own).
+                    let device = features.device();
+                    let rows = features
+                        .into_data()
+                        .try_into_vec::<f32>()
+                        .unwrap_or_default();
+                    let pooled = pooling
+                        .inputs(&rows, dims)
+                        .map(|(x, _)| x)
+                        .unwrap_or_else(|| vec![0.0; pooling.width(dims)]);
+                    let x = Tensor::<2>::from_data(
+                        TensorData::new(pooled, [1, pooling.width(dims)]),
+                        &device,
+                    );
+                    head.forward(x).repeat_dim(0, b)
+                };
                 NetOutput {
-                    logits: head.forward(features),
+                    logits,
                     style: Some(tags),
                 }
             }
@@ -138,9 +167,14 @@ impl Net {
     pub fn valid(&self) -> Self {
         match self {
             Net::Costa(m) => Net::Costa(m.valid()),
-            Net::Musicnn { trunk, head } => Net::Musicnn {
+            Net::Musicnn {
+                trunk,
+                head,
+                pooling,
+            } => Net::Musicnn {
                 trunk: Box::new(trunk.valid()),
                 head: head.valid(),
+                pooling: *pooling,
             },
         }
     }
@@ -162,9 +196,15 @@ impl Net {
         // burn validates shapes and names; a panic inside it is turned into an error too.
         let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || match self {
             Net::Costa(m) => m.try_load_record(record).map(Net::Costa),
-            Net::Musicnn { trunk, head } => head
-                .try_load_record(record)
-                .map(|head| Net::Musicnn { trunk, head }),
+            Net::Musicnn {
+                trunk,
+                head,
+                pooling,
+            } => head.try_load_record(record).map(|head| Net::Musicnn {
+                trunk,
+                head,
+                pooling,
+            }),
         }));
         match result {
             Ok(Ok(net)) => Ok(net),

@@ -282,6 +282,9 @@ pub fn train(
         ArchConfig::MusicnnHead(h) => {
             let kind = TrunkKind::from_name(&h.trunk)
                 .ok_or_else(|| anyhow::anyhow!("unknown trunk '{}'", h.trunk))?;
+            if !h.pooling.is_patch() || h.l2.is_some() {
+                return train_pooled_head(config, h, kind, train_set, valid_set, on_event, cancel);
+            }
             let m = h.head.init(kind.feature_dims(), n_classes, &device);
             let forward = |m: &GenreHead, x: Tensor<4>| m.forward_rows(x);
             // Each "frame" of the features is one patch's trunk output.
@@ -299,11 +302,128 @@ pub fn train(
                 Net::Musicnn {
                     trunk: Box::new(trunk),
                     head: best,
+                    pooling: h.pooling,
                 },
                 stats,
             ))
         }
     }
+}
+
+/// Progress reports of a pooled head's fit (its "epochs").
+const POOLED_REPORTS: usize = 10;
+
+/// Trains a pooled head: a logistic regression (L2) on each track's pooled trunk features, to
+/// convergence; there are no epochs to choose, so the validation tracks are only measured
+/// (reported ten times during the fit), never used to pick anything.
+#[allow(clippy::too_many_arguments)]
+fn train_pooled_head(
+    config: &ModelConfig,
+    h: &super::config::MusicnnHeadConfig,
+    kind: TrunkKind,
+    train_set: &[TrackFeatures],
+    valid_set: &[TrackFeatures],
+    on_event: &mut dyn FnMut(TrainEvent),
+    cancel: &AtomicBool,
+) -> anyhow::Result<TrainOutcome> {
+    let dims = kind.feature_dims();
+    let width = h.pooling.width(dims);
+    let k = config.labels.len();
+    let pooled = |set: &[TrackFeatures]| -> (Vec<f32>, Vec<usize>) {
+        let mut rows = Vec::with_capacity(set.len() * width);
+        let mut labels = Vec::with_capacity(set.len());
+        for t in set {
+            // One row per track (pooled), or per patch (a per-patch regression).
+            if let Some((x, n)) = h.pooling.inputs(&t.mel.data, dims) {
+                rows.extend(x);
+                labels.extend(std::iter::repeat_n(t.label, n));
+            }
+        }
+        (rows, labels)
+    };
+    let (x, y) = pooled(train_set);
+    let (vx, vy) = pooled(valid_set);
+    // Rows per track, to score tracks (the mean of a track's row probabilities).
+    let counts = |set: &[TrackFeatures]| -> Vec<usize> {
+        set.iter()
+            .filter_map(|t| h.pooling.inputs(&t.mel.data, dims).map(|(_, n)| n))
+            .collect()
+    };
+    let (tc, vc) = (counts(train_set), counts(valid_set));
+    let accuracy = |m: &super::logreg::LogReg, x: &[f32], y: &[usize], c: &[usize]| -> (f64, f64) {
+        let mut correct = 0usize;
+        let mut nll = 0.0f64;
+        let mut at = 0usize;
+        for &n in c {
+            let rows = &x[at * width..(at + n) * width];
+            let l = y[at];
+            at += n;
+            let probs: Vec<f32> = rows.chunks_exact(width).flat_map(|r| m.probs(r)).collect();
+            let p = mean_rows(&probs, k);
+            if argmax(&p).0 == l {
+                correct += 1;
+            }
+            nll -= (p.get(l).copied().unwrap_or(0.0).max(1e-7) as f64).ln();
+        }
+        let n = c.len().max(1) as f64;
+        (correct as f64 / n, nll / n)
+    };
+    let lr_opts = super::logreg::LogRegOptions {
+        l2: h.l2.unwrap_or(super::config::DEFAULT_L2),
+        ..Default::default()
+    };
+    let every = (lr_opts.max_iterations / POOLED_REPORTS).max(1);
+    let t0 = Instant::now();
+    let mut history = Vec::new();
+    let mut cancelled = false;
+    let fitted = super::logreg::fit(&x, &y, width, k, &lr_opts, &mut |it, loss, m| {
+        if cancel.load(Ordering::Relaxed) {
+            cancelled = true;
+            return false;
+        }
+        let (valid_acc, valid_loss) = if vy.is_empty() {
+            (None, None)
+        } else {
+            let (a, l) = accuracy(m, &vx, &vy, &vc);
+            (Some(a), Some(l))
+        };
+        let secs = t0.elapsed().as_secs_f64();
+        let report = EpochReport {
+            epoch: it.div_ceil(every).min(POOLED_REPORTS),
+            epochs: POOLED_REPORTS,
+            loss,
+            train_segment_accuracy: accuracy(m, &x, &y, &tc).0,
+            valid_track_accuracy: valid_acc,
+            valid_loss,
+            segments_per_sec: (y.len() * it) as f64 / secs.max(1e-9),
+            secs,
+            best: false,
+        };
+        on_event(TrainEvent::Epoch(report.clone()));
+        history.push(report);
+        true
+    })
+    .map_err(anyhow::Error::msg)?;
+    // The fit's end is the model (no selection); mark it as the one saved.
+    if let Some(last) = history.last_mut() {
+        last.best = true;
+    }
+    let best_epoch = history.last().map_or(0, |r| r.epoch);
+    let best_valid_accuracy = (!vy.is_empty()).then(|| accuracy(&fitted, &vx, &vy, &vc).0);
+    let head = GenreHead::linear_from(&fitted.weights, &fitted.bias, width, k, &inference_device())
+        .map_err(anyhow::Error::msg)?;
+    let trunk = Trunk::shared(kind, &inference_device()).map_err(|e| anyhow::anyhow!(e))?;
+    Ok(TrainOutcome {
+        net: Net::Musicnn {
+            trunk: Box::new(trunk),
+            head,
+            pooling: h.pooling,
+        },
+        history,
+        best_epoch,
+        best_valid_accuracy,
+        cancelled,
+    })
 }
 
 /// The shape of the training segments.
