@@ -227,7 +227,9 @@ fn the_player_in_a_real_terminal() {
         genre.starts_with("genre: ") && genre.ends_with("%)"),
         "{genre}"
     );
-    assert!(s[7].contains("vol 85%"), "{}", s[7]);
+    let style = inner(&s[6]).trim();
+    assert!(style.starts_with("style: "), "{style}");
+    assert!(s[8].contains("vol 85%"), "{}", s[8]);
     assert!(s.iter().any(|l| l.contains('█')));
 
     // 4: genres.

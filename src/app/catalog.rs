@@ -423,19 +423,14 @@ impl Catalog {
                     }
                 }
                 groups.retain(|g| !g.tracks.is_empty());
-                for (name, tracks) in [
-                    (UNSURE_GROUP, unsure),
-                    (PENDING_GROUP, pending),
-                    (FAILED_GROUP, failed),
-                ] {
-                    if !tracks.is_empty() {
-                        groups.push(Group {
-                            name: name.into(),
-                            children: vec![],
-                            tracks,
-                        });
-                    }
-                }
+                push_groups(
+                    &mut groups,
+                    [
+                        (UNSURE_GROUP, unsure),
+                        (PENDING_GROUP, pending),
+                        (FAILED_GROUP, failed),
+                    ],
+                );
                 groups
             }
             BrowseMode::Style => {
@@ -463,19 +458,14 @@ impl Catalog {
                         none.push(t.id);
                     }
                 }
-                for (name, tracks) in [
-                    (NO_STYLE_GROUP, none),
-                    (PENDING_GROUP, pending),
-                    (FAILED_GROUP, failed),
-                ] {
-                    if !tracks.is_empty() {
-                        groups.push(Group {
-                            name: name.into(),
-                            children: vec![],
-                            tracks,
-                        });
-                    }
-                }
+                push_groups(
+                    &mut groups,
+                    [
+                        (NO_STYLE_GROUP, none),
+                        (PENDING_GROUP, pending),
+                        (FAILED_GROUP, failed),
+                    ],
+                );
                 groups
             }
             BrowseMode::Folder => {
@@ -547,6 +537,19 @@ impl Catalog {
                     })
             })
             .collect()
+    }
+}
+
+/// Appends the groups that have tracks (the trees' last groups: unsure, waiting, failed…).
+fn push_groups<const N: usize>(groups: &mut Vec<Group>, extra: [(&str, Vec<TrackId>); N]) {
+    for (name, tracks) in extra {
+        if !tracks.is_empty() {
+            groups.push(Group {
+                name: name.into(),
+                children: vec![],
+                tracks,
+            });
+        }
     }
 }
 
