@@ -77,8 +77,8 @@ impl StyleFilter {
             return out;
         }
         for (i, &p) in style.iter().enumerate() {
-            // NaN fails the comparison: never shown.
-            if self.skip[i] || !(p >= MIN_PROBABILITY) {
+            // NaN is never shown.
+            if self.skip[i] || p.is_nan() || p < MIN_PROBABILITY {
                 continue;
             }
             let Some(name) = display_name(i) else {
@@ -196,7 +196,7 @@ mod tests {
     #[test]
     fn nothing_is_shown_below_the_floor_or_for_other_vectors() {
         let f = StyleFilter::for_labels(&labels());
-        assert_eq!(f.line(&vec![0.05; MUSICNN_N_TAGS]), "");
+        assert_eq!(f.line(&[0.05; MUSICNN_N_TAGS]), "");
         assert_eq!(f.line(&[0.9; 12]), "");
         let mut v = vec![0.0; MUSICNN_N_TAGS];
         v[3] = f32::NAN;

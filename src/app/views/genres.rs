@@ -14,6 +14,9 @@ use crate::library::TrackId;
 /// More changed tracks than this at once are placed by rebuilding the lists.
 pub(crate) const MOVE_AT_MOST: usize = 1_000;
 
+/// One playlist of the view: its name, its ranked tracks, and whether it is a style's.
+pub type ListRef<'a> = (&'a str, &'a [(TrackId, f32)], bool);
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct GenresView {
     /// The genre playlists (derived).
@@ -50,7 +53,7 @@ impl GenresView {
     }
 
     /// The `i`th playlist of the list (genres, then styles) and whether it is a style's.
-    pub fn list(&self, i: usize) -> Option<(&str, &[(TrackId, f32)], bool)> {
+    pub fn list(&self, i: usize) -> Option<ListRef<'_>> {
         match self.lists.get(i) {
             Some((n, t)) => Some((n.as_str(), t.as_slice(), false)),
             None => self
