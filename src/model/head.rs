@@ -181,22 +181,13 @@ impl HeadPooling {
         if self == HeadPooling::Patch {
             return Some((rows[..n * dims].to_vec(), n));
         }
-        let mut mean = vec![0.0f64; dims];
-        for r in rows.chunks_exact(dims) {
-            for (m, &v) in mean.iter_mut().zip(r) {
-                *m += v as f64;
-            }
-        }
-        for m in &mut mean {
-            *m /= n as f64;
-        }
-        let mut out: Vec<f32> = mean.iter().map(|&m| m as f32).collect();
+        let mut out = crate::util::maths::mean_rows(&rows[..n * dims], dims);
         match self {
             HeadPooling::MeanStd => {
                 let mut var = vec![0.0f64; dims];
                 for r in rows.chunks_exact(dims) {
-                    for ((s, &v), m) in var.iter_mut().zip(r).zip(&mean) {
-                        *s += (v as f64 - m).powi(2);
+                    for ((s, &v), &m) in var.iter_mut().zip(r).zip(&out) {
+                        *s += (v as f64 - m as f64).powi(2);
                     }
                 }
                 out.extend(var.iter().map(|s| (s / n as f64).sqrt() as f32));

@@ -442,6 +442,14 @@ impl Covers {
 /// Writes an embedded picture to `dir` as `<content hash>.<png|jpg|gif|webp|img>` (atomically,
 /// once) and returns its path; `None` when it cannot be written.
 fn cache_picture(dir: &Path, bytes: &[u8]) -> Option<PathBuf> {
+    // The limit Now playing draws within: a larger picture is no cover here either.
+    if bytes.len() > crate::library::art::MAX_ENCODED_BYTES {
+        tracing::debug!(
+            "MPRIS cover: an embedded picture of {} bytes is too large",
+            bytes.len()
+        );
+        return None;
+    }
     let ext = match bytes {
         [0x89, b'P', b'N', b'G', ..] => "png",
         [0xff, 0xd8, ..] => "jpg",
