@@ -205,7 +205,7 @@ fn run_track(clf: &Classifier, trunk: Trunk, path: &Path) -> Option<TrackRun> {
             data: rows,
         };
         let top = clf
-            .prediction_from_features(head, &f)
+            .prediction_from_features(head, &f, None)
             .map(|p| p.top().0)
             .unwrap_or(usize::MAX);
         (f, top)

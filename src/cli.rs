@@ -338,6 +338,10 @@ pub struct CalibrateArgs {
     /// Share of the out-of-fold tracks the confidence threshold keeps.
     #[arg(long, default_value_t = 0.975)]
     pub keep_confidence: f64,
+    /// Share of the train+valid music the music-likeness floor keeps (1: the floor is the
+    /// lowest row's score; speech, which the trunk places beside rap, falls below it).
+    #[arg(long, default_value_t = 1.0)]
+    pub keep_music: f64,
     /// Held-out predictions the temperature is fitted on: `valid` (the valid rows by a head on
     /// the train rows: no shared artists), `cv` (K-fold by track on train+valid) or
     /// `artist-swap` (both artist-filtered directions).

@@ -72,10 +72,29 @@ pub fn run(args: &CalibrateArgs, json: bool, paths: &Paths) -> anyhow::Result<Ex
             (t, s)
         })
         .collect();
+    // The music cues of the train+valid files (from the feature cache when it has them).
+    let mut cue_reader = Classifier::new(model.clone(), device.clone());
+    if !args.no_cache {
+        cue_reader = cue_reader.with_cache(&paths.cache_dir);
+    }
+    let mut music = std::collections::HashMap::new();
+    for (t, split) in &with_split {
+        if split.is_none() {
+            continue;
+        }
+        match cue_reader.music_cues_of_file(&t.path) {
+            Ok(Some(c)) => {
+                music.insert(t.path.clone(), c.score());
+            }
+            Ok(None) => eprintln!("  no music cues: {} (too short)", t.path.display()),
+            Err(e) => eprintln!("  no music cues: {e}"),
+        }
+    }
     let opts = CalibrationOptions {
         shrinkage: args.shrinkage,
         keep_distance: args.keep_distance,
         keep_confidence: args.keep_confidence,
+        keep_music: args.keep_music,
         temperature_from: match args.temperature_from {
             TemperatureArg::Valid => TemperatureFrom::Valid,
             TemperatureArg::Cv => TemperatureFrom::Cv,
@@ -83,7 +102,7 @@ pub fn run(args: &CalibrateArgs, json: bool, paths: &Paths) -> anyhow::Result<Ex
         },
         ..Default::default()
     };
-    let (rule, report) = fit(&config, &with_split, &opts)?;
+    let (rule, report) = fit(&config, &with_split, &music, &opts)?;
     // The rule on synthesised non-music, through the real network with the rule in place.
     let mut out_config = config.clone();
     out_config.open_set = Some(rule.clone());
@@ -116,8 +135,14 @@ pub fn run(args: &CalibrateArgs, json: bool, paths: &Paths) -> anyhow::Result<Ex
             report.train_rows, report.valid_rows, report.cv_tracks, opts.folds
         );
         println!(
-            "temperature {:.3}; unsure below confidence {:.3} or beyond distance {:.3}",
-            report.temperature, report.min_confidence, report.max_distance
+            "temperature {:.3}; unsure below confidence {:.3} or beyond distance {:.3}{}",
+            report.temperature,
+            report.min_confidence,
+            report.max_distance,
+            report.min_music.map_or(String::new(), |m| format!(
+                " or below music-likeness {m:.3} ({} train+valid rows)",
+                report.music_rows
+            ))
         );
         println!(
             "ECE (10 bins): CV out-of-fold {:.3} raw -> {:.3} scaled; valid rows (head on train rows) {:.3} -> {:.3}",

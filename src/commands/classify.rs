@@ -85,7 +85,12 @@ pub fn run(args: &ClassifyArgs, json: bool) -> anyhow::Result<ExitCode> {
                     if let (Some(v), Some(obj)) = (p.open_set, entry.as_object_mut()) {
                         obj.insert(
                             "open_set".into(),
-                            json!({"calibrated_confidence": v.confidence, "distance": v.distance}),
+                            json!({
+                                "calibrated_confidence": v.confidence,
+                                "distance": v.distance,
+                                "music": p.music.map(|m| m.score()),
+                                "music_cues": p.music,
+                            }),
                         );
                     }
                     if args.timings
@@ -122,8 +127,13 @@ pub fn run(args: &ClassifyArgs, json: bool) -> anyhow::Result<ExitCode> {
                     }
                     if let Some(v) = p.open_set {
                         println!(
-                            "  open set: calibrated confidence {:.2}, distance {:.3}",
-                            v.confidence, v.distance
+                            "  open set: calibrated confidence {:.2}, distance {:.3}{}",
+                            v.confidence,
+                            v.distance,
+                            p.music.map_or(String::new(), |m| format!(
+                                ", music-likeness {:.2}",
+                                m.score()
+                            ))
                         );
                     }
                     if let Some(why) = &p.partial {

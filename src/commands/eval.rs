@@ -30,6 +30,7 @@ struct NonMusic {
     confidence: f32,
     known: bool,
     distance: Option<f32>,
+    music: Option<f32>,
 }
 
 fn non_music_files(paths: &[PathBuf]) -> Vec<PathBuf> {
@@ -59,6 +60,7 @@ fn verdict_of(name: String, labels: &[String], p: &Prediction) -> NonMusic {
         confidence: p.open_set.map_or(conf, |v| v.confidence),
         known: p.known(),
         distance: p.open_set.map(|v| v.distance),
+        music: p.music.map(|m| m.score()),
     }
 }
 
@@ -205,7 +207,7 @@ pub fn run(args: &EvalArgs, json: bool) -> anyhow::Result<ExitCode> {
                     "non_music_unsure_rate": if non_music.is_empty() { 0.0 } else { nm_unsure as f64 / non_music.len() as f64 },
                     "non_music_sounds": non_music.iter().map(|n| json!({
                         "name": n.name, "known": n.known, "top_guess": n.genre,
-                        "confidence": n.confidence, "distance": n.distance,
+                        "confidence": n.confidence, "distance": n.distance, "music": n.music,
                     })).collect::<Vec<_>>(),
                 }),
             );
@@ -230,8 +232,12 @@ pub fn run(args: &EvalArgs, json: bool) -> anyhow::Result<ExitCode> {
         match &rule {
             Some(rule) => {
                 println!(
-                    "open set (unsure below confidence {:.2} or beyond distance {:.3}):",
-                    rule.min_confidence, rule.max_distance
+                    "open set (unsure below confidence {:.2} or beyond distance {:.3}{}):",
+                    rule.min_confidence,
+                    rule.max_distance,
+                    rule.min_music.map_or(String::new(), |m| format!(
+                        " or below music-likeness {m:.2}"
+                    ))
                 );
                 println!(
                     "  music called known:      {known_music}/{music_n} ({:.1}%)",
@@ -244,13 +250,15 @@ pub fn run(args: &EvalArgs, json: bool) -> anyhow::Result<ExitCode> {
                 );
                 for n in &non_music {
                     println!(
-                        "    {} {:<40} {} {:.0}%{}",
+                        "    {} {:<40} {} {:.0}%{}{}",
                         if n.known { " " } else { "?" },
                         n.name,
                         n.genre,
                         n.confidence * 100.0,
                         n.distance
-                            .map_or(String::new(), |d| format!(", distance {d:.3}"))
+                            .map_or(String::new(), |d| format!(", distance {d:.3}")),
+                        n.music
+                            .map_or(String::new(), |m| format!(", music-likeness {m:.2}"))
                     );
                 }
             }

@@ -1,12 +1,14 @@
 //! The front end: samples → power spectrogram → mel → log → segments. Every parameter comes
 //! from a [`FrontendConfig`] (part of the model's config).
 
+pub mod cues;
 pub mod mel;
 pub mod segment;
 pub mod stft;
 
 use serde::{Deserialize, Serialize};
 
+pub use cues::MusicCues;
 pub use mel::{LogCompression, MelFilterbank, MelScale};
 pub use segment::{LogMel, Segments};
 pub use stft::Stft;
@@ -55,6 +57,11 @@ impl FrontendConfig {
             self.mel_scale,
             self.log
         )
+    }
+
+    /// Spectrogram frames a second.
+    pub fn frames_per_sec(&self) -> f64 {
+        self.sample_rate_hz as f64 / self.hop_samples.max(1) as f64
     }
 
     /// Samples needed for `frames` centred frames.

@@ -169,35 +169,67 @@ impl FeatureCache {
 }
 
 const LOUDNESS_MAGIC: &[u8; 4] = b"GRLU";
+const CUES_MAGIC: &[u8; 4] = b"GRMC";
 
 impl FeatureCache {
+    /// A small record of `n` f32s kept beside `path`'s features in a file ending `ext`.
+    fn get_f32s(&self, path: &Path, ext: &str, magic: &[u8; 4], n: usize) -> Option<Vec<f32>> {
+        let b = std::fs::read(self.entry(path)?.with_extension(ext)).ok()?;
+        if b.len() != 4 + 4 * n || &b[..4] != magic {
+            return None;
+        }
+        let v: Vec<f32> = b[4..]
+            .chunks_exact(4)
+            .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+            .collect();
+        v.iter().all(|x| x.is_finite()).then_some(v)
+    }
+
+    fn put_f32s(&self, path: &Path, ext: &str, magic: &[u8; 4], values: &[f32]) {
+        let Some(entry) = self.entry(path) else {
+            return;
+        };
+        let mut bytes = magic.to_vec();
+        for v in values {
+            bytes.extend_from_slice(&v.to_le_bytes());
+        }
+        write_atomically(&entry.with_extension(ext), &bytes);
+    }
+
     /// The loudness measured on the clip `path`'s features came from (kept beside them, so a
     /// rebuilt database gets its ReplayGain estimates back with the genres).
     pub fn get_loudness(&self, path: &Path) -> Option<crate::audio::loudness::Loudness> {
-        let entry = self.entry(path)?.with_extension("lufs");
-        let b = std::fs::read(entry).ok()?;
-        if b.len() != 16 || &b[..4] != LOUDNESS_MAGIC {
-            return None;
-        }
-        let f = |i: usize| f32::from_le_bytes([b[i], b[i + 1], b[i + 2], b[i + 3]]);
-        let l = crate::audio::loudness::Loudness {
-            lufs: f(4),
-            peak: f(8),
-            secs: f(12),
-        };
-        (l.lufs.is_finite() && l.peak.is_finite() && l.secs.is_finite()).then_some(l)
+        let v = self.get_f32s(path, "lufs", LOUDNESS_MAGIC, 3)?;
+        Some(crate::audio::loudness::Loudness {
+            lufs: v[0],
+            peak: v[1],
+            secs: v[2],
+        })
     }
 
     /// Keeps the clip's loudness beside `path`'s features.
     pub fn put_loudness(&self, path: &Path, l: &crate::audio::loudness::Loudness) {
-        let Some(entry) = self.entry(path) else {
-            return;
-        };
-        let mut bytes = LOUDNESS_MAGIC.to_vec();
-        for v in [l.lufs, l.peak, l.secs] {
-            bytes.extend_from_slice(&v.to_le_bytes());
-        }
-        write_atomically(&entry.with_extension("lufs"), &bytes);
+        self.put_f32s(path, "lufs", LOUDNESS_MAGIC, &[l.lufs, l.peak, l.secs]);
+    }
+
+    /// The music cues of the clip `path`'s features came from.
+    pub fn get_cues(&self, path: &Path) -> Option<crate::features::MusicCues> {
+        let v = self.get_f32s(path, "cues", CUES_MAGIC, 3)?;
+        Some(crate::features::MusicCues {
+            persistence: v[0],
+            pulse: v[1],
+            low_energy: v[2],
+        })
+    }
+
+    /// Keeps the clip's music cues beside `path`'s features.
+    pub fn put_cues(&self, path: &Path, c: &crate::features::MusicCues) {
+        self.put_f32s(
+            path,
+            "cues",
+            CUES_MAGIC,
+            &[c.persistence, c.pulse, c.low_energy],
+        );
     }
 }
 
@@ -253,6 +285,25 @@ mod tests {
             ))
         );
         assert_eq!(c.get(&audio), Some(f.clone()));
+        // Loudness and music cues are kept beside the features; a damaged record is a miss.
+        assert!(c.get_cues(&audio).is_none());
+        let cues = crate::features::MusicCues {
+            persistence: 0.8,
+            pulse: 0.4,
+            low_energy: 0.2,
+        };
+        c.put_cues(&audio, &cues);
+        assert_eq!(c.get_cues(&audio), Some(cues));
+        let l = crate::audio::loudness::Loudness {
+            lufs: -14.0,
+            peak: 0.9,
+            secs: 30.0,
+        };
+        c.put_loudness(&audio, &l);
+        assert_eq!(c.get_loudness(&audio), Some(l));
+        let record = c.entry(&audio).unwrap().with_extension("cues");
+        std::fs::write(&record, b"GRMC\x00").unwrap();
+        assert!(c.get_cues(&audio).is_none());
         // A byte-identical copy elsewhere hits (analysed once); a renamed file keeps its
         // features.
         let copy = dir.path().join("copy of a.wav");

@@ -2,9 +2,11 @@
 //! split (gtzan-dev's `INDEX.tsv`): the density of pooled embeddings on the `train` rows, the
 //! distance threshold from the `valid` rows (no artist on both sides), the temperature and the
 //! confidence threshold from out-of-fold predictions of K-fold cross-validation on the
-//! train+valid rows (folds by track).
+//! train+valid rows (folds by track); the music floor from the train+valid rows' music
+//! cues (no parameter of the cue is learned, so every row held out from nothing may set it).
 
-use std::path::PathBuf;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
 
 use serde::Serialize;
@@ -26,6 +28,8 @@ pub struct CalibrationOptions {
     pub keep_distance: f64,
     /// The share of out-of-fold music the confidence threshold keeps.
     pub keep_confidence: f64,
+    /// The share of the train+valid music the music-likeness floor keeps.
+    pub keep_music: f64,
     /// Cross-validation folds for the temperature.
     pub folds: usize,
     /// How each fold's head is trained (the default model's recipe).
@@ -53,6 +57,7 @@ impl Default for CalibrationOptions {
             shrinkage: 0.3,
             keep_distance: 0.95,
             keep_confidence: 0.975,
+            keep_music: 1.0,
             folds: 5,
             train: TrainOptions {
                 epochs: 20,
@@ -75,6 +80,9 @@ pub struct CalibrationReport {
     pub temperature: f32,
     pub min_confidence: f32,
     pub max_distance: f32,
+    /// The music-likeness floor and the train+valid rows it was set on (none without cues).
+    pub min_music: Option<f32>,
+    pub music_rows: usize,
     /// ECE (10 bins) of the K-fold out-of-fold vectors, raw and scaled.
     pub cv_ece_raw: f64,
     pub cv_ece_scaled: f64,
@@ -127,10 +135,13 @@ fn folds_of(feats: &[&TrackFeatures], k: usize, seed: u64) -> Vec<usize> {
     fold
 }
 
-/// Fits the open-set rule for `config` (a head model) on trunk features with their splits.
+/// Fits the open-set rule for `config` (a head model) on trunk features with their splits
+/// and the music-likeness score of each file (`music`, by path; files without one are left
+/// out of the music floor).
 pub fn fit(
     config: &ModelConfig,
     feats: &[(TrackFeatures, Option<Split>)],
+    music: &HashMap<PathBuf, f32>,
     opts: &CalibrationOptions,
 ) -> anyhow::Result<(OpenSetConfig, CalibrationReport)> {
     if !config.is_head() {
@@ -233,17 +244,25 @@ pub fn fit(
     let valid_scaled = scaled(&valid_vecs);
     let tops: Vec<f32> = cv_scaled.iter().map(|(p, _)| argmax(p).1).collect();
     let min_confidence = quantile(&tops, 1.0 - opts.keep_confidence).unwrap_or(0.0);
+    // 4. The music floor: a low quantile of the train+valid rows' music-likeness.
+    let music_of = |p: &Path| music.get(p).copied();
+    let scores: Vec<f32> = pool.iter().filter_map(|t| music_of(&t.path)).collect();
+    let min_music = quantile(&scores, 1.0 - opts.keep_music);
     let rule = OpenSetConfig {
         temperature,
         min_confidence,
         max_distance,
+        min_music,
         density,
         fitted: String::new(),
     };
     let valid_known = valid_rows
         .iter()
         .zip(&valid_vecs)
-        .filter(|(t, (v, _))| rule.judge(v, Some(&pooled_embedding(t))).known)
+        .filter(|(t, (v, _))| {
+            rule.judge(v, Some(&pooled_embedding(t)), music_of(&t.path))
+                .known
+        })
         .count();
     let report = CalibrationReport {
         train_rows: train_rows.len(),
@@ -252,6 +271,8 @@ pub fn fit(
         temperature,
         min_confidence,
         max_distance,
+        min_music,
+        music_rows: scores.len(),
         cv_ece_raw: ece(&cv_vecs, 10),
         cv_ece_scaled: ece(&cv_scaled, 10),
         valid_ece_raw: ece(&valid_vecs, 10),
@@ -281,6 +302,13 @@ pub fn fit(
         (1.0 - opts.keep_confidence) * 100.0,
         report.cv_tracks
     );
+    if min_music.is_some() {
+        rule.fitted.push_str(&format!(
+            "; min_music: the {:.1}% quantile of the music-likeness of the {} train+valid rows",
+            (1.0 - opts.keep_music) * 100.0,
+            report.music_rows
+        ));
+    }
     Ok((rule, report))
 }
 

@@ -15,7 +15,7 @@ use super::registry::{LoadedModel, Net};
 use super::trunk::tags_of;
 use crate::audio::clip::{ClipWindow, load_clip};
 use crate::audio::decode::AudioError;
-use crate::features::{Frontend, Segments, segment::segment};
+use crate::features::{Frontend, MusicCues, Segments, segment::segment};
 use crate::store::OpenSetRecord;
 use crate::util::maths::{argmax, mean_rows};
 
@@ -61,6 +61,8 @@ pub struct Prediction {
     pub open_set: Option<OpenSetRecord>,
     /// The loudness of the analysis clip (the ReplayGain estimate), when it was measured.
     pub loudness: Option<crate::audio::loudness::Loudness>,
+    /// The signal's music cues (what the open-set rule's music floor measures), when measured.
+    pub music: Option<MusicCues>,
 }
 
 impl Prediction {
@@ -156,6 +158,19 @@ impl Classifier {
         &self.frontend
     }
 
+    /// Segments of a clip already at the model's rate, and its music cues (from the same
+    /// spectrogram).
+    pub fn analyse(&self, samples: &[f32]) -> (Segments, Option<MusicCues>) {
+        let mel = self.frontend.log_mel(samples);
+        let cfg = &self.model.config.frontend;
+        let cues = MusicCues::of(samples, cfg.sample_rate_hz, &mel, cfg.frames_per_sec());
+        let seg = &self.model.config.segments;
+        (
+            segment(&mel, seg.segment_frames, seg.segments_per_track),
+            cues,
+        )
+    }
+
     /// Segments of a clip already at the model's rate.
     pub fn segments_of(&self, samples: &[f32]) -> Segments {
         let mel = self.frontend.log_mel(samples);
@@ -221,13 +236,13 @@ impl Classifier {
     /// Classifies a clip already at the model's rate.
     pub fn classify_samples(&self, samples: &[f32]) -> Prediction {
         let t0 = Instant::now();
-        let segs = self.segments_of(samples);
+        let (segs, music) = self.analyse(samples);
         let t1 = Instant::now();
         let clip_secs = samples.len() as f64 / self.model.config.frontend.sample_rate_hz as f64;
         if let Net::Musicnn { head, .. } = &self.model.net
             && segs.count > 0
             && let Some(f) = self.trunk_features_of(&segs)
-            && let Some(mut p) = self.prediction_from_features(head, &f)
+            && let Some(mut p) = self.prediction_from_features(head, &f, music)
         {
             p.clip_secs = clip_secs;
             p.timings = Timings {
@@ -258,17 +273,19 @@ impl Classifier {
             embedding: None,
             open_set: None,
             loudness: None,
+            music,
         })
     }
 
     /// Applies the model's open-set rule (if it has one) to a prediction.
     pub fn judged(&self, mut p: Prediction) -> Prediction {
-        p.open_set = self
-            .model
-            .config
-            .open_set
-            .as_ref()
-            .map(|rule| rule.judge(&p.vector, p.embedding.as_deref()));
+        p.open_set = self.model.config.open_set.as_ref().map(|rule| {
+            rule.judge(
+                &p.vector,
+                p.embedding.as_deref(),
+                p.music.map(|m| m.score()),
+            )
+        });
         p
     }
 
@@ -327,11 +344,13 @@ impl Classifier {
         Some((probs, tags))
     }
 
-    /// A prediction from the trunk's outputs: the head per patch, and the mean tags as style.
+    /// A prediction from the trunk's outputs: the head per patch, and the mean tags as style,
+    /// judged with the clip's music cues.
     pub fn prediction_from_features(
         &self,
         head: &GenreHead,
         f: &CachedFeatures,
+        music: Option<MusicCues>,
     ) -> Option<Prediction> {
         let (probs, tags) = self.head_outputs(head, f)?;
         // The embedding is every trunk feature before the 50 tags.
@@ -355,7 +374,42 @@ impl Classifier {
             embedding,
             open_set: None,
             loudness: None,
+            music,
         }))
+    }
+
+    /// True when the model's open-set rule has a music floor.
+    fn rule_needs_music(&self) -> bool {
+        self.model
+            .config
+            .open_set
+            .as_ref()
+            .is_some_and(|r| r.min_music.is_some())
+    }
+
+    /// The music cues of a decoded clip.
+    fn cues_of_clip(&self, clip: &crate::audio::clip::Clip) -> Option<MusicCues> {
+        let cfg = &self.model.config.frontend;
+        let mel = self.frontend.log_mel(&clip.samples);
+        MusicCues::of(
+            &clip.samples,
+            cfg.sample_rate_hz,
+            &mel,
+            cfg.frames_per_sec(),
+        )
+    }
+
+    /// The music cues of the file at `path` (from the feature cache when they are there).
+    pub fn music_cues_of_file(&self, path: &Path) -> Result<Option<MusicCues>, AudioError> {
+        if let Some(c) = self.cache.as_ref().and_then(|c| c.get_cues(path)) {
+            return Ok(Some(c));
+        }
+        let clip = load_clip(path, &self.model.config.clip_spec())?;
+        let cues = self.cues_of_clip(&clip);
+        if let (Some(cache), Some(c)) = (&self.cache, &cues) {
+            cache.put_cues(path, c);
+        }
+        Ok(cues)
     }
 
     /// Classifies the file at `path`. Every way a file reaches a genre vector (decoded now or
@@ -379,7 +433,21 @@ impl Classifier {
         if let (Some(cache), Net::Musicnn { head, .. }) = (&self.cache, &self.model.net) {
             let t0 = Instant::now();
             if let Some((f, note)) = cache.get_noted(path) {
-                if let Some(p) = self.prediction_from_features(head, &f) {
+                // Features cached before the music cues existed: the cues are measured once
+                // (decoding, no trunk) when the rule needs them.
+                let music = match cache.get_cues(path) {
+                    Some(c) => Some(c),
+                    None if self.rule_needs_music() => {
+                        let c =
+                            self.cues_of_clip(&load_clip(path, &self.model.config.clip_spec())?);
+                        if let Some(c) = &c {
+                            cache.put_cues(path, c);
+                        }
+                        c
+                    }
+                    None => None,
+                };
+                if let Some(p) = self.prediction_from_features(head, &f, music) {
                     let mut p = p;
                     p.timings.cnn_ms = t0.elapsed().as_secs_f64() * 1e3;
                     // A damaged file stays partial, with its reason, when it comes from the cache.
@@ -391,7 +459,7 @@ impl Classifier {
                 let clip = load_clip(path, &self.model.config.clip_spec())?;
                 let decode_ms = t0.elapsed().as_secs_f64() * 1e3;
                 let t1 = Instant::now();
-                let segs = self.segments_of(&clip.samples);
+                let (segs, music) = self.analyse(&clip.samples);
                 let t2 = Instant::now();
                 let feats = self.trunk_features_of(&segs);
                 if let Some(f) = &feats {
@@ -399,10 +467,13 @@ impl Classifier {
                     if let Some(l) = &clip.loudness {
                         cache.put_loudness(path, l);
                     }
+                    if let Some(c) = &music {
+                        cache.put_cues(path, c);
+                    }
                 }
                 if let Some(mut p) = feats
                     .as_ref()
-                    .and_then(|f| self.prediction_from_features(head, f))
+                    .and_then(|f| self.prediction_from_features(head, f, music))
                 {
                     p.clip_start_secs = clip.window.start_secs;
                     p.clip_secs = clip.window.len_secs;

@@ -10,6 +10,9 @@
 //!    track's pooled trunk embedding (the mean over patches of the trunk's penultimate layer)
 //!    from the training tracks' pooled embeddings, with a covariance shrunk towards its
 //!    diagonal. Above `max_distance` the track is unsure.
+//! 3. **Music at all**: the signal's music-likeness ([`crate::features::MusicCues::score`]:
+//!    sustained sound or a beat, few pauses). Below `min_music` the track is unsure: speech,
+//!    which the trunk's embedding places beside rap, is caught here.
 //!
 //! Thresholds are quantiles of held-out music (see [`OpenSetConfig::fitted`]); nothing is set
 //! per file.
@@ -28,6 +31,9 @@ pub struct OpenSetConfig {
     pub min_confidence: f32,
     /// Unsure above this distance.
     pub max_distance: f32,
+    /// Unsure below this music-likeness (rules fitted before the cue existed have none).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_music: Option<f32>,
     /// The pooled-embedding density the distance is measured against.
     pub density: Density,
     /// How the rule was fitted and what it measured (for the model card and `models`).
@@ -247,16 +253,21 @@ pub fn quantile(values: &[f32], q: f64) -> Option<f32> {
 }
 
 impl OpenSetConfig {
-    /// The verdict on a track from its genre vector and pooled embedding. Without an embedding
-    /// (a model that has none) only the confidence decides.
-    pub fn judge(&self, genre: &[f32], embedding: Option<&[f32]>) -> Verdict {
+    /// The verdict on a track from its genre vector, pooled embedding and music-likeness. A
+    /// missing cue (a model without an embedding, a clip too short to measure) does not count
+    /// against the track.
+    pub fn judge(&self, genre: &[f32], embedding: Option<&[f32]>, music: Option<f32>) -> Verdict {
         let scaled = scale(genre, self.temperature);
         let confidence = argmax(&scaled).1;
         let distance = embedding
             .and_then(|e| self.density.distance(e))
             .unwrap_or(0.0);
+        let musical = match (self.min_music, music) {
+            (Some(floor), Some(m)) => m >= floor,
+            _ => true,
+        };
         Verdict {
-            known: confidence >= self.min_confidence && distance <= self.max_distance,
+            known: confidence >= self.min_confidence && distance <= self.max_distance && musical,
             confidence,
             distance,
         }
@@ -268,7 +279,8 @@ impl OpenSetConfig {
         let finite = self.temperature.is_finite()
             && self.temperature > 0.0
             && self.min_confidence.is_finite()
-            && self.max_distance.is_finite();
+            && self.max_distance.is_finite()
+            && self.min_music.is_none_or(f32::is_finite);
         if !finite {
             return Err("open_set: temperature and thresholds must be finite numbers".into());
         }
@@ -344,7 +356,7 @@ mod tests {
     }
 
     #[test]
-    fn the_rule_needs_both_cues() {
+    fn the_rule_needs_every_cue() {
         let rows: Vec<Vec<f32>> = (0..50)
             .map(|i| vec![(i % 7) as f32 / 7.0, (i % 5) as f32 / 5.0])
             .collect();
@@ -352,13 +364,33 @@ mod tests {
             temperature: 1.0,
             min_confidence: 0.5,
             max_distance: 3.0,
+            min_music: Some(0.5),
             density: Density::fit(&rows, 0.3).unwrap(),
             fitted: String::new(),
         };
         rule.validate().unwrap();
-        assert!(rule.judge(&[0.8, 0.2], Some(&[0.4, 0.4])).known);
-        assert!(!rule.judge(&[0.4, 0.35, 0.25], Some(&[0.4, 0.4])).known);
-        assert!(!rule.judge(&[0.8, 0.2], Some(&[40.0, -30.0])).known);
+        assert!(rule.judge(&[0.8, 0.2], Some(&[0.4, 0.4]), Some(0.9)).known);
+        assert!(
+            !rule
+                .judge(&[0.4, 0.35, 0.25], Some(&[0.4, 0.4]), Some(0.9))
+                .known
+        );
+        assert!(
+            !rule
+                .judge(&[0.8, 0.2], Some(&[40.0, -30.0]), Some(0.9))
+                .known
+        );
+        // Speech: confident and close to the music, but not music-like.
+        assert!(!rule.judge(&[0.8, 0.2], Some(&[0.4, 0.4]), Some(0.3)).known);
+        // A missing cue does not count against the track; a rule without the floor ignores it.
+        assert!(rule.judge(&[0.8, 0.2], Some(&[0.4, 0.4]), None).known);
+        let old = OpenSetConfig {
+            min_music: None,
+            ..rule.clone()
+        };
+        assert!(old.judge(&[0.8, 0.2], Some(&[0.4, 0.4]), Some(0.3)).known);
+        let old_json = serde_json::to_string(&old).unwrap();
+        assert!(!old_json.contains("min_music"), "{old_json}");
         assert_eq!(quantile(&[3.0, 1.0, 2.0], 0.5), Some(2.0));
         let json = serde_json::to_string(&rule).unwrap();
         let back: OpenSetConfig = serde_json::from_str(&json).unwrap();
