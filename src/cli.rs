@@ -309,7 +309,7 @@ pub struct EvalArgs {
     pub model: Option<PathBuf>,
     #[arg(long, value_enum, default_value = "folders")]
     pub labels: LabelsArg,
-    /// Only the rows of DIR/INDEX.tsv in this split.
+    /// Only the rows of DIR/INDEX.tsv in this split (`unlisted`: the rows in neither).
     #[arg(long, value_enum)]
     pub split: Option<SplitArg>,
     /// Files or folders of sounds that are not music (speech, birdsong, noise…): the open-set
@@ -317,6 +317,11 @@ pub struct EvalArgs {
     /// chirps, birdsong, speech-like) is always measured too. Repeatable.
     #[arg(long = "non-music", value_name = "PATH")]
     pub non_music: Vec<PathBuf>,
+    /// Test-time augmentation, to measure whether it helps: each track's patches plus the
+    /// patches shifted by half a patch (`shift`), plus the clip at -6 and +6 dB (`gain`), or
+    /// both. The analysis itself uses the plain patches.
+    #[arg(long, value_enum, default_value = "none")]
+    pub tta: TtaArg,
 }
 
 #[derive(Debug, Args)]
@@ -353,6 +358,14 @@ pub struct CalibrateArgs {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum TtaArg {
+    None,
+    Shift,
+    Gain,
+    Both,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum TemperatureArg {
     Valid,
     Cv,
@@ -363,6 +376,8 @@ pub enum TemperatureArg {
 pub enum SplitArg {
     Train,
     Valid,
+    /// Rows in neither split (gtzan-dev's `unlisted`).
+    Unlisted,
 }
 
 #[derive(Debug, Args)]

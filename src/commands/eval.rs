@@ -8,7 +8,7 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use crate::cli::{EvalArgs, SplitArg};
+use crate::cli::{EvalArgs, SplitArg, TtaArg};
 use crate::library::TrackId;
 use crate::model::backend::inference_device;
 use crate::model::dataset::{Split, collect};
@@ -16,6 +16,7 @@ use crate::model::eval::report;
 use crate::model::infer::{Classifier, Prediction};
 use crate::model::open_set::{ece, scale};
 use crate::model::registry;
+use crate::model::tta::Tta;
 use crate::recommend::eval::{QueueMetrics, measure_table, queue_metrics};
 use crate::recommend::similar::{Candidate, QueueOptions};
 use serde_json::json;
@@ -91,6 +92,17 @@ pub fn run(args: &EvalArgs, json: bool) -> anyhow::Result<ExitCode> {
         match want {
             SplitArg::Train => set.tracks.retain(|t| t.split == Some(Split::Train)),
             SplitArg::Valid => set.tracks.retain(|t| t.split == Some(Split::Valid)),
+            SplitArg::Unlisted => {
+                // The index left these rows out: they are the folder's other tracks.
+                let listed: std::collections::HashSet<PathBuf> =
+                    set.tracks.iter().map(|t| t.path.clone()).collect();
+                let all = collect(&args.dir, source, false)?;
+                set.tracks = all
+                    .tracks
+                    .into_iter()
+                    .filter(|t| !listed.contains(&t.path))
+                    .collect();
+            }
         }
     }
     let mut pairs = Vec::new();
@@ -102,13 +114,19 @@ pub fn run(args: &EvalArgs, json: bool) -> anyhow::Result<ExitCode> {
     for (p, why) in &set.unreadable {
         eprintln!("error: {}: {why}", p.display());
     }
+    let tta = match args.tta {
+        TtaArg::None => Tta::None,
+        TtaArg::Shift => Tta::Shift,
+        TtaArg::Gain => Tta::Gain,
+        TtaArg::Both => Tta::Both,
+    };
     let mut unknown = 0usize;
     for t in &set.tracks {
         let Some(truth) = labels.iter().position(|l| l.eq_ignore_ascii_case(&t.label)) else {
             unknown += 1;
             continue;
         };
-        match classifier.classify_file(&t.path) {
+        match classifier.classify_file_tta(&t.path, tta) {
             Ok(p) => {
                 pairs.push((truth, p.top().0));
                 if p.known() {
@@ -187,6 +205,10 @@ pub fn run(args: &EvalArgs, json: bool) -> anyhow::Result<ExitCode> {
                 }),
             );
             obj.insert(
+                "tta".into(),
+                json!(format!("{:?}", args.tta).to_lowercase()),
+            );
+            obj.insert(
                 "calibration".into(),
                 json!({
                     "bins": ECE_BINS,
@@ -221,6 +243,12 @@ pub fn run(args: &EvalArgs, json: bool) -> anyhow::Result<ExitCode> {
         }
         super::print_json(&v)?;
     } else {
+        if tta != Tta::None {
+            println!(
+                "test-time augmentation: {:?} (patches of the extra views averaged in)",
+                args.tta
+            );
+        }
         print!("{}", r.to_text());
         match (&rule, ece_scaled) {
             (Some(rule), Some(e)) => println!(

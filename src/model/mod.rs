@@ -22,6 +22,7 @@ pub mod student;
 pub mod styles;
 pub mod train;
 pub mod trunk;
+pub mod tta;
 pub mod vgg;
 
 pub use config::ModelConfig;
