@@ -39,18 +39,9 @@ fn the_built_in_model_carries_a_valid_open_set_rule() {
 
 /// The classify --json entry of one file, run with its own data (and cache) folder.
 fn classify_json(data: &std::path::Path, file: &std::path::Path) -> Value {
-    let out = genreplay(data)
-        .args(["classify", "--json"])
-        .arg(file)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
-    v[0].clone()
+    let mut c = genreplay(data);
+    c.args(["classify", "--json"]).arg(file);
+    json_of(c)[0].clone()
 }
 
 #[test]
@@ -186,18 +177,7 @@ fn unsure_tracks_are_marked_in_json_and_left_out_of_genre_playlists() {
         write_wav(path, &s.samples, rate, 1);
     }
     let data = dir.path().join("data");
-    let out = genreplay(&data)
-        .args(["classify", "--json"])
-        .arg(&noise)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
-    let e = &v[0];
+    let e = &classify_json(&data, &noise);
     assert_eq!(e["known"], false, "{e}");
     assert_eq!(e["top_guesses"].as_array().unwrap().len(), 3);
     assert!(e["open_set"]["distance"].as_f64().unwrap() > 0.0);

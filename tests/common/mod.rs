@@ -209,3 +209,15 @@ pub fn genreplay(data_dir: &Path) -> assert_cmd::Command {
     c.arg("--data-dir").arg(data_dir);
     c
 }
+
+/// Runs a genreplay command that prints JSON: asserts it succeeded (showing its stderr if
+/// not) and returns what it printed.
+pub fn json_of(mut cmd: assert_cmd::Command) -> serde_json::Value {
+    let out = cmd.output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
