@@ -331,6 +331,15 @@ fn now_playing_and_the_library_rows_show_the_styles() {
         inner(row).ends_with("jazz 60% · instrumental, chillout"),
         "{row}"
     );
+    // Search results show them too, after the genre.
+    press(&mut app, "/noon");
+    let s = screen(&mut app);
+    let hit = inner(&s[2]);
+    assert!(hit.starts_with(" Noon — Alpha · First"), "{hit:?}");
+    assert!(
+        hit.ends_with("3:20  jazz 60% · instrumental, chillout"),
+        "{hit:?}"
+    );
 }
 
 #[test]

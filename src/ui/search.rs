@@ -30,11 +30,22 @@ pub fn draw(f: &mut Frame, app: &App, area: Rect) {
             let genre = s.lib.genre_text(*id).unwrap_or_default();
             let dur = info.duration_secs.map(fmt_time).unwrap_or_default();
             let right = format!("  {dur}  {genre}");
+            // The styles after the genre, as in the library rows, when the row has room for
+            // them beside a readable title.
+            let styles = s.lib.style_text(*id);
+            let styles = if !styles.is_empty()
+                && width >= right.chars().count() + styles.chars().count() + 3 + 30
+            {
+                format!(" · {styles}")
+            } else {
+                String::new()
+            };
+            let right_w = right.chars().count() + styles.chars().count();
             let left = fit(
                 &format!(" {} — {} · {}", info.title, info.artist, info.album),
-                width.saturating_sub(right.chars().count()),
+                width.saturating_sub(right_w),
             );
-            let pad = width.saturating_sub(left.chars().count() + right.chars().count());
+            let pad = width.saturating_sub(left.chars().count() + right_w);
             let playing = s.playback.track == Some(*id);
             let line = Line::from(vec![
                 Span::styled(
@@ -47,6 +58,7 @@ pub fn draw(f: &mut Frame, app: &App, area: Rect) {
                 ),
                 Span::raw(" ".repeat(pad)),
                 Span::styled(right, Style::default().fg(t.accent)),
+                Span::styled(styles, Style::default().fg(t.dim)),
             ]);
             let style = if i == view.nav.selected && !app.search.typing {
                 selected_style(t)
