@@ -3,6 +3,7 @@
 //! [`EffectRunner`] that carries out the app's effects. `tui.rs` wires it to the terminal.
 
 pub mod art;
+pub mod art_cache;
 pub mod effects;
 pub mod job;
 pub mod library;

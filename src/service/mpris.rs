@@ -40,6 +40,7 @@ use crate::app::remote::{
 use crate::app::session::Session;
 use crate::library::TrackId;
 use crate::library::art::CoverSource;
+use crate::service::art_cache;
 
 /// The bus name's suffix: `org.mpris.MediaPlayer2.genreplay`.
 pub const BUS_NAME_SUFFIX: &str = "genreplay";
@@ -410,6 +411,9 @@ struct Covers {
 
 impl Covers {
     fn new(dir: Option<PathBuf>) -> Self {
+        if let Some(d) = &dir {
+            art_cache::prune(d, art_cache::MAX_FILES, art_cache::MAX_BYTES);
+        }
         Covers {
             dir,
             known: HashMap::new(),
@@ -425,9 +429,10 @@ impl Covers {
         }
         let c = match crate::library::art::find(track) {
             Ok(Some((CoverSource::File(p), _))) => Some(p),
-            Ok(Some((CoverSource::Embedded(_), Some(bytes)))) => {
-                self.dir.as_deref().and_then(|d| cache_picture(d, &bytes))
-            }
+            Ok(Some((CoverSource::Embedded(_), Some(bytes)))) => self
+                .dir
+                .as_deref()
+                .and_then(|d| art_cache::store(d, &bytes)),
             Ok(_) => None,
             Err(e) => {
                 tracing::debug!("MPRIS cover: {e}");
@@ -436,58 +441,6 @@ impl Covers {
         };
         self.known.insert(track.to_path_buf(), c.clone());
         c
-    }
-}
-
-/// Writes an embedded picture to `dir` as `<content hash>.<png|jpg|gif|webp|img>` (atomically,
-/// once) and returns its path; `None` when it cannot be written.
-fn cache_picture(dir: &Path, bytes: &[u8]) -> Option<PathBuf> {
-    // The limit Now playing draws within: a larger picture is no cover here either.
-    if bytes.len() > crate::library::art::MAX_ENCODED_BYTES {
-        tracing::debug!(
-            "MPRIS cover: an embedded picture of {} bytes is too large",
-            bytes.len()
-        );
-        return None;
-    }
-    let ext = match bytes {
-        [0x89, b'P', b'N', b'G', ..] => "png",
-        [0xff, 0xd8, ..] => "jpg",
-        [b'G', b'I', b'F', ..] => "gif",
-        [
-            b'R',
-            b'I',
-            b'F',
-            b'F',
-            _,
-            _,
-            _,
-            _,
-            b'W',
-            b'E',
-            b'B',
-            b'P',
-            ..,
-        ] => "webp",
-        _ => "img",
-    };
-    let name = format!("{}.{ext}", blake3::hash(bytes).to_hex());
-    let path = dir.join(&name);
-    if path.is_file() {
-        return Some(path);
-    }
-    let write = || -> std::io::Result<()> {
-        std::fs::create_dir_all(dir)?;
-        let tmp = dir.join(format!(".{name}.{}", std::process::id()));
-        std::fs::write(&tmp, bytes)?;
-        std::fs::rename(&tmp, &path)
-    };
-    match write() {
-        Ok(()) => Some(path),
-        Err(e) => {
-            tracing::debug!("MPRIS cover: {}: {e}", dir.display());
-            None
-        }
     }
 }
 
@@ -780,23 +733,9 @@ mod tests {
     }
 
     #[test]
-    fn an_embedded_cover_is_written_once_to_the_art_cache_and_a_folder_cover_used_as_is() {
+    fn a_folder_cover_is_used_as_is() {
         let d = tempfile::tempdir().unwrap();
         let art = d.path().join("cache/art");
-        let png = [0x89, b'P', b'N', b'G', 1, 2, 3];
-        let a = cache_picture(&art, &png).unwrap();
-        assert_eq!(a.extension().unwrap(), "png");
-        assert_eq!(std::fs::read(&a).unwrap(), png);
-        // The same picture (another track of the album): the same file, not a second one.
-        assert_eq!(cache_picture(&art, &png), Some(a.clone()));
-        assert_eq!(std::fs::read_dir(&art).unwrap().count(), 1);
-        assert_eq!(
-            cache_picture(&art, &[0xff, 0xd8, 9])
-                .unwrap()
-                .extension()
-                .unwrap(),
-            "jpg"
-        );
         // A track without an embedded picture: its folder's cover file.
         let album = d.path().join("album");
         std::fs::create_dir(&album).unwrap();
