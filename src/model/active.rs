@@ -67,8 +67,23 @@ pub fn load_active(
 }
 
 /// Registers every built-in model (so that `genreplay models list` shows them all) from their
-/// config files, without loading their networks.
+/// config files, without loading their networks. A built-in model an update replaced (its
+/// files changed, so its id did) can never load again: its record and its vectors go (the
+/// library is classified again under the new id, from the feature cache). Trained models are
+/// never touched.
 pub fn register_builtins(store: &Store) -> Result<(), StoreError> {
+    let current: Vec<String> = registry::BUILTINS.iter().map(|b| b.id().0).collect();
+    for rec in store.models()? {
+        if rec.location == ModelLocation::Embedded && !current.contains(&rec.id) {
+            store.drop_model_vectors(&super::registry::ModelId(rec.id.clone()))?;
+            store.remove_model(&rec.id)?;
+            tracing::info!(
+                "{} {}: a built-in model this version replaced; its vectors were removed",
+                rec.name,
+                rec.id
+            );
+        }
+    }
     for b in registry::BUILTINS {
         let id = b.id();
         if store.model(id.as_str())?.is_some() {
@@ -238,4 +253,62 @@ pub fn sync_models(store: &Store, models_dir: &Path) -> Result<ModelSync, StoreE
         store.flush()?;
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::library::TrackId;
+    use crate::store::VectorRecord;
+
+    fn record(id: &str, location: ModelLocation) -> ModelRecord {
+        ModelRecord {
+            id: id.into(),
+            name: "m".into(),
+            labels: vec!["a".into(), "b".into()],
+            created_unix: 0,
+            source: None,
+            metrics: None,
+            location,
+        }
+    }
+
+    #[test]
+    fn a_replaced_built_in_model_goes_with_its_vectors_and_trained_models_stay() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("db")).unwrap();
+        let old = registry::ModelId("0123456789abcdef".into());
+        let trained = registry::ModelId("fedcba9876543210".into());
+        store
+            .put_model(&record(&old.0, ModelLocation::Embedded))
+            .unwrap();
+        store
+            .put_model(&record(
+                &trained.0,
+                ModelLocation::Dir(b"/models/mine".to_vec()),
+            ))
+            .unwrap();
+        let v = VectorRecord {
+            vector: vec![0.6, 0.4],
+            segments: 3,
+            style: None,
+            computed_unix: 1,
+            open_set: None,
+        };
+        let track = TrackId::of_path(std::path::Path::new("/music/a.flac"));
+        store.put_vector(&old, track, &v).unwrap();
+        store.put_vector(&trained, track, &v).unwrap();
+        register_builtins(&store).unwrap();
+        assert!(store.model(&old.0).unwrap().is_none());
+        assert_eq!(store.vector_count(&old), 0);
+        assert!(store.model(&trained.0).unwrap().is_some());
+        assert_eq!(store.vector_count(&trained), 1);
+        for b in registry::BUILTINS {
+            assert!(
+                store.model(b.id().as_str()).unwrap().is_some(),
+                "{}",
+                b.name
+            );
+        }
+    }
 }
