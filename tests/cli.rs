@@ -169,6 +169,20 @@ fn missing_or_broken_models_are_named() {
     }
     assert_eq!(r["tracks"], 12);
     assert_eq!(r["confusion"].as_array().unwrap().len(), 3);
+    // The model was trained on this folder (no index: its own split by track), so eval says
+    // the figures are not all held out; on another folder it says nothing.
+    let note = r["training_note"].as_str().unwrap_or_else(|| panic!("{r}"));
+    assert!(
+        note.contains("trained on") && note.contains("this folder"),
+        "{note}"
+    );
+    let other = dir.path().join("other");
+    synth_genre_tree(&other, 2, 16_000, 2.5, 9);
+    let mut c = genreplay(dir.path());
+    c.args(["eval", "--json", "--model"])
+        .arg(&model)
+        .arg(&other);
+    assert_eq!(json_of(c)["training_note"], Value::Null);
 
     // Truncated weights.
     let bpk = model.join("model.bpk");

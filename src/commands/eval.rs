@@ -65,6 +65,40 @@ fn verdict_of(name: String, labels: &[String], p: &Prediction) -> NonMusic {
     }
 }
 
+/// A note when the model was trained on the folder being measured: which of its figures are
+/// held out, by the split it kept back when it was trained.
+fn trained_here(
+    model: &crate::model::registry::LoadedModel,
+    dir: &std::path::Path,
+    split: Option<SplitArg>,
+) -> Option<String> {
+    let source = model.config.info.source.as_deref()?;
+    let same = match (std::fs::canonicalize(source), std::fs::canonicalize(dir)) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => false,
+    };
+    if !same {
+        return None;
+    }
+    let m = model.config.info.metrics.as_ref();
+    let trained = m.map_or("its".into(), |m| m.train_tracks.to_string());
+    let kept_back = m.is_some_and(|m| m.valid_tracks > 0);
+    match (kept_back, split) {
+        (_, Some(SplitArg::Unlisted)) => None,
+        (true, Some(SplitArg::Valid)) => Some(
+            "this model was trained on this folder's train rows; the valid rows were held out, \
+             but the epoch it kept may have been chosen on them"
+                .into(),
+        ),
+        (false, _) => Some(format!(
+            "this model was trained on {trained} tracks of this folder, none kept back: its figures here are not held out"
+        )),
+        (true, _) => Some(format!(
+            "this model was trained on {trained} tracks of this folder: only the tracks it kept back for validation are held out (with an INDEX.tsv: --split valid)"
+        )),
+    }
+}
+
 fn queue_json(q: &QueueMetrics) -> serde_json::Value {
     json!({
         "queue_precision_at_10": q.queue_precision_at_10,
@@ -105,6 +139,7 @@ pub fn run(args: &EvalArgs, json: bool) -> anyhow::Result<ExitCode> {
             }
         }
     }
+    let seen = trained_here(classifier.model(), &args.dir, args.split);
     let mut pairs = Vec::new();
     let mut candidates: Vec<(Candidate, usize)> = Vec::new();
     let mut raw: Vec<(Vec<f32>, usize)> = Vec::new();
@@ -190,6 +225,9 @@ pub fn run(args: &EvalArgs, json: bool) -> anyhow::Result<ExitCode> {
     if json {
         let mut v = serde_json::to_value(&r)?;
         if let Some(obj) = v.as_object_mut() {
+            obj.insert("training_note".into(), json!(seen));
+        }
+        if let Some(obj) = v.as_object_mut() {
             obj.insert(
                 "queue_precision_at_10".into(),
                 json!(q.queue_precision_at_10),
@@ -243,6 +281,9 @@ pub fn run(args: &EvalArgs, json: bool) -> anyhow::Result<ExitCode> {
         }
         super::print_json(&v)?;
     } else {
+        if let Some(note) = &seen {
+            println!("note: {note}");
+        }
         if tta != Tta::None {
             println!(
                 "test-time augmentation: {:?} (patches of the extra views averaged in)",

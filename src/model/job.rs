@@ -247,7 +247,9 @@ pub fn run_with_config(
         cancel,
     )?;
     config.info.created_unix_secs = crate::store::now_unix();
-    config.info.source = Some(req.dir.to_string_lossy().into_owned());
+    // Absolute, so `eval` can tell from anywhere that a folder is the one it was trained on.
+    let dir = std::fs::canonicalize(&req.dir).unwrap_or_else(|_| req.dir.clone());
+    config.info.source = Some(dir.to_string_lossy().into_owned());
     config.info.metrics = Some(TrainMetrics {
         train_tracks: train_f.len(),
         valid_tracks: valid_f.len(),
