@@ -288,6 +288,27 @@ impl Catalog {
         self.style_filter.allows(name)
     }
 
+    /// The groups of the style tree a track belongs to: each style it shows, with the tag's
+    /// probability (its rank there), or else one of the tree's last groups (no clear style,
+    /// not classified yet, could not be analysed), in library order.
+    pub fn style_groups_of(&self, id: TrackId) -> Vec<(&'static str, Option<f32>)> {
+        let shown = self.styles_of(id);
+        if !shown.is_empty() {
+            return shown.into_iter().map(|(n, p)| (n, Some(p))).collect();
+        }
+        let name = if self.styles.contains_key(&id) {
+            NO_STYLE_GROUP
+        } else if self.failed.contains_key(&id) {
+            FAILED_GROUP
+        } else if !self.vectors.contains_key(&id) {
+            PENDING_GROUP
+        } else {
+            // Classified by a model without styles.
+            NO_STYLE_GROUP
+        };
+        vec![(name, None)]
+    }
+
     /// Tracks per style (every style a track shows), ranked by the tag's probability: the
     /// style playlists and the style tree. Styles in alphabetical order (stable while the
     /// analysis fills them in). Only tracks in `keep`.
@@ -295,10 +316,20 @@ impl Catalog {
         &self,
         keep: &dyn Fn(&TrackInfo) -> bool,
     ) -> Vec<(String, Vec<(TrackId, f32)>)> {
+        self.style_pass(keep).0
+    }
+
+    /// One pass over the tracks in `keep`: the style lists (as [`Catalog::style_lists`]) and
+    /// the tracks of the style tree's last groups, by group.
+    fn style_pass(&self, keep: &dyn Fn(&TrackInfo) -> bool) -> StylePass {
         let mut by: HashMap<&'static str, Vec<(TrackId, f32)>> = HashMap::new();
+        let mut rest: HashMap<&'static str, Vec<TrackId>> = HashMap::new();
         for t in self.tracks.iter().filter(|t| keep(t)) {
-            for (name, p) in self.styles_of(t.id) {
-                by.entry(name).or_default().push((t.id, p));
+            for (name, p) in self.style_groups_of(t.id) {
+                match p {
+                    Some(p) => by.entry(name).or_default().push((t.id, p)),
+                    None => rest.entry(name).or_default().push(t.id),
+                }
             }
         }
         let mut lists: Vec<(String, Vec<(TrackId, f32)>)> = by
@@ -309,7 +340,7 @@ impl Catalog {
             })
             .collect();
         lists.sort_by(|a, b| a.0.cmp(&b.0));
-        lists
+        (lists, rest)
     }
 
     /// Top genre and its probability.
@@ -434,8 +465,8 @@ impl Catalog {
                 groups
             }
             BrowseMode::Style => {
-                let mut groups: Vec<Group> = self
-                    .style_lists(&keep)
+                let (lists, mut rest) = self.style_pass(&keep);
+                let mut groups: Vec<Group> = lists
                     .into_iter()
                     .map(|(name, tracks)| Group {
                         name,
@@ -443,27 +474,13 @@ impl Catalog {
                         tracks: tracks.into_iter().map(|(id, _)| id).collect(),
                     })
                     .collect();
-                let (mut none, mut pending, mut failed) = (Vec::new(), Vec::new(), Vec::new());
-                for t in self.tracks.iter().filter(|t| keep(t)) {
-                    if self.styles.contains_key(&t.id) {
-                        if self.styles_of(t.id).is_empty() {
-                            none.push(t.id);
-                        }
-                    } else if self.failed.contains_key(&t.id) {
-                        failed.push(t.id);
-                    } else if !self.vectors.contains_key(&t.id) {
-                        pending.push(t.id);
-                    } else {
-                        // Classified by a model without styles.
-                        none.push(t.id);
-                    }
-                }
+                let mut take = |name| (name, rest.remove(name).unwrap_or_default());
                 push_groups(
                     &mut groups,
                     [
-                        (NO_STYLE_GROUP, none),
-                        (PENDING_GROUP, pending),
-                        (FAILED_GROUP, failed),
+                        take(NO_STYLE_GROUP),
+                        take(PENDING_GROUP),
+                        take(FAILED_GROUP),
                     ],
                 );
                 groups
@@ -552,6 +569,12 @@ fn push_groups<const N: usize>(groups: &mut Vec<Group>, extra: [(&str, Vec<Track
         }
     }
 }
+
+/// The style lists (style, ranked tracks) and the tracks of the style tree's last groups.
+type StylePass = (
+    Vec<(String, Vec<(TrackId, f32)>)>,
+    HashMap<&'static str, Vec<TrackId>>,
+);
 
 /// artist key → (artist name, album key → (album name, tracks)).
 type ArtistTree = BTreeMap<String, (String, BTreeMap<String, (String, Vec<TrackId>)>)>;

@@ -4,9 +4,7 @@
 use std::collections::HashSet;
 
 use super::{Handled, Selection};
-use crate::app::catalog::{
-    BrowseMode, Catalog, FAILED_GROUP, Group, NO_STYLE_GROUP, PENDING_GROUP, UNSURE_GROUP,
-};
+use crate::app::catalog::{BrowseMode, Catalog, FAILED_GROUP, Group, PENDING_GROUP, UNSURE_GROUP};
 use crate::app::nav::ListNav;
 use crate::app::session::Session;
 use crate::keys::Action;
@@ -72,44 +70,58 @@ impl LibraryView {
             BrowseMode::Style => return self.update_styles(lib, changed, height),
             BrowseMode::Artist | BrowseMode::Folder => return,
         }
-        let set: HashSet<TrackId> = changed.iter().copied().collect();
-        for g in &mut self.tree {
-            g.tracks.retain(|t| !set.contains(t));
-        }
+        // As `Catalog::tree` groups: unsure tracks apart; by confidence, ties in library
+        // order.
         let at = |t: &TrackId| lib.index.get(t).copied().unwrap_or(usize::MAX);
-        for &id in changed {
-            let Some(&li) = lib.index.get(&id) else {
-                continue;
-            };
-            // As `Catalog::tree` groups: unsure tracks apart, in library order.
-            let genre = lib.genre_of(id).filter(|_| lib.is_known(id));
-            let name = match genre {
-                Some((g, _)) => g,
-                None if lib.genre_of(id).is_some() => UNSURE_GROUP,
-                None if lib.failed.contains_key(&id) => FAILED_GROUP,
-                None => PENDING_GROUP,
-            };
-            let Some(group) = self.tree.iter_mut().find(|g| g.name == name) else {
-                // The first track of a group: build the tree.
-                return self.rebuild(lib, height);
-            };
-            let pos = match genre {
-                // By confidence, ties in library order (as `Catalog::tree` sorts).
-                Some((_, p)) => group.tracks.partition_point(|t| {
-                    let q = lib.genre_of(*t).map_or(f32::NEG_INFINITY, |(_, q)| q);
-                    p.total_cmp(&q).then(at(t).cmp(&li)) == std::cmp::Ordering::Less
-                }),
-                None => group.tracks.partition_point(|t| at(t) < li),
-            };
-            group.tracks.insert(pos, id);
-        }
-        self.tree.retain(|g| !g.tracks.is_empty());
-        self.rebuild_rows(lib, height);
+        self.move_tracks(
+            lib,
+            changed,
+            height,
+            |id| {
+                let place = match lib.genre_of(id).filter(|_| lib.is_known(id)) {
+                    Some((g, p)) => (g, Some(p)),
+                    None if lib.genre_of(id).is_some() => (UNSURE_GROUP, None),
+                    None if lib.failed.contains_key(&id) => (FAILED_GROUP, None),
+                    None => (PENDING_GROUP, None),
+                };
+                vec![place]
+            },
+            |t, _| lib.genre_of(t).map_or(f32::NEG_INFINITY, |(_, q)| q),
+            |t, id| at(t).cmp(&at(&id)),
+        )
     }
 
     /// The style tree's part of [`LibraryView::update_genres`]: a changed track leaves every
-    /// group and joins those of its styles, at its rank (the tag's probability).
+    /// group and joins those of its styles, at its rank (the tag's probability; ties by id, as
+    /// `Catalog::style_lists` sorts).
     fn update_styles(&mut self, lib: &Catalog, changed: &[TrackId], height: usize) {
+        self.move_tracks(
+            lib,
+            changed,
+            height,
+            |id| lib.style_groups_of(id),
+            |t, name| {
+                lib.styles_of(t)
+                    .iter()
+                    .find(|(n, _)| *n == name)
+                    .map_or(f32::NEG_INFINITY, |(_, q)| *q)
+            },
+            |t, id| t.cmp(&id),
+        )
+    }
+
+    /// Takes `changed` out of every group of the tree and puts each into the groups `places`
+    /// names: at its rank where it has one (`rank` of the tracks there, ties by `tie`), else
+    /// in library order. A group that does not exist yet rebuilds the tree.
+    fn move_tracks<'a>(
+        &mut self,
+        lib: &Catalog,
+        changed: &[TrackId],
+        height: usize,
+        places: impl Fn(TrackId) -> Vec<(&'a str, Option<f32>)>,
+        rank: impl Fn(TrackId, &str) -> f32,
+        tie: impl Fn(&TrackId, TrackId) -> std::cmp::Ordering,
+    ) {
         let set: HashSet<TrackId> = changed.iter().copied().collect();
         for g in &mut self.tree {
             g.tracks.retain(|t| !set.contains(t));
@@ -119,31 +131,14 @@ impl LibraryView {
             let Some(&li) = lib.index.get(&id) else {
                 continue;
             };
-            let styles = lib.styles_of(id);
-            // As `Catalog::tree` groups the tracks that show no style.
-            let places: Vec<(&str, Option<f32>)> = if !styles.is_empty() {
-                styles.into_iter().map(|(n, p)| (n, Some(p))).collect()
-            } else if lib.styles.contains_key(&id) || lib.vectors.contains_key(&id) {
-                vec![(NO_STYLE_GROUP, None)]
-            } else if lib.failed.contains_key(&id) {
-                vec![(FAILED_GROUP, None)]
-            } else {
-                vec![(PENDING_GROUP, None)]
-            };
-            for (name, p) in places {
+            for (name, p) in places(id) {
                 let Some(group) = self.tree.iter_mut().find(|g| g.name == name) else {
-                    // The first track of a style: build the tree.
+                    // The first track of a group: build the tree.
                     return self.rebuild(lib, height);
                 };
                 let pos = match p {
-                    // By the tag's probability, ties by id (as `Catalog::style_lists` sorts).
                     Some(p) => group.tracks.partition_point(|t| {
-                        let q = lib
-                            .styles_of(*t)
-                            .iter()
-                            .find(|(n, _)| *n == name)
-                            .map_or(f32::NEG_INFINITY, |(_, q)| *q);
-                        p.total_cmp(&q).then(t.cmp(&id)) == std::cmp::Ordering::Less
+                        p.total_cmp(&rank(*t, name)).then(tie(t, id)) == std::cmp::Ordering::Less
                     }),
                     None => group.tracks.partition_point(|t| at(t) < li),
                 };
