@@ -162,8 +162,7 @@ impl Classifier {
     /// spectrogram).
     pub fn analyse(&self, samples: &[f32]) -> (Segments, Option<MusicCues>) {
         let mel = self.frontend.log_mel(samples);
-        let cfg = &self.model.config.frontend;
-        let cues = MusicCues::of(samples, cfg.sample_rate_hz, &mel, cfg.frames_per_sec());
+        let cues = self.cues_of(samples, &mel);
         let seg = &self.model.config.segments;
         (
             segment(&mel, seg.segment_frames, seg.segments_per_track),
@@ -387,16 +386,15 @@ impl Classifier {
             .is_some_and(|r| r.min_music.is_some())
     }
 
+    /// The music cues of a clip at the model's rate and its log-mel spectrogram.
+    fn cues_of(&self, samples: &[f32], mel: &crate::features::LogMel) -> Option<MusicCues> {
+        let cfg = &self.model.config.frontend;
+        MusicCues::of(samples, cfg.sample_rate_hz, mel, cfg.frames_per_sec())
+    }
+
     /// The music cues of a decoded clip.
     fn cues_of_clip(&self, clip: &crate::audio::clip::Clip) -> Option<MusicCues> {
-        let cfg = &self.model.config.frontend;
-        let mel = self.frontend.log_mel(&clip.samples);
-        MusicCues::of(
-            &clip.samples,
-            cfg.sample_rate_hz,
-            &mel,
-            cfg.frames_per_sec(),
-        )
+        self.cues_of(&clip.samples, &self.frontend.log_mel(&clip.samples))
     }
 
     /// The music cues of the file at `path` (from the feature cache when they are there).

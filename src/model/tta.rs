@@ -28,11 +28,25 @@ impl Classifier {
     /// Classifies `path` with the extra views of `tta` averaged in (then judged by the
     /// model's open-set rule on the averaged vector).
     pub fn classify_file_tta(&self, path: &Path, tta: Tta) -> Result<Prediction, AudioError> {
-        let mut p = self.classify_file(path)?;
-        if tta == Tta::None || p.segments == 0 {
+        if tta == Tta::None {
+            return self.classify_file(path);
+        }
+        // A panic inside the model is an error for this file, as in `classify_file`.
+        crate::audio::guard::catch(|| self.with_views(path, tta)).map_err(|reason| {
+            AudioError::Analysis {
+                path: path.to_path_buf(),
+                reason: format!("internal error: {reason}"),
+            }
+        })?
+    }
+
+    /// The plain prediction of one decoded clip with the extra views averaged in.
+    fn with_views(&self, path: &Path, tta: Tta) -> Result<Prediction, AudioError> {
+        let clip = load_clip(path, &self.model().config.clip_spec())?;
+        let mut p = self.classify_samples(&clip.samples);
+        if p.segments == 0 {
             return Ok(p);
         }
-        let clip = load_clip(path, &self.model().config.clip_spec())?;
         let seg = self.model().config.segments.clone();
         let k = self.labels().len();
         let mut sum: Vec<f64> = p
