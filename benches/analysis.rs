@@ -16,9 +16,15 @@
 //! Heads are trained as the default model is (`train --mode quick --valid-frac 0 --epochs
 //! 20`: Adam, lr 3e-4, batch 32, 20 epochs, seed 42).
 //!
+//! First, per kernel this CPU runs (`model::kernels`: AVX-512, AVX2, the portable 128-bit level
+//! — SSE4.2 here, NEON on ARM — and scalar), the compiled trunk's CPU time per 187-frame patch
+//! on synthetic log-mel patches, one thread, against that kernel's measured FMA peak; then the
+//! per-track rows, where the `… kernel` rows run the default variant on a forced kernel.
+//!
 //! `cargo bench --bench analysis` runs every row; `cargo bench --bench analysis -- NAME…` only
-//! the rows whose name contains one of the words (the "today" baseline row always runs).
-//! Without `../shared/data` it prints a message and only the peak measurement.
+//! the rows whose name contains one of the words (the "today" baseline row always runs);
+//! `-- kernels` only the kernel table. Without `../shared/data` it prints a message and only
+//! the kernel table.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::path::{Path, PathBuf};
@@ -36,7 +42,7 @@ use genreplay::model::fast::FastTrunk;
 use genreplay::model::head::{TRUNK_FEATURES, shared_fast_trunk, shared_trunk, trunk_features};
 use genreplay::model::infer::Classifier;
 use genreplay::model::job::vector_of_features;
-use genreplay::model::kernels;
+use genreplay::model::kernels::{Isa, Kernel};
 use genreplay::model::musicnn::{
     MUSICNN_FRAMES, MUSICNN_MELS, MUSICNN_N_TAGS, MUSICNN_PENULTIMATE,
 };
@@ -51,8 +57,9 @@ enum Trunk {
     Burn,
     /// The compiled trunk with every channel.
     FastUnpruned,
-    /// The compiled trunk without its constant channels (the default now), on `threads`.
-    Fast { threads: usize },
+    /// The compiled trunk without its constant channels (the default now), on `threads`, on
+    /// a forced kernel or the selected one.
+    Fast { threads: usize, kernel: Option<Isa> },
 }
 
 #[derive(Debug, Clone)]
@@ -70,7 +77,14 @@ fn variants() -> Vec<Variant> {
         patches,
         clip_secs,
     };
-    let fast = Trunk::Fast { threads: 1 };
+    let fast = Trunk::Fast {
+        threads: 1,
+        kernel: None,
+    };
+    let on = |isa| Trunk::Fast {
+        threads: 1,
+        kernel: Some(isa),
+    };
     vec![
         v(
             "today: burn trunk, 20 patches / 60 s",
@@ -87,7 +101,23 @@ fn variants() -> Vec<Variant> {
         v("compiled, pruned, 20 / 60 s", fast, 20, 60.0),
         v(
             "compiled, pruned, 20 / 60 s, 2 threads",
-            Trunk::Fast { threads: 2 },
+            Trunk::Fast {
+                threads: 2,
+                kernel: None,
+            },
+            20,
+            60.0,
+        ),
+        v(
+            "pruned, 20 / 60 s, avx512 kernel",
+            on(Isa::Avx512),
+            20,
+            60.0,
+        ),
+        v("pruned, 20 / 60 s, avx2 kernel", on(Isa::Avx2), 20, 60.0),
+        v(
+            "pruned, 20 / 60 s, portable kernel",
+            on(Isa::Portable),
             20,
             60.0,
         ),
@@ -161,12 +191,20 @@ fn trunk_rows(trunk: Trunk, segs: &Segments) -> Vec<f32> {
             rows
         }
         Trunk::FastUnpruned | Trunk::Fast { .. } => {
-            let (threads, pruned) = match trunk {
-                Trunk::Fast { threads } => (threads, true),
-                _ => (1, false),
+            let (threads, pruned, isa) = match trunk {
+                Trunk::Fast { threads, kernel } => (threads, true, kernel),
+                _ => (1, false, None),
             };
-            let out = shared_fast_trunk()
-                .unwrap()
+            let shared = shared_fast_trunk().unwrap();
+            let forced;
+            let fast: &FastTrunk = match isa.and_then(Kernel::new) {
+                Some(k) => {
+                    forced = shared.as_ref().clone().with_kernel(k);
+                    &forced
+                }
+                None => &shared,
+            };
+            let out = fast
                 .forward_with(&segs.data, segs.count, segs.frames, threads, pruned)
                 .unwrap();
             let mut rows = Vec::with_capacity(segs.count * TRUNK_FEATURES);
@@ -395,15 +433,14 @@ fn fmt_acc((c, n): (usize, usize)) -> String {
     }
 }
 
-/// GFLOP/s of the FMA loop per CPU-second of the thread running it (so other load on the
-/// machine does not lower it), median of 5 runs of ≥ 0.2 s.
-fn measure_peak() -> Option<f64> {
-    kernels::fma_loop(1)?;
+/// GFLOP/s of the kernel's FMA loop per CPU-second of the thread running it (so other load
+/// on the machine does not lower it), median of 5 runs of ≥ 0.2 s.
+fn measure_peak(kernel: Kernel) -> Option<f64> {
     let mut iters: u64 = 1 << 20;
     let mut rates = Vec::new();
     while rates.len() < 5 {
         let c0 = thread_cpu_secs()?;
-        let flops = kernels::fma_loop(iters)?;
+        let flops = kernel.fma_loop(iters);
         let dt = thread_cpu_secs()? - c0;
         if dt < 0.2 {
             iters *= 2;
@@ -412,6 +449,65 @@ fn measure_peak() -> Option<f64> {
         rates.push(flops / dt / 1e9);
     }
     Some(median(rates))
+}
+
+/// Deterministic log-mel-like patches (louder low bands, a slow beat, noise) in the range
+/// the front end produces.
+fn synthetic_patches(count: usize) -> Vec<f32> {
+    let mut s: u32 = 12345;
+    (0..count * MUSICNN_FRAMES * MUSICNN_MELS)
+        .map(|i| {
+            s = s.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+            let noise = (s >> 8) as f32 / (1u32 << 24) as f32;
+            let band = (i % MUSICNN_MELS) as f32 / MUSICNN_MELS as f32;
+            let frame = (i / MUSICNN_MELS) as f32;
+            (3.5 * (1.0 - band) + (frame * 0.7).sin() + 1.5 * noise).clamp(0.0, 8.0)
+        })
+        .collect()
+}
+
+/// Per kernel: the compiled trunk's thread CPU-seconds per patch (median of 5 runs of a
+/// track's 20 patches, pruned plan, one thread) and its peak. Returns (kernel, secs per patch,
+/// peak).
+fn kernel_table(fast: &FastTrunk, executed_macs: f64) -> Vec<(Kernel, f64, Option<f64>)> {
+    let n = 20;
+    let x = synthetic_patches(n);
+    let mut rows = Vec::new();
+    for k in Kernel::available() {
+        let f = fast.clone().with_kernel(k);
+        let runs = 5;
+        let mut per_patch = Vec::new();
+        for _ in 0..runs {
+            let c0 = thread_cpu_secs().unwrap_or(0.0);
+            f.forward_with(&x, n, MUSICNN_FRAMES, 1, true).unwrap();
+            per_patch.push((thread_cpu_secs().unwrap_or(0.0) - c0) / n as f64);
+        }
+        rows.push((k, median(per_patch), measure_peak(k)));
+    }
+    println!("## The compiled trunk per kernel (synthetic patches, one thread)\n");
+    println!(
+        "| kernel | CPU ms per 187-frame patch | per 20-patch track | × the avx2 kernel | GFLOP/s executed | FMA peak GFLOP/s | % of peak |"
+    );
+    println!("|---|---|---|---|---|---|---|");
+    let avx2 = rows
+        .iter()
+        .find(|(k, ..)| k.isa() == Isa::Avx2)
+        .map(|r| r.1);
+    for (k, secs, peak) in &rows {
+        let gflops = 2.0 * executed_macs / secs / 1e9;
+        println!(
+            "| {} | {:.2} | {:.0} ms | {} | {:.1} | {} | {} |",
+            k.describe(),
+            secs * 1e3,
+            secs * 20e3,
+            avx2.map_or("-".into(), |a| format!("{:.2}", secs / a)),
+            gflops,
+            peak.map_or("-".into(), |p| format!("{p:.1}")),
+            peak.map_or("-".into(), |p| format!("{:.0} %", 100.0 * gflops / p)),
+        );
+    }
+    println!();
+    rows
 }
 
 fn cpu_mhz() -> Option<f64> {
@@ -427,20 +523,21 @@ fn main() {
         .skip(1)
         .filter(|a| !a.starts_with("--"))
         .collect();
-    let peak1 = measure_peak();
     let cores = genreplay::analysis::available_cores();
     println!("# Analysis benchmark (default model)\n");
-    println!(
-        "machine: {cores} cores; kernel {}; measured FMA peak {} GFLOP/s per core, ×{cores} = {} GFLOP/s \
-         (a loop of independent 8-wide FMAs on 12 registers, per thread CPU-second); \
-         cpu MHz {} × 32 flops/cycle (2 AVX2 FMA units) = {} GFLOP/s per core nominal",
-        kernels::kernel_name(),
-        peak1.map_or("-".into(), |p| format!("{p:.1}")),
-        peak1.map_or("-".into(), |p| format!("{:.1}", p * cores as f64)),
-        cpu_mhz().map_or("-".into(), |m| format!("{m:.0}")),
-        cpu_mhz().map_or("-".into(), |m| format!("{:.1}", m * 32.0 / 1e3)),
-    );
     let fast: &FastTrunk = &shared_fast_trunk().unwrap();
+    let selected = fast.kernel();
+    println!(
+        "machine: {cores} cores, cpu MHz {}; kernels this CPU runs: {}; selected: {} \
+         (peaks below: a loop of independent vector multiply-adds on 12 registers, per thread CPU-second)",
+        cpu_mhz().map_or("-".into(), |m| format!("{m:.0}")),
+        Kernel::available()
+            .iter()
+            .map(|k| k.isa().name())
+            .collect::<Vec<_>>()
+            .join(", "),
+        selected.describe(),
+    );
     let cost = fast.patch_cost(MUSICNN_FRAMES);
     let live = fast.live_channels();
     println!(
@@ -451,6 +548,19 @@ fn main() {
         live.front,
         live.mid_inputs
     );
+    let kernel_rows = kernel_table(fast, cost.executed_macs);
+    if filters.iter().any(|f| f == "kernels") {
+        return;
+    }
+    // A variant's peak is its kernel's.
+    let peak_of = |isa: Option<Isa>| {
+        let k = isa.and_then(Kernel::new).unwrap_or(selected);
+        kernel_rows
+            .iter()
+            .find(|r| r.0 == k)
+            .and_then(|r| r.2)
+            .unwrap_or(f64::NAN)
+    };
     if !data_dir().join("gtzan-dev").is_dir() || !data_dir().join("library-sample").is_dir() {
         println!(
             "../shared/data (gtzan-dev, library-sample) is absent: skipping the per-track rows."
@@ -462,13 +572,20 @@ fn main() {
     let labels = base.config.labels.clone();
     let rows = gtzan_rows(&labels);
     let library = library_tracks();
-    let selected: Vec<Variant> = variants()
+    let chosen: Vec<Variant> = variants()
         .into_iter()
         .enumerate()
         .filter(|(i, v)| {
             *i == 0 || filters.is_empty() || filters.iter().any(|f| v.name.contains(f.as_str()))
         })
         .map(|(_, v)| v)
+        // A kernel this CPU lacks has no row.
+        .filter(|v| match v.trunk {
+            Trunk::Fast {
+                kernel: Some(isa), ..
+            } => Kernel::new(isa).is_some(),
+            _ => true,
+        })
         .collect();
 
     // Today's genres on library-sample (shipped model, compiled trunk; identical outputs to the
@@ -489,9 +606,12 @@ fn main() {
         cv: (usize, usize),
         same_genre: (usize, usize),
         executed_macs: f64,
+        peak: f64,
+        /// The row whose network (and so accuracy) this one shares.
+        same_network_as: Option<&'static str>,
     }
     let mut reports = Vec::new();
-    for v in &selected {
+    for v in &chosen {
         eprintln!("== {}", v.name);
         let model = variant_model(&base, v);
         let clf = Classifier::new(model.clone(), device.clone());
@@ -501,8 +621,16 @@ fn main() {
             .iter()
             .filter_map(|p| run_track(&clf, v.trunk, p))
             .collect();
-        // GTZAN: every row for the compiled trunk; 12 for burn's (its features equal the
-        // compiled trunk's, so its accuracy is that of the "all channels, 20" row).
+        // Burn's trunk computes the compiled trunk's network, and a forced kernel the default
+        // variant's (within 1e-4): their accuracy is that row's, not measured again.
+        let same_network_as = match v.trunk {
+            Trunk::Burn => Some("all channels, 20"),
+            Trunk::Fast {
+                kernel: Some(_), ..
+            } => Some("compiled, pruned, 20"),
+            _ => None,
+        };
+        // GTZAN: every row for the compiled trunk; 12 for burn's.
         let gtzan_files: Vec<&Row> = if v.trunk == Trunk::Burn {
             rows.iter()
                 .filter(|r| r.split == "valid")
@@ -519,7 +647,7 @@ fn main() {
                 gtzan_runs.push(run);
             }
         }
-        let (valid, unlisted, cv, same) = if v.trunk == Trunk::Burn {
+        let (valid, unlisted, cv, same) = if same_network_as.is_some() {
             ((0, 0), (0, 0), (0, 0), (0, 0))
         } else {
             let pick = |s: &[&str]| -> Vec<TrackFeatures> {
@@ -557,6 +685,10 @@ fn main() {
             Trunk::Fast { .. } => cost.executed_macs,
             _ => cost.dense_macs,
         };
+        let peak = match v.trunk {
+            Trunk::Fast { kernel, .. } => peak_of(kernel),
+            _ => peak_of(None),
+        };
         let lib_refs: Vec<&TrackRun> = lib_runs.iter().collect();
         let gtzan_refs: Vec<&TrackRun> = gtzan_runs.iter().collect();
         let lib_top: Vec<usize> = lib_runs.iter().map(|r| r.top).collect();
@@ -571,10 +703,11 @@ fn main() {
             cv,
             same_genre: same,
             executed_macs: executed,
+            peak,
+            same_network_as,
         });
     }
 
-    let peak = peak1.unwrap_or(f64::NAN);
     for (title, pick) in [
         (
             "library-sample, full-length tracks (median per track)",
@@ -609,7 +742,7 @@ fn main() {
                 t.total_wall,
                 exec,
                 dense,
-                100.0 * exec / peak
+                100.0 * exec / r.peak
             );
         }
         println!();
@@ -620,9 +753,9 @@ fn main() {
     );
     println!("|---|---|---|---|---|");
     for r in &reports {
-        if r.valid.1 == 0 {
+        if let Some(same) = r.same_network_as {
             println!(
-                "| {} | = the \"all channels, 20\" row (same network; timed on {} excerpts) | | | |",
+                "| {} | = the \"{same}\" row (same network; timed on {} excerpts) | | | |",
                 r.name, r.gtzan_timed_on
             );
         } else {
@@ -636,5 +769,4 @@ fn main() {
             );
         }
     }
-    let _ = MUSICNN_MELS;
 }

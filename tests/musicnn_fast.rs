@@ -1,13 +1,18 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 //! The compiled musicnn trunk (`model::fast`) against the TensorFlow reference outputs (the
 //! same fixture and tolerances as `tests/musicnn_port.rs`) and against burn's port, pruned and
-//! unpruned, for every patch length the network accepts.
+//! unpruned, for every patch length the network accepts — on every kernel this CPU runs
+//! (`model::kernels`: AVX-512, AVX2, the portable 128-bit level, scalar), so the portable path
+//! a CPU without AVX2 takes is checked here on every machine.
+
+mod common;
 
 use std::path::PathBuf;
 
 use burn::prelude::*;
 use genreplay::model::backend::inference_device;
 use genreplay::model::fast::{FastTrunk, INPUT_MAX};
+use genreplay::model::kernels::{Isa, Kernel};
 use genreplay::model::musicnn::{
     MUSICNN_FRAMES, MUSICNN_MELS, MUSICNN_N_TAGS, MUSICNN_PENULTIMATE, MusicnnTrunk, SafetensorsF32,
 };
@@ -36,6 +41,20 @@ fn sigmoid(v: &[f32]) -> Vec<f32> {
     v.iter().map(|&x| 1.0 / (1.0 + (-x).exp())).collect()
 }
 
+/// The trunk on every kernel this CPU runs; the portable and scalar levels run everywhere.
+fn on_every_kernel(fast: &FastTrunk) -> Vec<FastTrunk> {
+    let kernels = Kernel::available();
+    let isas: Vec<Isa> = kernels.iter().map(|k| k.isa()).collect();
+    assert!(isas.contains(&Isa::Scalar), "{isas:?}");
+    if cfg!(any(target_arch = "x86_64", target_arch = "aarch64")) {
+        assert!(isas.contains(&Isa::Portable), "{isas:?}");
+    }
+    kernels
+        .into_iter()
+        .map(|k| fast.clone().with_kernel(k))
+        .collect()
+}
+
 #[test]
 fn matches_tensorflow_reference_pruned_and_unpruned() {
     let fast = FastTrunk::from_safetensors_bytes(&model_bytes()).unwrap();
@@ -46,7 +65,10 @@ fn matches_tensorflow_reference_pruned_and_unpruned() {
         .get_shaped("patches", &[2, MUSICNN_FRAMES, MUSICNN_MELS])
         .unwrap();
     assert!(FastTrunk::in_proved_range(&patches));
-    for pruned in [true, false] {
+    for (fast, pruned) in on_every_kernel(&fast)
+        .iter()
+        .flat_map(|f| [(f, true), (f, false)])
+    {
         let out = fast
             .forward_with(&patches, 2, MUSICNN_FRAMES, 1, pruned)
             .unwrap();
@@ -56,7 +78,8 @@ fn matches_tensorflow_reference_pruned_and_unpruned() {
         let e_taggram = max_abs(&sigmoid(&out.logits), &want("taggram"));
         let e_pen = max_abs(&out.penultimate, &want("penultimate"));
         eprintln!(
-            "pruned {pruned}: max abs error taggram {e_taggram:.3e}, logits {e_logits:.3e}, penultimate {e_pen:.3e}"
+            "{}, pruned {pruned}: max abs error taggram {e_taggram:.3e}, logits {e_logits:.3e}, penultimate {e_pen:.3e}",
+            fast.kernel().describe()
         );
         // The tolerances of tests/musicnn_port.rs.
         assert!(e_taggram <= 1e-3, "taggram error {e_taggram}");
@@ -110,17 +133,21 @@ fn agrees_with_burns_port_for_every_length_and_thread_count() {
     let bytes = model_bytes();
     let fast = FastTrunk::from_safetensors_bytes(&bytes).unwrap();
     let trunk = MusicnnTrunk::from_safetensors_bytes(&bytes, &inference_device()).unwrap();
+    let kernels = on_every_kernel(&fast);
     for frames in [1, 2, 7, 31, 64, 128, 187, 300] {
         let x = patches(3, frames, INPUT_MAX, frames as u32);
         let (want_l, want_p) = burn_outputs(&trunk, &x, 3, frames);
-        for threads in [1, 2, 3] {
-            let got = fast.forward_with(&x, 3, frames, threads, true).unwrap();
-            let el = max_abs(&got.logits, &want_l);
-            let ep = max_abs(&got.penultimate, &want_p);
-            assert!(
-                el <= 1e-4 && ep <= 1e-4,
-                "T {frames}, {threads} threads: logits {el}, penultimate {ep}"
-            );
+        for fast in &kernels {
+            for threads in [1, 2, 3] {
+                let got = fast.forward_with(&x, 3, frames, threads, true).unwrap();
+                let el = max_abs(&got.logits, &want_l);
+                let ep = max_abs(&got.penultimate, &want_p);
+                assert!(
+                    el <= 1e-4 && ep <= 1e-4,
+                    "{:?}, T {frames}, {threads} threads: logits {el}, penultimate {ep}",
+                    fast.kernel()
+                );
+            }
         }
     }
 }
@@ -139,13 +166,18 @@ fn inputs_outside_the_proved_range_use_the_full_plan() {
         }
     }
     assert!(!FastTrunk::in_proved_range(&x));
-    let got = fast.forward(&x, 2, MUSICNN_FRAMES).unwrap();
     let (want_l, want_p) = burn_outputs(&trunk, &x, 2, MUSICNN_FRAMES);
     let scale = want_l.iter().fold(1.0f32, |m, v| m.max(v.abs()));
-    let el = max_abs(&got.logits, &want_l);
-    let ep = max_abs(&got.penultimate, &want_p);
-    eprintln!("out-of-range input: logits Δ {el:.3e} (scale {scale:.1}), penultimate Δ {ep:.3e}");
-    assert!(el <= 1e-4 * scale && ep <= 1e-4 * scale);
+    for fast in on_every_kernel(&fast) {
+        let got = fast.forward(&x, 2, MUSICNN_FRAMES).unwrap();
+        let el = max_abs(&got.logits, &want_l);
+        let ep = max_abs(&got.penultimate, &want_p);
+        eprintln!(
+            "{}, out-of-range input: logits Δ {el:.3e} (scale {scale:.1}), penultimate Δ {ep:.3e}",
+            fast.kernel().describe()
+        );
+        assert!(el <= 1e-4 * scale && ep <= 1e-4 * scale);
+    }
 }
 
 #[test]
@@ -158,4 +190,55 @@ fn bad_shapes_are_errors() {
     assert!(ok.logits.is_empty());
     let e = FastTrunk::from_safetensors_bytes(&model_bytes()[..100]).unwrap_err();
     assert!(e.contains("header"), "{e}");
+}
+
+/// `classify --json --timings` with `GENREPLAY_KERNEL` set (or not): the kernel it names and
+/// the genre vector.
+fn classify_on(kernel: Option<&str>, file: &std::path::Path) -> (String, Vec<f64>) {
+    let dir = tempfile::tempdir().unwrap();
+    let mut cmd = common::genreplay(dir.path());
+    cmd.env_remove(genreplay::model::kernels::KERNEL_ENV);
+    if let Some(k) = kernel {
+        cmd.env(genreplay::model::kernels::KERNEL_ENV, k);
+    }
+    cmd.args(["classify", "--json", "--timings"]).arg(file);
+    let v = common::json_of(cmd);
+    let entry = &v.as_array().unwrap()[0];
+    let vector = entry["vector"]
+        .as_object()
+        .unwrap()
+        .values()
+        .map(|x| x.as_f64().unwrap())
+        .collect();
+    (entry["kernel"].as_str().unwrap().to_string(), vector)
+}
+
+#[test]
+fn the_environment_forces_a_kernel_end_to_end() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("chirps.wav");
+    let mut rng = common::Rng::new(11);
+    common::write_wav(
+        &file,
+        &common::chirps(&mut rng, 22_050, 8.0, 300.0, 3000.0),
+        22_050,
+        1,
+    );
+    let (auto, want) = classify_on(None, &file);
+    assert_eq!(auto, Kernel::best().isa().name());
+    // A name it does not know is logged and the best kernel used.
+    assert_eq!(classify_on(Some("bogus"), &file).0, auto);
+    for isa in [Isa::Portable, Isa::Scalar] {
+        if Kernel::new(isa).is_none() {
+            eprintln!("skipped: this CPU has no {} kernel", isa.name());
+            continue;
+        }
+        let (name, got) = classify_on(Some(isa.name()), &file);
+        assert_eq!(name, isa.name());
+        let d = max_abs(
+            &got.iter().map(|&v| v as f32).collect::<Vec<_>>(),
+            &want.iter().map(|&v| v as f32).collect::<Vec<_>>(),
+        );
+        assert!(d <= 1e-4, "{name}: genre vector Δ {d}");
+    }
 }

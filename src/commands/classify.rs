@@ -11,7 +11,9 @@ use serde_json::{Map, Value, json};
 use crate::cli::ClassifyArgs;
 use crate::model::backend::inference_device;
 use crate::model::infer::Classifier;
+use crate::model::kernels::Kernel;
 use crate::model::registry;
+use crate::model::trunk::TrunkKind;
 
 /// The `n` most likely genres with their probabilities, best first.
 pub(crate) fn top_guesses(labels: &[String], vector: &[f32], n: usize) -> Vec<Value> {
@@ -51,6 +53,9 @@ pub fn run(args: &ClassifyArgs, json: bool) -> anyhow::Result<ExitCode> {
     let classifier =
         Classifier::new(model, device).with_threads(crate::analysis::available_cores());
     let labels = classifier.labels().to_vec();
+    // Which kernel the compiled musicnn trunk runs on (`GENREPLAY_KERNEL`), for `--timings`.
+    let kernel = (classifier.model().config.trunk_kind() == Some(TrunkKind::Musicnn))
+        .then(|| Kernel::selected().isa().name());
     let style_filter = crate::model::styles::StyleFilter::for_labels(&labels);
     let mut out = Vec::new();
     let mut failed = 0usize;
@@ -100,6 +105,7 @@ pub fn run(args: &ClassifyArgs, json: bool) -> anyhow::Result<ExitCode> {
                         obj.insert("clip_start_secs".into(), json!(p.clip_start_secs));
                         obj.insert("clip_secs".into(), json!(p.clip_secs));
                         obj.insert("timings_ms".into(), json!(p.timings));
+                        obj.insert("kernel".into(), json!(kernel));
                     }
                     out.push(entry);
                 } else {
@@ -146,10 +152,11 @@ pub fn run(args: &ClassifyArgs, json: bool) -> anyhow::Result<ExitCode> {
                     println!("  vector: {}", vec_text.join("  "));
                     if args.timings {
                         println!(
-                            "  timings: decode {:.0} ms, front end {:.0} ms, cnn {:.0} ms ({} segments, clip {:.1}s from {:.1}s)",
+                            "  timings: decode {:.0} ms, front end {:.0} ms, cnn {:.0} ms{} ({} segments, clip {:.1}s from {:.1}s)",
                             p.timings.decode_ms,
                             p.timings.frontend_ms,
                             p.timings.cnn_ms,
+                            kernel.map_or(String::new(), |k| format!(" ({k} kernel)")),
                             p.segments,
                             p.clip_secs,
                             p.clip_start_secs

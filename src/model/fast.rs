@@ -15,10 +15,17 @@
 //! proved range (not produced by the musicnn front end) runs on the unpruned plan instead, so
 //! the result never depends on the bound.
 //!
+//! **Instruction sets.** A patch runs inside one [`Kernel::run`]: everything below
+//! [`Plan::run`] is `#[inline(always)]`, so the whole patch (the tiles, and the epilogues,
+//! pooling and dense layers around them) is compiled once per instruction set the kernel
+//! knows, and the one this CPU has (or `GENREPLAY_KERNEL` forces) is picked at run time.
+//!
 //! One file on purpose: the compiled network, its weight layout and the layer fusions are one
 //! concern and are checked together against the reference trunk.
 
-use super::kernels::{self, AStride, BStride, MR, NR, Reduction, Tile};
+use super::kernels::{
+    self, AStride, BStride, Kernel, MR, NR, OutOfBounds, Reduction, Simd, Tile, WithSimd,
+};
 use super::musicnn::{
     MUSICNN_BN_EPSILON, MUSICNN_MELS, MUSICNN_N_TAGS, MUSICNN_PENULTIMATE, SafetensorsF32,
 };
@@ -198,7 +205,14 @@ impl FrontConv {
     /// Writes the branch's `T` outputs per live filter into `h` (row `MID_PAD + t`, column
     /// `col[f]`, row length `c`). `xpad` is the input-BN'd patch with `XPAD` zero rows on both
     /// sides.
-    fn run(&self, xpad: &[f32], frames: usize, h: &mut [f32], c: usize) {
+    #[inline(always)]
+    fn run<S: Simd>(
+        &self,
+        xpad: &[f32],
+        frames: usize,
+        h: &mut [f32],
+        c: usize,
+    ) -> Result<(), OutOfBounds> {
         let (sa, sb, red) = self.views();
         let mut acc: Tile = [[0.0; NR]; MR];
         for t in 0..frames {
@@ -210,7 +224,7 @@ impl FrontConv {
                     let valid = (self.out_w - m0).min(NR);
                     let a = &self.w[f0 * self.k()..];
                     let b = &xpad[row0 * MUSICNN_MELS + m0..];
-                    kernels::tile(a, sa, b, sb, red, &mut acc);
+                    kernels::tile::<S>(a, sa, b, sb, red, &mut acc)?;
                     for r in 0..MR {
                         for &v in &acc[r][..valid] {
                             mx[r] = mx[r].max(v);
@@ -228,6 +242,7 @@ impl FrontConv {
                 }
             }
         }
+        Ok(())
     }
 }
 
@@ -298,7 +313,13 @@ impl MidConv {
 
     /// `input`: `[rows][c_in]` with `MID_PAD` zero rows, the `T` frames, then zero rows (at
     /// least `round_up(T, MR) + MID_TAPS` rows in all). Writes `out[t][o]` (`[T][64]`).
-    fn run(&self, input: &[f32], frames: usize, out: &mut [f32]) {
+    #[inline(always)]
+    fn run<S: Simd>(
+        &self,
+        input: &[f32],
+        frames: usize,
+        out: &mut [f32],
+    ) -> Result<(), OutOfBounds> {
         // Per-frame bias: the constant inputs seen through the taps that land inside the patch.
         let mut bias_t = vec![0.0f32; frames * MID_FILTERS];
         for t in 0..frames {
@@ -325,14 +346,14 @@ impl MidConv {
         let panel = MID_TAPS * c * NR;
         for p in 0..MID_FILTERS / NR {
             for t0 in (0..frames).step_by(MR) {
-                kernels::tile(
+                kernels::tile::<S>(
                     &input[t0 * c..],
                     sa,
                     &self.w[p * panel..],
                     sb,
                     red,
                     &mut acc,
-                );
+                )?;
                 for (r, row) in acc.iter().enumerate().take(MR.min(frames - t0)) {
                     let t = t0 + r;
                     for (n, &v) in row.iter().enumerate() {
@@ -343,6 +364,7 @@ impl MidConv {
                 }
             }
         }
+        Ok(())
     }
 }
 
@@ -360,6 +382,7 @@ struct Backend {
 }
 
 /// `y = x · W + b` for a row-major `[x.len()][b.len()]` W.
+#[inline(always)]
 fn matvec(x: &[f32], w: &[f32], b: &[f32], y: &mut [f32]) {
     y.copy_from_slice(b);
     let n = b.len();
@@ -407,6 +430,7 @@ pub struct FastOutput {
 pub struct FastTrunk {
     pruned: Plan,
     full: Plan,
+    kernel: Kernel,
 }
 
 /// What a plan keeps, for reports.
@@ -594,6 +618,7 @@ impl Loader<'_> {
 }
 
 /// Gathers the live columns of `full` (`[T][64]`) into a padded compact conv input.
+#[inline(always)]
 fn gather_live(full: &[f32], frames: usize, map: &[Channel], out: &mut Vec<f32>) -> usize {
     let live: Vec<usize> = map
         .iter()
@@ -624,8 +649,15 @@ impl Plan {
         front + mid + back
     }
 
-    /// One patch `[T][96]` → (logits, penultimate).
-    fn run(&self, patch: &[f32], frames: usize, logits: &mut [f32], pen: &mut [f32]) {
+    /// One patch `[T][96]` → (logits, penultimate), on the instruction set `S`.
+    #[inline(always)]
+    fn run<S: Simd>(
+        &self,
+        patch: &[f32],
+        frames: usize,
+        logits: &mut [f32],
+        pen: &mut [f32],
+    ) -> Result<(), OutOfBounds> {
         let m = MUSICNN_MELS;
         // Input batch norm into a zero-padded buffer (+1 row of slack for the last mel tile).
         let mut xpad = vec![0.0f32; (XPAD + frames + XPAD + 1) * m];
@@ -636,21 +668,21 @@ impl Plan {
         let c = self.front_cols;
         let mut h = vec![0.0f32; mid_rows(frames) * c];
         for b in &self.front {
-            b.run(&xpad, frames, &mut h, c);
+            b.run::<S>(&xpad, frames, &mut h, c)?;
         }
         drop(xpad);
         let mut m1 = vec![0.0f32; frames * MID_FILTERS];
-        self.mid[0].run(&h, frames, &mut m1);
+        self.mid[0].run::<S>(&h, frames, &mut m1)?;
         let mut buf = Vec::new();
         gather_live(&m1, frames, &self.m1_map, &mut buf);
         let mut m2 = vec![0.0f32; frames * MID_FILTERS];
-        self.mid[1].run(&buf, frames, &mut m2);
+        self.mid[1].run::<S>(&buf, frames, &mut m2)?;
         for (a, b) in m2.iter_mut().zip(&m1) {
             *a += b;
         }
         gather_live(&m2, frames, &self.m2_map, &mut buf);
         let mut m3 = vec![0.0f32; frames * MID_FILTERS];
-        self.mid[2].run(&buf, frames, &mut m3);
+        self.mid[2].run::<S>(&buf, frames, &mut m3)?;
         for (a, b) in m3.iter_mut().zip(&m2) {
             *a += b;
         }
@@ -701,6 +733,26 @@ impl Plan {
             *v = v.max(0.0) * s + sh;
         }
         matvec(pen, &be.dense2, &be.dense2_b, logits);
+        Ok(())
+    }
+}
+
+/// One patch through a plan, as the unit [`Kernel::run`] compiles per instruction set.
+struct PatchRun<'a> {
+    plan: &'a Plan,
+    patch: &'a [f32],
+    frames: usize,
+    logits: &'a mut [f32],
+    pen: &'a mut [f32],
+}
+
+impl WithSimd for PatchRun<'_> {
+    type Output = Result<(), OutOfBounds>;
+
+    #[inline(always)]
+    fn with_simd<S: Simd>(self) -> Self::Output {
+        self.plan
+            .run::<S>(self.patch, self.frames, self.logits, self.pen)
     }
 }
 
@@ -713,7 +765,19 @@ impl FastTrunk {
         Ok(FastTrunk {
             pruned: loader.plan(true)?,
             full: loader.plan(false)?,
+            kernel: Kernel::selected(),
         })
+    }
+
+    /// The same network on another kernel (the default is [`Kernel::selected`]).
+    pub fn with_kernel(mut self, kernel: Kernel) -> Self {
+        self.kernel = kernel;
+        self
+    }
+
+    /// The kernel it runs on.
+    pub fn kernel(&self) -> Kernel {
+        self.kernel
     }
 
     /// What the pruned plan keeps.
@@ -765,44 +829,51 @@ impl FastTrunk {
             logits: vec![0.0; count * MUSICNN_N_TAGS],
             penultimate: vec![0.0; count * MUSICNN_PENULTIMATE],
         };
-        let run_one = |patch: &[f32], logits: &mut [f32], pen: &mut [f32]| {
-            let plan = if pruned && Self::in_proved_range(patch) {
-                &self.pruned
-            } else {
-                &self.full
-            };
-            plan.run(patch, frames, logits, pen);
+        // Patches back to back, each through the pruned plan when its values are in the
+        // proved range.
+        let run_chunk = |chunk: &[f32], ls: &mut [f32], ps: &mut [f32]| {
+            for ((patch, logits), pen) in chunk
+                .chunks_exact(per)
+                .zip(ls.chunks_exact_mut(MUSICNN_N_TAGS))
+                .zip(ps.chunks_exact_mut(MUSICNN_PENULTIMATE))
+            {
+                let plan = if pruned && Self::in_proved_range(patch) {
+                    &self.pruned
+                } else {
+                    &self.full
+                };
+                self.kernel.run(PatchRun {
+                    plan,
+                    patch,
+                    frames,
+                    logits,
+                    pen,
+                })?;
+            }
+            Ok::<(), OutOfBounds>(())
         };
         let threads = threads.clamp(1, count.max(1));
-        if threads == 1 {
-            for ((patch, l), p) in patches
-                .chunks_exact(per)
-                .zip(out.logits.chunks_exact_mut(MUSICNN_N_TAGS))
-                .zip(out.penultimate.chunks_exact_mut(MUSICNN_PENULTIMATE))
-            {
-                run_one(patch, l, p);
-            }
+        let result = if threads == 1 {
+            run_chunk(patches, &mut out.logits, &mut out.penultimate)
         } else {
             let per_thread = count.div_ceil(threads);
             std::thread::scope(|s| {
-                for ((chunk, ls), ps) in patches
+                let handles: Vec<_> = patches
                     .chunks(per_thread * per)
                     .zip(out.logits.chunks_mut(per_thread * MUSICNN_N_TAGS))
                     .zip(out.penultimate.chunks_mut(per_thread * MUSICNN_PENULTIMATE))
-                {
-                    let run_one = &run_one;
-                    s.spawn(move || {
-                        for ((patch, l), p) in chunk
-                            .chunks_exact(per)
-                            .zip(ls.chunks_exact_mut(MUSICNN_N_TAGS))
-                            .zip(ps.chunks_exact_mut(MUSICNN_PENULTIMATE))
-                        {
-                            run_one(patch, l, p);
-                        }
-                    });
-                }
-            });
-        }
+                    .map(|((chunk, ls), ps)| {
+                        let run_chunk = &run_chunk;
+                        s.spawn(move || run_chunk(chunk, ls, ps))
+                    })
+                    .collect();
+                handles
+                    .into_iter()
+                    .map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+                    .collect::<Result<(), OutOfBounds>>()
+            })
+        };
+        result.map_err(|e| format!("musicnn trunk: {e}"))?;
         Ok(out)
     }
 

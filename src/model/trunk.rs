@@ -152,18 +152,33 @@ impl Trunk {
         match self {
             Trunk::Musicnn(t) => {
                 // The compiled trunk unless the input is on an autodiff device (training
-                // through the trunk) or not musicnn-shaped: then burn's reference module.
+                // through the trunk) or not musicnn-shaped: then burn's reference module. A
+                // failure of the compiled trunk also falls back to burn (same network, slower)
+                // and is logged once.
                 let [b, _, frames, m] = x.dims();
                 let device = x.device();
-                let fast = (!device.is_autodiff() && m == MUSICNN_MELS)
-                    .then(|| x.clone().into_data().try_into_vec::<f32>().ok())
-                    .flatten()
-                    .and_then(|data| fast_trunk_features(&data, b, frames, 1).ok());
+                if device.is_autodiff() || m != MUSICNN_MELS {
+                    return trunk_features(&t.forward(x));
+                }
+                let fast = x
+                    .clone()
+                    .into_data()
+                    .try_into_vec::<f32>()
+                    .map_err(|e| format!("reading the input: {e:?}"))
+                    .and_then(|data| fast_trunk_features(&data, b, frames, 1));
                 match fast {
-                    Some(rows) => {
+                    Ok(rows) => {
                         Tensor::from_data(TensorData::new(rows, [b, TRUNK_FEATURES]), &device)
                     }
-                    None => trunk_features(&t.forward(x)),
+                    Err(e) => {
+                        static LOGGED: std::sync::Once = std::sync::Once::new();
+                        LOGGED.call_once(|| {
+                            tracing::warn!(
+                                "compiled musicnn trunk failed ({e}); running burn's module instead"
+                            );
+                        });
+                        trunk_features(&t.forward(x))
+                    }
                 }
             }
             Trunk::Vgg(t) => {
