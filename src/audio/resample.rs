@@ -1,4 +1,11 @@
 //! Sample-rate conversion of mono audio with rubato's synchronous FFT resampler.
+//!
+//! rubato cuts the input into blocks of `n · from/g` frames (`g` = gcd of the rates) and runs
+//! one real FFT of `2n · from/g` and one inverse of `2n · to/g` per block; its anti-aliasing
+//! filter is a windowed sinc as long as the block. `n` is chosen here ([`fft_blocks`]) so that
+//! both lengths factor into 2, 3, 5 and 7: left to rubato, 48 kHz → 16 kHz got `n` = 683, a
+//! prime, and FFTs of 4,098 and 1,366 points that run through Rader's algorithm at three times
+//! the cost of 44.1 kHz's.
 
 use rubato::{FftFixedIn, Resampler};
 
@@ -10,7 +17,37 @@ pub enum ResampleError {
     Process(String),
 }
 
-const CHUNK_FRAMES: usize = 4096;
+/// Input frames per FFT block rubato is aimed at (the filter's length is about this).
+const BLOCK_FRAMES: usize = 2048;
+/// Blocks per call of the resampler.
+const SUB_CHUNKS: usize = 2;
+
+fn gcd(a: usize, b: usize) -> usize {
+    if b == 0 { a } else { gcd(b, a % b) }
+}
+
+/// True when `n` has no prime factor above 7.
+fn is_smooth(mut n: usize) -> bool {
+    for p in [2, 3, 5, 7] {
+        while n > 0 && n % p == 0 {
+            n /= p;
+        }
+    }
+    n == 1
+}
+
+/// The number of rate-ratio units per FFT block: the smallest `n ≥ ⌈BLOCK_FRAMES / (from/g)⌉`
+/// (rubato's own choice) whose FFT lengths `2n·from/g` and `2n·to/g` have no prime factor
+/// above 7 — or rubato's choice when no such `n` is within twice it (a rate with a large prime
+/// factor of its own).
+fn fft_blocks(from_hz: u32, to_hz: u32) -> usize {
+    let g = gcd(from_hz as usize, to_hz as usize).max(1);
+    let (unit_in, unit_out) = (from_hz as usize / g, to_hz as usize / g);
+    let least = BLOCK_FRAMES.div_ceil(unit_in.max(1)).max(1);
+    (least..=2 * least)
+        .find(|&n| is_smooth(2 * n * unit_in) && is_smooth(2 * n * unit_out))
+        .unwrap_or(least)
+}
 
 /// Resamples mono `samples` from `from_hz` to `to_hz`. The output is aligned with the input
 /// (the resampler's delay is removed) and has `round(len · to / from)` samples. NaN/Inf input
@@ -34,7 +71,9 @@ pub fn resample_mono(samples: &[f32], from_hz: u32, to_hz: u32) -> Result<Vec<f3
             reason: "zero sample rate".into(),
         });
     }
-    let mut rs = FftFixedIn::<f32>::new(from_hz as usize, to_hz as usize, CHUNK_FRAMES, 2, 1)
+    let g = gcd(from_hz as usize, to_hz as usize).max(1);
+    let chunk = fft_blocks(from_hz, to_hz) * (from_hz as usize / g) * SUB_CHUNKS;
+    let mut rs = FftFixedIn::<f32>::new(from_hz as usize, to_hz as usize, chunk, SUB_CHUNKS, 1)
         .map_err(|e| ResampleError::Setup {
             from: from_hz,
             to: to_hz,
@@ -42,7 +81,7 @@ pub fn resample_mono(samples: &[f32], from_hz: u32, to_hz: u32) -> Result<Vec<f3
         })?;
     let expected = ((samples.len() as f64) * to_hz as f64 / from_hz as f64).round() as usize;
     let delay = rs.output_delay();
-    let mut out: Vec<f32> = Vec::with_capacity(expected + delay + CHUNK_FRAMES);
+    let mut out: Vec<f32> = Vec::with_capacity(expected + delay + chunk);
     let mut pos = 0;
     while pos < samples.len() {
         let need = rs.input_frames_next();
@@ -126,6 +165,50 @@ mod tests {
         assert!(y.iter().all(|v| v.is_finite()));
         let same = resample_mono(&x, 22_050, 22_050).unwrap();
         assert!(same.iter().all(|v| v.is_finite()));
+    }
+
+    #[test]
+    fn fft_blocks_have_small_prime_lengths() {
+        // 44.1 and 22.05 kHz keep rubato's own choice (5 blocks of 441 → 160 or 320 frames).
+        assert_eq!(fft_blocks(44_100, 16_000), 5);
+        assert_eq!(fft_blocks(22_050, 16_000), 5);
+        assert_eq!(fft_blocks(32_000, 16_000), 1024);
+        // 48 kHz: 683 (prime) becomes 686 = 2·7³.
+        assert_eq!(fft_blocks(48_000, 16_000), 686);
+        assert_eq!(fft_blocks(96_000, 16_000), 343);
+        for (from, to) in [
+            (48_000, 16_000),
+            (24_000, 16_000),
+            (8_000, 16_000),
+            (11_025, 16_000),
+        ] {
+            let n = fft_blocks(from, to);
+            let g = gcd(from as usize, to as usize);
+            assert!(is_smooth(2 * n * from as usize / g), "{from}");
+            assert!(is_smooth(2 * n * to as usize / g), "{from}");
+        }
+        // A rate with a large prime factor keeps rubato's choice.
+        assert_eq!(fft_blocks(44_101, 16_000), 1);
+    }
+
+    #[test]
+    fn pitch_and_alignment_survive_48k_to_16k() {
+        let x = sine(1000.0, 48_000, 2.0);
+        let y = resample_mono(&x, 48_000, 16_000).unwrap();
+        assert_eq!(y.len(), 32_000);
+        let f = zero_cross_freq(&y[1000..31_000], 16_000);
+        assert!((f - 1000.0).abs() < 3.0, "got {f} Hz");
+        let peak = y[1000..31_000].iter().fold(0.0f32, |m, v| m.max(v.abs()));
+        assert!((peak - 1.0).abs() < 0.02, "peak {peak}");
+        // 9 kHz is above the new Nyquist frequency: filtered out, not folded to 7 kHz.
+        let hi = resample_mono(&sine(9000.0, 48_000, 1.0), 48_000, 16_000).unwrap();
+        let rms = (hi[1000..15_000].iter().map(|v| v * v).sum::<f32>() / 14_000.0).sqrt();
+        assert!(rms < 1e-3, "rms {rms}");
+        let mut click = vec![0.0f32; 48_000];
+        click[24_000] = 1.0;
+        let y = resample_mono(&click, 48_000, 16_000).unwrap();
+        let at = (0..y.len()).max_by(|&a, &b| y[a].abs().total_cmp(&y[b].abs()));
+        assert_eq!(at, Some(8000));
     }
 
     #[test]
