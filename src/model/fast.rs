@@ -218,20 +218,25 @@ impl FrontConv {
         for t in 0..frames {
             let row0 = XPAD - self.top + t;
             for f0 in (0..self.n).step_by(MR) {
-                let mut mx = [f32::NEG_INFINITY; MR];
-                let mut mn = [f32::INFINITY; MR];
+                // Running max and min over mel, lane by lane (vector instructions), reduced
+                // across the 16 lanes once per row.
+                let mut mxv = [[f32::NEG_INFINITY; NR]; MR];
+                let mut mnv = [[f32::INFINITY; NR]; MR];
                 for m0 in (0..self.out_w).step_by(NR) {
                     let valid = (self.out_w - m0).min(NR);
                     let a = &self.w[f0 * self.k()..];
                     let b = &xpad[row0 * MUSICNN_MELS + m0..];
                     kernels::tile::<S>(a, sa, b, sb, red, &mut acc)?;
-                    for r in 0..MR {
-                        for &v in &acc[r][..valid] {
-                            mx[r] = mx[r].max(v);
-                            mn[r] = mn[r].min(v);
+                    for ((row, mx), mn) in acc.iter().zip(&mut mxv).zip(&mut mnv) {
+                        // Lanes past the last mel position of a partial tile are left out.
+                        for ((&v, x), n) in row[..valid].iter().zip(mx).zip(mn) {
+                            *x = if v > *x { v } else { *x };
+                            *n = if v < *n { v } else { *n };
                         }
                     }
                 }
+                let mx = mxv.map(|row| row.into_iter().fold(f32::NEG_INFINITY, f32::max));
+                let mn = mnv.map(|row| row.into_iter().fold(f32::INFINITY, f32::min));
                 for r in 0..MR.min(self.n - f0) {
                     let f = f0 + r;
                     // bn(relu(z + b)) is monotone in z: its max over mel is at max z when the
