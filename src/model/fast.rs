@@ -235,8 +235,15 @@ impl FrontConv {
                         }
                     }
                 }
-                let mx = mxv.map(|row| row.into_iter().fold(f32::NEG_INFINITY, f32::max));
-                let mn = mnv.map(|row| row.into_iter().fold(f32::INFINITY, f32::min));
+                // (Plain loops: `array::map` is a call, compiled outside the kernel's features.)
+                let mut mx = [f32::NEG_INFINITY; MR];
+                let mut mn = [f32::INFINITY; MR];
+                for r in 0..MR {
+                    for n in 0..NR {
+                        mx[r] = mx[r].max(mxv[r][n]);
+                        mn[r] = mn[r].min(mnv[r][n]);
+                    }
+                }
                 for r in 0..MR.min(self.n - f0) {
                     let f = f0 + r;
                     // bn(relu(z + b)) is monotone in z: its max over mel is at max z when the
