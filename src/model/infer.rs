@@ -234,6 +234,16 @@ impl Classifier {
 
     /// Classifies a clip already at the model's rate.
     pub fn classify_samples(&self, samples: &[f32]) -> Prediction {
+        self.classify_samples_keeping(samples, |_, _| {})
+    }
+
+    /// [`Classifier::classify_samples`], handing the trunk's outputs (head models) and the
+    /// clip's music cues to `keep` as soon as they are computed.
+    fn classify_samples_keeping(
+        &self,
+        samples: &[f32],
+        keep: impl FnOnce(&CachedFeatures, Option<&MusicCues>),
+    ) -> Prediction {
         let t0 = Instant::now();
         let (segs, music) = self.analyse(samples);
         let t1 = Instant::now();
@@ -241,15 +251,17 @@ impl Classifier {
         if let Net::Musicnn { head, .. } = &self.model.net
             && segs.count > 0
             && let Some(f) = self.trunk_features_of(&segs)
-            && let Some(mut p) = self.prediction_from_features(head, &f, music)
         {
-            p.clip_secs = clip_secs;
-            p.timings = Timings {
-                decode_ms: 0.0,
-                frontend_ms: (t1 - t0).as_secs_f64() * 1e3,
-                cnn_ms: t1.elapsed().as_secs_f64() * 1e3,
-            };
-            return p;
+            keep(&f, music.as_ref());
+            if let Some(mut p) = self.prediction_from_features(head, &f, music) {
+                p.clip_secs = clip_secs;
+                p.timings = Timings {
+                    decode_ms: 0.0,
+                    frontend_ms: (t1 - t0).as_secs_f64() * 1e3,
+                    cnn_ms: t1.elapsed().as_secs_f64() * 1e3,
+                };
+                return p;
+            }
         }
         let (probs, style) = self.segment_outputs(&segs);
         let vector = mean_rows(&probs, self.labels().len());
@@ -453,45 +465,24 @@ impl Classifier {
                     p.loudness = cache.get_loudness(path);
                     return Ok(p);
                 }
-            } else {
-                let clip = load_clip(path, &self.model.config.clip_spec())?;
-                let decode_ms = t0.elapsed().as_secs_f64() * 1e3;
-                let t1 = Instant::now();
-                let (segs, music) = self.analyse(&clip.samples);
-                let t2 = Instant::now();
-                let feats = self.trunk_features_of(&segs);
-                if let Some(f) = &feats {
-                    cache.put_noted(path, f, clip.partial().as_deref());
-                    if let Some(l) = &clip.loudness {
-                        cache.put_loudness(path, l);
-                    }
-                    if let Some(c) = &music {
-                        cache.put_cues(path, c);
-                    }
-                }
-                if let Some(mut p) = feats
-                    .as_ref()
-                    .and_then(|f| self.prediction_from_features(head, f, music))
-                {
-                    p.clip_start_secs = clip.window.start_secs;
-                    p.clip_secs = clip.window.len_secs;
-                    p.track_secs = clip.track_secs;
-                    p.skipped_packets = clip.skipped_packets;
-                    p.partial = clip.partial();
-                    p.loudness = clip.loudness;
-                    p.timings = Timings {
-                        decode_ms,
-                        frontend_ms: (t2 - t1).as_secs_f64() * 1e3,
-                        cnn_ms: t2.elapsed().as_secs_f64() * 1e3,
-                    };
-                    return Ok(p);
-                }
             }
         }
+        // Decoded once: with a feature cache, the trunk's outputs, the clip's loudness and its
+        // cues are kept for the file on the way.
         let t0 = Instant::now();
         let clip = load_clip(path, &self.model.config.clip_spec())?;
         let decode_ms = t0.elapsed().as_secs_f64() * 1e3;
-        let mut p = self.classify_samples(&clip.samples);
+        let mut p = self.classify_samples_keeping(&clip.samples, |f, music| {
+            if let Some(cache) = &self.cache {
+                cache.put_noted(path, f, clip.partial().as_deref());
+                if let Some(l) = &clip.loudness {
+                    cache.put_loudness(path, l);
+                }
+                if let Some(c) = music {
+                    cache.put_cues(path, c);
+                }
+            }
+        });
         let ClipWindow {
             start_secs,
             len_secs,
