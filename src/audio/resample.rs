@@ -29,7 +29,7 @@ fn gcd(a: usize, b: usize) -> usize {
 /// True when `n` has no prime factor above 7.
 fn is_smooth(mut n: usize) -> bool {
     for p in [2, 3, 5, 7] {
-        while n > 0 && n % p == 0 {
+        while n > 0 && n.is_multiple_of(p) {
             n /= p;
         }
     }

@@ -881,8 +881,7 @@ impl FastTrunk {
                     .collect();
                 handles
                     .into_iter()
-                    .map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
-                    .collect::<Result<(), OutOfBounds>>()
+                    .try_for_each(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
             })
         };
         result.map_err(|e| format!("musicnn trunk: {e}"))?;
