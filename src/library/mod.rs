@@ -2,6 +2,7 @@
 
 pub mod art;
 pub mod lyrics;
+pub mod root;
 pub mod scan;
 pub mod tags;
 pub mod track;

@@ -5,7 +5,7 @@ use super::*;
 use genreplay::app::state::{SavedQueue, SavedSession};
 
 /// Saves `app` as the player does (through JSON text) and starts a new app on `lib` from it.
-fn restart(app: &App, lib: Catalog) -> (App, Vec<Effect>) {
+fn restart(app: &mut App, lib: Catalog) -> (App, Vec<Effect>) {
     let session: SavedSession =
         serde_json::from_str(&serde_json::to_string(&app.saved_session()).unwrap()).unwrap();
     let queue: SavedQueue =
@@ -18,7 +18,7 @@ fn restart(app: &App, lib: Catalog) -> (App, Vec<Effect>) {
 
 fn saves(fx: &[Effect]) -> usize {
     fx.iter()
-        .filter(|e| matches!(e, Effect::SaveState { .. }))
+        .filter(|e| matches!(e, Effect::SaveState(_)))
         .count()
 }
 
@@ -37,7 +37,7 @@ fn a_restart_brings_back_the_queue_the_settings_and_the_second() {
     assert_eq!(app.session.repeat, Repeat::All);
     assert!(app.session.playback.muted);
 
-    let (next, fx) = restart(&app, library());
+    let (next, fx) = restart(&mut app, library());
     // The playing track is loaded paused and sought to its second.
     assert!(fx.contains(&Effect::Player(PlayerCommand::Load {
         path: path("Noon"),
@@ -81,7 +81,7 @@ fn a_change_is_saved_on_the_next_tick() {
     let fx = app.update(Event::Tick);
     assert!(fx.iter().any(|e| matches!(
         e,
-        Effect::SaveState { json, .. } if json.contains("Echo")
+        Effect::SaveState(what) if what.to_json().unwrap().contains("Echo")
     )));
     assert_eq!(saves(&app.update(Event::Tick)), 0, "saved once");
     press(&mut app, "+");
@@ -98,7 +98,7 @@ fn tracks_gone_from_the_library_are_left_out_of_the_restored_queue() {
     lib.tracks
         .retain(|t| t.title != "Echo" && t.title != "Dusk");
     let lib = Catalog::new(lib.root.clone(), lib.tracks, lib.labels.clone());
-    let (next, _) = restart(&app, lib);
+    let (next, _) = restart(&mut app, lib);
     assert_eq!(queue_titles(&next), ["Dawn", "Noon"]);
 }
 
@@ -109,7 +109,7 @@ fn a_state_saved_before_the_library_loads_waits_for_it() {
     select(&mut app, "gamma");
     press(&mut app, "a");
     // The database was rebuilt: the library is empty until the scan is done.
-    let (mut next, fx) = restart(&app, Catalog::default());
+    let (mut next, fx) = restart(&mut app, Catalog::default());
     assert!(next.restore_pending());
     assert!(loads(&fx).is_empty());
     // Nothing is saved over the waiting state, whatever happens meanwhile.
