@@ -88,8 +88,8 @@ static COOKED: std::sync::OnceLock<libc::termios> = std::sync::OnceLock::new();
 
 /// SIGABRT: what an allocation failure (out of memory), a stack overflow or a panic while
 /// panicking ends the process with. No hook runs for those, so the handler gives the terminal
-/// back with async-signal-safe calls only (write, tcsetattr, dup2) and returns; `abort` then
-/// ends the process as it would have.
+/// back with async-signal-safe calls only (write, tcsetattr, dup2, raise), and the process
+/// ends as it would have.
 extern "C" fn on_abort(_signal: libc::c_int) {
     if TERMINAL_ACTIVE.swap(false, Ordering::SeqCst) {
         // SAFETY: write and tcsetattr are async-signal-safe; the buffer and the termios are
@@ -106,11 +106,14 @@ extern "C" fn on_abort(_signal: libc::c_int) {
         }
     }
     let saved = SAVED_STDERR.swap(-1, Ordering::SeqCst);
-    if saved >= 0 {
-        // SAFETY: dup2 is async-signal-safe; `saved` is the descriptor dup'ed at the start.
-        unsafe {
+    // SAFETY: dup2 and raise are async-signal-safe; `saved` is the descriptor dup'ed at the
+    // start. The handler was reset to the default action (SA_RESETHAND): the signal raised
+    // again ends the process once this returns, also when it came from `kill`, not `abort`.
+    unsafe {
+        if saved >= 0 {
             libc::dup2(saved, 2);
         }
+        libc::raise(libc::SIGABRT);
     }
 }
 

@@ -3,6 +3,8 @@
 //! embedded ones (Vorbis LYRICS in FLAC, ID3 USLT in MP3) read with lofty, and the pane in
 //! Now playing following the position.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -12,7 +14,7 @@ use genreplay::app::{App, Event};
 use genreplay::audio::player::PlayerEvent;
 use genreplay::config::{Keymap, Theme};
 use genreplay::library::TrackId;
-use genreplay::library::lyrics::{self, Lyrics, parse_lrc};
+use genreplay::library::lyrics::{self, Lyrics, LyricsError, LyricsLimit, parse_lrc};
 use lofty::config::WriteOptions;
 use lofty::prelude::*;
 use lofty::tag::Tag;
@@ -174,6 +176,121 @@ fn a_huge_lrc_is_refused_with_its_name() {
     f.set_len(lyrics::MAX_LYRICS_BYTES + 1).unwrap();
     let e = lyrics::load(&mp3).unwrap_err().to_string();
     assert!(e.contains("tone.lrc") && e.contains("too large"), "{e}");
+}
+
+/// The review's file: one line of 100,000 `[0:0]` stamps and long text, inside the 1 MB cap
+/// (its copy per stamp asked for ≈ 48 GB), then the other bounds one at a time.
+#[test]
+fn hostile_lrc_text_is_refused_before_anything_is_copied() {
+    let text = format!("{}{}\n", "[0:0]".repeat(100_000), "la ".repeat(150_000));
+    assert!(text.len() as u64 <= lyrics::MAX_LYRICS_BYTES);
+    assert_eq!(parse_lrc(&text), Err(LyricsLimit::Stamps(1)));
+    // Many short timed lines.
+    let text = "[00:01][00:02]x\n".repeat(6_000);
+    assert_eq!(parse_lrc(&text), Err(LyricsLimit::Lines));
+    // Plain text of many lines.
+    assert_eq!(parse_lrc(&"word\n".repeat(20_000)), Err(LyricsLimit::Lines));
+    // Within the line and stamp bounds, but every copy long: the output bound.
+    let line = format!("{}{}\n", "[0:0]".repeat(100), "y".repeat(9_000));
+    let text = line.repeat(100);
+    assert!(text.len() as u64 <= lyrics::MAX_LYRICS_BYTES);
+    assert_eq!(parse_lrc(&text), Err(LyricsLimit::Output));
+    // Just inside every bound: parsed whole.
+    let text = format!("{}chorus\n", "[00:01]".repeat(lyrics::MAX_STAMPS_PER_LINE));
+    let l = parse_lrc(&text).unwrap();
+    assert_eq!(l.lines.len(), lyrics::MAX_STAMPS_PER_LINE);
+    // Nonsense offsets and minutes are not time.
+    let l = parse_lrc("[offset:NaN]\n[offset:1e999]\n[99999999999:00]x\n[00:01]y\n").unwrap();
+    assert_eq!(texts(&l), vec![(Some(1.0), "y")]);
+
+    // From a file beside a track: refused with its name.
+    let tmp = tempfile::tempdir().unwrap();
+    let mp3 = copy_fixture(tmp.path(), "tone.mp3");
+    let lrc = tmp.path().join("tone.lrc");
+    std::fs::write(
+        &lrc,
+        format!("{}{}\n", "[0:0]".repeat(100_000), "la ".repeat(150_000)),
+    )
+    .unwrap();
+    let e = lyrics::load(&mp3).unwrap_err();
+    assert!(matches!(e, LyricsError::TooLarge { .. }), "{e}");
+    let e = e.to_string();
+    assert!(
+        e.contains("tone.lrc") && e.contains("lyrics too large"),
+        "{e}"
+    );
+}
+
+#[test]
+fn huge_embedded_lyrics_are_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let seed = std::fs::read(common::fixture("tone.mp3")).unwrap();
+    // A real USLT frame of ordinary lyrics reads as before.
+    let ok = tmp.path().join("ok.mp3");
+    std::fs::write(
+        &ok,
+        common::mp3_with_uslt(&seed, b"[00:00.50]one\n[00:01]two"),
+    )
+    .unwrap();
+    let l = lyrics::load(&ok).unwrap().unwrap();
+    assert_eq!(texts(&l), vec![(Some(0.5), "one"), (Some(1.0), "two")]);
+    // 3 MB of stamps in the tag: over the lyrics bound, refused with the file's name.
+    let big = tmp.path().join("big.mp3");
+    let text = format!("{}x\n", "[0:0]".repeat(600_000));
+    std::fs::write(&big, common::mp3_with_uslt(&seed, text.as_bytes())).unwrap();
+    let e = lyrics::load(&big).unwrap_err();
+    assert!(e.to_string().contains("big.mp3"), "{e}");
+    assert!(e.short().starts_with("lyrics too large"), "{e}");
+    // 50 MB: the tag reader is not allowed to allocate it; no lyrics come of it.
+    let huge = tmp.path().join("huge.mp3");
+    let text = "[0:0]".repeat(10_000_000);
+    std::fs::write(&huge, common::mp3_with_uslt(&seed, text.as_bytes())).unwrap();
+    let r = lyrics::load(&huge);
+    assert!(!matches!(r, Ok(Some(_))), "{r:?}");
+}
+
+#[test]
+fn the_pane_says_why_lyrics_are_missing() {
+    let path = PathBuf::from("/music/a/song.flac");
+    let id = TrackId::of_path(&path);
+    let lib = Catalog::new(
+        PathBuf::from("/music"),
+        vec![TrackInfo {
+            id,
+            path: path.clone(),
+            title: "Song".into(),
+            duration_secs: Some(100.0),
+            ..Default::default()
+        }],
+        vec!["blues".into()],
+    );
+    let mut app = App::new(lib, Keymap::defaults(), Theme::built_in(), "dark", 80);
+    app.update(Event::Resize(100, 30));
+    app.update(Event::Key(crossterm::event::KeyEvent::new(
+        crossterm::event::KeyCode::Char('3'),
+        crossterm::event::KeyModifiers::NONE,
+    )));
+    app.update(Event::Player(PlayerEvent::Started {
+        path: path.clone(),
+        duration_secs: Some(100.0),
+    }));
+    app.update(Event::LyricsReady {
+        track: id,
+        lyrics: Err(LyricsError::TooLarge {
+            from: "/music/a/song.lrc".into(),
+            why: LyricsLimit::Lines.to_string(),
+        }),
+    });
+    let mut term = Terminal::new(TestBackend::new(100, 30)).unwrap();
+    term.draw(|f| genreplay::ui::draw(f, &app)).unwrap();
+    let buf = term.backend().buffer().clone();
+    let screen: String = (0..30)
+        .map(|y| (0..100).map(|x| buf[(x, y)].symbol()).collect::<String>() + "\n")
+        .collect();
+    assert!(
+        screen.contains("lyrics too large (more than 10000 lines)"),
+        "{screen}"
+    );
 }
 
 #[test]

@@ -23,7 +23,9 @@ pub const MAX_STAMPS_PER_LINE: usize = 100;
 /// The text of all the lines out, together (each stamp's copy counts).
 pub const MAX_OUTPUT_BYTES: usize = 4 * 1024 * 1024;
 /// While the tags are read for their lyrics, no single tag item may be larger than this (the
-/// tag reader refuses to allocate it): a 50 MB frame is never read into memory.
+/// tag reader refuses to allocate it; an ID3 text frame, which it reads without that limit,
+/// is measured from its header first: `super::tag_size`): a 50 MB frame is never read into
+/// memory.
 pub const MAX_TAG_ITEM_BYTES: usize = 4 * 1024 * 1024;
 
 /// Why a track's lyrics could not be had.
@@ -332,6 +334,17 @@ fn embedded(audio: &Path) -> Result<Option<String>, LyricsError> {
         from: audio.display().to_string(),
         why,
     };
+    // The tag reader decodes an ID3 text frame whole, without a limit: refused from its
+    // header first.
+    if let Some((id, bytes)) = super::tag_size::oversized_text_frame(audio) {
+        return Err(LyricsError::TooLarge {
+            from: format!("{} (embedded)", audio.display()),
+            why: format!(
+                "a {id} tag item of {bytes} bytes; at most {}",
+                super::tag_size::MAX_TEXT_FRAME
+            ),
+        });
+    }
     let _limits = TagLimits::for_lyrics();
     let tagged = lofty::probe::Probe::open(audio)
         .map_err(|e| unreadable(e.to_string()))?

@@ -4,6 +4,7 @@ pub mod art;
 pub mod lyrics;
 pub mod root;
 pub mod scan;
+pub mod tag_size;
 pub mod tags;
 pub mod track;
 

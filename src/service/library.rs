@@ -8,7 +8,8 @@
 //! A library folder that is not there (renamed, unmounted, missing at the start) is
 //! *offline*: the store keeps its tracks, the analysis and the watcher stop, the player is
 //! told (`Event::LibraryOffline`), and the folder is looked at every [`OFFLINE_LOOK`] until
-//! it is back; then it is watched and scanned again.
+//! it is back; then it is watched and scanned again. (It is looked at that often while it is
+//! there too: an unmount need not reach the watcher.)
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -270,7 +271,7 @@ fn stamps(store: &Store, root: &Path) -> Result<HashMap<TrackId, (u64, i64)>, Sc
     Ok(out)
 }
 
-/// How often an offline library folder is looked at.
+/// How often the library folder is looked at (is it there?).
 pub const OFFLINE_LOOK: std::time::Duration = std::time::Duration::from_secs(2);
 
 /// The library folder is offline: why, and how many tracks the store has in it.
@@ -327,11 +328,6 @@ impl Background {
                 .deadline()
                 .map(crossbeam_channel::at)
                 .unwrap_or_else(crossbeam_channel::never);
-            let look = if self.offline.is_some() {
-                look.clone()
-            } else {
-                crossbeam_channel::never()
-            };
             select! {
                 recv(events) -> ev => match ev {
                     Ok(ev) => {
@@ -390,7 +386,16 @@ impl Background {
                     };
                     self.changed(report, false);
                 }
-                recv(look) -> _ => self.look_again(&watch_tx, false),
+                recv(look) -> _ => {
+                    if self.offline.is_some() {
+                        self.look_again(&watch_tx, false);
+                    } else if let Err(why) = crate::library::root::check(&self.root, || {
+                        crate::library::root::known_tracks(&self.store, &self.root)
+                    }) {
+                        // Gone without a word from the watcher (an unmount, a rename).
+                        self.went_offline(why);
+                    }
+                }
                 recv(ch.rescan) -> _ => {
                     // A rescan covers whatever the watcher had collected.
                     debounce.take();

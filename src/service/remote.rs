@@ -671,9 +671,6 @@ fn read_request(stream: &mut UnixStream) -> Result<Request, String> {
         e => format!("cannot read the request: {e}"),
     };
     let (kind, len) = read_head(stream, MAX_REQUEST, Some(deadline)).map_err(why)?;
-    if kind != REQUEST {
-        return Err(format!("expected a request frame, got kind {kind}"));
-    }
     let _slot = if len > LARGE_REQUEST {
         Some(large_slot(deadline).ok_or_else(|| {
             "the player is busy with another large request; try again".to_string()
@@ -682,6 +679,9 @@ fn read_request(stream: &mut UnixStream) -> Result<Request, String> {
         None
     };
     let body = read_payload(stream, len, Some(deadline)).map_err(why)?;
+    if kind != REQUEST {
+        return Err(format!("expected a request frame, got kind {kind}"));
+    }
     parse_request(&body)
 }
 
