@@ -22,6 +22,7 @@ pub mod retrain;
 pub mod search;
 pub mod session;
 pub mod state;
+mod undo;
 pub mod views;
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};

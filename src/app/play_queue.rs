@@ -12,11 +12,14 @@
 //! heard in this pass keep their chance, none repeats before all have played, and a new pass
 //! (repeat all) never starts with the track that ended the last one.
 //!
-//! One file on purpose (≈ 700 lines before its tests): up next, the context, shuffle passes,
-//! history and undo are one state machine whose invariants span all of them.
+//! One file on purpose (≈ 900 lines before its tests): up next, the context, shuffle passes,
+//! history and undo are one state machine whose invariants span all of them (the budget of
+//! the undo steps is `super::undo`'s).
 
 use rand::Rng;
 use rand::seq::SliceRandom;
+
+use super::undo::{Step, UndoStack};
 
 use crate::library::TrackId;
 
@@ -284,10 +287,40 @@ struct Snapshot {
     context: Option<(std::sync::Arc<Context>, Option<usize>)>,
 }
 
+impl Step for Snapshot {
+    fn bytes(&self, older: Option<&Self>) -> usize {
+        let shared = |c: &std::sync::Arc<Context>| {
+            older
+                .and_then(|o| o.context.as_ref())
+                .is_some_and(|(o, _)| std::sync::Arc::ptr_eq(o, c))
+        };
+        self.up_next.iter().map(QueueEntry::bytes).sum::<usize>()
+            + self
+                .context
+                .as_ref()
+                .filter(|(c, _)| !shared(c))
+                .map_or(0, |(c, _)| c.bytes())
+    }
+}
+
 impl Snapshot {
-    /// Memory held by up next's copy.
-    fn up_next_bytes(&self) -> usize {
-        self.up_next.iter().map(QueueEntry::bytes).sum()
+    /// The state of `up_next` and `context`, sharing the context of `older` (the newest
+    /// step) when its list is the same.
+    fn of(up_next: &[QueueEntry], context: Option<&Context>, older: Option<&Snapshot>) -> Self {
+        let context = context.map(|c| {
+            let shared = older
+                .and_then(|s| s.context.as_ref())
+                .filter(|(prev, _)| prev.same_list(c))
+                .map(|(prev, _)| prev.clone());
+            (
+                shared.unwrap_or_else(|| std::sync::Arc::new(c.clone())),
+                c.pos,
+            )
+        });
+        Snapshot {
+            up_next: up_next.to_vec(),
+            context,
+        }
     }
 }
 
@@ -320,78 +353,6 @@ impl Context {
     }
 }
 
-/// The undo steps, newest last, within [`UNDO_LEVELS`] and [`UNDO_BYTES`]. (Redo would be a
-/// second stack of the same: an undo pushes the state it leaves there.)
-#[derive(Debug, Clone, Default, PartialEq)]
-struct UndoStack {
-    steps: Vec<Snapshot>,
-}
-
-impl UndoStack {
-    /// Memory the steps hold; a context shared by neighbouring steps counts once.
-    fn bytes(&self) -> usize {
-        let mut total = 0;
-        let mut last: Option<&std::sync::Arc<Context>> = None;
-        for s in &self.steps {
-            total += std::mem::size_of::<Snapshot>() + s.up_next_bytes();
-            if let Some((c, _)) = &s.context {
-                if !last.is_some_and(|l| std::sync::Arc::ptr_eq(l, c)) {
-                    total += c.bytes();
-                }
-                last = Some(c);
-            }
-        }
-        total
-    }
-
-    /// Remembers the state of `up_next` and `context`; the oldest steps go when over a bound.
-    fn push(&mut self, up_next: &[QueueEntry], context: Option<&Context>) {
-        let context = context.map(|c| {
-            let shared = self
-                .steps
-                .last()
-                .and_then(|s| s.context.as_ref())
-                .filter(|(prev, _)| prev.same_list(c))
-                .map(|(prev, _)| prev.clone());
-            (
-                shared.unwrap_or_else(|| std::sync::Arc::new(c.clone())),
-                c.pos,
-            )
-        });
-        self.steps.push(Snapshot {
-            up_next: up_next.to_vec(),
-            context,
-        });
-        if self.steps.len() > UNDO_LEVELS {
-            self.steps.remove(0);
-        }
-        // The newest step is always kept, whatever it holds.
-        while self.steps.len() > 1 && self.bytes() > UNDO_BYTES {
-            self.steps.remove(0);
-        }
-    }
-
-    fn pop(&mut self) -> Option<Snapshot> {
-        self.steps.pop()
-    }
-
-    fn is_empty(&self) -> bool {
-        self.steps.is_empty()
-    }
-
-    /// Every context and up next the steps hold, to rename tracks in them.
-    fn for_each_mut(&mut self, mut f: impl FnMut(&mut Vec<QueueEntry>, Option<&mut Context>)) {
-        for s in &mut self.steps {
-            let c = s.context.as_mut().map(|(c, _)| std::sync::Arc::make_mut(c));
-            f(&mut s.up_next, c);
-        }
-    }
-
-    fn clear(&mut self) {
-        self.steps.clear();
-    }
-}
-
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Queue {
     /// What the user queued, in order: it plays before the context goes on.
@@ -400,7 +361,7 @@ pub struct Queue {
     pub current: Option<Current>,
     /// Tracks played before the current one, for "previous".
     history: Vec<Current>,
-    undo: UndoStack,
+    undo: UndoStack<Snapshot, UNDO_LEVELS, UNDO_BYTES>,
     /// Counts changes (to know when the saved queue is out of date).
     changes: u64,
     /// The last number given to an entry or a context.
@@ -421,7 +382,8 @@ impl Queue {
     /// Remembers the state before a change, for undo.
     fn checkpoint(&mut self) {
         self.changes += 1;
-        self.undo.push(&self.up_next, self.context.as_ref());
+        let step = Snapshot::of(&self.up_next, self.context.as_ref(), self.undo.last());
+        self.undo.push(step);
     }
 
     /// Room left in up next.
@@ -851,12 +813,24 @@ impl Queue {
             to(&mut c.entry.track);
         }
         self.history.iter_mut().for_each(|c| to(&mut c.entry.track));
-        self.undo.for_each_mut(|up_next, c| {
-            up_next.iter_mut().for_each(|e| to(&mut e.track));
-            if let Some(c) = c {
-                context(c);
+        // A context shared by neighbouring steps is renamed once and stays shared.
+        let mut last: Option<(std::sync::Arc<Context>, std::sync::Arc<Context>)> = None;
+        for snap in self.undo.iter_mut() {
+            snap.up_next.iter_mut().for_each(|e| to(&mut e.track));
+            if let Some((c, _)) = &mut snap.context {
+                match &last {
+                    Some((before, after)) if std::sync::Arc::ptr_eq(before, c) => {
+                        *c = after.clone();
+                    }
+                    _ => {
+                        let mut renamed = (**c).clone();
+                        context(&mut renamed);
+                        let renamed = std::sync::Arc::new(renamed);
+                        last = Some((std::mem::replace(c, renamed.clone()), renamed));
+                    }
+                }
             }
-        });
+        }
     }
 
     /// Restores a saved state (see `app::state`); up next keeps at most [`MAX_UP_NEXT`]
@@ -1135,16 +1109,20 @@ mod tests {
         }
         let bytes = q.undo.bytes();
         assert!(bytes <= UNDO_BYTES, "{bytes} bytes of undo");
-        assert!(
-            q.undo.steps.len() >= 10,
-            "{} steps left",
-            q.undo.steps.len()
-        );
+        assert!(q.undo.len() >= 10, "{} steps left", q.undo.len());
         // Every step shares the one copy of the context.
-        let first = q.undo.steps[0].context.as_ref().unwrap().0.clone();
+        let first = q
+            .undo
+            .iter()
+            .next()
+            .unwrap()
+            .context
+            .as_ref()
+            .unwrap()
+            .0
+            .clone();
         assert!(
             q.undo
-                .steps
                 .iter()
                 .all(|s| std::sync::Arc::ptr_eq(&s.context.as_ref().unwrap().0, &first))
         );
