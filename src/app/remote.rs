@@ -468,31 +468,55 @@ fn add(s: &mut Session, paths: &[PathBuf]) -> Result<String, String> {
             p.as_os_str().len()
         ));
     }
+    // Only as many tracks as up next has room for are ever collected: a folder named ten
+    // thousand times (or the whole library) is looked up until up next is full, and the
+    // names after that are not looked at.
+    let room = s.queue.room();
     let mut ids = Vec::new();
     let mut missing = Vec::new();
+    let (mut over, mut unread) = (0usize, 0usize);
     for p in paths {
+        if ids.len() >= room {
+            unread += 1;
+            continue;
+        }
         let found = tracks_for(s, p);
         if found.is_empty() {
             missing.push(p);
         }
-        ids.extend(found);
+        let take = room - ids.len();
+        over += found.len().saturating_sub(take);
+        ids.extend(found.into_iter().take(take));
     }
-    let n = ids.len();
-    // What was found is queued even when some names were not (as much as up next holds).
+    // What was found is queued even when some names were not.
     let added = s.enqueue(ids, false);
     let mut what = format!(
         "{added} track{} added to the queue",
         if added == 1 { "" } else { "s" }
     );
-    if added < n {
+    let full = over + unread > 0;
+    if full {
+        let mut left = vec![];
+        if over > 0 {
+            left.push(format!(
+                "{over} more track{}",
+                if over == 1 { "" } else { "s" }
+            ));
+        }
+        if unread > 0 {
+            left.push(format!(
+                "{unread} more name{}",
+                if unread == 1 { "" } else { "s" }
+            ));
+        }
         what = format!(
             "{what}; up next is full ({}): {} not added",
             super::play_queue::MAX_UP_NEXT,
-            n - added
+            left.join(" and ")
         );
     }
     if missing.is_empty() {
-        return if added < n { Err(what) } else { Ok(what) };
+        return if full { Err(what) } else { Ok(what) };
     }
     let root = s.lib.root.clone();
     let mut why: Vec<String> = missing
@@ -519,7 +543,7 @@ fn add(s: &mut Session, paths: &[PathBuf]) -> Result<String, String> {
             missing.len() - LISTED
         ));
     }
-    Err(if n > 0 {
+    Err(if added > 0 || full {
         format!("{what}; {}", why.join("; "))
     } else {
         why.join("; ")

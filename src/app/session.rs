@@ -21,6 +21,9 @@ use crate::keys::Keymap;
 use crate::library::TrackId;
 use crate::recommend::similar::QueueOptions;
 
+/// Tracks of one addition to up next that are moved to the front of the analysis.
+const BUMPS_PER_ADD: usize = 200;
+
 /// What plays.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Playback {
@@ -326,7 +329,9 @@ impl Session {
         }
         let asked = tracks.len();
         let room = self.queue.room();
-        for t in tracks.iter().take(room) {
+        // The first ones are analysed first (those further down get their turn when they
+        // play): thousands of bumps would only reorder the analysis again and again.
+        for t in tracks.iter().take(room.min(BUMPS_PER_ADD)) {
             self.push(Effect::Bump(*t));
         }
         let n = if next {
