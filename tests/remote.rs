@@ -1231,9 +1231,8 @@ fn a_mistyped_count_is_refused_by_the_cli_and_by_the_player() {
     })
     .unwrap();
     let code = loop {
-        match c.next_frame(Duration::from_secs(30)).unwrap() {
-            (remote::EXIT, b) => break b[0],
-            _ => {}
+        if let (remote::EXIT, b) = c.next_frame(Duration::from_secs(30)).unwrap() {
+            break b[0];
         }
     };
     assert_eq!(code, 2);

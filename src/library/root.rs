@@ -46,6 +46,24 @@ pub fn check(root: &Path, known: impl FnOnce() -> usize) -> Result<(), Offline> 
     Ok(())
 }
 
+/// How many tracks `store` has below `root` (read only when a folder is empty).
+pub fn known_tracks(store: &crate::store::Store, root: &Path) -> usize {
+    let mut n = 0;
+    let counted = store.for_each_track(|_, r| {
+        if r.path().starts_with(root) {
+            n += 1;
+        }
+    });
+    match counted {
+        Ok(()) => n,
+        // Unreadable: some are known, so nothing is taken for deleted.
+        Err(e) => {
+            tracing::warn!("{e}");
+            n.max(1)
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -74,23 +92,5 @@ mod tests {
         assert!(check(&root, three).unwrap_err().why.contains("empty"));
         std::fs::create_dir(root.join("a")).unwrap();
         assert_eq!(check(&root, three), Ok(()));
-    }
-}
-
-/// How many tracks `store` has below `root` (read only when a folder is empty).
-pub fn known_tracks(store: &crate::store::Store, root: &Path) -> usize {
-    let mut n = 0;
-    let counted = store.for_each_track(|_, r| {
-        if r.path().starts_with(root) {
-            n += 1;
-        }
-    });
-    match counted {
-        Ok(()) => n,
-        // Unreadable: some are known, so nothing is taken for deleted.
-        Err(e) => {
-            tracing::warn!("{e}");
-            n.max(1)
-        }
     }
 }

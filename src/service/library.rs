@@ -461,7 +461,9 @@ impl Background {
             if asked {
                 self.status(format!("cannot rescan: {still}"), true);
             }
-            self.offline.as_mut().map(|o| o.why = still);
+            if let Some(o) = self.offline.as_mut() {
+                o.why = still;
+            }
             return;
         }
         tracing::info!("the library folder {} is back", self.root.display());

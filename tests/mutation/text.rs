@@ -31,7 +31,7 @@ pub fn mutations(seed: &[u8], tokens: &[&str], rng: &mut Rng) -> Vec<(String, Ve
     for _ in 0..30 {
         let mut m = seed.to_vec();
         let at = pick(rng, len);
-        m[at] = if rng.next_u64() % 2 == 0 {
+        m[at] = if rng.next_u64().is_multiple_of(2) {
             specials[pick(rng, specials.len())]
         } else {
             rng.next_u64() as u8
@@ -57,7 +57,7 @@ pub fn mutations(seed: &[u8], tokens: &[&str], rng: &mut Rng) -> Vec<(String, Ve
         for _ in 0..3 {
             let a = pick(rng, len);
             let b = (a + 1 + pick(rng, 40)).min(len);
-            let piece: Vec<u8> = if rng.next_u64() % 2 == 0 {
+            let piece: Vec<u8> = if rng.next_u64().is_multiple_of(2) {
                 seed[a..b].to_vec()
             } else {
                 tokens[pick(rng, tokens.len())].as_bytes().to_vec()
