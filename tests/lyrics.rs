@@ -249,52 +249,8 @@ fn huge_embedded_lyrics_are_refused() {
     assert!(!matches!(r, Ok(Some(_))), "{r:?}");
 }
 
-#[test]
-fn the_pane_says_why_lyrics_are_missing() {
-    let path = PathBuf::from("/music/a/song.flac");
-    let id = TrackId::of_path(&path);
-    let lib = Catalog::new(
-        PathBuf::from("/music"),
-        vec![TrackInfo {
-            id,
-            path: path.clone(),
-            title: "Song".into(),
-            duration_secs: Some(100.0),
-            ..Default::default()
-        }],
-        vec!["blues".into()],
-    );
-    let mut app = App::new(lib, Keymap::defaults(), Theme::built_in(), "dark", 80);
-    app.update(Event::Resize(100, 30));
-    app.update(Event::Key(crossterm::event::KeyEvent::new(
-        crossterm::event::KeyCode::Char('3'),
-        crossterm::event::KeyModifiers::NONE,
-    )));
-    app.update(Event::Player(PlayerEvent::Started {
-        path: path.clone(),
-        duration_secs: Some(100.0),
-    }));
-    app.update(Event::LyricsReady {
-        track: id,
-        lyrics: Err(LyricsError::TooLarge {
-            from: "/music/a/song.lrc".into(),
-            why: LyricsLimit::Lines.to_string(),
-        }),
-    });
-    let mut term = Terminal::new(TestBackend::new(100, 30)).unwrap();
-    term.draw(|f| genreplay::ui::draw(f, &app)).unwrap();
-    let buf = term.backend().buffer().clone();
-    let screen: String = (0..30)
-        .map(|y| (0..100).map(|x| buf[(x, y)].symbol()).collect::<String>() + "\n")
-        .collect();
-    assert!(
-        screen.contains("lyrics too large (more than 10000 lines)"),
-        "{screen}"
-    );
-}
-
-#[test]
-fn the_pane_marks_the_current_line_and_keeps_it_centred() {
+/// The app on Now playing with "/music/a/song.flac" (100 s) just started, and its id.
+fn playing_song() -> (App, TrackId) {
     let path = PathBuf::from("/music/a/song.flac");
     let id = TrackId::of_path(&path);
     let lib = Catalog::new(
@@ -317,9 +273,42 @@ fn the_pane_marks_the_current_line_and_keeps_it_centred() {
         crossterm::event::KeyModifiers::NONE,
     )));
     app.update(Event::Player(PlayerEvent::Started {
-        path: path.clone(),
+        path,
         duration_secs: Some(100.0),
     }));
+    (app, id)
+}
+
+/// The screen as drawn on a 100×30 terminal, a string per row.
+fn screen(app: &App) -> Vec<String> {
+    let mut term = Terminal::new(TestBackend::new(100, 30)).unwrap();
+    term.draw(|f| genreplay::ui::draw(f, app)).unwrap();
+    let buf = term.backend().buffer().clone();
+    (0..30)
+        .map(|y| (0..100).map(|x| buf[(x, y)].symbol()).collect::<String>())
+        .collect()
+}
+
+#[test]
+fn the_pane_says_why_lyrics_are_missing() {
+    let (mut app, id) = playing_song();
+    app.update(Event::LyricsReady {
+        track: id,
+        lyrics: Err(LyricsError::TooLarge {
+            from: "/music/a/song.lrc".into(),
+            why: LyricsLimit::Lines.to_string(),
+        }),
+    });
+    let s = screen(&app).join("\n");
+    assert!(
+        s.contains("lyrics too large (more than 10000 lines)"),
+        "{s}"
+    );
+}
+
+#[test]
+fn the_pane_marks_the_current_line_and_keeps_it_centred() {
+    let (mut app, id) = playing_song();
     assert_eq!(app.views.now_playing.art.lyrics, LyricsState::Loading);
     let text: String = (0..40)
         .map(|i| format!("[00:{:02}.00]line {i}\n", i))
@@ -333,14 +322,6 @@ fn the_pane_marks_the_current_line_and_keeps_it_centred() {
         track: TrackId::of_path(Path::new("/elsewhere.flac")),
         lyrics: Ok(None),
     });
-    let screen = |app: &App| -> Vec<String> {
-        let mut term = Terminal::new(TestBackend::new(100, 30)).unwrap();
-        term.draw(|f| genreplay::ui::draw(f, app)).unwrap();
-        let buf = term.backend().buffer().clone();
-        (0..30)
-            .map(|y| (0..100).map(|x| buf[(x, y)].symbol()).collect::<String>())
-            .collect()
-    };
     let marked = |s: &[String]| -> (usize, String) {
         let (y, l) = s
             .iter()

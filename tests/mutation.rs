@@ -107,6 +107,17 @@ struct Measured<T> {
     huge: usize,
 }
 
+/// The mutations' random numbers: MUTATION_SEED=N explores other mutations locally; CI uses
+/// the fixed seed.
+fn mutation_rng() -> Rng {
+    Rng::new(
+        std::env::var("MUTATION_SEED")
+            .ok()
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(2024),
+    )
+}
+
 fn measured<T>(f: impl FnOnce() -> T) -> Measured<T> {
     let base = LIVE.load(Ordering::SeqCst);
     PEAK.store(base, Ordering::SeqCst);
@@ -929,12 +940,7 @@ fn every_decoder_path_survives_thousands_of_hostile_files() {
         );
     }
     let panics_before = caught_panics();
-    // MUTATION_SEED=N explores other mutations locally; CI uses the fixed one.
-    let rng_seed = std::env::var("MUTATION_SEED")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(2024);
-    let mut rng = Rng::new(rng_seed);
+    let mut rng = mutation_rng();
     let mut cases = 0usize;
     let mut failures: Vec<String> = Vec::new();
     let mut worst = Worst {

@@ -12,11 +12,8 @@ use std::io::{Read, Write};
 use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use crossbeam_channel::{Receiver, Sender, unbounded};
 use genreplay::app::remote::{PlayState, RemoteCommand, RemoteReply, RemoteRequest, ReplyTo};
 use genreplay::app::{App, Effect, Event};
 use genreplay::audio::player::{PlayerCommand, PlayerEvent};
@@ -349,49 +346,6 @@ fn the_rescan_key_asks_the_service() {
 }
 
 // ------------------------------------------------------------------ a player behind a socket
-
-/// The app's event loop on its own thread, as the terminal loop runs it: events in, effects
-/// out, the remote replies carried out.
-struct Player {
-    tx: Sender<Event>,
-    stop: Arc<AtomicBool>,
-    thread: Option<std::thread::JoinHandle<()>>,
-}
-
-impl Player {
-    fn start() -> Player {
-        let (tx, rx): (Sender<Event>, Receiver<Event>) = unbounded();
-        let stop = Arc::new(AtomicBool::new(false));
-        let flag = stop.clone();
-        let thread = std::thread::spawn(move || {
-            let mut app = app();
-            while !flag.load(Ordering::SeqCst) {
-                let Ok(ev) = rx.recv_timeout(Duration::from_millis(20)) else {
-                    continue;
-                };
-                for fx in app.update(ev) {
-                    if let Effect::RemoteReply(to, r) = fx {
-                        to.send(*r);
-                    }
-                }
-            }
-        });
-        Player {
-            tx,
-            stop,
-            thread: Some(thread),
-        }
-    }
-}
-
-impl Drop for Player {
-    fn drop(&mut self) {
-        self.stop.store(true, Ordering::SeqCst);
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
-    }
-}
 
 fn genreplay(data: &Path, args: &[&str]) -> Output {
     Command::new(assert_cmd::cargo::cargo_bin("genreplay"))

@@ -9,7 +9,7 @@ use genreplay::library::lyrics::{self, Lyrics, MAX_LINES, MAX_OUTPUT_BYTES, pars
 
 use crate::common::{Rng, fixture, mp3_with_uslt};
 use crate::text::mutations;
-use crate::{measured, serial};
+use crate::{measured, mutation_rng, serial};
 
 /// The most a lyrics read may grow the heap by: the text read (1 MB, and its copy), a tag
 /// item (4 MB, and the tag reader's copies), the lines out (4 MB).
@@ -133,12 +133,7 @@ fn tag_mutations(seed: &[u8], at: usize, rng: &mut Rng) -> Vec<(String, Vec<u8>)
 fn lyrics_survive_thousands_of_hostile_texts_files_and_tags() {
     let _turn = serial();
     let t0 = Instant::now();
-    let mut rng = Rng::new(
-        std::env::var("MUTATION_SEED")
-            .ok()
-            .and_then(|s| s.parse().ok())
-            .unwrap_or(2024),
-    );
+    let mut rng = mutation_rng();
     let mut failures: Vec<String> = Vec::new();
     let (mut cases, mut found, mut refused, mut worst) = (0usize, 0usize, 0usize, 0usize);
 

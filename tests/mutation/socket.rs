@@ -6,67 +6,20 @@
 use std::io::{Read, Write};
 use std::os::unix::net::UnixStream;
 use std::path::PathBuf;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use crossbeam_channel::{Sender, unbounded};
 use genreplay::app::remote::{MAX_ADD_PATHS, RemoteCommand};
-use genreplay::app::{Effect, Event};
 use genreplay::service::remote::{
     self, MAX_REQUEST, REQUEST, RESPONSE, RemoteServer, Request, Response,
 };
 use genreplay::store::Store;
 
-use crate::common::Rng;
 use crate::text::{JSON_TOKENS, grown, mutations, replaced};
-use crate::tui_fixture::{ROOT, app, path};
-use crate::{measured, serial};
+use crate::tui_fixture::{Player, ROOT, path};
+use crate::{measured, mutation_rng, serial};
 
 /// Eight clients' largest requests parsed, and the answers: well within this.
 const SOCKET_BOUND: usize = 64 * 1024 * 1024;
-
-/// The app on its own thread, answering remote requests as the run loop does.
-struct Player {
-    tx: Sender<Event>,
-    stop: Arc<AtomicBool>,
-    thread: Option<std::thread::JoinHandle<()>>,
-}
-
-impl Player {
-    fn start() -> Player {
-        let (tx, rx) = unbounded::<Event>();
-        let stop = Arc::new(AtomicBool::new(false));
-        let flag = stop.clone();
-        let thread = std::thread::spawn(move || {
-            let mut app = app();
-            while !flag.load(Ordering::SeqCst) {
-                let Ok(ev) = rx.recv_timeout(Duration::from_millis(20)) else {
-                    continue;
-                };
-                for fx in app.update(ev) {
-                    if let Effect::RemoteReply(to, r) = fx {
-                        to.send(*r);
-                    }
-                }
-            }
-        });
-        Player {
-            tx,
-            stop,
-            thread: Some(thread),
-        }
-    }
-}
-
-impl Drop for Player {
-    fn drop(&mut self) {
-        self.stop.store(true, Ordering::SeqCst);
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
-    }
-}
 
 fn frame(kind: u8, payload: &[u8]) -> Vec<u8> {
     let mut v = vec![kind];
@@ -152,12 +105,7 @@ fn request_seeds() -> Vec<String> {
 fn the_socket_survives_thousands_of_hostile_requests() {
     let _turn = serial();
     let t0 = Instant::now();
-    let mut rng = Rng::new(
-        std::env::var("MUTATION_SEED")
-            .ok()
-            .and_then(|s| s.parse().ok())
-            .unwrap_or(2024),
-    );
+    let mut rng = mutation_rng();
     let tmp = tempfile::tempdir().unwrap();
     let store = Store::open(&tmp.path().join("db")).unwrap();
     let player = Player::start();

@@ -11,10 +11,9 @@ use genreplay::app::state::{
 };
 use genreplay::service::state::StateWriter;
 
-use crate::common::Rng;
 use crate::text::{JSON_TOKENS, grown, mutations, replaced};
 use crate::tui_fixture::{app, path};
-use crate::{measured, serial};
+use crate::{measured, mutation_rng, serial};
 
 /// A state file is at most 64 MB; parsed, a few times that is fine, not more.
 const STATE_BOUND: usize = 96 * 1024 * 1024;
@@ -148,12 +147,7 @@ fn structural(queue: &str, session: &str) -> Vec<(String, bool, Vec<u8>)> {
 fn state_files_survive_thousands_of_hostile_variants() {
     let _turn = serial();
     let t0 = Instant::now();
-    let mut rng = Rng::new(
-        std::env::var("MUTATION_SEED")
-            .ok()
-            .and_then(|s| s.parse().ok())
-            .unwrap_or(2024),
-    );
+    let mut rng = mutation_rng();
     let queue = queue_seed();
     let session = session_seed();
     // The seeds themselves restore.
