@@ -2,6 +2,12 @@
 //! each key handled by `App::update` and the frame drawn on a 120×40 `TestBackend`, as the
 //! run loop does. Target: every key within 16 ms including the redraw. The `search_*_cold` and
 //! `tick_*` rows time only the key (or the tick) named and its redraw, after their setup keys.
+//!
+//! `remote_20k_tracks`: what a `genreplay ctl` request costs the UI thread on a 20,000-track
+//! library (target: well within 100 ms): an add of 10,000 names outside the library, of
+//! 10,000 library files, of 10,000 folders; a status with a full up next and the whole
+//! library as the context; and the tick that saves that queue (its JSON is made on the state
+//! writer's thread: `state_json_*` times that part).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::path::PathBuf;
@@ -10,7 +16,8 @@ use std::time::{Duration, Instant};
 use criterion::{Criterion, criterion_group, criterion_main};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use genreplay::app::catalog::{Catalog, TrackInfo};
-use genreplay::app::{App, Event};
+use genreplay::app::remote::{RemoteCommand, RemoteRequest, ReplyTo};
+use genreplay::app::{App, Effect, Event};
 use genreplay::config::{Keymap, Theme};
 use genreplay::library::TrackId;
 use ratatui::Terminal;
@@ -276,9 +283,99 @@ fn bench(c: &mut Criterion) {
     });
 }
 
+/// A `ctl` request as the socket hands it to the app; returns the answer's `ok`.
+fn remote(app: &mut App, command: RemoteCommand) -> bool {
+    let (tx, rx) = crossbeam_channel::bounded(1);
+    for fx in app.update(Event::Remote(RemoteRequest {
+        command,
+        reply: ReplyTo::new(tx),
+    })) {
+        if let Effect::RemoteReply(to, r) = fx {
+            to.send(*r);
+        }
+    }
+    rx.try_recv().map(|r| r.ok).unwrap_or(false)
+}
+
+fn bench_remote(c: &mut Criterion) {
+    let n = 20_000;
+    let lib = catalog(n);
+    let files: Vec<PathBuf> = lib.tracks.iter().map(|t| t.path.clone()).collect();
+    let folders: Vec<PathBuf> = files
+        .iter()
+        .take(10_000)
+        .map(|p| p.parent().unwrap().to_path_buf())
+        .collect();
+    let mut app = App::new(lib, Keymap::defaults(), Theme::built_in(), "dark", 80);
+    app.update(Event::Resize(120, 40));
+    let outside: Vec<PathBuf> = (0..10_000)
+        .map(|i| PathBuf::from(format!("/elsewhere/artist {i}/album/{i:05} a track.flac")))
+        .collect();
+    let mut g = c.benchmark_group("remote_20k_tracks");
+    g.bench_function("ctl_add_10000_names_outside_the_library", |b| {
+        b.iter(|| {
+            assert!(!remote(
+                &mut app,
+                RemoteCommand::Add {
+                    paths: outside.clone()
+                }
+            ))
+        })
+    });
+    let mut add = |name: &str, paths: &[PathBuf]| {
+        g.bench_function(name, |b| {
+            b.iter_custom(|iters| {
+                let mut spent = Duration::ZERO;
+                for _ in 0..iters {
+                    app.session.queue.clear();
+                    let paths = paths.to_vec();
+                    let t = Instant::now();
+                    remote(&mut app, RemoteCommand::Add { paths });
+                    spent += t.elapsed();
+                }
+                spent
+            })
+        });
+    };
+    add("ctl_add_10000_library_files", &files[..10_000]);
+    add("ctl_add_10000_folders", &folders);
+    // Up next full, the whole library playing as the context.
+    app.session.queue.clear();
+    remote(
+        &mut app,
+        RemoteCommand::Add {
+            paths: files[..10_000].to_vec(),
+        },
+    );
+    let all = app.session.lib.tracks.iter().map(|t| t.id).collect();
+    app.session.play_tracks(all, 0, "the library".into());
+    g.bench_function("ctl_status_full_up_next_20000_context", |b| {
+        b.iter(|| assert!(remote(&mut app, RemoteCommand::Status)))
+    });
+    g.bench_function("tick_that_saves_a_full_queue", |b| {
+        b.iter(|| {
+            // A change the tick then saves (the playing track moves on).
+            app.session.queue.swap(0, 1);
+            app.update(Event::Tick)
+        })
+    });
+    app.session.queue.swap(0, 1);
+    let saved: Vec<_> = app.update(Event::Tick);
+    let queue = saved.into_iter().find_map(|fx| match fx {
+        Effect::SaveState(s @ genreplay::app::StateSave::Queue(_)) => Some(s),
+        _ => None,
+    });
+    if let Some(q) = queue {
+        g.bench_function("state_json_of_a_full_queue_on_the_writer_thread", |b| {
+            b.iter(|| q.to_json().unwrap().len())
+        });
+    }
+    g.finish();
+}
+
 criterion_group! {
     name = benches;
     config = Criterion::default().sample_size(10);
-    targets = bench
+    targets = bench, bench_remote
 }
 criterion_main!(benches);

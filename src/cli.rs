@@ -149,15 +149,17 @@ pub struct QueueArgs {
     /// The seed track (in the library, or any audio file: it is classified on the fly).
     #[arg(long, value_name = "FILE")]
     pub seed: PathBuf,
-    /// How many tracks.
-    #[arg(short = 'n', long, default_value_t = 20)]
-    pub count: usize,
+    /// How many tracks (1–10000).
+    #[arg(short = 'n', long, default_value_t = 20,
+          value_parser = clap::value_parser!(u32).range(1..=crate::recommend::similar::MAX_PICKS as i64))]
+    pub count: u32,
     /// 0 = the best matches in order; up to 1 = more varied.
     #[arg(long, default_value_t = 0.3)]
     pub randomness: f32,
-    /// No artist again within this many tracks.
-    #[arg(long, default_value_t = 1)]
-    pub artist_window: usize,
+    /// No artist again within this many tracks (1–100).
+    #[arg(long, default_value_t = 1,
+          value_parser = clap::value_parser!(u32).range(1..=crate::recommend::similar::MAX_ARTIST_WINDOW as i64))]
+    pub artist_window: u32,
     /// Never a track less similar to the seed than this (0-1); the queue may come out shorter.
     #[arg(long, default_value_t = crate::recommend::similar::DEFAULT_MIN_SIMILARITY)]
     pub min_similarity: f32,

@@ -1,5 +1,5 @@
-//! The terminal player's run loop: takes the terminal (restored on exit, on panic and on
-//! SIGTERM, SIGHUP or SIGINT), sends stderr to the log so nothing garbles the screen, starts
+//! The terminal player's run loop: takes the terminal (restored on exit, on panic, on
+//! SIGTERM, SIGHUP or SIGINT, and as far as it can be on an abort), sends stderr to the log so nothing garbles the screen, starts
 //! the services, and feeds every event through `App::update`, handing the effects to the
 //! service layer's runner. Redraws happen on change, at most ~60 times a second; idle, the
 //! loop sleeps.
@@ -75,6 +75,65 @@ pub fn restore_terminal() {
         let _ = out.flush();
     }
     restore_stderr();
+}
+
+/// What a terminal needs to be the user's again: the mouse off, the main screen, the cursor.
+/// (As `restore_terminal` sends it through crossterm; written raw by the abort handler.)
+const LEAVE_SEQUENCE: &[u8] =
+    b"\x1b[?1006l\x1b[?1015l\x1b[?1003l\x1b[?1002l\x1b[?1000l\x1b[?1049l\x1b[?25h";
+
+/// The terminal's modes before raw mode (fd 0's), for the abort handler, which may not lock
+/// or allocate.
+static COOKED: std::sync::OnceLock<libc::termios> = std::sync::OnceLock::new();
+
+/// SIGABRT: what an allocation failure (out of memory), a stack overflow or a panic while
+/// panicking ends the process with. No hook runs for those, so the handler gives the terminal
+/// back with async-signal-safe calls only (write, tcsetattr, dup2, raise), and the process
+/// ends as it would have.
+extern "C" fn on_abort(_signal: libc::c_int) {
+    if TERMINAL_ACTIVE.swap(false, Ordering::SeqCst) {
+        // SAFETY: write and tcsetattr are async-signal-safe; the buffer and the termios are
+        // statics that live for the whole process.
+        unsafe {
+            let _ = libc::write(
+                1,
+                LEAVE_SEQUENCE.as_ptr().cast(),
+                LEAVE_SEQUENCE.len() as libc::size_t,
+            );
+            if let Some(t) = COOKED.get() {
+                libc::tcsetattr(0, libc::TCSANOW, t);
+            }
+        }
+    }
+    let saved = SAVED_STDERR.swap(-1, Ordering::SeqCst);
+    // SAFETY: dup2 and raise are async-signal-safe; `saved` is the descriptor dup'ed at the
+    // start. The handler was reset to the default action (SA_RESETHAND): the signal raised
+    // again ends the process once this returns, also when it came from `kill`, not `abort`.
+    unsafe {
+        if saved >= 0 {
+            libc::dup2(saved, 2);
+        }
+        libc::raise(libc::SIGABRT);
+    }
+}
+
+/// Installs [`on_abort`] (once the terminal's cooked modes are known).
+fn install_abort_handler() {
+    // SAFETY: a zeroed sigaction is a valid start; the handler only makes async-signal-safe
+    // calls (see `on_abort`). SA_RESETHAND: the default action comes back for `abort`'s own
+    // second raise.
+    unsafe {
+        let mut sa: libc::sigaction = std::mem::zeroed();
+        sa.sa_sigaction = on_abort as extern "C" fn(libc::c_int) as libc::sighandler_t;
+        sa.sa_flags = libc::SA_RESETHAND;
+        libc::sigemptyset(&mut sa.sa_mask);
+        if libc::sigaction(libc::SIGABRT, &sa, std::ptr::null_mut()) != 0 {
+            tracing::warn!(
+                "cannot watch for aborts: {}",
+                std::io::Error::last_os_error()
+            );
+        }
+    }
 }
 
 /// Panics on the UI thread restore the terminal and then report as usual; panics on worker
@@ -164,6 +223,7 @@ pub fn run(
     let (mut app, mut runner, background) = service::launch(prepared, paths, commands)?;
 
     install_panic_hook();
+    install_abort_handler();
     let _guard = TerminalGuard;
     take_terminal()?;
     // The graphics protocol for covers, asked once before anything reads the input.
@@ -194,13 +254,22 @@ pub fn run(
     );
     // The terminal is the user's again before anything waits.
     restore_terminal();
-    runner.save_now(&app);
+    runner.save_now(&mut app);
     runner.shutdown(QUIT_WAIT);
     result
 }
 
 /// Raw mode, the alternate screen, the mouse.
 fn take_terminal() -> anyhow::Result<()> {
+    if COOKED.get().is_none() {
+        // SAFETY: tcgetattr fills the termios it is given, for a descriptor we hold.
+        unsafe {
+            let mut t: libc::termios = std::mem::zeroed();
+            if libc::isatty(0) == 1 && libc::tcgetattr(0, &mut t) == 0 {
+                let _ = COOKED.set(t);
+            }
+        }
+    }
     enable_raw_mode().context("entering raw mode")?;
     TERMINAL_ACTIVE.store(true, Ordering::SeqCst);
     execute!(

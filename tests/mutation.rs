@@ -11,8 +11,24 @@
 //! failure too). Panics the decode layer contains are allowed only where they come from inside
 //! symphonia itself (known bugs: its Matroska seek, its AAC decoder on zeroed packets), and
 //! are listed.
+//!
+//! The parsers of the other hostile inputs go through the same mill, each case `Ok` or `Err`,
+//! never a panic, with its allocation bounded: lyrics (LRC text, `.lrc` files, lyrics in ID3
+//! and Vorbis tags; `mutation/lyrics.rs`), the player's state files (`mutation/state.rs`) and
+//! the control socket's protocol, through a real socket to the real server
+//! (`mutation/socket.rs`). The tests take turns (the counters are the whole process's).
 
 mod common;
+#[path = "mutation/lyrics.rs"]
+mod lyrics;
+#[path = "mutation/socket.rs"]
+mod socket;
+#[path = "mutation/state.rs"]
+mod state;
+#[path = "mutation/text.rs"]
+mod text;
+#[path = "tui_fixture/mod.rs"]
+mod tui_fixture;
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::path::Path;
@@ -75,6 +91,62 @@ unsafe impl GlobalAlloc for Counting {
 
 #[global_allocator]
 static ALLOC: Counting = Counting;
+
+/// The tests of this binary one at a time: the allocation counters are process-wide.
+static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn serial() -> std::sync::MutexGuard<'static, ()> {
+    SERIAL.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// What one case did: its result (`Err`: it panicked), the most the live heap grew while it
+/// ran, and the size of a single allocation of [`HUGE`] bytes or more it tried (0: none).
+struct Measured<T> {
+    result: std::thread::Result<T>,
+    grew: usize,
+    huge: usize,
+}
+
+/// The mutations' random numbers: MUTATION_SEED=N explores other mutations locally; CI uses
+/// the fixed seed.
+fn mutation_rng() -> Rng {
+    Rng::new(
+        std::env::var("MUTATION_SEED")
+            .ok()
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(2024),
+    )
+}
+
+fn measured<T>(f: impl FnOnce() -> T) -> Measured<T> {
+    let base = LIVE.load(Ordering::SeqCst);
+    PEAK.store(base, Ordering::SeqCst);
+    HUGE_SEEN.store(0, Ordering::SeqCst);
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f));
+    Measured {
+        result,
+        grew: PEAK.load(Ordering::SeqCst).saturating_sub(base),
+        huge: HUGE_SEEN.load(Ordering::SeqCst),
+    }
+}
+
+impl<T> Measured<T> {
+    /// The case's failures against `bound` bytes of growth, into `failures`.
+    fn check(&self, case: &str, bound: usize, failures: &mut Vec<String>) {
+        if self.result.is_err() {
+            failures.push(format!("{case}: panicked"));
+        }
+        if self.grew > bound {
+            failures.push(format!("{case}: {} MB allocated at once", self.grew >> 20));
+        }
+        if self.huge > 0 {
+            failures.push(format!(
+                "{case}: tried to allocate {} MB in one go",
+                self.huge >> 20
+            ));
+        }
+    }
+}
 
 // ---------------------------------------------------------------- seeds
 
@@ -836,6 +908,7 @@ fn exercise(path: &Path) -> Result<(), String> {
 
 #[test]
 fn every_decoder_path_survives_thousands_of_hostile_files() {
+    let _turn = serial();
     let t0 = Instant::now();
     let dir = tempfile::tempdir().unwrap();
     let mut seeds = Vec::new();
@@ -867,12 +940,7 @@ fn every_decoder_path_survives_thousands_of_hostile_files() {
         );
     }
     let panics_before = caught_panics();
-    // MUTATION_SEED=N explores other mutations locally; CI uses the fixed one.
-    let rng_seed = std::env::var("MUTATION_SEED")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(2024);
-    let mut rng = Rng::new(rng_seed);
+    let mut rng = mutation_rng();
     let mut cases = 0usize;
     let mut failures: Vec<String> = Vec::new();
     let mut worst = Worst {

@@ -12,11 +12,8 @@ use std::io::{Read, Write};
 use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use crossbeam_channel::{Receiver, Sender, unbounded};
 use genreplay::app::remote::{PlayState, RemoteCommand, RemoteReply, RemoteRequest, ReplyTo};
 use genreplay::app::{App, Effect, Event};
 use genreplay::audio::player::{PlayerCommand, PlayerEvent};
@@ -349,49 +346,6 @@ fn the_rescan_key_asks_the_service() {
 }
 
 // ------------------------------------------------------------------ a player behind a socket
-
-/// The app's event loop on its own thread, as the terminal loop runs it: events in, effects
-/// out, the remote replies carried out.
-struct Player {
-    tx: Sender<Event>,
-    stop: Arc<AtomicBool>,
-    thread: Option<std::thread::JoinHandle<()>>,
-}
-
-impl Player {
-    fn start() -> Player {
-        let (tx, rx): (Sender<Event>, Receiver<Event>) = unbounded();
-        let stop = Arc::new(AtomicBool::new(false));
-        let flag = stop.clone();
-        let thread = std::thread::spawn(move || {
-            let mut app = app();
-            while !flag.load(Ordering::SeqCst) {
-                let Ok(ev) = rx.recv_timeout(Duration::from_millis(20)) else {
-                    continue;
-                };
-                for fx in app.update(ev) {
-                    if let Effect::RemoteReply(to, r) = fx {
-                        to.send(*r);
-                    }
-                }
-            }
-        });
-        Player {
-            tx,
-            stop,
-            thread: Some(thread),
-        }
-    }
-}
-
-impl Drop for Player {
-    fn drop(&mut self) {
-        self.stop.store(true, Ordering::SeqCst);
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
-    }
-}
 
 fn genreplay(data: &Path, args: &[&str]) -> Output {
     Command::new(assert_cmd::cargo::cargo_bin("genreplay"))
@@ -997,4 +951,244 @@ fn read_commands_run_through_the_player_while_it_holds_the_database() {
         "{}",
         text(&out.stderr)
     );
+}
+
+// ------------------------------------------------------------------ bounds on what clients send
+
+#[test]
+fn counts_and_names_from_clients_are_bounded() {
+    use genreplay::app::play_queue::MAX_UP_NEXT;
+    use genreplay::app::remote::{MAX_ADD_PATHS, MAX_PATH_BYTES};
+    let mut app = app();
+    // More names than one add takes: refused before any is looked at.
+    let (r, fx) = ask(
+        &mut app,
+        RemoteCommand::Add {
+            paths: vec![path("Echo"); MAX_ADD_PATHS + 1],
+        },
+    );
+    assert!(
+        !r.ok && r.message.contains("at most 10000"),
+        "{}",
+        r.message
+    );
+    assert!(r.status.queue.is_empty() && fx.is_empty());
+    // A name longer than any path.
+    let (r, _) = ask(
+        &mut app,
+        RemoteCommand::Add {
+            paths: vec![Path::new(ROOT).join("x".repeat(MAX_PATH_BYTES))],
+        },
+    );
+    assert!(!r.ok && r.message.contains("at most 4096"), "{}", r.message);
+    // Names outside the library are answered without looking through it, and listed in
+    // part.
+    let outside: Vec<PathBuf> = (0..MAX_ADD_PATHS)
+        .map(|i| PathBuf::from(format!("/elsewhere/{i:05}.flac")))
+        .collect();
+    let (r, _) = ask(&mut app, RemoteCommand::Add { paths: outside });
+    assert!(!r.ok);
+    assert!(
+        r.message.contains("and 9990 more names not in the library"),
+        "{}",
+        &r.message[..r.message.len().min(300)]
+    );
+    assert!(r.message.len() < 2_000, "{} bytes", r.message.len());
+    // Up next fills to its bound and says so; the rest is not added.
+    let album = Path::new(ROOT).join("Alpha/First");
+    let (r, _) = ask(
+        &mut app,
+        RemoteCommand::Add {
+            paths: vec![album; MAX_ADD_PATHS],
+        },
+    );
+    assert!(!r.ok);
+    assert_eq!(
+        r.message,
+        "10000 tracks added to the queue; up next is full (10000): 2 more tracks and 6666 \
+         more names not added"
+    );
+    assert_eq!(r.status.queue.len(), MAX_UP_NEXT);
+    let (r, _) = ask(
+        &mut app,
+        RemoteCommand::Add {
+            paths: vec![path("Echo")],
+        },
+    );
+    assert!(
+        !r.ok && r.message.contains("up next is full"),
+        "{}",
+        r.message
+    );
+    assert_eq!(app.session.queue.up_next.len(), MAX_UP_NEXT);
+    // The whole library named ten thousand times, into a full up next: nothing is looked
+    // up (at 20,000 tracks this once took 1.6 GB and seconds per request).
+    let (r, _) = ask(
+        &mut app,
+        RemoteCommand::Add {
+            paths: vec![PathBuf::from(ROOT); MAX_ADD_PATHS],
+        },
+    );
+    assert_eq!(
+        r.message,
+        "0 tracks added to the queue; up next is full (10000): 10000 more names not added"
+    );
+    // The keys meet the same bound.
+    select(&mut app, "gamma");
+    press(&mut app, "a");
+    assert_eq!(app.session.queue.up_next.len(), MAX_UP_NEXT);
+    let status = app.session.status.as_ref().unwrap();
+    assert!(status.text.contains("up next is full (10000)") && status.error);
+}
+
+#[test]
+fn a_large_add_does_not_hold_up_other_clients() {
+    use genreplay::app::remote::MAX_ADD_PATHS;
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().to_path_buf();
+    let store = Store::open(&data.join("db")).unwrap();
+    let player = Player::start();
+    let sock = remote::socket_path(&data);
+    let _server = RemoteServer::start(sock.clone(), player.tx.clone(), store, None).unwrap();
+    // 10,000 names outside the library in one request (≈ 600 KB: the large-request path),
+    // from three clients at once, while a fourth asks for the status again and again.
+    let paths: Vec<PathBuf> = (0..MAX_ADD_PATHS)
+        .map(|i| {
+            tmp.path()
+                .join(format!("elsewhere/{i:05} a track of some length.flac"))
+        })
+        .collect();
+    let body = serde_json::to_vec(&Request::Ctl {
+        command: RemoteCommand::Add { paths },
+    })
+    .unwrap();
+    assert!(body.len() > remote::LARGE_REQUEST && body.len() < remote::MAX_REQUEST);
+    let adders: Vec<_> = (0..3)
+        .map(|_| {
+            let (sock, body) = (sock.clone(), body.clone());
+            std::thread::spawn(move || {
+                let t0 = Instant::now();
+                let r = raw(&sock, &frame(REQUEST, &body));
+                (t0.elapsed(), r)
+            })
+        })
+        .collect();
+    let mut slowest = Duration::ZERO;
+    let status = frame(REQUEST, br#"{"op":"ctl","command":{"command":"status"}}"#);
+    for _ in 0..40 {
+        let t0 = Instant::now();
+        match raw(&sock, &status) {
+            Some(Response::Reply { reply }) => assert!(reply.ok),
+            other => panic!("{other:?}"),
+        }
+        slowest = slowest.max(t0.elapsed());
+    }
+    for a in adders {
+        let (took, r) = a.join().unwrap();
+        match r {
+            Some(Response::Reply { reply }) => {
+                assert!(!reply.ok && reply.message.contains("not in the library"));
+                eprintln!("an add of 10,000 names outside the library answered in {took:?}");
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+    eprintln!("the slowest of 40 status calls meanwhile: {slowest:?}");
+    // Loose: the numbers are in `cargo bench --bench ui`.
+    assert!(slowest < Duration::from_secs(2), "{slowest:?}");
+}
+
+#[test]
+fn a_mistyped_count_is_refused_by_the_cli_and_by_the_player() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    let lib = tmp.path().join("lib");
+    let files: Vec<PathBuf> = (0..2)
+        .map(|i| lib.join(format!("Artist/Album/0{i} Song.wav")))
+        .collect();
+    for (i, f) in files.iter().enumerate() {
+        common::tagged_track(f, 3.0, i as u64, "Artist", "Album", &format!("Song {i}"));
+    }
+    // A classified library (vectors put in by hand): `queue` gets as far as choosing.
+    {
+        let store = Store::open(&data.join("db")).unwrap();
+        genreplay::library::scan::scan(&store, &lib, 1, &|_| {}).unwrap();
+        let d = genreplay::model::backend::inference_device();
+        let model = genreplay::model::active::load_active(&store, None, &d).unwrap();
+        let n = model.config.labels.len();
+        for (i, f) in files.iter().enumerate() {
+            let mut v = vec![0.5 / n as f32; n];
+            v[0] += 0.5 - i as f32 * 0.01;
+            let rec = genreplay::store::VectorRecord {
+                vector: v,
+                segments: 1,
+                style: None,
+                computed_unix: 0,
+                open_set: None,
+            };
+            let id = genreplay::library::TrackId::of_path(&f.canonicalize().unwrap());
+            store.put_vector(&model.id, id, &rec).unwrap();
+        }
+        store.flush().unwrap();
+    }
+    let seed = files[0].to_str().unwrap();
+    let refused = |out: &Output| {
+        assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+        let err = text(&out.stderr);
+        assert!(
+            err.contains("999999999999") && err.contains("1..=10000"),
+            "{err}"
+        );
+    };
+    // No player: the CLI refuses it (it used to reserve memory for them and abort).
+    let args = [
+        "queue",
+        "--seed",
+        seed,
+        "-n",
+        "999999999999",
+        "--min-similarity",
+        "0",
+    ];
+    refused(&genreplay(&data, &args));
+    let out = genreplay(
+        &data,
+        &["queue", "--seed", seed, "-n", "5", "--min-similarity", "0"],
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stdout).contains("Song 1"),
+        "{}",
+        text(&out.stdout)
+    );
+    // With a player holding the database: run by the player, refused the same way, and the
+    // player answers on.
+    let store = Store::open(&data.join("db")).unwrap();
+    let player = Player::start();
+    let runner = genreplay::commands::ctl::command_runner(Paths::resolve(Some(&data)));
+    let _server = RemoteServer::start(
+        remote::socket_path(&data),
+        player.tx.clone(),
+        store,
+        Some(runner),
+    )
+    .unwrap();
+    refused(&genreplay(&data, &args));
+    // A client that skips the CLI sends the same command line: the player parses it with the
+    // same bounds.
+    let mut c = Client::connect(&data).unwrap();
+    let mut argv = vec!["genreplay".to_string()];
+    argv.extend(args.iter().map(|s| s.to_string()));
+    c.send(&Request::Run {
+        argv,
+        cwd: tmp.path().to_path_buf(),
+    })
+    .unwrap();
+    let code = loop {
+        if let (remote::EXIT, b) = c.next_frame(Duration::from_secs(30)).unwrap() {
+            break b[0];
+        }
+    };
+    assert_eq!(code, 2);
+    assert_eq!(hello(&data), std::process::id());
 }

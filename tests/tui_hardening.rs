@@ -240,3 +240,243 @@ fn the_player_starts_on_a_damaged_database() {
         tmux.wait_for("genreplay exited with 0");
     }
 }
+
+/// `genreplay ctl …` (or any command) against the player `start` ran in `tmp`.
+fn genreplay_in(tmp: &Path, args: &[&str]) -> std::process::Output {
+    std::process::Command::new(assert_cmd::cargo::cargo_bin("genreplay"))
+        .arg("--data-dir")
+        .arg(tmp.join("data"))
+        .args(args)
+        .env("GENREPLAY_CONFIG_DIR", tmp.join("config"))
+        .output()
+        .unwrap()
+}
+
+fn pid_of(pidfile: &Path) -> i32 {
+    std::fs::read_to_string(pidfile)
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap()
+}
+
+/// The resident memory of process `pid`, in MB.
+fn rss_mb(pid: i32) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let kb: u64 = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))?
+        .trim()
+        .trim_end_matches("kB")
+        .trim()
+        .parse()
+        .ok()?;
+    Some(kb / 1024)
+}
+
+/// An abort (what running out of memory, or a stack overflow, ends a process with) cannot be
+/// hooked like a panic: the signal handler gives the terminal back before the process ends.
+#[test]
+fn an_abort_leaves_a_sane_terminal() {
+    if !tmux_available() {
+        eprintln!("skipping: tmux is not installed");
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let lib = library(tmp.path(), 4);
+    let (tmux, pidfile) = start(tmp.path(), &lib);
+    tmux.wait_until("the library", |s| s.iter().any(|l| l.starts_with("│▸ ")));
+    assert_eq!(tmux.format("#{alternate_on}"), "1");
+    assert_eq!(unsafe { libc::kill(pid_of(&pidfile), libc::SIGABRT) }, 0);
+    let exit = assert_sane_terminal(&tmux, "SIGABRT");
+    assert_eq!(exit, "genreplay exited with 134");
+}
+
+/// The review's lyrics: a `.lrc` of 100,000 `[0:0]` stamps on a line of long text (inside the
+/// 1 MB cap) and a 50 MB lyrics frame in an MP3. Played in the real player: it says the
+/// lyrics are too large, stays well under 300 MB and goes on answering.
+#[test]
+fn hostile_lyrics_never_kill_the_player() {
+    if !tmux_available() {
+        eprintln!("skipping: tmux is not installed");
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let lib = library(tmp.path(), 2);
+    let stamped = lib.join("artist0/album/00 track.wav");
+    std::fs::write(
+        stamped.with_extension("lrc"),
+        format!("{}{}\n", "[0:0]".repeat(100_000), "la ".repeat(150_000)),
+    )
+    .unwrap();
+    let mp3 = lib.join("framed.mp3");
+    let seed = std::fs::read(fixture("tone.mp3")).unwrap();
+    std::fs::write(
+        &mp3,
+        mp3_with_uslt(&seed, "[0:0]".repeat(10_000_000).as_bytes()),
+    )
+    .unwrap();
+    let (tmux, pidfile) = start(tmp.path(), &lib);
+    tmux.wait_until("the library", |s| s.iter().any(|l| l.starts_with("│▸ ")));
+    let pid = pid_of(&pidfile);
+    tmux.keys(&["3"]);
+    for (file, name) in [(&stamped, "00 track.lrc"), (&mp3, "framed.mp3")] {
+        let out = genreplay_in(tmp.path(), &["ctl", "add", file.to_str().unwrap()]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let out = genreplay_in(tmp.path(), &["ctl", "next"]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        tmux.wait_for("lyrics too large");
+        let mut peak = 0;
+        for _ in 0..20 {
+            peak = peak.max(rss_mb(pid).expect("the player is alive"));
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        eprintln!("{name}: the player's resident memory at most {peak} MB");
+        assert!(peak < 300, "{peak} MB");
+        let out = genreplay_in(tmp.path(), &["ctl", "status"]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    tmux.keys(&["q"]);
+    assert_eq!(
+        assert_sane_terminal(&tmux, "q after lyrics"),
+        "genreplay exited with 0"
+    );
+}
+
+/// The queue as saved in the state file: its up next's paths.
+fn saved_up_next(tmp: &Path) -> Vec<String> {
+    let text = std::fs::read_to_string(tmp.join("data/state/queue.json")).unwrap_or_default();
+    let v: serde_json::Value = serde_json::from_str(&text).unwrap_or_default();
+    v["up_next"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|e| e["path"].as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// A library folder renamed away (or an empty mount point left where it was) while the player
+/// runs, and missing at the start: offline, not deleted. The tracks, the queue and its saved
+/// state stay; the status line and `library` say so; when it is back, it is followed again.
+#[test]
+fn a_library_folder_that_goes_away_keeps_the_tracks_and_the_queue() {
+    if !tmux_available() {
+        eprintln!("skipping: tmux is not installed");
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let lib = library(tmp.path(), 4);
+    let away = tmp.path().join("music.away");
+    let (tmux, _) = start(tmp.path(), &lib);
+    tmux.wait_until("the library", |s| s.iter().any(|l| l.starts_with("│▸ ")));
+    let queued: Vec<std::path::PathBuf> = (0..2)
+        .map(|i| lib.join(format!("artist{i}/album/{i:02} track.wav")))
+        .collect();
+    for f in &queued {
+        let out = genreplay_in(tmp.path(), &["ctl", "add", f.to_str().unwrap()]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let t0 = Instant::now();
+    while saved_up_next(tmp.path()).len() != 2 {
+        assert!(
+            t0.elapsed() < Duration::from_secs(10),
+            "the queue was not saved"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let tracks = |tmp: &Path| -> usize {
+        let out = genreplay_in(tmp, &["library", "--json"]);
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        v["tracks"].as_array().unwrap().len()
+    };
+    let known = tracks(tmp.path());
+
+    for how in ["renamed", "an empty mount point"] {
+        std::fs::rename(&lib, &away).unwrap();
+        if how == "an empty mount point" {
+            std::fs::create_dir(&lib).unwrap();
+        }
+        tmux.wait_for("library folder is not there");
+        // Played meanwhile: it fails, and stops rather than eating the queue.
+        let _ = genreplay_in(tmp.path(), &["ctl", "play"]);
+        std::thread::sleep(Duration::from_secs(3));
+        let out = genreplay_in(tmp.path(), &["ctl", "status", "--json"]);
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(v["queue"].as_array().map(Vec::len), Some(2), "{how}: {v}");
+        assert_eq!(saved_up_next(tmp.path()).len(), 2, "{how}: the saved queue");
+        assert_eq!(tracks(tmp.path()), known, "{how}: the tracks are kept");
+        let out = genreplay_in(tmp.path(), &["library"]);
+        assert!(
+            String::from_utf8_lossy(&out.stderr).contains("is not there"),
+            "{how}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let out = genreplay_in(tmp.path(), &["ctl", "rescan"]);
+        assert!(out.status.success());
+        tmux.wait_for("cannot rescan");
+        // Back: said, and the folder is followed again (a new file shows up).
+        if how == "an empty mount point" {
+            std::fs::remove_dir(&lib).unwrap();
+        }
+        std::fs::rename(&away, &lib).unwrap();
+        tmux.wait_for("the library folder is back");
+        assert_eq!(tracks(tmp.path()), known, "{how}");
+    }
+    let new = lib.join("artist9/album/09 new.wav");
+    let mut rng = Rng::new(3);
+    write_wav(&new, &synth_genre("low", &mut rng, 16_000, 5.0), 16_000, 1);
+    let t0 = Instant::now();
+    while tracks(tmp.path()) != known + 1 {
+        assert!(
+            t0.elapsed() < Duration::from_secs(20),
+            "the new file never came"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    tmux.keys(&["q"]);
+    assert_eq!(assert_sane_terminal(&tmux, "q"), "genreplay exited with 0");
+    drop(tmux);
+    assert_eq!(saved_up_next(tmp.path()).len(), 2);
+
+    // Missing at the start: the player starts with what the database knows, and says so.
+    std::fs::rename(&lib, &away).unwrap();
+    let (tmux, _) = start(tmp.path(), &lib);
+    tmux.wait_until("the library", |s| s.iter().any(|l| l.starts_with("│▸ ")));
+    tmux.wait_for("library folder is not there");
+    tmux.keys(&["q"]);
+    assert_eq!(
+        assert_sane_terminal(&tmux, "q offline"),
+        "genreplay exited with 0"
+    );
+    assert_eq!(saved_up_next(tmp.path()).len(), 2, "nothing saved over it");
+    // A folder never scanned that is not there is still an error.
+    std::fs::rename(&away, &lib).unwrap();
+    let out = std::process::Command::new(assert_cmd::cargo::cargo_bin("genreplay"))
+        .args(["--data-dir"])
+        .arg(tmp.path().join("data2"))
+        .arg("--library")
+        .arg(tmp.path().join("nowhere"))
+        .env("GENREPLAY_CONFIG_DIR", tmp.path().join("config"))
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no such folder"));
+}

@@ -516,3 +516,32 @@ fn switching_models_shows_the_genres_the_store_already_has_at_once() {
     );
     svc.stop(Duration::from_secs(5));
 }
+
+/// The library folder renamed away, or an empty mount point left in its place: neither a
+/// batch from the watcher nor a scan takes its tracks for deleted.
+#[test]
+fn a_folder_that_is_not_there_removes_nothing() {
+    use genreplay::library::scan::ScanError;
+    let (tmp, root, store) = library(&["A/01 One.wav", "A/02 Two.wav", "B/03 Three.wav"]);
+    let before = paths_in(&store);
+    let away = tmp.path().join("away");
+    std::fs::rename(&root, &away).unwrap();
+    // What the watcher reports when the folder itself goes: the folder, and files in it.
+    let gone = [root.clone(), root.join("A"), root.join("A/01 One.wav")];
+    let offline = |e: Option<ScanError>| matches!(e, Some(ScanError::Offline(_)));
+    assert!(offline(apply_changes(&store, &root, &gone).err()));
+    assert!(offline(scan(&store, &root, 1, &|_| {}).err()));
+    // An empty folder where the tracks were (an unmounted disk's mount point).
+    std::fs::create_dir(&root).unwrap();
+    assert!(offline(apply_changes(&store, &root, &gone).err()));
+    let e = scan(&store, &root, 1, &|_| {}).unwrap_err();
+    assert!(e.to_string().contains("empty, where 3 tracks were"), "{e}");
+    assert_eq!(paths_in(&store), before, "nothing was removed");
+    // Back: as before, and a file really deleted is still taken out.
+    std::fs::remove_dir(&root).unwrap();
+    std::fs::rename(&away, &root).unwrap();
+    std::fs::remove_file(root.join("B/03 Three.wav")).unwrap();
+    let r = apply_changes(&store, &root, &[root.join("B/03 Three.wav")]).unwrap();
+    assert_eq!(r.removed.len(), 1);
+    assert_eq!(paths_in(&store).len(), 2);
+}

@@ -347,7 +347,18 @@ fn worker_loop<C: TrackClassifier>(
             // Detached: whatever was computed is dropped; the track stays pending.
             return;
         }
-        let (size, mtime_ns) = std::fs::metadata(&path)
+        let meta = std::fs::metadata(&path);
+        // A file that is not there now (its folder renamed or unmounted, or deleted: the
+        // watcher then removes the track) is not a broken file: no failure is recorded, and it
+        // is classified when it is back.
+        let gone = matches!(&meta, Err(e) if e.kind() == std::io::ErrorKind::NotFound);
+        if gone && !matches!(outcome, Ok(Ok(_))) {
+            tracing::info!(path = %path.display(), "not there now: left to classify later");
+            let done = shared.done.load(Ordering::Relaxed);
+            let _ = tx.send(AnalysisEvent::Progress(progress(shared, done, None)));
+            continue;
+        }
+        let (size, mtime_ns) = meta
             .map(|m| file_stamp(&m))
             .unwrap_or((rec.size, rec.mtime_ns));
         let result: Result<usize, String> = match outcome {

@@ -142,6 +142,9 @@ pub struct Catalog {
     pub loudness: HashMap<TrackId, crate::audio::loudness::Loudness>,
     /// The tracks' search text (made with the catalog, in the order of `tracks`).
     pub search: SearchIndex,
+    /// Positions in `tracks` sorted by the path's bytes, made the first time a folder is
+    /// looked up ([`Catalog::under`]): the tracks below a folder are one run of it.
+    by_path_bytes: std::sync::OnceLock<Vec<u32>>,
     /// Tells catalogs apart (search remembers results per catalog).
     id: u64,
 }
@@ -191,6 +194,7 @@ impl Catalog {
         Catalog {
             style_filter: crate::model::styles::StyleFilter::for_labels(&labels),
             search,
+            by_path_bytes: std::sync::OnceLock::new(),
             id: CATALOGS.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
             root,
             tracks,
@@ -215,8 +219,40 @@ impl Catalog {
         self.index.get(&id).map(|&i| &self.tracks[i])
     }
 
+    /// The track at `path`: one hash (a track's id is its path's), whatever the library's size.
     pub fn by_path(&self, path: &Path) -> Option<&TrackInfo> {
         self.track(TrackId::of_path(path))
+    }
+
+    /// The tracks below folder `dir`, in library order. A binary search in the tracks sorted
+    /// by path (the bytes: a folder's tracks share the prefix `dir/`, so they are one run),
+    /// then only those tracks: looking up thousands of folders never walks the library.
+    pub fn under(&self, dir: &Path) -> Vec<TrackId> {
+        use std::os::unix::ffi::OsStrExt;
+        let bytes = |i: u32| self.tracks[i as usize].path.as_os_str().as_bytes();
+        let order = self.by_path_bytes.get_or_init(|| {
+            let mut o: Vec<u32> = (0..self.tracks.len() as u32).collect();
+            o.sort_unstable_by(|&a, &b| bytes(a).cmp(bytes(b)));
+            o
+        });
+        let mut prefix = dir.as_os_str().as_bytes().to_vec();
+        while prefix.len() > 1 && prefix.ends_with(b"/") {
+            prefix.pop();
+        }
+        if prefix != b"/" {
+            prefix.push(b'/');
+        }
+        let start = order.partition_point(|&i| bytes(i) < prefix.as_slice());
+        let mut found: Vec<u32> = order[start..]
+            .iter()
+            .take_while(|&&i| bytes(i).starts_with(&prefix))
+            .copied()
+            .collect();
+        found.sort_unstable();
+        found
+            .into_iter()
+            .map(|i| self.tracks[i as usize].id)
+            .collect()
     }
 
     /// A track's genre vector with the labels it refers to: the active model's, else an

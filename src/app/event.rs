@@ -42,6 +42,9 @@ pub enum Event {
     },
     /// The library (re)loaded from the store.
     LibraryLoaded(Box<Catalog>),
+    /// The library folder is not there (`Some(what to say)`: renamed, unmounted; its tracks,
+    /// the queue and the state are kept), or it is back (`None`).
+    LibraryOffline(Option<String>),
     /// Files that moved on disk (old id → new id); the catalog with the new ids follows.
     TracksMoved(Vec<(TrackId, TrackId)>),
     /// The named playlists as the playlist folder has them.
@@ -70,10 +73,14 @@ pub enum Event {
         cells: (u16, u16),
         cover: Option<super::views::now_playing::CoverImage>,
     },
-    /// The art worker's lyrics for a track (`None`: it has none).
+    /// The art worker's lyrics for a track (`Ok(None)`: it has none; an error: they could
+    /// not be read, or are over the lyrics bounds).
     LyricsReady {
         track: TrackId,
-        lyrics: Option<std::sync::Arc<crate::library::lyrics::Lyrics>>,
+        lyrics: Result<
+            Option<std::sync::Arc<crate::library::lyrics::Lyrics>>,
+            crate::library::lyrics::LyricsError,
+        >,
     },
 }
 
@@ -125,11 +132,9 @@ pub enum Effect {
     ImportPlaylist {
         file: PathBuf,
     },
-    /// Write what survives a restart (one of the state files, as JSON).
-    SaveState {
-        file: StateFile,
-        json: String,
-    },
+    /// Write what survives a restart (`service::state` makes the JSON and writes the file on
+    /// its own thread).
+    SaveState(StateSave),
     /// Give the terminal back until the user brings genreplay to the foreground (ctrl-z).
     Suspend,
     /// Look at the library folder again now (the rescan key, `ctl rescan`).
@@ -139,6 +144,30 @@ pub enum Effect {
     /// Read the playing track's cover and/or lyrics (answered by `CoverReady`, `LyricsReady`).
     LoadArt(super::views::now_playing::ArtRequest),
     Quit,
+}
+
+/// One of the state files' contents, to write.
+#[derive(Debug, Clone, PartialEq)]
+pub enum StateSave {
+    Session(Box<super::state::SavedSession>),
+    Queue(Box<super::state::SavedQueue>),
+}
+
+impl StateSave {
+    pub fn file(&self) -> StateFile {
+        match self {
+            StateSave::Session(_) => StateFile::Session,
+            StateSave::Queue(_) => StateFile::Queue,
+        }
+    }
+
+    /// The file's text.
+    pub fn to_json(&self) -> serde_json::Result<String> {
+        match self {
+            StateSave::Session(s) => serde_json::to_string(s),
+            StateSave::Queue(q) => serde_json::to_string(q),
+        }
+    }
 }
 
 /// The files the player's state is saved in.

@@ -22,6 +22,7 @@ pub mod retrain;
 pub mod search;
 pub mod session;
 pub mod state;
+mod undo;
 pub mod views;
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
@@ -29,7 +30,7 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use crate::config::Theme;
 use crate::keys::{Action, Keymap, Scope};
 pub use catalog::Catalog;
-pub use event::{Effect, Event, StateFile};
+pub use event::{Effect, Event, StateFile, StateSave};
 pub use nav::ListNav;
 use prompt::{Prompt, PromptKind, PromptOutcome};
 use search::SearchBox;
@@ -141,8 +142,18 @@ pub struct Help {
 /// What was last saved, to save again only what changed.
 #[derive(Debug, Default)]
 struct Saved {
-    session: String,
+    session: Option<state::SavedSession>,
     queue_changes: Option<u64>,
+    /// The context's paths made for the last save (see `App::saved_queue`).
+    context: Option<SavedContextPaths>,
+}
+
+/// A context's tracks as saved paths, for the context list and catalog they were made from.
+#[derive(Debug)]
+struct SavedContextPaths {
+    catalog: (u64, usize),
+    tracks: Vec<crate::library::TrackId>,
+    paths: std::sync::Arc<Vec<state::SavedPath>>,
 }
 
 /// The whole state of the player UI.
@@ -391,6 +402,7 @@ impl App {
                     self.resume_saved(session, queue);
                 }
             }
+            Event::LibraryOffline(why) => s.library_offline(why),
             Event::PlaylistsLoaded(lists) => {
                 let h = s.list_height;
                 self.views.playlists.loaded(lists, h);
@@ -445,7 +457,9 @@ impl App {
         self.views.now_playing.want_art(&mut self.session, cells);
     }
 
-    /// Saves the session and the queue when they changed since they were last saved.
+    /// Saves the session and the queue when they changed since they were last saved. The UI
+    /// thread only takes what they hold (the context's paths once per context); the JSON is
+    /// made and written on the state writer's thread.
     fn save_if_changed(&mut self) {
         if self.pending_restore.is_some() {
             return;
@@ -453,22 +467,28 @@ impl App {
         let changes = self.session.queue.changes();
         if self.saved.queue_changes != Some(changes) {
             self.saved.queue_changes = Some(changes);
-            if let Ok(json) = serde_json::to_string(&self.saved_queue()) {
-                self.session.push(Effect::SaveState {
-                    file: StateFile::Queue,
-                    json,
-                });
-            }
+            let q = self.saved_queue();
+            self.session
+                .push(Effect::SaveState(StateSave::Queue(Box::new(q))));
         }
-        if let Ok(json) = serde_json::to_string(&self.saved_session())
-            && json != self.saved.session
-        {
-            self.saved.session = json.clone();
-            self.session.push(Effect::SaveState {
-                file: StateFile::Session,
-                json,
-            });
+        let session = self.saved_session();
+        if self.saved.session.as_ref() != Some(&session) {
+            self.saved.session = Some(session.clone());
+            self.session
+                .push(Effect::SaveState(StateSave::Session(Box::new(session))));
         }
+    }
+
+    /// Everything to save now, changed or not (on quitting). Nothing while a saved state
+    /// waits for the library: the waiting state is never written over by an empty one.
+    pub fn state_now(&mut self) -> Vec<StateSave> {
+        if self.pending_restore.is_some() {
+            return Vec::new();
+        }
+        vec![
+            StateSave::Queue(Box::new(self.saved_queue())),
+            StateSave::Session(Box::new(self.saved_session())),
+        ]
     }
 
     /// Restores a saved state and loads its playing track paused at its second (the player
@@ -510,7 +530,7 @@ impl App {
     /// Marks the state as saved as it is now (after a restore, or a save on quitting).
     pub fn mark_saved(&mut self) {
         self.saved.queue_changes = Some(self.session.queue.changes());
-        self.saved.session = serde_json::to_string(&self.saved_session()).unwrap_or_default();
+        self.saved.session = Some(self.saved_session());
     }
 
     fn on_key(&mut self, k: KeyEvent) {

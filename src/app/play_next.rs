@@ -138,10 +138,10 @@ impl Session {
             self.set_status("auto-DJ off", false);
             return;
         }
-        let before = self.queue.upcoming().len();
+        let before = self.queue.upcoming_len();
         self.extend_auto_dj(seed);
-        let added = self.queue.upcoming().len().saturating_sub(before);
-        if self.playback.track.is_none() && !self.queue.upcoming().is_empty() {
+        let added = self.queue.upcoming_len().saturating_sub(before);
+        if self.playback.track.is_none() && self.queue.has_upcoming() {
             self.next_track(true);
         } else {
             self.send_next();

@@ -4,15 +4,22 @@
 //! Playing something from the library sets the context and never deletes queued entries.
 //! Every change to up next or the context can be undone.
 //!
+//! Bounded: up next holds at most [`MAX_UP_NEXT`] entries (what does not fit is refused, and
+//! the caller says so), a context at most [`MAX_CONTEXT`] tracks, and undo at most
+//! [`UNDO_LEVELS`] steps within [`UNDO_BYTES`] (older steps go first).
+//!
 //! Shuffle is a permutation of the context's tracks made once per pass: the tracks not yet
 //! heard in this pass keep their chance, none repeats before all have played, and a new pass
 //! (repeat all) never starts with the track that ended the last one.
 //!
-//! One file on purpose (≈ 700 lines before its tests): up next, the context, shuffle passes,
-//! history and undo are one state machine whose invariants span all of them.
+//! One file on purpose (≈ 900 lines before its tests): up next, the context, shuffle passes,
+//! history and undo are one state machine whose invariants span all of them (the budget of
+//! the undo steps is `super::undo`'s).
 
 use rand::Rng;
 use rand::seq::SliceRandom;
+
+use super::undo::{Step, UndoStack};
 
 use crate::library::TrackId;
 
@@ -116,11 +123,18 @@ impl Context {
     /// others follow in a random order.
     pub fn new(
         label: String,
-        tracks: Vec<TrackId>,
-        start: usize,
+        mut tracks: Vec<TrackId>,
+        mut start: usize,
         shuffle: bool,
         rng: &mut impl Rng,
     ) -> Self {
+        if tracks.len() > MAX_CONTEXT {
+            // The starting track and what follows it, as much as a context holds.
+            let from = start.min(tracks.len() - MAX_CONTEXT);
+            tracks.drain(..from);
+            tracks.truncate(MAX_CONTEXT);
+            start -= from;
+        }
         let mut c = Context {
             uid: 0,
             label,
@@ -254,15 +268,90 @@ pub struct Current {
     pub source: Source,
 }
 
-/// A state to go back to with undo.
+/// The most entries up next holds; adding more is refused (the caller says "up next is full").
+pub const MAX_UP_NEXT: usize = 10_000;
+/// The most tracks a context holds (twice the largest library measured, 50,000 tracks); a
+/// longer list plays from its starting track on, this many.
+pub const MAX_CONTEXT: usize = 100_000;
+/// How many changes undo remembers…
+pub const UNDO_LEVELS: usize = 50;
+/// …within this much memory: the oldest steps are forgotten first (a step that copies a full
+/// up next is ≈ 0.7 MB; a context is kept once however many steps share it).
+pub const UNDO_BYTES: usize = 16 * 1024 * 1024;
+
+/// A state to go back to with undo: up next as it was, and the context (shared with the step
+/// before when it had not changed since) with its place then.
 #[derive(Debug, Clone, PartialEq)]
 struct Snapshot {
     up_next: Vec<QueueEntry>,
-    context: Option<Context>,
+    context: Option<(std::sync::Arc<Context>, Option<usize>)>,
 }
 
-/// How many changes undo remembers.
-pub const UNDO_LEVELS: usize = 50;
+impl Step for Snapshot {
+    fn bytes(&self, older: Option<&Self>) -> usize {
+        let shared = |c: &std::sync::Arc<Context>| {
+            older
+                .and_then(|o| o.context.as_ref())
+                .is_some_and(|(o, _)| std::sync::Arc::ptr_eq(o, c))
+        };
+        self.up_next.iter().map(QueueEntry::bytes).sum::<usize>()
+            + self
+                .context
+                .as_ref()
+                .filter(|(c, _)| !shared(c))
+                .map_or(0, |(c, _)| c.bytes())
+    }
+}
+
+impl Snapshot {
+    /// The state of `up_next` and `context`, sharing the context of `older` (the newest
+    /// step) when its list is the same.
+    fn of(up_next: &[QueueEntry], context: Option<&Context>, older: Option<&Snapshot>) -> Self {
+        let context = context.map(|c| {
+            let shared = older
+                .and_then(|s| s.context.as_ref())
+                .filter(|(prev, _)| prev.same_list(c))
+                .map(|(prev, _)| prev.clone());
+            (
+                shared.unwrap_or_else(|| std::sync::Arc::new(c.clone())),
+                c.pos,
+            )
+        });
+        Snapshot {
+            up_next: up_next.to_vec(),
+            context,
+        }
+    }
+}
+
+impl QueueEntry {
+    /// Memory the entry holds (its reason's text included).
+    fn bytes(&self) -> usize {
+        std::mem::size_of::<QueueEntry>()
+            + match &self.reason {
+                Reason::Added => 0,
+                Reason::From(w) => w.capacity(),
+                Reason::Similar { seed, genre, .. } => seed.capacity() + genre.capacity(),
+            }
+    }
+}
+
+impl Context {
+    fn bytes(&self) -> usize {
+        std::mem::size_of::<Context>()
+            + self.label.capacity()
+            + self.tracks.capacity() * std::mem::size_of::<TrackId>()
+            + self.order.capacity() * std::mem::size_of::<usize>()
+    }
+
+    /// The same context with the same tracks in the same order (the place may differ).
+    fn same_list(&self, other: &Context) -> bool {
+        self.uid == other.uid
+            && self.label == other.label
+            && self.tracks == other.tracks
+            && self.order == other.order
+    }
+}
 
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Queue {
@@ -272,7 +361,7 @@ pub struct Queue {
     pub current: Option<Current>,
     /// Tracks played before the current one, for "previous".
     history: Vec<Current>,
-    undo: Vec<Snapshot>,
+    undo: UndoStack<Snapshot, UNDO_LEVELS, UNDO_BYTES>,
     /// Counts changes (to know when the saved queue is out of date).
     changes: u64,
     /// The last number given to an entry or a context.
@@ -293,13 +382,36 @@ impl Queue {
     /// Remembers the state before a change, for undo.
     fn checkpoint(&mut self) {
         self.changes += 1;
-        self.undo.push(Snapshot {
-            up_next: self.up_next.clone(),
-            context: self.context.clone(),
-        });
-        if self.undo.len() > UNDO_LEVELS {
-            self.undo.remove(0);
-        }
+        let step = Snapshot::of(&self.up_next, self.context.as_ref(), self.undo.last());
+        self.undo.push(step);
+    }
+
+    /// Room left in up next.
+    pub fn room(&self) -> usize {
+        MAX_UP_NEXT.saturating_sub(self.up_next.len())
+    }
+
+    /// Up next is full: nothing more can be added.
+    pub fn is_full(&self) -> bool {
+        self.room() == 0
+    }
+
+    /// Whether anything plays after the current track (without listing it).
+    pub fn has_upcoming(&self) -> bool {
+        !self.up_next.is_empty()
+            || self
+                .context
+                .as_ref()
+                .is_some_and(|c| c.remaining_indices().next().is_some())
+    }
+
+    /// How many tracks play after the current one (up next, then the context's rest).
+    pub fn upcoming_len(&self) -> usize {
+        self.up_next.len()
+            + self
+                .context
+                .as_ref()
+                .map_or(0, |c| c.remaining_indices().count())
     }
 
     /// Goes back to before the last change of up next or the context; `false` when there is
@@ -315,7 +427,16 @@ impl Queue {
             .into_iter()
             .filter(|e| !self.consumed.contains(&e.uid))
             .collect();
-        self.context = match (s.context, self.context.take()) {
+        let saved = s.context.map(|(c, pos)| {
+            let mut c = std::sync::Arc::try_unwrap(c).unwrap_or_else(|shared| (*shared).clone());
+            c.pos = pos;
+            c
+        });
+        if self.undo.is_empty() {
+            // No step left that could bring a played entry back.
+            self.consumed.clear();
+        }
+        self.context = match (saved, self.context.take()) {
             // The same context: its tracks come back as they were, at the place the music
             // has reached since.
             (Some(mut old), Some(now)) if old.uid == now.uid => {
@@ -394,43 +515,67 @@ impl Queue {
         self.current = Some(c);
     }
 
-    /// Adds `tracks` to the end of up next.
-    pub fn append(&mut self, tracks: impl IntoIterator<Item = TrackId>, reason: Reason) {
+    /// Adds `tracks` to the end of up next, as many as fit; returns how many were added.
+    pub fn append(&mut self, tracks: impl IntoIterator<Item = TrackId>, reason: Reason) -> usize {
         self.changes += 1;
+        if self.is_full() {
+            return 0;
+        }
         self.checkpoint();
-        for track in tracks {
+        let room = self.room();
+        let before = self.up_next.len();
+        for track in tracks.into_iter().take(room) {
             let e = self.stamp(QueueEntry::new(track, reason.clone()));
             self.up_next.push(e);
         }
+        self.up_next.len() - before
     }
 
-    /// Adds entries to the end of up next without an undo step of their own (auto-DJ).
-    pub fn extend_quietly(&mut self, entries: impl IntoIterator<Item = QueueEntry>) {
+    /// Adds entries to the end of up next without an undo step of their own (auto-DJ), as
+    /// many as fit; returns how many were added.
+    pub fn extend_quietly(&mut self, entries: impl IntoIterator<Item = QueueEntry>) -> usize {
         self.changes += 1;
-        for e in entries {
+        let room = self.room();
+        let before = self.up_next.len();
+        for e in entries.into_iter().take(room) {
             let e = self.stamp(e);
             self.up_next.push(e);
         }
+        self.up_next.len() - before
     }
 
-    /// Puts `tracks` at the front of up next: they play next.
-    pub fn insert_next(&mut self, tracks: Vec<TrackId>, reason: Reason) {
+    /// Puts `tracks` at the front of up next (they play next), as many as fit; returns how
+    /// many were added.
+    pub fn insert_next(&mut self, tracks: Vec<TrackId>, reason: Reason) -> usize {
         self.changes += 1;
+        if self.is_full() {
+            return 0;
+        }
         self.checkpoint();
+        let room = self.room();
         let entries: Vec<QueueEntry> = tracks
             .into_iter()
+            .take(room)
             .map(|track| self.stamp(QueueEntry::new(track, reason.clone())))
             .collect();
+        let n = entries.len();
         self.up_next.splice(0..0, entries);
+        n
     }
 
-    /// Replaces the previous "play next" fill in up next with `entries`, at the front.
+    /// Replaces the previous "play next" fill in up next with `entries`, at the front (as
+    /// many as fit).
     pub fn replace_fill(&mut self, entries: Vec<QueueEntry>) {
         self.changes += 1;
         self.checkpoint();
         self.up_next
             .retain(|e| !matches!(e.reason, Reason::Similar { .. }));
-        let entries: Vec<QueueEntry> = entries.into_iter().map(|e| self.stamp(e)).collect();
+        let room = self.room();
+        let entries: Vec<QueueEntry> = entries
+            .into_iter()
+            .take(room)
+            .map(|e| self.stamp(e))
+            .collect();
         self.up_next.splice(0..0, entries);
     }
 
@@ -668,15 +813,28 @@ impl Queue {
             to(&mut c.entry.track);
         }
         self.history.iter_mut().for_each(|c| to(&mut c.entry.track));
-        for snap in &mut self.undo {
+        // A context shared by neighbouring steps is renamed once and stays shared.
+        let mut last: Option<(std::sync::Arc<Context>, std::sync::Arc<Context>)> = None;
+        for snap in self.undo.iter_mut() {
             snap.up_next.iter_mut().for_each(|e| to(&mut e.track));
-            if let Some(c) = &mut snap.context {
-                context(c);
+            if let Some((c, _)) = &mut snap.context {
+                match &last {
+                    Some((before, after)) if std::sync::Arc::ptr_eq(before, c) => {
+                        *c = after.clone();
+                    }
+                    _ => {
+                        let mut renamed = (**c).clone();
+                        context(&mut renamed);
+                        let renamed = std::sync::Arc::new(renamed);
+                        last = Some((std::mem::replace(c, renamed.clone()), renamed));
+                    }
+                }
             }
         }
     }
 
-    /// Restores a saved state (see `app::state`).
+    /// Restores a saved state (see `app::state`); up next keeps at most [`MAX_UP_NEXT`]
+    /// entries.
     pub fn restore(
         &mut self,
         up_next: Vec<QueueEntry>,
@@ -684,7 +842,11 @@ impl Queue {
         current: Option<Current>,
     ) {
         self.changes += 1;
-        self.up_next = up_next.into_iter().map(|e| self.stamp(e)).collect();
+        self.up_next = up_next
+            .into_iter()
+            .take(MAX_UP_NEXT)
+            .map(|e| self.stamp(e))
+            .collect();
         self.context = context.map(|mut c| {
             self.last_uid += 1;
             c.uid = self.last_uid;
@@ -693,6 +855,7 @@ impl Queue {
         self.current = current;
         self.history.clear();
         self.undo.clear();
+        self.consumed.clear();
     }
 
     /// The context's play order and position, for saving.
@@ -708,10 +871,11 @@ impl Context {
     /// order.
     pub fn from_parts(
         label: String,
-        tracks: Vec<TrackId>,
+        mut tracks: Vec<TrackId>,
         order: Vec<usize>,
         pos: Option<usize>,
     ) -> Self {
+        tracks.truncate(MAX_CONTEXT);
         let n = tracks.len();
         let mut sorted = order.clone();
         sorted.sort_unstable();
@@ -889,5 +1053,94 @@ mod tests {
         let c = Context::from_parts("x".into(), ids(3), vec![0, 0, 1], Some(5));
         assert_eq!(c.current(), None);
         assert_eq!(c.remaining().collect::<Vec<_>>(), ids(3));
+    }
+
+    #[test]
+    fn up_next_has_a_bound_and_says_what_fitted() {
+        let mut q = Queue::default();
+        assert_eq!(
+            q.append(ids(MAX_UP_NEXT as u64 - 2), Reason::Added),
+            MAX_UP_NEXT - 2
+        );
+        assert_eq!(q.append(ids(5), Reason::Added), 2, "only what fits");
+        assert!(q.is_full());
+        assert_eq!(q.append(ids(1), Reason::Added), 0);
+        assert_eq!(q.insert_next(ids(3), Reason::Added), 0);
+        assert_eq!(
+            q.extend_quietly([QueueEntry::new(TrackId(1), Reason::Added)]),
+            0
+        );
+        assert_eq!(q.up_next.len(), MAX_UP_NEXT);
+        // What was refused left no undo step: one undo empties it.
+        assert!(q.undo() && q.undo());
+        assert!(q.up_next.is_empty());
+        // A context longer than the bound plays from its start, as much as it holds.
+        let mut r = rng();
+        q.play_context(
+            "all".into(),
+            ids(MAX_CONTEXT as u64 + 10),
+            20,
+            false,
+            &mut r,
+        );
+        let c = q.context.as_ref().unwrap();
+        assert_eq!(c.tracks.len(), MAX_CONTEXT);
+        assert_eq!(q.current_track(), Some(TrackId(20)));
+        // Restored from a state file: the same bounds.
+        let many: Vec<QueueEntry> = (0..MAX_UP_NEXT as u64 + 7)
+            .map(|i| QueueEntry::new(TrackId(i), Reason::Added))
+            .collect();
+        q.restore(many, None, None);
+        assert_eq!(q.up_next.len(), MAX_UP_NEXT);
+    }
+
+    #[test]
+    fn undo_keeps_within_its_memory_and_shares_an_unchanged_context() {
+        let mut r = rng();
+        let mut q = Queue::default();
+        // A library-sized context and a full up next, then fifty more edits.
+        q.play_context("all".into(), ids(50_000), 0, false, &mut r);
+        q.append(
+            ids(MAX_UP_NEXT as u64 - 60),
+            Reason::From("a long label".repeat(4)),
+        );
+        for i in 0..50 {
+            q.append([TrackId(i)], Reason::Added);
+        }
+        let bytes = q.undo.bytes();
+        assert!(bytes <= UNDO_BYTES, "{bytes} bytes of undo");
+        assert!(q.undo.len() >= 10, "{} steps left", q.undo.len());
+        // Every step shares the one copy of the context.
+        let first = q
+            .undo
+            .iter()
+            .next()
+            .unwrap()
+            .context
+            .as_ref()
+            .unwrap()
+            .0
+            .clone();
+        assert!(
+            q.undo
+                .iter()
+                .all(|s| std::sync::Arc::ptr_eq(&s.context.as_ref().unwrap().0, &first))
+        );
+        // Undo still goes back step by step.
+        let before = q.up_next.len();
+        assert!(q.undo());
+        assert_eq!(q.up_next.len(), before - 1);
+        assert_eq!(q.context.as_ref().unwrap().tracks.len(), 50_000);
+        // Without sharing (a context changed before each step) the budget still holds.
+        let mut q = Queue::default();
+        for k in 0..UNDO_LEVELS as u64 {
+            q.play_context(format!("ctx {k}"), ids(60_000), 0, false, &mut r);
+        }
+        assert!(q.undo.bytes() <= UNDO_BYTES, "{}", q.undo.bytes());
+        assert!(q.undo());
+        assert_eq!(
+            q.context.as_ref().unwrap().label,
+            format!("ctx {}", UNDO_LEVELS - 2)
+        );
     }
 }

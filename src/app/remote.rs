@@ -185,9 +185,17 @@ pub struct PlayerStatus {
 pub struct ContextStatus {
     /// "Sectoid — Songs", "genre metal", …
     pub label: String,
-    /// Its files still to play, in order (this pass, as shuffled).
+    /// Its files still to play, in order (this pass, as shuffled): the first
+    /// [`STATUS_CONTEXT_PATHS`] of them.
     pub remaining: Vec<String>,
+    /// How many files are still to play from it (all of them).
+    #[serde(default)]
+    pub remaining_count: usize,
 }
+
+/// The context's files a status lists (every answer carries the status: a 100,000-track
+/// context is not written out for each volume change).
+pub const STATUS_CONTEXT_PATHS: usize = 1_000;
 
 /// Carries out `req` on the session and queues its answer as an effect.
 pub fn handle(s: &mut Session, req: RemoteRequest) {
@@ -257,7 +265,8 @@ pub fn status(s: &Session) -> PlayerStatus {
         queue: paths_of(s, s.queue.up_next.iter().map(|e| e.track)),
         context: s.queue.context.as_ref().map(|c| ContextStatus {
             label: c.label.clone(),
-            remaining: paths_of(s, c.remaining()),
+            remaining: paths_of(s, c.remaining().take(STATUS_CONTEXT_PATHS)),
+            remaining_count: c.remaining_indices().count(),
         }),
     }
 }
@@ -329,7 +338,7 @@ fn apply(s: &mut Session, cmd: RemoteCommand) -> Result<String, String> {
         RemoteCommand::Next => {
             if s.playback.track.is_none()
                 && s.queue.current_track().is_none()
-                && s.queue.upcoming().is_empty()
+                && !s.queue.has_upcoming()
             {
                 return Err("nothing to play: the queue is empty".into());
             }
@@ -421,46 +430,98 @@ fn apply(s: &mut Session, cmd: RemoteCommand) -> Result<String, String> {
     }
 }
 
+/// The most names one `add` may carry (as many as up next holds); a folder counts once.
+pub const MAX_ADD_PATHS: usize = super::play_queue::MAX_UP_NEXT;
+/// The longest path the player looks up (the system's own limit).
+pub const MAX_PATH_BYTES: usize = 4096;
+/// Names an error lists one by one; the rest are counted.
+const LISTED: usize = 10;
+
 /// The library tracks `path` stands for: the track itself, or every track under a folder
-/// (in the library's order).
+/// (in the library's order). A hash for a file, a binary search for a folder: never a walk
+/// through the library, so thousands of names cost milliseconds.
 fn tracks_for(s: &Session, path: &Path) -> Vec<TrackId> {
     if let Some(t) = s.lib.by_path(path) {
         return vec![t.id];
     }
-    s.lib
-        .tracks
-        .iter()
-        .filter(|t| t.path.starts_with(path))
-        .map(|t| t.id)
-        .collect()
+    if !path.starts_with(&s.lib.root) && !s.lib.root.starts_with(path) {
+        // Outside the library: nothing under it can be a track.
+        return Vec::new();
+    }
+    s.lib.under(path)
 }
 
 fn add(s: &mut Session, paths: &[PathBuf]) -> Result<String, String> {
     if paths.is_empty() {
         return Err("add what? name files or folders of the library".into());
     }
+    // A client may skip `genreplay ctl` and send anything: the bounds hold here too.
+    if paths.len() > MAX_ADD_PATHS {
+        return Err(format!(
+            "{} names in one add; at most {MAX_ADD_PATHS} (name their folders instead)",
+            paths.len()
+        ));
+    }
+    if let Some(p) = paths.iter().find(|p| p.as_os_str().len() > MAX_PATH_BYTES) {
+        return Err(format!(
+            "a name of {} bytes; a path has at most {MAX_PATH_BYTES}",
+            p.as_os_str().len()
+        ));
+    }
+    // Only as many tracks as up next has room for are ever collected: a folder named ten
+    // thousand times (or the whole library) is looked up until up next is full, and the
+    // names after that are not looked at.
+    let room = s.queue.room();
     let mut ids = Vec::new();
     let mut missing = Vec::new();
+    let (mut over, mut unread) = (0usize, 0usize);
     for p in paths {
+        if ids.len() >= room {
+            unread += 1;
+            continue;
+        }
         let found = tracks_for(s, p);
         if found.is_empty() {
             missing.push(p);
         }
-        ids.extend(found);
+        let take = room - ids.len();
+        over += found.len().saturating_sub(take);
+        ids.extend(found.into_iter().take(take));
     }
-    let n = ids.len();
     // What was found is queued even when some names were not.
-    s.enqueue(ids, false);
-    let added = format!(
-        "{n} track{} added to the queue",
-        if n == 1 { "" } else { "s" }
+    let added = s.enqueue(ids, false);
+    let mut what = format!(
+        "{added} track{} added to the queue",
+        if added == 1 { "" } else { "s" }
     );
+    let full = over + unread > 0;
+    if full {
+        let mut left = vec![];
+        if over > 0 {
+            left.push(format!(
+                "{over} more track{}",
+                if over == 1 { "" } else { "s" }
+            ));
+        }
+        if unread > 0 {
+            left.push(format!(
+                "{unread} more name{}",
+                if unread == 1 { "" } else { "s" }
+            ));
+        }
+        what = format!(
+            "{what}; up next is full ({}): {} not added",
+            super::play_queue::MAX_UP_NEXT,
+            left.join(" and ")
+        );
+    }
     if missing.is_empty() {
-        return Ok(added);
+        return if full { Err(what) } else { Ok(what) };
     }
     let root = s.lib.root.clone();
-    let why: Vec<String> = missing
+    let mut why: Vec<String> = missing
         .iter()
+        .take(LISTED)
         .map(|p| {
             if p.starts_with(&root) {
                 format!(
@@ -476,8 +537,14 @@ fn add(s: &mut Session, paths: &[PathBuf]) -> Result<String, String> {
             }
         })
         .collect();
-    Err(if n > 0 {
-        format!("{added}; {}", why.join("; "))
+    if missing.len() > LISTED {
+        why.push(format!(
+            "and {} more names not in the library",
+            missing.len() - LISTED
+        ));
+    }
+    Err(if added > 0 || full {
+        format!("{what}; {}", why.join("; "))
     } else {
         why.join("; ")
     })

@@ -21,6 +21,9 @@ use crate::keys::Keymap;
 use crate::library::TrackId;
 use crate::recommend::similar::QueueOptions;
 
+/// Tracks of one addition to up next that are moved to the front of the analysis.
+const BUMPS_PER_ADD: usize = 200;
+
 /// What plays.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Playback {
@@ -110,6 +113,8 @@ pub struct Session {
     genre_changes: Vec<TrackId>,
     /// A question a view asks the user (the app shows it as a prompt).
     prompt: Option<super::prompt::Prompt>,
+    /// The library folder is not there: what the status line says until it is back.
+    pub library_offline: Option<String>,
 }
 
 impl Session {
@@ -138,6 +143,7 @@ impl Session {
             stale: false,
             genre_changes: vec![],
             prompt: None,
+            library_offline: None,
         }
     }
 
@@ -315,33 +321,41 @@ impl Session {
         self.play_current();
     }
 
-    /// Adds `tracks` at the end of up next, or at its front.
-    pub fn enqueue(&mut self, tracks: Vec<TrackId>, next: bool) {
+    /// Adds `tracks` at the end of up next, or at its front, as many as up next has room
+    /// for (the status line says when it is full); returns how many were added.
+    pub fn enqueue(&mut self, tracks: Vec<TrackId>, next: bool) -> usize {
         if tracks.is_empty() {
-            return;
+            return 0;
         }
-        let n = tracks.len();
-        for t in &tracks {
+        let asked = tracks.len();
+        let room = self.queue.room();
+        // The first ones are analysed first (those further down get their turn when they
+        // play): thousands of bumps would only reorder the analysis again and again.
+        for t in tracks.iter().take(room.min(BUMPS_PER_ADD)) {
             self.push(Effect::Bump(*t));
         }
-        if next {
-            self.queue.insert_next(tracks, Reason::Added);
+        let n = if next {
+            self.queue.insert_next(tracks, Reason::Added)
         } else {
-            self.queue.append(tracks, Reason::Added);
+            self.queue.append(tracks, Reason::Added)
+        };
+        let full = format!("up next is full ({})", super::play_queue::MAX_UP_NEXT);
+        if n == 0 {
+            self.set_status(format!("{full}: nothing added"), true);
+            return 0;
         }
-        self.set_status(
-            format!(
-                "{} {}",
-                tracks_n(n),
-                if next {
-                    "will play next"
-                } else {
-                    "added to the queue"
-                }
-            ),
-            false,
-        );
+        let done = if next {
+            "will play next"
+        } else {
+            "added to the queue"
+        };
+        if n < asked {
+            self.set_status(format!("{} of {asked} {done}; {full}", tracks_n(n)), true);
+        } else {
+            self.set_status(format!("{} {done}", tracks_n(n)), false);
+        }
         self.send_next();
+        n
     }
 
     /// Play / pause; with nothing loaded, starts what the queue has. `false` when there is
@@ -351,7 +365,7 @@ impl Session {
             self.push(Effect::Player(PlayerCommand::TogglePause));
         } else if self.queue.current_track().is_some() {
             self.play_current();
-        } else if !self.queue.upcoming().is_empty() {
+        } else if self.queue.has_upcoming() {
             self.next_track(true);
         } else {
             return false;
@@ -506,8 +520,16 @@ impl Session {
                 self.playback.position_secs = 0.0;
             }
             PlayerEvent::Error { path, message } => {
-                self.set_status(message, true);
                 tracing::warn!(path = %path.display(), "playback error");
+                if let Some(why) = self.library_offline.clone() {
+                    // Every track would fail the same way: stop where the queue is (a track
+                    // taken from up next goes back to its front) instead of skipping through
+                    // it.
+                    self.set_status(format!("cannot play: {why}"), true);
+                    self.stop();
+                    return;
+                }
+                self.set_status(message, true);
                 // A track that cannot play is skipped; a queue of broken files stops.
                 if self.playback.track == Some(TrackId::of_path(&path))
                     || self.queue.current_track() == Some(TrackId::of_path(&path))
@@ -518,7 +540,7 @@ impl Session {
                     let total = self.queue.up_next.len()
                         + self.queue.context.as_ref().map_or(0, |c| c.tracks.len());
                     if self.play_errors < total
-                        && (self.repeat != Repeat::Off || !self.queue.upcoming().is_empty())
+                        && (self.repeat != Repeat::Off || self.queue.has_upcoming())
                     {
                         // Like a user skip: repeat-one must not reload the broken track.
                         self.next_track(true);
@@ -573,6 +595,17 @@ impl Session {
         }
         self.send_next();
         self.mark_stale();
+    }
+
+    /// The library folder went (`Some`: its tracks and the queue stay as they are) or came
+    /// back (`None`).
+    pub fn library_offline(&mut self, why: Option<String>) {
+        match (&self.library_offline, &why) {
+            (Some(_), None) => self.set_status("the library folder is back", false),
+            (None, Some(w)) => self.set_status(w.clone(), true),
+            _ => {}
+        }
+        self.library_offline = why;
     }
 
     /// Files moved on disk (old id → new id, sent just before the catalog that has the new

@@ -12,20 +12,46 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use super::catalog::{BrowseMode, Catalog};
-use super::play_queue::{Context, Current, QueueEntry, Reason, Repeat, Source};
+use super::play_queue::{
+    Context, Current, MAX_CONTEXT, MAX_UP_NEXT, QueueEntry, Reason, Repeat, Source,
+};
 use super::views::library::RowKind;
 use super::{App, View};
 use crate::library::TrackId;
+use crate::util::bounded::{self, BoundedSeq};
 
 /// The format version written; a newer file is ignored rather than misread.
 pub const STATE_VERSION: u32 = 1;
+
+/// The largest `queue.json` read (a full up next and a 100,000-track context of ordinary
+/// paths take ≈ 25 MB); a larger file is not a state file this player wrote.
+pub const MAX_QUEUE_FILE: u64 = 64 * 1024 * 1024;
+/// The largest `session.json` read.
+pub const MAX_SESSION_FILE: u64 = 1024 * 1024;
+/// Open groups remembered (each a path of at most [`MAX_GROUP_DEPTH`] names).
+pub const MAX_EXPANDED: usize = 10_000;
+pub const MAX_GROUP_DEPTH: usize = 16;
+
+/// `expanded`: a bounded list of bounded lists.
+fn expanded<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<Vec<String>>, D::Error> {
+    bounded::vec::<D, BoundedSeq<String, MAX_GROUP_DEPTH>, MAX_EXPANDED>(d)
+        .map(|v| v.into_iter().map(|g| g.0).collect())
+}
+
+/// A group's path in the selected row.
+fn group_path<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
+    bounded::vec::<D, String, MAX_GROUP_DEPTH>(d)
+}
 
 /// A path as JSON: a string when it is UTF-8, else its bytes.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(untagged)]
 pub enum SavedPath {
     Text(String),
-    Bytes { bytes: Vec<u8> },
+    Bytes {
+        #[serde(deserialize_with = "bounded::vec::<_, _, 4096>")]
+        bytes: Vec<u8>,
+    },
 }
 
 impl SavedPath {
@@ -107,15 +133,33 @@ pub struct SavedEntry {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SavedContext {
     pub label: String,
-    pub tracks: Vec<SavedPath>,
+    /// Shared with the app's copy made for the last save: a context's paths are made once,
+    /// not on every save (the place in it changes on every track; its list seldom does).
+    #[serde(serialize_with = "shared_tracks", deserialize_with = "context_tracks")]
+    pub tracks: std::sync::Arc<Vec<SavedPath>>,
+    #[serde(deserialize_with = "bounded::vec::<_, _, MAX_CONTEXT>")]
     pub order: Vec<usize>,
     pub pos: Option<usize>,
+}
+
+fn shared_tracks<S: serde::Serializer>(
+    tracks: &std::sync::Arc<Vec<SavedPath>>,
+    s: S,
+) -> Result<S::Ok, S::Error> {
+    tracks.as_slice().serialize(s)
+}
+
+fn context_tracks<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<std::sync::Arc<Vec<SavedPath>>, D::Error> {
+    bounded::vec::<D, SavedPath, MAX_CONTEXT>(d).map(std::sync::Arc::new)
 }
 
 /// The queue file.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct SavedQueue {
     pub version: u32,
+    #[serde(deserialize_with = "bounded::vec::<_, _, MAX_UP_NEXT>")]
     pub up_next: Vec<SavedEntry>,
     pub context: Option<SavedContext>,
     /// The playing track, and whether it came from the context.
@@ -127,8 +171,13 @@ pub struct SavedQueue {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum SavedRow {
-    Group { path: Vec<String> },
-    Track { path: SavedPath },
+    Group {
+        #[serde(deserialize_with = "group_path")]
+        path: Vec<String>,
+    },
+    Track {
+        path: SavedPath,
+    },
 }
 
 /// The session file.
@@ -143,6 +192,7 @@ pub struct SavedSession {
     pub auto_dj: bool,
     pub view: String,
     pub browse: String,
+    #[serde(deserialize_with = "expanded")]
     pub expanded: Vec<Vec<String>>,
     pub selected: Option<SavedRow>,
     pub retrain_folder: Option<SavedPath>,
@@ -173,8 +223,10 @@ impl App {
         self.session.lib.track(id).map(|t| SavedPath::of(&t.path))
     }
 
-    /// The queue as it is saved.
-    pub fn saved_queue(&self) -> SavedQueue {
+    /// The queue as it is saved (its JSON is made by the writer's thread). The context's
+    /// paths are made once per context and catalog and shared by the saves after.
+    pub fn saved_queue(&mut self) -> SavedQueue {
+        let tracks = self.context_paths();
         let q = &self.session.queue;
         let entry = |e: &QueueEntry| {
             Some(SavedEntry {
@@ -185,22 +237,46 @@ impl App {
         SavedQueue {
             version: STATE_VERSION,
             up_next: q.up_next.iter().filter_map(entry).collect(),
-            context: q.context_parts().map(|(c, order, pos)| SavedContext {
-                label: c.label.clone(),
-                tracks: c
-                    .tracks
-                    .iter()
-                    .map(|t| self.path_of(*t).unwrap_or(SavedPath::Text(String::new())))
-                    .collect(),
-                order: order.to_vec(),
-                pos,
-            }),
+            context: q
+                .context_parts()
+                .zip(tracks)
+                .map(|((c, order, pos), tracks)| SavedContext {
+                    label: c.label.clone(),
+                    tracks,
+                    order: order.to_vec(),
+                    pos,
+                }),
             current: q.current.as_ref().and_then(|c| entry(&c.entry)),
             current_from_context: q
                 .current
                 .as_ref()
                 .is_some_and(|c| c.source == Source::Context),
         }
+    }
+
+    /// The context's tracks as saved paths: the copy made for the last save while the
+    /// context's list and the catalog are the same, else made now.
+    fn context_paths(&mut self) -> Option<std::sync::Arc<Vec<SavedPath>>> {
+        let c = self.session.queue.context.as_ref()?;
+        let stamp = self.session.lib.stamp();
+        if let Some(cached) = &self.saved.context
+            && cached.catalog == stamp
+            && cached.tracks == c.tracks
+        {
+            return Some(cached.paths.clone());
+        }
+        let paths = std::sync::Arc::new(
+            c.tracks
+                .iter()
+                .map(|t| self.path_of(*t).unwrap_or(SavedPath::Text(String::new())))
+                .collect(),
+        );
+        self.saved.context = Some(super::SavedContextPaths {
+            catalog: stamp,
+            tracks: c.tracks.clone(),
+            paths: std::sync::Arc::clone(&paths),
+        });
+        Some(paths)
     }
 
     /// Everything else that is saved.
@@ -247,7 +323,7 @@ impl App {
             let context = q.context.as_ref().and_then(|c| {
                 // Saved positions refer to the saved list: keep it whole if every track is
                 // still here, else the tracks that are, in list order.
-                let ids: Vec<Option<TrackId>> = c.tracks.iter().map(id).collect();
+                let ids: Vec<Option<TrackId>> = c.tracks.iter().take(MAX_CONTEXT).map(id).collect();
                 if ids.iter().all(Option::is_some) {
                     let tracks = ids.into_iter().flatten().collect();
                     Some(Context::from_parts(

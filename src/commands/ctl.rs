@@ -238,6 +238,13 @@ fn to_command(action: &CtlAction) -> Result<(RemoteCommand, Vec<String>), String
         CtlAction::Seek { position } => parse_seek(position)?,
         CtlAction::Volume { value } => parse_volume(value)?,
         CtlAction::Add { files } => {
+            let max = crate::app::remote::MAX_ADD_PATHS;
+            if files.len() > max {
+                return Err(format!(
+                    "{} names in one add; at most {max} (name their folders instead)",
+                    files.len()
+                ));
+            }
             let mut paths = vec![];
             for f in files {
                 // The player knows tracks by their real (absolute, symlink-free) path.
@@ -387,7 +394,7 @@ fn print_status(s: &PlayerStatus) {
         }
     }
     if let Some(c) = &s.context {
-        match c.remaining.len() {
+        match c.remaining_count.max(c.remaining.len()) {
             0 => println!("playing from {}: nothing more", c.label),
             n => {
                 println!("then from {} ({n}):", c.label);

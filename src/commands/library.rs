@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 
 use crate::analysis::{AnalysisEvent, Analyzer};
 use crate::cli::{DbAction, ScanArgs};
-use crate::library::scan::{ScanEvent, scan};
+use crate::library::scan::{ScanError, ScanEvent, scan};
 use crate::model::active::{load_active, sync_models};
 use crate::model::backend::inference_device;
 use crate::model::infer::Classifier;
@@ -80,7 +80,7 @@ pub fn run_scan(
     let root = library
         .map(|p| p.to_path_buf())
         .unwrap_or_else(default_music_dir);
-    if !root.is_dir() {
+    if root.exists() && !root.is_dir() {
         anyhow::bail!("{}: not a folder (pass --library DIR)", root.display());
     }
     let store = open_store(paths)?;
@@ -105,12 +105,21 @@ pub fn run_scan(
             b.tick();
         }
     })
-    .map_err(|e| {
-        let e = store.explain(e);
-        if e.is_no_space() {
-            e.needing(DB_HEADROOM)
-        } else {
-            e
+    .map_err(|e| match e {
+        // Missing and never scanned: a mistyped folder, not an offline library.
+        ScanError::Offline(o)
+            if !root.exists() && crate::library::root::known_tracks(&store, &o.root) == 0 =>
+        {
+            anyhow::anyhow!("{}: not a folder (pass --library DIR)", root.display())
+        }
+        ScanError::Offline(o) => anyhow::anyhow!("{o}; nothing was changed"),
+        ScanError::Store(e) => {
+            let e = store.explain(e);
+            anyhow::Error::new(if e.is_no_space() {
+                e.needing(DB_HEADROOM)
+            } else {
+                e
+            })
         }
     })?;
     if let Some(b) = &bar {
@@ -383,6 +392,15 @@ fn replaygain_json(
 
 pub fn run_library(json: bool, paths: &Paths) -> anyhow::Result<ExitCode> {
     let store = open_store(paths)?;
+    // The tracks are listed as the database has them; a folder that is not there is said.
+    if let Some(root) = store.meta_get("library_root")? {
+        let root = std::path::PathBuf::from(root);
+        if let Err(o) =
+            crate::library::root::check(&root, || crate::library::root::known_tracks(&store, &root))
+        {
+            eprintln!("note: {o}");
+        }
+    }
     let device = inference_device();
     let model = load_active(&store, None, &device)?;
     let labels = &model.config.labels;

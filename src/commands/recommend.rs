@@ -69,7 +69,7 @@ pub fn run_queue(args: &QueueArgs, json: bool, paths: &Paths) -> anyhow::Result<
     };
     let opts = QueueOptions {
         randomness: args.randomness.clamp(0.0, 1.0),
-        artist_window: args.artist_window.max(1),
+        artist_window: args.artist_window as usize,
         min_similarity: args.min_similarity.clamp(0.0, 1.0),
         ..Default::default()
     };
@@ -84,7 +84,7 @@ pub fn run_queue(args: &QueueArgs, json: bool, paths: &Paths) -> anyhow::Result<
         &pool,
         &[],
         std::slice::from_ref(&seed.artist),
-        args.count,
+        args.count as usize,
         &mut rng,
     );
     let seed_genre = labels

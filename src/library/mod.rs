@@ -2,7 +2,9 @@
 
 pub mod art;
 pub mod lyrics;
+pub mod root;
 pub mod scan;
+pub mod tag_size;
 pub mod tags;
 pub mod track;
 

@@ -1,6 +1,7 @@
 //! Scanning a music folder into the store: walk (following symlinks, never looping), read tags
 //! of new and changed files (size + mtime), drop removed files. Unreadable folders and files and
-//! unreadable tags are counted and logged, never fatal.
+//! unreadable tags are counted and logged, never fatal. A library folder that is not there
+//! (see [`super::root`]) is refused before anything is walked or removed: its tracks are kept.
 
 use std::collections::HashMap;
 use std::os::unix::ffi::OsStrExt;
@@ -56,13 +57,23 @@ pub fn file_stamp(meta: &std::fs::Metadata) -> (u64, i64) {
     (meta.len(), meta.mtime() * 1_000_000_000 + meta.mtime_nsec())
 }
 
+/// Why a scan did not happen.
+#[derive(Debug, thiserror::Error)]
+pub enum ScanError {
+    /// The library folder is not there: nothing was changed.
+    #[error(transparent)]
+    Offline(#[from] super::root::Offline),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
 /// Scans `root` into `store`. `threads` read tags in parallel.
 pub fn scan(
     store: &Store,
     root: &Path,
     threads: usize,
     progress: &(dyn Fn(ScanEvent) + Sync),
-) -> Result<ScanReport, StoreError> {
+) -> Result<ScanReport, ScanError> {
     let t0 = Instant::now();
     let root = std::fs::canonicalize(root)
         .or_else(|_| std::path::absolute(root))
@@ -94,6 +105,9 @@ pub fn scan(
             );
         }
     })?;
+    // Not there (or an empty mount point where tracks were): nothing is taken for deleted.
+    let known_here = known.len();
+    super::root::check(&root, || known_here)?;
 
     // Walk.
     let mut to_read: Vec<(PathBuf, u64, i64, Seen)> = Vec::new();
@@ -169,7 +183,9 @@ pub fn scan(
     }
     progress(ScanEvent::Walking { found });
 
-    // Whatever is left in `known` is gone from disk.
+    // Whatever is left in `known` is gone from disk, unless the folder itself went during
+    // the walk.
+    super::root::check(&root, || known_here)?;
     let removed: Vec<TrackId> = known.keys().copied().collect();
     report.removed = removed.len();
     store.remove_tracks(&removed)?;

@@ -49,6 +49,13 @@ pub fn read_tags(path: &Path) -> Result<Tags, String> {
 }
 
 fn read_tags_inner(path: &Path, file_len: u64) -> Result<Tags, String> {
+    // The tag reader would decode it whole: a file with a huge text frame is refused first.
+    if let Some((id, bytes)) = super::tag_size::oversized_text_frame(path) {
+        return Err(format!(
+            "a {id} tag item of {bytes} bytes (at most {}); tags not read",
+            super::tag_size::MAX_TEXT_FRAME
+        ));
+    }
     let tagged = lofty::read_from_path(path).map_err(|e| e.to_string())?;
     let props = tagged.properties();
     // Uncompressed audio has an exact bit rate; compressed formats' declared rates are only

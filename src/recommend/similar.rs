@@ -108,6 +108,12 @@ pub struct Candidate {
 /// same-genre pairs and 1% of the others (0.6: 92% and 3%; 0.9: 46% and 0%).
 pub const DEFAULT_MIN_SIMILARITY: f32 = 0.75;
 
+/// The most tracks one queue asks for (`genreplay queue -n`; as many as the player's up next
+/// holds).
+pub const MAX_PICKS: usize = 10_000;
+/// The widest artist window `genreplay queue --artist-window` takes.
+pub const MAX_ARTIST_WINDOW: usize = 100;
+
 /// How queues are built.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct QueueOptions {
@@ -274,7 +280,9 @@ pub fn build_queue(
     let mut first_free = 0;
     let mut artists: Vec<String> = recent_artists.to_vec();
     let seed_top = argmax(&seed.genre).0;
-    let mut out = Vec::with_capacity(n);
+    // `n` comes from a user (or a client of the player): the queue is never longer than the
+    // pool, whatever was asked.
+    let mut out = Vec::with_capacity(n.min(keyed.len()).min(MAX_PICKS));
     while out.len() < n {
         while first_free < keyed.len() && taken[first_free] {
             first_free += 1;
@@ -320,7 +328,7 @@ pub fn extend_chain(
     exclude.insert(last.id);
     let mut artists: Vec<String> = recent_artists.to_vec();
     let mut from = last.clone();
-    let mut out = Vec::with_capacity(n);
+    let mut out = Vec::with_capacity(n.min(pool.len()).min(MAX_PICKS));
     while out.len() < n {
         let Some((i, s)) = pick_next(opts, &from, pool, &exclude, &artists, rng) else {
             break;

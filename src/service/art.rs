@@ -170,16 +170,13 @@ fn run(rx: Receiver<Msg>, events: Sender<Event>) {
         }
         let Some(req) = req else { continue };
         if req.lyrics {
-            let found = match lyrics::load(&req.path) {
-                Ok(l) => l,
-                Err(e) => {
-                    tracing::warn!("lyrics: {e}");
-                    None
-                }
-            };
+            let found = lyrics::load(&req.path);
+            if let Err(e) = &found {
+                tracing::warn!("lyrics: {e}");
+            }
             let _ = events.send(Event::LyricsReady {
                 track: req.track,
-                lyrics: found.map(Arc::new),
+                lyrics: found.map(|l| l.map(Arc::new)),
             });
         }
         if let Some(cells) = req.cover {

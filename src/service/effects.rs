@@ -240,7 +240,7 @@ impl EffectRunner {
                     crate::app::session::tracks_n(p.tracks.len())
                 )))
             }),
-            Effect::SaveState { file, json } => self.state.save(file, json),
+            Effect::SaveState(what) => self.state.save(what),
             Effect::LoadArt(req) => {
                 if let Some(a) = &self.art {
                     a.load(req);
@@ -322,13 +322,11 @@ impl EffectRunner {
         }
     }
 
-    /// Saves the app's session and queue now (on quitting).
-    pub fn save_now(&self, app: &crate::app::App) {
-        if let Ok(json) = serde_json::to_string(&app.saved_queue()) {
-            self.state.save(crate::app::StateFile::Queue, json);
-        }
-        if let Ok(json) = serde_json::to_string(&app.saved_session()) {
-            self.state.save(crate::app::StateFile::Session, json);
+    /// Saves the app's session and queue now (on quitting; not while a saved state still
+    /// waits for the library).
+    pub fn save_now(&self, app: &mut crate::app::App) {
+        for what in app.state_now() {
+            self.state.save(what);
         }
     }
 

@@ -4,6 +4,12 @@
 //! store and the player within about two seconds, and new ones are classified first; a rescan
 //! can be asked for at any time. One thread owns the analyzer; the UI talks to it over
 //! channels.
+//!
+//! A library folder that is not there (renamed, unmounted, missing at the start) is
+//! *offline*: the store keeps its tracks, the analysis and the watcher stop, the player is
+//! told (`Event::LibraryOffline`), and the folder is looked at every [`OFFLINE_LOOK`] until
+//! it is back; then it is watched and scanned again. (It is looked at that often while it is
+//! there too: an unmount need not reach the watcher.)
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -12,13 +18,14 @@ use std::time::Instant;
 
 use crossbeam_channel::{Receiver, Sender, select, unbounded};
 
-use super::watch::{self, ChangeReport, Debounce, WatchEvent};
+use super::watch::{self, ChangeReport, Debounce, WatchEvent, Watcher};
 
 use crate::analysis::{AnalysisEvent, Analyzer, Priority, ThreadBudget};
 use crate::app::Event;
 use crate::app::catalog::{Catalog, TrackInfo};
 use crate::library::TrackId;
-use crate::library::scan::scan;
+use crate::library::root::Offline;
+use crate::library::scan::{ScanError, scan};
 use crate::model::ModelId;
 use crate::model::infer::Classifier;
 use crate::store::Store;
@@ -192,6 +199,8 @@ impl LibraryService {
                     model,
                     labels,
                     analyzer: None,
+                    watcher: None,
+                    offline: None,
                 };
                 bg.run(Channels {
                     bumps,
@@ -252,16 +261,23 @@ fn status(tx: &Sender<Event>, text: String, error: bool) {
 }
 
 /// Size and modification time of every track under `root`, as the store has them.
-fn stamps(store: &Store, root: &Path) -> Result<HashMap<TrackId, (u64, i64)>, String> {
+fn stamps(store: &Store, root: &Path) -> Result<HashMap<TrackId, (u64, i64)>, ScanError> {
     let mut out = HashMap::new();
-    store
-        .for_each_track(|id, r| {
-            if r.path().starts_with(root) {
-                out.insert(id, (r.size, r.mtime_ns));
-            }
-        })
-        .map_err(|e| e.to_string())?;
+    store.for_each_track(|id, r| {
+        if r.path().starts_with(root) {
+            out.insert(id, (r.size, r.mtime_ns));
+        }
+    })?;
     Ok(out)
+}
+
+/// How often the library folder is looked at (is it there?).
+pub const OFFLINE_LOOK: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// The library folder is offline: why, and how many tracks the store has in it.
+struct OfflineState {
+    why: Offline,
+    known: usize,
 }
 
 /// The library thread's state.
@@ -274,6 +290,9 @@ struct Background {
     model: crate::model::ModelId,
     labels: Vec<String>,
     analyzer: Option<Analyzer>,
+    watcher: Option<Watcher>,
+    /// Set while the library folder is not there.
+    offline: Option<OfflineState>,
 }
 
 impl Background {
@@ -284,26 +303,19 @@ impl Background {
     fn run(&mut self, ch: Channels) {
         // Watch first: what changes during the first scan is not missed.
         let (watch_tx, watch_rx) = unbounded();
-        let watcher = match watch::watch(&self.root, watch_tx) {
-            Ok(w) => Some(w),
-            Err(e) => {
-                tracing::warn!("{e}");
-                self.status(e, true);
-                None
-            }
-        };
-        let mut watch_rx = if watcher.is_some() {
-            watch_rx
-        } else {
-            crossbeam_channel::never()
-        };
+        if crate::library::root::check(&self.root, || 0).is_ok() {
+            self.start_watching(&watch_tx);
+        }
         // The player started with the store's catalog; it only needs a new one when the
         // folder changed while it was not running (a second 50,000-track catalog held beside
         // the first is the start's memory peak).
         if self.first_scan() {
             self.send_catalog();
         }
-        self.start_analysis(&[]);
+        if self.offline.is_none() {
+            self.start_analysis(&[]);
+        }
+        let look = crossbeam_channel::tick(OFFLINE_LOOK);
         let mut debounce = Debounce::default();
         let mut last_watch_error = String::new();
         loop {
@@ -343,41 +355,61 @@ impl Background {
                     self.labels = c.labels().to_vec();
                     self.classifier = c;
                     // What the store already has for this model shows now, not after a
-                    // restart; the analysis then fills in the rest.
+                    // restart; the analysis then fills in the rest (once the folder is there).
                     self.send_catalog();
-                    self.start_analysis(&[]);
+                    if self.offline.is_none() {
+                        self.start_analysis(&[]);
+                    }
                 }
                 recv(watch_rx) -> ev => match ev {
                     Ok(WatchEvent::Error(e)) => {
-                        if e != last_watch_error {
+                        if e != last_watch_error && self.offline.is_none() {
                             tracing::warn!("{e}");
                             self.status(e.clone(), true);
                             last_watch_error = e;
                         }
                     }
                     Ok(ev) => debounce.add(ev, Instant::now()),
-                    Err(_) => watch_rx = crossbeam_channel::never(),
+                    // (This thread holds a sender: the channel stays open.)
+                    Err(_) => {}
                 },
                 recv(due) -> _ => {
                     let batch = debounce.take();
+                    if self.offline.is_some() {
+                        // Events of a folder that went: the look at it decides.
+                        continue;
+                    }
                     let report = if batch.rescan {
                         self.full_scan()
                     } else {
                         watch::apply_changes(&self.store, &self.root, &batch.paths)
-                            .map_err(|e| e.to_string())
                     };
                     self.changed(report, false);
+                }
+                recv(look) -> _ => {
+                    if self.offline.is_some() {
+                        self.look_again(&watch_tx, false);
+                    } else if let Err(why) = crate::library::root::check(&self.root, || {
+                        crate::library::root::known_tracks(&self.store, &self.root)
+                    }) {
+                        // Gone without a word from the watcher (an unmount, a rename).
+                        self.went_offline(why);
+                    }
                 }
                 recv(ch.rescan) -> _ => {
                     // A rescan covers whatever the watcher had collected.
                     debounce.take();
+                    if self.offline.is_some() {
+                        self.look_again(&watch_tx, true);
+                        continue;
+                    }
                     let report = self.full_scan();
                     self.changed(report, true);
                 }
                 recv(ch.quit) -> _ => break,
             }
         }
-        drop(watcher);
+        self.watcher = None;
         if let Some(a) = self.analyzer.take() {
             // The track in flight finishes and is stored; the rest waits for the next start.
             a.cancel();
@@ -385,9 +417,69 @@ impl Background {
         }
     }
 
+    /// Watches the library folder (a failure is said on the status line).
+    fn start_watching(&mut self, tx: &Sender<WatchEvent>) {
+        self.watcher = match watch::watch(&self.root, tx.clone()) {
+            Ok(w) => Some(w),
+            Err(e) => {
+                tracing::warn!("{e}");
+                self.status(e, true);
+                None
+            }
+        };
+    }
+
+    /// The library folder is not there: nothing of it is removed; the analysis and the
+    /// watcher stop until it is back, and the player says so.
+    fn went_offline(&mut self, why: Offline) {
+        if self.offline.is_some() {
+            return;
+        }
+        tracing::warn!("{why}");
+        if let Some(a) = self.analyzer.take() {
+            a.cancel();
+            drop(a);
+        }
+        self.watcher = None;
+        let known = crate::library::root::known_tracks(&self.store, &self.root);
+        let _ = self.tx.send(Event::LibraryOffline(Some(format!(
+            "library folder is not there: {} ({}); its {} and the queue are kept until it is back",
+            self.root.display(),
+            why.why,
+            crate::app::session::tracks_n(known),
+        ))));
+        self.offline = Some(OfflineState { why, known });
+    }
+
+    /// While offline: is the folder back? Then it is watched and scanned again, and the
+    /// analysis goes on. `asked`: the user asked (a rescan), so a folder still missing is said
+    /// again.
+    fn look_again(&mut self, watch_tx: &Sender<WatchEvent>, asked: bool) {
+        let Some(off) = &self.offline else { return };
+        let known = off.known;
+        if let Err(still) = crate::library::root::check(&self.root, || known) {
+            if asked {
+                self.status(format!("cannot rescan: {still}"), true);
+            }
+            if let Some(o) = self.offline.as_mut() {
+                o.why = still;
+            }
+            return;
+        }
+        tracing::info!("the library folder {} is back", self.root.display());
+        self.offline = None;
+        let _ = self.tx.send(Event::LibraryOffline(None));
+        self.start_watching(watch_tx);
+        let report = self.full_scan();
+        self.changed(report, asked);
+        if self.offline.is_none() && self.analyzer.is_none() {
+            self.start_analysis(&[]);
+        }
+    }
+
     /// The scan at start, reported on the status line.
     /// Scans the folder; true when the store's tracks changed.
-    fn first_scan(&self) -> bool {
+    fn first_scan(&mut self) -> bool {
         self.status(format!("scanning {}…", self.root.display()), false);
         match scan(&self.store, &self.root, self.budget.max().max(2), &|_| {}) {
             Ok(r) => {
@@ -410,6 +502,10 @@ impl Background {
                 }
                 changed
             }
+            Err(ScanError::Offline(why)) => {
+                self.went_offline(why);
+                false
+            }
             Err(e) => {
                 self.status(format!("scan failed: {e}"), true);
                 false
@@ -418,10 +514,9 @@ impl Background {
     }
 
     /// A scan of the whole folder, as a list of what changed.
-    fn full_scan(&self) -> Result<ChangeReport, String> {
+    fn full_scan(&self) -> Result<ChangeReport, ScanError> {
         let before = stamps(&self.store, &self.root)?;
-        let r = scan(&self.store, &self.root, self.budget.max().max(2), &|_| {})
-            .map_err(|e| e.to_string())?;
+        let r = scan(&self.store, &self.root, self.budget.max().max(2), &|_| {})?;
         let after = stamps(&self.store, &self.root)?;
         let mut report = ChangeReport {
             unreadable: r.unreadable,
@@ -447,9 +542,13 @@ impl Background {
 
     /// After a batch from the watcher or a rescan: tell the player, and classify the new and
     /// changed tracks before anything else.
-    fn changed(&mut self, report: Result<ChangeReport, String>, asked: bool) {
+    fn changed(&mut self, report: Result<ChangeReport, ScanError>, asked: bool) {
         let report = match report {
             Ok(r) => r,
+            Err(ScanError::Offline(why)) => {
+                self.went_offline(why);
+                return;
+            }
             Err(e) => {
                 self.status(format!("cannot update the library: {e}"), true);
                 return;

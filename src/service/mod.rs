@@ -62,13 +62,13 @@ impl Prepared {
                 root.display()
             );
         }
-        if !root.is_dir() {
-            anyhow::bail!(
-                "{}: no such folder; start genreplay with --library <your music folder>",
-                root.display()
-            );
-        }
-        let root = std::fs::canonicalize(&root).unwrap_or(root);
+        // A folder that is not there may be an offline library (a disk not mounted): the
+        // player starts with what the database knows of it, and waits for it. (Known nothing:
+        // a mistyped folder, said below once the database is read.)
+        let missing = !root.is_dir();
+        let root = std::fs::canonicalize(&root)
+            .or_else(|_| std::path::absolute(&root))
+            .unwrap_or(root);
         if let Some(pid) = remote::running_player(&paths.data_dir) {
             anyhow::bail!(remote::already_running(pid, &paths.data_dir));
         }
@@ -113,6 +113,12 @@ impl Prepared {
                 (store, loaded)
             }
         };
+        if missing && lib.tracks.is_empty() {
+            anyhow::bail!(
+                "{}: no such folder; start genreplay with --library <your music folder>",
+                root.display()
+            );
+        }
         clean_partial(&paths.models_dir());
         let budget = match settings.config.analysis_threads {
             0 => ThreadBudget::all_cores(),

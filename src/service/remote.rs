@@ -45,8 +45,12 @@ pub const STDOUT: u8 = b'O';
 pub const STDERR: u8 = b'E';
 pub const EXIT: u8 = b'X';
 
-/// The largest request the player reads (a `ctl add` of some thousand files fits).
+/// The largest request the player reads (a `ctl add` of 10,000 files of ordinary names fits).
 pub const MAX_REQUEST: usize = 1 << 20;
+/// Requests larger than this are read and parsed one at a time (the others wait their turn
+/// within [`REQUEST_DEADLINE`]): a parsed request takes several times its size, and eight
+/// clients sending the largest at once must not add up.
+pub const LARGE_REQUEST: usize = 64 * 1024;
 /// The largest frame a client accepts from the player (a status or a command's output; the
 /// status of a 50,000-track queue is ≈ 5 MB). The player only accepts [`MAX_REQUEST`].
 pub const MAX_FRAME: usize = 256 << 20;
@@ -187,29 +191,48 @@ pub fn read_frame(
     max: usize,
     deadline: Option<Instant>,
 ) -> Result<(u8, Vec<u8>), FrameError> {
+    let (kind, len) = read_head(s, max, deadline)?;
+    Ok((kind, read_payload(s, len, deadline)?))
+}
+
+fn cut_short() -> FrameError {
+    FrameError::Io(std::io::Error::new(
+        std::io::ErrorKind::UnexpectedEof,
+        "the connection closed inside a frame",
+    ))
+}
+
+/// A frame's kind and length (at most `max`: the length is checked before anything is
+/// allocated for it).
+fn read_head(
+    s: &mut UnixStream,
+    max: usize,
+    deadline: Option<Instant>,
+) -> Result<(u8, usize), FrameError> {
     let mut head = [0u8; 5];
     match read_full(s, &mut head, deadline)? {
         0 => return Err(FrameError::Closed),
         5 => {}
-        _ => {
-            return Err(FrameError::Io(std::io::Error::new(
-                std::io::ErrorKind::UnexpectedEof,
-                "the connection closed inside a frame",
-            )));
-        }
+        _ => return Err(cut_short()),
     }
     let len = u32::from_be_bytes([head[1], head[2], head[3], head[4]]) as usize;
     if len > max {
         return Err(FrameError::TooLarge(len));
     }
+    Ok((head[0], len))
+}
+
+/// The `len` bytes of a frame whose head was read.
+fn read_payload(
+    s: &mut UnixStream,
+    len: usize,
+    deadline: Option<Instant>,
+) -> Result<Vec<u8>, FrameError> {
     let mut payload = vec![0u8; len];
     if read_full(s, &mut payload, deadline)? != len {
-        return Err(FrameError::Io(std::io::Error::new(
-            std::io::ErrorKind::UnexpectedEof,
-            "the connection closed inside a frame",
-        )));
+        return Err(cut_short());
     }
-    Ok((head[0], payload))
+    Ok(payload)
 }
 
 // ------------------------------------------------------------------ where
@@ -614,19 +637,48 @@ fn error(stream: &mut UnixStream, message: impl Into<String>) {
     );
 }
 
-/// Reads and parses the request.
+/// The one large request being read and parsed (see [`LARGE_REQUEST`]).
+static LARGE_SLOT: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+/// Waits for the large-request slot until `deadline`.
+fn large_slot(deadline: Instant) -> Option<std::sync::MutexGuard<'static, ()>> {
+    loop {
+        match LARGE_SLOT.try_lock() {
+            Ok(g) => return Some(g),
+            // A thread that panicked holding it left nothing to protect: the slot is free.
+            Err(std::sync::TryLockError::Poisoned(p)) => return Some(p.into_inner()),
+            Err(std::sync::TryLockError::WouldBlock) => {}
+        }
+        if Instant::now() >= deadline {
+            return None;
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+/// Reads and parses the request: its length is checked before anything is allocated for it,
+/// and a large one waits for the large-request slot.
 fn read_request(stream: &mut UnixStream) -> Result<Request, String> {
-    let (kind, body) = read_frame(stream, MAX_REQUEST, Some(Instant::now() + REQUEST_DEADLINE))
-        .map_err(|e| match e {
-            FrameError::TooLarge(n) => {
-                format!("the request is too large ({n} bytes; at most {MAX_REQUEST})")
-            }
-            FrameError::TimedOut => format!(
-                "the request did not arrive within {} s",
-                REQUEST_DEADLINE.as_secs()
-            ),
-            e => format!("cannot read the request: {e}"),
-        })?;
+    let deadline = Instant::now() + REQUEST_DEADLINE;
+    let why = |e: FrameError| match e {
+        FrameError::TooLarge(n) => {
+            format!("the request is too large ({n} bytes; at most {MAX_REQUEST})")
+        }
+        FrameError::TimedOut => format!(
+            "the request did not arrive within {} s",
+            REQUEST_DEADLINE.as_secs()
+        ),
+        e => format!("cannot read the request: {e}"),
+    };
+    let (kind, len) = read_head(stream, MAX_REQUEST, Some(deadline)).map_err(why)?;
+    let _slot = if len > LARGE_REQUEST {
+        Some(large_slot(deadline).ok_or_else(|| {
+            "the player is busy with another large request; try again".to_string()
+        })?)
+    } else {
+        None
+    };
+    let body = read_payload(stream, len, Some(deadline)).map_err(why)?;
     if kind != REQUEST {
         return Err(format!("expected a request frame, got kind {kind}"));
     }

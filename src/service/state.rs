@@ -1,18 +1,19 @@
 //! Writing the player's state files (the session and the queue as JSON) on a thread of their
-//! own: each write goes to a temporary file that is renamed over the old one, so a crash
-//! leaves the previous state whole; writes that pile up are merged (only the newest of each
-//! file is written).
+//! own: the JSON is made here, not on the UI thread; each write goes to a temporary file that
+//! is renamed over the old one, so a crash leaves the previous state whole; writes that pile
+//! up are merged (only the newest of each file is written). Reading them back is bounded: a
+//! file over its size, or a list over its bound, is not a state file this player wrote.
 
 use std::path::{Path, PathBuf};
 use std::thread::JoinHandle;
 
 use crossbeam_channel::{Sender, unbounded};
 
-use crate::app::StateFile;
-use crate::app::state::{SavedQueue, SavedSession};
+use crate::app::state::{MAX_QUEUE_FILE, MAX_SESSION_FILE, SavedQueue, SavedSession};
+use crate::app::{StateFile, StateSave};
 
 pub struct StateWriter {
-    tx: Option<Sender<(StateFile, String)>>,
+    tx: Option<Sender<StateSave>>,
     thread: Option<JoinHandle<()>>,
     dir: PathBuf,
 }
@@ -27,19 +28,24 @@ fn write_atomically(dir: &Path, name: &str, json: &str) -> std::io::Result<()> {
 
 impl StateWriter {
     pub fn start(dir: PathBuf) -> Self {
-        let (tx, rx) = unbounded::<(StateFile, String)>();
+        let (tx, rx) = unbounded::<StateSave>();
         let d = dir.clone();
         let thread = std::thread::Builder::new()
             .name("state".into())
             .spawn(move || {
                 while let Ok(first) = rx.recv() {
-                    let mut newest: Vec<(StateFile, String)> = vec![first];
+                    let mut newest: Vec<StateSave> = vec![first];
                     for next in rx.try_iter() {
-                        newest.retain(|(f, _)| *f != next.0);
+                        newest.retain(|s| s.file() != next.file());
                         newest.push(next);
                     }
-                    for (file, json) in newest {
-                        if let Err(e) = write_atomically(&d, file.name(), &json) {
+                    for what in newest {
+                        let file = what.file();
+                        let written = what
+                            .to_json()
+                            .map_err(std::io::Error::other)
+                            .and_then(|json| write_atomically(&d, file.name(), &json));
+                        if let Err(e) = written {
                             tracing::warn!("saving {}: {e}", d.join(file.name()).display());
                         }
                     }
@@ -53,9 +59,9 @@ impl StateWriter {
         }
     }
 
-    pub fn save(&self, file: StateFile, json: String) {
+    pub fn save(&self, what: StateSave) {
         if let Some(tx) = &self.tx {
-            let _ = tx.send((file, json));
+            let _ = tx.send(what);
         }
     }
 
@@ -81,11 +87,25 @@ impl StateWriter {
 fn read<T: serde::de::DeserializeOwned>(dir: &Path, file: StateFile) -> Option<T> {
     let path = dir.join(file.name());
     let meta = std::fs::metadata(&path).ok()?;
-    if !meta.is_file() || meta.len() > 256 * 1024 * 1024 {
-        tracing::warn!("{}: not a state file; ignored", path.display());
+    let max = match file {
+        StateFile::Session => MAX_SESSION_FILE,
+        StateFile::Queue => MAX_QUEUE_FILE,
+    };
+    if !meta.is_file() || meta.len() > max {
+        tracing::warn!(
+            "{}: not a state file ({} bytes; at most {max}); ignored and kept",
+            path.display(),
+            meta.len()
+        );
         return None;
     }
-    let text = std::fs::read_to_string(&path).ok()?;
+    // No further than the bound, should the file grow meanwhile.
+    let mut text = String::new();
+    std::io::Read::read_to_string(
+        &mut std::io::Read::take(std::fs::File::open(&path).ok()?, max),
+        &mut text,
+    )
+    .ok()?;
     match serde_json::from_str(&text) {
         Ok(v) => Some(v),
         Err(e) => {
@@ -117,7 +137,7 @@ mod tests {
                 volume: v,
                 ..s.clone()
             };
-            w.save(StateFile::Session, serde_json::to_string(&s).unwrap());
+            w.save(StateSave::Session(Box::new(s)));
         }
         w.finish();
         let (session, queue) = StateWriter::load(d.path());

@@ -16,10 +16,10 @@ use crossbeam_channel::Sender;
 use notify::{EventKind, RecursiveMode, Watcher as _};
 
 use crate::audio::is_audio_path;
-use crate::library::scan::file_stamp;
+use crate::library::scan::{ScanError, file_stamp};
 use crate::library::tags::read_tags;
 use crate::library::{TrackId, TrackRecord};
-use crate::store::{Store, StoreError, now_unix};
+use crate::store::{Store, now_unix};
 
 /// A batch is applied once no event came for this long…
 pub const QUIET: Duration = Duration::from_millis(500);
@@ -216,12 +216,15 @@ fn audio_files_under(dir: &Path, report: &mut ChangeReport) -> Vec<PathBuf> {
 /// Brings the store in line with the disk at `paths` (as a watcher reported them): new and
 /// changed audio files get their tags read, files and folders that are gone take their tracks
 /// with them, a folder that appeared (created, or moved in) is walked. Paths outside `root`
-/// or hidden are ignored.
+/// or hidden are ignored. When the library folder itself is not there (renamed, unmounted:
+/// every file seems gone) nothing is changed: [`ScanError::Offline`].
 pub fn apply_changes(
     store: &Store,
     root: &Path,
     paths: &[PathBuf],
-) -> Result<ChangeReport, StoreError> {
+) -> Result<ChangeReport, ScanError> {
+    let known = || crate::library::root::known_tracks(store, root);
+    crate::library::root::check(root, known)?;
     let mut report = ChangeReport::default();
     let mut files: BTreeSet<PathBuf> = BTreeSet::new();
     let mut gone: Vec<PathBuf> = vec![];
@@ -339,6 +342,8 @@ pub fn apply_changes(
             added_unix,
         });
     }
+    // The folder may have gone while the batch was looked at: then nothing is gone.
+    crate::library::root::check(root, known)?;
     // A changed file's old vectors describe other audio: drop them before the new record lands.
     store.invalidate_tracks(&report.changed)?;
     for chunk in records.chunks(1000) {

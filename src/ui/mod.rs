@@ -158,9 +158,11 @@ fn draw_player_bar(f: &mut Frame, app: &App, area: Rect) {
 /// The status line text (left and right parts).
 pub fn status_text(app: &App) -> (String, String, bool) {
     let s = &app.session;
-    let left = match &s.status {
-        Some(m) => (m.text.clone(), m.error),
-        None => {
+    let left = match (&s.status, &s.library_offline) {
+        (Some(m), _) => (m.text.clone(), m.error),
+        // Until the folder is back, whenever nothing newer is said.
+        (None, Some(why)) => (why.clone(), true),
+        (None, None) => {
             let a = &s.analysis;
             let text = match &a.progress {
                 Some(p) if a.running => {

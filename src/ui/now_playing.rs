@@ -249,7 +249,10 @@ fn cover_area(app: &App, inner: Rect) -> Option<Rect> {
 /// where the bars go.
 fn bars_area(app: &App, bottom: Rect) -> Rect {
     let v = &app.views.now_playing;
-    if !matches!(v.art.lyrics, LyricsState::Ready(_)) {
+    if !matches!(
+        v.art.lyrics,
+        LyricsState::Ready(_) | LyricsState::Refused(_)
+    ) {
         return bottom;
     }
     let dir = if bottom.width >= 60 {
@@ -341,13 +344,11 @@ fn loading(f: &mut Frame, t: &crate::config::Theme, area: Rect) {
 /// the pane; unsynced ones as plain text.
 fn draw_lyrics(f: &mut Frame, app: &App, area: Rect) {
     let t = app.theme();
-    let LyricsState::Ready(lyrics) = &app.views.now_playing.art.lyrics else {
-        return;
-    };
-    let title = if lyrics.synced {
-        " lyrics "
-    } else {
-        " lyrics (not timed) "
+    let (title, lyrics) = match &app.views.now_playing.art.lyrics {
+        LyricsState::Ready(l) if l.synced => (" lyrics ", Ok(l)),
+        LyricsState::Ready(l) => (" lyrics (not timed) ", Ok(l)),
+        LyricsState::Refused(why) => (" lyrics ", Err(why)),
+        _ => return,
     };
     let b = Block::default()
         .title(title)
@@ -356,10 +357,20 @@ fn draw_lyrics(f: &mut Frame, app: &App, area: Rect) {
         .style(base(t));
     let inner = b.inner(area);
     f.render_widget(b, area);
+    let lyrics = match lyrics {
+        Ok(l) => l,
+        Err(why) => {
+            let line = Line::from(Span::styled(format!(" {why}"), Style::default().fg(t.dim)));
+            f.render_widget(Paragraph::new(line).wrap(Wrap { trim: false }), inner);
+            return;
+        }
+    };
     if !lyrics.synced {
+        // Only what can show: a frame never wraps thousands of lines.
         let text: Vec<Line> = lyrics
             .lines
             .iter()
+            .take(inner.height as usize)
             .map(|l| Line::from(format!(" {}", l.text)))
             .collect();
         f.render_widget(Paragraph::new(text).wrap(Wrap { trim: false }), inner);

@@ -1,6 +1,7 @@
 //! Small leaf helpers that many rooms share and that import nothing of the project: vector
-//! maths and the TOML reader with line-numbered errors.
+//! maths, the TOML reader with line-numbered errors, bounded lists for serde.
 
+pub mod bounded;
 pub mod maths;
 pub mod memory;
 pub mod startup;

@@ -221,3 +221,37 @@ pub fn json_of(mut cmd: assert_cmd::Command) -> serde_json::Value {
     );
     serde_json::from_slice(&out.stdout).unwrap()
 }
+
+/// `mp3` (an MP3 with or without an ID3v2 tag) with its tag replaced by an ID3v2.3 tag holding
+/// one USLT (lyrics) frame of `text` (Latin-1), written by hand so that any size can be made.
+pub fn mp3_with_uslt(mp3: &[u8], text: &[u8]) -> Vec<u8> {
+    let audio = if mp3.starts_with(b"ID3") && mp3.len() >= 10 {
+        let size = mp3[6..10]
+            .iter()
+            .fold(0usize, |n, &b| (n << 7) | (b & 0x7f) as usize);
+        &mp3[(10 + size).min(mp3.len())..]
+    } else {
+        mp3
+    };
+    let mut frame = vec![0u8];
+    frame.extend(b"eng\0");
+    frame.extend(text);
+    let mut tag = b"USLT".to_vec();
+    tag.extend((frame.len() as u32).to_be_bytes());
+    tag.extend([0, 0]);
+    tag.extend(frame);
+    let n = tag.len();
+    let mut out = b"ID3\x03\x00\x00".to_vec();
+    out.extend(
+        [
+            (n >> 21) & 0x7f,
+            (n >> 14) & 0x7f,
+            (n >> 7) & 0x7f,
+            n & 0x7f,
+        ]
+        .map(|b| b as u8),
+    );
+    out.extend(tag);
+    out.extend(audio);
+    out
+}

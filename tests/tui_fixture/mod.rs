@@ -257,3 +257,46 @@ pub fn row_reasons(app: &App) -> Vec<genreplay::app::play_queue::Reason> {
         .map(|i| row_reason(app, i))
         .collect()
 }
+
+/// The app's event loop on its own thread, as the terminal loop runs it: events in, effects
+/// out, the remote replies carried out (a player behind a socket, for the socket's tests).
+pub struct Player {
+    pub tx: crossbeam_channel::Sender<Event>,
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Player {
+    pub fn start() -> Player {
+        let (tx, rx) = crossbeam_channel::unbounded::<Event>();
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let flag = stop.clone();
+        let thread = std::thread::spawn(move || {
+            let mut app = app();
+            while !flag.load(std::sync::atomic::Ordering::SeqCst) {
+                let Ok(ev) = rx.recv_timeout(std::time::Duration::from_millis(20)) else {
+                    continue;
+                };
+                for fx in app.update(ev) {
+                    if let Effect::RemoteReply(to, r) = fx {
+                        to.send(*r);
+                    }
+                }
+            }
+        });
+        Player {
+            tx,
+            stop,
+            thread: Some(thread),
+        }
+    }
+}
+
+impl Drop for Player {
+    fn drop(&mut self) {
+        self.stop.store(true, std::sync::atomic::Ordering::SeqCst);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}

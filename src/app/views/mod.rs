@@ -48,7 +48,7 @@ impl Selection {
                 s.play_tracks(self.tracks, self.start, self.label)
             }
             Action::QueueAdd | Action::QueueAddNext => {
-                s.enqueue(self.picked(), a == Action::QueueAddNext)
+                s.enqueue(self.picked(), a == Action::QueueAddNext);
             }
             _ => {}
         }

@@ -13,7 +13,7 @@ use crate::app::event::Effect;
 use crate::app::session::Session;
 use crate::keys::{Action, Scope};
 use crate::library::TrackId;
-use crate::library::lyrics::Lyrics;
+use crate::library::lyrics::{Lyrics, LyricsError};
 
 /// A cover scaled and encoded for the terminal, ready to draw.
 #[derive(Clone)]
@@ -60,6 +60,8 @@ pub enum LyricsState {
     Loading,
     Missing,
     Ready(Arc<Lyrics>),
+    /// They could not be had (too large, unreadable): what the pane says instead.
+    Refused(String),
 }
 
 /// What the art worker is asked for one track.
@@ -170,14 +172,19 @@ impl NowPlayingView {
         };
     }
 
-    /// Lyrics arrived (or the worker found none).
-    pub fn lyrics_ready(&mut self, track: TrackId, lyrics: Option<Arc<Lyrics>>) {
+    /// Lyrics arrived (or the worker found none, or refused them).
+    pub fn lyrics_ready(
+        &mut self,
+        track: TrackId,
+        lyrics: Result<Option<Arc<Lyrics>>, LyricsError>,
+    ) {
         if self.art.track != Some(track) {
             return;
         }
         self.art.lyrics = match lyrics {
-            Some(l) => LyricsState::Ready(l),
-            None => LyricsState::Missing,
+            Ok(Some(l)) => LyricsState::Ready(l),
+            Ok(None) => LyricsState::Missing,
+            Err(e) => LyricsState::Refused(e.short()),
         };
     }
 }

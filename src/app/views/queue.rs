@@ -38,12 +38,19 @@ pub struct QueueView {
     pub follow: bool,
     /// The playing track at the last refresh (to follow it).
     playing: Option<TrackId>,
+    /// The queue's change count the rows were made at: an event that did not change the
+    /// queue does not remake them (up next and a long context are thousands of rows).
+    made_at: Option<u64>,
 }
 
 impl QueueView {
-    /// Recomputes the rows (after any queue change).
+    /// Recomputes the rows when the queue changed since they were made.
     pub fn refresh(&mut self, s: &Session) {
         let q = &s.queue;
+        if self.made_at == Some(q.changes()) {
+            return;
+        }
+        self.made_at = Some(q.changes());
         let mut rows = Vec::new();
         if let Some(c) = &q.current {
             rows.push(QueueRow::Playing(c.entry.track));
