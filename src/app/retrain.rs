@@ -8,6 +8,7 @@ use std::time::Instant;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 use crate::keys::{Action, Keymap, Scope};
+use crate::model::calibrate::RuleFit;
 use crate::model::dataset::LabelSource;
 use crate::model::job::TrainMode;
 use crate::model::train::{EpochReport, TrainEvent};
@@ -194,6 +195,8 @@ pub struct Progress {
     pub epochs: Vec<EpochReport>,
     pub started: Instant,
     pub cancelling: bool,
+    /// Training is over; the model's open-set rule is being fitted.
+    pub calibrating: bool,
 }
 
 impl Progress {
@@ -223,6 +226,8 @@ pub struct Outcome {
     pub secs: f64,
     /// The name the model is saved under (suggested: the folder's name and the date; editable).
     pub name: String,
+    /// Its own open-set rule ("?") and its rates, or why it has none.
+    pub open_set: RuleFit,
 }
 
 impl Outcome {
@@ -447,6 +452,7 @@ impl Retrain {
                         epochs: vec![],
                         started: Instant::now(),
                         cancelling: false,
+                        calibrating: false,
                     });
                     Some(Request::Start(spec))
                 }
@@ -527,6 +533,7 @@ impl Retrain {
                     p.features_total = total;
                 }
                 TrainEvent::Epoch(r) => p.epochs.push(r),
+                TrainEvent::Calibrating => p.calibrating = true,
             }
         }
     }
@@ -655,6 +662,7 @@ mod tests {
             epochs: vec![],
             secs: 1.0,
             name: "mine 2026-12-01".into(),
+            open_set: RuleFit::Skipped("no \"?\" rule: too few tracks".into()),
         }));
         assert_eq!(
             r.on_key(key(KeyCode::Char('a')), &Keymap::defaults()),
@@ -692,6 +700,7 @@ mod tests {
             epochs: vec![],
             secs: 1.0,
             name: "x".into(),
+            open_set: RuleFit::Skipped("no \"?\" rule: too few tracks".into()),
         }
     }
 

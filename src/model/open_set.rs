@@ -9,7 +9,14 @@
 //! 2. **Out of distribution**: the Mahalanobis distance (per dimension, `√(zᵀ P z / d)`) of the
 //!    track's pooled trunk embedding (the mean over patches of the trunk's penultimate layer)
 //!    from the training tracks' pooled embeddings, with a covariance shrunk towards its
-//!    diagonal. Above `max_distance` the track is unsure.
+//!    diagonal. Above `max_distance` the track is unsure — unless the model is sure of it:
+//!    far from the training excerpts is not "none of my genres" (a well-produced metal song
+//!    lies far from GTZAN's excerpts and is metal at 99.9 %). The distance is overruled when
+//!    the calibrated confidence reaches `trust_confidence` *and* the trunk's own tagger —
+//!    trained on the Million Song Dataset, far broader music than the head's excerpts —
+//!    hears the same genre: its top tag is the one that names the genre (`genre_tags`). A
+//!    confident head alone is not enough: noise can come out "classical" at 95 %, and no
+//!    tagger calls noise classical.
 //! 3. **Music at all**: the signal's music-likeness ([`crate::features::MusicCues::score`]:
 //!    sustained sound or a beat, few pauses). Below `min_music` the track is unsure: speech,
 //!    which the trunk's embedding places beside rap, is caught here.
@@ -29,8 +36,17 @@ pub struct OpenSetConfig {
     pub temperature: f32,
     /// Unsure below this temperature-scaled top probability.
     pub min_confidence: f32,
-    /// Unsure above this distance.
+    /// Unsure above this distance (below `trust_confidence`).
     pub max_distance: f32,
+    /// At or above this calibrated confidence, when the trunk's tagger agrees (see
+    /// `genre_tags`), the distance does not count: the model's word wins. Rules fitted before
+    /// it existed have none (the distance always counts).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trust_confidence: Option<f32>,
+    /// Per genre (the model's label order), the index of the trunk tag that names it (`None`
+    /// for a genre no tag names: it is never trusted beyond the distance).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub genre_tags: Vec<Option<usize>>,
     /// Unsure below this music-likeness (rules fitted before the cue existed have none).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub min_music: Option<f32>,
@@ -90,7 +106,52 @@ mod hex_f32 {
 /// A track's verdict with the numbers behind it.
 pub type Verdict = OpenSetRecord;
 
+/// What the rule reads of a track.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Evidence {
+    /// The temperature-scaled probability of the top genre.
+    pub confidence: f32,
+    /// The distance from the training music (0 without an embedding or a density).
+    pub distance: f32,
+    /// Music-likeness (`None`: not measured, which does not count against the track).
+    pub music: Option<f32>,
+    /// The trunk's top tag names the top genre.
+    pub tagger_agrees: bool,
+}
+
+/// Why the rule calls a track unsure (the first cue that fires, in this order).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Unsure {
+    /// Below the music-likeness floor: speech, noise, silence.
+    NotMusic,
+    /// The calibrated confidence is below `min_confidence`: none of the genres fits.
+    LowConfidence,
+    /// Beyond `max_distance`, and not trusted (below `trust_confidence`, or the tagger hears
+    /// another genre).
+    Far,
+}
+
+impl Unsure {
+    pub fn name(self) -> &'static str {
+        match self {
+            Unsure::NotMusic => "not music-like",
+            Unsure::LowConfidence => "low confidence",
+            Unsure::Far => "far from the training music",
+        }
+    }
+}
+
 impl Density {
+    /// No density: a rule without the distance cue (a model without a trunk embedding).
+    pub fn none() -> Density {
+        Density {
+            dims: 0,
+            mean: Vec::new(),
+            precision: Vec::new(),
+        }
+    }
+
     /// Fits the density to `rows` (each `dims` long): the sample covariance shrunk as
     /// `(1 − λ)·S + λ·diag(S)` plus a small ridge, inverted.
     pub fn fit(rows: &[Vec<f32>], shrinkage: f64) -> Result<Density, String> {
@@ -253,23 +314,62 @@ pub fn quantile(values: &[f32], q: f64) -> Option<f32> {
 }
 
 impl OpenSetConfig {
-    /// The verdict on a track from its genre vector, pooled embedding and music-likeness. A
-    /// missing cue (a model without an embedding, a clip too short to measure) does not count
-    /// against the track.
-    pub fn judge(&self, genre: &[f32], embedding: Option<&[f32]>, music: Option<f32>) -> Verdict {
+    /// What the rule reads of a track: its genre vector, pooled embedding, music-likeness and
+    /// the trunk's tag vector (its style). A missing cue (a model without an embedding or
+    /// tags, a clip too short to measure) does not count against the track.
+    pub fn evidence(
+        &self,
+        genre: &[f32],
+        embedding: Option<&[f32]>,
+        music: Option<f32>,
+        tags: Option<&[f32]>,
+    ) -> Evidence {
         let scaled = scale(genre, self.temperature);
-        let confidence = argmax(&scaled).1;
+        let (top, confidence) = argmax(&scaled);
         let distance = embedding
             .and_then(|e| self.density.distance(e))
             .unwrap_or(0.0);
-        let musical = match (self.min_music, music) {
-            (Some(floor), Some(m)) => m >= floor,
-            _ => true,
+        let tagger_agrees = match (tags, self.genre_tags.get(top)) {
+            (Some(t), Some(Some(tag))) if !t.is_empty() => argmax(t).0 == *tag,
+            _ => false,
         };
-        Verdict {
-            known: confidence >= self.min_confidence && distance <= self.max_distance && musical,
+        Evidence {
             confidence,
             distance,
+            music,
+            tagger_agrees,
+        }
+    }
+
+    /// The verdict on a track (see [`OpenSetConfig::evidence`] for the inputs).
+    pub fn judge(
+        &self,
+        genre: &[f32],
+        embedding: Option<&[f32]>,
+        music: Option<f32>,
+        tags: Option<&[f32]>,
+    ) -> Verdict {
+        let e = self.evidence(genre, embedding, music, tags);
+        Verdict {
+            known: self.unsure_why(&e).is_none(),
+            confidence: e.confidence,
+            distance: e.distance,
+        }
+    }
+
+    /// The rule itself: the first cue that makes a track unsure, or `None` for a known track.
+    pub fn unsure_why(&self, e: &Evidence) -> Option<Unsure> {
+        let trusted = e.tagger_agrees && self.trust_confidence.is_some_and(|t| e.confidence >= t);
+        if let (Some(floor), Some(m)) = (self.min_music, e.music)
+            && m < floor
+        {
+            Some(Unsure::NotMusic)
+        } else if e.confidence < self.min_confidence {
+            Some(Unsure::LowConfidence)
+        } else if e.distance > self.max_distance && !trusted {
+            Some(Unsure::Far)
+        } else {
+            None
         }
     }
 
@@ -280,9 +380,18 @@ impl OpenSetConfig {
             && self.temperature > 0.0
             && self.min_confidence.is_finite()
             && self.max_distance.is_finite()
-            && self.min_music.is_none_or(f32::is_finite);
+            && self.min_music.is_none_or(f32::is_finite)
+            && self.trust_confidence.is_none_or(f32::is_finite);
         if !finite {
             return Err("open_set: temperature and thresholds must be finite numbers".into());
+        }
+        if self
+            .genre_tags
+            .iter()
+            .flatten()
+            .any(|&t| t >= crate::model::musicnn::MUSICNN_N_TAGS)
+        {
+            return Err("open_set: a genre tag index is out of range".into());
         }
         if self.density.mean.len() != d || self.density.precision.len() != d * (d + 1) / 2 {
             return Err(format!(
@@ -364,31 +473,43 @@ mod tests {
             temperature: 1.0,
             min_confidence: 0.5,
             max_distance: 3.0,
+            trust_confidence: None,
+            genre_tags: vec![],
             min_music: Some(0.5),
             density: Density::fit(&rows, 0.3).unwrap(),
             fitted: String::new(),
         };
         rule.validate().unwrap();
-        assert!(rule.judge(&[0.8, 0.2], Some(&[0.4, 0.4]), Some(0.9)).known);
         assert!(
-            !rule
-                .judge(&[0.4, 0.35, 0.25], Some(&[0.4, 0.4]), Some(0.9))
+            rule.judge(&[0.8, 0.2], Some(&[0.4, 0.4]), Some(0.9), None)
                 .known
         );
         assert!(
             !rule
-                .judge(&[0.8, 0.2], Some(&[40.0, -30.0]), Some(0.9))
+                .judge(&[0.4, 0.35, 0.25], Some(&[0.4, 0.4]), Some(0.9), None)
+                .known
+        );
+        assert!(
+            !rule
+                .judge(&[0.8, 0.2], Some(&[40.0, -30.0]), Some(0.9), None)
                 .known
         );
         // Speech: confident and close to the music, but not music-like.
-        assert!(!rule.judge(&[0.8, 0.2], Some(&[0.4, 0.4]), Some(0.3)).known);
+        assert!(
+            !rule
+                .judge(&[0.8, 0.2], Some(&[0.4, 0.4]), Some(0.3), None)
+                .known
+        );
         // A missing cue does not count against the track; a rule without the floor ignores it.
-        assert!(rule.judge(&[0.8, 0.2], Some(&[0.4, 0.4]), None).known);
+        assert!(rule.judge(&[0.8, 0.2], Some(&[0.4, 0.4]), None, None).known);
         let old = OpenSetConfig {
             min_music: None,
             ..rule.clone()
         };
-        assert!(old.judge(&[0.8, 0.2], Some(&[0.4, 0.4]), Some(0.3)).known);
+        assert!(
+            old.judge(&[0.8, 0.2], Some(&[0.4, 0.4]), Some(0.3), None)
+                .known
+        );
         let old_json = serde_json::to_string(&old).unwrap();
         assert!(!old_json.contains("min_music"), "{old_json}");
         assert_eq!(quantile(&[3.0, 1.0, 2.0], 0.5), Some(2.0));
@@ -398,5 +519,101 @@ mod tests {
         let bad = json.replace(r#""precision":""#, r#""precision":"zz"#);
         assert!(serde_json::from_str::<OpenSetConfig>(&bad).is_err());
         assert_eq!(quantile(&[], 0.5), None);
+    }
+
+    #[test]
+    fn confident_music_the_tagger_agrees_with_is_trusted_however_far_it_lies() {
+        let rows: Vec<Vec<f32>> = (0..50)
+            .map(|i| vec![(i % 7) as f32 / 7.0, (i % 5) as f32 / 5.0])
+            .collect();
+        // Genre 0 is named by tag 2; genre 1 by no tag.
+        let rule = OpenSetConfig {
+            temperature: 1.0,
+            min_confidence: 0.5,
+            max_distance: 3.0,
+            trust_confidence: Some(0.95),
+            genre_tags: vec![Some(2), None],
+            min_music: Some(0.5),
+            density: Density::fit(&rows, 0.3).unwrap(),
+            fitted: String::new(),
+        };
+        rule.validate().unwrap();
+        let far = [40.0, -30.0];
+        let agrees = [0.1, 0.2, 0.7];
+        let hears_other = [0.7, 0.2, 0.1];
+        // Far, 99 % sure, and the tagger's top tag names the genre: the model's word wins.
+        let v = rule.judge(&[0.99, 0.01], Some(&far), Some(0.9), Some(&agrees));
+        assert!(v.known && v.distance > 3.0, "{v:?}");
+        // The same without the tagger's agreement (or without tags): unsure, and why.
+        for tags in [Some(&hears_other[..]), None] {
+            let e = rule.evidence(&[0.99, 0.01], Some(&far), Some(0.9), tags);
+            assert!(!e.tagger_agrees);
+            assert_eq!(rule.unsure_why(&e), Some(Unsure::Far));
+        }
+        // A genre no tag names is never trusted beyond the distance.
+        assert!(
+            !rule
+                .judge(&[0.01, 0.99], Some(&far), Some(0.9), Some(&agrees))
+                .known
+        );
+        // Far at a middling confidence, the tagger agreeing: unsure.
+        let e = rule.evidence(&[0.8, 0.2], Some(&far), Some(0.9), Some(&agrees));
+        assert!(e.tagger_agrees);
+        assert_eq!(rule.unsure_why(&e), Some(Unsure::Far));
+        // Trust never overrules the other cues.
+        let sure = |music, confidence| Evidence {
+            confidence,
+            distance: 10.0,
+            music,
+            tagger_agrees: true,
+        };
+        assert_eq!(
+            rule.unsure_why(&sure(Some(0.2), 0.99)),
+            Some(Unsure::NotMusic)
+        );
+        let high_floor = OpenSetConfig {
+            min_confidence: 0.98,
+            ..rule.clone()
+        };
+        assert_eq!(
+            high_floor.unsure_why(&sure(Some(0.9), 0.96)),
+            Some(Unsure::LowConfidence)
+        );
+        assert_eq!(rule.unsure_why(&sure(None, 0.96)), None);
+        // Without a trust level (rules fitted before it) the distance always counts.
+        let old = OpenSetConfig {
+            trust_confidence: None,
+            genre_tags: vec![],
+            ..rule.clone()
+        };
+        assert!(
+            !old.judge(&[0.99, 0.01], Some(&far), Some(0.9), Some(&agrees))
+                .known
+        );
+        let old_json = serde_json::to_string(&old).unwrap();
+        assert!(!old_json.contains("trust") && !old_json.contains("genre_tags"));
+        let back: OpenSetConfig =
+            serde_json::from_str(&serde_json::to_string(&rule).unwrap()).unwrap();
+        assert_eq!(back, rule);
+        // No density (a model without a trunk embedding): the distance cue is off.
+        let plain = OpenSetConfig {
+            density: Density::none(),
+            ..rule.clone()
+        };
+        plain.validate().unwrap();
+        assert!(plain.judge(&[0.8, 0.2], Some(&far), Some(0.9), None).known);
+        assert!(plain.judge(&[0.8, 0.2], None, None, None).known);
+        for bad in [
+            OpenSetConfig {
+                trust_confidence: Some(f32::NAN),
+                ..rule.clone()
+            },
+            OpenSetConfig {
+                genre_tags: vec![Some(50), None],
+                ..rule
+            },
+        ] {
+            assert!(bad.validate().is_err());
+        }
     }
 }

@@ -267,6 +267,10 @@ fn draw_progress(f: &mut Frame, t: &Theme, keys: &Keymap, p: &Progress, area: Re
         .split(area);
     let last = p.epochs.last();
     let (ratio, label) = match last {
+        _ if p.calibrating => (
+            1.0,
+            "fitting the model's \"?\" rule on its training and validation tracks…".to_string(),
+        ),
         None => {
             let r = if p.features_total > 0 {
                 p.features_done as f64 / p.features_total as f64
@@ -445,6 +449,7 @@ fn draw_outcome(
                 "the active model knows none of these genres, so there is nothing to compare".into()
             }
         }),
+        Line::from(o.open_set.describe()),
         Line::from(""),
         Line::from(Span::styled("recall per genre", Style::default().fg(t.dim))),
     ];
