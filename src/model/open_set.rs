@@ -66,6 +66,14 @@ pub struct Density {
     pub mean: Vec<f32>,
     #[serde(with = "hex_f32")]
     pub precision: Vec<f32>,
+    /// How many embeddings it was fitted on (0 in rules written before this was kept): what
+    /// a trained model's density pools it with its own tracks by.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub rows: usize,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }
 
 /// f32s as one hex string (8 digits each, little-endian bytes): compact and exact.
@@ -149,6 +157,7 @@ impl Density {
             dims: 0,
             mean: Vec::new(),
             precision: Vec::new(),
+            rows: 0,
         }
     }
 
@@ -162,19 +171,60 @@ impl Density {
                 "need at least 2 embeddings of one length to fit a density (have {n})"
             ));
         }
-        let mut mean = vec![0.0f64; d];
-        for r in rows {
-            for (m, &v) in mean.iter_mut().zip(r) {
-                *m += v as f64 / n as f64;
+        let (sum, outer) = sums(rows, d);
+        Self::from_sums(&sum, &outer, n, d, shrinkage)
+            .ok_or_else(|| "the embedding covariance is not positive definite".to_string())
+    }
+
+    /// This density's music pooled with more embeddings (a trained model's own tracks): the
+    /// mean and covariance of both sets together, as if fitted on all of them (this one's
+    /// covariance is its shrunk one), shrunk again. `None` when it cannot be pooled: no row
+    /// count (an old rule), other dimensions, or a covariance that does not invert.
+    pub fn pooled_with(&self, rows: &[Vec<f32>], shrinkage: f64) -> Option<Density> {
+        let d = self.dims;
+        if self.rows < 2 || d == 0 || rows.iter().any(|r| r.len() != d) {
+            return None;
+        }
+        let mut precision = vec![0.0f64; d * d];
+        let mut k = 0;
+        for i in 0..d {
+            for j in 0..=i {
+                let v = *self.precision.get(k)? as f64;
+                precision[i * d + j] = v;
+                precision[j * d + i] = v;
+                k += 1;
             }
         }
+        let cov = crate::util::maths::inverse_spd(&precision, d)?;
+        // Σ x xᵀ and Σ x of this density's rows, recovered from its mean and covariance.
+        let nr = self.rows as f64;
+        let (mut sum, mut outer) = sums(rows, d);
+        for i in 0..d {
+            let mi = self.mean[i] as f64;
+            sum[i] += nr * mi;
+            for j in 0..=i {
+                outer[i * d + j] += (nr - 1.0) * cov[i * d + j] + nr * mi * self.mean[j] as f64;
+            }
+        }
+        Self::from_sums(&sum, &outer, self.rows + rows.len(), d, shrinkage)
+    }
+
+    /// The density of `n` rows from their sum and the lower triangle of `Σ x xᵀ`.
+    fn from_sums(
+        sum: &[f64],
+        outer: &[f64],
+        n: usize,
+        d: usize,
+        shrinkage: f64,
+    ) -> Option<Density> {
+        if n < 2 {
+            return None;
+        }
+        let mean: Vec<f64> = sum.iter().map(|s| s / n as f64).collect();
         let mut cov = vec![0.0f64; d * d];
-        for r in rows {
-            let z: Vec<f64> = r.iter().zip(&mean).map(|(&v, m)| v as f64 - m).collect();
-            for i in 0..d {
-                for j in 0..=i {
-                    cov[i * d + j] += z[i] * z[j] / (n - 1) as f64;
-                }
+        for i in 0..d {
+            for j in 0..=i {
+                cov[i * d + j] = (outer[i * d + j] - n as f64 * mean[i] * mean[j]) / (n - 1) as f64;
             }
         }
         let lam = shrinkage.clamp(0.0, 1.0);
@@ -187,18 +237,18 @@ impl Density {
             }
             cov[i * d + i] += ridge;
         }
-        let inv = crate::util::maths::inverse_spd(&cov, d)
-            .ok_or("the embedding covariance is not positive definite")?;
+        let inv = crate::util::maths::inverse_spd(&cov, d)?;
         let mut precision = Vec::with_capacity(d * (d + 1) / 2);
         for i in 0..d {
             for j in 0..=i {
                 precision.push(inv[i * d + j] as f32);
             }
         }
-        Ok(Density {
+        Some(Density {
             dims: d,
             mean: mean.into_iter().map(|m| m as f32).collect(),
             precision,
+            rows: n,
         })
     }
 
@@ -226,6 +276,22 @@ impl Density {
         }
         Some((q.max(0.0) / d as f64).sqrt() as f32)
     }
+}
+
+/// The sum of `rows` and the lower triangle of `Σ x xᵀ` (row-major `d × d`), in f64.
+fn sums(rows: &[Vec<f32>], d: usize) -> (Vec<f64>, Vec<f64>) {
+    let mut sum = vec![0.0f64; d];
+    let mut outer = vec![0.0f64; d * d];
+    for r in rows {
+        for i in 0..d {
+            let xi = r[i] as f64;
+            sum[i] += xi;
+            for j in 0..=i {
+                outer[i * d + j] += xi * r[j] as f64;
+            }
+        }
+    }
+    (sum, outer)
 }
 
 /// Temperature scaling of a probability vector in the log domain: `p_i^{1/T}`, normalised.
@@ -615,5 +681,48 @@ mod tests {
         ] {
             assert!(bad.validate().is_err());
         }
+    }
+
+    #[test]
+    fn a_density_pools_with_more_rows_as_if_fitted_on_both() {
+        let a: Vec<Vec<f32>> = (0..80)
+            .map(|i| {
+                let x = ((i * 37) % 101) as f32 / 101.0;
+                let y = ((i * 53) % 97) as f32 / 97.0;
+                vec![x, 0.5 * x + y, 2.0 - y]
+            })
+            .collect();
+        let b: Vec<Vec<f32>> = (0..40)
+            .map(|i| {
+                let x = ((i * 29) % 89) as f32 / 89.0;
+                vec![3.0 + x, 1.0 - x, 0.2 * x]
+            })
+            .collect();
+        let both: Vec<Vec<f32>> = a.iter().chain(&b).cloned().collect();
+        let direct = Density::fit(&both, 0.0).unwrap();
+        let pooled = Density::fit(&a, 0.0).unwrap().pooled_with(&b, 0.0).unwrap();
+        assert_eq!((direct.rows, pooled.rows), (120, 120));
+        for (x, y) in direct.mean.iter().zip(&pooled.mean) {
+            assert!((x - y).abs() < 1e-4, "{x} {y}");
+        }
+        for p in [[0.5, 0.5, 1.5], [3.5, 0.5, 0.1], [10.0, -4.0, 3.0]] {
+            let (x, y) = (direct.distance(&p).unwrap(), pooled.distance(&p).unwrap());
+            assert!((x - y).abs() < 1e-3 * x.max(1.0), "{p:?}: {x} {y}");
+        }
+        // Far from `a` alone is near once `b` is in.
+        let alone = Density::fit(&a, 0.3).unwrap();
+        let with_b = alone.pooled_with(&b, 0.3).unwrap();
+        assert!(
+            with_b.distance(&[3.5, 0.5, 0.1]).unwrap() < alone.distance(&[3.5, 0.5, 0.1]).unwrap()
+        );
+        // Not poolable: no row count, other dimensions.
+        let old = Density {
+            rows: 0,
+            ..alone.clone()
+        };
+        assert!(old.pooled_with(&b, 0.3).is_none());
+        assert!(alone.pooled_with(&[vec![1.0, 2.0]], 0.3).is_none());
+        let json = serde_json::to_string(&old).unwrap();
+        assert!(!json.contains("rows"), "{json}");
     }
 }

@@ -10,7 +10,7 @@ use ratatui::widgets::{Axis, Chart, Dataset, Gauge, GraphType, LegendPosition, P
 use super::widgets::block;
 use crate::app::App;
 use crate::app::catalog::fmt_time;
-use crate::app::retrain::{Field, Form, Outcome, Preview, Progress, Stage};
+use crate::app::retrain::{Field, Form, Labels, Outcome, Preview, Progress, Stage};
 use crate::config::Theme;
 use crate::keys::{Action, Keymap};
 use crate::model::job::TrainMode;
@@ -171,12 +171,25 @@ fn draw_form(f: &mut Frame, t: &Theme, form: &Form, preparing: bool, area: Rect)
     lines.extend([
         field(
             "genres from",
-            if form.use_tags { "the files' genre tags  (◂ ▸)".into() } else { "subfolder names  (◂ ▸)".into() },
+            match form.labels {
+                Labels::Folders => "subfolder names  (◂ ▸)".into(),
+                Labels::Tags => "the files' genre tags  (◂ ▸)".into(),
+                Labels::LibraryTags => form.library.as_ref().map_or_else(
+                    || "the genre tags in my library  (◂ ▸)".to_string(),
+                    |l| {
+                        format!(
+                            "the genre tags in my library: {} tracks, {} genres  (◂ ▸)",
+                            l.tagged,
+                            l.genres.len()
+                        )
+                    },
+                ),
+            },
             Field::Labels,
         ),
         field(
             "min. per genre",
-            format!("{}{}", form.min_count, if form.use_tags { "" } else { "  (tags only)" }),
+            format!("{}{}", form.min_count, if form.uses_tags() { "" } else { "  (tags only)" }),
             Field::MinCount,
         ),
         field(
