@@ -532,8 +532,11 @@ pub fn fit_trained(
             valid_rows.len()
         )));
     }
+    // Too few tracks of its own for a density: the built-in model's music is pooled in.
     let opts = CalibrationOptions {
-        reference: reference_density(config),
+        reference: (train_rows.len() < MIN_DENSITY_ROWS)
+            .then(|| reference_density(config))
+            .flatten(),
         ..Default::default()
     };
     let density_rows = train_rows.len() + opts.reference.as_ref().map_or(0, |d| d.rows);
