@@ -245,10 +245,12 @@ fn draw_preview(f: &mut Frame, t: &Theme, form: &Form, p: &Preview, area: Rect) 
         "{} tracks to train on, {} to validate (split by artist where tagged){}",
         p.train_tracks,
         p.valid_tracks,
-        if p.skipped > 0 {
-            format!("; {} files left out", p.skipped)
-        } else {
-            String::new()
+        match (p.skipped, form.uses_tags()) {
+            (0, _) => String::new(),
+            (n, true) => format!(
+                "; {n} files left out (no genre tag, or a genre under the minimum): once the model is accepted it classifies them too, \"?\" where it is unsure"
+            ),
+            (n, false) => format!("; {n} files left out"),
         }
     )));
     for w in &p.warnings {
