@@ -226,13 +226,13 @@ pub fn fit(
         &mut |_| {},
         &cancel,
     )?;
-    let (valid_vecs, valid_tags): (Vec<(Vec<f32>, usize)>, Vec<Option<Vec<f32>>>) = valid_rows
-        .iter()
-        .map(|t| {
-            let (v, tags) = vector_of_features(config, &head.net, t);
-            ((v, t.label), tags)
-        })
-        .unzip();
+    let mut valid_vecs: Vec<(Vec<f32>, usize)> = Vec::with_capacity(valid_rows.len());
+    let mut valid_tags: Vec<Option<Vec<f32>>> = Vec::with_capacity(valid_rows.len());
+    for t in &valid_rows {
+        let (v, tags) = vector_of_features(config, &head.net, t);
+        valid_vecs.push((v, t.label));
+        valid_tags.push(tags);
+    }
     // 3. K-fold on train+valid for the temperature and the confidence threshold.
     let pool: Vec<&TrackFeatures> = train_rows.iter().chain(&valid_rows).copied().collect();
     let k = opts.folds.max(2);
