@@ -18,12 +18,12 @@ use genreplay::recommend::playlists::{M3uEntry, read_m3u, write_m3u8};
 
 const LABELS: [&str; 3] = ["blues", "jazz", "rock"];
 
-/// 30 tracks by 6 artists, genre vectors along a line from blues to rock.
-fn app() -> App {
+/// `n` tracks ("Song i", by `artists` artists in turn) with their genre vectors, as the app.
+fn app_of(n: u32, artists: u32, vector: impl Fn(usize) -> Vec<f32>) -> App {
     let root = PathBuf::from("/music");
     let mut tracks = Vec::new();
-    for i in 0..30u32 {
-        let artist = format!("Artist {}", i % 6);
+    for i in 0..n {
+        let artist = format!("Artist {}", i % artists);
         let path = root.join(&artist).join(format!("{i:02}.flac"));
         tracks.push(TrackInfo {
             id: TrackId::of_path(&path),
@@ -40,13 +40,24 @@ fn app() -> App {
     let ids: Vec<TrackId> = tracks.iter().map(|t| t.id).collect();
     let mut lib = Catalog::new(root, tracks, LABELS.iter().map(|s| s.to_string()).collect());
     for (i, id) in ids.iter().enumerate() {
-        let x = i as f32 / 29.0;
-        lib.vectors
-            .insert(*id, vec![(1.0 - x) * 0.9 + 0.05, 0.1, x * 0.9 + 0.05]);
-        lib.styles.insert(*id, vec![1.0 - x, x, 0.5]);
+        lib.vectors.insert(*id, vector(i));
     }
     let mut a = App::new(lib, Keymap::defaults(), Theme::built_in(), "dark", 80);
     a.update(Event::Resize(100, 40));
+    a
+}
+
+/// 30 tracks by 6 artists, genre vectors along a line from blues to rock.
+fn app() -> App {
+    let mut a = app_of(30, 6, |i| {
+        let x = i as f32 / 29.0;
+        vec![(1.0 - x) * 0.9 + 0.05, 0.1, x * 0.9 + 0.05]
+    });
+    for i in 0..30 {
+        let x = i as f32 / 29.0;
+        let id = track_by_title(&a, &format!("Song {i}"));
+        a.session.lib.styles.insert(id, vec![1.0 - x, x, 0.5]);
+    }
     a
 }
 
@@ -190,43 +201,23 @@ fn auto_dj_keeps_the_music_going_and_drifts_gradually() {
 /// Two genres far apart (cosine ≈ 0.1 between them) and one unsure sound: nothing is 75%
 /// like anything across the gap.
 fn two_islands() -> App {
-    let root = PathBuf::from("/music");
-    let mut tracks = Vec::new();
-    for i in 0..11u32 {
-        let artist = format!("Artist {}", i % 4);
-        let path = root.join(&artist).join(format!("{i:02}.flac"));
-        tracks.push(TrackInfo {
-            id: TrackId::of_path(&path),
-            path,
-            title: format!("Song {i}"),
-            artist,
-            album: "Album".into(),
-            duration_secs: Some(100.0),
-            folder: ".".into(),
-            ..Default::default()
-        });
-    }
-    let ids: Vec<TrackId> = tracks.iter().map(|t| t.id).collect();
-    let mut lib = Catalog::new(root, tracks, LABELS.iter().map(|s| s.to_string()).collect());
-    for (i, id) in ids.iter().enumerate() {
+    let mut a = app_of(11, 4, |i| {
         let d = i as f32 * 0.01;
-        let v = match i {
+        match i {
             0..5 => vec![0.05, 0.9 - d, 0.05 + d],
             5..10 => vec![0.05 + d, 0.05, 0.9 - d],
             _ => vec![0.8, 0.1, 0.1],
-        };
-        lib.vectors.insert(*id, v);
-    }
-    lib.open_set.insert(
-        ids[10],
+        }
+    });
+    let sound = track_by_title(&a, "Song 10");
+    a.session.lib.open_set.insert(
+        sound,
         genreplay::store::OpenSetRecord {
             known: false,
             confidence: 0.3,
             distance: 2.0,
         },
     );
-    let mut a = App::new(lib, Keymap::defaults(), Theme::built_in(), "dark", 80);
-    a.update(Event::Resize(100, 40));
     a
 }
 

@@ -136,12 +136,8 @@ impl UnsureCauses {
 }
 
 /// `part` of `whole` as a rate (0 when there is nothing to count).
-fn share(part: usize, whole: usize) -> f64 {
-    if whole == 0 {
-        0.0
-    } else {
-        part as f64 / whole as f64
-    }
+fn rate_of(part: usize, whole: usize) -> f64 {
+    crate::util::maths::share(part as f64, whole as f64)
 }
 
 pub fn run(args: &EvalArgs, json: bool) -> anyhow::Result<ExitCode> {
@@ -268,11 +264,11 @@ pub fn run(args: &EvalArgs, json: bool) -> anyhow::Result<ExitCode> {
             // Beside the accuracy: music the rule wrongly calls unsure, non-music it calls so.
             obj.insert(
                 "false_unsure_rate".into(),
-                json!(share(music_n - known_music, music_n)),
+                json!(rate_of(music_n - known_music, music_n)),
             );
             obj.insert(
                 "non_music_unsure_rate".into(),
-                json!(share(nm_unsure, non_music.len())),
+                json!(rate_of(nm_unsure, non_music.len())),
             );
         }
         if let Some(obj) = v.as_object_mut() {
@@ -309,13 +305,13 @@ pub fn run(args: &EvalArgs, json: bool) -> anyhow::Result<ExitCode> {
                     "rule": rule.is_some(),
                     "music_tracks": music_n,
                     "music_known": known_music,
-                    "music_known_rate": share(known_music, music_n),
+                    "music_known_rate": rate_of(known_music, music_n),
                     "false_unsure": music_n - known_music,
-                    "false_unsure_rate": share(music_n - known_music, music_n),
+                    "false_unsure_rate": rate_of(music_n - known_music, music_n),
                     "false_unsure_causes": causes,
                     "non_music": non_music.len(),
                     "non_music_unsure": nm_unsure,
-                    "non_music_unsure_rate": share(nm_unsure, non_music.len()),
+                    "non_music_unsure_rate": rate_of(nm_unsure, non_music.len()),
                     "non_music_sounds": non_music.iter().map(|n| json!({
                         "name": n.name, "known": n.known, "top_guess": n.genre,
                         "confidence": n.confidence, "distance": n.distance, "music": n.music,
@@ -346,12 +342,12 @@ pub fn run(args: &EvalArgs, json: bool) -> anyhow::Result<ExitCode> {
             println!(
                 "false \"?\" (music called unsure): {}/{music_n} ({:.1}%: {} low confidence, {} far from the training music, {} not music-like); non-music called unsure: {nm_unsure}/{} ({:.1}%)",
                 music_n - known_music,
-                100.0 * share(music_n - known_music, music_n),
+                100.0 * rate_of(music_n - known_music, music_n),
                 causes.low_confidence,
                 causes.far,
                 causes.not_music,
                 non_music.len(),
-                100.0 * share(nm_unsure, non_music.len())
+                100.0 * rate_of(nm_unsure, non_music.len())
             );
         }
         match (&rule, ece_scaled) {

@@ -530,12 +530,12 @@ mod tests {
         assert!(Density::fit(&rows[..1], 0.5).is_err());
     }
 
-    #[test]
-    fn the_rule_needs_every_cue() {
+    /// A two-dimensional rule: confidence 0.5, distance 3, music 0.5, no trust level.
+    fn toy_rule() -> OpenSetConfig {
         let rows: Vec<Vec<f32>> = (0..50)
             .map(|i| vec![(i % 7) as f32 / 7.0, (i % 5) as f32 / 5.0])
             .collect();
-        let rule = OpenSetConfig {
+        OpenSetConfig {
             temperature: 1.0,
             min_confidence: 0.5,
             max_distance: 3.0,
@@ -544,7 +544,12 @@ mod tests {
             min_music: Some(0.5),
             density: Density::fit(&rows, 0.3).unwrap(),
             fitted: String::new(),
-        };
+        }
+    }
+
+    #[test]
+    fn the_rule_needs_every_cue() {
+        let rule = toy_rule();
         rule.validate().unwrap();
         assert!(
             rule.judge(&[0.8, 0.2], Some(&[0.4, 0.4]), Some(0.9), None)
@@ -589,19 +594,11 @@ mod tests {
 
     #[test]
     fn confident_music_the_tagger_agrees_with_is_trusted_however_far_it_lies() {
-        let rows: Vec<Vec<f32>> = (0..50)
-            .map(|i| vec![(i % 7) as f32 / 7.0, (i % 5) as f32 / 5.0])
-            .collect();
         // Genre 0 is named by tag 2; genre 1 by no tag.
         let rule = OpenSetConfig {
-            temperature: 1.0,
-            min_confidence: 0.5,
-            max_distance: 3.0,
             trust_confidence: Some(0.95),
             genre_tags: vec![Some(2), None],
-            min_music: Some(0.5),
-            density: Density::fit(&rows, 0.3).unwrap(),
-            fitted: String::new(),
+            ..toy_rule()
         };
         rule.validate().unwrap();
         let far = [40.0, -30.0];
@@ -707,7 +704,8 @@ mod tests {
         }
         for p in [[0.5, 0.5, 1.5], [3.5, 0.5, 0.1], [10.0, -4.0, 3.0]] {
             let (x, y) = (direct.distance(&p).unwrap(), pooled.distance(&p).unwrap());
-            assert!((x - y).abs() < 1e-3 * x.max(1.0), "{p:?}: {x} {y}");
+            // Equal up to the small ridge, added once more when pooling.
+            assert!((x - y).abs() < 1e-2 * x.max(1.0), "{p:?}: {x} {y}");
         }
         // Far from `a` alone is near once `b` is in.
         let alone = Density::fit(&a, 0.3).unwrap();

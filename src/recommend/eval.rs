@@ -6,6 +6,7 @@ use serde::Serialize;
 
 use super::similar::{Candidate, Measure, QueueOptions, build_queue};
 use crate::library::TrackId;
+use crate::util::maths::share;
 
 /// Queue quality on a labelled set: for each track as seed, the fraction of the first 10
 /// queued tracks (from the rest, randomness off) that share its label, averaged; and the
@@ -101,36 +102,12 @@ pub fn queue_metrics(opts: &QueueOptions, items: &[(Candidate, usize)]) -> Queue
         }
     }
     QueueMetrics {
-        queue_precision_at_10: if seeds == 0 {
-            0.0
-        } else {
-            p_sum / seeds as f64
-        },
-        artist_repeat_rate: if pairs == 0 {
-            0.0
-        } else {
-            repeats as f64 / pairs as f64
-        },
-        r_precision: if r_seeds == 0 {
-            0.0
-        } else {
-            r_sum / r_seeds as f64
-        },
-        mean_queue_len: if items.is_empty() {
-            0.0
-        } else {
-            len_sum as f64 / items.len() as f64
-        },
-        r_queued_precision: if r_queued == 0 {
-            0.0
-        } else {
-            r_right as f64 / r_queued as f64
-        },
-        r_fill: if r_slots == 0 {
-            0.0
-        } else {
-            r_queued as f64 / r_slots as f64
-        },
+        queue_precision_at_10: share(p_sum, seeds as f64),
+        artist_repeat_rate: share(repeats as f64, pairs as f64),
+        r_precision: share(r_sum, r_seeds as f64),
+        mean_queue_len: share(len_sum as f64, items.len() as f64),
+        r_queued_precision: share(r_right as f64, r_queued as f64),
+        r_fill: share(r_queued as f64, r_slots as f64),
     }
 }
 

@@ -320,29 +320,30 @@ pub fn extend_chain(
     n: usize,
     rng: &mut impl Rng,
 ) -> Vec<Pick> {
-    let mut exclude: HashSet<TrackId> = history.iter().copied().collect();
-    exclude.insert(last.id);
-    let mut artists: Vec<String> = recent_artists.to_vec();
-    let mut from = last.clone();
-    let mut out = Vec::with_capacity(n);
-    while out.len() < n {
-        let Some((i, s)) = pick_next(opts, &from, pool, &exclude, &artists, rng) else {
-            break;
-        };
-        let c = &pool[i];
-        exclude.insert(c.id);
-        artists.push(c.artist.clone());
-        let genre = argmax(&c.genre).0;
-        out.push(Pick {
-            track: c.id,
-            similarity: s,
-            genre,
-            shares_top_genre: genre == argmax(&from.genre).0,
-            after: from.id,
-        });
-        from = c.clone();
-    }
-    out
+    chain(opts, last, pool, history, recent_artists, n, false, rng).picks
+}
+
+/// A chain's pick of `c` (at similarity `s`) after `from`: never again, its artist now the
+/// latest, and the next pick follows it.
+fn take(
+    c: &Candidate,
+    s: f32,
+    from: &mut Candidate,
+    exclude: &mut HashSet<TrackId>,
+    artists: &mut Vec<String>,
+) -> Pick {
+    exclude.insert(c.id);
+    artists.push(c.artist.clone());
+    let genre = argmax(&c.genre).0;
+    let pick = Pick {
+        track: c.id,
+        similarity: s,
+        genre,
+        shares_top_genre: genre == argmax(&from.genre).0,
+        after: from.id,
+    };
+    *from = c.clone();
+    pick
 }
 
 /// How far auto-DJ lowers the similarity floor per step when nothing unplayed is similar
@@ -377,6 +378,21 @@ pub fn extend_chain_relaxing(
     n: usize,
     rng: &mut impl Rng,
 ) -> Drift {
+    chain(opts, last, pool, history, recent_artists, n, true, rng)
+}
+
+/// The chain both auto-DJ forms build; `relax` steps the floor down instead of stopping.
+#[allow(clippy::too_many_arguments)]
+fn chain(
+    opts: &QueueOptions,
+    last: &Candidate,
+    pool: &[Candidate],
+    history: &[TrackId],
+    recent_artists: &[String],
+    n: usize,
+    relax: bool,
+    rng: &mut impl Rng,
+) -> Drift {
     let mut exclude: HashSet<TrackId> = history.iter().copied().collect();
     exclude.insert(last.id);
     let mut artists: Vec<String> = recent_artists.to_vec();
@@ -390,7 +406,7 @@ pub fn extend_chain_relaxing(
     while drift.picks.len() < n {
         let mut step = opts.clone();
         let mut found = pick_next(&step, &from, pool, &exclude, &artists, rng);
-        if found.is_none() {
+        if found.is_none() && relax {
             // The most similar track left (under the unsure rule) says how far to step down.
             let best = pool
                 .iter()
@@ -418,18 +434,8 @@ pub fn extend_chain_relaxing(
         let Some((i, s)) = found else {
             break;
         };
-        let c = &pool[i];
-        exclude.insert(c.id);
-        artists.push(c.artist.clone());
-        let genre = argmax(&c.genre).0;
-        drift.picks.push(Pick {
-            track: c.id,
-            similarity: s,
-            genre,
-            shares_top_genre: genre == argmax(&from.genre).0,
-            after: from.id,
-        });
-        from = c.clone();
+        let pick = take(&pool[i], s, &mut from, &mut exclude, &mut artists);
+        drift.picks.push(pick);
     }
     drift
 }
