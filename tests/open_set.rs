@@ -300,6 +300,7 @@ fn a_model_trained_from_genre_tags_has_its_own_rule_and_calls_speech_and_birdson
     let rule = &out["open_set"]["fitted"];
     assert!(rule.is_object(), "{}", out["open_set"]);
     assert!(rule["valid_rows"].as_u64().unwrap() >= 5);
+    eprintln!("the tags-trained model's rule: {rule}");
     // The target is 7 of 8 non-music sounds unsure; the synthesised set is 12.
     let unsure = rule["non_music_unsure"].as_u64().unwrap();
     assert!(

@@ -507,7 +507,8 @@ pub const MIN_RULE_VALID: usize = 5;
 /// Fewest training tracks the distance cue's density (200 dimensions) is fitted on. Measured
 /// on random subsets of gtzan-dev's 72 `train` rows against its 26 `valid` rows and 22
 /// non-music sounds (AUROC, mean of 5 draws): 10 rows 0.61, 20 rows 0.78, 30 rows 0.86, 72
-/// rows 0.94. Below this a trained model's rule has no distance cue.
+/// rows 0.94. Below this (its own tracks and the built-in model's music it is pooled with
+/// together) a trained model's rule has no distance cue.
 pub const MIN_DENSITY_ROWS: usize = 30;
 
 /// Fits the open-set rule of a freshly trained model on its own tracks and stores it in
@@ -532,11 +533,10 @@ pub fn fit_trained(
             valid_rows.len()
         )));
     }
-    // Too few tracks of its own for a density: the built-in model's music is pooled in.
+    // Far from the training music means far from the built-in model's music too: pooled in
+    // (it also gives a user's small folder a density at all).
     let opts = CalibrationOptions {
-        reference: (train_rows.len() < MIN_DENSITY_ROWS)
-            .then(|| reference_density(config))
-            .flatten(),
+        reference: reference_density(config),
         ..Default::default()
     };
     let density_rows = train_rows.len() + opts.reference.as_ref().map_or(0, |d| d.rows);
