@@ -179,7 +179,10 @@ fn missing_or_broken_models_are_named() {
         assert!(r["open_set"]["false_unsure_causes"][cause].is_u64(), "{r}");
     }
     for key in ["r_queued_precision", "r_fill"] {
-        assert!((0.0..=1.0).contains(&rate(&r["queue"]["with_floor"][key])), "{r}");
+        assert!(
+            (0.0..=1.0).contains(&rate(&r["queue"]["with_floor"][key])),
+            "{r}"
+        );
     }
     // The model was trained on this folder (no index: its own split by track), so eval says
     // the figures are not all held out; on another folder it says nothing.
