@@ -354,6 +354,10 @@ pub struct CalibrateArgs {
     /// `artist-swap` (both artist-filtered directions).
     #[arg(long, value_enum, default_value = "valid")]
     pub temperature_from: TemperatureArg,
+    /// The calibrated confidence at and above which a track keeps its genre however far its
+    /// sound lies from the training music (0: the distance always counts).
+    #[arg(long, default_value_t = crate::model::calibrate::DEFAULT_TRUST_CONFIDENCE)]
+    pub trust_confidence: f32,
     /// Do not read or write the feature cache.
     #[arg(long)]
     pub no_cache: bool,

@@ -169,6 +169,21 @@ fn missing_or_broken_models_are_named() {
     }
     assert_eq!(r["tracks"], 12);
     assert_eq!(r["confusion"].as_array().unwrap().len(), 3);
+    // Beside the accuracy: music called unsure, non-music called unsure (rates, 0-1), the
+    // causes, and the R-queues' precision and fill.
+    let rate = |v: &Value| v.as_f64().unwrap_or_else(|| panic!("{r}"));
+    let false_unsure = rate(&r["false_unsure_rate"]);
+    assert!((false_unsure - (1.0 - rate(&r["open_set"]["music_known_rate"]))).abs() < 1e-9);
+    assert!((0.0..=1.0).contains(&rate(&r["non_music_unsure_rate"])));
+    for cause in ["not_music", "low_confidence", "far"] {
+        assert!(r["open_set"]["false_unsure_causes"][cause].is_u64(), "{r}");
+    }
+    for key in ["r_queued_precision", "r_fill"] {
+        assert!(
+            (0.0..=1.0).contains(&rate(&r["queue"]["with_floor"][key])),
+            "{r}"
+        );
+    }
     // The model was trained on this folder (no index: its own split by track), so eval says
     // the figures are not all held out; on another folder it says nothing.
     let note = r["training_note"].as_str().unwrap_or_else(|| panic!("{r}"));

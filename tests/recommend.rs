@@ -18,12 +18,12 @@ use genreplay::recommend::playlists::{M3uEntry, read_m3u, write_m3u8};
 
 const LABELS: [&str; 3] = ["blues", "jazz", "rock"];
 
-/// 30 tracks by 6 artists, genre vectors along a line from blues to rock.
-fn app() -> App {
+/// `n` tracks ("Song i", by `artists` artists in turn) with their genre vectors, as the app.
+fn app_of(n: u32, artists: u32, vector: impl Fn(usize) -> Vec<f32>) -> App {
     let root = PathBuf::from("/music");
     let mut tracks = Vec::new();
-    for i in 0..30u32 {
-        let artist = format!("Artist {}", i % 6);
+    for i in 0..n {
+        let artist = format!("Artist {}", i % artists);
         let path = root.join(&artist).join(format!("{i:02}.flac"));
         tracks.push(TrackInfo {
             id: TrackId::of_path(&path),
@@ -40,13 +40,24 @@ fn app() -> App {
     let ids: Vec<TrackId> = tracks.iter().map(|t| t.id).collect();
     let mut lib = Catalog::new(root, tracks, LABELS.iter().map(|s| s.to_string()).collect());
     for (i, id) in ids.iter().enumerate() {
-        let x = i as f32 / 29.0;
-        lib.vectors
-            .insert(*id, vec![(1.0 - x) * 0.9 + 0.05, 0.1, x * 0.9 + 0.05]);
-        lib.styles.insert(*id, vec![1.0 - x, x, 0.5]);
+        lib.vectors.insert(*id, vector(i));
     }
     let mut a = App::new(lib, Keymap::defaults(), Theme::built_in(), "dark", 80);
     a.update(Event::Resize(100, 40));
+    a
+}
+
+/// 30 tracks by 6 artists, genre vectors along a line from blues to rock.
+fn app() -> App {
+    let mut a = app_of(30, 6, |i| {
+        let x = i as f32 / 29.0;
+        vec![(1.0 - x) * 0.9 + 0.05, 0.1, x * 0.9 + 0.05]
+    });
+    for i in 0..30 {
+        let x = i as f32 / 29.0;
+        let id = track_by_title(&a, &format!("Song {i}"));
+        a.session.lib.styles.insert(id, vec![1.0 - x, x, 0.5]);
+    }
     a
 }
 
@@ -185,6 +196,90 @@ fn auto_dj_keeps_the_music_going_and_drifts_gradually() {
     assert!(max_jump < 0.5, "jumped {max_jump}: {jumps:?}");
     press(&mut app, "D");
     assert!(!app.session.auto_dj);
+}
+
+/// Two genres far apart (cosine ≈ 0.1 between them) and one unsure sound: nothing is 75%
+/// like anything across the gap.
+fn two_islands() -> App {
+    let mut a = app_of(11, 4, |i| {
+        let d = i as f32 * 0.01;
+        match i {
+            0..5 => vec![0.05, 0.9 - d, 0.05 + d],
+            5..10 => vec![0.05 + d, 0.05, 0.9 - d],
+            _ => vec![0.8, 0.1, 0.1],
+        }
+    });
+    let sound = track_by_title(&a, "Song 10");
+    a.session.lib.open_set.insert(
+        sound,
+        genreplay::store::OpenSetRecord {
+            known: false,
+            confidence: 0.3,
+            distance: 2.0,
+        },
+    );
+    a
+}
+
+#[test]
+fn auto_dj_never_dead_ends_it_drifts_and_says_when_the_library_is_used_up() {
+    let mut app = two_islands();
+    app.session.recommend.auto_dj_ahead = 2;
+    start(&mut app, "Song 0");
+    press(&mut app, "D");
+    let mut played = vec![app.session.queue.current_track().unwrap()];
+    let mut said: Vec<String> = Vec::new();
+    for _ in 0..30 {
+        if let Some(s) = &app.session.status {
+            said.push(s.text.clone());
+        }
+        let Some(now) = app.session.queue.current_track() else {
+            break;
+        };
+        let path = app.session.lib.track(now).unwrap().path.clone();
+        app.update(Event::Player(PlayerEvent::Ended { path }));
+        match app.session.queue.current_track() {
+            Some(next) if next != now => played.push(next),
+            _ => break,
+        }
+    }
+    if let Some(s) = &app.session.status {
+        said.push(s.text.clone());
+    }
+    // Every track played once: jazz, then (drifting) rock, then the unsure sound last.
+    let unique: HashSet<_> = played.iter().collect();
+    assert_eq!(played.len(), 11, "{played:?} {said:?}");
+    assert_eq!(unique.len(), 11, "a track repeated");
+    let title = |id: &TrackId| app.session.lib.track(*id).unwrap().title.clone();
+    let n = |id: &TrackId| -> u32 { title(id).trim_start_matches("Song ").parse().unwrap() };
+    assert!(played[..5].iter().all(|id| n(id) < 5), "jazz first");
+    assert!(
+        played[5..10].iter().all(|id| (5..10).contains(&n(id))),
+        "then rock"
+    );
+    assert_eq!(n(&played[10]), 10, "the unsure sound only at the very end");
+    // It said when it drifted, from which track, and when the library was used up.
+    let drift = said
+        .iter()
+        .find(|t| t.contains("drifting"))
+        .unwrap_or_else(|| panic!("{said:?}"));
+    assert!(
+        drift.starts_with("auto-DJ: nothing left above 75% like \"Song ")
+            && drift.contains("down to"),
+        "{drift}"
+    );
+    assert!(
+        said.iter()
+            .any(|t| t.contains("to whatever has not played yet")),
+        "{said:?}"
+    );
+    // Said once the last unplayed track started (then the queue ends, and says so).
+    let used_up = said
+        .iter()
+        .position(|t| t.contains("the whole library has been played (11 tracks)"))
+        .unwrap_or_else(|| panic!("{said:?}"));
+    assert!(used_up > said.iter().position(|t| t.contains("drifting")).unwrap());
+    assert!(app.session.auto_dj);
 }
 
 #[test]

@@ -15,6 +15,7 @@ use genreplay::analysis::{AnalysisEvent, Analyzer};
 use genreplay::library::scan::scan;
 use genreplay::model::active::{clean_partial, install, load_active};
 use genreplay::model::backend::inference_device;
+use genreplay::model::calibrate::RuleFit;
 use genreplay::model::dataset::LabelSource;
 use genreplay::model::infer::Classifier;
 use genreplay::model::job::{TrainMode, TrainRequest, compare, prepare, run};
@@ -71,6 +72,28 @@ fn accept_installs_the_model_and_the_library_is_reclassified_under_its_id() {
     assert_eq!(cmp.report.tracks, result.valid_tracks);
     assert!(cmp.report.accuracy > 0.9, "{:?}", cmp.report);
     assert!(cmp.active.is_none());
+    // Its own "?" rule, fitted on its own held-out tracks; too few tracks for a density of
+    // their own, so the built-in model's music is pooled in.
+    match &result.open_set {
+        RuleFit::Fitted(r) => {
+            assert_eq!(r.valid_rows, result.valid_tracks);
+            assert_eq!(r.non_music, 12);
+        }
+        other => panic!("{other:?}"),
+    }
+    let rule = result
+        .config
+        .open_set
+        .clone()
+        .expect("a rule in the config");
+    let builtin_rows = load_embedded(&device)
+        .unwrap()
+        .config
+        .open_set
+        .unwrap()
+        .density
+        .rows;
+    assert_eq!(rule.density.rows, result.train_tracks + builtin_rows);
 
     // Accept: written atomically into the models folder, made active.
     let models = dir.path().join("data/models");
@@ -81,6 +104,11 @@ fn accept_installs_the_model_and_the_library_is_reclassified_under_its_id() {
         load_active(&store, None, &device).unwrap().id,
         new.id,
         "active after a restart"
+    );
+    assert_eq!(
+        new.config.open_set,
+        Some(rule),
+        "the rule is installed with it"
     );
 
     // Re-classification uses the new id; the old vectors stay until replaced.

@@ -6,7 +6,9 @@ use super::event::Effect;
 use super::play_queue::{QueueEntry, Reason};
 use super::session::{Session, tracks_n};
 use crate::library::TrackId;
-use crate::recommend::similar::{Candidate, Pick, build_queue, eligible_count, extend_chain};
+use crate::recommend::similar::{
+    Candidate, Pick, build_queue, eligible_count, extend_chain_relaxing,
+};
 
 impl Session {
     fn candidate(&self, id: TrackId) -> Option<Candidate> {
@@ -138,6 +140,11 @@ impl Session {
             self.set_status("auto-DJ off", false);
             return;
         }
+        // A new run: it plays on until every track has played once.
+        self.dj_played.clear();
+        if let Some(id) = self.queue.current_track() {
+            self.dj_played.insert(id);
+        }
         let before = self.queue.upcoming_len();
         self.extend_auto_dj(seed);
         let added = self.queue.upcoming_len().saturating_sub(before);
@@ -158,7 +165,9 @@ impl Session {
 
     /// Auto-DJ: keeps at least `auto_dj_ahead` tracks coming after the playing one, adding to
     /// the end of up next, each chosen to follow the one before (the first from `seed` when
-    /// nothing is queued). Says so when the library has nothing more to offer.
+    /// nothing is queued). It never dead-ends while unplayed tracks remain: when nothing left is
+    /// as similar as the floor it drifts (the floor steps down for one pick) and says so; when
+    /// every track has played it says that.
     pub(super) fn extend_auto_dj(&mut self, seed: Option<TrackId>) {
         if !self.auto_dj {
             return;
@@ -186,6 +195,7 @@ impl Session {
         };
         let pool = self.lib.candidates();
         let (mut history, mut artists) = self.recent();
+        history.extend(self.dj_played.iter().copied());
         history.push(from.id);
         artists.push(from.artist.clone());
         let mut start = Vec::new();
@@ -193,7 +203,7 @@ impl Session {
             // Start from the seed itself.
             start.push(QueueEntry::new(from.id, Reason::Added));
         }
-        let picks = extend_chain(
+        let drift = extend_chain_relaxing(
             &self.recommend.options,
             &from,
             &pool,
@@ -202,22 +212,43 @@ impl Session {
             want - ahead,
             &mut self.rng,
         );
-        if picks.is_empty() && start.is_empty() {
-            let title = self
-                .lib
-                .track(from.id)
-                .map(|t| t.title.clone())
-                .unwrap_or_default();
+        let title =
+            |s: &Self, id: TrackId| s.lib.track(id).map(|t| t.title.clone()).unwrap_or_default();
+        if drift.picks.is_empty() && start.is_empty() {
+            if ahead == 0 {
+                let waiting = self.lib.tracks.len().saturating_sub(pool.len());
+                self.set_status(
+                    format!(
+                        "auto-DJ: the whole library has been played ({}): nothing left to add{}",
+                        tracks_n(pool.len()),
+                        if waiting > 0 {
+                            format!("; {} not analysed yet", tracks_n(waiting))
+                        } else {
+                            String::new()
+                        }
+                    ),
+                    false,
+                );
+            }
+            return;
+        }
+        if let Some(id) = drift.drifted_from {
+            let floor = self.recommend.options.min_similarity;
             self.set_status(
                 format!(
-                    "auto-DJ: no more tracks like \"{title}\": everything {:.0}% similar or more has played or is queued",
-                    self.recommend.options.min_similarity * 100.0
+                    "auto-DJ: nothing left above {:.0}% like \"{}\" — drifting ({})",
+                    floor * 100.0,
+                    title(self, id),
+                    if drift.anything {
+                        "to whatever has not played yet".to_string()
+                    } else {
+                        format!("down to {:.0}%", drift.lowest_floor * 100.0)
+                    }
                 ),
                 false,
             );
-            return;
         }
-        start.extend(picks.iter().map(|p| self.pick_entry(p)));
+        start.extend(drift.picks.iter().map(|p| self.pick_entry(p)));
         self.queue.extend_quietly(start);
     }
 }

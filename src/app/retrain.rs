@@ -8,6 +8,7 @@ use std::time::Instant;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 use crate::keys::{Action, Keymap, Scope};
+use crate::model::calibrate::RuleFit;
 use crate::model::dataset::LabelSource;
 use crate::model::job::TrainMode;
 use crate::model::train::{EpochReport, TrainEvent};
@@ -46,10 +47,81 @@ impl Field {
     }
 }
 
+/// Where the genres to train on come from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Labels {
+    /// One subfolder of the folder per genre.
+    Folders,
+    /// The genre tags of the files in the folder.
+    Tags,
+    /// The genre tags of the whole library (offered when enough of its tracks are tagged).
+    LibraryTags,
+}
+
+/// What the library's genre tags could train (see `library::genres`: spellings merged,
+/// several genres in one tag split).
+#[derive(Debug, Clone, PartialEq)]
+pub struct LibraryTags {
+    pub root: PathBuf,
+    /// Tracks with a genre tag, and without one.
+    pub tagged: usize,
+    pub untagged: usize,
+    /// Genres with at least the minimum of tracks, with their counts.
+    pub genres: Vec<(String, usize)>,
+}
+
+impl LibraryTags {
+    /// What the library's tags could train, when at least two genres reach `min_count`.
+    pub fn of<'a>(
+        root: &Path,
+        tags: impl IntoIterator<Item = Option<&'a str>>,
+        min_count: usize,
+    ) -> Option<Self> {
+        let mut total = 0usize;
+        let mut tally = crate::library::genres::GenreTally::default();
+        for t in tags {
+            total += 1;
+            tally.add(t);
+        }
+        let genres = tally.genres(min_count);
+        (genres.len() >= 2).then(|| LibraryTags {
+            root: root.to_path_buf(),
+            tagged: tally.tagged(),
+            untagged: total - tally.tagged(),
+            genres,
+        })
+    }
+
+    /// One line for the form: "412 tagged tracks in 7 genres (…); the 88 untagged ones are
+    /// classified by the new model".
+    pub fn summary(&self) -> String {
+        let shown: Vec<String> = self
+            .genres
+            .iter()
+            .take(6)
+            .map(|(g, n)| format!("{g} {n}"))
+            .collect();
+        format!(
+            "your library's genre tags can train a model: {} tagged tracks, {} genres ({}{}); once it is accepted, the {} untagged ones get its genre, or \"?\" where it is unsure",
+            self.tagged,
+            self.genres.len(),
+            shown.join(", "),
+            if self.genres.len() > shown.len() {
+                ", …"
+            } else {
+                ""
+            },
+            self.untagged
+        )
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct Form {
     pub folder: String,
-    pub use_tags: bool,
+    pub labels: Labels,
+    /// The library's genre tags, when they are enough to train on.
+    pub library: Option<LibraryTags>,
     pub min_count: usize,
     pub mode: TrainMode,
     pub epochs: String,
@@ -65,7 +137,8 @@ impl Form {
     pub fn new(folder: &str) -> Self {
         Form {
             folder: folder.to_string(),
-            use_tags: false,
+            labels: Labels::Folders,
+            library: None,
             min_count: 5,
             mode: TrainMode::Quick,
             epochs: TrainMode::Quick.default_options().epochs.to_string(),
@@ -76,8 +149,46 @@ impl Form {
         }
     }
 
+    /// A form that starts from the library's genre tags.
+    pub fn from_library_tags(tags: LibraryTags) -> Self {
+        let mut f = Form::new(&tags.root.to_string_lossy());
+        f.labels = Labels::LibraryTags;
+        f.note = Some(tags.summary());
+        f.library = Some(tags);
+        f
+    }
+
+    /// The label sources on offer, in the order ◂ ▸ steps through them.
+    fn sources(&self) -> Vec<Labels> {
+        let mut v = vec![Labels::Folders, Labels::Tags];
+        if self.library.is_some() {
+            v.push(Labels::LibraryTags);
+        }
+        v
+    }
+
+    /// Steps the label source; the library's tags bring the library's folder with them.
+    fn step_labels(&mut self, right: bool) {
+        let v = self.sources();
+        let i = v.iter().position(|l| *l == self.labels).unwrap_or(0) as isize;
+        let n = v.len() as isize;
+        self.labels = v[(i + if right { 1 } else { -1 }).rem_euclid(n) as usize];
+        if let (Labels::LibraryTags, Some(lib)) = (self.labels, &self.library) {
+            self.folder = lib.root.to_string_lossy().into_owned();
+            self.note = Some(lib.summary());
+        }
+    }
+
+    /// True when genres come from tags (the minimum per genre applies).
+    pub fn uses_tags(&self) -> bool {
+        self.labels != Labels::Folders
+    }
+
     pub fn spec(&self) -> Result<TrainSpec, String> {
-        let folder = expand_home(self.folder.trim());
+        let folder = match (self.labels, &self.library) {
+            (Labels::LibraryTags, Some(lib)) => lib.root.clone(),
+            _ => expand_home(self.folder.trim()),
+        };
         if !folder.is_dir() {
             return Err(format!("{}: not a folder", folder.display()));
         }
@@ -90,7 +201,7 @@ impl Form {
             .ok_or_else(|| "epochs: a number from 1 to 1000".to_string())?;
         Ok(TrainSpec {
             folder,
-            labels: if self.use_tags {
+            labels: if self.uses_tags() {
                 LabelSource::Tags {
                     min_count: self.min_count,
                 }
@@ -194,6 +305,8 @@ pub struct Progress {
     pub epochs: Vec<EpochReport>,
     pub started: Instant,
     pub cancelling: bool,
+    /// Training is over; the model's open-set rule is being fitted.
+    pub calibrating: bool,
 }
 
 impl Progress {
@@ -223,6 +336,8 @@ pub struct Outcome {
     pub secs: f64,
     /// The name the model is saved under (suggested: the folder's name and the date; editable).
     pub name: String,
+    /// Its own open-set rule ("?") and its rates, or why it has none.
+    pub open_set: RuleFit,
 }
 
 impl Outcome {
@@ -318,8 +433,13 @@ pub struct Retrain {
 
 impl Retrain {
     pub fn new(folder: &Path) -> Self {
+        Self::with_form(Form::new(&folder.to_string_lossy()))
+    }
+
+    /// The dialog starting from a filled-in form.
+    pub fn with_form(form: Form) -> Self {
         Retrain {
-            stage: Stage::Form(Form::new(&folder.to_string_lossy())),
+            stage: Stage::Form(form),
             forcing: false,
             naming: false,
         }
@@ -379,7 +499,7 @@ impl Retrain {
                     {
                         let right = k.code != KeyCode::Left;
                         match form.focus {
-                            Field::Labels => form.use_tags = !form.use_tags,
+                            Field::Labels => form.step_labels(right),
                             Field::Mode => {
                                 form.mode = match form.mode {
                                     TrainMode::Quick => TrainMode::Full,
@@ -421,6 +541,9 @@ impl Retrain {
                     KeyCode::Char(c) if !ctrl => match form.focus {
                         Field::Folder => {
                             form.note = None;
+                            if form.labels == Labels::LibraryTags {
+                                form.labels = Labels::Tags;
+                            }
                             form.folder.push(c)
                         }
                         Field::Epochs if c.is_ascii_digit() => form.epochs.push(c),
@@ -447,6 +570,7 @@ impl Retrain {
                         epochs: vec![],
                         started: Instant::now(),
                         cancelling: false,
+                        calibrating: false,
                     });
                     Some(Request::Start(spec))
                 }
@@ -527,6 +651,7 @@ impl Retrain {
                     p.features_total = total;
                 }
                 TrainEvent::Epoch(r) => p.epochs.push(r),
+                TrainEvent::Calibrating => p.calibrating = true,
             }
         }
     }
@@ -655,6 +780,7 @@ mod tests {
             epochs: vec![],
             secs: 1.0,
             name: "mine 2026-12-01".into(),
+            open_set: RuleFit::Skipped("no \"?\" rule: too few tracks".into()),
         }));
         assert_eq!(
             r.on_key(key(KeyCode::Char('a')), &Keymap::defaults()),
@@ -692,6 +818,7 @@ mod tests {
             epochs: vec![],
             secs: 1.0,
             name: "x".into(),
+            open_set: RuleFit::Skipped("no \"?\" rule: too few tracks".into()),
         }
     }
 
@@ -761,5 +888,56 @@ mod tests {
         assert!(opts.is_empty());
         let (t, _) = complete_folder(&format!("{base}zz"));
         assert_eq!(t, format!("{base}zz"));
+    }
+
+    #[test]
+    fn the_library_s_tags_are_a_source_that_brings_the_library_folder() {
+        let dir = tempfile::tempdir().unwrap();
+        let lib_root = dir.path().join("library");
+        std::fs::create_dir_all(&lib_root).unwrap();
+        let tags = [
+            Some("Jazz"),
+            Some("jazz"),
+            Some("Rock"),
+            Some("rock; pop"),
+            None,
+        ];
+        assert!(
+            LibraryTags::of(&lib_root, tags, 3).is_none(),
+            "too few per genre"
+        );
+        let lt = LibraryTags::of(&lib_root, tags, 2).unwrap();
+        assert_eq!((lt.tagged, lt.untagged), (4, 1));
+        assert_eq!(lt.genres.len(), 2);
+        let mut r = Retrain::with_form(Form::from_library_tags(lt));
+        // ◂ ▸ on the source: folders, the folder's tags, then the library's tags again.
+        let k = Keymap::defaults();
+        r.on_key(key(KeyCode::Down), &k);
+        r.on_key(key(KeyCode::Right), &k);
+        let labels = |r: &Retrain| match &r.stage {
+            Stage::Form(f) => (f.labels, f.folder.clone()),
+            s => panic!("{s:?}"),
+        };
+        assert_eq!(labels(&r).0, Labels::Folders);
+        r.on_key(key(KeyCode::Right), &k);
+        assert_eq!(labels(&r).0, Labels::Tags);
+        r.on_key(key(KeyCode::Right), &k);
+        assert_eq!(
+            labels(&r),
+            (Labels::LibraryTags, lib_root.display().to_string())
+        );
+        match r.on_key(key(KeyCode::Enter), &k) {
+            Some(Request::Prepare(spec)) => {
+                assert_eq!(spec.folder, lib_root);
+                assert_eq!(spec.labels, LabelSource::Tags { min_count: 5 });
+            }
+            other => panic!("{other:?}"),
+        }
+        // Typing another folder makes it that folder's tags.
+        let mut r = Retrain::with_form(Form::from_library_tags(
+            LibraryTags::of(&lib_root, tags, 2).unwrap(),
+        ));
+        typed(&mut r, "x");
+        assert_eq!(labels(&r).0, Labels::Tags);
     }
 }

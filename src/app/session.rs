@@ -102,6 +102,9 @@ pub struct Session {
     pub model: Option<(String, String)>,
     /// Tracks played this session, oldest first (not repeated by recommendations).
     pub(super) played: Vec<TrackId>,
+    /// Every track played since auto-DJ was turned on (at most the library): auto-DJ plays
+    /// on until the library is used up, never repeating one.
+    pub(super) dj_played: std::collections::HashSet<TrackId>,
     pub(super) rng: rand::rngs::StdRng,
     /// Consecutive tracks that failed to play (to stop skipping through a broken queue).
     play_errors: usize,
@@ -137,6 +140,7 @@ impl Session {
             list_height: 20,
             model: None,
             played: vec![],
+            dj_played: Default::default(),
             rng: rand::rngs::StdRng::seed_from_u64(0x5eed),
             play_errors: 0,
             effects: vec![],
@@ -626,6 +630,9 @@ impl Session {
     }
 
     pub(super) fn note_played(&mut self, id: TrackId) {
+        if self.auto_dj {
+            self.dj_played.insert(id);
+        }
         if self.played.last() != Some(&id) {
             self.played.push(id);
             if self.played.len() > 500 {

@@ -11,9 +11,10 @@ use serde_json::json;
 use crate::cli::{CalibrateArgs, TemperatureArg};
 use crate::model::backend::inference_device;
 use crate::model::cache::FeatureCache;
-use crate::model::calibrate::{CalibrationOptions, TemperatureFrom, fit};
+use crate::model::calibrate::{
+    CalibrationOptions, TemperatureFrom, fit, music_scores, synthesised_non_music,
+};
 use crate::model::dataset::{LabelSource, collect};
-use crate::model::infer::Classifier;
 use crate::model::registry::{self, save_dir};
 use crate::model::train::{TrainEvent, extract_features};
 use crate::paths::Paths;
@@ -73,22 +74,23 @@ pub fn run(args: &CalibrateArgs, json: bool, paths: &Paths) -> anyhow::Result<Ex
         })
         .collect();
     // The music cues of the train+valid files (from the feature cache when it has them).
-    let mut cue_reader = Classifier::new(model.clone(), device.clone());
-    if !args.no_cache {
-        cue_reader = cue_reader.with_cache(&paths.cache_dir);
-    }
-    let mut music = std::collections::HashMap::new();
-    for (t, split) in &with_split {
-        if split.is_none() {
-            continue;
-        }
-        match cue_reader.music_cues_of_file(&t.path) {
-            Ok(Some(c)) => {
-                music.insert(t.path.clone(), c.score());
-            }
-            Ok(None) => eprintln!("  no music cues: {} (too short)", t.path.display()),
-            Err(e) => eprintln!("  no music cues: {e}"),
-        }
+    let listed: Vec<PathBuf> = with_split
+        .iter()
+        .filter(|(_, split)| split.is_some())
+        .map(|(t, _)| t.path.clone())
+        .collect();
+    let music = music_scores(
+        &config,
+        &listed,
+        cache.as_ref(),
+        super::worker_threads().max(2),
+    );
+    if music.len() < listed.len() {
+        eprintln!(
+            "  no music cues for {} of {} files (too short or unreadable; see the log)",
+            listed.len() - music.len(),
+            listed.len()
+        );
     }
     let opts = CalibrationOptions {
         shrinkage: args.shrinkage,
@@ -100,6 +102,7 @@ pub fn run(args: &CalibrateArgs, json: bool, paths: &Paths) -> anyhow::Result<Ex
             TemperatureArg::Cv => TemperatureFrom::Cv,
             TemperatureArg::ArtistSwap => TemperatureFrom::ArtistSwap,
         },
+        trust_confidence: (args.trust_confidence > 0.0).then_some(args.trust_confidence),
         ..Default::default()
     };
     let (rule, report) = fit(&config, &with_split, &music, &opts)?;
@@ -108,22 +111,14 @@ pub fn run(args: &CalibrateArgs, json: bool, paths: &Paths) -> anyhow::Result<Ex
     out_config.open_set = Some(rule.clone());
     let id = save_dir(&args.out, &out_config, &model.net)?;
     let calibrated = registry::load(Some(&args.out), &device)?;
-    let clf = Classifier::new(calibrated, inference_device()).with_threads(super::worker_threads());
-    let rate = out_config.frontend.sample_rate_hz;
-    let synth: Vec<(String, bool, f32, f32)> = crate::audio::synth::non_music_set(rate, 10.0)
-        .into_iter()
-        .map(|s| {
-            let p = clf.classify_samples(&s.samples);
-            let v = p.open_set.unwrap_or_default();
-            (s.name, v.known, v.confidence, v.distance)
-        })
-        .collect();
-    let unsure = synth.iter().filter(|s| !s.1).count();
+    let synth = synthesised_non_music(calibrated, super::worker_threads());
+    let unsure = synth.iter().filter(|s| !s.known).count();
     if json {
         super::print_json(&json!({
             "report": report,
             "fitted": rule.fitted,
             "synthesised_non_music": synth.len(),
+            "synthesised_sounds": synth,
             "synthesised_unsure": unsure,
             "model_dir": args.out.display().to_string(),
             "model_id": id.0,
@@ -135,10 +130,13 @@ pub fn run(args: &CalibrateArgs, json: bool, paths: &Paths) -> anyhow::Result<Ex
             report.train_rows, report.valid_rows, report.cv_tracks, opts.folds
         );
         println!(
-            "temperature {:.3}; unsure below confidence {:.3} or beyond distance {:.3}{}",
+            "temperature {:.3}; unsure below confidence {:.3} or beyond distance {:.3}{}{}",
             report.temperature,
             report.min_confidence,
             report.max_distance,
+            report
+                .trust_confidence
+                .map_or(String::new(), |t| format!(" (below confidence {t:.2})")),
             report.min_music.map_or(String::new(), |m| format!(
                 " or below music-likeness {m:.3} ({} train+valid rows)",
                 report.music_rows
@@ -157,17 +155,24 @@ pub fn run(args: &CalibrateArgs, json: bool, paths: &Paths) -> anyhow::Result<Ex
             report.swap_ece_scaled
         );
         println!(
-            "music called known: valid rows {}/{}; CV tracks above the confidence floor {}/{}",
-            report.valid_known, report.valid_rows, report.cv_confident, report.cv_tracks
+            "music called known: valid rows {}/{} ({} beyond the distance, kept by their confidence); CV tracks above the confidence floor {}/{}",
+            report.valid_known,
+            report.valid_rows,
+            report.valid_far_trusted,
+            report.cv_confident,
+            report.cv_tracks
         );
         println!(
             "synthesised non-music called unsure: {unsure}/{}",
             synth.len()
         );
-        for (name, known, conf, dist) in &synth {
+        for s in &synth {
             println!(
-                "  {} {name:<22} confidence {conf:.2}, distance {dist:.3}",
-                if *known { " " } else { "?" }
+                "  {} {:<22} confidence {:.2}, distance {:.3}",
+                if s.known { " " } else { "?" },
+                s.name,
+                s.confidence,
+                s.distance
             );
         }
         println!("wrote {} (model id {})", args.out.display(), id.0);

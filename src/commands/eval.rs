@@ -14,7 +14,7 @@ use crate::model::backend::inference_device;
 use crate::model::dataset::{Split, collect};
 use crate::model::eval::report;
 use crate::model::infer::{Classifier, Prediction};
-use crate::model::open_set::{ece, scale};
+use crate::model::open_set::{OpenSetConfig, Unsure, ece, scale};
 use crate::model::registry;
 use crate::model::tta::Tta;
 use crate::recommend::eval::{QueueMetrics, measure_table, queue_metrics};
@@ -105,7 +105,39 @@ fn queue_json(q: &QueueMetrics) -> serde_json::Value {
         "r_precision": q.r_precision,
         "mean_queue_len": q.mean_queue_len,
         "artist_repeat_rate": q.artist_repeat_rate,
+        "r_queued_precision": q.r_queued_precision,
+        "r_fill": q.r_fill,
     })
+}
+
+/// Why the music tracks called unsure were, by the rule's cue.
+#[derive(Debug, Default, Clone, Copy, serde::Serialize)]
+struct UnsureCauses {
+    not_music: usize,
+    low_confidence: usize,
+    far: usize,
+}
+
+impl UnsureCauses {
+    fn add(&mut self, rule: &OpenSetConfig, p: &Prediction) {
+        let e = rule.evidence(
+            &p.vector,
+            p.embedding.as_deref(),
+            p.music.map(|m| m.score()),
+            p.style.as_deref(),
+        );
+        match rule.unsure_why(&e) {
+            Some(Unsure::NotMusic) => self.not_music += 1,
+            Some(Unsure::LowConfidence) => self.low_confidence += 1,
+            Some(Unsure::Far) => self.far += 1,
+            None => {}
+        }
+    }
+}
+
+/// `part` of `whole` as a rate (0 when there is nothing to count).
+fn rate_of(part: usize, whole: usize) -> f64 {
+    crate::util::maths::share(part as f64, whole as f64)
 }
 
 pub fn run(args: &EvalArgs, json: bool) -> anyhow::Result<ExitCode> {
@@ -156,6 +188,7 @@ pub fn run(args: &EvalArgs, json: bool) -> anyhow::Result<ExitCode> {
         TtaArg::Both => Tta::Both,
     };
     let mut unknown = 0usize;
+    let mut causes = UnsureCauses::default();
     for t in &set.tracks {
         let Some(truth) = labels.iter().position(|l| l.eq_ignore_ascii_case(&t.label)) else {
             unknown += 1;
@@ -166,6 +199,8 @@ pub fn run(args: &EvalArgs, json: bool) -> anyhow::Result<ExitCode> {
                 pairs.push((truth, p.top().0));
                 if p.known() {
                     known_music += 1;
+                } else if let Some(r) = &rule {
+                    causes.add(r, &p);
                 }
                 raw.push((p.vector.clone(), truth));
                 if let Some(r) = &rule {
@@ -226,6 +261,15 @@ pub fn run(args: &EvalArgs, json: bool) -> anyhow::Result<ExitCode> {
         let mut v = serde_json::to_value(&r)?;
         if let Some(obj) = v.as_object_mut() {
             obj.insert("training_note".into(), json!(seen));
+            // Beside the accuracy: music the rule wrongly calls unsure, non-music it calls so.
+            obj.insert(
+                "false_unsure_rate".into(),
+                json!(rate_of(music_n - known_music, music_n)),
+            );
+            obj.insert(
+                "non_music_unsure_rate".into(),
+                json!(rate_of(nm_unsure, non_music.len())),
+            );
         }
         if let Some(obj) = v.as_object_mut() {
             obj.insert(
@@ -261,10 +305,13 @@ pub fn run(args: &EvalArgs, json: bool) -> anyhow::Result<ExitCode> {
                     "rule": rule.is_some(),
                     "music_tracks": music_n,
                     "music_known": known_music,
-                    "music_known_rate": if music_n == 0 { 0.0 } else { known_music as f64 / music_n as f64 },
+                    "music_known_rate": rate_of(known_music, music_n),
+                    "false_unsure": music_n - known_music,
+                    "false_unsure_rate": rate_of(music_n - known_music, music_n),
+                    "false_unsure_causes": causes,
                     "non_music": non_music.len(),
                     "non_music_unsure": nm_unsure,
-                    "non_music_unsure_rate": if non_music.is_empty() { 0.0 } else { nm_unsure as f64 / non_music.len() as f64 },
+                    "non_music_unsure_rate": rate_of(nm_unsure, non_music.len()),
                     "non_music_sounds": non_music.iter().map(|n| json!({
                         "name": n.name, "known": n.known, "top_guess": n.genre,
                         "confidence": n.confidence, "distance": n.distance, "music": n.music,
@@ -291,6 +338,18 @@ pub fn run(args: &EvalArgs, json: bool) -> anyhow::Result<ExitCode> {
             );
         }
         print!("{}", r.to_text());
+        if rule.is_some() {
+            println!(
+                "false \"?\" (music called unsure): {}/{music_n} ({:.1}%: {} low confidence, {} far from the training music, {} not music-like); non-music called unsure: {nm_unsure}/{} ({:.1}%)",
+                music_n - known_music,
+                100.0 * rate_of(music_n - known_music, music_n),
+                causes.low_confidence,
+                causes.far,
+                causes.not_music,
+                non_music.len(),
+                100.0 * rate_of(nm_unsure, non_music.len())
+            );
+        }
         match (&rule, ece_scaled) {
             (Some(rule), Some(e)) => println!(
                 "\ncalibration ({ECE_BINS} bins): ECE {ece_raw:.3} raw, {e:.3} temperature-scaled (T = {:.2})",
@@ -338,12 +397,16 @@ pub fn run(args: &EvalArgs, json: bool) -> anyhow::Result<ExitCode> {
         println!(
             "\nplay-next queues (each track as seed, from the rest, no randomness):\n  \
              with the floor (similarity ≥ {:.2}): P@10 {:.3}, R-precision {:.3}, {:.1} tracks per 10-track fill, artist repeat rate {:.3}\n  \
+             {:<34} R-queues (R = genre size − 1): {:.1}% of what is queued in the seed's genre, {:.1}% of the places filled\n  \
              without a floor:                P@10 {:.3}, R-precision {:.3}",
             shipped.min_similarity,
             q.queue_precision_at_10,
             q.r_precision,
             q.mean_queue_len,
             q.artist_repeat_rate,
+            "",
+            100.0 * q.r_queued_precision,
+            100.0 * q.r_fill,
             q0.queue_precision_at_10,
             q0.r_precision
         );

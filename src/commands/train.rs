@@ -93,6 +93,11 @@ fn print_event(ev: TrainEvent, failed: &Mutex<Vec<(String, String)>>) {
                 if r.best { "  *best" } else { "" }
             );
         }
+        TrainEvent::Calibrating => {
+            eprintln!(
+                "fitting the model's open-set rule (\"?\") on its train and validation tracks"
+            )
+        }
     }
 }
 
@@ -330,6 +335,7 @@ pub fn run(args: &TrainArgs, json: bool, paths: &Paths) -> anyhow::Result<ExitCo
             "best_epoch": result.best_epoch,
             "valid_track_accuracy": result.valid_accuracy,
             "history": result.history,
+            "open_set": result.open_set,
             "failed": failed.lock().map(|f| f.iter().map(|(p, r)| json!({"path": p, "reason": r})).collect::<Vec<_>>()).unwrap_or_default(),
         }))?;
     } else {
@@ -343,6 +349,7 @@ pub fn run(args: &TrainArgs, json: bool, paths: &Paths) -> anyhow::Result<ExitCo
                 .map_or("n/a".to_string(), |a| format!("{a:.3}")),
             id
         );
+        println!("{}", result.open_set.describe());
     }
     Ok(code(&failed))
 }

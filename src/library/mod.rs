@@ -1,6 +1,7 @@
 //! The music library: walking folders, tags, track identities.
 
 pub mod art;
+pub mod genres;
 pub mod lyrics;
 pub mod root;
 pub mod scan;

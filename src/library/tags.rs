@@ -88,7 +88,9 @@ fn read_tags_inner(path: &Path, file_len: u64) -> Result<Tags, String> {
         tags.artist = clean(tag.artist());
         tags.album = clean(tag.album());
         tags.title = clean(tag.title());
-        tags.genre = clean(tag.genre()).map(|g| normalise_genre(&g));
+        // Every GENRE field, as one tag ("rock; pop": `library::genres` splits it again).
+        let genres: Vec<&str> = tag.get_strings(ItemKey::Genre).take(16).collect();
+        tags.genre = clean(Some(genres.join("; ").into())).map(|g| normalise_genre(&g));
         tags.track_no = tag.track();
         tags.year = tag.date().map(|d| d.year);
         tags.album_artist = clean(tag.get_string(ItemKey::AlbumArtist).map(Into::into));

@@ -10,6 +10,7 @@ use rand::seq::SliceRandom;
 use serde::Serialize;
 
 use crate::audio::is_audio_path;
+use crate::library::genres::GenreTally;
 use crate::library::tags::read_tags;
 
 /// Where labels come from.
@@ -181,15 +182,14 @@ pub fn collect(root: &Path, source: LabelSource, use_index: bool) -> anyhow::Res
             files.extend(found.into_iter().map(|p| (p, None)));
         }
     }
+    // Tags: spellings merged and multi-value tags split (`library::genres`), counted over
+    // every file first, so a genre's minimum counts all its spellings.
+    let mut read: Vec<(PathBuf, Option<String>, Option<crate::library::tags::Tags>)> = Vec::new();
     for (path, folder_label) in files {
         let tags = read_tags(&path).ok();
-        let artist = tags
-            .as_ref()
-            .and_then(|t| t.album_artist.clone().or_else(|| t.artist.clone()));
-        let mut split = None;
         if let Some(idx) = &index {
             match idx.get(&path) {
-                Some((_, Some(s))) => split = Some(*s),
+                Some((_, Some(_))) => {}
                 Some((_, None)) => {
                     set.skipped
                         .push((path.clone(), "not in the index's train/valid rows".into()));
@@ -202,15 +202,32 @@ pub fn collect(root: &Path, source: LabelSource, use_index: bool) -> anyhow::Res
                 }
             }
         }
+        read.push((path, folder_label, tags));
+    }
+    let tally = GenreTally::of(
+        read.iter()
+            .map(|(_, _, t)| t.as_ref().and_then(|t| t.genre.as_deref())),
+    );
+    for (path, folder_label, tags) in read {
+        let artist = tags
+            .as_ref()
+            .and_then(|t| t.album_artist.clone().or_else(|| t.artist.clone()));
+        let split = index
+            .as_ref()
+            .and_then(|idx| idx.get(&path))
+            .and_then(|(_, s)| *s);
         let label = match (folder_label, source) {
             (Some(l), _) => l,
-            (None, _) => match tags.as_ref().and_then(|t| t.genre.clone()) {
-                Some(g) => g,
-                None => {
-                    set.skipped.push((path.clone(), "no genre tag".into()));
-                    continue;
+            (None, LabelSource::Tags { min_count }) => {
+                match tally.label_of(tags.as_ref().and_then(|t| t.genre.as_deref()), min_count) {
+                    Ok(l) => l,
+                    Err(why) => {
+                        set.skipped.push((path, why));
+                        continue;
+                    }
                 }
-            },
+            }
+            (None, LabelSource::Folders) => continue,
         };
         set.tracks.push(LabelledTrack {
             path,
@@ -220,19 +237,6 @@ pub fn collect(root: &Path, source: LabelSource, use_index: bool) -> anyhow::Res
         });
     }
     set.indexed = index.is_some();
-    if let LabelSource::Tags { min_count } = source {
-        let counts = set.counts();
-        let (keep, drop): (Vec<_>, Vec<_>) = std::mem::take(&mut set.tracks)
-            .into_iter()
-            .partition(|t| counts.get(&t.label).copied().unwrap_or(0) >= min_count);
-        set.tracks = keep;
-        for t in drop {
-            set.skipped.push((
-                t.path,
-                format!("genre '{}' has fewer than {min_count} tracks", t.label),
-            ));
-        }
-    }
     Ok(set)
 }
 

@@ -295,6 +295,7 @@ impl Classifier {
                 &p.vector,
                 p.embedding.as_deref(),
                 p.music.map(|m| m.score()),
+                p.style.as_deref(),
             )
         });
         p
@@ -400,8 +401,7 @@ impl Classifier {
 
     /// The music cues of a clip at the model's rate and its log-mel spectrogram.
     fn cues_of(&self, samples: &[f32], mel: &crate::features::LogMel) -> Option<MusicCues> {
-        let cfg = &self.model.config.frontend;
-        MusicCues::of(samples, cfg.sample_rate_hz, mel, cfg.frames_per_sec())
+        super::train::clip_cues(&self.model.config, samples, mel)
     }
 
     /// The music cues of a decoded clip.
@@ -411,15 +411,12 @@ impl Classifier {
 
     /// The music cues of the file at `path` (from the feature cache when they are there).
     pub fn music_cues_of_file(&self, path: &Path) -> Result<Option<MusicCues>, AudioError> {
-        if let Some(c) = self.cache.as_ref().and_then(|c| c.get_cues(path)) {
-            return Ok(Some(c));
-        }
-        let clip = load_clip(path, &self.model.config.clip_spec())?;
-        let cues = self.cues_of_clip(&clip);
-        if let (Some(cache), Some(c)) = (&self.cache, &cues) {
-            cache.put_cues(path, c);
-        }
-        Ok(cues)
+        super::train::file_cues(
+            &self.model.config,
+            &self.frontend,
+            path,
+            self.cache.as_ref(),
+        )
     }
 
     /// Classifies the file at `path`. Every way a file reaches a genre vector (decoded now or

@@ -9,6 +9,7 @@ use std::sync::atomic::AtomicBool;
 use serde::Serialize;
 
 use super::cache::FeatureCache;
+use super::calibrate::{RuleFit, fit_trained, music_scores};
 use super::config::{ModelConfig, TrainMetrics};
 use super::dataset::{LabelSource, LabelledSet, collect, split};
 use super::eval::{EvalReport, report};
@@ -183,6 +184,8 @@ pub struct TrainResult {
     pub cancelled: bool,
     /// Files that could not be analysed.
     pub failed_files: usize,
+    /// The model's own open-set rule ("?"), fitted on its tracks, or why there is none.
+    pub open_set: RuleFit,
 }
 
 fn files_of(p: &Prepared, ix: &[usize]) -> Vec<(PathBuf, usize)> {
@@ -246,6 +249,27 @@ pub fn run_with_config(
         &mut forward,
         cancel,
     )?;
+    // Every trained model says "?": its own rule, fitted on its own held-out tracks.
+    let open_set = if outcome.cancelled {
+        RuleFit::Skipped("cancelled".into())
+    } else {
+        on_event(TrainEvent::Calibrating);
+        let paths: Vec<PathBuf> = train_f
+            .iter()
+            .chain(&valid_f)
+            .map(|t| t.path.clone())
+            .collect();
+        let music = music_scores(&config, &paths, cache.as_ref(), req.threads);
+        fit_trained(
+            &mut config,
+            &outcome.net,
+            &train_f,
+            &valid_f,
+            &music,
+            req.threads,
+        )
+        .unwrap_or_else(|e| RuleFit::Skipped(format!("no \"?\" rule: {e:#}")))
+    };
     config.info.created_unix_secs = crate::store::now_unix();
     // Absolute, so `eval` can tell from anywhere that a folder is the one it was trained on.
     let dir = std::fs::canonicalize(&req.dir).unwrap_or_else(|_| req.dir.clone());
@@ -272,6 +296,7 @@ pub fn run_with_config(
         valid_features: valid_f,
         cancelled: outcome.cancelled,
         failed_files,
+        open_set,
     })
 }
 

@@ -38,6 +38,14 @@ fn folded(s: &str) -> String {
         .collect()
 }
 
+/// The tag that names a genre label ("hiphop" → "Hip-Hop", "metal" → "metal"), by the same
+/// letters-and-digits comparison as the style filter; `None` when no tag does ("classical",
+/// "reggae" and "disco" have none among the 50).
+pub fn genre_tag(label: &str) -> Option<usize> {
+    let l = folded(label);
+    (0..MUSICNN_N_TAGS).find(|&i| display_name(i).is_some_and(|n| folded(n) == l))
+}
+
 /// Which tags a model's tracks may show: all but those that name one of its genres.
 #[derive(Debug, Clone, PartialEq)]
 pub struct StyleFilter {
@@ -203,5 +211,18 @@ mod tests {
         assert!(f.shown(&v).is_empty());
         assert!(tag_pairs(&[0.5; 3]).is_none());
         assert_eq!(tag_pairs(&v).map(|p| p.len()), Some(MUSICNN_N_TAGS));
+    }
+
+    #[test]
+    fn a_genre_finds_the_tag_that_names_it() {
+        let name = |l: &str| genre_tag(l).map(|i| MUSICNN_TAGS[i]);
+        assert_eq!(name("hiphop"), Some("Hip-Hop"));
+        assert_eq!(name("Hip Hop"), Some("Hip-Hop"));
+        assert_eq!(name("metal"), Some("metal"));
+        assert_eq!(name("Rock"), Some("rock"));
+        assert_eq!(name("house"), Some("House"));
+        for none in ["classical", "reggae", "disco", ""] {
+            assert_eq!(name(none), None, "{none}");
+        }
     }
 }

@@ -23,7 +23,7 @@ use super::registry::Net;
 use super::trunk::{Trunk, TrunkKind};
 use crate::audio::clip::load_clip;
 use crate::features::segment::segment;
-use crate::features::{Frontend, LogMel, Segments};
+use crate::features::{Frontend, LogMel, MusicCues, Segments};
 use crate::util::maths::{argmax, mean_rows};
 
 /// One track's spectrogram and label index.
@@ -84,6 +84,8 @@ pub enum TrainEvent {
         error: Option<String>,
     },
     Epoch(EpochReport),
+    /// Training is over; the open-set rule is being fitted on the held-out tracks.
+    Calibrating,
 }
 
 pub struct TrainOutcome {
@@ -96,15 +98,45 @@ pub struct TrainOutcome {
 
 /// The features of one file: its log-mel, or for a head the trunk's outputs per patch
 /// (`patches × feature_dims`, laid out like a spectrogram with one "frame" per patch).
+/// The music cues of a decoded clip and its log-mel spectrogram (what the open-set rule's
+/// music floor reads).
+pub fn clip_cues(config: &ModelConfig, samples: &[f32], mel: &LogMel) -> Option<MusicCues> {
+    let f = &config.frontend;
+    MusicCues::of(samples, f.sample_rate_hz, mel, f.frames_per_sec())
+}
+
+/// A file's music cues: from the feature cache when they are there, else decoded (and kept
+/// in the cache). `Ok(None)` for a clip too short to measure.
+pub fn file_cues(
+    config: &ModelConfig,
+    frontend: &Frontend,
+    path: &std::path::Path,
+    cache: Option<&FeatureCache>,
+) -> Result<Option<MusicCues>, crate::audio::decode::AudioError> {
+    if let Some(c) = cache.and_then(|c| c.get_cues(path)) {
+        return Ok(Some(c));
+    }
+    let clip = load_clip(path, &config.clip_spec())?;
+    let cues = clip_cues(config, &clip.samples, &frontend.log_mel(&clip.samples));
+    if let (Some(cache), Some(c)) = (cache, &cues) {
+        cache.put_cues(path, c);
+    }
+    Ok(cues)
+}
+
+/// A file's features for `config` and the clip's music cues.
 fn features_of(
     config: &ModelConfig,
     frontend: &Frontend,
     trunk: Option<&Trunk>,
     path: &std::path::Path,
-) -> Result<LogMel, String> {
+) -> Result<(LogMel, Option<MusicCues>), String> {
     let clip = load_clip(path, &config.clip_spec()).map_err(|e| e.to_string())?;
     let mel = frontend.log_mel(&clip.samples);
-    let Some(trunk) = trunk else { return Ok(mel) };
+    let cues = clip_cues(config, &clip.samples, &mel);
+    let Some(trunk) = trunk else {
+        return Ok((mel, cues));
+    };
     let seg = segment(
         &mel,
         config.segments.segment_frames,
@@ -114,11 +146,14 @@ fn features_of(
     let data = trunk
         .features_of_patches(&seg.data, seg.count, seg.frames, 1, &inference_device())
         .map_err(|e| format!("{}: {} trunk: {e}", path.display(), trunk.kind().name()))?;
-    Ok(LogMel {
-        frames: seg.count,
-        n_mels: dims,
-        data,
-    })
+    Ok((
+        LogMel {
+            frames: seg.count,
+            n_mels: dims,
+            data,
+        },
+        cues,
+    ))
 }
 
 /// Decodes and analyses labelled files (in parallel on `threads`); failures are reported and
@@ -166,7 +201,7 @@ pub fn extract_features(
                         Some(mel) => Ok(mel),
                         None => {
                             let r = features_of(config, &frontend, trunk.as_ref(), path);
-                            if let (Ok(mel), Some(c)) = (&r, cache) {
+                            if let (Ok((mel, cues)), Some(c)) = (&r, cache) {
                                 c.put(
                                     path,
                                     &CachedFeatures {
@@ -175,8 +210,13 @@ pub fn extract_features(
                                         data: mel.data.clone(),
                                     },
                                 );
+                                // The cues come with the decoding: kept for the open-set
+                                // rule's music floor, so fitting it decodes nothing again.
+                                if let Some(cues) = cues {
+                                    c.put_cues(path, cues);
+                                }
                             }
-                            r
+                            r.map(|(mel, _)| mel)
                         }
                     };
                     let n = done.fetch_add(1, Ordering::Relaxed) + 1;

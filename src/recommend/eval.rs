@@ -6,6 +6,7 @@ use serde::Serialize;
 
 use super::similar::{Candidate, Measure, QueueOptions, build_queue};
 use crate::library::TrackId;
+use crate::util::maths::share;
 
 /// Queue quality on a labelled set: for each track as seed, the fraction of the first 10
 /// queued tracks (from the rest, randomness off) that share its label, averaged; and the
@@ -20,6 +21,12 @@ pub struct QueueMetrics {
     pub r_precision: f64,
     /// Mean length of the 10-track queues (shorter when the similarity floor cuts them).
     pub mean_queue_len: f64,
+    /// Of the tracks queued in the R-precision queues, the share with the seed's label (pooled
+    /// over seeds): how right what is queued is, whatever the floor left out.
+    pub r_queued_precision: f64,
+    /// The share of the R-precision queues' places filled (pooled over seeds): 1 without a
+    /// floor, less when the floor cuts queues short.
+    pub r_fill: f64,
 }
 
 pub fn queue_metrics(opts: &QueueOptions, items: &[(Candidate, usize)]) -> QueueMetrics {
@@ -38,6 +45,7 @@ pub fn queue_metrics(opts: &QueueOptions, items: &[(Candidate, usize)]) -> Queue
     let (mut p_sum, mut seeds) = (0.0, 0usize);
     let (mut repeats, mut pairs) = (0usize, 0usize);
     let (mut len_sum, mut r_sum, mut r_seeds) = (0usize, 0.0f64, 0usize);
+    let (mut r_slots, mut r_queued, mut r_right) = (0usize, 0usize, 0usize);
     let mut per_label: std::collections::HashMap<usize, usize> = Default::default();
     for (_, l) in items {
         *per_label.entry(*l).or_default() += 1;
@@ -60,6 +68,9 @@ pub fn queue_metrics(opts: &QueueOptions, items: &[(Candidate, usize)]) -> Queue
                 .count();
             r_sum += same as f64 / r as f64;
             r_seeds += 1;
+            r_slots += r;
+            r_queued += q.len();
+            r_right += same;
         }
         let q = build_queue(
             &opts,
@@ -91,26 +102,12 @@ pub fn queue_metrics(opts: &QueueOptions, items: &[(Candidate, usize)]) -> Queue
         }
     }
     QueueMetrics {
-        queue_precision_at_10: if seeds == 0 {
-            0.0
-        } else {
-            p_sum / seeds as f64
-        },
-        artist_repeat_rate: if pairs == 0 {
-            0.0
-        } else {
-            repeats as f64 / pairs as f64
-        },
-        r_precision: if r_seeds == 0 {
-            0.0
-        } else {
-            r_sum / r_seeds as f64
-        },
-        mean_queue_len: if items.is_empty() {
-            0.0
-        } else {
-            len_sum as f64 / items.len() as f64
-        },
+        queue_precision_at_10: share(p_sum, seeds as f64),
+        artist_repeat_rate: share(repeats as f64, pairs as f64),
+        r_precision: share(r_sum, r_seeds as f64),
+        mean_queue_len: share(len_sum as f64, items.len() as f64),
+        r_queued_precision: share(r_right as f64, r_queued as f64),
+        r_fill: share(r_queued as f64, r_slots as f64),
     }
 }
 
@@ -190,11 +187,49 @@ mod tests {
         // R = 5: the queue of 5 is all the seed's cluster.
         assert!((m.r_precision - 1.0).abs() < 1e-9, "{m:?}");
         assert!((m.mean_queue_len - 10.0).abs() < 1e-9);
+        assert!((m.r_queued_precision - 1.0).abs() < 1e-9 && (m.r_fill - 1.0).abs() < 1e-9);
         // With the default floor (0.75) the other cluster (cosine 0.22) never comes: queues
         // of 5, all right.
         let m = queue_metrics(&QueueOptions::default(), &items);
         assert!((m.queue_precision_at_10 - 1.0).abs() < 1e-9, "{m:?}");
         assert!((m.mean_queue_len - 5.0).abs() < 1e-9, "{m:?}");
         assert!((m.r_precision - 1.0).abs() < 1e-9, "{m:?}");
+    }
+
+    #[test]
+    fn a_floor_that_cuts_queues_short_shows_in_the_fill_not_in_what_is_queued() {
+        // Cluster 0: 4 tracks, two of them far from the other two (cosine 0.6); cluster 1:
+        // 4 tracks close together. A floor at 0.75 leaves cluster 0's queues half empty.
+        let mut items = Vec::new();
+        for (i, v) in [
+            [1.0, 0.0, 0.0],
+            [1.0, 0.0, 0.0],
+            [0.6, 0.0, 0.8],
+            [0.6, 0.0, 0.8],
+        ]
+        .iter()
+        .enumerate()
+        {
+            items.push((cand(i as u64, &format!("a{i}"), v), 0));
+        }
+        for i in 4..8 {
+            items.push((cand(i, &format!("a{i}"), &[0.0, 1.0, 0.0]), 1));
+        }
+        let m = queue_metrics(&QueueOptions::default(), &items);
+        // R = 3 for every seed: cluster 1 fills 3 of 3, cluster 0 fills 1 of 3 (its twin).
+        assert!(
+            (m.r_fill - (4.0 * 3.0 + 4.0 * 1.0) / 24.0).abs() < 1e-9,
+            "{m:?}"
+        );
+        assert!((m.r_queued_precision - 1.0).abs() < 1e-9, "{m:?}");
+        assert!((m.r_precision - m.r_fill).abs() < 1e-9, "{m:?}");
+        let open = queue_metrics(
+            &QueueOptions {
+                min_similarity: 0.0,
+                ..Default::default()
+            },
+            &items,
+        );
+        assert!((open.r_fill - 1.0).abs() < 1e-9, "{open:?}");
     }
 }

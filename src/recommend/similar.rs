@@ -126,6 +126,9 @@ pub struct QueueOptions {
     pub randomness: f32,
     /// Nothing less similar than this (0–1) is ever added.
     pub min_similarity: f32,
+    /// Unsure tracks may follow a known one too (auto-DJ's last resort: anything unplayed).
+    #[serde(skip)]
+    pub unsure_after_known: bool,
 }
 
 impl Default for QueueOptions {
@@ -138,6 +141,7 @@ impl Default for QueueOptions {
             artist_window: 1,
             randomness: 0.3,
             min_similarity: DEFAULT_MIN_SIMILARITY,
+            unsure_after_known: false,
         }
     }
 }
@@ -156,7 +160,7 @@ pub fn similarity(opts: &QueueOptions, a: &Candidate, b: &Candidate) -> f32 {
 
 /// True when `c` may follow `from`: similar enough, and not an unsure track after a known one.
 fn eligible(opts: &QueueOptions, from: &Candidate, c: &Candidate, similarity: f32) -> bool {
-    similarity >= opts.min_similarity && (c.known || !from.known)
+    similarity >= opts.min_similarity && (c.known || !from.known || opts.unsure_after_known)
 }
 
 /// How many tracks of `pool` (the seed left out) could follow `seed` at all, whether played
@@ -324,29 +328,124 @@ pub fn extend_chain(
     n: usize,
     rng: &mut impl Rng,
 ) -> Vec<Pick> {
+    chain(opts, last, pool, history, recent_artists, n, false, rng).picks
+}
+
+/// A chain's pick of `c` (at similarity `s`) after `from`: never again, its artist now the
+/// latest, and the next pick follows it.
+fn take(
+    c: &Candidate,
+    s: f32,
+    from: &mut Candidate,
+    exclude: &mut HashSet<TrackId>,
+    artists: &mut Vec<String>,
+) -> Pick {
+    exclude.insert(c.id);
+    artists.push(c.artist.clone());
+    let genre = argmax(&c.genre).0;
+    let pick = Pick {
+        track: c.id,
+        similarity: s,
+        genre,
+        shares_top_genre: genre == argmax(&from.genre).0,
+        after: from.id,
+    };
+    *from = c.clone();
+    pick
+}
+
+/// How far auto-DJ lowers the similarity floor per step when nothing unplayed is similar
+/// enough to the track before.
+pub const FLOOR_STEP: f32 = 0.15;
+
+/// What auto-DJ found: the picks, and how far it had to drift for them.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Drift {
+    pub picks: Vec<Pick>,
+    /// The first track nothing unplayed was similar enough to (the configured floor), when
+    /// the floor had to be relaxed.
+    pub drifted_from: Option<TrackId>,
+    /// The lowest floor a pick needed.
+    pub lowest_floor: f32,
+    /// A pick needed the last resort: any unplayed track, unsure ones after known ones too.
+    pub anything: bool,
+}
+
+/// Auto-DJ that never dead-ends: [`extend_chain`], but when nothing unplayed is as similar as
+/// the floor to the track before, the floor steps down by [`FLOOR_STEP`] (to the highest step
+/// the most similar remaining track reaches) for that one pick, and the next pick starts again
+/// at the configured floor from there: the music drifts one step, then stays close. When no
+/// known track is left at all, any unplayed track may follow (unsure ones too). Fewer than
+/// `n` picks only when every track of `pool` is in `history` or picked.
+pub fn extend_chain_relaxing(
+    opts: &QueueOptions,
+    last: &Candidate,
+    pool: &[Candidate],
+    history: &[TrackId],
+    recent_artists: &[String],
+    n: usize,
+    rng: &mut impl Rng,
+) -> Drift {
+    chain(opts, last, pool, history, recent_artists, n, true, rng)
+}
+
+/// The chain both auto-DJ forms build; `relax` steps the floor down instead of stopping.
+#[allow(clippy::too_many_arguments)]
+fn chain(
+    opts: &QueueOptions,
+    last: &Candidate,
+    pool: &[Candidate],
+    history: &[TrackId],
+    recent_artists: &[String],
+    n: usize,
+    relax: bool,
+    rng: &mut impl Rng,
+) -> Drift {
     let mut exclude: HashSet<TrackId> = history.iter().copied().collect();
     exclude.insert(last.id);
     let mut artists: Vec<String> = recent_artists.to_vec();
     let mut from = last.clone();
-    let mut out = Vec::with_capacity(n.min(pool.len()).min(MAX_PICKS));
-    while out.len() < n {
-        let Some((i, s)) = pick_next(opts, &from, pool, &exclude, &artists, rng) else {
+    let mut drift = Drift {
+        picks: Vec::with_capacity(n.min(pool.len()).min(MAX_PICKS)),
+        drifted_from: None,
+        lowest_floor: opts.min_similarity,
+        anything: false,
+    };
+    while drift.picks.len() < n {
+        let mut step = opts.clone();
+        let mut found = pick_next(&step, &from, pool, &exclude, &artists, rng);
+        if found.is_none() && relax {
+            // The most similar track left (under the unsure rule) says how far to step down.
+            let best = pool
+                .iter()
+                .filter(|c| c.id != from.id && !exclude.contains(&c.id))
+                .filter(|c| c.known || !from.known)
+                .map(|c| similarity(opts, &from, c))
+                .fold(None, |m: Option<f32>, s| Some(m.map_or(s, |m| m.max(s))));
+            match best {
+                Some(b) => {
+                    let steps = ((opts.min_similarity - b) / FLOOR_STEP).ceil().max(1.0);
+                    step.min_similarity = (opts.min_similarity - steps * FLOOR_STEP).max(0.0);
+                }
+                None => {
+                    step.min_similarity = 0.0;
+                    step.unsure_after_known = true;
+                }
+            }
+            found = pick_next(&step, &from, pool, &exclude, &artists, rng);
+            if found.is_some() {
+                drift.drifted_from.get_or_insert(from.id);
+                drift.lowest_floor = drift.lowest_floor.min(step.min_similarity);
+                drift.anything |= step.unsure_after_known;
+            }
+        }
+        let Some((i, s)) = found else {
             break;
         };
-        let c = &pool[i];
-        exclude.insert(c.id);
-        artists.push(c.artist.clone());
-        let genre = argmax(&c.genre).0;
-        out.push(Pick {
-            track: c.id,
-            similarity: s,
-            genre,
-            shares_top_genre: genre == argmax(&from.genre).0,
-            after: from.id,
-        });
-        from = c.clone();
+        let pick = take(&pool[i], s, &mut from, &mut exclude, &mut artists);
+        drift.picks.push(pick);
     }
-    out
+    drift
 }
 
 #[cfg(test)]
@@ -542,5 +641,54 @@ mod tests {
         let ids: Vec<u64> = q.iter().map(|p| p.track.0).collect();
         assert_eq!(ids, (1..11).collect::<Vec<_>>());
         assert_eq!(q[3].after, TrackId(3));
+    }
+
+    #[test]
+    fn auto_dj_relaxes_the_floor_step_by_step_until_the_pool_is_used_up() {
+        // Two tight clusters far apart (cosine 0.5 between them) and one unsure track.
+        let mut pool: Vec<Candidate> = (0..4)
+            .map(|i| cand(i, &format!("a{i}"), &[1.0, 0.02 * i as f32, 0.0]))
+            .chain((4..8).map(|i| cand(i, &format!("b{i}"), &[1.0, 0.0, 1.7 + 0.02 * i as f32])))
+            .collect();
+        let mut whale = cand(8, "w", &[0.0, 1.0, 0.0]);
+        whale.known = false;
+        pool.push(whale);
+        let opts = QueueOptions {
+            randomness: 0.0,
+            ..Default::default()
+        };
+        let mut rng = rand::rngs::StdRng::seed_from_u64(1);
+        // Without relaxing, the chain stops after the first cluster.
+        let plain = extend_chain(&opts, &pool[0], &pool, &[], &[], 10, &mut rng);
+        assert_eq!(plain.len(), 3);
+        let d = extend_chain_relaxing(&opts, &pool[0], &pool, &[], &[], 10, &mut rng);
+        let ids: Vec<u64> = d.picks.iter().map(|p| p.track.0).collect();
+        // The first cluster at the floor, one step down into the second, which then plays at
+        // the floor again; the unsure whale only as the last resort.
+        assert_eq!(&ids[..3], &[1, 2, 3]);
+        assert!(ids[3..7].iter().all(|&i| (4..8).contains(&i)), "{ids:?}");
+        assert_eq!(ids[7], 8);
+        assert_eq!(ids.len(), 8, "everything played, nothing repeated");
+        assert_eq!(d.drifted_from, Some(TrackId(3)));
+        assert!(d.anything);
+        assert!(d.lowest_floor < opts.min_similarity);
+        let step_into_b = &d.picks[3];
+        assert!(step_into_b.similarity < opts.min_similarity);
+        // The step is the highest one the best remaining track reaches (0.75 − k · 0.15).
+        assert!(
+            d.picks[4..7]
+                .iter()
+                .all(|p| p.similarity >= opts.min_similarity)
+        );
+        // Nothing relaxed when the floor is enough.
+        let d = extend_chain_relaxing(&opts, &pool[0], &pool, &[], &[], 2, &mut rng);
+        assert_eq!(
+            (d.picks.len(), d.drifted_from, d.anything),
+            (2, None, false)
+        );
+        // Everything played: nothing comes back.
+        let all: Vec<TrackId> = pool.iter().map(|c| c.id).collect();
+        let d = extend_chain_relaxing(&opts, &pool[0], &pool, &all, &[], 5, &mut rng);
+        assert!(d.picks.is_empty());
     }
 }

@@ -147,5 +147,6 @@ fn outcome_of(
         epochs: r.history.clone(),
         secs: t0.elapsed().as_secs_f64(),
         name: crate::app::retrain::suggested_name(folder, crate::store::now_unix()),
+        open_set: r.open_set.clone(),
     }
 }

@@ -10,7 +10,7 @@ use ratatui::widgets::{Axis, Chart, Dataset, Gauge, GraphType, LegendPosition, P
 use super::widgets::block;
 use crate::app::App;
 use crate::app::catalog::fmt_time;
-use crate::app::retrain::{Field, Form, Outcome, Preview, Progress, Stage};
+use crate::app::retrain::{Field, Form, Labels, Outcome, Preview, Progress, Stage};
 use crate::config::Theme;
 use crate::keys::{Action, Keymap};
 use crate::model::job::TrainMode;
@@ -171,12 +171,25 @@ fn draw_form(f: &mut Frame, t: &Theme, form: &Form, preparing: bool, area: Rect)
     lines.extend([
         field(
             "genres from",
-            if form.use_tags { "the files' genre tags  (◂ ▸)".into() } else { "subfolder names  (◂ ▸)".into() },
+            match form.labels {
+                Labels::Folders => "subfolder names  (◂ ▸)".into(),
+                Labels::Tags => "the files' genre tags  (◂ ▸)".into(),
+                Labels::LibraryTags => form.library.as_ref().map_or_else(
+                    || "the genre tags in my library  (◂ ▸)".to_string(),
+                    |l| {
+                        format!(
+                            "the genre tags in my library: {} tracks, {} genres  (◂ ▸)",
+                            l.tagged,
+                            l.genres.len()
+                        )
+                    },
+                ),
+            },
             Field::Labels,
         ),
         field(
             "min. per genre",
-            format!("{}{}", form.min_count, if form.use_tags { "" } else { "  (tags only)" }),
+            format!("{}{}", form.min_count, if form.uses_tags() { "" } else { "  (tags only)" }),
             Field::MinCount,
         ),
         field(
@@ -232,10 +245,12 @@ fn draw_preview(f: &mut Frame, t: &Theme, form: &Form, p: &Preview, area: Rect) 
         "{} tracks to train on, {} to validate (split by artist where tagged){}",
         p.train_tracks,
         p.valid_tracks,
-        if p.skipped > 0 {
-            format!("; {} files left out", p.skipped)
-        } else {
-            String::new()
+        match (p.skipped, form.uses_tags()) {
+            (0, _) => String::new(),
+            (n, true) => format!(
+                "; {n} files left out (no genre tag, or a genre under the minimum): once the model is accepted it classifies them too, \"?\" where it is unsure"
+            ),
+            (n, false) => format!("; {n} files left out"),
         }
     )));
     for w in &p.warnings {
@@ -267,6 +282,10 @@ fn draw_progress(f: &mut Frame, t: &Theme, keys: &Keymap, p: &Progress, area: Re
         .split(area);
     let last = p.epochs.last();
     let (ratio, label) = match last {
+        _ if p.calibrating => (
+            1.0,
+            "fitting the model's \"?\" rule on its training and validation tracks…".to_string(),
+        ),
         None => {
             let r = if p.features_total > 0 {
                 p.features_done as f64 / p.features_total as f64
@@ -445,6 +464,7 @@ fn draw_outcome(
                 "the active model knows none of these genres, so there is nothing to compare".into()
             }
         }),
+        Line::from(o.open_set.describe()),
         Line::from(""),
         Line::from(Span::styled("recall per genre", Style::default().fg(t.dim))),
     ];

@@ -1,5 +1,10 @@
 //! Vector maths shared by the model, the recommender and the views.
 
+/// `part / whole`, 0 when there is nothing to count.
+pub fn share(part: f64, whole: f64) -> f64 {
+    if whole == 0.0 { 0.0 } else { part / whole }
+}
+
 /// Index and value of the largest element (the first on ties; `(0, -inf)` when empty).
 pub fn argmax(v: &[f32]) -> (usize, f32) {
     v.iter()

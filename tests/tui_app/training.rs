@@ -60,3 +60,86 @@ fn any_model_can_be_made_active_from_the_training_view() {
     press(&mut app, "jjjj");
     assert_eq!(app.views.training.cursor, 1);
 }
+
+#[test]
+fn the_retrain_dialog_offers_the_library_s_own_genre_tags_when_enough_are_tagged() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().to_path_buf();
+    // Six hip-hop tracks in three spellings, six rock ones (some "Rock; Pop"), two untagged.
+    let tags = [
+        Some("hip-hop"),
+        Some("hip hop"),
+        Some("hiphop"),
+        Some("hip-hop"),
+        Some("hip-hop"),
+        Some("hip hop"),
+        Some("rock; pop"),
+        Some("rock"),
+        Some("rock/pop"),
+        Some("rock"),
+        Some("rock"),
+        Some("rock"),
+        None,
+        None,
+    ];
+    let tracks: Vec<genreplay::app::catalog::TrackInfo> = tags
+        .iter()
+        .enumerate()
+        .map(|(i, g)| {
+            let path = root.join(format!("{i:02}.flac"));
+            genreplay::app::catalog::TrackInfo {
+                id: genreplay::library::TrackId::of_path(&path),
+                path,
+                title: format!("T{i}"),
+                artist: format!("A{}", i % 5),
+                album: "X".into(),
+                folder: ".".into(),
+                genre_tag: g.map(str::to_string),
+                ..Default::default()
+            }
+        })
+        .collect();
+    let lib = Catalog::new(root.clone(), tracks, vec!["a".into(), "b".into()]);
+    let mut app = app_with(lib);
+    press(&mut app, "6");
+    press(&mut app, "R");
+    let form = match &app.views.training.retrain.as_ref().unwrap().stage {
+        genreplay::app::retrain::Stage::Form(f) => f.clone(),
+        s => panic!("{s:?}"),
+    };
+    assert_eq!(form.labels, genreplay::app::retrain::Labels::LibraryTags);
+    let note = form.note.clone().unwrap();
+    assert!(
+        note.contains("12 tagged tracks, 2 genres (hip-hop 6, rock 6)")
+            && note.contains("the 2 untagged ones get its genre, or \"?\""),
+        "{note}"
+    );
+    // Enter looks at the library with its tags (spellings merged by the same code).
+    let fx = press_code(&mut app, KeyCode::Enter);
+    let spec = fx
+        .iter()
+        .find_map(|e| match e {
+            Effect::PrepareTraining(s) => Some(s.clone()),
+            _ => None,
+        })
+        .unwrap_or_else(|| panic!("{fx:?}"));
+    assert_eq!(spec.folder, root);
+    assert_eq!(
+        spec.labels,
+        genreplay::model::dataset::LabelSource::Tags { min_count: 5 }
+    );
+}
+
+#[test]
+fn without_enough_tags_the_dialog_starts_from_folders() {
+    let mut app = app();
+    press(&mut app, "6");
+    press(&mut app, "R");
+    match &app.views.training.retrain.as_ref().unwrap().stage {
+        genreplay::app::retrain::Stage::Form(f) => {
+            assert_eq!(f.labels, genreplay::app::retrain::Labels::Folders);
+            assert!(f.library.is_none());
+        }
+        s => panic!("{s:?}"),
+    }
+}

@@ -8,7 +8,7 @@ use crossterm::event::KeyEvent;
 
 use crate::app::catalog::Catalog;
 use crate::app::event::Effect;
-use crate::app::retrain::{Outcome, Preview, Request, Retrain, Stage};
+use crate::app::retrain::{Form, LibraryTags, Outcome, Preview, Request, Retrain, Stage};
 use crate::app::session::Session;
 use crate::app::views::Handled;
 use crate::keys::Action;
@@ -138,10 +138,18 @@ impl TrainingView {
                 s.set_status(text, true)
             }
             _ => {
+                // The library's genre tags, when enough tracks have them, are offered first.
+                let tags = LibraryTags::of(
+                    &s.lib.root,
+                    s.lib.tracks.iter().map(|t| t.genre_tag.as_deref()),
+                    Form::new("").min_count,
+                );
                 // Not prefilled with a tree of artist folders (the library root, often): a
                 // model trained on it would learn artists.
                 let like = artist_folders(&s.lib, &self.folder);
-                if like.is_empty() {
+                if let Some(tags) = tags {
+                    self.retrain = Some(Retrain::with_form(Form::from_library_tags(tags)));
+                } else if like.is_empty() {
                     self.retrain = Some(Retrain::new(&self.folder));
                 } else {
                     let mut rt = Retrain::new(Path::new(""));
