@@ -157,7 +157,21 @@ fn state_files_survive_thousands_of_hostile_variants() {
     );
     let mut a = app();
     a.resume_saved(Some(s), Some(q));
-    assert_eq!(a.session.queue.up_next.len(), 2, "Echo and Rain");
+    // Echo and Rain come back first (the undecodable third path is dropped); auto-DJ, on in
+    // the saved session, may append its own picks after them.
+    let restored: Vec<_> = a
+        .session
+        .queue
+        .up_next
+        .iter()
+        .take(2)
+        .map(|e| e.track)
+        .collect();
+    let expected: Vec<_> = ["Echo", "Rain"]
+        .iter()
+        .map(|t| a.session.lib.by_path(&path(t)).unwrap().id)
+        .collect();
+    assert_eq!(restored, expected, "Echo and Rain");
 
     let mut variants: Vec<(String, bool, Vec<u8>)> = structural(&queue, &session);
     for round in 0..3 {
