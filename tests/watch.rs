@@ -252,11 +252,13 @@ fn a_copied_file_shows_up_by_itself_and_is_classified_first() {
     let root = tmp.path().join("music");
     std::fs::create_dir_all(&root).unwrap();
     let root = std::fs::canonicalize(&root).unwrap();
-    let old: Vec<PathBuf> = (0..12)
+    // With the compiled kernel a 30 s track takes ~50 ms, and the watcher waits 0.5 s for a
+    // copy to settle: 48 tracks of 70 s (~4 s of analysis) keep it busy past that.
+    let old: Vec<PathBuf> = (0..48)
         .map(|i| root.join(format!("Old/{i:02} Old.wav")))
         .collect();
     for (i, p) in old.iter().enumerate() {
-        track(p, 30.0, i as u64);
+        track(p, 70.0, i as u64);
     }
     let store = Store::open(&tmp.path().join("db")).unwrap();
     let d = inference_device();
@@ -277,7 +279,7 @@ fn a_copied_file_shows_up_by_itself_and_is_classified_first() {
         "the first catalog",
         Duration::from_secs(60),
         &mut seen,
-        |e| matches!(e, Event::LibraryLoaded(lib) if lib.tracks.len() == 12),
+        |e| matches!(e, Event::LibraryLoaded(lib) if lib.tracks.len() == 48),
     );
     wait(
         &rx,
@@ -327,6 +329,11 @@ fn a_copied_file_shows_up_by_itself_and_is_classified_first() {
         .filter_map(done)
         .filter(|t| *t != id(&new))
         .collect();
+    eprintln!(
+        "old tracks classified before it: {} of {}",
+        old_done.len(),
+        old.len()
+    );
     assert!(
         old_done.len() < old.len(),
         "all {} old tracks were classified before the new one",
@@ -368,7 +375,7 @@ fn a_copied_file_shows_up_by_itself_and_is_classified_first() {
         "the catalog without the file",
         Duration::from_secs(10),
         &mut seen,
-        |e| matches!(e, Event::LibraryLoaded(lib) if !lib.index.contains_key(&id(&new)) && lib.tracks.len() == 12),
+        |e| matches!(e, Event::LibraryLoaded(lib) if !lib.index.contains_key(&id(&new)) && lib.tracks.len() == 48),
     );
     assert!(store.track(id(&new)).unwrap().is_none());
 
@@ -379,7 +386,7 @@ fn a_copied_file_shows_up_by_itself_and_is_classified_first() {
         "the rescan's answer",
         Duration::from_secs(30),
         &mut seen,
-        |e| matches!(e, Event::Status { text, .. } if text == "rescan: nothing changed (12 tracks)"),
+        |e| matches!(e, Event::Status { text, .. } if text == "rescan: nothing changed (48 tracks)"),
     );
     svc.stop(Duration::from_secs(10));
 }
