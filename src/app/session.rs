@@ -43,6 +43,8 @@ pub struct AnalysisStatus {
     pub running: bool,
     pub failed: usize,
     pub model: Option<String>,
+    /// Why the analysis cannot run (its threads did not start), shown until it starts again.
+    pub stopped: Option<String>,
 }
 
 /// A line for the status bar.
@@ -92,6 +94,9 @@ pub struct Session {
     pub replaygain: crate::audio::gain::GainSettings,
     pub analysis: AnalysisStatus,
     pub status: Option<StatusMessage>,
+    /// A message that stays on the status line, over any other, until a key is pressed:
+    /// what the settings could not do (a bad config file, a setting the machine cannot meet).
+    pub notice: Option<String>,
     pub keymap: Keymap,
     /// Rows available to lists (terminal height minus the chrome).
     pub list_height: usize,
@@ -128,6 +133,7 @@ impl Session {
             replaygain: Default::default(),
             analysis: AnalysisStatus::default(),
             status: None,
+            notice: None,
             keymap,
             list_height: 20,
             model: None,
@@ -534,6 +540,7 @@ impl Session {
         match a {
             AnalysisEvent::Started { model, total } => {
                 self.analysis.running = total > 0;
+                self.analysis.stopped = None;
                 self.analysis.model = Some(model.0);
                 self.analysis.progress = Some(Progress {
                     done: 0,
@@ -556,6 +563,10 @@ impl Session {
             AnalysisEvent::Finished { failed, .. } => {
                 self.analysis.running = false;
                 self.analysis.failed = failed;
+            }
+            AnalysisEvent::Stopped { reason } => {
+                self.analysis.running = false;
+                self.analysis.stopped = Some(reason);
             }
         }
     }

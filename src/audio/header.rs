@@ -128,6 +128,24 @@ pub fn container_by_magic(head: &[u8]) -> Option<&'static str> {
     }
 }
 
+/// Whether `path` is a regular, non-empty file whose first bytes announce audio a decoder here
+/// reads: a container's magic ([`container_by_magic`]), an MPEG audio frame (MP3 without tags,
+/// AAC in ADTS) or a Sun `.au` header. Opened without blocking; only 16 bytes are read.
+pub fn looks_decodable(path: &Path) -> bool {
+    let Ok((file, len)) = open_regular(path) else {
+        return false;
+    };
+    if len == 0 {
+        return false;
+    }
+    let mut head = Vec::with_capacity(16);
+    if file.take(16).read_to_end(&mut head).is_err() {
+        return false;
+    }
+    let mpeg_sync = head.len() >= 2 && head[0] == 0xff && head[1] & 0xe0 == 0xe0;
+    container_by_magic(&head).is_some() || mpeg_sync || super::au::sniff(&head)
+}
+
 /// Audio formats known by extension that no decoder in this build reads: listed as failed with
 /// this name (when the contents are not something else that can be decoded).
 pub const UNSUPPORTED_EXTENSIONS: &[(&str, &str)] = &[

@@ -81,7 +81,7 @@ pub fn relative_to(target: &Path, base: &Path) -> Option<PathBuf> {
 }
 
 /// Text for an `#EXTINF` line: control characters (newlines above all) become spaces.
-fn clean(s: &str) -> String {
+pub fn clean_text(s: &str) -> String {
     s.chars()
         .map(|c| if c.is_control() { ' ' } else { c })
         .collect()
@@ -103,6 +103,15 @@ fn plain_line_ok(p: &str) -> bool {
         && !p.starts_with(char::is_whitespace)
         && !p.ends_with(char::is_whitespace)
         && !looks_like_uri
+}
+
+/// The line of an M3U file that names `abs` (an absolute path): the path itself when it can be
+/// a plain line, else its `file://` URI.
+pub fn location_line(abs: &Path) -> String {
+    match abs.to_str() {
+        Some(s) if plain_line_ok(s) => s.to_string(),
+        _ => file_uri(abs),
+    }
 }
 
 /// An absolute path as a `file://` URI (RFC 8089): every byte but unreserved characters and
@@ -201,8 +210,8 @@ pub fn write_m3u8(
             .map_or(-1, |d| d.round() as i64);
         text.push_str(&format!(
             "#EXTINF:{secs},{} - {}\n{line}\n",
-            clean(&e.artist),
-            clean(&e.title)
+            clean_text(&e.artist),
+            clean_text(&e.title)
         ));
     }
     let io = |e| M3uError::Io(file.to_path_buf(), e);
