@@ -13,7 +13,12 @@ fn init_logging(paths: &Paths) -> Option<tracing_appender::non_blocking::WorkerG
         .mode(0o600)
         .open(paths.log_file())
         .ok()?;
-    let (writer, guard) = tracing_appender::non_blocking(file);
+    // Its writer thread may not start (the system's limit on threads): no log then, rather
+    // than no genreplay.
+    let (writer, guard) = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        tracing_appender::non_blocking(file)
+    }))
+    .ok()?;
     let filter =
         EnvFilter::try_from_env("GENREPLAY_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
     tracing_subscriber::fmt()

@@ -212,6 +212,17 @@ impl PlaylistFile {
         match self.kind {
             Kind::M3u => {
                 let mut out = self.header.clone();
+                // A file that began with an entry (no header) and lost it: the next one must
+                // not begin the file in a way that reads differently (a byte-order mark,
+                // which would be taken off, or "[playlist]", which starts a PLS file).
+                let bom: &[u8] = b"\xef\xbb\xbf";
+                if first_line(out.strip_prefix(bom).unwrap_or(&out)).is_empty()
+                    && let Some(first) = self.entries.first()
+                    && ((out.is_empty() && first.raw.starts_with(bom))
+                        || first_line(&first.raw).eq_ignore_ascii_case(b"[playlist]"))
+                {
+                    out.extend_from_slice(b"#EXTM3U\n");
+                }
                 for e in &self.entries {
                     out.extend_from_slice(&e.raw);
                 }
@@ -583,6 +594,33 @@ mod tests {
             String::from_utf8(p.to_bytes()).unwrap(),
             "[playlist]\nFile1=/a.mp3\nTitle1=A\nLength1=61\nFile2=http://s\nNumberOfEntries=2\nVersion=2\n"
         );
+    }
+
+    #[test]
+    fn what_begins_the_file_after_an_edit_reads_as_it_did() {
+        for text in [
+            &b"/m/a.mp3\n\xef\xbb\xbf/m/b.mp3\n"[..],
+            b"\n/m/a.mp3\n[playlist]\n",
+        ] {
+            let mut f = parse_m3u(text, Path::new("/l"));
+            let tracks = f.tracks();
+            f.apply(
+                &Edit::Remove {
+                    track: 0,
+                    path: tracks[0].clone(),
+                },
+                Path::new("x"),
+            )
+            .unwrap();
+            let back = PlaylistFile::parse(&f.to_bytes(), Path::new("/l"), false);
+            assert_eq!(back.kind, Kind::M3u);
+            assert_eq!(
+                back.tracks(),
+                tracks[1..],
+                "{:?}",
+                String::from_utf8_lossy(text)
+            );
+        }
     }
 
     #[test]

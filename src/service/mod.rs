@@ -138,11 +138,18 @@ impl Prepared {
 fn settings_notice(settings: &Settings, threads_note: Option<&str>) -> Option<String> {
     let errors = &settings.errors;
     let config = errors.first().map(|e| {
-        let more = match errors.len() {
-            1 => String::new(),
-            n => format!("; {} more", n - 1),
-        };
-        format!("{e} (defaults used{more}; `genreplay config check` lists them)")
+        // The file's name is enough here (the folder is in `genreplay config check`).
+        let name = e
+            .file
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let line = e.line.map(|l| format!(":{l}")).unwrap_or_default();
+        let first = format!("{name}{line}: {}", e.message);
+        match errors.len() {
+            1 => format!("settings: {first} (defaults used)"),
+            n => format!("{n} settings problems (genreplay config check) · {first}"),
+        }
     });
     let parts: Vec<String> = config
         .into_iter()

@@ -221,6 +221,8 @@ pub fn status_text(app: &App) -> (String, String, bool) {
         }
     };
     let right = match &s.playback.silent {
+        // A notice has the whole line.
+        _ if s.notice.is_some() => String::new(),
         Some(_) => "no audio output — playing silently".to_string(),
         None => s
             .playback

@@ -66,14 +66,11 @@ pub fn read_user_file(path: &Path) -> Result<Option<String>, ConfigError> {
     };
     let refuse = |meta: &std::fs::Metadata| -> Result<(), ConfigError> {
         if !meta.is_file() {
-            return Err(err(format!(
-                "{}, not read (the defaults are used)",
-                kind_of(meta.file_type())
-            )));
+            return Err(err(format!("{}: not read", kind_of(meta.file_type()))));
         }
         if meta.len() > MAX_FILE_BYTES {
             return Err(err(format!(
-                "larger than {} KB, not read (the defaults are used)",
+                "larger than {} KB: not read",
                 MAX_FILE_BYTES / 1024
             )));
         }
@@ -92,7 +89,7 @@ pub fn read_user_file(path: &Path) -> Result<Option<String>, ConfigError> {
         .map_err(|e| err(e.to_string()))?;
     if bytes.len() as u64 > MAX_FILE_BYTES {
         return Err(err(format!(
-            "larger than {} KB, not read (the defaults are used)",
+            "larger than {} KB: not read",
             MAX_FILE_BYTES / 1024
         )));
     }
