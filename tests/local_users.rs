@@ -115,32 +115,11 @@ fn config(root: &Path) -> PathBuf {
     c
 }
 
-/// The player in tmux (as `user` when given: "setpriv …"), without XDG_RUNTIME_DIR.
+/// The player in tmux (`prefix`: "setpriv …" to run it as another user), without
+/// XDG_RUNTIME_DIR, with HOME in `root`.
 fn start_player(root: &Path, data: &Path, lib: &Path, prefix: &str) -> Tmux {
-    let script = root.join(format!("run-{}.sh", std::process::id()));
-    std::fs::write(
-        &script,
-        format!(
-            "unset XDG_RUNTIME_DIR\nexport GENREPLAY_CONFIG_DIR={config}\n\
-             export GENREPLAY_NO_AUDIO=1\nexport HOME={home}\n\
-             {prefix} {bin} --data-dir {data} --library {lib}\n\
-             echo \"genreplay exited with $?\"\nsleep 600\n",
-            config = quote(&config(root)),
-            home = quote(root),
-            bin = quote(&bin()),
-            data = quote(data),
-            lib = quote(lib),
-        ),
-    )
-    .unwrap();
-    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
-    let t = Tmux::start(&format!("sh {}", quote(&script)));
-    t.wait_until("the library", |s| {
-        s.iter()
-            .any(|l| l.starts_with("│▸ ") || l.starts_with("│▾ "))
-            || s.iter().any(|l| l.contains("genreplay exited"))
-    });
-    t
+    let before = format!("unset XDG_RUNTIME_DIR\nexport HOME={}", quote(root));
+    tmux::start_player(root, &config(root), data, lib, &before, prefix)
 }
 
 fn ctl(data: &Path, args: &[&str]) -> Output {

@@ -121,23 +121,8 @@ fn in_a_terminal_beside_the_running_player_nothing_escapes() {
     let config = tmp.path().join("config");
     std::fs::create_dir_all(&config).unwrap();
     std::fs::write(config.join("config.toml"), "analysis_threads = 1\n").unwrap();
+    let player = start_player(tmp.path(), &config, &data, &lib, "", "");
     let bin = assert_cmd::cargo::cargo_bin("genreplay");
-    let script = tmp.path().join("run.sh");
-    std::fs::write(
-        &script,
-        format!(
-            "export GENREPLAY_CONFIG_DIR={config}\nexport GENREPLAY_NO_AUDIO=1\n\
-             {bin} --data-dir {data} --library {lib}\n\
-             echo \"genreplay exited with $?\"\nsleep 600\n",
-            config = quote(&config),
-            bin = quote(&bin),
-            data = quote(&data),
-            lib = quote(&lib),
-        ),
-    )
-    .unwrap();
-    let player = Tmux::start(&format!("sh {}", quote(&script)));
-    player.wait_until("the library", |s| s.iter().any(|l| l.starts_with("│▸ ")));
     let title = player.format("#{pane_title}");
     let ctl = |args: &[&str]| {
         Command::new(&bin)

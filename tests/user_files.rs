@@ -48,25 +48,7 @@ fn start(dir: &Path, lib: &Path, config_toml: Option<&str>) -> Player {
     if let Some(c) = config_toml {
         std::fs::write(config.join("config.toml"), c).unwrap();
     }
-    let bin = assert_cmd::cargo::cargo_bin("genreplay");
-    let script = dir.join("run.sh");
-    std::fs::write(
-        &script,
-        format!(
-            "export GENREPLAY_CONFIG_DIR={config}\nexport GENREPLAY_NO_AUDIO=1\n\
-             {bin} --data-dir {data} --library {lib}\n\
-             echo \"genreplay exited with $?\"\nsleep 600\n",
-            config = quote(&config),
-            bin = quote(&bin),
-            data = quote(&data),
-            lib = quote(lib),
-        ),
-    )
-    .unwrap();
-    let tmux = Tmux::start(&format!("sh {}", quote(&script)));
-    tmux.wait_until("the library", |s| {
-        s.iter().any(|l| l.starts_with("│▸ ")) || s.iter().any(|l| l.contains("genreplay exited"))
-    });
+    let tmux = start_player(dir, &config, &data, lib, "", "");
     Player { tmux, data, config }
 }
 

@@ -218,7 +218,7 @@ pub fn scan(
         // others, or to this one.
         let mut started = 0;
         for _ in 0..threads.clamp(1, total.max(1)) {
-            match std::thread::Builder::new().spawn_scoped(s, &read_all) {
+            match std::thread::Builder::new().spawn_scoped(s, read_all) {
                 Ok(_) => started += 1,
                 Err(e) => {
                     tracing::warn!("scan: cannot start a thread to read tags: {e}");

@@ -185,6 +185,27 @@ pub fn write_m3u8(
     if file.exists() && !force {
         return Err(M3uError::Exists(file.to_path_buf()));
     }
+    let text = m3u8_text(file, entries, root);
+    let io = |e| M3uError::Io(file.to_path_buf(), e);
+    if let Some(d) = file.parent() {
+        std::fs::create_dir_all(d).map_err(io)?;
+    }
+    let tmp = file.with_extension("m3u8.tmp");
+    let written = (|| {
+        let mut f = std::fs::File::create(&tmp)?;
+        f.write_all(text.as_bytes())?;
+        f.sync_all()?;
+        std::fs::rename(&tmp, file)
+    })();
+    if let Err(e) = written {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(io(e));
+    }
+    Ok(0)
+}
+
+/// The text [`write_m3u8`] writes to `file` (paths relative to its folder as it says).
+pub fn m3u8_text(file: &Path, entries: &[M3uEntry], root: Option<&Path>) -> String {
     let dir = file
         .parent()
         .map(|d| std::path::absolute(d).unwrap_or_else(|_| d.to_path_buf()))
@@ -214,22 +235,7 @@ pub fn write_m3u8(
             clean_text(&e.title)
         ));
     }
-    let io = |e| M3uError::Io(file.to_path_buf(), e);
-    if let Some(d) = file.parent() {
-        std::fs::create_dir_all(d).map_err(io)?;
-    }
-    let tmp = file.with_extension("m3u8.tmp");
-    let written = (|| {
-        let mut f = std::fs::File::create(&tmp)?;
-        f.write_all(text.as_bytes())?;
-        f.sync_all()?;
-        std::fs::rename(&tmp, file)
-    })();
-    if let Err(e) = written {
-        let _ = std::fs::remove_file(&tmp);
-        return Err(io(e));
-    }
-    Ok(0)
+    text
 }
 
 /// Reads an (extended) M3U playlist; relative paths are resolved against its folder, `file:`
