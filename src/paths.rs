@@ -66,24 +66,26 @@ impl Paths {
 
     /// Takes the group and other permissions off everything genreplay keeps in the data
     /// folder ([`OWN_ENTRIES`]; the rest of the folder is the user's business) and off the
-    /// cache folder (covers and features of the user's music), on a thread of its own: the
-    /// data folder itself is private already, so nobody else reaches them meanwhile. Nothing
-    /// is deleted.
+    /// cache folder and its first level (the tens of thousands of cached features below are
+    /// derived data, behind a private folder), on a thread of its own: the data folder itself
+    /// is private already, so nobody else reaches them meanwhile. Nothing is deleted.
     pub fn tighten_in_background(&self) {
-        let roots: Vec<PathBuf> = OWN_ENTRIES
+        let roots: Vec<(PathBuf, usize)> = OWN_ENTRIES
             .iter()
-            .map(|e| self.data_dir.join(e))
-            .chain(std::iter::once(self.cache_dir.clone()))
+            .map(|e| {
+                let depth = if *e == "cache" { 1 } else { usize::MAX };
+                (self.data_dir.join(e), depth)
+            })
+            .chain(std::iter::once((self.cache_dir.clone(), 1)))
             .collect();
+        let cache = self.cache_dir.clone();
         let spawned = std::thread::Builder::new()
             .name("privacy".into())
             .spawn(move || {
-                if let Some(cache) = roots.last()
-                    && let Err(e) = private_dir(cache)
-                {
+                if let Err(e) = private_dir(&cache) {
                     tracing::warn!("{e}");
                 }
-                let n: usize = roots.iter().map(|r| tighten_tree(r)).sum();
+                let n: usize = roots.iter().map(|(r, d)| tighten_tree(r, *d)).sum();
                 if n > 0 {
                     tracing::info!("made {n} files and folders of the data folder private");
                 }

@@ -142,8 +142,15 @@ pub fn looks_decodable(path: &Path) -> bool {
     if file.take(16).read_to_end(&mut head).is_err() {
         return false;
     }
-    let mpeg_sync = head.len() >= 2 && head[0] == 0xff && head[1] & 0xe0 == 0xe0;
-    container_by_magic(&head).is_some() || mpeg_sync || super::au::sniff(&head)
+    container_by_magic(&head).is_some() || mpeg_sync(&head) || head.starts_with(AU_MAGIC)
+}
+
+/// The magic of a Sun `.au` file.
+pub const AU_MAGIC: &[u8; 4] = b".snd";
+
+/// Whether `head` starts with an MPEG audio frame sync (raw MP3 or ADTS AAC).
+pub fn mpeg_sync(head: &[u8]) -> bool {
+    head.len() >= 2 && head[0] == 0xff && head[1] & 0xe0 == 0xe0
 }
 
 /// Audio formats known by extension that no decoder in this build reads: listed as failed with

@@ -7,9 +7,9 @@ use std::process::ExitCode;
 
 use serde_json::json;
 
-use crate::library::is_playable;
 use crate::paths::Paths;
 use crate::playlist::{PlaylistDir, imported_message};
+use crate::service::playlists::is_playable;
 
 pub fn run(file: &Path, name: Option<&str>, json: bool, paths: &Paths) -> anyhow::Result<ExitCode> {
     let config = crate::config::Settings::load(&paths.config_dir).config;

@@ -159,13 +159,14 @@ impl PrivateDir {
     }
 }
 
-/// Removes the group and other permissions of every folder and file of ours under `root`
-/// (symbolic links are not followed; nothing is deleted; another user's files are left as
-/// they are). Returns how many were changed.
-pub fn tighten_tree(root: &Path) -> usize {
+/// Removes the group and other permissions of every folder and file of ours under `root`, at
+/// most `depth` levels down (symbolic links are not followed; nothing is deleted; another
+/// user's files are left as they are). Returns how many were changed.
+pub fn tighten_tree(root: &Path, depth: usize) -> usize {
     let me = my_uid();
     let mut changed = 0;
     for entry in walkdir::WalkDir::new(root)
+        .max_depth(depth)
         .follow_links(false)
         .into_iter()
         .filter_map(Result::ok)
@@ -305,7 +306,7 @@ mod tests {
         std::fs::set_permissions(&f, std::fs::Permissions::from_mode(0o644)).unwrap();
         PrivateDir::open(&d).unwrap();
         assert_eq!(mode(&d), 0o700, "tightened when opened");
-        assert!(tighten_tree(&d) >= 2);
+        assert!(tighten_tree(&d, usize::MAX) >= 2);
         assert_eq!(mode(&f), 0o600);
         assert_eq!(mode(f.parent().unwrap()), 0o700);
         assert_eq!(std::fs::read_to_string(&f).unwrap(), "kept");
