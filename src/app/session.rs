@@ -488,18 +488,27 @@ impl Session {
                 path,
                 duration_secs,
             } => {
-                self.play_errors = 0;
                 let id = TrackId::of_path(&path);
-                // A gapless start of the next track: move the queue along.
-                if self.queue.current_track() != Some(id)
-                    && self.queue.peek_next(self.shuffle, self.repeat) == Some(id)
-                {
+                let current = self.queue.current_track();
+                if current != Some(id) {
+                    // Gapless: the player went on from the current track to the next one.
+                    // Anything else is the start of a track the session no longer wants
+                    // (stopped, or moved on since the load was asked for; a stop puts an
+                    // up-next track back in front, so it is "next" again): the player's own
+                    // stop or load comes after it. Taken, it showed "playing" after a stop.
+                    if current.is_none()
+                        || self.queue.peek_next(self.shuffle, self.repeat) != Some(id)
+                    {
+                        return;
+                    }
+                    // A gapless start of the next track: move the queue along.
                     self.queue
                         .advance(self.shuffle, self.repeat, false, &mut self.rng);
                     self.note_played(id);
                     self.extend_auto_dj(Some(id));
                     self.send_next();
                 }
+                self.play_errors = 0;
                 self.playback.track = Some(id);
                 self.playback.position_secs = 0.0;
                 self.playback.duration_secs =

@@ -21,15 +21,15 @@ pub const MAX_ENTRIES: usize = 100_000;
 
 #[derive(Debug, thiserror::Error)]
 pub enum PlaylistError {
-    #[error("{}: cannot read: {source}", path.display())]
+    #[error("{}: cannot read: {error}", path.display())]
     Io {
         path: PathBuf,
-        source: std::io::Error,
+        error: std::io::Error,
     },
-    #[error("{}: cannot write: {source}", path.display())]
+    #[error("{}: cannot write: {error}", path.display())]
     Write {
         path: PathBuf,
-        source: std::io::Error,
+        error: std::io::Error,
     },
     #[error("{}: not a regular file", .0.display())]
     NotAFile(PathBuf),
@@ -112,9 +112,9 @@ pub enum Edit {
 /// Reads at most [`MAX_BYTES`] of the regular file at `path` (opened without blocking, so a
 /// FIFO swapped in is refused rather than waited on).
 pub fn read_bounded(path: &Path) -> Result<Vec<u8>, PlaylistError> {
-    let io = |source| PlaylistError::Io {
+    let io = |error| PlaylistError::Io {
         path: path.to_path_buf(),
-        source,
+        error,
     };
     let meta = std::fs::metadata(path).map_err(io)?;
     if !meta.is_file() {

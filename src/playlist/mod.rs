@@ -102,7 +102,7 @@ impl PlaylistDir {
         }
         private::private_dir(&self.dir).map_err(|e| PlaylistError::Write {
             path: self.dir.clone(),
-            source: std::io::Error::other(e.to_string()),
+            error: std::io::Error::other(e.to_string()),
         })
     }
 
@@ -170,7 +170,7 @@ impl PlaylistDir {
             } else {
                 PlaylistError::Write {
                     path: file.to_path_buf(),
-                    source: e,
+                    error: e,
                 }
             }
         })
@@ -183,9 +183,9 @@ impl PlaylistDir {
         self.own(path)?;
         let mut file = PlaylistFile::read(path)?;
         file.apply(edit, path)?;
-        private::replace(path, &file.to_bytes()).map_err(|source| PlaylistError::Write {
+        private::replace(path, &file.to_bytes()).map_err(|error| PlaylistError::Write {
             path: path.to_path_buf(),
-            source,
+            error,
         })
     }
 
@@ -208,7 +208,7 @@ impl PlaylistDir {
             } else {
                 PlaylistError::Write {
                     path: from.to_path_buf(),
-                    source: e,
+                    error: e,
                 }
             }
         })?;
@@ -218,9 +218,9 @@ impl PlaylistDir {
     /// Deletes the playlist file at `path` (inside this folder only).
     pub fn delete(&self, path: &Path) -> Result<(), PlaylistError> {
         self.own(path)?;
-        std::fs::remove_file(path).map_err(|source| PlaylistError::Write {
+        std::fs::remove_file(path).map_err(|error| PlaylistError::Write {
             path: path.to_path_buf(),
-            source,
+            error,
         })
     }
 

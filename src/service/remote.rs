@@ -218,7 +218,7 @@ pub fn read_frame(
 #[derive(Debug, thiserror::Error)]
 pub enum SocketError {
     /// The data folder is not a private folder of this user's (and could not be made one).
-    #[error("the control socket's folder: {0}")]
+    #[error(transparent)]
     Folder(#[from] PrivateError),
     /// What listens at the socket runs as another user: it is not our player.
     #[error(
@@ -226,10 +226,10 @@ pub enum SocketError {
         path.display()
     )]
     Impostor { path: PathBuf, uid: u32 },
-    #[error("{}: {source}", path.display())]
+    #[error("{}: {error}", path.display())]
     Io {
         path: PathBuf,
-        source: std::io::Error,
+        error: std::io::Error,
     },
 }
 
@@ -258,7 +258,7 @@ impl SocketPlace {
         let (Some(dir), Some(name)) = (path.parent(), path.file_name()) else {
             return Err(SocketError::Io {
                 path: path.to_path_buf(),
-                source: std::io::Error::new(
+                error: std::io::Error::new(
                     std::io::ErrorKind::InvalidInput,
                     "not a socket path in a folder",
                 ),
@@ -305,8 +305,8 @@ fn connect_checked(path: &Path) -> Result<Option<UnixStream>, SocketError> {
     let place = match SocketPlace::of(path) {
         Ok(p) => p,
         // No data folder yet: no player either.
-        Err(SocketError::Folder(PrivateError::Io { source, .. }))
-            if source.kind() == std::io::ErrorKind::NotFound =>
+        Err(SocketError::Folder(PrivateError::Io { error, .. }))
+            if error.kind() == std::io::ErrorKind::NotFound =>
         {
             return Ok(None);
         }
@@ -315,9 +315,9 @@ fn connect_checked(path: &Path) -> Result<Option<UnixStream>, SocketError> {
     let Ok(stream) = UnixStream::connect(&place.addr) else {
         return Ok(None);
     };
-    let uid = peer_uid(&stream).map_err(|source| SocketError::Io {
+    let uid = peer_uid(&stream).map_err(|error| SocketError::Io {
         path: place.path.clone(),
-        source,
+        error,
     })?;
     if uid != my_uid() {
         return Err(SocketError::Impostor {

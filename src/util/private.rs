@@ -22,10 +22,10 @@ pub const MAX_SOCKET_PATH: usize = 107;
 
 #[derive(Debug, thiserror::Error)]
 pub enum PrivateError {
-    #[error("{}: {source}", path.display())]
+    #[error("{}: {error}", path.display())]
     Io {
         path: PathBuf,
-        source: std::io::Error,
+        error: std::io::Error,
     },
     #[error(
         "{} belongs to another user (uid {owner}, you are uid {me}); genreplay keeps its data \
@@ -53,9 +53,9 @@ pub fn my_uid() -> u32 {
 }
 
 fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> PrivateError + '_ {
-    move |source| PrivateError::Io {
+    move |error| PrivateError::Io {
         path: path.to_path_buf(),
-        source,
+        error,
     }
 }
 
