@@ -107,6 +107,10 @@ pub struct Session {
     pub(super) rng: rand::rngs::StdRng,
     /// Consecutive tracks that failed to play (to stop skipping through a broken queue).
     play_errors: usize,
+    /// The track the player was last asked to load (or went on to gaplessly), until a stop.
+    loading: Option<TrackId>,
+    /// What was loading when a stop was asked: its start, reported late, is not taken.
+    stopped_load: Option<TrackId>,
     effects: Vec<Effect>,
     /// The catalog or the queue changed: the views' derived rows must be rebuilt.
     stale: bool,
@@ -140,6 +144,8 @@ impl Session {
             played: vec![],
             rng: rand::rngs::StdRng::seed_from_u64(0x5eed),
             play_errors: 0,
+            loading: None,
+            stopped_load: None,
             effects: vec![],
             stale: false,
             genre_changes: vec![],
@@ -264,6 +270,8 @@ impl Session {
                 self.playback.position_secs = 0.0;
                 self.playback.duration_secs = self.lib.track(id).and_then(|t| t.duration_secs);
                 self.send_gain(id, path.clone());
+                self.loading = Some(id);
+                self.stopped_load = None;
                 self.push(Effect::Player(PlayerCommand::Load { path, paused }));
                 self.push(Effect::Bump(id));
                 self.extend_auto_dj(Some(id));
@@ -271,6 +279,7 @@ impl Session {
             }
             None => {
                 self.playback.track = None;
+                self.stopped_load = self.loading.take();
                 self.push(Effect::Player(PlayerCommand::Stop));
             }
         }
@@ -304,6 +313,7 @@ impl Session {
 
     fn stop_player(&mut self) {
         self.playback.track = None;
+        self.stopped_load = self.loading.take();
         self.playback.position_secs = 0.0;
         self.push(Effect::Player(PlayerCommand::Stop));
     }
@@ -490,23 +500,28 @@ impl Session {
             } => {
                 let id = TrackId::of_path(&path);
                 let current = self.queue.current_track();
-                if current != Some(id) {
-                    // Gapless: the player went on from the current track to the next one.
-                    // Anything else is the start of a track the session no longer wants
-                    // (stopped, or moved on since the load was asked for; a stop puts an
-                    // up-next track back in front, so it is "next" again): the player's own
-                    // stop or load comes after it. Taken, it showed "playing" after a stop.
-                    if current.is_none()
-                        || self.queue.peek_next(self.shuffle, self.repeat) != Some(id)
-                    {
-                        return;
-                    }
-                    // A gapless start of the next track: move the queue along.
+                let gapless = current.is_some()
+                    && current != Some(id)
+                    && self.queue.peek_next(self.shuffle, self.repeat) == Some(id);
+                // The start of a track the session no longer wants: another was asked for
+                // since, or a stop was (a stop puts an up-next track back in front, where it
+                // looked like the next one). The player's own load or stop comes after it.
+                let stale = !gapless
+                    && match self.loading {
+                        Some(asked) => asked != id,
+                        None => self.stopped_load == Some(id),
+                    };
+                if stale {
+                    return;
+                }
+                if gapless {
+                    // The player went on from the current track to the next one.
                     self.queue
                         .advance(self.shuffle, self.repeat, false, &mut self.rng);
                     self.note_played(id);
                     self.extend_auto_dj(Some(id));
                     self.send_next();
+                    self.loading = Some(id);
                 }
                 self.play_errors = 0;
                 self.playback.track = Some(id);
