@@ -41,7 +41,8 @@ pub enum Command {
     Library(LibraryArgs),
     /// A "play next" queue of tracks that sound like a seed track.
     Queue(QueueArgs),
-    /// Genre playlists (one per genre, by confidence), listed or exported as M3U8.
+    /// Genre playlists (one per genre, by confidence), listed or exported as M3U8; or import a
+    /// playlist file as a named playlist (--import).
     Playlists(PlaylistsArgs),
     /// The genre models: list them, choose the active one, remove one.
     Models {
@@ -61,6 +62,18 @@ pub enum Command {
         #[command(subcommand)]
         action: CtlAction,
     },
+    /// The settings files (config.toml, keymap.toml, themes).
+    Config {
+        #[command(subcommand)]
+        action: ConfigAction,
+    },
+}
+
+#[derive(Debug, Clone, Subcommand)]
+pub enum ConfigAction {
+    /// Check every settings file: each file read and what is wrong in it (exit 1 when
+    /// something is).
+    Check,
 }
 
 #[derive(Debug, Clone, Subcommand)]
@@ -179,6 +192,13 @@ pub struct PlaylistsArgs {
     /// Also put the tracks the model is unsure of (not one of its genres) under their top guess.
     #[arg(long)]
     pub include_unsure: bool,
+    /// Import an M3U, M3U8 or PLS file as one of your named playlists (the player's
+    /// Playlists view): the entries that name audio files are kept.
+    #[arg(long, value_name = "FILE", conflicts_with = "export")]
+    pub import: Option<PathBuf>,
+    /// With --import: the playlist's name (default: the file's name).
+    #[arg(long, value_name = "NAME", requires = "import")]
+    pub name: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -3,6 +3,8 @@
 
 use std::path::{Path, PathBuf};
 
+use crate::util::private::{PrivateError, private_dir, tighten_tree};
+
 #[derive(Debug, Clone)]
 pub struct Paths {
     pub data_dir: PathBuf,
@@ -55,7 +57,54 @@ impl Paths {
     pub fn db_dir(&self) -> PathBuf {
         self.data_dir.join("db")
     }
+
+    /// Makes the data folder private: created with mode 0700, or tightened to it when it is
+    /// ours and more open. Another user's folder is an error.
+    pub fn make_private(&self) -> Result<(), PrivateError> {
+        private_dir(&self.data_dir)
+    }
+
+    /// Takes the group and other permissions off everything genreplay keeps in the data
+    /// folder ([`OWN_ENTRIES`]; the rest of the folder is the user's business) and off the
+    /// cache folder and its first level (the tens of thousands of cached features below are
+    /// derived data, behind a private folder), on a thread of its own: the data folder itself
+    /// is private already, so nobody else reaches them meanwhile. Nothing is deleted.
+    pub fn tighten_in_background(&self) {
+        let roots: Vec<(PathBuf, usize)> = OWN_ENTRIES
+            .iter()
+            .map(|e| {
+                let depth = if *e == "cache" { 1 } else { usize::MAX };
+                (self.data_dir.join(e), depth)
+            })
+            .chain(std::iter::once((self.cache_dir.clone(), 1)))
+            .collect();
+        let cache = self.cache_dir.clone();
+        let spawned = std::thread::Builder::new()
+            .name("privacy".into())
+            .spawn(move || {
+                if let Err(e) = private_dir(&cache) {
+                    tracing::warn!("{e}");
+                }
+                let n: usize = roots.iter().map(|(r, d)| tighten_tree(r, *d)).sum();
+                if n > 0 {
+                    tracing::info!("made {n} files and folders of the data folder private");
+                }
+            });
+        if let Err(e) = spawned {
+            tracing::warn!("cannot check the data folder's permissions: {e}");
+        }
+    }
 }
+
+/// What genreplay keeps in its data folder.
+pub const OWN_ENTRIES: &[&str] = &[
+    "db",
+    "models",
+    "playlists",
+    "state",
+    "cache",
+    "genreplay.log",
+];
 
 /// The user's music folder (XDG `MUSIC` dir, else `~/Music`).
 pub fn default_music_dir() -> PathBuf {

@@ -610,3 +610,110 @@ fn mpris_false_keeps_the_player_off_the_bus() {
     player.tmux.keys(&["q"]);
     player.tmux.wait_for("genreplay exited with 0");
 }
+
+impl Bus {
+    /// The unique name that owns `name` (None when nobody does).
+    fn owner_of(&self, name: &str) -> Option<String> {
+        let n = format!("string:{name}");
+        let out = self.send(&[
+            "--dest=org.freedesktop.DBus",
+            "/org/freedesktop/DBus",
+            "org.freedesktop.DBus.GetNameOwner",
+            &n,
+        ]);
+        out.status
+            .success()
+            .then(|| scalar(&String::from_utf8_lossy(&out.stdout)))
+    }
+
+    /// The well-known names on the bus that start with `prefix`.
+    fn names(&self, prefix: &str) -> Vec<String> {
+        let out = self.send(&[
+            "--dest=org.freedesktop.DBus",
+            "/org/freedesktop/DBus",
+            "org.freedesktop.DBus.ListNames",
+        ]);
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .filter_map(quoted)
+            .filter(|n| n.starts_with(prefix))
+            .collect()
+    }
+
+    fn get_from(&self, dest: &str, property: &str) -> String {
+        let d = format!("--dest={dest}");
+        let i = format!("string:{PLAYER}");
+        let p = format!("string:{property}");
+        let out = self.send(&[&d, OBJECT, "org.freedesktop.DBus.Properties.Get", &i, &p]);
+        assert!(
+            out.status.success(),
+            "Get {property} from {dest}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        scalar(&String::from_utf8_lossy(&out.stdout))
+    }
+}
+
+#[test]
+fn a_second_player_on_the_bus_never_takes_the_first_ones_name() {
+    if let Some(p) = tools_missing() {
+        eprintln!("skipping: {p} is not installed (apt-get install dbus-daemon dbus-bin tmux)");
+        return;
+    }
+    let bus = Bus::start();
+    let first = Player::start(&bus.address, "analysis_threads = 1\n");
+    bus.wait_for_name(DEST, true);
+    let owner = bus.owner_of(DEST).expect("the first player owns the name");
+    let instances = format!("{DEST}.instance");
+    assert!(bus.names(&instances).is_empty(), "{:?}", bus.names(""));
+
+    let second = Player::start(&bus.address, "analysis_threads = 1\n");
+    wait_until("the second player on the bus", || {
+        !bus.names(&instances).is_empty()
+    });
+    let second_name = bus.names(&instances).remove(0);
+    assert!(
+        second_name[instances.len()..]
+            .chars()
+            .all(|c| c.is_ascii_digit()),
+        "{second_name}"
+    );
+    assert_eq!(
+        bus.owner_of(DEST).as_deref(),
+        Some(owner.as_str()),
+        "the second player took the name"
+    );
+    assert_ne!(bus.owner_of(&second_name).as_deref(), Some(owner.as_str()));
+
+    // Each name drives its own player.
+    let out = first.ctl(&["ctl", "add", first.album.to_str().unwrap()]);
+    assert!(out.status.success());
+    bus.call("Play", &[]);
+    first.wait_status("the first playing", |v| v["state"] == "playing");
+    wait_until("Playing on the plain name", || {
+        bus.get_from(DEST, "PlaybackStatus") == "Playing"
+    });
+    assert_eq!(bus.get_from(&second_name, "PlaybackStatus"), "Stopped");
+    assert_eq!(second.status()["state"], "stopped");
+    assert!(
+        first
+            .log()
+            .contains(&format!("MPRIS: {DEST} on the session bus")),
+        "{}",
+        first.log()
+    );
+    assert!(
+        second
+            .log()
+            .contains(&format!("MPRIS: {second_name} on the session bus")),
+        "{}",
+        second.log()
+    );
+
+    for p in [&first, &second] {
+        p.tmux.keys(&["q"]);
+        p.tmux.wait_for("genreplay exited with 0");
+    }
+    bus.wait_for_name(DEST, false);
+    assert!(bus.names(&instances).is_empty());
+}

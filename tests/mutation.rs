@@ -53,6 +53,21 @@ static LIVE: AtomicUsize = AtomicUsize::new(0);
 static PEAK: AtomicUsize = AtomicUsize::new(0);
 static HUGE_SEEN: AtomicUsize = AtomicUsize::new(0);
 
+// The same, for the calling thread alone (tests run side by side: the text-format test
+// measures its own allocations with these).
+thread_local! {
+    static T_LIVE: std::cell::Cell<isize> = const { std::cell::Cell::new(0) };
+    static T_PEAK: std::cell::Cell<isize> = const { std::cell::Cell::new(0) };
+}
+
+fn thread_grew(by: isize) {
+    let _ = T_LIVE.try_with(|l| {
+        let now = l.get() + by;
+        l.set(now);
+        let _ = T_PEAK.try_with(|p| p.set(p.get().max(now)));
+    });
+}
+
 unsafe impl GlobalAlloc for Counting {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
         if layout.size() >= HUGE {
@@ -63,12 +78,14 @@ unsafe impl GlobalAlloc for Counting {
         if !p.is_null() {
             let now = LIVE.fetch_add(layout.size(), Ordering::Relaxed) + layout.size();
             PEAK.fetch_max(now, Ordering::Relaxed);
+            thread_grew(layout.size() as isize);
         }
         p
     }
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
         unsafe { System.dealloc(ptr, layout) };
         LIVE.fetch_sub(layout.size(), Ordering::Relaxed);
+        thread_grew(-(layout.size() as isize));
     }
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
         if new_size >= HUGE {
@@ -84,6 +101,7 @@ unsafe impl GlobalAlloc for Counting {
             } else {
                 LIVE.fetch_sub(layout.size() - new_size, Ordering::Relaxed);
             }
+            thread_grew(new_size as isize - layout.size() as isize);
         }
         p
     }
@@ -1046,6 +1064,379 @@ fn every_decoder_path_survives_thousands_of_hostile_files() {
         "too many contained panics: {contained:?}"
     );
     assert!(cases >= 2000, "only {cases} cases");
+    assert!(
+        failures.is_empty(),
+        "{} of {cases} cases failed:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
+
+// ---------------------------------------------------------------- text formats
+
+/// Runs `f` and returns what it returned and how far this thread's live heap grew meanwhile.
+fn measured_here<T>(f: impl FnOnce() -> T) -> (T, usize) {
+    let base = T_LIVE.with(|l| l.get());
+    T_PEAK.with(|p| p.set(base));
+    let r = f();
+    let peak = T_PEAK.with(|p| p.get());
+    (r, (peak - base).max(0) as usize)
+}
+
+fn text_seed(name: &str, ext: &'static str, text: &[u8]) -> Seed {
+    Seed {
+        name: name.into(),
+        ext,
+        bytes: text.to_vec(),
+        fields: vec![],
+        floats: None,
+    }
+}
+
+/// Mutations of a text file beyond the byte damage of [`mutations`]: what a hostile or broken
+/// text holds (every line repeated to the entry cap and past it, one huge line, deep nesting,
+/// NUL bytes, invalid UTF-8, absurd numbers, escapes).
+fn text_mutations(seed: &Seed, rng: &mut Rng) -> Vec<(String, Vec<u8>)> {
+    let b = &seed.bytes;
+    let mut out = mutations(seed, rng);
+    let lines: Vec<&[u8]> = b.split(|&c| c == b'\n').collect();
+    let pick = |rng: &mut Rng, n: usize| (rng.next_u64() % n.max(1) as u64) as usize;
+    for _ in 0..6 {
+        let l = lines[pick(rng, lines.len())];
+        let mut m = b.clone();
+        for _ in 0..(20_000 / (l.len() + 1)).max(1) {
+            m.extend_from_slice(l);
+            m.push(b'\n');
+        }
+        out.push(("line-repeated".into(), m));
+    }
+    // Past the playlist entry cap: 100,001 and more entries.
+    out.push(("over-the-cap".into(), b"x.mp3\n".repeat(100_050)));
+    out.push((
+        "pls-over-the-cap".into(),
+        (1..=100_050)
+            .flat_map(|i| format!("File{i}=/m/{i}.mp3\n").into_bytes())
+            .collect(),
+    ));
+    out.push(("one-long-line".into(), vec![b'a'; 2 << 20]));
+    out.push(("deep-arrays".into(), {
+        let mut m = b"volume = ".to_vec();
+        m.extend(std::iter::repeat_n(b'[', 50_000));
+        m
+    }));
+    out.push(("deep-tables".into(), {
+        let mut m = b"x = ".to_vec();
+        m.extend(std::iter::repeat_n(b"{a=".as_slice(), 20_000).flatten());
+        m
+    }));
+    out.push(("dotted-keys".into(), {
+        let mut m = vec![b'k'];
+        m.extend(std::iter::repeat_n(b".k".as_slice(), 50_000).flatten());
+        m.extend_from_slice(b" = 1\n");
+        m
+    }));
+    for (label, ins) in [
+        ("nul", b"\0\0\0".to_vec()),
+        ("bad-utf8", b"\xff\xfe\xc3".to_vec()),
+        ("crlf", b"\r\n\r\n".to_vec()),
+        ("escapes", "\u{1b}]52;c;aGk=\u{7}\u{202e}\u{9b}".as_bytes().to_vec()),
+        ("huge-number", b"\nvolume = 99999999999999999999999\nanalysis_threads = 18446744073709551615\nqueue_fill = -1\n".to_vec()),
+        ("uri", b"\nfile://%00/%ZZ%\nfile:///%2e%2e/%2F\nfile://host/x\n".to_vec()),
+        ("extinf", b"\n#EXTINF:1e308,A - B\n#EXTINF:-5,\n#EXTINF:NaN\n#EXTINF\n".to_vec()),
+        ("pls-keys", b"\nFile0=\nFile4294967295=/x\nFile99999999999=/y\nTitle-1=z\nLength2=-9\n".to_vec()),
+    ] {
+        let mut m = b.clone();
+        let at = pick(rng, m.len() + 1);
+        m.splice(at..at, ins);
+        out.push((format!("insert-{label}@{at}"), m));
+    }
+    out
+}
+
+/// A playlist through every path that reads or writes one; the properties that must hold.
+fn exercise_playlist(path: &Path, out_dir: &Path) -> Result<(), String> {
+    use genreplay::playlist::format::MAX_ENTRIES;
+    use genreplay::playlist::{Edit, PlaylistDir, PlaylistFile, read_playlist};
+    let _ = read_playlist(path);
+    let Ok(file) = PlaylistFile::read(path) else {
+        return Ok(());
+    };
+    let tracks = file.tracks();
+    if tracks.len() > MAX_ENTRIES {
+        return Err(format!("{} tracks kept", tracks.len()));
+    }
+    let base = path.parent().unwrap();
+    let pls = path.extension().is_some_and(|e| e == "pls");
+    let reread = |f: &PlaylistFile| PlaylistFile::parse(&f.to_bytes(), base, pls).tracks();
+    if !file.truncated {
+        if reread(&file) != tracks {
+            return Err("written back unedited, it reads differently".into());
+        }
+        if let Some(first) = tracks.first() {
+            let mut f = file.clone();
+            f.apply(
+                &Edit::Remove {
+                    track: 0,
+                    path: first.clone(),
+                },
+                path,
+            )
+            .map_err(|e| format!("remove: {e}"))?;
+            if reread(&f) != tracks[1..] {
+                return Err("a removal changed other entries".into());
+            }
+        }
+        if tracks.len() >= 2 {
+            let mut f = file.clone();
+            let last = tracks.len() - 1;
+            f.apply(
+                &Edit::Move {
+                    from: last,
+                    to: last - 1,
+                    path: tracks[last].clone(),
+                },
+                path,
+            )
+            .map_err(|e| format!("move: {e}"))?;
+            let mut want = tracks.clone();
+            want.swap(last, last - 1);
+            if reread(&f) != want {
+                return Err("a move changed other entries".into());
+            }
+        }
+    }
+    // Imported (every entry "plays" here): written as M3U8 and read back the same.
+    let dir = PlaylistDir::new(out_dir);
+    if let Ok(got) = dir.import(path, Some("imported"), &|_: &Path| true) {
+        let back = read_playlist(&got.playlist.path).map_err(|e| format!("reimport: {e}"))?;
+        if back != got.playlist.tracks {
+            return Err(format!(
+                "an import reads back differently: {} vs {} entries",
+                back.len(),
+                got.playlist.tracks.len()
+            ));
+        }
+        let _ = std::fs::remove_file(&got.playlist.path);
+    }
+    Ok(())
+}
+
+/// Random text of the characters that make trouble, with ordinary ones between.
+fn random_text(rng: &mut Rng, len: usize) -> String {
+    const POOL: &[char] = &[
+        'a', 'Z', ' ', '/', '\\', '%', '#', '=', '[', ']', '"', '\'', ',', '-', ':', '\n', '\r',
+        '\t', '\0', '\u{1b}', '\u{7}', '\u{7f}', '\u{85}', '\u{9b}', '\u{9c}', '\u{202e}',
+        '\u{2066}', '\u{200f}', '\u{61c}', '\u{2028}', 'é', '—', '😀', '\u{feff}', '\u{fffd}',
+    ];
+    (0..len)
+        .map(|_| POOL[(rng.next_u64() % POOL.len() as u64) as usize])
+        .collect()
+}
+
+fn bad_for_terminal(s: &str, keep_lines: bool) -> Option<char> {
+    s.chars().find(|&c| {
+        !(keep_lines && (c == '\n' || c == '\t'))
+            && (c.is_control() || genreplay::util::text::is_layout_control(c))
+    })
+}
+
+#[test]
+fn playlists_settings_and_escapes_survive_thousands_of_hostile_texts() {
+    let _turn = serial();
+    use genreplay::config::Settings;
+    use genreplay::util::text::{TerminalFilter, escape, escape_lines};
+    let t0 = Instant::now();
+    let dir = tempfile::tempdir().unwrap();
+    let rng_seed = std::env::var("MUTATION_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(2024);
+    let mut rng = Rng::new(rng_seed);
+    let mut failures: Vec<String> = Vec::new();
+    let mut cases = 0usize;
+    let mut worst = Worst {
+        case: String::new(),
+        bytes: 0,
+    };
+    let mut check = |case: String,
+                     r: std::thread::Result<Result<(), String>>,
+                     grew: usize,
+                     failures: &mut Vec<String>| {
+        match r {
+            Ok(Ok(())) => {}
+            Ok(Err(why)) => failures.push(format!("{case}: {why}")),
+            Err(_) => failures.push(format!("{case}: panicked")),
+        }
+        if grew > ALLOC_BOUND {
+            failures.push(format!("{case}: {} MB allocated at once", grew >> 20));
+        }
+        if grew > worst.bytes {
+            worst = Worst {
+                case: case.clone(),
+                bytes: grew,
+            };
+        }
+    };
+    HUGE_SEEN.store(0, Ordering::SeqCst);
+
+    // Playlists: M3U (extended, with a BOM and CRLF, relative paths, URIs), PLS.
+    let m3u = "\u{feff}#EXTM3U\r\n#PLAYLIST:Mix\r\n#EXTINF:61,Beta - Rain\r\nBeta/01 Rain.flac\r\n\
+               # mine\r\n/abs/x y.mp3\r\nfile:///music/a%20b%0Ac.ogg\r\nhttp://radio/stream\r\n\
+               #EXTINF:-1,Gamma\r\n#EXTGRP:g\r\nfile://localhost/m/%FF.wav\r\n../up/z.opus\r\n";
+    let pls = "[playlist]\nFile1=/m/a.mp3\nTitle1=A\nLength1=61\nFile3=rel/c.ogg\nFile2=http://s\n\
+               Title2=Stream\nNumberOfEntries=3\nVersion=2\n";
+    let playlist_seeds = [
+        text_seed("m3u8", "m3u8", m3u.as_bytes()),
+        text_seed("m3u", "m3u", m3u.replace("\r\n", "\n").as_bytes()),
+        text_seed("pls", "pls", pls.as_bytes()),
+    ];
+    let imports = dir.path().join("imported");
+    let mut n_playlists = 0;
+    for seed in &playlist_seeds {
+        let mut all = text_mutations(seed, &mut rng);
+        // Generated ones: random lines of entries, directives and junk.
+        for k in 0..400 {
+            let n = 1 + (rng.next_u64() % 40) as usize;
+            let mut t = String::new();
+            for _ in 0..n {
+                let len = (rng.next_u64() % 30) as usize;
+                match rng.next_u64() % 5 {
+                    0 => t.push_str(&format!(
+                        "#EXTINF:{},{}",
+                        rng.next_u64() % 999,
+                        random_text(&mut rng, len)
+                    )),
+                    1 => t.push_str(&format!(
+                        "File{}={}",
+                        rng.next_u64() % 9,
+                        random_text(&mut rng, len)
+                    )),
+                    2 => t.push_str(&format!("file://{}", random_text(&mut rng, len))),
+                    _ => t.push_str(&random_text(&mut rng, len)),
+                }
+                t.push('\n');
+            }
+            all.push((format!("generated{k}"), t.into_bytes()));
+        }
+        for (i, (what, bytes)) in all.into_iter().enumerate() {
+            let case = format!("playlist {} {what}", seed.name);
+            let p = dir.path().join(format!("list{i}.{}", seed.ext));
+            std::fs::write(&p, &bytes).unwrap();
+            let (r, grew) =
+                measured_here(|| std::panic::catch_unwind(|| exercise_playlist(&p, &imports)));
+            // A failing case shows its start, to be made again.
+            let r = r.map(|r| {
+                r.map_err(|why| {
+                    let head = String::from_utf8_lossy(&bytes[..bytes.len().min(400)]);
+                    format!("{why}; the file begins {head:?}")
+                })
+            });
+            check(case, r, grew, &mut failures);
+            cases += 1;
+            n_playlists += 1;
+        }
+    }
+
+    // Settings: config.toml, keymap.toml and a theme, each read as the player reads them.
+    let settings_seeds = [
+        (
+            "config.toml",
+            text_seed(
+                "config",
+                "toml",
+                genreplay::config::DEFAULT_CONFIG.as_bytes(),
+            ),
+        ),
+        (
+            "keymap.toml",
+            text_seed(
+                "keymap",
+                "toml",
+                genreplay::keys::keymap::DEFAULT_KEYMAP.as_bytes(),
+            ),
+        ),
+        (
+            "themes/t.toml",
+            text_seed("theme", "toml", include_bytes!("../themes/dark.toml")),
+        ),
+    ];
+    let cfg = dir.path().join("config");
+    std::fs::create_dir_all(cfg.join("themes")).unwrap();
+    let mut n_settings = 0;
+    for (file, seed) in &settings_seeds {
+        let mut all = text_mutations(seed, &mut rng);
+        for k in 0..300 {
+            let len = (rng.next_u64() % 200) as usize;
+            all.push((
+                format!("generated{k}"),
+                random_text(&mut rng, len).into_bytes(),
+            ));
+        }
+        for (what, bytes) in all {
+            let case = format!("settings {file} {what}");
+            std::fs::write(cfg.join(file), &bytes).unwrap();
+            let (r, grew) = measured_here(|| {
+                std::panic::catch_unwind(|| {
+                    let s = Settings::load(&cfg);
+                    match s.errors.iter().find(|e| !e.file.starts_with(&cfg)) {
+                        Some(e) => Err(format!("an error names another file: {e}")),
+                        None => Ok(()),
+                    }
+                })
+            });
+            check(case, r, grew, &mut failures);
+            cases += 1;
+            n_settings += 1;
+        }
+        let _ = std::fs::remove_file(cfg.join(file));
+    }
+
+    // Tags and names on their way to a terminal.
+    let mut n_text = 0;
+    for k in 0..3000 {
+        let len = (rng.next_u64() % 120) as usize;
+        let s = random_text(&mut rng, len);
+        let (r, grew) = measured_here(|| {
+            std::panic::catch_unwind(|| {
+                if let Some(c) = bad_for_terminal(&escape(&s), false) {
+                    return Err(format!("escape let {c:?} through"));
+                }
+                if let Some(c) = bad_for_terminal(&escape_lines(&s), true) {
+                    return Err(format!("escape_lines let {c:?} through"));
+                }
+                // The byte stream filter, cut anywhere, on text and on raw bytes.
+                let mut bytes = s.clone().into_bytes();
+                if k % 3 == 0 {
+                    let at = k % (bytes.len() + 1);
+                    bytes.insert(at, 0xff);
+                }
+                let cut = k % (bytes.len() + 1);
+                let mut f = TerminalFilter::default();
+                let mut out = f.filter(&bytes[..cut]);
+                out.extend(f.filter(&bytes[cut..]));
+                out.extend(f.finish());
+                let shown = String::from_utf8_lossy(&out);
+                if let Some(c) = bad_for_terminal(&shown, true) {
+                    return Err(format!("the stream filter let {c:?} through"));
+                }
+                Ok(())
+            })
+        });
+        check(format!("text {k} {s:?}"), r, grew, &mut failures);
+        cases += 1;
+        n_text += 1;
+    }
+
+    let huge = HUGE_SEEN.load(Ordering::SeqCst);
+    println!(
+        "{cases} hostile texts ({n_playlists} playlists, {n_settings} settings files, {n_text} \
+         tags/names) in {:.1} s; largest allocation growth {:.1} MB ({})",
+        t0.elapsed().as_secs_f64(),
+        worst.bytes as f64 / 1e6,
+        worst.case
+    );
+    assert!(cases >= 3000, "only {cases} cases");
+    assert_eq!(huge, 0, "a single allocation of {} MB", huge >> 20);
     assert!(
         failures.is_empty(),
         "{} of {cases} cases failed:\n{}",

@@ -394,7 +394,7 @@ fn error_of(r: Option<Response>) -> String {
 }
 
 fn hello(data: &Path) -> u32 {
-    let mut c = Client::connect(data).expect("the player listens");
+    let mut c = Client::connect(data).unwrap().expect("the player listens");
     match c.ask(&Request::Hello, Duration::from_secs(5)) {
         Ok(Response::Hello { pid, .. }) => pid,
         other => panic!("hello: {other:?}"),
@@ -422,7 +422,10 @@ fn ctl_drives_the_player_over_its_socket() {
     let mut server =
         RemoteServer::start(sock.clone(), player.tx.clone(), store.clone(), None).unwrap();
     assert_eq!(hello(&data), std::process::id());
-    assert_eq!(remote::running_player(&data), Some(std::process::id()));
+    assert_eq!(
+        remote::running_player(&data).unwrap(),
+        Some(std::process::id())
+    );
     // One player per socket.
     assert!(RemoteServer::start(sock.clone(), player.tx.clone(), store.clone(), None).is_err());
 
@@ -435,7 +438,7 @@ fn ctl_drives_the_player_over_its_socket() {
 
     // The fixture's files are not on disk (ctl add resolves real files): queue over the
     // protocol, then play and skip with the real client.
-    let mut c = Client::connect(&data).unwrap();
+    let mut c = Client::connect(&data).unwrap().unwrap();
     let r = c
         .ask(
             &Request::Ctl {
@@ -899,7 +902,7 @@ fn read_commands_run_through_the_player_while_it_holds_the_database() {
     drop(stuck);
 
     // Commands the player does not run for others, sent by hand.
-    let mut c = Client::connect(&data).unwrap();
+    let mut c = Client::connect(&data).unwrap().unwrap();
     c.send(&Request::Run {
         argv: vec![
             "genreplay".into(),
@@ -1176,7 +1179,7 @@ fn a_mistyped_count_is_refused_by_the_cli_and_by_the_player() {
     refused(&genreplay(&data, &args));
     // A client that skips the CLI sends the same command line: the player parses it with the
     // same bounds.
-    let mut c = Client::connect(&data).unwrap();
+    let mut c = Client::connect(&data).unwrap().unwrap();
     let mut argv = vec!["genreplay".to_string()];
     argv.extend(args.iter().map(|s| s.to_string()));
     c.send(&Request::Run {

@@ -18,6 +18,24 @@ pub fn available_cores() -> usize {
         .unwrap_or(1)
 }
 
+/// `threads` workers asked for (0: one per core) → the workers started, and a note when
+/// fewer than asked.
+pub fn clamp_threads(threads: usize) -> (usize, Option<String>) {
+    let cores = available_cores();
+    match threads {
+        0 => (cores, None),
+        n if n <= cores => (n, None),
+        n => (
+            cores,
+            Some(format!(
+                "analysis_threads = {n} is more than this machine's {cores} core{}: {cores} \
+                 used",
+                if cores == 1 { "" } else { "s" }
+            )),
+        ),
+    }
+}
+
 #[derive(Debug)]
 struct Inner {
     max: usize,
@@ -51,6 +69,14 @@ impl ThreadBudget {
     /// One worker per core.
     pub fn all_cores() -> Self {
         Self::new(available_cores())
+    }
+
+    /// The budget for the `analysis_threads` setting: 0 is one worker per core, and more
+    /// workers than the machine has cores are not started (each would only wait for a core,
+    /// with its own copy of the network): the note says so.
+    pub fn for_setting(threads: usize) -> (Self, Option<String>) {
+        let (n, note) = clamp_threads(threads);
+        (Self::new(n), note)
     }
 
     /// The number of workers an analyzer with this budget starts.

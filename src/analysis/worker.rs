@@ -59,6 +59,19 @@ pub enum AnalysisEvent {
         failed: usize,
         cancelled: bool,
     },
+    /// The analysis cannot go on (its threads could not start): nothing more comes.
+    Stopped {
+        reason: String,
+    },
+}
+
+/// Why an analysis could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("cannot start an analysis thread: {0}")]
+    Spawn(std::io::Error),
 }
 
 /// Tracks still to classify for `model`: no vector, and no failure recorded for the file as it
@@ -167,19 +180,21 @@ impl Analyzer {
         store: Store,
         classifier: C,
         threads: usize,
-    ) -> Result<Self, StoreError> {
+    ) -> Result<Self, StartError> {
         Self::start_with(store, classifier, ThreadBudget::new(threads), Priority::Low)
     }
 
     /// Starts `budget.max()` workers at `priority`; before each track, worker `i` waits until
     /// `i < budget.allowed()` (so the caller can change how many cores the analysis uses
     /// while it runs, e.g. [`ThreadBudget::set_playing`]).
+    /// A worker thread that cannot be started (the system's limit on threads) is said in the
+    /// log and the analysis goes on with those that started; none at all is an error.
     pub fn start_with<C: TrackClassifier>(
         store: Store,
         classifier: C,
         budget: ThreadBudget,
         priority: Priority,
-    ) -> Result<Self, StoreError> {
+    ) -> Result<Self, StartError> {
         let threads = budget.max();
         let model = classifier.model_id();
         let pending = pending_tracks(&store, &model)?;
@@ -198,33 +213,66 @@ impl Analyzer {
             model: model.clone(),
             total: shared.total,
         });
-        let running = Arc::new(AtomicUsize::new(threads.max(1)));
-        let workers = (0..threads.max(1))
-            .map(|index| {
+        let wanted = threads.max(1);
+        let running = Arc::new(AtomicUsize::new(wanted));
+        let finished = {
+            let (shared, tx) = (shared.clone(), tx.clone());
+            move || {
+                let _ = tx.send(AnalysisEvent::Finished {
+                    classified: shared.done.load(Ordering::Relaxed)
+                        - shared.failed.load(Ordering::Relaxed),
+                    failed: shared.failed.load(Ordering::Relaxed),
+                    cancelled: shared.cancel.load(Ordering::Relaxed),
+                });
+            }
+        };
+        let mut workers = Vec::with_capacity(wanted);
+        let mut spawn_error = None;
+        for index in 0..wanted {
+            let spawned = {
                 let shared = shared.clone();
                 let store = store.clone();
                 let classifier = classifier.clone();
                 let tx = tx.clone();
                 let running = running.clone();
                 let budget = budget.clone();
-                std::thread::spawn(move || {
-                    if let Err(e) = set_current_thread_priority(priority) {
-                        tracing::debug!("analysis thread priority: {e}");
-                    }
-                    let turn =
-                        || budget.wait_turn(index, &|| shared.cancel.load(Ordering::Relaxed));
-                    worker_loop(&shared, &store, &classifier, &tx, &turn);
-                    if running.fetch_sub(1, Ordering::AcqRel) == 1 {
-                        let _ = tx.send(AnalysisEvent::Finished {
-                            classified: shared.done.load(Ordering::Relaxed)
-                                - shared.failed.load(Ordering::Relaxed),
-                            failed: shared.failed.load(Ordering::Relaxed),
-                            cancelled: shared.cancel.load(Ordering::Relaxed),
-                        });
-                    }
-                })
-            })
-            .collect();
+                let finished = finished.clone();
+                std::thread::Builder::new()
+                    .name(format!("analysis-{index}"))
+                    .spawn(move || {
+                        if let Err(e) = set_current_thread_priority(priority) {
+                            tracing::debug!("analysis thread priority: {e}");
+                        }
+                        let turn =
+                            || budget.wait_turn(index, &|| shared.cancel.load(Ordering::Relaxed));
+                        worker_loop(&shared, &store, &classifier, &tx, &turn);
+                        if running.fetch_sub(1, Ordering::AcqRel) == 1 {
+                            finished();
+                        }
+                    })
+            };
+            match spawned {
+                Ok(w) => workers.push(w),
+                Err(e) => {
+                    spawn_error = Some(e);
+                    break;
+                }
+            }
+        }
+        if let Some(e) = spawn_error {
+            if workers.is_empty() {
+                return Err(StartError::Spawn(e));
+            }
+            tracing::warn!(
+                "analysis: {} of {wanted} threads started ({e}); going on with those",
+                workers.len()
+            );
+            // The threads that never started count as finished.
+            let missing = wanted - workers.len();
+            if running.fetch_sub(missing, Ordering::AcqRel) == missing {
+                finished();
+            }
+        }
         Ok(Analyzer {
             shared,
             events: rx,

@@ -116,11 +116,11 @@ pub enum Effect {
         name: String,
         entries: Vec<crate::recommend::playlists::M3uEntry>,
     },
-    /// Write an edited playlist back to its file.
-    RewritePlaylist {
+    /// Change a playlist's file (take a track out, move one): the file is read again, the
+    /// edit made if the file still holds the track where it was, and written back.
+    EditPlaylist {
         path: PathBuf,
-        name: String,
-        tracks: Vec<PathBuf>,
+        edit: crate::playlist::Edit,
     },
     RenamePlaylist {
         path: PathBuf,

@@ -342,7 +342,11 @@ impl App {
     pub fn update(&mut self, ev: Event) -> Vec<Effect> {
         let s = &mut self.session;
         match ev {
-            Event::Key(k) => self.on_key(k),
+            Event::Key(k) => {
+                // A notice has been seen: the key takes it away (and does what it does).
+                s.notice = None;
+                self.on_key(k)
+            }
             Event::Mouse(m) => self.on_mouse(m),
             Event::Resize(w, h) => {
                 self.size = (w, h);
@@ -752,7 +756,9 @@ impl App {
     fn show(&mut self, v: View) {
         self.close_search();
         self.view = v;
-        if v == View::Playlists && !self.views.playlists.loaded {
+        // Read each time the view shows: the files may have changed meanwhile (edited by
+        // hand, `genreplay playlists --import`).
+        if v == View::Playlists {
             self.session.push(Effect::LoadPlaylists);
         }
         if v == View::Training {

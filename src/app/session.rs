@@ -46,6 +46,8 @@ pub struct AnalysisStatus {
     pub running: bool,
     pub failed: usize,
     pub model: Option<String>,
+    /// Why the analysis cannot run (its threads did not start), shown until it starts again.
+    pub stopped: Option<String>,
 }
 
 /// A line for the status bar.
@@ -95,6 +97,9 @@ pub struct Session {
     pub replaygain: crate::audio::gain::GainSettings,
     pub analysis: AnalysisStatus,
     pub status: Option<StatusMessage>,
+    /// A message that stays on the status line, over any other, until a key is pressed:
+    /// what the settings could not do (a bad config file, a setting the machine cannot meet).
+    pub notice: Option<String>,
     pub keymap: Keymap,
     /// Rows available to lists (terminal height minus the chrome).
     pub list_height: usize,
@@ -108,6 +113,10 @@ pub struct Session {
     pub(super) rng: rand::rngs::StdRng,
     /// Consecutive tracks that failed to play (to stop skipping through a broken queue).
     play_errors: usize,
+    /// The track the player was last asked to load (or went on to gaplessly), until a stop.
+    loading: Option<TrackId>,
+    /// What was loading when a stop was asked: its start, reported late, is not taken.
+    stopped_load: Option<TrackId>,
     effects: Vec<Effect>,
     /// The catalog or the queue changed: the views' derived rows must be rebuilt.
     stale: bool,
@@ -136,6 +145,7 @@ impl Session {
             replaygain: Default::default(),
             analysis: AnalysisStatus::default(),
             status: None,
+            notice: None,
             keymap,
             list_height: 20,
             model: None,
@@ -143,6 +153,8 @@ impl Session {
             dj_played: Default::default(),
             rng: rand::rngs::StdRng::seed_from_u64(0x5eed),
             play_errors: 0,
+            loading: None,
+            stopped_load: None,
             effects: vec![],
             stale: false,
             genre_changes: vec![],
@@ -268,6 +280,8 @@ impl Session {
                 self.playback.position_secs = 0.0;
                 self.playback.duration_secs = self.lib.track(id).and_then(|t| t.duration_secs);
                 self.send_gain(id, path.clone());
+                self.loading = Some(id);
+                self.stopped_load = None;
                 self.push(Effect::Player(PlayerCommand::Load { path, paused }));
                 self.push(Effect::Bump(id));
                 self.extend_auto_dj(Some(id));
@@ -275,6 +289,7 @@ impl Session {
             }
             None => {
                 self.playback.track = None;
+                self.stopped_load = self.loading.take();
                 self.push(Effect::Player(PlayerCommand::Stop));
             }
         }
@@ -308,6 +323,7 @@ impl Session {
 
     fn stop_player(&mut self) {
         self.playback.track = None;
+        self.stopped_load = self.loading.take();
         self.playback.position_secs = 0.0;
         self.push(Effect::Player(PlayerCommand::Stop));
     }
@@ -500,18 +516,32 @@ impl Session {
                 path,
                 duration_secs,
             } => {
-                self.play_errors = 0;
                 let id = TrackId::of_path(&path);
-                // A gapless start of the next track: move the queue along.
-                if self.queue.current_track() != Some(id)
-                    && self.queue.peek_next(self.shuffle, self.repeat) == Some(id)
-                {
+                let current = self.queue.current_track();
+                let gapless = current.is_some()
+                    && current != Some(id)
+                    && self.queue.peek_next(self.shuffle, self.repeat) == Some(id);
+                // The start of a track the session no longer wants: another was asked for
+                // since, or a stop was (a stop puts an up-next track back in front, where it
+                // looked like the next one). The player's own load or stop comes after it.
+                let stale = !gapless
+                    && match self.loading {
+                        Some(asked) => asked != id,
+                        None => self.stopped_load == Some(id),
+                    };
+                if stale {
+                    return;
+                }
+                if gapless {
+                    // The player went on from the current track to the next one.
                     self.queue
                         .advance(self.shuffle, self.repeat, false, &mut self.rng);
                     self.note_played(id);
                     self.extend_auto_dj(Some(id));
                     self.send_next();
+                    self.loading = Some(id);
                 }
+                self.play_errors = 0;
                 self.playback.track = Some(id);
                 self.playback.position_secs = 0.0;
                 self.playback.duration_secs =
@@ -560,6 +590,7 @@ impl Session {
         match a {
             AnalysisEvent::Started { model, total } => {
                 self.analysis.running = total > 0;
+                self.analysis.stopped = None;
                 self.analysis.model = Some(model.0);
                 self.analysis.progress = Some(Progress {
                     done: 0,
@@ -582,6 +613,10 @@ impl Session {
             AnalysisEvent::Finished { failed, .. } => {
                 self.analysis.running = false;
                 self.analysis.failed = failed;
+            }
+            AnalysisEvent::Stopped { reason } => {
+                self.analysis.running = false;
+                self.analysis.stopped = Some(reason);
             }
         }
     }

@@ -7,7 +7,7 @@ use std::fs::File;
 use std::io::{BufReader, Read, Seek, SeekFrom};
 use std::path::Path;
 
-pub const MAGIC: &[u8; 4] = b".snd";
+pub const MAGIC: &[u8; 4] = super::header::AU_MAGIC;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Encoding {

@@ -580,11 +580,9 @@ impl AudioFile {
             reason,
         })?
         .map_err(|e| {
-            let container = header::container_by_magic(&head).or_else(|| {
+            let container = header::container_by_magic(&head)
                 // Raw MPEG audio starts with a frame sync.
-                (head.len() >= 2 && head[0] == 0xff && head[1] & 0xe0 == 0xe0)
-                    .then_some("MPEG audio")
-            });
+                .or_else(|| header::mpeg_sync(&head).then_some("MPEG audio"));
             tracing::debug!(path = %path.display(), error = %e, "no format reader");
             match (e, container) {
                 // The structure already showed where the file is cut off.

@@ -128,6 +128,31 @@ pub fn container_by_magic(head: &[u8]) -> Option<&'static str> {
     }
 }
 
+/// Whether `path` is a regular, non-empty file whose first bytes announce audio a decoder here
+/// reads: a container's magic ([`container_by_magic`]), an MPEG audio frame (MP3 without tags,
+/// AAC in ADTS) or a Sun `.au` header. Opened without blocking; only 16 bytes are read.
+pub fn looks_decodable(path: &Path) -> bool {
+    let Ok((file, len)) = open_regular(path) else {
+        return false;
+    };
+    if len == 0 {
+        return false;
+    }
+    let mut head = Vec::with_capacity(16);
+    if file.take(16).read_to_end(&mut head).is_err() {
+        return false;
+    }
+    container_by_magic(&head).is_some() || mpeg_sync(&head) || head.starts_with(AU_MAGIC)
+}
+
+/// The magic of a Sun `.au` file.
+pub const AU_MAGIC: &[u8; 4] = b".snd";
+
+/// Whether `head` starts with an MPEG audio frame sync (raw MP3 or ADTS AAC).
+pub fn mpeg_sync(head: &[u8]) -> bool {
+    head.len() >= 2 && head[0] == 0xff && head[1] & 0xe0 == 0xe0
+}
+
 /// Audio formats known by extension that no decoder in this build reads: listed as failed with
 /// this name (when the contents are not something else that can be decoded).
 pub const UNSUPPORTED_EXTENSIONS: &[(&str, &str)] = &[

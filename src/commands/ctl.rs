@@ -74,29 +74,45 @@ pub(crate) fn lent_store() -> Option<Store> {
 
 /// `println!`/`print!` of the commands: stdout, or the connection of the process the player
 /// runs the command for. Write errors (a closed pipe) are ignored, as the command goes on.
+/// What they print is for a person: control characters in it (from tags, file names, a
+/// client's request) are shown as escapes (`util::text::escape_lines`).
 pub(crate) fn out_fmt(args: std::fmt::Arguments, newline: bool) {
-    write_to(false, args, newline);
+    write_to(false, &shown(args), newline);
 }
 
 /// `eprintln!`/`eprint!` of the commands.
 pub(crate) fn err_fmt(args: std::fmt::Arguments, newline: bool) {
-    write_to(true, args, newline);
+    write_to(true, &shown(args), newline);
 }
 
-fn write_to(err: bool, args: std::fmt::Arguments, newline: bool) {
+/// A line of JSON (or other text for programs) on stdout, exactly as it is.
+pub(crate) fn out_raw(text: &str) {
+    write_to(false, text, true);
+}
+
+/// The formatted text, escaped for a terminal.
+fn shown(args: std::fmt::Arguments) -> String {
+    let text = match args.as_str() {
+        Some(s) => std::borrow::Cow::Borrowed(s),
+        None => std::borrow::Cow::Owned(args.to_string()),
+    };
+    crate::util::text::escape_lines(&text).into_owned()
+}
+
+fn write_to(err: bool, text: &str, newline: bool) {
     let nl: &[u8] = if newline { b"\n" } else { b"" };
     let redirected = REDIRECT.with(|r| match r.try_borrow_mut() {
         Ok(mut r) => match r.as_mut() {
             Some(x) => {
                 let w = if err { &mut x.err } else { &mut x.out };
-                let _ = w.write_fmt(args);
+                let _ = w.write_all(text.as_bytes());
                 let _ = w.write_all(nl);
                 true
             }
             None => false,
         },
-        // Printing from inside a Display impl of something being printed: drop it rather
-        // than reach the player's terminal.
+        // Printing from inside a write of something being printed: drop it rather than reach
+        // the player's terminal.
         Err(_) => true,
     });
     if redirected {
@@ -104,11 +120,11 @@ fn write_to(err: bool, args: std::fmt::Arguments, newline: bool) {
     }
     if err {
         let mut e = std::io::stderr().lock();
-        let _ = e.write_fmt(args);
+        let _ = e.write_all(text.as_bytes());
         let _ = e.write_all(nl);
     } else {
         let mut o = std::io::stdout().lock();
-        let _ = o.write_fmt(args);
+        let _ = o.write_all(text.as_bytes());
         let _ = o.write_all(nl);
     }
 }
@@ -138,9 +154,15 @@ impl Write for RedirectedOut {
     }
 }
 
-/// The commands' stdout for streaming writes (`writeln!`): the terminal's, or the client's
-/// connection when the player runs the command.
+/// The commands' stdout for streaming writes (`writeln!`) of text for a person: the
+/// terminal's, or the client's connection when the player runs the command; control
+/// characters are shown as escapes, as `println!` shows them.
 pub(crate) fn stdout() -> Box<dyn Write> {
+    Box::new(crate::util::text::EscapingWriter::new(stdout_raw()))
+}
+
+/// The commands' stdout for output to programs (JSON), exactly as written.
+pub(crate) fn stdout_raw() -> Box<dyn Write> {
     if lent_store().is_some() {
         Box::new(RedirectedOut)
     } else {
@@ -300,8 +322,13 @@ pub fn run(action: &CtlAction, json: bool, paths: &Paths) -> anyhow::Result<Exit
             return Ok(ExitCode::from(2));
         }
     };
-    let Some(mut client) = Client::connect(&paths.data_dir) else {
-        return Ok(not_running(paths));
+    let mut client = match Client::connect(&paths.data_dir) {
+        Ok(Some(c)) => c,
+        Ok(None) => return Ok(not_running(paths)),
+        Err(e) => {
+            eprintln!("error: {e}");
+            return Ok(ExitCode::from(1));
+        }
     };
     let status_only = command == RemoteCommand::Status;
     let answer = client.ask(&Request::Ctl { command }, STARTUP_ANSWER);
@@ -448,7 +475,7 @@ pub fn through_player(cli: &Cli, paths: &Paths) -> anyhow::Result<Option<ExitCod
         return Ok(None);
     }
     if let Some(why) = exclusive(cli) {
-        if let Some(pid) = remote::running_player(&paths.data_dir) {
+        if let Some(pid) = remote::running_player(&paths.data_dir)? {
             if pid == 0 {
                 anyhow::bail!("{}", remote::already_running(pid, &paths.data_dir));
             }
@@ -464,13 +491,16 @@ pub fn through_player(cli: &Cli, paths: &Paths) -> anyhow::Result<Option<ExitCod
     }
     // (A player binds its socket before it opens the database: no player listening means
     // none holds it, or something else does, which the command then names.)
-    let Some(client) = Client::connect(&paths.data_dir) else {
+    let Some(client) = Client::connect(&paths.data_dir)? else {
         return Ok(None);
     };
-    forward(client).map(Some)
+    forward(client, cli.json).map(Some)
 }
 
-fn forward(mut client: Client) -> anyhow::Result<ExitCode> {
+/// Sends this command line to the player and prints what it streams back: JSON exactly, text
+/// for a person with its control characters escaped (the player escapes it too; a terminal
+/// trusts neither side alone).
+fn forward(mut client: Client, json: bool) -> anyhow::Result<ExitCode> {
     let argv = std::env::args_os()
         .map(|a| {
             a.into_string().map_err(|a| {
@@ -485,8 +515,14 @@ fn forward(mut client: Client) -> anyhow::Result<ExitCode> {
     client
         .send(&Request::Run { argv, cwd })
         .map_err(|e| anyhow::anyhow!("cannot talk to the running player: {e}"))?;
-    let mut out = std::io::stdout().lock();
-    let mut err = std::io::stderr();
+    let mut out: Box<dyn Write> = if json {
+        Box::new(std::io::stdout().lock())
+    } else {
+        Box::new(crate::util::text::EscapingWriter::new(
+            std::io::stdout().lock(),
+        ))
+    };
+    let mut err = crate::util::text::EscapingWriter::new(std::io::stderr());
     loop {
         match client.next_frame(FORWARD_IDLE) {
             Ok((STDOUT, bytes)) => {
@@ -569,6 +605,9 @@ pub fn serve_command(
         Some(Command::Playlists(a)) => {
             if let Some(d) = a.export.as_mut() {
                 from_client(&cwd, d);
+            }
+            if let Some(f) = a.import.as_mut() {
+                from_client(&cwd, f);
             }
         }
         _ => {}

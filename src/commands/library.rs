@@ -15,6 +15,7 @@ use crate::model::infer::Classifier;
 use crate::paths::{Paths, default_music_dir};
 use crate::store::{Store, StoreError, human_bytes};
 use crate::util::maths::argmax;
+use crate::util::text::escape;
 
 /// Opens the database for a command: the models folder is synced into the registry (it is the
 /// source of truth for trained models), and when the database had to be rebuilt because it was
@@ -90,10 +91,10 @@ pub fn run_scan(
         b.set_message("scanning");
         b
     });
-    let threads = args
-        .threads
-        .unwrap_or_else(crate::analysis::available_cores)
-        .max(1);
+    let (threads, note) = crate::analysis::budget::clamp_threads(args.threads.unwrap_or(0));
+    if let Some(note) = note {
+        eprintln!("note: {}", note.replace("analysis_threads", "--threads"));
+    }
     let report = scan(&store, &root, threads.max(2), &|ev| {
         if let Some(b) = &bar {
             match ev {
@@ -182,7 +183,7 @@ pub fn run_scan(
                     if let (Some(b), Some(cur)) = (&bar, &p.current) {
                         b.set_message(
                             cur.file_name()
-                                .map(|n| n.to_string_lossy().into_owned())
+                                .map(|n| escape(&n.to_string_lossy()).into_owned())
                                 .unwrap_or_default(),
                         );
                     }
@@ -220,12 +221,16 @@ pub fn run_scan(
                     break;
                 }
                 AnalysisEvent::Started { .. } => {}
+                AnalysisEvent::Stopped { reason } => {
+                    summary.fatal = Some(reason);
+                    break;
+                }
             }
         }
         if let Some(b) = &bar {
             b.finish_and_clear();
         }
-        summary.fatal = analyzer.fatal().map(|f| {
+        summary.fatal = summary.fatal.take().or(analyzer.fatal().map(|f| {
             if f.no_space {
                 // Say how much room the rest needs.
                 let left = total.saturating_sub(summary.classified + summary.failed.len()) as u64;
@@ -238,7 +243,7 @@ pub fn run_scan(
             } else {
                 f.message
             }
-        });
+        }));
         analyzer.join();
     }
     let failed_total = if args.no_classify {
@@ -421,7 +426,7 @@ pub fn run_library(json: bool, paths: &Paths) -> anyhow::Result<ExitCode> {
         };
         // Streamed: one track at a time, never the whole document in memory (50,000 tracks
         // print ≈ 100 MB). The output is one JSON object, a track per line.
-        let mut out = std::io::BufWriter::with_capacity(64 * 1024, super::ctl::stdout());
+        let mut out = std::io::BufWriter::with_capacity(64 * 1024, super::ctl::stdout_raw());
         let written = (|| -> std::io::Result<()> {
             out.write_all(b"{\n  \"model\": ")?;
             serde_json::to_writer(

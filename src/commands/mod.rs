@@ -24,11 +24,13 @@ macro_rules! eprint {
 
 pub mod calibrate;
 pub mod classify;
+pub mod config;
 pub mod ctl;
 pub mod distill;
 pub mod eval;
 pub mod library;
 pub mod models;
+pub mod playlist_import;
 pub mod recommend;
 pub mod train;
 
@@ -63,6 +65,7 @@ pub(crate) fn run_here(cli: Cli, paths: &Paths) -> anyhow::Result<ExitCode> {
         Some(Command::Queue(args)) => recommend::run_queue(&args, cli.json, paths),
         Some(Command::Playlists(args)) => recommend::run_playlists(&args, cli.json, paths),
         Some(Command::Ctl { action }) => ctl::run(&action, cli.json, paths),
+        Some(Command::Config { action }) => config::run(&action, cli.json, paths),
         None => {
             let commands = ctl::command_runner(paths.clone());
             crate::tui::run(cli.library.as_deref(), paths, Some(commands))?;
@@ -89,6 +92,6 @@ pub(crate) fn worker_threads() -> usize {
 
 /// Prints `value` as pretty JSON on stdout.
 pub(crate) fn print_json<T: serde::Serialize>(value: &T) -> anyhow::Result<()> {
-    println!("{}", serde_json::to_string_pretty(value)?);
+    ctl::out_raw(&serde_json::to_string_pretty(value)?);
     Ok(())
 }

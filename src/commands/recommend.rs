@@ -139,6 +139,9 @@ pub fn run_queue(args: &QueueArgs, json: bool, paths: &Paths) -> anyhow::Result<
 }
 
 pub fn run_playlists(args: &PlaylistsArgs, json: bool, paths: &Paths) -> anyhow::Result<ExitCode> {
+    if let Some(file) = &args.import {
+        return super::playlist_import::run(file, args.name.as_deref(), json, paths);
+    }
     let store = super::library::open_store(paths)?;
     let device = inference_device();
     let model = load_active(&store, None, &device)?;

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 
 pub use crate::keys::{KeySpec, Keymap};
-pub use crate::util::toml_file::{ConfigError, line_of, parse_toml};
+pub use crate::util::toml_file::{ConfigError, line_of, parse_toml, read_user_file};
 pub use theme::Theme;
 
 /// config.toml.
@@ -182,9 +182,25 @@ impl Config {
         (!self.playlist_dir.trim().is_empty()).then(|| PathBuf::from(self.playlist_dir.trim()))
     }
 
+    /// The folder of named playlists: `playlist_dir`, else `playlists/` in `data_dir`.
+    pub fn playlist_dir_in(&self, data_dir: &Path) -> PathBuf {
+        self.playlist_dir()
+            .unwrap_or_else(|| data_dir.join("playlists"))
+    }
+
     pub fn library_dir(&self) -> Option<PathBuf> {
         (!self.library.trim().is_empty()).then(|| PathBuf::from(self.library.trim()))
     }
+}
+
+/// One settings file as [`Settings::load`] found it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FileCheck {
+    pub file: PathBuf,
+    /// False when there is no such file (the defaults stand).
+    pub found: bool,
+    /// What is wrong with it (empty: it is in force).
+    pub errors: Vec<ConfigError>,
 }
 
 /// Everything loaded from the config folder, with the problems found on the way.
@@ -194,37 +210,52 @@ pub struct Settings {
     pub keymap: Keymap,
     pub themes: Vec<Theme>,
     pub errors: Vec<ConfigError>,
+    /// Every file looked at, in order: config.toml, keymap.toml, then the themes.
+    pub files: Vec<FileCheck>,
+}
+
+/// Reads and parses `dir/name` into `files`; `None` (the defaults) when it is missing or bad.
+fn load_one<T>(
+    dir: &Path,
+    name: &str,
+    parse: impl Fn(&str, &Path) -> Result<T, ConfigError>,
+    files: &mut Vec<FileCheck>,
+) -> Option<T> {
+    let file = dir.join(name);
+    let (value, found, errors) = match read_user_file(&file) {
+        Ok(None) => (None, false, vec![]),
+        Ok(Some(text)) => match parse(&text, &file) {
+            Ok(v) => (Some(v), true, vec![]),
+            Err(e) => (None, true, vec![e]),
+        },
+        Err(e) => (None, true, vec![e]),
+    };
+    files.push(FileCheck {
+        file,
+        found,
+        errors,
+    });
+    value
 }
 
 impl Settings {
     /// Loads config.toml, keymap.toml and themes/*.toml from `dir`; missing files are fine.
+    /// Only regular files of at most `MAX_FILE_BYTES` are read (a FIFO never blocks).
     pub fn load(dir: &Path) -> Self {
-        let mut errors = Vec::new();
-        let read = |name: &str| -> Option<(PathBuf, String)> {
-            let p = dir.join(name);
-            std::fs::read_to_string(&p).ok().map(|t| (p, t))
-        };
-        let config = match read("config.toml") {
-            Some((p, t)) => Config::with_overrides(&t, &p).unwrap_or_else(|e| {
-                errors.push(e);
-                Config::defaults()
-            }),
-            None => Config::defaults(),
-        };
-        let keymap = match read("keymap.toml") {
-            Some((p, t)) => Keymap::with_overrides(&t, &p).unwrap_or_else(|e| {
-                errors.push(e);
-                Keymap::defaults()
-            }),
-            None => Keymap::defaults(),
-        };
-        let (themes, theme_errors) = theme::load_all(&dir.join("themes"));
-        errors.extend(theme_errors);
+        let mut files = Vec::new();
+        let config = load_one(dir, "config.toml", Config::with_overrides, &mut files)
+            .unwrap_or_else(Config::defaults);
+        let keymap = load_one(dir, "keymap.toml", Keymap::with_overrides, &mut files)
+            .unwrap_or_else(Keymap::defaults);
+        let (themes, theme_files) = theme::load_all_checked(&dir.join("themes"));
+        files.extend(theme_files);
+        let errors = files.iter().flat_map(|f| f.errors.clone()).collect();
         Settings {
             config,
             keymap,
             themes,
             errors,
+            files,
         }
     }
 }
@@ -287,6 +318,9 @@ mod tests {
         std::fs::write(dir.path().join("keymap.toml"), "[keys]\nquit = [\"Q\"]\n").unwrap();
         let s = Settings::load(dir.path());
         assert_eq!(s.errors.len(), 1);
+        assert_eq!(s.files.len(), 2, "{:?}", s.files);
+        assert!(s.files[0].found && !s.files[0].errors.is_empty());
+        assert!(s.files[1].found && s.files[1].errors.is_empty());
         assert_eq!(s.config, Config::defaults());
         assert_eq!(
             s.keymap.keys_for(crate::keys::Action::Quit),

@@ -7,7 +7,7 @@ use std::path::Path;
 use ratatui::style::Color;
 use serde::Deserialize;
 
-use crate::util::toml_file::{ConfigError, line_of, parse_toml};
+use crate::util::toml_file::{ConfigError, line_of, parse_toml, read_user_file};
 
 const BUILT_IN: &[(&str, &str)] = &[
     ("themes/dark.toml", include_str!("../../themes/dark.toml")),
@@ -147,35 +147,65 @@ impl Theme {
     }
 }
 
+/// The most theme files read from the folder.
+pub const MAX_THEME_FILES: usize = 100;
+
 /// Built-in themes plus the `*.toml` files in `dir` (a user theme with a built-in's name
 /// replaces it). Bad files are reported and skipped.
 pub fn load_all(dir: &Path) -> (Vec<Theme>, Vec<ConfigError>) {
+    let (themes, files) = load_all_checked(dir);
+    (themes, files.into_iter().flat_map(|f| f.errors).collect())
+}
+
+/// As [`load_all`], with every file looked at and what was wrong with it. At most
+/// [`MAX_THEME_FILES`] are read (in name order); only regular files of a bounded size.
+pub fn load_all_checked(dir: &Path) -> (Vec<Theme>, Vec<super::FileCheck>) {
     let mut themes = Theme::built_in();
-    let mut errors = Vec::new();
+    let mut checks = Vec::new();
     let mut files: Vec<_> = std::fs::read_dir(dir)
-        .map(|rd| rd.filter_map(Result::ok).map(|e| e.path()).collect())
+        .map(|rd| {
+            rd.filter_map(Result::ok)
+                .map(|e| e.path())
+                .filter(|p| p.extension().is_some_and(|e| e == "toml"))
+                .collect()
+        })
         .unwrap_or_default();
     files.sort();
-    for p in files
-        .into_iter()
-        .filter(|p| p.extension().is_some_and(|e| e == "toml"))
-    {
-        match std::fs::read_to_string(&p) {
-            Ok(text) => match Theme::parse(&text, &p) {
+    if files.len() > MAX_THEME_FILES {
+        checks.push(super::FileCheck {
+            file: dir.to_path_buf(),
+            found: true,
+            errors: vec![ConfigError {
+                file: dir.to_path_buf(),
+                line: None,
+                message: format!(
+                    "{} theme files; only the first {MAX_THEME_FILES} are read",
+                    files.len()
+                ),
+            }],
+        });
+        files.truncate(MAX_THEME_FILES);
+    }
+    for p in files {
+        let errors = match read_user_file(&p) {
+            Ok(Some(text)) => match Theme::parse(&text, &p) {
                 Ok(t) => {
                     themes.retain(|x| x.name != t.name);
                     themes.push(t);
+                    vec![]
                 }
-                Err(e) => errors.push(e),
+                Err(e) => vec![e],
             },
-            Err(e) => errors.push(ConfigError {
-                file: p.clone(),
-                line: None,
-                message: e.to_string(),
-            }),
-        }
+            Ok(None) => continue,
+            Err(e) => vec![e],
+        };
+        checks.push(super::FileCheck {
+            file: p,
+            found: true,
+            errors,
+        });
     }
-    (themes, errors)
+    (themes, checks)
 }
 
 #[cfg(test)]

@@ -196,41 +196,54 @@ pub fn scan(
     let done = AtomicUsize::new(0);
     let records = std::sync::Mutex::new(Vec::with_capacity(total));
     let now = now_unix();
-    std::thread::scope(|s| {
-        for _ in 0..threads.max(1) {
-            s.spawn(|| {
-                loop {
-                    let i = next.fetch_add(1, Ordering::Relaxed);
-                    let Some((path, size, mtime_ns, seen)) = to_read.get(i) else {
-                        return;
-                    };
-                    let (tags, tag_error) = match read_tags(path) {
-                        Ok(t) => (t, None),
-                        Err(e) => {
-                            tracing::info!(path = %path.display(), error = %e, "tags unreadable");
-                            (Default::default(), Some(e))
-                        }
-                    };
-                    let rec = TrackRecord {
-                        path: path.as_os_str().as_bytes().to_vec(),
-                        size: *size,
-                        mtime_ns: *mtime_ns,
-                        tags,
-                        tag_error,
-                        added_unix: match seen {
-                            Seen::Retag(added) => *added,
-                            _ => now,
-                        },
-                    };
-                    if let Ok(mut r) = records.lock() {
-                        r.push(rec);
-                    }
-                    let n = done.fetch_add(1, Ordering::Relaxed) + 1;
-                    if n.is_multiple_of(100) || n == total {
-                        progress(ScanEvent::Reading { done: n, total });
-                    }
+    let read_all = || {
+        loop {
+            let i = next.fetch_add(1, Ordering::Relaxed);
+            let Some((path, size, mtime_ns, seen)) = to_read.get(i) else {
+                return;
+            };
+            let (tags, tag_error) = match read_tags(path) {
+                Ok(t) => (t, None),
+                Err(e) => {
+                    tracing::info!(path = %path.display(), error = %e, "tags unreadable");
+                    (Default::default(), Some(e))
                 }
-            });
+            };
+            let rec = TrackRecord {
+                path: path.as_os_str().as_bytes().to_vec(),
+                size: *size,
+                mtime_ns: *mtime_ns,
+                tags,
+                tag_error,
+                added_unix: match seen {
+                    Seen::Retag(added) => *added,
+                    _ => now,
+                },
+            };
+            if let Ok(mut r) = records.lock() {
+                r.push(rec);
+            }
+            let n = done.fetch_add(1, Ordering::Relaxed) + 1;
+            if n.is_multiple_of(100) || n == total {
+                progress(ScanEvent::Reading { done: n, total });
+            }
+        }
+    };
+    std::thread::scope(|s| {
+        // A thread the system will not start (its limit on threads) leaves the work to the
+        // others, or to this one.
+        let mut started = 0;
+        for _ in 0..threads.clamp(1, total.max(1)) {
+            match std::thread::Builder::new().spawn_scoped(s, read_all) {
+                Ok(_) => started += 1,
+                Err(e) => {
+                    tracing::warn!("scan: cannot start a thread to read tags: {e}");
+                    break;
+                }
+            }
+        }
+        if started == 0 {
+            read_all();
         }
     });
     let records = records.into_inner().unwrap_or_default();

@@ -1,14 +1,17 @@
-//! Named playlists: each is an M3U8 file in one folder of the data dir (the file is the
-//! playlist: edit it with anything, genreplay reads it back). Saving writes a temporary file
-//! and renames it over the old one, so a crash never leaves half a playlist. Any M3U, M3U8 or
-//! PLS file can be imported.
+//! Named playlists: each is a playlist file in one folder of the data dir (the file is the
+//! playlist: edit it with anything, genreplay reads it back). A new playlist is an M3U8 file
+//! created only where no file is; an edit writes the playlist's own file back (temporary
+//! file, then rename: a crash never leaves half a playlist), changing only the entries edited
+//! — every other line, `#EXTINF` included, stays as it was; a rename never replaces another
+//! playlist. Any M3U, M3U8 or PLS file can be imported: its entries that name audio files.
 
 pub mod format;
 
 use std::path::{Path, PathBuf};
 
-use crate::recommend::playlists::{M3uEntry, file_name, write_m3u8};
-pub use format::{PlaylistError, read_playlist};
+use crate::recommend::playlists::{M3uEntry, clean_text, location_line};
+use crate::util::private;
+pub use format::{Edit, PlaylistError, PlaylistFile, read_playlist};
 
 /// A saved playlist: its name and the tracks' paths in order.
 #[derive(Debug, Clone, PartialEq)]
@@ -16,6 +19,64 @@ pub struct Playlist {
     pub name: String,
     pub path: PathBuf,
     pub tracks: Vec<PathBuf>,
+}
+
+/// What an import made.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Imported {
+    pub playlist: Playlist,
+    /// Entries left out: they name no audio file (or no file at all).
+    pub skipped: usize,
+}
+
+/// What the status line and the CLI say of an import.
+pub fn imported_message(got: &Imported) -> String {
+    let n = got.playlist.tracks.len();
+    format!(
+        "imported \"{}\" ({n} track{}{})",
+        got.playlist.name,
+        if n == 1 { "" } else { "s" },
+        match got.skipped {
+            0 => String::new(),
+            k => format!(
+                "; {k} entr{} left out: no audio file there",
+                if k == 1 { "y" } else { "ies" }
+            ),
+        }
+    )
+}
+
+/// The longest file name a playlist gets (in bytes, before `.m3u8`).
+const MAX_NAME_BYTES: usize = 200;
+
+/// The file name of a new playlist called `name`: the name itself, with only what a file name
+/// cannot hold replaced (`/`, control characters, a leading dot), so different names rarely
+/// meet in one file name — and when they do, the second is refused, never written over the
+/// first. `None` for a name with nothing left.
+pub fn playlist_file_name(name: &str, ext: &str) -> Option<String> {
+    let mut s: String = name
+        .trim()
+        .chars()
+        .map(|c| {
+            if c == '/' || c.is_control() || crate::util::text::is_layout_control(c) {
+                '_'
+            } else {
+                c
+            }
+        })
+        .collect();
+    while s.starts_with('.') {
+        s.remove(0);
+    }
+    if s.len() > MAX_NAME_BYTES {
+        let mut cut = MAX_NAME_BYTES;
+        while !s.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        s.truncate(cut);
+    }
+    let s = s.trim();
+    (!s.is_empty()).then(|| format!("{s}.{ext}"))
 }
 
 /// The folder of named playlists.
@@ -33,8 +94,25 @@ impl PlaylistDir {
         &self.dir
     }
 
-    fn file_of(&self, name: &str) -> PathBuf {
-        self.dir.join(file_name(name))
+    /// The folder, made (mode 0700) when missing; an existing one is left as it is (it may be
+    /// a folder of the user's that other programs read).
+    fn ensure(&self) -> Result<(), PlaylistError> {
+        if self.dir.is_dir() {
+            return Ok(());
+        }
+        private::private_dir(&self.dir).map_err(|e| PlaylistError::Write {
+            path: self.dir.clone(),
+            error: std::io::Error::other(e.to_string()),
+        })
+    }
+
+    /// `path`, when it is a file of this folder.
+    fn own(&self, path: &Path) -> Result<(), PlaylistError> {
+        if path.parent() == Some(self.dir.as_path()) {
+            Ok(())
+        } else {
+            Err(PlaylistError::Outside(path.to_path_buf()))
+        }
     }
 
     /// Every playlist, by name; a file that cannot be read is listed with the reason in
@@ -75,74 +153,168 @@ impl PlaylistDir {
         (lists, problems)
     }
 
-    /// Saves `entries` as playlist `name` (replacing one of that name when `replace`).
-    pub fn save(&self, name: &str, entries: &[M3uEntry], replace: bool) -> anyhow::Result<PathBuf> {
-        let name = name.trim();
-        if name.is_empty() {
-            anyhow::bail!("a playlist needs a name");
-        }
-        std::fs::create_dir_all(&self.dir)
-            .map_err(|e| anyhow::anyhow!("{}: {e}", self.dir.display()))?;
-        let file = self.file_of(name);
-        if file.exists() && !replace {
-            anyhow::bail!("a playlist called \"{name}\" exists already");
-        }
-        let tmp = self.dir.join(format!(".{}.tmp", file_name(name)));
-        write_m3u8(&tmp, entries, None, true)?;
-        std::fs::rename(&tmp, &file).map_err(|e| {
-            let _ = std::fs::remove_file(&tmp);
-            anyhow::anyhow!("{}: {e}", file.display())
-        })?;
+    /// Saves `entries` as a new playlist `name`; refused when a playlist file of that name
+    /// exists (nothing is written over it).
+    pub fn save(&self, name: &str, entries: &[M3uEntry]) -> Result<PathBuf, PlaylistError> {
+        let file_name = playlist_file_name(name, "m3u8").ok_or(PlaylistError::NoName)?;
+        self.ensure()?;
+        let file = self.dir.join(&file_name);
+        self.write_new(&file, name.trim(), &m3u8_text(entries))?;
         Ok(file)
     }
 
-    /// Renames playlist `from` to `to` (refused when `to` exists).
-    pub fn rename(&self, from: &Path, to: &str) -> anyhow::Result<PathBuf> {
-        let to = to.trim();
-        if to.is_empty() {
-            anyhow::bail!("a playlist needs a name");
+    fn write_new(&self, file: &Path, name: &str, bytes: &[u8]) -> Result<(), PlaylistError> {
+        private::write_new(file, bytes).map_err(|e| {
+            if e.kind() == std::io::ErrorKind::AlreadyExists {
+                PlaylistError::Exists(name.to_string())
+            } else {
+                PlaylistError::Write {
+                    path: file.to_path_buf(),
+                    error: e,
+                }
+            }
+        })
+    }
+
+    /// Applies `edit` to the playlist file at `path` (a file of this folder), read afresh:
+    /// the file is written back in its own format under its own name, with every entry that
+    /// stays as it was.
+    pub fn edit(&self, path: &Path, edit: &Edit) -> Result<(), PlaylistError> {
+        self.own(path)?;
+        let mut file = PlaylistFile::read(path)?;
+        file.apply(edit, path)?;
+        private::replace(path, &file.to_bytes()).map_err(|error| PlaylistError::Write {
+            path: path.to_path_buf(),
+            error,
+        })
+    }
+
+    /// Renames playlist `from` to `to`: the same file (its format and contents unchanged)
+    /// under the new name; refused when a playlist file of that name exists.
+    pub fn rename(&self, from: &Path, to: &str) -> Result<PathBuf, PlaylistError> {
+        self.own(from)?;
+        let ext = from
+            .extension()
+            .map(|e| e.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "m3u8".into());
+        let file_name = playlist_file_name(to, &ext).ok_or(PlaylistError::NoName)?;
+        let target = self.dir.join(file_name);
+        if target == from {
+            return Ok(target);
         }
-        let target = self.file_of(to);
-        if target.exists() {
-            anyhow::bail!("a playlist called \"{to}\" exists already");
-        }
-        if from.extension().and_then(|e| e.to_str()) == Some("m3u8") {
-            std::fs::rename(from, &target)
-                .map_err(|e| anyhow::anyhow!("{}: {e}", from.display()))?;
-        } else {
-            // An .m3u or .pls file is rewritten as M3U8 under the new name.
-            let tracks = read_playlist(from)?;
-            write_m3u8(&target, &entries_of(&tracks), None, false)?;
-            std::fs::remove_file(from).map_err(|e| anyhow::anyhow!("{}: {e}", from.display()))?;
-        }
+        private::rename_new(from, &target).map_err(|e| {
+            if e.kind() == std::io::ErrorKind::AlreadyExists {
+                PlaylistError::Exists(to.trim().to_string())
+            } else {
+                PlaylistError::Write {
+                    path: from.to_path_buf(),
+                    error: e,
+                }
+            }
+        })?;
         Ok(target)
     }
 
     /// Deletes the playlist file at `path` (inside this folder only).
-    pub fn delete(&self, path: &Path) -> anyhow::Result<()> {
-        if path.parent() != Some(self.dir.as_path()) {
-            anyhow::bail!("{}: not one of the saved playlists", path.display());
-        }
-        std::fs::remove_file(path).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))
+    pub fn delete(&self, path: &Path) -> Result<(), PlaylistError> {
+        self.own(path)?;
+        std::fs::remove_file(path).map_err(|error| PlaylistError::Write {
+            path: path.to_path_buf(),
+            error,
+        })
     }
 
-    /// Imports the M3U, M3U8 or PLS file at `file` as a named playlist (its file name, made
-    /// unique). Returns the new playlist.
-    pub fn import(&self, file: &Path) -> anyhow::Result<Playlist> {
-        let tracks = read_playlist(file)?;
-        let stem = file
-            .file_stem()
-            .map(|s| s.to_string_lossy().into_owned())
-            .unwrap_or_else(|| "imported".into());
-        let mut name = stem.clone();
-        let mut n = 2;
-        while self.file_of(&name).exists() {
-            name = format!("{stem} ({n})");
-            n += 1;
+    /// Imports the M3U, M3U8 or PLS file at `file` as a new playlist called `name` (else the
+    /// file's name; made unique). Only entries that `playable` accepts are kept (with what
+    /// the file says of them: `#EXTINF`, PLS titles); a file with none is refused.
+    pub fn import(
+        &self,
+        file: &Path,
+        name: Option<&str>,
+        playable: &dyn Fn(&Path) -> bool,
+    ) -> Result<Imported, PlaylistError> {
+        let source = PlaylistFile::read(file)?;
+        if source.truncated {
+            return Err(PlaylistError::TooMany(file.to_path_buf()));
         }
-        let path = self.save(&name, &entries_of(&tracks), false)?;
-        Ok(Playlist { name, path, tracks })
+        if source.entries.is_empty() {
+            return Err(PlaylistError::Empty(file.to_path_buf()));
+        }
+        let mut skipped = 0;
+        let mut entries = Vec::new();
+        for e in &source.entries {
+            match &e.path {
+                Some(p) if playable(p) => entries.push(M3uEntry {
+                    path: p.clone(),
+                    duration_secs: e.secs.map(|s| s as f64),
+                    artist: String::new(),
+                    title: e.title.clone().unwrap_or_else(|| {
+                        p.file_stem()
+                            .map(|s| s.to_string_lossy().into_owned())
+                            .unwrap_or_default()
+                    }),
+                }),
+                _ => skipped += 1,
+            }
+        }
+        if entries.is_empty() {
+            return Err(PlaylistError::NoPlayable(file.to_path_buf()));
+        }
+        let stem = match name.map(str::trim).filter(|n| !n.is_empty()) {
+            Some(n) => n.to_string(),
+            None => file
+                .file_stem()
+                .map(|s| s.to_string_lossy().into_owned())
+                .unwrap_or_else(|| "imported".into()),
+        };
+        self.ensure()?;
+        let bytes = m3u8_text(&entries);
+        let tracks: Vec<PathBuf> = entries.into_iter().map(|e| e.path).collect();
+        // The first free name: "stem", "stem (2)", … (never written over another playlist).
+        for n in 1..=1000 {
+            let name = if n == 1 {
+                stem.clone()
+            } else {
+                format!("{stem} ({n})")
+            };
+            let file_name = playlist_file_name(&name, "m3u8").ok_or(PlaylistError::NoName)?;
+            let path = self.dir.join(file_name);
+            match self.write_new(&path, &name, &bytes) {
+                Ok(()) => {
+                    return Ok(Imported {
+                        playlist: Playlist { name, path, tracks },
+                        skipped,
+                    });
+                }
+                Err(PlaylistError::Exists(_)) => continue,
+                Err(e) => return Err(e),
+            }
+        }
+        Err(PlaylistError::Exists(stem))
     }
+}
+
+/// A new M3U8 playlist's text: `#EXTM3U`, then `#EXTINF:<secs>,<artist - title or title>` and
+/// the track's absolute path (or `file://` URI) per entry.
+fn m3u8_text(entries: &[M3uEntry]) -> Vec<u8> {
+    let mut text = String::from("#EXTM3U\n");
+    for e in entries {
+        let secs = e
+            .duration_secs
+            .filter(|d| d.is_finite() && *d >= 0.0 && *d < 1e9)
+            .map_or(-1, |d| d.round() as i64);
+        let shown = if e.artist.is_empty() {
+            clean_text(&e.title)
+        } else {
+            format!("{} - {}", clean_text(&e.artist), clean_text(&e.title))
+        };
+        let abs = std::path::absolute(&e.path).unwrap_or_else(|_| e.path.clone());
+        text.push_str(&format!(
+            "#EXTINF:{secs},{shown}\n{}\n",
+            location_line(&abs)
+        ));
+    }
+    text.into_bytes()
 }
 
 /// Entries for writing, from paths alone (the file's name as the title).
@@ -173,8 +345,11 @@ mod tests {
             PathBuf::from("/music/a b.flac"),
             PathBuf::from("/music/c.ogg"),
         ];
-        let f = pl.save("Road trip", &entries_of(&tracks), false).unwrap();
-        assert!(pl.save("Road trip", &entries_of(&tracks), false).is_err());
+        let f = pl.save("Road trip", &entries_of(&tracks)).unwrap();
+        assert!(matches!(
+            pl.save("Road trip", &entries_of(&tracks)),
+            Err(PlaylistError::Exists(_))
+        ));
         let (all, problems) = pl.load_all();
         assert!(problems.is_empty());
         assert_eq!(all.len(), 1);
@@ -184,12 +359,85 @@ mod tests {
         assert!(!f.exists() && g.exists());
         let pls = d.path().join("old.pls");
         std::fs::write(&pls, "[playlist]\nFile1=/music/c.ogg\nNumberOfEntries=1\n").unwrap();
-        let imported = pl.import(&pls).unwrap();
-        assert_eq!(imported.name, "old");
-        assert_eq!(imported.tracks, vec![PathBuf::from("/music/c.ogg")]);
-        assert_eq!(pl.import(&pls).unwrap().name, "old (2)");
+        let all_files = |_: &Path| true;
+        let imported = pl.import(&pls, None, &all_files).unwrap();
+        assert_eq!(imported.playlist.name, "old");
+        assert_eq!(
+            imported.playlist.tracks,
+            vec![PathBuf::from("/music/c.ogg")]
+        );
+        assert_eq!(
+            pl.import(&pls, None, &all_files).unwrap().playlist.name,
+            "old (2)"
+        );
         assert!(pl.delete(&pls).is_err(), "only files of the folder");
         pl.delete(&g).unwrap();
         assert_eq!(pl.load_all().0.len(), 2);
+    }
+
+    #[test]
+    fn names_that_meet_in_one_file_never_overwrite_each_other() {
+        let d = tempfile::tempdir().unwrap();
+        let pl = PlaylistDir::new(d.path());
+        let one = vec![PathBuf::from("/m/one.flac")];
+        let a = pl.save("Rock & Roll", &entries_of(&one)).unwrap();
+        assert!(a.ends_with("Rock & Roll.m3u8"), "{}", a.display());
+        let b = pl.save("Rock _ Roll", &entries_of(&one)).unwrap();
+        assert_ne!(a, b);
+        assert!(matches!(
+            pl.rename(&b, "Rock & Roll"),
+            Err(PlaylistError::Exists(_))
+        ));
+        assert!(b.exists() && a.exists());
+        assert!(matches!(
+            pl.save("a/b", &entries_of(&one)),
+            Ok(p) if p.ends_with("a_b.m3u8")
+        ));
+        assert!(matches!(
+            pl.save(" .. ", &entries_of(&one)),
+            Err(PlaylistError::NoName)
+        ));
+        assert_eq!(
+            playlist_file_name("x\u{1b}]0;t\u{7}", "m3u8").as_deref(),
+            Some("x_]0;t_.m3u8")
+        );
+    }
+
+    #[test]
+    fn an_import_keeps_what_plays_and_refuses_a_file_with_none() {
+        let d = tempfile::tempdir().unwrap();
+        let pl = PlaylistDir::new(d.path().join("lists"));
+        let text = d.path().join("shadow");
+        std::fs::write(
+            &text,
+            "root:$6$x:19000:0:99999:7:::\ndaemon:*:19000::::::\n",
+        )
+        .unwrap();
+        let nothing = |_: &Path| false;
+        assert!(matches!(
+            pl.import(&text, None, &nothing),
+            Err(PlaylistError::NoPlayable(_))
+        ));
+        assert!(!pl.dir().exists() || pl.load_all().0.is_empty());
+        let m3u = d.path().join("mix.m3u");
+        std::fs::write(
+            &m3u,
+            "#EXTM3U\n#EXTINF:61,Beta - Rain\n/m/rain.flac\n/etc/passwd\n#EXTINF:5,Gone\n/m/gone.mp3\n",
+        )
+        .unwrap();
+        let only_rain = |p: &Path| p == Path::new("/m/rain.flac");
+        let got = pl.import(&m3u, Some("My mix"), &only_rain).unwrap();
+        assert_eq!(got.skipped, 2);
+        assert_eq!(got.playlist.name, "My mix");
+        assert_eq!(
+            std::fs::read_to_string(&got.playlist.path).unwrap(),
+            "#EXTM3U\n#EXTINF:61,Beta - Rain\n/m/rain.flac\n"
+        );
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&got.playlist.path)
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600);
     }
 }

@@ -81,7 +81,7 @@ pub fn relative_to(target: &Path, base: &Path) -> Option<PathBuf> {
 }
 
 /// Text for an `#EXTINF` line: control characters (newlines above all) become spaces.
-fn clean(s: &str) -> String {
+pub fn clean_text(s: &str) -> String {
     s.chars()
         .map(|c| if c.is_control() { ' ' } else { c })
         .collect()
@@ -103,6 +103,15 @@ fn plain_line_ok(p: &str) -> bool {
         && !p.starts_with(char::is_whitespace)
         && !p.ends_with(char::is_whitespace)
         && !looks_like_uri
+}
+
+/// The line of an M3U file that names `abs` (an absolute path): the path itself when it can be
+/// a plain line, else its `file://` URI.
+pub fn location_line(abs: &Path) -> String {
+    match abs.to_str() {
+        Some(s) if plain_line_ok(s) => s.to_string(),
+        _ => file_uri(abs),
+    }
 }
 
 /// An absolute path as a `file://` URI (RFC 8089): every byte but unreserved characters and
@@ -176,6 +185,27 @@ pub fn write_m3u8(
     if file.exists() && !force {
         return Err(M3uError::Exists(file.to_path_buf()));
     }
+    let text = m3u8_text(file, entries, root);
+    let io = |e| M3uError::Io(file.to_path_buf(), e);
+    if let Some(d) = file.parent() {
+        std::fs::create_dir_all(d).map_err(io)?;
+    }
+    let tmp = file.with_extension("m3u8.tmp");
+    let written = (|| {
+        let mut f = std::fs::File::create(&tmp)?;
+        f.write_all(text.as_bytes())?;
+        f.sync_all()?;
+        std::fs::rename(&tmp, file)
+    })();
+    if let Err(e) = written {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(io(e));
+    }
+    Ok(0)
+}
+
+/// The text [`write_m3u8`] writes to `file` (paths relative to its folder as it says).
+pub fn m3u8_text(file: &Path, entries: &[M3uEntry], root: Option<&Path>) -> String {
     let dir = file
         .parent()
         .map(|d| std::path::absolute(d).unwrap_or_else(|_| d.to_path_buf()))
@@ -201,26 +231,11 @@ pub fn write_m3u8(
             .map_or(-1, |d| d.round() as i64);
         text.push_str(&format!(
             "#EXTINF:{secs},{} - {}\n{line}\n",
-            clean(&e.artist),
-            clean(&e.title)
+            clean_text(&e.artist),
+            clean_text(&e.title)
         ));
     }
-    let io = |e| M3uError::Io(file.to_path_buf(), e);
-    if let Some(d) = file.parent() {
-        std::fs::create_dir_all(d).map_err(io)?;
-    }
-    let tmp = file.with_extension("m3u8.tmp");
-    let written = (|| {
-        let mut f = std::fs::File::create(&tmp)?;
-        f.write_all(text.as_bytes())?;
-        f.sync_all()?;
-        std::fs::rename(&tmp, file)
-    })();
-    if let Err(e) = written {
-        let _ = std::fs::remove_file(&tmp);
-        return Err(io(e));
-    }
-    Ok(0)
+    text
 }
 
 /// Reads an (extended) M3U playlist; relative paths are resolved against its folder, `file:`

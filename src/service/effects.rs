@@ -11,7 +11,7 @@ use crossbeam_channel::Sender;
 use super::art::ArtService;
 use super::library::LibraryService;
 use super::mpris::Mpris;
-use super::playlists::export_playlist;
+use super::playlists::{export_playlist, is_playable};
 use super::remote::RemoteServer;
 use super::state::StateWriter;
 use super::trainer::Trainer;
@@ -23,7 +23,7 @@ use crate::model::backend::inference_device;
 use crate::model::infer::Classifier;
 use crate::model::registry::{LoadedModel, load_embedded};
 use crate::paths::Paths;
-use crate::playlist::PlaylistDir;
+use crate::playlist::{PlaylistDir, imported_message};
 use crate::store::Store;
 
 pub struct EffectRunner {
@@ -205,41 +205,33 @@ impl EffectRunner {
             },
             Effect::LoadPlaylists => self.playlists(|_| Ok(None)),
             Effect::SavePlaylist { name, entries } => self.playlists(move |dir| {
-                let path = dir.save(&name, &entries, false)?;
+                let path = dir.save(&name, &entries)?;
                 Ok(Some(format!(
-                    "saved the playlist \"{name}\" ({})",
+                    "saved the playlist \"{}\" ({})",
+                    name.trim(),
                     path.display()
                 )))
             }),
-            Effect::RewritePlaylist { path, name, tracks } => self.playlists(move |dir| {
-                let entries = crate::playlist::entries_of(&tracks);
-                // Rewritten under its own file name (a renamed .m3u or .pls becomes .m3u8).
-                let stem = path
-                    .file_stem()
-                    .map(|s| s.to_string_lossy().into_owned())
-                    .unwrap_or(name);
-                let new = dir.save(&stem, &entries, true)?;
-                if new != path && path.parent() == Some(dir.dir()) {
-                    let _ = std::fs::remove_file(&path);
-                }
+            Effect::EditPlaylist { path, edit } => self.playlists(move |dir| {
+                dir.edit(&path, &edit)?;
                 Ok(None)
             }),
             Effect::RenamePlaylist { path, to } => self.playlists(move |dir| {
                 dir.rename(&path, &to)?;
-                Ok(Some(format!("renamed to \"{to}\"")))
+                Ok(Some(format!("renamed to \"{}\"", to.trim())))
             }),
             Effect::DeletePlaylist { path } => self.playlists(move |dir| {
                 dir.delete(&path)?;
                 Ok(Some(format!("deleted {}", path.display())))
             }),
-            Effect::ImportPlaylist { file } => self.playlists(move |dir| {
-                let p = dir.import(&file)?;
-                Ok(Some(format!(
-                    "imported \"{}\" ({})",
-                    p.name,
-                    crate::app::session::tracks_n(p.tracks.len())
-                )))
-            }),
+            Effect::ImportPlaylist { file } => {
+                let store = self.store.clone();
+                self.playlists(move |dir| {
+                    let playable = |p: &std::path::Path| is_playable(Some(&store), p);
+                    let got = dir.import(&file, None, &playable)?;
+                    Ok(Some(imported_message(&got)))
+                })
+            }
             Effect::SaveState(what) => self.state.save(what),
             Effect::LoadArt(req) => {
                 if let Some(a) = &self.art {

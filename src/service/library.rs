@@ -190,6 +190,7 @@ impl LibraryService {
             .spawn(move || {
                 let model = classifier.model().id.clone();
                 let labels = classifier.labels().to_vec();
+                let news = tx.clone();
                 let mut bg = Background {
                     store,
                     root,
@@ -202,12 +203,22 @@ impl LibraryService {
                     watcher: None,
                     offline: None,
                 };
-                bg.run(Channels {
-                    bumps,
-                    switch,
-                    rescan,
-                    quit,
-                })
+                let ran = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                    bg.run(Channels {
+                        bumps,
+                        switch,
+                        rescan,
+                        quit,
+                    })
+                }));
+                // Never "0 classified" for ever without a word: the screen says it stopped.
+                if let Err(panic) = ran {
+                    let what = crate::audio::guard::panic_message(&*panic);
+                    tracing::error!("the library thread stopped: {what}");
+                    let _ = news.send(Event::Analysis(AnalysisEvent::Stopped {
+                        reason: format!("the library thread stopped ({what}); restart genreplay"),
+                    }));
+                }
             })?;
         Ok(LibraryService {
             bumps: bump_tx,
@@ -661,7 +672,12 @@ impl Background {
                 }
                 self.analyzer = Some(a);
             }
-            Err(e) => self.status(format!("analysis cannot start: {e}"), true),
+            Err(e) => {
+                tracing::error!("analysis cannot start: {e}");
+                let _ = self.tx.send(Event::Analysis(AnalysisEvent::Stopped {
+                    reason: e.to_string(),
+                }));
+            }
         }
     }
 }

@@ -42,6 +42,8 @@ pub struct Prepared {
     model: LoadedModel,
     lib: Catalog,
     budget: ThreadBudget,
+    /// `analysis_threads` asked for more than the machine has (said until a key is pressed).
+    threads_note: Option<String>,
     /// The remote-control socket, bound before the database was opened (or why not).
     remote: Result<remote::Listening, String>,
 }
@@ -69,19 +71,20 @@ impl Prepared {
         let root = std::fs::canonicalize(&root)
             .or_else(|_| std::path::absolute(&root))
             .unwrap_or(root);
-        if let Some(pid) = remote::running_player(&paths.data_dir) {
+        // The data folder is this user's alone (0700): the socket, the database, the
+        // playlists and the state live there. Another user's folder is refused.
+        crate::util::private::private_dir(&paths.data_dir)?;
+        if let Some(pid) = remote::running_player(&paths.data_dir)? {
             anyhow::bail!(remote::already_running(pid, &paths.data_dir));
         }
         // The socket first: from here on a client finds this player (and waits for it) rather
         // than a database held by nobody that answers.
-        let remote = std::fs::create_dir_all(&paths.data_dir)
-            .and_then(|()| remote::Listening::bind(remote::socket_path(&paths.data_dir)));
-        let remote = match remote {
+        let remote = match remote::Listening::bind(remote::socket_path(&paths.data_dir)) {
             Ok(l) => Ok(l),
             // Another player started at the same moment and won.
             Err(e) if e.kind() == std::io::ErrorKind::AddrInUse => {
                 anyhow::bail!(remote::already_running(
-                    remote::running_player(&paths.data_dir).unwrap_or(0),
+                    remote::running_player(&paths.data_dir)?.unwrap_or(0),
                     &paths.data_dir
                 ))
             }
@@ -120,10 +123,10 @@ impl Prepared {
             );
         }
         clean_partial(&paths.models_dir());
-        let budget = match settings.config.analysis_threads {
-            0 => ThreadBudget::all_cores(),
-            n => ThreadBudget::new(n),
-        };
+        let (budget, threads_note) = ThreadBudget::for_setting(settings.config.analysis_threads);
+        if let Some(n) = &threads_note {
+            tracing::warn!("{n}");
+        }
         Ok(Prepared {
             settings,
             root,
@@ -131,9 +134,34 @@ impl Prepared {
             model,
             lib,
             budget,
+            threads_note,
             remote,
         })
     }
+}
+
+/// The notice the player shows until a key is pressed: what the settings could not do.
+fn settings_notice(settings: &Settings, threads_note: Option<&str>) -> Option<String> {
+    let errors = &settings.errors;
+    let config = errors.first().map(|e| {
+        // The file's name is enough here (the folder is in `genreplay config check`).
+        let name = e
+            .file
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let line = e.line.map(|l| format!(":{l}")).unwrap_or_default();
+        let first = format!("{name}{line}: {}", e.message);
+        match errors.len() {
+            1 => format!("settings: {first} (defaults used)"),
+            n => format!("{n} settings problems (genreplay config check) · {first}"),
+        }
+    });
+    let parts: Vec<String> = config
+        .into_iter()
+        .chain(threads_note.map(str::to_string))
+        .collect();
+    (!parts.is_empty()).then(|| parts.join(" · "))
 }
 
 /// Opens the audio output, builds the app from the settings and starts the background
@@ -151,6 +179,7 @@ pub fn launch(
         model,
         lib,
         budget,
+        threads_note,
         remote,
     } = p;
     let output = player::open_output();
@@ -171,9 +200,7 @@ pub fn launch(
             .unwrap_or(1),
     );
     s.model = Some((model.id.0.clone(), model.config.name.clone()));
-    if let Some(e) = settings.errors.first() {
-        s.set_status(format!("{e} (defaults used)"), true);
-    }
+    s.notice = settings_notice(&settings, threads_note.as_deref());
     s.recommend.options.randomness = c.randomness.clamp(0.0, 1.0);
     s.recommend.options.artist_window = c.artist_window.max(1);
     s.recommend.fill_count = c.queue_fill.max(1);
@@ -196,9 +223,7 @@ pub fn launch(
             player.send(cmd);
         }
     }
-    let playlist_dir = c
-        .playlist_dir()
-        .unwrap_or_else(|| paths.data_dir.join("playlists"));
+    let playlist_dir = c.playlist_dir_in(&paths.data_dir);
 
     crate::util::startup::mark("state resumed");
     let (tx, rx) = unbounded::<Event>();

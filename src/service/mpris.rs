@@ -218,24 +218,21 @@ fn serve(rx: async_channel::Receiver<Msg>, events: Sender<Event>, art_dir: Optio
             shared: shared.clone(),
             events,
         };
-        let server = match Server::new(BUS_NAME_SUFFIX, imp.clone()).await {
+        // Every genreplay registers under its own instance name first (never anyone else's);
+        // the first on the bus then takes the plain name as well — asked for without
+        // replacing an owner and without letting a later one replace it — and gives its
+        // instance name back. A second genreplay finds the plain name taken and keeps
+        // `…genreplay.instance<pid>`, as the MPRIS specification allows.
+        let instance = format!("{BUS_NAME_SUFFIX}.instance{}", std::process::id());
+        let server = match Server::new(&instance, imp).await {
             Ok(s) => s,
-            Err(zbus::Error::NameTaken) => {
-                let suffix = format!("{BUS_NAME_SUFFIX}.instance{}", std::process::id());
-                match Server::new(&suffix, imp).await {
-                    Ok(s) => s,
-                    Err(e) => {
-                        tracing::info!("MPRIS is off: cannot register on the session bus: {e}");
-                        return;
-                    }
-                }
-            }
             Err(e) => {
                 tracing::info!("MPRIS is off (no media keys or desktop controls): {e}");
                 return;
             }
         };
-        tracing::info!("MPRIS: {} on the session bus", server.bus_name());
+        let name = claim_plain_name(&server).await;
+        tracing::info!("MPRIS: {name} on the session bus");
         let mut covers = Covers::new(art_dir);
         while let Ok(msg) = rx.recv().await {
             match msg {
@@ -261,6 +258,27 @@ fn serve(rx: async_channel::Receiver<Msg>, events: Sender<Event>, art_dir: Optio
         // connection closes.
         sleep(Duration::from_millis(50)).await;
     });
+}
+
+/// Asks for `org.mpris.MediaPlayer2.genreplay` on the server's connection, never taking it
+/// from its owner and never letting it be taken (no replacement flags); on success the
+/// instance name goes. Returns the name the player is on.
+async fn claim_plain_name(server: &Server<Imp>) -> String {
+    let conn = server.connection();
+    let plain = format!("org.mpris.MediaPlayer2.{BUS_NAME_SUFFIX}");
+    let instance = server.bus_name().to_string();
+    match conn
+        .request_name_with_flags(plain.as_str(), fdo::RequestNameFlags::DO_NOT_QUEUE)
+        .await
+    {
+        Ok(fdo::RequestNameReply::PrimaryOwner | fdo::RequestNameReply::AlreadyOwner) => {
+            if let Err(e) = conn.release_name(instance.as_str()).await {
+                tracing::debug!("MPRIS: keeping {instance} as well: {e}");
+            }
+            plain
+        }
+        Ok(_) | Err(_) => instance,
+    }
 }
 
 /// Takes the new snapshot; returns the properties that changed.

@@ -19,7 +19,6 @@
 //! UI thread never waits for a client: it answers into a one-slot channel.
 
 use std::io::{Read, Write};
-use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::PermissionsExt;
 use std::os::unix::net::{UnixListener, UnixStream};
 use std::path::{Path, PathBuf};
@@ -34,6 +33,7 @@ use serde::{Deserialize, Serialize};
 use crate::app::Event;
 use crate::app::remote::{RemoteCommand, RemoteReply, RemoteRequest, ReplyTo};
 use crate::store::Store;
+use crate::util::private::{PrivateDir, PrivateError, my_uid};
 
 /// The socket's name inside the data folder.
 pub const SOCKET_NAME: &str = "genreplay.sock";
@@ -237,27 +237,118 @@ fn read_payload(
 
 // ------------------------------------------------------------------ where
 
-/// The longest path a Unix socket address holds (`sun_path` less its NUL).
-const MAX_SOCKET_PATH: usize = 107;
+/// Why the socket cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum SocketError {
+    /// The data folder is not a private folder of this user's (and could not be made one).
+    #[error(transparent)]
+    Folder(#[from] PrivateError),
+    /// What listens at the socket runs as another user: it is not our player.
+    #[error(
+        "a process of another user (uid {uid}) listens at {}; refusing to talk to it",
+        path.display()
+    )]
+    Impostor { path: PathBuf, uid: u32 },
+    #[error("{}: {error}", path.display())]
+    Io {
+        path: PathBuf,
+        error: std::io::Error,
+    },
+}
 
-/// Where the player of `data_dir` listens: `genreplay.sock` in it, or — when that path is too
-/// long for a socket address — a name made from it in the runtime folder.
+/// Where the player of `data_dir` listens: `genreplay.sock` in the data folder itself, a
+/// private folder (0700, this user's), never anywhere else.
 pub fn socket_path(data_dir: &Path) -> PathBuf {
     let dir = std::fs::canonicalize(data_dir)
         .or_else(|_| std::path::absolute(data_dir))
         .unwrap_or_else(|_| data_dir.to_path_buf());
-    let p = dir.join(SOCKET_NAME);
-    if p.as_os_str().len() <= MAX_SOCKET_PATH {
-        return p;
+    dir.join(SOCKET_NAME)
+}
+
+/// The socket's folder, open and checked private, and the address to bind or connect to: the
+/// socket's path, or when that is longer than a socket address holds, the same file reached
+/// through the folder's handle (so a long data folder never moves the socket elsewhere).
+#[derive(Debug)]
+struct SocketPlace {
+    /// Kept open: a long path's address goes through it.
+    _dir: PrivateDir,
+    path: PathBuf,
+    addr: PathBuf,
+}
+
+impl SocketPlace {
+    fn of(path: &Path) -> Result<SocketPlace, SocketError> {
+        let (Some(dir), Some(name)) = (path.parent(), path.file_name()) else {
+            return Err(SocketError::Io {
+                path: path.to_path_buf(),
+                error: std::io::Error::new(
+                    std::io::ErrorKind::InvalidInput,
+                    "not a socket path in a folder",
+                ),
+            });
+        };
+        let dir = PrivateDir::open(dir)?;
+        let addr = dir.socket_address(&name.to_string_lossy());
+        Ok(SocketPlace {
+            _dir: dir,
+            path: path.to_path_buf(),
+            addr,
+        })
     }
-    let runtime = std::env::var_os("XDG_RUNTIME_DIR")
-        .map(PathBuf::from)
-        .filter(|d| d.is_dir())
-        .unwrap_or_else(std::env::temp_dir);
-    let hash = blake3::hash(dir.as_os_str().as_bytes()).to_hex();
-    // SAFETY: getuid has no preconditions.
-    let uid = unsafe { libc::getuid() };
-    runtime.join(format!("genreplay-{uid}-{}.sock", &hash.as_str()[..16]))
+}
+
+/// The user of the process at the other end of `stream` (the kernel's word: SO_PEERCRED).
+pub fn peer_uid(stream: &UnixStream) -> std::io::Result<u32> {
+    use std::os::fd::AsRawFd;
+    let mut cred = libc::ucred {
+        pid: 0,
+        uid: 0,
+        gid: 0,
+    };
+    let mut len = std::mem::size_of::<libc::ucred>() as libc::socklen_t;
+    // SAFETY: `cred` and `len` are valid for writes of the sizes given, for a socket we own.
+    let r = unsafe {
+        libc::getsockopt(
+            stream.as_raw_fd(),
+            libc::SOL_SOCKET,
+            libc::SO_PEERCRED,
+            (&mut cred as *mut libc::ucred).cast(),
+            &mut len,
+        )
+    };
+    if r != 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    Ok(cred.uid)
+}
+
+/// Connects to the socket at `path`; `None` when nobody listens there. What answers must be
+/// a process of this user: anything else is an impostor and nothing is sent to it.
+fn connect_checked(path: &Path) -> Result<Option<UnixStream>, SocketError> {
+    let place = match SocketPlace::of(path) {
+        Ok(p) => p,
+        // No data folder yet: no player either.
+        Err(SocketError::Folder(PrivateError::Io { error, .. }))
+            if error.kind() == std::io::ErrorKind::NotFound =>
+        {
+            return Ok(None);
+        }
+        Err(e) => return Err(e),
+    };
+    let Ok(stream) = UnixStream::connect(&place.addr) else {
+        return Ok(None);
+    };
+    let uid = peer_uid(&stream).map_err(|error| SocketError::Io {
+        path: place.path.clone(),
+        error,
+    })?;
+    if uid != my_uid() {
+        return Err(SocketError::Impostor {
+            path: place.path.clone(),
+            uid,
+        });
+    }
+    Ok(Some(stream))
 }
 
 // ------------------------------------------------------------------ client side
@@ -273,13 +364,16 @@ pub struct Client {
 const SUSPEND_CHECK: Duration = Duration::from_millis(500);
 
 impl Client {
-    /// Connects to the player of `data_dir`; `None` when no player listens there.
-    pub fn connect(data_dir: &Path) -> Option<Client> {
-        let stream = UnixStream::connect(socket_path(data_dir)).ok()?;
-        Some(Client {
-            stream,
-            db: data_dir.join("db"),
-        })
+    /// Connects to the player of `data_dir`; `None` when no player listens there. The data
+    /// folder must be a private folder of this user's and the listener a process of this
+    /// user's (checked before anything is sent).
+    pub fn connect(data_dir: &Path) -> Result<Option<Client>, SocketError> {
+        Ok(
+            connect_checked(&socket_path(data_dir))?.map(|stream| Client {
+                stream,
+                db: data_dir.join("db"),
+            }),
+        )
     }
 
     /// Waits until the next frame begins to arrive, at most `idle`. A player that was
@@ -351,14 +445,16 @@ impl Client {
 }
 
 /// The pid of the player running on `data_dir`, if one answers.
-pub fn running_player(data_dir: &Path) -> Option<u32> {
-    let mut c = Client::connect(data_dir)?;
-    match c.ask(&Request::Hello, STARTUP_ANSWER) {
-        Ok(Response::Hello { pid, .. }) => Some(pid),
+pub fn running_player(data_dir: &Path) -> Result<Option<u32>, SocketError> {
+    let Some(mut c) = Client::connect(data_dir)? else {
+        return Ok(None);
+    };
+    Ok(Some(match c.ask(&Request::Hello, STARTUP_ANSWER) {
+        Ok(Response::Hello { pid, .. }) => pid,
         // Something listens but does not answer as a player (suspended, hung): still,
         // someone is there, most likely the player that holds the database.
-        _ => Some(crate::store::lock_holder(&data_dir.join("db")).unwrap_or(0)),
-    }
+        _ => crate::store::lock_holder(&data_dir.join("db")).unwrap_or(0),
+    }))
 }
 
 /// What a second player start (or a command that needs the database to itself) says.
@@ -392,40 +488,42 @@ struct Context {
 /// a client never finds the database held and nobody listening (clients that connect now
 /// wait in the backlog until [`Listening::serve`]). Dropped unserved, the socket goes.
 pub struct Listening {
-    path: PathBuf,
+    place: SocketPlace,
     listener: Option<UnixListener>,
 }
 
 impl Listening {
-    /// Binds `path`. A socket file left by a player that died is replaced; one that a live
-    /// player answers on is an error (`AddrInUse`).
+    /// Binds `path` (in a private folder of this user's: see [`socket_path`]). A socket file
+    /// left by a player that died is replaced; one that a live player answers on is an error
+    /// (`AddrInUse`).
     pub fn bind(path: PathBuf) -> std::io::Result<Self> {
-        let listener = match UnixListener::bind(&path) {
+        let place = SocketPlace::of(&path).map_err(std::io::Error::other)?;
+        let addr = &place.addr;
+        let listener = match UnixListener::bind(addr) {
             Ok(l) => l,
             Err(e) if e.kind() == std::io::ErrorKind::AddrInUse => {
-                if UnixStream::connect(&path).is_ok() {
+                if UnixStream::connect(addr).is_ok() {
                     return Err(std::io::Error::new(
                         std::io::ErrorKind::AddrInUse,
                         format!("another player listens at {}", path.display()),
                     ));
                 }
                 // Left behind by a player that did not get to clean up.
-                std::fs::remove_file(&path)?;
-                UnixListener::bind(&path)?
+                std::fs::remove_file(addr)?;
+                UnixListener::bind(addr)?
             }
             Err(e) => return Err(e),
         };
-        let bound = Listening {
-            path,
+        // Only this user may drive the player (the folder is private too).
+        std::fs::set_permissions(addr, std::fs::Permissions::from_mode(0o600))?;
+        Ok(Listening {
+            place,
             listener: Some(listener),
-        };
-        // Only this user may drive the player.
-        std::fs::set_permissions(&bound.path, std::fs::Permissions::from_mode(0o600))?;
-        Ok(bound)
+        })
     }
 
     pub fn path(&self) -> &Path {
-        &self.path
+        &self.place.path
     }
 
     /// Starts answering: `ctl` commands go to the app as events on `events`, forwarded
@@ -439,7 +537,9 @@ impl Listening {
         let Some(listener) = self.listener.take() else {
             return Err(std::io::Error::other("the socket is already served"));
         };
-        let path = std::mem::take(&mut self.path);
+        let place = SocketPlace::of(&self.place.path).map_err(std::io::Error::other)?;
+        let place = std::mem::replace(&mut self.place, place);
+        let path = place.path.clone();
         let stop = Arc::new(AtomicBool::new(false));
         let ctx = Arc::new(Context {
             events,
@@ -448,13 +548,14 @@ impl Listening {
             active: AtomicUsize::new(0),
         });
         let flag = stop.clone();
-        let at = path.clone();
-        let ours = file_id(&path);
+        let addr = place.addr.clone();
+        let ours = file_id(&place.addr);
         let thread = std::thread::Builder::new()
             .name("remote".into())
-            .spawn(move || accept_loop(listener, at, ours, ctx, flag))?;
+            .spawn(move || accept_loop(listener, place, ours, ctx, flag))?;
         Ok(RemoteServer {
             path,
+            addr,
             stop,
             thread: Some(thread),
         })
@@ -464,7 +565,7 @@ impl Listening {
 impl Drop for Listening {
     fn drop(&mut self) {
         if self.listener.take().is_some() {
-            let _ = std::fs::remove_file(&self.path);
+            let _ = std::fs::remove_file(&self.place.addr);
         }
     }
 }
@@ -472,6 +573,9 @@ impl Drop for Listening {
 /// The listening player; [`RemoteServer::stop`] (or dropping it) closes the socket.
 pub struct RemoteServer {
     path: PathBuf,
+    /// The address the socket was bound at (see `SocketPlace`; valid while the accept loop
+    /// holds the folder open).
+    addr: PathBuf,
     stop: Arc<AtomicBool>,
     thread: Option<JoinHandle<()>>,
 }
@@ -500,7 +604,7 @@ impl RemoteServer {
         }
         // Wake the accept loop now (it also looks every ACCEPT_TICK); it removes its socket
         // file as it ends.
-        let _ = UnixStream::connect(&self.path);
+        let _ = UnixStream::connect(&self.addr);
         if let Some(t) = self.thread.take() {
             let _ = t.join();
         }
@@ -550,11 +654,12 @@ fn file_id(path: &Path) -> Option<FileId> {
 
 fn accept_loop(
     mut listener: UnixListener,
-    path: PathBuf,
+    place: SocketPlace,
     mut ours: Option<FileId>,
     ctx: Arc<Context>,
     stop: Arc<AtomicBool>,
 ) {
+    let path = &place.addr;
     let mut last_look = Instant::now();
     loop {
         if stop.load(Ordering::SeqCst) {
@@ -565,13 +670,16 @@ fn accept_loop(
             // clients would find a held database and nobody to ask.
             if last_look.elapsed() >= Duration::from_secs(1) {
                 last_look = Instant::now();
-                if file_id(&path).is_none()
-                    && let Ok(l) = UnixListener::bind(&path)
+                if file_id(path).is_none()
+                    && let Ok(l) = UnixListener::bind(path)
                 {
-                    let _ = std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600));
-                    tracing::info!("remote: {} was deleted; listening again", path.display());
+                    let _ = std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600));
+                    tracing::info!(
+                        "remote: {} was deleted; listening again",
+                        place.path.display()
+                    );
                     listener = l;
-                    ours = file_id(&path);
+                    ours = file_id(path);
                 }
             }
             continue;
@@ -589,6 +697,19 @@ fn accept_loop(
                 continue;
             }
         };
+        // Only this user drives the player (the folder keeps others out; root is not let in
+        // either): another user's connection is closed unanswered.
+        match peer_uid(&stream) {
+            Ok(uid) if uid == my_uid() => {}
+            Ok(uid) => {
+                tracing::warn!("remote: refused a connection from uid {uid}");
+                continue;
+            }
+            Err(e) => {
+                tracing::warn!("remote: refused a connection whose user is unknown: {e}");
+                continue;
+            }
+        }
         if ctx.active.fetch_add(1, Ordering::SeqCst) >= MAX_CLIENTS {
             ctx.active.fetch_sub(1, Ordering::SeqCst);
             let _ = stream.set_write_timeout(Some(Duration::from_millis(100)));
@@ -612,8 +733,8 @@ fn accept_loop(
         }
     }
     // Only our own socket file: one made since by someone else stays.
-    if ours.is_some() && file_id(&path) == ours {
-        let _ = std::fs::remove_file(&path);
+    if ours.is_some() && file_id(path) == ours {
+        let _ = std::fs::remove_file(path);
     }
 }
 
@@ -879,14 +1000,21 @@ mod tests {
     use super::*;
 
     #[test]
-    fn long_data_dirs_get_a_short_socket() {
-        let short = socket_path(Path::new("/tmp/d"));
-        assert_eq!(short, Path::new("/tmp/d").join(SOCKET_NAME));
-        let long = format!("/tmp/{}", "x".repeat(200));
-        let p = socket_path(Path::new(&long));
-        assert!(p.as_os_str().len() <= MAX_SOCKET_PATH, "{}", p.display());
-        assert_eq!(p, socket_path(Path::new(&long)), "stable");
-        assert_ne!(p, socket_path(Path::new(&format!("{long}y"))));
+    fn the_socket_is_in_the_data_folder_however_long_its_path() {
+        let short = socket_path(Path::new("/nonexistent/d"));
+        assert_eq!(short, Path::new("/nonexistent/d").join(SOCKET_NAME));
+        let t = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let long = t.path().join("x".repeat(200));
+        crate::util::private::private_dir(&long).unwrap_or_else(|e| panic!("{e}"));
+        let p = socket_path(&long);
+        assert_eq!(p, long.join(SOCKET_NAME), "never moved elsewhere");
+        let l = Listening::bind(p.clone()).unwrap_or_else(|e| panic!("{e}"));
+        assert!(p.exists());
+        let c = connect_checked(&p).unwrap_or_else(|e| panic!("{e}"));
+        let c = c.unwrap_or_else(|| panic!("connects through the folder's handle"));
+        assert_eq!(peer_uid(&c).ok(), Some(my_uid()));
+        drop(l);
+        assert!(!p.exists());
     }
 
     #[test]

@@ -52,6 +52,23 @@ pub fn draw(f: &mut Frame, app: &App) {
     if app.help.open {
         help::draw(f, app, area);
     }
+    neutralise_layout_controls(f.buffer_mut());
+}
+
+/// The last pass over every frame: ratatui drops control characters but keeps zero-width
+/// ones with the cell before them, so a bidi control from a tag or a file name would reach
+/// the terminal and reorder or misalign the row. They are taken out of every cell here, once
+/// for all that was drawn (`util::text::is_layout_control`).
+fn neutralise_layout_controls(buf: &mut ratatui::buffer::Buffer) {
+    for cell in buf.content.iter_mut() {
+        let sym = cell.symbol();
+        // Every such character is 2 or 3 bytes of UTF-8: a one-byte cell is plain.
+        if sym.len() > 1
+            && let std::borrow::Cow::Owned(clean) = crate::util::text::strip_layout_controls(sym)
+        {
+            cell.set_symbol(if clean.is_empty() { " " } else { &clean });
+        }
+    }
 }
 
 fn draw_tabs(f: &mut Frame, app: &App, area: Rect) {
@@ -158,11 +175,13 @@ fn draw_player_bar(f: &mut Frame, app: &App, area: Rect) {
 /// The status line text (left and right parts).
 pub fn status_text(app: &App) -> (String, String, bool) {
     let s = &app.session;
-    let left = match (&s.status, &s.library_offline) {
-        (Some(m), _) => (m.text.clone(), m.error),
+    let left = match (&s.notice, &s.status, &s.library_offline) {
+        // What the settings could not do stays until a key is pressed.
+        (Some(n), _, _) => (n.clone(), true),
+        (None, Some(m), _) => (m.text.clone(), m.error),
         // Until the folder is back, whenever nothing newer is said.
-        (None, Some(why)) => (why.clone(), true),
-        (None, None) => {
+        (None, None, Some(why)) => (why.clone(), true),
+        (None, None, None) => {
             let a = &s.analysis;
             let text = match &a.progress {
                 Some(p) if a.running => {
@@ -185,21 +204,27 @@ pub fn status_text(app: &App) -> (String, String, bool) {
                     let n = s.lib.tracks.len();
                     let failed = s.lib.failed.len();
                     format!(
-                        "{} · {} classified{}",
+                        "{} · {} classified{}{}",
                         crate::app::session::tracks_n(n),
                         s.lib.classified(),
                         if failed > 0 {
                             format!(" · {failed} could not be analysed")
                         } else {
                             String::new()
-                        }
+                        },
+                        a.stopped
+                            .as_ref()
+                            .map(|r| format!(" · analysis stopped: {r}"))
+                            .unwrap_or_default()
                     )
                 }
             };
-            (text, false)
+            (text, a.stopped.is_some())
         }
     };
     let right = match &s.playback.silent {
+        // A notice has the whole line.
+        _ if s.notice.is_some() => String::new(),
         Some(_) => "no audio output — playing silently".to_string(),
         None => s
             .playback

@@ -188,3 +188,39 @@ pub fn inner(row: &str) -> &str {
 pub fn quote(p: &Path) -> String {
     format!("'{}'", p.display().to_string().replace('\'', r"'\''"))
 }
+
+/// The release binary as the player in a tmux session of its own: silent audio, settings from
+/// `config`, data in `data`, music in `lib`; `before` is shell run first (exports, `unset`),
+/// `prefix` goes before the program (`setpriv …`). When it ends the pane says
+/// "genreplay exited with N" and stays, so the screen can still be read. Waits for the
+/// library's first row (or the exit).
+pub fn start_player(
+    script_dir: &Path,
+    config: &Path,
+    data: &Path,
+    lib: &Path,
+    before: &str,
+    prefix: &str,
+) -> Tmux {
+    let bin = assert_cmd::cargo::cargo_bin("genreplay");
+    let script = script_dir.join(format!("run-player-{}.sh", std::process::id()));
+    std::fs::write(
+        &script,
+        format!(
+            "{before}\nexport GENREPLAY_CONFIG_DIR={config}\nexport GENREPLAY_NO_AUDIO=1\n\
+             {prefix} {bin} --data-dir {data} --library {lib}\n\
+             echo \"genreplay exited with $?\"\nsleep 600\n",
+            config = quote(config),
+            bin = quote(&bin),
+            data = quote(data),
+            lib = quote(lib),
+        ),
+    )
+    .expect("writing the player's script");
+    let t = Tmux::start(&format!("sh {}", quote(&script)));
+    t.wait_until("the library", |s| {
+        s.iter()
+            .any(|l| l.starts_with("│▸ ") || l.starts_with("│▾ ") || l.contains("genreplay exited"))
+    });
+    t
+}

@@ -229,3 +229,43 @@ fn genre_views_follow_vectors_like_a_rebuild_at_scale() {
         "some tracks are unsure"
     );
 }
+
+#[test]
+fn an_analysis_that_cannot_start_says_so_until_it_starts() {
+    let mut app = app();
+    app.update(Event::Analysis(AnalysisEvent::Stopped {
+        reason: "cannot start an analysis thread: Resource temporarily unavailable".into(),
+    }));
+    let (left, _, error) = genreplay::ui::status_text(&app);
+    assert!(
+        left.contains("analysis stopped: cannot start an analysis thread"),
+        "{left}"
+    );
+    assert!(error, "shown as an error");
+    assert!(!app.session.analysis.running);
+    app.update(Event::Analysis(AnalysisEvent::Started {
+        model: ModelId("m1".into()),
+        total: 0,
+    }));
+    let (left, _, error) = genreplay::ui::status_text(&app);
+    assert!(!left.contains("analysis stopped") && !error, "{left}");
+}
+
+#[test]
+fn a_notice_stays_over_other_news_until_a_key() {
+    let mut app = app();
+    app.session.notice = Some("/c/config.toml:1: volume is out of range (defaults used)".into());
+    app.update(Event::Status {
+        text: "4 tracks (4 new, 0 changed, 0 removed)".into(),
+        error: false,
+    });
+    for _ in 0..3 {
+        app.update(Event::Tick);
+    }
+    let (left, _, error) = genreplay::ui::status_text(&app);
+    assert!(left.starts_with("/c/config.toml:1:"), "{left}");
+    assert!(error);
+    press(&mut app, "j");
+    let (left, _, _) = genreplay::ui::status_text(&app);
+    assert_eq!(left, "4 tracks (4 new, 0 changed, 0 removed)");
+}

@@ -412,3 +412,39 @@ fn playback_output_is_recorded() {
     assert_eq!(app.session.playback.output.as_deref(), Some("pipewire"));
     assert_eq!(app.session.playback.silent, None);
 }
+
+#[test]
+fn a_start_that_comes_after_a_stop_leaves_the_player_stopped() {
+    // Queued (up next): a stop puts the cut-short track back in front of up next.
+    let mut app = app();
+    select(&mut app, "Alpha");
+    press(&mut app, "l");
+    select(&mut app, "First");
+    press(&mut app, "a");
+    press(&mut app, "c");
+    app.update(started("Dawn"));
+    assert_eq!(playing_title(&app).as_deref(), Some("Dawn"));
+    let fx = press(&mut app, "n");
+    assert_eq!(loads(&fx), [path("Noon")]);
+    // Stopped before the player said that Noon started; its word comes late.
+    let fx = press(&mut app, "v");
+    assert_eq!(player(&fx), [PlayerCommand::Stop]);
+    app.update(started("Noon"));
+    assert_eq!(
+        app.session.playback.track, None,
+        "stopped, whatever comes late"
+    );
+    let status = genreplay::app::remote::status(&app.session);
+    assert_eq!(status.state, genreplay::app::remote::PlayState::Stopped);
+    // Moved on before a start arrived: the late one does not take the place of the new one.
+    let mut app = tui_fixture::app();
+    play_first_album(&mut app);
+    let fx = press(&mut app, "n");
+    assert_eq!(loads(&fx), [path("Noon")]);
+    let fx = press(&mut app, "n");
+    assert_eq!(loads(&fx), [path("Dusk")]);
+    app.update(started("Noon"));
+    assert_eq!(playing_title(&app).as_deref(), Some("Dusk"));
+    app.update(started("Dusk"));
+    assert_eq!(playing_title(&app).as_deref(), Some("Dusk"));
+}

@@ -2,8 +2,6 @@
 //! the selected one's tracks on the right. Enter plays it, `a`/`A` queue it; in the track list
 //! `d` takes a track out and `K`/`J` move it (the file is rewritten).
 
-use std::path::PathBuf;
-
 use super::{Handled, Selection};
 use crate::app::catalog::Catalog;
 use crate::app::event::Effect;
@@ -12,7 +10,7 @@ use crate::app::prompt::{Prompt, PromptKind};
 use crate::app::session::Session;
 use crate::keys::Action;
 use crate::library::TrackId;
-use crate::playlist::Playlist;
+use crate::playlist::{Edit, Playlist};
 
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct PlaylistsView {
@@ -75,13 +73,12 @@ impl PlaylistsView {
         })
     }
 
-    /// Writes the selected playlist back with `tracks`.
-    fn rewrite(&self, s: &mut Session, tracks: Vec<PathBuf>) {
+    /// Changes the selected playlist's file.
+    fn edit(&self, s: &mut Session, edit: Edit) {
         if let Some(p) = self.selected() {
-            s.push(Effect::RewritePlaylist {
+            s.push(Effect::EditPlaylist {
                 path: p.path.clone(),
-                name: p.name.clone(),
-                tracks,
+                edit,
             });
         }
     }
@@ -128,10 +125,12 @@ impl PlaylistsView {
                 };
                 if self.focus_tracks {
                     let i = self.tracks_nav.selected;
-                    let mut tracks = p.tracks.clone();
-                    if i < tracks.len() {
-                        tracks.remove(i);
-                        self.rewrite(s, tracks);
+                    if let Some(path) = p.tracks.get(i) {
+                        let edit = Edit::Remove {
+                            track: i,
+                            path: path.clone(),
+                        };
+                        self.edit(s, edit);
                     }
                 } else {
                     s.ask(Prompt::new(
@@ -149,11 +148,16 @@ impl PlaylistsView {
                     } else {
                         Some(i + 1)
                     };
-                    if let Some(j) = j.filter(|&j| j < p.tracks.len()) {
-                        let mut tracks = p.tracks.clone();
-                        tracks.swap(i, j);
+                    if let (Some(j), Some(path)) =
+                        (j.filter(|&j| j < p.tracks.len()), p.tracks.get(i))
+                    {
+                        let edit = Edit::Move {
+                            from: i,
+                            to: j,
+                            path: path.clone(),
+                        };
                         self.tracks_nav.selected = j;
-                        self.rewrite(s, tracks);
+                        self.edit(s, edit);
                     }
                 }
             }
