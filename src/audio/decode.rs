@@ -24,232 +24,24 @@ use std::io::{Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 
 use symphonia::core::audio::SampleBuffer;
-use symphonia::core::codecs::{
-    CODEC_TYPE_NULL, CODEC_TYPE_OPUS, CodecRegistry, CodecType, DecoderOptions,
-};
+use symphonia::core::codecs::{CODEC_TYPE_OPUS, CodecParameters, Decoder, DecoderOptions};
 use symphonia::core::errors::Error as SymError;
-use symphonia::core::formats::{FormatOptions, FormatReader, SeekMode, SeekTo, Track};
+use symphonia::core::formats::{FormatOptions, FormatReader, SeekMode, SeekTo};
 use symphonia::core::io::{MediaSource, MediaSourceStream, MediaSourceStreamOptions};
 use symphonia::core::meta::MetadataOptions;
 use symphonia::core::probe::Hint;
 use symphonia::core::units::Time;
 
 use super::au::{self, AuReader};
+use super::codecs::{codec_name, codecs, opus_header_gain_db, pcm_sample_bytes, pick_track};
 use super::container;
 use super::guard;
 use super::header::{self, Declared, OpenRegularError};
 use super::loudness::{Loudness, Meter};
-
-/// Lowest sample rate accepted (telephone audio is 8 kHz; below 1 kHz a header is garbage).
-pub const MIN_RATE_HZ: u32 = 1_000;
-/// Highest sample rate accepted (DXD and 768 kHz DACs exist; above is garbage).
-pub const MAX_RATE_HZ: u32 = 768_000;
-/// Most channels accepted.
-pub const MAX_CHANNELS: usize = 32;
-/// Most bits per sample accepted.
-pub const MAX_BITS: u32 = 64;
-/// Most frames a decoder may announce per packet (FLAC's largest block is 65 535; ADPCM blocks
-/// reach ≈130 000 frames).
-pub const MAX_PACKET_FRAMES: u64 = 1 << 18;
-/// Decoded samples beyond ±this are clipped (and counted): no real audio is 36 dB over full
-/// scale, and beyond ~1e15 the analysis' power spectra overflow `f32`.
-pub const MAX_SAMPLE_MAGNITUDE: f32 = 64.0;
-/// A stream ends after this many packets in a row without audio.
-pub const MAX_BARREN_PACKETS: usize = 20_000;
-/// [`AudioFile::decode_mono`] without a length decodes at most this much.
-pub const MAX_WHOLE_DECODE_SECS: f64 = 20.0 * 60.0;
-/// A header may not declare more audio than this many frames per byte of file (≈ 32 bit/s of
-/// compressed audio per channel at 8 kHz; real codecs need far more).
-const MAX_FRAMES_PER_BYTE: u64 = 2_000;
-
-/// Why a file could not be decoded. Every variant names the file.
-#[derive(Debug, thiserror::Error)]
-pub enum AudioError {
-    #[error("{}: cannot open: {source}", path.display())]
-    Open {
-        path: PathBuf,
-        source: std::io::Error,
-    },
-    #[error("{}: not a regular file: {kind}", path.display())]
-    NotRegular { path: PathBuf, kind: &'static str },
-    #[error("{}: empty file (0 bytes)", path.display())]
-    Empty { path: PathBuf },
-    #[error("{}: not a recognised audio file ({reason})", path.display())]
-    Unrecognised { path: PathBuf, reason: String },
-    #[error("{}: unsupported format: {format}", path.display())]
-    UnsupportedFormat { path: PathBuf, format: String },
-    #[error("{}: unsupported codec: {codec}", path.display())]
-    UnsupportedCodec { path: PathBuf, codec: String },
-    #[error("{}: no audio track", path.display())]
-    NoTrack { path: PathBuf },
-    #[error("{}: corrupt header: {reason}", path.display())]
-    BadStream { path: PathBuf, reason: String },
-    #[error("{}: decoding failed: {reason}", path.display())]
-    Decode { path: PathBuf, reason: String },
-    #[error("{}: no audio could be decoded (truncated or corrupt file)", path.display())]
-    NoAudio { path: PathBuf },
-    #[error("{}: truncated or corrupt: decoded {decoded_secs:.1} s where the file declares {expected_secs:.1} s", path.display())]
-    Truncated {
-        path: PathBuf,
-        decoded_secs: f64,
-        expected_secs: f64,
-    },
-    #[error("{}: analysis failed: {reason}", path.display())]
-    Analysis { path: PathBuf, reason: String },
-    #[error("{}: internal error while decoding (the file is probably corrupt): {reason}", path.display())]
-    Internal { path: PathBuf, reason: String },
-}
-
-impl AudioError {
-    /// The file the error is about.
-    pub fn path(&self) -> &Path {
-        match self {
-            AudioError::Open { path, .. }
-            | AudioError::NotRegular { path, .. }
-            | AudioError::Empty { path }
-            | AudioError::Unrecognised { path, .. }
-            | AudioError::UnsupportedFormat { path, .. }
-            | AudioError::UnsupportedCodec { path, .. }
-            | AudioError::NoTrack { path }
-            | AudioError::BadStream { path, .. }
-            | AudioError::Decode { path, .. }
-            | AudioError::NoAudio { path }
-            | AudioError::Truncated { path, .. }
-            | AudioError::Analysis { path, .. }
-            | AudioError::Internal { path, .. } => path,
-        }
-    }
-}
-
-/// Checks the stream parameters a container declares (or a decoder reports): the one place
-/// that decides what is plausible, used by every decoder path before it sizes a buffer.
-/// Unknown (`None`) values pass; they are checked again once the decoder reports them.
-pub fn validate_stream(
-    path: &Path,
-    rate_hz: Option<f64>,
-    channels: Option<u64>,
-    bits: Option<u32>,
-) -> Result<(), AudioError> {
-    let bad = |reason: String| {
-        Err(AudioError::BadStream {
-            path: path.to_path_buf(),
-            reason,
-        })
-    };
-    if let Some(r) = rate_hz
-        && !(r.is_finite() && r >= MIN_RATE_HZ as f64 && r <= MAX_RATE_HZ as f64)
-    {
-        return bad(format!(
-            "implausible sample rate {r} Hz (expected {MIN_RATE_HZ}–{MAX_RATE_HZ} Hz)"
-        ));
-    }
-    if let Some(c) = channels
-        && !(1..=MAX_CHANNELS as u64).contains(&c)
-    {
-        return bad(format!(
-            "implausible channel count {c} (expected 1–{MAX_CHANNELS})"
-        ));
-    }
-    if let Some(b) = bits
-        && !(1..=MAX_BITS).contains(&b)
-    {
-        return bad(format!("implausible bit depth {b} (expected 1–{MAX_BITS})"));
-    }
-    Ok(())
-}
-
-/// The frame count to believe: the declared one, cut to what `file_len` bytes can hold
-/// (`frame_bytes` per frame for uncompressed audio, a generous bound otherwise).
-pub fn plausible_frames(declared: u64, file_len: u64, frame_bytes: Option<u64>) -> u64 {
-    let max = match frame_bytes {
-        Some(b) if b > 0 => file_len / b,
-        _ => file_len.saturating_mul(MAX_FRAMES_PER_BYTE),
-    };
-    declared.min(max)
-}
-
-/// What was lost or repaired while decoding a file: the reason a track is "partial".
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct Damage {
-    /// Packets that failed to decode and were skipped.
-    pub skipped_packets: usize,
-    /// NaN or infinite samples replaced with silence.
-    pub nonfinite_samples: u64,
-    /// Samples beyond ±[`MAX_SAMPLE_MAGNITUDE`] clipped.
-    pub clipped_samples: u64,
-    /// Why decoding stopped before the end of the stream.
-    pub ended_early: Option<String>,
-    /// The header declared this many bytes of audio, the file holds the second.
-    pub length_mismatch: Option<(u64, u64)>,
-    /// Decoded only `.0` seconds where the file declares `.1` (set by the clip loader).
-    pub truncated: Option<(f64, f64)>,
-    /// The stream ends before the length it declares (this many seconds); how much earlier is
-    /// not known (found by probing the end).
-    pub missing_end: Option<f64>,
-    /// The container's structure shows the file is cut off (see [`super::container`]).
-    pub cut_off: Option<String>,
-    /// Seconds of audio the format reader stepped over (damaged stretches it resynchronised
-    /// after, found as jumps in the packets' timestamps).
-    pub lost_secs: f64,
-}
-
-impl Damage {
-    pub fn is_damaged(&self) -> bool {
-        *self != Damage::default()
-    }
-
-    /// What is wrong, in words; `None` when nothing is.
-    pub fn describe(&self) -> Option<String> {
-        let mut parts = Vec::new();
-        if let Some(why) = &self.cut_off {
-            parts.push(why.clone());
-        }
-        if let Some((got, want)) = self.truncated {
-            parts.push(format!(
-                "truncated: {got:.1} s of the declared {want:.1} s could be decoded"
-            ));
-        }
-        if let Some(want) = self.missing_end {
-            parts.push(format!(
-                "truncated: the stream ends before its declared {}",
-                crate::util::time::fmt_time(want)
-            ));
-        }
-        if let Some(why) = &self.ended_early {
-            parts.push(format!("the stream ends early ({why})"));
-        }
-        if let Some((declared, real)) = self.length_mismatch {
-            parts.push(format!(
-                "the header declares {declared} bytes of audio, the file holds {real}"
-            ));
-        }
-        if self.lost_secs >= 0.05 {
-            parts.push(format!("{:.1} s of damaged audio skipped", self.lost_secs));
-        }
-        if self.skipped_packets > 0 {
-            parts.push(format!(
-                "{} undecodable packet{} skipped",
-                self.skipped_packets,
-                if self.skipped_packets == 1 { "" } else { "s" }
-            ));
-        }
-        if self.nonfinite_samples > 0 {
-            parts.push(format!(
-                "{} NaN/infinite sample{} replaced with silence",
-                self.nonfinite_samples,
-                if self.nonfinite_samples == 1 { "" } else { "s" }
-            ));
-        }
-        if self.clipped_samples > 0 {
-            parts.push(format!(
-                "{} out-of-range sample{} clipped",
-                self.clipped_samples,
-                if self.clipped_samples == 1 { "" } else { "s" }
-            ));
-        }
-        (!parts.is_empty()).then(|| parts.join("; "))
-    }
-}
+pub use super::stream::{
+    AudioError, Damage, MAX_BARREN_PACKETS, MAX_BITS, MAX_CHANNELS, MAX_PACKET_FRAMES, MAX_RATE_HZ,
+    MAX_SAMPLE_MAGNITUDE, MAX_WHOLE_DECODE_SECS, MIN_RATE_HZ, plausible_frames, validate_stream,
+};
 
 /// Mono samples at the file's own rate.
 #[derive(Debug, Clone)]
@@ -325,86 +117,6 @@ pub struct ChunkFormat {
     pub sample_rate_hz: u32,
 }
 
-/// The decoders every caller uses: symphonia's enabled codecs and Opus (libopus).
-pub fn codecs() -> &'static CodecRegistry {
-    static REGISTRY: std::sync::OnceLock<CodecRegistry> = std::sync::OnceLock::new();
-    REGISTRY.get_or_init(|| {
-        let mut r = CodecRegistry::new();
-        symphonia::default::register_enabled_codecs(&mut r);
-        r.register_all::<symphonia_adapter_libopus::OpusDecoder>();
-        r
-    })
-}
-
-/// The output gain an Opus identification header (`OpusHead`) declares, in dB (a Q7.8
-/// number at bytes 16–17); `None` when `head` is no such header.
-pub fn opus_header_gain_db(head: &[u8]) -> Option<f32> {
-    if head.len() < 19 || !head.starts_with(b"OpusHead") {
-        return None;
-    }
-    let q = i16::from_le_bytes([head[16], head[17]]);
-    Some(q as f32 / 256.0)
-}
-
-fn codec_name(codec: CodecType) -> String {
-    codecs()
-        .get_codec(codec)
-        .map(|d| d.short_name.to_string())
-        .unwrap_or_else(|| format!("{codec}"))
-}
-
-/// Bytes per sample of symphonia's uncompressed codecs.
-fn pcm_sample_bytes(codec: CodecType) -> Option<u64> {
-    use symphonia::core::codecs::*;
-    let table: [(CodecType, u64); 38] = [
-        (CODEC_TYPE_PCM_S32LE, 4),
-        (CODEC_TYPE_PCM_S32LE_PLANAR, 4),
-        (CODEC_TYPE_PCM_S32BE, 4),
-        (CODEC_TYPE_PCM_S32BE_PLANAR, 4),
-        (CODEC_TYPE_PCM_S24LE, 3),
-        (CODEC_TYPE_PCM_S24LE_PLANAR, 3),
-        (CODEC_TYPE_PCM_S24BE, 3),
-        (CODEC_TYPE_PCM_S24BE_PLANAR, 3),
-        (CODEC_TYPE_PCM_S16LE, 2),
-        (CODEC_TYPE_PCM_S16LE_PLANAR, 2),
-        (CODEC_TYPE_PCM_S16BE, 2),
-        (CODEC_TYPE_PCM_S16BE_PLANAR, 2),
-        (CODEC_TYPE_PCM_S8, 1),
-        (CODEC_TYPE_PCM_S8_PLANAR, 1),
-        (CODEC_TYPE_PCM_U32LE, 4),
-        (CODEC_TYPE_PCM_U32LE_PLANAR, 4),
-        (CODEC_TYPE_PCM_U32BE, 4),
-        (CODEC_TYPE_PCM_U32BE_PLANAR, 4),
-        (CODEC_TYPE_PCM_U24LE, 3),
-        (CODEC_TYPE_PCM_U24LE_PLANAR, 3),
-        (CODEC_TYPE_PCM_U24BE, 3),
-        (CODEC_TYPE_PCM_U24BE_PLANAR, 3),
-        (CODEC_TYPE_PCM_U16LE, 2),
-        (CODEC_TYPE_PCM_U16LE_PLANAR, 2),
-        (CODEC_TYPE_PCM_U16BE, 2),
-        (CODEC_TYPE_PCM_U16BE_PLANAR, 2),
-        (CODEC_TYPE_PCM_U8, 1),
-        (CODEC_TYPE_PCM_U8_PLANAR, 1),
-        (CODEC_TYPE_PCM_F32LE, 4),
-        (CODEC_TYPE_PCM_F32LE_PLANAR, 4),
-        (CODEC_TYPE_PCM_F32BE, 4),
-        (CODEC_TYPE_PCM_F32BE_PLANAR, 4),
-        (CODEC_TYPE_PCM_F64LE, 8),
-        (CODEC_TYPE_PCM_F64LE_PLANAR, 8),
-        (CODEC_TYPE_PCM_F64BE, 8),
-        (CODEC_TYPE_PCM_F64BE_PLANAR, 8),
-        (CODEC_TYPE_PCM_ALAW, 1),
-        (CODEC_TYPE_PCM_MULAW, 1),
-    ];
-    table.iter().find(|(c, _)| *c == codec).map(|(_, b)| *b)
-}
-
-fn pick_track(tracks: &[Track]) -> Option<&Track> {
-    tracks
-        .iter()
-        .find(|t| t.codec_params.codec != CODEC_TYPE_NULL)
-}
-
 /// The file as symphonia reads it, with a few header bytes overwritten so the container's
 /// lengths agree with the file (see [`header::Declared::patches`]).
 struct PatchedFile {
@@ -475,39 +187,94 @@ impl AudioFile {
             });
         }
         if au::sniff(&head) {
-            let r = AuReader::from_file(file, len).map_err(|reason| AudioError::Unrecognised {
-                path: path_buf.clone(),
-                reason: reason.0,
-            })?;
-            validate_stream(
-                path,
-                Some(r.sample_rate_hz as f64),
-                Some(r.channels as u64),
-                None,
-            )?;
-            let mut damage = Damage::default();
-            if let Some(m) = r.length_mismatch() {
-                damage.length_mismatch = Some(m);
-            }
-            return Ok(AudioFile {
-                output_scale: None,
-                meter: None,
-                path: path_buf,
-                info: StreamInfo {
-                    sample_rate_hz: r.sample_rate_hz,
-                    channels: r.channels,
-                    duration_secs: r.duration_secs(),
-                },
-                backend: Backend::Au(r),
-                skip_frames: 0,
-                damage,
-                decoded_any: false,
-                broken: false,
-                seeked_once: false,
-                next_ts: None,
-            });
+            return Self::open_au(path, file, len);
         }
-        let declared: Option<Declared> = header::parse_declared(&head, len);
+        let (format, view, damage) = Self::probe(path, file, len, &head)?;
+        let track = pick_track(format.tracks()).ok_or_else(|| AudioError::NoTrack {
+            path: path_buf.clone(),
+        })?;
+        let params = track.codec_params.clone();
+        let track_id = track.id;
+        Self::check_params(path, &params)?;
+        let decoder = Self::make_decoder(path, &params)?;
+        let sample_rate_hz = params.sample_rate.unwrap_or(0);
+        let channels = params.channels.map(|c| c.count()).unwrap_or(0);
+        let duration_secs = Self::duration_of(&params, len, &view);
+        let output_scale = Self::opus_output_scale(path, &params);
+        Ok(AudioFile {
+            output_scale,
+            meter: None,
+            path: path_buf,
+            backend: Backend::Symphonia {
+                format,
+                decoder,
+                track_id,
+                sample_buf: None,
+            },
+            info: StreamInfo {
+                sample_rate_hz,
+                channels,
+                duration_secs,
+            },
+            skip_frames: 0,
+            damage,
+            decoded_any: false,
+            broken: false,
+            seeked_once: false,
+            next_ts: None,
+        })
+    }
+
+    /// An `.au` file (our own reader) whose header has been sniffed.
+    fn open_au(path: &Path, file: File, len: u64) -> Result<Self, AudioError> {
+        let path_buf = path.to_path_buf();
+        let r = AuReader::from_file(file, len).map_err(|reason| AudioError::Unrecognised {
+            path: path_buf.clone(),
+            reason: reason.0,
+        })?;
+        validate_stream(
+            path,
+            Some(r.sample_rate_hz as f64),
+            Some(r.channels as u64),
+            None,
+        )?;
+        let mut damage = Damage::default();
+        if let Some(m) = r.length_mismatch() {
+            damage.length_mismatch = Some(m);
+        }
+        Ok(AudioFile {
+            output_scale: None,
+            meter: None,
+            path: path_buf,
+            info: StreamInfo {
+                sample_rate_hz: r.sample_rate_hz,
+                channels: r.channels,
+                duration_secs: r.duration_secs(),
+            },
+            backend: Backend::Au(r),
+            skip_frames: 0,
+            damage,
+            decoded_any: false,
+            broken: false,
+            seeked_once: false,
+            next_ts: None,
+        })
+    }
+
+    /// The container checked ([`container::check`]), what it hides from the decoder patched,
+    /// and symphonia's format reader for it; what the checks found is in the [`Damage`].
+    fn probe(
+        path: &Path,
+        mut file: File,
+        len: u64,
+        head: &[u8],
+    ) -> Result<(Box<dyn FormatReader>, container::View, Damage), AudioError> {
+        let path_buf = path.to_path_buf();
+        let io_err = |source| AudioError::Open {
+            path: path_buf.clone(),
+            source,
+        };
+        let declared: Option<Declared> = header::parse_declared(head, len);
         let mut damage = Damage::default();
         if let Some(d) = &declared {
             validate_stream(path, d.rate_hz, d.channels.map(u64::from), d.bits)?;
@@ -519,10 +286,11 @@ impl AudioFile {
             }
         }
         // Lengths and counts the decoder would size buffers from, checked first.
-        let view = container::check(&file, &head, len).map_err(|reason| AudioError::BadStream {
-            path: path_buf.clone(),
-            reason: reason.0,
-        })?;
+        let mut view =
+            container::check(&file, head, len).map_err(|reason| AudioError::BadStream {
+                path: path_buf.clone(),
+                reason: reason.0,
+            })?;
         for note in &view.notes {
             tracing::warn!(path = %path.display(), "{note}");
         }
@@ -532,7 +300,7 @@ impl AudioFile {
             .as_ref()
             .map(|d| d.patches.iter().map(|(at, b)| (*at, b.to_vec())).collect())
             .unwrap_or_default();
-        patches.extend(view.patches);
+        patches.extend(std::mem::take(&mut view.patches));
         let source = PatchedFile {
             file,
             len: view.limit.unwrap_or(len).min(len),
@@ -570,9 +338,9 @@ impl AudioFile {
             reason: reason.0,
         })?
         .map_err(|e| {
-            let container = header::container_by_magic(&head)
+            let container = header::container_by_magic(head)
                 // Raw MPEG audio starts with a frame sync.
-                .or_else(|| header::mpeg_sync(&head).then_some("MPEG audio"));
+                .or_else(|| header::mpeg_sync(head).then_some("MPEG audio"));
             tracing::debug!(path = %path.display(), error = %e, "no format reader");
             match (e, container) {
                 // The structure already showed where the file is cut off.
@@ -605,12 +373,12 @@ impl AudioFile {
                 },
             }
         })?;
-        let format = probed.format;
-        let track = pick_track(format.tracks()).ok_or_else(|| AudioError::NoTrack {
-            path: path_buf.clone(),
-        })?;
-        let params = track.codec_params.clone();
-        let track_id = track.id;
+        Ok((probed.format, view, damage))
+    }
+
+    /// The track's parameters checked before a decoder sizes anything from them.
+    fn check_params(path: &Path, params: &CodecParameters) -> Result<(), AudioError> {
+        let path_buf = path.to_path_buf();
         validate_stream(
             path,
             params.sample_rate.map(f64::from),
@@ -650,7 +418,13 @@ impl AudioFile {
                 ),
             });
         }
-        let decoder = guard::catch(|| codecs().make(&params, &DecoderOptions::default()))
+        Ok(())
+    }
+
+    /// The decoder for the track (a panic in the codec registry is an error for this file).
+    fn make_decoder(path: &Path, params: &CodecParameters) -> Result<Box<dyn Decoder>, AudioError> {
+        let path_buf = path.to_path_buf();
+        guard::catch(|| codecs().make(params, &DecoderOptions::default()))
             .map_err(|reason| AudioError::Internal {
                 path: path_buf.clone(),
                 reason: reason.0,
@@ -664,9 +438,13 @@ impl AudioFile {
                     path: path_buf.clone(),
                     reason: other.to_string(),
                 },
-            })?;
+            })
+    }
+
+    /// The track's length: the frame count the header declares, cut to what the file can
+    /// hold and to where the container shows the stream really ends.
+    fn duration_of(params: &CodecParameters, len: u64, view: &container::View) -> Option<f64> {
         let sample_rate_hz = params.sample_rate.unwrap_or(0);
-        let channels = params.channels.map(|c| c.count()).unwrap_or(0);
         let frame_bytes = pcm_sample_bytes(params.codec)
             .zip(params.channels)
             .map(|(b, c)| b * c.count() as u64);
@@ -676,7 +454,7 @@ impl AudioFile {
             .n_frames
             .map(|n| plausible_frames(n, len, frame_bytes))
             .map(|n| view.real_frames.map_or(n, |r| n.min(r)));
-        let duration_secs = match (n_frames, params.time_base, params.sample_rate) {
+        match (n_frames, params.time_base, params.sample_rate) {
             (Some(n), Some(tb), _) if tb.denom > 0 => {
                 let t = tb.calc_time(n);
                 Some(t.seconds as f64 + t.frac)
@@ -691,9 +469,13 @@ impl AudioFile {
                 .then_some(view.ogg_end_granule)
                 .flatten()
                 .map(|g| g as f64 / sample_rate_hz as f64)
-        });
-        // The Opus header's output gain (0 dB in nearly every file), bounded like any gain.
-        let output_scale = (params.codec == CODEC_TYPE_OPUS)
+        })
+    }
+
+    /// The Opus header's output gain as a scale (0 dB in nearly every file: `None`).
+    fn opus_output_scale(path: &Path, params: &CodecParameters) -> Option<f32> {
+        // Bounded like any gain.
+        (params.codec == CODEC_TYPE_OPUS)
             .then(|| params.extra_data.as_deref().and_then(opus_header_gain_db))
             .flatten()
             .filter(|db| *db != 0.0)
@@ -702,29 +484,7 @@ impl AudioFile {
                     tracing::warn!(path = %path.display(), db, "implausible Opus output gain; capped at ±40 dB");
                 }
                 super::gain::db_to_scale(db.clamp(-40.0, 40.0))
-            });
-        Ok(AudioFile {
-            output_scale,
-            meter: None,
-            path: path_buf,
-            backend: Backend::Symphonia {
-                format,
-                decoder,
-                track_id,
-                sample_buf: None,
-            },
-            info: StreamInfo {
-                sample_rate_hz,
-                channels,
-                duration_secs,
-            },
-            skip_frames: 0,
-            damage,
-            decoded_any: false,
-            broken: false,
-            seeked_once: false,
-            next_ts: None,
-        })
+            })
     }
 
     pub fn info(&self) -> StreamInfo {
@@ -1123,69 +883,4 @@ impl AudioFile {
 /// Decodes the whole file to mono (up to [`MAX_WHOLE_DECODE_SECS`]).
 pub fn decode_file(path: &Path) -> Result<MonoAudio, AudioError> {
     AudioFile::open(path)?.decode_mono(0.0, None)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn stream_validation_bounds() {
-        let p = Path::new("/x.wav");
-        assert!(validate_stream(p, Some(44_100.0), Some(2), Some(16)).is_ok());
-        assert!(validate_stream(p, None, None, None).is_ok());
-        for (rate, ch, bits) in [
-            (Some(0.0), None, None),
-            (Some(1.0), None, None),
-            (Some(4_294_967_295.0), None, None),
-            (Some(f64::NAN), None, None),
-            (None, Some(0), None),
-            (None, Some(200), None),
-            (None, None, Some(0)),
-            (None, None, Some(65)),
-        ] {
-            let e = validate_stream(p, rate, ch, bits).unwrap_err().to_string();
-            assert!(e.starts_with("/x.wav: corrupt header: implausible"), "{e}");
-        }
-    }
-
-    #[test]
-    fn frame_counts_are_bounded_by_the_file() {
-        assert_eq!(plausible_frames(1000, 4000, Some(4)), 1000);
-        assert_eq!(plausible_frames(u64::MAX, 4000, Some(4)), 1000);
-        assert_eq!(
-            plausible_frames(u64::MAX, 10, None),
-            10 * MAX_FRAMES_PER_BYTE
-        );
-    }
-
-    #[test]
-    fn damage_reads_well() {
-        assert_eq!(Damage::default().describe(), None);
-        let d = Damage {
-            nonfinite_samples: 1,
-            skipped_packets: 3,
-            ..Default::default()
-        };
-        assert_eq!(
-            d.describe().unwrap(),
-            "3 undecodable packets skipped; 1 NaN/infinite sample replaced with silence"
-        );
-        assert_eq!(
-            pcm_sample_bytes(symphonia::core::codecs::CODEC_TYPE_PCM_S24LE),
-            Some(3)
-        );
-        assert_eq!(
-            pcm_sample_bytes(symphonia::core::codecs::CODEC_TYPE_PCM_F64BE),
-            Some(8)
-        );
-        assert_eq!(
-            pcm_sample_bytes(symphonia::core::codecs::CODEC_TYPE_PCM_MULAW),
-            Some(1)
-        );
-        assert_eq!(
-            pcm_sample_bytes(symphonia::core::codecs::CODEC_TYPE_FLAC),
-            None
-        );
-    }
 }

@@ -2,6 +2,7 @@
 
 pub mod au;
 pub mod clip;
+pub mod codecs;
 pub mod container;
 pub mod decode;
 pub mod gain;
@@ -10,6 +11,7 @@ pub mod header;
 pub mod loudness;
 pub mod player;
 pub mod resample;
+pub mod stream;
 pub mod synth;
 
 use std::path::Path;
