@@ -45,6 +45,10 @@ pub fn skipped(why: impl std::fmt::Display) {
         .open(&log)
         .and_then(|mut f| f.write_all(line.as_bytes()));
     if let Err(e) = written {
-        let _ = writeln!(std::io::stderr(), "(could not append to {}: {e})", log.display());
+        let _ = writeln!(
+            std::io::stderr(),
+            "(could not append to {}: {e})",
+            log.display()
+        );
     }
 }

@@ -529,7 +529,10 @@ fn resolve(
         k -= 1;
     }
     let file = *by_module.get(&abs[..k])?;
-    let name = abs.get(k).cloned().unwrap_or_else(|| "(module)".to_string());
+    let name = abs
+        .get(k)
+        .cloned()
+        .unwrap_or_else(|| "(module)".to_string());
     if files[file].is_mod_root && depth < 8 {
         if let Some((_, target)) = reexports[file].iter().find(|(n, _)| *n == name) {
             if target.as_slice() != abs {
@@ -541,4 +544,3 @@ fn resolve(
     }
     Some((file, name))
 }
-

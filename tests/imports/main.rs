@@ -56,7 +56,10 @@ fn src_graph() -> Graph {
 }
 
 fn allowed() -> Vec<BTreeSet<&'static str>> {
-    ALLOWED.iter().map(|c| c.iter().copied().collect()).collect()
+    ALLOWED
+        .iter()
+        .map(|c| c.iter().copied().collect())
+        .collect()
 }
 
 /// Whether `circle` lies within one allowed circle.

@@ -279,7 +279,9 @@ fn another_user_can_neither_read_the_data_folder_nor_reach_the_player() {
     }
     let tmux = start_player(root.path(), &data, &lib, "");
     assert_eq!(mode(&data), 0o700, "the data folder is private");
-    wait_until("old.m3u8 made private (0600)", TIMEOUT, || mode(&old) == 0o600);
+    wait_until("old.m3u8 made private (0600)", TIMEOUT, || {
+        mode(&old) == 0o600
+    });
     assert_eq!(
         std::fs::read_to_string(&old).unwrap(),
         "#EXTM3U\n/somewhere/x.mp3\n",
