@@ -372,7 +372,8 @@ fn use_trees(code: &str, only_pub: bool) -> Vec<(usize, Vec<String>)> {
         let line_start = code[..at].rfind('\n').map_or(0, |n| n + 1);
         let head = code[line_start..at].trim();
         let is_pub = head.starts_with("pub");
-        if !(head.is_empty() || is_pub) || (only_pub && !is_pub) {
+        // A `use` that starts its line, or `pub use`; only the latter when `only_pub`.
+        if !is_pub && (only_pub || !head.is_empty()) {
             continue;
         }
         let Some(end) = code[at..].find(';') else {
@@ -533,14 +534,13 @@ fn resolve(
         .get(k)
         .cloned()
         .unwrap_or_else(|| "(module)".to_string());
-    if files[file].is_mod_root && depth < 8 {
-        if let Some((_, target)) = reexports[file].iter().find(|(n, _)| *n == name) {
-            if target.as_slice() != abs {
-                if let Some(r) = resolve(target, files, by_module, reexports, depth + 1) {
-                    return Some(r);
-                }
-            }
-        }
+    if files[file].is_mod_root
+        && depth < 8
+        && let Some((_, target)) = reexports[file].iter().find(|(n, _)| *n == name)
+        && target.as_slice() != abs
+        && let Some(r) = resolve(target, files, by_module, reexports, depth + 1)
+    {
+        return Some(r);
     }
     Some((file, name))
 }
