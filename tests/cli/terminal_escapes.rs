@@ -111,8 +111,7 @@ fn the_command_line_shows_escapes_and_json_keeps_them_exact() {
 
 #[test]
 fn in_a_terminal_beside_the_running_player_nothing_escapes() {
-    if !tmux_available() {
-        crate::common::skipped("tmux is not installed");
+    if !have_tmux() {
         return;
     }
     let tmp = tempfile::tempdir().unwrap();

@@ -84,8 +84,7 @@ fn files_in(dir: &Path) -> Vec<String> {
 
 #[test]
 fn editing_a_playlist_keeps_its_file_its_lines_and_every_other_playlist() {
-    if !tmux_available() {
-        crate::common::skipped("tmux is not installed");
+    if !have_tmux() {
         return;
     }
     let tmp = tempfile::tempdir().unwrap();
@@ -269,8 +268,7 @@ fn an_import_keeps_what_plays_and_refuses_a_file_with_nothing_to_play() {
 
 #[test]
 fn imports_through_the_running_player_and_its_i_key_share_the_rules() {
-    if !tmux_available() {
-        crate::common::skipped("tmux is not installed");
+    if !have_tmux() {
         return;
     }
     let tmp = tempfile::tempdir().unwrap();
@@ -301,8 +299,7 @@ fn imports_through_the_running_player_and_its_i_key_share_the_rules() {
 
 #[test]
 fn settings_errors_stay_on_screen_until_a_key_and_config_check_lists_them() {
-    if !tmux_available() {
-        crate::common::skipped("tmux is not installed");
+    if !have_tmux() {
         return;
     }
     let tmp = tempfile::tempdir().unwrap();
@@ -359,8 +356,7 @@ fn settings_errors_stay_on_screen_until_a_key_and_config_check_lists_them() {
 
 #[test]
 fn a_fifo_as_config_toml_never_hangs_the_start() {
-    if !tmux_available() {
-        crate::common::skipped("tmux is not installed");
+    if !have_tmux() {
         return;
     }
     let tmp = tempfile::tempdir().unwrap();
@@ -392,8 +388,7 @@ fn a_fifo_as_config_toml_never_hangs_the_start() {
 
 #[test]
 fn analysis_threads_beyond_the_machine_are_clamped_and_said() {
-    if !tmux_available() {
-        crate::common::skipped("tmux is not installed");
+    if !have_tmux() {
         return;
     }
     let tmp = tempfile::tempdir().unwrap();

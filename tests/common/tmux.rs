@@ -140,9 +140,24 @@ pub fn tmux_available() -> bool {
         .is_ok_and(|o| o.status.success())
 }
 
+/// Whether tmux runs here; when it does not, the running test says it is skipped (and returns:
+/// `if !have_tmux() { return; }`).
+pub fn have_tmux() -> bool {
+    let ok = tmux_available();
+    if !ok {
+        super::skipped("tmux is not installed");
+    }
+    ok
+}
+
+/// `../shared/data/library-sample`; when it is not there, the running test says it is skipped.
 pub fn sample_library() -> Option<PathBuf> {
     let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data/library-sample");
-    p.is_dir().then(|| p.canonicalize().unwrap_or(p))
+    if !p.is_dir() {
+        super::skipped("../shared/data/library-sample is not present");
+        return None;
+    }
+    Some(p.canonicalize().unwrap_or(p))
 }
 
 /// A sound card is there: keep the test quiet with the player's silent mode.

@@ -32,6 +32,17 @@ fn tools_missing() -> Option<&'static str> {
         .or_else(|| (!tmux_available()).then_some("tmux"))
 }
 
+/// Whether the tools are all here; when one is not, the running test says it is skipped.
+fn have_tools() -> bool {
+    let missing = tools_missing();
+    if let Some(p) = missing {
+        crate::common::skipped(format_args!(
+            "{p} is not installed (apt-get install dbus-daemon dbus-bin tmux)"
+        ));
+    }
+    missing.is_none()
+}
+
 /// A private session bus; the daemon is killed on drop, pass or fail.
 struct Bus {
     address: String,
@@ -330,10 +341,7 @@ fn wait_until(what: &str, ok: impl FnMut() -> bool) {
 
 #[test]
 fn a_desktop_drives_the_player_over_its_session_bus() {
-    if let Some(p) = tools_missing() {
-        crate::common::skipped(format_args!(
-            "{p} is not installed (apt-get install dbus-daemon dbus-bin tmux)"
-        ));
+    if !have_tools() {
         return;
     }
     let bus = Bus::start();
@@ -561,8 +569,7 @@ fn a_desktop_drives_the_player_over_its_session_bus() {
 
 #[test]
 fn without_a_session_bus_the_player_plays_and_logs_one_line() {
-    if !tmux_available() {
-        crate::common::skipped("tmux is not installed");
+    if !have_tmux() {
         return;
     }
     let nowhere = tempfile::tempdir().unwrap();
@@ -594,10 +601,7 @@ fn without_a_session_bus_the_player_plays_and_logs_one_line() {
 
 #[test]
 fn mpris_false_keeps_the_player_off_the_bus() {
-    if let Some(p) = tools_missing() {
-        crate::common::skipped(format_args!(
-            "{p} is not installed (apt-get install dbus-daemon dbus-bin tmux)"
-        ));
+    if !have_tools() {
         return;
     }
     let bus = Bus::start();
@@ -657,10 +661,7 @@ impl Bus {
 
 #[test]
 fn a_second_player_on_the_bus_never_takes_the_first_ones_name() {
-    if let Some(p) = tools_missing() {
-        crate::common::skipped(format_args!(
-            "{p} is not installed (apt-get install dbus-daemon dbus-bin tmux)"
-        ));
+    if !have_tools() {
         return;
     }
     let bus = Bus::start();

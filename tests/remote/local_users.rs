@@ -28,6 +28,15 @@ fn bin() -> PathBuf {
     assert_cmd::cargo::cargo_bin("genreplay")
 }
 
+/// Whether the two-user tests can run here; when not, the running test says why it is skipped.
+fn can_run() -> bool {
+    let why = cannot_run();
+    if let Some(why) = &why {
+        crate::common::skipped(why);
+    }
+    why.is_none()
+}
+
 /// Why the two-user tests cannot run here, if they cannot.
 fn cannot_run() -> Option<String> {
     if unsafe { libc::geteuid() } != 0 {
@@ -259,8 +268,7 @@ impl Drop for Impostor {
 
 #[test]
 fn another_user_can_neither_read_the_data_folder_nor_reach_the_player() {
-    if let Some(why) = cannot_run() {
-        crate::common::skipped(why);
+    if !can_run() {
         return;
     }
     let root = open_root();
@@ -327,8 +335,7 @@ fn another_user_can_neither_read_the_data_folder_nor_reach_the_player() {
 
 #[test]
 fn a_long_data_folder_keeps_its_socket_and_nobody_can_stand_in_for_the_player() {
-    if let Some(why) = cannot_run() {
-        crate::common::skipped(why);
+    if !can_run() {
         return;
     }
     let root = open_root();
@@ -382,8 +389,7 @@ fn a_long_data_folder_keeps_its_socket_and_nobody_can_stand_in_for_the_player() 
 
 #[test]
 fn the_client_sends_nothing_to_a_listener_of_another_user() {
-    if let Some(why) = cannot_run() {
-        crate::common::skipped(why);
+    if !can_run() {
         return;
     }
     let root = open_root();
@@ -433,8 +439,7 @@ fn the_client_sends_nothing_to_a_listener_of_another_user() {
 
 #[test]
 fn the_player_answers_only_its_own_user() {
-    if let Some(why) = cannot_run() {
-        crate::common::skipped(why);
+    if !can_run() {
         return;
     }
     let root = open_root();

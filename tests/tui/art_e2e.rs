@@ -42,8 +42,7 @@ fn tagged_wav(path: &Path, secs: u32) {
 
 #[test]
 fn now_playing_shows_the_cover_in_half_blocks_and_the_lyrics_follow() {
-    if !tmux_available() {
-        crate::common::skipped("tmux is not installed");
+    if !have_tmux() {
         return;
     }
     let tmp = tempfile::tempdir().unwrap();

@@ -48,12 +48,10 @@ fn player_script(
 
 #[test]
 fn the_player_in_a_real_terminal() {
-    if !tmux_available() {
-        crate::common::skipped("tmux is not installed");
+    if !have_tmux() {
         return;
     }
     let Some(library) = sample_library() else {
-        crate::common::skipped("../shared/data/library-sample is not present");
         return;
     };
     let tmp = tempfile::tempdir().unwrap();
@@ -313,12 +311,10 @@ fn copy_dir(from: &Path, to: &Path) {
 
 #[test]
 fn ctl_and_the_read_commands_beside_the_running_player_and_a_new_file_by_itself() {
-    if !tmux_available() {
-        crate::common::skipped("tmux is not installed");
+    if !have_tmux() {
         return;
     }
     let Some(sample) = sample_library() else {
-        crate::common::skipped("../shared/data/library-sample is not present");
         return;
     };
     let tmp = tempfile::tempdir().unwrap();

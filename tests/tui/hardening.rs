@@ -111,8 +111,7 @@ fn assert_sane_terminal(tmux: &Tmux, how: &str) -> String {
 
 #[test]
 fn signals_and_q_mid_classification_leave_a_sane_terminal() {
-    if !tmux_available() {
-        crate::common::skipped("tmux is not installed");
+    if !have_tmux() {
         return;
     }
     let tmp = tempfile::tempdir().unwrap();
@@ -191,8 +190,7 @@ fn now_playing_says_why_a_damaged_track_is_partial() {
 /// recovered, as every other command does.
 #[test]
 fn the_player_starts_on_a_damaged_database() {
-    if !tmux_available() {
-        crate::common::skipped("tmux is not installed");
+    if !have_tmux() {
         return;
     }
     for how in ["truncate", "flip"] {
@@ -278,8 +276,7 @@ fn rss_mb(pid: i32) -> Option<u64> {
 /// hooked like a panic: the signal handler gives the terminal back before the process ends.
 #[test]
 fn an_abort_leaves_a_sane_terminal() {
-    if !tmux_available() {
-        crate::common::skipped("tmux is not installed");
+    if !have_tmux() {
         return;
     }
     let tmp = tempfile::tempdir().unwrap();
@@ -297,8 +294,7 @@ fn an_abort_leaves_a_sane_terminal() {
 /// lyrics are too large, stays well under 300 MB and goes on answering.
 #[test]
 fn hostile_lyrics_never_kill_the_player() {
-    if !tmux_available() {
-        crate::common::skipped("tmux is not installed");
+    if !have_tmux() {
         return;
     }
     let tmp = tempfile::tempdir().unwrap();
@@ -374,8 +370,7 @@ fn saved_up_next(tmp: &Path) -> Vec<String> {
 /// state stay; the status line and `library` say so; when it is back, it is followed again.
 #[test]
 fn a_library_folder_that_goes_away_keeps_the_tracks_and_the_queue() {
-    if !tmux_available() {
-        crate::common::skipped("tmux is not installed");
+    if !have_tmux() {
         return;
     }
     let tmp = tempfile::tempdir().unwrap();

@@ -11,12 +11,10 @@ use tmux::*;
 
 #[test]
 fn the_queue_survives_an_album_and_a_restart() {
-    if !tmux_available() {
-        crate::common::skipped("tmux is not installed");
+    if !have_tmux() {
         return;
     }
     let Some(library) = sample_library() else {
-        crate::common::skipped("../shared/data/library-sample is not present");
         return;
     };
     let tmp = tempfile::tempdir().unwrap();
