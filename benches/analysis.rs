@@ -41,7 +41,7 @@ use genreplay::model::config::ModelConfig;
 use genreplay::model::fast::FastTrunk;
 use genreplay::model::head::{TRUNK_FEATURES, shared_fast_trunk, shared_trunk, trunk_features};
 use genreplay::model::infer::Classifier;
-use genreplay::model::job::vector_of_features;
+use genreplay::model::infer::vector_of_features;
 use genreplay::model::kernels::{Isa, Kernel};
 use genreplay::model::musicnn::{
     MUSICNN_FRAMES, MUSICNN_MELS, MUSICNN_N_TAGS, MUSICNN_PENULTIMATE,

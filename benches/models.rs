@@ -28,7 +28,7 @@ use genreplay::features::LogMel;
 use genreplay::model::backend::inference_device;
 use genreplay::model::config::ModelConfig;
 use genreplay::model::infer::Classifier;
-use genreplay::model::job::vector_of_features;
+use genreplay::model::infer::vector_of_features;
 use genreplay::model::registry::{BUILTINS, Net, load_builtin};
 use genreplay::model::student::StudentConfig;
 use genreplay::model::train::{TrackFeatures, TrainOptions, train};

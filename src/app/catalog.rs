@@ -647,16 +647,6 @@ pub fn artist_key(display: &str) -> String {
     }
 }
 
-/// Formats seconds as m:ss (or h:mm:ss).
-pub fn fmt_time(secs: f64) -> String {
-    let s = secs.max(0.0).round() as u64;
-    if s >= 3600 {
-        format!("{}:{:02}:{:02}", s / 3600, (s / 60) % 60, s % 60)
-    } else {
-        format!("{}:{:02}", s / 60, s % 60)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     #[test]

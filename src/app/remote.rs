@@ -376,7 +376,7 @@ fn apply(s: &mut Session, cmd: RemoteCommand) -> Result<String, String> {
                 Err("a position is 0 s or more (use +S or -S to seek by S)".into())
             } else {
                 s.seek_to(secs);
-                Ok(format!("seek to {}", super::catalog::fmt_time(secs)))
+                Ok(format!("seek to {}", crate::util::time::fmt_time(secs)))
             }
         }
         RemoteCommand::Volume { percent, relative } => {
@@ -406,7 +406,7 @@ fn apply(s: &mut Session, cmd: RemoteCommand) -> Result<String, String> {
                 return Err(format!("{secs} s is not a position in this track"));
             }
             s.seek_to(secs);
-            Ok(format!("seek to {}", super::catalog::fmt_time(secs)))
+            Ok(format!("seek to {}", crate::util::time::fmt_time(secs)))
         }
         RemoteCommand::Shuffle { on } => {
             s.set_shuffle(on);

@@ -73,7 +73,7 @@ pub fn check(f: &File, head: &[u8], len: u64) -> Result<View, String> {
                 if secs < 60.0 {
                     format!("{secs:.1} s")
                 } else {
-                    super::decode::clock(secs)
+                    crate::util::time::fmt_time(secs)
                 }
             };
             view.truncated = Some(format!(

@@ -212,7 +212,7 @@ impl Damage {
         if let Some(want) = self.missing_end {
             parts.push(format!(
                 "truncated: the stream ends before its declared {}",
-                clock(want)
+                crate::util::time::fmt_time(want)
             ));
         }
         if let Some(why) = &self.ended_early {
@@ -248,16 +248,6 @@ impl Damage {
             ));
         }
         (!parts.is_empty()).then(|| parts.join("; "))
-    }
-}
-
-/// Seconds as `m:ss` (or `h:mm:ss`).
-pub fn clock(secs: f64) -> String {
-    let s = secs.max(0.0).round() as u64;
-    if s >= 3600 {
-        format!("{}:{:02}:{:02}", s / 3600, s / 60 % 60, s % 60)
-    } else {
-        format!("{}:{:02}", s / 60, s % 60)
     }
 }
 

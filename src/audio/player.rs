@@ -91,8 +91,8 @@ impl TrackSource {
         {
             let short = format!(
                 "truncated: the stream ends at {} of the declared {}",
-                crate::audio::decode::clock(reached),
-                crate::audio::decode::clock(d.as_secs_f64())
+                crate::util::time::fmt_time(reached),
+                crate::util::time::fmt_time(d.as_secs_f64())
             );
             why = Some(match why {
                 Some(w) => format!("{short}; {w}"),

@@ -22,7 +22,7 @@ use crate::util::text::escape;
 /// damaged, the user is told and the library folder is rescanned at once.
 pub fn open_store(paths: &Paths) -> anyhow::Result<Store> {
     // Run by the player for another process: the player's own handle.
-    if let Some(store) = super::ctl::lent_store() {
+    if let Some(store) = super::output::lent_store() {
         return Ok(store);
     }
     let store = Store::open(&paths.db_dir())?;
@@ -426,7 +426,7 @@ pub fn run_library(json: bool, paths: &Paths) -> anyhow::Result<ExitCode> {
         };
         // Streamed: one track at a time, never the whole document in memory (50,000 tracks
         // print ≈ 100 MB). The output is one JSON object, a track per line.
-        let mut out = std::io::BufWriter::with_capacity(64 * 1024, super::ctl::stdout_raw());
+        let mut out = std::io::BufWriter::with_capacity(64 * 1024, super::output::stdout_raw());
         let written = (|| -> std::io::Result<()> {
             out.write_all(b"{\n  \"model\": ")?;
             serde_json::to_writer(
@@ -495,7 +495,7 @@ pub fn run_library(json: bool, paths: &Paths) -> anyhow::Result<ExitCode> {
             Err(e) => Err(anyhow::anyhow!("writing the library: {e}")),
         };
     }
-    let mut stdout = super::ctl::stdout();
+    let mut stdout = super::output::stdout();
     for (id, t) in &tracks {
         let v = vectors.get(id);
         let top = v.map(|v| argmax(&v.vector));

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 
 pub use crate::keys::{KeySpec, Keymap};
-pub use crate::util::toml_file::{ConfigError, line_of, parse_toml, read_user_file};
+pub use crate::util::toml_file::{ConfigError, FileCheck, line_of, parse_toml, read_user_file};
 pub use theme::Theme;
 
 /// config.toml.
@@ -191,16 +191,6 @@ impl Config {
     pub fn library_dir(&self) -> Option<PathBuf> {
         (!self.library.trim().is_empty()).then(|| PathBuf::from(self.library.trim()))
     }
-}
-
-/// One settings file as [`Settings::load`] found it.
-#[derive(Debug, Clone, PartialEq)]
-pub struct FileCheck {
-    pub file: PathBuf,
-    /// False when there is no such file (the defaults stand).
-    pub found: bool,
-    /// What is wrong with it (empty: it is in force).
-    pub errors: Vec<ConfigError>,
 }
 
 /// Everything loaded from the config folder, with the problems found on the way.

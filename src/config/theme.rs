@@ -7,7 +7,7 @@ use std::path::Path;
 use ratatui::style::Color;
 use serde::Deserialize;
 
-use crate::util::toml_file::{ConfigError, line_of, parse_toml, read_user_file};
+use crate::util::toml_file::{ConfigError, FileCheck, line_of, parse_toml, read_user_file};
 
 const BUILT_IN: &[(&str, &str)] = &[
     ("themes/dark.toml", include_str!("../../themes/dark.toml")),
@@ -159,7 +159,7 @@ pub fn load_all(dir: &Path) -> (Vec<Theme>, Vec<ConfigError>) {
 
 /// As [`load_all`], with every file looked at and what was wrong with it. At most
 /// [`MAX_THEME_FILES`] are read (in name order); only regular files of a bounded size.
-pub fn load_all_checked(dir: &Path) -> (Vec<Theme>, Vec<super::FileCheck>) {
+pub fn load_all_checked(dir: &Path) -> (Vec<Theme>, Vec<FileCheck>) {
     let mut themes = Theme::built_in();
     let mut checks = Vec::new();
     let mut files: Vec<_> = std::fs::read_dir(dir)
@@ -172,7 +172,7 @@ pub fn load_all_checked(dir: &Path) -> (Vec<Theme>, Vec<super::FileCheck>) {
         .unwrap_or_default();
     files.sort();
     if files.len() > MAX_THEME_FILES {
-        checks.push(super::FileCheck {
+        checks.push(FileCheck {
             file: dir.to_path_buf(),
             found: true,
             errors: vec![ConfigError {
@@ -199,7 +199,7 @@ pub fn load_all_checked(dir: &Path) -> (Vec<Theme>, Vec<super::FileCheck>) {
             Ok(None) => continue,
             Err(e) => vec![e],
         };
-        checks.push(super::FileCheck {
+        checks.push(FileCheck {
             file: p,
             found: true,
             errors,

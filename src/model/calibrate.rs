@@ -23,7 +23,7 @@ use super::backend::inference_device;
 use super::cache::FeatureCache;
 use super::dataset::Split;
 use super::infer::Classifier;
-use super::job::vector_of_features;
+use super::infer::vector_of_features;
 use super::musicnn::MUSICNN_N_TAGS;
 use super::open_set::{Density, OpenSetConfig, ece, fit_temperature, quantile, scale};
 use super::registry::{BUILTINS, LoadedModel, ModelId, ModelSource, Net};

@@ -494,3 +494,50 @@ impl Classifier {
         Ok(p)
     }
 }
+
+/// A track's genre vector (and style vector, for a head) from its cached features, as
+/// inference would compute them.
+pub fn vector_of_features(
+    config: &super::config::ModelConfig,
+    net: &Net,
+    t: &super::train::TrackFeatures,
+) -> (Vec<f32>, Option<Vec<f32>>) {
+    let device = super::backend::inference_device();
+    let k = config.labels.len();
+    match net {
+        Net::Costa(m) => {
+            let s = segment(
+                &t.mel,
+                config.segments.segment_frames,
+                config.segments.segments_per_track,
+            );
+            if s.count == 0 {
+                return (vec![0.0; k], None);
+            }
+            let x = Tensor::<4>::from_data(
+                TensorData::new(s.data, [s.count, 1, s.frames, s.n_mels]),
+                &device,
+            );
+            let probs = softmax(m.forward(x), 1)
+                .into_data()
+                .try_into_vec::<f32>()
+                .unwrap_or_default();
+            (mean_rows(&probs, k), None)
+        }
+        Net::Musicnn { head, pooling, .. } => {
+            if t.mel.frames == 0 {
+                return (vec![0.0; k], None);
+            }
+            let probs = super::head::head_probs(head, *pooling, &t.mel.data, t.mel.n_mels, &device)
+                .unwrap_or_default();
+            // The tags are the last 50 features of each patch.
+            let tags: Vec<f32> = t
+                .mel
+                .data
+                .chunks_exact(t.mel.n_mels)
+                .flat_map(|row| super::trunk::tags_of(row).iter().copied())
+                .collect();
+            (mean_rows(&probs, k), Some(mean_rows(&tags, MUSICNN_N_TAGS)))
+        }
+    }
+}

@@ -13,11 +13,10 @@ use super::calibrate::{RuleFit, fit_trained, music_scores};
 use super::config::{ModelConfig, TrainMetrics};
 use super::dataset::{LabelSource, LabelledSet, collect, split};
 use super::eval::{EvalReport, report};
-use super::musicnn::MUSICNN_N_TAGS;
+use super::infer::vector_of_features;
 use super::registry::Net;
 use super::train::{TrackFeatures, TrainEvent, TrainOptions, extract_features, train};
-use crate::features::segment::segment;
-use crate::util::maths::{argmax, mean_rows};
+use crate::util::maths::argmax;
 
 /// What gets trained.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -484,55 +483,6 @@ pub fn cross_validate_with_config(
             "by track (no artist tags in this folder)".into()
         },
     })
-}
-
-/// A track's genre vector (and style vector, for a head) from its cached features, as
-/// inference would compute them.
-pub fn vector_of_features(
-    config: &ModelConfig,
-    net: &Net,
-    t: &TrackFeatures,
-) -> (Vec<f32>, Option<Vec<f32>>) {
-    use burn::prelude::*;
-    use burn::tensor::activation::softmax;
-    let device = super::backend::inference_device();
-    let k = config.labels.len();
-    match net {
-        Net::Costa(m) => {
-            let s = segment(
-                &t.mel,
-                config.segments.segment_frames,
-                config.segments.segments_per_track,
-            );
-            if s.count == 0 {
-                return (vec![0.0; k], None);
-            }
-            let x = Tensor::<4>::from_data(
-                TensorData::new(s.data, [s.count, 1, s.frames, s.n_mels]),
-                &device,
-            );
-            let probs = softmax(m.forward(x), 1)
-                .into_data()
-                .try_into_vec::<f32>()
-                .unwrap_or_default();
-            (mean_rows(&probs, k), None)
-        }
-        Net::Musicnn { head, pooling, .. } => {
-            if t.mel.frames == 0 {
-                return (vec![0.0; k], None);
-            }
-            let probs = super::head::head_probs(head, *pooling, &t.mel.data, t.mel.n_mels, &device)
-                .unwrap_or_default();
-            // The tags are the last 50 features of each patch.
-            let tags: Vec<f32> = t
-                .mel
-                .data
-                .chunks_exact(t.mel.n_mels)
-                .flat_map(|row| super::trunk::tags_of(row).iter().copied())
-                .collect();
-            (mean_rows(&probs, k), Some(mean_rows(&tags, MUSICNN_N_TAGS)))
-        }
-    }
 }
 
 /// How the trained model and the active one do on the trained model's validation tracks.

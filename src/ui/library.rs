@@ -7,8 +7,9 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{List, ListItem, Paragraph, Wrap};
 
 use super::widgets::{block, selected_style};
-use crate::app::catalog::{BrowseMode, fmt_time};
+use crate::app::catalog::BrowseMode;
 use crate::app::{App, RowKind};
+use crate::util::time::fmt_time;
 
 pub fn draw(f: &mut Frame, app: &App, area: Rect) {
     let t = app.theme();

@@ -19,9 +19,9 @@ use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Gauge, Paragraph};
 
-use crate::app::catalog::fmt_time;
 use crate::app::{App, View};
 use crate::keys::Action;
+use crate::util::time::fmt_time;
 pub use help::help_lines;
 use widgets::base;
 

@@ -8,9 +8,9 @@ use ratatui::widgets::{Bar, BarChart, BarGroup, Block, Gauge, Paragraph, Wrap};
 
 use super::widgets::{base, block, hint_name};
 use crate::app::App;
-use crate::app::catalog::fmt_time;
 use crate::app::views::now_playing::{CoverState, LyricsState};
 use crate::keys::Action;
+use crate::util::time::fmt_time;
 
 pub fn draw(f: &mut Frame, app: &App, area: Rect) {
     let t = app.theme();

@@ -8,9 +8,9 @@ use ratatui::widgets::{List, ListItem, Paragraph, Wrap};
 
 use super::widgets::{block, fit, hint_name, selected_style};
 use crate::app::App;
-use crate::app::catalog::fmt_time;
 use crate::app::session::tracks_n;
 use crate::keys::Action;
+use crate::util::time::fmt_time;
 
 pub fn draw(f: &mut Frame, app: &App, area: Rect) {
     let t = app.theme();

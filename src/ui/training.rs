@@ -9,11 +9,11 @@ use ratatui::widgets::{Axis, Chart, Dataset, Gauge, GraphType, LegendPosition, P
 
 use super::widgets::block;
 use crate::app::App;
-use crate::app::catalog::fmt_time;
 use crate::app::retrain::{Field, Form, Labels, Outcome, Preview, Progress, Stage};
 use crate::config::Theme;
 use crate::keys::{Action, Keymap};
 use crate::model::job::TrainMode;
+use crate::util::time::fmt_time;
 
 pub fn draw(f: &mut Frame, app: &App, area: Rect) {
     let t = app.theme();

@@ -98,6 +98,16 @@ pub fn read_user_file(path: &Path) -> Result<Option<String>, ConfigError> {
         .map_err(|e| err(format!("not UTF-8 text: {e}")))
 }
 
+/// One settings file as it was found when the settings were loaded (`config::Settings::load`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct FileCheck {
+    pub file: std::path::PathBuf,
+    /// False when there is no such file (the defaults stand).
+    pub found: bool,
+    /// What is wrong with it (empty: it is in force).
+    pub errors: Vec<ConfigError>,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -13,10 +13,8 @@ use genreplay::model::backend::inference_device;
 use genreplay::model::config::{ArchConfig, ModelConfig};
 use genreplay::model::dataset::LabelSource;
 use genreplay::model::head::HeadPooling;
-use genreplay::model::infer::Classifier;
-use genreplay::model::job::{
-    TrainMode, TrainRequest, costa2017_options, prepare, run_with_config, vector_of_features,
-};
+use genreplay::model::infer::{Classifier, vector_of_features};
+use genreplay::model::job::{TrainMode, TrainRequest, costa2017_options, prepare, run_with_config};
 use genreplay::model::registry::{load_dir, save_dir};
 use genreplay::model::train::TrainEvent;
 

@@ -762,7 +762,7 @@ fn read_commands_run_through_the_player_while_it_holds_the_database() {
     genreplay::library::scan::scan(&store, &lib, 1, &|_| {}).unwrap();
     let player = Player::start();
     let paths = Paths::resolve(Some(&data));
-    let runner = genreplay::commands::ctl::command_runner(paths);
+    let runner = genreplay::commands::forward::command_runner(paths);
     let mut server = RemoteServer::start(
         remote::socket_path(&data),
         player.tx.clone(),
@@ -1170,7 +1170,7 @@ fn a_mistyped_count_is_refused_by_the_cli_and_by_the_player() {
     // player answers on.
     let store = Store::open(&data.join("db")).unwrap();
     let player = Player::start();
-    let runner = genreplay::commands::ctl::command_runner(Paths::resolve(Some(&data)));
+    let runner = genreplay::commands::forward::command_runner(Paths::resolve(Some(&data)));
     let _server = RemoteServer::start(
         remote::socket_path(&data),
         player.tx.clone(),
