@@ -14,10 +14,11 @@ use std::path::Path;
 
 use graph::{Graph, circles, describe};
 
-/// The import circles main had when this test was written (issue 28 removes them). This list
-/// must only ever shrink: remove a circle's entry when the circle is gone (a test below fails
-/// until you do), never add one. A circle that loses some of its files still passes; one that
-/// gains a file, or two circles that join, fail.
+/// The import circles main still has (issue 28 removes them; four more went before this test
+/// landed: audio/container ↔ decode, commands/ctl ↔ mod, config/mod ↔ theme, model/calibrate
+/// ↔ job). This list must only ever shrink: remove a circle's entry when the circle is gone (a
+/// test below fails until you do), never add one. A circle that loses some of its files still
+/// passes; one that gains a file, or two circles that join, fail.
 const ALLOWED: &[&[&str]] = &[
     // The catalog builds the search index; the search reads catalog rows.
     &["src/app/catalog.rs", "src/app/search.rs"],
@@ -37,11 +38,6 @@ const ALLOWED: &[&[&str]] = &[
         "src/app/views/search.rs",
         "src/app/views/training.rs",
     ],
-    // A time formatter.
-    &["src/audio/container.rs", "src/audio/decode.rs"],
-    &["src/commands/ctl.rs", "src/commands/mod.rs"],
-    &["src/config/mod.rs", "src/config/theme.rs"],
-    &["src/model/calibrate.rs", "src/model/job.rs"],
     // Record types the store keeps live in the model.
     &[
         "src/model/config.rs",
