@@ -148,10 +148,22 @@ pub enum Priority {
     Idle,
 }
 
+/// Why a thread's priority could not be lowered.
+#[derive(Debug, thiserror::Error)]
+pub enum PriorityError {
+    #[error("{call}: {source}")]
+    Call {
+        call: String,
+        source: std::io::Error,
+    },
+    #[error("{0}")]
+    Unsupported(&'static str),
+}
+
 /// Lowers the calling thread's priority (Linux: per thread; other Unix systems: the nice value
 /// of the process, since they have no per-thread one; elsewhere nothing). Errors name the call
 /// that failed; the thread keeps running at its old priority then.
-pub fn set_current_thread_priority(p: Priority) -> Result<(), String> {
+pub fn set_current_thread_priority(p: Priority) -> Result<(), PriorityError> {
     match p {
         Priority::Normal => Ok(()),
         Priority::Low => set_nice(10),
@@ -160,27 +172,27 @@ pub fn set_current_thread_priority(p: Priority) -> Result<(), String> {
 }
 
 #[cfg(target_os = "linux")]
-fn set_idle() -> Result<(), String> {
+fn set_idle() -> Result<(), PriorityError> {
     let param = libc::sched_param { sched_priority: 0 };
     // SAFETY: pid 0 is the calling thread; `param` is a valid sched_param.
     let rc = unsafe { libc::sched_setscheduler(0, libc::SCHED_IDLE, &param) };
     if rc == 0 {
         Ok(())
     } else {
-        Err(format!(
-            "sched_setscheduler(SCHED_IDLE): {}",
-            std::io::Error::last_os_error()
-        ))
+        Err(PriorityError::Call {
+            call: "sched_setscheduler(SCHED_IDLE)".into(),
+            source: std::io::Error::last_os_error(),
+        })
     }
 }
 
 #[cfg(not(target_os = "linux"))]
-fn set_idle() -> Result<(), String> {
-    Err("SCHED_IDLE is Linux-only".into())
+fn set_idle() -> Result<(), PriorityError> {
+    Err(PriorityError::Unsupported("SCHED_IDLE is Linux-only"))
 }
 
 #[cfg(target_os = "linux")]
-fn set_nice(nice: i32) -> Result<(), String> {
+fn set_nice(nice: i32) -> Result<(), PriorityError> {
     // SAFETY: gettid has no preconditions.
     let tid = unsafe { libc::syscall(libc::SYS_gettid) } as libc::id_t;
     // On Linux, PRIO_PROCESS with a thread id sets that thread's nice value only.
@@ -189,30 +201,32 @@ fn set_nice(nice: i32) -> Result<(), String> {
     if rc == 0 {
         Ok(())
     } else {
-        Err(format!(
-            "setpriority({nice}): {}",
-            std::io::Error::last_os_error()
-        ))
+        Err(PriorityError::Call {
+            call: format!("setpriority({nice})"),
+            source: std::io::Error::last_os_error(),
+        })
     }
 }
 
 #[cfg(all(unix, not(target_os = "linux")))]
-fn set_nice(nice: i32) -> Result<(), String> {
+fn set_nice(nice: i32) -> Result<(), PriorityError> {
     // SAFETY: plain syscall wrapper with valid arguments.
     let rc = unsafe { libc::setpriority(libc::PRIO_PROCESS, 0, nice) };
     if rc == 0 {
         Ok(())
     } else {
-        Err(format!(
-            "setpriority({nice}): {}",
-            std::io::Error::last_os_error()
-        ))
+        Err(PriorityError::Call {
+            call: format!("setpriority({nice})"),
+            source: std::io::Error::last_os_error(),
+        })
     }
 }
 
 #[cfg(not(unix))]
-fn set_nice(_nice: i32) -> Result<(), String> {
-    Err("thread priorities are not supported on this platform".into())
+fn set_nice(_nice: i32) -> Result<(), PriorityError> {
+    Err(PriorityError::Unsupported(
+        "thread priorities are not supported on this platform",
+    ))
 }
 
 /// The calling thread's CPU time so far (user + system), in seconds (Linux; `None`

@@ -7,6 +7,8 @@ use std::fs::File;
 use std::io::{BufReader, Read, Seek, SeekFrom};
 use std::path::Path;
 
+use super::header::BadHeader;
+
 pub const MAGIC: &[u8; 4] = super::header::AU_MAGIC;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -117,11 +119,11 @@ pub fn sniff(head: &[u8]) -> bool {
 
 impl AuReader {
     /// Opens `path` (a regular file only); the error says what is wrong with the header.
-    pub fn open(path: &Path) -> Result<Self, String> {
+    pub fn open(path: &Path) -> Result<Self, BadHeader> {
         let (f, len) = super::header::open_regular(path).map_err(|e| match e {
-            super::header::OpenRegularError::Io(e) => e.to_string(),
+            super::header::OpenRegularError::Io(e) => BadHeader::from(e),
             super::header::OpenRegularError::NotRegular(kind) => {
-                format!("not a regular file: {kind}")
+                BadHeader(format!("not a regular file: {kind}"))
             }
         })?;
         Self::from_file(f, len)
@@ -129,28 +131,28 @@ impl AuReader {
 
     /// Reads the header of an open file of `file_len` bytes. The rate and channel count are
     /// then checked by the caller with [`super::decode::validate_stream`].
-    pub fn from_file(mut f: File, file_len: u64) -> Result<Self, String> {
-        f.seek(SeekFrom::Start(0)).map_err(|e| e.to_string())?;
+    pub fn from_file(mut f: File, file_len: u64) -> Result<Self, BadHeader> {
+        f.seek(SeekFrom::Start(0))?;
         let mut file = BufReader::new(f);
         let mut h = [0u8; 24];
         file.read_exact(&mut h)
-            .map_err(|_| "header too short".to_string())?;
+            .map_err(|_| BadHeader::from("header too short"))?;
         if !sniff(&h) {
             return Err("not a Sun .au file (no .snd magic)".into());
         }
         let word = |i: usize| u32::from_be_bytes([h[i], h[i + 1], h[i + 2], h[i + 3]]);
         let (offset, size, code, rate, channels) = (word(4), word(8), word(12), word(16), word(20));
-        let encoding =
-            Encoding::from_code(code).ok_or_else(|| format!("unsupported .au encoding {code}"))?;
+        let encoding = Encoding::from_code(code)
+            .ok_or_else(|| BadHeader(format!("unsupported .au encoding {code}")))?;
         if rate == 0 || channels == 0 || channels > 64 || offset < 24 {
-            return Err(format!(
+            return Err(BadHeader(format!(
                 "implausible .au header (rate {rate}, channels {channels}, offset {offset})"
-            ));
+            )));
         }
         if offset as u64 > file_len {
-            return Err(format!(
+            return Err(BadHeader(format!(
                 "the header puts the audio at byte {offset}, past the end of the {file_len}-byte file"
-            ));
+            )));
         }
         let frame = encoding.bytes() * channels as usize;
         let available = file_len.saturating_sub(offset as u64);
@@ -162,8 +164,7 @@ impl AuReader {
         } else {
             (size as u64, None)
         };
-        file.seek(SeekFrom::Start(offset as u64))
-            .map_err(|e| e.to_string())?;
+        file.seek(SeekFrom::Start(offset as u64))?;
         Ok(AuReader {
             file,
             data_start: offset as u64,
@@ -287,8 +288,8 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("bad.au");
         std::fs::write(&p, au(99, 8000, 1, &[0; 10])).unwrap();
-        assert!(AuReader::open(&p).err().unwrap().contains("encoding 99"));
+        assert!(AuReader::open(&p).err().unwrap().0.contains("encoding 99"));
         std::fs::write(&p, b".snd").unwrap();
-        assert!(AuReader::open(&p).err().unwrap().contains("too short"));
+        assert!(AuReader::open(&p).err().unwrap().0.contains("too short"));
     }
 }

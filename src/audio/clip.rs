@@ -100,7 +100,7 @@ pub fn load_clip(path: &Path, spec: &ClipSpec) -> Result<Clip, AudioError> {
         Ok(r) => r,
         Err(reason) => Err(AudioError::Internal {
             path: path.to_path_buf(),
-            reason,
+            reason: reason.0,
         }),
     }
 }

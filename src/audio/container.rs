@@ -12,6 +12,8 @@
 use std::fs::File;
 use std::os::unix::fs::FileExt;
 
+use super::header::BadHeader;
+
 /// How the decoder should see the file.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct View {
@@ -52,7 +54,7 @@ fn le32(b: &[u8], i: usize) -> Option<u64> {
 }
 
 /// Checks the file whose first bytes are `head` (the whole file is `len` bytes).
-pub fn check(f: &File, head: &[u8], len: u64) -> Result<View, String> {
+pub fn check(f: &File, head: &[u8], len: u64) -> Result<View, BadHeader> {
     let mut view = View::default();
     let mut at = 0u64;
     if head.starts_with(b"ID3") {
@@ -444,7 +446,7 @@ fn mp4_table(kind: &[u8]) -> Option<(usize, u64)> {
 
 /// Walks the MP4 box tree: every box fits in its parent, every table's entry count fits in
 /// its box, descriptor lengths fit in `esds`.
-fn check_mp4(f: &File, len: u64, view: &mut View) -> Result<(), String> {
+fn check_mp4(f: &File, len: u64, view: &mut View) -> Result<(), BadHeader> {
     let mut walk = Mp4Walk::default();
     let r = walk_mp4(f, 0, len, len, 0, &mut walk);
     match (&r, walk.moov, walk.mdat_cut) {
@@ -492,7 +494,7 @@ fn walk_mp4(
     len: u64,
     depth: usize,
     walk: &mut Mp4Walk,
-) -> Result<(), String> {
+) -> Result<(), BadHeader> {
     if depth > 16 {
         return Err("corrupt MP4 header: boxes nested too deep".into());
     }
@@ -522,7 +524,7 @@ fn mp4_box(
     len: u64,
     depth: usize,
     walk: &mut Mp4Walk,
-) -> Result<Option<u64>, String> {
+) -> Result<Option<u64>, BadHeader> {
     walk.boxes += 1;
     if walk.boxes > 200_000 {
         return Err("corrupt MP4 header: too many boxes".into());
@@ -536,9 +538,9 @@ fn mp4_box(
         // "To the end of the file" is for a last top-level box only.
         0 if depth == 0 => (8, end - pos),
         0 => {
-            return Err(format!(
+            return Err(BadHeader(format!(
                 "corrupt MP4 header: a box inside another has size 0 (at byte {pos})"
-            ));
+            )));
         }
         1 => match h.get(8..16) {
             Some(b) => (
@@ -551,9 +553,9 @@ fn mp4_box(
     };
     let name = String::from_utf8_lossy(&kind).into_owned();
     if size < hdr {
-        return Err(format!(
+        return Err(BadHeader(format!(
             "corrupt MP4 header: box '{name}' at byte {pos} claims {size} bytes"
-        ));
+        )));
     }
     let box_end = pos.saturating_add(size);
     if box_end > end {
@@ -562,14 +564,14 @@ fn mp4_box(
             walk.mdat_cut = true;
             return Ok(None);
         }
-        return Err(format!(
+        return Err(BadHeader(format!(
             "corrupt MP4 header: box '{name}' at byte {pos} ({size} bytes) runs past {}",
             if end == len {
                 "the end of the file"
             } else {
                 "the box holding it"
             }
-        ));
+        )));
     }
     let body = pos + hdr;
     let body_len = box_end - body;
@@ -583,16 +585,20 @@ fn mp4_box(
             count.saturating_mul(per)
         });
         if need > body_len {
-            return Err(format!(
+            return Err(BadHeader(format!(
                 "corrupt MP4 header: table '{name}' claims {count} entries in {body_len} bytes"
-            ));
+            )));
         }
     } else if kind == *b"hdlr" && body_len < 24 {
-        return Err(format!("corrupt MP4 header: 'hdlr' of {body_len} bytes"));
+        return Err(BadHeader(format!(
+            "corrupt MP4 header: 'hdlr' of {body_len} bytes"
+        )));
     } else if kind == *b"esds" {
         check_esds(&read_at(f, body, body_len.min(1 << 20) as usize))?;
     } else if kind == *b"data" && body_len < 8 {
-        return Err(format!("corrupt MP4 header: 'data' of {body_len} bytes"));
+        return Err(BadHeader(format!(
+            "corrupt MP4 header: 'data' of {body_len} bytes"
+        )));
     }
     if let Some(skip) = mp4_container(&kind)
         && kind != *b"mdat"
@@ -606,8 +612,8 @@ fn mp4_box(
 }
 
 /// `esds`: descriptor lengths (1–4 byte varints) must fit in what holds them.
-fn check_esds(b: &[u8]) -> Result<(), String> {
-    fn walk(b: &[u8], mut i: usize, end: usize, depth: usize) -> Result<(), String> {
+fn check_esds(b: &[u8]) -> Result<(), BadHeader> {
+    fn walk(b: &[u8], mut i: usize, end: usize, depth: usize) -> Result<(), BadHeader> {
         while i + 2 <= end && depth < 8 {
             let tag = b[i];
             i += 1;
@@ -623,10 +629,10 @@ fn check_esds(b: &[u8]) -> Result<(), String> {
                 }
             }
             if n > end.saturating_sub(i) {
-                return Err(format!(
+                return Err(BadHeader(format!(
                     "corrupt MP4 header: 'esds' descriptor {tag} claims {n} bytes in {}",
                     end.saturating_sub(i)
-                ));
+                )));
             }
             // ES (3) and decoder config (4) descriptors hold others after fixed fields.
             let skip = match tag {
@@ -959,7 +965,7 @@ fn find_capture(f: &File, from: u64, len: u64) -> Option<u64> {
 
 /// Checks the comment header of the first Ogg stream (Vorbis or Opus) when it lies in one
 /// page: lengths that do not fit make it an empty comment (the page's CRC is fixed to match).
-fn check_ogg(f: &File, len: u64, view: &mut View) -> Result<(), String> {
+fn check_ogg(f: &File, len: u64, view: &mut View) -> Result<(), BadHeader> {
     let mut pos = 0u64;
     for page_no in 0..4 {
         let h = read_at(f, pos, 27);
@@ -1060,7 +1066,7 @@ mod tests {
         .concat();
         let (_d, f) = file_of(&bad);
         let e = check(&f, &bad, bad.len() as u64).unwrap_err();
-        assert!(e.contains("'stco' claims 4294967295 entries"), "{e}");
+        assert!(e.0.contains("'stco' claims 4294967295 entries"), "{e}");
     }
 
     #[test]

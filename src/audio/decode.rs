@@ -477,7 +477,7 @@ impl AudioFile {
         if au::sniff(&head) {
             let r = AuReader::from_file(file, len).map_err(|reason| AudioError::Unrecognised {
                 path: path_buf.clone(),
-                reason,
+                reason: reason.0,
             })?;
             validate_stream(
                 path,
@@ -521,7 +521,7 @@ impl AudioFile {
         // Lengths and counts the decoder would size buffers from, checked first.
         let view = container::check(&file, &head, len).map_err(|reason| AudioError::BadStream {
             path: path_buf.clone(),
-            reason,
+            reason: reason.0,
         })?;
         for note in &view.notes {
             tracing::warn!(path = %path.display(), "{note}");
@@ -567,7 +567,7 @@ impl AudioFile {
         })
         .map_err(|reason| AudioError::Internal {
             path: path_buf.clone(),
-            reason,
+            reason: reason.0,
         })?
         .map_err(|e| {
             let container = header::container_by_magic(&head)
@@ -653,7 +653,7 @@ impl AudioFile {
         let decoder = guard::catch(|| codecs().make(&params, &DecoderOptions::default()))
             .map_err(|reason| AudioError::Internal {
                 path: path_buf.clone(),
-                reason,
+                reason: reason.0,
             })?
             .map_err(|e| match e {
                 SymError::Unsupported(_) => AudioError::UnsupportedCodec {
@@ -903,7 +903,7 @@ impl AudioFile {
                     continue;
                 }
                 Ok(Err(e)) => return self.stream_error(e.to_string()),
-                Err(p) => return self.internal_error(p),
+                Err(p) => return self.internal_error(p.0),
             };
             if packet.track_id() != *track_id {
                 continue;
@@ -936,7 +936,7 @@ impl AudioFile {
                     return Ok(None);
                 }
                 Ok(Err(e)) => return self.stream_error(e.to_string()),
-                Err(p) => return self.internal_error(p),
+                Err(p) => return self.internal_error(p.0),
             };
             let spec = *decoded.spec();
             let channels = spec.channels.count();

@@ -49,15 +49,20 @@ pub fn panic_message(p: &(dyn std::any::Any + Send)) -> String {
     }
 }
 
-/// Runs `f`; a panic inside it is returned as `Err(message)`.
-pub fn catch<T>(f: impl FnOnce() -> T) -> Result<T, String> {
+/// A panic caught by [`catch`], with its message.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("{0}")]
+pub struct Panicked(pub String);
+
+/// Runs `f`; a panic inside it is returned as `Err` with its message.
+pub fn catch<T>(f: impl FnOnce() -> T) -> Result<T, Panicked> {
     install_hook();
     GUARDED.with(|g| g.set(g.get() + 1));
     let r = std::panic::catch_unwind(AssertUnwindSafe(f));
     GUARDED.with(|g| g.set(g.get().saturating_sub(1)));
     r.map_err(|p| {
         CAUGHT.fetch_add(1, Ordering::Relaxed);
-        panic_message(p.as_ref())
+        Panicked(panic_message(p.as_ref()))
     })
 }
 
@@ -80,7 +85,7 @@ mod tests {
         let before = caught_panics();
         assert_eq!(catch(|| 5), Ok(5));
         let e = catch(|| -> u8 { panic!("boom {}", 7) }).unwrap_err();
-        assert_eq!(e, "boom 7");
+        assert_eq!(e.0, "boom 7");
         assert_eq!(caught_panics(), before + 1);
     }
 }

@@ -435,3 +435,27 @@ mod tests {
         assert_eq!(unsupported_by_extension(Path::new("/m/a.flac")), None);
     }
 }
+
+/// A header (or container structure) whose sizes, counts or codes cannot be right, and what is
+/// wrong with it; the decoder adds the file's name (`decode::AudioError`).
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("{0}")]
+pub struct BadHeader(pub String);
+
+impl From<String> for BadHeader {
+    fn from(s: String) -> Self {
+        BadHeader(s)
+    }
+}
+
+impl From<&str> for BadHeader {
+    fn from(s: &str) -> Self {
+        BadHeader(s.to_string())
+    }
+}
+
+impl From<std::io::Error> for BadHeader {
+    fn from(e: std::io::Error) -> Self {
+        BadHeader(e.to_string())
+    }
+}

@@ -113,7 +113,8 @@ pub fn run(args: &DistillArgs, json: bool, paths: &Paths) -> anyhow::Result<Exit
     let mut checkpoint = |student: &StudentTrunk, epoch: &DistillEpoch| {
         let written = student
             .to_safetensors()
-            .and_then(|b| std::fs::write(&checkpoint_path, b).map_err(|e| e.to_string()));
+            .map_err(anyhow::Error::from)
+            .and_then(|b| std::fs::write(&checkpoint_path, b).map_err(anyhow::Error::from));
         match written {
             Ok(()) => eprintln!(
                 "  epoch {} student saved to {}",

@@ -40,10 +40,12 @@ impl CoverSource {
 
 /// The encoded bytes of the picture embedded in `audio` (the front cover if it has one, else
 /// the first picture). `Ok(None)`: no picture; an error names the file.
-pub fn embedded_picture(audio: &Path) -> Result<Option<Vec<u8>>, String> {
-    let read = || -> Result<Option<Vec<u8>>, String> {
-        let tagged =
-            lofty::read_from_path(audio).map_err(|e| format!("{}: {e}", audio.display()))?;
+pub fn embedded_picture(audio: &Path) -> Result<Option<Vec<u8>>, ArtError> {
+    let read = || -> Result<Option<Vec<u8>>, ArtError> {
+        let tagged = lofty::read_from_path(audio).map_err(|source| ArtError::Tags {
+            path: audio.to_path_buf(),
+            source,
+        })?;
         let mut first: Option<&lofty::picture::Picture> = None;
         for tag in tagged.tags() {
             for p in tag.pictures() {
@@ -55,12 +57,51 @@ pub fn embedded_picture(audio: &Path) -> Result<Option<Vec<u8>>, String> {
         }
         Ok(first.map(|p| p.data().to_vec()))
     };
-    crate::audio::guard::catch(read).map_err(|p| {
-        format!(
-            "{}: internal error while reading the picture: {p}",
-            audio.display()
-        )
+    crate::audio::guard::catch(read).map_err(|panic| ArtError::TagsPanicked {
+        path: audio.to_path_buf(),
+        panic,
     })?
+}
+
+/// Why a cover could not be had; names the picture (a file, or the audio file it is in).
+#[derive(Debug, thiserror::Error)]
+pub enum ArtError {
+    #[error("{}: {source}", path.display())]
+    Tags {
+        path: PathBuf,
+        source: lofty::error::FileParseError,
+    },
+    #[error("{}: internal error while reading the picture: {panic}", path.display())]
+    TagsPanicked {
+        path: PathBuf,
+        panic: crate::audio::guard::Panicked,
+    },
+    #[error("{what}: {source}")]
+    Read {
+        what: String,
+        source: std::io::Error,
+    },
+    #[error("{what}: the picture is gone")]
+    Gone { what: String },
+    #[error("{what}: {why}")]
+    Picture { what: String, why: PictureError },
+}
+
+/// Why encoded bytes do not decode to a cover within the limits.
+#[derive(Debug, thiserror::Error)]
+pub enum PictureError {
+    #[error("{len} bytes is too large for a cover (at most {MAX_ENCODED_BYTES})")]
+    TooLarge { len: usize },
+    #[error("not a picture: {0}")]
+    NotPicture(std::io::Error),
+    #[error("not a JPEG or PNG picture")]
+    NotJpegOrPng,
+    #[error("the picture is too large to decode (at most {MAX_SIDE}×{MAX_SIDE}): {0}")]
+    Limits(image::error::LimitError),
+    #[error("broken picture: {0}")]
+    Broken(image::ImageError),
+    #[error("internal error while decoding the picture: {0}")]
+    Panicked(crate::audio::guard::Panicked),
 }
 
 /// The cover picture file in `folder`: `cover.*` before `folder.*` before `front.*`, jpg/jpeg
@@ -98,8 +139,9 @@ pub fn folder_cover(folder: &Path) -> Option<PathBuf> {
 pub type Found = (CoverSource, Option<Vec<u8>>);
 
 /// Where the cover of `audio` is: its embedded picture, else its folder's picture file. The
-/// embedded bytes come along (they were read to know). `Ok(None)`: the track has no cover.
-pub fn find(audio: &Path) -> Result<Option<Found>, String> {
+/// embedded bytes come along (they were read to know). `None`: the track has no cover
+/// (unreadable tags are logged and do not hide a folder picture).
+pub fn find(audio: &Path) -> Option<Found> {
     let embedded = match embedded_picture(audio) {
         Ok(p) => p,
         Err(e) => {
@@ -109,55 +151,50 @@ pub fn find(audio: &Path) -> Result<Option<Found>, String> {
         }
     };
     if let Some(bytes) = embedded {
-        return Ok(Some((
-            CoverSource::Embedded(audio.to_path_buf()),
-            Some(bytes),
-        )));
+        return Some((CoverSource::Embedded(audio.to_path_buf()), Some(bytes)));
     }
-    Ok(audio
+    audio
         .parent()
         .and_then(folder_cover)
-        .map(|p| (CoverSource::File(p), None)))
+        .map(|p| (CoverSource::File(p), None))
 }
 
 /// Reads (a file source without `bytes`) and decodes a cover, within the limits.
-pub fn decode(source: &CoverSource, bytes: Option<Vec<u8>>) -> Result<DynamicImage, String> {
+pub fn decode(source: &CoverSource, bytes: Option<Vec<u8>>) -> Result<DynamicImage, ArtError> {
     let what = source.describe();
     let bytes = match (bytes, source) {
         (Some(b), _) => b,
         (None, CoverSource::File(p)) => {
-            let len = std::fs::metadata(p)
-                .map_err(|e| format!("{what}: {e}"))?
-                .len();
+            let read = |source| ArtError::Read {
+                what: what.clone(),
+                source,
+            };
+            let len = std::fs::metadata(p).map_err(read)?.len();
             if len > MAX_ENCODED_BYTES as u64 {
-                return Err(too_large(&what, len as usize));
+                return Err(ArtError::Picture {
+                    what,
+                    why: PictureError::TooLarge { len: len as usize },
+                });
             }
-            std::fs::read(p).map_err(|e| format!("{what}: {e}"))?
+            std::fs::read(p).map_err(read)?
         }
         (None, CoverSource::Embedded(p)) => {
-            embedded_picture(p)?.ok_or_else(|| format!("{what}: the picture is gone"))?
+            embedded_picture(p)?.ok_or_else(|| ArtError::Gone { what: what.clone() })?
         }
     };
-    decode_bytes(&bytes).map_err(|e| format!("{what}: {e}"))
-}
-
-fn too_large(what: &str, len: usize) -> String {
-    format!("{what}: {len} bytes is too large for a cover (at most {MAX_ENCODED_BYTES})")
+    decode_bytes(&bytes).map_err(|why| ArtError::Picture { what, why })
 }
 
 /// Decodes an encoded JPEG or PNG within the limits.
-pub fn decode_bytes(bytes: &[u8]) -> Result<DynamicImage, String> {
+pub fn decode_bytes(bytes: &[u8]) -> Result<DynamicImage, PictureError> {
     if bytes.len() > MAX_ENCODED_BYTES {
-        return Err(format!(
-            "{} bytes is too large for a cover (at most {MAX_ENCODED_BYTES})",
-            bytes.len()
-        ));
+        return Err(PictureError::TooLarge { len: bytes.len() });
     }
     let mut reader = image::ImageReader::new(std::io::Cursor::new(bytes))
         .with_guessed_format()
-        .map_err(|e| format!("not a picture: {e}"))?;
+        .map_err(PictureError::NotPicture)?;
     if reader.format().is_none() {
-        return Err("not a JPEG or PNG picture".into());
+        return Err(PictureError::NotJpegOrPng);
     }
     let mut limits = image::Limits::default();
     limits.max_image_width = Some(MAX_SIDE);
@@ -167,11 +204,9 @@ pub fn decode_bytes(bytes: &[u8]) -> Result<DynamicImage, String> {
     let decode = move || reader.decode();
     match crate::audio::guard::catch(decode) {
         Ok(Ok(img)) => Ok(img),
-        Ok(Err(image::ImageError::Limits(e))) => Err(format!(
-            "the picture is too large to decode (at most {MAX_SIDE}×{MAX_SIDE}): {e}"
-        )),
-        Ok(Err(e)) => Err(format!("broken picture: {e}")),
-        Err(p) => Err(format!("internal error while decoding the picture: {p}")),
+        Ok(Err(image::ImageError::Limits(e))) => Err(PictureError::Limits(e)),
+        Ok(Err(e)) => Err(PictureError::Broken(e)),
+        Err(p) => Err(PictureError::Panicked(p)),
     }
 }
 

@@ -97,20 +97,18 @@ impl GenreTally {
     /// A track's label: its first genre that at least `min_count` tracks name (so "Rock; Pop"
     /// trains as rock, or as pop where rock is too rare), in its shown spelling. `Err` with the
     /// reason otherwise.
-    pub fn label_of(&self, tag: Option<&str>, min_count: usize) -> Result<String, String> {
+    pub fn label_of(&self, tag: Option<&str>, min_count: usize) -> Result<String, Unlabelled> {
         let values = tag.map(genre_values).unwrap_or_default();
         if values.is_empty() {
-            return Err("no genre tag".into());
+            return Err(Unlabelled::NoTag);
         }
         values
             .iter()
             .find(|v| self.count(v) >= min_count)
             .and_then(|v| self.label(v))
-            .ok_or_else(|| {
-                format!(
-                    "genre '{}' has fewer than {min_count} tracks",
-                    values.join("; ")
-                )
+            .ok_or_else(|| Unlabelled::TooFew {
+                genre: values.join("; "),
+                min_count,
             })
     }
 
@@ -125,6 +123,15 @@ impl GenreTally {
         v.sort();
         v
     }
+}
+
+/// Why a track's genre tag gives it no label.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Unlabelled {
+    #[error("no genre tag")]
+    NoTag,
+    #[error("genre '{genre}' has fewer than {min_count} tracks")]
+    TooFew { genre: String, min_count: usize },
 }
 
 #[cfg(test)]
@@ -175,10 +182,11 @@ mod tests {
         // The first genre with enough tracks is the label; a rare one is skipped with a reason.
         assert_eq!(t.label_of(Some("Pop; Rock"), 3).as_deref(), Ok("Rock"));
         assert_eq!(t.label_of(Some("hip hop"), 3).as_deref(), Ok("Hip-Hop"));
-        assert_eq!(t.label_of(None, 3), Err("no genre tag".to_string()));
+        assert_eq!(t.label_of(None, 3), Err(super::Unlabelled::NoTag));
         assert!(
             t.label_of(Some("Jazz"), 3)
                 .unwrap_err()
+                .to_string()
                 .contains("fewer than 3")
         );
         // Ties go to the first spelling in sort order.

@@ -206,7 +206,7 @@ pub fn scan(
                 Ok(t) => (t, None),
                 Err(e) => {
                     tracing::info!(path = %path.display(), error = %e, "tags unreadable");
-                    (Default::default(), Some(e))
+                    (Default::default(), Some(e.to_string()))
                 }
             };
             let rec = TrackRecord {

@@ -33,30 +33,45 @@ fn clean(s: Option<std::borrow::Cow<'_, str>>) -> Option<String> {
 /// files without tags give empty [`Tags`]. Only regular files are read (a FIFO would block),
 /// a panic in the tag reader on a hostile file is an error, and a duration the header claims
 /// beyond what the file's bytes can hold at its bit rate is cut to what they can.
-pub fn read_tags(path: &Path) -> Result<Tags, String> {
+pub fn read_tags(path: &Path) -> Result<Tags, TagError> {
     let (file, len) = crate::audio::header::open_regular(path).map_err(|e| match e {
-        crate::audio::header::OpenRegularError::Io(e) => e.to_string(),
-        crate::audio::header::OpenRegularError::NotRegular(kind) => {
-            format!("not a regular file: {kind}")
-        }
+        crate::audio::header::OpenRegularError::Io(e) => TagError::Open(e),
+        crate::audio::header::OpenRegularError::NotRegular(kind) => TagError::NotRegular(kind),
     })?;
     drop(file);
     if len == 0 {
-        return Err("empty file (0 bytes)".into());
+        return Err(TagError::Empty);
     }
-    crate::audio::guard::catch(|| read_tags_inner(path, len))
-        .map_err(|p| format!("internal error while reading tags: {p}"))?
+    crate::audio::guard::catch(|| read_tags_inner(path, len)).map_err(TagError::Internal)?
 }
 
-fn read_tags_inner(path: &Path, file_len: u64) -> Result<Tags, String> {
+/// Why a file's tags could not be read (the caller knows the file's name).
+#[derive(Debug, thiserror::Error)]
+pub enum TagError {
+    #[error("{0}")]
+    Open(std::io::Error),
+    #[error("not a regular file: {0}")]
+    NotRegular(&'static str),
+    #[error("empty file (0 bytes)")]
+    Empty,
+    #[error("a {id} tag item of {bytes} bytes (at most {max}); tags not read")]
+    TooLarge { id: String, bytes: u64, max: u64 },
+    #[error("{0}")]
+    Unreadable(#[from] lofty::error::FileParseError),
+    #[error("internal error while reading tags: {0}")]
+    Internal(crate::audio::guard::Panicked),
+}
+
+fn read_tags_inner(path: &Path, file_len: u64) -> Result<Tags, TagError> {
     // The tag reader would decode it whole: a file with a huge text frame is refused first.
     if let Some((id, bytes)) = super::tag_size::oversized_text_frame(path) {
-        return Err(format!(
-            "a {id} tag item of {bytes} bytes (at most {}); tags not read",
-            super::tag_size::MAX_TEXT_FRAME
-        ));
+        return Err(TagError::TooLarge {
+            id: id.to_string(),
+            bytes,
+            max: super::tag_size::MAX_TEXT_FRAME,
+        });
     }
-    let tagged = lofty::read_from_path(path).map_err(|e| e.to_string())?;
+    let tagged = lofty::read_from_path(path)?;
     let props = tagged.properties();
     // Uncompressed audio has an exact bit rate; compressed formats' declared rates are only
     // estimates, so only the former are checked.
@@ -192,9 +207,14 @@ mod tests {
         // SAFETY: a valid path.
         assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o644) }, 0);
         let e = read_tags(&fifo).unwrap_err();
-        assert!(e.contains("not a regular file: a FIFO"), "{e}");
+        assert!(e.to_string().contains("not a regular file: a FIFO"), "{e}");
         let d = dir.path().join("x.mp3");
         std::fs::create_dir(&d).unwrap();
-        assert!(read_tags(&d).unwrap_err().contains("a directory"));
+        assert!(
+            read_tags(&d)
+                .unwrap_err()
+                .to_string()
+                .contains("a directory")
+        );
     }
 }

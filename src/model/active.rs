@@ -188,14 +188,20 @@ pub struct ModelSync {
 
 /// The registry record of the model folder `dir`, from its two files (the weights are hashed
 /// for the id, not loaded).
-pub fn record_of_dir(dir: &Path) -> Result<ModelRecord, String> {
-    let config_json = std::fs::read(dir.join(registry::CONFIG_FILE))
-        .map_err(|e| format!("{}: {e}", registry::CONFIG_FILE))?;
-    let record = std::fs::read(dir.join(registry::RECORD_FILE))
-        .map_err(|e| format!("{}: {e}", registry::RECORD_FILE))?;
+pub fn record_of_dir(dir: &Path) -> Result<ModelRecord, registry::ModelError> {
+    let read = |name: &str| {
+        let path = dir.join(name);
+        std::fs::read(&path).map_err(|source| registry::ModelError::Io { path, source })
+    };
+    let config_json = read(registry::CONFIG_FILE)?;
+    let record = read(registry::RECORD_FILE)?;
+    let bad_config = |reason: String| registry::ModelError::BadConfig {
+        path: dir.join(registry::CONFIG_FILE),
+        reason,
+    };
     let c: super::config::ModelConfig =
-        serde_json::from_slice(&config_json).map_err(|e| format!("invalid config: {e}"))?;
-    c.validate().map_err(|e| format!("invalid config: {e}"))?;
+        serde_json::from_slice(&config_json).map_err(|e| bad_config(e.to_string()))?;
+    c.validate().map_err(|e| bad_config(e.to_string()))?;
     Ok(ModelRecord {
         id: registry::ModelId::of(&config_json, &record).0,
         name: c.name.clone(),
@@ -235,7 +241,7 @@ pub fn sync_models(store: &Store, models_dir: &Path) -> Result<ModelSync, StoreE
                 }
                 Err(e) => {
                     tracing::warn!(path = %dir.display(), error = %e, "not a loadable model folder");
-                    out.broken.push((dir, e));
+                    out.broken.push((dir, e.to_string()));
                 }
             }
         }

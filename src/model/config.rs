@@ -1,6 +1,7 @@
 //! A model's configuration: labels, front-end and segment parameters, architecture, provenance.
 //! Stored as JSON next to the weights; every parameter of the pipeline comes from here.
 
+use super::error::Invalid;
 use serde::{Deserialize, Serialize};
 
 use super::cnn::CostaCnnConfig;
@@ -245,21 +246,21 @@ impl ModelConfig {
     }
 
     /// Checks the parameters fit together; the message says what is wrong.
-    pub fn validate(&self) -> Result<(), String> {
+    pub fn validate(&self) -> Result<(), Invalid> {
         if self.format > CONFIG_FORMAT {
-            return Err(format!(
+            return Err(Invalid(format!(
                 "written by a newer genreplay (format {}, this one reads up to {CONFIG_FORMAT})",
                 self.format
-            ));
+            )));
         }
         if let Some(os) = &self.open_set {
             os.validate()?;
         }
         if self.labels.len() < 2 {
-            return Err(format!(
+            return Err(Invalid(format!(
                 "needs at least 2 labels, has {}",
                 self.labels.len()
-            ));
+            )));
         }
         let mut sorted = self.labels.clone();
         sorted.sort();
@@ -280,11 +281,11 @@ impl ModelConfig {
         match &self.arch {
             ArchConfig::MusicnnHead(h) => {
                 if TrunkKind::from_name(&h.trunk).is_none() {
-                    return Err(format!(
+                    return Err(Invalid(format!(
                         "unknown trunk '{}' (this build has {})",
                         h.trunk,
                         TrunkKind::names()
-                    ));
+                    )));
                 }
                 if f.sample_rate_hz != 16_000
                     || f.n_fft != 512
@@ -294,28 +295,28 @@ impl ModelConfig {
                     return Err("the pretrained trunks need musicnn's front end (16 kHz, n_fft 512, hop 256, 96 mels)".into());
                 }
                 if self.segments.segment_frames != MUSICNN_FRAMES {
-                    return Err(format!(
+                    return Err(Invalid(format!(
                         "the pretrained trunks read patches of {MUSICNN_FRAMES} frames"
-                    ));
+                    )));
                 }
             }
             ArchConfig::Costa(c) => {
                 if let Some(input) = c.flatten
                     && input != [self.segments.segment_frames, f.n_mels]
                 {
-                    return Err(format!(
+                    return Err(Invalid(format!(
                         "the CNN flattens {}×{} inputs but the segments are {}×{}",
                         input[0], input[1], self.segments.segment_frames, f.n_mels
-                    ));
+                    )));
                 }
                 let side = c.min_side();
                 if self.segments.segment_frames < side || f.n_mels < side {
-                    return Err(format!(
+                    return Err(Invalid(format!(
                         "segments of {}×{} are too small for {} conv blocks",
                         self.segments.segment_frames,
                         f.n_mels,
                         c.channels.len()
-                    ));
+                    )));
                 }
             }
         }

@@ -222,7 +222,7 @@ pub fn collect(root: &Path, source: LabelSource, use_index: bool) -> anyhow::Res
                 match tally.label_of(tags.as_ref().and_then(|t| t.genre.as_deref()), min_count) {
                     Ok(l) => l,
                     Err(why) => {
-                        set.skipped.push((path, why));
+                        set.skipped.push((path, why.to_string()));
                         continue;
                     }
                 }

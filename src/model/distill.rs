@@ -26,12 +26,13 @@ use rand::{Rng, SeedableRng};
 use serde::{Deserialize, Serialize};
 
 use super::backend::{inference_device, training_device};
+use super::error::{NetError, WeightsError};
 use super::head::{MUSICNN_WEIGHTS, shared_fast_trunk};
 use super::musicnn::SafetensorsF32;
 use super::musicnn::{MUSICNN_FRAMES, MUSICNN_MELS, MUSICNN_N_TAGS, MUSICNN_PENULTIMATE};
 use super::student::{StudentConfig, StudentTrunk};
 use crate::audio::clip::{ClipSpec, load_clip, repeat_pad};
-use crate::audio::decode::decode_file;
+use crate::audio::decode::{AudioError, decode_file};
 use crate::audio::is_audio_path;
 use crate::audio::resample::resample_mono;
 use crate::features::segment::segment;
@@ -231,12 +232,18 @@ pub fn list_sources(opts: &DistillOptions) -> anyhow::Result<Vec<(PathBuf, usize
     Ok(files)
 }
 
-fn decode_16k(path: &Path) -> Result<Vec<f32>, String> {
-    let audio = decode_file(path).map_err(|e| e.to_string())?;
-    let mut s = resample_mono(&audio.samples, audio.sample_rate_hz, SR)
-        .map_err(|e| format!("{}: {e}", path.display()))?;
+fn decode_16k(path: &Path) -> Result<Vec<f32>, AudioError> {
+    let audio = decode_file(path)?;
+    let mut s = resample_mono(&audio.samples, audio.sample_rate_hz, SR).map_err(|e| {
+        AudioError::Analysis {
+            path: path.to_path_buf(),
+            reason: e.to_string(),
+        }
+    })?;
     if s.is_empty() {
-        return Err(format!("{}: no audio", path.display()));
+        return Err(AudioError::NoAudio {
+            path: path.to_path_buf(),
+        });
     }
     repeat_pad(&mut s, (MUSICNN_FRAMES + 2) * HOP);
     Ok(s)
@@ -546,9 +553,11 @@ impl Labelled {
 
 /// The teacher's targets for `patches` (`n × 187 × 96`): the compiled musicnn trunk (the same
 /// outputs as burn's `MusicnnTrunk` to < 1e-6, ~10× cheaper) on `threads` threads.
-fn teach(patches: &[f32], threads: usize) -> Result<Vec<f32>, String> {
+fn teach(patches: &[f32], threads: usize) -> Result<Vec<f32>, NetError> {
     let n = patches.len() / PATCH;
-    let out = shared_fast_trunk()?.forward_with(patches, n, MUSICNN_FRAMES, threads, true)?;
+    let out = shared_fast_trunk()
+        .map_err(NetError::weights("musicnn"))?
+        .forward_with(patches, n, MUSICNN_FRAMES, threads, true)?;
     let mut v = Vec::with_capacity(n * TARGETS);
     for (p, l) in out
         .penultimate
@@ -682,7 +691,7 @@ fn fidelity(student: &StudentTrunk, set: &Labelled, device: &Device) -> Fidelity
 
 /// The teacher's last dense layer (penultimate → tag logits): the student's tag layer starts
 /// from it.
-fn teacher_tag_layer(device: &Device) -> Result<(Tensor<2>, Tensor<1>), String> {
+fn teacher_tag_layer(device: &Device) -> Result<(Tensor<2>, Tensor<1>), WeightsError> {
     let st = SafetensorsF32::parse(MUSICNN_WEIGHTS)?;
     let w = st.get_shaped(
         "backend.dense2.kernel",
@@ -727,7 +736,7 @@ pub fn distill(
             done: i + 1,
             total: files.len(),
             path: path.clone(),
-            error: r.as_ref().err().cloned(),
+            error: r.as_ref().err().map(ToString::to_string),
         });
         match r {
             Ok(audio) => {
@@ -740,7 +749,7 @@ pub fn distill(
                     holdout,
                 });
             }
-            Err(e) => skipped.push((path.clone(), e)),
+            Err(e) => skipped.push((path.clone(), e.to_string())),
         }
     }
     let mut pool: Vec<Vec<usize>> = vec![vec![]; opts.sources.len()];

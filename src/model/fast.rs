@@ -23,6 +23,7 @@
 //! One file on purpose: the compiled network, its weight layout and the layer fusions are one
 //! concern and are checked together against the reference trunk.
 
+use super::error::{NetError, WeightsError};
 use super::kernels::{
     self, AStride, BStride, Kernel, MR, NR, OutOfBounds, Reduction, Simd, Tile, WithSimd,
 };
@@ -108,7 +109,7 @@ fn bn_affine(
     st: &SafetensorsF32<'_>,
     prefix: &str,
     n: usize,
-) -> Result<(Vec<f64>, Vec<f64>), String> {
+) -> Result<(Vec<f64>, Vec<f64>), WeightsError> {
     let get = |what: &str| st.get_shaped(&format!("{prefix}.{what}"), &[n]);
     let (g, b, m, v) = (
         get("gamma")?,
@@ -468,7 +469,7 @@ const BRANCHES: [(&str, usize, usize, usize); 5] = [
 ];
 
 impl Loader<'_> {
-    fn plan(&self, prune: bool) -> Result<Plan, String> {
+    fn plan(&self, prune: bool) -> Result<Plan, WeightsError> {
         let st = &self.st;
         let (is, ish) = bn_affine(st, "frontend.input_bn", 1)?;
         // The input after its batch norm, for inputs in [0, INPUT_MAX].
@@ -532,7 +533,7 @@ impl Loader<'_> {
                          c_all: usize,
                          inputs: &[Option<f64>],
                          in_ranges: &[Range]|
-         -> Result<(MidConv, Vec<Range>), String> {
+         -> Result<(MidConv, Vec<Range>), WeightsError> {
             let prefix = format!("midend.conv{i}");
             let w_tf = st.get_shaped(
                 &format!("{prefix}.conv.kernel"),
@@ -770,7 +771,7 @@ impl WithSimd for PatchRun<'_> {
 
 impl FastTrunk {
     /// Compiles the network from the bytes of `models/musicnn_msd.safetensors`.
-    pub fn from_safetensors_bytes(bytes: &[u8]) -> Result<Self, String> {
+    pub fn from_safetensors_bytes(bytes: &[u8]) -> Result<Self, WeightsError> {
         let loader = Loader {
             st: SafetensorsF32::parse(bytes)?,
         };
@@ -829,13 +830,16 @@ impl FastTrunk {
         frames: usize,
         threads: usize,
         pruned: bool,
-    ) -> Result<FastOutput, String> {
+    ) -> Result<FastOutput, NetError> {
         let per = frames * MUSICNN_MELS;
         if frames == 0 || patches.len() != count * per {
-            return Err(format!(
-                "musicnn input: {} values for {count} patches of {frames} × {MUSICNN_MELS}",
-                patches.len()
-            ));
+            return Err(NetError::InputShape {
+                what: "musicnn input",
+                values: patches.len(),
+                count,
+                frames,
+                mels: MUSICNN_MELS,
+            });
         }
         let mut out = FastOutput {
             logits: vec![0.0; count * MUSICNN_N_TAGS],
@@ -884,7 +888,7 @@ impl FastTrunk {
                     .try_for_each(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
             })
         };
-        result.map_err(|e| format!("musicnn trunk: {e}"))?;
+        result?;
         Ok(out)
     }
 
@@ -894,7 +898,7 @@ impl FastTrunk {
         patches: &[f32],
         count: usize,
         frames: usize,
-    ) -> Result<FastOutput, String> {
+    ) -> Result<FastOutput, NetError> {
         self.forward_with(patches, count, frames, 1, true)
     }
 }

@@ -7,6 +7,7 @@ use std::sync::{Arc, OnceLock};
 use burn::nn::{BatchNorm, BatchNormConfig, Dropout, DropoutConfig, Linear, LinearConfig, Relu};
 use burn::prelude::*;
 
+use super::error::{NetError, WeightsError};
 use super::fast::FastTrunk;
 use super::musicnn::{MUSICNN_N_TAGS, MUSICNN_PENULTIMATE, MusicnnOutput, MusicnnTrunk};
 
@@ -20,8 +21,8 @@ pub const MUSICNN_WEIGHTS: &[u8] = include_bytes!("../../models/musicnn_msd.safe
 pub const MUSICNN_TRUNK_NAME: &str = "msd_musicnn";
 
 /// The pretrained trunk on the inference device, loaded once per process.
-pub fn shared_trunk(device: &Device) -> Result<MusicnnTrunk, String> {
-    static TRUNK: OnceLock<Result<MusicnnTrunk, String>> = OnceLock::new();
+pub fn shared_trunk(device: &Device) -> Result<MusicnnTrunk, WeightsError> {
+    static TRUNK: OnceLock<Result<MusicnnTrunk, WeightsError>> = OnceLock::new();
     if *device == super::backend::inference_device() {
         TRUNK
             .get_or_init(|| {
@@ -34,8 +35,8 @@ pub fn shared_trunk(device: &Device) -> Result<MusicnnTrunk, String> {
 }
 
 /// The compiled trunk ([`FastTrunk`]) that inference uses, built once per process.
-pub fn shared_fast_trunk() -> Result<Arc<FastTrunk>, String> {
-    static FAST: OnceLock<Result<Arc<FastTrunk>, String>> = OnceLock::new();
+pub fn shared_fast_trunk() -> Result<Arc<FastTrunk>, WeightsError> {
+    static FAST: OnceLock<Result<Arc<FastTrunk>, WeightsError>> = OnceLock::new();
     FAST.get_or_init(|| FastTrunk::from_safetensors_bytes(MUSICNN_WEIGHTS).map(Arc::new))
         .clone()
 }
@@ -48,8 +49,10 @@ pub fn fast_trunk_features(
     count: usize,
     frames: usize,
     threads: usize,
-) -> Result<Vec<f32>, String> {
-    let out = shared_fast_trunk()?.forward_with(patches, count, frames, threads, true)?;
+) -> Result<Vec<f32>, NetError> {
+    let out = shared_fast_trunk()
+        .map_err(NetError::weights("musicnn"))?
+        .forward_with(patches, count, frames, threads, true)?;
     let mut rows = Vec::with_capacity(count * TRUNK_FEATURES);
     for (pen, logits) in out
         .penultimate
@@ -235,13 +238,14 @@ impl GenreHead {
         inputs: usize,
         n_classes: usize,
         device: &Device,
-    ) -> Result<GenreHead, String> {
+    ) -> Result<GenreHead, WeightsError> {
         if weights.len() != inputs * n_classes || bias.len() != n_classes {
-            return Err(format!(
-                "{} weights and {} biases for {inputs} inputs and {n_classes} classes",
-                weights.len(),
-                bias.len()
-            ));
+            return Err(WeightsError::Linear {
+                weights: weights.len(),
+                biases: bias.len(),
+                inputs,
+                classes: n_classes,
+            });
         }
         let mut head = GenreHeadConfig::new()
             .with_dropout(0.0)

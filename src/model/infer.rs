@@ -1,6 +1,7 @@
 //! Inference: a file → clip → log-mel → segments → CNN → mean of the segment softmaxes = the
 //! track's genre vector.
 
+use super::error::Invalid;
 use std::path::Path;
 use std::time::Instant;
 
@@ -78,21 +79,21 @@ impl Prediction {
 
     /// Checks that the vector and the style are finite (and the vector not empty): a NaN from
     /// broken weights or a broken signal must never be shown or stored as a genre.
-    pub fn check_finite(&self) -> Result<(), String> {
+    pub fn check_finite(&self) -> Result<(), Invalid> {
         if self.vector.is_empty() {
             return Err("the model gave an empty genre vector".into());
         }
         if let Some(bad) = self.vector.iter().find(|v| !v.is_finite()) {
-            return Err(format!(
+            return Err(Invalid(format!(
                 "the model gave a non-finite genre vector ({bad}); its weights or the decoded audio are broken"
-            ));
+            )));
         }
         if let Some(style) = &self.style
             && let Some(bad) = style.iter().find(|v| !v.is_finite())
         {
-            return Err(format!(
+            return Err(Invalid(format!(
                 "the model gave a non-finite style vector ({bad}); its weights or the decoded audio are broken"
-            ));
+            )));
         }
         Ok(())
     }
@@ -431,7 +432,7 @@ impl Classifier {
         )??;
         p.check_finite().map_err(|reason| AudioError::Analysis {
             path: path.to_path_buf(),
-            reason,
+            reason: reason.to_string(),
         })?;
         Ok(p)
     }

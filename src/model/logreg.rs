@@ -3,6 +3,8 @@
 //! standardised on the training rows; the fitted weights are given back in the raw feature
 //! space, so the head needs no statistics of its own.
 
+use super::error::Invalid;
+
 /// A fitted classifier: `logits = x · weights + bias`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct LogReg {
@@ -130,18 +132,18 @@ pub fn fit(
     classes: usize,
     opts: &LogRegOptions,
     on_progress: &mut dyn FnMut(usize, f64, &LogReg) -> bool,
-) -> Result<LogReg, String> {
+) -> Result<LogReg, Invalid> {
     let n = y.len();
     let d = inputs;
     let k = classes;
     if n == 0 || d == 0 || k < 2 || rows.len() != n * d {
-        return Err(format!(
+        return Err(Invalid(format!(
             "{} values for {n} rows of {d} features ({k} classes)",
             rows.len()
-        ));
+        )));
     }
     if let Some(bad) = y.iter().find(|&&l| l >= k) {
-        return Err(format!("label {bad} out of range for {k} classes"));
+        return Err(Invalid(format!("label {bad} out of range for {k} classes")));
     }
     if rows.iter().any(|v| !v.is_finite()) {
         return Err("non-finite features".into());

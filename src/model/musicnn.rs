@@ -13,8 +13,8 @@
 //! One file on purpose: the port mirrors the original network layer by layer, with the weight
 //! names it loads; splitting it would scatter that one-to-one mapping.
 
-use std::collections::BTreeMap;
-
+use super::error::WeightsError;
+pub use super::safetensors::SafetensorsF32;
 use burn::module::{Param, RunningState};
 use burn::nn::conv::{Conv1d, Conv1dConfig, Conv2d, Conv2dConfig};
 use burn::nn::{
@@ -109,156 +109,6 @@ const fn tf_same(kernel: usize) -> (usize, usize) {
     (total / 2, total - total / 2)
 }
 
-// ---------------------------------------------------------------------------------------------
-// safetensors
-
-/// A parsed safetensors file (8-byte little-endian header length, JSON header, raw data) whose
-/// tensors are read as little-endian `f32`. Entries of other dtypes are listed but give an error
-/// when read.
-#[derive(Debug, Clone)]
-pub struct SafetensorsF32<'a> {
-    data: &'a [u8],
-    entries: BTreeMap<String, Entry>,
-}
-
-#[derive(Debug, Clone)]
-struct Entry {
-    dtype: String,
-    shape: Vec<usize>,
-    start: usize,
-    end: usize,
-}
-
-impl<'a> SafetensorsF32<'a> {
-    /// Parses the header and checks every entry's byte range against the file.
-    pub fn parse(bytes: &'a [u8]) -> Result<Self, String> {
-        let len_bytes: [u8; 8] =
-            bytes
-                .get(..8)
-                .and_then(|b| b.try_into().ok())
-                .ok_or_else(|| {
-                    format!(
-                        "safetensors: file is {} bytes, too short for the 8-byte header length",
-                        bytes.len()
-                    )
-                })?;
-        let header_len = u64::from_le_bytes(len_bytes);
-        let header_end = usize::try_from(header_len)
-            .ok()
-            .and_then(|n| n.checked_add(8))
-            .filter(|&end| end <= bytes.len())
-            .ok_or_else(|| {
-                format!(
-                    "safetensors: header length {header_len} runs past the end of the {}-byte file (truncated or not a safetensors file)",
-                    bytes.len()
-                )
-            })?;
-        let header: serde_json::Value = serde_json::from_slice(&bytes[8..header_end])
-            .map_err(|e| format!("safetensors: header is not valid JSON: {e}"))?;
-        let header = header
-            .as_object()
-            .ok_or("safetensors: header is not a JSON object")?;
-        let data = &bytes[header_end..];
-        let mut entries = BTreeMap::new();
-        for (name, info) in header {
-            if name == "__metadata__" {
-                continue;
-            }
-            let bad = |what: &str| format!("safetensors: tensor `{name}`: {what}");
-            let dtype = info
-                .get("dtype")
-                .and_then(|v| v.as_str())
-                .ok_or_else(|| bad("no dtype"))?
-                .to_string();
-            let shape = info
-                .get("shape")
-                .and_then(|v| v.as_array())
-                .ok_or_else(|| bad("no shape"))?
-                .iter()
-                .map(|d| d.as_u64().and_then(|d| usize::try_from(d).ok()))
-                .collect::<Option<Vec<usize>>>()
-                .ok_or_else(|| bad("shape is not a list of sizes"))?;
-            let offsets = info
-                .get("data_offsets")
-                .and_then(|v| v.as_array())
-                .filter(|a| a.len() == 2)
-                .and_then(|a| {
-                    let s = usize::try_from(a[0].as_u64()?).ok()?;
-                    let e = usize::try_from(a[1].as_u64()?).ok()?;
-                    Some((s, e))
-                })
-                .ok_or_else(|| bad("data_offsets is not a pair of offsets"))?;
-            let (start, end) = offsets;
-            if start > end || end > data.len() {
-                return Err(bad(&format!(
-                    "data bytes {start}..{end} lie outside the {}-byte data section (truncated file?)",
-                    data.len()
-                )));
-            }
-            entries.insert(
-                name.clone(),
-                Entry {
-                    dtype,
-                    shape,
-                    start,
-                    end,
-                },
-            );
-        }
-        Ok(SafetensorsF32 { data, entries })
-    }
-
-    /// Names of all tensors in the file, sorted.
-    pub fn names(&self) -> impl Iterator<Item = &str> {
-        self.entries.keys().map(String::as_str)
-    }
-
-    /// Shape of tensor `name`, if present.
-    pub fn shape(&self, name: &str) -> Option<&[usize]> {
-        self.entries.get(name).map(|e| e.shape.as_slice())
-    }
-
-    /// Tensor `name` as `(shape, values)` (row-major).
-    pub fn get(&self, name: &str) -> Result<(Vec<usize>, Vec<f32>), String> {
-        let e = self
-            .entries
-            .get(name)
-            .ok_or_else(|| format!("tensor `{name}` is missing"))?;
-        if e.dtype != "F32" {
-            return Err(format!(
-                "tensor `{name}` has dtype {}, expected F32",
-                e.dtype
-            ));
-        }
-        let count: usize = e.shape.iter().product();
-        let bytes = &self.data[e.start..e.end];
-        if bytes.len() != count * 4 {
-            return Err(format!(
-                "tensor `{name}`: shape {:?} needs {} bytes, the file has {}",
-                e.shape,
-                count * 4,
-                bytes.len()
-            ));
-        }
-        let values = bytes
-            .chunks_exact(4)
-            .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
-            .collect();
-        Ok((e.shape.clone(), values))
-    }
-
-    /// Tensor `name`, which must have exactly shape `expected`.
-    pub fn get_shaped(&self, name: &str, expected: &[usize]) -> Result<Vec<f32>, String> {
-        let (shape, values) = self.get(name)?;
-        if shape != expected {
-            return Err(format!(
-                "tensor `{name}` has shape {shape:?}, expected {expected:?}"
-            ));
-        }
-        Ok(values)
-    }
-}
-
 /// Row-major permutation of `data` (shape `shape`): output axis `i` is input axis `perm[i]`.
 fn permute(data: &[f32], shape: &[usize], perm: &[usize]) -> Vec<f32> {
     let rank = shape.len();
@@ -306,7 +156,7 @@ fn load_bn(
     prefix: &str,
     channels: usize,
     device: &Device,
-) -> Result<(), String> {
+) -> Result<(), WeightsError> {
     let get = |what: &str| {
         st.get_shaped(&format!("{prefix}.{what}"), &[channels])
             .map(|v| tensor1(v, device))
@@ -343,7 +193,7 @@ impl FrontBranch {
         st: &SafetensorsF32<'_>,
         prefix: &str,
         device: &Device,
-    ) -> Result<(), String> {
+    ) -> Result<(), WeightsError> {
         let [out, inp, kh, kw] = self.conv.weight.dims();
         // TF [kh, kw, in, out] → burn [out, in, kh, kw].
         let name = format!("{prefix}.conv.kernel");
@@ -460,7 +310,7 @@ impl MidBlock {
         st: &SafetensorsF32<'_>,
         prefix: &str,
         device: &Device,
-    ) -> Result<(), String> {
+    ) -> Result<(), WeightsError> {
         let [out, inp, k] = self.conv.weight.dims();
         // TF [k, in, 1, out] → burn [out, in, k] (w[o, c, k] = tf[k, c, 0, o]).
         let tf = st.get_shaped(&format!("{prefix}.conv.kernel"), &[k, inp, 1, out])?;
@@ -482,7 +332,7 @@ fn load_linear(
     st: &SafetensorsF32<'_>,
     prefix: &str,
     device: &Device,
-) -> Result<(), String> {
+) -> Result<(), WeightsError> {
     // TF dense kernels are [in, out], burn's row layout: no transpose.
     let [inp, out] = linear.weight.dims();
     let w = st.get_shaped(&format!("{prefix}.kernel"), &[inp, out])?;
@@ -587,7 +437,7 @@ impl MusicnnTrunk {
     ///
     /// Like any burn module, on an autodiff device the batch norms use batch statistics unless
     /// the module is made [`valid`](Module::valid) or frozen.
-    pub fn from_safetensors_bytes(bytes: &[u8], device: &Device) -> Result<Self, String> {
+    pub fn from_safetensors_bytes(bytes: &[u8], device: &Device) -> Result<Self, WeightsError> {
         let st = SafetensorsF32::parse(bytes)?;
         let mut m = MusicnnTrunk::new(device);
         load_bn(&mut m.input_bn, &st, "frontend.input_bn", 1, device)?;

@@ -24,6 +24,7 @@
 //! Thresholds are quantiles of held-out music (see [`OpenSetConfig::fitted`]); nothing is set
 //! per file.
 
+use super::error::Invalid;
 use serde::{Deserialize, Serialize};
 
 use crate::store::OpenSetRecord;
@@ -163,17 +164,17 @@ impl Density {
 
     /// Fits the density to `rows` (each `dims` long): the sample covariance shrunk as
     /// `(1 − λ)·S + λ·diag(S)` plus a small ridge, inverted.
-    pub fn fit(rows: &[Vec<f32>], shrinkage: f64) -> Result<Density, String> {
+    pub fn fit(rows: &[Vec<f32>], shrinkage: f64) -> Result<Density, Invalid> {
         let n = rows.len();
         let d = rows.first().map_or(0, Vec::len);
         if n < 2 || d == 0 || rows.iter().any(|r| r.len() != d) {
-            return Err(format!(
+            return Err(Invalid(format!(
                 "need at least 2 embeddings of one length to fit a density (have {n})"
-            ));
+            )));
         }
         let (sum, outer) = sums(rows, d);
         Self::from_sums(&sum, &outer, n, d, shrinkage)
-            .ok_or_else(|| "the embedding covariance is not positive definite".to_string())
+            .ok_or_else(|| Invalid::from("the embedding covariance is not positive definite"))
     }
 
     /// This density's music pooled with more embeddings (a trained model's own tracks): the
@@ -440,7 +441,7 @@ impl OpenSetConfig {
     }
 
     /// Checks the stored rule: finite numbers, a density of consistent size.
-    pub fn validate(&self) -> Result<(), String> {
+    pub fn validate(&self) -> Result<(), Invalid> {
         let d = self.density.dims;
         let finite = self.temperature.is_finite()
             && self.temperature > 0.0
@@ -460,11 +461,11 @@ impl OpenSetConfig {
             return Err("open_set: a genre tag index is out of range".into());
         }
         if self.density.mean.len() != d || self.density.precision.len() != d * (d + 1) / 2 {
-            return Err(format!(
+            return Err(Invalid(format!(
                 "open_set: the density has {} means and {} precision values for {d} dimensions",
                 self.density.mean.len(),
                 self.density.precision.len()
-            ));
+            )));
         }
         if self
             .density

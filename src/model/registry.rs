@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use super::cnn::CostaCnn;
 use super::config::{ArchConfig, ModelConfig};
+use super::error::{NetError, WeightsError};
 use super::head::{GenreHead, HeadPooling};
 use super::trunk::{Trunk, TrunkKind};
 
@@ -83,12 +84,12 @@ pub struct NetOutput {
 
 impl Net {
     /// A freshly initialised network for `config` (a pretrained trunk comes loaded).
-    pub fn init(config: &ModelConfig, device: &Device) -> Result<Self, String> {
+    pub fn init(config: &ModelConfig, device: &Device) -> Result<Self, NetError> {
         Ok(match &config.arch {
             ArchConfig::Costa(c) => Net::Costa(c.init(config.labels.len(), device)),
             ArchConfig::MusicnnHead(h) => {
                 let kind = TrunkKind::from_name(&h.trunk)
-                    .ok_or_else(|| format!("unknown trunk '{}'", h.trunk))?;
+                    .ok_or_else(|| NetError::UnknownTrunk(h.trunk.clone()))?;
                 Net::Musicnn {
                     trunk: Box::new(Trunk::shared(kind, device)?),
                     head: h.head.init(
@@ -179,7 +180,7 @@ impl Net {
         }
     }
 
-    fn into_record_bytes(self) -> Result<Vec<u8>, String> {
+    fn into_record_bytes(self) -> Result<Vec<u8>, WeightsError> {
         let record = match self {
             Net::Costa(m) => m.into_record(),
             Net::Musicnn { head, .. } => head.into_record(),
@@ -187,12 +188,16 @@ impl Net {
         record
             .into_bytes()
             .map(|b| b.to_vec())
-            .map_err(|e| e.to_string())
+            .map_err(|e| WeightsError::Record {
+                detail: e.to_string(),
+            })
     }
 
-    fn load_record_bytes(self, bytes: &[u8]) -> Result<Self, String> {
+    fn load_record_bytes(self, bytes: &[u8]) -> Result<Self, WeightsError> {
         let record = ModuleRecord::from_bytes(burn::tensor::Bytes::from_bytes_vec(bytes.to_vec()))
-            .map_err(|e| e.to_string())?;
+            .map_err(|e| WeightsError::Record {
+                detail: e.to_string(),
+            })?;
         // burn validates shapes and names; a panic inside it is turned into an error too.
         let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || match self {
             Net::Costa(m) => m.try_load_record(record).map(Net::Costa),
@@ -208,8 +213,12 @@ impl Net {
         }));
         match result {
             Ok(Ok(net)) => Ok(net),
-            Ok(Err(e)) => Err(e.to_string()),
-            Err(_) => Err("the record does not match the architecture".into()),
+            Ok(Err(e)) => Err(WeightsError::Record {
+                detail: e.to_string(),
+            }),
+            Err(_) => Err(WeightsError::Record {
+                detail: "the record does not match the architecture".into(),
+            }),
         }
     }
 }
@@ -259,7 +268,7 @@ fn parse_config(bytes: &[u8], path: &Path) -> Result<ModelConfig, ModelError> {
     })?;
     config.validate().map_err(|reason| ModelError::BadConfig {
         path: path.to_path_buf(),
-        reason,
+        reason: reason.to_string(),
     })?;
     Ok(config)
 }
@@ -278,14 +287,14 @@ pub fn load_from_bytes(
     };
     let config = parse_config(config_json, &label.join(CONFIG_FILE))?;
     let net = Net::init(&config, device)
-        .map_err(|reason| ModelError::BadConfig {
+        .map_err(|e| ModelError::BadConfig {
             path: label.join(CONFIG_FILE),
-            reason,
+            reason: e.to_string(),
         })?
         .load_record_bytes(record)
-        .map_err(|reason| ModelError::BadRecord {
+        .map_err(|e| ModelError::BadRecord {
             path: label.join(RECORD_FILE),
-            reason,
+            reason: e.to_string(),
         })?
         .valid();
     Ok(LoadedModel {
@@ -420,8 +429,11 @@ pub fn load(path: Option<&Path>, device: &Device) -> Result<LoadedModel, ModelEr
 }
 
 /// Serialises `config` and the inference copy of `net` to the bytes of the two model files.
-pub fn to_bytes(config: &ModelConfig, net: &Net) -> Result<(Vec<u8>, Vec<u8>), String> {
-    let config_json = serde_json::to_vec_pretty(config).map_err(|e| e.to_string())?;
+pub fn to_bytes(config: &ModelConfig, net: &Net) -> Result<(Vec<u8>, Vec<u8>), WeightsError> {
+    let config_json = serde_json::to_vec_pretty(config).map_err(|e| WeightsError::Config {
+        what: "model",
+        detail: e.to_string(),
+    })?;
     let record = net.valid().into_record_bytes()?;
     Ok((config_json, record))
 }

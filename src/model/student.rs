@@ -16,6 +16,7 @@ use burn::nn::{BatchNorm, BatchNormConfig, Linear, LinearConfig, PaddingConfig2d
 use burn::prelude::*;
 use burn::tensor::activation::sigmoid;
 
+use super::error::{NetError, WeightsError};
 use super::musicnn::{
     MUSICNN_FRAMES, MUSICNN_MELS, MUSICNN_N_TAGS, MUSICNN_PENULTIMATE, SafetensorsF32,
 };
@@ -161,46 +162,61 @@ impl StudentTrunk {
         config_json: &[u8],
         weights: &[u8],
         device: &Device,
-    ) -> Result<Self, String> {
+    ) -> Result<Self, NetError> {
+        let load = NetError::weights("student");
         let config: StudentConfig =
-            serde_json::from_slice(config_json).map_err(|e| format!("student config: {e}"))?;
-        let st = SafetensorsF32::parse(weights).map_err(|e| format!("student weights: {e}"))?;
+            serde_json::from_slice(config_json).map_err(|e| NetError::Weights {
+                what: "student",
+                source: WeightsError::Config {
+                    what: "student",
+                    detail: e.to_string(),
+                },
+            })?;
+        let st = SafetensorsF32::parse(weights).map_err(NetError::weights("student"))?;
         let mut m = config.init(device);
-        let bn = |bn: &mut Option<BatchNorm>, name: &str| match bn {
-            Some(bn) => {
-                let c = bn.gamma.dims()[0];
-                load_bn(bn, &st, name, c, device)
-            }
-            None => Ok(()),
-        };
-        load_conv(&mut m.stem, &st, "stem", device)?;
-        bn(&mut m.stem_bn, "stem_bn")?;
-        for (i, b) in m.blocks.iter_mut().enumerate() {
-            if let Some(dw) = &mut b.depthwise {
-                load_conv(dw, &st, &format!("block{i}_dw"), device)?;
-                load_conv(&mut b.conv, &st, &format!("block{i}_pw"), device)?;
-            } else {
-                load_conv(&mut b.conv, &st, &format!("block{i}_conv"), device)?;
-            }
-            bn(&mut b.bn, &format!("block{i}_bn"))?;
-        }
-        load_linear(&mut m.hidden, &st, "hidden", device)?;
-        let c = m.hidden_bn.gamma.dims()[0];
-        load_bn(&mut m.hidden_bn, &st, "hidden_bn", c, device)?;
-        load_linear(&mut m.embedding, &st, "embedding", device)?;
-        load_linear(&mut m.tags, &st, "tags", device)?;
+        load_student(&mut m, &st, device).map_err(load)?;
         Ok(m)
     }
+}
 
+/// Every layer of `m` from `st`.
+fn load_student(
+    m: &mut StudentTrunk,
+    st: &SafetensorsF32<'_>,
+    device: &Device,
+) -> Result<(), WeightsError> {
+    let bn = |bn: &mut Option<BatchNorm>, name: &str| match bn {
+        Some(bn) => {
+            let c = bn.gamma.dims()[0];
+            load_bn(bn, st, name, c, device)
+        }
+        None => Ok(()),
+    };
+    load_conv(&mut m.stem, st, "stem", device)?;
+    bn(&mut m.stem_bn, "stem_bn")?;
+    for (i, b) in m.blocks.iter_mut().enumerate() {
+        if let Some(dw) = &mut b.depthwise {
+            load_conv(dw, st, &format!("block{i}_dw"), device)?;
+            load_conv(&mut b.conv, st, &format!("block{i}_pw"), device)?;
+        } else {
+            load_conv(&mut b.conv, st, &format!("block{i}_conv"), device)?;
+        }
+        bn(&mut b.bn, &format!("block{i}_bn"))?;
+    }
+    load_linear(&mut m.hidden, st, "hidden", device)?;
+    let c = m.hidden_bn.gamma.dims()[0];
+    load_bn(&mut m.hidden_bn, st, "hidden_bn", c, device)?;
+    load_linear(&mut m.embedding, st, "embedding", device)?;
+    load_linear(&mut m.tags, st, "tags", device)?;
+    Ok(())
+}
+
+impl StudentTrunk {
     /// The weights as safetensors in the layout [`StudentTrunk::from_safetensors_bytes`] reads.
-    pub fn to_safetensors(&self) -> Result<Vec<u8>, String> {
+    pub fn to_safetensors(&self) -> Result<Vec<u8>, NetError> {
         let mut t: Vec<(String, Vec<usize>, Vec<f32>)> = Vec::new();
-        let v1 = |x: Tensor<1>| {
-            x.into_data()
-                .try_into_vec::<f32>()
-                .map_err(|e| format!("{e:?}"))
-        };
-        let bn = |bn: &BatchNorm, name: &str, t: &mut Vec<_>| -> Result<(), String> {
+        let v1 = |x: Tensor<1>| values(x);
+        let bn = |bn: &BatchNorm, name: &str, t: &mut Vec<_>| -> Result<(), NetError> {
             let c = bn.gamma.dims()[0];
             for (what, x) in [
                 ("gamma", bn.gamma.val()),
@@ -287,7 +303,7 @@ fn load_conv(
     st: &SafetensorsF32<'_>,
     name: &str,
     device: &Device,
-) -> Result<(), String> {
+) -> Result<(), WeightsError> {
     let [out, inp, kh, kw] = conv.weight.dims();
     let depthwise = inp == 1 && out > 1 && conv.groups == out;
     let shape = if depthwise {
@@ -311,7 +327,7 @@ fn load_linear(
     st: &SafetensorsF32<'_>,
     name: &str,
     device: &Device,
-) -> Result<(), String> {
+) -> Result<(), WeightsError> {
     let [inp, out] = l.weight.dims();
     let w = st.get_shaped(&format!("{name}.kernel"), &[inp, out])?;
     l.weight = Param::from_tensor(Tensor::from_data(TensorData::new(w, [inp, out]), device));
@@ -322,13 +338,13 @@ fn load_linear(
 
 type Named = Vec<(String, Vec<usize>, Vec<f32>)>;
 
-fn values<const D: usize>(t: Tensor<D>) -> Result<Vec<f32>, String> {
+fn values<const D: usize>(t: Tensor<D>) -> Result<Vec<f32>, NetError> {
     t.into_data()
         .try_into_vec::<f32>()
-        .map_err(|e| format!("reading student weights: {e:?}"))
+        .map_err(NetError::readback("the student's weights"))
 }
 
-fn save_conv(conv: &Conv2d, name: &str, t: &mut Named) -> Result<(), String> {
+fn save_conv(conv: &Conv2d, name: &str, t: &mut Named) -> Result<(), NetError> {
     let [out, inp, kh, kw] = conv.weight.dims();
     let w = values(conv.weight.val())?;
     let mut tf = vec![0.0f32; w.len()];
@@ -356,7 +372,7 @@ fn save_conv(conv: &Conv2d, name: &str, t: &mut Named) -> Result<(), String> {
     Ok(())
 }
 
-fn save_linear(l: &Linear, name: &str, t: &mut Named) -> Result<(), String> {
+fn save_linear(l: &Linear, name: &str, t: &mut Named) -> Result<(), NetError> {
     let [inp, out] = l.weight.dims();
     t.push((
         format!("{name}.kernel"),
@@ -453,7 +469,7 @@ mod tests {
         // Weights for another architecture are an error, not a panic.
         let other = serde_json::to_vec(&StudentConfig::new(vec![8, 32]).with_stem(4)).unwrap();
         let err = StudentTrunk::from_safetensors_bytes(&other, &bytes, &device).unwrap_err();
-        assert!(err.contains("block1_pw.kernel"), "{err}");
+        assert!(err.to_string().contains("block1_pw.kernel"), "{err}");
         assert!(StudentTrunk::from_safetensors_bytes(b"{", &bytes, &device).is_err());
         assert!(StudentTrunk::from_safetensors_bytes(&json, b"not weights", &device).is_err());
         // Plain 3x3 blocks round-trip too.

@@ -22,6 +22,7 @@ use super::head::GenreHead;
 use super::registry::Net;
 use super::trunk::{Trunk, TrunkKind};
 use crate::audio::clip::load_clip;
+use crate::audio::decode::AudioError;
 use crate::features::segment::segment;
 use crate::features::{Frontend, LogMel, MusicCues, Segments};
 use crate::util::maths::{argmax, mean_rows};
@@ -130,8 +131,8 @@ fn features_of(
     frontend: &Frontend,
     trunk: Option<&Trunk>,
     path: &std::path::Path,
-) -> Result<(LogMel, Option<MusicCues>), String> {
-    let clip = load_clip(path, &config.clip_spec()).map_err(|e| e.to_string())?;
+) -> Result<(LogMel, Option<MusicCues>), AudioError> {
+    let clip = load_clip(path, &config.clip_spec())?;
     let mel = frontend.log_mel(&clip.samples);
     let cues = clip_cues(config, &clip.samples, &mel);
     let Some(trunk) = trunk else {
@@ -145,7 +146,10 @@ fn features_of(
     let dims = trunk.kind().feature_dims();
     let data = trunk
         .features_of_patches(&seg.data, seg.count, seg.frames, 1, &inference_device())
-        .map_err(|e| format!("{}: {} trunk: {e}", path.display(), trunk.kind().name()))?;
+        .map_err(|e| AudioError::Analysis {
+            path: path.to_path_buf(),
+            reason: format!("{} trunk: {e}", trunk.kind().name()),
+        })?;
     Ok((
         LogMel {
             frames: seg.count,
@@ -234,7 +238,7 @@ pub fn extract_features(
                             }
                             None
                         }
-                        Err(e) => Some(e),
+                        Err(e) => Some(e.to_string()),
                     };
                     on_event(TrainEvent::Features {
                         done: n,

@@ -13,6 +13,7 @@ use std::sync::OnceLock;
 
 use burn::prelude::*;
 
+use super::error::NetError;
 use super::head::{MUSICNN_WEIGHTS, TRUNK_FEATURES, fast_trunk_features, trunk_features};
 use super::musicnn::{MUSICNN_MELS, MUSICNN_N_TAGS, MUSICNN_PENULTIMATE, MusicnnTrunk};
 use super::student::StudentTrunk;
@@ -109,24 +110,28 @@ pub enum Trunk {
 
 impl Trunk {
     /// The trunk from the weights built into the binary, in inference mode.
-    pub fn load(kind: TrunkKind, device: &Device) -> Result<Self, String> {
+    pub fn load(kind: TrunkKind, device: &Device) -> Result<Self, NetError> {
         Ok(match kind {
             TrunkKind::Musicnn => Trunk::Musicnn(Box::new(
-                MusicnnTrunk::from_safetensors_bytes(MUSICNN_WEIGHTS, device)?.valid(),
+                MusicnnTrunk::from_safetensors_bytes(MUSICNN_WEIGHTS, device)
+                    .map_err(NetError::weights("musicnn"))?
+                    .valid(),
             )),
             TrunkKind::Student => Trunk::Student(Box::new(
                 StudentTrunk::from_safetensors_bytes(STUDENT_CONFIG, STUDENT_WEIGHTS, device)?
                     .valid(),
             )),
             TrunkKind::Vgg => Trunk::Vgg(Box::new(
-                VggTrunk::from_safetensors_bytes(VGG_WEIGHTS, device)?.valid(),
+                VggTrunk::from_safetensors_bytes(VGG_WEIGHTS, device)
+                    .map_err(NetError::weights("vgg"))?
+                    .valid(),
             )),
         })
     }
 
     /// [`Trunk::load`], once per process and kind on the inference device.
-    pub fn shared(kind: TrunkKind, device: &Device) -> Result<Self, String> {
-        static CELLS: [OnceLock<Result<Trunk, String>>; 3] =
+    pub fn shared(kind: TrunkKind, device: &Device) -> Result<Self, NetError> {
+        static CELLS: [OnceLock<Result<Trunk, NetError>>; 3] =
             [OnceLock::new(), OnceLock::new(), OnceLock::new()];
         if *device != super::backend::inference_device() {
             return Self::load(kind, device);
@@ -164,7 +169,7 @@ impl Trunk {
                     .clone()
                     .into_data()
                     .try_into_vec::<f32>()
-                    .map_err(|e| format!("reading the input: {e:?}"))
+                    .map_err(NetError::readback("the input"))
                     .and_then(|data| fast_trunk_features(&data, b, frames, 1));
                 match fast {
                     Ok(rows) => {
@@ -199,13 +204,16 @@ impl Trunk {
         frames: usize,
         threads: usize,
         device: &Device,
-    ) -> Result<Vec<f32>, String> {
+    ) -> Result<Vec<f32>, NetError> {
         let per = frames * MUSICNN_MELS;
         if frames == 0 || patches.len() != count * per {
-            return Err(format!(
-                "{} values for {count} patches of {frames} × {MUSICNN_MELS}",
-                patches.len()
-            ));
+            return Err(NetError::InputShape {
+                what: "trunk input",
+                values: patches.len(),
+                count,
+                frames,
+                mels: MUSICNN_MELS,
+            });
         }
         if let Trunk::Musicnn(_) = self {
             return fast_trunk_features(patches, count, frames, threads);
@@ -221,7 +229,7 @@ impl Trunk {
                 self.features(x)
                     .into_data()
                     .try_into_vec::<f32>()
-                    .map_err(|e| format!("reading trunk output: {e:?}"))?,
+                    .map_err(NetError::readback("the trunk's output"))?,
             );
         }
         Ok(data)

@@ -84,7 +84,7 @@ impl Classifier {
         let p = self.judged(p);
         p.check_finite().map_err(|reason| AudioError::Analysis {
             path: path.to_path_buf(),
-            reason,
+            reason: reason.to_string(),
         })?;
         Ok(p)
     }

@@ -19,6 +19,7 @@ use burn::nn::{BatchNorm, BatchNormConfig, Initializer, Linear, LinearConfig, Pa
 use burn::prelude::*;
 use burn::tensor::activation::{relu, sigmoid};
 
+use super::error::WeightsError;
 use super::musicnn::{MUSICNN_BN_EPSILON, MUSICNN_MELS, MUSICNN_N_TAGS, SafetensorsF32};
 
 /// Frames per patch (the same 3 s patches as musicnn; the dense layer needs exactly this many).
@@ -56,7 +57,7 @@ pub(super) fn load_bn(
     prefix: &str,
     channels: usize,
     device: &Device,
-) -> Result<(), String> {
+) -> Result<(), WeightsError> {
     let get = |what: &str| {
         st.get_shaped(&format!("{prefix}.{what}"), &[channels])
             .map(|v| tensor1(v, device))
@@ -115,7 +116,7 @@ impl VggBlock {
         st: &SafetensorsF32<'_>,
         prefix: &str,
         device: &Device,
-    ) -> Result<(), String> {
+    ) -> Result<(), WeightsError> {
         let [out, inp, kh, kw] = self.conv.weight.dims();
         let tf = st.get_shaped(&format!("{prefix}.conv.kernel"), &[kh, kw, inp, out])?;
         let w = tf_kernel_to_burn(&tf, kh, kw, inp, out);
@@ -177,7 +178,7 @@ impl VggTrunk {
 
     /// The pretrained network from the bytes of `models/musicnn_msd_vgg.safetensors`. A
     /// truncated file, or a missing or mis-shaped tensor, gives an error naming it.
-    pub fn from_safetensors_bytes(bytes: &[u8], device: &Device) -> Result<Self, String> {
+    pub fn from_safetensors_bytes(bytes: &[u8], device: &Device) -> Result<Self, WeightsError> {
         let st = SafetensorsF32::parse(bytes)?;
         let mut m = VggTrunk::new(device);
         load_bn(&mut m.input_bn, &st, "input_bn", 1, device)?;

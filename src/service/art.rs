@@ -197,14 +197,7 @@ fn cover_for(
     picker: &Picker,
     cache: &mut VecDeque<Cached>,
 ) -> Option<CoverImage> {
-    let (source, bytes) = match art::find(&req.path) {
-        Ok(Some(found)) => found,
-        Ok(None) => return None,
-        Err(e) => {
-            tracing::warn!("cover: {e}");
-            return None;
-        }
-    };
+    let (source, bytes) = art::find(&req.path)?;
     let at = match cache.iter().position(|c| c.source == source) {
         Some(i) => i,
         None => {

@@ -446,16 +446,12 @@ impl Covers {
             self.known.clear();
         }
         let c = match crate::library::art::find(track) {
-            Ok(Some((CoverSource::File(p), _))) => Some(p),
-            Ok(Some((CoverSource::Embedded(_), Some(bytes)))) => self
+            Some((CoverSource::File(p), _)) => Some(p),
+            Some((CoverSource::Embedded(_), Some(bytes))) => self
                 .dir
                 .as_deref()
                 .and_then(|d| art_cache::store(d, &bytes)),
-            Ok(_) => None,
-            Err(e) => {
-                tracing::debug!("MPRIS cover: {e}");
-                None
-            }
+            _ => None,
         };
         self.known.insert(track.to_path_buf(), c.clone());
         c

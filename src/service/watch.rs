@@ -311,7 +311,7 @@ pub fn apply_changes(
             Ok(t) => (t, None),
             Err(e) => {
                 tracing::info!(path = %path.display(), error = %e, "tags unreadable");
-                (Default::default(), Some(e))
+                (Default::default(), Some(e.to_string()))
             }
         };
         let name = path.file_name().map(|n| n.as_bytes().to_vec());

@@ -97,7 +97,7 @@ fn audio(dir: &Path, name: &str) -> PathBuf {
 }
 
 fn decoded(path: &Path) -> (CoverSource, image::DynamicImage) {
-    let (source, bytes) = art::find(path).unwrap().expect("a cover");
+    let (source, bytes) = art::find(path).expect("a cover");
     let img = art::decode(&source, bytes).unwrap();
     (source, img)
 }
@@ -111,7 +111,7 @@ fn embedded_front_cover_in_wav_flac_and_mp3() {
     {
         let dir = tmp.path().join(format!("album{i}"));
         let path = audio(&dir, name);
-        assert_eq!(art::find(&path).unwrap(), None, "{name}: no cover yet");
+        assert_eq!(art::find(&path), None, "{name}: no cover yet");
         // A back cover first, then the front: the front is the one used.
         embed(
             &path,
@@ -195,12 +195,14 @@ fn size_limits_and_broken_pictures() {
     let big = tmp.path().join("cover.jpg");
     let f = std::fs::File::create(&big).unwrap();
     f.set_len(MAX_ENCODED_BYTES as u64 + 1).unwrap();
-    let e = art::decode(&CoverSource::File(big.clone()), None).unwrap_err();
+    let e = art::decode(&CoverSource::File(big.clone()), None)
+        .unwrap_err()
+        .to_string();
     assert!(e.contains("too large") && e.contains("cover.jpg"), "{e}");
     // Wider than the decoded limit (a small file all the same).
     let wide = picture(MAX_SIDE + 1, 1, [5, 5, 5], ImageFormat::Png);
     assert!(wide.len() < 100_000);
-    let e = art::decode_bytes(&wide).unwrap_err();
+    let e = art::decode_bytes(&wide).unwrap_err().to_string();
     assert!(e.contains("too large to decode"), "{e}");
     // At the limit it decodes.
     let ok = picture(MAX_SIDE, 1, [5, 5, 5], ImageFormat::Png);
@@ -209,7 +211,9 @@ fn size_limits_and_broken_pictures() {
     let mut jpeg = picture(64, 64, [200, 10, 10], ImageFormat::Jpeg);
     jpeg.truncate(jpeg.len() / 3);
     assert!(art::decode_bytes(&jpeg).is_err());
-    let e = art::decode_bytes(b"definitely not a picture").unwrap_err();
+    let e = art::decode_bytes(b"definitely not a picture")
+        .unwrap_err()
+        .to_string();
     assert!(e.contains("not a JPEG or PNG"), "{e}");
 }
 

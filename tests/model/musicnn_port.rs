@@ -250,7 +250,7 @@ fn bad_weight_files_are_errors_not_panics() {
     let err = |bytes: &[u8]| -> String {
         match MusicnnTrunk::from_safetensors_bytes(bytes, &device) {
             Ok(_) => panic!("{} bytes loaded without an error", bytes.len()),
-            Err(e) => e,
+            Err(e) => e.to_string(),
         }
     };
 

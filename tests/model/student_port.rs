@@ -76,5 +76,5 @@ fn student_matches_tensorflow() {
     let err = trunk
         .features_of_patches(&p[1..], 2, MUSICNN_FRAMES, 1, &device)
         .unwrap_err();
-    assert!(err.contains("2 patches"), "{err}");
+    assert!(err.to_string().contains("2 patches"), "{err}");
 }

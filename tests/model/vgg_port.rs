@@ -111,9 +111,9 @@ fn truncated_or_wrong_weights_are_errors() {
     let device = inference_device();
     let err = VggTrunk::from_safetensors_bytes(&VGG_WEIGHTS[..VGG_WEIGHTS.len() / 2], &device)
         .unwrap_err();
-    assert!(err.contains("outside"), "{err}");
+    assert!(err.to_string().contains("outside"), "{err}");
     // musicnn's weights are not vgg's: the first missing tensor is named.
     let musicnn = std::fs::read(root().join("models/musicnn_msd.safetensors")).unwrap();
     let err = VggTrunk::from_safetensors_bytes(&musicnn, &device).unwrap_err();
-    assert!(err.contains("input_bn"), "{err}");
+    assert!(err.to_string().contains("input_bn"), "{err}");
 }
