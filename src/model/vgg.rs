@@ -6,7 +6,8 @@
 //! convolutions with 128 channels, which map well onto a GEMM.
 //!
 //! The weights come from `models/musicnn_msd_vgg.safetensors` (TensorFlow layouts), written by
-//! `scripts/convert_vgg.py`; `tests/vgg_port.rs` checks this port against TensorFlow's outputs.
+//! `scripts/convert_vgg.py`; `tests/model/vgg_port.rs` checks this port against TensorFlow's
+//! outputs.
 //! Input `[batch, 1, 187, 96]` (NCHW, H = time, W = mel). Unlike musicnn, the dense layer fixes
 //! the patch length: exactly [`VGG_FRAMES`] frames. Inference only (the dropouts are the
 //! identity; batch norm uses its running statistics).

@@ -1,5 +1,21 @@
-//! Synthetic audio for the tests: tones, noise bursts, chirps, clicks, written as WAV.
+//! The helpers every test binary shares (each `main.rs` loads this folder with
+//! `#[path = "../common/mod.rs"] mod common;`): here, synthetic audio (tones, noise bursts,
+//! chirps, clicks, written as WAV), tags, the binary under test; in submodules, `skip` (a test
+//! that cannot run says so and is counted), `wait` (waiting on a condition with a deadline),
+//! `tmux` (the real player in a terminal of our own) and `tui_fixture` (a small hand-made
+//! library for the app and screen tests).
 #![allow(dead_code)]
+
+pub mod skip;
+pub mod tmux;
+pub mod tui_fixture;
+pub mod wait;
+
+// Not every binary uses each of them.
+#[allow(unused_imports)]
+pub use skip::skipped;
+#[allow(unused_imports)]
+pub use wait::{wait_for, wait_until};
 
 use std::path::{Path, PathBuf};
 
@@ -153,7 +169,7 @@ pub fn shared_data() -> Option<PathBuf> {
     if p.is_dir() {
         Some(p)
     } else {
-        eprintln!("skipping: ../shared/data is not present");
+        skipped("../shared/data is not present");
         None
     }
 }

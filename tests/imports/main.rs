@@ -1,0 +1,146 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+//! No import circles between the crate's files. ARCHITECTURE.md promises that imports only go
+//! down the list of rooms and that no two files import each other, directly or round a longer
+//! circle. These tests read `src/` (see `graph.rs`) and fail on any circle that the allow-list
+//! below does not hold, naming the files and the names that tie them.
+//!
+//! The test reads source text only: it does not use the genreplay crate, so this binary links
+//! in a moment.
+
+mod graph;
+
+use std::collections::BTreeSet;
+use std::path::Path;
+
+use graph::{Graph, circles, describe};
+
+/// The import circles main still has (issue 28 removes them; four more went before this test
+/// landed: audio/container ↔ decode, commands/ctl ↔ mod, config/mod ↔ theme, model/calibrate
+/// ↔ job). This list must only ever shrink: remove a circle's entry when the circle is gone (a
+/// test below fails until you do), never add one. A circle that loses some of its files still
+/// passes; one that gains a file, or two circles that join, fail.
+const ALLOWED: &[&[&str]] = &[
+    // The catalog builds the search index; the search reads catalog rows.
+    &["src/app/catalog.rs", "src/app/search.rs"],
+    // Event payload types living in the views and in remote/state.
+    &[
+        "src/app/event.rs",
+        "src/app/mod.rs",
+        "src/app/remote.rs",
+        "src/app/session.rs",
+        "src/app/state.rs",
+        "src/app/views/genres.rs",
+        "src/app/views/library.rs",
+        "src/app/views/mod.rs",
+        "src/app/views/now_playing.rs",
+        "src/app/views/playlists.rs",
+        "src/app/views/queue.rs",
+        "src/app/views/search.rs",
+        "src/app/views/training.rs",
+    ],
+    // Record types the store keeps live in the model.
+    &[
+        "src/model/config.rs",
+        "src/model/open_set.rs",
+        "src/model/registry.rs",
+        "src/store/mod.rs",
+    ],
+];
+
+fn src_graph() -> Graph {
+    graph::graph(&Path::new(env!("CARGO_MANIFEST_DIR")).join("src")).expect("reading src/")
+}
+
+fn allowed() -> Vec<BTreeSet<&'static str>> {
+    ALLOWED
+        .iter()
+        .map(|c| c.iter().copied().collect())
+        .collect()
+}
+
+/// Whether `circle` lies within one allowed circle.
+fn is_allowed(circle: &[String], allowed: &[BTreeSet<&str>]) -> bool {
+    allowed
+        .iter()
+        .any(|a| circle.iter().all(|f| a.contains(f.as_str())))
+}
+
+#[test]
+fn no_import_circle_between_files_outside_the_allow_list() {
+    let g = src_graph();
+    // The reader must have found the crate, or an empty graph would pass.
+    assert!(g.len() > 50, "only {} files read under src/", g.len());
+    assert!(g.contains_key("src/lib.rs") && g.contains_key("src/app/mod.rs"));
+    let allowed = allowed();
+    let new: Vec<String> = circles(&g)
+        .iter()
+        .filter(|c| !is_allowed(c, &allowed))
+        .map(|c| describe(&g, c))
+        .collect();
+    assert!(
+        new.is_empty(),
+        "import circles between files (move the shared item to a module both import, or \
+         the payload type next to its user):\n{}",
+        new.join("\n")
+    );
+}
+
+#[test]
+fn the_allow_list_holds_only_circles_that_still_exist() {
+    let g = src_graph();
+    let found = circles(&g);
+    let stale: Vec<String> = ALLOWED
+        .iter()
+        .filter(|a| {
+            // Still (at least partly) there: some circle lies within it.
+            !found
+                .iter()
+                .any(|c| c.iter().all(|f| a.contains(&f.as_str())))
+        })
+        .map(|a| a.join(" ↔ "))
+        .collect();
+    assert!(
+        stale.is_empty(),
+        "these allowed circles are gone: delete their entries from ALLOWED in {}:\n{}",
+        file!(),
+        stale.join("\n")
+    );
+}
+
+#[test]
+fn the_reader_finds_a_circle_made_on_purpose() {
+    // Two files of a made-up crate that import each other, one through a group and a
+    // re-export, one through an inline path; and a third that only imports.
+    let dir = tempfile::tempdir().unwrap();
+    let src = dir.path();
+    std::fs::create_dir_all(src.join("a")).unwrap();
+    std::fs::write(src.join("lib.rs"), "pub mod a;\npub mod c;\n").unwrap();
+    std::fs::write(
+        src.join("a/mod.rs"),
+        "pub mod x;\npub mod y;\npub use y::Why;\n",
+    )
+    .unwrap();
+    std::fs::write(
+        src.join("a/x.rs"),
+        "use crate::a::{Why, y::other};\n// use crate::c::Not; (a comment)\npub struct Ex;\n",
+    )
+    .unwrap();
+    std::fs::write(
+        src.join("a/y.rs"),
+        "pub struct Why;\npub fn other() -> super::x::Ex { super::x::Ex }\n\
+         #[cfg(test)]\nmod tests { use crate::c::Sea; }\n",
+    )
+    .unwrap();
+    std::fs::write(src.join("c.rs"), "use crate::a::x::Ex;\npub struct Sea;\n").unwrap();
+    let g = graph::graph(src).unwrap();
+    assert_eq!(
+        circles(&g),
+        vec![vec!["src/a/x.rs".to_string(), "src/a/y.rs".to_string()]]
+    );
+    assert!(g["src/a/x.rs"]["src/a/y.rs"].contains("Why"));
+    assert!(g["src/a/y.rs"]["src/a/x.rs"].contains("Ex"));
+    // The test module's import and the comment are not edges.
+    assert!(!g["src/a/y.rs"].contains_key("src/c.rs"));
+    assert!(!g["src/a/x.rs"].contains_key("src/c.rs"));
+    assert!(!is_allowed(&circles(&g)[0], &allowed()));
+}

@@ -1,0 +1,13 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+//! The library: scans, the store and background classification (`library`), following the disk
+//! (`watch`), recommendations and playlists (`recommend`), cover art (`art`) and lyrics
+//! (`lyrics`).
+
+#[path = "../common/mod.rs"]
+mod common;
+
+mod art;
+mod library;
+mod lyrics;
+mod recommend;
+mod watch;

@@ -1,0 +1,15 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+//! The player's screen: its state machine without a terminal (`app`), what each view draws on
+//! ratatui's `TestBackend` (`screens`), and the release binary in a real terminal (tmux): the
+//! sample library (`e2e`), cover and lyrics (`art_e2e`), damaged files and signals
+//! (`hardening`), a quit and restart (`restart`).
+
+#[path = "../common/mod.rs"]
+mod common;
+
+mod app;
+mod art_e2e;
+mod e2e;
+mod hardening;
+mod restart;
+mod screens;
