@@ -5,6 +5,7 @@
 pub mod art;
 pub mod art_cache;
 pub mod effects;
+pub mod history;
 pub mod job;
 pub mod library;
 pub mod mpris;

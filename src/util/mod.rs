@@ -8,4 +8,5 @@ pub mod memory;
 pub mod private;
 pub mod startup;
 pub mod text;
+pub mod time;
 pub mod toml_file;
