@@ -11,6 +11,8 @@
 mod common;
 #[path = "tmux/mod.rs"]
 mod tmux;
+#[path = "tui_fixture/mod.rs"]
+mod tui_fixture;
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
@@ -18,6 +20,9 @@ use std::process::Output;
 use std::time::{Duration, Instant};
 
 use common::*;
+use genreplay::app::{Effect, Event};
+use genreplay::audio::player::PlayerEvent;
+use genreplay::store::history::{Listen, Rating};
 use tmux::*;
 
 fn ctl(data: &Path, args: &[&str]) -> Output {
@@ -85,20 +90,29 @@ impl Heard {
     }
 }
 
-/// A listener on the running player (data in `data`): plays `seed`, turns auto-DJ on, and for
-/// each new track either skips it after about a second (`skips` and its genre — the name of
-/// its folder — is not in `taste`) or lets it finish (seeks to a second before its end).
-/// Returns the first `picks` auto-DJ picks it heard (tracks that came from up next).
-fn listen(data: &Path, seed: &Path, taste: &[&str], skips: bool, picks: usize) -> Heard {
+/// A listener on the running player (data in `data`, music in `lib`): plays `seed`, turns
+/// auto-DJ on, and for each new track either skips it after about a second (`skips` and its
+/// genre — the library's top folder it is in — is not in `taste`) or lets it finish (seeks to
+/// a second before its end). Returns the first `picks` auto-DJ picks it heard (tracks that
+/// came from up next).
+fn listen(
+    data: &Path,
+    lib: &Path,
+    seed: &Path,
+    taste: &[&str],
+    skips: bool,
+    picks: usize,
+) -> Heard {
     let out = ctl(data, &["play", &seed.to_string_lossy()]);
     assert!(out.status.success(), "{}", text(&out.stderr));
     let out = ctl(data, &["dj", "on"]);
     assert!(out.status.success(), "{}", text(&out.stderr));
     let genre_of = |p: &str| {
         Path::new(p)
-            .parent()
-            .and_then(|d| d.file_name())
-            .map(|n| n.to_string_lossy().into_owned())
+            .strip_prefix(lib)
+            .ok()
+            .and_then(|r| r.components().next())
+            .map(|c| c.as_os_str().to_string_lossy().into_owned())
             .unwrap_or_default()
     };
     let mut heard = Heard { picks: vec![] };
@@ -149,11 +163,27 @@ fn listen(data: &Path, seed: &Path, taste: &[&str], skips: bool, picks: usize) -
     heard
 }
 
-/// A scanned copy of `source` (genre folders) in `dir`: (library, data folder).
-fn scanned_library(dir: &Path, source: &Path) -> (PathBuf, PathBuf) {
+/// Each file of `source`'s genre folders copied to `lib/<genre>/<name>/<file>`: a folder of
+/// its own, so playing it takes only itself as the context and auto-DJ picks from the start.
+fn copy_one_per_folder(source: &Path, lib: &Path) {
+    for e in walkdir::WalkDir::new(source).min_depth(2).max_depth(2) {
+        let e = e.unwrap();
+        if !e.file_type().is_file() {
+            continue;
+        }
+        let genre = e.path().parent().unwrap().file_name().unwrap();
+        let stem = e.path().file_stem().unwrap();
+        let to = lib.join(genre).join(stem);
+        std::fs::create_dir_all(&to).unwrap();
+        std::fs::copy(e.path(), to.join(e.file_name())).unwrap();
+    }
+}
+
+/// A scanned library in `dir` made by `copy` (library, data folder).
+fn scanned_library(dir: &Path, copy: impl FnOnce(&Path)) -> (PathBuf, PathBuf) {
     let lib = dir.join("lib");
-    copy_dir(source, &lib);
-    let _ = std::fs::remove_file(lib.join("INDEX.tsv"));
+    std::fs::create_dir_all(&lib).unwrap();
+    copy(&lib);
     let lib = lib.canonicalize().unwrap();
     let data = dir.join("template");
     let out = genreplay(&data)
@@ -183,10 +213,215 @@ fn session(
     let config = dir.join(format!("{name}-config"));
     std::fs::create_dir_all(&config).unwrap();
     let t = start_player(dir, &config, &data, lib, "", "");
-    let heard = listen(&data, seed, taste, skips, picks);
+    let heard = listen(&data, lib, seed, taste, skips, picks);
     let _ = ctl(&data, &["quit"]);
     t.wait_for("genreplay exited");
     heard
+}
+
+/// The history effects among `fx`.
+fn listened(fx: &[Effect]) -> Vec<(genreplay::library::TrackId, Listen)> {
+    fx.iter()
+        .filter_map(|e| match e {
+            Effect::Listened { track, listen, .. } => Some((*track, *listen)),
+            _ => None,
+        })
+        .collect()
+}
+
+/// Plays `title` of the fixture from the start and reports its start as the player would.
+fn start(app: &mut genreplay::app::App, title: &str) -> Vec<Effect> {
+    let id = tui_fixture::id(title);
+    app.session.play_tracks(vec![id], 0, "test".into());
+    let mut fx = app.session.take_effects();
+    fx.extend(app.update(Event::Player(PlayerEvent::Started {
+        path: tui_fixture::path(title),
+        duration_secs: app.session.lib.track(id).unwrap().duration_secs,
+    })));
+    fx
+}
+
+/// The player's position reports while it plays, from `from` to `to` seconds.
+fn play_through(app: &mut genreplay::app::App, from: u32, to: u32) {
+    for s in from..=to {
+        app.update(Event::Player(PlayerEvent::Position { secs: s as f64 }));
+    }
+}
+
+#[test]
+fn the_app_counts_by_the_rules_and_the_store_keeps_it() {
+    use tui_fixture::*;
+    let mut app = app();
+    // Dawn (180 s): 20 s heard, then the next one: a skip.
+    start(&mut app, "Dawn");
+    play_through(&mut app, 1, 20);
+    let fx = start(&mut app, "Noon");
+    assert_eq!(listened(&fx), vec![(id("Dawn"), Listen::Skip)]);
+    // Noon (200 s): 60 s heard, a long pause, then a seek to 170 s and away: neither.
+    play_through(&mut app, 1, 60);
+    app.update(Event::Player(PlayerEvent::Paused(true)));
+    for _ in 0..100 {
+        app.update(Event::Player(PlayerEvent::Position { secs: 60.0 }));
+    }
+    app.update(Event::Player(PlayerEvent::Paused(false)));
+    play_through(&mut app, 170, 171);
+    let fx = start(&mut app, "Rain");
+    assert_eq!(listened(&fx), vec![]);
+    // Rain (61 s) reaches its end: a play, however little of it was heard.
+    let fx = app.update(Event::Player(PlayerEvent::Ended { path: path("Rain") }));
+    assert_eq!(listened(&fx), vec![(id("Rain"), Listen::Play)]);
+    // Snow (an hour): four minutes heard, then stop: a play.
+    start(&mut app, "Snow");
+    play_through(&mut app, 1, 240);
+    let fx = press(&mut app, "v");
+    assert_eq!(listened(&fx), vec![(id("Snow"), Listen::Play)]);
+
+    // The store counts what the app sends, and a rebuilt database gets it back.
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("db");
+    {
+        let store = genreplay::store::Store::open(&db).unwrap();
+        store
+            .record_listen(id("Dawn"), Listen::Skip, 1_000)
+            .unwrap();
+        store
+            .record_listen(id("Rain"), Listen::Play, 2_000)
+            .unwrap();
+        store.set_rating(id("Rain"), Rating::Like, 2_001).unwrap();
+        store.save_history_copy();
+        store.flush().unwrap();
+    }
+    std::fs::write(db.join("conf"), b"garbage").unwrap();
+    std::fs::write(db.join("db"), b"garbage").unwrap();
+    let store = genreplay::store::Store::open(&db).unwrap();
+    assert!(store.recovery().is_some(), "the database was not rebuilt");
+    let rain = store.history_of(id("Rain")).unwrap().unwrap();
+    assert_eq!((rain.plays, rain.rating), (1, Rating::Like));
+    assert_eq!(store.history_of(id("Dawn")).unwrap().unwrap().skips, 1);
+}
+
+#[test]
+fn a_disliked_track_is_never_picked_and_reasons_say_when_feedback_moved_a_pick() {
+    use tui_fixture::*;
+    let mut app = app();
+    app.session.recommend.options.min_similarity = 0.0;
+    // Snow (rock) is disliked, unplayed: play next from Noon leaves it out.
+    app.session.rate(Some(id("Snow")), Rating::Dislike);
+    start(&mut app, "Noon");
+    press(&mut app, "f");
+    let picked = up_next_titles(&app);
+    assert!(!picked.iter().any(|t| t.contains("Snow")), "{picked:?}");
+    assert!(picked.iter().any(|t| t.contains("Dawn")), "{picked:?}");
+    // Dawn sounds like Snow: the dislike pushed it, and its reason says so.
+    let reasons: Vec<String> = app
+        .session
+        .queue
+        .up_next
+        .iter()
+        .map(|e| format!("{} {}", title_of(&app, e.track), e.reason.describe()))
+        .collect();
+    assert!(
+        reasons
+            .iter()
+            .any(|r| r.starts_with("Dawn") && r.ends_with("· you skip tracks like this")),
+        "{reasons:?}"
+    );
+    // The keys rate the playing track; `O` clears it.
+    press(&mut app, "L");
+    assert_eq!(app.session.rating_of(id("Noon")), Rating::Like);
+    press(&mut app, "O");
+    assert_eq!(app.session.rating_of(id("Noon")), Rating::None);
+}
+
+#[test]
+fn history_and_likes_survive_kill_9_and_a_rebuilt_database() {
+    if !tmux_available() {
+        eprintln!("skipping: tmux is not installed");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let src = dir.path().join("src");
+    synth_genre_tree(&src, 2, 16_000, 4.0, 5);
+    let (lib, data) = scanned_library(dir.path(), |lib| copy_dir(&src, lib));
+    let config = dir.path().join("config");
+    std::fs::create_dir_all(&config).unwrap();
+    let t = start_player(dir.path(), &config, &data, &lib, "", "");
+    let a = lib.join("chirp/chirp-00.wav");
+    let b = lib.join("low/low-00.wav");
+    let a_text = a.to_string_lossy();
+    // `a` is liked and skipped (left after a second); `b` disliked by name, then played out.
+    assert!(ctl(&data, &["play", &a_text]).status.success());
+    let out = ctl(&data, &["like"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(status(&data)["track"]["rating"], "like");
+    std::thread::sleep(Duration::from_millis(1000));
+    assert!(ctl(&data, &["play", &b.to_string_lossy()]).status.success());
+    assert!(
+        ctl(&data, &["dislike", &b.to_string_lossy()])
+            .status
+            .success()
+    );
+    assert!(ctl(&data, &["seek", "3"]).status.success());
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while status(&data)["track"]["path"] == *b.to_string_lossy() {
+        assert!(Instant::now() < deadline, "the track did not end");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    // A bound on what a client names.
+    let long = format!("/{}", "x".repeat(5000));
+    let out = ctl(&data, &["like", &long]);
+    assert!(!out.status.success());
+    std::thread::sleep(Duration::from_millis(1500));
+    // kill -9, then look without the player.
+    let pid = std::fs::read_to_string(data.join("db/genreplay.pid")).unwrap();
+    let killed = std::process::Command::new("kill")
+        .args(["-9", pid.trim()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    t.wait_for("genreplay exited");
+    let check = |lib_json: &serde_json::Value| {
+        let ta = track_of(lib_json, &a);
+        assert_eq!(
+            (
+                ta["skips"].as_u64(),
+                ta["plays"].as_u64(),
+                ta["rating"].as_str()
+            ),
+            (Some(1), Some(0), Some("like")),
+            "{ta}"
+        );
+        assert!(ta["last_played"].is_null(), "{ta}");
+        let tb = track_of(lib_json, &b);
+        assert_eq!(
+            (tb["plays"].as_u64(), tb["rating"].as_str()),
+            (Some(1), Some("dislike")),
+            "{tb}"
+        );
+        let when = tb["last_played"].as_str().unwrap();
+        assert!(when.ends_with('Z') && when.len() == 20, "{when}");
+    };
+    check(&library_json(&data));
+    // The database damaged and rebuilt: still there, from the plain-file copy.
+    for e in walkdir::WalkDir::new(data.join("db"))
+        .into_iter()
+        .filter_map(|e| e.ok())
+    {
+        let name = e.file_name().to_string_lossy().into_owned();
+        if e.file_type().is_file() && !name.ends_with(".json") && !name.ends_with(".pid") {
+            std::fs::write(e.path(), b"damaged").unwrap();
+        }
+    }
+    let out = genreplay(&data)
+        .args(["library", "--json"])
+        .output()
+        .unwrap();
+    assert!(
+        text(&out.stderr).contains("the history of 2 tracks"),
+        "{}",
+        text(&out.stderr)
+    );
+    check(&serde_json::from_slice(&out.stdout).unwrap());
 }
 
 #[test]
@@ -210,7 +445,7 @@ fn skips_move_the_auto_djs_picks_away_on_synthetic_audio() {
             None,
         );
     }
-    let (lib, template) = scanned_library(dir.path(), &src);
+    let (lib, template) = scanned_library(dir.path(), |lib| copy_dir(&src, lib));
     let seed = lib.join("chirp/chirp-00.wav");
     // The listener does not want chirps: one skips them, the other hears them out.
     let taste = ["low", "noise"];
@@ -262,7 +497,8 @@ fn simulated_listener_report() {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
-    let (lib, template) = scanned_library(dir.path(), &shared.join("gtzan-dev"));
+    let gtzan = shared.join("gtzan-dev");
+    let (lib, template) = scanned_library(dir.path(), |lib| copy_one_per_folder(&gtzan, lib));
     let cases: [(&[&str; 2], &str); 6] = [
         (&["blues", "jazz"], "blues/blues.00000.flac"),
         (&["metal", "rock"], "metal/metal.00002.flac"),
@@ -275,15 +511,18 @@ fn simulated_listener_report() {
     let mut ratios = vec![];
     let mut seen = HashSet::new();
     for (k, (taste, seed)) in cases.iter().enumerate() {
-        let seed = lib.join(seed);
+        let (genre, file) = seed.split_once('/').unwrap();
+        let stem = file.trim_end_matches(".flac");
+        let seed = lib.join(genre).join(stem).join(file);
         let seed = if seed.exists() {
             seed
         } else {
-            // The seed's folder's first file when that excerpt is not in this copy.
-            let d = seed.parent().unwrap();
-            let mut files: Vec<PathBuf> = std::fs::read_dir(d)
-                .unwrap()
-                .map(|e| e.unwrap().path())
+            // The genre's first excerpt when that one is not in this copy.
+            let mut files: Vec<PathBuf> = walkdir::WalkDir::new(lib.join(genre))
+                .into_iter()
+                .filter_map(|e| e.ok())
+                .filter(|e| e.file_type().is_file())
+                .map(|e| e.into_path())
                 .collect();
             files.sort();
             files[0].clone()

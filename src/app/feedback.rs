@@ -29,6 +29,7 @@ impl Session {
             Listen::Play => Signal::Finished,
             Listen::Skip => Signal::Skipped,
         };
+        self.refit_taste();
         self.learn(track, signal);
     }
 
@@ -39,10 +40,18 @@ impl Session {
             return;
         };
         self.taste.note(taste::sound_of(&c), signal);
-        if self.auto_dj && matches!(signal, Signal::Skipped | Signal::Disliked) {
-            self.queue.drop_picks();
-            let from = self.queue.current_track();
-            self.extend_auto_dj(from);
+        match signal {
+            Signal::Finished | Signal::Liked => self.dj_anchor = Some(track),
+            Signal::Skipped | Signal::Disliked => {
+                if self.auto_dj {
+                    // The picks to come followed what was just turned down: they are chosen
+                    // again, following the last track the listener kept.
+                    self.queue.drop_picks();
+                    self.dj_from = self.dj_anchor.filter(|&a| a != track);
+                    let from = self.queue.current_track();
+                    self.extend_auto_dj(from);
+                }
+            }
         }
     }
 

@@ -198,6 +198,7 @@ impl Session {
     /// as similar as the floor it drifts (the floor steps down for one pick) and says so; when
     /// every track has played it says that.
     pub(super) fn extend_auto_dj(&mut self, seed: Option<TrackId>) {
+        let start_from = self.dj_from.take();
         if !self.auto_dj {
             return;
         }
@@ -207,9 +208,8 @@ impl Session {
         if ahead >= want {
             return;
         }
-        let from_id = upcoming
-            .last()
-            .copied()
+        let from_id = start_from
+            .or(upcoming.last().copied())
             .or(self.queue.current_track())
             .or(seed)
             .or_else(|| {

@@ -139,6 +139,11 @@ pub struct Session {
     pub(super) listening: super::listening::Listening,
     /// What the listener's feedback taught the recommender.
     pub(super) taste: crate::recommend::taste::Taste,
+    /// The last track the listener finished or liked this session.
+    pub(super) dj_anchor: Option<TrackId>,
+    /// Where auto-DJ's next extension starts instead of the end of the queue (after a skip:
+    /// the last track kept).
+    pub(super) dj_from: Option<TrackId>,
 }
 
 impl Session {
@@ -175,6 +180,8 @@ impl Session {
             history: Default::default(),
             listening: Default::default(),
             taste: Default::default(),
+            dj_anchor: None,
+            dj_from: None,
         }
     }
 
@@ -328,6 +335,12 @@ impl Session {
     }
 
     pub fn next_track(&mut self, explicit: bool) {
+        if explicit {
+            // Leaving the track counts (a skip, say) before the next one is taken: with auto-DJ
+            // on, a skip chooses the picks to come again, the very next one included.
+            let left = self.listening.finish(false);
+            self.counted(left);
+        }
         if self
             .queue
             .advance(self.shuffle, self.repeat, explicit, &mut self.rng)

@@ -20,7 +20,7 @@ use crate::store::history::{HistoryRecord, Rating};
 /// How much one skip right after a pick pushes what sounds like it (at similarity 1).
 pub const SKIP_PUSH: f32 = 0.45;
 /// How much a finished track pulls what sounds like it.
-pub const FINISH_PULL: f32 = 0.08;
+pub const FINISH_PULL: f32 = 0.12;
 /// How much a like pulls (and a dislike pushes: [`SKIP_PUSH`]).
 pub const LIKE_PULL: f32 = 0.15;
 /// The session's feedback kept (the oldest goes first).
@@ -30,7 +30,7 @@ const RECENCY: f32 = 0.92;
 /// Below this similarity a piece of feedback says nothing about a candidate.
 const NEAR: f32 = 0.5;
 /// The most a bias pulls toward (so liking never outweighs how a track sounds) and pushes away.
-pub const MAX_PULL: f32 = 0.15;
+pub const MAX_PULL: f32 = 0.2;
 pub const MAX_PUSH: f32 = 0.8;
 /// A bias this large (either way) is said in the pick's reason.
 pub const SAID: f32 = 0.04;
