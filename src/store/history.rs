@@ -44,7 +44,7 @@ pub struct TypedTree<K, V> {
     tree: sled::Tree,
     name: &'static str,
     version: u8,
-    _types: PhantomData<fn(K, V) -> (K, V)>,
+    _types: PhantomData<fn() -> (K, V)>,
 }
 
 impl<K, V> Clone for TypedTree<K, V> {
