@@ -76,6 +76,18 @@ fn copy_dir(from: &Path, to: &Path) {
     }
 }
 
+/// Up next's paths in a status.
+fn up_next_of(status: &serde_json::Value) -> Vec<String> {
+    status["queue"]
+        .as_array()
+        .map(|q| {
+            q.iter()
+                .filter_map(|p| p.as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
 /// What one listening session heard: the auto-DJ's picks (their genre folders), in order.
 struct Heard {
     picks: Vec<String>,
@@ -124,14 +136,7 @@ fn listen(
         let s = status(data);
         let playing = s["track"]["path"].as_str().map(str::to_string);
         let Some(path) = playing.filter(|p| Some(p) != last.as_ref()) else {
-            up_next = s["queue"]
-                .as_array()
-                .map(|q| {
-                    q.iter()
-                        .filter_map(|p| p.as_str().map(str::to_string))
-                        .collect()
-                })
-                .unwrap_or_default();
+            up_next = up_next_of(&s);
             std::thread::sleep(Duration::from_millis(100));
             continue;
         };
@@ -141,14 +146,7 @@ fn listen(
             heard.picks.push(genre.clone());
         }
         last = Some(path);
-        up_next = s["queue"]
-            .as_array()
-            .map(|q| {
-                q.iter()
-                    .filter_map(|p| p.as_str().map(str::to_string))
-                    .collect()
-            })
-            .unwrap_or_default();
+        up_next = up_next_of(&s);
         if skips && !taste.contains(&genre.as_str()) {
             std::thread::sleep(Duration::from_millis(1000));
             let out = ctl(data, &["next"]);
@@ -275,6 +273,18 @@ fn the_app_counts_by_the_rules_and_the_store_keeps_it() {
     play_through(&mut app, 1, 240);
     let fx = press(&mut app, "v");
     assert_eq!(listened(&fx), vec![(id("Snow"), Listen::Play)]);
+    // A session brought back paused and left unheard for another track: not a skip. Once
+    // resumed it is listened to again.
+    app.session.play_tracks(vec![id("Dawn")], 0, "test".into());
+    app.session.load_current(true);
+    app.session.take_effects();
+    let fx = start(&mut app, "Noon");
+    assert_eq!(listened(&fx), vec![]);
+    app.session.load_current(true);
+    app.update(Event::Player(PlayerEvent::Paused(false)));
+    play_through(&mut app, 1, 5);
+    let fx = start(&mut app, "Rain");
+    assert_eq!(listened(&fx), vec![(id("Noon"), Listen::Skip)]);
 
     // The store counts what the app sends, and a rebuilt database gets it back.
     let dir = tempfile::tempdir().unwrap();

@@ -43,7 +43,8 @@ impl Session {
         match signal {
             Signal::Finished | Signal::Liked => self.dj_anchor = Some(track),
             Signal::Skipped | Signal::Disliked => {
-                if self.auto_dj {
+                // (After a stop nothing plays on: the picks wait for the next start.)
+                if self.auto_dj && self.queue.current_track().is_some() {
                     // The picks to come followed what was just turned down: they are chosen
                     // again, following the last track the listener kept.
                     self.queue.drop_picks();
@@ -65,8 +66,8 @@ impl Session {
         let r = self.history.entry(track).or_default();
         let before = r.rating;
         *r = r.with_rating(rating, at);
+        // The rows read the rating as they are drawn: nothing to rebuild.
         self.push(Effect::Rate { track, rating, at });
-        self.mark_stale();
         let title = self
             .lib
             .track(track)
@@ -111,7 +112,6 @@ impl Session {
             self.history.insert(id, r);
         }
         self.refit_taste();
-        self.mark_stale();
     }
 
     /// The store's record of a track after a change (what it really holds).

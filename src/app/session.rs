@@ -303,6 +303,10 @@ impl Session {
                 self.playback.duration_secs = self.lib.track(id).and_then(|t| t.duration_secs);
                 let left = self.listening.start(id, self.playback.duration_secs);
                 self.counted(left);
+                if paused {
+                    // A session brought back paused: listening starts when it plays.
+                    self.listening.abandon();
+                }
                 self.send_gain(id, path.clone());
                 self.loading = Some(id);
                 self.stopped_load = None;
@@ -590,7 +594,13 @@ impl Session {
                 self.playback.position_secs = secs;
                 self.listening.position(secs, self.playback.paused);
             }
-            PlayerEvent::Paused(p) => self.playback.paused = p,
+            PlayerEvent::Paused(p) => {
+                self.playback.paused = p;
+                if let (false, Some(id), None) = (p, self.playback.track, self.listening.track()) {
+                    self.listening.start(id, self.playback.duration_secs);
+                    self.listening.position(self.playback.position_secs, true);
+                }
+            }
             PlayerEvent::Ended { path } => {
                 if self.listening.track() == Some(TrackId::of_path(&path)) {
                     let ended = self.listening.finish(true);

@@ -597,6 +597,13 @@ pub fn run_db(action: &DbAction, paths: &Paths) -> anyhow::Result<ExitCode> {
             if let Some(a) = &active {
                 drops.push(format!("the choice of active model ({a})"));
             }
+            let heard = store.history()?.len();
+            if heard > 0 {
+                drops.push(format!(
+                    "the listening history and likes of {heard} track{}",
+                    if heard == 1 { "" } else { "s" }
+                ));
+            }
             let size = store.size_on_disk();
             drop(store);
             eprintln!(
