@@ -31,7 +31,7 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 use crate::config::Theme;
 use crate::keys::{Action, Keymap, Scope};
-use crate::store::history::Rating;
+pub use crate::store::history::Rating;
 pub use catalog::Catalog;
 pub use event::{Effect, Event, StateFile, StateSave};
 pub use nav::ListNav;

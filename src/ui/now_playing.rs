@@ -199,9 +199,9 @@ fn heard_text(app: &App, id: crate::library::TrackId) -> String {
     };
     let mut parts = Vec::new();
     match h.rating {
-        crate::store::history::Rating::Like => parts.push("♥ liked".to_string()),
-        crate::store::history::Rating::Dislike => parts.push("✗ disliked".to_string()),
-        crate::store::history::Rating::None => {}
+        crate::app::Rating::Like => parts.push("♥ liked".to_string()),
+        crate::app::Rating::Dislike => parts.push("✗ disliked".to_string()),
+        crate::app::Rating::None => {}
     }
     if h.plays > 0 || h.skips > 0 {
         parts.push(format!("played {}×, skipped {}×", h.plays, h.skips));

@@ -45,10 +45,10 @@ pub fn fit(text: &str, width: usize) -> String {
 }
 
 /// The mark a rated track has in the rows: " ♥" liked, " ✗" disliked, "" not rated.
-pub fn rating_mark(rating: crate::store::history::Rating) -> &'static str {
+pub fn rating_mark(rating: crate::app::Rating) -> &'static str {
     match rating {
-        crate::store::history::Rating::Like => " ♥",
-        crate::store::history::Rating::Dislike => " ✗",
-        crate::store::history::Rating::None => "",
+        crate::app::Rating::Like => " ♥",
+        crate::app::Rating::Dislike => " ✗",
+        crate::app::Rating::None => "",
     }
 }
