@@ -78,8 +78,12 @@ pub enum ConfigAction {
 
 #[derive(Debug, Clone, Subcommand)]
 pub enum CtlAction {
-    /// Resume, or start the queue.
-    Play,
+    /// Resume, or start the queue; with FILE, play that file of the library now (its album
+    /// as the context).
+    Play {
+        #[arg(value_name = "FILE")]
+        file: Option<PathBuf>,
+    },
     /// Pause (a paused player stays paused).
     Pause,
     /// Play / pause.
@@ -114,6 +118,26 @@ pub enum CtlAction {
     Repeat {
         #[arg(value_parser = ["off", "all", "one"])]
         mode: String,
+    },
+    /// Auto-DJ on or off.
+    Dj {
+        #[arg(value_parser = ["on", "off"])]
+        mode: String,
+    },
+    /// Like FILE (a file of the library), or the playing track.
+    Like {
+        #[arg(value_name = "FILE")]
+        file: Option<PathBuf>,
+    },
+    /// Dislike FILE, or the playing track: play next and auto-DJ never choose it.
+    Dislike {
+        #[arg(value_name = "FILE")]
+        file: Option<PathBuf>,
+    },
+    /// Clear the rating of FILE, or of the playing track.
+    Unrate {
+        #[arg(value_name = "FILE")]
+        file: Option<PathBuf>,
     },
     /// Quit the player (its state is saved, as on `q`).
     Quit,

@@ -255,6 +255,36 @@ impl Catalog {
             .collect()
     }
 
+    /// What playing `id` from outside (`ctl play FILE`) takes as the context: its album (same
+    /// artist and album, in library order), or its folder when the album is not tagged. The
+    /// tracks, where `id` is among them, and the label.
+    pub fn album_of(&self, id: TrackId) -> Option<(Vec<TrackId>, usize, String)> {
+        let &i = self.index.get(&id)?;
+        let t = &self.tracks[i];
+        if t.album == crate::library::track::UNKNOWN_ALBUM {
+            let dir = t.path.parent()?;
+            let tracks = self.under(dir);
+            let start = tracks.iter().position(|&x| x == id)?;
+            return Some((tracks, start, t.folder.clone()));
+        }
+        let same = |o: &TrackInfo| {
+            o.artist.to_lowercase() == t.artist.to_lowercase()
+                && o.album.to_lowercase() == t.album.to_lowercase()
+        };
+        // The tracks are sorted by artist and album: the album is one run around `i`.
+        let first = (0..i)
+            .rev()
+            .take_while(|&k| same(&self.tracks[k]))
+            .last()
+            .unwrap_or(i);
+        let last = (i..self.tracks.len())
+            .take_while(|&k| same(&self.tracks[k]))
+            .last()
+            .unwrap_or(i);
+        let tracks = self.tracks[first..=last].iter().map(|o| o.id).collect();
+        Some((tracks, i - first, format!("{} — {}", t.artist, t.album)))
+    }
+
     /// A track's genre vector with the labels it refers to: the active model's, else an
     /// earlier model's (the flag says which).
     pub fn vector_of(&self, id: TrackId) -> Option<(&[String], &[f32], bool)> {

@@ -64,6 +64,13 @@ pub enum Event {
     },
     /// The models the store knows (answered to [`Effect::LoadModels`]).
     ModelsLoaded(Vec<super::views::training::ModelRow>),
+    /// Every track's history and rating, read from the store at the start.
+    HistoryLoaded(std::collections::HashMap<TrackId, crate::store::history::HistoryRecord>),
+    /// A track's history as the store has it after a change.
+    HistoryChanged {
+        track: TrackId,
+        record: crate::store::history::HistoryRecord,
+    },
     /// A remote client (`genreplay ctl`) asks something; the answer goes out as
     /// [`Effect::RemoteReply`].
     Remote(super::remote::RemoteRequest),
@@ -137,6 +144,18 @@ pub enum Effect {
     SaveState(StateSave),
     /// Give the terminal back until the user brings genreplay to the foreground (ctrl-z).
     Suspend,
+    /// Count a play or a skip of `track` at `at` (Unix seconds) in the history.
+    Listened {
+        track: TrackId,
+        listen: crate::store::history::Listen,
+        at: u64,
+    },
+    /// Set the listener's rating of `track`.
+    Rate {
+        track: TrackId,
+        rating: crate::store::history::Rating,
+        at: u64,
+    },
     /// Look at the library folder again now (the rescan key, `ctl rescan`).
     Rescan,
     /// The answer to a remote request.

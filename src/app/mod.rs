@@ -11,6 +11,8 @@
 
 pub mod catalog;
 pub mod event;
+mod feedback;
+pub mod listening;
 pub mod media;
 mod mouse;
 pub mod nav;
@@ -29,6 +31,7 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 use crate::config::Theme;
 use crate::keys::{Action, Keymap, Scope};
+pub use crate::store::history::Rating;
 pub use catalog::Catalog;
 pub use event::{Effect, Event, StateFile, StateSave};
 pub use nav::ListNav;
@@ -412,6 +415,8 @@ impl App {
                 self.views.playlists.loaded(lists, h);
             }
             Event::ModelsLoaded(m) => self.views.training.models_loaded(m),
+            Event::HistoryLoaded(history) => s.history_loaded(history),
+            Event::HistoryChanged { track, record } => s.history_changed(track, record),
             Event::Remote(req) => {
                 let quit = req.command == remote::RemoteCommand::Quit;
                 remote::handle(s, req);
@@ -862,6 +867,15 @@ impl App {
             Action::FillSimilar => {
                 let seed = self.seed_track();
                 self.session.fill_similar(seed);
+            }
+            Action::Like | Action::Dislike | Action::Unrate => {
+                let track = self.seed_track();
+                let rating = match a {
+                    Action::Like => Rating::Like,
+                    Action::Dislike => Rating::Dislike,
+                    _ => Rating::None,
+                };
+                self.session.rate(track, rating);
             }
             Action::ToggleAutoDj => {
                 let seed = self.seed_track();

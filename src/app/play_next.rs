@@ -1,17 +1,19 @@
 //! "Play next" and auto-DJ on the session: recommendations from the catalog's vectors,
 //! never repeating what was played or queued, spreading artists, each entry with its reason.
+//! The listener's feedback (`feedback.rs`) leaves disliked tracks out, biases the ranking and
+//! keeps what was heard lately (`recent_hours`) back while anything else is left.
 
 use super::catalog::artist_key;
 use super::event::Effect;
-use super::play_queue::{QueueEntry, Reason};
+use super::play_queue::{Moved, QueueEntry, Reason};
 use super::session::{Session, tracks_n};
 use crate::library::TrackId;
 use crate::recommend::similar::{
-    Candidate, Pick, build_queue, eligible_count, extend_chain_relaxing,
+    Candidate, Pick, QueueOptions, build_queue, eligible_count, extend_chain_relaxing,
 };
 
 impl Session {
-    fn candidate(&self, id: TrackId) -> Option<Candidate> {
+    pub(super) fn candidate(&self, id: TrackId) -> Option<Candidate> {
         let info = self.lib.track(id)?;
         Some(Candidate {
             id,
@@ -28,14 +30,21 @@ impl Session {
             .track(p.after)
             .map(|t| t.title.clone())
             .unwrap_or_default();
-        QueueEntry::new(
-            p.track,
-            Reason::Similar {
+        let genre = self.lib.labels.get(p.genre).cloned().unwrap_or_default();
+        let reason = match Moved::of(p.bias) {
+            Some(moved) => Reason::Learned {
                 seed,
-                genre: self.lib.labels.get(p.genre).cloned().unwrap_or_default(),
+                genre,
+                similarity: p.similarity,
+                moved,
+            },
+            None => Reason::Similar {
+                seed,
+                genre,
                 similarity: p.similarity,
             },
-        )
+        };
+        QueueEntry::new(p.track, reason)
     }
 
     /// What recommendations must not repeat (played this session and everything queued), and
@@ -73,27 +82,37 @@ impl Session {
             );
             return;
         };
-        let pool = self.lib.candidates();
+        let (pool, opts) = self.learned_options();
         let (mut history, mut artists) = self.recent();
         history.push(seed_id);
         artists.push(seed.artist.clone());
-        let picks = build_queue(
-            &self.recommend.options,
-            &seed,
-            &pool,
-            &history,
-            &artists,
-            self.recommend.fill_count,
-            &mut self.rng,
-        );
+        let lately = self.recently_heard();
+        let mut picks = Vec::new();
+        // What was heard lately only when nothing else is left.
+        for avoid in [lately.as_slice(), &[]] {
+            let mut h = history.clone();
+            h.extend_from_slice(avoid);
+            picks = build_queue(
+                &opts,
+                &seed,
+                &pool,
+                &h,
+                &artists,
+                self.recommend.fill_count,
+                &mut self.rng,
+            );
+            if !picks.is_empty() || avoid.is_empty() {
+                break;
+            }
+        }
         let title = self
             .lib
             .track(seed_id)
             .map(|t| t.title.clone())
             .unwrap_or_default();
-        let floor = self.recommend.options.min_similarity;
+        let floor = opts.min_similarity;
         if picks.is_empty() {
-            let alike = eligible_count(&self.recommend.options, &seed, &pool);
+            let alike = eligible_count(&opts, &seed, &pool);
             let text = if pool.len() <= 1 {
                 "no other analysed tracks to choose from yet".to_string()
             } else if alike > 0 {
@@ -133,6 +152,16 @@ impl Session {
         );
     }
 
+    /// The pool to choose from (no disliked track) and the options with the feedback's bias.
+    fn learned_options(&self) -> (Vec<Candidate>, QueueOptions) {
+        let (pool, bias) = self.feedback_pool();
+        let opts = QueueOptions {
+            bias,
+            ..self.recommend.options.clone()
+        };
+        (pool, opts)
+    }
+
     /// Turns auto-DJ on (starting from `seed` when the queue is empty) or off.
     pub fn toggle_auto_dj(&mut self, seed: Option<TrackId>) {
         self.auto_dj = !self.auto_dj;
@@ -169,6 +198,7 @@ impl Session {
     /// as similar as the floor it drifts (the floor steps down for one pick) and says so; when
     /// every track has played it says that.
     pub(super) fn extend_auto_dj(&mut self, seed: Option<TrackId>) {
+        let start_from = self.dj_from.take();
         if !self.auto_dj {
             return;
         }
@@ -178,9 +208,8 @@ impl Session {
         if ahead >= want {
             return;
         }
-        let from_id = upcoming
-            .last()
-            .copied()
+        let from_id = start_from
+            .or(upcoming.last().copied())
             .or(self.queue.current_track())
             .or(seed)
             .or_else(|| {
@@ -193,25 +222,40 @@ impl Session {
         let Some(from) = from_id.and_then(|id| self.candidate(id)) else {
             return;
         };
-        let pool = self.lib.candidates();
+        let (pool, opts) = self.learned_options();
         let (mut history, mut artists) = self.recent();
         history.extend(self.dj_played.iter().copied());
         history.push(from.id);
         artists.push(from.artist.clone());
+        let lately = self.recently_heard();
         let mut start = Vec::new();
         if ahead == 0 && self.queue.current.is_none() {
             // Start from the seed itself.
             start.push(QueueEntry::new(from.id, Reason::Added));
         }
-        let drift = extend_chain_relaxing(
-            &self.recommend.options,
-            &from,
-            &pool,
-            &history,
-            &artists,
-            want - ahead,
-            &mut self.rng,
-        );
+        let mut drift = None;
+        // What was heard lately only when nothing else is left.
+        for avoid in [lately.as_slice(), &[]] {
+            let mut h = history.clone();
+            h.extend_from_slice(avoid);
+            let d = extend_chain_relaxing(
+                &opts,
+                &from,
+                &pool,
+                &h,
+                &artists,
+                want - ahead,
+                &mut self.rng,
+            );
+            let done = !d.picks.is_empty() || avoid.is_empty();
+            drift = Some(d);
+            if done {
+                break;
+            }
+        }
+        let Some(drift) = drift else {
+            return;
+        };
         let title =
             |s: &Self, id: TrackId| s.lib.track(id).map(|t| t.title.clone()).unwrap_or_default();
         if drift.picks.is_empty() && start.is_empty() {

@@ -36,9 +36,23 @@ pub enum Reason {
         genre: String,
         similarity: f32,
     },
+    /// Picked as `Similar`, and the listener's feedback moved it.
+    Learned {
+        seed: String,
+        genre: String,
+        similarity: f32,
+        moved: Moved,
+    },
 }
 
+pub use crate::recommend::taste::Moved;
+
 impl Reason {
+    /// Chosen by the recommender ("play next", auto-DJ).
+    pub fn is_pick(&self) -> bool {
+        matches!(self, Reason::Similar { .. } | Reason::Learned { .. })
+    }
+
     pub fn describe(&self) -> String {
         match self {
             Reason::Added => "added".into(),
@@ -48,6 +62,16 @@ impl Reason {
                 genre,
                 similarity,
             } => format!("{genre}, {:.0}% like {seed}", similarity * 100.0),
+            Reason::Learned {
+                seed,
+                genre,
+                similarity,
+                moved,
+            } => format!(
+                "{genre}, {:.0}% like {seed} · {}",
+                similarity * 100.0,
+                moved.describe()
+            ),
         }
     }
 }
@@ -331,7 +355,9 @@ impl QueueEntry {
             + match &self.reason {
                 Reason::Added => 0,
                 Reason::From(w) => w.capacity(),
-                Reason::Similar { seed, genre, .. } => seed.capacity() + genre.capacity(),
+                Reason::Similar { seed, genre, .. } | Reason::Learned { seed, genre, .. } => {
+                    seed.capacity() + genre.capacity()
+                }
             }
     }
 }
@@ -568,8 +594,7 @@ impl Queue {
     pub fn replace_fill(&mut self, entries: Vec<QueueEntry>) {
         self.changes += 1;
         self.checkpoint();
-        self.up_next
-            .retain(|e| !matches!(e.reason, Reason::Similar { .. }));
+        self.up_next.retain(|e| !e.reason.is_pick());
         let room = self.room();
         let entries: Vec<QueueEntry> = entries
             .into_iter()
@@ -577,6 +602,20 @@ impl Queue {
             .map(|e| self.stamp(e))
             .collect();
         self.up_next.splice(0..0, entries);
+    }
+
+    /// Takes the recommender's picks out of up next (auto-DJ chooses them again after a
+    /// skip); what the user added stays.
+    pub fn drop_picks(&mut self) {
+        self.changes += 1;
+        self.up_next.retain(|e| !e.reason.is_pick());
+    }
+
+    /// Takes the recommender's picks of `track` out of up next (it was disliked).
+    pub fn drop_pick(&mut self, track: TrackId) {
+        self.changes += 1;
+        self.up_next
+            .retain(|e| !(e.track == track && e.reason.is_pick()));
     }
 
     /// Removes up-next entry `i`.

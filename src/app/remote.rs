@@ -15,6 +15,7 @@ use super::play_queue::Repeat;
 use super::session::Session;
 use crate::audio::player::PlayerCommand;
 use crate::library::TrackId;
+use crate::store::history::Rating;
 
 /// The loudest the player goes (percent), as the volume keys allow.
 pub const MAX_VOLUME: i32 = 150;
@@ -63,6 +64,21 @@ pub enum RemoteCommand {
     /// Repeat "off", "all" or "one".
     Repeat {
         mode: String,
+    },
+    /// Play this file of the library now, its album as the context (its folder when the
+    /// album is not tagged). The client sends an absolute, symlink-resolved path.
+    PlayFile {
+        path: PathBuf,
+    },
+    /// Auto-DJ on or off.
+    AutoDj {
+        on: bool,
+    },
+    /// Rate a file of the library, or the playing track (`path` absent).
+    Rate {
+        rating: Rating,
+        #[serde(default)]
+        path: Option<PathBuf>,
     },
     /// Only the status.
     Status,
@@ -157,6 +173,9 @@ pub struct TrackStatus {
     /// The top genre and its probability, once the track is classified.
     pub genre: Option<String>,
     pub confidence: Option<f32>,
+    /// The listener's rating: "like", "dislike" or null.
+    #[serde(default)]
+    pub rating: Option<String>,
 }
 
 /// What `ctl status` reports (`--json` prints exactly this).
@@ -236,6 +255,7 @@ pub fn status(s: &Session) -> PlayerStatus {
                 duration_secs: p.duration_secs.or(t.duration_secs),
                 genre: genre.map(|(g, _)| g.to_string()),
                 confidence: genre.map(|(_, c)| c),
+                rating: s.rating_of(id).name().map(str::to_string),
             }
         }
         // Playing a file the catalog no longer has (removed from disk while it plays).
@@ -247,6 +267,7 @@ pub fn status(s: &Session) -> PlayerStatus {
             duration_secs: p.duration_secs,
             genre: None,
             confidence: None,
+            rating: None,
         },
     });
     PlayerStatus {
@@ -422,6 +443,37 @@ fn apply(s: &mut Session, cmd: RemoteCommand) -> Result<String, String> {
         // The app quits after answering (`App::update`).
         RemoteCommand::Quit => Ok("quitting".into()),
         RemoteCommand::Add { paths } => add(s, &paths),
+        RemoteCommand::PlayFile { path } => {
+            let id = one_track(s, &path)?;
+            let Some((tracks, start, label)) = s.lib.album_of(id) else {
+                return Err(format!("{}: not in the library", path.display()));
+            };
+            s.reset_play_errors();
+            s.play_tracks(tracks, start, label);
+            Ok(now_playing(s))
+        }
+        RemoteCommand::AutoDj { on } => {
+            if s.auto_dj != on {
+                s.toggle_auto_dj(s.playback.track);
+            }
+            Ok(format!("auto-DJ {}", if on { "on" } else { "off" }))
+        }
+        RemoteCommand::Rate { rating, path } => {
+            let id = match path {
+                Some(p) => one_track(s, &p)?,
+                None => s
+                    .playback
+                    .track
+                    .ok_or("nothing is playing: name a file to rate")?,
+            };
+            s.rate(Some(id), rating);
+            let title = s.lib.track(id).map(describe).unwrap_or_default();
+            Ok(match rating {
+                Rating::Like => format!("liked {title}"),
+                Rating::Dislike => format!("disliked {title}"),
+                Rating::None => format!("{title}: no rating"),
+            })
+        }
         RemoteCommand::Status => Ok(String::new()),
         RemoteCommand::Rescan => {
             rescan(s);
@@ -449,6 +501,28 @@ fn tracks_for(s: &Session, path: &Path) -> Vec<TrackId> {
         return Vec::new();
     }
     s.lib.under(path)
+}
+
+/// The library track at `path` (one file; a client may send anything: bounded here too).
+fn one_track(s: &Session, path: &Path) -> Result<TrackId, String> {
+    if path.as_os_str().len() > MAX_PATH_BYTES {
+        return Err(format!(
+            "a name of {} bytes; a path has at most {MAX_PATH_BYTES}",
+            path.as_os_str().len()
+        ));
+    }
+    match s.lib.by_path(path) {
+        Some(t) => Ok(t.id),
+        None if path.starts_with(&s.lib.root) => Err(format!(
+            "{}: not a track of the library (yet: `genreplay ctl rescan` looks now)",
+            path.display()
+        )),
+        None => Err(format!(
+            "{}: not in the library (the player's library is {})",
+            path.display(),
+            s.lib.root.display()
+        )),
+    }
 }
 
 fn add(s: &mut Session, paths: &[PathBuf]) -> Result<String, String> {

@@ -379,22 +379,8 @@ pub fn suggested_name(folder: &Path, unix_secs: u64) -> String {
         .map(|n| n.to_string_lossy().into_owned())
         .filter(|n| !n.is_empty())
         .unwrap_or_else(|| "trained".into());
-    let (y, m, d) = civil_date(unix_secs);
+    let (y, m, d) = crate::util::time::civil_date(unix_secs);
     format!("{base} {y:04}-{m:02}-{d:02}")
-}
-
-/// The calendar date (UTC) of a Unix time (days → civil date, proleptic Gregorian).
-fn civil_date(unix_secs: u64) -> (i64, u32, u32) {
-    let z = (unix_secs / 86_400) as i64 + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    (y, m, d)
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -870,7 +856,7 @@ mod tests {
             "by-genre 2026-12-01"
         );
         assert_eq!(suggested_name(Path::new("/"), 0), "trained 1970-01-01");
-        assert_eq!(civil_date(951_782_400), (2000, 2, 29));
+        assert_eq!(crate::util::time::civil_date(951_782_400), (2000, 2, 29));
     }
 
     #[test]

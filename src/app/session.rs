@@ -58,6 +58,9 @@ pub struct StatusMessage {
     pub at: Instant,
 }
 
+/// The default of `recent_hours` (config.toml).
+pub const DEFAULT_RECENT_HOURS: u64 = 8;
+
 /// How "play next" and auto-DJ choose.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RecommendSettings {
@@ -70,6 +73,8 @@ pub struct RecommendSettings {
     pub min_confidence: f32,
     /// Genre playlists also hold unsure tracks (under their top guess).
     pub unsure_in_playlists: bool,
+    /// Tracks played or skipped this many hours ago or less are avoided (0: not).
+    pub recent_hours: u64,
 }
 
 impl Default for RecommendSettings {
@@ -80,6 +85,7 @@ impl Default for RecommendSettings {
             auto_dj_ahead: 5,
             min_confidence: 0.0,
             unsure_in_playlists: false,
+            recent_hours: DEFAULT_RECENT_HOURS,
         }
     }
 }
@@ -127,6 +133,17 @@ pub struct Session {
     prompt: Option<super::prompt::Prompt>,
     /// The library folder is not there: what the status line says until it is back.
     pub library_offline: Option<String>,
+    /// Every track's plays, skips and rating (the store's, kept up to date here).
+    pub(super) history: std::collections::HashMap<TrackId, crate::store::history::HistoryRecord>,
+    /// The playing track and how much of it was heard (what leaving it counts as).
+    pub(super) listening: super::listening::Listening,
+    /// What the listener's feedback taught the recommender.
+    pub(super) taste: crate::recommend::taste::Taste,
+    /// The last track the listener finished or liked this session.
+    pub(super) dj_anchor: Option<TrackId>,
+    /// Where auto-DJ's next extension starts instead of the end of the queue (after a skip:
+    /// the last track kept).
+    pub(super) dj_from: Option<TrackId>,
 }
 
 impl Session {
@@ -160,6 +177,11 @@ impl Session {
             genre_changes: vec![],
             prompt: None,
             library_offline: None,
+            history: Default::default(),
+            listening: Default::default(),
+            taste: Default::default(),
+            dj_anchor: None,
+            dj_from: None,
         }
     }
 
@@ -279,6 +301,12 @@ impl Session {
                 self.playback.paused = paused;
                 self.playback.position_secs = 0.0;
                 self.playback.duration_secs = self.lib.track(id).and_then(|t| t.duration_secs);
+                let left = self.listening.start(id, self.playback.duration_secs);
+                self.counted(left);
+                if paused {
+                    // A session brought back paused: listening starts when it plays.
+                    self.listening.abandon();
+                }
                 self.send_gain(id, path.clone());
                 self.loading = Some(id);
                 self.stopped_load = None;
@@ -290,6 +318,8 @@ impl Session {
             None => {
                 self.playback.track = None;
                 self.stopped_load = self.loading.take();
+                let left = self.listening.finish(false);
+                self.counted(left);
                 self.push(Effect::Player(PlayerCommand::Stop));
             }
         }
@@ -309,6 +339,12 @@ impl Session {
     }
 
     pub fn next_track(&mut self, explicit: bool) {
+        if explicit {
+            // Leaving the track counts (a skip, say) before the next one is taken: with auto-DJ
+            // on, a skip chooses the picks to come again, the very next one included.
+            let left = self.listening.finish(false);
+            self.counted(left);
+        }
         if self
             .queue
             .advance(self.shuffle, self.repeat, explicit, &mut self.rng)
@@ -322,6 +358,8 @@ impl Session {
     }
 
     fn stop_player(&mut self) {
+        let left = self.listening.finish(false);
+        self.counted(left);
         self.playback.track = None;
         self.stopped_load = self.loading.take();
         self.playback.position_secs = 0.0;
@@ -533,7 +571,11 @@ impl Session {
                     return;
                 }
                 if gapless {
-                    // The player went on from the current track to the next one.
+                    // The player went on from the current track to the next one: that one
+                    // reached its end.
+                    let ended = self.listening.finish(true);
+                    self.counted(ended);
+                    self.listening.start(id, duration_secs);
                     self.queue
                         .advance(self.shuffle, self.repeat, false, &mut self.rng);
                     self.note_played(id);
@@ -546,15 +588,35 @@ impl Session {
                 self.playback.position_secs = 0.0;
                 self.playback.duration_secs =
                     duration_secs.or_else(|| self.lib.track(id).and_then(|t| t.duration_secs));
+                self.listening.set_duration(id, self.playback.duration_secs);
             }
-            PlayerEvent::Position { secs } => self.playback.position_secs = secs,
-            PlayerEvent::Paused(p) => self.playback.paused = p,
-            PlayerEvent::Ended { .. } => self.next_track(false),
+            PlayerEvent::Position { secs } => {
+                self.playback.position_secs = secs;
+                self.listening.position(secs, self.playback.paused);
+            }
+            PlayerEvent::Paused(p) => {
+                self.playback.paused = p;
+                if let (false, Some(id), None) = (p, self.playback.track, self.listening.track()) {
+                    self.listening.start(id, self.playback.duration_secs);
+                    self.listening.position(self.playback.position_secs, true);
+                }
+            }
+            PlayerEvent::Ended { path } => {
+                if self.listening.track() == Some(TrackId::of_path(&path)) {
+                    let ended = self.listening.finish(true);
+                    self.counted(ended);
+                }
+                self.next_track(false);
+            }
             PlayerEvent::Stopped => {
                 self.playback.position_secs = 0.0;
             }
             PlayerEvent::Error { path, message } => {
                 tracing::warn!(path = %path.display(), "playback error");
+                if self.listening.track() == Some(TrackId::of_path(&path)) {
+                    // A track that cannot play was neither played nor skipped.
+                    self.listening.abandon();
+                }
                 if let Some(why) = self.library_offline.clone() {
                     // Every track would fail the same way: stop where the queue is (a track
                     // taken from up next goes back to its front) instead of skipping through

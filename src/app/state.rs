@@ -84,6 +84,17 @@ pub enum SavedReason {
         genre: String,
         similarity: f32,
     },
+    /// A pick the listener's feedback moved ("toward" or "away").
+    Learned {
+        seed: String,
+        genre: String,
+        similarity: f32,
+        toward: bool,
+    },
+}
+
+fn finite(x: f32) -> f32 {
+    if x.is_finite() { x } else { 0.0 }
 }
 
 impl SavedReason {
@@ -100,6 +111,17 @@ impl SavedReason {
                 genre: genre.clone(),
                 similarity: *similarity,
             },
+            Reason::Learned {
+                seed,
+                genre,
+                similarity,
+                moved,
+            } => SavedReason::Learned {
+                seed: seed.clone(),
+                genre: genre.clone(),
+                similarity: *similarity,
+                toward: *moved == super::play_queue::Moved::Toward,
+            },
         }
     }
 
@@ -114,10 +136,21 @@ impl SavedReason {
             } => Reason::Similar {
                 seed: seed.clone(),
                 genre: genre.clone(),
-                similarity: if similarity.is_finite() {
-                    *similarity
+                similarity: finite(*similarity),
+            },
+            SavedReason::Learned {
+                seed,
+                genre,
+                similarity,
+                toward,
+            } => Reason::Learned {
+                seed: seed.clone(),
+                genre: genre.clone(),
+                similarity: finite(*similarity),
+                moved: if *toward {
+                    super::play_queue::Moved::Toward
                 } else {
-                    0.0
+                    super::play_queue::Moved::Away
                 },
             },
         }

@@ -1,12 +1,14 @@
 //! `genreplay ctl …`: remote control of the running player (the protocol is in
 //! `service::remote`; commands that run through the player are in `forward`).
 
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use crate::app::remote::{PlayState, PlayerStatus, RemoteCommand, RemoteReply};
 use crate::cli::CtlAction;
 use crate::paths::Paths;
 use crate::service::remote::{self, Client, Request, Response, STARTUP_ANSWER};
+use crate::store::history::Rating;
 use crate::util::time::fmt_time;
 
 // ------------------------------------------------------------------ the client side
@@ -81,11 +83,44 @@ pub fn parse_volume(text: &str) -> Result<RemoteCommand, String> {
     })
 }
 
+/// A file named on the command line as the player knows it: its real (absolute, symlink-free)
+/// path, in UTF-8 (what the socket carries), at most [`crate::app::remote::MAX_PATH_BYTES`].
+fn client_path(f: &Path) -> Result<PathBuf, String> {
+    match std::fs::canonicalize(f) {
+        Ok(p) if p.as_os_str().len() > crate::app::remote::MAX_PATH_BYTES => Err(format!(
+            "{}: a name of {} bytes; a path has at most {}",
+            f.display(),
+            p.as_os_str().len(),
+            crate::app::remote::MAX_PATH_BYTES
+        )),
+        Ok(p) if p.to_str().is_some() => Ok(p),
+        Ok(p) => Err(format!(
+            "{}: the name is not valid UTF-8 and cannot be sent to the player",
+            p.display()
+        )),
+        Err(e) => Err(format!("{}: {e}", f.display())),
+    }
+}
+
 /// The command to send, and the names that could not be sent (each with why).
 fn to_command(action: &CtlAction) -> Result<(RemoteCommand, Vec<String>), String> {
     let mut problems = vec![];
     let cmd = match action {
-        CtlAction::Play => RemoteCommand::Play,
+        CtlAction::Play { file: None } => RemoteCommand::Play,
+        CtlAction::Play { file: Some(f) } => RemoteCommand::PlayFile {
+            path: client_path(f)?,
+        },
+        CtlAction::Dj { mode } => RemoteCommand::AutoDj { on: mode == "on" },
+        CtlAction::Like { file } | CtlAction::Dislike { file } | CtlAction::Unrate { file } => {
+            RemoteCommand::Rate {
+                rating: match action {
+                    CtlAction::Like { .. } => Rating::Like,
+                    CtlAction::Dislike { .. } => Rating::Dislike,
+                    _ => Rating::None,
+                },
+                path: file.as_deref().map(client_path).transpose()?,
+            }
+        }
         CtlAction::Pause => RemoteCommand::Pause,
         CtlAction::Toggle => RemoteCommand::Toggle,
         CtlAction::Next => RemoteCommand::Next,
@@ -108,14 +143,9 @@ fn to_command(action: &CtlAction) -> Result<(RemoteCommand, Vec<String>), String
             }
             let mut paths = vec![];
             for f in files {
-                // The player knows tracks by their real (absolute, symlink-free) path.
-                match std::fs::canonicalize(f) {
-                    Ok(p) if p.to_str().is_some() => paths.push(p),
-                    Ok(p) => problems.push(format!(
-                        "{}: the name is not valid UTF-8 and cannot be sent to the player",
-                        p.display()
-                    )),
-                    Err(e) => problems.push(format!("{}: {e}", f.display())),
+                match client_path(f) {
+                    Ok(p) => paths.push(p),
+                    Err(e) => problems.push(e),
                 }
             }
             if paths.is_empty() {
@@ -230,8 +260,13 @@ fn print_status(s: &PlayerStatus) {
                 (Some(g), Some(c)) => format!("  ·  {g} {:.0}%", c * 100.0),
                 _ => String::new(),
             };
+            let rating = match t.rating.as_deref() {
+                Some("like") => "  ·  liked",
+                Some("dislike") => "  ·  disliked",
+                _ => "",
+            };
             println!(
-                "  {} / {}{genre}",
+                "  {} / {}{genre}{rating}",
                 fmt_time(s.position_secs),
                 t.duration_secs.map_or("-:--".into(), fmt_time)
             );

@@ -355,12 +355,20 @@ struct TrackJson<'a> {
     id: String,
     /// false: the model is unsure (not one of its genres); `genre` is its top guess.
     known: Option<bool>,
+    /// When it last counted as played (RFC 3339, UTC).
+    last_played: Option<String>,
     open_set: Option<Value>,
     partial: bool,
     partial_reason: Option<&'a str>,
     path: String,
+    /// Times it counted as played (the rules are in the README).
+    plays: u32,
+    /// "like", "dislike" or null.
+    rating: Option<&'static str>,
     /// The gain tags, the loudness estimate and the gain playback applies under config.toml.
     replaygain: Value,
+    /// Times it counted as skipped.
+    skips: u32,
     status: &'static str,
     style: Option<&'a Vec<f32>>,
     /// The styles the player shows (the trunk's top tags above the floor, best first).
@@ -415,6 +423,7 @@ pub fn run_library(json: bool, paths: &Paths) -> anyhow::Result<ExitCode> {
         store.failures_for(&model.id)?.into_iter().collect();
     let damage: std::collections::HashMap<_, _> = store.damaged_tracks()?.into_iter().collect();
     let loudness: std::collections::HashMap<_, _> = store.loudness_all()?.into_iter().collect();
+    let history = store.history()?;
     let mut tracks = store.tracks()?;
     tracks.sort_by(|a, b| a.1.path.cmp(&b.1.path));
     if json {
@@ -440,7 +449,12 @@ pub fn run_library(json: bool, paths: &Paths) -> anyhow::Result<ExitCode> {
                 let failure = failures.get(id);
                 let (styles, tags) =
                     super::classify::styles_json(&style_filter, v.and_then(|v| v.style.as_ref()));
+                let heard = history.get(id).copied().unwrap_or_default();
                 let row = TrackJson {
+                    last_played: heard.last_played_unix.map(crate::util::time::rfc3339),
+                    plays: heard.plays,
+                    skips: heard.skips,
+                    rating: heard.rating.name(),
                     styles,
                     tags,
                     album: &t.tags.album,
@@ -582,6 +596,13 @@ pub fn run_db(action: &DbAction, paths: &Paths) -> anyhow::Result<ExitCode> {
             ];
             if let Some(a) = &active {
                 drops.push(format!("the choice of active model ({a})"));
+            }
+            let heard = store.history()?.len();
+            if heard > 0 {
+                drops.push(format!(
+                    "the listening history and likes of {heard} track{}",
+                    if heard == 1 { "" } else { "s" }
+                ));
             }
             let size = store.size_on_disk();
             drop(store);

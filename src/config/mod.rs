@@ -30,6 +30,9 @@ pub struct Config {
     pub artist_window: usize,
     /// Auto-DJ keeps this many tracks queued ahead.
     pub auto_dj_ahead: usize,
+    /// "Play next" and auto-DJ avoid tracks played or skipped this many hours ago or less
+    /// (0: never avoided).
+    pub recent_hours: u64,
     /// Genre playlists leave out tracks less certain than this (0–1).
     pub min_confidence: f32,
     /// Genre playlists also hold the tracks the model is unsure of (under their top guess).
@@ -59,6 +62,7 @@ struct ConfigOverride {
     randomness: Option<f32>,
     artist_window: Option<usize>,
     auto_dj_ahead: Option<usize>,
+    recent_hours: Option<u64>,
     min_confidence: Option<f32>,
     unsure_in_playlists: Option<bool>,
     min_similarity: Option<f32>,
@@ -83,6 +87,7 @@ impl Config {
             randomness: 0.3,
             artist_window: 1,
             auto_dj_ahead: 5,
+            recent_hours: 8,
             min_confidence: 0.0,
             unsure_in_playlists: false,
             min_similarity: crate::recommend::similar::DEFAULT_MIN_SIMILARITY,
@@ -143,6 +148,10 @@ impl Config {
         if let Some(v) = o.auto_dj_ahead {
             range("auto_dj_ahead", (1..=100).contains(&v), "1-100")?;
             c.auto_dj_ahead = v;
+        }
+        if let Some(v) = o.recent_hours {
+            range("recent_hours", v <= 24 * 365, "0-8760")?;
+            c.recent_hours = v;
         }
         if let Some(v) = o.min_confidence {
             range("min_confidence", (0.0..=1.0).contains(&v), "0-1")?;

@@ -142,6 +142,9 @@ actions! {
     JumpToPlaying => "jump_to_playing", Global, "Select the playing track";
     FillSimilar => "fill_similar", Global, "Play next: tracks like the playing (or selected) one";
     ToggleAutoDj => "toggle_auto_dj", Global, "Auto-DJ on/off: the queue keeps going by itself";
+    Like => "like", Global, "Like the playing (or selected) track";
+    Dislike => "dislike", Global, "Dislike the playing (or selected) track: never recommended";
+    Unrate => "unrate", Global, "Clear the rating of the playing (or selected) track";
     Rescan => "rescan", Global, "Rescan the library folder now (it is also watched for changes)";
     ExportPlaylist => "export_playlist", Global, "Export the genre playlist (or the queue) as M3U8";
     Suspend => "suspend", Global, "Suspend genreplay (fg brings it back)";

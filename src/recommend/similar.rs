@@ -8,7 +8,8 @@
 //! coefficient; `genreplay eval` measures them (queue precision at 10) and the default is the
 //! one that measured best (see [`Measure::default`]).
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 
 use rand::Rng;
 use serde::{Deserialize, Serialize};
@@ -129,6 +130,32 @@ pub struct QueueOptions {
     /// Unsure tracks may follow a known one too (auto-DJ's last resort: anything unplayed).
     #[serde(skip)]
     pub unsure_after_known: bool,
+    /// What the listener's feedback adds to a track's similarity (negative: pushed away) when
+    /// it is ranked and held against the floor; a pick still reports its plain similarity.
+    #[serde(skip)]
+    pub bias: Bias,
+}
+
+/// Per-track additions to the similarity, from the listener's feedback
+/// ([`crate::recommend::taste`]); none by default.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Bias(Option<Arc<HashMap<TrackId, f32>>>);
+
+impl Bias {
+    pub fn new(map: HashMap<TrackId, f32>) -> Self {
+        Bias(if map.is_empty() {
+            None
+        } else {
+            Some(Arc::new(map))
+        })
+    }
+
+    pub fn of(&self, id: TrackId) -> f32 {
+        self.0
+            .as_ref()
+            .and_then(|m| m.get(&id).copied())
+            .unwrap_or(0.0)
+    }
 }
 
 impl Default for QueueOptions {
@@ -142,6 +169,7 @@ impl Default for QueueOptions {
             randomness: 0.3,
             min_similarity: DEFAULT_MIN_SIMILARITY,
             unsure_after_known: false,
+            bias: Bias::default(),
         }
     }
 }
@@ -159,8 +187,10 @@ pub fn similarity(opts: &QueueOptions, a: &Candidate, b: &Candidate) -> f32 {
 }
 
 /// True when `c` may follow `from`: similar enough, and not an unsure track after a known one.
+/// `similarity` is the plain one: the listener's feedback ([`QueueOptions::bias`]) moves it here.
 fn eligible(opts: &QueueOptions, from: &Candidate, c: &Candidate, similarity: f32) -> bool {
-    similarity >= opts.min_similarity && (c.known || !from.known || opts.unsure_after_known)
+    similarity + opts.bias.of(c.id) >= opts.min_similarity
+        && (c.known || !from.known || opts.unsure_after_known)
 }
 
 /// How many tracks of `pool` (the seed left out) could follow `seed` at all, whether played
@@ -183,6 +213,9 @@ pub struct Pick {
     pub shares_top_genre: bool,
     /// The track it was chosen to follow (the seed, or the previous pick for auto-DJ).
     pub after: TrackId,
+    /// What the listener's feedback added to its similarity (see [`QueueOptions::bias`]).
+    #[serde(skip)]
+    pub bias: f32,
 }
 
 /// Candidates ranked by similarity to `seed` (the seed itself excluded), best first.
@@ -206,8 +239,10 @@ fn artist_blocked(artist: &str, recent_artists: &[String], window: usize) -> boo
             .any(|a| a == artist)
 }
 
-/// The ranking key of a similarity: itself, plus up to `0.15 · randomness` of noise.
-fn jittered(opts: &QueueOptions, similarity: f32, rng: &mut impl Rng) -> f32 {
+/// The ranking key of `c`'s similarity: itself with the listener's bias, plus up to
+/// `0.15 · randomness` of noise.
+fn jittered(opts: &QueueOptions, c: &Candidate, similarity: f32, rng: &mut impl Rng) -> f32 {
+    let similarity = similarity + opts.bias.of(c.id);
     let jitter = opts.randomness.clamp(0.0, 1.0) * 0.15;
     if jitter > 0.0 {
         similarity + jitter * rng.random::<f32>()
@@ -237,7 +272,7 @@ fn pick_next(
         if !eligible(opts, from, c, s) {
             continue;
         }
-        let key = jittered(opts, s, rng);
+        let key = jittered(opts, c, s, rng);
         let slot = if artist_blocked(&c.artist, recent_artists, opts.artist_window) {
             &mut best_blocked
         } else {
@@ -275,7 +310,7 @@ pub fn build_queue(
             if !eligible(opts, seed, c, s) {
                 return None;
             }
-            let key = jittered(opts, s, rng);
+            let key = jittered(opts, c, s, rng);
             Some((key, s, i))
         })
         .collect();
@@ -311,6 +346,7 @@ pub fn build_queue(
             genre,
             shares_top_genre: genre == seed_top,
             after: seed.id,
+            bias: opts.bias.of(c.id),
         });
     }
     out
@@ -334,6 +370,7 @@ pub fn extend_chain(
 /// A chain's pick of `c` (at similarity `s`) after `from`: never again, its artist now the
 /// latest, and the next pick follows it.
 fn take(
+    opts: &QueueOptions,
     c: &Candidate,
     s: f32,
     from: &mut Candidate,
@@ -349,6 +386,7 @@ fn take(
         genre,
         shares_top_genre: genre == argmax(&from.genre).0,
         after: from.id,
+        bias: opts.bias.of(c.id),
     };
     *from = c.clone();
     pick
@@ -420,12 +458,15 @@ fn chain(
                 .iter()
                 .filter(|c| c.id != from.id && !exclude.contains(&c.id))
                 .filter(|c| c.known || !from.known)
-                .map(|c| similarity(opts, &from, c))
+                .map(|c| similarity(opts, &from, c) + opts.bias.of(c.id))
                 .fold(None, |m: Option<f32>, s| Some(m.map_or(s, |m| m.max(s))));
             match best {
                 Some(b) => {
                     let steps = ((opts.min_similarity - b) / FLOOR_STEP).ceil().max(1.0);
-                    step.min_similarity = (opts.min_similarity - steps * FLOOR_STEP).max(0.0);
+                    // Under the listener's bias a track may score below 0: the floor goes
+                    // down to it all the same (never a dead end).
+                    step.min_similarity =
+                        (opts.min_similarity - steps * FLOOR_STEP).max(0.0).min(b);
                 }
                 None => {
                     step.min_similarity = 0.0;
@@ -435,14 +476,14 @@ fn chain(
             found = pick_next(&step, &from, pool, &exclude, &artists, rng);
             if found.is_some() {
                 drift.drifted_from.get_or_insert(from.id);
-                drift.lowest_floor = drift.lowest_floor.min(step.min_similarity);
+                drift.lowest_floor = drift.lowest_floor.min(step.min_similarity.max(0.0));
                 drift.anything |= step.unsure_after_known;
             }
         }
         let Some((i, s)) = found else {
             break;
         };
-        let pick = take(&pool[i], s, &mut from, &mut exclude, &mut artists);
+        let pick = take(opts, &pool[i], s, &mut from, &mut exclude, &mut artists);
         drift.picks.push(pick);
     }
     drift

@@ -9,6 +9,7 @@ use std::sync::{Arc, Mutex};
 use crossbeam_channel::Sender;
 
 use super::art::ArtService;
+use super::history::{HistoryChange, HistoryWriter};
 use super::library::LibraryService;
 use super::mpris::Mpris;
 use super::playlists::{export_playlist, is_playable};
@@ -44,6 +45,8 @@ pub struct EffectRunner {
     budget: ThreadBudget,
     /// Writes the player's state files.
     pub state: StateWriter,
+    /// Writes the listening history and the likes.
+    history: HistoryWriter,
     /// Reads covers and lyrics (none when its thread could not start).
     pub art: Option<ArtService>,
     playing: bool,
@@ -69,6 +72,7 @@ impl EffectRunner {
     pub fn new(p: RunnerParts) -> Self {
         EffectRunner {
             state: StateWriter::start(p.paths.data_dir.join("state")),
+            history: HistoryWriter::start(p.store.clone(), p.tx.clone()),
             trainer: Trainer::new(p.tx.clone(), p.paths.cache_dir.clone()),
             art: match ArtService::start(p.tx.clone()) {
                 Ok(a) => Some(a),
@@ -233,6 +237,13 @@ impl EffectRunner {
                 })
             }
             Effect::SaveState(what) => self.state.save(what),
+            Effect::Listened { track, listen, at } => {
+                self.history
+                    .send(HistoryChange::Listen { track, listen, at })
+            }
+            Effect::Rate { track, rating, at } => {
+                self.history.send(HistoryChange::Rate { track, rating, at })
+            }
             Effect::LoadArt(req) => {
                 if let Some(a) = &self.art {
                     a.load(req);
@@ -333,6 +344,7 @@ impl EffectRunner {
             r.stop();
         }
         self.state.finish();
+        self.history.finish();
         self.library.stop(wait);
         if let Err(e) = self.store.flush() {
             tracing::warn!("flushing the database: {e}");

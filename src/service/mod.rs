@@ -5,6 +5,7 @@
 pub mod art;
 pub mod art_cache;
 pub mod effects;
+pub mod history;
 pub mod job;
 pub mod library;
 pub mod mpris;
@@ -205,6 +206,7 @@ pub fn launch(
     s.recommend.options.artist_window = c.artist_window.max(1);
     s.recommend.fill_count = c.queue_fill.max(1);
     s.recommend.auto_dj_ahead = c.auto_dj_ahead.max(1);
+    s.recommend.recent_hours = c.recent_hours.min(24 * 365);
     s.recommend.min_confidence = c.min_confidence.clamp(0.0, 1.0);
     s.recommend.unsure_in_playlists = c.unsure_in_playlists;
     s.recommend.options.min_similarity = c.min_similarity.clamp(0.0, 1.0);

@@ -11,6 +11,8 @@
 //! - `models`:   ModelId → [`ModelRecord`]
 //! - `playlists`: name → [`PlaylistRecord`]
 //! - `meta`:     `schema_version`, `active_model`, `library_root`, …
+//! - `history`:  TrackId → [`history::HistoryRecord`] (plays, skips, last played, rating; its
+//!   plain-file copy is [`history::HISTORY_FILE`])
 //!
 //! Data safety:
 //! - What the user made that the library cannot rebuild (playlists, the active model, the
@@ -37,6 +39,11 @@ use sled::Transactional;
 use crate::library::{TrackId, TrackRecord};
 use crate::model::ModelId;
 use crate::model::config::TrainMetrics;
+
+pub mod history;
+mod listens;
+
+use history::HistoryTree;
 
 /// The schema this build reads and writes.
 pub const SCHEMA_VERSION: u32 = 1;
@@ -218,6 +225,15 @@ impl StoreError {
 }
 
 pub type Result<T> = std::result::Result<T, StoreError>;
+
+impl From<history::TreeError> for StoreError {
+    fn from(e: history::TreeError) -> Self {
+        match e {
+            history::TreeError::Sled(e) => StoreError::Sled(e),
+            history::TreeError::Decode { what, reason } => StoreError::Decode { what, reason },
+        }
+    }
+}
 
 /// A track's genre vector for one model.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -433,6 +449,8 @@ pub struct Recovery {
     /// Playlists and user settings restored from the plain-file copy.
     pub restored_playlists: usize,
     pub restored_meta: Vec<String>,
+    /// Tracks whose history and rating came back from their plain file.
+    pub restored_history: usize,
 }
 
 impl Recovery {
@@ -440,7 +458,7 @@ impl Recovery {
     pub fn describe(&self) -> String {
         format!(
             "the database was damaged ({}); it was moved to {} (kept, not deleted) and a fresh one was made; \
-             restored from the plain-file copy: {} playlist{} and {}. \
+             restored from the plain-file copies: {} playlist{}, {} and the history of {} track{}. \
              Tracks come back with the next scan, genres quickly from the feature cache, models from the models folder",
             self.reason,
             self.moved_to.display(),
@@ -454,7 +472,9 @@ impl Recovery {
                 "no settings".to_string()
             } else {
                 self.restored_meta.join(", ")
-            }
+            },
+            self.restored_history,
+            if self.restored_history == 1 { "" } else { "s" }
         )
     }
 }
@@ -522,12 +542,7 @@ fn model_prefix(model: &ModelId) -> Vec<u8> {
     k
 }
 
-pub fn now_unix() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0)
-}
+pub use crate::util::time::now_unix;
 
 /// Free bytes on the file system holding `path` (the nearest existing ancestor).
 pub fn free_bytes(path: &Path) -> Option<u64> {
@@ -623,6 +638,7 @@ pub struct Store {
     models: sled::Tree,
     playlists: sled::Tree,
     meta: sled::Tree,
+    history: HistoryTree,
     recovery: Option<Arc<Recovery>>,
     _pid: Option<Arc<PidFile>>,
 }
@@ -750,11 +766,20 @@ impl Store {
                 open("playlists")?,
                 open("meta")?,
                 open("loudness")?,
+                HistoryTree::open(&db, "history", history::HISTORY_VERSION)?,
             );
             // Read every tree once: damage sled only finds when it loads a page shows now,
             // not in the middle of some later command.
             let catalog = [&trees.0, &trees.1];
-            let rest = [&trees.2, &trees.3, &trees.4, &trees.5, &trees.6, &trees.7];
+            let rest = [
+                &trees.2,
+                &trees.3,
+                &trees.4,
+                &trees.5,
+                &trees.6,
+                &trees.7,
+                trees.8.raw(),
+            ];
             let read: &[&sled::Tree] = match check {
                 Check::Everything => &[catalog.as_slice(), rest.as_slice()].concat(),
                 Check::AllButCatalog => &rest,
@@ -766,7 +791,7 @@ impl Store {
             }
             Ok::<_, sled::Error>((db, trees))
         });
-        let (db, (tracks, vectors, failures, damage, models, playlists, meta, loudness)) =
+        let (db, (tracks, vectors, failures, damage, models, playlists, meta, loudness, history)) =
             match opened {
                 Ok(Ok(x)) => x,
                 Ok(Err(e)) => return Err(Self::open_error(path, e)),
@@ -781,6 +806,7 @@ impl Store {
             models,
             playlists,
             meta,
+            history,
             path: path.to_path_buf(),
             db,
             recovery: None,
@@ -875,6 +901,7 @@ impl Store {
                 restored_playlists += 1;
             }
         }
+        let restored_history = store.restore_history_from(&aside);
         store.flush()?;
         store.write_user_state();
         let rec = Recovery {
@@ -882,6 +909,7 @@ impl Store {
             moved_to: aside,
             restored_playlists,
             restored_meta,
+            restored_history,
         };
         tracing::warn!("{}", rec.describe());
         store.recovery = Some(Arc::new(rec));
@@ -891,6 +919,9 @@ impl Store {
     /// Restores user state the plain-file copy has and the database lacks (sled can silently
     /// lose the last writes of a crash); writes the copy when there is none yet.
     fn reconcile_user_state(&self) {
+        if self.restore_history_from(&self.path) > 0 {
+            let _ = self.db.flush();
+        }
         let file = self.path.join(USER_STATE_FILE);
         let Some(state) = read_user_state(&file) else {
             self.write_user_state();

@@ -72,6 +72,10 @@ pub fn draw(f: &mut Frame, app: &App, area: Rect) {
                                 Style::default()
                             },
                         ),
+                        Span::styled(
+                            super::widgets::rating_mark(s.rating_of(*id)),
+                            Style::default().fg(t.accent),
+                        ),
                         Span::styled(format!("  {dur}"), Style::default().fg(t.dim)),
                         Span::styled(format!("  {genre}"), Style::default().fg(t.accent)),
                     ];

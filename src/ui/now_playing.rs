@@ -60,10 +60,13 @@ pub fn draw(f: &mut Frame, app: &App, area: Rect) {
             Style::default().fg(t.playing).add_modifier(Modifier::BOLD),
         )),
         Line::from(info.map(|i| i.artist.clone()).unwrap_or_default()),
-        Line::from(Span::styled(
-            info.map(|i| i.album.clone()).unwrap_or_default(),
-            Style::default().fg(t.dim),
-        )),
+        Line::from(vec![
+            Span::styled(
+                info.map(|i| i.album.clone()).unwrap_or_default(),
+                Style::default().fg(t.dim),
+            ),
+            Span::styled(heard_text(app, id), Style::default().fg(t.accent)),
+        ]),
         Line::from(vec![
             Span::styled("genre: ", Style::default().fg(t.dim)),
             Span::styled(genre, Style::default().fg(t.accent)),
@@ -188,6 +191,24 @@ fn draw_bars(f: &mut Frame, app: &App, id: crate::library::TrackId, area: Rect) 
 
 /// The ReplayGain the player applies to the playing track: "RG +3.2 dB track",
 /// "RG −1.0 dB est." (from the analysis' loudness), "RG off".
+/// The listener's history of the track: "  · liked · played 3×, skipped 1×" (nothing when
+/// there is none).
+fn heard_text(app: &App, id: crate::library::TrackId) -> String {
+    let Some(h) = app.session.history_of(id) else {
+        return String::new();
+    };
+    let mut parts = Vec::new();
+    match h.rating {
+        crate::app::Rating::Like => parts.push("♥ liked".to_string()),
+        crate::app::Rating::Dislike => parts.push("✗ disliked".to_string()),
+        crate::app::Rating::None => {}
+    }
+    if h.plays > 0 || h.skips > 0 {
+        parts.push(format!("played {}×, skipped {}×", h.plays, h.skips));
+    }
+    parts.iter().map(|p| format!("  · {p}")).collect()
+}
+
 fn replaygain_label(app: &App, id: crate::library::TrackId) -> String {
     app.session.gain_of(id).label()
 }

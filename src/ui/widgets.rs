@@ -43,3 +43,12 @@ pub fn fit(text: &str, width: usize) -> String {
     out.push('…');
     out
 }
+
+/// The mark a rated track has in the rows: " ♥" liked, " ✗" disliked, "" not rated.
+pub fn rating_mark(rating: crate::app::Rating) -> &'static str {
+    match rating {
+        crate::app::Rating::Like => " ♥",
+        crate::app::Rating::Dislike => " ✗",
+        crate::app::Rating::None => "",
+    }
+}

@@ -8,6 +8,7 @@ mod common;
 
 mod art;
 mod library;
+mod listening;
 mod lyrics;
 mod recommend;
 mod watch;

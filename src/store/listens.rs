@@ -1,0 +1,120 @@
+//! The store's side of the listening history: counting a play or a skip, a rating, reading
+//! them, the plain-file copy and putting it back after a rebuild. The tree and its records
+//! are in `history`.
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use super::history::{
+    HISTORY_FILE, HistoryRecord, Listen, Rating, as_map, read_history_file, restore_into,
+    write_history_file,
+};
+use super::{Result, Store};
+use crate::library::TrackId;
+
+impl Store {
+    /// Puts back what the history file in `dir` has and the database lacks (or has older);
+    /// returns how many tracks came back. A file that cannot be read is said, and left as it is.
+    pub(super) fn restore_history_from(&self, dir: &Path) -> usize {
+        match read_history_file(dir) {
+            Ok(None) => 0,
+            Ok(Some(file)) => match restore_into(&self.history, &file) {
+                Ok(n) => {
+                    if n > 0 {
+                        tracing::warn!(
+                            file = %dir.join(HISTORY_FILE).display(),
+                            "restored the history of {n} tracks from the plain-file copy"
+                        );
+                    }
+                    n
+                }
+                Err(e) => {
+                    tracing::warn!("restoring the listening history: {e}");
+                    0
+                }
+            },
+            Err(e) => {
+                tracing::warn!("{e}");
+                0
+            }
+        }
+    }
+
+    /// Counts a play or a skip of `track` at `at` (Unix seconds).
+    pub fn record_listen(&self, track: TrackId, listen: Listen, at: u64) -> Result<HistoryRecord> {
+        Ok(self
+            .history
+            .update(&track, |r| r.unwrap_or_default().with_listen(listen, at))?)
+    }
+
+    /// Sets the listener's rating of `track`.
+    pub fn set_rating(&self, track: TrackId, rating: Rating, at: u64) -> Result<HistoryRecord> {
+        Ok(self
+            .history
+            .update(&track, |r| r.unwrap_or_default().with_rating(rating, at))?)
+    }
+
+    pub fn history_of(&self, track: TrackId) -> Result<Option<HistoryRecord>> {
+        Ok(self.history.get(&track)?)
+    }
+
+    /// Every track's history and rating.
+    pub fn history(&self) -> Result<HashMap<TrackId, HistoryRecord>> {
+        Ok(as_map(self.history.all()?))
+    }
+
+    /// Writes the plain-file copy of the history now (a failure is logged: the database has
+    /// it too).
+    pub fn save_history_copy(&self) {
+        let written = self
+            .history
+            .all()
+            .map_err(std::io::Error::other)
+            .and_then(|all| write_history_file(&self.path, &all));
+        if let Err(e) = written {
+            tracing::warn!(
+                file = %self.path.join(HISTORY_FILE).display(),
+                "cannot write the history copy: {e}"
+            );
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_rebuilt_database_gets_the_history_back_and_a_lost_write_returns() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("db");
+        {
+            let s = super::super::Store::open(&db).unwrap();
+            s.record_listen(TrackId(1), Listen::Skip, 10).unwrap();
+            s.set_rating(TrackId(2), Rating::Like, 20).unwrap();
+            s.save_history_copy();
+            s.flush().unwrap();
+        }
+        // Every database file cut short (the plain copies are left alone).
+        for e in walkdir::WalkDir::new(&db)
+            .into_iter()
+            .filter_map(|e| e.ok())
+        {
+            let name = e.file_name().to_string_lossy().into_owned();
+            if e.file_type().is_file() && !name.ends_with(".json") {
+                let b = std::fs::read(e.path()).unwrap();
+                std::fs::write(e.path(), &b[..b.len().min(100)]).unwrap();
+            }
+        }
+        let s = super::super::Store::open(&db).unwrap();
+        let rec = s.recovery().expect("the database was rebuilt");
+        assert_eq!(rec.restored_history, 2, "{}", rec.describe());
+        assert_eq!(s.history_of(TrackId(1)).unwrap().unwrap().skips, 1);
+        assert_eq!(
+            s.history_of(TrackId(2)).unwrap().unwrap().rating,
+            Rating::Like
+        );
+        // The moved-aside database keeps its copy.
+        assert!(rec.moved_to.join(HISTORY_FILE).exists());
+    }
+}
