@@ -201,28 +201,41 @@ impl AudioFile {
         let channels = params.channels.map(|c| c.count()).unwrap_or(0);
         let duration_secs = Self::duration_of(&params, len, &view);
         let output_scale = Self::opus_output_scale(path, &params);
-        Ok(AudioFile {
+        let backend = Backend::Symphonia {
+            format,
+            decoder,
+            track_id,
+            sample_buf: None,
+        };
+        let info = StreamInfo {
+            sample_rate_hz,
+            channels,
+            duration_secs,
+        };
+        Ok(Self::fresh(path_buf, backend, info, damage, output_scale))
+    }
+
+    /// A file just opened: nothing decoded, nothing skipped, no seek yet.
+    fn fresh(
+        path: PathBuf,
+        backend: Backend,
+        info: StreamInfo,
+        damage: Damage,
+        output_scale: Option<f32>,
+    ) -> Self {
+        AudioFile {
             output_scale,
             meter: None,
-            path: path_buf,
-            backend: Backend::Symphonia {
-                format,
-                decoder,
-                track_id,
-                sample_buf: None,
-            },
-            info: StreamInfo {
-                sample_rate_hz,
-                channels,
-                duration_secs,
-            },
+            path,
+            backend,
+            info,
             skip_frames: 0,
             damage,
             decoded_any: false,
             broken: false,
             seeked_once: false,
             next_ts: None,
-        })
+        }
     }
 
     /// An `.au` file (our own reader) whose header has been sniffed.
@@ -242,23 +255,12 @@ impl AudioFile {
         if let Some(m) = r.length_mismatch() {
             damage.length_mismatch = Some(m);
         }
-        Ok(AudioFile {
-            output_scale: None,
-            meter: None,
-            path: path_buf,
-            info: StreamInfo {
-                sample_rate_hz: r.sample_rate_hz,
-                channels: r.channels,
-                duration_secs: r.duration_secs(),
-            },
-            backend: Backend::Au(r),
-            skip_frames: 0,
-            damage,
-            decoded_any: false,
-            broken: false,
-            seeked_once: false,
-            next_ts: None,
-        })
+        let info = StreamInfo {
+            sample_rate_hz: r.sample_rate_hz,
+            channels: r.channels,
+            duration_secs: r.duration_secs(),
+        };
+        Ok(Self::fresh(path_buf, Backend::Au(r), info, damage, None))
     }
 
     /// The container checked ([`container::check`]), what it hides from the decoder patched,
