@@ -3,9 +3,9 @@
 //! thread. Changes that pile up are written together, and the plain file once per batch. At
 //! the start the thread reads the history and sends it to the app.
 
-use std::thread::JoinHandle;
+use crossbeam_channel::Sender;
 
-use crossbeam_channel::{Sender, unbounded};
+use super::batch::BatchThread;
 
 use crate::app::Event;
 use crate::library::TrackId;
@@ -28,64 +28,50 @@ pub enum HistoryChange {
 }
 
 pub struct HistoryWriter {
-    tx: Option<Sender<HistoryChange>>,
-    thread: Option<JoinHandle<()>>,
+    thread: BatchThread<HistoryChange>,
 }
 
 impl HistoryWriter {
     /// Starts the writer; its first work is to send the app the history (`HistoryLoaded`).
     pub fn start(store: Store, events: Sender<Event>) -> Self {
-        let (tx, rx) = unbounded::<HistoryChange>();
-        let thread = std::thread::Builder::new()
-            .name("history".into())
-            .spawn(move || {
-                match store.history() {
-                    Ok(h) => {
-                        let _ = events.send(Event::HistoryLoaded(h));
-                    }
-                    Err(e) => tracing::warn!("reading the listening history: {e}"),
+        let (s, ev) = (store.clone(), events.clone());
+        let thread = BatchThread::start(
+            "history",
+            move || match s.history() {
+                Ok(h) => {
+                    let _ = ev.send(Event::HistoryLoaded(h));
                 }
-                while let Ok(first) = rx.recv() {
-                    let batch: Vec<HistoryChange> =
-                        std::iter::once(first).chain(rx.try_iter()).collect();
-                    for change in batch {
-                        let written = match change {
-                            HistoryChange::Listen { track, listen, at } => {
-                                store.record_listen(track, listen, at).map(|r| (track, r))
-                            }
-                            HistoryChange::Rate { track, rating, at } => {
-                                store.set_rating(track, rating, at).map(|r| (track, r))
-                            }
-                        };
-                        match written {
-                            Ok((track, record)) => {
-                                let _ = events.send(Event::HistoryChanged { track, record });
-                            }
-                            Err(e) => tracing::warn!("writing the listening history: {e}"),
+                Err(e) => tracing::warn!("reading the listening history: {e}"),
+            },
+            move |batch: Vec<HistoryChange>| {
+                for change in batch {
+                    let written = match change {
+                        HistoryChange::Listen { track, listen, at } => {
+                            store.record_listen(track, listen, at).map(|r| (track, r))
                         }
+                        HistoryChange::Rate { track, rating, at } => {
+                            store.set_rating(track, rating, at).map(|r| (track, r))
+                        }
+                    };
+                    match written {
+                        Ok((track, record)) => {
+                            let _ = events.send(Event::HistoryChanged { track, record });
+                        }
+                        Err(e) => tracing::warn!("writing the listening history: {e}"),
                     }
-                    store.save_history_copy();
                 }
-            })
-            .map_err(|e| tracing::warn!("the listening history is not kept: no thread: {e}"))
-            .ok();
-        HistoryWriter {
-            tx: Some(tx),
-            thread,
-        }
+                store.save_history_copy();
+            },
+        );
+        HistoryWriter { thread }
     }
 
     pub fn send(&self, change: HistoryChange) {
-        if let Some(tx) = &self.tx {
-            let _ = tx.send(change);
-        }
+        self.thread.send(change);
     }
 
     /// Writes what is pending and stops the writer.
     pub fn finish(&mut self) {
-        self.tx = None;
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
+        self.thread.finish();
     }
 }

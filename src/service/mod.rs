@@ -4,6 +4,7 @@
 
 pub mod art;
 pub mod art_cache;
+pub mod batch;
 pub mod effects;
 pub mod history;
 pub mod job;

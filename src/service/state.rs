@@ -4,17 +4,13 @@
 //! up are merged (only the newest of each file is written). Reading them back is bounded: a
 //! file over its size, or a list over its bound, is not a state file this player wrote.
 
-use std::path::{Path, PathBuf};
-use std::thread::JoinHandle;
-
-use crossbeam_channel::{Sender, unbounded};
-
+use super::batch::BatchThread;
 use crate::app::state::{MAX_QUEUE_FILE, MAX_SESSION_FILE, SavedQueue, SavedSession};
 use crate::app::{StateFile, StateSave};
+use std::path::{Path, PathBuf};
 
 pub struct StateWriter {
-    tx: Option<Sender<StateSave>>,
-    thread: Option<JoinHandle<()>>,
+    thread: BatchThread<StateSave>,
     dir: PathBuf,
 }
 
@@ -28,49 +24,39 @@ fn write_atomically(dir: &Path, name: &str, json: &str) -> std::io::Result<()> {
 
 impl StateWriter {
     pub fn start(dir: PathBuf) -> Self {
-        let (tx, rx) = unbounded::<StateSave>();
         let d = dir.clone();
-        let thread = std::thread::Builder::new()
-            .name("state".into())
-            .spawn(move || {
-                while let Ok(first) = rx.recv() {
-                    let mut newest: Vec<StateSave> = vec![first];
-                    for next in rx.try_iter() {
-                        newest.retain(|s| s.file() != next.file());
-                        newest.push(next);
-                    }
-                    for what in newest {
-                        let file = what.file();
-                        let written = what
-                            .to_json()
-                            .map_err(std::io::Error::other)
-                            .and_then(|json| write_atomically(&d, file.name(), &json));
-                        if let Err(e) = written {
-                            tracing::warn!("saving {}: {e}", d.join(file.name()).display());
-                        }
+        let thread = BatchThread::start(
+            "state",
+            || {},
+            move |batch: Vec<StateSave>| {
+                // Only the newest of each file is written.
+                let mut newest: Vec<StateSave> = Vec::new();
+                for next in batch {
+                    newest.retain(|s| s.file() != next.file());
+                    newest.push(next);
+                }
+                for what in newest {
+                    let file = what.file();
+                    let written = what
+                        .to_json()
+                        .map_err(std::io::Error::other)
+                        .and_then(|json| write_atomically(&d, file.name(), &json));
+                    if let Err(e) = written {
+                        tracing::warn!("saving {}: {e}", d.join(file.name()).display());
                     }
                 }
-            })
-            .ok();
-        StateWriter {
-            tx: Some(tx),
-            thread,
-            dir,
-        }
+            },
+        );
+        StateWriter { thread, dir }
     }
 
     pub fn save(&self, what: StateSave) {
-        if let Some(tx) = &self.tx {
-            let _ = tx.send(what);
-        }
+        self.thread.send(what);
     }
 
     /// Writes what is pending and stops the writer.
     pub fn finish(&mut self) {
-        self.tx = None;
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
+        self.thread.finish();
     }
 
     /// Reads the saved state; a missing, unreadable or unparsable file is `None` (and a bad
