@@ -3,6 +3,7 @@
 //! answers with more events.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use crossterm::event::{KeyEvent, MouseEvent};
 
@@ -63,7 +64,7 @@ pub enum Event {
         labels: Vec<String>,
     },
     /// The models the store knows (answered to [`Effect::LoadModels`]).
-    ModelsLoaded(Vec<super::views::training::ModelRow>),
+    ModelsLoaded(Vec<ModelRow>),
     /// Every track's history and rating, read from the store at the start.
     HistoryLoaded(std::collections::HashMap<TrackId, crate::store::history::HistoryRecord>),
     /// A track's history as the store has it after a change.
@@ -73,12 +74,12 @@ pub enum Event {
     },
     /// A remote client (`genreplay ctl`) asks something; the answer goes out as
     /// [`Effect::RemoteReply`].
-    Remote(super::remote::RemoteRequest),
+    Remote(super::remote::protocol::RemoteRequest),
     /// The art worker's cover for a track at a size (`None`: it has none, or it is unusable).
     CoverReady {
         track: TrackId,
         cells: (u16, u16),
-        cover: Option<super::views::now_playing::CoverImage>,
+        cover: Option<CoverImage>,
     },
     /// The art worker's lyrics for a track (`Ok(None)`: it has none; an error: they could
     /// not be read, or are over the lyrics bounds).
@@ -159,17 +160,20 @@ pub enum Effect {
     /// Look at the library folder again now (the rescan key, `ctl rescan`).
     Rescan,
     /// The answer to a remote request.
-    RemoteReply(super::remote::ReplyTo, Box<super::remote::RemoteReply>),
+    RemoteReply(
+        super::remote::protocol::ReplyTo,
+        Box<super::remote::protocol::RemoteReply>,
+    ),
     /// Read the playing track's cover and/or lyrics (answered by `CoverReady`, `LyricsReady`).
-    LoadArt(super::views::now_playing::ArtRequest),
+    LoadArt(ArtRequest),
     Quit,
 }
 
 /// One of the state files' contents, to write.
 #[derive(Debug, Clone, PartialEq)]
 pub enum StateSave {
-    Session(Box<super::state::SavedSession>),
-    Queue(Box<super::state::SavedQueue>),
+    Session(Box<super::saved::SavedSession>),
+    Queue(Box<super::saved::SavedQueue>),
 }
 
 impl StateSave {
@@ -203,4 +207,55 @@ impl StateFile {
             StateFile::Queue => "queue.json",
         }
     }
+}
+
+// The payloads events and effects carry, kept here so `Event` and `Effect` import no view.
+
+/// A cover scaled and encoded for the terminal, ready to draw.
+#[derive(Clone)]
+pub struct CoverImage {
+    /// The cover area it was made for (columns, rows).
+    pub cells: (u16, u16),
+    pub protocol: Arc<ratatui_image::protocol::Protocol>,
+}
+
+impl std::fmt::Debug for CoverImage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let size = self.protocol.size();
+        f.debug_struct("CoverImage")
+            .field("cells", &self.cells)
+            .field("drawn", &(size.width, size.height))
+            .finish()
+    }
+}
+
+impl PartialEq for CoverImage {
+    fn eq(&self, other: &Self) -> bool {
+        self.cells == other.cells && Arc::ptr_eq(&self.protocol, &other.protocol)
+    }
+}
+
+/// What the art worker is asked for one track.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ArtRequest {
+    pub track: TrackId,
+    pub path: PathBuf,
+    /// The cover, scaled to fit this many cells (columns, rows).
+    pub cover: Option<(u16, u16)>,
+    /// The lyrics too.
+    pub lyrics: bool,
+}
+
+/// One model in the Training view's list.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ModelRow {
+    pub id: String,
+    pub name: String,
+    pub genres: usize,
+    /// Validation track accuracy when it was trained (trained models).
+    pub valid_accuracy: Option<f64>,
+    pub built_in: bool,
+    /// Tracks of the library it has classified.
+    pub classified: usize,
+    pub source: Option<String>,
 }

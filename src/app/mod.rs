@@ -21,6 +21,7 @@ pub mod play_queue;
 pub mod prompt;
 pub mod remote;
 pub mod retrain;
+pub mod saved;
 pub mod search;
 pub mod session;
 pub mod state;

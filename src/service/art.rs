@@ -19,7 +19,7 @@ use ratatui_image::Resize;
 use ratatui_image::picker::Picker;
 
 use crate::app::Event;
-use crate::app::views::now_playing::{ArtRequest, CoverImage};
+use crate::app::event::{ArtRequest, CoverImage};
 use crate::library::art::{self, CoverSource};
 use crate::library::lyrics;
 

@@ -362,13 +362,13 @@ fn status(text: impl Into<String>, error: bool) -> Event {
 /// The models the store knows, newest first, built-in ones registered.
 fn model_rows(
     store: &crate::store::Store,
-) -> Result<Vec<crate::app::views::training::ModelRow>, crate::store::StoreError> {
+) -> Result<Vec<crate::app::event::ModelRow>, crate::store::StoreError> {
     crate::model::active::register_builtins(store)?;
     let mut models = store.models()?;
     models.sort_by_key(|m| (std::cmp::Reverse(m.created_unix), m.name.clone()));
     Ok(models
         .into_iter()
-        .map(|m| crate::app::views::training::ModelRow {
+        .map(|m| crate::app::event::ModelRow {
             classified: store.vector_count(&crate::model::ModelId(m.id.clone())),
             valid_accuracy: m.metrics.as_ref().and_then(|x| x.valid_track_accuracy),
             built_in: m.location == crate::store::ModelLocation::Embedded,

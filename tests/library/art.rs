@@ -7,7 +7,8 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use genreplay::app::catalog::{Catalog, TrackInfo};
-use genreplay::app::views::now_playing::{ArtRequest, CoverState};
+use genreplay::app::event::ArtRequest;
+use genreplay::app::views::now_playing::CoverState;
 use genreplay::app::{App, Effect, Event};
 use genreplay::audio::player::PlayerEvent;
 use genreplay::config::{Keymap, Theme};

@@ -5,39 +5,14 @@
 //! asks for them with [`Effect::LoadArt`] when the track (or the cover's size on screen)
 //! changes and keeps what comes back; drawing only ever uses what has arrived.
 
-use std::path::PathBuf;
 use std::sync::Arc;
 
 use super::Handled;
-use crate::app::event::Effect;
+use crate::app::event::{ArtRequest, CoverImage, Effect};
 use crate::app::session::Session;
 use crate::keys::{Action, Scope};
 use crate::library::TrackId;
 use crate::library::lyrics::{Lyrics, LyricsError};
-
-/// A cover scaled and encoded for the terminal, ready to draw.
-#[derive(Clone)]
-pub struct CoverImage {
-    /// The cover area it was made for (columns, rows).
-    pub cells: (u16, u16),
-    pub protocol: Arc<ratatui_image::protocol::Protocol>,
-}
-
-impl std::fmt::Debug for CoverImage {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let size = self.protocol.size();
-        f.debug_struct("CoverImage")
-            .field("cells", &self.cells)
-            .field("drawn", &(size.width, size.height))
-            .finish()
-    }
-}
-
-impl PartialEq for CoverImage {
-    fn eq(&self, other: &Self) -> bool {
-        self.cells == other.cells && Arc::ptr_eq(&self.protocol, &other.protocol)
-    }
-}
 
 /// Where the cover stands.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -62,17 +37,6 @@ pub enum LyricsState {
     Ready(Arc<Lyrics>),
     /// They could not be had (too large, unreadable): what the pane says instead.
     Refused(String),
-}
-
-/// What the art worker is asked for one track.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ArtRequest {
-    pub track: TrackId,
-    pub path: PathBuf,
-    /// The cover, scaled to fit this many cells (columns, rows).
-    pub cover: Option<(u16, u16)>,
-    /// The lyrics too.
-    pub lyrics: bool,
 }
 
 /// The playing track's cover and lyrics.

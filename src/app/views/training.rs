@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use crossterm::event::KeyEvent;
 
 use crate::app::catalog::Catalog;
-use crate::app::event::Effect;
+use crate::app::event::{Effect, ModelRow};
 use crate::app::retrain::{Form, LibraryTags, Outcome, Preview, Request, Retrain, Stage};
 use crate::app::session::Session;
 use crate::app::views::Handled;
@@ -41,20 +41,6 @@ pub enum After {
     Stay,
     /// The dialog closed: back to the library.
     Close,
-}
-
-/// One model in the Training view's list.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ModelRow {
-    pub id: String,
-    pub name: String,
-    pub genres: usize,
-    /// Validation track accuracy when it was trained (trained models).
-    pub valid_accuracy: Option<f64>,
-    pub built_in: bool,
-    /// Tracks of the library it has classified.
-    pub classified: usize,
-    pub source: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]

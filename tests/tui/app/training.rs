@@ -1,7 +1,7 @@
 //! The Training view: the model list (switch to any model) and the retrain dialog's guards.
 
 use super::*;
-use genreplay::app::views::training::ModelRow;
+use genreplay::app::event::ModelRow;
 
 fn row(id: &str, name: &str, built_in: bool) -> ModelRow {
     ModelRow {

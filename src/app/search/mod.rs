@@ -11,9 +11,15 @@ use nucleo_matcher::{Config as MatchConfig, Matcher, Utf32Str};
 
 use memchr::memmem::Finder;
 
-use super::catalog::{Catalog, TrackInfo};
+pub mod index;
+pub mod query;
+
+pub use query::Query;
+
+use crate::app::catalog::Catalog;
 use crate::library::TrackId;
-use crate::library::track::{UNKNOWN_ALBUM, UNKNOWN_ARTIST};
+use index::{FIELDS, Field, SearchIndex};
+use query::{Cmp, Term, label_sets, word_score};
 
 /// What the user typed after `/`, whether keys still go to it, and whether the results show.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -21,295 +27,6 @@ pub struct SearchBox {
     pub text: String,
     pub typing: bool,
     pub open: bool,
-}
-
-/// The fields searched, in the index's order (weights fall along it).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Field {
-    Title,
-    Artist,
-    Album,
-    AlbumArtist,
-    Genre,
-    Year,
-    File,
-}
-
-impl Field {
-    const ALL: [Field; FIELDS] = [
-        Field::Title,
-        Field::Artist,
-        Field::Album,
-        Field::AlbumArtist,
-        Field::Genre,
-        Field::Year,
-        Field::File,
-    ];
-    const WEIGHTS: [u32; FIELDS] = [10, 9, 8, 8, 7, 6, 4];
-    const GENRE_WEIGHT: u32 = 7;
-}
-
-/// Every track's searchable fields, lower-cased, in one buffer (built once per catalog, never
-/// per key): track `i`'s fields are `text[fields[i][f]..fields[i][f + 1] - 1]` in the order of
-/// [`Field::ALL`] (genre: the tag), each followed by a NUL. The "Unknown artist/album"
-/// placeholders are left empty. One contiguous buffer keeps a search over 50,000 tracks a
-/// linear scan of a few megabytes.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct SearchIndex {
-    text: String,
-    fields: Vec<[usize; FIELDS + 1]>,
-}
-
-const FIELDS: usize = 7;
-
-impl SearchIndex {
-    pub fn build(tracks: &[TrackInfo]) -> Self {
-        let mut text = String::new();
-        let mut fields = Vec::with_capacity(tracks.len());
-        // ASCII (most tags) is lower-cased in place; the rest as `str::to_lowercase` does.
-        let push_lower = |text: &mut String, s: &str| {
-            if s.is_ascii() {
-                text.extend(s.bytes().map(|b| char::from(b.to_ascii_lowercase())));
-            } else {
-                text.push_str(&s.to_lowercase());
-            }
-        };
-        for t in tracks {
-            let mut at = [0usize; FIELDS + 1];
-            for (k, f) in Field::ALL.iter().enumerate() {
-                at[k] = text.len();
-                match f {
-                    Field::Title => push_lower(&mut text, &t.title),
-                    Field::Artist if t.artist != UNKNOWN_ARTIST => push_lower(&mut text, &t.artist),
-                    Field::Album if t.album != UNKNOWN_ALBUM => push_lower(&mut text, &t.album),
-                    Field::AlbumArtist => {
-                        push_lower(&mut text, t.album_artist.as_deref().unwrap_or(""))
-                    }
-                    Field::Genre => push_lower(&mut text, t.genre_tag.as_deref().unwrap_or("")),
-                    Field::Year => {
-                        if let Some(y) = t.year {
-                            text.push_str(&y.to_string());
-                        }
-                    }
-                    Field::File => {
-                        if let Some(f) = t.path.file_name() {
-                            push_lower(&mut text, &f.to_string_lossy());
-                        }
-                    }
-                    Field::Artist | Field::Album => {}
-                }
-                text.push('\0');
-            }
-            at[FIELDS] = text.len();
-            fields.push(at);
-        }
-        text.shrink_to_fit();
-        SearchIndex { text, fields }
-    }
-
-    pub fn len(&self) -> usize {
-        self.fields.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.fields.is_empty()
-    }
-
-    /// Track `i`'s text, all fields (NUL-separated).
-    fn track(&self, i: usize) -> (&str, &[usize; FIELDS + 1]) {
-        let at = &self.fields[i];
-        (&self.text[at[0]..at[FIELDS]], at)
-    }
-
-    /// Track `i`'s field `f`.
-    fn field(&self, i: usize, f: Field) -> &str {
-        let at = &self.fields[i];
-        let k = f as usize;
-        &self.text[at[k]..at[k + 1] - 1]
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq)]
-enum Cmp {
-    Gt,
-    Ge,
-    Lt,
-    Le,
-    Eq,
-}
-
-/// One part of a query.
-#[derive(Debug, Clone, PartialEq)]
-enum Term {
-    Word(String),
-    Artist(String),
-    Album(String),
-    Title(String),
-    File(String),
-    Genre(String),
-    Style(String),
-    Years(u16, u16),
-    Confidence(Cmp, f32),
-}
-
-/// A parsed query.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Query {
-    terms: Vec<Term>,
-}
-
-/// Splits on spaces, keeping "double quoted" parts together.
-fn tokens(q: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut cur = String::new();
-    let mut quoted = false;
-    for c in q.chars() {
-        match c {
-            '"' => quoted = !quoted,
-            c if c.is_whitespace() && !quoted => {
-                if !cur.is_empty() {
-                    out.push(std::mem::take(&mut cur));
-                }
-            }
-            c => cur.push(c),
-        }
-    }
-    if !cur.is_empty() {
-        out.push(cur);
-    }
-    out
-}
-
-fn parse_years(v: &str) -> Option<(u16, u16)> {
-    match v.split_once("..") {
-        Some((a, b)) => {
-            let a: u16 = if a.is_empty() { 0 } else { a.parse().ok()? };
-            let b: u16 = if b.is_empty() {
-                u16::MAX
-            } else {
-                b.parse().ok()?
-            };
-            Some((a.min(b), a.max(b)))
-        }
-        None => v.parse().ok().map(|y| (y, y)),
-    }
-}
-
-fn parse_conf(v: &str) -> Option<(Cmp, f32)> {
-    let (cmp, rest) = if let Some(r) = v.strip_prefix(">=") {
-        (Cmp::Ge, r)
-    } else if let Some(r) = v.strip_prefix("<=") {
-        (Cmp::Le, r)
-    } else if let Some(r) = v.strip_prefix('>') {
-        (Cmp::Gt, r)
-    } else if let Some(r) = v.strip_prefix('<') {
-        (Cmp::Lt, r)
-    } else {
-        (Cmp::Eq, v.strip_prefix('=').unwrap_or(v))
-    };
-    let rest = rest.trim();
-    let x: f32 = match rest.strip_suffix('%') {
-        Some(p) => p.parse::<f32>().ok()? / 100.0,
-        None => rest.parse().ok()?,
-    };
-    x.is_finite().then_some((cmp, x))
-}
-
-impl Query {
-    /// Parses `text`; a filter that does not parse is searched as words.
-    pub fn parse(text: &str) -> Query {
-        let mut terms = Vec::new();
-        for t in tokens(&text.to_lowercase()) {
-            let term = match t.split_once(':') {
-                Some((k, v)) if !v.is_empty() => match k {
-                    "artist" | "a" => Some(Term::Artist(v.to_string())),
-                    "album" | "b" => Some(Term::Album(v.to_string())),
-                    "title" | "t" => Some(Term::Title(v.to_string())),
-                    "file" | "path" => Some(Term::File(v.to_string())),
-                    "genre" | "g" => Some(Term::Genre(v.to_string())),
-                    "style" | "s" => Some(Term::Style(v.to_string())),
-                    "year" | "y" => parse_years(v).map(|(a, b)| Term::Years(a, b)),
-                    "conf" | "c" => parse_conf(v).map(|(c, x)| Term::Confidence(c, x)),
-                    _ => None,
-                },
-                _ => None,
-            };
-            match term {
-                Some(term) => terms.push(term),
-                None => terms.extend(
-                    t.split(|c: char| !c.is_alphanumeric())
-                        .filter(|w| !w.is_empty())
-                        .map(|w| Term::Word(w.to_string())),
-                ),
-            }
-        }
-        Query { terms }
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.terms.is_empty()
-    }
-
-    /// Whether every track that matches `self` also matches `earlier` (so `self` need only
-    /// look at `earlier`'s matches): the same terms, or longer text in the same term, plus
-    /// any number of new terms. A word shorter than 3 letters is never narrowed from: "wa"
-    /// only matches inside words while "war" also matches scattered letters.
-    pub fn narrows(&self, earlier: &Query) -> bool {
-        earlier.terms.len() <= self.terms.len()
-            && earlier
-                .terms
-                .iter()
-                .zip(&self.terms)
-                .all(|(e, n)| match (e, n) {
-                    _ if e == n => true,
-                    (Term::Word(e), Term::Word(n)) => {
-                        e.chars().count() >= 3 && n.contains(e.as_str())
-                    }
-                    (Term::Artist(e), Term::Artist(n))
-                    | (Term::Album(e), Term::Album(n))
-                    | (Term::Title(e), Term::Title(n))
-                    | (Term::File(e), Term::File(n)) => n.contains(e.as_str()),
-                    (Term::Genre(e), Term::Genre(n)) => n.starts_with(e.as_str()),
-                    (Term::Style(e), Term::Style(n)) => n.contains(e.as_str()),
-                    (Term::Years(a, b), Term::Years(c, d)) => a <= c && d <= b,
-                    _ => false,
-                })
-    }
-
-    /// Whether the tracks' genres can change what matches (a genre or confidence filter, or a
-    /// word found in a genre name).
-    pub fn uses_genres(&self, lib: &Catalog) -> bool {
-        let labels = label_sets(lib);
-        self.terms.iter().any(|t| match t {
-            Term::Genre(_) | Term::Style(_) | Term::Confidence(..) => true,
-            Term::Word(w) => labels
-                .iter()
-                .flat_map(|l| l.iter())
-                .any(|l| word_score(l, w) > 0),
-            _ => false,
-        })
-    }
-}
-
-/// How well `word` matches `field` (0 = not at all): a whole word, a word's start, inside.
-fn word_score(field: &str, word: &str) -> u32 {
-    // Every kind of match contains the word: most fields are ruled out by one fast scan.
-    if field.is_empty() || word.is_empty() || !field.contains(word) {
-        return 0;
-    }
-    let mut best = 0;
-    for w in field.split(|c: char| !c.is_alphanumeric()) {
-        if w == word {
-            return 100;
-        }
-        if w.starts_with(word) {
-            best = best.max(60);
-        }
-    }
-    if best == 0 && word.chars().count() >= 2 {
-        best = 30;
-    }
-    best
 }
 
 /// The narrowest earlier results a query can start from, and how many queries are kept.
@@ -366,20 +83,6 @@ enum Prep<'q> {
     Style(&'q str),
     Years(u16, u16),
     Confidence(Cmp, f32),
-}
-
-/// The genre labels tracks can have: the active model's, and any earlier model's.
-fn label_sets(lib: &Catalog) -> Vec<&[String]> {
-    let mut sets: Vec<&[String]> = vec![&lib.labels];
-    let mut seen: Vec<*const Vec<String>> = Vec::new();
-    for (labels, _) in lib.fallback.values() {
-        let ptr = std::sync::Arc::as_ptr(labels);
-        if !seen.contains(&ptr) {
-            seen.push(ptr);
-            sets.push(labels.as_slice());
-        }
-    }
-    sets
 }
 
 fn prepare<'q>(lib: &Catalog, q: &'q Query) -> Vec<Prep<'q>> {
@@ -714,6 +417,7 @@ impl Searcher {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::app::catalog::TrackInfo;
 
     #[test]
     fn queries_parse_filters_and_words() {

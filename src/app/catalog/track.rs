@@ -1,0 +1,75 @@
+//! A track as the player shows it: display fields made once from the stored record.
+
+use std::path::{Path, PathBuf};
+
+use crate::library::{TrackId, TrackRecord};
+
+/// A track with what the views show.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct TrackInfo {
+    pub id: TrackId,
+    pub path: PathBuf,
+    pub title: String,
+    pub artist: String,
+    pub album: String,
+    pub track_no: Option<u32>,
+    pub duration_secs: Option<f64>,
+    /// Folder relative to the library root.
+    pub folder: String,
+    /// The file's genre tag, if any.
+    pub genre_tag: Option<String>,
+    pub album_artist: Option<String>,
+    pub year: Option<u16>,
+    /// The file's ReplayGain tags (all `None` without them).
+    pub replaygain: crate::audio::gain::ReplayGainTags,
+}
+
+impl TrackInfo {
+    /// The player's view of a stored track; the record's strings are moved, not copied (at
+    /// 50,000 tracks this is on the way to the first screen).
+    pub fn from_record(id: TrackId, r: TrackRecord, root: &Path) -> Self {
+        let path = PathBuf::from(
+            <std::ffi::OsString as std::os::unix::ffi::OsStringExt>::from_vec(r.path),
+        );
+        let folder = path
+            .parent()
+            .map(|p| {
+                p.strip_prefix(root)
+                    .unwrap_or(p)
+                    .to_string_lossy()
+                    .into_owned()
+            })
+            .unwrap_or_default();
+        let tags = r.tags;
+        let title = tags.title.unwrap_or_else(|| {
+            path.file_stem()
+                .map(|s| s.to_string_lossy().into_owned())
+                .unwrap_or_default()
+        });
+        let artist = match (tags.artist, &tags.album_artist) {
+            (Some(a), _) => a,
+            (None, Some(aa)) => aa.clone(),
+            (None, None) => crate::library::track::UNKNOWN_ARTIST.into(),
+        };
+        TrackInfo {
+            id,
+            title,
+            artist,
+            album: tags
+                .album
+                .unwrap_or_else(|| crate::library::track::UNKNOWN_ALBUM.into()),
+            track_no: tags.track_no,
+            duration_secs: tags.duration_ms.map(|ms| ms as f64 / 1000.0),
+            folder: if folder.is_empty() {
+                ".".into()
+            } else {
+                folder
+            },
+            genre_tag: tags.genre,
+            album_artist: tags.album_artist,
+            year: tags.year,
+            replaygain: tags.replaygain.unwrap_or_default(),
+            path,
+        }
+    }
+}
