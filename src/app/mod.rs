@@ -11,6 +11,7 @@
 
 pub mod catalog;
 pub mod event;
+pub mod layout;
 mod feedback;
 pub mod listening;
 pub mod media;
@@ -354,7 +355,7 @@ impl App {
             Event::Mouse(m) => self.on_mouse(m),
             Event::Resize(w, h) => {
                 self.size = (w, h);
-                s.list_height = crate::ui::layout::list_height(h);
+                s.list_height = crate::app::layout::list_height(h);
                 self.relayout();
             }
             Event::Tick => {
@@ -458,8 +459,8 @@ impl App {
         let cells = (self.view == View::NowPlaying && !self.search.open)
             .then(|| {
                 let (w, h) = self.size;
-                crate::ui::layout::now_playing_cover(crate::ui::layout::now_playing_inner(
-                    crate::ui::layout::frame(ratatui::layout::Rect::new(0, 0, w, h))[1],
+                crate::app::layout::now_playing_cover(crate::app::layout::now_playing_inner(
+                    crate::app::layout::frame(ratatui::layout::Rect::new(0, 0, w, h))[1],
                 ))
             })
             .flatten()

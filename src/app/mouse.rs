@@ -7,7 +7,7 @@ use crossterm::event::{MouseButton, MouseEvent, MouseEventKind};
 
 use super::{App, View};
 use crate::keys::Action;
-use crate::ui::layout;
+use crate::app::layout;
 
 /// Two clicks on one row within this make a double click.
 const DOUBLE_CLICK: Duration = Duration::from_millis(400);

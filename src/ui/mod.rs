@@ -4,7 +4,7 @@
 
 mod genres;
 mod help;
-pub mod layout;
+pub use crate::app::layout;
 mod library;
 mod now_playing;
 mod playlists;

@@ -372,8 +372,8 @@ fn narrow_terminals_drop_the_cover_not_the_fields() {
         fx.iter().all(|e| !matches!(e, Effect::LoadArt(_))),
         "{fx:?}"
     );
-    let r = genreplay::ui::layout::now_playing_cover(genreplay::ui::layout::now_playing_inner(
-        genreplay::ui::layout::frame(ratatui::layout::Rect::new(0, 0, 60, 30))[1],
+    let r = genreplay::app::layout::now_playing_cover(genreplay::app::layout::now_playing_inner(
+        genreplay::app::layout::frame(ratatui::layout::Rect::new(0, 0, 60, 30))[1],
     ));
     assert_eq!(r, None);
     let mut term = Terminal::new(TestBackend::new(60, 30)).unwrap();
