@@ -11,8 +11,8 @@
 
 pub mod catalog;
 pub mod event;
-pub mod layout;
 mod feedback;
+pub mod layout;
 pub mod listening;
 pub mod media;
 mod mouse;
@@ -40,6 +40,7 @@ pub use nav::ListNav;
 use prompt::{Prompt, PromptKind, PromptOutcome};
 use search::SearchBox;
 pub use session::Session;
+use views::View as _;
 use views::genres::GenresView;
 use views::library::LibraryView;
 pub use views::library::{Row, RowKind};
@@ -135,6 +136,34 @@ pub struct Views {
     pub playlists: PlaylistsView,
     pub training: TrainingView,
     pub search: SearchView,
+}
+
+impl Views {
+    /// The view behind a tab.
+    pub fn pane(&self, v: View) -> &dyn views::View {
+        let views = self;
+        match v {
+            View::Library => &views.library,
+            View::Queue => &views.queue,
+            View::NowPlaying => &views.now_playing,
+            View::Genres => &views.genres,
+            View::Playlists => &views.playlists,
+            View::Training => &views.training,
+        }
+    }
+
+    /// The view behind a tab, to act on.
+    pub fn pane_mut(&mut self, v: View) -> &mut dyn views::View {
+        let views = self;
+        match v {
+            View::Library => &mut views.library,
+            View::Queue => &mut views.queue,
+            View::NowPlaying => &mut views.now_playing,
+            View::Genres => &mut views.genres,
+            View::Playlists => &mut views.playlists,
+            View::Training => &mut views.training,
+        }
+    }
 }
 
 /// The help popup.
@@ -281,9 +310,10 @@ impl App {
         let h = self.session.list_height;
         let v = &mut self.views;
         v.library.nav.clamp(v.library.rows.len(), h);
-        v.genres.clamp(h);
-        v.queue.clamp(h);
         v.search.nav.clamp(v.search.results.len(), h);
+        for view in View::ALL {
+            v.pane_mut(view).clamp(h);
+        }
     }
 
     /// The genre playlists again (their minimum confidence changed).
@@ -322,15 +352,11 @@ impl App {
 
     /// What the selection of the view with the focus stands for.
     fn selection(&self) -> Option<Selection> {
+        let lib = &self.session.lib;
         if self.search.open {
-            return self.views.search.selection();
+            return views::View::selection(&self.views.search, lib);
         }
-        match self.view {
-            View::Library => self.views.library.selection(),
-            View::Genres => self.views.genres.selection(),
-            View::Playlists => self.views.playlists.selection(&self.session.lib),
-            View::Queue | View::NowPlaying | View::Training => None,
-        }
+        self.views.pane(self.view).selection(lib)
     }
 
     /// The track a recommendation starts from: the playing one, else the selected track.
@@ -746,18 +772,12 @@ impl App {
 
     /// Hands `a` to the search results, or to the view on screen.
     fn delegate(&mut self, a: Action) -> Handled {
-        let s = &mut self.session;
         if self.search.open {
-            return self.views.search.on_action(a, s);
+            return views::View::on_action(&mut self.views.search, a, &mut self.session);
         }
-        match self.view {
-            View::Library => self.views.library.on_action(a, s),
-            View::Queue => self.views.queue.on_action(a, s),
-            View::NowPlaying => self.views.now_playing.on_action(a, s),
-            View::Genres => self.views.genres.on_action(a, s),
-            View::Playlists => self.views.playlists.on_action(a, s),
-            View::Training => self.views.training.on_action(a, s),
-        }
+        self.views
+            .pane_mut(self.view)
+            .on_action(a, &mut self.session)
     }
 
     fn show(&mut self, v: View) {

@@ -6,8 +6,8 @@ use std::time::{Duration, Instant};
 use crossterm::event::{MouseButton, MouseEvent, MouseEventKind};
 
 use super::{App, View};
-use crate::keys::Action;
 use crate::app::layout;
+use crate::keys::Action;
 
 /// Two clicks on one row within this make a double click.
 const DOUBLE_CLICK: Duration = Duration::from_millis(400);

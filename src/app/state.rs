@@ -7,6 +7,7 @@
 
 use super::catalog::{BrowseMode, Catalog};
 use super::play_queue::{Context, Current, MAX_CONTEXT, QueueEntry, Repeat, Source};
+use super::views::View as _;
 use super::views::library::RowKind;
 use super::{App, View};
 use crate::library::TrackId;

@@ -8,6 +8,7 @@ use super::{Handled, Selection};
 use crate::app::catalog::{Catalog, UNSURE_GROUP};
 use crate::app::nav::ListNav;
 use crate::app::session::Session;
+use crate::app::views::View as _;
 use crate::keys::Action;
 use crate::library::TrackId;
 
@@ -147,21 +148,23 @@ impl GenresView {
         self.clamp(height);
     }
 
+    /// The tracks of the selected playlist.
+    pub fn selected_tracks(&self) -> &[(TrackId, f32)] {
+        self.list(self.nav.selected).map_or(&[], |(_, t, _)| t)
+    }
+}
+
+impl super::View for GenresView {
     /// Keeps the selections inside the lists and on screen.
-    pub fn clamp(&mut self, height: usize) {
+    fn clamp(&mut self, height: usize) {
         self.nav.clamp(self.len(), height);
         let n = self.selected_tracks().len();
         self.tracks_nav.clamp(n, height);
     }
 
-    /// The tracks of the selected playlist.
-    pub fn selected_tracks(&self) -> &[(TrackId, f32)] {
-        self.list(self.nav.selected).map_or(&[], |(_, t, _)| t)
-    }
-
     /// The selected playlist (from its top, or from the selected track when the track list
     /// has the focus).
-    pub fn selection(&self) -> Option<Selection> {
+    fn selection(&self, _lib: &Catalog) -> Option<Selection> {
         let (name, tracks, style) = self.list(self.nav.selected)?;
         Some(Selection {
             tracks: tracks.iter().map(|(t, _)| *t).collect(),
@@ -179,7 +182,7 @@ impl GenresView {
         })
     }
 
-    pub fn on_action(&mut self, a: Action, s: &mut Session) -> Handled {
+    fn on_action(&mut self, a: Action, s: &mut Session) -> Handled {
         let h = s.list_height;
         if self.focus_tracks {
             let n = self.selected_tracks().len();
@@ -198,7 +201,7 @@ impl GenresView {
                 }
             }
             Action::Activate | Action::QueueAdd | Action::QueueAddNext => {
-                if let Some(sel) = self.selection() {
+                if let Some(sel) = self.selection(&s.lib) {
                     sel.apply(a, s);
                 }
             }

@@ -210,73 +210,11 @@ impl LibraryView {
         found
     }
 
-    /// The tracks the selection stands for: a group as a whole, or a track within its group
-    /// (so the album or genre plays on).
-    pub fn selection(&self) -> Option<Selection> {
-        let row = self.rows.get(self.nav.selected)?;
-        match &row.kind {
-            RowKind::Group(path) => {
-                let g = self.group_at(path)?;
-                Some(Selection {
-                    tracks: g.all_tracks(),
-                    start: 0,
-                    label: path.join(" / "),
-                    single: false,
-                })
-            }
-            RowKind::Track(id) => {
-                let parent = self.rows[..self.nav.selected]
-                    .iter()
-                    .rev()
-                    .find(|r| r.depth + 1 == row.depth && matches!(r.kind, RowKind::Group(_)));
-                match parent.map(|p| &p.kind) {
-                    Some(RowKind::Group(path)) => {
-                        let tracks = self.group_at(path)?.all_tracks();
-                        let start = tracks.iter().position(|t| t == id).unwrap_or(0);
-                        Some(Selection {
-                            tracks,
-                            start,
-                            label: path.join(" / "),
-                            single: true,
-                        })
-                    }
-                    _ => Some(Selection {
-                        tracks: vec![*id],
-                        start: 0,
-                        label: "library".into(),
-                        single: true,
-                    }),
-                }
-            }
-        }
-    }
-
     fn selected_track(&self) -> Option<TrackId> {
         match self.rows.get(self.nav.selected).map(|r| &r.kind) {
             Some(RowKind::Track(id)) => Some(*id),
             _ => None,
         }
-    }
-
-    pub fn on_action(&mut self, a: Action, s: &mut Session) -> Handled {
-        if self.nav.on_action(a, self.rows.len(), s.list_height) {
-            // Tracks the user looks at are analysed first.
-            if let Some(id) = self.selected_track() {
-                s.push(crate::app::Effect::Bump(id));
-            }
-            return Handled::Yes;
-        }
-        match a {
-            Action::Collapse => self.collapse(s),
-            Action::Expand => self.expand(s),
-            Action::Activate | Action::QueueAdd | Action::QueueAddNext => {
-                if let Some(sel) = self.selection() {
-                    sel.apply(a, s);
-                }
-            }
-            _ => return Handled::No,
-        }
-        Handled::Yes
     }
 
     fn collapse(&mut self, s: &mut Session) {
@@ -369,5 +307,69 @@ impl LibraryView {
             self.nav.selected = i;
             self.nav.clamp(self.rows.len(), height);
         }
+    }
+}
+
+impl super::View for LibraryView {
+    /// The tracks the selection stands for: a group as a whole, or a track within its group
+    /// (so the album or genre plays on).
+    fn selection(&self, _lib: &Catalog) -> Option<Selection> {
+        let row = self.rows.get(self.nav.selected)?;
+        match &row.kind {
+            RowKind::Group(path) => {
+                let g = self.group_at(path)?;
+                Some(Selection {
+                    tracks: g.all_tracks(),
+                    start: 0,
+                    label: path.join(" / "),
+                    single: false,
+                })
+            }
+            RowKind::Track(id) => {
+                let parent = self.rows[..self.nav.selected]
+                    .iter()
+                    .rev()
+                    .find(|r| r.depth + 1 == row.depth && matches!(r.kind, RowKind::Group(_)));
+                match parent.map(|p| &p.kind) {
+                    Some(RowKind::Group(path)) => {
+                        let tracks = self.group_at(path)?.all_tracks();
+                        let start = tracks.iter().position(|t| t == id).unwrap_or(0);
+                        Some(Selection {
+                            tracks,
+                            start,
+                            label: path.join(" / "),
+                            single: true,
+                        })
+                    }
+                    _ => Some(Selection {
+                        tracks: vec![*id],
+                        start: 0,
+                        label: "library".into(),
+                        single: true,
+                    }),
+                }
+            }
+        }
+    }
+
+    fn on_action(&mut self, a: Action, s: &mut Session) -> Handled {
+        if self.nav.on_action(a, self.rows.len(), s.list_height) {
+            // Tracks the user looks at are analysed first.
+            if let Some(id) = self.selected_track() {
+                s.push(crate::app::Effect::Bump(id));
+            }
+            return Handled::Yes;
+        }
+        match a {
+            Action::Collapse => self.collapse(s),
+            Action::Expand => self.expand(s),
+            Action::Activate | Action::QueueAdd | Action::QueueAddNext => {
+                if let Some(sel) = self.selection(&s.lib) {
+                    sel.apply(a, s);
+                }
+            }
+            _ => return Handled::No,
+        }
+        Handled::Yes
     }
 }

@@ -10,6 +10,9 @@ pub mod queue;
 pub mod search;
 pub mod training;
 
+use crate::app::catalog::Catalog;
+use crate::app::session::Session;
+use crate::keys::Action;
 use crate::library::TrackId;
 
 /// Whether a view took an action (else the app's global handler gets it).
@@ -60,4 +63,22 @@ impl Selection {
             .then(|| self.tracks.get(self.start).copied())
             .flatten()
     }
+}
+
+/// What every view is to the app: it takes the actions meant for it, says what its selection
+/// stands for, and keeps its selection on screen when the lists' height changes. The app
+/// reaches the view on screen only through this (`App::pane`, `App::pane_mut`), so a new view
+/// is its file here, its drawing in `ui/`, a field in `app::Views` and a variant of
+/// `app::View` — and the compiler names every place that must learn of it.
+pub trait View {
+    /// Takes `a` if it is meant for this view.
+    fn on_action(&mut self, a: Action, s: &mut Session) -> Handled;
+
+    /// What the selection stands for (none: the view has no tracks to select).
+    fn selection(&self, _lib: &Catalog) -> Option<Selection> {
+        None
+    }
+
+    /// The lists are `height` rows now: keep the selection on screen.
+    fn clamp(&mut self, _height: usize) {}
 }

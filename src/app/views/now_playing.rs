@@ -67,15 +67,6 @@ impl Default for NowPlayingView {
 }
 
 impl NowPlayingView {
-    pub fn on_action(&mut self, a: Action, _s: &mut Session) -> Handled {
-        // Nothing to move in or open here.
-        if a.scope() == Scope::Navigation {
-            Handled::Yes
-        } else {
-            Handled::No
-        }
-    }
-
     /// Asks for the playing track's lyrics (and its cover at `cells`, the cover area on
     /// screen, when it is shown) when they are not what is held or asked for already.
     pub fn want_art(&mut self, s: &mut Session, cells: Option<(u16, u16)>) {
@@ -150,5 +141,16 @@ impl NowPlayingView {
             Ok(None) => LyricsState::Missing,
             Err(e) => LyricsState::Refused(e.short()),
         };
+    }
+}
+
+impl super::View for NowPlayingView {
+    fn on_action(&mut self, a: Action, _s: &mut Session) -> Handled {
+        // Nothing to move in or open here.
+        if a.scope() == Scope::Navigation {
+            Handled::Yes
+        } else {
+            Handled::No
+        }
     }
 }

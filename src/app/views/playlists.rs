@@ -54,7 +54,19 @@ impl PlaylistsView {
             .collect()
     }
 
-    pub fn selection(&self, lib: &Catalog) -> Option<Selection> {
+    /// Changes the selected playlist's file.
+    fn edit(&self, s: &mut Session, edit: Edit) {
+        if let Some(p) = self.selected() {
+            s.push(Effect::EditPlaylist {
+                path: p.path.clone(),
+                edit,
+            });
+        }
+    }
+}
+
+impl super::View for PlaylistsView {
+    fn selection(&self, lib: &Catalog) -> Option<Selection> {
         let p = self.selected()?;
         let tracks = Self::ids(p, lib);
         let start = if self.focus_tracks {
@@ -73,17 +85,7 @@ impl PlaylistsView {
         })
     }
 
-    /// Changes the selected playlist's file.
-    fn edit(&self, s: &mut Session, edit: Edit) {
-        if let Some(p) = self.selected() {
-            s.push(Effect::EditPlaylist {
-                path: p.path.clone(),
-                edit,
-            });
-        }
-    }
-
-    pub fn on_action(&mut self, a: Action, s: &mut Session) -> Handled {
+    fn on_action(&mut self, a: Action, s: &mut Session) -> Handled {
         let h = s.list_height;
         if self.focus_tracks {
             let n = self.selected().map_or(0, |p| p.tracks.len());

@@ -75,11 +75,6 @@ impl QueueView {
         self.playing = playing;
     }
 
-    /// Keeps the selection inside the list and on screen.
-    pub fn clamp(&mut self, height: usize) {
-        self.nav.clamp(self.rows.len(), height);
-    }
-
     /// The row of the playing track (the first, when something plays).
     pub fn playing_row(&self, _s: &Session) -> Option<usize> {
         self.rows
@@ -102,8 +97,15 @@ impl QueueView {
     pub fn selected(&self) -> Option<QueueRow> {
         self.rows.get(self.nav.selected).copied()
     }
+}
 
-    pub fn on_action(&mut self, a: Action, s: &mut Session) -> Handled {
+impl super::View for QueueView {
+    /// Keeps the selection inside the list and on screen.
+    fn clamp(&mut self, height: usize) {
+        self.nav.clamp(self.rows.len(), height);
+    }
+
+    fn on_action(&mut self, a: Action, s: &mut Session) -> Handled {
         if self.nav.on_action(a, self.rows.len(), s.list_height) {
             self.follow = false;
             return Handled::Yes;

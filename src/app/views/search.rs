@@ -66,8 +66,10 @@ impl SearchView {
             self.searcher.forget_if(|q| q.uses_genres(lib));
         }
     }
+}
 
-    pub fn selection(&self) -> Option<Selection> {
+impl super::View for SearchView {
+    fn selection(&self, _lib: &Catalog) -> Option<Selection> {
         (!self.results.is_empty()).then(|| Selection {
             tracks: self.results.clone(),
             start: self.nav.selected.min(self.results.len() - 1),
@@ -76,7 +78,7 @@ impl SearchView {
         })
     }
 
-    pub fn on_action(&mut self, a: Action, s: &mut Session) -> Handled {
+    fn on_action(&mut self, a: Action, s: &mut Session) -> Handled {
         if self.nav.on_action(a, self.results.len(), s.list_height) {
             if let Some(&id) = self.results.get(self.nav.selected) {
                 s.push(crate::app::Effect::Bump(id));
@@ -85,7 +87,7 @@ impl SearchView {
         }
         match a {
             Action::Activate | Action::QueueAdd | Action::QueueAddNext => {
-                if let Some(sel) = self.selection() {
+                if let Some(sel) = self.selection(&s.lib) {
                     sel.apply(a, s);
                 }
             }

@@ -69,32 +69,6 @@ impl TrainingView {
         self.cursor = self.cursor.min(self.models.len().saturating_sub(1));
     }
 
-    /// The model list's keys (when no dialog is open).
-    pub fn on_action(&mut self, a: Action, s: &mut Session) -> Handled {
-        if self.retrain.is_some() {
-            return Handled::No;
-        }
-        let n = self.models.len();
-        match a {
-            Action::Down => self.cursor = (self.cursor + 1).min(n.saturating_sub(1)),
-            Action::Up => self.cursor = self.cursor.saturating_sub(1),
-            Action::Top => self.cursor = 0,
-            Action::Bottom => self.cursor = n.saturating_sub(1),
-            Action::Activate => match self.models.get(self.cursor) {
-                Some(m) if s.model.as_ref().is_some_and(|(id, _)| *id == m.id) => {
-                    s.set_status(format!("{} is already active", m.name), false)
-                }
-                Some(m) => {
-                    s.set_status(format!("switching to {}…", m.name), false);
-                    s.push(Effect::UseModel(m.id.clone()));
-                }
-                None => s.set_status("no models yet", true),
-            },
-            _ => return Handled::No,
-        }
-        Handled::Yes
-    }
-
     /// Keys go to the dialog rather than the rest of the app.
     pub fn modal(&self) -> bool {
         self.retrain.as_ref().is_some_and(Retrain::modal)
@@ -226,5 +200,33 @@ impl TrainingView {
             rt.finished(r.map(|b| *b));
         }
         s.set_status(msg, failed);
+    }
+}
+
+impl super::View for TrainingView {
+    /// The model list's keys (when no dialog is open).
+    fn on_action(&mut self, a: Action, s: &mut Session) -> Handled {
+        if self.retrain.is_some() {
+            return Handled::No;
+        }
+        let n = self.models.len();
+        match a {
+            Action::Down => self.cursor = (self.cursor + 1).min(n.saturating_sub(1)),
+            Action::Up => self.cursor = self.cursor.saturating_sub(1),
+            Action::Top => self.cursor = 0,
+            Action::Bottom => self.cursor = n.saturating_sub(1),
+            Action::Activate => match self.models.get(self.cursor) {
+                Some(m) if s.model.as_ref().is_some_and(|(id, _)| *id == m.id) => {
+                    s.set_status(format!("{} is already active", m.name), false)
+                }
+                Some(m) => {
+                    s.set_status(format!("switching to {}…", m.name), false);
+                    s.push(Effect::UseModel(m.id.clone()));
+                }
+                None => s.set_status("no models yet", true),
+            },
+            _ => return Handled::No,
+        }
+        Handled::Yes
     }
 }
