@@ -1,0 +1,187 @@
+//! What an action does when the view on screen did not take it: the app's own actions
+//! (`global`: quit, help, views, search, themes, browse modes) and the listener's (`listen`:
+//! playback, the queue, play next, ratings).
+
+use super::event::Effect;
+use super::prompt::{Prompt, PromptKind};
+use super::remote;
+use super::{App, Help, View};
+use crate::keys::Action;
+use crate::store::history::Rating;
+
+impl App {
+    /// Actions that mean the same in every view.
+    pub(super) fn global(&mut self, a: Action) {
+        let s = &mut self.session;
+        match a {
+            Action::Quit => {
+                self.should_quit = true;
+                s.push(Effect::Quit);
+            }
+            Action::Help => {
+                self.help = Help {
+                    open: true,
+                    scroll: 0,
+                };
+            }
+            Action::NextView | Action::PrevView => {
+                let i = View::ALL.iter().position(|v| *v == self.view).unwrap_or(0);
+                let n = View::ALL.len();
+                let j = if a == Action::NextView {
+                    (i + 1) % n
+                } else {
+                    (i + n - 1) % n
+                };
+                self.show(View::ALL[j]);
+            }
+            Action::ViewLibrary => self.show(View::Library),
+            Action::ViewQueue => self.show(View::Queue),
+            Action::ViewNowPlaying => self.show(View::NowPlaying),
+            Action::ViewGenres => self.show(View::Genres),
+            Action::ViewPlaylists => self.show(View::Playlists),
+            Action::ViewTraining => self.show(View::Training),
+            Action::Retrain => {
+                self.show(View::Training);
+                self.views.training.open(&mut self.session);
+            }
+            Action::UseBuiltInModel => {
+                if self.views.training.running() {
+                    s.set_status("a training is running; cancel it first", true);
+                } else {
+                    s.push(Effect::UseBuiltInModel);
+                }
+            }
+            Action::Search => self.open_search(),
+            Action::SaveQueue => {
+                self.prompt = Some(Prompt::new(
+                    PromptKind::SaveQueue,
+                    "save the queue as the playlist".into(),
+                    "",
+                ));
+            }
+            Action::CycleBrowse => {
+                self.views.library.cycle_mode();
+                self.show(View::Library);
+                let label = self.views.library.mode.label();
+                let s = &mut self.session;
+                s.set_status(format!("browse by {label}"), false);
+                s.mark_stale();
+            }
+            Action::CycleTheme => {
+                self.theme_idx = (self.theme_idx + 1) % self.themes.len();
+                let name = self.theme().name.clone();
+                self.session.set_status(format!("theme: {name}"), false);
+            }
+            Action::Suspend => s.push(Effect::Suspend),
+            _ => self.listen(a),
+        }
+    }
+
+    /// Shows the playing track in the library and opens its groups.
+    fn jump_to_playing(&mut self) {
+        let s = &self.session;
+        let Some(id) = s.playback.track else {
+            return;
+        };
+        if s.lib.track(id).is_none() {
+            return;
+        }
+        self.show(View::Library);
+        self.views.library.reveal(id);
+        let h = self.session.list_height;
+        self.views.library.rebuild_rows(&self.session.lib, h);
+        self.views.library.select_track(id, h);
+    }
+
+    /// What the listener does to the music (play, seek, volume, shuffle, queue, play next,
+    /// ratings): the session's own operations.
+    fn listen(&mut self, a: Action) {
+        let s = &mut self.session;
+        match a {
+            Action::PlayPause => {
+                let resumed_or_paused = s.toggle_pause();
+                if !resumed_or_paused {
+                    // Nothing queued: play the selection.
+                    self.delegate(Action::Activate);
+                }
+            }
+            Action::Stop => s.stop(),
+            Action::NextTrack => s.next_track(true),
+            Action::PrevTrack => s.previous(),
+            Action::SeekForward => s.seek_by(5.0),
+            Action::SeekBackward => s.seek_by(-5.0),
+            Action::SeekForwardLong => s.seek_by(30.0),
+            Action::SeekBackwardLong => s.seek_by(-30.0),
+            Action::SeekTo => {
+                let playing = s.playback.track.is_some();
+                if playing {
+                    self.prompt = Some(Prompt::new(
+                        PromptKind::SeekTo,
+                        "go to (1:30, 90, +30, -10)".into(),
+                        "",
+                    ));
+                }
+            }
+            Action::VolumeUp => s.change_volume(5),
+            Action::VolumeDown => s.change_volume(-5),
+            Action::ToggleMute => s.toggle_mute(),
+            Action::ToggleShuffle => s.toggle_shuffle(),
+            Action::CycleRepeat => s.cycle_repeat(),
+            Action::QueueClear => s.clear_queue(),
+            Action::Undo => s.undo(),
+            Action::JumpToPlaying => self.jump_to_playing(),
+            Action::Rescan => remote::rescan(s),
+            Action::FillSimilar => {
+                let seed = self.seed_track();
+                self.session.fill_similar(seed);
+            }
+            Action::Like | Action::Dislike | Action::Unrate => {
+                let track = self.seed_track();
+                let rating = match a {
+                    Action::Like => Rating::Like,
+                    Action::Dislike => Rating::Dislike,
+                    _ => Rating::None,
+                };
+                self.session.rate(track, rating);
+            }
+            Action::ToggleAutoDj => {
+                let seed = self.seed_track();
+                self.session.toggle_auto_dj(seed);
+            }
+            Action::ExportPlaylist => {
+                let ids: Vec<_> = s
+                    .queue
+                    .current_track()
+                    .into_iter()
+                    .chain(s.upcoming())
+                    .collect();
+                s.export("queue".to_string(), &ids);
+            }
+            // Views' own actions that the view on screen did not take: nothing to do here.
+            Action::Up
+            | Action::Down
+            | Action::PageUp
+            | Action::PageDown
+            | Action::Top
+            | Action::Bottom
+            | Action::Collapse
+            | Action::Expand
+            | Action::Activate
+            | Action::QueueAdd
+            | Action::QueueAddNext
+            | Action::QueueRemove
+            | Action::QueueMoveUp
+            | Action::QueueMoveDown
+            | Action::RenamePlaylist
+            | Action::DeletePlaylist
+            | Action::ImportPlaylist
+            | Action::PlaylistMoveUp
+            | Action::PlaylistMoveDown
+            | Action::CancelTraining
+            | Action::AcceptModel
+            | Action::DiscardModel => {}
+            // The app's own actions are `global`'s.
+            _ => {}
+        }
+    }
+}

@@ -1,0 +1,192 @@
+//! Where a key goes: the help popup, a prompt, the retrain dialog, the search box or the view
+//! on screen (`App::focus` decides), then the key table turns it into an `Action`.
+
+use super::*;
+
+impl App {
+    pub(super) fn on_key(&mut self, k: KeyEvent) {
+        match self.focus() {
+            Focus::Help => self.help_key(k),
+            Focus::Prompt => self.prompt_key(k),
+            Focus::Dialog => match self.views.training.on_key(k, &mut self.session) {
+                Some(After::Close) => self.view = View::Library,
+                Some(After::Stay) => {}
+                None => self.view_key(k),
+            },
+            Focus::Search => self.search_key(k),
+            Focus::Results | Focus::View(_) => self.view_key(k),
+        }
+    }
+
+    /// The scopes that apply to the list with the focus.
+    pub(super) fn scopes(&self) -> &'static [Scope] {
+        if self.search.open {
+            &[Scope::Browse, Scope::Navigation, Scope::Global]
+        } else {
+            self.view.scopes()
+        }
+    }
+
+    pub(super) fn view_key(&mut self, k: KeyEvent) {
+        if self.search.typing {
+            self.search_key(k);
+            return;
+        }
+        if k.code == KeyCode::Esc && self.search.open {
+            self.close_search();
+            return;
+        }
+        match self.keymap().action_in(&k, self.scopes()) {
+            Some(a) => self.act(a),
+            None => self.explain_key(k),
+        }
+    }
+
+    /// A key bound only in other views: say where it works.
+    pub(super) fn explain_key(&mut self, k: KeyEvent) {
+        let Some(a) = self.keymap().action_for(&k) else {
+            return;
+        };
+        let keys = self.keymap();
+        let key = keys.hint(a);
+        let hint = |v: View| format!("the {} view ({})", v.title(), keys.hint(v.action()));
+        let whereto = match a.scope() {
+            Scope::Queue => hint(View::Queue),
+            Scope::Playlists => hint(View::Playlists),
+            Scope::Training => hint(View::Training),
+            Scope::Browse => "the Library, Genres or Playlists view".to_string(),
+            Scope::Global | Scope::Navigation => return,
+        };
+        let desc = a.description().to_lowercase();
+        self.session
+            .set_status(format!("{key} ({desc}) works in {whereto}"), false);
+    }
+
+    pub(super) fn help_key(&mut self, k: KeyEvent) {
+        let page = self.session.list_height;
+        let last = crate::keys::help_lines(self.keymap())
+            .len()
+            .saturating_sub(1);
+        match (k.code, self.keymap().action_for(&k)) {
+            (KeyCode::Esc, _) | (_, Some(Action::Help)) | (_, Some(Action::Quit)) => {
+                self.help.open = false
+            }
+            (_, Some(Action::Down)) => self.help.scroll += 1,
+            (_, Some(Action::Up)) => self.help.scroll = self.help.scroll.saturating_sub(1),
+            (_, Some(Action::PageDown)) => self.help.scroll += page,
+            (_, Some(Action::PageUp)) => self.help.scroll = self.help.scroll.saturating_sub(page),
+            (_, Some(Action::Top)) => self.help.scroll = 0,
+            (_, Some(Action::Bottom)) => self.help.scroll = last,
+            _ => {}
+        }
+        // The last help line stays in view.
+        self.help.scroll = self.help.scroll.min(last);
+    }
+
+    pub(super) fn open_search(&mut self) {
+        self.search.open = true;
+        self.search.typing = true;
+        let s = &self.session;
+        self.views
+            .search
+            .run(&s.lib, &self.search.text, s.list_height);
+    }
+
+    pub(super) fn close_search(&mut self) {
+        self.search = SearchBox::default();
+        self.views.search.results.clear();
+    }
+
+    pub(super) fn search_key(&mut self, k: KeyEvent) {
+        let mut changed = false;
+        match k.code {
+            KeyCode::Esc => self.close_search(),
+            KeyCode::Enter => self.search.typing = false,
+            KeyCode::Backspace => {
+                self.search.text.pop();
+                changed = true;
+            }
+            KeyCode::Char('u') if k.modifiers.contains(KeyModifiers::CONTROL) => {
+                self.search.text.clear();
+                changed = true;
+            }
+            KeyCode::Char(c)
+                if !k.modifiers.contains(KeyModifiers::CONTROL)
+                    && self.search.text.chars().count() < 256 =>
+            {
+                self.search.text.push(c);
+                changed = true;
+            }
+            _ => {
+                // Moving through the results still works while typing.
+                if let Some(a) = self.keymap().action_for(&k)
+                    && a.scope() == Scope::Navigation
+                    && a != Action::Activate
+                {
+                    self.views.search.on_action(a, &mut self.session);
+                }
+            }
+        }
+        if changed {
+            let s = &self.session;
+            self.views
+                .search
+                .run(&s.lib, &self.search.text, s.list_height);
+        }
+    }
+
+    pub(super) fn prompt_key(&mut self, k: KeyEvent) {
+        let Some(p) = self.prompt.as_mut() else {
+            return;
+        };
+        match p.on_key(k) {
+            PromptOutcome::Open => {}
+            PromptOutcome::Cancelled => self.prompt = None,
+            PromptOutcome::Submitted(kind, text) => {
+                self.prompt = None;
+                self.answer(kind, text);
+            }
+        }
+    }
+
+    /// Carries out what a prompt was for.
+    pub(super) fn answer(&mut self, kind: PromptKind, text: String) {
+        let s = &mut self.session;
+        match kind {
+            PromptKind::SaveQueue => {
+                let ids: Vec<_> = s
+                    .queue
+                    .current_track()
+                    .into_iter()
+                    .chain(s.upcoming())
+                    .collect();
+                if ids.is_empty() {
+                    s.set_status("the queue is empty: nothing to save", true);
+                } else if !text.is_empty() {
+                    let entries = s.entries_of(&ids);
+                    s.push(Effect::SavePlaylist {
+                        name: text,
+                        entries,
+                    });
+                }
+            }
+            PromptKind::RenamePlaylist(path) => {
+                if !text.is_empty() {
+                    s.push(Effect::RenamePlaylist { path, to: text });
+                }
+            }
+            PromptKind::ConfirmDelete(path) => s.push(Effect::DeletePlaylist { path }),
+            PromptKind::ImportPlaylist => {
+                if !text.is_empty() {
+                    let file = retrain::expand_home(&text);
+                    s.push(Effect::ImportPlaylist { file });
+                }
+            }
+            PromptKind::SeekTo => match prompt::parse_time(&text, s.playback.position_secs) {
+                Some(t) => s.seek_to(t),
+                None if text.is_empty() => {}
+                None => s.set_status(format!("\"{text}\" is not a time (try 1:30 or 90)"), true),
+            },
+        }
+    }
+}
