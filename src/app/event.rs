@@ -51,11 +51,11 @@ pub enum Event {
     /// The named playlists as the playlist folder has them.
     PlaylistsLoaded(Vec<crate::playlist::Playlist>),
     /// The retrain dialog's folder was looked at.
-    TrainPrepared(Result<retrain::Preview, String>),
+    TrainPrepared(Result<retrain::Preview, retrain::TrainError>),
     /// Training progress.
     Training(crate::model::train::TrainEvent),
     /// Training ended (the model waits for accept or discard).
-    TrainingFinished(Result<Box<retrain::Outcome>, String>),
+    TrainingFinished(Result<Box<retrain::Outcome>, retrain::TrainError>),
     /// A model became active (after accept, or a switch): the library shows its genres as
     /// they come, the previous model's until then.
     ModelActivated {

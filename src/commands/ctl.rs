@@ -13,6 +13,31 @@ use crate::util::time::fmt_time;
 
 // ------------------------------------------------------------------ the client side
 
+/// What `ctl` refuses before it asks the player, naming what the user typed.
+#[derive(Debug, thiserror::Error)]
+pub enum CtlError {
+    #[error("seek {0:?}: give +S or -S to seek by S seconds, or S (or m:ss) to seek to")]
+    Seek(String),
+    #[error("volume {0:?}: give N (0–150), +N or -N, in percent")]
+    Volume(String),
+    #[error("volume {0}: the player goes from 0 to {max}%", max = crate::app::remote::MAX_VOLUME)]
+    VolumeRange(i32),
+    #[error("{}: a name of {bytes} bytes; a path has at most {max}", .path.display(), max = crate::app::remote::MAX_PATH_BYTES)]
+    PathTooLong { path: PathBuf, bytes: usize },
+    #[error("{}: the name is not valid UTF-8 and cannot be sent to the player", .0.display())]
+    NotUtf8(PathBuf),
+    #[error("{}: {source}", .path.display())]
+    Path {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{0} names in one add; at most {max} (name their folders instead)", max = crate::app::remote::MAX_ADD_PATHS)]
+    TooManyNames(usize),
+    /// No name of an add could be sent: each one's reason.
+    #[error("{}", .0.iter().map(|e| e.to_string()).collect::<Vec<_>>().join("\n"))]
+    NoNames(Vec<CtlError>),
+}
+
 /// Seconds from "90", "1:30", "1:02:03" (no sign).
 fn parse_secs(t: &str) -> Option<f64> {
     let parts: Vec<&str> = t.split(':').collect();
@@ -35,16 +60,14 @@ fn parse_secs(t: &str) -> Option<f64> {
 }
 
 /// `+S` / `-S` (relative) or `S` (absolute); S in seconds or m:ss.
-pub fn parse_seek(text: &str) -> Result<RemoteCommand, String> {
+pub fn parse_seek(text: &str) -> Result<RemoteCommand, CtlError> {
     let t = text.trim();
     let (sign, rest) = match t.as_bytes().first() {
         Some(b'+') => (Some(1.0), &t[1..]),
         Some(b'-') => (Some(-1.0), &t[1..]),
         _ => (None, t),
     };
-    let secs = parse_secs(rest).ok_or_else(|| {
-        format!("seek {text:?}: give +S or -S to seek by S seconds, or S (or m:ss) to seek to")
-    })?;
+    let secs = parse_secs(rest).ok_or_else(|| CtlError::Seek(text.to_string()))?;
     Ok(match sign {
         Some(s) => RemoteCommand::Seek {
             secs: s * secs,
@@ -58,9 +81,9 @@ pub fn parse_seek(text: &str) -> Result<RemoteCommand, String> {
 }
 
 /// `N` (set) or `+N` / `-N` (change), in percent.
-pub fn parse_volume(text: &str) -> Result<RemoteCommand, String> {
+pub fn parse_volume(text: &str) -> Result<RemoteCommand, CtlError> {
     let t = text.trim();
-    let bad = || format!("volume {text:?}: give N (0–150), +N or -N, in percent");
+    let bad = || CtlError::Volume(text.to_string());
     let (relative, digits, sign) = match t.as_bytes().first() {
         Some(b'+') => (true, &t[1..], 1),
         Some(b'-') => (true, &t[1..], -1),
@@ -72,10 +95,7 @@ pub fn parse_volume(text: &str) -> Result<RemoteCommand, String> {
     }
     let n: i32 = digits.parse().map_err(|_| bad())?;
     if !relative && n > crate::app::remote::MAX_VOLUME {
-        return Err(format!(
-            "volume {n}: the player goes from 0 to {}%",
-            crate::app::remote::MAX_VOLUME
-        ));
+        return Err(CtlError::VolumeRange(n));
     }
     Ok(RemoteCommand::Volume {
         percent: sign * n,
@@ -85,25 +105,25 @@ pub fn parse_volume(text: &str) -> Result<RemoteCommand, String> {
 
 /// A file named on the command line as the player knows it: its real (absolute, symlink-free)
 /// path, in UTF-8 (what the socket carries), at most [`crate::app::remote::MAX_PATH_BYTES`].
-fn client_path(f: &Path) -> Result<PathBuf, String> {
+fn client_path(f: &Path) -> Result<PathBuf, CtlError> {
     match std::fs::canonicalize(f) {
-        Ok(p) if p.as_os_str().len() > crate::app::remote::MAX_PATH_BYTES => Err(format!(
-            "{}: a name of {} bytes; a path has at most {}",
-            f.display(),
-            p.as_os_str().len(),
-            crate::app::remote::MAX_PATH_BYTES
-        )),
+        Ok(p) if p.as_os_str().len() > crate::app::remote::MAX_PATH_BYTES => {
+            Err(CtlError::PathTooLong {
+                path: f.to_path_buf(),
+                bytes: p.as_os_str().len(),
+            })
+        }
         Ok(p) if p.to_str().is_some() => Ok(p),
-        Ok(p) => Err(format!(
-            "{}: the name is not valid UTF-8 and cannot be sent to the player",
-            p.display()
-        )),
-        Err(e) => Err(format!("{}: {e}", f.display())),
+        Ok(p) => Err(CtlError::NotUtf8(p)),
+        Err(source) => Err(CtlError::Path {
+            path: f.to_path_buf(),
+            source,
+        }),
     }
 }
 
 /// The command to send, and the names that could not be sent (each with why).
-fn to_command(action: &CtlAction) -> Result<(RemoteCommand, Vec<String>), String> {
+fn to_command(action: &CtlAction) -> Result<(RemoteCommand, Vec<CtlError>), CtlError> {
     let mut problems = vec![];
     let cmd = match action {
         CtlAction::Play { file: None } => RemoteCommand::Play,
@@ -136,10 +156,7 @@ fn to_command(action: &CtlAction) -> Result<(RemoteCommand, Vec<String>), String
         CtlAction::Add { files } => {
             let max = crate::app::remote::MAX_ADD_PATHS;
             if files.len() > max {
-                return Err(format!(
-                    "{} names in one add; at most {max} (name their folders instead)",
-                    files.len()
-                ));
+                return Err(CtlError::TooManyNames(files.len()));
             }
             let mut paths = vec![];
             for f in files {
@@ -149,7 +166,7 @@ fn to_command(action: &CtlAction) -> Result<(RemoteCommand, Vec<String>), String
                 }
             }
             if paths.is_empty() {
-                return Err(problems.join("\n"));
+                return Err(CtlError::NoNames(problems));
             }
             RemoteCommand::Add { paths }
         }

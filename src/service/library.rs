@@ -434,7 +434,7 @@ impl Background {
             Ok(w) => Some(w),
             Err(e) => {
                 tracing::warn!("{e}");
-                self.status(e, true);
+                self.status(e.to_string(), true);
                 None
             }
         };

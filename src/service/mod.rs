@@ -47,7 +47,7 @@ pub struct Prepared {
     /// `analysis_threads` asked for more than the machine has (said until a key is pressed).
     threads_note: Option<String>,
     /// The remote-control socket, bound before the database was opened (or why not).
-    remote: Result<remote::Listening, String>,
+    remote: std::io::Result<remote::Listening>,
 }
 
 impl Prepared {
@@ -90,7 +90,7 @@ impl Prepared {
                     &paths.data_dir
                 ))
             }
-            Err(e) => Err(e.to_string()),
+            Err(e) => Err(e),
         };
         crate::util::startup::mark("settings + socket");
         let model_and_catalog = |store: &Store| -> anyhow::Result<(LoadedModel, Catalog)> {
@@ -239,10 +239,7 @@ pub fn launch(
         budget.clone(),
         tx.clone(),
     )?;
-    let remote = match remote.and_then(|l| {
-        l.serve(tx.clone(), store.clone(), commands)
-            .map_err(|e| e.to_string())
-    }) {
+    let remote = match remote.and_then(|l| l.serve(tx.clone(), store.clone(), commands)) {
         Ok(r) => Some(r),
         Err(e) => {
             tracing::warn!("remote control: {e}");

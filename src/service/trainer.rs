@@ -10,7 +10,7 @@ use crossbeam_channel::Sender;
 
 use super::job::SingleJob;
 use crate::app::Event;
-use crate::app::retrain::{Outcome, Preview, TrainSpec};
+use crate::app::retrain::{Outcome, Preview, TrainError, TrainSpec};
 use crate::model::job::{Prepared, TrainRequest, TrainResult, compare, prepare, run};
 use crate::model::registry::LoadedModel;
 
@@ -64,7 +64,7 @@ impl Trainer {
                     };
                     (Ok(preview), Some((req, p)))
                 }
-                Err(e) => (Err(format!("{e:#}")), None),
+                Err(e) => (Err(TrainError::Prepare(format!("{e:#}"))), None),
             };
             let _ = tx.send(Event::TrainPrepared(ev));
             kept
@@ -82,9 +82,9 @@ impl Trainer {
         }
         let Some((req, prepared)) = self.prepared.take().filter(|(r, _)| r.dir == spec.folder)
         else {
-            let _ = self.tx.send(Event::TrainingFinished(Err(
-                "the folder changed; look at it again (Esc, Enter)".into(),
-            )));
+            let _ = self
+                .tx
+                .send(Event::TrainingFinished(Err(TrainError::FolderChanged)));
             return;
         };
         self.cancel.store(false, Ordering::SeqCst);
@@ -96,12 +96,12 @@ impl Trainer {
             let on_event = move |ev| {
                 let _ = progress_tx.send(Event::Training(ev));
             };
-            let cancelled = || Err("training cancelled; nothing changed".to_string());
+            let cancelled = || Err(TrainError::Cancelled);
             let (outcome, kept) = match run(&req, &prepared, &on_event, &cancel) {
                 Ok(r) if r.cancelled || cancel.load(Ordering::SeqCst) => (cancelled(), None),
                 Ok(r) => (Ok(Box::new(outcome_of(&r, &active, &req.dir, t0))), Some(r)),
                 Err(_) if cancel.load(Ordering::SeqCst) => (cancelled(), None),
-                Err(e) => (Err(format!("training failed: {e:#}")), None),
+                Err(e) => (Err(TrainError::Failed(format!("{e:#}"))), None),
             };
             let _ = tx.send(Event::TrainingFinished(outcome));
             kept

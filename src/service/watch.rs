@@ -55,8 +55,13 @@ fn describe(e: &notify::Error) -> String {
     }
 }
 
+/// The watcher could not start (said with what to do about it).
+#[derive(Debug, thiserror::Error)]
+#[error("{}", describe(.0))]
+pub struct WatchError(notify::Error);
+
 /// Watches `root` (and every folder below it) and sends what happens to `tx`.
-pub fn watch(root: &Path, tx: Sender<WatchEvent>) -> Result<Watcher, String> {
+pub fn watch(root: &Path, tx: Sender<WatchEvent>) -> Result<Watcher, WatchError> {
     let handler = move |res: notify::Result<notify::Event>| {
         let ev = match res {
             Ok(ev) if ev.need_rescan() => WatchEvent::Rescan,
@@ -68,9 +73,9 @@ pub fn watch(root: &Path, tx: Sender<WatchEvent>) -> Result<Watcher, String> {
         };
         let _ = tx.send(ev);
     };
-    let mut w = notify::recommended_watcher(handler).map_err(|e| describe(&e))?;
+    let mut w = notify::recommended_watcher(handler).map_err(WatchError)?;
     w.watch(root, RecursiveMode::Recursive)
-        .map_err(|e| describe(&e))?;
+        .map_err(WatchError)?;
     Ok(Watcher { _inner: w })
 }
 

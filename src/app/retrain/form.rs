@@ -179,13 +179,13 @@ impl Form {
         self.labels != Labels::Folders
     }
 
-    pub fn spec(&self) -> Result<TrainSpec, String> {
+    pub fn spec(&self) -> Result<TrainSpec, FormError> {
         let folder = match (self.labels, &self.library) {
             (Labels::LibraryTags, Some(lib)) => lib.root.clone(),
             _ => expand_home(self.folder.trim()),
         };
         if !folder.is_dir() {
-            return Err(format!("{}: not a folder", folder.display()));
+            return Err(FormError::NotAFolder(folder));
         }
         let epochs: usize = self
             .epochs
@@ -193,7 +193,7 @@ impl Form {
             .parse()
             .ok()
             .filter(|e| (1..=1000).contains(e))
-            .ok_or_else(|| "epochs: a number from 1 to 1000".to_string())?;
+            .ok_or(FormError::Epochs)?;
         Ok(TrainSpec {
             folder,
             labels: if self.uses_tags() {
@@ -281,6 +281,15 @@ pub fn complete_path(input: &str, dirs_only: bool) -> (String, Vec<String>) {
     }
 }
 
+/// What keeps the form from making a training spec (shown under the form).
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum FormError {
+    #[error("{}: not a folder", .0.display())]
+    NotAFolder(PathBuf),
+    #[error("epochs: a number from 1 to 1000")]
+    Epochs,
+}
+
 /// What a key in the form asks of the dialog.
 #[derive(Debug, Clone, PartialEq)]
 pub enum FormKey {
@@ -301,7 +310,7 @@ impl Form {
             KeyCode::Esc => return FormKey::Close,
             KeyCode::Enter => match form.spec() {
                 Ok(spec) => return FormKey::Submit(spec),
-                Err(e) => form.error = Some(e),
+                Err(e) => form.error = Some(e.to_string()),
             },
             KeyCode::Tab if form.focus == Field::Folder => {
                 let (text, options) = complete_folder(&form.folder);

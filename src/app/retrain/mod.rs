@@ -13,10 +13,10 @@ mod outcome;
 mod tests;
 
 pub use form::{
-    Field, Form, FormKey, Labels, LibraryTags, TrainSpec, complete_folder, complete_path,
-    expand_home,
+    Field, Form, FormError, FormKey, Labels, LibraryTags, TrainSpec, complete_folder,
+    complete_path, expand_home,
 };
-pub use outcome::{Outcome, Preview, Progress, suggested_name};
+pub use outcome::{Outcome, Preview, Progress, TrainError, suggested_name};
 
 use crate::keys::{Action, Keymap, Scope};
 use crate::model::train::TrainEvent;
@@ -169,13 +169,13 @@ impl Retrain {
     }
 
     /// The folder was looked at.
-    pub fn prepared(&mut self, result: Result<Preview, String>) {
+    pub fn prepared(&mut self, result: Result<Preview, TrainError>) {
         if let Stage::Preparing(form) = &self.stage {
             let mut form = form.clone();
             self.stage = match result {
                 Ok(p) => Stage::Preview(form, p),
                 Err(e) => {
-                    form.error = Some(e);
+                    form.error = Some(e.to_string());
                     Stage::Form(form)
                 }
             };
@@ -197,12 +197,12 @@ impl Retrain {
     }
 
     /// The training thread ended.
-    pub fn finished(&mut self, result: Result<Outcome, String>) {
+    pub fn finished(&mut self, result: Result<Outcome, TrainError>) {
         self.forcing = false;
         self.naming = false;
         self.stage = match result {
             Ok(o) => Stage::Done(o),
-            Err(e) => Stage::Failed(e),
+            Err(e) => Stage::Failed(e.to_string()),
         };
     }
 }

@@ -104,3 +104,18 @@ pub fn suggested_name(folder: &Path, unix_secs: u64) -> String {
     let (y, m, d) = crate::util::time::civil_date(unix_secs);
     format!("{base} {y:04}-{m:02}-{d:02}")
 }
+
+/// Why the dialog cannot go on, as it says it. The causes come from the trainer's threads as
+/// their formatted chain (the event that carries this is `Clone`, an `anyhow::Error` is not).
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum TrainError {
+    /// Looking at the folder failed: the cause chain.
+    #[error("{0}")]
+    Prepare(String),
+    #[error("the folder changed; look at it again (Esc, Enter)")]
+    FolderChanged,
+    #[error("training cancelled; nothing changed")]
+    Cancelled,
+    #[error("training failed: {0}")]
+    Failed(String),
+}

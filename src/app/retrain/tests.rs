@@ -79,7 +79,7 @@ fn form_to_preview_to_training_to_done() {
         Some(Request::Cancel)
     );
     assert_eq!(r.on_key(key(KeyCode::Char('x')), &Keymap::defaults()), None);
-    r.finished(Err("cancelled".into()));
+    r.finished(Err(TrainError::Cancelled));
     assert!(matches!(r.stage, Stage::Failed(_)));
     assert_eq!(
         r.on_key(key(KeyCode::Esc), &Keymap::defaults()),

@@ -8,7 +8,9 @@ use crossterm::event::KeyEvent;
 
 use crate::app::catalog::Catalog;
 use crate::app::event::{Effect, ModelRow};
-use crate::app::retrain::{Form, LibraryTags, Outcome, Preview, Request, Retrain, Stage};
+use crate::app::retrain::{
+    Form, LibraryTags, Outcome, Preview, Request, Retrain, Stage, TrainError,
+};
 use crate::app::session::Session;
 use crate::app::views::Handled;
 use crate::keys::Action;
@@ -171,7 +173,7 @@ impl TrainingView {
         After::Stay
     }
 
-    pub fn prepared(&mut self, r: Result<Preview, String>) {
+    pub fn prepared(&mut self, r: Result<Preview, TrainError>) {
         if let Some(rt) = &mut self.retrain {
             rt.prepared(r);
         }
@@ -183,7 +185,7 @@ impl TrainingView {
         }
     }
 
-    pub fn finished(&mut self, r: Result<Box<Outcome>, String>, s: &mut Session) {
+    pub fn finished(&mut self, r: Result<Box<Outcome>, TrainError>, s: &mut Session) {
         let msg = match &r {
             Ok(o) => format!(
                 "training done: validation accuracy {} — {} accepts, {} discards (Training view, {})",
@@ -193,7 +195,7 @@ impl TrainingView {
                 s.keymap.hint(Action::DiscardModel),
                 s.keymap.hint(Action::ViewTraining),
             ),
-            Err(e) => e.clone(),
+            Err(e) => e.to_string(),
         };
         let failed = r.is_err();
         if let Some(rt) = &mut self.retrain {
