@@ -35,6 +35,7 @@ pub mod models;
 pub mod output;
 pub mod playlist_import;
 pub mod recommend;
+pub mod shell;
 pub mod train;
 
 use std::process::ExitCode;
