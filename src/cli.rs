@@ -161,6 +161,10 @@ pub enum CtlAction {
     Status,
     /// Look at the library folder again now (it is also watched).
     Rescan,
+    /// Follow the player: one JSON object per line for every change (track, play/pause/stop,
+    /// seek, volume, queue, shuffle, repeat, rating), the first with the whole state, until
+    /// the player quits (for status bars and scripts).
+    Events,
 }
 
 #[derive(Debug, Subcommand)]

@@ -128,6 +128,10 @@ fn to_command(action: &CtlAction) -> Result<(RemoteCommand, Vec<String>), String
         CtlAction::Stop => RemoteCommand::Stop,
         CtlAction::Status => RemoteCommand::Status,
         CtlAction::Rescan => RemoteCommand::Rescan,
+        // A subscription, not a command: `run` follows it (`super::events`).
+        CtlAction::Events => {
+            return Err("`ctl events` follows the player; it sends no command".into());
+        }
         CtlAction::Quit => RemoteCommand::Quit,
         CtlAction::Shuffle { mode } => RemoteCommand::Shuffle { on: mode == "on" },
         CtlAction::Repeat { mode } => RemoteCommand::Repeat { mode: mode.clone() },
@@ -184,6 +188,16 @@ fn not_running(paths: &Paths) -> ExitCode {
 
 /// `genreplay ctl ACTION`.
 pub fn run(action: &CtlAction, json: bool, paths: &Paths) -> anyhow::Result<ExitCode> {
+    if let CtlAction::Events = action {
+        return Ok(match Client::connect(&paths.data_dir) {
+            Ok(Some(c)) => super::events::follow(c),
+            Ok(None) => not_running(paths),
+            Err(e) => {
+                eprintln!("error: {e}");
+                ExitCode::from(1)
+            }
+        });
+    }
     let (command, problems) = match to_command(action) {
         Ok(c) => c,
         Err(e) => {

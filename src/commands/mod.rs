@@ -29,6 +29,7 @@ pub mod ctl;
 pub mod dispatch;
 pub mod distill;
 pub mod eval;
+pub mod events;
 pub mod forward;
 pub mod library;
 pub mod models;

@@ -6,9 +6,11 @@ pub mod art;
 pub mod art_cache;
 pub mod batch;
 pub mod effects;
+pub mod events;
 pub mod history;
 pub mod job;
 pub mod library;
+pub mod media_feed;
 pub mod mpris;
 pub mod playlists;
 pub mod remote;
@@ -266,6 +268,7 @@ pub fn launch(
         None
     };
     let runner = EffectRunner::new(RunnerParts {
+        status_program: c.status_program(),
         remote,
         mpris,
         player,
