@@ -16,6 +16,7 @@ pub mod playlists;
 pub mod remote;
 pub mod state;
 pub mod trainer;
+pub mod visualiser;
 pub mod watch;
 
 use std::path::{Path, PathBuf};
