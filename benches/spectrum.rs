@@ -1,8 +1,8 @@
 //! The spectrum visualiser's cost per frame: reading the latest 2048 samples from the tap's
 //! ring, the windowed FFT and 48 log-spaced bands, and the smoothing (what the UI loop does
-//! 30 times a second while the bars are shown), and the tap itself on one second of stereo
+//! 25 times a second while the bars are shown), and the tap itself on one second of stereo
 //! 44.1 kHz output (what the audio thread adds while they are). Target: a frame well under
-//! 1 ms (30 frames ≤ 2 % of one core is ≤ 0.67 ms each).
+//! 1 ms (25 frames ≤ 2 % of one core is ≤ 0.8 ms each).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::hint::black_box;

@@ -10,8 +10,9 @@ use crate::app::{App, View};
 use crate::audio::scope::Scope;
 use crate::audio::spectrum::{Analyzer, Smoother, WINDOW};
 
-/// The visualiser's frame interval (30 frames a second).
-pub const FRAME: Duration = Duration::from_millis(33);
+/// The visualiser's frame interval (25 frames a second: a redraw of the screen is what costs,
+/// not the analysis).
+pub const FRAME: Duration = Duration::from_millis(40);
 /// Bars at least and at most.
 const MIN_BANDS: usize = 8;
 const MAX_BANDS: usize = 64;
@@ -80,7 +81,15 @@ impl SpectrumFeed {
             self.analyzer.bands(&self.samples, scope.rate(), bands)
         };
         let levels = self.smoother.step(&target, dt.as_secs_f32());
-        let drew = app.visualiser.levels != levels;
+        // Only a change the bars show (they are drawn in whole percent) is worth a redraw.
+        let shown_as = |l: f32| (l * 100.0).round() as u8;
+        let drew = app.visualiser.levels.len() != levels.len()
+            || app
+                .visualiser
+                .levels
+                .iter()
+                .zip(levels)
+                .any(|(&a, &b)| shown_as(a) != shown_as(b));
         if drew {
             app.visualiser.levels.clear();
             app.visualiser.levels.extend_from_slice(levels);
