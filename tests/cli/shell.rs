@@ -56,7 +56,7 @@ fn have(tool: &str) -> bool {
 /// `shell -n file` (parse without running): `None` when the shell is not installed.
 fn parses(shell: &str, script: &str) -> Option<(bool, String)> {
     if !have(shell) {
-        common::skipped(&format!(
+        common::skipped(format!(
             "{shell} is not installed: its script is not parsed"
         ));
         return None;
