@@ -18,6 +18,7 @@ use std::io::Write;
 use std::os::unix::net::UnixStream;
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
@@ -251,6 +252,8 @@ pub struct HubFull;
 struct Subscriber {
     id: u64,
     tx: Sender<Arc<str>>,
+    /// False once the subscription is dropped (the client left while nothing changed).
+    alive: Arc<AtomicBool>,
 }
 
 #[derive(Default)]
@@ -271,9 +274,16 @@ pub struct EventHub {
 }
 
 /// One subscriber's end: the events as JSON lines; the channel closes when the player quits
-/// or drops this subscriber.
+/// or drops this subscriber. Dropping it frees its place at once.
 pub struct Subscription {
     pub events: Receiver<Arc<str>>,
+    alive: Arc<AtomicBool>,
+}
+
+impl Drop for Subscription {
+    fn drop(&mut self) {
+        self.alive.store(false, Ordering::Relaxed);
+    }
 }
 
 impl EventHub {
@@ -297,21 +307,27 @@ impl EventHub {
     /// A new subscriber; its first event is the whole state (when the player has one yet).
     pub fn subscribe(&self) -> Result<Subscription, HubFull> {
         let mut hub = self.lock();
+        hub.subscribers.retain(|s| s.alive.load(Ordering::Relaxed));
         if hub.subscribers.len() >= MAX_SUBSCRIBERS {
             return Err(HubFull);
         }
         let (tx, rx) = bounded(BACKLOG);
+        let alive = Arc::new(AtomicBool::new(true));
+        let sub = Subscription {
+            events: rx,
+            alive: alive.clone(),
+        };
         if hub.closed {
             let _ = tx.try_send(Change::Quit.line());
-            return Ok(Subscription { events: rx });
+            return Ok(sub);
         }
         if let Some(s) = &hub.last {
             let _ = tx.try_send(Change::status(s).line());
         }
         hub.next_id += 1;
         let id = hub.next_id;
-        hub.subscribers.push(Subscriber { id, tx });
-        Ok(Subscription { events: rx })
+        hub.subscribers.push(Subscriber { id, tx, alive });
+        Ok(sub)
     }
 
     /// How many follow now.
@@ -654,6 +670,17 @@ mod tests {
         assert_eq!(hub.subscribers(), 0);
         assert_eq!(subs[0].events.len(), BACKLOG);
         // A place is free again.
+        assert!(hub.subscribe().is_ok());
+    }
+
+    #[test]
+    fn a_client_that_left_frees_its_place_before_anything_changes() {
+        let hub = EventHub::default();
+        let mut subs: Vec<_> = (0..MAX_SUBSCRIBERS)
+            .map(|_| hub.subscribe().unwrap_or_else(|e| panic!("{e}")))
+            .collect();
+        assert!(hub.subscribe().is_err());
+        subs.pop();
         assert!(hub.subscribe().is_ok());
     }
 }
