@@ -67,6 +67,22 @@ pub enum Command {
         #[command(subcommand)]
         action: ConfigAction,
     },
+    /// Print the shell completion script for bash, zsh or fish (see the README's install
+    /// section for where each shell looks for it).
+    Completions {
+        #[arg(value_enum)]
+        shell: ShellArg,
+    },
+    /// Print the manual page (roff): `genreplay man > genreplay.1`.
+    Man,
+}
+
+/// The shells `genreplay completions` writes a script for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ShellArg {
+    Bash,
+    Zsh,
+    Fish,
 }
 
 #[derive(Debug, Clone, Subcommand)]
@@ -145,6 +161,10 @@ pub enum CtlAction {
     Status,
     /// Look at the library folder again now (it is also watched).
     Rescan,
+    /// Follow the player: one JSON object per line for every change (track, play/pause/stop,
+    /// seek, volume, queue, shuffle, repeat, rating), the first with the whole state, until
+    /// the player quits (for status bars and scripts).
+    Events,
 }
 
 #[derive(Debug, Subcommand)]

@@ -34,6 +34,10 @@ fn main() -> ExitCode {
     genreplay::util::startup::begin();
     genreplay::util::memory::limit_arenas();
     let cli = Cli::parse();
+    // Completions and the manual page need no data folder: nothing is created for them.
+    if let Some(code) = genreplay::commands::shell::run_early(&cli) {
+        return code;
+    }
     let paths = Paths::resolve(cli.data_dir.as_deref());
     // The data folder is this user's alone; a log goes nowhere else.
     let private = paths.make_private();

@@ -308,7 +308,11 @@ fn event_loop(
     let mut first_frame = true;
     let mut next_tick = Instant::now() + Duration::from_secs(1);
     let player_events = runner.player.events().clone();
+    let mut spectrum = crate::service::visualiser::SpectrumFeed::default();
     while !app.should_quit {
+        // The visualiser's bars, when shown and a frame is due.
+        let bars = spectrum.tick(app, runner.player.scope());
+        dirty |= bars.drew;
         if dirty && last_draw.elapsed() >= frame_gap {
             terminal.draw(|f| crate::ui::draw(f, app))?;
             if first_frame {
@@ -324,6 +328,10 @@ fn event_loop(
             frame_gap.saturating_sub(last_draw.elapsed())
         } else {
             next_tick.saturating_duration_since(Instant::now())
+        };
+        let timeout = match bars.next {
+            Some(at) => timeout.min(at.saturating_duration_since(Instant::now())),
+            None => timeout,
         };
         let ev = select! {
             recv(input) -> e => match e {

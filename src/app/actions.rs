@@ -73,6 +73,7 @@ impl App {
                 self.session.set_status(format!("theme: {name}"), false);
             }
             Action::Suspend => s.push(Effect::Suspend),
+            Action::ToggleVisualiser => self.visualiser.toggle(&mut self.session),
             _ => self.listen(a),
         }
     }

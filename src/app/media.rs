@@ -2,7 +2,8 @@
 //! player: a small snapshot of the session ([`MediaState`]), cheap enough to take after every
 //! event. The service compares it with the last one it sent, so only changes leave the UI
 //! thread; the track's part is shared ([`Arc`]) and rebuilt only when the track, its tags or
-//! its genre change.
+//! its genre change. The same snapshots feed `genreplay ctl events` and `status_program`
+//! (`service::events`), so the media controls and the scripts see one account of changes.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -11,6 +12,7 @@ use super::play_queue::Repeat;
 use super::remote::PlayState;
 use super::session::Session;
 use crate::library::TrackId;
+use crate::store::history::Rating;
 
 /// The loaded track, as a desktop widget shows it.
 #[derive(Debug, Clone, PartialEq)]
@@ -44,6 +46,12 @@ pub struct MediaState {
     pub can_previous: bool,
     /// A track is loaded or the queue has one to start.
     pub can_play: bool,
+    /// The listener's rating of the loaded track (`None` without a track).
+    pub rating: Rating,
+    /// How many times the queue changed ([`super::play_queue::Queue::changes`]).
+    pub queue_changes: u64,
+    /// Tracks still to come (up next and the context's rest).
+    pub upcoming: usize,
 }
 
 impl Default for MediaState {
@@ -58,6 +66,9 @@ impl Default for MediaState {
             can_next: false,
             can_previous: false,
             can_play: false,
+            rating: Rating::None,
+            queue_changes: 0,
+            upcoming: 0,
         }
     }
 }
@@ -73,6 +84,9 @@ impl MediaState {
 #[derive(Debug, Default)]
 pub struct MediaWatch {
     track: Option<Arc<MediaTrack>>,
+    /// The queue's change count and its upcoming length then (counted again only when the
+    /// queue changed: a context may hold 100,000 tracks).
+    upcoming: Option<(u64, usize)>,
 }
 
 impl MediaWatch {
@@ -103,6 +117,21 @@ impl MediaWatch {
             can_next: next,
             can_previous: p.track.is_some(),
             can_play: p.track.is_some() || s.queue.current_track().is_some() || next,
+            rating: p.track.map_or(Rating::None, |id| s.rating_of(id)),
+            queue_changes: s.queue.changes(),
+            upcoming: self.upcoming_of(s),
+        }
+    }
+
+    fn upcoming_of(&mut self, s: &Session) -> usize {
+        let changes = s.queue.changes();
+        match self.upcoming {
+            Some((c, n)) if c == changes => n,
+            _ => {
+                let n = s.queue.upcoming_len();
+                self.upcoming = Some((changes, n));
+                n
+            }
         }
     }
 

@@ -30,6 +30,7 @@ pub mod session;
 pub mod state;
 mod undo;
 pub mod views;
+pub mod visualiser;
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
@@ -211,6 +212,8 @@ pub struct App {
     /// A saved state waiting for the library (it was empty at start: a rebuilt database is
     /// still being scanned). Nothing is saved until it is applied, so it is never lost.
     pending_restore: Option<(Option<state::SavedSession>, Option<state::SavedQueue>)>,
+    /// The spectrum visualiser in Now playing.
+    pub visualiser: visualiser::Visualiser,
 }
 
 /// Up to this many tracks the genre views follow each vector as it arrives; beyond, once a
@@ -258,6 +261,7 @@ impl App {
             last_click: None,
             saved: Saved::default(),
             pending_restore: None,
+            visualiser: Default::default(),
         }
     }
 

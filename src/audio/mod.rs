@@ -11,6 +11,8 @@ pub mod header;
 pub mod loudness;
 pub mod player;
 pub mod resample;
+pub mod scope;
+pub mod spectrum;
 pub mod stream;
 pub mod synth;
 

@@ -4,6 +4,9 @@
 //! gapless. Without a sound card (CI, servers) no device is opened: a pump thread pulls the
 //! samples in real time, so position, pause, seek and track ends behave the same, silently.
 //!
+//! What leaves the player (to the device or the silent pump) passes a [`super::scope::Tap`],
+//! which copies it for the spectrum visualiser while that is shown.
+//!
 //! Each track plays through a gain stage ([`super::gain::Gain`], its ReplayGain) in front of
 //! the user's volume: the app sends [`PlayerCommand::SetGain`] for a path before it loads it,
 //! and again when the gain changes while it plays.
@@ -22,6 +25,7 @@ use rodio::source::SeekError;
 
 use super::decode::{AudioError, AudioFile};
 use super::gain::{Gain, GainHandle};
+use super::scope::{Scope, Tap};
 
 /// What went wrong while a track played (set when its decoding ends), shared with the player
 /// thread so it can say why a track stopped early or sounded wrong.
@@ -284,9 +288,15 @@ pub struct PlayerHandle {
     tx: Sender<PlayerCommand>,
     events: Receiver<PlayerEvent>,
     thread: Option<JoinHandle<()>>,
+    scope: Scope,
 }
 
 impl PlayerHandle {
+    /// The samples being played, for the visualiser.
+    pub fn scope(&self) -> &Scope {
+        &self.scope
+    }
+
     pub fn send(&self, cmd: PlayerCommand) {
         let _ = self.tx.send(cmd);
     }
@@ -309,19 +319,22 @@ impl Drop for PlayerHandle {
 pub fn spawn(output: AudioOutput) -> PlayerHandle {
     let (tx, rx) = unbounded();
     let (etx, erx) = unbounded();
+    let scope = Scope::default();
+    let tap = scope.clone();
     let thread = std::thread::Builder::new()
         .name("player".into())
-        .spawn(move || run(output, rx, etx))
+        .spawn(move || run(output, rx, etx, tap))
         .ok();
     PlayerHandle {
         tx,
         events: erx,
         thread,
+        scope,
     }
 }
 
 /// Pulls samples from a silent player's output in real time.
-fn pump(mut out: rodio::queue::SourcesQueueOutput, stop: Arc<AtomicBool>) {
+fn pump(mut out: impl Source, stop: Arc<AtomicBool>) {
     let tick = Duration::from_millis(10);
     let mut next = Instant::now();
     while !stop.load(Ordering::Relaxed) {
@@ -364,7 +377,7 @@ impl Loaded {
     }
 }
 
-fn run(output: AudioOutput, rx: Receiver<PlayerCommand>, tx: Sender<PlayerEvent>) {
+fn run(output: AudioOutput, rx: Receiver<PlayerCommand>, tx: Sender<PlayerEvent>, scope: Scope) {
     let stop_pump = Arc::new(AtomicBool::new(false));
     let (player, _device, pump_thread) = match output {
         AudioOutput::Device(sink) => {
@@ -373,7 +386,8 @@ fn run(output: AudioOutput, rx: Receiver<PlayerCommand>, tx: Sender<PlayerEvent>
                 sink.config().sample_rate(),
                 sink.config().channel_count()
             );
-            let p = rodio::Player::connect_new(sink.mixer());
+            let (p, out) = rodio::Player::new();
+            sink.mixer().add(Tap::new(out, scope));
             let _ = tx.send(PlayerEvent::Output {
                 silent: false,
                 detail,
@@ -386,7 +400,7 @@ fn run(output: AudioOutput, rx: Receiver<PlayerCommand>, tx: Sender<PlayerEvent>
             let stop = stop_pump.clone();
             let t = std::thread::Builder::new()
                 .name("silent-pump".into())
-                .spawn(move || pump(out, stop))
+                .spawn(move || pump(Tap::new(out, scope), stop))
                 .ok();
             let _ = tx.send(PlayerEvent::Output {
                 silent: true,

@@ -33,6 +33,9 @@ pub enum CtlError {
     },
     #[error("{0} names in one add; at most {max} (name their folders instead)", max = crate::app::remote::MAX_ADD_PATHS)]
     TooManyNames(usize),
+    /// A `ctl` action that is not one command (`events` subscribes instead).
+    #[error("`ctl {0}` follows the player; it sends no command")]
+    NotACommand(&'static str),
     /// No name of an add could be sent: each one's reason.
     #[error("{}", .0.iter().map(|e| e.to_string()).collect::<Vec<_>>().join("\n"))]
     NoNames(Vec<CtlError>),
@@ -148,6 +151,10 @@ fn to_command(action: &CtlAction) -> Result<(RemoteCommand, Vec<CtlError>), CtlE
         CtlAction::Stop => RemoteCommand::Stop,
         CtlAction::Status => RemoteCommand::Status,
         CtlAction::Rescan => RemoteCommand::Rescan,
+        // A subscription, not a command: `run` follows it (`super::events`).
+        CtlAction::Events => {
+            return Err(CtlError::NotACommand("events"));
+        }
         CtlAction::Quit => RemoteCommand::Quit,
         CtlAction::Shuffle { mode } => RemoteCommand::Shuffle { on: mode == "on" },
         CtlAction::Repeat { mode } => RemoteCommand::Repeat { mode: mode.clone() },
@@ -201,6 +208,16 @@ fn not_running(paths: &Paths) -> ExitCode {
 
 /// `genreplay ctl ACTION`.
 pub fn run(action: &CtlAction, json: bool, paths: &Paths) -> anyhow::Result<ExitCode> {
+    if let CtlAction::Events = action {
+        return Ok(match Client::connect(&paths.data_dir) {
+            Ok(Some(c)) => super::events::follow(c),
+            Ok(None) => not_running(paths),
+            Err(e) => {
+                eprintln!("error: {e}");
+                ExitCode::from(1)
+            }
+        });
+    }
     let (command, problems) = match to_command(action) {
         Ok(c) => c,
         Err(e) => {

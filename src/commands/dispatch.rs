@@ -25,6 +25,9 @@ pub(crate) fn run_here(cli: Cli, paths: &Paths) -> anyhow::Result<ExitCode> {
         Some(Command::Playlists(args)) => recommend::run_playlists(&args, cli.json, paths),
         Some(Command::Ctl { action }) => ctl::run(&action, cli.json, paths),
         Some(Command::Config { action }) => config::run(&action, cli.json, paths),
+        Some(Command::Completions { .. } | Command::Man) => {
+            Ok(super::shell::run_early(&cli).unwrap_or(ExitCode::SUCCESS))
+        }
         // The player itself is started by `commands::run`, never for another process.
         None => anyhow::bail!("no command given"),
     }

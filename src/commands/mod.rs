@@ -29,12 +29,14 @@ pub mod ctl;
 pub mod dispatch;
 pub mod distill;
 pub mod eval;
+pub mod events;
 pub mod forward;
 pub mod library;
 pub mod models;
 pub mod output;
 pub mod playlist_import;
 pub mod recommend;
+pub mod shell;
 pub mod train;
 
 use std::process::ExitCode;

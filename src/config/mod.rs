@@ -49,6 +49,8 @@ pub struct Config {
     pub covers: bool,
     /// Media keys and desktop controls over D-Bus (MPRIS 2).
     pub mpris: bool,
+    /// A program run on each track and state change with the event (empty: none).
+    pub status_program: String,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -71,6 +73,7 @@ struct ConfigOverride {
     replaygain_preamp: Option<f32>,
     covers: Option<bool>,
     mpris: Option<bool>,
+    status_program: Option<String>,
 }
 
 pub const DEFAULT_CONFIG: &str = include_str!("defaults/config.toml");
@@ -96,6 +99,7 @@ impl Config {
             replaygain_preamp: 0.0,
             covers: true,
             mpris: true,
+            status_program: String::new(),
         })
     }
 
@@ -184,7 +188,22 @@ impl Config {
         if let Some(v) = o.mpris {
             c.mpris = v;
         }
+        if let Some(v) = o.status_program {
+            c.status_program = v;
+        }
         Ok(c)
+    }
+
+    /// The `status_program` to run, if one is set (`~/` is the home folder).
+    pub fn status_program(&self) -> Option<PathBuf> {
+        let p = self.status_program.trim();
+        if p.is_empty() {
+            return None;
+        }
+        match (p.strip_prefix("~/"), std::env::var_os("HOME")) {
+            (Some(rest), Some(home)) => Some(PathBuf::from(home).join(rest)),
+            _ => Some(PathBuf::from(p)),
+        }
     }
 
     pub fn playlist_dir(&self) -> Option<PathBuf> {

@@ -139,6 +139,7 @@ actions! {
     SaveQueue => "save_queue", Global, "Save the queue as a named playlist";
     CycleBrowse => "cycle_browse", Global, "Browse by artist → genre → style → folder";
     CycleTheme => "cycle_theme", Global, "Next colour theme";
+    ToggleVisualiser => "toggle_visualiser", Global, "Spectrum visualiser in Now playing on / off";
     JumpToPlaying => "jump_to_playing", Global, "Select the playing track";
     FillSimilar => "fill_similar", Global, "Play next: tracks like the playing (or selected) one";
     ToggleAutoDj => "toggle_auto_dj", Global, "Auto-DJ on/off: the queue keeps going by itself";

@@ -9,8 +9,10 @@ use std::sync::{Arc, Mutex};
 use crossbeam_channel::Sender;
 
 use super::art::ArtService;
+use super::events::EventHub;
 use super::history::{HistoryChange, HistoryWriter};
 use super::library::LibraryService;
+use super::media_feed::MediaFeed;
 use super::mpris::Mpris;
 use super::playlists::{export_playlist, is_playable};
 use super::remote::RemoteServer;
@@ -34,6 +36,10 @@ pub struct EffectRunner {
     remote: Option<RemoteServer>,
     /// MPRIS on the session bus (none when turned off in the settings).
     mpris: Option<Mpris>,
+    /// The snapshots MPRIS and the events are made from.
+    media: MediaFeed,
+    /// `ctl events` subscribers and `status_program`.
+    events: EventHub,
     trainer: Trainer,
     store: Store,
     paths: Paths,
@@ -59,6 +65,8 @@ pub struct RunnerParts {
     pub library: LibraryService,
     pub remote: Option<RemoteServer>,
     pub mpris: Option<Mpris>,
+    /// Run on each track and state change (`status_program`).
+    pub status_program: Option<PathBuf>,
     pub store: Store,
     pub paths: Paths,
     pub root: PathBuf,
@@ -81,6 +89,13 @@ impl EffectRunner {
                     None
                 }
             },
+            events: p
+                .remote
+                .as_ref()
+                .map(|r| r.events().clone())
+                .unwrap_or_default()
+                .with_program(p.status_program),
+            media: MediaFeed::default(),
             player: p.player,
             library: p.library,
             remote: p.remote,
@@ -104,11 +119,14 @@ impl EffectRunner {
         }
     }
 
-    /// After a batch of events: media controls (MPRIS) hear what changed. Never blocks.
+    /// After a batch of events: media controls (MPRIS), `ctl events` and `status_program`
+    /// hear what changed. Never blocks.
     pub fn sync_media(&mut self, session: &crate::app::Session) {
+        let update = self.media.take(session);
         if let Some(m) = &mut self.mpris {
-            m.sync(session);
+            m.sync(&update);
         }
+        self.events.publish(&update);
     }
 
     fn active(&self) -> Option<LoadedModel> {
@@ -119,10 +137,8 @@ impl EffectRunner {
     pub fn run(&mut self, fx: Effect) -> Vec<Event> {
         match fx {
             Effect::Player(cmd) => {
-                if let (PlayerCommand::SeekBy(_) | PlayerCommand::SeekTo(_), Some(m)) =
-                    (&cmd, &mut self.mpris)
-                {
-                    m.seek_requested();
+                if let PlayerCommand::SeekBy(_) | PlayerCommand::SeekTo(_) = &cmd {
+                    self.media.seek_requested();
                 }
                 self.player.send(cmd)
             }
@@ -340,6 +356,8 @@ impl EffectRunner {
         if let Some(m) = &mut self.mpris {
             m.stop(wait);
         }
+        // Followers hear `quit` before the socket closes.
+        self.events.close();
         if let Some(r) = &mut self.remote {
             r.stop();
         }

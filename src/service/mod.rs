@@ -6,14 +6,17 @@ pub mod art;
 pub mod art_cache;
 pub mod batch;
 pub mod effects;
+pub mod events;
 pub mod history;
 pub mod job;
 pub mod library;
+pub mod media_feed;
 pub mod mpris;
 pub mod playlists;
 pub mod remote;
 pub mod state;
 pub mod trainer;
+pub mod visualiser;
 pub mod watch;
 
 use std::path::{Path, PathBuf};
@@ -263,6 +266,7 @@ pub fn launch(
         None
     };
     let runner = EffectRunner::new(RunnerParts {
+        status_program: c.status_program(),
         remote,
         mpris,
         player,

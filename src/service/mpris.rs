@@ -9,7 +9,8 @@
 //!   `Event::Remote` requests as `genreplay ctl`'s, carried out by the app with the session's
 //!   own operations (the ones the keys use); a method returns once the app has answered.
 //! - **The other way**, the UI thread takes a [`MediaState`] snapshot after each batch of events
-//!   ([`Mpris::sync`]) and sends it over a channel when it differs from the last one. The thread
+//!   (`service::media_feed`, shared with `ctl events`) and [`Mpris::sync`] sends it over a
+//!   channel when it differs from the last one. The thread
 //!   keeps it for property reads (the position is extrapolated from when it was taken), and
 //!   emits `PropertiesChanged` for what changed and `Seeked` after a seek.
 //!
@@ -32,25 +33,20 @@ use mpris_server::{
 };
 
 use crate::app::Event;
-use crate::app::media::{MediaState, MediaTrack, MediaWatch};
+use crate::app::media::{MediaState, MediaTrack};
 use crate::app::play_queue::Repeat;
 use crate::app::remote::{
     MAX_VOLUME, PlayState, RemoteCommand, RemoteReply, RemoteRequest, ReplyTo,
 };
-use crate::app::session::Session;
 use crate::library::TrackId;
 use crate::library::art::CoverSource;
 use crate::service::art_cache;
+use crate::service::media_feed::MediaUpdate;
 
 /// The bus name's suffix: `org.mpris.MediaPlayer2.genreplay`.
 pub const BUS_NAME_SUFFIX: &str = "genreplay";
 /// Where the tracks' ids live (`mpris:trackid`): `/org/genreplay/track/<16 hex digits>`.
 pub const TRACK_PATH: &str = "/org/genreplay/track/";
-/// A seek the player has not reported within this long is announced anyway (with the position
-/// known then).
-const SEEK_REPORT: Duration = Duration::from_millis(600);
-/// A position this far (seconds) from where playback would be is the seek's result.
-const SEEK_JUMP: f64 = 0.35;
 /// Tracks whose cover lookup is remembered.
 const COVER_CACHE: usize = 256;
 
@@ -66,14 +62,8 @@ enum Msg {
 pub struct Mpris {
     tx: async_channel::Sender<Msg>,
     done: Receiver<()>,
-    watch: MediaWatch,
-    last: Option<MediaState>,
-    /// When the last snapshot's position was new.
-    position_at: Instant,
     /// Answers to calls from the bus, until the batch's snapshot is sent.
     replies: Vec<(ReplyTo, Box<RemoteReply>)>,
-    /// A seek was sent to the player and not yet announced.
-    seek_pending: Option<Instant>,
 }
 
 impl Mpris {
@@ -91,11 +81,7 @@ impl Mpris {
         Ok(Mpris {
             tx,
             done,
-            watch: MediaWatch::default(),
-            last: None,
-            position_at: Instant::now(),
             replies: vec![],
-            seek_pending: None,
         })
     }
 
@@ -104,22 +90,15 @@ impl Mpris {
         !self.tx.is_closed()
     }
 
-    /// The app sent a seek to the player: the next position jump is announced as `Seeked`.
-    pub fn seek_requested(&mut self) {
-        if self.is_running() {
-            self.seek_pending = Some(Instant::now());
-        }
-    }
-
     /// Keeps the answer to a call from the bus until [`Mpris::sync`] has sent the snapshot
     /// of this batch (it goes out after it).
     pub fn hold_reply(&mut self, to: ReplyTo, reply: Box<RemoteReply>) {
         self.replies.push((to, reply));
     }
 
-    /// After a batch of events: sends what media controls see when it changed, then the
-    /// answers to the batch's calls from the bus. Never blocks.
-    pub fn sync(&mut self, s: &Session) {
+    /// After a batch of events: sends what media controls see when it changed (and `Seeked`
+    /// after a seek), then the answers to the batch's calls from the bus. Never blocks.
+    pub fn sync(&mut self, u: &MediaUpdate) {
         if !self.is_running() {
             // Nobody waits on the bus side any more; answer directly (they are dropped).
             for (to, r) in self.replies.drain(..) {
@@ -127,54 +106,15 @@ impl Mpris {
             }
             return;
         }
-        let now = self.watch.snapshot(s);
-        let seeked = self.seeked(&now);
-        if self.last.as_ref() != Some(&now) {
-            if self
-                .last
-                .as_ref()
-                .is_none_or(|l| l.position_secs != now.position_secs)
-            {
-                self.position_at = Instant::now();
-            }
-            let _ = self.tx.try_send(Msg::State(now.clone()));
+        if u.changed() {
+            let _ = self.tx.try_send(Msg::State(u.now.clone()));
         }
-        if seeked {
-            let _ = self.tx.try_send(Msg::Seeked(now.position_secs));
+        if u.seeked {
+            let _ = self.tx.try_send(Msg::Seeked(u.now.position_secs));
         }
         for (to, r) in self.replies.drain(..) {
             let _ = self.tx.try_send(Msg::Reply(to, r));
         }
-        self.last = Some(now);
-    }
-
-    /// Whether `now` shows the result of the pending seek: the position left the course
-    /// playback was on (or the player took long to say where it went).
-    fn seeked(&mut self, now: &MediaState) -> bool {
-        let Some(asked) = self.seek_pending else {
-            return false;
-        };
-        let Some(last) = &self.last else {
-            return false;
-        };
-        if last.track.as_ref().map(|t| t.id) != now.track.as_ref().map(|t| t.id)
-            || now.track.is_none()
-        {
-            // Another track (or none): no seek to announce.
-            self.seek_pending = None;
-            return false;
-        }
-        let moving = if last.state == PlayState::Playing {
-            self.position_at.elapsed().as_secs_f64()
-        } else {
-            0.0
-        };
-        let expected = last.position_secs + moving;
-        if (now.position_secs - expected).abs() > SEEK_JUMP || asked.elapsed() > SEEK_REPORT {
-            self.seek_pending = None;
-            return true;
-        }
-        false
     }
 
     /// Releases the bus name; waits up to `wait` for the thread to finish.

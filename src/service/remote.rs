@@ -9,7 +9,7 @@
 //! Frames both ways: one kind byte, a big-endian `u32` length, then that many bytes.
 //! - The client sends one [`REQUEST`] frame holding a JSON [`Request`].
 //! - The player answers with one [`RESPONSE`] frame (a JSON [`Response`]) for `hello` and
-//!   `ctl`, or with [`STDOUT`] and [`STDERR`] frames and a final [`EXIT`] frame (one byte,
+//!   `ctl`, with event frames until it quits for `events` (`service::events`), or with [`STDOUT`] and [`STDERR`] frames and a final [`EXIT`] frame (one byte,
 //!   the exit code) for `run`; then it closes the connection.
 //!
 //! Every input is treated as hostile: a request is at most [`MAX_REQUEST`] bytes and must
@@ -32,6 +32,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::app::Event;
 use crate::app::remote::{RemoteCommand, RemoteReply, RemoteRequest, ReplyTo};
+use crate::service::events::EventHub;
 use crate::store::Store;
 use crate::util::private::{PrivateDir, PrivateError, my_uid};
 
@@ -80,6 +81,8 @@ pub enum Request {
     /// A CLI command line to run inside the player (`argv[0]` is the program), with the
     /// client's working folder for relative paths.
     Run { argv: Vec<String>, cwd: PathBuf },
+    /// Follow the player's changes (`ctl events`): see `service::events`.
+    Events,
 }
 
 /// What the player answers (in a [`RESPONSE`] frame).
@@ -482,6 +485,8 @@ struct Context {
     store: Store,
     commands: Option<CommandRunner>,
     active: AtomicUsize,
+    /// The subscribers of `events`.
+    hub: EventHub,
 }
 
 /// The socket, bound but not served yet: a player binds it before it opens the database, so
@@ -534,6 +539,7 @@ impl Listening {
         store: Store,
         commands: Option<CommandRunner>,
     ) -> std::io::Result<RemoteServer> {
+        let hub = EventHub::default();
         let Some(listener) = self.listener.take() else {
             return Err(std::io::Error::other("the socket is already served"));
         };
@@ -546,6 +552,7 @@ impl Listening {
             store,
             commands,
             active: AtomicUsize::new(0),
+            hub: hub.clone(),
         });
         let flag = stop.clone();
         let addr = place.addr.clone();
@@ -558,6 +565,7 @@ impl Listening {
             addr,
             stop,
             thread: Some(thread),
+            hub,
         })
     }
 }
@@ -578,9 +586,15 @@ pub struct RemoteServer {
     addr: PathBuf,
     stop: Arc<AtomicBool>,
     thread: Option<JoinHandle<()>>,
+    hub: EventHub,
 }
 
 impl RemoteServer {
+    /// The subscribers of `ctl events` on this socket.
+    pub fn events(&self) -> &EventHub {
+        &self.hub
+    }
+
     /// Binds `path` and serves it at once ([`Listening::bind`], then [`Listening::serve`]).
     pub fn start(
         path: PathBuf,
@@ -883,6 +897,10 @@ fn serve(mut stream: UnixStream, ctx: &Context) {
                 Err(RecvTimeoutError::Disconnected) => error(&mut stream, "the player is quitting"),
             }
         }
+        Request::Events => match ctx.hub.subscribe() {
+            Ok(sub) => super::events::follow(stream, sub),
+            Err(e) => error(&mut stream, e.to_string()),
+        },
         Request::Run { argv, cwd } => {
             let Some(run) = ctx.commands.clone() else {
                 return error(&mut stream, "this player does not run commands");

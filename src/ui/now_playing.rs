@@ -133,8 +133,56 @@ pub fn draw(f: &mut Frame, app: &App, area: Rect) {
             ..parts[1]
         },
     );
-    // The genre vector as bars.
-    draw_bars(f, app, id, parts[2]);
+    // The spectrum (when on) above the genre vector's bars.
+    let genre_area = if app.visualiser.on(s) {
+        let [spectrum, genre] = Layout::default()
+            .direction(Direction::Vertical)
+            .constraints([Constraint::Percentage(50), Constraint::Percentage(50)])
+            .areas(parts[2]);
+        draw_spectrum(f, app, spectrum);
+        genre
+    } else {
+        parts[2]
+    };
+    draw_bars(f, app, id, genre_area);
+}
+
+/// The spectrum visualiser: one bar per band, low frequencies on the left.
+fn draw_spectrum(f: &mut Frame, app: &App, area: Rect) {
+    let t = app.theme();
+    let levels = &app.visualiser.levels;
+    let title = if app.session.playback.silent.is_some() {
+        " spectrum · silent: what would play "
+    } else {
+        " spectrum "
+    };
+    let block = Block::default().title(title).style(base(t));
+    let inner = block.inner(area);
+    f.render_widget(block, area);
+    let n = levels.len();
+    if n == 0 || inner.width == 0 || inner.height == 0 {
+        return;
+    }
+    let gap = u16::from(inner.width as usize >= 2 * n);
+    let bar_w = ((inner.width as usize).saturating_sub(n.saturating_sub(1) * gap as usize) / n)
+        .max(1) as u16;
+    let bars: Vec<Bar> = levels
+        .iter()
+        .map(|&l| {
+            Bar::default()
+                .value((l.clamp(0.0, 1.0) * 100.0).round() as u64)
+                .text_value(String::new())
+                .style(Style::default().fg(t.accent))
+        })
+        .collect();
+    f.render_widget(
+        BarChart::default()
+            .data(BarGroup::default().bars(&bars))
+            .bar_width(bar_w)
+            .bar_gap(gap)
+            .max(100),
+        inner,
+    );
 }
 
 fn draw_bars(f: &mut Frame, app: &App, id: crate::library::TrackId, area: Rect) {

@@ -9,5 +9,6 @@ mod common;
 
 mod cli;
 mod hardening;
+mod shell;
 mod terminal_escapes;
 mod user_files;
