@@ -407,7 +407,7 @@ fn serve_subscriber(stream: &mut UnixStream, sub: Subscription) {
     loop {
         match sub.events.recv_timeout(IDLE_LOOK) {
             Ok(line) => {
-                if super::remote::write_frame(stream, EVENT, line.as_bytes()).is_err()
+                if super::remote::frame::write_frame(stream, EVENT, line.as_bytes()).is_err()
                     || line == quit
                 {
                     return;
@@ -422,7 +422,7 @@ fn serve_subscriber(stream: &mut UnixStream, sub: Subscription) {
         }
     }
     // The channel closed without `quit`: the hub dropped this subscriber.
-    let _ = super::remote::write_frame(
+    let _ = super::remote::frame::write_frame(
         stream,
         EVENT,
         Change::Dropped {
