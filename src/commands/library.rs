@@ -571,7 +571,7 @@ pub fn run_db(action: &DbAction, paths: &Paths) -> anyhow::Result<ExitCode> {
                 .filter(|m| m.location != crate::store::ModelLocation::Embedded)
                 .count();
             let vectors: usize = store.vector_models()?.iter().map(|(_, n)| n).sum();
-            let playlists = store.playlists()?;
+            let playlists = store.unwritten_playlists()?;
             let active = store.meta_get("active_model")?;
             let mut drops = vec![
                 format!("{} tracks", store.track_count()),
