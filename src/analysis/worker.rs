@@ -1,7 +1,9 @@
 //! A pool of workers that classifies every track lacking a vector for the active model, writes
-//! each vector as soon as it is computed (so a killed process loses at most the tracks in
-//! flight), reports progress as small messages on a channel, can be cancelled at any time, and
-//! takes tracks the user is looking at first ([`Analyzer::bump`]).
+//! each vector as soon as it is computed and flushes in batches (every [`FLUSH_TRACKS`] tracks
+//! or second, and at the end: a killed process loses at most the tracks in flight and the
+//! last second's, which stay pending), reports progress as small messages on a channel — a
+//! finished track's with what was stored ([`Classified`]), so nobody reads it back —, can be
+//! cancelled at any time, and takes tracks the user is looking at first ([`Analyzer::bump`]).
 //!
 //! Stopping: [`Analyzer::cancel`] lets the tracks in flight finish and be stored;
 //! [`Analyzer::detach`] returns at once (for quitting): the tracks in flight are dropped, not
@@ -16,12 +18,13 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use crossbeam_channel::{Receiver, Sender, unbounded};
 
 use super::budget::{Priority, ThreadBudget, set_current_thread_priority};
 use crate::audio::decode::AudioError;
+use crate::audio::loudness::Loudness;
 use crate::library::TrackId;
 use crate::library::scan::file_stamp;
 use crate::model::ModelId;
@@ -49,10 +52,10 @@ pub enum AnalysisEvent {
         total: usize,
     },
     Progress(Progress),
-    /// One track finished: `Ok` with its top label index, or `Err` with the reason.
+    /// One track finished: `Ok` with what was stored for it, or `Err` with the reason.
     TrackDone {
         track: TrackId,
-        result: Result<usize, String>,
+        result: Result<Box<Classified>, String>,
     },
     Finished {
         classified: usize,
@@ -64,6 +67,23 @@ pub enum AnalysisEvent {
         reason: String,
     },
 }
+
+/// What the analysis stored for a track, handed along with [`AnalysisEvent::TrackDone`] so
+/// nobody reads it back from the store.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Classified {
+    /// The top label's index.
+    pub top: usize,
+    pub vector: VectorRecord,
+    /// The clip's loudness (the ReplayGain estimate of a track without gain tags).
+    pub loudness: Option<Loudness>,
+}
+
+/// The store is flushed after this many stored tracks, or [`FLUSH_EVERY`], whichever comes
+/// first, and when the analysis ends: a killed process loses at most the last second's
+/// tracks, which stay pending and are classified again by the next run.
+const FLUSH_TRACKS: usize = 32;
+const FLUSH_EVERY: Duration = Duration::from_secs(1);
 
 /// Why an analysis could not start.
 #[derive(Debug, thiserror::Error)]
@@ -135,6 +155,8 @@ struct Shared {
     started: Instant,
     /// Why the analysis stopped early, when a write could not succeed.
     fatal: Mutex<Option<FatalStop>>,
+    /// Tracks stored since the last flush, and when that was.
+    unflushed: Mutex<(usize, Instant)>,
 }
 
 /// Why the analysis stopped before the end: the store could not be written.
@@ -208,6 +230,7 @@ impl Analyzer {
             failed: AtomicUsize::new(0),
             started: Instant::now(),
             fatal: Mutex::new(None),
+            unflushed: Mutex::new((0, Instant::now())),
         });
         let _ = tx.send(AnalysisEvent::Started {
             model: model.clone(),
@@ -216,8 +239,12 @@ impl Analyzer {
         let wanted = threads.max(1);
         let running = Arc::new(AtomicUsize::new(wanted));
         let finished = {
-            let (shared, tx) = (shared.clone(), tx.clone());
+            let (shared, tx, store) = (shared.clone(), tx.clone(), store.clone());
             move || {
+                // What the last batch stored goes to disk before anyone hears of the end.
+                if let Err(e) = store.flush() {
+                    stop_fatal(&shared, &store, e);
+                }
                 let _ = tx.send(AnalysisEvent::Finished {
                     classified: shared.done.load(Ordering::Relaxed)
                         - shared.failed.load(Ordering::Relaxed),
@@ -346,6 +373,23 @@ impl Drop for Analyzer {
     }
 }
 
+/// Flushes the store when [`FLUSH_TRACKS`] tracks were stored since the last flush or
+/// [`FLUSH_EVERY`] has passed (one worker flushes; the others go on).
+fn stored_one(shared: &Shared, store: &Store) -> Result<(), StoreError> {
+    let due = match shared.unflushed.lock() {
+        Ok(mut u) => {
+            u.0 += 1;
+            let due = u.0 >= FLUSH_TRACKS || u.1.elapsed() >= FLUSH_EVERY;
+            if due {
+                *u = (0, Instant::now());
+            }
+            due
+        }
+        Err(_) => true,
+    };
+    if due { store.flush() } else { Ok(()) }
+}
+
 /// Records a write that cannot succeed and stops everything.
 fn stop_fatal(shared: &Shared, store: &Store, e: StoreError) {
     let e = store.explain(e);
@@ -409,7 +453,7 @@ fn worker_loop<C: TrackClassifier>(
         let (size, mtime_ns) = meta
             .map(|m| file_stamp(&m))
             .unwrap_or((rec.size, rec.mtime_ns));
-        let result: Result<usize, String> = match outcome {
+        let result: Result<Box<Classified>, String> = match outcome {
             Ok(Ok(pred)) => {
                 let top = pred.top().0;
                 let v = VectorRecord {
@@ -442,9 +486,13 @@ fn worker_loop<C: TrackClassifier>(
                         Some(l) => store.put_loudness(id, l),
                         None => Ok(()),
                     })
-                    .and_then(|_| store.flush());
+                    .and_then(|_| stored_one(shared, store));
                 match write {
-                    Ok(()) => Ok(top),
+                    Ok(()) => Ok(Box::new(Classified {
+                        top,
+                        vector: v,
+                        loudness: loudness.map(|l| l.loudness),
+                    })),
                     Err(e) if e.is_fatal_write() => {
                         stop_fatal(shared, store, e);
                         return;
@@ -468,7 +516,7 @@ fn worker_loop<C: TrackClassifier>(
             };
             match store
                 .put_failure(&model, id, &f)
-                .and_then(|_| store.flush())
+                .and_then(|_| stored_one(shared, store))
             {
                 Ok(()) => {}
                 Err(e) if e.is_fatal_write() => {

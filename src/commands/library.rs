@@ -194,13 +194,13 @@ pub fn run_scan(
                         .map(|p| p.display().to_string())
                         .unwrap_or_default();
                     match &result {
-                        Ok(top) => {
+                        Ok(stored) => {
                             summary.classified += 1;
                             if bar.is_none() && !json {
                                 let done = summary.classified + summary.failed.len();
                                 eprintln!(
                                     "[{done}/{total}] {}: {name}",
-                                    labels.get(*top).map(String::as_str).unwrap_or("?")
+                                    labels.get(stored.top).map(String::as_str).unwrap_or("?")
                                 );
                             }
                         }
