@@ -89,12 +89,7 @@ pub fn write_old_playlists(store: &Store, dir: &Path) {
             .tracks
             .iter()
             .filter_map(|id| store.track(*id).ok().flatten())
-            .map(|r| M3uEntry {
-                path: r.path(),
-                duration_secs: r.duration_secs(),
-                artist: r.display_artist(),
-                title: r.display_title(),
-            })
+            .map(|r| M3uEntry::of_track(&r))
             .collect();
         match dir.save(&p.name, &entries) {
             Ok(file) => {

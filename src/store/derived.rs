@@ -22,6 +22,18 @@ type TxResult = std::result::Result<(), ConflictableTransactionError<()>>;
 impl Store {
     /// Removes tracks and everything computed for them, atomically across trees.
     pub fn remove_tracks(&self, ids: &[TrackId]) -> Result<()> {
+        self.drop_derived(ids, true)
+    }
+
+    /// Drops vectors, failures, damage notes and loudness of `ids` for every model (their
+    /// files changed).
+    pub fn invalidate_tracks(&self, ids: &[TrackId]) -> Result<()> {
+        self.drop_derived(ids, false)
+    }
+
+    /// Drops what was computed for `ids` (and with `tracks`, the track records), in one
+    /// transaction across the trees.
+    fn drop_derived(&self, ids: &[TrackId], tracks: bool) -> Result<()> {
         if ids.is_empty() {
             return Ok(());
         }
@@ -35,7 +47,9 @@ impl Store {
         )
             .transaction(|(t, v, f, d, l)| {
                 for id in ids {
-                    t.remove(&id.to_bytes())?;
+                    if tracks {
+                        t.remove(&id.to_bytes())?;
+                    }
                     d.remove(&id.to_bytes())?;
                     l.remove(&id.to_bytes())?;
                 }
@@ -44,36 +58,6 @@ impl Store {
                 }
                 for k in &fkeys {
                     f.remove(k.as_slice())?;
-                }
-                TxResult::Ok(())
-            })
-            .map_err(transaction_error)?;
-        Ok(())
-    }
-
-    /// Drops vectors, failures, damage notes and loudness of `ids` for every model (their
-    /// files changed).
-    pub fn invalidate_tracks(&self, ids: &[TrackId]) -> Result<()> {
-        if ids.is_empty() {
-            return Ok(());
-        }
-        let (vkeys, fkeys) = self.derived_keys(ids)?;
-        (
-            self.vectors.raw(),
-            self.failures.raw(),
-            self.damage.raw(),
-            self.loudness.raw(),
-        )
-            .transaction(|(v, f, d, l)| {
-                for k in &vkeys {
-                    v.remove(k.as_slice())?;
-                }
-                for k in &fkeys {
-                    f.remove(k.as_slice())?;
-                }
-                for id in ids {
-                    d.remove(&id.to_bytes())?;
-                    l.remove(&id.to_bytes())?;
                 }
                 TxResult::Ok(())
             })

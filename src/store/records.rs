@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use super::tree::{KeyCodec, Record};
+use super::tree::{KeyCodec, Record, older};
 use crate::audio::gain::ReplayGainTags;
 use crate::audio::loudness::Loudness;
 
@@ -209,9 +209,7 @@ struct VectorRecordV1 {
 impl Record for VectorRecord {
     const VERSION: u8 = 1;
     fn upgrade(version: u8, body: &[u8]) -> Option<Self> {
-        let old: VectorRecordV1 = (version == 1)
-            .then(|| postcard::from_bytes(body).ok())
-            .flatten()?;
+        let old: VectorRecordV1 = older(version, 1, body)?;
         Some(VectorRecord {
             vector: old.vector,
             segments: old.segments,
@@ -252,9 +250,7 @@ struct TagsV1 {
 impl Record for TrackRecord {
     const VERSION: u8 = 2;
     fn upgrade(version: u8, body: &[u8]) -> Option<Self> {
-        let old: TrackRecordV1 = (version == 1)
-            .then(|| postcard::from_bytes(body).ok())
-            .flatten()?;
+        let old: TrackRecordV1 = older(version, 1, body)?;
         Some(TrackRecord {
             path: old.path,
             size: old.size,

@@ -19,6 +19,18 @@ fn track(path: &str) -> TrackRecord {
     }
 }
 
+fn model_record(m: &ModelId) -> ModelRecord {
+    ModelRecord {
+        id: m.0.clone(),
+        name: "n".into(),
+        labels: vec!["x".into(), "y".into()],
+        created_unix: 1,
+        source: None,
+        metrics: None,
+        location: ModelLocation::Embedded,
+    }
+}
+
 fn vector(v: f32) -> VectorRecord {
     VectorRecord {
         vector: vec![v, 1.0 - v],
@@ -56,16 +68,7 @@ fn round_trips_survive_reopen() {
             },
         )
         .unwrap();
-        s.put_model(&ModelRecord {
-            id: m1.0.clone(),
-            name: "n".into(),
-            labels: vec!["x".into(), "y".into()],
-            created_unix: 1,
-            source: None,
-            metrics: None,
-            location: ModelLocation::Embedded,
-        })
-        .unwrap();
+        s.put_model(&model_record(&m1)).unwrap();
         s.meta_set("active_model", &m1.0).unwrap();
         s.flush().unwrap();
     }
@@ -206,15 +209,7 @@ fn a_database_of_earlier_builds_reads_the_same() {
         mtime_ns: 2,
         at_unix: 3,
     };
-    let model = ModelRecord {
-        id: m.0.clone(),
-        name: "n".into(),
-        labels: vec!["x".into(), "y".into()],
-        created_unix: 1,
-        source: None,
-        metrics: None,
-        location: ModelLocation::Embedded,
-    };
+    let model = model_record(&m);
     {
         let db = sled::Config::new().path(dir.path()).open().unwrap();
         let tree = |n: &str| db.open_tree(n).unwrap();

@@ -42,6 +42,16 @@ pub trait Record: Serialize + DeserializeOwned {
     }
 }
 
+/// The body of an earlier layout `T` written under version byte `wanted`, for
+/// [`Record::upgrade`]: `None` for another version or a body that does not decode.
+pub fn older<T: DeserializeOwned>(version: u8, wanted: u8, body: &[u8]) -> Option<T> {
+    if version == wanted {
+        postcard::from_bytes(body).ok()
+    } else {
+        None
+    }
+}
+
 /// A sled tree of `K → V`, each record one version byte then postcard. A record of an unknown
 /// version is an error naming the tree and the key (never a panic, never a guess).
 pub struct TypedTree<K, V> {
@@ -227,10 +237,7 @@ mod tests {
             struct Then {
                 a: u32,
             }
-            (version == 1)
-                .then(|| postcard::from_bytes::<Then>(body).ok())
-                .flatten()
-                .map(|t| Now { a: t.a, b: None })
+            older::<Then>(version, 1, body).map(|t| Now { a: t.a, b: None })
         }
     }
 
