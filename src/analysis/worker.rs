@@ -1,9 +1,8 @@
 //! A pool of workers that classifies every track lacking a vector for the active model, writes
-//! each vector as soon as it is computed and flushes in batches (every [`FLUSH_TRACKS`] tracks
-//! or second, and at the end: a killed process loses at most the tracks in flight and the
-//! last second's, which stay pending), reports progress as small messages on a channel — a
-//! finished track's with what was stored ([`Classified`]), so nobody reads it back —, can be
-//! cancelled at any time, and takes tracks the user is looking at first ([`Analyzer::bump`]).
+//! each vector as soon as it is computed (so a killed process loses at most the tracks in
+//! flight), reports progress as small messages on a channel — a finished track's with what was
+//! stored ([`Classified`]), so nobody reads it back —, can be cancelled at any time, and takes
+//! tracks the user is looking at first ([`Analyzer::bump`]).
 //!
 //! Stopping: [`Analyzer::cancel`] lets the tracks in flight finish and be stored;
 //! [`Analyzer::detach`] returns at once (for quitting): the tracks in flight are dropped, not
@@ -18,7 +17,7 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use crossbeam_channel::{Receiver, Sender, unbounded};
 
@@ -78,12 +77,6 @@ pub struct Classified {
     /// The clip's loudness (the ReplayGain estimate of a track without gain tags).
     pub loudness: Option<Loudness>,
 }
-
-/// The store is flushed after this many stored tracks, or [`FLUSH_EVERY`], whichever comes
-/// first, and when the analysis ends: a killed process loses at most the last second's
-/// tracks, which stay pending and are classified again by the next run.
-const FLUSH_TRACKS: usize = 32;
-const FLUSH_EVERY: Duration = Duration::from_secs(1);
 
 /// Why an analysis could not start.
 #[derive(Debug, thiserror::Error)]
@@ -155,8 +148,6 @@ struct Shared {
     started: Instant,
     /// Why the analysis stopped early, when a write could not succeed.
     fatal: Mutex<Option<FatalStop>>,
-    /// Tracks stored since the last flush, and when that was.
-    unflushed: Mutex<(usize, Instant)>,
 }
 
 /// Why the analysis stopped before the end: the store could not be written.
@@ -230,7 +221,6 @@ impl Analyzer {
             failed: AtomicUsize::new(0),
             started: Instant::now(),
             fatal: Mutex::new(None),
-            unflushed: Mutex::new((0, Instant::now())),
         });
         let _ = tx.send(AnalysisEvent::Started {
             model: model.clone(),
@@ -239,12 +229,8 @@ impl Analyzer {
         let wanted = threads.max(1);
         let running = Arc::new(AtomicUsize::new(wanted));
         let finished = {
-            let (shared, tx, store) = (shared.clone(), tx.clone(), store.clone());
+            let (shared, tx) = (shared.clone(), tx.clone());
             move || {
-                // What the last batch stored goes to disk before anyone hears of the end.
-                if let Err(e) = store.flush() {
-                    stop_fatal(&shared, &store, e);
-                }
                 let _ = tx.send(AnalysisEvent::Finished {
                     classified: shared.done.load(Ordering::Relaxed)
                         - shared.failed.load(Ordering::Relaxed),
@@ -373,23 +359,6 @@ impl Drop for Analyzer {
     }
 }
 
-/// Flushes the store when [`FLUSH_TRACKS`] tracks were stored since the last flush or
-/// [`FLUSH_EVERY`] has passed (one worker flushes; the others go on).
-fn stored_one(shared: &Shared, store: &Store) -> Result<(), StoreError> {
-    let due = match shared.unflushed.lock() {
-        Ok(mut u) => {
-            u.0 += 1;
-            let due = u.0 >= FLUSH_TRACKS || u.1.elapsed() >= FLUSH_EVERY;
-            if due {
-                *u = (0, Instant::now());
-            }
-            due
-        }
-        Err(_) => true,
-    };
-    if due { store.flush() } else { Ok(()) }
-}
-
 /// Records a write that cannot succeed and stops everything.
 fn stop_fatal(shared: &Shared, store: &Store, e: StoreError) {
     let e = store.explain(e);
@@ -486,7 +455,7 @@ fn worker_loop<C: TrackClassifier>(
                         Some(l) => store.put_loudness(id, l),
                         None => Ok(()),
                     })
-                    .and_then(|_| stored_one(shared, store));
+                    .and_then(|_| store.flush());
                 match write {
                     Ok(()) => Ok(Box::new(Classified {
                         top,
@@ -516,7 +485,7 @@ fn worker_loop<C: TrackClassifier>(
             };
             match store
                 .put_failure(&model, id, &f)
-                .and_then(|_| stored_one(shared, store))
+                .and_then(|_| store.flush())
             {
                 Ok(()) => {}
                 Err(e) if e.is_fatal_write() => {
