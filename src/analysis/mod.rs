@@ -5,6 +5,6 @@ pub mod worker;
 
 pub use budget::{Priority, ThreadBudget, available_cores, set_current_thread_priority};
 pub use worker::{
-    AnalysisEvent, Analyzer, FatalStop, Progress, StartError, StopHandle, TrackClassifier,
-    pending_tracks,
+    AnalysisEvent, Analyzer, Classified, FatalStop, Progress, StartError, StopHandle,
+    TrackClassifier, pending_tracks,
 };

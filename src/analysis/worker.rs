@@ -1,7 +1,8 @@
 //! A pool of workers that classifies every track lacking a vector for the active model, writes
 //! each vector as soon as it is computed (so a killed process loses at most the tracks in
-//! flight), reports progress as small messages on a channel, can be cancelled at any time, and
-//! takes tracks the user is looking at first ([`Analyzer::bump`]).
+//! flight), reports progress as small messages on a channel — a finished track's with what was
+//! stored ([`Classified`]), so nobody reads it back —, can be cancelled at any time, and takes
+//! tracks the user is looking at first ([`Analyzer::bump`]).
 //!
 //! Stopping: [`Analyzer::cancel`] lets the tracks in flight finish and be stored;
 //! [`Analyzer::detach`] returns at once (for quitting): the tracks in flight are dropped, not
@@ -22,6 +23,7 @@ use crossbeam_channel::{Receiver, Sender, unbounded};
 
 use super::budget::{Priority, ThreadBudget, set_current_thread_priority};
 use crate::audio::decode::AudioError;
+use crate::audio::loudness::Loudness;
 use crate::library::TrackId;
 use crate::library::scan::file_stamp;
 use crate::model::ModelId;
@@ -49,10 +51,10 @@ pub enum AnalysisEvent {
         total: usize,
     },
     Progress(Progress),
-    /// One track finished: `Ok` with its top label index, or `Err` with the reason.
+    /// One track finished: `Ok` with what was stored for it, or `Err` with the reason.
     TrackDone {
         track: TrackId,
-        result: Result<usize, String>,
+        result: Result<Box<Classified>, String>,
     },
     Finished {
         classified: usize,
@@ -63,6 +65,17 @@ pub enum AnalysisEvent {
     Stopped {
         reason: String,
     },
+}
+
+/// What the analysis stored for a track, handed along with [`AnalysisEvent::TrackDone`] so
+/// nobody reads it back from the store.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Classified {
+    /// The top label's index.
+    pub top: usize,
+    pub vector: VectorRecord,
+    /// The clip's loudness (the ReplayGain estimate of a track without gain tags).
+    pub loudness: Option<Loudness>,
 }
 
 /// Why an analysis could not start.
@@ -409,7 +422,7 @@ fn worker_loop<C: TrackClassifier>(
         let (size, mtime_ns) = meta
             .map(|m| file_stamp(&m))
             .unwrap_or((rec.size, rec.mtime_ns));
-        let result: Result<usize, String> = match outcome {
+        let result: Result<Box<Classified>, String> = match outcome {
             Ok(Ok(pred)) => {
                 let top = pred.top().0;
                 let v = VectorRecord {
@@ -444,7 +457,11 @@ fn worker_loop<C: TrackClassifier>(
                     })
                     .and_then(|_| store.flush());
                 match write {
-                    Ok(()) => Ok(top),
+                    Ok(()) => Ok(Box::new(Classified {
+                        top,
+                        vector: v,
+                        loudness: loudness.map(|l| l.loudness),
+                    })),
                     Err(e) if e.is_fatal_write() => {
                         stop_fatal(shared, store, e);
                         return;

@@ -194,13 +194,13 @@ pub fn run_scan(
                         .map(|p| p.display().to_string())
                         .unwrap_or_default();
                     match &result {
-                        Ok(top) => {
+                        Ok(stored) => {
                             summary.classified += 1;
                             if bar.is_none() && !json {
                                 let done = summary.classified + summary.failed.len();
                                 eprintln!(
                                     "[{done}/{total}] {}: {name}",
-                                    labels.get(*top).map(String::as_str).unwrap_or("?")
+                                    labels.get(stored.top).map(String::as_str).unwrap_or("?")
                                 );
                             }
                         }
@@ -571,7 +571,7 @@ pub fn run_db(action: &DbAction, paths: &Paths) -> anyhow::Result<ExitCode> {
                 .filter(|m| m.location != crate::store::ModelLocation::Embedded)
                 .count();
             let vectors: usize = store.vector_models()?.iter().map(|(_, n)| n).sum();
-            let playlists = store.playlists()?;
+            let playlists = store.unwritten_playlists()?;
             let active = store.meta_get("active_model")?;
             let mut drops = vec![
                 format!("{} tracks", store.track_count()),

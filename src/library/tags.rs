@@ -3,26 +3,11 @@
 use std::path::Path;
 
 use lofty::prelude::*;
-use serde::{Deserialize, Serialize};
 
 use crate::audio::gain::{ReplayGainTags, parse_gain_db, parse_peak, parse_r128_gain};
 
-/// The tags genreplay uses. Missing tags are `None`.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct Tags {
-    pub artist: Option<String>,
-    pub album: Option<String>,
-    pub album_artist: Option<String>,
-    pub title: Option<String>,
-    pub track_no: Option<u32>,
-    pub year: Option<u16>,
-    pub genre: Option<String>,
-    pub duration_ms: Option<u64>,
-    /// ReplayGain values (ID3v2 `TXXX:REPLAYGAIN_*`, Vorbis comments `REPLAYGAIN_*`, MP4
-    /// `----:com.apple.iTunes:replaygain_*`, APE, Opus `R128_*_GAIN`). `None` in records of
-    /// builds before ReplayGain: the next scan reads the file's tags again.
-    pub replaygain: Option<ReplayGainTags>,
-}
+/// The tags genreplay uses: kept with the store's records (the record holds them).
+pub use crate::store::records::Tags;
 
 fn clean(s: Option<std::borrow::Cow<'_, str>>) -> Option<String> {
     s.map(|v| v.trim().trim_matches('\0').to_string())

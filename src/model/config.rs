@@ -62,15 +62,8 @@ pub const DEFAULT_POOLING: HeadPooling = HeadPooling::Patch;
 /// Its L2 penalty, chosen by cross-validation on gtzan-dev's `train` rows only.
 pub const DEFAULT_L2: f64 = 0.1;
 
-/// Validation figures recorded when the model was trained.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
-pub struct TrainMetrics {
-    pub train_tracks: usize,
-    pub valid_tracks: usize,
-    pub valid_track_accuracy: Option<f64>,
-    pub best_epoch: usize,
-    pub epochs_run: usize,
-}
+/// Validation figures recorded when the model was trained (kept with the store's records).
+pub use crate::store::records::TrainMetrics;
 
 /// Where a model came from.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]

@@ -7,7 +7,6 @@ use std::path::{Path, PathBuf};
 
 use burn::prelude::*;
 use burn::store::ModuleRecord;
-use serde::{Deserialize, Serialize};
 
 use super::cnn::CostaCnn;
 use super::config::{ArchConfig, ModelConfig};
@@ -18,30 +17,8 @@ use super::trunk::{Trunk, TrunkKind};
 pub const CONFIG_FILE: &str = "config.json";
 pub const RECORD_FILE: &str = "model.bpk";
 
-/// Identifies a model by the hash of its config and weights.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-pub struct ModelId(pub String);
-
-impl ModelId {
-    pub fn of(config_json: &[u8], record: &[u8]) -> Self {
-        let mut h = blake3::Hasher::new();
-        h.update(&(config_json.len() as u64).to_le_bytes());
-        h.update(config_json);
-        h.update(record);
-        let hex = h.finalize().to_hex();
-        ModelId(hex.as_str()[..16].to_string())
-    }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Display for ModelId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
+/// Identifies a model by the hash of its config and weights (kept with the store's records).
+pub use crate::store::records::ModelId;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ModelError {

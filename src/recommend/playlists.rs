@@ -54,6 +54,19 @@ pub struct M3uEntry {
     pub title: String,
 }
 
+impl M3uEntry {
+    /// The entry of a library track: its path, duration, artist and title as the player
+    /// shows them.
+    pub fn of_track(r: &crate::library::TrackRecord) -> Self {
+        M3uEntry {
+            path: r.path(),
+            duration_secs: r.duration_secs(),
+            artist: r.display_artist(),
+            title: r.display_title(),
+        }
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum M3uError {
     #[error("{}: exists (use --force to overwrite)", .0.display())]

@@ -622,26 +622,26 @@ impl Background {
         self.start_analysis(&first);
     }
 
-    /// Passes an analysis event on to the player, with the stored vector of a finished track
-    /// (unless `stale` has it: its file changed while it was being classified).
+    /// Passes an analysis event on to the player, with the vector (and loudness) a finished
+    /// track was stored with — handed along by the worker, not read back — unless `stale` has
+    /// it: its file changed while it was being classified.
     fn forward(&self, ev: AnalysisEvent, stale: &[TrackId]) {
         if let AnalysisEvent::TrackDone {
             track,
-            result: Ok(_),
+            result: Ok(done),
         } = &ev
             && !stale.contains(track)
-            && let Ok(Some(v)) = self.store.vector(&self.model, *track)
         {
             let _ = self.tx.send(Event::VectorReady {
                 track: *track,
-                vector: v.vector,
-                style: v.style,
-                open_set: v.open_set,
+                vector: done.vector.vector.clone(),
+                style: done.vector.style.clone(),
+                open_set: done.vector.open_set,
             });
-            if let Ok(Some(l)) = self.store.loudness(*track) {
+            if let Some(loudness) = done.loudness {
                 let _ = self.tx.send(Event::LoudnessReady {
                     track: *track,
-                    loudness: l.loudness,
+                    loudness,
                 });
             }
         }

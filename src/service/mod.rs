@@ -230,6 +230,7 @@ pub fn launch(
         }
     }
     let playlist_dir = c.playlist_dir_in(&paths.data_dir);
+    playlists::write_old_playlists(&store, &playlist_dir);
 
     crate::util::startup::mark("state resumed");
     let (tx, rx) = unbounded::<Event>();

@@ -3,6 +3,7 @@
 use std::path::Path;
 
 use crate::library::TrackId;
+use crate::playlist::{PlaylistDir, PlaylistError};
 use crate::recommend::playlists::{M3uEntry, file_name, m3u8_text};
 use crate::store::Store;
 use crate::util::private;
@@ -63,4 +64,98 @@ pub fn export_playlist(
         format!("{}: 1000 playlists of that name already", dir.display()),
         true,
     )
+}
+
+/// Writes the playlists an earlier build kept in the database ([`Store::unwritten_playlists`])
+/// into the playlist folder as M3U8 files, once (the player's start). A file is never written
+/// over: a name that is taken keeps its file, and the database's playlist stays where it was
+/// (the old tree and the plain-file copy are never deleted). A write that fails is tried
+/// again at the next start.
+pub fn write_old_playlists(store: &Store, dir: &Path) {
+    let lists = match store.unwritten_playlists() {
+        Ok(l) => l,
+        Err(e) => {
+            tracing::warn!("reading the playlists of an earlier genreplay: {e}");
+            return;
+        }
+    };
+    if lists.is_empty() {
+        return;
+    }
+    let dir = PlaylistDir::new(dir);
+    let mut done = true;
+    for p in &lists {
+        let entries: Vec<M3uEntry> = p
+            .tracks
+            .iter()
+            .filter_map(|id| store.track(*id).ok().flatten())
+            .map(|r| M3uEntry::of_track(&r))
+            .collect();
+        match dir.save(&p.name, &entries) {
+            Ok(file) => {
+                tracing::info!(file = %file.display(), "wrote a playlist of an earlier genreplay")
+            }
+            Err(PlaylistError::Exists(name)) => tracing::warn!(
+                "a playlist file for \"{name}\" is there already: it was left as it is (the database keeps its own copy)"
+            ),
+            Err(e) => {
+                tracing::warn!("writing the playlist \"{}\": {e}", p.name);
+                done = false;
+            }
+        }
+    }
+    if done && let Err(e) = store.mark_playlists_written() {
+        tracing::warn!("{e}");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::library::TrackRecord;
+    use crate::store::{USER_STATE_FILE, UserPlaylist, read_user_state};
+
+    #[test]
+    fn playlists_of_an_earlier_build_become_files_once_and_never_replace_one() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("db")).unwrap();
+        let track = TrackRecord {
+            path: b"/music/a song.flac".to_vec(),
+            size: 1,
+            mtime_ns: 2,
+            tags: Default::default(),
+            tag_error: None,
+            added_unix: 3,
+        };
+        store.put_tracks(std::slice::from_ref(&track)).unwrap();
+        // The plain-file copy as an earlier build left it: two playlists.
+        let file = dir.path().join("db").join(USER_STATE_FILE);
+        let mut state = read_user_state(&file).unwrap();
+        for name in ["road", "taken"] {
+            state.playlists.push(UserPlaylist {
+                name: name.into(),
+                tracks: vec![track.id().hex()],
+                updated_unix: 1,
+            });
+        }
+        std::fs::write(&file, serde_json::to_vec(&state).unwrap()).unwrap();
+        let lists = dir.path().join("playlists");
+        std::fs::create_dir(&lists).unwrap();
+        std::fs::write(lists.join("taken.m3u8"), b"#EXTM3U\n/mine.mp3\n").unwrap();
+
+        write_old_playlists(&store, &lists);
+        let road = std::fs::read_to_string(lists.join("road.m3u8")).unwrap();
+        assert!(road.contains("/music/a song.flac"), "{road}");
+        assert_eq!(
+            std::fs::read(lists.join("taken.m3u8")).unwrap(),
+            b"#EXTM3U\n/mine.mp3\n",
+            "a file that was there is left as it is"
+        );
+        // Once: a playlist file deleted afterwards does not come back; the copy keeps both.
+        assert!(store.unwritten_playlists().unwrap().is_empty());
+        std::fs::remove_file(lists.join("road.m3u8")).unwrap();
+        write_old_playlists(&store, &lists);
+        assert!(!lists.join("road.m3u8").exists());
+        assert_eq!(read_user_state(&file).unwrap().playlists.len(), 2);
+    }
 }

@@ -3,27 +3,18 @@
 //! database they are kept in a plain file beside it ([`HISTORY_FILE`]), written after every
 //! change, read back when the database lost them (a crash, a damaged database rebuilt).
 //!
-//! The tree is a [`TypedTree`]: a key codec, a record type and a version byte in front of each
-//! record — one small generic piece rather than one more hand-written block per tree.
+//! The tree is a [`TypedTree`] (`store::tree`) of [`HistoryRecord`]s; the store's methods for
+//! it are in `listens`.
 
 use std::collections::HashMap;
-use std::marker::PhantomData;
 use std::path::{Path, PathBuf};
 
-use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
-/// Why a record of a typed tree could not be read or written.
-#[derive(Debug, thiserror::Error)]
-pub enum TreeError {
-    #[error("database error: {0}")]
-    Sled(#[from] sled::Error),
-    #[error("database record {what} is unreadable: {reason}")]
-    Decode { what: String, reason: String },
-}
+use super::records::TrackId;
+use super::tree::{Record, TreeError, TypedTree};
 
 type Result<T> = std::result::Result<T, TreeError>;
-use crate::library::TrackId;
 
 /// The plain-file copy of the history and likes, in the database folder.
 pub const HISTORY_FILE: &str = "history.json";
@@ -31,143 +22,6 @@ pub const HISTORY_FILE: &str = "history.json";
 pub const MAX_HISTORY_FILE: u64 = 256 * 1024 * 1024;
 /// The most tracks the history file may list.
 pub const MAX_HISTORY_TRACKS: usize = 1_000_000;
-
-/// How a key is written in a tree.
-pub trait KeyCodec: Sized {
-    fn encode_key(&self) -> Vec<u8>;
-    fn decode_key(bytes: &[u8]) -> Option<Self>;
-}
-
-impl KeyCodec for TrackId {
-    fn encode_key(&self) -> Vec<u8> {
-        self.to_bytes().to_vec()
-    }
-    fn decode_key(bytes: &[u8]) -> Option<Self> {
-        TrackId::from_bytes(bytes)
-    }
-}
-
-/// A sled tree of `K → V`, each record one version byte then postcard. A record of another
-/// version is an error naming the tree and the key (never a panic, never a guess).
-pub struct TypedTree<K, V> {
-    tree: sled::Tree,
-    name: &'static str,
-    version: u8,
-    _types: PhantomData<fn() -> (K, V)>,
-}
-
-impl<K, V> Clone for TypedTree<K, V> {
-    fn clone(&self) -> Self {
-        TypedTree {
-            tree: self.tree.clone(),
-            name: self.name,
-            version: self.version,
-            _types: PhantomData,
-        }
-    }
-}
-
-impl<K: KeyCodec + std::fmt::Debug, V: Serialize + DeserializeOwned> TypedTree<K, V> {
-    pub fn open(db: &sled::Db, name: &'static str, version: u8) -> sled::Result<Self> {
-        Ok(TypedTree {
-            tree: db.open_tree(name)?,
-            name,
-            version,
-            _types: PhantomData,
-        })
-    }
-
-    /// The raw tree (for the open-time check that reads every tree once).
-    pub fn raw(&self) -> &sled::Tree {
-        &self.tree
-    }
-
-    fn encode(&self, v: &V) -> Vec<u8> {
-        let mut out = vec![self.version];
-        // Plain data to a Vec cannot fail; keep the version byte alone if it did.
-        if let Ok(body) = postcard::to_stdvec(v) {
-            out.extend(body);
-        }
-        out
-    }
-
-    fn decode(&self, key: &K, bytes: &[u8]) -> Result<V> {
-        let what = || format!("{} {key:?}", self.name);
-        match bytes.split_first() {
-            Some((&v, body)) if v == self.version => {
-                postcard::from_bytes(body).map_err(|e| TreeError::Decode {
-                    what: what(),
-                    reason: e.to_string(),
-                })
-            }
-            Some((v, _)) => Err(TreeError::Decode {
-                what: what(),
-                reason: format!("record version {v} is unknown"),
-            }),
-            None => Err(TreeError::Decode {
-                what: what(),
-                reason: "empty record".into(),
-            }),
-        }
-    }
-
-    pub fn get(&self, key: &K) -> Result<Option<V>> {
-        match self.tree.get(key.encode_key())? {
-            Some(b) => self.decode(key, &b).map(Some),
-            None => Ok(None),
-        }
-    }
-
-    pub fn put(&self, key: &K, v: &V) -> Result<()> {
-        self.tree.insert(key.encode_key(), self.encode(v))?;
-        Ok(())
-    }
-
-    /// Changes the record of `key` (`None` when there is none yet) in one atomic step.
-    pub fn update(&self, key: &K, f: impl Fn(Option<V>) -> V) -> Result<V> {
-        let k = key.encode_key();
-        let mut last = None;
-        let mut err = None;
-        self.tree.fetch_and_update(&k, |old| {
-            let prev = match old.map(|b| self.decode(key, b)) {
-                Some(Ok(v)) => Some(v),
-                Some(Err(e)) => {
-                    // An unreadable record is replaced by a fresh one, and said.
-                    err = Some(e);
-                    None
-                }
-                None => None,
-            };
-            let new = f(prev);
-            let bytes = self.encode(&new);
-            last = Some(new);
-            Some(bytes)
-        })?;
-        if let Some(e) = err {
-            tracing::warn!("{e}; it was started again");
-        }
-        last.ok_or_else(|| TreeError::Decode {
-            what: format!("{} {key:?}", self.name),
-            reason: "the update made no record".into(),
-        })
-    }
-
-    /// Every readable record; an unreadable one is logged and left out.
-    pub fn all(&self) -> Result<Vec<(K, V)>> {
-        let mut out = Vec::new();
-        for item in self.tree.iter() {
-            let (k, v) = item?;
-            let Some(key) = K::decode_key(&k) else {
-                continue;
-            };
-            match self.decode(&key, &v) {
-                Ok(r) => out.push((key, r)),
-                Err(e) => tracing::warn!("{e}"),
-            }
-        }
-        Ok(out)
-    }
-}
 
 /// The listener's verdict on a track.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -204,7 +58,7 @@ pub struct HistoryRecord {
     pub updated_unix: u64,
 }
 
-/// What one listen counted as (the rules are [`crate::app::listening`]'s).
+/// What one listen counted as (the rules are `app::listening`'s).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Listen {
     Play,
@@ -243,8 +97,9 @@ impl HistoryRecord {
     }
 }
 
-/// The history tree's record version.
-pub const HISTORY_VERSION: u8 = 1;
+impl Record for HistoryRecord {
+    const VERSION: u8 = 1;
+}
 
 /// The history tree.
 pub type HistoryTree = TypedTree<TrackId, HistoryRecord>;
@@ -380,11 +235,12 @@ pub fn as_map(records: Vec<(TrackId, HistoryRecord)>) -> HashMap<TrackId, Histor
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::tree::KeyCodec;
 
     fn tree() -> (tempfile::TempDir, sled::Db, HistoryTree) {
         let dir = tempfile::tempdir().unwrap();
         let db = sled::Config::new().temporary(true).open().unwrap();
-        let t = HistoryTree::open(&db, "history", HISTORY_VERSION).unwrap();
+        let t = HistoryTree::open(&db, "history").unwrap();
         (dir, db, t)
     }
 

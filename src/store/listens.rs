@@ -9,8 +9,8 @@ use super::history::{
     HISTORY_FILE, HistoryRecord, Listen, Rating, as_map, read_history_file, restore_into,
     write_history_file,
 };
+use super::records::TrackId;
 use super::{Result, Store};
-use crate::library::TrackId;
 
 impl Store {
     /// Puts back what the history file in `dir` has and the database lacks (or has older);

@@ -12,7 +12,7 @@ use std::process::{Command, Output};
 
 use common::*;
 use genreplay::library::TrackId;
-use genreplay::store::{PlaylistRecord, Store};
+use genreplay::store::{Store, USER_STATE_FILE, UserPlaylist, read_user_state};
 use serde_json::Value;
 
 fn genreplay(data: &Path, library: &Path) -> Command {
@@ -118,19 +118,22 @@ fn a_corrupted_database_comes_back_with_models_active_model_and_playlists() {
         let out = run(genreplay(&data, &lib).args(["models", "use", model]));
         assert!(out.status.success(), "{}", stderr(&out));
 
-        // A playlist the user made (the player's own store API; there is no CLI for it).
+        // A playlist the user made with an earlier build, which kept playlists in the
+        // database and in its plain-file copy (playlists are files now; the old ones are
+        // written as files when the player starts, and never dropped meanwhile).
         let first = lib.canonicalize().unwrap().join("a0/t00.wav");
         let tracks = vec![TrackId::of_path(&first)];
         {
             let store = Store::open(&data.join("db")).unwrap();
-            store
-                .put_playlist(&PlaylistRecord {
-                    name: "for the road".into(),
-                    tracks: tracks.clone(),
-                    updated_unix: 1_700_000_000,
-                })
-                .unwrap();
             store.flush().unwrap();
+            let file = data.join("db").join(USER_STATE_FILE);
+            let mut state = read_user_state(&file).unwrap();
+            state.playlists.push(UserPlaylist {
+                name: "for the road".into(),
+                tracks: tracks.iter().map(|t| t.hex()).collect(),
+                updated_unix: 1_700_000_000,
+            });
+            std::fs::write(&file, serde_json::to_vec(&state).unwrap()).unwrap();
         }
 
         corrupt(&data.join("db"), how);
@@ -179,7 +182,7 @@ fn a_corrupted_database_comes_back_with_models_active_model_and_playlists() {
 
         // The playlist is there, with its track.
         let store = Store::open(&data.join("db")).unwrap();
-        let lists = store.playlists().unwrap();
+        let lists = store.unwritten_playlists().unwrap();
         assert_eq!(lists.len(), 1, "{how}: {lists:?}");
         assert_eq!(lists[0].name, "for the road");
         assert_eq!(lists[0].tracks, tracks);
