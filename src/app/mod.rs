@@ -10,6 +10,7 @@
 //! dispatch to prompts, help, search and views, and the global actions. Views own the rest.
 
 pub mod catalog;
+pub mod crossfade;
 pub mod event;
 mod feedback;
 pub mod listening;
@@ -839,6 +840,7 @@ impl App {
             Action::VolumeDown => s.change_volume(-5),
             Action::ToggleMute => s.toggle_mute(),
             Action::ToggleShuffle => s.toggle_shuffle(),
+            Action::ToggleCrossfade => s.toggle_crossfade(),
             Action::CycleRepeat => s.cycle_repeat(),
             Action::QueueClear => s.clear_queue(),
             Action::Undo => s.undo(),

@@ -101,6 +101,8 @@ pub struct Session {
     pub recommend: RecommendSettings,
     /// `replaygain` and `replaygain_preamp` from config.toml.
     pub replaygain: crate::audio::gain::GainSettings,
+    /// `crossfade` and `crossfade_on_skip` from config.toml, and the key's toggle.
+    pub crossfade: super::crossfade::Crossfade,
     pub analysis: AnalysisStatus,
     pub status: Option<StatusMessage>,
     /// A message that stays on the status line, over any other, until a key is pressed:
@@ -160,6 +162,7 @@ impl Session {
             auto_dj: false,
             recommend: RecommendSettings::default(),
             replaygain: Default::default(),
+            crossfade: Default::default(),
             analysis: AnalysisStatus::default(),
             status: None,
             notice: None,
@@ -290,6 +293,11 @@ impl Session {
 
     /// Loads the queue's playing track (paused, to resume a saved session).
     pub fn load_current(&mut self, paused: bool) {
+        self.start_current(paused, 0.0);
+    }
+
+    /// Loads the queue's playing track, fading out what plays over `fade` seconds (0: at once).
+    fn start_current(&mut self, paused: bool, fade: f32) {
         match self
             .queue
             .current_track()
@@ -310,7 +318,11 @@ impl Session {
                 self.send_gain(id, path.clone());
                 self.loading = Some(id);
                 self.stopped_load = None;
-                self.push(Effect::Player(PlayerCommand::Load { path, paused }));
+                self.push(Effect::Player(if fade > 0.0 && !paused {
+                    PlayerCommand::CrossfadeTo { path, secs: fade }
+                } else {
+                    PlayerCommand::Load { path, paused }
+                }));
                 self.push(Effect::Bump(id));
                 self.extend_auto_dj(Some(id));
                 self.send_next();
@@ -335,6 +347,7 @@ impl Session {
         if let Some((id, path)) = &next {
             self.send_gain(*id, path.clone());
         }
+        self.send_fade_for(next.as_ref().map(|(id, _)| *id));
         self.push(Effect::Player(PlayerCommand::SetNext(next.map(|(_, p)| p))));
     }
 
@@ -350,7 +363,11 @@ impl Session {
             .advance(self.shuffle, self.repeat, explicit, &mut self.rng)
             .is_some()
         {
-            self.play_current();
+            let fade = match self.queue.current_track() {
+                Some(to) if explicit => self.skip_fade(to),
+                _ => 0.0,
+            };
+            self.start_current(false, fade);
         } else {
             self.stop_player();
             self.set_status("end of the queue", false);

@@ -4,6 +4,7 @@ pub mod au;
 pub mod clip;
 pub mod codecs;
 pub mod container;
+pub mod crossfade;
 pub mod decode;
 pub mod gain;
 pub mod guard;
