@@ -96,6 +96,11 @@ impl Debounce {
     pub fn add(&mut self, ev: WatchEvent, now: Instant) {
         match ev {
             WatchEvent::Paths(ps) => {
+                // A CUE sheet, or an audio file split by one: the scan lists its tracks.
+                if ps.iter().any(|p| touches_cue_sheet(p)) {
+                    self.paths.clear();
+                    self.rescan = true;
+                }
                 if !self.rescan {
                     self.paths.extend(ps);
                     if self.paths.len() > MAX_PATHS {
@@ -200,7 +205,13 @@ fn audio_files_under(dir: &Path, report: &mut ChangeReport) -> Vec<PathBuf> {
         .filter_entry(|e| e.depth() == 0 || !e.file_name().as_bytes().starts_with(b"."));
     for entry in walker {
         match entry {
-            Ok(e) if e.file_type().is_file() && is_audio_path(e.path()) => out.push(e.into_path()),
+            Ok(e)
+                if e.file_type().is_file()
+                    && is_audio_path(e.path())
+                    && crate::audio::cue::sheet_for(e.path()).is_none() =>
+            {
+                out.push(e.into_path())
+            }
             Ok(_) => {}
             Err(e) => {
                 let path = e
@@ -211,6 +222,12 @@ fn audio_files_under(dir: &Path, report: &mut ChangeReport) -> Vec<PathBuf> {
         }
     }
     out
+}
+
+/// A `.cue` file, or an audio file with a sheet beside it.
+fn touches_cue_sheet(p: &Path) -> bool {
+    p.extension().is_some_and(|e| e.eq_ignore_ascii_case("cue"))
+        || (is_audio_path(p) && crate::audio::cue::sheet_for(p).is_some())
 }
 
 /// Brings the store in line with the disk at `paths` (as a watcher reported them): new and
@@ -240,7 +257,7 @@ pub fn apply_changes(
                 }
             }
             Ok(m) if m.is_file() => {
-                if is_audio_path(p) {
+                if is_audio_path(p) && crate::audio::cue::sheet_for(p).is_none() {
                     files.insert(p.clone());
                 }
             }
