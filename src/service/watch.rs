@@ -410,6 +410,23 @@ mod tests {
     }
 
     #[test]
+    fn a_cue_sheet_or_a_file_split_by_one_means_rescan() {
+        let dir = tempfile::tempdir().unwrap();
+        let (plain, split) = (dir.path().join("a.flac"), dir.path().join("live.flac"));
+        std::fs::write(&plain, b"x").unwrap();
+        std::fs::write(&split, b"x").unwrap();
+        std::fs::write(dir.path().join("live.cue"), b"FILE \"live.flac\" WAVE\n").unwrap();
+        let t0 = Instant::now();
+        let mut d = Debounce::default();
+        d.add(WatchEvent::Paths(vec![plain.clone()]), t0);
+        assert!(!d.take().rescan);
+        d.add(WatchEvent::Paths(vec![split]), t0);
+        assert!(d.take().rescan);
+        d.add(WatchEvent::Paths(vec![dir.path().join("gone.CUE")]), t0);
+        assert!(d.take().rescan);
+    }
+
+    #[test]
     fn errors_are_not_batched_and_overflow_means_rescan() {
         let t0 = Instant::now();
         let mut d = Debounce::default();
