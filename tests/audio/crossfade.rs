@@ -28,15 +28,7 @@ fn decoded(path: &Path) -> Vec<f32> {
 
 /// The amplitude of the `freq` component of `x` (Goertzel over the window).
 fn level(x: &[f32], freq: f32) -> f32 {
-    let w = std::f32::consts::TAU * freq / RATE as f32;
-    let (mut s1, mut s2) = (0.0f32, 0.0f32);
-    for &v in x {
-        let s0 = v + 2.0 * w.cos() * s1 - s2;
-        s2 = s1;
-        s1 = s0;
-    }
-    let power = s1 * s1 + s2 * s2 - 2.0 * w.cos() * s1 * s2;
-    2.0 * power.sqrt() / x.len() as f32
+    2.0 * goertzel_power(x, RATE, freq).sqrt() / x.len() as f32
 }
 
 /// Two mono tracks: A a 441 Hz sine, B a 882 Hz sine (whole numbers of cycles in 50 ms
