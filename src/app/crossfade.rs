@@ -1,14 +1,11 @@
 //! The session's side of crossfading: the user's setting (`crossfade`, `crossfade_on_skip`,
-//! the key that turns it off and on) and which transitions overlap. The mixing itself is
+//! the key that turns it off and on) and which transitions overlap (the `Session` methods
+//! that apply them: `fade_between`, `toggle_crossfade`). The mixing itself is
 //! `audio::crossfade`, in the player.
 
 use crate::audio::crossfade::MAX_CROSSFADE_SECS;
-use crate::audio::player::PlayerCommand;
 
 use super::catalog::TrackInfo;
-use super::event::Effect;
-use super::session::Session;
-use crate::library::TrackId;
 
 /// The crossfade settings and what the player was last told.
 #[derive(Debug, Clone, Copy, PartialEq, Default)]
@@ -20,7 +17,7 @@ pub struct Crossfade {
     /// Turned off with the key (the setting's value is kept for turning it on again).
     pub off: bool,
     /// The overlap the player was last sent (`SetCrossfade`), so it is only sent on a change.
-    sent: f32,
+    pub(super) sent: f32,
 }
 
 impl Crossfade {
@@ -61,56 +58,6 @@ pub fn album_in_order(a: &TrackInfo, b: &TrackInfo) -> bool {
     a.album == b.album
         && a.folder == b.folder
         && matches!((a.track_no, b.track_no), (Some(x), Some(y)) if x.checked_add(1) == Some(y))
-}
-
-impl Session {
-    /// The overlap between `from` and `to` under the setting: none within an album in order.
-    pub fn fade_between(&self, from: Option<TrackId>, to: TrackId) -> f32 {
-        let secs = self.crossfade.active_secs();
-        if secs <= 0.0 {
-            return 0.0;
-        }
-        match (from.and_then(|f| self.lib.track(f)), self.lib.track(to)) {
-            (Some(a), Some(b)) if album_in_order(a, b) => 0.0,
-            _ => secs,
-        }
-    }
-
-    /// Tells the player the overlap of the transition to `next` when it differs from the last
-    /// one it was told (before the `SetNext` of `next`).
-    pub(super) fn send_fade_for(&mut self, next: Option<TrackId>) {
-        let secs = match next {
-            Some(n) => self.fade_between(self.playback.track, n),
-            None => 0.0,
-        };
-        if secs != self.crossfade.sent {
-            self.crossfade.sent = secs;
-            self.push(Effect::Player(PlayerCommand::SetCrossfade(secs)));
-        }
-    }
-
-    /// The overlap of a skip from the playing track to `to` (0: a plain load).
-    pub(super) fn skip_fade(&self, to: TrackId) -> f32 {
-        if !self.crossfade.on_skip || self.playback.paused {
-            return 0.0;
-        }
-        self.fade_between(self.playback.track, to)
-    }
-
-    /// The key: crossfade off, or back to the setting's seconds.
-    pub fn toggle_crossfade(&mut self) {
-        if self.crossfade.secs <= 0.0 {
-            self.set_status(
-                "crossfade off (set crossfade = seconds in config.toml)",
-                false,
-            );
-            return;
-        }
-        self.crossfade.off = !self.crossfade.off;
-        let label = self.crossfade.label();
-        self.set_status(label, false);
-        self.send_next();
-    }
 }
 
 #[cfg(test)]

@@ -784,3 +784,55 @@ impl Session {
         self.push(Effect::ExportPlaylist { name, entries });
     }
 }
+
+// ---------------------------------------------------------------- crossfade
+
+impl Session {
+    /// The overlap between `from` and `to` under the setting: none within an album in order.
+    pub fn fade_between(&self, from: Option<TrackId>, to: TrackId) -> f32 {
+        let secs = self.crossfade.active_secs();
+        if secs <= 0.0 {
+            return 0.0;
+        }
+        match (from.and_then(|f| self.lib.track(f)), self.lib.track(to)) {
+            (Some(a), Some(b)) if super::crossfade::album_in_order(a, b) => 0.0,
+            _ => secs,
+        }
+    }
+
+    /// Tells the player the overlap of the transition to `next` when it differs from the last
+    /// one it was told (before the `SetNext` of `next`).
+    pub(super) fn send_fade_for(&mut self, next: Option<TrackId>) {
+        let secs = match next {
+            Some(n) => self.fade_between(self.playback.track, n),
+            None => 0.0,
+        };
+        if secs != self.crossfade.sent {
+            self.crossfade.sent = secs;
+            self.push(Effect::Player(PlayerCommand::SetCrossfade(secs)));
+        }
+    }
+
+    /// The overlap of a skip from the playing track to `to` (0: a plain load).
+    pub(super) fn skip_fade(&self, to: TrackId) -> f32 {
+        if !self.crossfade.on_skip || self.playback.paused {
+            return 0.0;
+        }
+        self.fade_between(self.playback.track, to)
+    }
+
+    /// The key: crossfade off, or back to the setting's seconds.
+    pub fn toggle_crossfade(&mut self) {
+        if self.crossfade.secs <= 0.0 {
+            self.set_status(
+                "crossfade off (set crossfade = seconds in config.toml)",
+                false,
+            );
+            return;
+        }
+        self.crossfade.off = !self.crossfade.off;
+        let label = self.crossfade.label();
+        self.set_status(label, false);
+        self.send_next();
+    }
+}
