@@ -127,6 +127,7 @@ impl App {
             Action::VolumeDown => s.change_volume(-5),
             Action::ToggleMute => s.toggle_mute(),
             Action::ToggleShuffle => s.toggle_shuffle(),
+            Action::ToggleCrossfade => s.toggle_crossfade(),
             Action::CycleRepeat => s.cycle_repeat(),
             Action::QueueClear => s.clear_queue(),
             Action::Undo => s.undo(),

@@ -11,6 +11,7 @@
 
 mod actions;
 pub mod catalog;
+pub mod crossfade;
 pub mod event;
 mod feedback;
 mod input;

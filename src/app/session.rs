@@ -101,6 +101,8 @@ pub struct Session {
     pub recommend: RecommendSettings,
     /// `replaygain` and `replaygain_preamp` from config.toml.
     pub replaygain: crate::audio::gain::GainSettings,
+    /// `crossfade` and `crossfade_on_skip` from config.toml, and the key's toggle.
+    pub crossfade: super::crossfade::Crossfade,
     pub analysis: AnalysisStatus,
     pub status: Option<StatusMessage>,
     /// A message that stays on the status line, over any other, until a key is pressed:
@@ -160,6 +162,7 @@ impl Session {
             auto_dj: false,
             recommend: RecommendSettings::default(),
             replaygain: Default::default(),
+            crossfade: Default::default(),
             analysis: AnalysisStatus::default(),
             status: None,
             notice: None,
@@ -290,6 +293,11 @@ impl Session {
 
     /// Loads the queue's playing track (paused, to resume a saved session).
     pub fn load_current(&mut self, paused: bool) {
+        self.start_current(paused, 0.0);
+    }
+
+    /// Loads the queue's playing track, fading out what plays over `fade` seconds (0: at once).
+    fn start_current(&mut self, paused: bool, fade: f32) {
         match self
             .queue
             .current_track()
@@ -310,7 +318,11 @@ impl Session {
                 self.send_gain(id, path.clone());
                 self.loading = Some(id);
                 self.stopped_load = None;
-                self.push(Effect::Player(PlayerCommand::Load { path, paused }));
+                self.push(Effect::Player(if fade > 0.0 && !paused {
+                    PlayerCommand::CrossfadeTo { path, secs: fade }
+                } else {
+                    PlayerCommand::Load { path, paused }
+                }));
                 self.push(Effect::Bump(id));
                 self.extend_auto_dj(Some(id));
                 self.send_next();
@@ -335,6 +347,7 @@ impl Session {
         if let Some((id, path)) = &next {
             self.send_gain(*id, path.clone());
         }
+        self.send_fade_for(next.as_ref().map(|(id, _)| *id));
         self.push(Effect::Player(PlayerCommand::SetNext(next.map(|(_, p)| p))));
     }
 
@@ -350,7 +363,11 @@ impl Session {
             .advance(self.shuffle, self.repeat, explicit, &mut self.rng)
             .is_some()
         {
-            self.play_current();
+            let fade = match self.queue.current_track() {
+                Some(to) if explicit => self.skip_fade(to),
+                _ => 0.0,
+            };
+            self.start_current(false, fade);
         } else {
             self.stop_player();
             self.set_status("end of the queue", false);
@@ -765,5 +782,57 @@ impl Session {
         }
         let entries = self.entries_of(ids);
         self.push(Effect::ExportPlaylist { name, entries });
+    }
+}
+
+// ---------------------------------------------------------------- crossfade
+
+impl Session {
+    /// The overlap between `from` and `to` under the setting: none within an album in order.
+    pub fn fade_between(&self, from: Option<TrackId>, to: TrackId) -> f32 {
+        let secs = self.crossfade.active_secs();
+        if secs <= 0.0 {
+            return 0.0;
+        }
+        match (from.and_then(|f| self.lib.track(f)), self.lib.track(to)) {
+            (Some(a), Some(b)) if super::crossfade::album_in_order(a, b) => 0.0,
+            _ => secs,
+        }
+    }
+
+    /// Tells the player the overlap of the transition to `next` when it differs from the last
+    /// one it was told (before the `SetNext` of `next`).
+    pub(super) fn send_fade_for(&mut self, next: Option<TrackId>) {
+        let secs = match next {
+            Some(n) => self.fade_between(self.playback.track, n),
+            None => 0.0,
+        };
+        if secs != self.crossfade.sent {
+            self.crossfade.sent = secs;
+            self.push(Effect::Player(PlayerCommand::SetCrossfade(secs)));
+        }
+    }
+
+    /// The overlap of a skip from the playing track to `to` (0: a plain load).
+    pub(super) fn skip_fade(&self, to: TrackId) -> f32 {
+        if !self.crossfade.on_skip || self.playback.paused {
+            return 0.0;
+        }
+        self.fade_between(self.playback.track, to)
+    }
+
+    /// The key: crossfade off, or back to the setting's seconds.
+    pub fn toggle_crossfade(&mut self) {
+        if self.crossfade.secs <= 0.0 {
+            self.set_status(
+                "crossfade off (set crossfade = seconds in config.toml)",
+                false,
+            );
+            return;
+        }
+        self.crossfade.off = !self.crossfade.off;
+        let label = self.crossfade.label();
+        self.set_status(label, false);
+        self.send_next();
     }
 }

@@ -89,6 +89,18 @@ pub struct AudioFile {
     output_scale: Option<f32>,
     /// Measures the loudness of what [`AudioFile::decode_mono`] keeps, when asked to.
     meter: Option<MeterState>,
+    /// A CUE sheet's track: only its span of the file is heard.
+    span: Option<SpanState>,
+}
+
+/// Where a sheet's track lies in the file and how far decoding is, in frames of the file.
+#[derive(Debug, Clone, Copy)]
+struct SpanState {
+    start_secs: f64,
+    /// The next frame [`AudioFile::next_chunk`] gives.
+    at: u64,
+    /// The first frame after the track (`None`: the file's end).
+    end: Option<u64>,
 }
 
 /// The loudness meter of a decode: waiting for the first chunk's layout, measuring, or given
@@ -159,8 +171,45 @@ impl MediaSource for PatchedFile {
 }
 
 impl AudioFile {
-    /// Opens and probes `path`, and makes a decoder for its first audio track.
+    /// Opens and probes `path`, and makes a decoder for its first audio track. A CUE sheet's
+    /// track (`album.flac#2`, see [`super::cue`]) opens its file at the track's start and
+    /// ends at the track's end: seeks and the duration are the track's.
     pub fn open(path: &Path) -> Result<Self, AudioError> {
+        match super::cue::resolve(path, None) {
+            Some(Ok((audio, span))) => {
+                let mut f = Self::open_file(&audio)?;
+                f.restrict(path, span);
+                Ok(f)
+            }
+            Some(Err(sheet)) => Err(AudioError::Cue {
+                path: path.to_path_buf(),
+                sheet,
+            }),
+            None => Self::open_file(path),
+        }
+    }
+
+    /// Keeps this file to `span` (the track at `track_path`).
+    fn restrict(&mut self, track_path: &Path, span: super::cue::Span) {
+        let rate = f64::from(self.info.sample_rate_hz.max(1));
+        let frames = |s: f64| (s.max(0.0) * rate).round() as u64;
+        let end_secs = match (span.end_secs, self.info.duration_secs) {
+            (Some(e), Some(d)) => Some(e.min(d)),
+            (e, d) => e.or(d),
+        };
+        self.info.duration_secs = end_secs.map(|e| (e - span.start_secs).max(0.0));
+        self.path = track_path.to_path_buf();
+        self.span = Some(SpanState {
+            start_secs: span.start_secs,
+            at: frames(span.start_secs),
+            end: span.end_secs.map(frames),
+        });
+        if span.start_secs > 0.0 && !self.seek_file(span.start_secs) {
+            self.skip_frames = frames(span.start_secs);
+        }
+    }
+
+    fn open_file(path: &Path) -> Result<Self, AudioError> {
         let path_buf = path.to_path_buf();
         let (mut file, len) = header::open_regular(path).map_err(|e| match e {
             OpenRegularError::Io(source) => AudioError::Open {
@@ -235,6 +284,7 @@ impl AudioFile {
             broken: false,
             seeked_once: false,
             next_ts: None,
+            span: None,
         }
     }
 
@@ -503,8 +553,23 @@ impl AudioFile {
     }
 
     /// Seeks to `secs` accurately: samples before it are dropped from the next output. When the
-    /// stream cannot seek, decoding restarts from where it is and `false` is returned.
+    /// stream cannot seek, decoding restarts from where it is and `false` is returned. In a
+    /// CUE sheet's track, `secs` is from the track's start.
     pub fn seek(&mut self, secs: f64) -> bool {
+        let Some(span) = self.span else {
+            return self.seek_file(secs);
+        };
+        let secs = if secs.is_finite() { secs.max(0.0) } else { 0.0 };
+        let to = span.start_secs + secs;
+        let rate = f64::from(self.info.sample_rate_hz.max(1));
+        if let Some(s) = self.span.as_mut() {
+            s.at = (to * rate).round() as u64;
+        }
+        self.seek_file(to)
+    }
+
+    /// [`AudioFile::seek`] in the whole file.
+    fn seek_file(&mut self, secs: f64) -> bool {
         if self.broken {
             return false;
         }
@@ -610,6 +675,31 @@ impl AudioFile {
     /// the end of the stream. Corrupt packets are skipped with a warning in the log; a stream
     /// that breaks after some audio ends there (see [`AudioFile::damage`]).
     pub fn next_chunk(&mut self, out: &mut Vec<f32>) -> Result<Option<ChunkFormat>, AudioError> {
+        let Some(span) = self.span else {
+            return self.next_chunk_file(out);
+        };
+        if span.end.is_some_and(|e| span.at >= e) {
+            out.clear();
+            return Ok(None);
+        }
+        let fmt = self.next_chunk_file(out)?;
+        if let Some(f) = fmt {
+            let frames = (out.len() / f.channels.max(1)) as u64;
+            let keep = span.end.map_or(frames, |e| frames.min(e - span.at));
+            out.truncate(keep as usize * f.channels);
+            if let Some(s) = self.span.as_mut() {
+                s.at += keep;
+            }
+            if keep == 0 {
+                out.clear();
+                return Ok(None);
+            }
+        }
+        Ok(fmt)
+    }
+
+    /// [`AudioFile::next_chunk`] in the whole file.
+    fn next_chunk_file(&mut self, out: &mut Vec<f32>) -> Result<Option<ChunkFormat>, AudioError> {
         out.clear();
         if self.broken {
             return Ok(None);

@@ -4,6 +4,8 @@ pub mod au;
 pub mod clip;
 pub mod codecs;
 pub mod container;
+pub mod crossfade;
+pub mod cue;
 pub mod decode;
 pub mod gain;
 pub mod guard;

@@ -7,6 +7,11 @@
 //! What leaves the player (to the device or the silent pump) passes a [`super::scope::Tap`],
 //! which copies it for the spectrum visualiser while that is shown.
 //!
+//! With `crossfade` set, the next track is opened a few seconds earlier and mixed into the
+//! current one's tail instead (see [`super::crossfade`]: every queued track is a `Deck`);
+//! the app decides per transition how long the overlap is (0 between an album's tracks in
+//! order) and sends it with [`PlayerCommand::SetCrossfade`] before [`PlayerCommand::SetNext`].
+//!
 //! Each track plays through a gain stage ([`super::gain::Gain`], its ReplayGain) in front of
 //! the user's volume: the app sends [`PlayerCommand::SetGain`] for a path before it loads it,
 //! and again when the gain changes while it plays.
@@ -23,6 +28,7 @@ use crossbeam_channel::{Receiver, RecvTimeoutError, Sender, unbounded};
 use rodio::Source;
 use rodio::source::SeekError;
 
+use super::crossfade::{Deck, FadeCue, Incoming, Plan};
 use super::decode::{AudioError, AudioFile};
 use super::gain::{Gain, GainHandle};
 use super::scope::{Scope, Tap};
@@ -214,6 +220,15 @@ pub enum PlayerCommand {
     },
     /// The track to play after the current one (gapless), or none.
     SetNext(Option<PathBuf>),
+    /// How many seconds the transitions set from now on overlap (0: gapless). Sent before a
+    /// `SetNext` whose transition differs from the last one's.
+    SetCrossfade(f32),
+    /// Play this file now, fading out what plays over `secs` (a skip with
+    /// `crossfade_on_skip`); a plain `Load` when nothing plays or the formats differ.
+    CrossfadeTo {
+        path: PathBuf,
+        secs: f32,
+    },
     Play,
     Pause,
     TogglePause,
@@ -359,6 +374,16 @@ struct Loaded {
     duration: Option<f64>,
     damage: DamageSlot,
     gain: GainHandle,
+    /// Where a crossfade into the next track is asked for.
+    cue: Arc<FadeCue>,
+    /// Its sample format, which a crossfade's two sides must share.
+    format: (NonZero<u16>, NonZero<u32>),
+    /// It plays on what the track before faded into: the part heard in the overlap.
+    incoming: Option<Arc<Incoming>>,
+    /// Seconds to add to rodio's position (what the overlap played before it was queued).
+    offset: f64,
+    /// Left by a skip that fades it out: its end is not news (the next was announced).
+    skipped: bool,
 }
 
 impl Loaded {
@@ -368,6 +393,11 @@ impl Loaded {
             duration: src.total_duration().map(|d| d.as_secs_f64()),
             damage: src.damage_slot(),
             gain,
+            cue: Arc::new(FadeCue::default()),
+            format: (src.channels(), src.sample_rate()),
+            incoming: None,
+            offset: 0.0,
+            skipped: false,
         }
     }
 
@@ -409,85 +439,39 @@ fn run(output: AudioOutput, rx: Receiver<PlayerCommand>, tx: Sender<PlayerEvent>
             (p, None, t)
         }
     };
-    // What rodio's queue holds, in order (front = playing).
+    // What rodio's queue holds, in order (front = playing, or fading out after a skip).
     let mut queued: VecDeque<Loaded> = VecDeque::new();
     // The gains the app sent for the tracks it is about to play (the last few).
     let mut gains: VecDeque<(PathBuf, f32)> = VecDeque::new();
-    let gain_for = |gains: &VecDeque<(PathBuf, f32)>, path: &Path| {
-        GainHandle::new(
-            gains
-                .iter()
-                .rev()
-                .find(|(p, _)| p == path)
-                .map_or(1.0, |(_, g)| *g),
-        )
-    };
     let mut next: Option<PathBuf> = None;
+    // The overlap of the transitions set from now on, seconds (0: gapless).
+    let mut fade_secs = 0.0f64;
     let mut last_pos_report = Instant::now();
     loop {
         match rx.recv_timeout(Duration::from_millis(100)) {
             Ok(cmd) => match cmd {
                 PlayerCommand::Shutdown => break,
                 PlayerCommand::Load { path, paused } => {
-                    if !queued.is_empty() {
-                        player.clear();
-                        queued.clear();
+                    load(&player, &mut queued, &gains, path, paused, &tx);
+                }
+                PlayerCommand::CrossfadeTo { path, secs } => {
+                    if !fade_into(&player, &mut queued, &gains, &path, secs, &tx) {
+                        load(&player, &mut queued, &gains, path, false, &tx);
                     }
-                    match TrackSource::open(&path) {
-                        Ok(src) => {
-                            let loaded = Loaded::of(path.clone(), &src, gain_for(&gains, &path));
-                            let duration = loaded.duration;
-                            player.append(Gain::new(src, loaded.gain.clone()));
-                            if paused {
-                                player.pause();
-                            } else {
-                                player.play();
-                            }
-                            let _ = tx.send(PlayerEvent::Started {
-                                path: path.clone(),
-                                duration_secs: duration,
-                            });
-                            let _ = tx.send(PlayerEvent::Paused(paused));
-                            queued.push_back(loaded);
-                        }
-                        Err(e) => {
-                            let _ = tx.send(PlayerEvent::Error {
-                                path,
-                                message: e.to_string(),
-                            });
-                        }
-                    }
+                }
+                PlayerCommand::SetCrossfade(secs) => {
+                    fade_secs = f64::from(secs.clamp(0.0, super::crossfade::MAX_CROSSFADE_SECS));
                 }
                 PlayerCommand::SetNext(p) => {
                     // Already appended to rodio (the last seconds of a track) but no longer
                     // what comes next? rodio cannot drop one queued source, so its queue is
                     // rebuilt: the playing track reopened at its position, then the new next.
-                    if queued.len() >= 2 && queued.get(1).map(|l| &l.path) != p.as_ref() {
-                        let pos = player.get_pos();
-                        let paused = player.is_paused();
-                        let cur = queued.pop_front();
-                        player.clear();
-                        queued.clear();
-                        if let Some(cur) = cur {
-                            match TrackSource::open(&cur.path) {
-                                Ok(src) => {
-                                    player.append(Gain::new(src, cur.gain.clone()));
-                                    let _ = player.try_seek(pos);
-                                    if !paused {
-                                        player.play();
-                                    }
-                                    queued.push_back(cur);
-                                }
-                                Err(e) => {
-                                    let _ = tx.send(PlayerEvent::Error {
-                                        path: cur.path,
-                                        message: e.to_string(),
-                                    });
-                                }
-                            }
-                        }
+                    let ci = current_index(&queued);
+                    if queued.len() >= ci + 2 && queued.get(ci + 1).map(|l| &l.path) != p.as_ref() {
+                        let pos = position(&player, &queued);
+                        reopen_current(&player, &mut queued, pos, &tx);
                     }
-                    if queued.len() < 2 {
+                    if queued.len() < current_index(&queued) + 2 {
                         next = p;
                     }
                 }
@@ -515,10 +499,10 @@ fn run(output: AudioOutput, rx: Receiver<PlayerCommand>, tx: Sender<PlayerEvent>
                     let _ = tx.send(PlayerEvent::Stopped);
                 }
                 PlayerCommand::SeekBy(d) => {
-                    let pos = player.get_pos().as_secs_f64() + d;
-                    seek(&player, &queued, pos, &tx);
+                    let pos = position(&player, &queued) + d;
+                    seek(&player, &mut queued, &mut next, pos, &tx);
                 }
-                PlayerCommand::SeekTo(pos) => seek(&player, &queued, pos, &tx),
+                PlayerCommand::SeekTo(pos) => seek(&player, &mut queued, &mut next, pos, &tx),
                 PlayerCommand::SetVolume(v) => player.set_volume(v.clamp(0.0, 1.5)),
                 PlayerCommand::SetGain { path, scale } => {
                     for l in queued.iter().filter(|l| l.path == path) {
@@ -537,10 +521,16 @@ fn run(output: AudioOutput, rx: Receiver<PlayerCommand>, tx: Sender<PlayerEvent>
         // Tracks that finished: rodio's count dropped below ours. A track that was damaged
         // (stopped early, packets lost) is reported with the reason: after the next track's
         // start when one follows gaplessly, else instead of `Ended` (the app moves on either
-        // way, and shows the reason).
+        // way, and shows the reason). A track faded out by a skip ends without news.
         while queued.len() > player.len() {
             let finished = queued.pop_front();
+            if let Some(now) = queued.front_mut()
+                && let Some(inc) = &now.incoming
+            {
+                now.offset = inc.taken_secs();
+            }
             match (queued.front(), finished) {
+                (_, Some(f)) if f.skipped => {}
                 (Some(now), f) => {
                     let _ = tx.send(PlayerEvent::Started {
                         path: now.path.clone(),
@@ -569,26 +559,17 @@ fn run(output: AudioOutput, rx: Receiver<PlayerCommand>, tx: Sender<PlayerEvent>
                 (None, None) => {}
             }
         }
-        // Gapless: append the next track when the current one is about to end.
-        if queued.len() == 1
-            && let (Some(cur), Some(n)) = (queued.front(), next.as_ref())
+        // Gapless (or crossfaded): queue the next track when the current one is about to end.
+        let ci = current_index(&queued);
+        if queued.len() == ci + 1
+            && let (Some(cur), Some(n)) = (queued.get(ci), next.as_ref())
             && let Some(d) = cur.duration
-            && player.get_pos().as_secs_f64() + 5.0 >= d
         {
-            let n = n.clone();
-            next = None;
-            match TrackSource::open(&n) {
-                Ok(src) => {
-                    let loaded = Loaded::of(n.clone(), &src, gain_for(&gains, &n));
-                    player.append(Gain::new(src, loaded.gain.clone()));
-                    queued.push_back(loaded);
-                }
-                Err(e) => {
-                    let _ = tx.send(PlayerEvent::Error {
-                        path: n,
-                        message: e.to_string(),
-                    });
-                }
+            let fade = fade_secs.min(d / 2.0);
+            if position(&player, &queued) + 5.0 + fade >= d {
+                let n = n.clone();
+                next = None;
+                queue_next(&player, &mut queued, &gains, n, d, fade, &tx);
             }
         }
         if !queued.is_empty()
@@ -597,7 +578,7 @@ fn run(output: AudioOutput, rx: Receiver<PlayerCommand>, tx: Sender<PlayerEvent>
         {
             last_pos_report = Instant::now();
             let _ = tx.send(PlayerEvent::Position {
-                secs: player.get_pos().as_secs_f64(),
+                secs: position(&player, &queued),
             });
         }
     }
@@ -608,12 +589,244 @@ fn run(output: AudioOutput, rx: Receiver<PlayerCommand>, tx: Sender<PlayerEvent>
     }
 }
 
-fn seek(player: &rodio::Player, queued: &VecDeque<Loaded>, pos: f64, tx: &Sender<PlayerEvent>) {
-    let Some(cur) = queued.front() else { return };
+/// The gain the app sent for `path` (unity when it sent none).
+fn gain_for(gains: &VecDeque<(PathBuf, f32)>, path: &Path) -> GainHandle {
+    GainHandle::new(
+        gains
+            .iter()
+            .rev()
+            .find(|(p, _)| p == path)
+            .map_or(1.0, |(_, g)| *g),
+    )
+}
+
+/// Which queued track is the one playing: the second while the first fades out after a skip.
+fn current_index(queued: &VecDeque<Loaded>) -> usize {
+    usize::from(queued.front().is_some_and(|l| l.skipped))
+}
+
+/// The playing track's position, seconds.
+fn position(player: &rodio::Player, queued: &VecDeque<Loaded>) -> f64 {
+    match queued.front() {
+        // Fading out after a skip: the new track is as far as the overlap took it.
+        Some(f) if f.skipped => queued
+            .get(1)
+            .and_then(|n| n.incoming.as_ref())
+            .map_or(0.0, |i| i.taken_secs()),
+        Some(f) => {
+            let pos = player.get_pos().as_secs_f64() + f.offset;
+            f.duration.map_or(pos, |d| pos.min(d))
+        }
+        None => 0.0,
+    }
+}
+
+/// Queues `src` to play whole after what is queued.
+fn append_whole(player: &rodio::Player, loaded: &mut Loaded, src: TrackSource) {
+    let (deck, cue) = Deck::new(Box::new(Gain::new(src, loaded.gain.clone())));
+    loaded.cue = cue;
+    player.append(deck);
+}
+
+/// Queues `src` to be faded into from `from` over `secs`, from `start_secs` into `from` (at
+/// once when `None`). Gives `src` back when the two formats differ (no crossfade possible).
+fn append_faded(
+    player: &rodio::Player,
+    from: &Loaded,
+    loaded: &mut Loaded,
+    src: TrackSource,
+    start_secs: Option<f64>,
+    secs: f64,
+) -> Option<TrackSource> {
+    if from.format != loaded.format || secs <= 0.0 {
+        return Some(src);
+    }
+    let incoming = Incoming::new(Box::new(Gain::new(src, loaded.gain.clone())));
+    let (deck, cue) = Deck::after(incoming.clone());
+    loaded.cue = cue;
+    loaded.incoming = Some(incoming.clone());
+    // Queued before the outgoing side is armed, so rodio never finds its queue empty.
+    player.append(deck);
+    from.cue.arm(Plan {
+        incoming,
+        start_secs,
+        secs,
+    });
+    None
+}
+
+/// Plays `path` now, replacing whatever plays.
+fn load(
+    player: &rodio::Player,
+    queued: &mut VecDeque<Loaded>,
+    gains: &VecDeque<(PathBuf, f32)>,
+    path: PathBuf,
+    paused: bool,
+    tx: &Sender<PlayerEvent>,
+) {
+    if !queued.is_empty() {
+        player.clear();
+        queued.clear();
+    }
+    match TrackSource::open(&path) {
+        Ok(src) => {
+            let mut loaded = Loaded::of(path.clone(), &src, gain_for(gains, &path));
+            let duration = loaded.duration;
+            append_whole(player, &mut loaded, src);
+            if paused {
+                player.pause();
+            } else {
+                player.play();
+            }
+            let _ = tx.send(PlayerEvent::Started {
+                path,
+                duration_secs: duration,
+            });
+            let _ = tx.send(PlayerEvent::Paused(paused));
+            queued.push_back(loaded);
+        }
+        Err(e) => {
+            let _ = tx.send(PlayerEvent::Error {
+                path,
+                message: e.to_string(),
+            });
+        }
+    }
+}
+
+/// A skip with a crossfade: `path` starts at once, rising over `secs` while the playing track
+/// falls. False when that cannot be (nothing plays, paused, a transition already queued, a
+/// different format): the caller loads it plainly.
+fn fade_into(
+    player: &rodio::Player,
+    queued: &mut VecDeque<Loaded>,
+    gains: &VecDeque<(PathBuf, f32)>,
+    path: &Path,
+    secs: f32,
+    tx: &Sender<PlayerEvent>,
+) -> bool {
+    let secs = f64::from(secs.clamp(0.0, super::crossfade::MAX_CROSSFADE_SECS));
+    let ready = queued.len() == 1
+        && !player.is_paused()
+        && secs > 0.0
+        && queued.front().is_some_and(|f| !f.cue.began());
+    if !ready {
+        return false;
+    }
+    let Ok(src) = TrackSource::open(path) else {
+        return false;
+    };
+    let Some(from) = queued.front_mut() else {
+        return false;
+    };
+    let mut loaded = Loaded::of(path.to_path_buf(), &src, gain_for(gains, path));
+    if append_faded(player, from, &mut loaded, src, None, secs).is_some() {
+        return false;
+    }
+    from.skipped = true;
+    let _ = tx.send(PlayerEvent::Started {
+        path: loaded.path.clone(),
+        duration_secs: loaded.duration,
+    });
+    let _ = tx.send(PlayerEvent::Paused(false));
+    queued.push_back(loaded);
+    true
+}
+
+/// Queues the next track `n` after the playing one (whose length is `d`): overlapping its
+/// last `fade` seconds, or gaplessly when `fade` is 0 or the formats differ.
+fn queue_next(
+    player: &rodio::Player,
+    queued: &mut VecDeque<Loaded>,
+    gains: &VecDeque<(PathBuf, f32)>,
+    n: PathBuf,
+    d: f64,
+    fade: f64,
+    tx: &Sender<PlayerEvent>,
+) {
+    match TrackSource::open(&n) {
+        Ok(src) => {
+            let mut loaded = Loaded::of(n.clone(), &src, gain_for(gains, &n));
+            let fade = loaded.duration.map_or(fade, |nd| fade.min(nd / 2.0));
+            let ci = current_index(queued);
+            let left = match queued.get(ci) {
+                Some(cur) if fade > 0.0 => {
+                    append_faded(player, cur, &mut loaded, src, Some(d - fade), fade)
+                }
+                _ => Some(src),
+            };
+            if let Some(src) = left {
+                append_whole(player, &mut loaded, src);
+            }
+            queued.push_back(loaded);
+        }
+        Err(e) => {
+            let _ = tx.send(PlayerEvent::Error {
+                path: n,
+                message: e.to_string(),
+            });
+        }
+    }
+}
+
+/// Rebuilds rodio's queue with only the playing track, reopened at `pos` (rodio cannot drop
+/// one queued source, nor take back a crossfade under way).
+fn reopen_current(
+    player: &rodio::Player,
+    queued: &mut VecDeque<Loaded>,
+    pos: f64,
+    tx: &Sender<PlayerEvent>,
+) {
+    let paused = player.is_paused();
+    let cur = queued.remove(current_index(queued));
+    player.clear();
+    queued.clear();
+    let Some(cur) = cur else { return };
+    match TrackSource::open(&cur.path) {
+        Ok(src) => {
+            let mut loaded = Loaded::of(cur.path, &src, cur.gain);
+            append_whole(player, &mut loaded, src);
+            let _ = player.try_seek(Duration::from_secs_f64(pos.max(0.0)));
+            if !paused {
+                player.play();
+            }
+            queued.push_back(loaded);
+        }
+        Err(e) => {
+            let _ = tx.send(PlayerEvent::Error {
+                path: cur.path,
+                message: e.to_string(),
+            });
+        }
+    }
+}
+
+fn seek(
+    player: &rodio::Player,
+    queued: &mut VecDeque<Loaded>,
+    next: &mut Option<PathBuf>,
+    pos: f64,
+    tx: &Sender<PlayerEvent>,
+) {
+    let ci = current_index(queued);
+    let Some(cur) = queued.get(ci) else { return };
     let max = cur.duration.map_or(f64::MAX, |d| (d - 0.5).max(0.0));
     let pos = pos.clamp(0.0, max);
+    // A crossfade queued or under way cannot be taken back: the playing track is reopened
+    // there and its next queued again when its time comes.
+    if queued.get(ci + 1).is_some_and(|n| n.incoming.is_some()) || ci > 0 {
+        if let Some(n) = queued.get(ci + 1) {
+            *next = Some(n.path.clone());
+        }
+        reopen_current(player, queued, pos, tx);
+        let _ = tx.send(PlayerEvent::Position { secs: pos });
+        return;
+    }
     match player.try_seek(Duration::from_secs_f64(pos)) {
         Ok(()) => {
+            if let Some(f) = queued.front_mut() {
+                f.offset = 0.0;
+            }
             let _ = tx.send(PlayerEvent::Position { secs: pos });
         }
         Err(e) => {

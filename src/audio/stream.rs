@@ -46,6 +46,12 @@ pub enum AudioError {
     UnsupportedCodec { path: PathBuf, codec: String },
     #[error("{}: no audio track", path.display())]
     NoTrack { path: PathBuf },
+    /// A CUE sheet's track whose sheet no longer holds (the sheet's error names it).
+    #[error("{}: {sheet}", path.display())]
+    Cue {
+        path: PathBuf,
+        sheet: super::cue::CueError,
+    },
     #[error("{}: corrupt header: {reason}", path.display())]
     BadStream { path: PathBuf, reason: String },
     #[error("{}: decoding failed: {reason}", path.display())]
@@ -75,6 +81,7 @@ impl AudioError {
             | AudioError::UnsupportedFormat { path, .. }
             | AudioError::UnsupportedCodec { path, .. }
             | AudioError::NoTrack { path }
+            | AudioError::Cue { path, .. }
             | AudioError::BadStream { path, .. }
             | AudioError::Decode { path, .. }
             | AudioError::NoAudio { path }

@@ -109,7 +109,14 @@ pub fn parse_volume(text: &str) -> Result<RemoteCommand, CtlError> {
 /// A file named on the command line as the player knows it: its real (absolute, symlink-free)
 /// path, in UTF-8 (what the socket carries), at most [`crate::app::remote::MAX_PATH_BYTES`].
 fn client_path(f: &Path) -> Result<PathBuf, CtlError> {
-    match std::fs::canonicalize(f) {
+    // A CUE sheet's track (`album.flac#2`) is its audio file's real path with the number.
+    let real = std::fs::canonicalize(f).or_else(|e| match crate::audio::cue::split_track_path(f) {
+        Some((audio, n)) if crate::audio::cue::sheet_for(&audio).is_some() => {
+            std::fs::canonicalize(&audio).map(|a| crate::audio::cue::track_path(&a, n))
+        }
+        _ => Err(e),
+    });
+    match real {
         Ok(p) if p.as_os_str().len() > crate::app::remote::MAX_PATH_BYTES => {
             Err(CtlError::PathTooLong {
                 path: f.to_path_buf(),

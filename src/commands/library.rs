@@ -348,6 +348,8 @@ struct TrackJson<'a> {
     album_artist: &'a Option<String>,
     artist: &'a Option<String>,
     confidence: Option<f32>,
+    /// A CUE sheet's track: its audio file, number and span (seconds); null otherwise.
+    cue: Option<Value>,
     duration_secs: Option<f64>,
     error: Option<&'a str>,
     genre: Option<&'a str>,
@@ -380,6 +382,20 @@ struct TrackJson<'a> {
     track_no: Option<u32>,
     vector: Option<LabelMap<'a>>,
     year: Option<u16>,
+}
+
+/// A CUE sheet's track in `library --json`: the audio file, the track number and the span.
+fn cue_json(path: &std::path::Path) -> Option<Value> {
+    let (_, number) = crate::audio::cue::split_track_path(path)?;
+    match crate::audio::cue::resolve(path, None)? {
+        Ok((file, span)) => Some(json!({
+            "file": file.to_string_lossy(),
+            "track": number,
+            "start_secs": span.start_secs,
+            "end_secs": span.end_secs,
+        })),
+        Err(e) => Some(json!({"track": number, "error": e.to_string()})),
+    }
 }
 
 /// A track's ReplayGain in `library --json`: its tags, the loudness estimate, and the gain
@@ -461,6 +477,7 @@ pub fn run_library(json: bool, paths: &Paths) -> anyhow::Result<ExitCode> {
                     album_artist: &t.tags.album_artist,
                     artist: &t.tags.artist,
                     confidence: top.map(|(_, c)| c),
+                    cue: cue_json(&t.path()),
                     duration_secs: t.duration_secs(),
                     error: failure.map(|f| f.reason.as_str()),
                     genre: top.and_then(|(i, _)| labels.get(i)).map(String::as_str),

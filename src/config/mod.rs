@@ -45,6 +45,10 @@ pub struct Config {
     pub replaygain: crate::audio::gain::GainMode,
     /// Added to every ReplayGain gain, dB (−20…+20).
     pub replaygain_preamp: f32,
+    /// Seconds the end of a track overlaps the start of the next (0–12; 0: gapless).
+    pub crossfade: f32,
+    /// Crossfade a skip (`n`) too.
+    pub crossfade_on_skip: bool,
     /// Cover art in Now playing.
     pub covers: bool,
     /// Media keys and desktop controls over D-Bus (MPRIS 2).
@@ -71,6 +75,8 @@ struct ConfigOverride {
     playlist_dir: Option<String>,
     replaygain: Option<crate::audio::gain::GainMode>,
     replaygain_preamp: Option<f32>,
+    crossfade: Option<f32>,
+    crossfade_on_skip: Option<bool>,
     covers: Option<bool>,
     mpris: Option<bool>,
     status_program: Option<String>,
@@ -97,6 +103,8 @@ impl Config {
             playlist_dir: String::new(),
             replaygain: crate::audio::gain::GainMode::Track,
             replaygain_preamp: 0.0,
+            crossfade: 0.0,
+            crossfade_on_skip: false,
             covers: true,
             mpris: true,
             status_program: String::new(),
@@ -181,6 +189,17 @@ impl Config {
                 "-20 to 20 dB",
             )?;
             c.replaygain_preamp = v;
+        }
+        if let Some(v) = o.crossfade {
+            range(
+                "crossfade",
+                (0.0..=crate::audio::crossfade::MAX_CROSSFADE_SECS).contains(&v),
+                "0-12 seconds",
+            )?;
+            c.crossfade = v;
+        }
+        if let Some(v) = o.crossfade_on_skip {
+            c.crossfade_on_skip = v;
         }
         if let Some(v) = o.covers {
             c.covers = v;
@@ -293,6 +312,23 @@ mod tests {
             (c.volume, c.theme.as_str(), c.analysis_threads),
             (100, "light", 0)
         );
+    }
+
+    #[test]
+    fn crossfade_settings_parse_within_their_bounds() {
+        let d = Config::defaults();
+        assert_eq!((d.crossfade, d.crossfade_on_skip), (0.0, false));
+        let c = Config::with_overrides(
+            "crossfade = 4\ncrossfade_on_skip = true\n",
+            Path::new("c.toml"),
+        )
+        .unwrap();
+        assert_eq!((c.crossfade, c.crossfade_on_skip), (4.0, true));
+        for bad in ["crossfade = 12.5\n", "crossfade = -1\n"] {
+            let e = Config::with_overrides(bad, Path::new("c.toml")).unwrap_err();
+            assert!(e.to_string().contains("crossfade"), "{e}");
+            assert_eq!(e.line, Some(1));
+        }
     }
 
     #[test]

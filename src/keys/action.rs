@@ -129,6 +129,7 @@ actions! {
     ToggleMute => "toggle_mute", Global, "Mute / unmute";
     ToggleShuffle => "toggle_shuffle", Global, "Shuffle on / off";
     CycleRepeat => "cycle_repeat", Global, "Repeat: off → all → one";
+    ToggleCrossfade => "toggle_crossfade", Global, "Crossfade on / off (its seconds: crossfade in config.toml)";
     QueueAdd => "queue_add", Browse, "Add the selection to the end of the queue";
     QueueAddNext => "queue_add_next", Browse, "Play the selection next";
     QueueRemove => "queue_remove", Queue, "Remove the selected queue entry";

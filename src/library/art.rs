@@ -142,6 +142,12 @@ pub type Found = (CoverSource, Option<Vec<u8>>);
 /// embedded bytes come along (they were read to know). `None`: the track has no cover
 /// (unreadable tags are logged and do not hide a folder picture).
 pub fn find(audio: &Path) -> Option<Found> {
+    // A CUE sheet's track (`album.flac#2`): the picture is its file's.
+    let file = match crate::audio::cue::split_track_path(audio) {
+        Some((file, _)) if !audio.exists() => file,
+        _ => audio.to_path_buf(),
+    };
+    let audio = file.as_path();
     let embedded = match embedded_picture(audio) {
         Ok(p) => p,
         Err(e) => {

@@ -11,8 +11,9 @@ use std::time::Instant;
 
 use serde::Serialize;
 
-use super::tags::read_tags;
+use super::tags::{Tags, read_tags};
 use super::track::{TrackId, TrackRecord};
+use crate::audio::cue::{CueError, CueSheet, read_sheet, sheet_for, track_path};
 use crate::audio::is_audio_path;
 use crate::store::{Store, StoreError, now_unix};
 
@@ -49,6 +50,71 @@ enum Seen {
     Changed,
     /// Unchanged, recorded (at this time) without the tags this build reads.
     Retag(u64),
+}
+
+/// A track of a CUE sheet found by the walk: the audio file's tags (read once for all its
+/// tracks) and the sheet.
+struct CueTrack {
+    tags: std::sync::Arc<Result<Tags, String>>,
+    sheet: std::sync::Arc<CueSheet>,
+    index: usize,
+}
+
+/// The tracks of the sheet beside `audio`, if there is one: `None` when there is none,
+/// an error naming the sheet when it does not hold (the file is then listed whole).
+fn cue_tracks(audio: &Path) -> Option<Result<Vec<CueTrack>, CueError>> {
+    let sheet = sheet_for(audio)?;
+    let tags = read_tags(audio).map_err(|e| e.to_string());
+    let secs = tags
+        .as_ref()
+        .ok()
+        .and_then(|t| t.duration_ms)
+        .map(|ms| ms as f64 / 1000.0);
+    Some(read_sheet(&sheet, secs).map(|s| {
+        let (tags, sheet) = (std::sync::Arc::new(tags), std::sync::Arc::new(s));
+        (0..sheet.tracks.len())
+            .map(|index| CueTrack {
+                tags: tags.clone(),
+                sheet: sheet.clone(),
+                index,
+            })
+            .collect()
+    }))
+}
+
+/// A sheet's track's tags: the sheet's title, performer and number over the file's tags, its
+/// span's length as the duration.
+fn cue_track_tags(t: &CueTrack) -> (Tags, Option<String>) {
+    let (mut tags, tag_error) = match t.tags.as_ref() {
+        Ok(tags) => (tags.clone(), None),
+        Err(e) => (Tags::default(), Some(e.clone())),
+    };
+    let s = &t.sheet;
+    let Some(track) = s.tracks.get(t.index) else {
+        return (tags, tag_error);
+    };
+    let file_secs = tags.duration_ms.map(|ms| ms as f64 / 1000.0);
+    tags.title = Some(
+        track
+            .title
+            .clone()
+            .unwrap_or_else(|| format!("Track {:02}", track.number)),
+    );
+    tags.artist = track
+        .performer
+        .clone()
+        .or_else(|| s.performer.clone())
+        .or(tags.artist);
+    tags.album_artist = s.performer.clone().or(tags.album_artist);
+    tags.album = s.title.clone().or(tags.album);
+    tags.genre = s.genre.clone().or(tags.genre);
+    tags.year = s.year.or(tags.year);
+    tags.track_no = Some(track.number);
+    tags.duration_ms = s
+        .span(t.index)
+        .and_then(|sp| sp.len_secs(file_secs))
+        .map(|secs| (secs * 1000.0).round() as u64);
+    (tags, tag_error)
 }
 
 /// Size and modification time (ns) of a file.
@@ -110,7 +176,7 @@ pub fn scan(
     super::root::check(&root, || known_here)?;
 
     // Walk.
-    let mut to_read: Vec<(PathBuf, u64, i64, Seen)> = Vec::new();
+    let mut to_read: Vec<(PathBuf, u64, i64, Seen, Option<CueTrack>)> = Vec::new();
     let mut found = 0usize;
     let walker = walkdir::WalkDir::new(&root)
         .follow_links(true)
@@ -168,17 +234,42 @@ pub fn scan(
             progress(ScanEvent::Walking { found });
         }
         let (size, mtime_ns) = file_stamp(&meta);
-        let id = TrackId::of_path(&path);
-        match known.remove(&id) {
-            // Unchanged, but recorded by a build that did not read ReplayGain tags: its tags
-            // are read again (what was computed for it stays).
-            Some(old) if old.stamp == (size, mtime_ns) && old.retag => {
-                report.unchanged += 1;
-                to_read.push((path, size, mtime_ns, Seen::Retag(old.added_unix)));
+        // A CUE sheet beside it: its tracks instead of the file (the sheet's changes count as
+        // the file's), or the file whole when the sheet does not hold.
+        let units: Vec<(PathBuf, i64, Option<CueTrack>)> = match cue_tracks(&path) {
+            Some(Ok(tracks)) => {
+                let sheet_mtime = sheet_for(&path)
+                    .and_then(|s| std::fs::metadata(s).ok())
+                    .map_or(0, |m| file_stamp(&m).1);
+                let stamp = mtime_ns.max(sheet_mtime);
+                tracks
+                    .into_iter()
+                    .filter_map(|t| {
+                        let number = t.sheet.tracks.get(t.index)?.number;
+                        Some((track_path(&path, number), stamp, Some(t)))
+                    })
+                    .collect()
             }
-            Some(old) if old.stamp == (size, mtime_ns) => report.unchanged += 1,
-            Some(_) => to_read.push((path, size, mtime_ns, Seen::Changed)),
-            None => to_read.push((path, size, mtime_ns, Seen::New)),
+            Some(Err(e)) => {
+                tracing::warn!("{e}; the file is listed whole");
+                report.unreadable.push((e.path.clone(), e.reason.clone()));
+                vec![(path, mtime_ns, None)]
+            }
+            None => vec![(path, mtime_ns, None)],
+        };
+        for (path, mtime_ns, cue) in units {
+            let id = TrackId::of_path(&path);
+            match known.remove(&id) {
+                // Unchanged, but recorded by a build that did not read ReplayGain tags: its
+                // tags are read again (what was computed for it stays).
+                Some(old) if old.stamp == (size, mtime_ns) && old.retag => {
+                    report.unchanged += 1;
+                    to_read.push((path, size, mtime_ns, Seen::Retag(old.added_unix), cue));
+                }
+                Some(old) if old.stamp == (size, mtime_ns) => report.unchanged += 1,
+                Some(_) => to_read.push((path, size, mtime_ns, Seen::Changed, cue)),
+                None => to_read.push((path, size, mtime_ns, Seen::New, cue)),
+            }
         }
     }
     progress(ScanEvent::Walking { found });
@@ -199,15 +290,18 @@ pub fn scan(
     let read_all = || {
         loop {
             let i = next.fetch_add(1, Ordering::Relaxed);
-            let Some((path, size, mtime_ns, seen)) = to_read.get(i) else {
+            let Some((path, size, mtime_ns, seen, cue)) = to_read.get(i) else {
                 return;
             };
-            let (tags, tag_error) = match read_tags(path) {
-                Ok(t) => (t, None),
-                Err(e) => {
-                    tracing::info!(path = %path.display(), error = %e, "tags unreadable");
-                    (Default::default(), Some(e.to_string()))
-                }
+            let (tags, tag_error) = match cue {
+                Some(t) => cue_track_tags(t),
+                None => match read_tags(path) {
+                    Ok(t) => (t, None),
+                    Err(e) => {
+                        tracing::info!(path = %path.display(), error = %e, "tags unreadable");
+                        (Default::default(), Some(e.to_string()))
+                    }
+                },
             };
             let rec = TrackRecord {
                 path: path.as_os_str().as_bytes().to_vec(),
@@ -250,7 +344,7 @@ pub fn scan(
     report.tag_errors = records.iter().filter(|r| r.tag_error.is_some()).count();
     let changed: Vec<TrackId> = to_read
         .iter()
-        .filter(|(_, _, _, seen)| *seen == Seen::Changed)
+        .filter(|(_, _, _, seen, _)| *seen == Seen::Changed)
         .map(|(p, ..)| TrackId::of_path(p))
         .collect();
     report.changed = changed.len();

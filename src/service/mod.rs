@@ -218,6 +218,7 @@ pub fn launch(
         mode: c.replaygain,
         preamp_db: c.replaygain_preamp.clamp(-20.0, 20.0),
     };
+    s.crossfade = crate::app::crossfade::Crossfade::new(c.crossfade, c.crossfade_on_skip);
     crate::util::startup::mark("app built");
     app.views.now_playing.covers = c.covers;
     // Where the last session left off: the queue, the settings, the playing track paused at

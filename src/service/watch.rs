@@ -101,6 +101,11 @@ impl Debounce {
     pub fn add(&mut self, ev: WatchEvent, now: Instant) {
         match ev {
             WatchEvent::Paths(ps) => {
+                // A CUE sheet, or an audio file split by one: the scan lists its tracks.
+                if ps.iter().any(|p| touches_cue_sheet(p)) {
+                    self.paths.clear();
+                    self.rescan = true;
+                }
                 if !self.rescan {
                     self.paths.extend(ps);
                     if self.paths.len() > MAX_PATHS {
@@ -205,7 +210,13 @@ fn audio_files_under(dir: &Path, report: &mut ChangeReport) -> Vec<PathBuf> {
         .filter_entry(|e| e.depth() == 0 || !e.file_name().as_bytes().starts_with(b"."));
     for entry in walker {
         match entry {
-            Ok(e) if e.file_type().is_file() && is_audio_path(e.path()) => out.push(e.into_path()),
+            Ok(e)
+                if e.file_type().is_file()
+                    && is_audio_path(e.path())
+                    && crate::audio::cue::sheet_for(e.path()).is_none() =>
+            {
+                out.push(e.into_path())
+            }
             Ok(_) => {}
             Err(e) => {
                 let path = e
@@ -216,6 +227,12 @@ fn audio_files_under(dir: &Path, report: &mut ChangeReport) -> Vec<PathBuf> {
         }
     }
     out
+}
+
+/// A `.cue` file, or an audio file with a sheet beside it.
+fn touches_cue_sheet(p: &Path) -> bool {
+    p.extension().is_some_and(|e| e.eq_ignore_ascii_case("cue"))
+        || (is_audio_path(p) && crate::audio::cue::sheet_for(p).is_some())
 }
 
 /// Brings the store in line with the disk at `paths` (as a watcher reported them): new and
@@ -245,7 +262,7 @@ pub fn apply_changes(
                 }
             }
             Ok(m) if m.is_file() => {
-                if is_audio_path(p) {
+                if is_audio_path(p) && crate::audio::cue::sheet_for(p).is_none() {
                     files.insert(p.clone());
                 }
             }
@@ -395,6 +412,23 @@ mod tests {
         assert_eq!(b.paths, vec![PathBuf::from("/m/a.mp3")]);
         assert!(!b.rescan);
         assert_eq!(d.deadline(), None);
+    }
+
+    #[test]
+    fn a_cue_sheet_or_a_file_split_by_one_means_rescan() {
+        let dir = tempfile::tempdir().unwrap();
+        let (plain, split) = (dir.path().join("a.flac"), dir.path().join("live.flac"));
+        std::fs::write(&plain, b"x").unwrap();
+        std::fs::write(&split, b"x").unwrap();
+        std::fs::write(dir.path().join("live.cue"), b"FILE \"live.flac\" WAVE\n").unwrap();
+        let t0 = Instant::now();
+        let mut d = Debounce::default();
+        d.add(WatchEvent::Paths(vec![plain.clone()]), t0);
+        assert!(!d.take().rescan);
+        d.add(WatchEvent::Paths(vec![split]), t0);
+        assert!(d.take().rescan);
+        d.add(WatchEvent::Paths(vec![dir.path().join("gone.CUE")]), t0);
+        assert!(d.take().rescan);
     }
 
     #[test]

@@ -124,8 +124,14 @@ fn draw_player_bar(f: &mut Frame, app: &App, area: Rect) {
     } else {
         format!("vol {}%", s.playback.volume)
     };
+    // Crossfade shows only when it is on (today's gapless needs no word).
+    let fade = if s.crossfade.active_secs() > 0.0 {
+        format!("{}  ", s.crossfade.label())
+    } else {
+        String::new()
+    };
     let flags = format!(
-        "{}{volume}  shuffle {}  repeat {} ",
+        "{}{fade}{volume}  shuffle {}  repeat {} ",
         if s.auto_dj { "auto-DJ  " } else { "" },
         if s.shuffle { "on" } else { "off" },
         s.repeat.label()

@@ -6,6 +6,7 @@
 #[path = "../common/mod.rs"]
 mod common;
 
+mod crossfade;
 mod pipeline;
 mod player;
 mod replaygain;

@@ -158,14 +158,7 @@ fn bad_inputs_give_clear_errors_naming_the_file() {
 
 /// The energy of `x` at `freq` Hz (Goertzel), relative to its total energy.
 fn share_at(x: &[f32], rate: u32, freq: f32) -> f32 {
-    let w = 2.0 * std::f32::consts::PI * freq / rate as f32;
-    let (mut s1, mut s2) = (0.0f32, 0.0f32);
-    for &v in x {
-        let s0 = v + 2.0 * w.cos() * s1 - s2;
-        s2 = s1;
-        s1 = s0;
-    }
-    let power = s1 * s1 + s2 * s2 - 2.0 * w.cos() * s1 * s2;
+    let power = goertzel_power(x, rate, freq);
     let total: f32 = x.iter().map(|v| v * v).sum();
     2.0 * power / (x.len() as f32 * total.max(1e-12))
 }

@@ -43,6 +43,19 @@ impl Rng {
     }
 }
 
+/// The power of `x` at `freq` Hz (Goertzel): `(amplitude × len / 2)²` for a sine of that
+/// frequency.
+pub fn goertzel_power(x: &[f32], rate: u32, freq: f32) -> f32 {
+    let w = std::f32::consts::TAU * freq / rate as f32;
+    let (mut s1, mut s2) = (0.0f32, 0.0f32);
+    for &v in x {
+        let s0 = v + 2.0 * w.cos() * s1 - s2;
+        s2 = s1;
+        s1 = s0;
+    }
+    s1 * s1 + s2 * s2 - 2.0 * w.cos() * s1 * s2
+}
+
 pub fn tone(freq: f32, rate: u32, secs: f32, amp: f32) -> Vec<f32> {
     let n = (rate as f32 * secs) as usize;
     (0..n)

@@ -7,6 +7,7 @@
 mod common;
 
 mod art;
+mod cue;
 mod library;
 mod listening;
 mod lyrics;

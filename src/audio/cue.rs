@@ -1,0 +1,585 @@
+//! CUE sheets: a `.cue` beside one audio file splits it into tracks.
+//!
+//! The sheet is read within bounds ([`MAX_SHEET_BYTES`], [`MAX_TRACKS`], [`MAX_TEXT_CHARS`]),
+//! decoded as UTF-8 (a BOM or none), UTF-16 with a BOM, else Shift-JIS when that decodes
+//! cleanly and gives Japanese kana, else Windows-1252 (Latin-1's superset). Anything that does
+//! not hold — tracks out of order, an index past the file's end, control characters in a
+//! title, several FILE entries — is a [`CueError`] naming the sheet; the caller then lists the
+//! audio file whole.
+//!
+//! A track of a sheet is named `<audio file>#<track number>` ([`track_path`]): its id is the
+//! hash of that name like any track's, playlists and `ctl` use it, and [`resolve`] turns it
+//! back into the audio file and its [`Span`] wherever the audio is opened
+//! ([`super::decode::AudioFile::open`]), so the player and the analysis see only the span.
+//! A track runs from its `INDEX 01` to the next track's `INDEX 01` (a pregap, `INDEX 00`,
+//! stays with the track before, as a CD player plays it), the last one to the file's end.
+
+use std::io::Read;
+use std::os::unix::ffi::{OsStrExt, OsStringExt};
+use std::path::{Path, PathBuf};
+
+/// The largest sheet read, bytes.
+pub const MAX_SHEET_BYTES: u64 = 1 << 20;
+/// The most tracks a sheet may have (a CD's).
+pub const MAX_TRACKS: usize = 99;
+/// The longest title or performer, characters.
+pub const MAX_TEXT_CHARS: usize = 1024;
+/// CD frames per second (`MM:SS:FF`).
+pub const FRAMES_PER_SEC: u64 = 75;
+
+/// Why a sheet was not used.
+#[derive(Debug, thiserror::Error)]
+#[error("{}: {reason}", path.display())]
+pub struct CueError {
+    pub path: PathBuf,
+    pub reason: String,
+}
+
+/// Where a track of a sheet lies in its audio file, seconds.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Span {
+    pub start_secs: f64,
+    /// `None`: to the file's end.
+    pub end_secs: Option<f64>,
+}
+
+impl Span {
+    /// Its length in a file of `file_secs` (when known).
+    pub fn len_secs(&self, file_secs: Option<f64>) -> Option<f64> {
+        self.end_secs
+            .or(file_secs)
+            .map(|e| (e - self.start_secs).max(0.0))
+    }
+}
+
+/// One track of a sheet.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CueTrack {
+    pub number: u32,
+    pub title: Option<String>,
+    pub performer: Option<String>,
+    /// `INDEX 01`, CD frames.
+    pub start_frames: u64,
+    /// `INDEX 00` (the pregap's start), CD frames.
+    pub pregap_frames: Option<u64>,
+}
+
+/// A parsed sheet.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct CueSheet {
+    /// The album's title and performer (before the first TRACK).
+    pub title: Option<String>,
+    pub performer: Option<String>,
+    /// `REM GENRE`, `REM DATE` (a year).
+    pub genre: Option<String>,
+    pub year: Option<u16>,
+    /// The FILE entry's name.
+    pub file: String,
+    pub tracks: Vec<CueTrack>,
+}
+
+impl CueSheet {
+    /// The span of the `i`th track (in sheet order).
+    pub fn span(&self, i: usize) -> Option<Span> {
+        let t = self.tracks.get(i)?;
+        Some(Span {
+            start_secs: frames_to_secs(t.start_frames),
+            end_secs: self
+                .tracks
+                .get(i + 1)
+                .map(|n| frames_to_secs(n.start_frames)),
+        })
+    }
+
+    /// The track numbered `number` and its span.
+    pub fn track(&self, number: u32) -> Option<(&CueTrack, Span)> {
+        let i = self.tracks.iter().position(|t| t.number == number)?;
+        Some((&self.tracks[i], self.span(i)?))
+    }
+}
+
+pub fn frames_to_secs(frames: u64) -> f64 {
+    frames as f64 / FRAMES_PER_SEC as f64
+}
+
+/// The name of track `number` of `audio`'s sheet: `album.flac#2`.
+pub fn track_path(audio: &Path, number: u32) -> PathBuf {
+    let mut b = audio.as_os_str().as_bytes().to_vec();
+    b.extend_from_slice(format!("#{number}").as_bytes());
+    PathBuf::from(std::ffi::OsString::from_vec(b))
+}
+
+/// `album.flac#2` → (`album.flac`, 2), when the name ends in `#` and a track number (1–99).
+/// Says nothing about whether a sheet is there.
+pub fn split_track_path(path: &Path) -> Option<(PathBuf, u32)> {
+    let b = path.as_os_str().as_bytes();
+    let hash = b.iter().rposition(|&c| c == b'#')?;
+    let digits = &b[hash + 1..];
+    if digits.is_empty() || digits.len() > 2 || !digits.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    let n: u32 = std::str::from_utf8(digits).ok()?.parse().ok()?;
+    let audio = &b[..hash];
+    if !(1..=MAX_TRACKS as u32).contains(&n) || audio.is_empty() || audio.ends_with(b"/") {
+        return None;
+    }
+    Some((PathBuf::from(std::ffi::OsStr::from_bytes(audio)), n))
+}
+
+/// The sheet beside `audio`: `album.cue`, else `album.flac.cue` (a regular file).
+pub fn sheet_for(audio: &Path) -> Option<PathBuf> {
+    let a = audio.with_extension("cue");
+    let b = track_suffix(audio, ".cue");
+    [a, b].into_iter().find(|p| p != audio && p.is_file())
+}
+
+fn track_suffix(audio: &Path, suffix: &str) -> PathBuf {
+    let mut b = audio.as_os_str().as_bytes().to_vec();
+    b.extend_from_slice(suffix.as_bytes());
+    PathBuf::from(std::ffi::OsString::from_vec(b))
+}
+
+/// A track's name back to its audio file and span: `None` when `path` is not a sheet's
+/// track (a real file of that name wins), an error when its sheet does not hold (or lost the
+/// track). `file_secs` bounds the sheet's indices when known.
+pub fn resolve(path: &Path, file_secs: Option<f64>) -> Option<Result<(PathBuf, Span), CueError>> {
+    let (audio, n) = split_track_path(path)?;
+    if path.exists() || !audio.is_file() {
+        return None;
+    }
+    let sheet = sheet_for(&audio)?;
+    Some(read_sheet(&sheet, file_secs).and_then(|s| {
+        s.track(n)
+            .map(|(_, span)| (audio.clone(), span))
+            .ok_or_else(|| CueError {
+                path: sheet.clone(),
+                reason: format!("no track {n}"),
+            })
+    }))
+}
+
+/// Reads and checks the sheet at `path` (for an audio file of `file_secs`, when known).
+pub fn read_sheet(path: &Path, file_secs: Option<f64>) -> Result<CueSheet, CueError> {
+    let err = |reason: String| CueError {
+        path: path.to_path_buf(),
+        reason,
+    };
+    let (file, len) = super::header::open_regular(path).map_err(|e| match e {
+        super::header::OpenRegularError::Io(e) => err(format!("cannot read: {e}")),
+        super::header::OpenRegularError::NotRegular(kind) => {
+            err(format!("not a regular file: {kind}"))
+        }
+    })?;
+    if len > MAX_SHEET_BYTES {
+        return Err(err(format!(
+            "{len} bytes (a sheet is at most {MAX_SHEET_BYTES})"
+        )));
+    }
+    let mut bytes = Vec::with_capacity(len as usize);
+    file.take(MAX_SHEET_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| err(format!("cannot read: {e}")))?;
+    if bytes.len() as u64 > MAX_SHEET_BYTES {
+        return Err(err(format!("more than {MAX_SHEET_BYTES} bytes")));
+    }
+    parse(&decode_text(&bytes), file_secs).map_err(err)
+}
+
+/// The sheet's bytes as text: UTF-8 (with or without a BOM), UTF-16 with a BOM, Shift-JIS
+/// when it decodes without an error and gives kana, else Windows-1252.
+pub fn decode_text(bytes: &[u8]) -> String {
+    if let Some((enc, bom)) = encoding_rs::Encoding::for_bom(bytes) {
+        let (text, _) = enc.decode_without_bom_handling(&bytes[bom..]);
+        return text.into_owned();
+    }
+    if let Ok(s) = std::str::from_utf8(bytes) {
+        return s.to_string();
+    }
+    if let Some(s) =
+        encoding_rs::SHIFT_JIS.decode_without_bom_handling_and_without_replacement(bytes)
+        && s.chars().any(|c| ('\u{3041}'..='\u{30FF}').contains(&c))
+    {
+        return s.into_owned();
+    }
+    encoding_rs::WINDOWS_1252
+        .decode_without_bom_handling(bytes)
+        .0
+        .into_owned()
+}
+
+/// The words of a line: quoted strings (without the quotes) and bare words.
+fn words(line: &str) -> Vec<&str> {
+    let mut out = Vec::new();
+    let mut rest = line.trim();
+    while !rest.is_empty() {
+        if let Some(q) = rest.strip_prefix('"') {
+            match q.find('"') {
+                Some(end) => {
+                    out.push(&q[..end]);
+                    rest = q[end + 1..].trim_start();
+                }
+                None => {
+                    out.push(q);
+                    rest = "";
+                }
+            }
+        } else {
+            let end = rest.find(char::is_whitespace).unwrap_or(rest.len());
+            out.push(&rest[..end]);
+            rest = rest[end..].trim_start();
+        }
+    }
+    out
+}
+
+/// `MM:SS:FF` as CD frames.
+fn parse_msf(s: &str) -> Result<u64, String> {
+    let bad = || format!("bad time {s:?} (MM:SS:FF)");
+    let parts: Vec<&str> = s.split(':').collect();
+    let [m, sec, f] = parts.as_slice() else {
+        return Err(bad());
+    };
+    let num = |t: &str| -> Result<u64, String> {
+        if t.is_empty() || t.len() > 5 || !t.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(bad());
+        }
+        t.parse().map_err(|_| bad())
+    };
+    let (m, sec, f) = (num(m)?, num(sec)?, num(f)?);
+    if sec >= 60 || f >= FRAMES_PER_SEC {
+        return Err(bad());
+    }
+    Ok((m * 60 + sec) * FRAMES_PER_SEC + f)
+}
+
+/// A title or performer: within bounds, without control characters.
+fn text(s: &str, what: &str) -> Result<String, String> {
+    if s.chars().any(|c| c.is_control()) {
+        return Err(format!("control characters in a {what}"));
+    }
+    if s.chars().count() > MAX_TEXT_CHARS {
+        return Err(format!("a {what} longer than {MAX_TEXT_CHARS} characters"));
+    }
+    Ok(s.trim().to_string())
+}
+
+/// Parses a sheet's text and checks it against an audio file of `file_secs` (when known).
+pub fn parse(src: &str, file_secs: Option<f64>) -> Result<CueSheet, String> {
+    let mut sheet = CueSheet::default();
+    let mut files = 0usize;
+    for (no, line) in src.lines().enumerate() {
+        let at = |m: String| format!("line {}: {m}", no + 1);
+        let w = words(line);
+        let Some(cmd) = w.first() else { continue };
+        let arg = |i: usize| w.get(i).copied().unwrap_or("");
+        let in_track = !sheet.tracks.is_empty();
+        match cmd.to_ascii_uppercase().as_str() {
+            "REM" => match arg(1).to_ascii_uppercase().as_str() {
+                "GENRE" if !in_track => {
+                    let g = text(&w[2..].join(" "), "genre").map_err(at)?;
+                    sheet.genre = (!g.is_empty()).then_some(g);
+                }
+                "DATE" if !in_track => {
+                    sheet.year = arg(2).get(..4).and_then(|y| y.parse().ok());
+                }
+                _ => {}
+            },
+            "FILE" => {
+                files += 1;
+                if files > 1 {
+                    return Err(at(
+                        "several FILE entries (only one audio file is split)".into()
+                    ));
+                }
+                if in_track {
+                    return Err(at("FILE after a TRACK".into()));
+                }
+                sheet.file = text(arg(1), "file name").map_err(at)?;
+            }
+            "TRACK" => {
+                if files == 0 {
+                    return Err(at("TRACK before FILE".into()));
+                }
+                if sheet.tracks.len() >= MAX_TRACKS {
+                    return Err(at(format!("more than {MAX_TRACKS} tracks")));
+                }
+                let number: u32 = arg(1)
+                    .parse()
+                    .ok()
+                    .filter(|n| (1..=MAX_TRACKS as u32).contains(n))
+                    .ok_or_else(|| at(format!("bad track number {:?}", arg(1))))?;
+                if sheet.tracks.last().is_some_and(|t| t.number >= number) {
+                    return Err(at(format!("track {number} out of order")));
+                }
+                if !arg(2).eq_ignore_ascii_case("AUDIO") {
+                    return Err(at(format!("track {number} is not audio ({})", arg(2))));
+                }
+                sheet.tracks.push(CueTrack {
+                    number,
+                    title: None,
+                    performer: None,
+                    start_frames: u64::MAX,
+                    pregap_frames: None,
+                });
+            }
+            c @ ("TITLE" | "PERFORMER") => {
+                let v = text(arg(1), &c.to_ascii_lowercase()).map_err(at)?;
+                let v = (!v.is_empty()).then_some(v);
+                match (sheet.tracks.last_mut(), c) {
+                    (Some(t), "TITLE") => t.title = v,
+                    (Some(t), _) => t.performer = v,
+                    (None, "TITLE") => sheet.title = v,
+                    (None, _) => sheet.performer = v,
+                }
+            }
+            "INDEX" => {
+                let t = sheet
+                    .tracks
+                    .last_mut()
+                    .ok_or_else(|| at("INDEX before TRACK".into()))?;
+                let frames = parse_msf(arg(2)).map_err(at)?;
+                match arg(1).parse::<u32>() {
+                    Ok(0) => t.pregap_frames = Some(frames),
+                    Ok(1) => t.start_frames = frames,
+                    Ok(n) if n <= 99 => {}
+                    _ => return Err(at(format!("bad index number {:?}", arg(1)))),
+                }
+            }
+            // CATALOG, CDTEXTFILE, FLAGS, ISRC, PREGAP, POSTGAP, SONGWRITER: not used.
+            _ => {}
+        }
+    }
+    if files == 0 || sheet.tracks.is_empty() {
+        return Err("no FILE with tracks".into());
+    }
+    let mut last: Option<u64> = None;
+    for t in &sheet.tracks {
+        if t.start_frames == u64::MAX {
+            return Err(format!("track {} has no INDEX 01", t.number));
+        }
+        if t.pregap_frames.is_some_and(|p| p > t.start_frames) {
+            return Err(format!("track {}: INDEX 00 after INDEX 01", t.number));
+        }
+        if last.is_some_and(|l| t.start_frames <= l) {
+            return Err(format!(
+                "track {} starts at or before the track before it",
+                t.number
+            ));
+        }
+        if let Some(end) = file_secs
+            && frames_to_secs(t.start_frames) >= end
+        {
+            return Err(format!(
+                "track {} starts at {:.2} s, past the audio's end ({end:.2} s)",
+                t.number,
+                frames_to_secs(t.start_frames)
+            ));
+        }
+        last = Some(t.start_frames);
+    }
+    Ok(sheet)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SHEET: &str = "REM GENRE Rock\r\nREM DATE 1999\r\nPERFORMER \"The Band\"\r\n\
+        TITLE \"Live\"\r\nFILE \"live.flac\" WAVE\r\n  TRACK 01 AUDIO\r\n    TITLE \"One\"\r\n\
+        \x20   INDEX 01 00:00:00\r\n  TRACK 02 AUDIO\r\n    TITLE \"Two\"\r\n    PERFORMER \"Guest\"\r\n\
+        \x20   FLAGS DCP\r\n    INDEX 00 01:59:00\r\n    INDEX 01 02:00:37\r\n  TRACK 03 AUDIO\r\n\
+        \x20   TITLE \"Three\"\r\n    REM COMPOSER x\r\n    INDEX 01 05:10:74\r\n";
+
+    #[test]
+    fn a_sheet_gives_its_tracks_and_spans() {
+        let s = parse(SHEET, Some(400.0)).unwrap();
+        assert_eq!(s.title.as_deref(), Some("Live"));
+        assert_eq!(s.performer.as_deref(), Some("The Band"));
+        assert_eq!((s.genre.as_deref(), s.year), (Some("Rock"), Some(1999)));
+        assert_eq!(s.file, "live.flac");
+        let titles: Vec<_> = s.tracks.iter().map(|t| t.title.as_deref()).collect();
+        assert_eq!(titles, [Some("One"), Some("Two"), Some("Three")]);
+        assert_eq!(s.tracks[1].performer.as_deref(), Some("Guest"));
+        // 02:00:37 is 120 s and 37 of 75 frames; the pregap (INDEX 00) stays with track 1.
+        assert_eq!(s.tracks[1].start_frames, 120 * 75 + 37);
+        assert_eq!(s.tracks[1].pregap_frames, Some(119 * 75));
+        let (_, two) = s.track(2).unwrap();
+        assert!((two.start_secs - (120.0 + 37.0 / 75.0)).abs() < 1e-9);
+        assert!((two.end_secs.unwrap() - (310.0 + 74.0 / 75.0)).abs() < 1e-9);
+        assert_eq!(s.track(3).unwrap().1.end_secs, None);
+        assert!(
+            (s.track(3).unwrap().1.len_secs(Some(400.0)).unwrap() - (400.0 - 310.0 - 74.0 / 75.0))
+                .abs()
+                < 1e-9
+        );
+        assert!(s.track(4).is_none());
+    }
+
+    #[test]
+    fn encodings_are_told_apart() {
+        // UTF-8 with a BOM and without.
+        assert_eq!(decode_text("TITLE \"Café\"".as_bytes()), "TITLE \"Café\"");
+        assert_eq!(
+            decode_text(b"\xef\xbb\xbfTITLE \"Caf\xc3\xa9\""),
+            "TITLE \"Café\""
+        );
+        // Latin-1 (Windows-1252): é is 0xE9, also before a letter (a Shift-JIS lead byte).
+        assert_eq!(
+            decode_text(b"TITLE \"Caf\xe9 \xe9t\xe9\""),
+            "TITLE \"Café été\""
+        );
+        assert_eq!(decode_text(b"TITLE \"\xc9cole\""), "TITLE \"École\"");
+        // Shift-JIS: さくら (0x82B3 0x82AD 0x82E7) and 東京 (0x938C 0x8B9E).
+        assert_eq!(
+            decode_text(b"TITLE \"\x82\xb3\x82\xad\x82\xe7 \x93\x8c\x8b\x9e\""),
+            "TITLE \"さくら 東京\""
+        );
+        // UTF-16 with its BOM.
+        let mut u16le = vec![0xff, 0xfe];
+        for c in "TITLE \"ñ\"".encode_utf16() {
+            u16le.extend(c.to_le_bytes());
+        }
+        assert_eq!(decode_text(&u16le), "TITLE \"ñ\"");
+    }
+
+    #[test]
+    fn times_are_minutes_seconds_and_75ths() {
+        assert_eq!(parse_msf("00:00:00"), Ok(0));
+        assert_eq!(parse_msf("01:02:03"), Ok((62 * 75) + 3));
+        assert_eq!(parse_msf("99:59:74"), Ok((99 * 60 + 59) * 75 + 74));
+        for bad in [
+            "00:60:00",
+            "00:00:75",
+            "1:2",
+            "a:00:00",
+            "-1:00:00",
+            "00:00:00:00",
+            "",
+        ] {
+            assert!(parse_msf(bad).is_err(), "{bad}");
+        }
+    }
+
+    fn sheet_with(tracks: &str) -> String {
+        format!("FILE \"a.wav\" WAVE\n{tracks}")
+    }
+
+    #[test]
+    fn hostile_sheets_are_errors() {
+        let cases: Vec<(String, &str)> = vec![
+            (
+                sheet_with(
+                    "TRACK 02 AUDIO\nINDEX 01 00:00:00\nTRACK 01 AUDIO\nINDEX 01 00:10:00\n",
+                ),
+                "out of order",
+            ),
+            (
+                sheet_with(
+                    "TRACK 01 AUDIO\nINDEX 01 00:20:00\nTRACK 02 AUDIO\nINDEX 01 00:10:00\n",
+                ),
+                "before the track before",
+            ),
+            (
+                sheet_with(
+                    "TRACK 01 AUDIO\nINDEX 01 00:00:00\nTRACK 02 AUDIO\nINDEX 01 09:00:00\n",
+                ),
+                "past the audio's end",
+            ),
+            (sheet_with("TRACK 01 AUDIO\nTITLE \"x\"\n"), "no INDEX 01"),
+            (
+                sheet_with("TRACK 01 AUDIO\nTITLE \"a\x1b[2Jb\"\nINDEX 01 00:00:00\n"),
+                "control characters",
+            ),
+            (
+                sheet_with("TRACK 01 AUDIO\nINDEX 00 00:05:00\nINDEX 01 00:01:00\n"),
+                "INDEX 00 after",
+            ),
+            (
+                format!("{}FILE \"b.wav\" WAVE\n", sheet_with("")),
+                "several FILE",
+            ),
+            (
+                "TRACK 01 AUDIO\nINDEX 01 00:00:00\n".into(),
+                "TRACK before FILE",
+            ),
+            (
+                sheet_with("TRACK 01 MODE1/2352\nINDEX 01 00:00:00\n"),
+                "not audio",
+            ),
+            (sheet_with("TRACK 100 AUDIO\n"), "bad track number"),
+            (sheet_with(""), "no FILE with tracks"),
+            (
+                sheet_with(&format!("TRACK 01 AUDIO\nTITLE \"{}\"\n", "x".repeat(2000))),
+                "longer than",
+            ),
+        ];
+        for (src, why) in cases {
+            let e = parse(&src, Some(60.0)).unwrap_err();
+            assert!(e.contains(why), "{e:?} for {src:?}");
+        }
+        // 10,000 tracks: refused at the hundredth.
+        let mut huge = sheet_with("");
+        for i in 1..=10_000 {
+            huge.push_str(&format!(
+                "TRACK {i:02} AUDIO\nINDEX 01 00:{:02}:00\n",
+                i % 60
+            ));
+        }
+        let e = parse(&huge, None).unwrap_err();
+        assert!(
+            e.contains("bad track number") || e.contains("more than 99"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn a_sheet_file_is_bounded_and_errors_name_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let big = dir.path().join("big.cue");
+        std::fs::write(&big, vec![b' '; MAX_SHEET_BYTES as usize + 1]).unwrap();
+        let e = read_sheet(&big, None).unwrap_err();
+        assert_eq!(e.path, big);
+        assert!(e.to_string().contains("big.cue"), "{e}");
+        let bad = dir.path().join("bad.cue");
+        std::fs::write(&bad, b"FILE \"a.wav\" WAVE\nTRACK 01 AUDIO\n").unwrap();
+        assert!(
+            read_sheet(&bad, None)
+                .unwrap_err()
+                .to_string()
+                .contains("bad.cue")
+        );
+        // Latin-1 on disk.
+        let l1 = dir.path().join("l1.cue");
+        std::fs::write(
+            &l1,
+            b"FILE \"a.wav\" WAVE\nTRACK 01 AUDIO\nTITLE \"Ca\xf1\xf3n\"\nINDEX 01 00:00:00\n",
+        )
+        .unwrap();
+        let s = read_sheet(&l1, None).unwrap();
+        assert_eq!(s.tracks[0].title.as_deref(), Some("Cañón"));
+    }
+
+    #[test]
+    fn track_names_round_trip_and_resolve_through_the_sheet() {
+        let dir = tempfile::tempdir().unwrap();
+        let audio = dir.path().join("live.flac");
+        std::fs::write(&audio, b"not really audio").unwrap();
+        let p = track_path(&audio, 2);
+        assert!(p.to_string_lossy().ends_with("live.flac#2"));
+        assert_eq!(split_track_path(&p), Some((audio.clone(), 2)));
+        assert_eq!(split_track_path(Path::new("/m/a.flac#0")), None);
+        assert_eq!(split_track_path(Path::new("/m/a.flac#100")), None);
+        assert_eq!(split_track_path(Path::new("/m/a.flac#x")), None);
+        assert_eq!(split_track_path(Path::new("/m/a.flac")), None);
+        // No sheet: not a track of one.
+        assert!(resolve(&p, None).is_none());
+        std::fs::write(dir.path().join("live.cue"), SHEET).unwrap();
+        let (a, span) = resolve(&p, None).unwrap().unwrap();
+        assert_eq!(a, audio);
+        assert!((span.start_secs - (120.0 + 37.0 / 75.0)).abs() < 1e-9);
+        assert!(resolve(&track_path(&audio, 9), None).unwrap().is_err());
+        // A real file named like a track is that file.
+        std::fs::write(&p, b"x").unwrap();
+        assert!(resolve(&p, None).is_none());
+    }
+}
