@@ -35,6 +35,50 @@ pub struct CueError {
     pub reason: String,
 }
 
+/// What is wrong with a sheet's text (the line it is on, where there is one).
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum SheetError {
+    #[error("line {line}: {problem}")]
+    At {
+        line: usize,
+        problem: Box<SheetError>,
+    },
+    #[error("bad time {0:?} (MM:SS:FF)")]
+    Time(String),
+    #[error("control characters in a {0}")]
+    ControlCharacters(String),
+    #[error("a {0} longer than {MAX_TEXT_CHARS} characters")]
+    TooLong(String),
+    #[error("several FILE entries (only one audio file is split)")]
+    SeveralFiles,
+    #[error("FILE after a TRACK")]
+    FileAfterTrack,
+    #[error("TRACK before FILE")]
+    TrackBeforeFile,
+    #[error("more than {MAX_TRACKS} tracks")]
+    TooManyTracks,
+    #[error("bad track number {0:?}")]
+    TrackNumber(String),
+    #[error("track {0} out of order")]
+    OutOfOrder(u32),
+    #[error("track {0} is not audio ({1})")]
+    NotAudio(u32, String),
+    #[error("INDEX before TRACK")]
+    IndexBeforeTrack,
+    #[error("bad index number {0:?}")]
+    IndexNumber(String),
+    #[error("no FILE with tracks")]
+    NoTracks,
+    #[error("track {0} has no INDEX 01")]
+    NoStart(u32),
+    #[error("track {0}: INDEX 00 after INDEX 01")]
+    PregapAfterStart(u32),
+    #[error("track {0} starts at or before the track before it")]
+    NotAfterTheOneBefore(u32),
+    #[error("track {track} starts at {start:.2} s, past the audio's end ({end:.2} s)")]
+    PastTheEnd { track: u32, start: f64, end: f64 },
+}
+
 /// Where a track of a sheet lies in its audio file, seconds.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Span {
@@ -182,7 +226,7 @@ pub fn read_sheet(path: &Path, file_secs: Option<f64>) -> Result<CueSheet, CueEr
     if bytes.len() as u64 > MAX_SHEET_BYTES {
         return Err(err(format!("more than {MAX_SHEET_BYTES} bytes")));
     }
-    parse(&decode_text(&bytes), file_secs).map_err(err)
+    parse(&decode_text(&bytes), file_secs).map_err(|e| err(e.to_string()))
 }
 
 /// The sheet's bytes as text: UTF-8 (with or without a BOM), UTF-16 with a BOM, Shift-JIS
@@ -233,13 +277,13 @@ fn words(line: &str) -> Vec<&str> {
 }
 
 /// `MM:SS:FF` as CD frames.
-fn parse_msf(s: &str) -> Result<u64, String> {
-    let bad = || format!("bad time {s:?} (MM:SS:FF)");
+fn parse_msf(s: &str) -> Result<u64, SheetError> {
+    let bad = || SheetError::Time(s.to_string());
     let parts: Vec<&str> = s.split(':').collect();
     let [m, sec, f] = parts.as_slice() else {
         return Err(bad());
     };
-    let num = |t: &str| -> Result<u64, String> {
+    let num = |t: &str| -> Result<u64, SheetError> {
         if t.is_empty() || t.len() > 5 || !t.bytes().all(|b| b.is_ascii_digit()) {
             return Err(bad());
         }
@@ -253,22 +297,25 @@ fn parse_msf(s: &str) -> Result<u64, String> {
 }
 
 /// A title or performer: within bounds, without control characters.
-fn text(s: &str, what: &str) -> Result<String, String> {
+fn text(s: &str, what: &str) -> Result<String, SheetError> {
     if s.chars().any(|c| c.is_control()) {
-        return Err(format!("control characters in a {what}"));
+        return Err(SheetError::ControlCharacters(what.to_string()));
     }
     if s.chars().count() > MAX_TEXT_CHARS {
-        return Err(format!("a {what} longer than {MAX_TEXT_CHARS} characters"));
+        return Err(SheetError::TooLong(what.to_string()));
     }
     Ok(s.trim().to_string())
 }
 
 /// Parses a sheet's text and checks it against an audio file of `file_secs` (when known).
-pub fn parse(src: &str, file_secs: Option<f64>) -> Result<CueSheet, String> {
+pub fn parse(src: &str, file_secs: Option<f64>) -> Result<CueSheet, SheetError> {
     let mut sheet = CueSheet::default();
     let mut files = 0usize;
     for (no, line) in src.lines().enumerate() {
-        let at = |m: String| format!("line {}: {m}", no + 1);
+        let at = |problem: SheetError| SheetError::At {
+            line: no + 1,
+            problem: Box::new(problem),
+        };
         let w = words(line);
         let Some(cmd) = w.first() else { continue };
         let arg = |i: usize| w.get(i).copied().unwrap_or("");
@@ -287,32 +334,30 @@ pub fn parse(src: &str, file_secs: Option<f64>) -> Result<CueSheet, String> {
             "FILE" => {
                 files += 1;
                 if files > 1 {
-                    return Err(at(
-                        "several FILE entries (only one audio file is split)".into()
-                    ));
+                    return Err(at(SheetError::SeveralFiles));
                 }
                 if in_track {
-                    return Err(at("FILE after a TRACK".into()));
+                    return Err(at(SheetError::FileAfterTrack));
                 }
                 sheet.file = text(arg(1), "file name").map_err(at)?;
             }
             "TRACK" => {
                 if files == 0 {
-                    return Err(at("TRACK before FILE".into()));
+                    return Err(at(SheetError::TrackBeforeFile));
                 }
                 if sheet.tracks.len() >= MAX_TRACKS {
-                    return Err(at(format!("more than {MAX_TRACKS} tracks")));
+                    return Err(at(SheetError::TooManyTracks));
                 }
                 let number: u32 = arg(1)
                     .parse()
                     .ok()
                     .filter(|n| (1..=MAX_TRACKS as u32).contains(n))
-                    .ok_or_else(|| at(format!("bad track number {:?}", arg(1))))?;
+                    .ok_or_else(|| at(SheetError::TrackNumber(arg(1).to_string())))?;
                 if sheet.tracks.last().is_some_and(|t| t.number >= number) {
-                    return Err(at(format!("track {number} out of order")));
+                    return Err(at(SheetError::OutOfOrder(number)));
                 }
                 if !arg(2).eq_ignore_ascii_case("AUDIO") {
-                    return Err(at(format!("track {number} is not audio ({})", arg(2))));
+                    return Err(at(SheetError::NotAudio(number, arg(2).to_string())));
                 }
                 sheet.tracks.push(CueTrack {
                     number,
@@ -336,13 +381,13 @@ pub fn parse(src: &str, file_secs: Option<f64>) -> Result<CueSheet, String> {
                 let t = sheet
                     .tracks
                     .last_mut()
-                    .ok_or_else(|| at("INDEX before TRACK".into()))?;
+                    .ok_or_else(|| at(SheetError::IndexBeforeTrack))?;
                 let frames = parse_msf(arg(2)).map_err(at)?;
                 match arg(1).parse::<u32>() {
                     Ok(0) => t.pregap_frames = Some(frames),
                     Ok(1) => t.start_frames = frames,
                     Ok(n) if n <= 99 => {}
-                    _ => return Err(at(format!("bad index number {:?}", arg(1)))),
+                    _ => return Err(at(SheetError::IndexNumber(arg(1).to_string()))),
                 }
             }
             // CATALOG, CDTEXTFILE, FLAGS, ISRC, PREGAP, POSTGAP, SONGWRITER: not used.
@@ -350,30 +395,27 @@ pub fn parse(src: &str, file_secs: Option<f64>) -> Result<CueSheet, String> {
         }
     }
     if files == 0 || sheet.tracks.is_empty() {
-        return Err("no FILE with tracks".into());
+        return Err(SheetError::NoTracks);
     }
     let mut last: Option<u64> = None;
     for t in &sheet.tracks {
         if t.start_frames == u64::MAX {
-            return Err(format!("track {} has no INDEX 01", t.number));
+            return Err(SheetError::NoStart(t.number));
         }
         if t.pregap_frames.is_some_and(|p| p > t.start_frames) {
-            return Err(format!("track {}: INDEX 00 after INDEX 01", t.number));
+            return Err(SheetError::PregapAfterStart(t.number));
         }
         if last.is_some_and(|l| t.start_frames <= l) {
-            return Err(format!(
-                "track {} starts at or before the track before it",
-                t.number
-            ));
+            return Err(SheetError::NotAfterTheOneBefore(t.number));
         }
         if let Some(end) = file_secs
             && frames_to_secs(t.start_frames) >= end
         {
-            return Err(format!(
-                "track {} starts at {:.2} s, past the audio's end ({end:.2} s)",
-                t.number,
-                frames_to_secs(t.start_frames)
-            ));
+            return Err(SheetError::PastTheEnd {
+                track: t.number,
+                start: frames_to_secs(t.start_frames),
+                end,
+            });
         }
         last = Some(t.start_frames);
     }
@@ -514,7 +556,7 @@ mod tests {
             ),
         ];
         for (src, why) in cases {
-            let e = parse(&src, Some(60.0)).unwrap_err();
+            let e = parse(&src, Some(60.0)).unwrap_err().to_string();
             assert!(e.contains(why), "{e:?} for {src:?}");
         }
         // 10,000 tracks: refused at the hundredth.
@@ -525,7 +567,7 @@ mod tests {
                 i % 60
             ));
         }
-        let e = parse(&huge, None).unwrap_err();
+        let e = parse(&huge, None).unwrap_err().to_string();
         assert!(
             e.contains("bad track number") || e.contains("more than 99"),
             "{e}"

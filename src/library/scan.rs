@@ -55,7 +55,7 @@ enum Seen {
 /// A track of a CUE sheet found by the walk: the audio file's tags (read once for all its
 /// tracks) and the sheet.
 struct CueTrack {
-    tags: std::sync::Arc<Result<Tags, String>>,
+    tags: std::sync::Arc<Result<Tags, crate::library::tags::TagError>>,
     sheet: std::sync::Arc<CueSheet>,
     index: usize,
 }
@@ -64,7 +64,7 @@ struct CueTrack {
 /// an error naming the sheet when it does not hold (the file is then listed whole).
 fn cue_tracks(audio: &Path) -> Option<Result<Vec<CueTrack>, CueError>> {
     let sheet = sheet_for(audio)?;
-    let tags = read_tags(audio).map_err(|e| e.to_string());
+    let tags = read_tags(audio);
     let secs = tags
         .as_ref()
         .ok()
@@ -87,7 +87,7 @@ fn cue_tracks(audio: &Path) -> Option<Result<Vec<CueTrack>, CueError>> {
 fn cue_track_tags(t: &CueTrack) -> (Tags, Option<String>) {
     let (mut tags, tag_error) = match t.tags.as_ref() {
         Ok(tags) => (tags.clone(), None),
-        Err(e) => (Tags::default(), Some(e.clone())),
+        Err(e) => (Tags::default(), Some(e.to_string())),
     };
     let s = &t.sheet;
     let Some(track) = s.tracks.get(t.index) else {
