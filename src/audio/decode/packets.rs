@@ -1,0 +1,191 @@
+//! Reading packets into samples: the decoder's errors and panics counted as damage, skipped
+//! packets, samples made finite and within range.
+
+use super::*;
+
+impl AudioFile {
+    /// [`AudioFile::next_chunk`] in the whole file.
+    pub(super) fn next_chunk_file(
+        &mut self,
+        out: &mut Vec<f32>,
+    ) -> Result<Option<ChunkFormat>, AudioError> {
+        out.clear();
+        if self.broken {
+            return Ok(None);
+        }
+        if let Backend::Au(r) = &mut self.backend {
+            let n = match r.read(out, 4096) {
+                Ok(n) => n,
+                Err(e) => return self.stream_error(e.to_string()),
+            };
+            if n == 0 {
+                return Ok(None);
+            }
+            let fmt = ChunkFormat {
+                channels: r.channels,
+                sample_rate_hz: r.sample_rate_hz,
+            };
+            self.decoded_any = true;
+            let mut taken = std::mem::take(out);
+            self.sanitise(&mut taken);
+            *out = taken;
+            return Ok(Some(fmt));
+        }
+        // Packets in a row that gave no audio (empty, undecodable, another track's, resets):
+        // a stream of nothing but those ends, rather than spinning for billions of packets.
+        let mut barren = 0usize;
+        loop {
+            barren += 1;
+            if barren > MAX_BARREN_PACKETS {
+                return self.stream_error(format!(
+                    "{MAX_BARREN_PACKETS} packets in a row hold no audio"
+                ));
+            }
+            let Backend::Symphonia {
+                format,
+                decoder,
+                track_id,
+                sample_buf,
+            } = &mut self.backend
+            else {
+                return Ok(None);
+            };
+            let packet = match guard::catch(|| format.next_packet()) {
+                Ok(Ok(p)) => p,
+                Ok(Err(SymError::IoError(e))) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
+                    return Ok(None);
+                }
+                Ok(Err(SymError::ResetRequired)) => {
+                    decoder.reset();
+                    continue;
+                }
+                Ok(Err(SymError::DecodeError(e))) => {
+                    self.note_skip(e)?;
+                    continue;
+                }
+                Ok(Err(e)) => return self.stream_error(e.to_string()),
+                Err(p) => return self.internal_error(p.0),
+            };
+            if packet.track_id() != *track_id {
+                continue;
+            }
+            let (ts, dur) = (packet.ts(), packet.dur());
+            if let Some(expected) = self.next_ts
+                && ts > expected
+                && let Some(tb) = format
+                    .tracks()
+                    .iter()
+                    .find(|t| t.id == *track_id)
+                    .and_then(|t| t.codec_params.time_base)
+            {
+                let t = tb.calc_time(ts - expected);
+                let gap = t.seconds as f64 + t.frac;
+                // Timestamps wobble by a packet at page or frame boundaries; a real gap is more.
+                if gap.is_finite() && gap > 0.1 && gap < 1e7 {
+                    self.damage.lost_secs += gap;
+                    tracing::warn!(path = %self.path.display(), secs = gap, "damaged audio skipped by the reader");
+                }
+            }
+            self.next_ts = Some(ts.saturating_add(dur));
+            let decoded = match guard::catch(|| decoder.decode(&packet)) {
+                Ok(Ok(d)) => d,
+                Ok(Err(SymError::DecodeError(e))) => {
+                    self.note_skip(e)?;
+                    continue;
+                }
+                Ok(Err(SymError::IoError(e))) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
+                    return Ok(None);
+                }
+                Ok(Err(e)) => return self.stream_error(e.to_string()),
+                Err(p) => return self.internal_error(p.0),
+            };
+            let spec = *decoded.spec();
+            let channels = spec.channels.count();
+            let frames = decoded.frames();
+            let rate = if spec.rate > 0 {
+                spec.rate
+            } else {
+                self.info.sample_rate_hz
+            };
+            if channels == 0
+                || channels > MAX_CHANNELS
+                || !(MIN_RATE_HZ..=MAX_RATE_HZ).contains(&rate)
+                || frames as u64 > MAX_PACKET_FRAMES
+            {
+                let reason = format!(
+                    "implausible decoded packet ({frames} frames, {channels} channels, {rate} Hz)"
+                );
+                return self.stream_error(reason);
+            }
+            if frames == 0 {
+                continue;
+            }
+            let capacity = decoded.capacity() as u64;
+            let buf = match sample_buf {
+                Some(b) if b.capacity() >= frames * channels => b,
+                _ => sample_buf.insert(SampleBuffer::<f32>::new(
+                    capacity.min(MAX_PACKET_FRAMES).max(frames as u64),
+                    spec,
+                )),
+            };
+            buf.copy_interleaved_ref(decoded);
+            self.decoded_any = true;
+            let skip = (self.skip_frames as usize).min(frames);
+            self.skip_frames -= skip as u64;
+            if skip == frames {
+                continue;
+            }
+            out.extend_from_slice(&buf.samples()[skip * channels..frames * channels]);
+            if let Some(k) = self.output_scale {
+                out.iter_mut().for_each(|s| *s *= k);
+            }
+            let mut taken = std::mem::take(out);
+            self.sanitise(&mut taken);
+            *out = taken;
+            return Ok(Some(ChunkFormat {
+                channels,
+                sample_rate_hz: rate,
+            }));
+        }
+    }
+
+    pub(super) fn internal_error<T>(&mut self, panic: String) -> Result<Option<T>, AudioError> {
+        self.broken = true;
+        if self.decoded_any {
+            tracing::warn!(path = %self.path.display(), error = %panic, "decoder failed; stream ends here");
+            self.damage.ended_early = Some(format!("decoder error: {panic}"));
+            Ok(None)
+        } else {
+            Err(AudioError::Internal {
+                path: self.path.clone(),
+                reason: panic,
+            })
+        }
+    }
+
+    pub(super) fn note_skip(&mut self, reason: &str) -> Result<(), AudioError> {
+        self.damage.skipped_packets += 1;
+        tracing::warn!(path = %self.path.display(), error = %reason, "skipping corrupt data");
+        if self.damage.skipped_packets > 1000 && !self.decoded_any {
+            return Err(AudioError::Decode {
+                path: self.path.clone(),
+                reason: format!("no decodable data ({reason})"),
+            });
+        }
+        Ok(())
+    }
+
+    pub(super) fn stream_error<T>(&mut self, reason: String) -> Result<Option<T>, AudioError> {
+        self.broken = true;
+        if self.decoded_any {
+            tracing::warn!(path = %self.path.display(), error = %reason, "stream ended early");
+            self.damage.ended_early = Some(reason);
+            Ok(None)
+        } else {
+            Err(AudioError::Decode {
+                path: self.path.clone(),
+                reason,
+            })
+        }
+    }
+}
