@@ -279,6 +279,11 @@ fn read_sidecar(lrc: &Path) -> Result<String, LyricsError> {
 /// The lyrics of `audio`: its `.lrc` sidecar first, else the lyrics in its tags. `Ok(None)`
 /// when it has none; an error names the file, and says which bound lyrics are over.
 pub fn load(audio: &Path) -> Result<Option<Lyrics>, LyricsError> {
+    // A CUE sheet's track (`album.flac#2`): its file's lyrics are the whole album's, timed
+    // from the file's start, so the track has none of its own.
+    if !audio.exists() && crate::audio::cue::split_track_path(audio).is_some() {
+        return Ok(None);
+    }
     if let Some(lrc) = sidecar(audio) {
         let text = read_sidecar(&lrc)?;
         let l = parse_from(&text, &lrc.display().to_string())?;
@@ -386,5 +391,19 @@ mod tests {
         assert_eq!(parse_stamp("ar:Someone"), None);
         assert_eq!(parse_stamp("00:61"), None);
         assert_eq!(parse_stamp("offset:+100"), None);
+    }
+
+    #[test]
+    fn a_sheet_track_has_no_lyrics_of_its_own() {
+        let dir = tempfile::tempdir().unwrap();
+        let album = dir.path().join("live.flac");
+        std::fs::write(&album, b"not audio").unwrap();
+        std::fs::write(dir.path().join("live.lrc"), "[00:01.00]the whole album\n").unwrap();
+        let track = crate::audio::cue::track_path(&album, 2);
+        assert_eq!(load(&track).unwrap(), None);
+        assert!(
+            load(&album).unwrap().is_some(),
+            "the file keeps its sidecar"
+        );
     }
 }
