@@ -256,8 +256,16 @@ impl Analyzer {
                         if let Err(e) = set_current_thread_priority(priority) {
                             tracing::debug!("analysis thread priority: {e}");
                         }
-                        let turn =
-                            || budget.wait_turn(index, &|| shared.cancel.load(Ordering::Relaxed));
+                        // A worker waiting for its turn (one fewer works while music plays)
+                        // also stops when no track is left for it: otherwise the analysis
+                        // would not finish — and the status line would say "analysing 5/5" —
+                        // until the music stops.
+                        let turn = || {
+                            budget.wait_turn(index, &|| {
+                                shared.cancel.load(Ordering::Relaxed)
+                                    || shared.queue.lock().map(|q| q.is_empty()).unwrap_or(true)
+                            })
+                        };
                         worker_loop(&shared, &store, &classifier, &tx, &turn);
                         if running.fetch_sub(1, Ordering::AcqRel) == 1 {
                             finished();

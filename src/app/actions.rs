@@ -22,6 +22,15 @@ impl App {
                 self.help = Help {
                     open: true,
                     scroll: 0,
+                    messages: false,
+                };
+            }
+            Action::Messages => {
+                // Newest first: it opens at the newest.
+                self.help = Help {
+                    open: true,
+                    scroll: 0,
+                    messages: true,
                 };
             }
             Action::NextView | Action::PrevView => {

@@ -63,14 +63,22 @@ impl App {
     }
 
     pub(super) fn help_key(&mut self, k: KeyEvent) {
-        let page = self.session.list_height;
-        let last = crate::keys::help_lines(self.keymap())
-            .len()
-            .saturating_sub(1);
+        // The popup is the whole height inside its border: scrolling stops when the last line
+        // reaches the bottom (not when it is the only one left).
+        let page = crate::app::layout::help_rows(self.size.1).max(1);
+        // The messages (newest first, long ones wrapped) scroll one message at a time, to the
+        // oldest at the top.
+        let last = if self.help.messages {
+            self.session.messages.len().saturating_sub(1)
+        } else {
+            crate::keys::help_lines(self.keymap())
+                .len()
+                .saturating_sub(page)
+        };
         match (k.code, self.keymap().action_for(&k)) {
-            (KeyCode::Esc, _) | (_, Some(Action::Help)) | (_, Some(Action::Quit)) => {
-                self.help.open = false
-            }
+            (KeyCode::Esc, _)
+            | (_, Some(Action::Help | Action::Messages))
+            | (_, Some(Action::Quit)) => self.help.open = false,
             (_, Some(Action::Down)) => self.help.scroll += 1,
             (_, Some(Action::Up)) => self.help.scroll = self.help.scroll.saturating_sub(1),
             (_, Some(Action::PageDown)) => self.help.scroll += page,
@@ -79,7 +87,7 @@ impl App {
             (_, Some(Action::Bottom)) => self.help.scroll = last,
             _ => {}
         }
-        // The last help line stays in view.
+        // The last page stays in view.
         self.help.scroll = self.help.scroll.min(last);
     }
 
@@ -101,7 +109,17 @@ impl App {
         let mut changed = false;
         match k.code {
             KeyCode::Esc => self.close_search(),
-            KeyCode::Enter => self.search.typing = false,
+            // The header says "Enter plays": the first Enter plays the selected result (and
+            // the typing ends; the keys then move through the results). With no result it only
+            // ends the typing.
+            KeyCode::Enter => {
+                self.search.typing = false;
+                if !self.views.search.results.is_empty() {
+                    self.views
+                        .search
+                        .on_action(Action::Activate, &mut self.session);
+                }
+            }
             KeyCode::Backspace => {
                 self.search.text.pop();
                 changed = true;

@@ -13,6 +13,11 @@ pub fn list_height(rows: u16) -> usize {
 }
 
 /// The frame's parts: tabs, the view, the player bar, the status line.
+/// The help lines shown at once: the popup is the terminal's height, less its border.
+pub fn help_rows(rows: u16) -> usize {
+    usize::from(rows.saturating_sub(2))
+}
+
 pub fn frame(area: Rect) -> [Rect; 4] {
     let chunks = Layout::default()
         .direction(Direction::Vertical)

@@ -39,9 +39,12 @@ pub struct Listening {
 
 impl Listening {
     /// `track` starts (from its beginning); what the one before it counts as, if it was left
-    /// unfinished.
+    /// unfinished. A track started again from its beginning was not rejected: leaving it for
+    /// itself is no skip (a play still counts).
     pub fn start(&mut self, track: TrackId, duration: Option<f64>) -> Option<(TrackId, Listen)> {
-        let before = self.finish(false);
+        let before = self
+            .finish(false)
+            .filter(|&(t, l)| !(t == track && l == Listen::Skip));
         self.track = Some(track);
         self.duration = duration;
         self.heard = 0.0;
@@ -128,6 +131,18 @@ mod tests {
         // The next one reached its end.
         l.position(1.0, false);
         assert_eq!(l.finish(true), Some((TrackId(2), Listen::Play)));
+        // Started again from its beginning: no skip of itself; a play still counts.
+        l.start(TrackId(3), Some(60.0));
+        l.position(2.0, false);
+        assert_eq!(l.start(TrackId(3), Some(60.0)), None);
+        for s in 1..=40 {
+            l.position(f64::from(s), false);
+        }
+        assert_eq!(
+            l.start(TrackId(3), Some(60.0)),
+            Some((TrackId(3), Listen::Play))
+        );
+        l.abandon();
         // Nothing is counted twice.
         assert_eq!(l.finish(false), None);
         l.start(TrackId(3), None);

@@ -170,11 +170,13 @@ impl Views {
     }
 }
 
-/// The help popup.
+/// The help popup: the keys, or the last status messages in full.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct Help {
     pub open: bool,
     pub scroll: usize,
+    /// The popup shows the messages (`Session::messages`) instead of the keys.
+    pub messages: bool,
 }
 
 /// What was last saved, to save again only what changed.

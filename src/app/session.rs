@@ -58,6 +58,9 @@ pub struct StatusMessage {
     pub at: Instant,
 }
 
+/// The status messages the messages popup keeps.
+pub const MESSAGE_LOG: usize = 200;
+
 /// The default of `recent_hours` (config.toml).
 pub const DEFAULT_RECENT_HOURS: u64 = 8;
 
@@ -105,6 +108,9 @@ pub struct Session {
     pub crossfade: super::crossfade::Crossfade,
     pub analysis: AnalysisStatus,
     pub status: Option<StatusMessage>,
+    /// The last status messages, newest last (at most [`MESSAGE_LOG`]): what the status line
+    /// showed, whole, for the messages popup.
+    pub messages: std::collections::VecDeque<StatusMessage>,
     /// A message that stays on the status line, over any other, until a key is pressed:
     /// what the settings could not do (a bad config file, a setting the machine cannot meet).
     pub notice: Option<String>,
@@ -165,6 +171,7 @@ impl Session {
             crossfade: Default::default(),
             analysis: AnalysisStatus::default(),
             status: None,
+            messages: Default::default(),
             notice: None,
             keymap,
             list_height: 20,
@@ -194,11 +201,21 @@ impl Session {
     }
 
     pub fn set_status(&mut self, text: impl Into<String>, error: bool) {
-        self.status = Some(StatusMessage {
+        let m = StatusMessage {
             text: text.into(),
             error,
             at: Instant::now(),
-        });
+        };
+        // A message said again (progress, a repeated key) is one line of the log.
+        if self.messages.back().map(|l| &l.text) != Some(&m.text) {
+            if self.messages.len() >= MESSAGE_LOG {
+                self.messages.pop_front();
+            }
+            self.messages.push_back(m.clone());
+        } else if let Some(last) = self.messages.back_mut() {
+            last.at = m.at;
+        }
+        self.status = Some(m);
     }
 
     pub fn push(&mut self, fx: Effect) {

@@ -97,6 +97,7 @@ macro_rules! actions {
 actions! {
     Quit => "quit", Global, "Quit genreplay";
     Help => "help", Global, "Show or hide this help";
+    Messages => "messages", Global, "Show the last status messages in full";
     NextView => "next_view", Global, "Next view";
     PrevView => "prev_view", Global, "Previous view";
     ViewLibrary => "view_library", Global, "Library view";

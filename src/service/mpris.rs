@@ -416,6 +416,27 @@ impl Imp {
     /// Asks the app to carry out `command` and waits for its answer. A refusal (nothing to
     /// play, say) is not an error on the bus: MPRIS calls that cannot apply have no effect.
     async fn ask(&self, command: RemoteCommand) -> fdo::Result<()> {
+        self.ask_done(command).await.map(|_| ())
+    }
+
+    /// A client sets a property. zbus answers a set with a `PropertiesChanged` of its own,
+    /// carrying what the getter says then; the snapshot after the player's change would send a
+    /// second one. So the value is taken here first: zbus's signal carries the new value, and
+    /// the snapshot finds nothing changed — one signal per set, never a stale one. When the
+    /// player refuses, the old value is put back.
+    async fn set_property(&self, set: SetProperty, command: RemoteCommand) -> zbus::Result<()> {
+        let before = self.shared.lock().ok().map(|mut s| set.apply(&mut s.state));
+        let done = self.ask_done(command).await;
+        if !matches!(done, Ok(true))
+            && let (Some(old), Ok(mut s)) = (before, self.shared.lock())
+        {
+            old.apply(&mut s.state);
+        }
+        done.map(|_| ()).map_err(to_zbus)
+    }
+
+    /// Sends `command` to the player; whether it did it.
+    async fn ask_done(&self, command: RemoteCommand) -> fdo::Result<bool> {
         let (tx, rx) = async_channel::bounded(1);
         let what = format!("{command:?}");
         self.events
@@ -429,7 +450,7 @@ impl Imp {
                 if !r.ok {
                     tracing::debug!("MPRIS {what}: {}", r.message);
                 }
-                Ok(())
+                Ok(r.ok)
             }
             Err(_) => Err(fdo::Error::Failed("genreplay is quitting".into())),
         }
@@ -440,6 +461,27 @@ impl Imp {
             .lock()
             .map(|s| f(&s))
             .map_err(|_| fdo::Error::Failed("the player's state is unavailable".into()))
+    }
+}
+
+/// A property a client sets, with its new value.
+#[derive(Debug, Clone, Copy)]
+enum SetProperty {
+    Volume(f64),
+    Shuffle(bool),
+    Repeat(Repeat),
+}
+
+impl SetProperty {
+    /// Puts the value into `state`; returns the one it replaced.
+    fn apply(self, state: &mut MediaState) -> SetProperty {
+        match self {
+            SetProperty::Volume(v) => SetProperty::Volume(std::mem::replace(&mut state.volume, v)),
+            SetProperty::Shuffle(on) => {
+                SetProperty::Shuffle(std::mem::replace(&mut state.shuffle, on))
+            }
+            SetProperty::Repeat(r) => SetProperty::Repeat(std::mem::replace(&mut state.repeat, r)),
+        }
     }
 }
 
@@ -559,11 +601,14 @@ impl PlayerInterface for Imp {
     }
 
     async fn set_loop_status(&self, loop_status: LoopStatus) -> zbus::Result<()> {
-        self.ask(RemoteCommand::Repeat {
-            mode: repeat_of(loop_status).label().into(),
-        })
+        let repeat = repeat_of(loop_status);
+        self.set_property(
+            SetProperty::Repeat(repeat),
+            RemoteCommand::Repeat {
+                mode: repeat.label().into(),
+            },
+        )
         .await
-        .map_err(to_zbus)
     }
 
     async fn rate(&self) -> fdo::Result<PlaybackRate> {
@@ -583,9 +628,11 @@ impl PlayerInterface for Imp {
     }
 
     async fn set_shuffle(&self, shuffle: bool) -> zbus::Result<()> {
-        self.ask(RemoteCommand::Shuffle { on: shuffle })
-            .await
-            .map_err(to_zbus)
+        self.set_property(
+            SetProperty::Shuffle(shuffle),
+            RemoteCommand::Shuffle { on: shuffle },
+        )
+        .await
     }
 
     async fn metadata(&self) -> fdo::Result<Metadata> {
@@ -602,12 +649,14 @@ impl PlayerInterface for Imp {
         } else {
             return Ok(());
         };
-        self.ask(RemoteCommand::Volume {
-            percent,
-            relative: false,
-        })
+        self.set_property(
+            SetProperty::Volume(f64::from(percent) / 100.0),
+            RemoteCommand::Volume {
+                percent,
+                relative: false,
+            },
+        )
         .await
-        .map_err(to_zbus)
     }
 
     async fn position(&self) -> fdo::Result<Time> {

@@ -4,7 +4,7 @@ use ratatui::Frame;
 use ratatui::layout::{Alignment, Rect};
 use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Clear, Paragraph};
+use ratatui::widgets::{Clear, Paragraph, Wrap};
 
 use super::widgets::block;
 use crate::app::App;
@@ -18,18 +18,25 @@ pub fn help_lines(app: &App) -> Vec<(String, String)> {
         .collect()
 }
 
-pub fn draw(f: &mut Frame, app: &App, area: Rect) {
-    let t = app.theme();
-    let keys = app.keymap();
-    // The whole height: help is a modal page, and every line should fit.
+/// The popup's place: the whole height (a modal page), centred, at most 84 columns.
+fn popup_area(area: Rect) -> Rect {
     let w = area.width.saturating_sub(8).min(84);
-    let popup = Rect {
+    Rect {
         x: area.x + (area.width - w) / 2,
         y: area.y,
         width: w,
         height: area.height,
-    };
-    let inner_w = w.saturating_sub(2) as usize;
+    }
+}
+
+pub fn draw(f: &mut Frame, app: &App, area: Rect) {
+    if app.help.messages {
+        return draw_messages(f, app, area);
+    }
+    let t = app.theme();
+    let keys = app.keymap();
+    let popup = popup_area(area);
+    let inner_w = popup.width.saturating_sub(2) as usize;
     f.render_widget(Clear, popup);
     // Lines are grouped by scope; the first line of a group (and the top line, when scrolled
     // into one) names it at the right.
@@ -70,6 +77,44 @@ pub fn draw(f: &mut Frame, app: &App, area: Rect) {
                     Line::from(" keymap.toml in your config folder overrides these ").centered(),
                 ),
         ),
+        popup,
+    );
+}
+
+/// The last status messages, newest first, each whole (wrapped), with how long ago it came.
+fn draw_messages(f: &mut Frame, app: &App, area: Rect) {
+    let t = app.theme();
+    let keys = app.keymap();
+    let popup = popup_area(area);
+    f.render_widget(Clear, popup);
+    let log = &app.session.messages;
+    let lines: Vec<Line> = if log.is_empty() {
+        vec![Line::styled(" no messages yet", Style::default().fg(t.dim))]
+    } else {
+        log.iter()
+            .rev()
+            .skip(app.help.scroll)
+            .map(|m| {
+                let ago = crate::util::time::fmt_time(m.at.elapsed().as_secs_f64());
+                Line::from(vec![
+                    Span::styled(format!("{ago:>7} ago  "), Style::default().fg(t.dim)),
+                    Span::styled(
+                        m.text.clone(),
+                        Style::default().fg(if m.error { t.error } else { t.foreground }),
+                    ),
+                ])
+            })
+            .collect()
+    };
+    let title = format!(
+        " Messages, newest first · {}/{} scroll · Esc closes ",
+        keys.hint(Action::Down),
+        keys.hint(Action::Up)
+    );
+    f.render_widget(
+        Paragraph::new(lines)
+            .wrap(Wrap { trim: false })
+            .block(block(title, t).title_alignment(Alignment::Center)),
         popup,
     );
 }

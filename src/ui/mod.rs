@@ -15,7 +15,7 @@ mod widgets;
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Direction, Layout, Rect};
-use ratatui::style::{Modifier, Style};
+use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Gauge, Paragraph};
 
@@ -53,6 +53,80 @@ pub fn draw(f: &mut Frame, app: &App) {
         help::draw(f, app, area);
     }
     neutralise_layout_controls(f.buffer_mut());
+    keep_text_legible(f.buffer_mut(), app.theme());
+}
+
+/// The last pass over every frame, after the bidi controls: no text is drawn in (or too close
+/// to) its own background colour. A span coloured with the theme's accent keeps that colour on
+/// the selected row, whose background is the highlight colour, and in the dark and light themes
+/// those are the same; a user's theme may make any two colours equal. A cell whose text
+/// colour has too little contrast with its background takes the theme's colour that has the
+/// most (the highlight's text colour, the foreground or the background), so every view and
+/// every theme is legible without each row knowing whether it is selected.
+fn keep_text_legible(buf: &mut ratatui::buffer::Buffer, theme: &crate::config::theme::Theme) {
+    for cell in buf.content.iter_mut() {
+        if !is_text(cell.symbol()) || legible(cell.fg, cell.bg) {
+            continue;
+        }
+        let better = [theme.highlight_fg, theme.foreground, theme.background]
+            .into_iter()
+            .max_by(|a, b| contrast(*a, cell.bg).total_cmp(&contrast(*b, cell.bg)));
+        if let Some(c) = better {
+            cell.fg = c;
+        }
+    }
+}
+
+/// Whether a cell holds text: not blank, and not a picture — box drawing, block elements (the
+/// half blocks a cover is drawn with, one pixel in each colour) or braille (charts).
+fn is_text(sym: &str) -> bool {
+    match sym.chars().next() {
+        None => false,
+        Some(c) => {
+            !c.is_whitespace()
+                && !('\u{2500}'..='\u{259f}').contains(&c)
+                && !('\u{2800}'..='\u{28ff}').contains(&c)
+        }
+    }
+}
+
+/// The least contrast (WCAG's ratio of relative luminances) text keeps against its background
+/// here; the themes' dim text on their backgrounds is about 3.9.
+const MIN_CONTRAST: f64 = 1.5;
+
+/// Whether text in `fg` reads on `bg`: only colours known exactly (RGB) are measured; the
+/// terminal's own colours (reset, the 16 named ones) are the terminal's theme's business,
+/// except the same colour on itself.
+fn legible(fg: Color, bg: Color) -> bool {
+    if fg == bg {
+        return fg == Color::Reset;
+    }
+    contrast(fg, bg) >= MIN_CONTRAST
+}
+
+/// WCAG contrast ratio of two colours (1 to 21); colours not given as RGB count as unknown (21).
+fn contrast(a: Color, b: Color) -> f64 {
+    match (luminance(a), luminance(b)) {
+        (Some(la), Some(lb)) => (la.max(lb) + 0.05) / (la.min(lb) + 0.05),
+        _ if a == b => 1.0,
+        _ => 21.0,
+    }
+}
+
+/// Relative luminance of an RGB colour (sRGB, WCAG 2).
+fn luminance(c: Color) -> Option<f64> {
+    let Color::Rgb(r, g, b) = c else {
+        return None;
+    };
+    let lin = |v: u8| {
+        let v = f64::from(v) / 255.0;
+        if v <= 0.040_45 {
+            v / 12.92
+        } else {
+            ((v + 0.055) / 1.055).powf(2.4)
+        }
+    };
+    Some(0.2126 * lin(r) + 0.7152 * lin(g) + 0.0722 * lin(b))
 }
 
 /// The last pass over every frame: ratatui drops control characters but keeps zero-width
@@ -246,8 +320,20 @@ fn draw_status(f: &mut Frame, app: &App, area: Rect) {
     let t = app.theme();
     let (left, right, error) = status_text(app);
     let w = area.width as usize;
-    // The right part (the audio output) stays; a long message is cut.
-    let left = widgets::fit(&left, w.saturating_sub(right.chars().count() + 3));
+    // The right part (the audio output) stays; a long message is cut, and says which key shows
+    // it whole (the messages popup).
+    let room = w.saturating_sub(right.chars().count() + 3);
+    let left = if left.chars().count() > room {
+        let more = format!(" ({} shows all)", app.keymap().hint(Action::Messages));
+        let keep = room.saturating_sub(more.chars().count());
+        if keep >= 12 {
+            format!("{}{more}", widgets::fit(&left, keep))
+        } else {
+            widgets::fit(&left, room)
+        }
+    } else {
+        left
+    };
     let pad = w
         .saturating_sub(left.chars().count() + right.chars().count() + 2)
         .max(1);

@@ -544,6 +544,16 @@ fn a_desktop_drives_the_player_over_its_session_bus() {
             "no PropertiesChanged for {property}:\n{sig}"
         );
     }
+    // One signal per change, each with the new value: zbus answers a client's set with a
+    // signal of its own, and the player's change must not send a second one.
+    for (property, times) in [("Volume", 1), ("LoopStatus", 4), ("Shuffle", 2)] {
+        assert_eq!(
+            sig.matches(&format!("string \"{property}\"")).count(),
+            times,
+            "{property}:\n{sig}"
+        );
+    }
+    assert!(sig.contains("double 0.5"), "{sig}");
     assert!(sig.contains("int64 4000000"), "Seeked to 4 s:\n{sig}");
     assert!(sig.contains("int64 6000000"), "Seeked to 6 s:\n{sig}");
 

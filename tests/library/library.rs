@@ -571,3 +571,45 @@ fn scan_and_library_commands_on_the_real_sample_library() {
         assert!(t["replaygain"]["applied_db"].is_number(), "{t}");
     }
 }
+
+#[test]
+fn the_analysis_finishes_while_music_plays_though_one_worker_waits_its_turn() {
+    use genreplay::analysis::{Priority, ThreadBudget};
+    let dir = tempfile::tempdir().unwrap();
+    let lib = dir.path().join("music");
+    for i in 0..3 {
+        write_wav(
+            &lib.join(format!("{i}.wav")),
+            &tone(300.0 + 40.0 * i as f32, 8000, 1.0, 0.3),
+            8000,
+            1,
+        );
+    }
+    let store = Store::open(&dir.path().join("db")).unwrap();
+    scan(&store, &lib, 1, &no_progress).unwrap();
+    // Two workers; music plays, so one is allowed and the other waits for its turn.
+    let budget = ThreadBudget::new(2);
+    budget.set_playing(true);
+    assert_eq!(budget.allowed(), 1);
+    let a =
+        Analyzer::start_with(store.clone(), classifier(), budget.clone(), Priority::Low).unwrap();
+    let mut done = 0;
+    let mut finished = false;
+    // The waiting worker stops when no track is left; the analysis says so without the music
+    // stopping (before: "analysing 3/3" until the budget changed). The deadline is generous
+    // for a loaded machine: it only has to come, not come fast.
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while !finished && Instant::now() < deadline {
+        match a.events().recv_timeout(Duration::from_millis(200)) {
+            Ok(AnalysisEvent::TrackDone { .. }) => done += 1,
+            Ok(AnalysisEvent::Finished { .. }) => finished = true,
+            _ => {}
+        }
+    }
+    assert_eq!(done, 3);
+    assert!(
+        finished,
+        "the analysis did not finish while the music played"
+    );
+    assert_eq!(budget.allowed(), 1, "the music still plays");
+}

@@ -184,7 +184,8 @@ fn the_player_in_a_real_terminal() {
         s[1].contains("Search · ") && s.iter().any(|l| l.contains(&second_title))
     });
     assert!(s[1].contains("Esc closes"), "{}", s[1]);
-    // Enter leaves the typing, and the keys move through the results.
+    // Enter plays the selected result (the playing track, again from its start) and leaves
+    // the typing; the keys then move through the results.
     tmux.keys(&["Enter"]);
     tmux.wait_gone(&format!("/{needle}▏"));
     // Esc closes the search and gives the library back.

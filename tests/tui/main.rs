@@ -11,5 +11,6 @@ mod app;
 mod art_e2e;
 mod e2e;
 mod hardening;
+mod legible;
 mod restart;
 mod screens;

@@ -489,9 +489,13 @@ fn help_popup_lists_the_keys() {
     for &a in genreplay::keys::Action::ALL {
         assert!(on_screen(&s, a.description()), "{}", a.name());
     }
-    // j scrolls.
+    // Everything fits: j has nothing to scroll.
     press(&mut app, "j");
-    let s = lines(&draw(&app, W, 70));
+    assert_eq!(app.help.scroll, 0);
+    // In a shorter terminal j scrolls.
+    app.update(Event::Resize(W, 30));
+    press(&mut app, "j");
+    let s = lines(&draw(&app, W, 30));
     assert!(!on_screen(&s, "Close this help"));
     assert!(on_screen(&s, "Quit genreplay"));
     // Esc closes it and the library is back.
@@ -734,4 +738,23 @@ fn now_playing_shows_the_replaygain_applied_and_the_player_gets_it() {
     }));
     let s = screen(&mut app);
     assert!(row(&s, "vol 80%").contains("RG +8.0 dB est."));
+}
+
+#[test]
+fn a_cut_status_message_says_which_key_shows_it_whole() {
+    let mut app = app();
+    let long = format!("{} and this is how it ends", "a long message ".repeat(12));
+    app.update(Event::Status {
+        text: long.clone(),
+        error: false,
+    });
+    let s = screen(&mut app);
+    let status = &s[(H - 1) as usize];
+    assert!(status.contains("… (N shows all)"), "{status:?}");
+    press(&mut app, "N");
+    let s = screen(&mut app);
+    let all = s.join(" ");
+    // Wrapped inside the popup, every word is there.
+    assert!(all.contains("Messages, newest first"), "{all}");
+    assert!(all.contains("and this is how it ends"), "{all}");
 }

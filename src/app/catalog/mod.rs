@@ -532,6 +532,9 @@ impl Catalog {
         if !unsure.is_empty() {
             lists.push((UNSURE_GROUP.to_string(), unsure));
         }
+        // An earlier model's genre is listed only while a track still shows it; the active
+        // model's are listed even when empty.
+        lists.retain(|(n, l)| !l.is_empty() || self.labels.contains(n));
         for l in &mut lists {
             l.1.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
         }

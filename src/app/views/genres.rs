@@ -142,9 +142,11 @@ impl GenresView {
                 None => return self.rebuild(lib, min_confidence, unsure_in_playlists, height),
             }
         }
-        // `genre_playlists` has no unsure list when no track is unsure.
+        // As `genre_playlists`: no unsure list when no track is unsure, and an earlier model's
+        // genre only while a track still shows it (after a model switch its lists empty as the
+        // library is classified again, and then go).
         self.lists
-            .retain(|(n, l)| n != UNSURE_GROUP || !l.is_empty());
+            .retain(|(n, l)| !l.is_empty() || lib.labels.contains(n));
         self.clamp(height);
     }
 

@@ -80,3 +80,60 @@ fn genres_view_with_empty_genre_does_not_focus_tracks() {
     assert!(fx.is_empty());
     assert!(queue_titles(&app).is_empty());
 }
+
+#[test]
+fn a_model_switch_leaves_no_list_of_the_old_model_once_the_library_is_classified_again() {
+    let mut app = app();
+    press(&mut app, "4");
+    let old: Vec<String> = app.views.genres.lists.iter().map(|l| l.0.clone()).collect();
+    assert!(old.contains(&"rock".to_string()), "{old:?}");
+    // A model with other genres: until tracks are classified again they keep their old genre.
+    let labels = vec!["ambient".to_string(), "noise".to_string()];
+    app.update(Event::ModelActivated {
+        id: "new".into(),
+        name: "by-folder".into(),
+        labels: labels.clone(),
+    });
+    press(&mut app, "4");
+    let names: Vec<String> = app.views.genres.lists.iter().map(|l| l.0.clone()).collect();
+    assert_eq!(&names[..2], ["ambient", "noise"], "{names:?}");
+    assert!(names.contains(&"rock".to_string()), "{names:?}");
+    // Every track classified by the new model, one event at a time as the analysis sends them.
+    let ids: Vec<_> = app.session.lib.tracks.iter().map(|t| t.id).collect();
+    for (i, track) in ids.into_iter().enumerate() {
+        let v = if i % 2 == 0 {
+            vec![0.9, 0.1]
+        } else {
+            vec![0.2, 0.8]
+        };
+        app.update(Event::VectorReady {
+            track,
+            vector: v,
+            style: None,
+            open_set: None,
+        });
+        app.update(Event::Tick);
+    }
+    let lists: Vec<(String, usize)> = app
+        .views
+        .genres
+        .lists
+        .iter()
+        .map(|l| (l.0.clone(), l.1.len()))
+        .collect();
+    let names: Vec<&str> = lists.iter().map(|l| l.0.as_str()).collect();
+    assert_eq!(
+        names,
+        ["ambient", "noise"],
+        "no empty list of the old model: {lists:?}"
+    );
+    assert_eq!(
+        lists.iter().map(|l| l.1).sum::<usize>(),
+        app.session.lib.tracks.len(),
+        "{lists:?}"
+    );
+    // A full rebuild agrees with the lists moved track by track.
+    let moved = app.views.genres.lists.clone();
+    app.rebuild();
+    assert_eq!(app.views.genres.lists, moved);
+}

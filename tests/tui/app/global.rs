@@ -16,8 +16,12 @@ fn help_opens_and_closes() {
     assert_eq!(app.help.scroll, 2);
     press(&mut app, "k");
     assert_eq!(app.help.scroll, 1);
-    // It does not scroll past its last line.
-    let last = genreplay::ui::help_lines(&app).len() - 1;
+    // It stops when its last line reaches the bottom of the popup (the terminal's 40 rows
+    // less the border), not when that line is the only one left.
+    let page = 38;
+    let lines = genreplay::ui::help_lines(&app).len();
+    assert!(lines > page, "{lines} help lines fit on one page");
+    let last = lines - page;
     press(&mut app, &"j".repeat(100));
     assert_eq!(app.help.scroll, last);
     press_code(&mut app, KeyCode::PageDown);
@@ -25,7 +29,7 @@ fn help_opens_and_closes() {
     press(&mut app, "k");
     assert_eq!(app.help.scroll, last - 1);
     press_code(&mut app, KeyCode::PageUp);
-    assert_eq!(app.help.scroll, last - 1 - app.session.list_height);
+    assert_eq!(app.help.scroll, (last - 1).saturating_sub(page));
     press_code(&mut app, KeyCode::PageUp);
     assert_eq!(app.help.scroll, 0);
     press_code(&mut app, KeyCode::Esc);
@@ -77,4 +81,49 @@ fn q_quits() {
     let fx = press(&mut app, "q");
     assert_eq!(fx, [Effect::Quit]);
     assert!(app.should_quit);
+}
+
+#[test]
+fn the_messages_popup_keeps_the_last_messages_whole() {
+    let mut app = app();
+    let long = format!("{} the end of a long message", "word ".repeat(40));
+    for text in ["first", "first", long.as_str(), "an error"] {
+        app.update(Event::Status {
+            text: text.into(),
+            error: text == "an error",
+        });
+    }
+    // Said twice in a row: one line of the log.
+    let texts: Vec<&str> = app
+        .session
+        .messages
+        .iter()
+        .map(|m| m.text.as_str())
+        .collect();
+    assert_eq!(texts, ["first", long.as_str(), "an error"]);
+    press(&mut app, "N");
+    assert!(app.help.open && app.help.messages);
+    // Keys scroll it, one message at a time, and stop at the oldest.
+    press(&mut app, &"j".repeat(10));
+    assert_eq!(app.help.scroll, 2);
+    press(&mut app, "g");
+    assert_eq!(app.help.scroll, 0);
+    // N again (or Esc) closes it; ? then shows the keys, not the messages.
+    press(&mut app, "N");
+    assert!(!app.help.open);
+    press(&mut app, "?");
+    assert!(app.help.open && !app.help.messages);
+    press_code(&mut app, KeyCode::Esc);
+    // The log is bounded.
+    for i in 0..500 {
+        app.update(Event::Status {
+            text: format!("message {i}"),
+            error: false,
+        });
+    }
+    assert_eq!(
+        app.session.messages.len(),
+        genreplay::app::session::MESSAGE_LOG
+    );
+    assert_eq!(app.session.messages.back().unwrap().text, "message 499");
 }

@@ -62,12 +62,12 @@ fn enter_plays_a_result_and_the_results_go_on_after_it() {
     select(&mut app, "gamma");
     press(&mut app, "a");
     press(&mut app, "/beta");
-    // Enter leaves the typing; the keys move through the results.
-    press_code(&mut app, KeyCode::Enter);
-    assert!(!app.search.typing && app.search.open);
-    press(&mut app, "j");
+    // The arrows move through the results while typing; the first Enter plays the selected
+    // one and leaves the typing (the keys then move through the results).
+    press_code(&mut app, KeyCode::Down);
     let fx = press_code(&mut app, KeyCode::Enter);
     assert_eq!(loads(&fx), [path("Snow")]);
+    assert!(!app.search.typing && app.search.open);
     app.update(started("Snow"));
     // Up next stays and plays first; then the results after Snow.
     assert_eq!(upcoming_titles(&app), ["Echo", "Wind"]);
