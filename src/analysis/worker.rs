@@ -427,56 +427,18 @@ fn worker_loop<C: TrackClassifier>(
             let _ = tx.send(AnalysisEvent::Progress(progress(shared, done, None)));
             continue;
         }
-        let (size, mtime_ns) = meta
+        let stamp = meta
             .map(|m| file_stamp(&m))
             .unwrap_or((rec.size, rec.mtime_ns));
         let result: Result<Box<Classified>, String> = match outcome {
-            Ok(Ok(pred)) => {
-                let top = pred.top().0;
-                let v = VectorRecord {
-                    vector: pred.vector,
-                    segments: pred.segments as u32,
-                    style: pred.style,
-                    computed_unix: now_unix(),
-                    open_set: pred.open_set,
-                };
-                let damage = pred.partial.map(|reason| DamageRecord {
-                    reason,
-                    size,
-                    mtime_ns,
-                    at_unix: now_unix(),
-                });
-                // The clip's loudness: the ReplayGain estimate when the file has no gain tags.
-                let loudness = pred.loudness.map(|loudness| LoudnessRecord {
-                    loudness,
-                    size,
-                    mtime_ns,
-                    at_unix: now_unix(),
-                });
-                let write = store
-                    .put_vector(&model, id, &v)
-                    .and_then(|_| match &damage {
-                        Some(d) => store.put_damage(id, d),
-                        None => Ok(()),
-                    })
-                    .and_then(|_| match &loudness {
-                        Some(l) => store.put_loudness(id, l),
-                        None => Ok(()),
-                    })
-                    .and_then(|_| store.flush());
-                match write {
-                    Ok(()) => Ok(Box::new(Classified {
-                        top,
-                        vector: v,
-                        loudness: loudness.map(|l| l.loudness),
-                    })),
-                    Err(e) if e.is_fatal_write() => {
-                        stop_fatal(shared, store, e);
-                        return;
-                    }
-                    Err(e) => Err(format!("{}: storing the vector: {e}", path.display())),
+            Ok(Ok(pred)) => match store_prediction(store, &model, id, pred, stamp) {
+                Ok(classified) => Ok(classified),
+                Err(e) if e.is_fatal_write() => {
+                    stop_fatal(shared, store, e);
+                    return;
                 }
-            }
+                Err(e) => Err(format!("{}: storing the vector: {e}", path.display())),
+            },
             Ok(Err(e)) => Err(e.to_string()),
             Err(p) => Err(format!(
                 "{}: internal error while analysing: {p}",
@@ -485,29 +447,88 @@ fn worker_loop<C: TrackClassifier>(
         };
         if let Err(reason) = &result {
             tracing::warn!(path = %path.display(), %reason, "classification failed");
-            let f = FailureRecord {
-                reason: reason.clone(),
-                size,
-                mtime_ns,
-                at_unix: now_unix(),
-            };
-            match store
-                .put_failure(&model, id, &f)
-                .and_then(|_| store.flush())
-            {
-                Ok(()) => {}
-                Err(e) if e.is_fatal_write() => {
-                    stop_fatal(shared, store, e);
-                    return;
-                }
-                Err(e) => tracing::warn!("{e}"),
+            if !record_failure(shared, store, &model, id, reason, stamp) {
+                return;
             }
-            shared.failed.fetch_add(1, Ordering::Relaxed);
         }
         let done = shared.done.fetch_add(1, Ordering::Relaxed) + 1;
         let _ = tx.send(AnalysisEvent::TrackDone { track: id, result });
         let _ = tx.send(AnalysisEvent::Progress(progress(shared, done, None)));
     }
+}
+
+/// Writes a track's prediction — its vector, what was damaged in the file, the clip's
+/// loudness — and flushes, so the track is on disk before anyone hears it is done.
+/// `stamp` is the file's (size, mtime) the damage and loudness records are valid for.
+fn store_prediction(
+    store: &Store,
+    model: &ModelId,
+    id: TrackId,
+    pred: Prediction,
+    (size, mtime_ns): (u64, i64),
+) -> Result<Box<Classified>, StoreError> {
+    let top = pred.top().0;
+    let v = VectorRecord {
+        vector: pred.vector,
+        segments: pred.segments as u32,
+        style: pred.style,
+        computed_unix: now_unix(),
+        open_set: pred.open_set,
+    };
+    let damage = pred.partial.map(|reason| DamageRecord {
+        reason,
+        size,
+        mtime_ns,
+        at_unix: now_unix(),
+    });
+    // The clip's loudness: the ReplayGain estimate when the file has no gain tags.
+    let loudness = pred.loudness.map(|loudness| LoudnessRecord {
+        loudness,
+        size,
+        mtime_ns,
+        at_unix: now_unix(),
+    });
+    store.put_vector(model, id, &v)?;
+    if let Some(d) = &damage {
+        store.put_damage(id, d)?;
+    }
+    if let Some(l) = &loudness {
+        store.put_loudness(id, l)?;
+    }
+    store.flush()?;
+    Ok(Box::new(Classified {
+        top,
+        vector: v,
+        loudness: loudness.map(|l| l.loudness),
+    }))
+}
+
+/// Records why a track failed (for the file as it is now, `stamp`), so it is not retried
+/// until the file changes. False when the write cannot succeed: the analysis stops.
+fn record_failure(
+    shared: &Shared,
+    store: &Store,
+    model: &ModelId,
+    id: TrackId,
+    reason: &str,
+    (size, mtime_ns): (u64, i64),
+) -> bool {
+    let f = FailureRecord {
+        reason: reason.to_string(),
+        size,
+        mtime_ns,
+        at_unix: now_unix(),
+    };
+    match store.put_failure(model, id, &f).and_then(|_| store.flush()) {
+        Ok(()) => {}
+        Err(e) if e.is_fatal_write() => {
+            stop_fatal(shared, store, e);
+            return false;
+        }
+        Err(e) => tracing::warn!("{e}"),
+    }
+    shared.failed.fetch_add(1, Ordering::Relaxed);
+    true
 }
 
 fn progress(shared: &Shared, done: usize, current: Option<PathBuf>) -> Progress {

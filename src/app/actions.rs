@@ -160,12 +160,7 @@ impl App {
                 self.session.toggle_auto_dj(seed);
             }
             Action::ExportPlaylist => {
-                let ids: Vec<_> = s
-                    .queue
-                    .current_track()
-                    .into_iter()
-                    .chain(s.upcoming())
-                    .collect();
+                let ids = s.queue.tracks();
                 s.export("queue".to_string(), &ids);
             }
             // Views' own actions that the view on screen did not take: nothing to do here.

@@ -172,12 +172,7 @@ impl App {
         let s = &mut self.session;
         match kind {
             PromptKind::SaveQueue => {
-                let ids: Vec<_> = s
-                    .queue
-                    .current_track()
-                    .into_iter()
-                    .chain(s.upcoming())
-                    .collect();
+                let ids = s.queue.tracks();
                 if ids.is_empty() {
                     s.set_status("the queue is empty: nothing to save", true);
                 } else if !text.is_empty() {

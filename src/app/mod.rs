@@ -1,3 +1,6 @@
+//! One concern at ~620 lines: the player's one router (focus, the key dispatch to prompts,
+//! help, search and views, and the global actions); the views own the rest.
+//!
 //! The player's state and `update(event) → effects`. Nothing here draws or blocks: input,
 //! player and analysis events come in, effects (player commands, store work) go out.
 //!
@@ -5,9 +8,6 @@
 //! dialog, the search box, the search results, or the view on screen. A view gets the keymap's
 //! action first (`views::*::on_action`); what it does not take is a global action handled
 //! here.
-//!
-//! Longer than the other rooms (≈ 790 lines) because it is the one router: focus, the key
-//! dispatch to prompts, help, search and views, and the global actions. Views own the rest.
 
 mod actions;
 pub mod catalog;

@@ -141,60 +141,11 @@ fn load_clip_inner(path: &Path, spec: &ClipSpec) -> Result<Clip, AudioError> {
     let info = file.info();
     // The loudness of the audio the clip is made of (from the file that decoded it).
     let mut loudness = None;
-    let (audio, window) = match info.duration_secs {
+    let (mut audio, window) = match info.duration_secs {
         Some(track_secs) if track_secs > 0.0 => {
-            let w = clip_window(track_secs, spec.clip_secs, spec.centre_secs);
-            let audio = match file.decode_mono(w.start_secs, Some(w.len_secs)) {
-                Ok(a) => Some(a),
-                // Nothing where the header says the window is: maybe nothing at all.
-                Err(AudioError::NoAudio { .. }) if w.start_secs > 0.0 => None,
-                Err(e) => return Err(e),
-            };
-            let decoded_secs = audio
-                .as_ref()
-                .map_or(0.0, |a| a.samples.len() as f64 / a.sample_rate_hz as f64);
-            // The container promised more than the stream holds: a cut-off or damaged file.
-            if decoded_secs < 0.9 * w.len_secs - 0.05 {
-                if w.start_secs > 0.0 {
-                    // Place the window on the audio that is really there.
-                    let mut again = AudioFile::open(path)?;
-                    again.measure_loudness();
-                    let reach = w.start_secs + w.len_secs;
-                    let decoded = decode_from_start(path, &mut again, spec, reach);
-                    loudness = Some(again.loudness());
-                    match decoded {
-                        Ok((mut a, w2, real)) => {
-                            if real < MIN_PARTIAL_SECS {
-                                return Err(truncated(path, real, track_secs));
-                            }
-                            a.damage.truncated = Some((real, track_secs));
-                            (a, w2)
-                        }
-                        Err(AudioError::NoAudio { .. }) => {
-                            return Err(truncated(path, 0.0, track_secs));
-                        }
-                        Err(e) => return Err(e),
-                    }
-                } else {
-                    let Some(mut a) = audio else {
-                        return Err(truncated(path, 0.0, track_secs));
-                    };
-                    if decoded_secs < MIN_PARTIAL_SECS {
-                        return Err(truncated(path, decoded_secs, track_secs));
-                    }
-                    a.damage.truncated = Some((decoded_secs, track_secs));
-                    let w2 = ClipWindow {
-                        start_secs: 0.0,
-                        len_secs: decoded_secs,
-                    };
-                    (a, w2)
-                }
-            } else {
-                match audio {
-                    Some(a) => (a, w),
-                    None => return Err(truncated(path, 0.0, track_secs)),
-                }
-            }
+            let (a, w, again) = decode_window(path, &mut file, spec, track_secs)?;
+            loudness = again;
+            (a, w)
         }
         _ => {
             // Unknown length: decode as far as a full window could reach, then cut.
@@ -204,26 +155,7 @@ fn load_clip_inner(path: &Path, spec: &ClipSpec) -> Result<Clip, AudioError> {
         }
     };
     let loudness = loudness.unwrap_or_else(|| file.loudness());
-    let mut audio = audio;
-    // A file whose decoded samples are mostly NaN/Inf (or absurdly loud: 36 dB over full
-    // scale) holds no audio, whatever its header says.
-    let junk = audio.damage.nonfinite_samples + audio.damage.clipped_samples;
-    if junk * 2 > audio.decoded_samples.max(1) {
-        return Err(AudioError::Decode {
-            path: path.to_path_buf(),
-            reason: format!(
-                "{junk} of {} decoded samples are {}: not audio",
-                audio.decoded_samples,
-                if audio.damage.clipped_samples == 0 {
-                    "NaN or infinite"
-                } else if audio.damage.nonfinite_samples == 0 {
-                    "far beyond full scale"
-                } else {
-                    "NaN, infinite or far beyond full scale"
-                }
-            ),
-        });
-    }
+    refuse_junk(path, &audio)?;
     // Cut off after the window? Probe the declared end (one packet) so the track is marked.
     if let Some(track_secs) = info.duration_secs
         && audio.damage.truncated.is_none()
@@ -256,6 +188,91 @@ fn load_clip_inner(path: &Path, spec: &ClipSpec) -> Result<Clip, AudioError> {
         damage: audio.damage,
         loudness,
     })
+}
+
+/// The clip's window of a file whose header says it lasts `track_secs`, decoded by seeking
+/// there. When the stream holds less than the header promised (a cut-off or damaged file),
+/// the window is placed on the audio that is really there and the clip marked truncated —
+/// decoded again from the start by a second reader, whose loudness is then the clip's
+/// (returned; `None`: `file`'s).
+fn decode_window(
+    path: &Path,
+    file: &mut AudioFile,
+    spec: &ClipSpec,
+    track_secs: f64,
+) -> Result<(MonoAudio, ClipWindow, Option<Option<Loudness>>), AudioError> {
+    let w = clip_window(track_secs, spec.clip_secs, spec.centre_secs);
+    let audio = match file.decode_mono(w.start_secs, Some(w.len_secs)) {
+        Ok(a) => Some(a),
+        // Nothing where the header says the window is: maybe nothing at all.
+        Err(AudioError::NoAudio { .. }) if w.start_secs > 0.0 => None,
+        Err(e) => return Err(e),
+    };
+    let decoded_secs = audio
+        .as_ref()
+        .map_or(0.0, |a| a.samples.len() as f64 / a.sample_rate_hz as f64);
+    if decoded_secs >= 0.9 * w.len_secs - 0.05 {
+        return match audio {
+            Some(a) => Ok((a, w, None)),
+            None => Err(truncated(path, 0.0, track_secs)),
+        };
+    }
+    // The container promised more than the stream holds: a cut-off or damaged file.
+    if w.start_secs > 0.0 {
+        // Place the window on the audio that is really there.
+        let mut again = AudioFile::open(path)?;
+        again.measure_loudness();
+        let reach = w.start_secs + w.len_secs;
+        let decoded = decode_from_start(path, &mut again, spec, reach);
+        let loudness = Some(again.loudness());
+        match decoded {
+            Ok((mut a, w2, real)) => {
+                if real < MIN_PARTIAL_SECS {
+                    return Err(truncated(path, real, track_secs));
+                }
+                a.damage.truncated = Some((real, track_secs));
+                Ok((a, w2, loudness))
+            }
+            Err(AudioError::NoAudio { .. }) => Err(truncated(path, 0.0, track_secs)),
+            Err(e) => Err(e),
+        }
+    } else {
+        let Some(mut a) = audio else {
+            return Err(truncated(path, 0.0, track_secs));
+        };
+        if decoded_secs < MIN_PARTIAL_SECS {
+            return Err(truncated(path, decoded_secs, track_secs));
+        }
+        a.damage.truncated = Some((decoded_secs, track_secs));
+        let w2 = ClipWindow {
+            start_secs: 0.0,
+            len_secs: decoded_secs,
+        };
+        Ok((a, w2, None))
+    }
+}
+
+/// A file whose decoded samples are mostly NaN/Inf (or absurdly loud: 36 dB over full
+/// scale) holds no audio, whatever its header says.
+fn refuse_junk(path: &Path, audio: &MonoAudio) -> Result<(), AudioError> {
+    let junk = audio.damage.nonfinite_samples + audio.damage.clipped_samples;
+    if junk * 2 > audio.decoded_samples.max(1) {
+        return Err(AudioError::Decode {
+            path: path.to_path_buf(),
+            reason: format!(
+                "{junk} of {} decoded samples are {}: not audio",
+                audio.decoded_samples,
+                if audio.damage.clipped_samples == 0 {
+                    "NaN or infinite"
+                } else if audio.damage.nonfinite_samples == 0 {
+                    "far beyond full scale"
+                } else {
+                    "NaN, infinite or far beyond full scale"
+                }
+            ),
+        });
+    }
+    Ok(())
 }
 
 fn truncated(path: &Path, decoded_secs: f64, expected_secs: f64) -> AudioError {

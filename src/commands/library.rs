@@ -1,6 +1,7 @@
-//! `genreplay scan`, `genreplay library`, `genreplay db reset`.
+//! `genreplay scan` and `genreplay db reset`, and how every command opens the database
+//! ([`open_store`]). (`genreplay library` is `library_list.rs`.)
 
-use std::io::{IsTerminal, Write};
+use std::io::IsTerminal;
 use std::process::ExitCode;
 
 use serde::Serialize;
@@ -8,13 +9,13 @@ use serde_json::{Value, json};
 
 use crate::analysis::{AnalysisEvent, Analyzer};
 use crate::cli::{DbAction, ScanArgs};
-use crate::library::scan::{ScanError, ScanEvent, scan};
+use crate::library::TrackId;
+use crate::library::scan::{ScanError, ScanEvent, ScanReport, scan};
 use crate::model::active::{load_active, sync_models};
 use crate::model::backend::inference_device;
 use crate::model::infer::Classifier;
 use crate::paths::{Paths, default_music_dir};
 use crate::store::{Store, StoreError, human_bytes};
-use crate::util::maths::argmax;
 use crate::util::text::escape;
 
 /// Opens the database for a command: the models folder is synced into the registry (it is the
@@ -86,16 +87,74 @@ pub fn run_scan(
     }
     let store = open_store(paths)?;
     let tty = std::io::stderr().is_terminal() && !json;
+    let (threads, note) = crate::analysis::budget::clamp_threads(args.threads.unwrap_or(0));
+    if let Some(note) = note {
+        eprintln!("note: {}", note.replace("analysis_threads", "--threads"));
+    }
+    let report = scan_folder(&store, &root, threads.max(2), tty)?;
+    if !json {
+        print_scan_report(&report);
+    }
+    let summary = if args.no_classify {
+        ClassifySummary::default()
+    } else {
+        classify_pending(&store, paths, threads, tty, json)?
+    };
+    let failed_total = if args.no_classify {
+        0
+    } else {
+        store
+            .failures_for(&crate::model::ModelId(summary.model.clone()))?
+            .len()
+    };
+    let names = track_paths(&store)?;
+    let partial: Vec<_> = store
+        .damaged_tracks()?
+        .into_iter()
+        .filter_map(|(id, d)| names.get(&id).map(|p| (p.clone(), d.reason)))
+        .collect();
+    let outcome = ScanOutcome {
+        report,
+        summary,
+        failed_total,
+        partial,
+    };
+    if json {
+        super::print_json(&outcome.to_json())?;
+    } else {
+        outcome.print(args.no_classify);
+    }
+    if let Some(why) = &outcome.summary.fatal {
+        eprintln!("error: classification stopped: {why}");
+        return Ok(ExitCode::from(2));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Every track's file, by id.
+fn track_paths(
+    store: &Store,
+) -> Result<std::collections::HashMap<TrackId, std::path::PathBuf>, StoreError> {
+    Ok(store
+        .tracks()?
+        .into_iter()
+        .map(|(id, r)| (id, r.path()))
+        .collect())
+}
+
+/// Scans `root` into the store, with a spinner on a terminal; the errors in the user's words.
+fn scan_folder(
+    store: &Store,
+    root: &std::path::Path,
+    threads: usize,
+    tty: bool,
+) -> anyhow::Result<ScanReport> {
     let bar = tty.then(|| {
         let b = indicatif::ProgressBar::new_spinner();
         b.set_message("scanning");
         b
     });
-    let (threads, note) = crate::analysis::budget::clamp_threads(args.threads.unwrap_or(0));
-    if let Some(note) = note {
-        eprintln!("note: {}", note.replace("analysis_threads", "--threads"));
-    }
-    let report = scan(&store, &root, threads.max(2), &|ev| {
+    let report = scan(store, root, threads, &|ev| {
         if let Some(b) = &bar {
             match ev {
                 ScanEvent::Walking { found } => b.set_message(format!("found {found} audio files")),
@@ -109,7 +168,7 @@ pub fn run_scan(
     .map_err(|e| match e {
         // Missing and never scanned: a mistyped folder, not an offline library.
         ScanError::Offline(o)
-            if !root.exists() && crate::library::root::known_tracks(&store, &o.root) == 0 =>
+            if !root.exists() && crate::library::root::known_tracks(store, &o.root) == 0 =>
         {
             anyhow::anyhow!("{}: not a folder (pass --library DIR)", root.display())
         }
@@ -126,150 +185,186 @@ pub fn run_scan(
     if let Some(b) = &bar {
         b.finish_and_clear();
     }
-    if !json {
+    Ok(report)
+}
+
+fn print_scan_report(report: &ScanReport) {
+    eprintln!(
+        "{}: {} tracks ({} new, {} changed, {} removed, {} unchanged) in {:.2} s",
+        report.root.display(),
+        report.tracks,
+        report.new,
+        report.changed,
+        report.removed,
+        report.unchanged,
+        report.secs
+    );
+    if report.tag_errors > 0 {
         eprintln!(
-            "{}: {} tracks ({} new, {} changed, {} removed, {} unchanged) in {:.2} s",
-            report.root.display(),
-            report.tracks,
-            report.new,
-            report.changed,
-            report.removed,
-            report.unchanged,
-            report.secs
+            "{} files with unreadable tags (listed by file name)",
+            report.tag_errors
         );
-        if report.tag_errors > 0 {
-            eprintln!(
-                "{} files with unreadable tags (listed by file name)",
-                report.tag_errors
-            );
+    }
+    for (p, why) in &report.unreadable {
+        eprintln!("unreadable: {}: {why}", p.display());
+    }
+}
+
+/// Classifies what the active model has not seen, showing each track as it is done.
+fn classify_pending(
+    store: &Store,
+    paths: &Paths,
+    threads: usize,
+    tty: bool,
+    json: bool,
+) -> anyhow::Result<ClassifySummary> {
+    let device = inference_device();
+    let model = load_active(store, None, &device)?;
+    let mut summary = ClassifySummary {
+        model: model.id.0.clone(),
+        ..Default::default()
+    };
+    let labels = model.config.labels.clone();
+    let analyzer = Analyzer::start(
+        store.clone(),
+        Classifier::new(model, device).with_cache(&paths.cache_dir),
+        threads,
+    )?;
+    let total = analyzer.total();
+    let bar = (tty && total > 0).then(|| {
+        let b = indicatif::ProgressBar::new(total as u64);
+        if let Ok(style) = indicatif::ProgressStyle::with_template(
+            "classifying {bar:30} {pos}/{len} eta {eta} {wide_msg}",
+        ) {
+            b.set_style(style);
         }
-        for (p, why) in &report.unreadable {
-            eprintln!("unreadable: {}: {why}", p.display());
+        b
+    });
+    if !json && total > 0 && bar.is_none() {
+        eprintln!("classifying {total} tracks with model {}", analyzer.model());
+    }
+    let shown = ClassifyProgress {
+        names: track_paths(store)?,
+        labels,
+        total,
+        // Without a bar, a line per track (unless the output is JSON).
+        lines: bar.is_none() && !json,
+        bar,
+    };
+    for ev in analyzer.events().iter() {
+        match ev {
+            AnalysisEvent::Progress(p) => shown.current(p.current.as_deref()),
+            AnalysisEvent::TrackDone { track, result } => {
+                shown.track_done(&mut summary, track, &result)
+            }
+            AnalysisEvent::Finished { cancelled, .. } => {
+                summary.cancelled = cancelled;
+                break;
+            }
+            AnalysisEvent::Started { .. } => {}
+            AnalysisEvent::Stopped { reason } => {
+                summary.fatal = Some(reason);
+                break;
+            }
+        }
+    }
+    if let Some(b) = &shown.bar {
+        b.finish_and_clear();
+    }
+    summary.fatal = summary.fatal.take().or(analyzer.fatal().map(|f| {
+        if f.no_space {
+            // Say how much room the rest needs.
+            let left = total.saturating_sub(summary.classified + summary.failed.len()) as u64;
+            StoreError::NoSpace {
+                path: Some(store.path().to_path_buf()),
+                free_bytes: crate::store::free_bytes(store.path()),
+                needed_bytes: Some(left * BYTES_PER_TRACK + DB_HEADROOM),
+            }
+            .to_string()
+        } else {
+            f.message
+        }
+    }));
+    analyzer.join();
+    Ok(summary)
+}
+
+/// How `scan` shows classification going: a bar on a terminal, else a line per track.
+struct ClassifyProgress {
+    bar: Option<indicatif::ProgressBar>,
+    lines: bool,
+    names: std::collections::HashMap<TrackId, std::path::PathBuf>,
+    labels: Vec<String>,
+    total: usize,
+}
+
+impl ClassifyProgress {
+    /// A worker started on `file`: its name beside the bar.
+    fn current(&self, file: Option<&std::path::Path>) {
+        if let (Some(b), Some(cur)) = (&self.bar, file) {
+            b.set_message(
+                cur.file_name()
+                    .map(|n| escape(&n.to_string_lossy()).into_owned())
+                    .unwrap_or_default(),
+            );
         }
     }
 
-    let mut summary = ClassifySummary::default();
-    if !args.no_classify {
-        let device = inference_device();
-        let model = load_active(&store, None, &device)?;
-        summary.model = model.id.0.clone();
-        let labels = model.config.labels.clone();
-        let analyzer = Analyzer::start(
-            store.clone(),
-            Classifier::new(model, device).with_cache(&paths.cache_dir),
-            threads,
-        )?;
-        let total = analyzer.total();
-        let bar = (tty && total > 0).then(|| {
-            let b = indicatif::ProgressBar::new(total as u64);
-            if let Ok(style) = indicatif::ProgressStyle::with_template(
-                "classifying {bar:30} {pos}/{len} eta {eta} {wide_msg}",
-            ) {
-                b.set_style(style);
-            }
-            b
-        });
-        if !json && total > 0 && bar.is_none() {
-            eprintln!("classifying {total} tracks with model {}", analyzer.model());
-        }
-        let names: std::collections::HashMap<_, _> = store
-            .tracks()?
-            .into_iter()
-            .map(|(id, r)| (id, r.path()))
-            .collect();
-        for ev in analyzer.events().iter() {
-            match ev {
-                AnalysisEvent::Progress(p) => {
-                    if let (Some(b), Some(cur)) = (&bar, &p.current) {
-                        b.set_message(
-                            cur.file_name()
-                                .map(|n| escape(&n.to_string_lossy()).into_owned())
-                                .unwrap_or_default(),
-                        );
-                    }
-                }
-                AnalysisEvent::TrackDone { track, result } => {
-                    let name = names
-                        .get(&track)
-                        .map(|p| p.display().to_string())
-                        .unwrap_or_default();
-                    match &result {
-                        Ok(stored) => {
-                            summary.classified += 1;
-                            if bar.is_none() && !json {
-                                let done = summary.classified + summary.failed.len();
-                                eprintln!(
-                                    "[{done}/{total}] {}: {name}",
-                                    labels.get(stored.top).map(String::as_str).unwrap_or("?")
-                                );
-                            }
-                        }
-                        Err(reason) => {
-                            if bar.is_none() && !json {
-                                let done = summary.classified + summary.failed.len() + 1;
-                                eprintln!("[{done}/{total}] failed: {reason}");
-                            }
-                            summary.failed.push((name, reason.clone()));
-                        }
-                    }
-                    if let Some(b) = &bar {
-                        b.inc(1);
-                    }
-                }
-                AnalysisEvent::Finished { cancelled, .. } => {
-                    summary.cancelled = cancelled;
-                    break;
-                }
-                AnalysisEvent::Started { .. } => {}
-                AnalysisEvent::Stopped { reason } => {
-                    summary.fatal = Some(reason);
-                    break;
+    /// A track is done: counted in `summary` and shown.
+    fn track_done(
+        &self,
+        summary: &mut ClassifySummary,
+        track: TrackId,
+        result: &Result<Box<crate::analysis::worker::Classified>, String>,
+    ) {
+        let total = self.total;
+        let name = self
+            .names
+            .get(&track)
+            .map(|p| p.display().to_string())
+            .unwrap_or_default();
+        match result {
+            Ok(stored) => {
+                summary.classified += 1;
+                if self.lines {
+                    let done = summary.classified + summary.failed.len();
+                    eprintln!(
+                        "[{done}/{total}] {}: {name}",
+                        self.labels
+                            .get(stored.top)
+                            .map(String::as_str)
+                            .unwrap_or("?")
+                    );
                 }
             }
-        }
-        if let Some(b) = &bar {
-            b.finish_and_clear();
-        }
-        summary.fatal = summary.fatal.take().or(analyzer.fatal().map(|f| {
-            if f.no_space {
-                // Say how much room the rest needs.
-                let left = total.saturating_sub(summary.classified + summary.failed.len()) as u64;
-                StoreError::NoSpace {
-                    path: Some(store.path().to_path_buf()),
-                    free_bytes: crate::store::free_bytes(store.path()),
-                    needed_bytes: Some(left * BYTES_PER_TRACK + DB_HEADROOM),
+            Err(reason) => {
+                if self.lines {
+                    let done = summary.classified + summary.failed.len() + 1;
+                    eprintln!("[{done}/{total}] failed: {reason}");
                 }
-                .to_string()
-            } else {
-                f.message
+                summary.failed.push((name, reason.clone()));
             }
-        }));
-        analyzer.join();
+        }
+        if let Some(b) = &self.bar {
+            b.inc(1);
+        }
     }
-    let failed_total = if args.no_classify {
-        0
-    } else {
-        store
-            .failures_for(&crate::model::ModelId(summary.model.clone()))?
-            .len()
-    };
-    let names: std::collections::HashMap<_, _> = store
-        .tracks()?
-        .into_iter()
-        .map(|(id, r)| (id, r.path()))
-        .collect();
-    let partial: Vec<_> = store
-        .damaged_tracks()?
-        .into_iter()
-        .filter_map(|(id, d)| names.get(&id).map(|p| (p.clone(), d.reason)))
-        .collect();
-    let partial_json: Vec<_> = partial
-        .iter()
-        .map(|(p, r)| json!({"path": p.to_string_lossy(), "reason": r}))
-        .collect();
-    let partial = partial_json;
-    if json {
-        super::print_json(&json!({
+}
+
+/// What `scan` found and classified, for its closing report.
+struct ScanOutcome {
+    report: ScanReport,
+    summary: ClassifySummary,
+    /// Tracks the model has a failure recorded for, this run's and earlier ones'.
+    failed_total: usize,
+    /// Damaged files classified from what decodes, with the reason.
+    partial: Vec<(std::path::PathBuf, String)>,
+}
+
+impl ScanOutcome {
+    fn to_json(&self) -> Value {
+        let (report, summary) = (&self.report, &self.summary);
+        json!({
             "root": report.root.to_string_lossy(),
             "tracks": report.tracks,
             "new": report.new,
@@ -282,11 +377,21 @@ pub fn run_scan(
             "model": summary.model,
             "classified": summary.classified,
             "failed": summary.failed.iter().map(|(p, r)| json!({"path": p, "reason": r})).collect::<Vec<_>>(),
-            "failed_total": failed_total,
-            "partial": partial,
+            "failed_total": self.failed_total,
+            "partial": self.partial.iter().map(|(p, r)| json!({"path": p.to_string_lossy(), "reason": r})).collect::<Vec<_>>(),
             "error": summary.fatal,
-        }))?;
-    } else if !args.no_classify {
+        })
+    }
+
+    fn print(&self, no_classify: bool) {
+        let (report, summary) = (&self.report, &self.summary);
+        if no_classify {
+            println!(
+                "tracks {}, new {}, changed {}, removed {} (classification skipped)",
+                report.tracks, report.new, report.changed, report.removed
+            );
+            return;
+        }
         println!(
             "tracks {}, new {}, changed {}, removed {}, classified {}, failed {}",
             report.tracks,
@@ -299,268 +404,19 @@ pub fn run_scan(
         for (_, r) in &summary.failed {
             println!("  failed: {r}");
         }
-        let earlier = failed_total.saturating_sub(summary.failed.len());
+        let earlier = self.failed_total.saturating_sub(summary.failed.len());
         if earlier > 0 {
             println!(
                 "  ({earlier} tracks failed in earlier runs and are not retried until they change; `genreplay library` lists them)"
             );
         }
-        if !partial.is_empty() {
+        if !self.partial.is_empty() {
             println!(
                 "  {} tracks are partial (damaged files, classified from what decodes; `genreplay library` gives the reasons)",
-                partial.len()
+                self.partial.len()
             );
         }
-    } else {
-        println!(
-            "tracks {}, new {}, changed {}, removed {} (classification skipped)",
-            report.tracks, report.new, report.changed, report.removed
-        );
     }
-    if let Some(why) = &summary.fatal {
-        eprintln!("error: classification stopped: {why}");
-        return Ok(ExitCode::from(2));
-    }
-    Ok(ExitCode::SUCCESS)
-}
-
-/// A label → probability object (labels in sorted order, as a JSON map prints them).
-struct LabelMap<'a>(&'a [String], &'a [f32]);
-
-impl Serialize for LabelMap<'_> {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap;
-        let mut pairs: Vec<(&String, &f32)> = self.0.iter().zip(self.1).collect();
-        pairs.sort_by(|a, b| a.0.cmp(b.0));
-        pairs.dedup_by(|a, b| a.0 == b.0);
-        let mut m = s.serialize_map(Some(pairs.len()))?;
-        for (l, p) in pairs {
-            m.serialize_entry(l, p)?;
-        }
-        m.end()
-    }
-}
-
-/// One track of `library --json` (fields in the order they always printed: sorted).
-#[derive(Serialize)]
-struct TrackJson<'a> {
-    album: &'a Option<String>,
-    album_artist: &'a Option<String>,
-    artist: &'a Option<String>,
-    confidence: Option<f32>,
-    /// A CUE sheet's track: its audio file, number and span (seconds); null otherwise.
-    cue: Option<Value>,
-    duration_secs: Option<f64>,
-    error: Option<&'a str>,
-    genre: Option<&'a str>,
-    genre_tag: &'a Option<String>,
-    id: String,
-    /// false: the model is unsure (not one of its genres); `genre` is its top guess.
-    known: Option<bool>,
-    /// When it last counted as played (RFC 3339, UTC).
-    last_played: Option<String>,
-    open_set: Option<Value>,
-    partial: bool,
-    partial_reason: Option<&'a str>,
-    path: String,
-    /// Times it counted as played (the rules are in the README).
-    plays: u32,
-    /// "like", "dislike" or null.
-    rating: Option<&'static str>,
-    /// The gain tags, the loudness estimate and the gain playback applies under config.toml.
-    replaygain: Value,
-    /// Times it counted as skipped.
-    skips: u32,
-    status: &'static str,
-    style: Option<&'a Vec<f32>>,
-    /// The styles the player shows (the trunk's top tags above the floor, best first).
-    styles: Value,
-    /// The full tag vector, by tag name.
-    tags: Value,
-    title: &'a Option<String>,
-    top_guesses: Option<Vec<Value>>,
-    track_no: Option<u32>,
-    vector: Option<LabelMap<'a>>,
-    year: Option<u16>,
-}
-
-/// A CUE sheet's track in `library --json`: the audio file, the track number and the span.
-fn cue_json(path: &std::path::Path) -> Option<Value> {
-    let (_, number) = crate::audio::cue::split_track_path(path)?;
-    match crate::audio::cue::resolve(path, None)? {
-        Ok((file, span)) => Some(json!({
-            "file": file.to_string_lossy(),
-            "track": number,
-            "start_secs": span.start_secs,
-            "end_secs": span.end_secs,
-        })),
-        Err(e) => Some(json!({"track": number, "error": e.to_string()})),
-    }
-}
-
-/// A track's ReplayGain in `library --json`: its tags, the loudness estimate, and the gain
-/// the player applies (`applied_db`, from `applied_from`: track, album, estimated, off, none).
-fn replaygain_json(
-    tags: &crate::audio::gain::ReplayGainTags,
-    estimate: Option<&crate::audio::loudness::Loudness>,
-    settings: &crate::audio::gain::GainSettings,
-) -> Value {
-    let applied = crate::audio::gain::choose(tags, estimate, settings);
-    json!({
-        "track_gain_db": tags.track_gain_db,
-        "track_peak": tags.track_peak,
-        "album_gain_db": tags.album_gain_db,
-        "album_peak": tags.album_peak,
-        "estimated_lufs": estimate.map(|l| l.lufs),
-        "estimated_peak": estimate.map(|l| l.peak),
-        "applied_db": (f64::from(applied.db) * 100.0).round() / 100.0,
-        "applied_from": applied.source,
-        "peak_limited": applied.peak_limited,
-    })
-}
-
-pub fn run_library(json: bool, paths: &Paths) -> anyhow::Result<ExitCode> {
-    let store = open_store(paths)?;
-    // The tracks are listed as the database has them; a folder that is not there is said.
-    if let Some(root) = store.meta_get("library_root")? {
-        let root = std::path::PathBuf::from(root);
-        if let Err(o) =
-            crate::library::root::check(&root, || crate::library::root::known_tracks(&store, &root))
-        {
-            eprintln!("note: {o}");
-        }
-    }
-    let device = inference_device();
-    let model = load_active(&store, None, &device)?;
-    let labels = &model.config.labels;
-    let vectors: std::collections::HashMap<_, _> =
-        store.vectors_for(&model.id)?.into_iter().collect();
-    let failures: std::collections::HashMap<_, _> =
-        store.failures_for(&model.id)?.into_iter().collect();
-    let damage: std::collections::HashMap<_, _> = store.damaged_tracks()?.into_iter().collect();
-    let loudness: std::collections::HashMap<_, _> = store.loudness_all()?.into_iter().collect();
-    let history = store.history()?;
-    let mut tracks = store.tracks()?;
-    tracks.sort_by(|a, b| a.1.path.cmp(&b.1.path));
-    if json {
-        let style_filter = crate::model::styles::StyleFilter::for_labels(labels);
-        let config = crate::config::Settings::load(&paths.config_dir).config;
-        let gain_settings = crate::audio::gain::GainSettings {
-            mode: config.replaygain,
-            preamp_db: config.replaygain_preamp,
-        };
-        // Streamed: one track at a time, never the whole document in memory (50,000 tracks
-        // print ≈ 100 MB). The output is one JSON object, a track per line.
-        let mut out = std::io::BufWriter::with_capacity(64 * 1024, super::output::stdout_raw());
-        let written = (|| -> std::io::Result<()> {
-            out.write_all(b"{\n  \"model\": ")?;
-            serde_json::to_writer(
-                &mut out,
-                &json!({"id": model.id.0, "name": model.config.name, "labels": labels}),
-            )?;
-            out.write_all(b",\n  \"tracks\": [")?;
-            for (k, (id, t)) in tracks.iter().enumerate() {
-                let v = vectors.get(id);
-                let top = v.map(|v| argmax(&v.vector));
-                let failure = failures.get(id);
-                let (styles, tags) =
-                    super::classify::styles_json(&style_filter, v.and_then(|v| v.style.as_ref()));
-                let heard = history.get(id).copied().unwrap_or_default();
-                let row = TrackJson {
-                    last_played: heard.last_played_unix.map(crate::util::time::rfc3339),
-                    plays: heard.plays,
-                    skips: heard.skips,
-                    rating: heard.rating.name(),
-                    styles,
-                    tags,
-                    album: &t.tags.album,
-                    album_artist: &t.tags.album_artist,
-                    artist: &t.tags.artist,
-                    confidence: top.map(|(_, c)| c),
-                    cue: cue_json(&t.path()),
-                    duration_secs: t.duration_secs(),
-                    error: failure.map(|f| f.reason.as_str()),
-                    genre: top.and_then(|(i, _)| labels.get(i)).map(String::as_str),
-                    genre_tag: &t.tags.genre,
-                    id: id.hex(),
-                    known: v.map(|v| v.open_set.is_none_or(|o| o.known)),
-                    open_set: v.and_then(|v| v.open_set).map(
-                        |o| json!({"calibrated_confidence": o.confidence, "distance": o.distance}),
-                    ),
-                    partial: damage.contains_key(id),
-                    partial_reason: damage.get(id).map(|d| d.reason.as_str()),
-                    path: t.path().to_string_lossy().into_owned(),
-                    replaygain: replaygain_json(
-                        &t.tags.replaygain.unwrap_or_default(),
-                        loudness.get(id).map(|l| &l.loudness),
-                        &gain_settings,
-                    ),
-                    status: if v.is_some() {
-                        "classified"
-                    } else if failure.is_some() {
-                        "failed"
-                    } else {
-                        "pending"
-                    },
-                    style: v.and_then(|v| v.style.as_ref()),
-                    title: &t.tags.title,
-                    top_guesses: v.map(|v| super::classify::top_guesses(labels, &v.vector, 3)),
-                    track_no: t.tags.track_no,
-                    vector: v.map(|v| LabelMap(labels, &v.vector)),
-                    year: t.tags.year,
-                };
-                out.write_all(if k == 0 { b"\n    " } else { b",\n    " })?;
-                serde_json::to_writer(&mut out, &row)?;
-            }
-            out.write_all(if tracks.is_empty() {
-                b"]\n}\n"
-            } else {
-                b"\n  ]\n}\n"
-            })?;
-            out.flush()
-        })();
-        return match written {
-            Ok(()) => Ok(ExitCode::SUCCESS),
-            // The reader went away (`| head`): nothing more to say.
-            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(ExitCode::SUCCESS),
-            Err(e) => Err(anyhow::anyhow!("writing the library: {e}")),
-        };
-    }
-    let mut stdout = super::output::stdout();
-    for (id, t) in &tracks {
-        let v = vectors.get(id);
-        let top = v.map(|v| argmax(&v.vector));
-        let genre = top.and_then(|(i, _)| labels.get(i).cloned());
-        let status = match (&genre, failures.get(id)) {
-            (Some(g), _) if v.is_some_and(|v| v.open_set.is_some_and(|o| !o.known)) => {
-                format!("? {g:<8} {:>5.1}%", top.map_or(0.0, |(_, c)| c * 100.0))
-            }
-            (Some(g), _) => format!("{g:<10} {:>5.1}%", top.map_or(0.0, |(_, c)| c * 100.0)),
-            (None, Some(_)) => format!("{:<10} {:>6}", "(failed)", ""),
-            (None, None) => format!("{:<10} {:>6}", "(pending)", ""),
-        };
-        let note = match (failures.get(id), damage.get(id)) {
-            (Some(f), _) if v.is_none() => format!("  failed: {}", f.reason),
-            (_, Some(d)) if v.is_some() => format!("  partial: {}", d.reason),
-            _ => String::new(),
-        };
-        let _ = writeln!(
-            stdout,
-            "{status}  {} — {}  [{}]{note}",
-            t.display_artist(),
-            t.display_title(),
-            t.path().display()
-        );
-    }
-    let _ = writeln!(
-        stdout,
-        "{} tracks, {} classified, {} failed (model {})",
-        tracks.len(),
-        vectors.len(),
-        failures.len(),
-        model.id
-    );
-    Ok(ExitCode::SUCCESS)
 }
 
 pub fn run_db(action: &DbAction, paths: &Paths) -> anyhow::Result<ExitCode> {

@@ -32,6 +32,7 @@ pub mod eval;
 pub mod events;
 pub mod forward;
 pub mod library;
+pub mod library_list;
 pub mod models;
 pub mod output;
 pub mod playlist_import;

@@ -8,15 +8,16 @@ use std::sync::atomic::AtomicBool;
 use serde_json::json;
 
 use crate::cli::{HeadArg, ModeArg, PresetArg, TrainArgs, TrunkArg};
-use crate::model::ModelConfig;
 use crate::model::config::ArchConfig;
 use crate::model::head::HeadPooling;
 use crate::model::job::{
-    TrainMode, TrainRequest, cross_validate_with_config, prepare, run_with_config,
+    CvReport, Prepared, TrainMode, TrainRequest, TrainResult, cross_validate_with_config, prepare,
+    run_with_config,
 };
 use crate::model::registry::save_dir;
 use crate::model::train::TrainEvent;
 use crate::model::trunk::TrunkKind;
+use crate::model::{ModelConfig, ModelId};
 use crate::paths::Paths;
 use crate::recommend::eval::{QueueMetrics, measure_table, queue_metrics};
 use crate::recommend::similar::{Candidate, QueueOptions};
@@ -161,34 +162,7 @@ pub fn run(args: &TrainArgs, json: bool, paths: &Paths) -> anyhow::Result<ExitCo
     let req = request(args, paths);
     let prepared = prepare(&req)?;
     let config = config_for(args, &req, prepared.labels.clone())?;
-    eprintln!(
-        "{} tracks in {} genres ({}); {} train / {} valid{}; mode {}",
-        prepared.set.tracks.len(),
-        prepared.labels.len(),
-        prepared
-            .counts
-            .iter()
-            .map(|(l, n)| format!("{l} {n}"))
-            .collect::<Vec<_>>()
-            .join(", "),
-        prepared.train_tracks,
-        prepared.valid_tracks,
-        if prepared.set.indexed {
-            " (split from INDEX.tsv)"
-        } else {
-            " (split by artist/track)"
-        },
-        req.mode.name()
-    );
-    for w in &prepared.warnings {
-        eprintln!("warning: {w}");
-    }
-    if prepared.skipped > 0 {
-        eprintln!("{} files skipped (see the log for each)", prepared.skipped);
-        for (p, why) in &prepared.set.skipped {
-            tracing::info!(path = %p.display(), reason = %why, "skipped for training");
-        }
-    }
+    print_prepared(&prepared, &req);
     let cancel = AtomicBool::new(false);
     // Files that could not be analysed: skipped (each named as it happens), the rest go on;
     // the exit code is 1 when there were any.
@@ -213,117 +187,12 @@ pub fn run(args: &TrainArgs, json: bool, paths: &Paths) -> anyhow::Result<ExitCo
     };
     if let Some(k) = args.cv {
         let cv = cross_validate_with_config(&req, &prepared, config, k, &on_event, &cancel)?;
-        let items: Vec<(Candidate, usize)> = cv
-            .out_of_fold
-            .iter()
-            .map(|o| {
-                let c = Candidate {
-                    id: o.id,
-                    artist: o.artist.clone(),
-                    genre: o.genre.clone(),
-                    style: o.style.clone(),
-                    known: true,
-                };
-                (c, o.label)
-            })
-            .collect();
-        let queue = queue_metrics(&QueueOptions::default(), &items);
-        let queue_measures = measure_table(&items);
-        if json {
-            /// The report with "play next" quality from the out-of-fold vectors.
-            #[derive(serde::Serialize)]
-            struct CvJson<'a> {
-                #[serde(flatten)]
-                cv: &'a crate::model::job::CvReport,
-                queue: QueueMetrics,
-                queue_measures: &'a [(String, QueueMetrics)],
-            }
-            super::print_json(&CvJson {
-                cv: &cv,
-                queue,
-                queue_measures: &queue_measures,
-            })?;
-        } else {
-            println!(
-                "{}-fold cross-validated track accuracy ({} mode, folds {}): {:.3} ± {:.3}",
-                cv.folds,
-                req.mode.name(),
-                cv.grouping,
-                cv.mean_accuracy,
-                cv.std_accuracy
-            );
-            println!(
-                "per fold: {}",
-                cv.fold_accuracy
-                    .iter()
-                    .map(|a| format!("{a:.3}"))
-                    .collect::<Vec<_>>()
-                    .join(" ")
-            );
-            print!("\npooled over folds:\n{}", cv.pooled.to_text());
-            println!(
-                "\nplay-next queues from the out-of-fold vectors: precision at 10 {:.3}, artist repeat rate {:.3}",
-                queue.queue_precision_at_10, queue.artist_repeat_rate
-            );
-            for (name, m) in &queue_measures {
-                println!("  {name:<28} P@10 {:.3}", m.queue_precision_at_10);
-            }
-        }
+        report_cv(&cv, &req, json)?;
         return Ok(code(&failed));
     }
     let mut result = run_with_config(&req, &prepared, config, &on_event, &cancel)?;
-    if let Some(kind) = result
-        .config
-        .trunk_kind()
-        .filter(|k| *k != TrunkKind::Musicnn)
-    {
-        result.config.info.notes = Some(format!(
-            "genreplay train --mode quick --trunk {}",
-            match kind {
-                TrunkKind::Vgg => "vgg",
-                TrunkKind::Student => "student",
-                TrunkKind::Musicnn => "musicnn",
-            }
-        ));
-    }
-    if args.preset == Some(PresetArg::Costa2017) {
-        result.config.info.notes = Some("genreplay train --mode full --preset costa2017".into());
-    }
-    if args.head.is_some() {
-        let head = match args.head {
-            Some(HeadArg::PatchLogreg) => "patch-logreg".to_string(),
-            _ => result.config.head_pooling().name().replace('_', "-"),
-        };
-        let note = result.config.info.notes.get_or_insert_with(String::new);
-        note.push_str(&format!(" --head {head}"));
-    }
-    let out = match &args.out {
-        Some(o) => o.clone(),
-        None => {
-            let (c, r) = crate::model::registry::to_bytes(&result.config, &result.net)
-                .map_err(|e| anyhow::anyhow!(e))?;
-            paths
-                .models_dir()
-                .join(crate::model::ModelId::of(&c, &r).as_str())
-        }
-    };
-    let id = save_dir(&out, &result.config, &result.net)?;
-    // Register it so `genreplay models use` and the player know it (not made active).
-    match super::library::open_store(paths) {
-        Ok(store) => {
-            if let Ok(m) =
-                crate::model::registry::load_dir(&out, &crate::model::backend::inference_device())
-            {
-                let _ = store.put_model(&crate::model::active::record_of(&m));
-                let _ = store.flush();
-            }
-        }
-        // The model is saved either way; only the list of models misses it.
-        Err(e) => eprintln!(
-            "note: the model is saved in {}, but not listed in `genreplay models`: {e:#}",
-            out.display()
-        ),
-    }
+    note_recipe(&mut result.config, args);
+    let (out, id) = save_and_register(&result, args, paths)?;
     if json {
         super::print_json(&json!({
             "model": out.to_string_lossy(),
@@ -352,4 +221,157 @@ pub fn run(args: &TrainArgs, json: bool, paths: &Paths) -> anyhow::Result<ExitCo
         println!("{}", result.open_set.describe());
     }
     Ok(code(&failed))
+}
+
+/// What training is about to run on: tracks per genre, the split, the warnings and skips.
+fn print_prepared(prepared: &Prepared, req: &TrainRequest) {
+    eprintln!(
+        "{} tracks in {} genres ({}); {} train / {} valid{}; mode {}",
+        prepared.set.tracks.len(),
+        prepared.labels.len(),
+        prepared
+            .counts
+            .iter()
+            .map(|(l, n)| format!("{l} {n}"))
+            .collect::<Vec<_>>()
+            .join(", "),
+        prepared.train_tracks,
+        prepared.valid_tracks,
+        if prepared.set.indexed {
+            " (split from INDEX.tsv)"
+        } else {
+            " (split by artist/track)"
+        },
+        req.mode.name()
+    );
+    for w in &prepared.warnings {
+        eprintln!("warning: {w}");
+    }
+    if prepared.skipped > 0 {
+        eprintln!("{} files skipped (see the log for each)", prepared.skipped);
+        for (p, why) in &prepared.set.skipped {
+            tracing::info!(path = %p.display(), reason = %why, "skipped for training");
+        }
+    }
+}
+
+/// `--cv K`: the cross-validated accuracy, and "play next" quality from the out-of-fold
+/// vectors.
+fn report_cv(cv: &CvReport, req: &TrainRequest, json: bool) -> anyhow::Result<()> {
+    let items: Vec<(Candidate, usize)> = cv
+        .out_of_fold
+        .iter()
+        .map(|o| {
+            let c = Candidate {
+                id: o.id,
+                artist: o.artist.clone(),
+                genre: o.genre.clone(),
+                style: o.style.clone(),
+                known: true,
+            };
+            (c, o.label)
+        })
+        .collect();
+    let queue = queue_metrics(&QueueOptions::default(), &items);
+    let queue_measures = measure_table(&items);
+    if json {
+        /// The report with "play next" quality from the out-of-fold vectors.
+        #[derive(serde::Serialize)]
+        struct CvJson<'a> {
+            #[serde(flatten)]
+            cv: &'a CvReport,
+            queue: QueueMetrics,
+            queue_measures: &'a [(String, QueueMetrics)],
+        }
+        return super::print_json(&CvJson {
+            cv,
+            queue,
+            queue_measures: &queue_measures,
+        });
+    }
+    println!(
+        "{}-fold cross-validated track accuracy ({} mode, folds {}): {:.3} ± {:.3}",
+        cv.folds,
+        req.mode.name(),
+        cv.grouping,
+        cv.mean_accuracy,
+        cv.std_accuracy
+    );
+    println!(
+        "per fold: {}",
+        cv.fold_accuracy
+            .iter()
+            .map(|a| format!("{a:.3}"))
+            .collect::<Vec<_>>()
+            .join(" ")
+    );
+    print!("\npooled over folds:\n{}", cv.pooled.to_text());
+    println!(
+        "\nplay-next queues from the out-of-fold vectors: precision at 10 {:.3}, artist repeat rate {:.3}",
+        queue.queue_precision_at_10, queue.artist_repeat_rate
+    );
+    for (name, m) in &queue_measures {
+        println!("  {name:<28} P@10 {:.3}", m.queue_precision_at_10);
+    }
+    Ok(())
+}
+
+/// Notes in the model how to train it again (the trunk, preset and head when not the
+/// defaults), for `genreplay models`.
+fn note_recipe(config: &mut ModelConfig, args: &TrainArgs) {
+    if let Some(kind) = config.trunk_kind().filter(|k| *k != TrunkKind::Musicnn) {
+        config.info.notes = Some(format!(
+            "genreplay train --mode quick --trunk {}",
+            match kind {
+                TrunkKind::Vgg => "vgg",
+                TrunkKind::Student => "student",
+                TrunkKind::Musicnn => "musicnn",
+            }
+        ));
+    }
+    if args.preset == Some(PresetArg::Costa2017) {
+        config.info.notes = Some("genreplay train --mode full --preset costa2017".into());
+    }
+    if args.head.is_some() {
+        let head = match args.head {
+            Some(HeadArg::PatchLogreg) => "patch-logreg".to_string(),
+            _ => config.head_pooling().name().replace('_', "-"),
+        };
+        let note = config.info.notes.get_or_insert_with(String::new);
+        note.push_str(&format!(" --head {head}"));
+    }
+}
+
+/// Saves the trained model (to `--out`, else the models folder under its id) and registers
+/// it so `genreplay models use` and the player know it (not made active).
+fn save_and_register(
+    result: &TrainResult,
+    args: &TrainArgs,
+    paths: &Paths,
+) -> anyhow::Result<(std::path::PathBuf, ModelId)> {
+    let out = match &args.out {
+        Some(o) => o.clone(),
+        None => {
+            let (c, r) = crate::model::registry::to_bytes(&result.config, &result.net)
+                .map_err(|e| anyhow::anyhow!(e))?;
+            paths.models_dir().join(ModelId::of(&c, &r).as_str())
+        }
+    };
+    let id = save_dir(&out, &result.config, &result.net)?;
+    match super::library::open_store(paths) {
+        Ok(store) => {
+            if let Ok(m) =
+                crate::model::registry::load_dir(&out, &crate::model::backend::inference_device())
+            {
+                let _ = store.put_model(&crate::model::active::record_of(&m));
+                let _ = store.flush();
+            }
+        }
+        // The model is saved either way; only the list of models misses it.
+        Err(e) => eprintln!(
+            "note: the model is saved in {}, but not listed in `genreplay models`: {e:#}",
+            out.display()
+        ),
+    }
+    Ok((out, id))
 }

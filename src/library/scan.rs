@@ -148,18 +148,55 @@ pub fn scan(
         root: root.clone(),
         ..Default::default()
     };
+    let mut known = known_under(store, &root)?;
+    // Not there (or an empty mount point where tracks were): nothing is taken for deleted.
+    let known_here = known.len();
+    super::root::check(&root, || known_here)?;
 
-    // What the store already has under this root.
-    // Only what the walk compares is kept of each record (the library may hold 50,000).
-    struct Known {
-        stamp: (u64, i64),
-        /// Recorded by a build that did not read ReplayGain tags.
-        retag: bool,
-        added_unix: u64,
+    let to_read = walk(&root, &mut known, &mut report, progress);
+
+    // Whatever is left in `known` is gone from disk, unless the folder itself went during
+    // the walk.
+    super::root::check(&root, || known_here)?;
+    let removed: Vec<TrackId> = known.keys().copied().collect();
+    report.removed = removed.len();
+    store.remove_tracks(&removed)?;
+
+    let records = read_records(&to_read, threads, progress);
+    report.tag_errors = records.iter().filter(|r| r.tag_error.is_some()).count();
+    let changed: Vec<TrackId> = to_read
+        .iter()
+        .filter(|t| t.seen == Seen::Changed)
+        .map(|t| TrackId::of_path(&t.path))
+        .collect();
+    report.changed = changed.len();
+    report.new = to_read.iter().filter(|t| t.seen == Seen::New).count();
+    // A changed file's old vectors describe other audio: drop them before the new record lands.
+    store.invalidate_tracks(&changed)?;
+    for chunk in records.chunks(1000) {
+        store.put_tracks(chunk)?;
     }
+    store.meta_set("library_root", &root.to_string_lossy())?;
+    store.flush()?;
+    report.tracks = report.unchanged + report.new + report.changed;
+    report.secs = t0.elapsed().as_secs_f64();
+    Ok(report)
+}
+
+/// What the store already has of a track under the root: only what the walk compares (the
+/// library may hold 50,000).
+struct Known {
+    stamp: (u64, i64),
+    /// Recorded by a build that did not read ReplayGain tags.
+    retag: bool,
+    added_unix: u64,
+}
+
+/// The tracks the store has under `root`.
+fn known_under(store: &Store, root: &Path) -> Result<HashMap<TrackId, Known>, StoreError> {
     let mut known: HashMap<TrackId, Known> = HashMap::new();
     store.for_each_track(|id, r| {
-        if r.path().starts_with(&root) {
+        if r.path().starts_with(root) {
             let retag = r.tags.replaygain.is_none() && r.tag_error.is_none();
             known.insert(
                 id,
@@ -171,117 +208,163 @@ pub fn scan(
             );
         }
     })?;
-    // Not there (or an empty mount point where tracks were): nothing is taken for deleted.
-    let known_here = known.len();
-    super::root::check(&root, || known_here)?;
+    Ok(known)
+}
 
-    // Walk.
-    let mut to_read: Vec<(PathBuf, u64, i64, Seen, Option<CueTrack>)> = Vec::new();
+/// A track whose tags the scan reads: a file, or a CUE sheet's track in one.
+struct ToRead {
+    path: PathBuf,
+    size: u64,
+    mtime_ns: i64,
+    seen: Seen,
+    cue: Option<CueTrack>,
+}
+
+/// Walks `root` (following symlinks, skipping hidden entries) for the tracks to read: new,
+/// changed, or recorded without the tags this build reads. Every track found is taken out
+/// of `known`, so what is left there is gone; what cannot be read goes into `report`.
+fn walk(
+    root: &Path,
+    known: &mut HashMap<TrackId, Known>,
+    report: &mut ScanReport,
+    progress: &(dyn Fn(ScanEvent) + Sync),
+) -> Vec<ToRead> {
+    let mut to_read = Vec::new();
     let mut found = 0usize;
-    let walker = walkdir::WalkDir::new(&root)
+    let walker = walkdir::WalkDir::new(root)
         .follow_links(true)
         .into_iter()
         .filter_entry(|e| e.depth() == 0 || !e.file_name().as_bytes().starts_with(b"."));
     for entry in walker {
-        let entry = match entry {
-            Ok(e) => e,
-            Err(e) => {
-                let path = e
-                    .path()
-                    .map(Path::to_path_buf)
-                    .unwrap_or_else(|| root.clone());
-                let reason = if e.loop_ancestor().is_some() {
-                    "symlink loop (not followed)".to_string()
-                } else {
-                    e.io_error()
-                        .map(|io| io.to_string())
-                        .unwrap_or_else(|| e.to_string())
-                };
-                tracing::warn!(path = %path.display(), %reason, "cannot read");
-                report.unreadable.push((path, reason));
-                continue;
-            }
-        };
-        if !is_audio_path(entry.path()) {
+        let Some((path, meta)) = audio_file(entry, root, report) else {
             continue;
-        }
-        if !entry.file_type().is_file() {
-            // A FIFO, device or socket named like music is listed with what it is (never
-            // opened: a FIFO would block); a folder named `x.mp3` is walked like any folder.
-            if !entry.file_type().is_dir()
-                && let Ok(meta) = std::fs::metadata(entry.path())
-                && let Some(kind) = crate::audio::header::non_regular_kind(&meta)
-            {
-                let path = entry.into_path();
-                tracing::warn!(path = %path.display(), kind, "not a regular file");
-                report
-                    .unreadable
-                    .push((path, format!("not a regular file: {kind}")));
-            }
-            continue;
-        }
-        let path = entry.into_path();
-        let meta = match std::fs::metadata(&path) {
-            Ok(m) => m,
-            Err(e) => {
-                tracing::warn!(path = %path.display(), error = %e, "cannot stat");
-                report.unreadable.push((path, e.to_string()));
-                continue;
-            }
         };
         found += 1;
         if found.is_multiple_of(500) {
             progress(ScanEvent::Walking { found });
         }
         let (size, mtime_ns) = file_stamp(&meta);
-        // A CUE sheet beside it: its tracks instead of the file (the sheet's changes count as
-        // the file's), or the file whole when the sheet does not hold.
-        let units: Vec<(PathBuf, i64, Option<CueTrack>)> = match cue_tracks(&path) {
-            Some(Ok(tracks)) => {
-                let sheet_mtime = sheet_for(&path)
-                    .and_then(|s| std::fs::metadata(s).ok())
-                    .map_or(0, |m| file_stamp(&m).1);
-                let stamp = mtime_ns.max(sheet_mtime);
-                tracks
-                    .into_iter()
-                    .filter_map(|t| {
-                        let number = t.sheet.tracks.get(t.index)?.number;
-                        Some((track_path(&path, number), stamp, Some(t)))
-                    })
-                    .collect()
-            }
-            Some(Err(e)) => {
-                tracing::warn!("{e}; the file is listed whole");
-                report.unreadable.push((e.path.clone(), e.reason.clone()));
-                vec![(path, mtime_ns, None)]
-            }
-            None => vec![(path, mtime_ns, None)],
-        };
-        for (path, mtime_ns, cue) in units {
+        for (path, mtime_ns, cue) in tracks_of(path, mtime_ns, report) {
             let id = TrackId::of_path(&path);
-            match known.remove(&id) {
+            let seen = match known.remove(&id) {
                 // Unchanged, but recorded by a build that did not read ReplayGain tags: its
                 // tags are read again (what was computed for it stays).
                 Some(old) if old.stamp == (size, mtime_ns) && old.retag => {
                     report.unchanged += 1;
-                    to_read.push((path, size, mtime_ns, Seen::Retag(old.added_unix), cue));
+                    Seen::Retag(old.added_unix)
                 }
-                Some(old) if old.stamp == (size, mtime_ns) => report.unchanged += 1,
-                Some(_) => to_read.push((path, size, mtime_ns, Seen::Changed, cue)),
-                None => to_read.push((path, size, mtime_ns, Seen::New, cue)),
-            }
+                Some(old) if old.stamp == (size, mtime_ns) => {
+                    report.unchanged += 1;
+                    continue;
+                }
+                Some(_) => Seen::Changed,
+                None => Seen::New,
+            };
+            to_read.push(ToRead {
+                path,
+                size,
+                mtime_ns,
+                seen,
+                cue,
+            });
         }
     }
     progress(ScanEvent::Walking { found });
+    to_read
+}
 
-    // Whatever is left in `known` is gone from disk, unless the folder itself went during
-    // the walk.
-    super::root::check(&root, || known_here)?;
-    let removed: Vec<TrackId> = known.keys().copied().collect();
-    report.removed = removed.len();
-    store.remove_tracks(&removed)?;
+/// A walked entry that is a readable regular audio file, with its metadata; anything else
+/// named like audio that cannot be read (a walk error, a FIFO, a device) goes into `report`.
+fn audio_file(
+    entry: walkdir::Result<walkdir::DirEntry>,
+    root: &Path,
+    report: &mut ScanReport,
+) -> Option<(PathBuf, std::fs::Metadata)> {
+    let entry = match entry {
+        Ok(e) => e,
+        Err(e) => {
+            let path = e
+                .path()
+                .map(Path::to_path_buf)
+                .unwrap_or_else(|| root.to_path_buf());
+            let reason = if e.loop_ancestor().is_some() {
+                "symlink loop (not followed)".to_string()
+            } else {
+                e.io_error()
+                    .map(|io| io.to_string())
+                    .unwrap_or_else(|| e.to_string())
+            };
+            tracing::warn!(path = %path.display(), %reason, "cannot read");
+            report.unreadable.push((path, reason));
+            return None;
+        }
+    };
+    if !is_audio_path(entry.path()) {
+        return None;
+    }
+    if !entry.file_type().is_file() {
+        // A FIFO, device or socket named like music is listed with what it is (never
+        // opened: a FIFO would block); a folder named `x.mp3` is walked like any folder.
+        if !entry.file_type().is_dir()
+            && let Ok(meta) = std::fs::metadata(entry.path())
+            && let Some(kind) = crate::audio::header::non_regular_kind(&meta)
+        {
+            let path = entry.into_path();
+            tracing::warn!(path = %path.display(), kind, "not a regular file");
+            report
+                .unreadable
+                .push((path, format!("not a regular file: {kind}")));
+        }
+        return None;
+    }
+    let path = entry.into_path();
+    match std::fs::metadata(&path) {
+        Ok(m) => Some((path, m)),
+        Err(e) => {
+            tracing::warn!(path = %path.display(), error = %e, "cannot stat");
+            report.unreadable.push((path, e.to_string()));
+            None
+        }
+    }
+}
 
-    // Read tags of new and changed files in parallel.
+/// The tracks of an audio file, with the mtime each is compared by: a CUE sheet's tracks
+/// when one beside it holds (the sheet's changes count as the file's), else the file whole
+/// (a sheet that does not hold goes into `report`).
+fn tracks_of(
+    path: PathBuf,
+    mtime_ns: i64,
+    report: &mut ScanReport,
+) -> Vec<(PathBuf, i64, Option<CueTrack>)> {
+    match cue_tracks(&path) {
+        Some(Ok(tracks)) => {
+            let sheet_mtime = sheet_for(&path)
+                .and_then(|s| std::fs::metadata(s).ok())
+                .map_or(0, |m| file_stamp(&m).1);
+            let stamp = mtime_ns.max(sheet_mtime);
+            tracks
+                .into_iter()
+                .filter_map(|t| {
+                    let number = t.sheet.tracks.get(t.index)?.number;
+                    Some((track_path(&path, number), stamp, Some(t)))
+                })
+                .collect()
+        }
+        Some(Err(e)) => {
+            tracing::warn!("{e}; the file is listed whole");
+            report.unreadable.push((e.path.clone(), e.reason.clone()));
+            vec![(path, mtime_ns, None)]
+        }
+        None => vec![(path, mtime_ns, None)],
+    }
+}
+
+/// Reads the tags of `to_read` on `threads` threads (in no particular order).
+fn read_records(
+    to_read: &[ToRead],
+    threads: usize,
+    progress: &(dyn Fn(ScanEvent) + Sync),
+) -> Vec<TrackRecord> {
     let total = to_read.len();
     let next = AtomicUsize::new(0);
     let done = AtomicUsize::new(0);
@@ -290,30 +373,10 @@ pub fn scan(
     let read_all = || {
         loop {
             let i = next.fetch_add(1, Ordering::Relaxed);
-            let Some((path, size, mtime_ns, seen, cue)) = to_read.get(i) else {
+            let Some(item) = to_read.get(i) else {
                 return;
             };
-            let (tags, tag_error) = match cue {
-                Some(t) => cue_track_tags(t),
-                None => match read_tags(path) {
-                    Ok(t) => (t, None),
-                    Err(e) => {
-                        tracing::info!(path = %path.display(), error = %e, "tags unreadable");
-                        (Default::default(), Some(e.to_string()))
-                    }
-                },
-            };
-            let rec = TrackRecord {
-                path: path.as_os_str().as_bytes().to_vec(),
-                size: *size,
-                mtime_ns: *mtime_ns,
-                tags,
-                tag_error,
-                added_unix: match seen {
-                    Seen::Retag(added) => *added,
-                    _ => now,
-                },
-            };
+            let rec = record_of(item, now);
             if let Ok(mut r) = records.lock() {
                 r.push(rec);
             }
@@ -340,23 +403,31 @@ pub fn scan(
             read_all();
         }
     });
-    let records = records.into_inner().unwrap_or_default();
-    report.tag_errors = records.iter().filter(|r| r.tag_error.is_some()).count();
-    let changed: Vec<TrackId> = to_read
-        .iter()
-        .filter(|(_, _, _, seen, _)| *seen == Seen::Changed)
-        .map(|(p, ..)| TrackId::of_path(p))
-        .collect();
-    report.changed = changed.len();
-    report.new = to_read.iter().filter(|t| t.3 == Seen::New).count();
-    // A changed file's old vectors describe other audio: drop them before the new record lands.
-    store.invalidate_tracks(&changed)?;
-    for chunk in records.chunks(1000) {
-        store.put_tracks(chunk)?;
+    records.into_inner().unwrap_or_default()
+}
+
+/// A track's record with its tags read now (`now`: when a new track was added).
+fn record_of(item: &ToRead, now: u64) -> TrackRecord {
+    let path = &item.path;
+    let (tags, tag_error) = match &item.cue {
+        Some(t) => cue_track_tags(t),
+        None => match read_tags(path) {
+            Ok(t) => (t, None),
+            Err(e) => {
+                tracing::info!(path = %path.display(), error = %e, "tags unreadable");
+                (Default::default(), Some(e.to_string()))
+            }
+        },
+    };
+    TrackRecord {
+        path: path.as_os_str().as_bytes().to_vec(),
+        size: item.size,
+        mtime_ns: item.mtime_ns,
+        tags,
+        tag_error,
+        added_unix: match item.seen {
+            Seen::Retag(added) => added,
+            _ => now,
+        },
     }
-    store.meta_set("library_root", &root.to_string_lossy())?;
-    store.flush()?;
-    report.tracks = report.unchanged + report.new + report.changed;
-    report.secs = t0.elapsed().as_secs_f64();
-    Ok(report)
 }

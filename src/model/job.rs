@@ -3,13 +3,15 @@
 //! warnings) without decoding; `run` extracts features (cached), trains and returns the model.
 //! `cross_validate` measures a mode by K-fold cross-validation on the same features.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
 
 use serde::Serialize;
 
 use super::cache::FeatureCache;
-use super::calibrate::{RuleFit, fit_trained, music_scores};
+use super::calibrate::music_scores;
+use super::calibrate::trained::{RuleFit, fit_trained};
 use super::config::{ModelConfig, TrainMetrics};
 use super::dataset::{LabelSource, LabelledSet, collect, split};
 use super::eval::{EvalReport, report};
@@ -362,49 +364,7 @@ pub fn cross_validate_with_config(
         on_event,
         cancel,
     );
-    // Folds: groups (artist, else file) dealt round-robin per genre after a seeded shuffle.
-    let group_of = |i: usize| -> String {
-        let t = &prepared.set.tracks[i];
-        match &t.artist {
-            Some(a) => format!("artist:{}", a.to_lowercase()),
-            None => format!("file:{}", t.path.display()),
-        }
-    };
-    let with_artist = prepared
-        .set
-        .tracks
-        .iter()
-        .filter(|t| t.artist.is_some())
-        .count();
-    let mut fold_of_group: std::collections::HashMap<String, usize> = Default::default();
-    let mut rng = <rand::rngs::StdRng as rand::SeedableRng>::seed_from_u64(req.options.seed);
-    let mut next_fold = 0usize;
-    for label in &prepared.labels {
-        let mut groups: Vec<String> = all_ix
-            .iter()
-            .filter(|&&i| &prepared.set.tracks[i].label == label)
-            .map(|&i| group_of(i))
-            .collect();
-        groups.sort();
-        groups.dedup();
-        rand::seq::SliceRandom::shuffle(groups.as_mut_slice(), &mut rng);
-        for g in groups {
-            fold_of_group.entry(g).or_insert_with(|| {
-                let f = next_fold % k;
-                next_fold += 1;
-                f
-            });
-        }
-    }
-    let fold_of_path: std::collections::HashMap<PathBuf, usize> = all_ix
-        .iter()
-        .map(|&i| {
-            (
-                prepared.set.tracks[i].path.clone(),
-                fold_of_group.get(&group_of(i)).copied().unwrap_or(0),
-            )
-        })
-        .collect();
+    let fold_of_path = assign_folds(prepared, k, req.options.seed);
     let mut pairs = Vec::new();
     let mut fold_accuracy = Vec::new();
     let mut out_of_fold: Vec<OutOfFold> = Vec::new();
@@ -474,15 +434,66 @@ pub fn cross_validate_with_config(
         std_accuracy: std,
         pooled: report(&prepared.labels, &pairs),
         out_of_fold,
-        grouping: if with_artist > 0 {
-            format!(
-                "by artist tag ({with_artist} of {} tracks tagged; the rest by track)",
-                prepared.set.tracks.len()
-            )
-        } else {
-            "by track (no artist tags in this folder)".into()
-        },
+        grouping: grouping(prepared),
     })
+}
+
+/// Each track's fold: groups (artist, else file) dealt round-robin per genre after a shuffle
+/// seeded by `seed`, so a fold holds whole artists.
+fn assign_folds(prepared: &Prepared, k: usize, seed: u64) -> HashMap<PathBuf, usize> {
+    let tracks = &prepared.set.tracks;
+    let group_of = |i: usize| -> String {
+        let t = &tracks[i];
+        match &t.artist {
+            Some(a) => format!("artist:{}", a.to_lowercase()),
+            None => format!("file:{}", t.path.display()),
+        }
+    };
+    let mut fold_of_group: HashMap<String, usize> = Default::default();
+    let mut rng = <rand::rngs::StdRng as rand::SeedableRng>::seed_from_u64(seed);
+    let mut next_fold = 0usize;
+    for label in &prepared.labels {
+        let mut groups: Vec<String> = (0..tracks.len())
+            .filter(|&i| &tracks[i].label == label)
+            .map(group_of)
+            .collect();
+        groups.sort();
+        groups.dedup();
+        rand::seq::SliceRandom::shuffle(groups.as_mut_slice(), &mut rng);
+        for g in groups {
+            fold_of_group.entry(g).or_insert_with(|| {
+                let f = next_fold % k;
+                next_fold += 1;
+                f
+            });
+        }
+    }
+    (0..tracks.len())
+        .map(|i| {
+            (
+                tracks[i].path.clone(),
+                fold_of_group.get(&group_of(i)).copied().unwrap_or(0),
+            )
+        })
+        .collect()
+}
+
+/// How the folds were grouped, in words.
+fn grouping(prepared: &Prepared) -> String {
+    let with_artist = prepared
+        .set
+        .tracks
+        .iter()
+        .filter(|t| t.artist.is_some())
+        .count();
+    if with_artist > 0 {
+        format!(
+            "by artist tag ({with_artist} of {} tracks tagged; the rest by track)",
+            prepared.set.tracks.len()
+        )
+    } else {
+        "by track (no artist tags in this folder)".into()
+    }
 }
 
 /// How the trained model and the active one do on the trained model's validation tracks.

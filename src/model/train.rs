@@ -1,3 +1,7 @@
+//! One concern at ~710 lines: training a model — the features it trains on (from the cache
+//! where it has them) and the two loops, per segment and pooled per track, with their early
+//! stopping.
+//!
 //! Training from scratch on log-mel segments: a hand-written loop (burn-train's dashboard and
 //! global hooks do not belong inside our TUI) that reports over a callback and stops when asked.
 //! Segments of a track inherit its label; validation is per track (mean of segment softmaxes).
@@ -518,25 +522,13 @@ where
         .iter()
         .map(|t| segment(&t.mel, seg_frames, max_segs))
         .collect();
-    let seg_len = seg_frames * n_mels;
 
-    let mut best: Option<(M, f64, f64)> = None; // (model, acc, -loss)
-    let mut best_epoch = 0;
+    let mut best: Best<M> = Best::default();
     let mut history = Vec::new();
-    let mut since_best = 0;
     let mut cancelled = false;
     for epoch in 1..=opts.epochs {
         let t0 = Instant::now();
-        // Random crops: as many per track as fit (capped), fresh offsets every epoch.
-        let mut crops: Vec<(usize, usize)> = Vec::new();
-        for (ti, mel) in train_mels.iter().enumerate() {
-            let fit = (mel.frames / seg_frames).clamp(1, max_segs);
-            for _ in 0..fit {
-                let start = rng.random_range(0..=mel.frames - seg_frames);
-                crops.push((ti, start));
-            }
-        }
-        crops.shuffle(&mut rng);
+        let crops = random_crops(&train_mels, seg_frames, max_segs, &mut rng);
         let mut loss_sum = 0.0f64;
         let mut correct = 0usize;
         let mut seen = 0usize;
@@ -545,13 +537,7 @@ where
                 cancelled = true;
                 break;
             }
-            let mut data = Vec::with_capacity(batch.len() * seg_len);
-            let mut targets = Vec::with_capacity(batch.len());
-            for &(ti, start) in batch {
-                let mel = &train_mels[ti];
-                data.extend_from_slice(&mel.data[start * n_mels..(start + seg_frames) * n_mels]);
-                targets.push(train_set[ti].label as i64);
-            }
+            let (data, targets) = batch_of(batch, &train_mels, train_set, seg_frames, n_mels);
             let n = batch.len();
             let x =
                 Tensor::<4>::from_data(TensorData::new(data, [n, 1, seg_frames, n_mels]), &device);
@@ -581,17 +567,7 @@ where
             valid_acc.unwrap_or(0.0),
             -valid_loss.unwrap_or(-(epoch as f64)),
         );
-        let improved = match &best {
-            None => true,
-            Some((_, a, l)) => score.0 > *a || (score.0 == *a && score.1 > *l),
-        };
-        if improved {
-            best = Some((model.valid(), score.0, score.1));
-            best_epoch = epoch;
-            since_best = 0;
-        } else {
-            since_best += 1;
-        }
+        let improved = best.offer(epoch, score, || model.valid());
         let report = EpochReport {
             epoch,
             epochs: opts.epochs,
@@ -605,11 +581,12 @@ where
         };
         on_event(TrainEvent::Epoch(report.clone()));
         history.push(report);
-        if cancelled || since_best >= opts.patience {
+        if cancelled || best.since >= opts.patience {
             break;
         }
     }
-    let (best_model, best_acc) = match best {
+    let best_epoch = best.epoch;
+    let (best_model, best_acc) = match best.kept {
         Some((m, a, _)) => (m, a),
         None => (model.valid(), 0.0),
     };
@@ -623,6 +600,82 @@ where
             cancelled,
         },
     ))
+}
+
+/// Random crops `(track, first frame)`: as many per track as fit (capped at `max_segs`),
+/// fresh offsets every epoch, shuffled.
+fn random_crops(
+    mels: &[LogMel],
+    seg_frames: usize,
+    max_segs: usize,
+    rng: &mut rand::rngs::StdRng,
+) -> Vec<(usize, usize)> {
+    let mut crops: Vec<(usize, usize)> = Vec::new();
+    for (ti, mel) in mels.iter().enumerate() {
+        let fit = (mel.frames / seg_frames).clamp(1, max_segs);
+        for _ in 0..fit {
+            let start = rng.random_range(0..=mel.frames - seg_frames);
+            crops.push((ti, start));
+        }
+    }
+    crops.shuffle(rng);
+    crops
+}
+
+/// A batch's segments (`[n][seg_frames][n_mels]`, flat) and their labels.
+fn batch_of(
+    batch: &[(usize, usize)],
+    mels: &[LogMel],
+    tracks: &[TrackFeatures],
+    seg_frames: usize,
+    n_mels: usize,
+) -> (Vec<f32>, Vec<i64>) {
+    let mut data = Vec::with_capacity(batch.len() * seg_frames * n_mels);
+    let mut targets = Vec::with_capacity(batch.len());
+    for &(ti, start) in batch {
+        let mel = &mels[ti];
+        data.extend_from_slice(&mel.data[start * n_mels..(start + seg_frames) * n_mels]);
+        targets.push(tracks[ti].label as i64);
+    }
+    (data, targets)
+}
+
+/// The best epoch so far (by validation accuracy, then loss) and the model it left.
+struct Best<M> {
+    /// (model, accuracy, −loss).
+    kept: Option<(M, f64, f64)>,
+    epoch: usize,
+    /// Epochs since it.
+    since: usize,
+}
+
+impl<M> Default for Best<M> {
+    fn default() -> Self {
+        Best {
+            kept: None,
+            epoch: 0,
+            since: 0,
+        }
+    }
+}
+
+impl<M> Best<M> {
+    /// Keeps `epoch`'s model (made by `model` only then) when its `(accuracy, −loss)` beats
+    /// the best so far; whether it did.
+    fn offer(&mut self, epoch: usize, score: (f64, f64), model: impl FnOnce() -> M) -> bool {
+        let improved = match &self.kept {
+            None => true,
+            Some((_, a, l)) => score.0 > *a || (score.0 == *a && score.1 > *l),
+        };
+        if improved {
+            self.kept = Some((model(), score.0, score.1));
+            self.epoch = epoch;
+            self.since = 0;
+        } else {
+            self.since += 1;
+        }
+        improved
+    }
 }
 
 /// Track accuracy and mean track negative log-likelihood of a model over segmented tracks.

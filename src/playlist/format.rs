@@ -1,3 +1,7 @@
+//! One concern at ~670 lines (a quarter of them tests): the two playlist formats read into
+//! one model that an edit writes back unchanged where it did not touch, under the bounds and
+//! path rules both share.
+//!
 //! Reading playlist files: M3U and extended M3U/M3U8 (plain paths, relative to the playlist,
 //! or `file://` URIs with percent-encoding) and PLS (`FileN=`). Hostile files are bounded:
 //! at most [`MAX_BYTES`] are read and [`MAX_ENTRIES`] entries kept, and only regular files are

@@ -1,3 +1,6 @@
+//! One concern at ~710 lines: the library thread's one state machine (scan, load, classify,
+//! follow the disk, offline and back), which owns the analyzer and the watcher.
+//!
 //! The library in the background: scan the folder, load the catalog, then classify what the
 //! active model has not seen, bumping what the user looks at and switching models on request.
 //! The folder is watched ([`super::watch`]): added, changed, moved and removed files reach the

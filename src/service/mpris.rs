@@ -1,3 +1,6 @@
+//! One concern at ~715 lines: MPRIS' two interfaces (the properties and methods the
+//! specification fixes), the thread that serves them and the snapshot it keeps.
+//!
 //! MPRIS 2 on the D-Bus session bus: media keys, the desktop's player widget and `playerctl`
 //! see and drive the player as `org.mpris.MediaPlayer2.genreplay`
 //! (`org.mpris.MediaPlayer2.genreplay.instance<pid>` when another genreplay has that name).

@@ -19,7 +19,7 @@ use crate::audio::is_audio_path;
 use crate::library::scan::{ScanError, file_stamp};
 use crate::library::tags::read_tags;
 use crate::library::{TrackId, TrackRecord};
-use crate::store::{Store, now_unix};
+use crate::store::{Store, StoreError, now_unix};
 
 /// A batch is applied once no event came for this long…
 pub const QUIET: Duration = Duration::from_millis(500);
@@ -248,6 +248,41 @@ pub fn apply_changes(
     let known = || crate::library::root::known_tracks(store, root);
     crate::library::root::check(root, known)?;
     let mut report = ChangeReport::default();
+    let (files, gone) = look_at(root, paths, &mut report);
+    let mut removed = gone_tracks(store, &gone)?;
+    let records = read_changed(store, files, &mut removed, &mut report)?;
+    // The folder may have gone while the batch was looked at: then nothing is gone.
+    crate::library::root::check(root, known)?;
+    // A changed file's old vectors describe other audio: drop them before the new record lands.
+    store.invalidate_tracks(&report.changed)?;
+    for chunk in records.chunks(1000) {
+        store.put_tracks(chunk)?;
+    }
+    // Moved: what was computed goes with the file, then the old name goes.
+    store.carry_derived(&report.moved)?;
+    let old_names: Vec<TrackId> = report.moved.iter().map(|(from, _)| *from).collect();
+    store.remove_tracks(&old_names)?;
+    let mut removed: Vec<TrackId> = removed.into_iter().collect();
+    removed.sort();
+    store.remove_tracks(&removed)?;
+    report.removed = removed;
+    report.moved.sort();
+    if !report.is_empty() {
+        store.flush()?;
+    }
+    for (p, why) in &report.unreadable {
+        tracing::warn!(path = %p.display(), %why, "unreadable while following the disk");
+    }
+    Ok(report)
+}
+
+/// What is at each changed path in the library now: the audio files to read (a folder's
+/// walked), and the paths that are gone. What cannot be looked at goes into `report`.
+fn look_at(
+    root: &Path,
+    paths: &[PathBuf],
+    report: &mut ChangeReport,
+) -> (BTreeSet<PathBuf>, Vec<PathBuf>) {
     let mut files: BTreeSet<PathBuf> = BTreeSet::new();
     let mut gone: Vec<PathBuf> = vec![];
     for p in paths {
@@ -258,7 +293,7 @@ pub fn apply_changes(
             Ok(m) if m.is_dir() => {
                 // The root itself changing (its own attributes) says nothing about the files.
                 if p != root {
-                    files.extend(audio_files_under(p, &mut report));
+                    files.extend(audio_files_under(p, report));
                 }
             }
             Ok(m) if m.is_file() => {
@@ -274,32 +309,46 @@ pub fn apply_changes(
             }
         }
     }
+    (files, gone)
+}
 
-    // Gone: the track at that path, or every track below it (a folder went).
+/// The tracks that went with `gone`: the track at that path, or every track below it (a
+/// folder went).
+fn gone_tracks(store: &Store, gone: &[PathBuf]) -> Result<HashSet<TrackId>, StoreError> {
     let mut removed: HashSet<TrackId> = HashSet::new();
-    if !gone.is_empty() {
-        let mut folders = vec![];
-        for g in &gone {
-            let id = TrackId::of_path(g);
-            if store.track(id)?.is_some() {
-                removed.insert(id);
-            } else {
-                folders.push(g);
-            }
+    let mut folders = vec![];
+    for g in gone {
+        let id = TrackId::of_path(g);
+        if store.track(id)?.is_some() {
+            removed.insert(id);
+        } else {
+            folders.push(g);
         }
-        if !folders.is_empty() {
-            for (id, r) in store.tracks()? {
-                let path = r.path();
-                if folders.iter().any(|f| path.starts_with(f)) && !path.exists() {
-                    removed.insert(id);
-                }
+    }
+    if !folders.is_empty() {
+        for (id, r) in store.tracks()? {
+            let path = r.path();
+            if folders.iter().any(|f| path.starts_with(f)) && !path.exists() {
+                removed.insert(id);
             }
         }
     }
-    // What a gone file looked like: a new file that looks the same (name, size, modification
-    // time; a rename or move keeps them) is that file moved.
+    Ok(removed)
+}
+
+/// The records of the new and changed `files` (tags read now). A new file that looks like
+/// one of the `removed` tracks (name, size, modification time; a rename or move keeps them)
+/// is that track moved: it keeps its date added, goes into `report.moved` and out of
+/// `removed`. The others go into `report.added` and `report.changed`.
+fn read_changed(
+    store: &Store,
+    files: BTreeSet<PathBuf>,
+    removed: &mut HashSet<TrackId>,
+    report: &mut ChangeReport,
+) -> Result<Vec<TrackRecord>, StoreError> {
+    // What a gone file looked like.
     let mut gone_stamps: HashMap<(Vec<u8>, u64, i64), (TrackId, u64)> = HashMap::new();
-    for id in &removed {
+    for id in removed.iter() {
         if let Some(r) = store.track(*id)? {
             let name = r.path().file_name().map(|n| n.as_bytes().to_vec());
             gone_stamps.insert(
@@ -308,8 +357,6 @@ pub fn apply_changes(
             );
         }
     }
-
-    // New and changed files.
     let now = now_unix();
     let mut records = vec![];
     for path in files {
@@ -364,29 +411,7 @@ pub fn apply_changes(
             added_unix,
         });
     }
-    // The folder may have gone while the batch was looked at: then nothing is gone.
-    crate::library::root::check(root, known)?;
-    // A changed file's old vectors describe other audio: drop them before the new record lands.
-    store.invalidate_tracks(&report.changed)?;
-    for chunk in records.chunks(1000) {
-        store.put_tracks(chunk)?;
-    }
-    // Moved: what was computed goes with the file, then the old name goes.
-    store.carry_derived(&report.moved)?;
-    let old_names: Vec<TrackId> = report.moved.iter().map(|(from, _)| *from).collect();
-    store.remove_tracks(&old_names)?;
-    let mut removed: Vec<TrackId> = removed.into_iter().collect();
-    removed.sort();
-    store.remove_tracks(&removed)?;
-    report.removed = removed;
-    report.moved.sort();
-    if !report.is_empty() {
-        store.flush()?;
-    }
-    for (p, why) in &report.unreadable {
-        tracing::warn!(path = %p.display(), %why, "unreadable while following the disk");
-    }
-    Ok(report)
+    Ok(records)
 }
 
 #[cfg(test)]

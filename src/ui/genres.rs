@@ -9,17 +9,32 @@ use ratatui::widgets::{List, ListItem, Paragraph};
 use super::widgets::{block, hint_name, selected_style};
 use crate::app::App;
 use crate::keys::Action;
+use crate::library::TrackId;
 
 pub fn draw(f: &mut Frame, app: &App, area: Rect) {
     let t = app.theme();
-    let s = &app.session;
     let view = &app.views.genres;
-    let keys = app.keymap();
     let cols = Layout::default()
         .direction(Direction::Horizontal)
         .constraints([Constraint::Percentage(30), Constraint::Percentage(70)])
         .split(area);
     let inner_h = area.height.saturating_sub(2) as usize;
+    draw_lists(f, app, inner_h, cols[0]);
+    draw_tracks(f, app, inner_h, cols[1]);
+    if view.lists.iter().all(|(_, t)| t.is_empty()) {
+        let inner = cols[1].inner(ratatui::layout::Margin::new(2, 2));
+        f.render_widget(
+            Paragraph::new("Genre playlists fill in as tracks are analysed.")
+                .style(Style::default().fg(t.dim)),
+            inner,
+        );
+    }
+}
+
+/// The genre playlists, then the style playlists, each with its number of tracks.
+fn draw_lists(f: &mut Frame, app: &App, inner_h: usize, area: Rect) {
+    let t = app.theme();
+    let view = &app.views.genres;
     let genres: Vec<ListItem> = (view.nav.offset..view.len())
         .take(inner_h)
         .filter_map(|i| view.list(i).map(|l| (i, l)))
@@ -56,8 +71,15 @@ pub fn draw(f: &mut Frame, app: &App, area: Rect) {
             },
             t,
         )),
-        cols[0],
+        area,
     );
+}
+
+/// The selected playlist's tracks, by share.
+fn draw_tracks(f: &mut Frame, app: &App, inner_h: usize, area: Rect) {
+    let t = app.theme();
+    let view = &app.views.genres;
+    let keys = app.keymap();
     let (name, tracks, is_style) = view.list(view.nav.selected).unwrap_or(("", &[], false));
     let items: Vec<ListItem> = tracks
         .iter()
@@ -65,53 +87,12 @@ pub fn draw(f: &mut Frame, app: &App, area: Rect) {
         .skip(view.tracks_nav.offset)
         .take(inner_h)
         .map(|(i, (id, p))| {
-            let info = s.lib.track(*id);
-            let playing = s.playback.track == Some(*id);
-            let line = Line::from(vec![
-                Span::styled(
-                    if is_style || s.lib.is_known(*id) {
-                        format!("{:>4.0}%  ", p * 100.0)
-                    } else {
-                        // Unsure: the top guess with its share.
-                        format!(
-                            "{:>4.0}% ? {}  ",
-                            p * 100.0,
-                            s.lib.genre_of(*id).map_or("", |(g, _)| g)
-                        )
-                    },
-                    Style::default().fg(t.accent),
-                ),
-                Span::styled(
-                    info.map(|i| i.title.clone()).unwrap_or_default(),
-                    if playing {
-                        Style::default().fg(t.playing)
-                    } else {
-                        Style::default()
-                    },
-                ),
-                Span::styled(
-                    format!(" — {}", info.map(|i| i.artist.clone()).unwrap_or_default()),
-                    Style::default().fg(t.dim),
-                ),
-                // A style list says each track's genre too.
-                Span::styled(
-                    if is_style {
-                        s.lib
-                            .genre_text(*id)
-                            .map(|g| format!("  {g}"))
-                            .unwrap_or_default()
-                    } else {
-                        String::new()
-                    },
-                    Style::default().fg(t.dim),
-                ),
-            ]);
             let style = if view.focus_tracks && i == view.tracks_nav.selected {
                 selected_style(t)
             } else {
                 Style::default()
             };
-            ListItem::new(line).style(style)
+            ListItem::new(track_line(app, *id, *p, is_style)).style(style)
         })
         .collect();
     f.render_widget(
@@ -128,14 +109,53 @@ pub fn draw(f: &mut Frame, app: &App, area: Rect) {
             ),
             t,
         )),
-        cols[1],
+        area,
     );
-    if view.lists.iter().all(|(_, t)| t.is_empty()) {
-        let inner = cols[1].inner(ratatui::layout::Margin::new(2, 2));
-        f.render_widget(
-            Paragraph::new("Genre playlists fill in as tracks are analysed.")
-                .style(Style::default().fg(t.dim)),
-            inner,
-        );
-    }
+}
+
+/// A track of a playlist: its share, title and artist (and its genre in a style list).
+fn track_line(app: &App, id: TrackId, p: f32, is_style: bool) -> Line<'static> {
+    let t = app.theme();
+    let s = &app.session;
+    let info = s.lib.track(id);
+    let playing = s.playback.track == Some(id);
+    Line::from(vec![
+        Span::styled(
+            if is_style || s.lib.is_known(id) {
+                format!("{:>4.0}%  ", p * 100.0)
+            } else {
+                // Unsure: the top guess with its share.
+                format!(
+                    "{:>4.0}% ? {}  ",
+                    p * 100.0,
+                    s.lib.genre_of(id).map_or("", |(g, _)| g)
+                )
+            },
+            Style::default().fg(t.accent),
+        ),
+        Span::styled(
+            info.map(|i| i.title.clone()).unwrap_or_default(),
+            if playing {
+                Style::default().fg(t.playing)
+            } else {
+                Style::default()
+            },
+        ),
+        Span::styled(
+            format!(" — {}", info.map(|i| i.artist.clone()).unwrap_or_default()),
+            Style::default().fg(t.dim),
+        ),
+        // A style list says each track's genre too.
+        Span::styled(
+            if is_style {
+                s.lib
+                    .genre_text(id)
+                    .map(|g| format!("  {g}"))
+                    .unwrap_or_default()
+            } else {
+                String::new()
+            },
+            Style::default().fg(t.dim),
+        ),
+    ])
 }

@@ -10,53 +10,61 @@ use super::widgets::{base, block, hint_name};
 use crate::app::App;
 use crate::app::views::now_playing::{CoverState, LyricsState};
 use crate::keys::Action;
+use crate::library::TrackId;
 use crate::util::time::fmt_time;
 
 pub fn draw(f: &mut Frame, app: &App, area: Rect) {
-    let t = app.theme();
     let s = &app.session;
-    let outer = block(" Now playing ", t);
+    let outer = block(" Now playing ", app.theme());
     let inner = outer.inner(area);
     f.render_widget(outer, area);
     let Some(id) = s.playback.track else {
-        let keys = app.keymap();
-        f.render_widget(
-            Paragraph::new(format!(
-                "Nothing is playing. Pick something in the Library ({}) or Genres ({}) view and press {}.",
-                keys.hint(Action::ViewLibrary),
-                keys.hint(Action::ViewGenres),
-                hint_name(&keys.hint(Action::Activate)),
-            ))
-            .style(Style::default().fg(t.dim))
-            .wrap(Wrap { trim: true }),
-            inner,
-        );
+        draw_nothing_playing(f, app, inner);
         return;
     };
-    let info = s.lib.track(id);
     let [fields, gauge, bottom] = now_playing_parts(app, inner);
-    let parts = [fields, gauge, bars_area(app, bottom)];
-    let title = info.map(|i| i.title.clone()).unwrap_or_default();
-    let genre = if s.lib.vector_of(id).is_some() && !s.lib.is_known(id) {
-        let guesses: Vec<String> = s
-            .lib
-            .top_guesses(id, 3)
-            .iter()
-            .map(|(g, p)| format!("{g} {:.0}%", p * 100.0))
-            .collect();
-        format!(
-            "? unsure: none of the model's genres (top guesses: {})",
-            guesses.join(", ")
-        )
+    let bottom = bars_area(app, bottom);
+    f.render_widget(Paragraph::new(track_fields(app, id)), fields);
+    draw_position(f, app, id, Rect { height: 1, ..gauge });
+    // The spectrum (when on) above the genre vector's bars.
+    let genre_area = if app.visualiser.on(s) {
+        let [spectrum, genre] = Layout::default()
+            .direction(Direction::Vertical)
+            .constraints([Constraint::Percentage(50), Constraint::Percentage(50)])
+            .areas(bottom);
+        draw_spectrum(f, app, spectrum);
+        genre
     } else {
-        s.lib
-            .genre_of(id)
-            .map(|(g, p)| format!("{g} ({:.0}%)", p * 100.0))
-            .unwrap_or_else(|| "not classified yet".into())
+        bottom
     };
-    let text = vec![
+    draw_bars(f, app, id, genre_area);
+}
+
+/// What to do when nothing plays.
+fn draw_nothing_playing(f: &mut Frame, app: &App, area: Rect) {
+    let keys = app.keymap();
+    f.render_widget(
+        Paragraph::new(format!(
+            "Nothing is playing. Pick something in the Library ({}) or Genres ({}) view and press {}.",
+            keys.hint(Action::ViewLibrary),
+            keys.hint(Action::ViewGenres),
+            hint_name(&keys.hint(Action::Activate)),
+        ))
+        .style(Style::default().fg(app.theme().dim))
+        .wrap(Wrap { trim: true }),
+        area,
+    );
+}
+
+/// The playing track's lines: title, artist, album (and how often it was heard), genre,
+/// style, file.
+fn track_fields(app: &App, id: TrackId) -> Vec<Line<'static>> {
+    let t = app.theme();
+    let s = &app.session;
+    let info = s.lib.track(id);
+    vec![
         Line::from(Span::styled(
-            title,
+            info.map(|i| i.title.clone()).unwrap_or_default(),
             Style::default().fg(t.playing).add_modifier(Modifier::BOLD),
         )),
         Line::from(info.map(|i| i.artist.clone()).unwrap_or_default()),
@@ -69,7 +77,7 @@ pub fn draw(f: &mut Frame, app: &App, area: Rect) {
         ]),
         Line::from(vec![
             Span::styled("genre: ", Style::default().fg(t.dim)),
-            Span::styled(genre, Style::default().fg(t.accent)),
+            Span::styled(genre_text(app, id), Style::default().fg(t.accent)),
             // A damaged file, classified from what decodes: say what is wrong.
             Span::styled(
                 s.lib
@@ -82,33 +90,59 @@ pub fn draw(f: &mut Frame, app: &App, area: Rect) {
         ]),
         Line::from(vec![
             Span::styled("style: ", Style::default().fg(t.dim)),
-            Span::styled(
-                {
-                    let styles = s.lib.styles_of(id);
-                    if styles.is_empty() {
-                        if s.lib.styles.contains_key(&id) {
-                            "no clear style".to_string()
-                        } else {
-                            "—".to_string()
-                        }
-                    } else {
-                        let parts: Vec<String> = styles
-                            .iter()
-                            .map(|(n, p)| format!("{n} {:.0}%", p * 100.0))
-                            .collect();
-                        parts.join(", ")
-                    }
-                },
-                Style::default().fg(t.accent),
-            ),
+            Span::styled(style_text(app, id), Style::default().fg(t.accent)),
         ]),
         Line::from(Span::styled(
             info.map(|i| i.path.display().to_string())
                 .unwrap_or_default(),
             Style::default().fg(t.dim),
         )),
-    ];
-    f.render_widget(Paragraph::new(text), parts[0]);
+    ]
+}
+
+/// The track's genre and confidence, or the top guesses when the model is unsure.
+fn genre_text(app: &App, id: TrackId) -> String {
+    let lib = &app.session.lib;
+    if lib.vector_of(id).is_some() && !lib.is_known(id) {
+        let guesses: Vec<String> = lib
+            .top_guesses(id, 3)
+            .iter()
+            .map(|(g, p)| format!("{g} {:.0}%", p * 100.0))
+            .collect();
+        format!(
+            "? unsure: none of the model's genres (top guesses: {})",
+            guesses.join(", ")
+        )
+    } else {
+        lib.genre_of(id)
+            .map(|(g, p)| format!("{g} ({:.0}%)", p * 100.0))
+            .unwrap_or_else(|| "not classified yet".into())
+    }
+}
+
+/// The track's styles with their probabilities ("—" before the trunk's tags are known).
+fn style_text(app: &App, id: TrackId) -> String {
+    let lib = &app.session.lib;
+    let styles = lib.styles_of(id);
+    if styles.is_empty() {
+        if lib.styles.contains_key(&id) {
+            "no clear style".to_string()
+        } else {
+            "—".to_string()
+        }
+    } else {
+        let parts: Vec<String> = styles
+            .iter()
+            .map(|(n, p)| format!("{n} {:.0}%", p * 100.0))
+            .collect();
+        parts.join(", ")
+    }
+}
+
+/// The position gauge: time, length, volume, pause and the gain applied.
+fn draw_position(f: &mut Frame, app: &App, id: TrackId, area: Rect) {
+    let t = app.theme();
+    let s = &app.session;
     let dur = s.playback.duration_secs.unwrap_or(0.0);
     let ratio = if dur > 0.0 {
         (s.playback.position_secs / dur).clamp(0.0, 1.0)
@@ -128,23 +162,8 @@ pub fn draw(f: &mut Frame, app: &App, area: Rect) {
             .gauge_style(Style::default().fg(t.bar).bg(t.border))
             .ratio(ratio)
             .label(label),
-        Rect {
-            height: 1,
-            ..parts[1]
-        },
+        area,
     );
-    // The spectrum (when on) above the genre vector's bars.
-    let genre_area = if app.visualiser.on(s) {
-        let [spectrum, genre] = Layout::default()
-            .direction(Direction::Vertical)
-            .constraints([Constraint::Percentage(50), Constraint::Percentage(50)])
-            .areas(parts[2]);
-        draw_spectrum(f, app, spectrum);
-        genre
-    } else {
-        parts[2]
-    };
-    draw_bars(f, app, id, genre_area);
 }
 
 /// The spectrum visualiser: one bar per band, low frequencies on the left.
@@ -185,7 +204,7 @@ fn draw_spectrum(f: &mut Frame, app: &App, area: Rect) {
     );
 }
 
-fn draw_bars(f: &mut Frame, app: &App, id: crate::library::TrackId, area: Rect) {
+fn draw_bars(f: &mut Frame, app: &App, id: TrackId, area: Rect) {
     let t = app.theme();
     let s = &app.session;
     match s.lib.vector_of(id) {
@@ -241,7 +260,7 @@ fn draw_bars(f: &mut Frame, app: &App, id: crate::library::TrackId, area: Rect) 
 /// "RG −1.0 dB est." (from the analysis' loudness), "RG off".
 /// The listener's history of the track: "  · liked · played 3×, skipped 1×" (nothing when
 /// there is none).
-fn heard_text(app: &App, id: crate::library::TrackId) -> String {
+fn heard_text(app: &App, id: TrackId) -> String {
     let Some(h) = app.session.history_of(id) else {
         return String::new();
     };
@@ -257,7 +276,7 @@ fn heard_text(app: &App, id: crate::library::TrackId) -> String {
     parts.iter().map(|p| format!("  · {p}")).collect()
 }
 
-fn replaygain_label(app: &App, id: crate::library::TrackId) -> String {
+fn replaygain_label(app: &App, id: TrackId) -> String {
     app.session.gain_of(id).label()
 }
 

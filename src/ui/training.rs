@@ -280,37 +280,7 @@ fn draw_progress(f: &mut Frame, t: &Theme, keys: &Keymap, p: &Progress, area: Re
         .direction(Direction::Vertical)
         .constraints([Constraint::Length(3), Constraint::Min(6)])
         .split(area);
-    let last = p.epochs.last();
-    let (ratio, label) = match last {
-        _ if p.calibrating => (
-            1.0,
-            "fitting the model's \"?\" rule on its training and validation tracks…".to_string(),
-        ),
-        None => {
-            let r = if p.features_total > 0 {
-                p.features_done as f64 / p.features_total as f64
-            } else {
-                0.0
-            };
-            (
-                r,
-                format!("analysing {}/{} tracks", p.features_done, p.features_total),
-            )
-        }
-        Some(e) => (
-            e.epoch as f64 / e.epochs.max(1) as f64,
-            format!(
-                "epoch {}/{} · loss {:.3} · valid acc {} · {:.0} segments/s · ETA {}",
-                e.epoch,
-                e.epochs,
-                e.loss,
-                e.valid_track_accuracy
-                    .map_or("-".into(), |a| format!("{:.0}%", a * 100.0)),
-                e.segments_per_sec,
-                p.eta_secs().map_or("-".into(), fmt_time)
-            ),
-        ),
-    };
+    let (ratio, label) = progress_gauge(p);
     let head = Layout::default()
         .direction(Direction::Vertical)
         .constraints([
@@ -343,10 +313,50 @@ fn draw_progress(f: &mut Frame, t: &Theme, keys: &Keymap, p: &Progress, area: Re
             .label(label),
         head[1],
     );
+    draw_epoch_charts(f, t, p, rows[1]);
+}
+
+/// How far training is and what it is doing: fitting the rule, analysing the tracks, or the
+/// last epoch's figures.
+fn progress_gauge(p: &Progress) -> (f64, String) {
+    match p.epochs.last() {
+        _ if p.calibrating => (
+            1.0,
+            "fitting the model's \"?\" rule on its training and validation tracks…".to_string(),
+        ),
+        None => {
+            let r = if p.features_total > 0 {
+                p.features_done as f64 / p.features_total as f64
+            } else {
+                0.0
+            };
+            (
+                r,
+                format!("analysing {}/{} tracks", p.features_done, p.features_total),
+            )
+        }
+        Some(e) => (
+            e.epoch as f64 / e.epochs.max(1) as f64,
+            format!(
+                "epoch {}/{} · loss {:.3} · valid acc {} · {:.0} segments/s · ETA {}",
+                e.epoch,
+                e.epochs,
+                e.loss,
+                e.valid_track_accuracy
+                    .map_or("-".into(), |a| format!("{:.0}%", a * 100.0)),
+                e.segments_per_sec,
+                p.eta_secs().map_or("-".into(), fmt_time)
+            ),
+        ),
+    }
+}
+
+/// The loss and accuracy charts over the epochs so far, side by side.
+fn draw_epoch_charts(f: &mut Frame, t: &Theme, p: &Progress, area: Rect) {
     let charts = Layout::default()
         .direction(Direction::Horizontal)
         .constraints([Constraint::Percentage(50), Constraint::Percentage(50)])
-        .split(rows[1]);
+        .split(area);
     let loss: Vec<(f64, f64)> = p.epochs.iter().map(|e| (e.epoch as f64, e.loss)).collect();
     let train_acc: Vec<(f64, f64)> = p
         .epochs

@@ -15,7 +15,7 @@ use genreplay::analysis::{AnalysisEvent, Analyzer};
 use genreplay::library::scan::scan;
 use genreplay::model::active::{clean_partial, install, load_active};
 use genreplay::model::backend::inference_device;
-use genreplay::model::calibrate::RuleFit;
+use genreplay::model::calibrate::trained::RuleFit;
 use genreplay::model::dataset::LabelSource;
 use genreplay::model::infer::Classifier;
 use genreplay::model::job::{TrainMode, TrainRequest, compare, prepare, run};

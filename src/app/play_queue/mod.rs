@@ -1,3 +1,6 @@
+//! One state machine at ~620 lines: `Queue`'s invariants span up next, the context's place,
+//! the history and undo, so its moves stay together.
+//!
 //! What plays, in the model of the best players: the user's **up next** list, which plays
 //! first and which nothing but the user ever empties, and the **context** the music is playing
 //! from (an album, a folder, a genre or a playlist), which goes on when up next is empty.
@@ -12,9 +15,8 @@
 //! heard in this pass keep their chance, none repeats before all have played, and a new pass
 //! (repeat all) never starts with the track that ended the last one.
 //!
-//! `Queue` (this file) is one state machine whose invariants span up next, the context's
-//! place, history and undo; what it holds is `entry.rs` and `context.rs`, the budget of the
-//! undo steps `super::undo`'s.
+//! What `Queue` (this file) holds is `entry.rs` and `context.rs`, the budget of the undo
+//! steps `super::undo`'s.
 
 use rand::Rng;
 
@@ -521,6 +523,14 @@ impl Queue {
         if let Some(c) = &self.context {
             v.extend(c.remaining());
         }
+        v
+    }
+
+    /// The whole queue as a list, in play order: the current track (if any), then
+    /// [`Self::upcoming`] (what saving or exporting the queue writes).
+    pub fn tracks(&self) -> Vec<TrackId> {
+        let mut v: Vec<TrackId> = self.current_track().into_iter().collect();
+        v.extend(self.upcoming());
         v
     }
 

@@ -247,3 +247,21 @@ fn undo_keeps_within_its_memory_and_shares_an_unchanged_context() {
         format!("ctx {}", UNDO_LEVELS - 2)
     );
 }
+
+#[test]
+fn the_whole_queue_is_the_current_track_then_what_follows() {
+    let mut r = rng();
+    let mut q = Queue::default();
+    assert!(q.tracks().is_empty(), "an empty queue has no tracks");
+    q.append([TrackId(10)], Reason::Added);
+    assert_eq!(
+        q.tracks(),
+        [TrackId(10)],
+        "nothing plays yet: up next alone"
+    );
+    q.play_context("album".into(), ids(3), 1, false, &mut r);
+    assert_eq!(q.tracks(), [TrackId(1), TrackId(10), TrackId(2)]);
+    q.stop();
+    assert_eq!(q.current_track(), None);
+    assert_eq!(q.tracks(), q.upcoming(), "stopped: only what follows");
+}

@@ -135,16 +135,7 @@ fn apply(s: &mut Session, cmd: RemoteCommand) -> Result<String, String> {
         s.reset_play_errors();
     }
     match cmd {
-        RemoteCommand::Play => {
-            if s.playback.track.is_some() {
-                s.push(Effect::Player(PlayerCommand::Play));
-                Ok(now_playing(s))
-            } else if s.toggle_pause() {
-                Ok(now_playing(s))
-            } else {
-                Err("nothing to play: the queue is empty".into())
-            }
-        }
+        RemoteCommand::Play => play(s),
         RemoteCommand::Pause => {
             if s.playback.track.is_some() {
                 s.push(Effect::Player(PlayerCommand::Pause));
@@ -153,32 +144,8 @@ fn apply(s: &mut Session, cmd: RemoteCommand) -> Result<String, String> {
                 Err("nothing is playing".into())
             }
         }
-        RemoteCommand::Toggle => {
-            let was_playing = s.playback.track.is_some() && !s.playback.paused;
-            if !s.toggle_pause() {
-                return Err("nothing to play: the queue is empty".into());
-            }
-            Ok(if was_playing {
-                "paused".into()
-            } else {
-                now_playing(s)
-            })
-        }
-        RemoteCommand::Next => {
-            if s.playback.track.is_none()
-                && s.queue.current_track().is_none()
-                && !s.queue.has_upcoming()
-            {
-                return Err("nothing to play: the queue is empty".into());
-            }
-            let before = s.playback.track;
-            s.next_track(true);
-            match (before, s.playback.track) {
-                (_, Some(_)) => Ok(now_playing(s)),
-                (Some(_), None) => Ok("end of the queue: stopped".into()),
-                (None, None) => Err("nothing to play: the queue is empty".into()),
-            }
-        }
+        RemoteCommand::Toggle => toggle(s),
+        RemoteCommand::Next => next(s),
         RemoteCommand::Prev => {
             s.previous();
             if s.playback.track.is_some() {
@@ -191,52 +158,9 @@ fn apply(s: &mut Session, cmd: RemoteCommand) -> Result<String, String> {
             s.stop();
             Ok("stopped".into())
         }
-        RemoteCommand::Seek { secs, relative } => {
-            if !secs.is_finite() || secs.abs() > MAX_SEEK_SECS {
-                return Err(format!("cannot seek by {secs} s"));
-            }
-            if s.playback.track.is_none() {
-                return Err("nothing is playing".into());
-            }
-            if relative {
-                s.seek_by(secs);
-                Ok(format!("seek {secs:+} s"))
-            } else if secs < 0.0 {
-                Err("a position is 0 s or more (use +S or -S to seek by S)".into())
-            } else {
-                s.seek_to(secs);
-                Ok(format!("seek to {}", crate::util::time::fmt_time(secs)))
-            }
-        }
-        RemoteCommand::Volume { percent, relative } => {
-            let current = i32::from(s.playback.volume);
-            let target = if relative {
-                if !(-MAX_VOLUME..=MAX_VOLUME).contains(&percent) {
-                    return Err(format!("cannot change the volume by {percent}"));
-                }
-                (current + percent).clamp(0, MAX_VOLUME)
-            } else if (0..=MAX_VOLUME).contains(&percent) {
-                percent
-            } else {
-                return Err(format!(
-                    "the volume goes from 0 to {MAX_VOLUME} (percent), not {percent}"
-                ));
-            };
-            // As the keys: a volume change unmutes.
-            s.change_volume(target - current);
-            Ok(format!("volume {}%", s.playback.volume))
-        }
-        RemoteCommand::SetPosition { track, secs } => {
-            if s.playback.track != Some(track) {
-                return Err("that track is no longer playing".into());
-            }
-            let end = s.playback.duration_secs.unwrap_or(f64::MAX);
-            if !secs.is_finite() || secs < 0.0 || secs > end {
-                return Err(format!("{secs} s is not a position in this track"));
-            }
-            s.seek_to(secs);
-            Ok(format!("seek to {}", crate::util::time::fmt_time(secs)))
-        }
+        RemoteCommand::Seek { secs, relative } => seek(s, secs, relative),
+        RemoteCommand::Volume { percent, relative } => volume(s, percent, relative),
+        RemoteCommand::SetPosition { track, secs } => set_position(s, track, secs),
         RemoteCommand::Shuffle { on } => {
             s.set_shuffle(on);
             Ok(format!("shuffle {}", if on { "on" } else { "off" }))
@@ -251,43 +175,140 @@ fn apply(s: &mut Session, cmd: RemoteCommand) -> Result<String, String> {
         // The app quits after answering (`App::update`).
         RemoteCommand::Quit => Ok("quitting".into()),
         RemoteCommand::Add { paths } => add(s, &paths),
-        RemoteCommand::PlayFile { path } => {
-            let id = one_track(s, &path)?;
-            let Some((tracks, start, label)) = s.lib.album_of(id) else {
-                return Err(format!("{}: not in the library", path.display()));
-            };
-            s.reset_play_errors();
-            s.play_tracks(tracks, start, label);
-            Ok(now_playing(s))
-        }
+        RemoteCommand::PlayFile { path } => play_file(s, &path),
         RemoteCommand::AutoDj { on } => {
             if s.auto_dj != on {
                 s.toggle_auto_dj(s.playback.track);
             }
             Ok(format!("auto-DJ {}", if on { "on" } else { "off" }))
         }
-        RemoteCommand::Rate { rating, path } => {
-            let id = match path {
-                Some(p) => one_track(s, &p)?,
-                None => s
-                    .playback
-                    .track
-                    .ok_or("nothing is playing: name a file to rate")?,
-            };
-            s.rate(Some(id), rating);
-            let title = s.lib.track(id).map(describe).unwrap_or_default();
-            Ok(match rating {
-                Rating::Like => format!("liked {title}"),
-                Rating::Dislike => format!("disliked {title}"),
-                Rating::None => format!("{title}: no rating"),
-            })
-        }
+        RemoteCommand::Rate { rating, path } => rate(s, rating, path),
         RemoteCommand::Status => Ok(String::new()),
         RemoteCommand::Rescan => {
             rescan(s);
             Ok("rescanning the library".into())
         }
     }
+}
+
+/// `play`: resumes what is paused, or starts the queue.
+fn play(s: &mut Session) -> Result<String, String> {
+    if s.playback.track.is_some() {
+        s.push(Effect::Player(PlayerCommand::Play));
+        Ok(now_playing(s))
+    } else if s.toggle_pause() {
+        Ok(now_playing(s))
+    } else {
+        Err("nothing to play: the queue is empty".into())
+    }
+}
+
+/// `toggle`: pauses what plays, else plays.
+fn toggle(s: &mut Session) -> Result<String, String> {
+    let was_playing = s.playback.track.is_some() && !s.playback.paused;
+    if !s.toggle_pause() {
+        return Err("nothing to play: the queue is empty".into());
+    }
+    Ok(if was_playing {
+        "paused".into()
+    } else {
+        now_playing(s)
+    })
+}
+
+/// `next`: the next track, or the end of the queue.
+fn next(s: &mut Session) -> Result<String, String> {
+    if s.playback.track.is_none() && s.queue.current_track().is_none() && !s.queue.has_upcoming() {
+        return Err("nothing to play: the queue is empty".into());
+    }
+    let before = s.playback.track;
+    s.next_track(true);
+    match (before, s.playback.track) {
+        (_, Some(_)) => Ok(now_playing(s)),
+        (Some(_), None) => Ok("end of the queue: stopped".into()),
+        (None, None) => Err("nothing to play: the queue is empty".into()),
+    }
+}
+
+/// `seek`: by `secs` (relative) or to `secs`, within bounds.
+fn seek(s: &mut Session, secs: f64, relative: bool) -> Result<String, String> {
+    if !secs.is_finite() || secs.abs() > MAX_SEEK_SECS {
+        return Err(format!("cannot seek by {secs} s"));
+    }
+    if s.playback.track.is_none() {
+        return Err("nothing is playing".into());
+    }
+    if relative {
+        s.seek_by(secs);
+        Ok(format!("seek {secs:+} s"))
+    } else if secs < 0.0 {
+        Err("a position is 0 s or more (use +S or -S to seek by S)".into())
+    } else {
+        s.seek_to(secs);
+        Ok(format!("seek to {}", crate::util::time::fmt_time(secs)))
+    }
+}
+
+/// `volume`: by `percent` (relative) or to `percent`, 0 to [`MAX_VOLUME`].
+fn volume(s: &mut Session, percent: i32, relative: bool) -> Result<String, String> {
+    let current = i32::from(s.playback.volume);
+    let target = if relative {
+        if !(-MAX_VOLUME..=MAX_VOLUME).contains(&percent) {
+            return Err(format!("cannot change the volume by {percent}"));
+        }
+        (current + percent).clamp(0, MAX_VOLUME)
+    } else if (0..=MAX_VOLUME).contains(&percent) {
+        percent
+    } else {
+        return Err(format!(
+            "the volume goes from 0 to {MAX_VOLUME} (percent), not {percent}"
+        ));
+    };
+    // As the keys: a volume change unmutes.
+    s.change_volume(target - current);
+    Ok(format!("volume {}%", s.playback.volume))
+}
+
+/// MPRIS' `SetPosition`: a seek that only holds while `track` still plays.
+fn set_position(s: &mut Session, track: TrackId, secs: f64) -> Result<String, String> {
+    if s.playback.track != Some(track) {
+        return Err("that track is no longer playing".into());
+    }
+    let end = s.playback.duration_secs.unwrap_or(f64::MAX);
+    if !secs.is_finite() || secs < 0.0 || secs > end {
+        return Err(format!("{secs} s is not a position in this track"));
+    }
+    s.seek_to(secs);
+    Ok(format!("seek to {}", crate::util::time::fmt_time(secs)))
+}
+
+/// `play FILE`: its album from that track on.
+fn play_file(s: &mut Session, path: &Path) -> Result<String, String> {
+    let id = one_track(s, path)?;
+    let Some((tracks, start, label)) = s.lib.album_of(id) else {
+        return Err(format!("{}: not in the library", path.display()));
+    };
+    s.reset_play_errors();
+    s.play_tracks(tracks, start, label);
+    Ok(now_playing(s))
+}
+
+/// `like`/`dislike`/`unrate [FILE]`: the file's track, or the one playing.
+fn rate(s: &mut Session, rating: Rating, path: Option<PathBuf>) -> Result<String, String> {
+    let id = match path {
+        Some(p) => one_track(s, &p)?,
+        None => s
+            .playback
+            .track
+            .ok_or("nothing is playing: name a file to rate")?,
+    };
+    s.rate(Some(id), rating);
+    let title = s.lib.track(id).map(describe).unwrap_or_default();
+    Ok(match rating {
+        Rating::Like => format!("liked {title}"),
+        Rating::Dislike => format!("disliked {title}"),
+        Rating::None => format!("{title}: no rating"),
+    })
 }
 
 /// The most names one `add` may carry (as many as up next holds); a folder counts once.

@@ -5,7 +5,7 @@ use std::path::Path;
 use std::time::Instant;
 
 use super::form::TrainSpec;
-use crate::model::calibrate::RuleFit;
+use crate::model::calibrate::trained::RuleFit;
 use crate::model::train::EpochReport;
 
 /// What `prepare` found, as the dialog shows it.

@@ -1,5 +1,5 @@
 use super::*;
-use crate::model::calibrate::RuleFit;
+use crate::model::calibrate::trained::RuleFit;
 use crate::model::dataset::LabelSource;
 use crate::model::job::TrainMode;
 

@@ -1,3 +1,7 @@
+//! One concern at ~710 lines: opening and seeking a file, the one place where every caller's
+//! file is vetted (the probe, the checks a hostile header must pass, the codec); packets to
+//! samples are `packets.rs`, a span to mono `mono.rs`.
+//!
 //! Decoding with symphonia (and our `.au` reader): any container/codec they know, any channel
 //! count and rate, to `f32`. Hostile files are handled here, once, for every caller (analysis,
 //! training, playback):
