@@ -30,6 +30,8 @@ struct Library {
     records: HashMap<TrackId, TrackRecord>,
     model: LoadedModel,
     store: crate::store::Store,
+    /// The seeds given on the command line, by id (a seed may be outside the library).
+    seed_paths: HashMap<TrackId, PathBuf>,
 }
 
 pub fn run_queue(args: &QueueArgs, json: bool, paths: &Paths) -> anyhow::Result<ExitCode> {
@@ -42,12 +44,13 @@ pub fn run_queue(args: &QueueArgs, json: bool, paths: &Paths) -> anyhow::Result<
             "the library has no classified tracks yet; run `genreplay scan --library DIR` first"
         );
     }
-    let lib = Library {
+    let mut lib = Library {
         labels: model.config.labels.clone(),
         pool,
         records,
         model,
         store,
+        seed_paths: HashMap::new(),
     };
     if args.mix {
         return run_mix(&lib, args, json);
@@ -62,7 +65,10 @@ pub fn run_queue(args: &QueueArgs, json: bool, paths: &Paths) -> anyhow::Result<
         .chain(args.less.iter().map(|f| (f, true)))
     {
         match seed_candidate(&lib, file) {
-            Ok(c) => found.push((c, less)),
+            Ok((c, path)) => {
+                lib.seed_paths.insert(c.id, path);
+                found.push((c, less));
+            }
             Err((path, e)) => {
                 eprintln!("error: {e}");
                 if json {
@@ -90,12 +96,12 @@ pub fn run_queue(args: &QueueArgs, json: bool, paths: &Paths) -> anyhow::Result<
 fn seed_candidate(
     lib: &Library,
     file: &std::path::Path,
-) -> Result<Candidate, (PathBuf, anyhow::Error)> {
+) -> Result<(Candidate, PathBuf), (PathBuf, anyhow::Error)> {
     let path = std::fs::canonicalize(file)
         .map_err(|e| (file.to_path_buf(), anyhow::anyhow!("{}: {e}", file.display())))?;
     let id = TrackId::of_path(&path);
     if let Some(c) = lib.pool.iter().find(|c| c.id == id) {
-        return Ok(c.clone());
+        return Ok((c.clone(), path));
     }
     let clf = Classifier::new(lib.model.clone(), inference_device());
     let p = clf
@@ -109,13 +115,14 @@ fn seed_candidate(
         .and_then(|t| t.artist)
         .unwrap_or_default()
         .to_lowercase();
-    Ok(Candidate {
+    let c = Candidate {
         id,
         artist,
         known: p.known(),
         genre: p.vector,
         style: p.style,
-    })
+    };
+    Ok((c, path))
 }
 
 fn options(args: &QueueArgs) -> QueueOptions {
@@ -194,7 +201,11 @@ fn print_queue(
 }
 
 fn seed_head(lib: &Library, c: &Candidate) -> serde_json::Value {
-    let path = lib.records.get(&c.id).map(|r| r.path());
+    let path = lib
+        .seed_paths
+        .get(&c.id)
+        .cloned()
+        .or_else(|| lib.records.get(&c.id).map(|r| r.path()));
     json!({"path": path.map(|p| p.to_string_lossy().into_owned()), "genre": genre_name(lib, c)})
 }
 
