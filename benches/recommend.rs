@@ -108,10 +108,11 @@ fn bench_app(c: &mut Criterion) {
     let mut app = app_50k();
     let mut g = c.benchmark_group("app_50k_tracks");
     g.sample_size(20);
-    g.bench_function("key_f_fills_play_next", |b| {
-        b.iter(|| app.update(key('f')))
-    });
-    let (from, to) = (app.session.lib.tracks[10].id, app.session.lib.tracks[40_000].id);
+    g.bench_function("key_f_fills_play_next", |b| b.iter(|| app.update(key('f'))));
+    let (from, to) = (
+        app.session.lib.tracks[10].id,
+        app.session.lib.tracks[40_000].id,
+    );
     g.bench_function("path_of_10_steps", |b| {
         b.iter(|| app.session.path_between(from, to))
     });

@@ -94,7 +94,10 @@ impl Session {
             }
         }
         if picks.is_empty() {
-            return self.set_status("your mix: every track like your taste is queued or played", true);
+            return self.set_status(
+                "your mix: every track like your taste is queued or played",
+                true,
+            );
         }
         let entries = picks
             .iter()
@@ -148,14 +151,25 @@ impl Session {
         } else {
             ""
         };
-        self.fill_station(entries, format!("path: {len} steps from \"{ta}\" to \"{tb}\"{short}"));
+        self.fill_station(
+            entries,
+            format!("path: {len} steps from \"{ta}\" to \"{tb}\"{short}"),
+        );
     }
 
     /// *A mix of several seeds*: what sounds like `seeds.like` together and less like
     /// `seeds.less`.
     pub fn mix_seeds(&mut self, seeds: &Seeds) {
-        let like: Vec<Candidate> = seeds.like.iter().filter_map(|id| self.candidate(*id)).collect();
-        let less: Vec<Candidate> = seeds.less.iter().filter_map(|id| self.candidate(*id)).collect();
+        let like: Vec<Candidate> = seeds
+            .like
+            .iter()
+            .filter_map(|id| self.candidate(*id))
+            .collect();
+        let less: Vec<Candidate> = seeds
+            .less
+            .iter()
+            .filter_map(|id| self.candidate(*id))
+            .collect();
         let waiting = seeds.like.len() + seeds.less.len() - like.len() - less.len();
         let (pool, opts) = self.learned_options();
         let (history, artists) = self.recent();

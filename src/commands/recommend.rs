@@ -97,8 +97,12 @@ fn seed_candidate(
     lib: &Library,
     file: &std::path::Path,
 ) -> Result<(Candidate, PathBuf), (PathBuf, anyhow::Error)> {
-    let path = std::fs::canonicalize(file)
-        .map_err(|e| (file.to_path_buf(), anyhow::anyhow!("{}: {e}", file.display())))?;
+    let path = std::fs::canonicalize(file).map_err(|e| {
+        (
+            file.to_path_buf(),
+            anyhow::anyhow!("{}: {e}", file.display()),
+        )
+    })?;
     let id = TrackId::of_path(&path);
     if let Some(c) = lib.pool.iter().find(|c| c.id == id) {
         return Ok((c.clone(), path));
@@ -235,7 +239,11 @@ fn run_one_seed(
             reason: format!(
                 "{}{}, {:.0}% similar",
                 lib.labels.get(p.genre).map(String::as_str).unwrap_or("?"),
-                if p.shares_top_genre { " like the seed" } else { "" },
+                if p.shares_top_genre {
+                    " like the seed"
+                } else {
+                    ""
+                },
                 p.similarity * 100.0
             ),
         })
@@ -255,7 +263,15 @@ fn run_seeds(
     json: bool,
 ) -> anyhow::Result<ExitCode> {
     let n = args.count.unwrap_or(20) as usize;
-    let picks = stations::blend(&options(args), like, less, &lib.pool, &HashSet::new(), &[], n)?;
+    let picks = stations::blend(
+        &options(args),
+        like,
+        less,
+        &lib.pool,
+        &HashSet::new(),
+        &[],
+        n,
+    )?;
     let entries: Vec<Entry> = picks
         .iter()
         .map(|p| Entry {
@@ -269,7 +285,11 @@ fn run_seeds(
                 like.len(),
                 lib.labels.get(p.genre).map(String::as_str).unwrap_or("?"),
                 p.similarity * 100.0,
-                if less.is_empty() { "" } else { ", less like the --less seeds" }
+                if less.is_empty() {
+                    ""
+                } else {
+                    ", less like the --less seeds"
+                }
             ),
         })
         .collect();
@@ -338,7 +358,11 @@ fn run_mix(lib: &Library, args: &QueueArgs, json: bool) -> anyhow::Result<ExitCo
     let pool: Vec<Candidate> = lib
         .pool
         .iter()
-        .filter(|c| history.get(&c.id).is_none_or(|r| r.rating != Rating::Dislike))
+        .filter(|c| {
+            history
+                .get(&c.id)
+                .is_none_or(|r| r.rating != Rating::Dislike)
+        })
         .cloned()
         .collect();
     let opts = QueueOptions {

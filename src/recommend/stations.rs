@@ -166,7 +166,12 @@ pub fn your_mix(
 /// circle (spherical interpolation): equal steps of `t` are equal angles, so a path's steps
 /// are even; straight interpolation then scaling to length 1 would crowd them at the ends.
 pub fn slerp(a: &[f32], b: &[f32], t: f32) -> Vec<f32> {
-    let dot = a.iter().zip(b).map(|(x, y)| x * y).sum::<f32>().clamp(-1.0, 1.0);
+    let dot = a
+        .iter()
+        .zip(b)
+        .map(|(x, y)| x * y)
+        .sum::<f32>()
+        .clamp(-1.0, 1.0);
     let theta = dot.acos();
     let (wa, wb) = if theta.sin().abs() < 1e-4 {
         (1.0 - t, t)
@@ -286,7 +291,11 @@ pub fn blend(
                 .iter()
                 .map(|l| similarity(opts, l, c))
                 .fold(0.0f32, f32::max);
-            (least * (1.0 - LESS_PUSH * unlike) + opts.bias.of(c.id), least, i)
+            (
+                least * (1.0 - LESS_PUSH * unlike) + opts.bias.of(c.id),
+                least,
+                i,
+            )
         })
         .collect();
     keyed.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.2.cmp(&b.2)));

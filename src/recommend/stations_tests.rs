@@ -43,7 +43,10 @@ fn a_path_starts_at_a_ends_at_b_and_walks_steadily_toward_b() {
     assert!(closeness.windows(2).all(|w| w[1] > w[0]), "{closeness:?}");
     // The step points are on the arc: the picks match them closely.
     assert!(p.iter().all(|x| x.similarity > 0.99), "{p:?}");
-    assert_eq!(path(&pool, a, a, &HashSet::new(), 6, 1), Err(StationError::SameEnds));
+    assert_eq!(
+        path(&pool, a, a, &HashSet::new(), 6, 1),
+        Err(StationError::SameEnds)
+    );
     assert_eq!(
         path(&pool, a, b, &HashSet::new(), 1, 1),
         Err(StationError::TooFewSteps(1))
@@ -143,7 +146,13 @@ fn your_mix_follows_what_is_played_and_liked_and_keeps_off_what_is_skipped() {
     assert_eq!(all.last().map(|p| p.track.0), Some(13));
     let artists: Vec<&str> = all
         .iter()
-        .map(|p| pool.iter().find(|c| c.id == p.track).unwrap().artist.as_str())
+        .map(|p| {
+            pool.iter()
+                .find(|c| c.id == p.track)
+                .unwrap()
+                .artist
+                .as_str()
+        })
         .collect();
     assert!(artists.windows(2).all(|w| w[0] != w[1]), "{artists:?}");
 }
@@ -151,12 +160,22 @@ fn your_mix_follows_what_is_played_and_liked_and_keeps_off_what_is_skipped() {
 #[test]
 fn your_mix_ends_rather_than_repeat_an_artist_and_needs_a_history() {
     let pool = vec![cand(1, "a", &[1.0, 0.0]), cand(2, "a", &[0.9, 0.1])];
-    let mix = your_mix(&QueueOptions::default(), &pool, &[1.0, 0.0], &HashSet::new(), None, 5);
+    let mix = your_mix(
+        &QueueOptions::default(),
+        &pool,
+        &[1.0, 0.0],
+        &HashSet::new(),
+        None,
+        5,
+    );
     assert_eq!(mix.len(), 1);
     let now = 100 * DAY;
     assert_eq!(taste_centroid(&[], now), Err(StationError::NoHistory));
     let skipped = vec![(&pool[0], heard(0, 3, Rating::None, 1, now))];
-    assert_eq!(taste_centroid(&skipped, now), Err(StationError::NothingLiked));
+    assert_eq!(
+        taste_centroid(&skipped, now),
+        Err(StationError::NothingLiked)
+    );
 }
 
 #[test]
@@ -189,13 +208,22 @@ fn several_seeds_find_what_sounds_like_all_of_them_and_unlike_the_less_seed() {
     let pool = vec![
         rock.clone(),
         blues.clone(),
-        cand(10, "x", &[0.95, 0.05, 0.0]),  // rock only
-        cand(11, "y", &[0.5, 0.5, 0.0]),    // both
-        cand(12, "z", &[0.45, 0.45, 0.3]),  // both, a little of genre 2
-        cand(13, "w", &[0.0, 0.3, 1.0]),    // neither
+        cand(10, "x", &[0.95, 0.05, 0.0]), // rock only
+        cand(11, "y", &[0.5, 0.5, 0.0]),   // both
+        cand(12, "z", &[0.45, 0.45, 0.3]), // both, a little of genre 2
+        cand(13, "w", &[0.0, 0.3, 1.0]),   // neither
     ];
     let none = HashSet::new();
-    let q = blend(&opts, &[rock.clone(), blues.clone()], &[], &pool, &none, &[], 3).unwrap();
+    let q = blend(
+        &opts,
+        &[rock.clone(), blues.clone()],
+        &[],
+        &pool,
+        &none,
+        &[],
+        3,
+    )
+    .unwrap();
     let ids: Vec<u64> = q.iter().map(|p| p.track.0).collect();
     // The two that sound like both first; never a seed.
     assert_eq!(&ids[..2], &[11, 12]);
@@ -206,7 +234,16 @@ fn several_seeds_find_what_sounds_like_all_of_them_and_unlike_the_less_seed() {
     let q = blend(&opts, &[rock.clone(), blues], &[both], &pool, &none, &[], 2).unwrap();
     assert_eq!(q[0].track.0, 12, "{q:?}");
     // One seed and a less seed: rock-like tracks, the one near the less seed pushed down.
-    let q = blend(&opts, &[rock.clone()], &[pool[2].clone()], &pool, &none, &[], 1).unwrap();
+    let q = blend(
+        &opts,
+        &[rock.clone()],
+        &[pool[2].clone()],
+        &pool,
+        &none,
+        &[],
+        1,
+    )
+    .unwrap();
     assert_ne!(q[0].track.0, 10);
     assert_eq!(
         blend(&opts, &[], &[rock], &pool, &none, &[], 3),

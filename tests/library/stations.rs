@@ -52,14 +52,24 @@ fn app() -> App {
 
 fn press(app: &mut App, keys: &str) {
     for c in keys.chars() {
-        let m = if c.is_uppercase() { KeyModifiers::SHIFT } else { KeyModifiers::NONE };
+        let m = if c.is_uppercase() {
+            KeyModifiers::SHIFT
+        } else {
+            KeyModifiers::NONE
+        };
         app.update(Event::Key(KeyEvent::new(KeyCode::Char(c), m)));
     }
 }
 
 fn song(app: &App, i: usize) -> TrackId {
     let title = format!("Song {i}");
-    app.session.lib.tracks.iter().find(|t| t.title == title).unwrap().id
+    app.session
+        .lib
+        .tracks
+        .iter()
+        .find(|t| t.title == title)
+        .unwrap()
+        .id
 }
 
 /// The number in "Song N" of each track playing and to come.
@@ -69,7 +79,11 @@ fn numbers(app: &App) -> Vec<usize> {
         .current_track()
         .into_iter()
         .chain(app.session.queue.up_next.iter().map(|e| e.track))
-        .map(|t| app.session.lib.track(t).unwrap().title[5..].parse().unwrap())
+        .map(|t| {
+            app.session.lib.track(t).unwrap().title[5..]
+                .parse()
+                .unwrap()
+        })
         .collect()
 }
 
@@ -101,7 +115,10 @@ fn a_path_between_two_marked_tracks_walks_from_one_end_to_the_other() {
     let n = numbers(&app);
     assert_eq!(n.len(), 10, "{}", status(&app));
     assert_eq!((n[0], n[9]), (2, 27), "{n:?}");
-    assert!(n.windows(2).all(|w| w[1] > w[0]), "steadily toward B: {n:?}");
+    assert!(
+        n.windows(2).all(|w| w[1] > w[0]),
+        "steadily toward B: {n:?}"
+    );
     assert_eq!(n.iter().collect::<HashSet<_>>().len(), 10, "no repeats");
     // At most 2 tracks of one artist (PATH_ARTIST_CAP).
     let mut per: HashMap<usize, usize> = HashMap::new();
@@ -111,7 +128,10 @@ fn a_path_between_two_marked_tracks_walks_from_one_end_to_the_other() {
     assert!(per.values().all(|&c| c <= 2), "{n:?}");
     let r = reasons(&app);
     assert!(r[3].starts_with("step 4/10 toward Song 27"), "{r:?}");
-    assert_eq!(status(&app), "path: 10 steps from \"Song 2\" to \"Song 27\"");
+    assert_eq!(
+        status(&app),
+        "path: 10 steps from \"Song 2\" to \"Song 27\""
+    );
 }
 
 #[test]
@@ -119,29 +139,43 @@ fn your_mix_plays_what_was_played_and_liked_without_disliked_tracks_or_artist_re
     let mut app = app();
     app.session.recommend.fill_count = 8;
     press(&mut app, "o");
-    assert!(status(&app).contains("play some tracks first"), "{}", status(&app));
+    assert!(
+        status(&app).contains("play some tracks first"),
+        "{}",
+        status(&app)
+    );
     assert!(app.session.queue.up_next.is_empty());
     // An evening of blues (Songs 0–4 played and liked), rock skipped, Song 1 disliked.
     let now = genreplay::store::now_unix();
     let mut history = HashMap::new();
     for i in 0..5 {
-        let rating = if i == 1 { Rating::Dislike } else { Rating::Like };
+        let rating = if i == 1 {
+            Rating::Dislike
+        } else {
+            Rating::Like
+        };
         let plays = if i == 1 { 0 } else { 3 };
-        history.insert(song(&app, i), HistoryRecord {
-            plays,
-            rating,
-            last_played_unix: Some(now - 3600),
-            updated_unix: now - 3600,
-            ..Default::default()
-        });
+        history.insert(
+            song(&app, i),
+            HistoryRecord {
+                plays,
+                rating,
+                last_played_unix: Some(now - 3600),
+                updated_unix: now - 3600,
+                ..Default::default()
+            },
+        );
     }
     for i in 25..30 {
-        history.insert(song(&app, i), HistoryRecord {
-            skips: 4,
-            last_skipped_unix: Some(now - 3600),
-            updated_unix: now - 3600,
-            ..Default::default()
-        });
+        history.insert(
+            song(&app, i),
+            HistoryRecord {
+                skips: 4,
+                last_skipped_unix: Some(now - 3600),
+                updated_unix: now - 3600,
+                ..Default::default()
+            },
+        );
     }
     app.session.history_loaded(history);
     press(&mut app, "o");
@@ -151,7 +185,11 @@ fn your_mix_plays_what_was_played_and_liked_without_disliked_tracks_or_artist_re
     assert!(!n.contains(&1), "never a disliked track: {n:?}");
     assert!(n.iter().all(|&x| x < 12), "the blues end: {n:?}");
     assert!(n.windows(2).all(|w| w[0] % 6 != w[1] % 6), "artists: {n:?}");
-    assert!(reasons(&app)[0].starts_with("your mix: blues"), "{:?}", reasons(&app));
+    assert!(
+        reasons(&app)[0].starts_with("your mix: blues"),
+        "{:?}",
+        reasons(&app)
+    );
 }
 
 #[test]
@@ -174,7 +212,11 @@ fn a_mix_of_marked_tracks_sounds_like_them_together_and_less_like_the_less_one()
     let mean = |v: &[usize]| v.iter().sum::<usize>() as f32 / v.len() as f32;
     assert!(mean(&m) > mean(&n), "{n:?} → {m:?}");
     assert!(!m.contains(&12));
-    assert!(reasons(&app)[0].contains("less like Song 12"), "{:?}", reasons(&app));
+    assert!(
+        reasons(&app)[0].contains("less like Song 12"),
+        "{:?}",
+        reasons(&app)
+    );
 }
 
 fn genreplay() -> assert_cmd::Command {
@@ -189,7 +231,11 @@ fn queue_json(data: &std::path::Path, args: &[&str]) -> serde_json::Value {
         .args(args)
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     serde_json::from_slice(&out.stdout).unwrap()
 }
 
@@ -217,36 +263,78 @@ fn queue_stations_on_a_scanned_library() {
         .args(["scan", "--json"])
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let file = |p: &str| lib.join(p).to_string_lossy().into_owned();
 
     // A path from a low tone to a noise, 5 steps.
-    let v = queue_json(&data, &["-n", "5", "--path", &file("low/1.wav"), &file("noise/2.wav")]);
+    let v = queue_json(
+        &data,
+        &[
+            "-n",
+            "5",
+            "--path",
+            &file("low/1.wav"),
+            &file("noise/2.wav"),
+        ],
+    );
     assert_eq!(v["station"], "path");
     let q = v["queue"].as_array().unwrap();
     assert_eq!(q.len(), 5, "{v}");
     let paths: Vec<&str> = q.iter().map(|e| e["path"].as_str().unwrap()).collect();
-    assert!(paths[0].ends_with("low/1.wav") && paths[4].ends_with("noise/2.wav"), "{paths:?}");
+    assert!(
+        paths[0].ends_with("low/1.wav") && paths[4].ends_with("noise/2.wav"),
+        "{paths:?}"
+    );
     assert_eq!(paths.iter().collect::<HashSet<_>>().len(), 5, "{paths:?}");
     for (i, e) in q.iter().enumerate() {
         assert_eq!(e["step"].as_u64(), Some(i as u64 + 1));
         let why = e["reason"].as_str().unwrap();
-        assert!(why.starts_with(&format!("step {}/5 toward noise 2", i + 1)), "{why}");
+        assert!(
+            why.starts_with(&format!("step {}/5 toward noise 2", i + 1)),
+            "{why}"
+        );
         assert!(e["title"].is_string() && e["artist"].is_string());
         assert!(e["similarity"].as_f64().unwrap() > 0.0);
     }
 
     // Two seeds and a less one.
-    let v = queue_json(&data, &[
-        "-n", "4", "--seed", &file("chirp/0.wav"), "--seed", &file("chirp/3.wav"),
-        "--less", &file("noise/5.wav"),
-    ]);
+    let v = queue_json(
+        &data,
+        &[
+            "-n",
+            "4",
+            "--seed",
+            &file("chirp/0.wav"),
+            "--seed",
+            &file("chirp/3.wav"),
+            "--less",
+            &file("noise/5.wav"),
+        ],
+    );
     let q = v["queue"].as_array().unwrap();
     assert_eq!(q.len(), 4, "{v}");
     let paths: Vec<&str> = q.iter().map(|e| e["path"].as_str().unwrap()).collect();
-    assert!(!paths.iter().any(|p| p.ends_with("chirp/0.wav") || p.ends_with("chirp/3.wav") || p.ends_with("noise/5.wav")), "{paths:?}");
-    assert!(paths[0].contains("/chirp/"), "the other chirp first: {paths:?}");
-    assert!(q[0]["reason"].as_str().unwrap().starts_with("mix of 2 seeds"), "{v}");
+    assert!(
+        !paths.iter().any(|p| p.ends_with("chirp/0.wav")
+            || p.ends_with("chirp/3.wav")
+            || p.ends_with("noise/5.wav")),
+        "{paths:?}"
+    );
+    assert!(
+        paths[0].contains("/chirp/"),
+        "the other chirp first: {paths:?}"
+    );
+    assert!(
+        q[0]["reason"]
+            .as_str()
+            .unwrap()
+            .starts_with("mix of 2 seeds"),
+        "{v}"
+    );
 
     // Your mix: nothing without a history.
     let out = genreplay()
@@ -264,19 +352,29 @@ fn queue_stations_on_a_scanned_library() {
         let id = |p: &str| TrackId::of_path(&std::fs::canonicalize(lib.join(p)).unwrap());
         for p in ["low/1.wav", "low/4.wav"] {
             for _ in 0..3 {
-                store.record_listen(id(p), genreplay::store::history::Listen::Play, now).unwrap();
+                store
+                    .record_listen(id(p), genreplay::store::history::Listen::Play, now)
+                    .unwrap();
             }
             store.set_rating(id(p), Rating::Like, now).unwrap();
         }
-        store.set_rating(id("noise/8.wav"), Rating::Dislike, now).unwrap();
+        store
+            .set_rating(id("noise/8.wav"), Rating::Dislike, now)
+            .unwrap();
     }
     let v = queue_json(&data, &["-n", "8", "--mix"]);
     assert_eq!(v["station"], "mix");
     let q = v["queue"].as_array().unwrap();
     let paths: Vec<&str> = q.iter().map(|e| e["path"].as_str().unwrap()).collect();
-    assert!(!paths.iter().any(|p| p.ends_with("noise/8.wav")), "{paths:?}");
+    assert!(
+        !paths.iter().any(|p| p.ends_with("noise/8.wav")),
+        "{paths:?}"
+    );
     assert!(paths[..2].iter().all(|p| p.contains("/low/")), "{paths:?}");
     let artists: Vec<&str> = q.iter().map(|e| e["artist"].as_str().unwrap()).collect();
     assert!(artists.windows(2).all(|w| w[0] != w[1]), "{artists:?}");
-    assert!(q[0]["reason"].as_str().unwrap().starts_with("your mix"), "{v}");
+    assert!(
+        q[0]["reason"].as_str().unwrap().starts_with("your mix"),
+        "{v}"
+    );
 }

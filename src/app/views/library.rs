@@ -264,7 +264,10 @@ impl LibraryView {
     fn row_tracks(&self, i: usize) -> Vec<TrackId> {
         match self.rows.get(i).map(|r| &r.kind) {
             Some(RowKind::Track(id)) => vec![*id],
-            Some(RowKind::Group(path)) => self.group_at(path).map(Group::all_tracks).unwrap_or_default(),
+            Some(RowKind::Group(path)) => self
+                .group_at(path)
+                .map(Group::all_tracks)
+                .unwrap_or_default(),
             None => Vec::new(),
         }
     }

@@ -26,7 +26,11 @@ fn y_marks_and_moves_down_x_marks_less_visual_marks_a_range_and_n_clears() {
     assert_eq!(app.views.library.marks.get(id("Noon")), Some(Mark::Less));
     assert_eq!(selected_label(&app), "Dusk");
     assert_eq!(status(&app).1, "2 marked");
-    assert!(status(&app).0.contains("1 less like this"), "{:?}", status(&app));
+    assert!(
+        status(&app).0.contains("1 less like this"),
+        "{:?}",
+        status(&app)
+    );
     // y again on a marked track unmarks it.
     select(&mut app, "Dawn");
     press(&mut app, "y");
@@ -101,5 +105,11 @@ fn the_mix_of_marked_tracks_fills_up_next_with_reasons_and_needs_marks() {
         }
         r => panic!("{r:?}"),
     }
-    assert!(status(&app).0.starts_with("mix of 2 tracks marked: 1 track"), "{:?}", status(&app));
+    assert!(
+        status(&app)
+            .0
+            .starts_with("mix of 2 tracks marked: 1 track"),
+        "{:?}",
+        status(&app)
+    );
 }
