@@ -36,11 +36,29 @@ impl Session {
         self.lib.labels.get(p.genre).cloned().unwrap_or_default()
     }
 
-    /// What must not come again (played this session, queued, and what was heard lately
+    /// What a station must not choose: played this session, playing, or queued — but not the
+    /// recommender's picks in up next, which the station replaces.
+    fn station_history(&self) -> HashSet<TrackId> {
+        let (history, _) = self.recent();
+        let picks: HashSet<TrackId> = self
+            .queue
+            .up_next
+            .iter()
+            .filter(|e| e.reason.is_pick())
+            .map(|e| e.track)
+            .collect();
+        let played: HashSet<TrackId> = self.played.iter().copied().collect();
+        history
+            .into_iter()
+            .filter(|t| !picks.contains(t) || played.contains(t))
+            .chain(self.queue.current_track())
+            .collect()
+    }
+
+    /// What must not come again ([`Session::station_history`], and what was heard lately
     /// while anything else is left: the second set).
     fn station_exclude(&self) -> [HashSet<TrackId>; 2] {
-        let (history, _) = self.recent();
-        let all: HashSet<TrackId> = history.into_iter().collect();
+        let all = self.station_history();
         let mut lately = all.clone();
         lately.extend(self.recently_heard());
         [lately, all]
@@ -122,8 +140,7 @@ impl Session {
             return self.set_status("a path needs two analysed tracks", true);
         };
         let (pool, _) = self.feedback_pool();
-        let (history, _) = self.recent();
-        let mut exclude: HashSet<TrackId> = history.into_iter().collect();
+        let mut exclude = self.station_history();
         exclude.remove(&from);
         exclude.remove(&to);
         let path = match stations::path(&pool, &a, &b, &exclude, PATH_STEPS, PATH_ARTIST_CAP) {
@@ -139,7 +156,7 @@ impl Session {
             .map(|p| {
                 let step = p.step.unwrap_or(0);
                 let text = format!(
-                    "step {step}/{len} toward {tb}: {}, {:.0}% on the way",
+                    "step {step}/{len} toward {tb}: {}, {:.0}% like the step's sound",
                     self.genre_name(p),
                     p.similarity * 100.0
                 );
@@ -172,8 +189,8 @@ impl Session {
             .collect();
         let waiting = seeds.like.len() + seeds.less.len() - like.len() - less.len();
         let (pool, opts) = self.learned_options();
-        let (history, artists) = self.recent();
-        let mut all: HashSet<TrackId> = history.into_iter().collect();
+        let (_, artists) = self.recent();
+        let mut all = self.station_history();
         all.extend(seeds.like.iter().chain(&seeds.less));
         let mut lately = all.clone();
         lately.extend(self.recently_heard());

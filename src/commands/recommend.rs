@@ -328,7 +328,7 @@ fn run_path(
             step: p.step,
             shares_top_genre: None,
             reason: format!(
-                "step {}/{len} toward {to}: {}, {:.0}% on the way",
+                "step {}/{len} toward {to}: {}, {:.0}% like the step's sound",
                 p.step.unwrap_or(0),
                 lib.labels.get(p.genre).map(String::as_str).unwrap_or("?"),
                 p.similarity * 100.0

@@ -124,7 +124,8 @@ fn same_artist(artist: &str, last: Option<&str>) -> bool {
 }
 
 /// *Your mix*: up to `n` tracks of `pool` closest to `centroid` ([`taste_centroid`]), ranked
-/// with the listener's bias (`opts.bias`), none of `exclude`, never one artist twice in a row
+/// with the listener's bias (`opts.bias`, in proportion to the similarity: it moves close
+/// matches, and barely lifts a track that sounds unlike the taste), none of `exclude`, never one artist twice in a row
 /// (`last_artist` is the one playing): when only the same artist is left, the mix ends.
 pub fn your_mix(
     opts: &QueueOptions,
@@ -140,7 +141,7 @@ pub fn your_mix(
         .filter(|(_, c)| !exclude.contains(&c.id))
         .map(|(i, c)| {
             let s = cosine(&sound_of(c), centroid).max(0.0);
-            (s + opts.bias.of(c.id), s, i)
+            (s + opts.bias.of(c.id) * s, s, i)
         })
         .collect();
     keyed.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.2.cmp(&b.2)));
@@ -263,7 +264,7 @@ pub fn path(
 /// one and far from another, and a mean of far-apart seeds sounds like none), times
 /// 1 − [`LESS_PUSH`] × its greatest similarity to a "less like this" seed (a share taken off,
 /// so a track unlike the seeds never wins for being unlike the less seed too), plus the
-/// listener's bias. Never a seed or one of `exclude`; the artist rule of `opts` as "play next" has it
+/// listener's bias in proportion to that rank. Never a seed or one of `exclude`; the artist rule of `opts` as "play next" has it
 /// (`recent_artists` oldest first).
 pub fn blend(
     opts: &QueueOptions,
@@ -291,11 +292,8 @@ pub fn blend(
                 .iter()
                 .map(|l| similarity(opts, l, c))
                 .fold(0.0f32, f32::max);
-            (
-                least * (1.0 - LESS_PUSH * unlike) + opts.bias.of(c.id),
-                least,
-                i,
-            )
+            let rank = least * (1.0 - LESS_PUSH * unlike);
+            (rank + opts.bias.of(c.id) * rank.max(0.0), least, i)
         })
         .collect();
     keyed.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.2.cmp(&b.2)));

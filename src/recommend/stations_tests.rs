@@ -236,8 +236,8 @@ fn several_seeds_find_what_sounds_like_all_of_them_and_unlike_the_less_seed() {
     // One seed and a less seed: rock-like tracks, the one near the less seed pushed down.
     let q = blend(
         &opts,
-        &[rock.clone()],
-        &[pool[2].clone()],
+        std::slice::from_ref(&rock),
+        std::slice::from_ref(&pool[2]),
         &pool,
         &none,
         &[],
