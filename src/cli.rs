@@ -202,14 +202,29 @@ pub struct ScanArgs {
 pub struct LibraryArgs {}
 
 #[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("station").required(true).args(["seed", "mix", "path"])))]
 pub struct QueueArgs {
-    /// The seed track (in the library, or any audio file: it is classified on the fly).
+    /// A seed track (in the library, or any audio file: it is classified on the fly). Give it
+    /// again for a mix of several seeds: what sounds like all of them together.
     #[arg(long, value_name = "FILE")]
-    pub seed: PathBuf,
-    /// How many tracks (1–10000).
-    #[arg(short = 'n', long, default_value_t = 20,
+    pub seed: Vec<PathBuf>,
+    /// With --seed: sound less like this track (may be given again).
+    #[arg(long, value_name = "FILE", requires = "seed")]
+    pub less: Vec<PathBuf>,
+    /// Your mix: tracks like what you play and like most (the listening history).
+    #[arg(long, conflicts_with_all = ["seed", "path"])]
+    pub mix: bool,
+    /// A path from one track's sound to another's, step by step (-n tracks, both included).
+    #[arg(long, num_args = 2, value_names = ["FROM", "TO"], conflicts_with = "seed")]
+    pub path: Option<Vec<PathBuf>>,
+    /// With --path: at most this many tracks of one artist.
+    #[arg(long, default_value_t = 2, requires = "path",
+          value_parser = clap::value_parser!(u32).range(1..=crate::recommend::stations::MAX_PATH_STEPS as i64))]
+    pub artist_cap: u32,
+    /// How many tracks (1–10000; default 20, a path 10).
+    #[arg(short = 'n', long,
           value_parser = clap::value_parser!(u32).range(1..=crate::recommend::similar::MAX_PICKS as i64))]
-    pub count: u32,
+    pub count: Option<u32>,
     /// 0 = the best matches in order; up to 1 = more varied.
     #[arg(long, default_value_t = 0.3)]
     pub randomness: f32,

@@ -103,6 +103,23 @@ impl App {
         self.views.library.select_track(id, h);
     }
 
+    /// A path: between the two marked tracks, else from the playing track to the selected one.
+    fn path_to(&mut self) {
+        let marked = self.views.library.marks.tracks();
+        let ends = match (marked, self.session.playback.track) {
+            ([a, b], _) => Some((*a, *b)),
+            (_, Some(a)) => self.selection().and_then(|s| s.seed()).map(|b| (a, b)),
+            _ => None,
+        };
+        match ends {
+            Some((a, b)) => self.session.path_between(a, b),
+            None => self.session.set_status(
+                "path: play a track and select another, or mark two tracks in the Library",
+                true,
+            ),
+        }
+    }
+
     /// What the listener does to the music (play, seek, volume, shuffle, queue, play next,
     /// ratings): the session's own operations.
     fn listen(&mut self, a: Action) {
@@ -159,6 +176,18 @@ impl App {
                 let seed = self.seed_track();
                 self.session.toggle_auto_dj(seed);
             }
+            Action::YourMix => self.session.your_mix(),
+            Action::PathTo => self.path_to(),
+            Action::MixMarked => {
+                let seeds = self.views.library.marks.seeds();
+                if seeds.like.is_empty() && seeds.less.is_empty() {
+                    let key = self.keymap().hint(Action::ToggleMark);
+                    let text = format!("mark tracks in the Library first ({key})");
+                    self.session.set_status(text, true);
+                } else {
+                    self.session.mix_seeds(&seeds);
+                }
+            }
             Action::ExportPlaylist => {
                 let ids = s.queue.tracks();
                 s.export("queue".to_string(), &ids);
@@ -175,6 +204,10 @@ impl App {
             | Action::Activate
             | Action::QueueAdd
             | Action::QueueAddNext
+            | Action::ToggleMark
+            | Action::MarkLess
+            | Action::MarkRange
+            | Action::ClearMarks
             | Action::QueueRemove
             | Action::QueueMoveUp
             | Action::QueueMoveDown

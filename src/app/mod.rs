@@ -29,6 +29,7 @@ pub mod saved;
 pub mod search;
 pub mod session;
 pub mod state;
+pub mod stations;
 mod undo;
 pub mod views;
 pub mod visualiser;

@@ -49,7 +49,7 @@ impl Session {
 
     /// What recommendations must not repeat (played this session and everything queued), and
     /// the artists that just played.
-    fn recent(&self) -> (Vec<TrackId>, Vec<String>) {
+    pub(super) fn recent(&self) -> (Vec<TrackId>, Vec<String>) {
         let mut history: Vec<TrackId> = self.played.clone();
         history.extend(self.queue.upcoming());
         let artists = self
@@ -153,7 +153,7 @@ impl Session {
     }
 
     /// The pool to choose from (no disliked track) and the options with the feedback's bias.
-    fn learned_options(&self) -> (Vec<Candidate>, QueueOptions) {
+    pub(super) fn learned_options(&self) -> (Vec<Candidate>, QueueOptions) {
         let (pool, bias) = self.feedback_pool();
         let opts = QueueOptions {
             bias,

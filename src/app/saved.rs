@@ -70,6 +70,10 @@ pub enum SavedReason {
     From {
         what: String,
     },
+    /// A station's pick, with its reason.
+    Station {
+        why: String,
+    },
     Similar {
         seed: String,
         genre: String,
@@ -93,6 +97,7 @@ impl SavedReason {
         match r {
             Reason::Added => SavedReason::Added,
             Reason::From(w) => SavedReason::From { what: w.clone() },
+            Reason::Station(w) => SavedReason::Station { why: w.clone() },
             Reason::Similar {
                 seed,
                 genre,
@@ -120,6 +125,7 @@ impl SavedReason {
         match self {
             SavedReason::Added => Reason::Added,
             SavedReason::From { what } => Reason::From(what.clone()),
+            SavedReason::Station { why } => Reason::Station(why.clone()),
             SavedReason::Similar {
                 seed,
                 genre,

@@ -185,7 +185,12 @@ pub fn serve_command(
         from_client(&cwd, l);
     }
     match &mut cli.command {
-        Some(Command::Queue(a)) => from_client(&cwd, &mut a.seed),
+        Some(Command::Queue(a)) => {
+            let ends = a.path.iter_mut().flatten();
+            for f in a.seed.iter_mut().chain(a.less.iter_mut()).chain(ends) {
+                from_client(&cwd, f);
+            }
+        }
         Some(Command::Playlists(a)) => {
             if let Some(d) = a.export.as_mut() {
                 from_client(&cwd, d);

@@ -145,6 +145,13 @@ actions! {
     JumpToPlaying => "jump_to_playing", Global, "Select the playing track";
     FillSimilar => "fill_similar", Global, "Play next: tracks like the playing (or selected) one";
     ToggleAutoDj => "toggle_auto_dj", Global, "Auto-DJ on/off: the queue keeps going by itself";
+    YourMix => "your_mix", Global, "Your mix: tracks like what you play and like most";
+    PathTo => "path_to", Global, "A path from the playing track to the selected one (or between two marked)";
+    MixMarked => "mix_marked", Global, "Play next: what sounds like the marked tracks together";
+    ToggleMark => "toggle_mark", Browse, "Mark / unmark the selected track or group (and move down)";
+    MarkLess => "mark_less", Browse, "Mark the selected track as \"less like this\" for the mix of marked";
+    MarkRange => "mark_range", Browse, "Visual mode: marks every row from here to where you move";
+    ClearMarks => "clear_marks", Browse, "Clear the marks";
     Like => "like", Global, "Like the playing (or selected) track";
     Dislike => "dislike", Global, "Dislike the playing (or selected) track: never recommended";
     Unrate => "unrate", Global, "Clear the rating of the playing (or selected) track";

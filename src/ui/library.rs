@@ -21,6 +21,7 @@ pub fn draw(f: &mut Frame, app: &App, area: Rect) {
         crate::app::session::tracks_n(s.lib.tracks.len())
     );
     let inner_h = area.height.saturating_sub(2) as usize;
+    let visual = view.visual_range();
     let items: Vec<ListItem> = view
         .rows
         .iter()
@@ -33,7 +34,7 @@ pub fn draw(f: &mut Frame, app: &App, area: Rect) {
                 RowKind::Group(_) => {
                     let marker = if r.expanded { "▾" } else { "▸" };
                     Line::from(vec![
-                        Span::raw(format!("{indent}{marker} ")),
+                        Span::raw(format!(" {indent}{marker} ")),
                         Span::styled(
                             r.label.clone(),
                             Style::default().add_modifier(Modifier::BOLD),
@@ -61,7 +62,15 @@ pub fn draw(f: &mut Frame, app: &App, area: Rect) {
                         .filter(|_| view.mode == BrowseMode::Artist)
                         .map(|n| format!("{n:>2}. "))
                         .unwrap_or_default();
+                    // Marked: "+" a seed, "−" less like this, "~" in the visual range.
+                    let mark = match view.marks.get(*id) {
+                        Some(crate::app::views::marks::Mark::Like) => "+",
+                        Some(crate::app::views::marks::Mark::Less) => "−",
+                        None if visual.as_ref().is_some_and(|r| r.contains(&i)) => "~",
+                        None => " ",
+                    };
                     let mut spans = vec![
+                        Span::styled(mark, Style::default().fg(t.accent)),
                         Span::raw(format!("{indent}{}", if playing { "▶ " } else { "  " })),
                         Span::styled(no, Style::default().fg(t.dim)),
                         Span::styled(
@@ -91,7 +100,7 @@ pub fn draw(f: &mut Frame, app: &App, area: Rect) {
                         && let Some(i) = info
                     {
                         spans.insert(
-                            3,
+                            4,
                             Span::styled(format!(" — {}", i.artist), Style::default().fg(t.dim)),
                         );
                     }

@@ -302,6 +302,7 @@ pub fn status_text(app: &App) -> (String, String, bool) {
             (text, a.stopped.is_some())
         }
     };
+    let marks = app.views.library.marks.len();
     let right = match &s.playback.silent {
         // A notice has the whole line.
         _ if s.notice.is_some() => String::new(),
@@ -312,6 +313,13 @@ pub fn status_text(app: &App) -> (String, String, bool) {
             .clone()
             .map(|o| format!("audio: {o}"))
             .unwrap_or_default(),
+    };
+    // The marks of the Library beside it.
+    let right = match (marks, right.is_empty()) {
+        (0, _) => right,
+        _ if s.notice.is_some() => right,
+        (n, true) => format!("{n} marked"),
+        (n, false) => format!("{n} marked · {right}"),
     };
     (left.0, right, left.1)
 }

@@ -12,4 +12,5 @@ mod library;
 mod listening;
 mod lyrics;
 mod recommend;
+mod stations;
 mod watch;

@@ -23,6 +23,8 @@ pub enum Reason {
         similarity: f32,
         moved: Moved,
     },
+    /// Picked by a station (your mix, a path, a mix of marked tracks), with its reason.
+    Station(String),
 }
 
 pub use crate::recommend::taste::Moved;
@@ -30,13 +32,17 @@ pub use crate::recommend::taste::Moved;
 impl Reason {
     /// Chosen by the recommender ("play next", auto-DJ).
     pub fn is_pick(&self) -> bool {
-        matches!(self, Reason::Similar { .. } | Reason::Learned { .. })
+        matches!(
+            self,
+            Reason::Similar { .. } | Reason::Learned { .. } | Reason::Station(_)
+        )
     }
 
     pub fn describe(&self) -> String {
         match self {
             Reason::Added => "added".into(),
             Reason::From(what) => format!("from {what}"),
+            Reason::Station(why) => why.clone(),
             Reason::Similar {
                 seed,
                 genre,
@@ -130,7 +136,7 @@ impl QueueEntry {
         std::mem::size_of::<QueueEntry>()
             + match &self.reason {
                 Reason::Added => 0,
-                Reason::From(w) => w.capacity(),
+                Reason::From(w) | Reason::Station(w) => w.capacity(),
                 Reason::Similar { seed, genre, .. } | Reason::Learned { seed, genre, .. } => {
                     seed.capacity() + genre.capacity()
                 }

@@ -1,8 +1,9 @@
 //! The Library view: the browse tree (artist → album, genre, or folder), its expanded groups,
-//! its visible rows and the selection.
+//! its visible rows, the selection and the marked tracks (multi-select: `Marks`).
 
 use std::collections::HashSet;
 
+use super::marks::{Mark, Marks};
 use super::{Handled, Selection};
 use crate::app::catalog::{BrowseMode, Catalog, FAILED_GROUP, Group, PENDING_GROUP, UNSURE_GROUP};
 use crate::app::nav::ListNav;
@@ -37,6 +38,11 @@ pub struct LibraryView {
     pub nav: ListNav,
     /// The tree the rows were built from (kept to find a group's tracks).
     tree: Vec<Group>,
+    /// The marked tracks.
+    pub marks: Marks,
+    /// Visual mode: the row it started on (the range from there to the selection is marked
+    /// when it ends).
+    visual: Option<RowKind>,
 }
 
 impl Default for LibraryView {
@@ -47,6 +53,8 @@ impl Default for LibraryView {
             rows: vec![],
             nav: ListNav::default(),
             tree: vec![],
+            marks: Marks::default(),
+            visual: None,
         }
     }
 }
@@ -252,6 +260,86 @@ impl LibraryView {
         }
     }
 
+    /// The tracks a row stands for: a track, or every track of a group.
+    fn row_tracks(&self, i: usize) -> Vec<TrackId> {
+        match self.rows.get(i).map(|r| &r.kind) {
+            Some(RowKind::Track(id)) => vec![*id],
+            Some(RowKind::Group(path)) => self
+                .group_at(path)
+                .map(Group::all_tracks)
+                .unwrap_or_default(),
+            None => Vec::new(),
+        }
+    }
+
+    /// The rows visual mode covers now (from where it started to the selection).
+    pub fn visual_range(&self) -> Option<std::ops::RangeInclusive<usize>> {
+        let start = self.visual.as_ref()?;
+        let a = self.rows.iter().position(|r| &r.kind == start)?;
+        let b = self.nav.selected;
+        Some(a.min(b)..=a.max(b))
+    }
+
+    /// Marks (or unmarks) the selected track or group, then moves down (as cmus does).
+    fn mark_selected(&mut self, mark: Mark, s: &mut Session) {
+        let i = self.nav.selected;
+        match self.rows.get(i).map(|r| r.kind.clone()) {
+            Some(RowKind::Track(id)) => self.marks.toggle(id, mark),
+            Some(RowKind::Group(_)) if mark == Mark::Like => {
+                self.marks.toggle_all(&self.row_tracks(i));
+            }
+            _ => return,
+        }
+        self.nav
+            .on_action(Action::Down, self.rows.len(), s.list_height);
+        self.say_marks(s);
+    }
+
+    /// Starts visual mode, or ends it marking every track of the range.
+    fn visual(&mut self, s: &mut Session) {
+        match self.visual_range() {
+            Some(range) => {
+                let ids: Vec<TrackId> = range.flat_map(|i| self.row_tracks(i)).collect();
+                for id in ids {
+                    if !self.marks.set(id, Mark::Like) {
+                        break;
+                    }
+                }
+                self.visual = None;
+                self.say_marks(s);
+            }
+            None => {
+                self.visual = self.rows.get(self.nav.selected).map(|r| r.kind.clone());
+                let key = "move, then the same key again marks the range";
+                s.set_status(format!("visual mode: {key}"), false);
+            }
+        }
+    }
+
+    fn say_marks(&self, s: &mut Session) {
+        let seeds = self.marks.seeds();
+        s.set_status(
+            match (seeds.like.len(), seeds.less.len()) {
+                (0, 0) => "no tracks marked".to_string(),
+                (n, 0) => format!("{} marked", crate::app::session::tracks_n(n)),
+                (n, l) => format!(
+                    "{} marked, {} less like this",
+                    crate::app::session::tracks_n(n),
+                    l
+                ),
+            },
+            false,
+        );
+    }
+
+    /// Queues the marked tracks (at the end of up next, or next) and clears the marks.
+    fn queue_marks(&mut self, next: bool, s: &mut Session) {
+        let ids = self.marks.tracks().to_vec();
+        self.marks.clear();
+        self.visual = None;
+        s.enqueue(ids, next);
+    }
+
     /// The browse tree the rows show.
     pub fn tree(&self) -> &[Group] {
         &self.tree
@@ -363,6 +451,17 @@ impl super::View for LibraryView {
         match a {
             Action::Collapse => self.collapse(s),
             Action::Expand => self.expand(s),
+            Action::ToggleMark => self.mark_selected(Mark::Like, s),
+            Action::MarkLess => self.mark_selected(Mark::Less, s),
+            Action::MarkRange => self.visual(s),
+            Action::ClearMarks => {
+                self.marks.clear();
+                self.visual = None;
+                self.say_marks(s);
+            }
+            Action::QueueAdd | Action::QueueAddNext if !self.marks.is_empty() => {
+                self.queue_marks(a == Action::QueueAddNext, s)
+            }
             Action::Activate | Action::QueueAdd | Action::QueueAddNext => {
                 if let Some(sel) = self.selection(&s.lib) {
                     sel.apply(a, s);

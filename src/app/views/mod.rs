@@ -4,6 +4,7 @@
 
 pub mod genres;
 pub mod library;
+pub mod marks;
 pub mod now_playing;
 pub mod playlists;
 pub mod queue;

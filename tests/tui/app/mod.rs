@@ -9,6 +9,7 @@ mod crossfade;
 mod genres;
 mod global;
 mod library;
+mod marks;
 mod playing;
 mod queue;
 mod search;
