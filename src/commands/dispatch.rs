@@ -3,7 +3,9 @@
 
 use std::process::ExitCode;
 
-use super::{calibrate, classify, config, ctl, distill, eval, library, models, recommend, train};
+use super::{
+    calibrate, classify, config, ctl, distill, eval, library, models, recommend, stats, train,
+};
 use crate::cli::{Cli, Command};
 use crate::paths::Paths;
 
@@ -18,6 +20,7 @@ pub(crate) fn run_here(cli: Cli, paths: &Paths) -> anyhow::Result<ExitCode> {
             library::run_scan(&args, cli.library.as_deref(), cli.json, paths)
         }
         Some(Command::Library(_)) => library::run_library(cli.json, paths),
+        Some(Command::Stats(args)) => stats::run(&args, cli.json, paths),
         Some(Command::Db { action }) => library::run_db(&action, paths),
         Some(Command::Distill(args)) => distill::run(&args, cli.json, paths),
         Some(Command::Models { action }) => models::run(&action, cli.json, paths),

@@ -3,6 +3,7 @@
 pub mod eval;
 pub mod playlists;
 pub mod similar;
+pub mod stats;
 pub mod taste;
 
 use std::collections::HashMap;
