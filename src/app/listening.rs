@@ -145,7 +145,7 @@ mod tests {
         let left = l.start(TrackId(2), Some(60.0)).unwrap();
         assert_eq!(
             (left.track, left.listen, left.heard_secs),
-            (t, Listen::Skip, 22)
+            (t, Listen::Skip, 21)
         );
         // The next one reached its end.
         l.position(1.0, false);

@@ -20,11 +20,13 @@ pub fn run(args: &StatsArgs, json: bool, paths: &Paths) -> anyhow::Result<ExitCo
     Ok(ExitCode::SUCCESS)
 }
 
+/// Time heard to the nearest minute ("1 h 05 min", "12 min"), or in seconds under a minute.
 fn minutes(secs: u64) -> String {
-    if secs >= 3600 {
-        format!("{} h {:02} min", secs / 3600, secs / 60 % 60)
-    } else {
-        format!("{} min", secs.div_ceil(60))
+    let m = (secs + 30) / 60;
+    match secs {
+        0..60 => format!("{secs} s"),
+        _ if m >= 60 => format!("{} h {:02} min", m / 60, m % 60),
+        _ => format!("{m} min"),
     }
 }
 

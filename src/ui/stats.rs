@@ -107,50 +107,65 @@ fn draw_header(f: &mut Frame, t: &Theme, shown: Period, p: &PeriodStats, area: R
     f.render_widget(Paragraph::new(Line::from(spans)).style(base(t)), area);
 }
 
-/// Time heard as "1 h 05 min", "12 min", "40 s".
+/// Time heard as "1 h 05 min", "12 min" (to the nearest minute), "40 s".
 pub fn heard(secs: u64) -> String {
-    match secs {
-        0..60 => format!("{secs} s"),
-        60..3600 => format!("{} min", secs / 60),
-        _ => format!("{} h {:02} min", secs / 3600, secs / 60 % 60),
+    match minutes(secs) {
+        _ if secs < 60 => format!("{secs} s"),
+        m @ 0..60 => format!("{m} min"),
+        m => format!("{} h {:02} min", m / 60, m % 60),
     }
 }
 
 /// Minutes heard per day: one bar each (a day with any listening shows at least a sliver), the
-/// minutes written on a bar when it is wide enough; under it the first day and today.
+/// minutes written on a bar and the day of the month under it when the bars are wide enough;
+/// under the chart the first day and today, at its two ends.
 fn draw_days(f: &mut Frame, t: &Theme, stats: &Stats, area: Rect, legend: Rect) {
     let n = stats.days.len().max(1) as u16;
     let gap = u16::from(area.width >= 2 * n);
     let width = ((area.width + gap) / n).saturating_sub(gap).max(1);
+    let labelled = width >= 2 && area.height >= 4;
     let bars: Vec<Bar> = stats
         .days
         .iter()
         .map(|d| {
-            let minutes = d.secs.div_ceil(60);
-            let text = minutes.to_string();
-            let bar = Bar::default().value(minutes);
-            if minutes > 0 && text.chars().count() as u16 <= width {
-                bar.text_value(text)
-            } else {
-                bar.text_value(String::new())
+            let m = minutes(d.secs);
+            let text = m.to_string();
+            let mut bar = Bar::default().value(m).text_value(
+                if m > 0 && text.chars().count() as u16 <= width {
+                    text
+                } else {
+                    String::new()
+                },
+            );
+            if labelled {
+                bar = bar.label(Line::from(d.date.get(8..10).unwrap_or("").to_string()));
             }
+            bar
         })
         .collect();
+    // The chart as wide as its bars, so its ends are the legend's.
+    let used = (n * width + (n - 1) * gap).min(area.width);
+    let chart = Rect {
+        width: used,
+        ..area
+    };
     f.render_widget(
         BarChart::default()
-            .data(BarGroup::default().bars(&bars))
+            .data(BarGroup::new(bars))
             .bar_width(width)
             .bar_gap(gap)
             .bar_style(Style::default().fg(t.bar))
             .value_style(Style::default().fg(t.highlight_fg).bg(t.bar))
+            .label_style(Style::default().fg(t.dim))
             .style(base(t)),
-        area,
+        chart,
     );
     let most = stats.days.iter().map(|d| d.secs).max().unwrap_or(0);
     let first = stats.days.first().map(|d| d.date.as_str()).unwrap_or("");
-    let right = format!("most {} · today ", heard(most));
+    let right = format!("most {} · today", heard(most));
     let left = format!("{first} · minutes heard per day");
-    let pad = (legend.width as usize).saturating_sub(left.chars().count() + right.chars().count());
+    let room = (used as usize).max(left.chars().count() + right.chars().count() + 1);
+    let pad = room.saturating_sub(left.chars().count() + right.chars().count());
     f.render_widget(
         Paragraph::new(Line::from(vec![
             Span::raw(left),
@@ -160,6 +175,15 @@ fn draw_days(f: &mut Frame, t: &Theme, stats: &Stats, area: Rect, legend: Rect) 
         .style(Style::default().fg(t.dim).bg(t.background)),
         legend,
     );
+}
+
+/// Seconds as whole minutes, to the nearest; any listening at all is at least one.
+fn minutes(secs: u64) -> u64 {
+    if secs == 0 {
+        0
+    } else {
+        ((secs + 30) / 60).max(1)
+    }
 }
 
 /// The period's top genres, styles and artists by time heard, and the share of skips per genre:
@@ -220,7 +244,12 @@ fn tops(list: &[Top]) -> Vec<BarRow> {
             (
                 x.name.clone(),
                 x.secs,
-                format!("{} ×{}", heard(x.secs), x.plays),
+                format!(
+                    "{} · {} play{}",
+                    heard(x.secs),
+                    x.plays,
+                    if x.plays == 1 { "" } else { "s" }
+                ),
             )
         })
         .collect()

@@ -102,7 +102,7 @@ fn the_stats_view_draws_its_charts_in_every_theme_at_both_sizes() {
                 "{name} {w}×{h}\n{text}"
             );
             assert!(
-                text.contains("17 min heard · 5 plays · 5 skips"),
+                text.contains("18 min heard · 5 plays · 5 skips"),
                 "{name} {w}×{h}\n{text}"
             );
             assert!(
