@@ -86,10 +86,10 @@ pub fn draw(f: &mut Frame, app: &App, area: Rect) {
 fn draw_header(f: &mut Frame, t: &Theme, shown: Period, p: &PeriodStats, area: Rect) {
     let mut spans = vec![Span::styled(
         format!(
-            "{} heard · {} plays · {} skips   ",
+            "{} heard · {} · {}   ",
             heard(p.secs),
-            p.plays,
-            p.skips
+            counted(p.plays, "play"),
+            counted(p.skips, "skip")
         ),
         Style::default().fg(t.foreground),
     )];
@@ -105,6 +105,11 @@ fn draw_header(f: &mut Frame, t: &Theme, shown: Period, p: &PeriodStats, area: R
         spans.push(Span::styled(format!(" {} ", period.label()), style));
     }
     f.render_widget(Paragraph::new(Line::from(spans)).style(base(t)), area);
+}
+
+/// "1 play", "3 plays".
+fn counted(n: u32, what: &str) -> String {
+    format!("{n} {what}{}", if n == 1 { "" } else { "s" })
 }
 
 /// Time heard as "1 h 05 min", "12 min" (to the nearest minute), "40 s".
@@ -237,19 +242,15 @@ fn draw_tops(f: &mut Frame, t: &Theme, stats: &Stats, p: &PeriodStats, area: Rec
 /// A bar of a list: the name, the value, what the bar says.
 type BarRow = (String, u64, String);
 
-/// A top list as bars.
+/// A top list as bars (their text ASCII: ratatui places the part of a horizontal bar's text
+/// past the bar by its bytes).
 fn tops(list: &[Top]) -> Vec<BarRow> {
     list.iter()
         .map(|x| {
             (
                 x.name.clone(),
                 x.secs,
-                format!(
-                    "{} · {} play{}",
-                    heard(x.secs),
-                    x.plays,
-                    if x.plays == 1 { "" } else { "s" }
-                ),
+                format!("{}, {}", heard(x.secs), counted(x.plays, "play")),
             )
         })
         .collect()
