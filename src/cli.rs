@@ -44,6 +44,9 @@ pub enum Command {
     /// Genre playlists (one per genre, by confidence), listed or exported as M3U8; or import a
     /// playlist file as a named playlist (--import).
     Playlists(PlaylistsArgs),
+    /// Your listening in figures: time heard per day, top genres, styles and artists this
+    /// week, this month and all time, the share of skips per genre, what was learned.
+    Stats(StatsArgs),
     /// The genre models: list them, choose the active one, remove one.
     Models {
         #[command(subcommand)]
@@ -200,6 +203,14 @@ pub struct ScanArgs {
 
 #[derive(Debug, Args)]
 pub struct LibraryArgs {}
+
+#[derive(Debug, Args)]
+pub struct StatsArgs {
+    /// Days in the time-heard-per-day list (today last).
+    #[arg(long, value_name = "N", default_value_t = crate::recommend::stats::DEFAULT_DAYS,
+          value_parser = clap::value_parser!(u32).range(1..=i64::from(crate::recommend::stats::MAX_DAYS)))]
+    pub days: u32,
+}
 
 #[derive(Debug, Args)]
 #[command(group(clap::ArgGroup::new("station").required(true).args(["seed", "mix", "path"])))]

@@ -49,6 +49,7 @@ impl App {
             Action::ViewGenres => self.show(View::Genres),
             Action::ViewPlaylists => self.show(View::Playlists),
             Action::ViewTraining => self.show(View::Training),
+            Action::ViewStats => self.show(View::Stats),
             Action::Retrain => {
                 self.show(View::Training);
                 self.views.training.open(&mut self.session);

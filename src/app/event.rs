@@ -72,6 +72,8 @@ pub enum Event {
         track: TrackId,
         record: crate::store::history::HistoryRecord,
     },
+    /// The listening figures (answered to [`Effect::LoadStats`]).
+    StatsReady(Box<crate::recommend::stats::Stats>),
     /// A remote client (`genreplay ctl`) asks something; the answer goes out as
     /// [`Effect::RemoteReply`].
     Remote(super::remote::protocol::RemoteRequest),
@@ -145,11 +147,19 @@ pub enum Effect {
     SaveState(StateSave),
     /// Give the terminal back until the user brings genreplay to the foreground (ctrl-z).
     Suspend,
-    /// Count a play or a skip of `track` at `at` (Unix seconds) in the history.
+    /// Make the listening figures (the per-day chart of `days` days) and send them back as
+    /// `Event::StatsReady` (on the history thread, after what it has to write).
+    LoadStats {
+        days: u32,
+    },
+    /// Count a play or a skip of `track` at `at` (Unix seconds) in the history, and log the
+    /// listen: it started at `started` and `heard_secs` of it were heard.
     Listened {
         track: TrackId,
         listen: crate::store::history::Listen,
         at: u64,
+        started: u64,
+        heard_secs: u32,
     },
     /// Set the listener's rating of `track`.
     Rate {

@@ -17,14 +17,26 @@ const MAX_EXAMPLES: usize = 1_000;
 
 impl Session {
     /// A listen was counted: remembered, stored, learnt from.
-    pub(super) fn counted(&mut self, done: Option<(TrackId, Listen)>) {
-        let Some((track, listen)) = done else {
+    pub(super) fn counted(&mut self, done: Option<super::listening::Counted>) {
+        let Some(super::listening::Counted {
+            track,
+            listen,
+            started,
+            heard_secs,
+        }) = done
+        else {
             return;
         };
         let at = crate::store::now_unix();
         let r = self.history.entry(track).or_default();
         *r = r.with_listen(listen, at);
-        self.push(Effect::Listened { track, listen, at });
+        self.push(Effect::Listened {
+            track,
+            listen,
+            at,
+            started,
+            heard_secs,
+        });
         let signal = match listen {
             Listen::Play => Signal::Finished,
             Listen::Skip => Signal::Skipped,

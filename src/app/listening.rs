@@ -28,10 +28,22 @@ pub fn judge(heard: f64, duration: Option<f64>, reached_end: bool) -> Option<Lis
     }
 }
 
+/// A listen that counted: the track, what it counted as, when it started (Unix seconds) and
+/// how many seconds of it were heard (what the listen log keeps).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Counted {
+    pub track: TrackId,
+    pub listen: Listen,
+    pub started: u64,
+    pub heard_secs: u32,
+}
+
 /// The track being listened to and how much of it was heard.
 #[derive(Debug, Clone, Default)]
 pub struct Listening {
     track: Option<TrackId>,
+    /// When it started (Unix seconds).
+    started: u64,
     duration: Option<f64>,
     heard: f64,
     last_position: f64,
@@ -41,11 +53,12 @@ impl Listening {
     /// `track` starts (from its beginning); what the one before it counts as, if it was left
     /// unfinished. A track started again from its beginning was not rejected: leaving it for
     /// itself is no skip (a play still counts).
-    pub fn start(&mut self, track: TrackId, duration: Option<f64>) -> Option<(TrackId, Listen)> {
+    pub fn start(&mut self, track: TrackId, duration: Option<f64>) -> Option<Counted> {
         let before = self
             .finish(false)
-            .filter(|&(t, l)| !(t == track && l == Listen::Skip));
+            .filter(|c| !(c.track == track && c.listen == Listen::Skip));
         self.track = Some(track);
+        self.started = crate::util::time::now_unix();
         self.duration = duration;
         self.heard = 0.0;
         self.last_position = 0.0;
@@ -76,9 +89,14 @@ impl Listening {
     }
 
     /// The track ends (`reached_end`) or is left; what it counts as.
-    pub fn finish(&mut self, reached_end: bool) -> Option<(TrackId, Listen)> {
+    pub fn finish(&mut self, reached_end: bool) -> Option<Counted> {
         let track = self.track.take()?;
-        judge(self.heard, self.duration, reached_end).map(|l| (track, l))
+        judge(self.heard, self.duration, reached_end).map(|listen| Counted {
+            track,
+            listen,
+            started: self.started,
+            heard_secs: self.heard.round() as u32,
+        })
     }
 
     /// The track could not play: it counts as nothing.
@@ -127,10 +145,18 @@ mod tests {
         l.position(150.0, false);
         l.position(151.0, false);
         // 21.5 s heard: leaving now is a skip.
-        assert_eq!(l.start(TrackId(2), Some(60.0)), Some((t, Listen::Skip)));
+        let left = l.start(TrackId(2), Some(60.0)).unwrap();
+        assert_eq!(
+            (left.track, left.listen, left.heard_secs),
+            (t, Listen::Skip, 21)
+        );
         // The next one reached its end.
         l.position(1.0, false);
-        assert_eq!(l.finish(true), Some((TrackId(2), Listen::Play)));
+        let ended = l.finish(true).unwrap();
+        assert_eq!(
+            (ended.track, ended.listen, ended.heard_secs),
+            (TrackId(2), Listen::Play, 1)
+        );
         // Started again from its beginning: no skip of itself; a play still counts.
         l.start(TrackId(3), Some(60.0));
         l.position(2.0, false);
@@ -138,10 +164,8 @@ mod tests {
         for s in 1..=40 {
             l.position(f64::from(s), false);
         }
-        assert_eq!(
-            l.start(TrackId(3), Some(60.0)),
-            Some((TrackId(3), Listen::Play))
-        );
+        let again = l.start(TrackId(3), Some(60.0)).unwrap();
+        assert_eq!((again.track, again.listen), (TrackId(3), Listen::Play));
         l.abandon();
         // Nothing is counted twice.
         assert_eq!(l.finish(false), None);

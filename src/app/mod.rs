@@ -53,6 +53,7 @@ use views::now_playing::NowPlayingView;
 use views::playlists::PlaylistsView;
 use views::queue::QueueView;
 use views::search::SearchView;
+use views::stats::StatsView;
 use views::training::{After, TrainingView};
 use views::{Handled, Selection};
 
@@ -65,16 +66,18 @@ pub enum View {
     Genres,
     Playlists,
     Training,
+    Stats,
 }
 
 impl View {
-    pub const ALL: [View; 6] = [
+    pub const ALL: [View; 7] = [
         View::Library,
         View::Queue,
         View::NowPlaying,
         View::Genres,
         View::Playlists,
         View::Training,
+        View::Stats,
     ];
     pub fn title(self) -> &'static str {
         match self {
@@ -84,6 +87,7 @@ impl View {
             View::Genres => "Genres",
             View::Playlists => "Playlists",
             View::Training => "Training",
+            View::Stats => "Stats",
         }
     }
 
@@ -96,6 +100,7 @@ impl View {
             View::Genres => Action::ViewGenres,
             View::Playlists => Action::ViewPlaylists,
             View::Training => Action::ViewTraining,
+            View::Stats => Action::ViewStats,
         }
     }
 
@@ -104,7 +109,7 @@ impl View {
         match self {
             View::Library | View::Genres => &[Scope::Browse, Scope::Navigation, Scope::Global],
             View::Queue => &[Scope::Queue, Scope::Navigation, Scope::Global],
-            View::NowPlaying => &[Scope::Navigation, Scope::Global],
+            View::NowPlaying | View::Stats => &[Scope::Navigation, Scope::Global],
             View::Playlists => &[
                 Scope::Playlists,
                 Scope::Browse,
@@ -141,6 +146,7 @@ pub struct Views {
     pub playlists: PlaylistsView,
     pub training: TrainingView,
     pub search: SearchView,
+    pub stats: StatsView,
 }
 
 impl Views {
@@ -154,6 +160,7 @@ impl Views {
             View::Genres => &views.genres,
             View::Playlists => &views.playlists,
             View::Training => &views.training,
+            View::Stats => &views.stats,
         }
     }
 
@@ -167,6 +174,7 @@ impl Views {
             View::Genres => &mut views.genres,
             View::Playlists => &mut views.playlists,
             View::Training => &mut views.training,
+            View::Stats => &mut views.stats,
         }
     }
 }
@@ -454,7 +462,11 @@ impl App {
             }
             Event::ModelsLoaded(m) => self.views.training.models_loaded(m),
             Event::HistoryLoaded(history) => s.history_loaded(history),
-            Event::HistoryChanged { track, record } => s.history_changed(track, record),
+            Event::HistoryChanged { track, record } => {
+                s.history_changed(track, record);
+                self.views.stats.history_changed();
+            }
+            Event::StatsReady(stats) => self.views.stats.ready(stats),
             Event::Remote(req) => {
                 let quit = req.command == remote::RemoteCommand::Quit;
                 remote::handle(s, req);
@@ -474,6 +486,8 @@ impl App {
             }
         }
         self.want_art();
+        let stats_shown = self.view == View::Stats && !self.search.open;
+        self.views.stats.want(&mut self.session, stats_shown);
         if let Some(p) = self.session.take_prompt() {
             self.prompt = Some(p);
         }

@@ -110,7 +110,7 @@ impl App {
                 v.playlists.focus_tracks = false;
                 pick(&mut v.playlists.nav, n)
             }
-            View::NowPlaying | View::Training => false,
+            View::NowPlaying | View::Training | View::Stats => false,
         }
     }
 

@@ -22,6 +22,7 @@ fn view_name(v: View) -> &'static str {
         View::Genres => "genres",
         View::Playlists => "playlists",
         View::Training => "training",
+        View::Stats => "stats",
     }
 }
 

@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use super::{
     calibrate, classify, config, ctl, distill, eval, library, library_list, models, recommend,
-    train,
+    stats, train,
 };
 use crate::cli::{Cli, Command};
 use crate::paths::Paths;
@@ -21,6 +21,7 @@ pub(crate) fn run_here(cli: Cli, paths: &Paths) -> anyhow::Result<ExitCode> {
             library::run_scan(&args, cli.library.as_deref(), cli.json, paths)
         }
         Some(Command::Library(_)) => library_list::run_library(cli.json, paths),
+        Some(Command::Stats(args)) => stats::run(&args, cli.json, paths),
         Some(Command::Db { action }) => library::run_db(&action, paths),
         Some(Command::Distill(args)) => distill::run(&args, cli.json, paths),
         Some(Command::Models { action }) => models::run(&action, cli.json, paths),

@@ -1,5 +1,5 @@
 //! The two ends of a command that runs through the player: while a player holds the
-//! database, `library`, `queue`, `playlists` and `models` send their command line to it
+//! database, `library`, `queue`, `playlists`, `stats` and `models` send their command line to it
 //! ([`through_player`]); the player runs the same command code with its own database handle
 //! and its output redirected into the connection ([`command_runner`]). The protocol is in
 //! `service::remote`.
@@ -26,7 +26,7 @@ const FORWARD_IDLE: Duration = Duration::from_secs(300);
 fn forwardable(cli: &Cli) -> bool {
     matches!(
         cli.command,
-        Some(Command::Library(_) | Command::Queue(_) | Command::Playlists(_))
+        Some(Command::Library(_) | Command::Queue(_) | Command::Playlists(_) | Command::Stats(_))
             | Some(Command::Models {
                 action: None | Some(ModelsAction::List)
             })

@@ -106,6 +106,7 @@ actions! {
     ViewGenres => "view_genres", Global, "Genres view: one auto playlist per genre";
     ViewPlaylists => "view_playlists", Global, "Playlists view: your saved playlists";
     ViewTraining => "view_training", Global, "Training view: retrain progress and results";
+    ViewStats => "view_stats", Global, "Stats view: your listening in charts (←/→: week, month, all time)";
     Up => "up", Navigation, "Move up";
     Down => "down", Navigation, "Move down";
     PageUp => "page_up", Navigation, "Page up";

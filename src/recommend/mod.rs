@@ -4,6 +4,7 @@ pub mod eval;
 pub mod playlists;
 pub mod similar;
 pub mod stations;
+pub mod stats;
 pub mod taste;
 
 use std::collections::HashMap;

@@ -253,13 +253,23 @@ impl EffectRunner {
                 })
             }
             Effect::SaveState(what) => self.state.save(what),
-            Effect::Listened { track, listen, at } => {
-                self.history
-                    .send(HistoryChange::Listen { track, listen, at })
-            }
+            Effect::Listened {
+                track,
+                listen,
+                at,
+                started,
+                heard_secs,
+            } => self.history.send(HistoryChange::Listen {
+                track,
+                listen,
+                at,
+                started,
+                heard_secs,
+            }),
             Effect::Rate { track, rating, at } => {
                 self.history.send(HistoryChange::Rate { track, rating, at })
             }
+            Effect::LoadStats { days } => self.history.want_stats(days),
             Effect::LoadArt(req) => {
                 if let Some(a) = &self.art {
                     a.load(req);

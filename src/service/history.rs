@@ -1,7 +1,9 @@
 //! Writing the listening history and the likes on a thread of their own: the session counts
 //! and rates, the store's tree and its plain-file copy are written here, never on the UI
-//! thread. Changes that pile up are written together, and the plain file once per batch. At
-//! the start the thread reads the history and sends it to the app.
+//! thread. Changes that pile up are written together, and the plain file once per batch. Each
+//! counted listen is also added to the listen log (`store::listen_log`) in the same batch, which
+//! is kept within its bound here. At the start the thread reads the history and sends it to the
+//! app.
 
 use crossbeam_channel::Sender;
 
@@ -11,6 +13,7 @@ use crate::app::Event;
 use crate::library::TrackId;
 use crate::store::Store;
 use crate::store::history::{Listen, Rating};
+use crate::store::listen_log::{LoggedListen, MAX_LISTENS};
 
 /// One change of a track's history.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -19,6 +22,9 @@ pub enum HistoryChange {
         track: TrackId,
         listen: Listen,
         at: u64,
+        /// When the listen started, and how much of it was heard (for the listen log).
+        started: u64,
+        heard_secs: u32,
     },
     Rate {
         track: TrackId,
@@ -27,47 +33,146 @@ pub enum HistoryChange {
     },
 }
 
+impl HistoryChange {
+    /// The listen log's entry of a counted listen.
+    fn logged(&self) -> Option<LoggedListen> {
+        match *self {
+            HistoryChange::Listen {
+                track,
+                listen,
+                started,
+                heard_secs,
+                ..
+            } => Some(LoggedListen {
+                track,
+                started,
+                heard_secs,
+                listen,
+            }),
+            HistoryChange::Rate { .. } => None,
+        }
+    }
+}
+
+/// What the thread is given: a change to write, or the listening figures to make (after what
+/// is written; the per-day chart of so many days).
+enum Work {
+    Change(HistoryChange),
+    Stats(u32),
+}
+
 pub struct HistoryWriter {
-    thread: BatchThread<HistoryChange>,
+    thread: BatchThread<Work>,
 }
 
 impl HistoryWriter {
     /// Starts the writer; its first work is to send the app the history (`HistoryLoaded`).
     pub fn start(store: Store, events: Sender<Event>) -> Self {
         let (s, ev) = (store.clone(), events.clone());
+        // How many listens the log has: counted once at the start (on this thread), then
+        // followed, so the log is pruned when it passes its bound.
+        let logged = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let counted = logged.clone();
         let thread = BatchThread::start(
             "history",
-            move || match s.history() {
-                Ok(h) => {
-                    let _ = ev.send(Event::HistoryLoaded(h));
+            move || {
+                counted.store(s.listen_count(), std::sync::atomic::Ordering::Relaxed);
+                match s.history() {
+                    Ok(h) => {
+                        let _ = ev.send(Event::HistoryLoaded(h));
+                    }
+                    Err(e) => tracing::warn!("reading the listening history: {e}"),
                 }
-                Err(e) => tracing::warn!("reading the listening history: {e}"),
             },
-            move |batch: Vec<HistoryChange>| {
-                for change in batch {
-                    let written = match change {
-                        HistoryChange::Listen { track, listen, at } => {
-                            store.record_listen(track, listen, at).map(|r| (track, r))
-                        }
-                        HistoryChange::Rate { track, rating, at } => {
-                            store.set_rating(track, rating, at).map(|r| (track, r))
-                        }
-                    };
-                    match written {
-                        Ok((track, record)) => {
-                            let _ = events.send(Event::HistoryChanged { track, record });
-                        }
-                        Err(e) => tracing::warn!("writing the listening history: {e}"),
+            move |work: Vec<Work>| {
+                let mut stats = None;
+                let mut batch = Vec::new();
+                for w in work {
+                    match w {
+                        Work::Change(c) => batch.push(c),
+                        Work::Stats(days) => stats = stats.max(Some(days)),
                     }
                 }
-                store.save_history_copy();
+                if !batch.is_empty() {
+                    Self::write(&store, batch, &logged, &events);
+                }
+                if let Some(days) = stats {
+                    Self::stats(&store, days, &events);
+                }
             },
         );
         HistoryWriter { thread }
     }
 
+    /// Writes a batch of changes: the listen log first (who hears `HistoryChanged` finds the
+    /// listens in it), then each track's record, then the plain-file copy.
+    fn write(
+        store: &Store,
+        batch: Vec<HistoryChange>,
+        logged: &std::sync::atomic::AtomicUsize,
+        events: &Sender<Event>,
+    ) {
+        let log: Vec<LoggedListen> = batch.iter().filter_map(HistoryChange::logged).collect();
+        Self::log(store, &log, logged);
+        for change in batch {
+            let written = match change {
+                HistoryChange::Listen {
+                    track, listen, at, ..
+                } => store.record_listen(track, listen, at).map(|r| (track, r)),
+                HistoryChange::Rate { track, rating, at } => {
+                    store.set_rating(track, rating, at).map(|r| (track, r))
+                }
+            };
+            match written {
+                Ok((track, record)) => {
+                    let _ = events.send(Event::HistoryChanged { track, record });
+                }
+                Err(e) => tracing::warn!("writing the listening history: {e}"),
+            }
+        }
+        store.save_history_copy();
+    }
+
+    /// Makes the listening figures now and sends them to the app.
+    fn stats(store: &Store, days: u32, events: &Sender<Event>) {
+        match super::stats::gather(store, crate::store::now_unix(), days) {
+            Ok(s) => {
+                let _ = events.send(Event::StatsReady(Box::new(s)));
+            }
+            Err(e) => {
+                let _ = events.send(Event::Status {
+                    text: format!("the listening figures cannot be made: {e}"),
+                    error: true,
+                });
+            }
+        }
+    }
+
+    /// Adds the batch's listens to the log, and prunes it when it passes its bound.
+    fn log(store: &Store, log: &[LoggedListen], logged: &std::sync::atomic::AtomicUsize) {
+        use std::sync::atomic::Ordering::Relaxed;
+        match store.log_listens(log) {
+            Ok(()) => {
+                let n = logged.load(Relaxed) + log.len();
+                logged.store(n, Relaxed);
+                if n > MAX_LISTENS {
+                    match store.prune_listens() {
+                        Ok(kept) => logged.store(kept, Relaxed),
+                        Err(e) => tracing::warn!("pruning the listen log: {e}"),
+                    }
+                }
+            }
+            Err(e) => tracing::warn!("writing the listen log: {e}"),
+        }
+    }
+
     pub fn send(&self, change: HistoryChange) {
-        self.thread.send(change);
+        self.thread.send(Work::Change(change));
+    }
+
+    /// Asks for the listening figures (`Event::StatsReady`), made after what is pending.
+    pub fn want_stats(&self, days: u32) {
+        self.thread.send(Work::Stats(days));
     }
 
     /// Writes what is pending and stops the writer.

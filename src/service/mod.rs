@@ -15,6 +15,7 @@ pub mod mpris;
 pub mod playlists;
 pub mod remote;
 pub mod state;
+pub mod stats;
 pub mod trainer;
 pub mod visualiser;
 pub mod watch;

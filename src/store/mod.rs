@@ -14,6 +14,8 @@
 //!   records: a raw sled tree)
 //! - `history`:  TrackId → [`history::HistoryRecord`] (plays, skips, last played, rating; its
 //!   plain-file copy is [`history::HISTORY_FILE`])
+//! - `listens`:  started ‖ TrackId → [`listen_log::ListenEntry`] (the listen log: one entry
+//!   per counted listen, time-ordered; its plain-file copy is [`listen_log::LISTENS_FILE`])
 //! - `playlists` (earlier builds only): never opened for writing; see `recovery`.
 //!
 //! A new per-track record: its type and `impl Record` (a version byte) in `records`, a
@@ -40,6 +42,7 @@ use std::sync::Arc;
 mod derived;
 mod error;
 pub mod history;
+pub mod listen_log;
 mod listens;
 mod lock;
 pub mod records;
@@ -80,6 +83,7 @@ pub struct Store {
     models: TypedTree<String, ModelRecord>,
     meta: sled::Tree,
     history: HistoryTree,
+    listens: listen_log::ListenTree,
     recovery: Option<Arc<Recovery>>,
     _pid: Option<Arc<PidFile>>,
 }
@@ -116,6 +120,7 @@ impl Store {
             models: TypedTree::open(&db, "models")?,
             meta: db.open_tree("meta")?,
             history: TypedTree::open(&db, "history")?,
+            listens: TypedTree::open(&db, "listens")?,
             path: path.to_path_buf(),
             db,
             recovery: None,
@@ -132,6 +137,7 @@ impl Store {
             self.models.raw(),
             &self.meta,
             self.history.raw(),
+            self.listens.raw(),
         ];
         if let Check::Everything = check {
             out.extend([self.tracks.raw(), self.vectors.raw()]);

@@ -60,6 +60,9 @@ impl Store {
             restored_playlists = state.playlists.len();
         }
         let restored_history = store.restore_history_from(&aside);
+        let restored_listens = store.restore_listens_from(&aside, true);
+        // The fresh folder's copy of the log (the old one stays with the moved-aside database).
+        store.rewrite_listens_file();
         store.flush()?;
         // The moved-aside database keeps its playlists tree; the fresh copy carries them on.
         store.write_user_state_carrying(state.map(|s| s.playlists).unwrap_or_default());
@@ -69,6 +72,7 @@ impl Store {
             restored_playlists,
             restored_meta,
             restored_history,
+            restored_listens,
         };
         tracing::warn!("{}", rec.describe());
         store.recovery = Some(Arc::new(rec));
@@ -79,7 +83,8 @@ impl Store {
     /// silently lose the last writes of a crash), and the history likewise; writes the copy
     /// when there is none yet.
     pub(super) fn reconcile_user_state(&self) {
-        if self.restore_history_from(&self.path) > 0 {
+        if self.restore_history_from(&self.path) + self.restore_listens_from(&self.path, false) > 0
+        {
             let _ = self.db.flush();
         }
         let file = self.path.join(USER_STATE_FILE);

@@ -196,6 +196,22 @@ impl<K: KeyCodec, V: Record> TypedTree<K, V> {
         Ok(())
     }
 
+    /// Every readable record with a key in `from..to` (key order), one at a time; an unreadable
+    /// one is logged and left out.
+    pub fn for_each_between(&self, from: &K, to: &K, mut f: impl FnMut(K, V)) -> Result<()> {
+        for item in self.tree.range(from.encode_key()..to.encode_key()) {
+            let (k, v) = item?;
+            let Some(key) = K::decode_key(&k) else {
+                continue;
+            };
+            match self.decode(&key, &v) {
+                Ok(r) => f(key, r),
+                Err(e) => tracing::warn!("{e}"),
+            }
+        }
+        Ok(())
+    }
+
     /// Every readable record with a key starting with `prefix`.
     pub fn all_in(&self, prefix: &[u8]) -> Result<Vec<(K, V)>> {
         let mut out = Vec::new();

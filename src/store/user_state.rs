@@ -74,6 +74,8 @@ pub struct Recovery {
     pub restored_meta: Vec<String>,
     /// Tracks whose history and rating came back from their plain file.
     pub restored_history: usize,
+    /// Listens of the listen log that came back from its plain file.
+    pub restored_listens: usize,
 }
 
 impl Recovery {
@@ -81,7 +83,7 @@ impl Recovery {
     pub fn describe(&self) -> String {
         format!(
             "the database was damaged ({}); it was moved to {} (kept, not deleted) and a fresh one was made; \
-             restored from the plain-file copies: {} playlist{}, {} and the history of {} track{}. \
+             restored from the plain-file copies: {} playlist{}, {} and the history of {} track{} ({} listen{}). \
              Tracks come back with the next scan, genres quickly from the feature cache, models from the models folder",
             self.reason,
             self.moved_to.display(),
@@ -97,7 +99,9 @@ impl Recovery {
                 self.restored_meta.join(", ")
             },
             self.restored_history,
-            if self.restored_history == 1 { "" } else { "s" }
+            if self.restored_history == 1 { "" } else { "s" },
+            self.restored_listens,
+            if self.restored_listens == 1 { "" } else { "s" }
         )
     }
 }

@@ -10,6 +10,7 @@ mod now_playing;
 mod playlists;
 mod queue;
 mod search;
+mod stats;
 mod training;
 mod widgets;
 
@@ -43,6 +44,7 @@ pub fn draw(f: &mut Frame, app: &App) {
         }
         View::Genres => genres::draw(f, app, chunks[1]),
         View::Training => training::draw(f, app, chunks[1]),
+        View::Stats => stats::draw(f, app, chunks[1]),
     }
     draw_player_bar(f, app, chunks[2]);
     match &app.prompt {

@@ -1,7 +1,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 //! The library: scans, the store and background classification (`library`), following the disk
 //! (`watch`), recommendations and playlists (`recommend`), cover art (`art`) and lyrics
-//! (`lyrics`).
+//! (`lyrics`), the listening figures and the listen log (`stats`).
 
 #[path = "../common/mod.rs"]
 mod common;
@@ -13,4 +13,5 @@ mod listening;
 mod lyrics;
 mod recommend;
 mod stations;
+mod stats;
 mod watch;

@@ -9,6 +9,7 @@ pub mod now_playing;
 pub mod playlists;
 pub mod queue;
 pub mod search;
+pub mod stats;
 pub mod training;
 
 use crate::app::catalog::Catalog;
