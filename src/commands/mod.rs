@@ -37,6 +37,7 @@ pub mod output;
 pub mod playlist_import;
 pub mod recommend;
 pub mod shell;
+pub mod smart;
 pub mod train;
 
 use std::process::ExitCode;

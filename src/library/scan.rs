@@ -47,7 +47,8 @@ pub struct ScanReport {
 #[derive(Debug, Clone, Copy, PartialEq)]
 enum Seen {
     New,
-    Changed,
+    /// Changed since it was recorded (when it entered the library: kept).
+    Changed(u64),
     /// Unchanged, recorded (at this time) without the tags this build reads.
     Retag(u64),
 }
@@ -267,7 +268,9 @@ pub fn scan(
                     to_read.push((path, size, mtime_ns, Seen::Retag(old.added_unix), cue));
                 }
                 Some(old) if old.stamp == (size, mtime_ns) => report.unchanged += 1,
-                Some(_) => to_read.push((path, size, mtime_ns, Seen::Changed, cue)),
+                Some(old) => {
+                    to_read.push((path, size, mtime_ns, Seen::Changed(old.added_unix), cue))
+                }
                 None => to_read.push((path, size, mtime_ns, Seen::New, cue)),
             }
         }
@@ -310,7 +313,7 @@ pub fn scan(
                 tags,
                 tag_error,
                 added_unix: match seen {
-                    Seen::Retag(added) => *added,
+                    Seen::Retag(added) | Seen::Changed(added) => *added,
                     _ => now,
                 },
             };
@@ -344,7 +347,7 @@ pub fn scan(
     report.tag_errors = records.iter().filter(|r| r.tag_error.is_some()).count();
     let changed: Vec<TrackId> = to_read
         .iter()
-        .filter(|(_, _, _, seen, _)| *seen == Seen::Changed)
+        .filter(|(_, _, _, seen, _)| matches!(seen, Seen::Changed(_)))
         .map(|(p, ..)| TrackId::of_path(p))
         .collect();
     report.changed = changed.len();

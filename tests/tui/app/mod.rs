@@ -12,6 +12,7 @@ mod library;
 mod playing;
 mod queue;
 mod search;
+mod smart;
 mod state;
 mod training;
 
