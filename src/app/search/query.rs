@@ -191,8 +191,9 @@ impl Query {
 
     /// Whether every track that matches `self` also matches `earlier` (so `self` need only
     /// look at `earlier`'s matches): the same terms, or longer text in the same term, plus
-    /// any number of new terms. A word shorter than [`super::FUZZY_MIN_CHARS`] letters is
-    /// never narrowed from: a longer word may match scattered letters it does not.
+    /// any number of new terms. A word of [`super::FUZZY_MIN_CHARS`] letters or more is never
+    /// narrowed from a shorter one (it may match scattered letters the shorter one does not),
+    /// nor any word from one letter (which only matches at the start of a word).
     pub fn narrows(&self, earlier: &Query) -> bool {
         earlier.terms.len() <= self.terms.len()
             && earlier
@@ -202,7 +203,9 @@ impl Query {
                 .all(|(e, n)| match (e, n) {
                     _ if e == n => true,
                     (Term::Word(e), Term::Word(n)) => {
-                        e.chars().count() >= super::FUZZY_MIN_CHARS && n.contains(e.as_str())
+                        let fuzzy = |w: &str| w.chars().count() >= super::FUZZY_MIN_CHARS;
+                        // A one-letter word matches only at a word's start; "wa" inside too.
+                        e.chars().count() >= 2 && n.contains(e.as_str()) && (fuzzy(e) || !fuzzy(n))
                     }
                     (Term::Artist(e), Term::Artist(n))
                     | (Term::Album(e), Term::Album(n))

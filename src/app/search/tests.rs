@@ -112,8 +112,12 @@ fn narrowing_only_from_what_contains_every_match() {
     assert!(n("war song", "war"));
     assert!(n("artist:sect", "artist:sec"));
     assert!(n("year:1992..1994", "year:1990..1999"));
-    // "war" matches scattered letters that "wa" does not: never narrowed from "wa".
-    assert!(!n("war", "wa"));
+    // Words under five letters match only as substrings: "war" narrows "wa"; "warzo" may
+    // match scattered letters that "warz" does not; "w" matches only at a word's start.
+    assert!(n("war", "wa"));
+    assert!(!n("warzo", "warz"));
+    assert!(n("warzon", "warzo"));
+    assert!(!n("wa", "w"));
     assert!(!n("wa", "war"));
     assert!(!n("year:1990", "year:199"));
     assert!(!n("conf:>0.9", "conf:>0.8"));
