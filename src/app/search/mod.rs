@@ -18,11 +18,12 @@ use nucleo_matcher::{Config as MatchConfig, Matcher, Utf32Str};
 use memchr::memmem::Finder;
 
 pub mod index;
+pub mod names;
 pub mod query;
 pub mod rules;
 pub mod smart;
 
-pub use query::Query;
+pub use query::{FUZZY_MIN_CHARS, Query};
 pub use rules::RuleError;
 
 use crate::app::catalog::Catalog;
@@ -32,12 +33,6 @@ use crate::store::history::{HistoryRecord, Rating};
 use index::{FIELDS, Field, SearchIndex};
 use query::{Term, label_sets, word_score};
 use rules::{Age, Num};
-
-/// The shortest word matched by scattered letters. cmus and rmpc match words as substrings
-/// only; genreplay keeps scattered letters for longer words ("mtllca" finds "Metallica") as a
-/// last tier, but a short word's letters turn up scattered in most titles ("reg" in "Escape
-/// from chaosland"), so below this length a word only matches as a substring.
-pub const FUZZY_MIN_CHARS: usize = 5;
 
 /// What a query's history filters read: the listening history and the time now.
 #[derive(Debug, Clone, Copy)]
@@ -185,7 +180,7 @@ fn prepare<'q>(lib: &Catalog, q: &'q Query) -> Vec<Prep<'q>> {
             Term::Played(a) => Prep::Played(*a),
             Term::Added(a) => Prep::Added(*a),
             Term::Like { name, min } => Prep::Like {
-                seed: smart::resolve(lib, name)
+                seed: names::resolve(lib, name)
                     .ok()
                     .and_then(|id| candidate(lib, id)),
                 min: *min,

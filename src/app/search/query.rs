@@ -9,6 +9,12 @@ use super::rules::{self, Age, MAX_RULE_CHARS, MAX_TERMS, Num, RuleError};
 use crate::app::catalog::Catalog;
 use crate::store::history::Rating;
 
+/// The shortest word matched by scattered letters. cmus and rmpc match words as substrings
+/// only; genreplay keeps scattered letters for longer words ("mtllca" finds "Metallica") as a
+/// last tier, but a short word's letters turn up scattered in most titles ("reg" in "Escape
+/// from chaosland"), so below this length a word only matches as a substring.
+pub const FUZZY_MIN_CHARS: usize = 5;
+
 /// One part of a query.
 #[derive(Debug, Clone, PartialEq)]
 pub(super) enum Term {
@@ -191,7 +197,7 @@ impl Query {
 
     /// Whether every track that matches `self` also matches `earlier` (so `self` need only
     /// look at `earlier`'s matches): the same terms, or longer text in the same term, plus
-    /// any number of new terms. A word of [`super::FUZZY_MIN_CHARS`] letters or more is never
+    /// any number of new terms. A word of [`FUZZY_MIN_CHARS`] letters or more is never
     /// narrowed from a shorter one (it may match scattered letters the shorter one does not),
     /// nor any word from one letter (which only matches at the start of a word).
     pub fn narrows(&self, earlier: &Query) -> bool {
@@ -203,7 +209,7 @@ impl Query {
                 .all(|(e, n)| match (e, n) {
                     _ if e == n => true,
                     (Term::Word(e), Term::Word(n)) => {
-                        let fuzzy = |w: &str| w.chars().count() >= super::FUZZY_MIN_CHARS;
+                        let fuzzy = |w: &str| w.chars().count() >= FUZZY_MIN_CHARS;
                         // A one-letter word matches only at a word's start; "wa" inside too.
                         e.chars().count() >= 2 && n.contains(e.as_str()) && (fuzzy(e) || !fuzzy(n))
                     }
