@@ -135,8 +135,8 @@ impl PlaylistsView {
         }
     }
 
-    /// A smart playlist's rule was given: checked (a refused rule is asked again, with why on
-    /// the status line), then written to its file (a new one for a new playlist).
+    /// A smart playlist's rule was given: checked (a refused rule is asked again, with why in
+    /// the prompt and on the status line), then written to its file (a new one for a new playlist).
     pub fn ruled(&self, s: &mut Session, name: String, path: Option<PathBuf>, rule: String) {
         if rule.trim().is_empty() {
             return;
@@ -145,8 +145,11 @@ impl PlaylistsView {
         let n = match checked {
             Ok(ids) => ids.len(),
             Err(e) => {
+                // The prompt covers the status line: the reason is its label too.
                 s.set_status(e.to_string(), true);
-                s.ask(rule_prompt(name, path, &rule));
+                let mut again = rule_prompt(name, path, &rule);
+                again.label = format!("{e}; the rule");
+                s.ask(again);
                 return;
             }
         };

@@ -142,7 +142,9 @@ fn a_refused_rule_is_asked_again_with_the_reason() {
         "{}",
         status.text
     );
-    assert_eq!(app.prompt.as_ref().unwrap().text, "rating:like plays:lots");
+    let again = app.prompt.as_ref().unwrap();
+    assert_eq!(again.text, "rating:like plays:lots");
+    assert!(again.label.contains("at character 13"), "{}", again.label);
     // An unknown track for like: is refused the same way.
     press_code(&mut app, KeyCode::Esc);
     press(&mut app, "S");
