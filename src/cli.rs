@@ -269,6 +269,16 @@ pub struct PlaylistsArgs {
     /// With --import: the playlist's name (default: the file's name).
     #[arg(long, value_name = "NAME", requires = "import")]
     pub name: Option<String>,
+    /// List the smart playlist NAME: the tracks its rule finds now, with the fields it reads.
+    #[arg(long, value_name = "NAME", conflicts_with_all = ["export", "import", "new_smart"])]
+    pub smart: Option<String>,
+    /// Make a smart playlist called NAME whose tracks are those --rule finds.
+    #[arg(long, value_name = "NAME", requires = "rule", conflicts_with_all = ["export", "import"])]
+    pub new_smart: Option<String>,
+    /// With --new-smart: the rule, e.g. "rating:like played:<7d" (the search language plus
+    /// plays:, skips:, rating:, played:, added:, like:; README: Smart playlists).
+    #[arg(long, value_name = "RULE", requires = "new_smart")]
+    pub rule: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -69,6 +69,11 @@ impl App {
                     "",
                 ));
             }
+            Action::SaveSmart => {
+                let query = self.search.text.trim();
+                let rule = (self.search.open && !query.is_empty()).then(|| query.to_string());
+                self.prompt = Some(crate::app::views::playlists::name_prompt(rule));
+            }
             Action::CycleBrowse => {
                 self.views.library.cycle_mode();
                 self.show(View::Library);

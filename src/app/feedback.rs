@@ -107,6 +107,11 @@ impl Session {
         }
     }
 
+    /// What search filters and smart playlists read of the history: it, and the time now.
+    pub fn facts(&self) -> crate::app::search::Facts<'_> {
+        crate::app::search::Facts::new(&self.history, crate::util::time::now_unix())
+    }
+
     pub fn rating_of(&self, track: TrackId) -> Rating {
         self.history.get(&track).map_or(Rating::None, |r| r.rating)
     }

@@ -97,7 +97,7 @@ impl App {
         let s = &self.session;
         self.views
             .search
-            .run(&s.lib, &self.search.text, s.list_height);
+            .run(&s.lib, s.facts(), &self.search.text, s.list_height);
     }
 
     pub(super) fn close_search(&mut self) {
@@ -149,7 +149,7 @@ impl App {
             let s = &self.session;
             self.views
                 .search
-                .run(&s.lib, &self.search.text, s.list_height);
+                .run(&s.lib, s.facts(), &self.search.text, s.list_height);
         }
     }
 
@@ -195,6 +195,8 @@ impl App {
                     s.push(Effect::ImportPlaylist { file });
                 }
             }
+            PromptKind::SmartName { rule } => self.views.playlists.named(s, text, rule),
+            PromptKind::SmartRule { name, path } => self.views.playlists.ruled(s, name, path, text),
             PromptKind::SeekTo => match prompt::parse_time(&text, s.playback.position_secs) {
                 Some(t) => s.seek_to(t),
                 None if text.is_empty() => {}

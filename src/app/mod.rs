@@ -316,9 +316,12 @@ impl App {
         );
         self.views.queue.refresh(s);
         self.views.queue.clamp(h);
+        self.views.playlists.smart_changed();
         self.views.search.forget();
         if self.search.open {
-            self.views.search.run(&s.lib, &self.search.text, h);
+            self.views
+                .search
+                .run(&s.lib, s.facts(), &self.search.text, h);
         }
     }
 
@@ -365,7 +368,7 @@ impl App {
         self.views.library.update_genres(&s.lib, &changed, h);
         self.views
             .search
-            .genres_changed(&s.lib, &changed, self.search.open, h);
+            .genres_changed(&s.lib, s.facts(), &changed, self.search.open, h);
     }
 
     /// What the selection of the view with the focus stands for.
@@ -389,6 +392,15 @@ impl App {
 
     /// Applies one event; returns the effects to carry out.
     pub fn update(&mut self, ev: Event) -> Vec<Effect> {
+        if matches!(
+            ev,
+            Event::HistoryLoaded(_)
+                | Event::HistoryChanged { .. }
+                | Event::VectorReady { .. }
+                | Event::TracksMoved(_)
+        ) {
+            self.views.playlists.smart_changed();
+        }
         let s = &mut self.session;
         match ev {
             Event::Key(k) => {
@@ -410,6 +422,8 @@ impl App {
                 }
                 self.save_if_changed();
                 self.update_genres();
+                let s = &self.session;
+                self.views.playlists.tick(&s.lib, s.facts(), s.list_height);
             }
             Event::Player(p) => s.on_player(p),
             Event::Analysis(a) => s.on_analysis(a),
@@ -458,7 +472,7 @@ impl App {
             Event::LibraryOffline(why) => s.library_offline(why),
             Event::PlaylistsLoaded(lists) => {
                 let h = s.list_height;
-                self.views.playlists.loaded(lists, h);
+                self.views.playlists.loaded(lists, h, &s.lib, s.facts());
             }
             Event::ModelsLoaded(m) => self.views.training.models_loaded(m),
             Event::HistoryLoaded(history) => s.history_loaded(history),

@@ -16,6 +16,15 @@ pub enum PromptKind {
     ConfirmDelete(PathBuf),
     ImportPlaylist,
     SeekTo,
+    /// A new smart playlist's name; its rule given (an open search's query) or asked next.
+    SmartName {
+        rule: Option<String>,
+    },
+    /// A smart playlist's rule: a new one called `name`, or the rule of the file at `path`.
+    SmartRule {
+        name: String,
+        path: Option<PathBuf>,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -38,6 +38,7 @@ pub mod output;
 pub mod playlist_import;
 pub mod recommend;
 pub mod shell;
+pub mod smart;
 pub mod stats;
 pub mod train;
 

@@ -394,6 +394,12 @@ pub fn run_playlists(args: &PlaylistsArgs, json: bool, paths: &Paths) -> anyhow:
     if let Some(file) = &args.import {
         return super::playlist_import::run(file, args.name.as_deref(), json, paths);
     }
+    if let Some(name) = &args.smart {
+        return super::smart::run_one(name, json, paths);
+    }
+    if let (Some(name), Some(rule)) = (&args.new_smart, &args.rule) {
+        return super::smart::run_new(name, rule, json, paths);
+    }
     let store = super::library::open_store(paths)?;
     let device = inference_device();
     let model = load_active(&store, None, &device)?;
@@ -443,6 +449,7 @@ pub fn run_playlists(args: &PlaylistsArgs, json: bool, paths: &Paths) -> anyhow:
                 })).collect::<Vec<_>>(),
             })).collect::<Vec<_>>(),
             "written": written.iter().map(|p| p.to_string_lossy().into_owned()).collect::<Vec<_>>(),
+            "smart_playlists": super::smart::listed(&store, paths)?,
         }))?;
     } else {
         print_playlists(&lists, &styles, &records);

@@ -116,7 +116,7 @@ actions! {
     Collapse => "collapse", Navigation, "Collapse / go to the parent";
     Expand => "expand", Navigation, "Expand";
     Activate => "activate", Navigation, "Play the selection (a folder or album plays as a whole)";
-    Search => "search", Global, "Search the current view (fuzzy, as you type)";
+    Search => "search", Global, "Search the library, ranked, as you type";
     PlayPause => "play_pause", Global, "Play / pause";
     Stop => "stop", Global, "Stop";
     NextTrack => "next_track", Global, "Next track";
@@ -140,6 +140,7 @@ actions! {
     QueueClear => "queue_clear", Global, "Clear the queue (keeps the playing track)";
     Undo => "undo", Global, "Undo the last change of the queue";
     SaveQueue => "save_queue", Global, "Save the queue as a named playlist";
+    SaveSmart => "save_smart", Global, "New smart playlist (from the open search, or a rule)";
     CycleBrowse => "cycle_browse", Global, "Browse by artist → genre → style → folder";
     CycleTheme => "cycle_theme", Global, "Next colour theme";
     ToggleVisualiser => "toggle_visualiser", Global, "Spectrum visualiser in Now playing on / off";
@@ -164,6 +165,7 @@ actions! {
     RenamePlaylist => "rename_playlist", Playlists, "Rename the playlist";
     DeletePlaylist => "delete_playlist", Playlists, "Delete the playlist (asks first) or the selected track";
     ImportPlaylist => "import_playlist", Playlists, "Import an M3U, M3U8 or PLS file";
+    EditRule => "edit_rule", Playlists, "Edit the smart playlist's rule";
     PlaylistMoveUp => "playlist_move_up", Playlists, "Move the playlist's track up";
     PlaylistMoveDown => "playlist_move_down", Playlists, "Move the playlist's track down";
     CancelTraining => "cancel_training", Training, "Cancel the running training";

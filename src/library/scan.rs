@@ -47,7 +47,8 @@ pub struct ScanReport {
 #[derive(Debug, Clone, Copy, PartialEq)]
 enum Seen {
     New,
-    Changed,
+    /// Changed since it was recorded (when it entered the library: kept).
+    Changed(u64),
     /// Unchanged, recorded (at this time) without the tags this build reads.
     Retag(u64),
 }
@@ -166,7 +167,7 @@ pub fn scan(
     report.tag_errors = records.iter().filter(|r| r.tag_error.is_some()).count();
     let changed: Vec<TrackId> = to_read
         .iter()
-        .filter(|t| t.seen == Seen::Changed)
+        .filter(|t| matches!(t.seen, Seen::Changed(_)))
         .map(|t| TrackId::of_path(&t.path))
         .collect();
     report.changed = changed.len();
@@ -257,7 +258,7 @@ fn walk(
                     report.unchanged += 1;
                     continue;
                 }
-                Some(_) => Seen::Changed,
+                Some(old) => Seen::Changed(old.added_unix),
                 None => Seen::New,
             };
             to_read.push(ToRead {
@@ -426,7 +427,7 @@ fn record_of(item: &ToRead, now: u64) -> TrackRecord {
         tags,
         tag_error,
         added_unix: match item.seen {
-            Seen::Retag(added) => added,
+            Seen::Retag(added) | Seen::Changed(added) => added,
             _ => now,
         },
     }

@@ -39,6 +39,10 @@ pub enum PlaylistError {
     NotAFile(PathBuf),
     #[error("{}: larger than {} MB; not a playlist", .0.display(), MAX_BYTES / 1024 / 1024)]
     TooLarge(PathBuf),
+    #[error("{}: not a smart playlist: {why}", path.display())]
+    BadRule { path: PathBuf, why: &'static str },
+    #[error("{}: a smart playlist: its tracks come from its rule", .0.display())]
+    Smart(PathBuf),
     #[error("{}: more than {MAX_ENTRIES} entries; not read whole", .0.display())]
     TooMany(PathBuf),
     #[error("{}: no entries (not an M3U, M3U8 or PLS playlist?)", .0.display())]
@@ -111,11 +115,21 @@ pub enum Edit {
         to: usize,
         path: PathBuf,
     },
+    /// Sets a smart playlist's rule (`create`: a new file, refused when one is there).
+    Rule {
+        rule: String,
+        create: bool,
+    },
 }
 
 /// Reads at most [`MAX_BYTES`] of the regular file at `path` (opened without blocking, so a
 /// FIFO swapped in is refused rather than waited on).
 pub fn read_bounded(path: &Path) -> Result<Vec<u8>, PlaylistError> {
+    read_within(path, MAX_BYTES)
+}
+
+/// Reads the regular file at `path` when it holds at most `max` bytes (else `TooLarge`).
+pub fn read_within(path: &Path, max: u64) -> Result<Vec<u8>, PlaylistError> {
     let io = |error| PlaylistError::Io {
         path: path.to_path_buf(),
         error,
@@ -124,7 +138,7 @@ pub fn read_bounded(path: &Path) -> Result<Vec<u8>, PlaylistError> {
     if !meta.is_file() {
         return Err(PlaylistError::NotAFile(path.to_path_buf()));
     }
-    if meta.len() > MAX_BYTES {
+    if meta.len() > max {
         return Err(PlaylistError::TooLarge(path.to_path_buf()));
     }
     let file = std::fs::OpenOptions::new()
@@ -136,10 +150,8 @@ pub fn read_bounded(path: &Path) -> Result<Vec<u8>, PlaylistError> {
         return Err(PlaylistError::NotAFile(path.to_path_buf()));
     }
     let mut bytes = Vec::new();
-    file.take(MAX_BYTES + 1)
-        .read_to_end(&mut bytes)
-        .map_err(io)?;
-    if bytes.len() as u64 > MAX_BYTES {
+    file.take(max + 1).read_to_end(&mut bytes).map_err(io)?;
+    if bytes.len() as u64 > max {
         return Err(PlaylistError::TooLarge(path.to_path_buf()));
     }
     Ok(bytes)
@@ -207,6 +219,7 @@ impl PlaylistFile {
                 let j = self.entry_of_track(*to).ok_or_else(changed)?;
                 self.entries.swap(i, j);
             }
+            Edit::Rule { .. } => return Err(PlaylistError::Smart(file.to_path_buf())),
         }
         Ok(())
     }

@@ -4,8 +4,11 @@
 //! file, then rename: a crash never leaves half a playlist), changing only the entries edited
 //! — every other line, `#EXTINF` included, stays as it was; a rename never replaces another
 //! playlist. Any M3U, M3U8 or PLS file can be imported: its entries that name audio files.
+//! A smart playlist is a `NAME.smart` file holding a rule (`smart`); the player fills in its
+//! tracks.
 
 pub mod format;
+pub mod smart;
 
 use std::path::{Path, PathBuf};
 
@@ -19,6 +22,8 @@ pub struct Playlist {
     pub name: String,
     pub path: PathBuf,
     pub tracks: Vec<PathBuf>,
+    /// A smart playlist's rule (its tracks are filled in by whoever evaluates it).
+    pub rule: Option<String>,
 }
 
 /// What an import made.
@@ -129,7 +134,10 @@ impl PlaylistDir {
                 .extension()
                 .and_then(|x| x.to_str())
                 .map(str::to_ascii_lowercase);
-            if !matches!(ext.as_deref(), Some("m3u8" | "m3u" | "pls")) {
+            if !matches!(
+                ext.as_deref(),
+                Some("m3u8" | "m3u" | "pls" | smart::SMART_EXT)
+            ) {
                 continue;
             }
             let name = path
@@ -139,12 +147,30 @@ impl PlaylistDir {
             if name.starts_with('.') {
                 continue;
             }
+            if ext.as_deref() == Some(smart::SMART_EXT) {
+                match smart::read_rule(&path) {
+                    Ok(rule) => lists.push(Playlist {
+                        name,
+                        path,
+                        tracks: vec![],
+                        rule: Some(rule),
+                    }),
+                    Err(e) => problems.push(e.to_string()),
+                }
+                continue;
+            }
             match read_playlist(&path) {
-                Ok(tracks) => lists.push(Playlist { name, path, tracks }),
+                Ok(tracks) => lists.push(Playlist {
+                    name,
+                    path,
+                    tracks,
+                    rule: None,
+                }),
                 Err(PlaylistError::Empty(_)) => lists.push(Playlist {
                     name,
                     path,
                     tracks: vec![],
+                    rule: None,
                 }),
                 Err(e) => problems.push(e.to_string()),
             }
@@ -181,12 +207,41 @@ impl PlaylistDir {
     /// stays as it was.
     pub fn edit(&self, path: &Path, edit: &Edit) -> Result<(), PlaylistError> {
         self.own(path)?;
+        if let Edit::Rule { rule, create } = edit {
+            return self.write_rule(path, rule, *create);
+        }
         let mut file = PlaylistFile::read(path)?;
         file.apply(edit, path)?;
         private::replace(path, &file.to_bytes()).map_err(|error| PlaylistError::Write {
             path: path.to_path_buf(),
             error,
         })
+    }
+
+    /// Writes a smart playlist's rule to `path` (a `.smart` file of this folder): a new file
+    /// when `create` (refused when one is there), else the file replaced.
+    fn write_rule(&self, path: &Path, rule: &str, create: bool) -> Result<(), PlaylistError> {
+        if path.extension().and_then(|e| e.to_str()) != Some(smart::SMART_EXT) {
+            return Err(PlaylistError::Outside(path.to_path_buf()));
+        }
+        let bytes = smart::rule_text(rule);
+        if create {
+            self.ensure()?;
+            let name = path
+                .file_stem()
+                .map(|s| s.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            return self.write_new(path, &name, &bytes);
+        }
+        private::replace(path, &bytes).map_err(|error| PlaylistError::Write {
+            path: path.to_path_buf(),
+            error,
+        })
+    }
+
+    /// The file a new smart playlist called `name` gets.
+    pub fn smart_path(&self, name: &str) -> Option<PathBuf> {
+        playlist_file_name(name, smart::SMART_EXT).map(|f| self.dir.join(f))
     }
 
     /// Renames playlist `from` to `to`: the same file (its format and contents unchanged)
@@ -282,7 +337,12 @@ impl PlaylistDir {
             match self.write_new(&path, &name, &bytes) {
                 Ok(()) => {
                     return Ok(Imported {
-                        playlist: Playlist { name, path, tracks },
+                        playlist: Playlist {
+                            name,
+                            path,
+                            tracks,
+                            rule: None,
+                        },
                         skipped,
                     });
                 }

@@ -232,6 +232,7 @@ pub fn launch(
         }
     }
     let playlist_dir = c.playlist_dir_in(&paths.data_dir);
+    app.views.playlists.dir = Some(playlist_dir.clone());
     playlists::write_old_playlists(&store, &playlist_dir);
 
     crate::util::startup::mark("state resumed");

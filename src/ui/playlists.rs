@@ -38,7 +38,12 @@ pub fn draw(f: &mut Frame, app: &App, area: Rect) {
             } else {
                 Style::default()
             };
-            let count = format!("  {}", p.tracks.len());
+            // A smart playlist: its count now, marked "smart" (or "!" when its rule fails).
+            let count = match (&p.rule, view.smart_errors.contains_key(&p.path)) {
+                (Some(_), true) => "  smart !".to_string(),
+                (Some(_), false) => format!("  smart {}", p.tracks.len()),
+                (None, _) => format!("  {}", p.tracks.len()),
+            };
             let name = fit(&format!(" {}", p.name), left_w.saturating_sub(count.len()));
             ListItem::new(Line::from(vec![
                 Span::raw(name),
@@ -51,9 +56,9 @@ pub fn draw(f: &mut Frame, app: &App, area: Rect) {
         List::new(lists).block(block(format!(" Playlists · {} ", view.lists.len()), t)),
         cols[0],
     );
-    let (name, tracks) = match view.selected() {
-        Some(p) => (p.name.as_str(), p.tracks.as_slice()),
-        None => ("", &[][..]),
+    let (name, tracks, rule) = match view.selected() {
+        Some(p) => (p.name.as_str(), p.tracks.as_slice(), p.rule.as_deref()),
+        None => ("", &[][..], None),
     };
     let right_w = cols[1].width.saturating_sub(2) as usize;
     let items: Vec<ListItem> = tracks
@@ -82,6 +87,12 @@ pub fn draw(f: &mut Frame, app: &App, area: Rect) {
         .collect();
     let title = if name.is_empty() {
         " tracks ".to_string()
+    } else if let Some(rule) = rule {
+        format!(
+            " {name} · smart: {rule} · {} · {} edits the rule ",
+            tracks_n(tracks.len()),
+            keys.hint(Action::EditRule),
+        )
     } else {
         format!(
             " {name} · {} · {} plays, {} adds, {} renames, {} deletes ",
@@ -93,13 +104,25 @@ pub fn draw(f: &mut Frame, app: &App, area: Rect) {
         )
     };
     f.render_widget(List::new(items).block(block(title, t)), cols[1]);
+    let why = view.selected().and_then(|p| view.smart_errors.get(&p.path));
+    if let Some(why) = why {
+        let inner = cols[1].inner(ratatui::layout::Margin::new(2, 2));
+        f.render_widget(
+            Paragraph::new(format!("This rule finds nothing: {why}"))
+                .style(Style::default().fg(t.error))
+                .wrap(Wrap { trim: true }),
+            inner,
+        );
+    }
     if view.lists.is_empty() {
         let inner = cols[1].inner(ratatui::layout::Margin::new(2, 2));
         let msg = if view.loaded {
             format!(
-                "No playlists yet. {} saves the queue as one; {} imports an M3U, M3U8 or PLS file.",
+                "No playlists yet. {} saves the queue as one; {} imports an M3U, M3U8 or PLS file; \
+                 {} makes a smart playlist from a rule (or from the open search).",
                 keys.hint(Action::SaveQueue),
-                keys.hint(Action::ImportPlaylist)
+                keys.hint(Action::ImportPlaylist),
+                keys.hint(Action::SaveSmart)
             )
         } else {
             "Reading your playlists…".to_string()

@@ -10,5 +10,6 @@ mod common;
 mod cli;
 mod hardening;
 mod shell;
+mod smart;
 mod terminal_escapes;
 mod user_files;

@@ -22,6 +22,8 @@ pub struct TrackInfo {
     pub year: Option<u16>,
     /// The file's ReplayGain tags (all `None` without them).
     pub replaygain: crate::audio::gain::ReplayGainTags,
+    /// When the file entered the library (Unix seconds: the scan that first saw it).
+    pub added_unix: u64,
 }
 
 impl TrackInfo {
@@ -40,6 +42,7 @@ impl TrackInfo {
                     .into_owned()
             })
             .unwrap_or_default();
+        let added_unix = r.added_unix;
         let tags = r.tags;
         let title = tags.title.unwrap_or_else(|| {
             path.file_stem()
@@ -69,6 +72,7 @@ impl TrackInfo {
             album_artist: tags.album_artist,
             year: tags.year,
             replaygain: tags.replaygain.unwrap_or_default(),
+            added_unix,
             path,
         }
     }

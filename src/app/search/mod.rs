@@ -1,10 +1,16 @@
 //! Search: a query of words and field filters, ranked over title, artist, album, album
 //! artist, genre (the tag and the classified one), year and file name. Whole-word matches
-//! rank before prefixes, prefixes before substrings, substrings before scattered letters; the
-//! "Unknown artist/album" placeholders are never searched. Filters: `artist:`, `album:`,
-//! `title:`, `file:`, `genre:metal` (`genre:?` the tracks the model is unsure of),
-//! `style:indie` (the styles a track shows), `year:1990..1999`, `conf:>0.8` (the top genre's
-//! confidence). Results are a list of their own; no view is filtered.
+//! rank before prefixes, prefixes before substrings; a word of [`FUZZY_MIN_CHARS`] letters or
+//! more may also match its letters scattered in order inside one name (title, artist, album),
+//! always last; the "Unknown artist/album" placeholders are never searched. Filters:
+//! `artist:`, `album:`, `title:`, `file:`, `genre:metal` (`genre:?` the tracks the model is
+//! unsure of), `style:indie` (the styles a track shows), `year:1990..1999` (or `>2000`,
+//! `<=1999`, `1994`), `conf:>0.8` (the top genre's confidence), and from the history and the
+//! sound `plays:>3`, `skips:0`, `rating:like`, `played:<30d`, `added:<7d`,
+//! `like:"take five">0.8`. Results are a list of their own; no view is filtered. A smart
+//! playlist (`smart`) is a saved query.
+
+use std::collections::HashMap;
 
 use nucleo_matcher::pattern::{CaseMatching, Normalization, Pattern};
 use nucleo_matcher::{Config as MatchConfig, Matcher, Utf32Str};
@@ -12,14 +18,52 @@ use nucleo_matcher::{Config as MatchConfig, Matcher, Utf32Str};
 use memchr::memmem::Finder;
 
 pub mod index;
+pub mod names;
 pub mod query;
+pub mod rules;
+pub mod smart;
 
-pub use query::Query;
+pub use query::{FUZZY_MIN_CHARS, Query};
+pub use rules::RuleError;
 
 use crate::app::catalog::Catalog;
 use crate::library::TrackId;
+use crate::recommend::similar::{Candidate, QueueOptions, similarity};
+use crate::store::history::{HistoryRecord, Rating};
 use index::{FIELDS, Field, SearchIndex};
-use query::{Cmp, Term, label_sets, word_score};
+use query::{Term, label_sets, word_score};
+use rules::{Age, Num};
+
+/// What a query's history filters read: the listening history and the time now.
+#[derive(Debug, Clone, Copy)]
+pub struct Facts<'a> {
+    pub history: Option<&'a HashMap<TrackId, HistoryRecord>>,
+    /// Unix seconds.
+    pub now: u64,
+}
+
+impl<'a> Facts<'a> {
+    pub fn new(history: &'a HashMap<TrackId, HistoryRecord>, now: u64) -> Self {
+        Facts {
+            history: Some(history),
+            now,
+        }
+    }
+
+    /// No history (every track unplayed, unrated), the time now.
+    pub fn none() -> Facts<'static> {
+        Facts {
+            history: None,
+            now: crate::util::time::now_unix(),
+        }
+    }
+
+    fn of(&self, id: TrackId) -> HistoryRecord {
+        self.history
+            .and_then(|h| h.get(&id).copied())
+            .unwrap_or_default()
+    }
+}
 
 /// What the user typed after `/`, whether keys still go to it, and whether the results show.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -69,7 +113,7 @@ enum Prep<'q> {
         word: &'q str,
         finder: Finder<'q>,
         chars: usize,
-        /// Scattered letters (words of 3 letters or more).
+        /// Scattered letters (words of [`FUZZY_MIN_CHARS`] letters or more).
         fuzzy: Option<Pattern>,
         /// The best a genre label scores (0: no track's classified genre can match).
         label_best: u32,
@@ -81,8 +125,18 @@ enum Prep<'q> {
         finder: Finder<'q>,
     },
     Style(&'q str),
-    Years(u16, u16),
-    Confidence(Cmp, f32),
+    Year(Num),
+    Confidence(Num),
+    Plays(Num),
+    Skips(Num),
+    Rating(Rating),
+    Played(Age),
+    Added(Age),
+    /// Sounds like `seed` (`None`: no such track, or it has no vector: nothing matches).
+    Like {
+        seed: Option<Candidate>,
+        min: Num,
+    },
 }
 
 fn prepare<'q>(lib: &Catalog, q: &'q Query) -> Vec<Prep<'q>> {
@@ -96,7 +150,7 @@ fn prepare<'q>(lib: &Catalog, q: &'q Query) -> Vec<Prep<'q>> {
                     word: w,
                     finder: Finder::new(w.as_bytes()),
                     chars,
-                    fuzzy: (chars >= 3)
+                    fuzzy: (chars >= FUZZY_MIN_CHARS)
                         .then(|| Pattern::parse(w, CaseMatching::Ignore, Normalization::Smart)),
                     label_best: labels
                         .iter()
@@ -118,10 +172,32 @@ fn prepare<'q>(lib: &Catalog, q: &'q Query) -> Vec<Prep<'q>> {
                 finder: Finder::new(v.as_bytes()),
             },
             Term::Style(v) => Prep::Style(v),
-            Term::Years(a, b) => Prep::Years(*a, *b),
-            Term::Confidence(c, x) => Prep::Confidence(*c, *x),
+            Term::Year(n) => Prep::Year(*n),
+            Term::Confidence(n) => Prep::Confidence(*n),
+            Term::Plays(n) => Prep::Plays(*n),
+            Term::Skips(n) => Prep::Skips(*n),
+            Term::Rating(r) => Prep::Rating(*r),
+            Term::Played(a) => Prep::Played(*a),
+            Term::Added(a) => Prep::Added(*a),
+            Term::Like { name, min } => Prep::Like {
+                seed: names::resolve(lib, name)
+                    .ok()
+                    .and_then(|id| candidate(lib, id)),
+                min: *min,
+            },
         })
         .collect()
+}
+
+/// Track `id` as play next compares it (its genre and style vectors), when it has a vector.
+fn candidate(lib: &Catalog, id: TrackId) -> Option<Candidate> {
+    lib.vectors.get(&id).map(|v| Candidate {
+        id,
+        artist: String::new(),
+        genre: v.clone(),
+        style: lib.styles.get(&id).cloned(),
+        known: true,
+    })
 }
 
 /// Whether the letters of an ASCII `needle` can appear in order in `hay`; any non-ASCII byte
@@ -173,6 +249,7 @@ fn best_hit(txt: &str, at: &[usize; FIELDS + 1], finder: &Finder, len: usize, ch
 struct Ctx<'a> {
     lib: &'a Catalog,
     idx: &'a SearchIndex,
+    facts: Facts<'a>,
     matcher: &'a mut Matcher,
     buf: &'a mut Vec<char>,
 }
@@ -184,42 +261,10 @@ impl Ctx<'_> {
         if i >= self.idx.len() {
             return None;
         }
-        let (txt, at) = self.idx.track(i);
         let mut total = 0u32;
         for term in terms {
             match term {
-                Prep::Word {
-                    word,
-                    finder,
-                    chars,
-                    fuzzy,
-                    label_best,
-                } => {
-                    let mut best = best_hit(txt, at, finder, word.len(), *chars);
-                    if *label_best * Field::GENRE_WEIGHT > best
-                        && let Some((g, _)) = self.lib.genre_of(t.id)
-                    {
-                        best = best.max(word_score(g, word) * Field::GENRE_WEIGHT);
-                    }
-                    if best == 0
-                        && let Some(p) = fuzzy
-                    {
-                        // Scattered letters: last, and only over the names (never a
-                        // placeholder).
-                        let hay = &txt[..at[3] - at[0]];
-                        if (!word.is_ascii()
-                            || may_be_scattered_in(hay.as_bytes(), word.as_bytes()))
-                            && p.score(Utf32Str::new(hay, self.buf), self.matcher)
-                                .is_some()
-                        {
-                            best = 1;
-                        }
-                    }
-                    if best == 0 {
-                        return None;
-                    }
-                    total += best;
-                }
+                Prep::Word { .. } => total += self.word(i, term)?,
                 Prep::Contains(fields, finder) => {
                     if !fields
                         .iter()
@@ -250,27 +295,82 @@ impl Ctx<'_> {
                         return None;
                     }
                 }
-                Prep::Years(a, b) => {
-                    if !t.year.is_some_and(|y| (*a..=*b).contains(&y)) {
-                        return None;
-                    }
-                }
-                Prep::Confidence(cmp, x) => {
-                    let (_, p) = self.lib.genre_of(t.id)?;
-                    let ok = match cmp {
-                        Cmp::Gt => p > *x,
-                        Cmp::Ge => p >= *x,
-                        Cmp::Lt => p < *x,
-                        Cmp::Le => p <= *x,
-                        Cmp::Eq => (p - x).abs() < 0.005,
-                    };
-                    if !ok {
+                _ => {
+                    if !self.holds(t, term) {
                         return None;
                     }
                 }
             }
         }
         Some(total)
+    }
+
+    /// The number filters, the history's and the sound's.
+    fn holds(&self, t: &crate::app::catalog::TrackInfo, term: &Prep) -> bool {
+        let h = || self.facts.of(t.id);
+        match term {
+            Prep::Year(n) => t.year.is_some_and(|y| n.holds(f64::from(y))),
+            // To six places: the 0.9 a track shows is 0.8999999761 as an f32 widened.
+            Prep::Confidence(n) => self
+                .lib
+                .genre_of(t.id)
+                .is_some_and(|(_, p)| n.holds((f64::from(p) * 1e6).round() / 1e6)),
+            Prep::Plays(n) => n.holds(f64::from(h().plays)),
+            Prep::Skips(n) => n.holds(f64::from(h().skips)),
+            Prep::Rating(r) => h().rating == *r,
+            Prep::Played(a) => a.holds(h().last_played_unix, self.facts.now),
+            Prep::Added(a) => a.holds(Some(t.added_unix), self.facts.now),
+            Prep::Like { seed, min } => seed.as_ref().is_some_and(|seed| {
+                candidate(self.lib, t.id).is_some_and(|c| {
+                    let sim = similarity(&QueueOptions::default(), seed, &c);
+                    min.holds(f64::from(sim))
+                })
+            }),
+            _ => true,
+        }
+    }
+
+    /// A word's score in track `i` (`None`: it is not there).
+    fn word(&mut self, i: usize, term: &Prep) -> Option<u32> {
+        let Prep::Word {
+            word,
+            finder,
+            chars,
+            fuzzy,
+            label_best,
+        } = term
+        else {
+            return None;
+        };
+        let (txt, at) = self.idx.track(i);
+        let id = self.lib.tracks.get(i)?.id;
+        let mut best = best_hit(txt, at, finder, word.len(), *chars);
+        if *label_best * Field::GENRE_WEIGHT > best
+            && let Some((g, _)) = self.lib.genre_of(id)
+        {
+            best = best.max(word_score(g, word) * Field::GENRE_WEIGHT);
+        }
+        if best == 0
+            && let Some(p) = fuzzy
+        {
+            // Scattered letters: last, only inside one name (never a placeholder).
+            for f in [
+                Field::Title,
+                Field::Artist,
+                Field::Album,
+                Field::AlbumArtist,
+            ] {
+                let hay = self.idx.field(i, f);
+                if (!word.is_ascii() || may_be_scattered_in(hay.as_bytes(), word.as_bytes()))
+                    && p.score(Utf32Str::new(hay, self.buf), self.matcher)
+                        .is_some()
+                {
+                    best = 1;
+                    break;
+                }
+            }
+        }
+        (best > 0).then_some(best)
     }
 }
 
@@ -298,6 +398,7 @@ impl Searcher {
     pub fn rescore(
         &mut self,
         lib: &Catalog,
+        facts: Facts,
         q: &Query,
         changed: &[TrackId],
         limit: usize,
@@ -310,7 +411,7 @@ impl Searcher {
             .map(|i| self.recent.remove(i));
         self.forget_if(|q| q.uses_genres(lib));
         let (Some(mut r), true) = (mine, lib.search.len() == lib.tracks.len()) else {
-            return self.run(lib, q, limit);
+            return self.run(lib, facts, q, limit);
         };
         let mut moved: Vec<u32> = changed
             .iter()
@@ -323,6 +424,7 @@ impl Searcher {
         let mut ctx = Ctx {
             lib,
             idx: &lib.search,
+            facts,
             matcher: &mut self.matcher,
             buf: &mut self.buf,
         };
@@ -338,17 +440,20 @@ impl Searcher {
         ranked
     }
 
-    /// The tracks that match `q`, best first (ties in library order). At most `limit`.
-    pub fn run(&mut self, lib: &Catalog, q: &Query, limit: usize) -> Vec<TrackId> {
+    /// The tracks that match `q`, best first (ties in library order). At most `limit`. A
+    /// query that reads the history or the clock is neither answered from nor kept in memory.
+    pub fn run(&mut self, lib: &Catalog, facts: Facts, q: &Query, limit: usize) -> Vec<TrackId> {
         if q.is_empty() {
             return vec![];
         }
         let stamp = lib.stamp();
         self.recent.retain(|r| r.stamp == stamp);
-        if let Some(i) = self
-            .recent
-            .iter()
-            .position(|r| r.query == *q && r.limit == limit)
+        let keep = !q.uses_history();
+        if keep
+            && let Some(i) = self
+                .recent
+                .iter()
+                .position(|r| r.query == *q && r.limit == limit)
         {
             let r = self.recent.remove(i);
             let ranked = r.ranked.clone();
@@ -372,6 +477,7 @@ impl Searcher {
         let mut ctx = Ctx {
             lib,
             idx,
+            facts,
             matcher,
             buf,
         };
@@ -390,6 +496,9 @@ impl Searcher {
                 .collect(),
         };
         let ranked = rank(lib, &matches, limit);
+        if !keep {
+            return ranked;
+        }
         recent.push(Run {
             query: q.clone(),
             stamp,
@@ -415,154 +524,6 @@ impl Searcher {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::app::catalog::TrackInfo;
-
-    #[test]
-    fn queries_parse_filters_and_words() {
-        let q =
-            Query::parse("War artist:\"iron maiden\" year:1990..1999 conf:>0.8 genre:metal x:y");
-        assert_eq!(
-            q.terms,
-            vec![
-                Term::Word("war".into()),
-                Term::Artist("iron maiden".into()),
-                Term::Years(1990, 1999),
-                Term::Confidence(Cmp::Gt, 0.8),
-                Term::Genre("metal".into()),
-                Term::Word("x".into()),
-                Term::Word("y".into()),
-            ]
-        );
-        assert_eq!(
-            Query::parse("conf:>=75%").terms,
-            vec![Term::Confidence(Cmp::Ge, 0.75)]
-        );
-        assert_eq!(
-            Query::parse("year:..1980").terms,
-            vec![Term::Years(0, 1980)]
-        );
-        // A filter that does not parse is words.
-        assert_eq!(
-            Query::parse("year:soon").terms,
-            vec![Term::Word("year".into()), Term::Word("soon".into())]
-        );
-        assert!(Query::parse("  ").is_empty());
-    }
-
-    #[test]
-    fn whole_words_beat_prefixes_beat_substrings() {
-        assert_eq!(word_score("war of freedom", "war"), 100);
-        assert_eq!(word_score("warzone 2100", "war"), 60);
-        assert_eq!(word_score("the coward", "war"), 30);
-        assert_eq!(word_score("", "war"), 0);
-        assert_eq!(
-            word_score("unknown", "w"),
-            0,
-            "one letter only as a word or a start"
-        );
-    }
-
-    fn catalog() -> Catalog {
-        let t = |title: &str, artist: &str, album: &str, year: Option<u16>| TrackInfo {
-            id: TrackId::of_path(std::path::Path::new(&format!("/m/{title}.mp3"))),
-            path: format!("/m/{title}.mp3").into(),
-            title: title.into(),
-            artist: artist.into(),
-            album: album.into(),
-            year,
-            ..Default::default()
-        };
-        Catalog::new(
-            "/m".into(),
-            vec![
-                t("The coward", "Sectoid", "Tales", Some(1994)),
-                t("Track 1", "Warzone 2100", "Original Soundtrack", Some(1999)),
-                t("War of freedom", "Sectoid", "Tales", Some(1994)),
-                t(
-                    "Untitled",
-                    crate::library::track::UNKNOWN_ARTIST,
-                    crate::library::track::UNKNOWN_ALBUM,
-                    None,
-                ),
-                t("Wild arrows", "Other", "Far", Some(2005)),
-            ],
-            vec![],
-        )
-    }
-
-    fn titles(lib: &Catalog, q: &str) -> Vec<String> {
-        Searcher::default()
-            .run(lib, &Query::parse(q), 100)
-            .into_iter()
-            .filter_map(|id| lib.track(id).map(|t| t.title.clone()))
-            .collect()
-    }
-
-    #[test]
-    fn ranked_results_and_the_placeholder_never_matches() {
-        let lib = catalog();
-        // Whole word, then prefix (an artist), then inside a word, then scattered letters;
-        // "Unknown artist" has w·a·r in it but is never searched.
-        assert_eq!(
-            titles(&lib, "war"),
-            ["War of freedom", "Track 1", "The coward", "Wild arrows"]
-        );
-        assert_eq!(titles(&lib, "unknown"), Vec::<String>::new());
-        assert_eq!(
-            titles(&lib, "year:1990..1995"),
-            ["The coward", "War of freedom"]
-        );
-        assert_eq!(
-            titles(&lib, "artist:sectoid war"),
-            ["War of freedom", "The coward"]
-        );
-        assert_eq!(titles(&lib, "1999"), ["Track 1"]);
-        assert_eq!(titles(&lib, "file:wild"), ["Wild arrows"]);
-    }
-
-    #[test]
-    fn narrowing_only_from_what_contains_every_match() {
-        let n = |a: &str, b: &str| Query::parse(a).narrows(&Query::parse(b));
-        assert!(n("warz", "war"));
-        assert!(n("war song", "war"));
-        assert!(n("artist:sect", "artist:sec"));
-        assert!(n("year:1992..1994", "year:1990..1999"));
-        // "war" matches scattered letters that "wa" does not: never narrowed from "wa".
-        assert!(!n("war", "wa"));
-        assert!(!n("wa", "war"));
-        assert!(!n("year:1990", "year:199"));
-        assert!(!n("conf:>0.9", "conf:>0.8"));
-    }
-
-    #[test]
-    fn remembered_and_narrowed_results_are_those_of_a_fresh_search() {
-        let lib = catalog();
-        // Typed key by key (\u{8} is a backspace), remembered and narrowed as the box does.
-        let keys = "war of f\u{8}\u{8}\u{8}\u{8}\u{8}\u{8}wild ar\u{8}\u{8}\u{8}\u{8}\u{8}\u{8}\u{8}\
-                    artist:sec war year:1994 t\u{8}\u{8}\u{8}\u{8}\u{8}\u{8}\u{8}\u{8}\u{8}\u{8}\u{8}\u{8}\u{8}\
-                    \u{8}\u{8}\u{8}\u{8}\u{8}\u{8}\u{8}\u{8}\u{8}\u{8}\u{8}tales";
-        for limit in [100, 2] {
-            let mut typing = Searcher::default();
-            let mut text = String::new();
-            let mut seen = 0;
-            for c in keys.chars() {
-                if c == '\u{8}' {
-                    text.pop();
-                } else {
-                    text.push(c);
-                }
-                let q = Query::parse(&text);
-                let fresh = Searcher::default().run(&lib, &q, limit);
-                assert_eq!(
-                    typing.run(&lib, &q, limit),
-                    fresh,
-                    "{text:?}, limit {limit}"
-                );
-                seen += fresh.len();
-            }
-            assert!(seen > 10, "the queries match something");
-        }
-    }
-}
+mod rule_tests;
+#[cfg(test)]
+mod tests;

@@ -5,7 +5,7 @@
 use super::{Handled, Selection};
 use crate::app::catalog::Catalog;
 use crate::app::nav::ListNav;
-use crate::app::search::{Query, Searcher};
+use crate::app::search::{Facts, Query, Searcher};
 use crate::app::session::Session;
 use crate::keys::Action;
 use crate::library::TrackId;
@@ -34,9 +34,11 @@ impl std::fmt::Debug for SearchView {
 impl SearchView {
     /// Runs `text` over the catalog (the selection goes back to the top when the query
     /// changed).
-    pub fn run(&mut self, lib: &Catalog, text: &str, height: usize) {
+    pub fn run(&mut self, lib: &Catalog, facts: Facts, text: &str, height: usize) {
         let changed = text != self.query;
-        self.results = self.searcher.run(lib, &Query::parse(text), MAX_RESULTS);
+        self.results = self
+            .searcher
+            .run(lib, facts, &Query::parse(text), MAX_RESULTS);
         self.query = text.to_string();
         if changed {
             self.nav = ListNav::default();
@@ -54,13 +56,14 @@ impl SearchView {
     pub fn genres_changed(
         &mut self,
         lib: &Catalog,
+        facts: Facts,
         changed: &[TrackId],
         open: bool,
         height: usize,
     ) {
         let q = Query::parse(&self.query);
         if open && q.uses_genres(lib) {
-            self.results = self.searcher.rescore(lib, &q, changed, MAX_RESULTS);
+            self.results = self.searcher.rescore(lib, facts, &q, changed, MAX_RESULTS);
             self.nav.clamp(self.results.len(), height);
         } else {
             self.searcher.forget_if(|q| q.uses_genres(lib));

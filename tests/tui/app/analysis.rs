@@ -213,6 +213,7 @@ fn genre_views_follow_vectors_like_a_rebuild_at_scale() {
         );
         let fresh = genreplay::app::search::Searcher::default().run(
             lib,
+            genreplay::app::search::Facts::none(),
             &genreplay::app::search::Query::parse(&app.search.text),
             genreplay::app::views::search::MAX_RESULTS,
         );

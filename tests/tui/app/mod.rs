@@ -13,6 +13,7 @@ mod marks;
 mod playing;
 mod queue;
 mod search;
+mod smart;
 mod state;
 mod training;
 
