@@ -18,7 +18,7 @@ fn library(n: usize) -> Vec<Candidate> {
             Candidate {
                 id: TrackId(i as u64),
                 artist: format!("artist {}", i % 700),
-                genre: g,
+                genre: g.into(),
                 style: Some((0..50).map(|_| rng.random::<f32>()).collect()),
                 known: true,
             }
@@ -83,7 +83,7 @@ fn app_50k() -> genreplay::app::App {
         let mut g: Vec<f32> = (0..10).map(|_| rng.random::<f32>().powi(4)).collect();
         let s: f32 = g.iter().sum();
         g.iter_mut().for_each(|x| *x /= s);
-        lib.vectors.insert(*id, g);
+        lib.vectors.insert(*id, g.into());
         lib.styles
             .insert(*id, (0..50).map(|_| rng.random::<f32>()).collect());
     }

@@ -66,7 +66,7 @@ fn catalog(n: usize) -> Catalog {
     );
     // Four in five classified.
     for (i, id) in ids.iter().enumerate().filter(|(i, _)| i % 5 != 0) {
-        lib.vectors.insert(*id, vector(i));
+        lib.vectors.insert(*id, vector(i).into());
     }
     lib
 }

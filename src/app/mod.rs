@@ -435,7 +435,7 @@ impl App {
             } => {
                 s.lib.set_vector(track, vector);
                 match style {
-                    Some(st) => s.lib.styles.insert(track, st),
+                    Some(st) => s.lib.styles.insert(track, st.into()),
                     None => s.lib.styles.remove(&track),
                 };
                 match open_set {

@@ -258,8 +258,8 @@ fn classify_music(
                         id: TrackId::of_path(&t.path),
                         artist: t.artist.clone().unwrap_or_default().to_lowercase(),
                         known: p.known(),
-                        genre: p.vector,
-                        style: p.style,
+                        genre: p.vector.into(),
+                        style: p.style.map(Into::into),
                     },
                     truth,
                 ));

@@ -123,8 +123,8 @@ fn seed_candidate(
         id,
         artist,
         known: p.known(),
-        genre: p.vector,
-        style: p.style,
+        genre: p.vector.into(),
+        style: p.style.map(Into::into),
     };
     Ok((c, path))
 }

@@ -265,8 +265,8 @@ fn report_cv(cv: &CvReport, req: &TrainRequest, json: bool) -> anyhow::Result<()
             let c = Candidate {
                 id: o.id,
                 artist: o.artist.clone(),
-                genre: o.genre.clone(),
-                style: o.style.clone(),
+                genre: o.genre.as_slice().into(),
+                style: o.style.as_deref().map(Into::into),
                 known: true,
             };
             (c, o.label)

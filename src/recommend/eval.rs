@@ -162,7 +162,7 @@ mod tests {
         Candidate {
             id: TrackId(id),
             artist: artist.into(),
-            genre: genre.to_vec(),
+            genre: genre.into(),
             style: None,
             known: true,
         }

@@ -37,8 +37,8 @@ pub fn candidates_from_store(
             out.push(Candidate {
                 id,
                 artist: artist_key(r),
-                genre: v.vector,
-                style: v.style,
+                genre: v.vector.into(),
+                style: v.style.map(Into::into),
                 known: v.open_set.is_none_or(|o| o.known),
             });
         }

@@ -4,7 +4,7 @@ fn cand(id: u64, artist: &str, genre: &[f32]) -> Candidate {
     Candidate {
         id: TrackId(id),
         artist: artist.into(),
-        genre: genre.to_vec(),
+        genre: genre.into(),
         style: None,
         known: true,
     }

@@ -61,7 +61,7 @@ impl Signal {
 /// A track's place in sound: its genre vector and (at half weight) its style vector, scaled
 /// to length 1.
 pub fn sound_of(c: &Candidate) -> Vec<f32> {
-    let mut v: Vec<f32> = c.genre.clone();
+    let mut v: Vec<f32> = c.genre.to_vec();
     if let Some(s) = &c.style {
         v.extend(s.iter().map(|x| 0.5 * x));
     }
@@ -257,7 +257,7 @@ mod tests {
         Candidate {
             id: TrackId(id),
             artist: String::new(),
-            genre: genre.to_vec(),
+            genre: genre.into(),
             style: None,
             known: true,
         }

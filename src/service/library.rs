@@ -31,31 +31,32 @@ use crate::library::root::Offline;
 use crate::library::scan::{ScanError, scan};
 use crate::model::ModelId;
 use crate::model::infer::Classifier;
+use crate::recommend::similar::Vector;
 use crate::store::Store;
 
 /// What the store holds for the tracks of one model, read beside the track list.
 #[derive(Default)]
 struct ModelData {
-    vectors: HashMap<TrackId, Vec<f32>>,
-    styles: HashMap<TrackId, Vec<f32>>,
+    vectors: HashMap<TrackId, Vector>,
+    styles: HashMap<TrackId, Vector>,
     open_set: HashMap<TrackId, crate::store::OpenSetRecord>,
     failed: HashMap<TrackId, String>,
     partial: HashMap<TrackId, String>,
     loudness: HashMap<TrackId, crate::audio::loudness::Loudness>,
     /// The newest earlier model's vector of each track, with that model's labels.
-    fallback: HashMap<TrackId, (std::sync::Arc<Vec<String>>, Vec<f32>)>,
+    fallback: HashMap<TrackId, (std::sync::Arc<Vec<String>>, Vector)>,
 }
 
 fn model_data(store: &Store, model: &ModelId) -> crate::store::Result<ModelData> {
     let mut d = ModelData::default();
     for (id, v) in store.vectors_for(model)? {
         if let Some(s) = v.style {
-            d.styles.insert(id, s);
+            d.styles.insert(id, s.into());
         }
         if let Some(os) = v.open_set {
             d.open_set.insert(id, os);
         }
-        d.vectors.insert(id, v.vector);
+        d.vectors.insert(id, v.vector.into());
     }
     d.failed = store
         .failures_for(model)?
@@ -86,7 +87,7 @@ fn model_data(store: &Store, model: &ModelId) -> crate::store::Result<ModelData>
                 && !d.fallback.contains_key(&id)
                 && v.vector.len() == labels.len()
             {
-                d.fallback.insert(id, (labels.clone(), v.vector));
+                d.fallback.insert(id, (labels.clone(), v.vector.into()));
             }
         }
     }

@@ -96,10 +96,10 @@ pub fn library() -> Catalog {
         tracks,
         LABELS.iter().map(|s| s.to_string()).collect(),
     );
-    lib.vectors.insert(id("Dawn"), vector("rock", 0.7));
-    lib.vectors.insert(id("Noon"), vector("jazz", 0.6));
-    lib.vectors.insert(id("Rain"), vector("blues", 0.9));
-    lib.vectors.insert(id("Snow"), vector("rock", 0.8));
+    lib.vectors.insert(id("Dawn"), vector("rock", 0.7).into());
+    lib.vectors.insert(id("Noon"), vector("jazz", 0.6).into());
+    lib.vectors.insert(id("Rain"), vector("blues", 0.9).into());
+    lib.vectors.insert(id("Snow"), vector("rock", 0.8).into());
     lib.failed
         .insert(id("Wind"), "unsupported codec in this file".into());
     lib

@@ -40,7 +40,7 @@ fn app_of(n: u32, artists: u32, vector: impl Fn(usize) -> Vec<f32>) -> App {
     let ids: Vec<TrackId> = tracks.iter().map(|t| t.id).collect();
     let mut lib = Catalog::new(root, tracks, LABELS.iter().map(|s| s.to_string()).collect());
     for (i, id) in ids.iter().enumerate() {
-        lib.vectors.insert(*id, vector(i));
+        lib.vectors.insert(*id, vector(i).into());
     }
     let mut a = App::new(lib, Keymap::defaults(), Theme::built_in(), "dark", 80);
     a.update(Event::Resize(100, 40));
@@ -56,7 +56,7 @@ fn app() -> App {
     for i in 0..30 {
         let x = i as f32 / 29.0;
         let id = track_by_title(&a, &format!("Song {i}"));
-        a.session.lib.styles.insert(id, vec![1.0 - x, x, 0.5]);
+        a.session.lib.styles.insert(id, vec![1.0 - x, x, 0.5].into());
     }
     a
 }

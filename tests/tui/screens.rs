@@ -318,7 +318,8 @@ fn now_playing_and_the_library_rows_show_the_styles() {
             ("instrumental", 0.3),
             ("chillout", 0.12),
             ("sad", 0.04),
-        ]),
+        ])
+        .into(),
     );
     press(&mut app, "3");
     let s = screen(&mut app);

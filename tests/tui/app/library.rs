@@ -285,7 +285,7 @@ fn styled_library() -> Catalog {
         ("Rain", &[("indie", 0.6), ("90s", 0.2)][..]),
         ("Snow", &[("punk", 0.05)][..]),
     ] {
-        lib.styles.insert(id(t), style(tags));
+        lib.styles.insert(id(t), style(tags).into());
     }
     lib
 }
