@@ -3,7 +3,9 @@
 
 use std::process::ExitCode;
 
-use super::{calibrate, classify, config, ctl, distill, eval, library, models, recommend, train};
+use super::{
+    calibrate, classify, config, ctl, distill, eval, library, models, recommend, scrobble, train,
+};
 use crate::cli::{Cli, Command};
 use crate::paths::Paths;
 
@@ -25,6 +27,7 @@ pub(crate) fn run_here(cli: Cli, paths: &Paths) -> anyhow::Result<ExitCode> {
         Some(Command::Playlists(args)) => recommend::run_playlists(&args, cli.json, paths),
         Some(Command::Ctl { action }) => ctl::run(&action, cli.json, paths),
         Some(Command::Config { action }) => config::run(&action, cli.json, paths),
+        Some(Command::Scrobble { action }) => scrobble::run(&action, cli.json, paths),
         Some(Command::Completions { .. } | Command::Man) => {
             Ok(super::shell::run_early(&cli).unwrap_or(ExitCode::SUCCESS))
         }

@@ -36,6 +36,7 @@ pub mod models;
 pub mod output;
 pub mod playlist_import;
 pub mod recommend;
+pub mod scrobble;
 pub mod shell;
 pub mod train;
 

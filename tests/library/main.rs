@@ -12,4 +12,6 @@ mod library;
 mod listening;
 mod lyrics;
 mod recommend;
+mod scrobble;
+mod scrobble_server;
 mod watch;
