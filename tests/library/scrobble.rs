@@ -273,6 +273,8 @@ fn kill_9(data: &Path) {
         .status()
         .unwrap();
     assert!(killed.success());
+    let proc = Path::new("/proc").join(pid.trim());
+    wait_until("the player gone", WAIT, || !proc.exists());
 }
 
 #[test]
@@ -358,7 +360,6 @@ fn a_listen_queued_while_the_server_is_down_survives_kill_9_and_arrives_after_a_
         l.listened_at
     );
     kill_9(&data);
-    player.wait_for("genreplay exited");
     drop(player);
 
     // The server comes up, the player starts again: the listen arrives.
