@@ -178,7 +178,7 @@ fn a_refused_token_is_said_on_the_status_line_and_the_listens_are_kept() {
     let s = Scrobbler::start(&cfg, &dir, None, Some(tx), quick()).unwrap();
     s.queue(listen(1));
     let said = wait_for("the status line", WAIT, || match rx.try_recv() {
-        Ok(genreplay::app::Event::Status { text, error }) => Some((text, error)),
+        Ok(genreplay::app::Event::Notice(text)) => Some((text, true)),
         _ => None,
     });
     assert!(said.1 && said.0.contains("refused the token"), "{said:?}");

@@ -8,6 +8,7 @@
 //! thread. A track without an artist or title tag is not sent (the log says so).
 
 pub mod client;
+pub mod error;
 pub mod queue;
 pub mod sender;
 pub mod status;
@@ -27,38 +28,13 @@ use crate::library::TrackId;
 use crate::store::Store;
 use crate::store::history::Listen;
 pub use client::{Client, TokenCheck};
+pub use error::ScrobbleError;
 pub use queue::{ListenQueue, QueuedListen};
 pub use sender::{Flushed, Options, Submitter};
 pub use status::{SendState, Status};
 
 /// Track starts remembered for the listens still to be counted.
 const STARTS_KEPT: usize = 16;
-
-#[derive(Debug, thiserror::Error)]
-pub enum ScrobbleError {
-    #[error("{}: {source}", path.display())]
-    Io {
-        path: PathBuf,
-        source: std::io::Error,
-    },
-    #[error("{}: {message}", path.display())]
-    Folder { path: PathBuf, message: String },
-    #[error(
-        "{} is damaged ({reason}); it was kept as {} and the queue starts again",
-        path.display(),
-        kept.display()
-    )]
-    Damaged {
-        path: PathBuf,
-        reason: String,
-        kept: PathBuf,
-    },
-    #[error(
-        "{} is damaged ({reason}); the player moves it aside when it next queues a listen",
-        path.display()
-    )]
-    Unreadable { path: PathBuf, reason: String },
-}
 
 /// The scrobble folder in the data folder.
 pub fn folder(data_dir: &Path) -> PathBuf {

@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use super::ScrobbleError;
+use super::error::ScrobbleError;
 use crate::util::private::{private_dir, rename_new, replace};
 
 /// Listens the queue holds at most: more than a month of listening without the server. When

@@ -9,8 +9,8 @@ use std::time::{Duration, Instant};
 
 use crossbeam_channel::Sender;
 
-use super::ScrobbleError;
 use super::client::{Answer, Client, Kind, MAX_SERVER_WAIT};
+use super::error::ScrobbleError;
 use super::queue::{ListenQueue, QueuedListen, lock_file};
 use super::status::{SendState, Status};
 use crate::app::Event;
@@ -241,62 +241,49 @@ impl Submitter {
 
     /// An answer that stops sending for now: when to try again; returns the error in words.
     fn failed(&mut self, a: Answer) -> String {
-        let (error, wait) = match a {
-            Answer::RateLimited(Some(d)) => {
-                let d = self.backoff.wait(d);
-                (
-                    format!("the server limits the rate: waiting {} s", d.as_secs()),
-                    Some(d),
-                )
-            }
-            Answer::RateLimited(None) => {
-                let d = self.backoff.exponential(&self.options);
-                (
-                    format!("the server limits the rate: waiting {} s", d.as_secs()),
-                    Some(d),
-                )
-            }
+        let (reason, wait) = match a {
+            Answer::RateLimited(Some(d)) => (
+                "the server limits the rate".to_string(),
+                Some(self.backoff.wait(d)),
+            ),
+            Answer::RateLimited(None) => (
+                "the server limits the rate".to_string(),
+                Some(self.backoff.exponential(&self.options)),
+            ),
             Answer::TokenRefused(message) => {
                 self.backoff.refused = true;
                 self.backoff.until = None;
                 if self.status.state != SendState::TokenRefused
                     && let Some(tx) = &self.events
                 {
-                    let _ = tx.send(Event::Status {
-                        text: format!(
-                            "scrobbling: the server refused the token ({message}); listens are \
-                             kept: fix scrobble.token in config.toml and restart"
-                        ),
-                        error: true,
-                    });
+                    let _ = tx.send(Event::Notice(format!(
+                        "scrobbling: the server refused the token ({message}); listens are \
+                         kept: fix scrobble.token in config.toml and restart"
+                    )));
                 }
                 self.status.state = SendState::TokenRefused;
                 self.status.next_try_unix = None;
                 (format!("the token was refused ({message})"), None)
             }
             Answer::Failed { message, .. } => {
-                let d = self.backoff.exponential(&self.options);
-                (
-                    format!("{message}; trying again in {} s", d.as_secs()),
-                    Some(d),
-                )
+                (message, Some(self.backoff.exponential(&self.options)))
             }
-            Answer::Unreachable(why) => {
-                let d = self.backoff.exponential(&self.options);
-                (format!("{why}; trying again in {} s", d.as_secs()), Some(d))
-            }
-            // (Handled by the callers; kept for completeness.)
-            Answer::Accepted { .. } | Answer::Invalid { .. } => {
-                return String::new();
-            }
+            Answer::Unreachable(why) => (why, Some(self.backoff.exponential(&self.options))),
+            // (Handled by the callers.)
+            Answer::Accepted { .. } | Answer::Invalid { .. } => return String::new(),
         };
-        if let Some(d) = wait {
-            self.status.state = SendState::Waiting;
-            self.status.next_try_unix = Some(crate::util::time::now_unix() + d.as_secs());
-        }
-        tracing::info!("scrobble: {error}");
-        self.note_error(error.clone());
+        // The status and the log say when the player tries again; the caller gets the reason.
+        let noted = match wait {
+            Some(d) => {
+                self.status.state = SendState::Waiting;
+                self.status.next_try_unix = Some(crate::util::time::now_unix() + d.as_secs());
+                format!("{reason}; trying again in {} s", d.as_secs())
+            }
+            None => reason.clone(),
+        };
+        tracing::info!("scrobble: {noted}");
+        self.note_error(noted);
         self.status.save(self.queue.dir());
-        error
+        reason
     }
 }
