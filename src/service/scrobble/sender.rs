@@ -256,10 +256,13 @@ impl Submitter {
                 if self.status.state != SendState::TokenRefused
                     && let Some(tx) = &self.events
                 {
-                    let _ = tx.send(Event::Notice(format!(
-                        "scrobbling: the server refused the token ({message}); listens are \
-                         kept: fix scrobble.token in config.toml and restart"
-                    )));
+                    // Short enough for one line; the server's words are in the log and in
+                    // `genreplay scrobble status`.
+                    let _ = tx.send(Event::Notice(
+                        "scrobbling: the server refused the token (401); listens are kept: fix \
+                         scrobble.token in config.toml, restart"
+                            .into(),
+                    ));
                 }
                 self.status.state = SendState::TokenRefused;
                 self.status.next_try_unix = None;
