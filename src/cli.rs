@@ -70,6 +70,11 @@ pub enum Command {
         #[command(subcommand)]
         action: ConfigAction,
     },
+    /// Scrobbling to ListenBrainz: what waits in the queue, send it now, check the token.
+    Scrobble {
+        #[command(subcommand)]
+        action: ScrobbleAction,
+    },
     /// Print the shell completion script for bash, zsh or fish (see the README's install
     /// section for where each shell looks for it).
     Completions {
@@ -86,6 +91,16 @@ pub enum ShellArg {
     Bash,
     Zsh,
     Fish,
+}
+
+#[derive(Debug, Clone, Subcommand)]
+pub enum ScrobbleAction {
+    /// The settings in force, the listens waiting to be sent and the last error.
+    Status,
+    /// Send the waiting listens now (whatever wait the last answers asked for).
+    Flush,
+    /// Ask the server whether the token is valid (exit 1 when it is not).
+    CheckToken,
 }
 
 #[derive(Debug, Clone, Subcommand)]

@@ -36,6 +36,9 @@ pub enum Event {
         track: TrackId,
         loudness: crate::audio::loudness::Loudness,
     },
+    /// Something the listener must see (scrobbling's refused token): on the status line until
+    /// a key is pressed.
+    Notice(String),
     /// A background job (scan, model load) has news for the status line.
     Status {
         text: String,

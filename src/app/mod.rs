@@ -446,6 +446,7 @@ impl App {
             }
             Event::LoudnessReady { track, loudness } => s.loudness_ready(track, loudness),
             Event::Status { text, error } => s.set_status(text, error),
+            Event::Notice(text) => s.notice = Some(text),
             Event::TrainPrepared(r) => self.views.training.prepared(r),
             Event::Training(ev) => self.views.training.progress(ev),
             Event::TrainingFinished(r) => self.views.training.finished(r, s),

@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use super::{
     calibrate, classify, config, ctl, distill, eval, library, library_list, models, recommend,
-    stats, train,
+    scrobble, stats, train,
 };
 use crate::cli::{Cli, Command};
 use crate::paths::Paths;
@@ -29,6 +29,7 @@ pub(crate) fn run_here(cli: Cli, paths: &Paths) -> anyhow::Result<ExitCode> {
         Some(Command::Playlists(args)) => recommend::run_playlists(&args, cli.json, paths),
         Some(Command::Ctl { action }) => ctl::run(&action, cli.json, paths),
         Some(Command::Config { action }) => config::run(&action, cli.json, paths),
+        Some(Command::Scrobble { action }) => scrobble::run(&action, cli.json, paths),
         Some(Command::Completions { .. } | Command::Man) => {
             Ok(super::shell::run_early(&cli).unwrap_or(ExitCode::SUCCESS))
         }

@@ -37,6 +37,7 @@ pub mod models;
 pub mod output;
 pub mod playlist_import;
 pub mod recommend;
+pub mod scrobble;
 pub mod shell;
 pub mod smart;
 pub mod stats;

@@ -2,6 +2,7 @@
 //! in the XDG config folder override them. A bad file gives an error naming the file and line,
 //! and the defaults stay in force.
 
+pub mod scrobble;
 pub mod theme;
 
 use std::path::{Path, PathBuf};
@@ -10,6 +11,7 @@ use serde::Deserialize;
 
 pub use crate::keys::{KeySpec, Keymap};
 pub use crate::util::toml_file::{ConfigError, FileCheck, line_of, parse_toml, read_user_file};
+pub use scrobble::{ScrobbleConfig, Token};
 pub use theme::Theme;
 
 /// config.toml.
@@ -55,6 +57,8 @@ pub struct Config {
     pub mpris: bool,
     /// A program run on each track and state change with the event (empty: none).
     pub status_program: String,
+    /// Sending what is played to ListenBrainz (the `[scrobble]` table).
+    pub scrobble: ScrobbleConfig,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -80,6 +84,7 @@ struct ConfigOverride {
     covers: Option<bool>,
     mpris: Option<bool>,
     status_program: Option<String>,
+    scrobble: Option<scrobble::ScrobbleOverride>,
 }
 
 pub const DEFAULT_CONFIG: &str = include_str!("defaults/config.toml");
@@ -108,6 +113,7 @@ impl Config {
             covers: true,
             mpris: true,
             status_program: String::new(),
+            scrobble: ScrobbleConfig::default(),
         })
     }
 
@@ -209,6 +215,9 @@ impl Config {
         }
         if let Some(v) = o.status_program {
             c.status_program = v;
+        }
+        if let Some(v) = o.scrobble {
+            c.scrobble = c.scrobble.apply(v, text, file)?;
         }
         Ok(c)
     }

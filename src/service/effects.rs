@@ -16,6 +16,7 @@ use super::media_feed::MediaFeed;
 use super::mpris::Mpris;
 use super::playlists::{export_playlist, is_playable};
 use super::remote::RemoteServer;
+use super::scrobble::Scrobbler;
 use super::state::StateWriter;
 use super::trainer::Trainer;
 use crate::analysis::ThreadBudget;
@@ -56,6 +57,8 @@ pub struct EffectRunner {
     /// Reads covers and lyrics (none when its thread could not start).
     pub art: Option<ArtService>,
     playing: bool,
+    /// Scrobbling (none when off in the settings or when it could not start).
+    scrobble: Option<Scrobbler>,
     tx: Sender<Event>,
 }
 
@@ -73,11 +76,14 @@ pub struct RunnerParts {
     pub playlist_dir: PathBuf,
     pub active: LoadedModel,
     pub budget: ThreadBudget,
+    /// The `[scrobble]` settings.
+    pub scrobble: crate::config::ScrobbleConfig,
     pub tx: Sender<Event>,
 }
 
 impl EffectRunner {
     pub fn new(p: RunnerParts) -> Self {
+        let scrobble = start_scrobbler(&p);
         EffectRunner {
             state: StateWriter::start(p.paths.data_dir.join("state")),
             history: HistoryWriter::start(p.store.clone(), p.tx.clone()),
@@ -96,6 +102,7 @@ impl EffectRunner {
                 .unwrap_or_default()
                 .with_program(p.status_program),
             media: MediaFeed::default(),
+            scrobble,
             player: p.player,
             library: p.library,
             remote: p.remote,
@@ -123,6 +130,9 @@ impl EffectRunner {
     /// hear what changed. Never blocks.
     pub fn sync_media(&mut self, session: &crate::app::Session) {
         let update = self.media.take(session);
+        if let Some(s) = &mut self.scrobble {
+            s.observe(&update);
+        }
         if let Some(m) = &mut self.mpris {
             m.sync(&update);
         }
@@ -259,13 +269,18 @@ impl EffectRunner {
                 at,
                 started,
                 heard_secs,
-            } => self.history.send(HistoryChange::Listen {
-                track,
-                listen,
-                at,
-                started,
-                heard_secs,
-            }),
+            } => {
+                if let Some(s) = &mut self.scrobble {
+                    s.listened(track, listen, at);
+                }
+                self.history.send(HistoryChange::Listen {
+                    track,
+                    listen,
+                    at,
+                    started,
+                    heard_secs,
+                })
+            }
             Effect::Rate { track, rating, at } => {
                 self.history.send(HistoryChange::Rate { track, rating, at })
             }
@@ -373,11 +388,35 @@ impl EffectRunner {
         }
         self.state.finish();
         self.history.finish();
+        if let Some(s) = &mut self.scrobble {
+            s.finish();
+        }
         self.library.stop(wait);
         if let Err(e) = self.store.flush() {
             tracing::warn!("flushing the database: {e}");
         }
     }
+}
+
+/// Scrobbling when the settings turn it on; a failure to start is said on the status line.
+fn start_scrobbler(p: &RunnerParts) -> Option<Scrobbler> {
+    if !p.scrobble.enabled {
+        return None;
+    }
+    let dir = super::scrobble::folder(&p.paths.data_dir);
+    let started = Scrobbler::start(
+        &p.scrobble,
+        &dir,
+        Some(p.store.clone()),
+        Some(p.tx.clone()),
+        super::scrobble::Options::default(),
+    );
+    started
+        .map_err(|e| {
+            tracing::warn!("scrobbling is off: {e}");
+            let _ = p.tx.send(status(format!("scrobbling is off: {e}"), true));
+        })
+        .ok()
 }
 
 fn status(text: impl Into<String>, error: bool) -> Event {

@@ -14,6 +14,7 @@ pub mod media_feed;
 pub mod mpris;
 pub mod playlists;
 pub mod remote;
+pub mod scrobble;
 pub mod state;
 pub mod stats;
 pub mod trainer;
@@ -281,6 +282,7 @@ pub fn launch(
         playlist_dir,
         active: model,
         budget,
+        scrobble: c.scrobble.clone(),
         tx,
     });
     Ok((app, runner, rx))

@@ -12,6 +12,8 @@ mod library;
 mod listening;
 mod lyrics;
 mod recommend;
+mod scrobble;
+mod scrobble_server;
 mod stations;
 mod stats;
 mod watch;
