@@ -414,17 +414,7 @@ impl App {
                 s.list_height = crate::app::layout::list_height(h);
                 self.relayout();
             }
-            Event::Tick => {
-                if let Some(m) = &s.status
-                    && m.at.elapsed().as_secs() >= 6
-                {
-                    s.status = None;
-                }
-                self.save_if_changed();
-                self.update_genres();
-                let s = &self.session;
-                self.views.playlists.tick(&s.lib, s.facts(), s.list_height);
-            }
+            Event::Tick => self.tick(),
             Event::Player(p) => s.on_player(p),
             Event::Analysis(a) => s.on_analysis(a),
             Event::VectorReady {
@@ -432,36 +422,14 @@ impl App {
                 vector,
                 style,
                 open_set,
-            } => {
-                s.lib.set_vector(track, vector);
-                match style {
-                    Some(st) => s.lib.styles.insert(track, st.into()),
-                    None => s.lib.styles.remove(&track),
-                };
-                match open_set {
-                    Some(os) => s.lib.open_set.insert(track, os),
-                    None => s.lib.open_set.remove(&track),
-                };
-                s.genre_changed(track);
-            }
+            } => s.vector_ready(track, vector, style, open_set),
             Event::LoudnessReady { track, loudness } => s.loudness_ready(track, loudness),
             Event::Status { text, error } => s.set_status(text, error),
             Event::Notice(text) => s.notice = Some(text),
             Event::TrainPrepared(r) => self.views.training.prepared(r),
             Event::Training(ev) => self.views.training.progress(ev),
             Event::TrainingFinished(r) => self.views.training.finished(r, s),
-            Event::ModelActivated { id, name, labels } => {
-                s.lib.activate_model(labels);
-                s.set_status(
-                    format!(
-                        "model {name} ({id}) is active; re-classifying the library in the background"
-                    ),
-                    false,
-                );
-                s.model = Some((id, name));
-                s.push(Effect::LoadModels);
-                s.mark_stale();
-            }
+            Event::ModelActivated { id, name, labels } => s.model_activated(id, name, labels),
             Event::LibraryLoaded(lib) => {
                 s.library_loaded(*lib);
                 if !self.session.lib.tracks.is_empty()
@@ -516,6 +484,21 @@ impl App {
             self.views.queue.refresh(&self.session);
         }
         self.session.take_effects()
+    }
+
+    /// Once a second: an old message leaves the status line; what changed is saved; genres and
+    /// smart playlists catch up.
+    fn tick(&mut self) {
+        let s = &mut self.session;
+        if let Some(m) = &s.status
+            && m.at.elapsed().as_secs() >= 6
+        {
+            s.status = None;
+        }
+        self.save_if_changed();
+        self.update_genres();
+        let s = &self.session;
+        self.views.playlists.tick(&s.lib, s.facts(), s.list_height);
     }
 
     /// The playing track's cover and lyrics are asked for when they change (the cover only

@@ -146,6 +146,21 @@ impl EffectRunner {
     /// Carries out `fx`; returns the events it has at once (the rest arrive on the channel).
     pub fn run(&mut self, fx: Effect) -> Vec<Event> {
         match fx {
+            Effect::PrepareTraining(_)
+            | Effect::StartTraining(_)
+            | Effect::CancelTraining
+            | Effect::DiscardModel
+            | Effect::AcceptModel(_)
+            | Effect::LoadModels
+            | Effect::UseModel(_)
+            | Effect::UseBuiltInModel => return self.run_model(fx),
+            Effect::ExportPlaylist { .. }
+            | Effect::LoadPlaylists
+            | Effect::SavePlaylist { .. }
+            | Effect::EditPlaylist { .. }
+            | Effect::RenamePlaylist { .. }
+            | Effect::DeletePlaylist { .. }
+            | Effect::ImportPlaylist { .. } => return self.run_playlist(fx),
             Effect::Player(cmd) => {
                 if let PlayerCommand::SeekBy(_) | PlayerCommand::SeekTo(_) = &cmd {
                     self.media.seek_requested();
@@ -153,6 +168,50 @@ impl EffectRunner {
                 self.player.send(cmd)
             }
             Effect::Bump(id) => self.library.bump(id),
+            Effect::Rescan => self.library.rescan(),
+            // An answer to a call from the bus waits for the snapshot of this batch, so a
+            // client that reads a property after its call returns sees what it did.
+            Effect::RemoteReply(to, reply) => match &mut self.mpris {
+                Some(m) if to.is_async() => m.hold_reply(to, reply),
+                _ => to.send(*reply),
+            },
+            Effect::SaveState(what) => self.state.save(what),
+            Effect::Listened {
+                track,
+                listen,
+                at,
+                started,
+                heard_secs,
+            } => {
+                if let Some(s) = &mut self.scrobble {
+                    s.listened(track, listen, at);
+                }
+                self.history.send(HistoryChange::Listen {
+                    track,
+                    listen,
+                    at,
+                    started,
+                    heard_secs,
+                })
+            }
+            Effect::Rate { track, rating, at } => {
+                self.history.send(HistoryChange::Rate { track, rating, at })
+            }
+            Effect::LoadStats { days } => self.history.want_stats(days),
+            Effect::LoadArt(req) => {
+                if let Some(a) = &self.art {
+                    a.load(req);
+                }
+            }
+            // The terminal loop suspends; nothing to do here.
+            Effect::Suspend | Effect::Quit => {}
+        }
+        vec![]
+    }
+
+    /// Training and the models: what the Training view asks for.
+    fn run_model(&mut self, fx: Effect) -> Vec<Event> {
+        match fx {
             Effect::PrepareTraining(spec) => self.trainer.prepare(spec),
             Effect::StartTraining(spec) => match self.active() {
                 Some(active) => self.trainer.start(spec, active),
@@ -210,6 +269,15 @@ impl EffectRunner {
                     Ok(m)
                 });
             }
+            // The others are `run`'s.
+            _ => {}
+        }
+        vec![]
+    }
+
+    /// The playlist folder: saving, editing, importing, exporting.
+    fn run_playlist(&mut self, fx: Effect) -> Vec<Event> {
+        match fx {
             Effect::ExportPlaylist { name, entries } => {
                 let (dir, root, tx) = (
                     self.playlist_dir.clone(),
@@ -226,13 +294,6 @@ impl EffectRunner {
                     return vec![status(format!("cannot write the playlist: {e}"), true)];
                 }
             }
-            Effect::Rescan => self.library.rescan(),
-            // An answer to a call from the bus waits for the snapshot of this batch, so a
-            // client that reads a property after its call returns sees what it did.
-            Effect::RemoteReply(to, reply) => match &mut self.mpris {
-                Some(m) if to.is_async() => m.hold_reply(to, reply),
-                _ => to.send(*reply),
-            },
             Effect::LoadPlaylists => self.playlists(|_| Ok(None)),
             Effect::SavePlaylist { name, entries } => self.playlists(move |dir| {
                 let path = dir.save(&name, &entries)?;
@@ -262,36 +323,8 @@ impl EffectRunner {
                     Ok(Some(imported_message(&got)))
                 })
             }
-            Effect::SaveState(what) => self.state.save(what),
-            Effect::Listened {
-                track,
-                listen,
-                at,
-                started,
-                heard_secs,
-            } => {
-                if let Some(s) = &mut self.scrobble {
-                    s.listened(track, listen, at);
-                }
-                self.history.send(HistoryChange::Listen {
-                    track,
-                    listen,
-                    at,
-                    started,
-                    heard_secs,
-                })
-            }
-            Effect::Rate { track, rating, at } => {
-                self.history.send(HistoryChange::Rate { track, rating, at })
-            }
-            Effect::LoadStats { days } => self.history.want_stats(days),
-            Effect::LoadArt(req) => {
-                if let Some(a) = &self.art {
-                    a.load(req);
-                }
-            }
-            // The terminal loop suspends; nothing to do here.
-            Effect::Suspend | Effect::Quit => {}
+            // The others are `run`'s.
+            _ => {}
         }
         vec![]
     }

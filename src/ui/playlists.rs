@@ -13,7 +13,6 @@ use crate::keys::Action;
 
 pub fn draw(f: &mut Frame, app: &App, area: Rect) {
     let t = app.theme();
-    let s = &app.session;
     let view = &app.views.playlists;
     let keys = app.keymap();
     let cols = Layout::default()
@@ -21,7 +20,45 @@ pub fn draw(f: &mut Frame, app: &App, area: Rect) {
         .constraints([Constraint::Percentage(30), Constraint::Percentage(70)])
         .split(area);
     let inner_h = area.height.saturating_sub(2) as usize;
-    let left_w = cols[0].width.saturating_sub(2) as usize;
+    draw_lists(f, app, cols[0], inner_h);
+    draw_tracks(f, app, cols[1], inner_h);
+    let why = view.selected().and_then(|p| view.smart_errors.get(&p.path));
+    if let Some(why) = why {
+        let inner = cols[1].inner(ratatui::layout::Margin::new(2, 2));
+        f.render_widget(
+            Paragraph::new(format!("This rule finds nothing: {why}"))
+                .style(Style::default().fg(t.error))
+                .wrap(Wrap { trim: true }),
+            inner,
+        );
+    }
+    if view.lists.is_empty() {
+        let inner = cols[1].inner(ratatui::layout::Margin::new(2, 2));
+        let msg = if view.loaded {
+            format!(
+                "No playlists yet. {} saves the queue as one; {} imports an M3U, M3U8 or PLS file; \
+                 {} makes a smart playlist from a rule (or from the open search).",
+                keys.hint(Action::SaveQueue),
+                keys.hint(Action::ImportPlaylist),
+                keys.hint(Action::SaveSmart)
+            )
+        } else {
+            "Reading your playlists…".to_string()
+        };
+        f.render_widget(
+            Paragraph::new(msg)
+                .style(Style::default().fg(t.dim))
+                .wrap(Wrap { trim: true }),
+            inner,
+        );
+    }
+}
+
+/// The playlists, with their track counts (a smart one's as it finds them now).
+fn draw_lists(f: &mut Frame, app: &App, area: Rect, inner_h: usize) {
+    let t = app.theme();
+    let view = &app.views.playlists;
+    let left_w = area.width.saturating_sub(2) as usize;
     let lists: Vec<ListItem> = view
         .lists
         .iter()
@@ -54,13 +91,21 @@ pub fn draw(f: &mut Frame, app: &App, area: Rect) {
         .collect();
     f.render_widget(
         List::new(lists).block(block(format!(" Playlists · {} ", view.lists.len()), t)),
-        cols[0],
+        area,
     );
+}
+
+/// The selected playlist's tracks, titled with its rule (smart) or its keys.
+fn draw_tracks(f: &mut Frame, app: &App, area: Rect, inner_h: usize) {
+    let t = app.theme();
+    let s = &app.session;
+    let view = &app.views.playlists;
+    let keys = app.keymap();
     let (name, tracks, rule) = match view.selected() {
         Some(p) => (p.name.as_str(), p.tracks.as_slice(), p.rule.as_deref()),
         None => ("", &[][..], None),
     };
-    let right_w = cols[1].width.saturating_sub(2) as usize;
+    let right_w = area.width.saturating_sub(2) as usize;
     let items: Vec<ListItem> = tracks
         .iter()
         .enumerate()
@@ -103,35 +148,5 @@ pub fn draw(f: &mut Frame, app: &App, area: Rect) {
             keys.hint(Action::DeletePlaylist),
         )
     };
-    f.render_widget(List::new(items).block(block(title, t)), cols[1]);
-    let why = view.selected().and_then(|p| view.smart_errors.get(&p.path));
-    if let Some(why) = why {
-        let inner = cols[1].inner(ratatui::layout::Margin::new(2, 2));
-        f.render_widget(
-            Paragraph::new(format!("This rule finds nothing: {why}"))
-                .style(Style::default().fg(t.error))
-                .wrap(Wrap { trim: true }),
-            inner,
-        );
-    }
-    if view.lists.is_empty() {
-        let inner = cols[1].inner(ratatui::layout::Margin::new(2, 2));
-        let msg = if view.loaded {
-            format!(
-                "No playlists yet. {} saves the queue as one; {} imports an M3U, M3U8 or PLS file; \
-                 {} makes a smart playlist from a rule (or from the open search).",
-                keys.hint(Action::SaveQueue),
-                keys.hint(Action::ImportPlaylist),
-                keys.hint(Action::SaveSmart)
-            )
-        } else {
-            "Reading your playlists…".to_string()
-        };
-        f.render_widget(
-            Paragraph::new(msg)
-                .style(Style::default().fg(t.dim))
-                .wrap(Wrap { trim: true }),
-            inner,
-        );
-    }
+    f.render_widget(List::new(items).block(block(title, t)), area);
 }

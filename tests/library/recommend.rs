@@ -56,7 +56,10 @@ fn app() -> App {
     for i in 0..30 {
         let x = i as f32 / 29.0;
         let id = track_by_title(&a, &format!("Song {i}"));
-        a.session.lib.styles.insert(id, vec![1.0 - x, x, 0.5].into());
+        a.session
+            .lib
+            .styles
+            .insert(id, vec![1.0 - x, x, 0.5].into());
     }
     a
 }
@@ -552,7 +555,7 @@ fn queue_and_playlists_commands_on_a_scanned_library() {
 fn unsure_tracks_show_a_question_mark_stay_out_of_playlists_and_never_follow_known_seeds() {
     let mut app = app();
     let unsure = track_by_title(&app, "Song 1");
-    let v = app.session.lib.vectors[&unsure].clone();
+    let v = app.session.lib.vectors[&unsure].to_vec();
     app.update(Event::VectorReady {
         track: unsure,
         vector: v,

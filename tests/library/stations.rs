@@ -42,7 +42,7 @@ fn app() -> App {
     for (i, id) in ids {
         let x = i as f32 / 29.0;
         lib.vectors
-            .insert(id, vec![(1.0 - x) * 0.9 + 0.05, 0.1, x * 0.9 + 0.05]);
+            .insert(id, vec![(1.0 - x) * 0.9 + 0.05, 0.1, x * 0.9 + 0.05].into());
     }
     let mut a = App::new(lib, Keymap::defaults(), Theme::built_in(), "dark", 80);
     a.update(Event::Resize(100, 40));

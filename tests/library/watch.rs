@@ -516,7 +516,9 @@ fn switching_models_shows_the_genres_the_store_already_has_at_once() {
     let Event::LibraryLoaded(lib) = ev else {
         unreachable!()
     };
-    assert_eq!(lib.vectors, stored);
+    let got: std::collections::HashMap<_, Vec<f32>> =
+        lib.vectors.iter().map(|(k, v)| (*k, v.to_vec())).collect();
+    assert_eq!(got, stored);
     assert_eq!(
         lib.labels,
         load_embedded(&d).unwrap().config.labels,

@@ -24,11 +24,29 @@ pub const MAX_VOLUME: i32 = 150;
 /// Seeks beyond this (seconds, either way) are refused as nonsense rather than clamped.
 const MAX_SEEK_SECS: f64 = 24.0 * 3600.0;
 
+/// Why a request was refused: the message the client is answered with (`ok: false`), as the
+/// session's operations word it for the person who typed the `ctl` command.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("{0}")]
+pub struct Refused(pub String);
+
+impl From<&str> for Refused {
+    fn from(m: &str) -> Self {
+        Refused(m.to_string())
+    }
+}
+
+impl From<String> for Refused {
+    fn from(m: String) -> Self {
+        Refused(m)
+    }
+}
+
 /// Carries out `req` on the session and queues its answer as an effect.
 pub fn handle(s: &mut Session, req: RemoteRequest) {
     let (ok, message) = match apply(s, req.command) {
         Ok(m) => (true, m),
-        Err(m) => (false, m),
+        Err(Refused(m)) => (false, m),
     };
     let reply = RemoteReply {
         ok,
@@ -126,7 +144,7 @@ fn now_playing(s: &Session) -> String {
     }
 }
 
-fn apply(s: &mut Session, cmd: RemoteCommand) -> Result<String, String> {
+fn apply(s: &mut Session, cmd: RemoteCommand) -> Result<String, Refused> {
     if matches!(
         cmd,
         RemoteCommand::Play | RemoteCommand::Toggle | RemoteCommand::Next | RemoteCommand::Prev
@@ -170,7 +188,7 @@ fn apply(s: &mut Session, cmd: RemoteCommand) -> Result<String, String> {
                 s.set_repeat(r);
                 Ok(format!("repeat {}", r.label()))
             }
-            None => Err(format!("repeat is off, all or one, not {mode:?}")),
+            None => Err(Refused(format!("repeat is off, all or one, not {mode:?}"))),
         },
         // The app quits after answering (`App::update`).
         RemoteCommand::Quit => Ok("quitting".into()),
@@ -192,7 +210,7 @@ fn apply(s: &mut Session, cmd: RemoteCommand) -> Result<String, String> {
 }
 
 /// `play`: resumes what is paused, or starts the queue.
-fn play(s: &mut Session) -> Result<String, String> {
+fn play(s: &mut Session) -> Result<String, Refused> {
     if s.playback.track.is_some() {
         s.push(Effect::Player(PlayerCommand::Play));
         Ok(now_playing(s))
@@ -204,7 +222,7 @@ fn play(s: &mut Session) -> Result<String, String> {
 }
 
 /// `toggle`: pauses what plays, else plays.
-fn toggle(s: &mut Session) -> Result<String, String> {
+fn toggle(s: &mut Session) -> Result<String, Refused> {
     let was_playing = s.playback.track.is_some() && !s.playback.paused;
     if !s.toggle_pause() {
         return Err("nothing to play: the queue is empty".into());
@@ -217,7 +235,7 @@ fn toggle(s: &mut Session) -> Result<String, String> {
 }
 
 /// `next`: the next track, or the end of the queue.
-fn next(s: &mut Session) -> Result<String, String> {
+fn next(s: &mut Session) -> Result<String, Refused> {
     if s.playback.track.is_none() && s.queue.current_track().is_none() && !s.queue.has_upcoming() {
         return Err("nothing to play: the queue is empty".into());
     }
@@ -231,9 +249,9 @@ fn next(s: &mut Session) -> Result<String, String> {
 }
 
 /// `seek`: by `secs` (relative) or to `secs`, within bounds.
-fn seek(s: &mut Session, secs: f64, relative: bool) -> Result<String, String> {
+fn seek(s: &mut Session, secs: f64, relative: bool) -> Result<String, Refused> {
     if !secs.is_finite() || secs.abs() > MAX_SEEK_SECS {
-        return Err(format!("cannot seek by {secs} s"));
+        return Err(Refused(format!("cannot seek by {secs} s")));
     }
     if s.playback.track.is_none() {
         return Err("nothing is playing".into());
@@ -250,19 +268,19 @@ fn seek(s: &mut Session, secs: f64, relative: bool) -> Result<String, String> {
 }
 
 /// `volume`: by `percent` (relative) or to `percent`, 0 to [`MAX_VOLUME`].
-fn volume(s: &mut Session, percent: i32, relative: bool) -> Result<String, String> {
+fn volume(s: &mut Session, percent: i32, relative: bool) -> Result<String, Refused> {
     let current = i32::from(s.playback.volume);
     let target = if relative {
         if !(-MAX_VOLUME..=MAX_VOLUME).contains(&percent) {
-            return Err(format!("cannot change the volume by {percent}"));
+            return Err(Refused(format!("cannot change the volume by {percent}")));
         }
         (current + percent).clamp(0, MAX_VOLUME)
     } else if (0..=MAX_VOLUME).contains(&percent) {
         percent
     } else {
-        return Err(format!(
+        return Err(Refused(format!(
             "the volume goes from 0 to {MAX_VOLUME} (percent), not {percent}"
-        ));
+        )));
     };
     // As the keys: a volume change unmutes.
     s.change_volume(target - current);
@@ -270,23 +288,23 @@ fn volume(s: &mut Session, percent: i32, relative: bool) -> Result<String, Strin
 }
 
 /// MPRIS' `SetPosition`: a seek that only holds while `track` still plays.
-fn set_position(s: &mut Session, track: TrackId, secs: f64) -> Result<String, String> {
+fn set_position(s: &mut Session, track: TrackId, secs: f64) -> Result<String, Refused> {
     if s.playback.track != Some(track) {
         return Err("that track is no longer playing".into());
     }
     let end = s.playback.duration_secs.unwrap_or(f64::MAX);
     if !secs.is_finite() || secs < 0.0 || secs > end {
-        return Err(format!("{secs} s is not a position in this track"));
+        return Err(Refused(format!("{secs} s is not a position in this track")));
     }
     s.seek_to(secs);
     Ok(format!("seek to {}", crate::util::time::fmt_time(secs)))
 }
 
 /// `play FILE`: its album from that track on.
-fn play_file(s: &mut Session, path: &Path) -> Result<String, String> {
+fn play_file(s: &mut Session, path: &Path) -> Result<String, Refused> {
     let id = one_track(s, path)?;
     let Some((tracks, start, label)) = s.lib.album_of(id) else {
-        return Err(format!("{}: not in the library", path.display()));
+        return Err(Refused(format!("{}: not in the library", path.display())));
     };
     s.reset_play_errors();
     s.play_tracks(tracks, start, label);
@@ -294,7 +312,7 @@ fn play_file(s: &mut Session, path: &Path) -> Result<String, String> {
 }
 
 /// `like`/`dislike`/`unrate [FILE]`: the file's track, or the one playing.
-fn rate(s: &mut Session, rating: Rating, path: Option<PathBuf>) -> Result<String, String> {
+fn rate(s: &mut Session, rating: Rating, path: Option<PathBuf>) -> Result<String, Refused> {
     let id = match path {
         Some(p) => one_track(s, &p)?,
         None => s
@@ -333,43 +351,43 @@ fn tracks_for(s: &Session, path: &Path) -> Vec<TrackId> {
 }
 
 /// The library track at `path` (one file; a client may send anything: bounded here too).
-fn one_track(s: &Session, path: &Path) -> Result<TrackId, String> {
+fn one_track(s: &Session, path: &Path) -> Result<TrackId, Refused> {
     if path.as_os_str().len() > MAX_PATH_BYTES {
-        return Err(format!(
+        return Err(Refused(format!(
             "a name of {} bytes; a path has at most {MAX_PATH_BYTES}",
             path.as_os_str().len()
-        ));
+        )));
     }
     match s.lib.by_path(path) {
         Some(t) => Ok(t.id),
-        None if path.starts_with(&s.lib.root) => Err(format!(
+        None if path.starts_with(&s.lib.root) => Err(Refused(format!(
             "{}: not a track of the library (yet: `genreplay ctl rescan` looks now)",
             path.display()
-        )),
-        None => Err(format!(
+        ))),
+        None => Err(Refused(format!(
             "{}: not in the library (the player's library is {})",
             path.display(),
             s.lib.root.display()
-        )),
+        ))),
     }
 }
 
-fn add(s: &mut Session, paths: &[PathBuf]) -> Result<String, String> {
+fn add(s: &mut Session, paths: &[PathBuf]) -> Result<String, Refused> {
     if paths.is_empty() {
         return Err("add what? name files or folders of the library".into());
     }
     // A client may skip `genreplay ctl` and send anything: the bounds hold here too.
     if paths.len() > MAX_ADD_PATHS {
-        return Err(format!(
+        return Err(Refused(format!(
             "{} names in one add; at most {MAX_ADD_PATHS} (name their folders instead)",
             paths.len()
-        ));
+        )));
     }
     if let Some(p) = paths.iter().find(|p| p.as_os_str().len() > MAX_PATH_BYTES) {
-        return Err(format!(
+        return Err(Refused(format!(
             "a name of {} bytes; a path has at most {MAX_PATH_BYTES}",
             p.as_os_str().len()
-        ));
+        )));
     }
     // Only as many tracks as up next has room for are ever collected: a folder named ten
     // thousand times (or the whole library) is looked up until up next is full, and the
@@ -419,7 +437,7 @@ fn add(s: &mut Session, paths: &[PathBuf]) -> Result<String, String> {
         );
     }
     if missing.is_empty() {
-        return if full { Err(what) } else { Ok(what) };
+        return if full { Err(Refused(what)) } else { Ok(what) };
     }
     let root = s.lib.root.clone();
     let mut why: Vec<String> = missing
@@ -446,9 +464,9 @@ fn add(s: &mut Session, paths: &[PathBuf]) -> Result<String, String> {
             missing.len() - LISTED
         ));
     }
-    Err(if added > 0 || full {
+    Err(Refused(if added > 0 || full {
         format!("{what}; {}", why.join("; "))
     } else {
         why.join("; ")
-    })
+    }))
 }

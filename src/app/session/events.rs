@@ -201,3 +201,39 @@ impl Session {
         }
     }
 }
+
+impl Session {
+    /// The analysis stored a track's vectors (and the open-set verdict): the catalog takes
+    /// them, and the views move the track.
+    pub fn vector_ready(
+        &mut self,
+        track: TrackId,
+        vector: Vec<f32>,
+        style: Option<Vec<f32>>,
+        open_set: Option<crate::store::OpenSetRecord>,
+    ) {
+        self.lib.set_vector(track, vector);
+        match style {
+            Some(st) => self.lib.styles.insert(track, st.into()),
+            None => self.lib.styles.remove(&track),
+        };
+        match open_set {
+            Some(os) => self.lib.open_set.insert(track, os),
+            None => self.lib.open_set.remove(&track),
+        };
+        self.genre_changed(track);
+    }
+
+    /// Another model became active: what the old one found stays until the new one has
+    /// classified each track again.
+    pub fn model_activated(&mut self, id: String, name: String, labels: Vec<String>) {
+        self.lib.activate_model(labels);
+        self.set_status(
+            format!("model {name} ({id}) is active; re-classifying the library in the background"),
+            false,
+        );
+        self.model = Some((id, name));
+        self.push(Effect::LoadModels);
+        self.mark_stale();
+    }
+}
