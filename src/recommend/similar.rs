@@ -1,3 +1,6 @@
+//! One concern at ~740 lines (a third of them its tests): ranking by sound and the picks built
+//! on it — the seed, the floor, the artist spread, the listener's bias — share their rules.
+//!
 //! "Play next": rank tracks by how much they sound like a seed, and build queues that do not
 //! repeat tracks, do not put one artist twice in a row, vary a little from one press to the
 //! next, and say why each track is there. Pure functions over vectors; no store, no UI.

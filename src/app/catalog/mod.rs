@@ -1,3 +1,6 @@
+//! One concern at ~630 lines: the player's read-only copy of the library, which every view
+//! asks (tracks, vectors, styles, the browse trees, the open-set verdicts) and must agree on.
+//!
 //! The catalog: the library as the player sees it — tracks with display fields, their genre
 //! vectors, and the browse trees (artist → album → track, genre → track, folder → track).
 //! (`crate::library` is the files on disk and their scan; this is the player's read-only copy.)
