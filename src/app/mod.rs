@@ -91,6 +91,19 @@ impl View {
         }
     }
 
+    /// The tab's title where the full ones do not fit (an 80-column terminal).
+    pub fn short_title(self) -> &'static str {
+        match self {
+            View::Library => "Lib",
+            View::Queue => "Queue",
+            View::NowPlaying => "Now",
+            View::Genres => "Genres",
+            View::Playlists => "Lists",
+            View::Training => "Train",
+            View::Stats => "Stats",
+        }
+    }
+
     /// The action that shows this view (its key is the tab's number).
     pub fn action(self) -> Action {
         match self {
@@ -300,6 +313,19 @@ impl App {
         } else {
             Focus::View(self.view)
         }
+    }
+
+    /// The tabs' titles: the full ones when the tab line (with the help hint) fits the
+    /// terminal, else the short ones. The drawing and the mouse both ask here.
+    pub fn tab_titles(&self) -> [(View, &'static str); View::ALL.len()] {
+        let keys = self.keymap();
+        let full: usize = View::ALL
+            .iter()
+            .map(|v| crate::app::layout::tab_width(&keys.hint(v.action()), v.title()))
+            .sum();
+        let help = keys.hint(Action::Help).chars().count() + 7;
+        let short = crate::app::layout::TABS_START + full + help > usize::from(self.size.0);
+        View::ALL.map(|v| (v, if short { v.short_title() } else { v.title() }))
     }
 
     /// Recomputes every view's derived state (rows, playlists, the queue, search results).

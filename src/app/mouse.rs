@@ -118,8 +118,8 @@ impl App {
     fn tab_at(&self, col: u16) -> Option<View> {
         let keys = self.keymap();
         let mut x = layout::TABS_START;
-        for v in View::ALL {
-            let w = layout::tab_width(&keys.hint(v.action()), v.title());
+        for (v, title) in self.tab_titles() {
+            let w = layout::tab_width(&keys.hint(v.action()), title);
             if (x..x + w).contains(&(col as usize)) {
                 return Some(v);
             }

@@ -64,6 +64,9 @@ pub fn run_queue(args: &QueueArgs, json: bool, paths: &Paths) -> anyhow::Result<
         .map(|f| (f, false))
         .chain(args.less.iter().map(|f| (f, true)))
     {
+        // A name that is not there is a mistake on the command line (exit 2, as before any
+        // work); a file that cannot be classified is a bad file (exit 1, below).
+        std::fs::metadata(file).map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
         match seed_candidate(&lib, file) {
             Ok((c, path)) => {
                 lib.seed_paths.insert(c.id, path);

@@ -110,7 +110,17 @@ fn newer_schema_is_refused_with_a_way_out() {
             .unwrap();
         s.flush().unwrap();
     }
-    let err = Store::open(dir.path()).unwrap_err().to_string();
+    // sled's flusher thread may hold the file lock a moment after the handle is dropped (seen
+    // under load): wait for it, as a new start of the player would find it gone.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let err = loop {
+        match Store::open(dir.path()) {
+            Err(StoreError::Locked { .. }) if std::time::Instant::now() < deadline => {
+                std::thread::sleep(std::time::Duration::from_millis(50))
+            }
+            other => break other.unwrap_err().to_string(),
+        }
+    };
     assert!(err.contains("newer genreplay"), "{err}");
     assert!(
         err.contains("--data-dir") && err.contains("db reset"),

@@ -34,7 +34,7 @@ pub fn draw(f: &mut Frame, app: &App, area: Rect) {
                 RowKind::Group(_) => {
                     let marker = if r.expanded { "▾" } else { "▸" };
                     Line::from(vec![
-                        Span::raw(format!(" {indent}{marker} ")),
+                        Span::raw(format!("{indent}{marker} ")),
                         Span::styled(
                             r.label.clone(),
                             Style::default().add_modifier(Modifier::BOLD),
@@ -69,9 +69,16 @@ pub fn draw(f: &mut Frame, app: &App, area: Rect) {
                         None if visual.as_ref().is_some_and(|r| r.contains(&i)) => "~",
                         None => " ",
                     };
+                    // The mark takes the row's first column (a space of its indent), so an
+                    // unmarked row reads as before.
+                    let lead = format!("{indent}{}", if playing { "▶ " } else { "  " });
+                    let lead = match lead.strip_prefix(' ') {
+                        Some(rest) => rest.to_string(),
+                        None => lead,
+                    };
                     let mut spans = vec![
                         Span::styled(mark, Style::default().fg(t.accent)),
-                        Span::raw(format!("{indent}{}", if playing { "▶ " } else { "  " })),
+                        Span::raw(lead),
                         Span::styled(no, Style::default().fg(t.dim)),
                         Span::styled(
                             r.label.clone(),

@@ -154,8 +154,8 @@ fn draw_tabs(f: &mut Frame, app: &App, area: Rect) {
         " genreplay ",
         Style::default().fg(t.accent).add_modifier(Modifier::BOLD),
     )];
-    for v in View::ALL {
-        let label = format!(" {} {} ", keys.hint(v.action()), v.title());
+    for (v, title) in app.tab_titles() {
+        let label = format!(" {} {} ", keys.hint(v.action()), title);
         let style = if v == app.view {
             Style::default()
                 .fg(t.highlight_fg)

@@ -98,7 +98,7 @@ fn library_by_artist() {
     let s = screen(&mut app);
     assert_eq!(
         s[0],
-        " genreplay  1 Library  2 Queue  3 Now playing  4 Genres  5 Playlists  6 Training   ? help"
+        " genreplay  1 Library  2 Queue  3 Now playing  4 Genres  5 Playlists  6 Training  7 Stats   ? help"
     );
     assert!(s[1].starts_with("┌ Library · by artist → album · 7 tracks ─"));
     assert_eq!(inner(&s[2]), "▸ Alpha  3");
@@ -478,8 +478,8 @@ fn genres_view_lists_auto_playlists() {
 fn help_popup_lists_the_keys() {
     let mut app = app();
     press(&mut app, "?");
-    app.update(Event::Resize(W, 70));
-    let s = lines(&draw(&app, W, 70));
+    app.update(Event::Resize(W, 110));
+    let s = lines(&draw(&app, W, 110));
     assert!(on_screen(&s, " Keys · j/k scroll · Esc closes "));
     assert!(row(&s, "Close this help / clear the search").contains("Esc"));
     assert!(row(&s, "Quit genreplay").contains("       q, ctrl-c  Quit"));
@@ -511,7 +511,7 @@ fn search_line_shows_what_is_typed() {
     let mut app = app();
     press(&mut app, "/sn");
     let s = screen(&mut app);
-    assert!(s[0].ends_with("6 Training   /sn▏"), "{}", s[0]);
+    assert!(s[0].ends_with("7 Stats   /sn▏"), "{}", s[0]);
     assert!(!s[0].contains("? help"));
     press(&mut app, "ow");
     let s = screen(&mut app);
@@ -758,4 +758,41 @@ fn a_cut_status_message_says_which_key_shows_it_whole() {
     // Wrapped inside the popup, every word is there.
     assert!(all.contains("Messages, newest first"), "{all}");
     assert!(all.contains("and this is how it ends"), "{all}");
+}
+
+#[test]
+fn at_80_columns_every_tab_shows_with_a_short_title() {
+    let mut app = app();
+    app.update(Event::Resize(80, 24));
+    let s = lines(&draw(&app, 80, 24));
+    let tabs = &s[0];
+    for t in [
+        "1 Lib", "2 Queue", "3 Now", "4 Genres", "5 Lists", "6 Train", "7 Stats", "? help",
+    ] {
+        assert!(tabs.contains(t), "{t:?} not in {tabs:?}");
+    }
+    // Wide enough, the full titles.
+    app.update(Event::Resize(120, 30));
+    let s = lines(&draw(&app, 120, 30));
+    assert!(
+        s[0].contains("1 Library") && s[0].contains("3 Now playing"),
+        "{}",
+        s[0]
+    );
+    // A click on the short tab opens its view (the mouse asks the same titles).
+    app.update(Event::Resize(80, 24));
+    let col = s_col(&lines(&draw(&app, 80, 24))[0], "7 Stats");
+    app.update(Event::Mouse(crossterm::event::MouseEvent {
+        kind: crossterm::event::MouseEventKind::Down(crossterm::event::MouseButton::Left),
+        column: col,
+        row: 0,
+        modifiers: crossterm::event::KeyModifiers::NONE,
+    }));
+    assert_eq!(app.view, genreplay::app::View::Stats);
+}
+
+/// The column where `needle` starts in `row` (in characters).
+fn s_col(row: &str, needle: &str) -> u16 {
+    let byte = row.find(needle).unwrap();
+    row[..byte].chars().count() as u16
 }

@@ -190,7 +190,7 @@ fn views_switch_by_number_and_tab() {
     )));
     assert_eq!(app.view, View::Library);
     press_code(&mut app, KeyCode::BackTab);
-    assert_eq!(app.view, View::Training);
+    assert_eq!(app.view, View::Stats, "back from the first view: the last");
     press_code(&mut app, KeyCode::Tab);
     assert_eq!(app.view, View::Library);
 }
