@@ -106,7 +106,7 @@ actions! {
     ViewGenres => "view_genres", Global, "Genres view: one auto playlist per genre";
     ViewPlaylists => "view_playlists", Global, "Playlists view: your saved playlists";
     ViewTraining => "view_training", Global, "Training view: retrain progress and results";
-    ViewStats => "view_stats", Global, "Stats view: your listening in charts (←/→: week, month, all time)";
+    ViewStats => "view_stats", Global, "Stats view: your listening in charts";
     Up => "up", Navigation, "Move up";
     Down => "down", Navigation, "Move down";
     PageUp => "page_up", Navigation, "Page up";
@@ -148,10 +148,10 @@ actions! {
     FillSimilar => "fill_similar", Global, "Play next: tracks like the playing (or selected) one";
     ToggleAutoDj => "toggle_auto_dj", Global, "Auto-DJ on/off: the queue keeps going by itself";
     YourMix => "your_mix", Global, "Your mix: tracks like what you play and like most";
-    PathTo => "path_to", Global, "A path from the playing track to the selected one (or between two marked)";
+    PathTo => "path_to", Global, "Path from the playing track to the selected (or two marked)";
     MixMarked => "mix_marked", Global, "Play next: what sounds like the marked tracks together";
     ToggleMark => "toggle_mark", Browse, "Mark / unmark the selected track or group (and move down)";
-    MarkLess => "mark_less", Browse, "Mark the selected track as \"less like this\" for the mix of marked";
+    MarkLess => "mark_less", Browse, "Mark the track \"less like this\" for the mix of marked";
     MarkRange => "mark_range", Browse, "Visual mode: marks every row from here to where you move";
     ClearMarks => "clear_marks", Browse, "Clear the marks";
     Like => "like", Global, "Like the playing (or selected) track";

@@ -525,10 +525,10 @@ fn search_line_shows_what_is_typed() {
     assert!(hit.starts_with(" Snow — Beta · Second"), "{hit:?}");
     assert!(hit.ends_with("1:02:05  rock 80%"), "{hit:?}");
     assert_eq!(inner(&s[3]).trim(), "");
-    // Enter stops typing: the cursor goes, the results stay.
+    // Enter plays the result and stops typing: the cursor goes, the results stay.
     press_code(&mut app, KeyCode::Enter);
     let s = screen(&mut app);
-    assert!(s[0].ends_with("6 Training   /snow"), "{}", s[0]);
+    assert!(s[0].ends_with("7 Stats   /snow"), "{}", s[0]);
     assert!(s[1].starts_with("┌ Search · 1 track"), "{}", s[1]);
     press(&mut app, "/xyz");
     let s = screen(&mut app);
