@@ -42,77 +42,7 @@ pub fn draw(f: &mut Frame, app: &App, area: Rect) {
                         Span::styled(format!("  {}", r.count), Style::default().fg(t.dim)),
                     ])
                 }
-                RowKind::Track(id) => {
-                    let playing = s.playback.track == Some(*id);
-                    let info = s.lib.track(*id);
-                    let genre = s.lib.genre_text(*id).unwrap_or_else(|| {
-                        if s.lib.failed.contains_key(id) {
-                            "can't analyse".into()
-                        } else {
-                            "…".into()
-                        }
-                    });
-                    let dur = info
-                        .and_then(|i| i.duration_secs)
-                        .map(fmt_time)
-                        .unwrap_or_default();
-                    // Track numbers belong to albums: shown when browsing by album only.
-                    let no = info
-                        .and_then(|i| i.track_no)
-                        .filter(|_| view.mode == BrowseMode::Artist)
-                        .map(|n| format!("{n:>2}. "))
-                        .unwrap_or_default();
-                    // Marked: "+" a seed, "−" less like this, "~" in the visual range.
-                    let mark = match view.marks.get(*id) {
-                        Some(crate::app::views::marks::Mark::Like) => "+",
-                        Some(crate::app::views::marks::Mark::Less) => "−",
-                        None if visual.as_ref().is_some_and(|r| r.contains(&i)) => "~",
-                        None => " ",
-                    };
-                    // The mark takes the row's first column (a space of its indent), so an
-                    // unmarked row reads as before.
-                    let lead = format!("{indent}{}", if playing { "▶ " } else { "  " });
-                    let lead = match lead.strip_prefix(' ') {
-                        Some(rest) => rest.to_string(),
-                        None => lead,
-                    };
-                    let mut spans = vec![
-                        Span::styled(mark, Style::default().fg(t.accent)),
-                        Span::raw(lead),
-                        Span::styled(no, Style::default().fg(t.dim)),
-                        Span::styled(
-                            r.label.clone(),
-                            if playing {
-                                Style::default().fg(t.playing)
-                            } else {
-                                Style::default()
-                            },
-                        ),
-                        Span::styled(
-                            super::widgets::rating_mark(s.rating_of(*id)),
-                            Style::default().fg(t.accent),
-                        ),
-                        Span::styled(format!("  {dur}"), Style::default().fg(t.dim)),
-                        Span::styled(format!("  {genre}"), Style::default().fg(t.accent)),
-                    ];
-                    // The styles beside the genre: "rock 87% · alternative, indie, 90s".
-                    let styles = s.lib.style_text(*id);
-                    if !styles.is_empty() {
-                        spans.push(Span::styled(
-                            format!(" · {styles}"),
-                            Style::default().fg(t.dim),
-                        ));
-                    }
-                    if view.mode != BrowseMode::Artist
-                        && let Some(i) = info
-                    {
-                        spans.insert(
-                            4,
-                            Span::styled(format!(" — {}", i.artist), Style::default().fg(t.dim)),
-                        );
-                    }
-                    Line::from(spans)
-                }
+                RowKind::Track(id) => track_line(app, *id, r, i, &indent, visual.as_ref()),
             };
             let style = if i == view.nav.selected {
                 selected_style(t)
@@ -134,4 +64,89 @@ pub fn draw(f: &mut Frame, app: &App, area: Rect) {
             inner,
         );
     }
+}
+
+/// A track's row: its mark, whether it plays, its number (by album), title, length, genre and
+/// styles (and its artist outside the artist tree).
+fn track_line(
+    app: &App,
+    id: crate::library::TrackId,
+    r: &crate::app::views::library::Row,
+    i: usize,
+    indent: &str,
+    visual: Option<&std::ops::RangeInclusive<usize>>,
+) -> Line<'static> {
+    let t = app.theme();
+    let view = &app.views.library;
+    let s = &app.session;
+    let id = &id;
+    let playing = s.playback.track == Some(*id);
+    let info = s.lib.track(*id);
+    let genre = s.lib.genre_text(*id).unwrap_or_else(|| {
+        if s.lib.failed.contains_key(id) {
+            "can't analyse".into()
+        } else {
+            "…".into()
+        }
+    });
+    let dur = info
+        .and_then(|i| i.duration_secs)
+        .map(fmt_time)
+        .unwrap_or_default();
+    // Track numbers belong to albums: shown when browsing by album only.
+    let no = info
+        .and_then(|i| i.track_no)
+        .filter(|_| view.mode == BrowseMode::Artist)
+        .map(|n| format!("{n:>2}. "))
+        .unwrap_or_default();
+    // Marked: "+" a seed, "−" less like this, "~" in the visual range.
+    let mark = match view.marks.get(*id) {
+        Some(crate::app::views::marks::Mark::Like) => "+",
+        Some(crate::app::views::marks::Mark::Less) => "−",
+        None if visual.as_ref().is_some_and(|r| r.contains(&i)) => "~",
+        None => " ",
+    };
+    // The mark takes the row's first column (a space of its indent), so an
+    // unmarked row reads as before.
+    let lead = format!("{indent}{}", if playing { "▶ " } else { "  " });
+    let lead = match lead.strip_prefix(' ') {
+        Some(rest) => rest.to_string(),
+        None => lead,
+    };
+    let mut spans = vec![
+        Span::styled(mark, Style::default().fg(t.accent)),
+        Span::raw(lead),
+        Span::styled(no, Style::default().fg(t.dim)),
+        Span::styled(
+            r.label.clone(),
+            if playing {
+                Style::default().fg(t.playing)
+            } else {
+                Style::default()
+            },
+        ),
+        Span::styled(
+            super::widgets::rating_mark(s.rating_of(*id)),
+            Style::default().fg(t.accent),
+        ),
+        Span::styled(format!("  {dur}"), Style::default().fg(t.dim)),
+        Span::styled(format!("  {genre}"), Style::default().fg(t.accent)),
+    ];
+    // The styles beside the genre: "rock 87% · alternative, indie, 90s".
+    let styles = s.lib.style_text(*id);
+    if !styles.is_empty() {
+        spans.push(Span::styled(
+            format!(" · {styles}"),
+            Style::default().fg(t.dim),
+        ));
+    }
+    if view.mode != BrowseMode::Artist
+        && let Some(i) = info
+    {
+        spans.insert(
+            4,
+            Span::styled(format!(" — {}", i.artist), Style::default().fg(t.dim)),
+        );
+    }
+    Line::from(spans)
 }
