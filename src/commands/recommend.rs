@@ -159,6 +159,25 @@ struct Entry {
     shares_top_genre: Option<bool>,
 }
 
+/// The model's name of genre `i` ("?" when the model has no such label).
+fn label(lib: &Library, i: usize) -> &str {
+    lib.labels.get(i).map(String::as_str).unwrap_or("?")
+}
+
+impl Entry {
+    /// A pick of a station (no step, no top-genre comparison) with its reason.
+    fn of(track: TrackId, genre: usize, similarity: f32, reason: String) -> Entry {
+        Entry {
+            track,
+            genre,
+            similarity,
+            step: None,
+            shares_top_genre: None,
+            reason,
+        }
+    }
+}
+
 /// Prints a queue: `--json` as `{head…, "queue": [...]}`, else a numbered list after `title`.
 fn print_queue(
     lib: &Library,
@@ -241,7 +260,7 @@ fn run_one_seed(
             shares_top_genre: Some(p.shares_top_genre),
             reason: format!(
                 "{}{}, {:.0}% similar",
-                lib.labels.get(p.genre).map(String::as_str).unwrap_or("?"),
+                label(lib, p.genre),
                 if p.shares_top_genre {
                     " like the seed"
                 } else {
@@ -277,23 +296,23 @@ fn run_seeds(
     )?;
     let entries: Vec<Entry> = picks
         .iter()
-        .map(|p| Entry {
-            track: p.track,
-            genre: p.genre,
-            similarity: p.similarity,
-            step: None,
-            shares_top_genre: None,
-            reason: format!(
-                "mix of {} seeds: {}, {:.0}% like each{}",
-                like.len(),
-                lib.labels.get(p.genre).map(String::as_str).unwrap_or("?"),
-                p.similarity * 100.0,
-                if less.is_empty() {
-                    ""
-                } else {
-                    ", less like the --less seeds"
-                }
-            ),
+        .map(|p| {
+            Entry::of(
+                p.track,
+                p.genre,
+                p.similarity,
+                format!(
+                    "mix of {} seeds: {}, {:.0}% like each{}",
+                    like.len(),
+                    label(lib, p.genre),
+                    p.similarity * 100.0,
+                    if less.is_empty() {
+                        ""
+                    } else {
+                        ", less like the --less seeds"
+                    }
+                ),
+            )
         })
         .collect();
     let head = json!({
@@ -333,7 +352,7 @@ fn run_path(
             reason: format!(
                 "step {}/{len} toward {to}: {}, {:.0}% like the step's sound",
                 p.step.unwrap_or(0),
-                lib.labels.get(p.genre).map(String::as_str).unwrap_or("?"),
+                label(lib, p.genre),
                 p.similarity * 100.0
             ),
         })
@@ -376,17 +395,17 @@ fn run_mix(lib: &Library, args: &QueueArgs, json: bool) -> anyhow::Result<ExitCo
     let picks = stations::your_mix(&opts, &pool, &centroid, &HashSet::new(), None, n);
     let entries: Vec<Entry> = picks
         .iter()
-        .map(|p| Entry {
-            track: p.track,
-            genre: p.genre,
-            similarity: p.similarity,
-            step: None,
-            shares_top_genre: None,
-            reason: format!(
-                "your mix: {}, {:.0}% your taste",
-                lib.labels.get(p.genre).map(String::as_str).unwrap_or("?"),
-                p.similarity * 100.0
-            ),
+        .map(|p| {
+            Entry::of(
+                p.track,
+                p.genre,
+                p.similarity,
+                format!(
+                    "your mix: {}, {:.0}% your taste",
+                    label(lib, p.genre),
+                    p.similarity * 100.0
+                ),
+            )
         })
         .collect();
     let head = json!({"station": "mix", "history_tracks": heard.len()});
