@@ -33,6 +33,8 @@ pub enum CtlError {
     },
     #[error("{0} names in one add; at most {max} (name their folders instead)", max = crate::app::remote::MAX_ADD_PATHS)]
     TooManyNames(usize),
+    #[error("a command line of {0} bytes; at most {max}", max = crate::app::remote::MAX_COMMAND_BYTES)]
+    CommandTooLong(usize),
     /// A `ctl` action that is not one command (`events` subscribes instead).
     #[error("`ctl {0}` follows the player; it sends no command")]
     NotACommand(&'static str),
@@ -158,6 +160,13 @@ fn to_command(action: &CtlAction) -> Result<(RemoteCommand, Vec<CtlError>), CtlE
         CtlAction::Stop => RemoteCommand::Stop,
         CtlAction::Status => RemoteCommand::Status,
         CtlAction::Rescan => RemoteCommand::Rescan,
+        CtlAction::Run { line } => {
+            let line = line.join(" ");
+            if line.len() > crate::app::remote::MAX_COMMAND_BYTES {
+                return Err(CtlError::CommandTooLong(line.len()));
+            }
+            RemoteCommand::Command { line }
+        }
         // A subscription, not a command: `run` follows it (`super::events`).
         CtlAction::Events => {
             return Err(CtlError::NotACommand("events"));

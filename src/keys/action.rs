@@ -117,6 +117,7 @@ actions! {
     Expand => "expand", Navigation, "Expand";
     Activate => "activate", Navigation, "Play the selection (a folder or album plays as a whole)";
     Search => "search", Global, "Search the library, ranked, as you type";
+    CommandLine => "command_line", Global, "Command line: any action by name (Tab completes)";
     PlayPause => "play_pause", Global, "Play / pause";
     Stop => "stop", Global, "Stop";
     NextTrack => "next_track", Global, "Next track";
@@ -139,13 +140,15 @@ actions! {
     QueueMoveDown => "queue_move_down", Queue, "Move the queue entry down";
     QueueClear => "queue_clear", Global, "Clear the queue (keeps the playing track)";
     Undo => "undo", Global, "Undo the last change of the queue";
+    Redo => "redo", Global, "Redo the change undo took back";
     SaveQueue => "save_queue", Global, "Save the queue as a named playlist";
     SaveSmart => "save_smart", Global, "New smart playlist (from the open search, or a rule)";
     CycleBrowse => "cycle_browse", Global, "Browse by artist → genre → style → folder";
+    CycleSort => "cycle_sort", Global, "Sort the Library: tree, title, year, added, plays, length";
     CycleTheme => "cycle_theme", Global, "Next colour theme";
     ToggleVisualiser => "toggle_visualiser", Global, "Spectrum visualiser in Now playing on / off";
     JumpToPlaying => "jump_to_playing", Global, "Select the playing track";
-    FillSimilar => "fill_similar", Global, "Play next: tracks like the playing (or selected) one";
+    FillSimilar => "fill_similar", Global, "Play next: tracks like the selected track (else the playing)";
     ToggleAutoDj => "toggle_auto_dj", Global, "Auto-DJ on/off: the queue keeps going by itself";
     YourMix => "your_mix", Global, "Your mix: tracks like what you play and like most";
     PathTo => "path_to", Global, "Path from the playing track to the selected (or two marked)";

@@ -363,8 +363,14 @@ fn draw_status(f: &mut Frame, app: &App, area: Rect) {
 
 fn draw_prompt(f: &mut Frame, app: &App, p: &crate::app::prompt::Prompt, area: Rect) {
     let t = app.theme();
+    // The command line is `:` and what is typed, as in vi and cmus.
+    let label = if p.kind == crate::app::prompt::PromptKind::Command {
+        " :".to_string()
+    } else {
+        format!(" {}: ", p.label)
+    };
     let mut spans = vec![
-        Span::styled(format!(" {}: ", p.label), Style::default().fg(t.accent)),
+        Span::styled(label, Style::default().fg(t.accent)),
         Span::styled(format!("{}▏", p.text), Style::default().fg(t.foreground)),
     ];
     if !p.completions.is_empty() {

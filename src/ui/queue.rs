@@ -57,7 +57,7 @@ pub fn draw(f: &mut Frame, app: &App, area: Rect) {
         let info = s.lib.track(r.track());
         let rated = super::widgets::rating_mark(s.rating_of(r.track()));
         let name = info
-            .map(|t| format!("{} — {}{rated}", t.title, t.artist))
+            .map(|t| format!("{}{rated}", t.title_artist()))
             .unwrap_or_else(|| "(missing)".into());
         let dur = info
             .and_then(|t| t.duration_secs)

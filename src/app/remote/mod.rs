@@ -206,6 +206,8 @@ fn apply(s: &mut Session, cmd: RemoteCommand) -> Result<String, Refused> {
             rescan(s);
             Ok("rescanning the library".into())
         }
+        // The app runs command lines itself (`App::remote_command`): they may reach the views.
+        RemoteCommand::Command { .. } => Err("a command line goes to the app, not here".into()),
     }
 }
 
