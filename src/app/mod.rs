@@ -430,6 +430,12 @@ impl App {
         ) {
             self.views.playlists.smart_changed();
         }
+        if matches!(ev, Event::HistoryLoaded(_) | Event::HistoryChanged { .. })
+            && self.views.library.sort == views::sort::SortKey::Plays
+        {
+            // The order by plays follows the history (read after the first screen).
+            self.session.mark_stale();
+        }
         let s = &mut self.session;
         match ev {
             Event::Key(k) => {

@@ -305,7 +305,17 @@ fn print_status(s: &PlayerStatus) {
     };
     match &s.track {
         Some(t) => {
-            println!("{state}: {} — {} ({})", t.artist, t.title, t.album);
+            // An untagged file reads as its name (its path is on the next lines).
+            let artist = Some(t.artist.as_str())
+                .filter(|v| !v.is_empty() && *v != crate::library::track::UNKNOWN_ARTIST);
+            let album = Some(t.album.as_str())
+                .filter(|v| !v.is_empty() && *v != crate::library::track::UNKNOWN_ALBUM);
+            match (artist, album) {
+                (Some(a), Some(al)) => println!("{state}: {a} — {} ({al})", t.title),
+                (Some(a), None) => println!("{state}: {a} — {}", t.title),
+                (None, Some(al)) => println!("{state}: {} ({al})", t.title),
+                (None, None) => println!("{state}: {}", t.title),
+            }
             let genre = match (&t.genre, t.confidence) {
                 (Some(g), Some(c)) => format!("  ·  {g} {:.0}%", c * 100.0),
                 _ => String::new(),

@@ -189,10 +189,7 @@ fn draw_player_bar(f: &mut Frame, app: &App, area: Rect) {
         .constraints([Constraint::Length(1), Constraint::Length(1)])
         .split(area);
     let (state, title) = match s.playback.track.and_then(|id| s.lib.track(id)) {
-        Some(i) => (
-            if s.playback.paused { "⏸" } else { "▶" },
-            format!("{} — {} · {}", i.title, i.artist, i.album),
-        ),
+        Some(i) => (if s.playback.paused { "⏸" } else { "▶" }, i.full_line()),
         None => ("■", "stopped".to_string()),
     };
     let volume = if s.playback.muted {

@@ -80,7 +80,9 @@ fn track_fields(app: &App, id: TrackId) -> Vec<Line<'static>> {
         ),
         Line::from(vec![
             Span::styled(
-                info.map(|i| i.album.clone()).unwrap_or_default(),
+                info.filter(|i| i.has_album())
+                    .map(|i| i.album.clone())
+                    .unwrap_or_default(),
                 Style::default().fg(t.dim),
             ),
             Span::styled(heard_text(app, id), Style::default().fg(t.accent)),

@@ -134,7 +134,11 @@ fn repeat_name(r: Repeat) -> &'static str {
 }
 
 fn describe(t: &TrackInfo) -> String {
-    format!("{} — {}", t.artist, t.title)
+    if t.has_artist() {
+        format!("{} — {}", t.artist, t.title)
+    } else {
+        t.title.clone()
+    }
 }
 
 fn now_playing(s: &Session) -> String {

@@ -202,6 +202,20 @@ fn the_library_sorts_by_year_plays_title_and_back() {
     );
     command(&mut app, "sort tree");
     assert_eq!(rows(&app)[0], "Alpha");
+    // By plays: the order follows the history when it arrives and as it changes.
+    command(&mut app, "sort plays");
+    let played = |n| genreplay::store::history::HistoryRecord {
+        plays: n,
+        ..Default::default()
+    };
+    let history = [(id("Echo"), played(2)), (id("Wind"), played(5))];
+    app.update(Event::HistoryLoaded(history.into_iter().collect()));
+    assert_eq!(rows(&app)[0], "Beta", "{:?}", rows(&app));
+    app.update(Event::HistoryChanged {
+        track: id("Echo"),
+        record: played(9),
+    });
+    assert_eq!(rows(&app)[0], "gamma", "{:?}", rows(&app));
     // The order is part of the saved session.
     command(&mut app, "sort year");
     let saved = app.saved_session();
