@@ -237,6 +237,7 @@ impl App {
             | Action::MarkRange
             | Action::ClearMarks
             | Action::QueueRemove
+            | Action::QueueMark
             | Action::QueueMoveUp
             | Action::QueueMoveDown
             | Action::RenamePlaylist

@@ -135,7 +135,8 @@ actions! {
     ToggleCrossfade => "toggle_crossfade", Global, "Crossfade on / off (its seconds: crossfade in config.toml)";
     QueueAdd => "queue_add", Browse, "Add the selection to the end of the queue";
     QueueAddNext => "queue_add_next", Browse, "Play the selection next";
-    QueueRemove => "queue_remove", Queue, "Remove the selected queue entry";
+    QueueRemove => "queue_remove", Queue, "Remove the selected queue entry (or the marked ones)";
+    QueueMark => "queue_mark", Queue, "Mark / unmark the queue entry (and move down)";
     QueueMoveUp => "queue_move_up", Queue, "Move the queue entry up";
     QueueMoveDown => "queue_move_down", Queue, "Move the queue entry down";
     QueueClear => "queue_clear", Global, "Clear the queue (keeps the playing track)";
@@ -156,7 +157,7 @@ actions! {
     ToggleMark => "toggle_mark", Browse, "Mark / unmark the selected track or group (and move down)";
     MarkLess => "mark_less", Browse, "Mark the track \"less like this\" for the mix of marked";
     MarkRange => "mark_range", Browse, "Visual mode: marks every row from here to where you move";
-    ClearMarks => "clear_marks", Browse, "Clear the marks";
+    ClearMarks => "clear_marks", Global, "Clear the marks (Library or Queue)";
     Like => "like", Global, "Like the playing (or selected) track";
     Dislike => "dislike", Global, "Dislike the playing (or selected) track: never recommended";
     Unrate => "unrate", Global, "Clear the rating of the playing (or selected) track";

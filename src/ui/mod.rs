@@ -301,7 +301,12 @@ pub fn status_text(app: &App) -> (String, String, bool) {
             (text, a.stopped.is_some())
         }
     };
-    let marks = app.views.library.marks.len();
+    // The marks of the view on screen (the Queue has its own).
+    let marks = if app.view == crate::app::View::Queue {
+        app.views.queue.marks.len()
+    } else {
+        app.views.library.marks.len()
+    };
     let right = match &s.playback.silent {
         // A notice has the whole line.
         _ if s.notice.is_some() => String::new(),
@@ -313,7 +318,7 @@ pub fn status_text(app: &App) -> (String, String, bool) {
             .map(|o| format!("audio: {o}"))
             .unwrap_or_default(),
     };
-    // The marks of the Library beside it.
+    // The marks beside it.
     let right = match (marks, right.is_empty()) {
         (0, _) => right,
         _ if s.notice.is_some() => right,

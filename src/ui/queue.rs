@@ -87,6 +87,8 @@ pub fn draw(f: &mut Frame, app: &App, area: Rect) {
                     .unwrap_or_default(),
             ),
         };
+        // A marked entry: "*" (cmus's mark) in its first column.
+        let mark = if view.is_marked(*r, s) { "*" } else { mark };
         let right = format!("  {dur}  {why}");
         let left = fit(
             &format!("{mark}{:>3}. {name}", row + 1),

@@ -395,6 +395,53 @@ impl Queue {
         Some(self.up_next.remove(i))
     }
 
+    /// Removes the up-next entries numbered `entries` and the context's tracks at `context`
+    /// (indices of its track list, each with the track it must still hold) in one step that
+    /// undo takes back; never the playing one. Returns how many went.
+    pub fn remove_many(
+        &mut self,
+        entries: &std::collections::HashSet<u64>,
+        context: &[(usize, TrackId)],
+    ) -> usize {
+        self.changes += 1;
+        let playing = self
+            .current
+            .as_ref()
+            .is_some_and(|c| c.source == Source::Context)
+            .then(|| self.context.as_ref().and_then(Context::current_index))
+            .flatten();
+        let mut indices: Vec<usize> = context
+            .iter()
+            .filter(|&&(i, t)| {
+                Some(i) != playing
+                    && self
+                        .context
+                        .as_ref()
+                        .is_some_and(|c| c.tracks.get(i) == Some(&t))
+            })
+            .map(|&(i, _)| i)
+            .collect();
+        indices.sort_unstable();
+        indices.dedup();
+        let n = self
+            .up_next
+            .iter()
+            .filter(|e| entries.contains(&e.uid))
+            .count()
+            + indices.len();
+        if n == 0 {
+            return 0;
+        }
+        self.checkpoint();
+        self.up_next.retain(|e| !entries.contains(&e.uid));
+        if let Some(c) = &mut self.context {
+            for &i in indices.iter().rev() {
+                c.remove_index(i);
+            }
+        }
+        n
+    }
+
     /// Removes the context's track at `index` (of its track list); not the playing one.
     pub fn remove_from_context(&mut self, index: usize) -> bool {
         self.changes += 1;

@@ -304,3 +304,54 @@ fn long_library_rows_end_with_an_ellipsis() {
         .unwrap();
     assert!(row.trim_end().ends_with("…│"), "{row}");
 }
+
+#[test]
+fn marked_queue_entries_go_together_and_come_back_together() {
+    let mut app = app();
+    select(&mut app, "Alpha");
+    press(&mut app, "a");
+    select(&mut app, "Beta");
+    press(&mut app, "a");
+    assert_eq!(
+        up_next(&app),
+        ["Dawn", "Noon", "Dusk", "Rain", "Snow", "Wind"]
+    );
+    press(&mut app, "2");
+    // Nothing plays: the rows are up next. Mark Noon, Dusk (y moves down) and Snow.
+    press(&mut app, "gj");
+    press(&mut app, "yy");
+    press(&mut app, "j");
+    press(&mut app, "y");
+    assert_eq!(app.views.queue.marks.len(), 3);
+    assert!(
+        status(&app).starts_with("3 marked: d removes them"),
+        "{}",
+        status(&app)
+    );
+    let (_, right, _) = genreplay::ui::status_text(&app);
+    assert_eq!(right, "3 marked");
+    // Drawn with cmus's "*".
+    let screen = genreplay_screen(&mut app);
+    let marked: Vec<&String> = screen.iter().filter(|l| l.contains("│*")).collect();
+    assert_eq!(marked.len(), 3, "{screen:?}");
+    // y again unmarks.
+    press(&mut app, "ky");
+    assert_eq!(app.views.queue.marks.len(), 2);
+    press(&mut app, "ky");
+    press(&mut app, "d");
+    assert_eq!(up_next(&app), ["Dawn", "Rain", "Wind"]);
+    assert_eq!(status(&app), "removed 3 entries (u undoes)");
+    assert!(app.views.queue.marks.is_empty());
+    // One undo brings all three back.
+    press(&mut app, "u");
+    assert_eq!(
+        up_next(&app),
+        ["Dawn", "Noon", "Dusk", "Rain", "Snow", "Wind"]
+    );
+    // Z clears the marks; d then removes only the selected entry.
+    press(&mut app, "gy");
+    press(&mut app, "Z");
+    assert!(app.views.queue.marks.is_empty());
+    press(&mut app, "gd");
+    assert_eq!(up_next(&app), ["Noon", "Dusk", "Rain", "Snow", "Wind"]);
+}
