@@ -70,6 +70,7 @@ fn session_seed() -> String {
         auto_dj: true,
         view: "queue".into(),
         browse: "genre".into(),
+        sort: "year".into(),
         expanded: vec![vec!["rock".into()], vec!["Alpha".into(), "First".into()]],
         selected: Some(SavedRow::Group {
             path: vec!["rock".into()],
