@@ -11,6 +11,7 @@ mod global;
 mod library;
 mod marks;
 mod playing;
+mod playlists;
 mod queue;
 mod search;
 mod smart;
