@@ -250,3 +250,82 @@ fn e_on_a_smart_playlist_exports_a_snapshot_and_an_ordinary_one_is_refused() {
         status(&app)
     );
 }
+
+#[test]
+fn ctl_playlist_add_adds_files_and_folders_of_the_library_and_refuses_hostile_names() {
+    use genreplay::app::remote::{RemoteCommand, RemoteRequest, ReplyTo};
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = PlaylistDir::new(tmp.path());
+    std::fs::write(tmp.path().join("road.m3u8"), road_text()).unwrap();
+    let mut app = app();
+    let ask = |app: &mut App, name: &str, paths: Vec<PathBuf>| {
+        let (tx, _rx) = crossbeam_channel::bounded(1);
+        let fx = app.update(Event::Remote(RemoteRequest {
+            command: RemoteCommand::PlaylistAdd {
+                name: name.into(),
+                paths,
+            },
+            reply: ReplyTo::new(tx),
+        }));
+        let reply = fx
+            .iter()
+            .find_map(|e| match e {
+                Effect::RemoteReply(_, r) => Some((r.ok, r.message.clone())),
+                _ => None,
+            })
+            .expect("one answer");
+        (reply, fx)
+    };
+    let (reply, fx) = ask(
+        &mut app,
+        "road",
+        vec![
+            path("Snow"),
+            PathBuf::from("/music/Alpha"),
+            "/elsewhere/x.flac".into(),
+        ],
+    );
+    assert_eq!(
+        reply,
+        (
+            true,
+            "adding 4 tracks to the playlist \"road\" (1 name not in the library)".into()
+        )
+    );
+    run(&mut app, &dir, fx);
+    let road = dir
+        .load_all()
+        .0
+        .into_iter()
+        .find(|p| p.name == "road")
+        .unwrap();
+    assert_eq!(
+        road.tracks,
+        [
+            path("Rain"),
+            path("Wind"),
+            path("Echo"),
+            path("Snow"),
+            path("Dawn"),
+            path("Noon"),
+            path("Dusk")
+        ]
+    );
+    for (name, paths) in [
+        ("bad\u{1b}[2J", vec![path("Snow")]),
+        ("", vec![path("Snow")]),
+        ("road", vec![]),
+        ("road", vec![PathBuf::from("/elsewhere/x.flac")]),
+        (
+            "road",
+            vec![PathBuf::from(format!("/{}", "a".repeat(5000)))],
+        ),
+    ] {
+        let ((ok, msg), fx) = ask(&mut app, name, paths);
+        assert!(!ok, "{msg}");
+        assert!(
+            !fx.iter().any(|e| matches!(e, Effect::AddToPlaylist { .. })),
+            "{msg}"
+        );
+    }
+}
