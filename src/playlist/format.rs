@@ -1,4 +1,4 @@
-//! One concern at ~670 lines (a quarter of them tests): the two playlist formats read into
+//! One concern at ~740 lines (a quarter of them tests): the two playlist formats read into
 //! one model that an edit writes back unchanged where it did not touch, under the bounds and
 //! path rules both share.
 //!
