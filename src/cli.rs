@@ -186,6 +186,12 @@ pub enum CtlAction {
     Status,
     /// Look at the library folder again now (it is also watched).
     Rescan,
+    /// Run a `:` command line in the player: any action that works anywhere, by its name,
+    /// with its answer (`ctl run redo`, `ctl run sort year`, `ctl run save_queue evening`).
+    Run {
+        #[arg(required = true, num_args = 1.., allow_hyphen_values = true, value_name = "WORDS")]
+        line: Vec<String>,
+    },
     /// Follow the player: one JSON object per line for every change (track, play/pause/stop,
     /// seek, volume, queue, shuffle, repeat, rating), the first with the whole state, until
     /// the player quits (for status bars and scripts).

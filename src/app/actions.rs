@@ -62,6 +62,9 @@ impl App {
                 }
             }
             Action::Search => self.open_search(),
+            Action::CommandLine => {
+                self.prompt = Some(Prompt::new(PromptKind::Command, ":".into(), ""));
+            }
             Action::SaveQueue => {
                 self.prompt = Some(Prompt::new(
                     PromptKind::SaveQueue,
@@ -82,6 +85,10 @@ impl App {
                 s.set_status(format!("browse by {label}"), false);
                 s.mark_stale();
             }
+            Action::CycleSort => {
+                let next = self.views.library.sort.next();
+                self.sort_library(next);
+            }
             Action::CycleTheme => {
                 self.theme_idx = (self.theme_idx + 1) % self.themes.len();
                 let name = self.theme().name.clone();
@@ -94,6 +101,15 @@ impl App {
     }
 
     /// Shows the playing track in the library and opens its groups.
+    /// Orders the Library by `key` and shows it.
+    pub(super) fn sort_library(&mut self, key: crate::app::views::sort::SortKey) {
+        self.views.library.set_sort(key);
+        self.show(View::Library);
+        let s = &mut self.session;
+        s.set_status(format!("library sorted: {}", key.label()), false);
+        s.mark_stale();
+    }
+
     fn jump_to_playing(&mut self) {
         let s = &self.session;
         let Some(id) = s.playback.track else {
@@ -192,10 +208,16 @@ impl App {
             Action::CycleRepeat => s.cycle_repeat(),
             Action::QueueClear => s.clear_queue(),
             Action::Undo => s.undo(),
+            Action::Redo => s.redo(),
             Action::JumpToPlaying => self.jump_to_playing(),
             Action::Rescan => remote::rescan(s),
             Action::FillSimilar => {
-                let seed = self.seed_track();
+                // The track the cursor is on when it is on one (what a user who picked a row
+                // means), else the playing one.
+                let seed = self
+                    .selection()
+                    .and_then(|s| s.seed())
+                    .or(self.session.playback.track);
                 self.session.fill_similar(seed);
             }
             Action::Like | Action::Dislike | Action::Unrate => {
@@ -245,6 +267,7 @@ impl App {
             | Action::MarkRange
             | Action::ClearMarks
             | Action::QueueRemove
+            | Action::QueueMark
             | Action::QueueMoveUp
             | Action::QueueMoveDown
             | Action::RenamePlaylist

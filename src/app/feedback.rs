@@ -112,6 +112,11 @@ impl Session {
         crate::app::search::Facts::new(&self.history, crate::util::time::now_unix())
     }
 
+    /// Every track's listening record.
+    pub fn history(&self) -> &std::collections::HashMap<TrackId, HistoryRecord> {
+        &self.history
+    }
+
     pub fn rating_of(&self, track: TrackId) -> Rating {
         self.history.get(&track).map_or(Rating::None, |r| r.rating)
     }

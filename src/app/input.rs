@@ -47,8 +47,13 @@ impl App {
         let Some(a) = self.keymap().action_for(&k) else {
             return;
         };
+        let key = self.keymap().hint(a);
+        self.explain(a, key);
+    }
+
+    /// Says where `a` (called `key`) works, when not here.
+    fn explain(&mut self, a: Action, key: String) {
         let keys = self.keymap();
-        let key = keys.hint(a);
         let hint = |v: View| format!("the {} view ({})", v.title(), keys.hint(v.action()));
         let whereto = match a.scope() {
             Scope::Queue => hint(View::Queue),
@@ -60,6 +65,112 @@ impl App {
         let desc = a.description().to_lowercase();
         self.session
             .set_status(format!("{key} ({desc}) works in {whereto}"), false);
+    }
+
+    /// Carries out a `:` command line: the action as its key would (where its key would work),
+    /// then, when the line has more after the name, that as the answer to the question the
+    /// action asks (a time, a name, a file).
+    pub(super) fn run_command(&mut self, text: &str) {
+        let cmd = match super::command_line::parse(text) {
+            Ok(c) => c,
+            Err(super::command_line::CommandError::Empty) => return,
+            Err(e) => {
+                self.session.set_status(e.to_string(), true);
+                return;
+            }
+        };
+        let a = cmd.action;
+        if !self.scopes().contains(&a.scope()) {
+            self.explain(a, a.name().to_string());
+            return;
+        }
+        if a == Action::CycleSort && !cmd.arg.is_empty() {
+            match crate::app::views::sort::SortKey::from_name(&cmd.arg) {
+                Some(key) => self.sort_library(key),
+                None => self.session.set_status(
+                    format!(
+                        "no sort \"{}\": tree, title, year, added, plays or length",
+                        cmd.arg
+                    ),
+                    true,
+                ),
+            }
+            return;
+        }
+        if a == Action::Search && !cmd.arg.is_empty() {
+            self.open_search();
+            self.search.text = cmd.arg.chars().take(256).collect();
+            self.search.typing = false;
+            let s = &self.session;
+            self.views
+                .search
+                .run(&s.lib, s.facts(), &self.search.text, s.list_height);
+            return;
+        }
+        self.act(a);
+        if cmd.arg.is_empty() {
+            return;
+        }
+        match self.prompt.take().or_else(|| self.session.take_prompt()) {
+            Some(p) => self.answer(p.kind, cmd.arg),
+            None => {
+                let text = format!("{} asks nothing: \"{}\" was not used", a.name(), cmd.arg);
+                self.session.set_status(text, true);
+            }
+        }
+    }
+
+    /// `ctl run LINE`: the command line as typed in the player, but only an action that works
+    /// anywhere and does not leave a question open; the answer is what the status line says.
+    pub(super) fn remote_command(&mut self, line: &str, reply: super::remote::ReplyTo) {
+        let too_long = line.len() > super::remote::MAX_COMMAND_BYTES;
+        let refused = match super::command_line::parse(line) {
+            _ if too_long => Some(format!(
+                "a command line of {} bytes is too long",
+                line.len()
+            )),
+            Err(e) => Some(e.to_string()),
+            Ok(c) if c.action.scope() != Scope::Global => Some(format!(
+                "{} works in a view of the player, not from ctl",
+                c.action.name()
+            )),
+            Ok(c) if c.action == Action::CommandLine => {
+                Some("a command line runs one action".into())
+            }
+            Ok(c) if c.action == Action::Quit => Some("use `genreplay ctl quit`".into()),
+            Ok(_) => None,
+        };
+        let (ok, message) = match refused {
+            Some(m) => (false, m),
+            None => {
+                let before = self.session.status.clone();
+                self.run_command(line);
+                let asked = self.prompt.take().or_else(|| self.session.take_prompt());
+                match asked {
+                    Some(p) => (
+                        false,
+                        format!("it asks \"{}\": give the answer after the name", p.label),
+                    ),
+                    None => {
+                        let now = self.session.status.clone();
+                        match now.filter(|n| Some(n) != before.as_ref()) {
+                            Some(st) => (!st.error, st.text),
+                            None => (true, "done".into()),
+                        }
+                    }
+                }
+            }
+        };
+        let reply_to = reply;
+        let status = super::remote::status(&self.session);
+        self.session.push(Effect::RemoteReply(
+            reply_to,
+            Box::new(super::remote::RemoteReply {
+                ok,
+                message,
+                status,
+            }),
+        ));
     }
 
     pub(super) fn help_key(&mut self, k: KeyEvent) {
@@ -206,6 +317,7 @@ impl App {
             }
             PromptKind::SmartName { rule } => self.views.playlists.named(s, text, rule),
             PromptKind::SmartRule { name, path } => self.views.playlists.ruled(s, name, path, text),
+            PromptKind::Command => self.run_command(&text),
             PromptKind::SeekTo => match prompt::parse_time(&text, s.playback.position_secs) {
                 Some(t) => s.seek_to(t),
                 None if text.is_empty() => {}

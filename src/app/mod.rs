@@ -11,6 +11,7 @@
 
 mod actions;
 pub mod catalog;
+pub mod command_line;
 pub mod crossfade;
 pub mod event;
 mod feedback;
@@ -333,7 +334,7 @@ impl App {
         self.session.take_genre_changes();
         let s = &self.session;
         let h = s.list_height;
-        self.views.library.rebuild(&s.lib, h);
+        self.views.library.rebuild(&s.lib, &s.history, h);
         self.views.genres.rebuild(
             &s.lib,
             s.recommend.min_confidence,
@@ -391,7 +392,9 @@ impl App {
             &changed,
             h,
         );
-        self.views.library.update_genres(&s.lib, &changed, h);
+        self.views
+            .library
+            .update_genres(&s.lib, &s.history, &changed, h);
         self.views
             .search
             .genres_changed(&s.lib, s.facts(), &changed, self.search.open, h);
@@ -426,6 +429,12 @@ impl App {
                 | Event::TracksMoved(_)
         ) {
             self.views.playlists.smart_changed();
+        }
+        if matches!(ev, Event::HistoryLoaded(_) | Event::HistoryChanged { .. })
+            && self.views.library.sort == views::sort::SortKey::Plays
+        {
+            // The order by plays follows the history (read after the first screen).
+            self.session.mark_stale();
         }
         let s = &mut self.session;
         match ev {
@@ -482,6 +491,10 @@ impl App {
                 self.views.stats.history_changed();
             }
             Event::StatsReady(stats) => self.views.stats.ready(stats),
+            Event::Remote(remote::RemoteRequest {
+                command: remote::RemoteCommand::Command { line },
+                reply,
+            }) => self.remote_command(&line, reply),
             Event::Remote(req) => {
                 let quit = req.command == remote::RemoteCommand::Quit;
                 remote::handle(s, req);

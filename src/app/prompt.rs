@@ -17,6 +17,8 @@ pub enum PromptKind {
     ConfirmDelete(PathBuf),
     ImportPlaylist,
     SeekTo,
+    /// The `:` command line (`app::command_line`).
+    Command,
     /// A new smart playlist's name; its rule given (an open search's query) or asked next.
     SmartName {
         rule: Option<String>,
@@ -136,6 +138,11 @@ impl Prompt {
                 self.text.pop();
             }
             KeyCode::Char('u') if ctrl => self.text.clear(),
+            KeyCode::Tab if self.kind == PromptKind::Command => {
+                let (text, shown) = super::command_line::complete(&self.text);
+                self.text = text;
+                self.completions = shown;
+            }
             KeyCode::Tab if self.kind == PromptKind::ImportPlaylist => {
                 let (text, options) = complete_path(&self.text, false);
                 self.text = text;

@@ -222,6 +222,9 @@ pub struct SavedSession {
     pub auto_dj: bool,
     pub view: String,
     pub browse: String,
+    /// The Library's sort order (`SortKey::name`; absent in earlier files: the tree's own).
+    #[serde(default)]
+    pub sort: String,
     #[serde(deserialize_with = "expanded")]
     pub expanded: Vec<Vec<String>>,
     pub selected: Option<SavedRow>,

@@ -114,6 +114,7 @@ impl App {
             auto_dj: s.auto_dj,
             view: view_name(self.view).into(),
             browse: browse_name(lib.mode).into(),
+            sort: lib.sort.name().into(),
             expanded: lib.expanded_groups(),
             selected: lib.rows.get(lib.nav.selected).and_then(|r| match &r.kind {
                 RowKind::Group(p) => Some(SavedRow::Group { path: p.clone() }),
@@ -192,6 +193,7 @@ impl App {
             .into_iter()
             .find(|m| browse_name(*m) == st.browse)
             .unwrap_or(BrowseMode::Artist);
+            lib.set_sort(crate::app::views::sort::SortKey::from_name(&st.sort).unwrap_or_default());
             lib.set_expanded(st.expanded);
             if let Some(f) = st.retrain_folder {
                 self.views.training.folder = f.path();

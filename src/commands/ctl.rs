@@ -33,6 +33,8 @@ pub enum CtlError {
     },
     #[error("{0} names in one add; at most {max} (name their folders instead)", max = crate::app::remote::MAX_ADD_PATHS)]
     TooManyNames(usize),
+    #[error("a command line of {0} bytes; at most {max}", max = crate::app::remote::MAX_COMMAND_BYTES)]
+    CommandTooLong(usize),
     /// A `ctl` action that is not one command (`events` subscribes instead).
     #[error("`ctl {0}` follows the player; it sends no command")]
     NotACommand(&'static str),
@@ -177,6 +179,13 @@ fn to_command(action: &CtlAction) -> Result<(RemoteCommand, Vec<CtlError>), CtlE
         CtlAction::Stop => RemoteCommand::Stop,
         CtlAction::Status => RemoteCommand::Status,
         CtlAction::Rescan => RemoteCommand::Rescan,
+        CtlAction::Run { line } => {
+            let line = line.join(" ");
+            if line.len() > crate::app::remote::MAX_COMMAND_BYTES {
+                return Err(CtlError::CommandTooLong(line.len()));
+            }
+            RemoteCommand::Command { line }
+        }
         // A subscription, not a command: `run` follows it (`super::events`).
         CtlAction::Events => {
             return Err(CtlError::NotACommand("events"));
@@ -305,7 +314,17 @@ fn print_status(s: &PlayerStatus) {
     };
     match &s.track {
         Some(t) => {
-            println!("{state}: {} — {} ({})", t.artist, t.title, t.album);
+            // An untagged file reads as its name (its path is on the next lines).
+            let artist = Some(t.artist.as_str())
+                .filter(|v| !v.is_empty() && *v != crate::library::track::UNKNOWN_ARTIST);
+            let album = Some(t.album.as_str())
+                .filter(|v| !v.is_empty() && *v != crate::library::track::UNKNOWN_ALBUM);
+            match (artist, album) {
+                (Some(a), Some(al)) => println!("{state}: {a} — {} ({al})", t.title),
+                (Some(a), None) => println!("{state}: {a} — {}", t.title),
+                (None, Some(al)) => println!("{state}: {} ({al})", t.title),
+                (None, None) => println!("{state}: {}", t.title),
+            }
             let genre = match (&t.genre, t.confidence) {
                 (Some(g), Some(c)) => format!("  ·  {g} {:.0}%", c * 100.0),
                 _ => String::new(),

@@ -190,9 +190,9 @@ fn scan_folder(
 
 fn print_scan_report(report: &ScanReport) {
     eprintln!(
-        "{}: {} tracks ({} new, {} changed, {} removed, {} unchanged) in {:.2} s",
+        "{}: {} ({} new, {} changed, {} removed, {} unchanged) in {:.2} s",
         report.root.display(),
-        report.tracks,
+        crate::app::session::tracks_n(report.tracks),
         report.new,
         report.changed,
         report.removed,
@@ -447,7 +447,7 @@ pub fn run_db(action: &DbAction, paths: &Paths) -> anyhow::Result<ExitCode> {
             let playlists = store.unwritten_playlists()?;
             let active = store.meta_get("active_model")?;
             let mut drops = vec![
-                format!("{} tracks", store.track_count()),
+                crate::app::session::tracks_n(store.track_count()),
                 format!("{vectors} genre vectors"),
                 format!(
                     "{} playlist{}{}",

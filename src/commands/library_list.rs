@@ -293,8 +293,8 @@ fn print_text(model: &LoadedModel, known: &Known) {
     }
     let _ = writeln!(
         stdout,
-        "{} tracks, {} classified, {} failed (model {})",
-        known.tracks.len(),
+        "{}, {} classified, {} failed (model {})",
+        crate::app::session::tracks_n(known.tracks.len()),
         known.vectors.len(),
         known.failures.len(),
         model.id

@@ -81,6 +81,7 @@ fn draw_tracks(f: &mut Frame, app: &App, inner_h: usize, area: Rect) {
     let view = &app.views.genres;
     let keys = app.keymap();
     let (name, tracks, is_style) = view.list(view.nav.selected).unwrap_or(("", &[], false));
+    let inner_w = area.width.saturating_sub(2) as usize;
     let items: Vec<ListItem> = tracks
         .iter()
         .enumerate()
@@ -92,7 +93,8 @@ fn draw_tracks(f: &mut Frame, app: &App, inner_h: usize, area: Rect) {
             } else {
                 Style::default()
             };
-            ListItem::new(track_line(app, *id, *p, is_style)).style(style)
+            let line = super::widgets::fit_line(track_line(app, *id, *p, is_style), inner_w);
+            ListItem::new(line).style(style)
         })
         .collect();
     f.render_widget(
@@ -142,7 +144,9 @@ fn track_line(app: &App, id: TrackId, p: f32, is_style: bool) -> Line<'static> {
             },
         ),
         Span::styled(
-            format!(" — {}", info.map(|i| i.artist.clone()).unwrap_or_default()),
+            info.filter(|i| i.has_artist())
+                .map(|i| format!(" — {}", i.artist))
+                .unwrap_or_default(),
             Style::default().fg(t.dim),
         ),
         // A style list says each track's genre too.

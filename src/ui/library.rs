@@ -6,8 +6,9 @@ use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{List, ListItem, Paragraph, Wrap};
 
-use super::widgets::{block, selected_style};
+use super::widgets::{block, fit_line, selected_style};
 use crate::app::catalog::BrowseMode;
+use crate::app::views::sort::SortKey;
 use crate::app::{App, RowKind};
 use crate::util::time::fmt_time;
 
@@ -15,12 +16,17 @@ pub fn draw(f: &mut Frame, app: &App, area: Rect) {
     let t = app.theme();
     let view = &app.views.library;
     let s = &app.session;
+    let sorted = match view.sort {
+        SortKey::Tree => String::new(),
+        k => format!(" · {}", k.label()),
+    };
     let title = format!(
-        " Library · by {} · {} ",
+        " Library · by {}{sorted} · {} ",
         view.mode.label(),
         crate::app::session::tracks_n(s.lib.tracks.len())
     );
     let inner_h = area.height.saturating_sub(2) as usize;
+    let inner_w = area.width.saturating_sub(2) as usize;
     let visual = view.visual_range();
     let items: Vec<ListItem> = view
         .rows
@@ -49,7 +55,7 @@ pub fn draw(f: &mut Frame, app: &App, area: Rect) {
             } else {
                 Style::default()
             };
-            ListItem::new(line).style(style)
+            ListItem::new(fit_line(line, inner_w)).style(style)
         })
         .collect();
     let list = List::new(items).block(block(title, t));
@@ -132,6 +138,14 @@ fn track_line(
         Span::styled(format!("  {dur}"), Style::default().fg(t.dim)),
         Span::styled(format!("  {genre}"), Style::default().fg(t.accent)),
     ];
+    // What the rows are sorted by, when the row does not say it otherwise.
+    let now = crate::util::time::now_unix();
+    if let Some(v) = crate::app::views::sort::shown(view.sort, *id, &s.lib, s.history(), now) {
+        spans.insert(
+            6,
+            Span::styled(format!("  {v}"), Style::default().fg(t.dim)),
+        );
+    }
     // The styles beside the genre: "rock 87% · alternative, indie, 90s".
     let styles = s.lib.style_text(*id);
     if !styles.is_empty() {
@@ -141,7 +155,7 @@ fn track_line(
         ));
     }
     if view.mode != BrowseMode::Artist
-        && let Some(i) = info
+        && let Some(i) = info.filter(|i| i.has_artist())
     {
         spans.insert(
             4,

@@ -189,10 +189,7 @@ fn draw_player_bar(f: &mut Frame, app: &App, area: Rect) {
         .constraints([Constraint::Length(1), Constraint::Length(1)])
         .split(area);
     let (state, title) = match s.playback.track.and_then(|id| s.lib.track(id)) {
-        Some(i) => (
-            if s.playback.paused { "⏸" } else { "▶" },
-            format!("{} — {} · {}", i.title, i.artist, i.album),
-        ),
+        Some(i) => (if s.playback.paused { "⏸" } else { "▶" }, i.full_line()),
         None => ("■", "stopped".to_string()),
     };
     let volume = if s.playback.muted {
@@ -304,7 +301,12 @@ pub fn status_text(app: &App) -> (String, String, bool) {
             (text, a.stopped.is_some())
         }
     };
-    let marks = app.views.library.marks.len();
+    // The marks of the view on screen (the Queue has its own).
+    let marks = if app.view == crate::app::View::Queue {
+        app.views.queue.marks.len()
+    } else {
+        app.views.library.marks.len()
+    };
     let right = match &s.playback.silent {
         // A notice has the whole line.
         _ if s.notice.is_some() => String::new(),
@@ -316,7 +318,7 @@ pub fn status_text(app: &App) -> (String, String, bool) {
             .map(|o| format!("audio: {o}"))
             .unwrap_or_default(),
     };
-    // The marks of the Library beside it.
+    // The marks beside it.
     let right = match (marks, right.is_empty()) {
         (0, _) => right,
         _ if s.notice.is_some() => right,
@@ -363,8 +365,14 @@ fn draw_status(f: &mut Frame, app: &App, area: Rect) {
 
 fn draw_prompt(f: &mut Frame, app: &App, p: &crate::app::prompt::Prompt, area: Rect) {
     let t = app.theme();
+    // The command line is `:` and what is typed, as in vi and cmus.
+    let label = if p.kind == crate::app::prompt::PromptKind::Command {
+        " :".to_string()
+    } else {
+        format!(" {}: ", p.label)
+    };
     let mut spans = vec![
-        Span::styled(format!(" {}: ", p.label), Style::default().fg(t.accent)),
+        Span::styled(label, Style::default().fg(t.accent)),
         Span::styled(format!("{}▏", p.text), Style::default().fg(t.foreground)),
     ];
     if !p.completions.is_empty() {

@@ -67,10 +67,22 @@ fn track_fields(app: &App, id: TrackId) -> Vec<Line<'static>> {
             info.map(|i| i.title.clone()).unwrap_or_default(),
             Style::default().fg(t.playing).add_modifier(Modifier::BOLD),
         )),
-        Line::from(info.map(|i| i.artist.clone()).unwrap_or_default()),
+        // An untagged file: where it is instead of "Unknown artist".
+        Line::from(
+            info.map(|i| {
+                if i.has_artist() {
+                    i.artist.clone()
+                } else {
+                    format!("(no artist tag) in {}/", i.folder)
+                }
+            })
+            .unwrap_or_default(),
+        ),
         Line::from(vec![
             Span::styled(
-                info.map(|i| i.album.clone()).unwrap_or_default(),
+                info.filter(|i| i.has_album())
+                    .map(|i| i.album.clone())
+                    .unwrap_or_default(),
                 Style::default().fg(t.dim),
             ),
             Span::styled(heard_text(app, id), Style::default().fg(t.accent)),

@@ -115,7 +115,7 @@ fn draw_tracks(f: &mut Frame, app: &App, area: Rect, inner_h: usize) {
             let info = s.lib.by_path(path);
             let playing = info.is_some_and(|i| s.playback.track == Some(i.id));
             let text = match info {
-                Some(i) => format!("{} — {}", i.title, i.artist),
+                Some(i) => i.title_artist(),
                 None => format!("{} (not in the library)", path.display()),
             };
             let style = if view.focus_tracks && i == view.tracks_nav.selected {

@@ -57,7 +57,7 @@ pub fn draw(f: &mut Frame, app: &App, area: Rect) {
         let info = s.lib.track(r.track());
         let rated = super::widgets::rating_mark(s.rating_of(r.track()));
         let name = info
-            .map(|t| format!("{} — {}{rated}", t.title, t.artist))
+            .map(|t| format!("{}{rated}", t.title_artist()))
             .unwrap_or_else(|| "(missing)".into());
         let dur = info
             .and_then(|t| t.duration_secs)
@@ -87,6 +87,8 @@ pub fn draw(f: &mut Frame, app: &App, area: Rect) {
                     .unwrap_or_default(),
             ),
         };
+        // A marked entry: "*" (cmus's mark) in its first column.
+        let mark = if view.is_marked(*r, s) { "*" } else { mark };
         let right = format!("  {dur}  {why}");
         let left = fit(
             &format!("{mark}{:>3}. {name}", row + 1),

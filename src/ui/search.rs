@@ -42,7 +42,7 @@ pub fn draw(f: &mut Frame, app: &App, area: Rect) {
             };
             let right_w = right.chars().count() + styles.chars().count();
             let left = fit(
-                &format!(" {} — {} · {}", info.title, info.artist, info.album),
+                &format!(" {}", info.full_line()),
                 width.saturating_sub(right_w),
             );
             let pad = width.saturating_sub(left.chars().count() + right_w);

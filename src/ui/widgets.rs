@@ -44,6 +44,37 @@ pub fn fit(text: &str, width: usize) -> String {
     out
 }
 
+/// `line` cut to `width` characters, its last one an ellipsis when something was cut; each
+/// span keeps its style.
+pub fn fit_line(line: Line<'static>, width: usize) -> Line<'static> {
+    let total: usize = line.spans.iter().map(|s| s.content.chars().count()).sum();
+    if total <= width {
+        return line;
+    }
+    let mut left = width.saturating_sub(1);
+    let mut spans = Vec::with_capacity(line.spans.len());
+    let mut last_style = line.style;
+    for span in line.spans {
+        if left == 0 {
+            break;
+        }
+        let n = span.content.chars().count();
+        last_style = span.style;
+        if n <= left {
+            left -= n;
+            spans.push(span);
+        } else {
+            let cut: String = span.content.chars().take(left).collect();
+            spans.push(ratatui::text::Span::styled(cut, span.style));
+            left = 0;
+        }
+    }
+    if width > 0 {
+        spans.push(ratatui::text::Span::styled("…", last_style));
+    }
+    Line::from(spans).style(line.style)
+}
+
 /// The mark a rated track has in the rows: " ♥" liked, " ✗" disliked, "" not rated.
 pub fn rating_mark(rating: crate::app::Rating) -> &'static str {
     match rating {

@@ -472,6 +472,37 @@ fn ctl_drives_the_player_over_its_socket() {
     assert_eq!(text(&out.stdout).trim(), "volume 75%");
     let out = genreplay(&data, &["ctl", "seek", "-0:05"]);
     assert!(out.status.success(), "{}", text(&out.stderr));
+    // A command line: the add is undone, then redone; the answer is the status line's.
+    let out = genreplay(&data, &["ctl", "run", "undo"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(
+        text(&out.stdout).trim(),
+        "queue change undone (ctrl-r redoes)"
+    );
+    let out = genreplay(&data, &["ctl", "run", "redo"]);
+    assert_eq!(text(&out.stdout).trim(), "queue change redone");
+    let out = genreplay(&data, &["ctl", "run", "sort", "year"]);
+    assert_eq!(
+        text(&out.stdout).trim(),
+        "library sorted: year, oldest first"
+    );
+    // What only works in a view, an unknown name, a question left open: refused (exit 1).
+    for (args, says) in [
+        (&["ctl", "run", "queue_remove"][..], "works in a view"),
+        (&["ctl", "run", "fly"][..], "no command 'fly'"),
+        (
+            &["ctl", "run", "save_queue"][..],
+            "give the answer after the name",
+        ),
+    ] {
+        let out = genreplay(&data, args);
+        assert_eq!(out.status.code(), Some(1), "{args:?}");
+        assert!(
+            text(&out.stderr).contains(says),
+            "{args:?}: {}",
+            text(&out.stderr)
+        );
+    }
     // Refused by the player: exit 1 with its reason.
     let out = genreplay(&data, &["ctl", "add", tmp.path().to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(1));

@@ -170,11 +170,11 @@ fn library_by_folder() {
         rows,
         [
             "▸ Alpha/First  3",
-            "▸ Beta/Second  2",
-            "▸ Beta/Third  1",
+            "▸ Beta  3",
             "▾ gamma  1",
             // No track number: none shown.
             "    Echo — gamma  0:45  …",
+            "",
             ""
         ]
     );

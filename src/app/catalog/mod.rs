@@ -406,8 +406,15 @@ impl Catalog {
                     let a = artists
                         .entry(t.artist.to_lowercase())
                         .or_insert_with(|| (t.artist.clone(), BTreeMap::new()));
-                    a.1.entry(t.album.to_lowercase())
-                        .or_insert_with(|| (t.album.clone(), Vec::new()))
+                    // Files without artist and album tags: by the folder they are in, not
+                    // all in one "Unknown album".
+                    let album = if !t.has_artist() && !t.has_album() {
+                        format!("{}/", t.folder)
+                    } else {
+                        t.album.clone()
+                    };
+                    a.1.entry(album.to_lowercase())
+                        .or_insert_with(|| (album, Vec::new()))
                         .1
                         .push(t.id);
                 }
@@ -491,21 +498,10 @@ impl Catalog {
                 groups
             }
             BrowseMode::Folder => {
-                let mut folders: BTreeMap<&str, Vec<TrackId>> = BTreeMap::new();
                 let mut in_order: Vec<&TrackInfo> =
                     self.tracks.iter().filter(|t| keep(t)).collect();
                 in_order.sort_by(|a, b| a.path.cmp(&b.path));
-                for t in in_order {
-                    folders.entry(t.folder.as_str()).or_default().push(t.id);
-                }
-                folders
-                    .into_iter()
-                    .map(|(name, tracks)| Group {
-                        name: name.to_string(),
-                        children: vec![],
-                        tracks,
-                    })
-                    .collect()
+                folder_tree(&in_order)
             }
         }
     }
@@ -566,6 +562,65 @@ impl Catalog {
     }
 }
 
+/// A folder of the folder tree while it is built.
+#[derive(Default)]
+struct FolderNode<'a> {
+    folders: BTreeMap<&'a str, FolderNode<'a>>,
+    tracks: Vec<TrackId>,
+}
+
+impl FolderNode<'_> {
+    /// The groups of this folder's subfolders; a folder holding only one subfolder and no
+    /// files is named with it ("Artist/Album"), so a deep path is not a ladder of rows.
+    fn into_groups(self) -> Vec<Group> {
+        self.folders
+            .into_iter()
+            .map(|(name, mut node)| {
+                let mut name = name.to_string();
+                while node.tracks.is_empty() && node.folders.len() == 1 {
+                    let Some((sub, inner)) = node.folders.pop_first() else {
+                        break;
+                    };
+                    name = format!("{name}/{sub}");
+                    node = inner;
+                }
+                let tracks = std::mem::take(&mut node.tracks);
+                Group {
+                    name,
+                    children: node.into_groups(),
+                    tracks,
+                }
+            })
+            .collect()
+    }
+}
+
+/// The folder tree of `tracks` (in path order): a group per folder below the library folder,
+/// nested as on disk; the library folder's own files are the group ".", first.
+fn folder_tree(tracks: &[&TrackInfo]) -> Vec<Group> {
+    let mut root = FolderNode::default();
+    for t in tracks {
+        let mut node = &mut root;
+        if t.folder != "." {
+            for part in t.folder.split('/').filter(|p| !p.is_empty()) {
+                node = node.folders.entry(part).or_default();
+            }
+        }
+        node.tracks.push(t.id);
+    }
+    let top = std::mem::take(&mut root.tracks);
+    let mut groups = Vec::new();
+    if !top.is_empty() {
+        groups.push(Group {
+            name: ".".into(),
+            children: vec![],
+            tracks: top,
+        });
+    }
+    groups.extend(root.into_groups());
+    groups
+}
+
 /// Appends the groups that have tracks (the trees' last groups: unsure, waiting, failed…).
 fn push_groups<const N: usize>(groups: &mut Vec<Group>, extra: [(&str, Vec<TrackId>); N]) {
     for (name, tracks) in extra {
@@ -597,12 +652,14 @@ pub struct Group {
 }
 
 impl Group {
-    /// Every track below this group, in order.
+    /// Every track below this group, in the order the rows show them (the subgroups, then
+    /// the group's own tracks).
     pub fn all_tracks(&self) -> Vec<TrackId> {
-        let mut v = self.tracks.clone();
+        let mut v = Vec::with_capacity(self.count());
         for c in &self.children {
             v.extend(c.all_tracks());
         }
+        v.extend_from_slice(&self.tracks);
         v
     }
 

@@ -27,6 +27,42 @@ pub struct TrackInfo {
 }
 
 impl TrackInfo {
+    /// Whether a tag names the artist (an untagged file's is "Unknown artist").
+    pub fn has_artist(&self) -> bool {
+        self.artist != crate::library::track::UNKNOWN_ARTIST
+    }
+
+    /// Whether a tag names the album.
+    pub fn has_album(&self) -> bool {
+        self.album != crate::library::track::UNKNOWN_ALBUM
+    }
+
+    /// "Title — Artist"; the title alone (an untagged file's is its file name) when no tag
+    /// names the artist: a list of untagged files reads as their names, not as "Unknown
+    /// artist" again and again.
+    pub fn title_artist(&self) -> String {
+        if self.has_artist() {
+            format!("{} — {}", self.title, self.artist)
+        } else {
+            self.title.clone()
+        }
+    }
+
+    /// "Title — Artist · Album", leaving out what no tag names; a file without artist and
+    /// album tags says the folder it is in instead.
+    pub fn full_line(&self) -> String {
+        let mut s = self.title_artist();
+        if self.has_album() {
+            s.push_str(" · ");
+            s.push_str(&self.album);
+        } else if !self.has_artist() {
+            s.push_str(" · ");
+            s.push_str(&self.folder);
+            s.push('/');
+        }
+        s
+    }
+
     /// The player's view of a stored track; the record's strings are moved, not copied (at
     /// 50,000 tracks this is on the way to the first screen).
     pub fn from_record(id: TrackId, r: TrackRecord, root: &Path) -> Self {

@@ -85,6 +85,32 @@ impl Snapshot {
     }
 }
 
+/// Renames the tracks of undo or redo steps (`to` a track, `context` a context's tracks); a
+/// context shared by neighbouring steps is renamed once and stays shared.
+fn rename_steps<'a>(
+    steps: impl Iterator<Item = &'a mut Snapshot>,
+    to: &impl Fn(&mut TrackId),
+    context: &impl Fn(&mut Context),
+) {
+    let mut last: Option<(std::sync::Arc<Context>, std::sync::Arc<Context>)> = None;
+    for snap in steps {
+        snap.up_next.iter_mut().for_each(|e| to(&mut e.track));
+        if let Some((c, _)) = &mut snap.context {
+            match &last {
+                Some((before, after)) if std::sync::Arc::ptr_eq(before, c) => {
+                    *c = after.clone();
+                }
+                _ => {
+                    let mut renamed = (**c).clone();
+                    context(&mut renamed);
+                    let renamed = std::sync::Arc::new(renamed);
+                    last = Some((std::mem::replace(c, renamed.clone()), renamed));
+                }
+            }
+        }
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Queue {
     /// What the user queued, in order: it plays before the context goes on.
@@ -94,6 +120,8 @@ pub struct Queue {
     /// Tracks played before the current one, for "previous".
     history: Vec<Current>,
     undo: UndoStack<Snapshot, UNDO_LEVELS, UNDO_BYTES>,
+    /// The states undo left, newest last: redo goes back to them; a new change forgets them.
+    redo: UndoStack<Snapshot, UNDO_LEVELS, UNDO_BYTES>,
     /// Counts changes (to know when the saved queue is out of date).
     changes: u64,
     /// The last number given to an entry or a context.
@@ -116,6 +144,12 @@ impl Queue {
         self.changes += 1;
         let step = Snapshot::of(&self.up_next, self.context.as_ref(), self.undo.last());
         self.undo.push(step);
+        self.redo.clear();
+    }
+
+    /// Whether a step of undo or redo could still bring an up-next entry back.
+    fn steps_kept(&self) -> bool {
+        !self.undo.is_empty() || !self.redo.is_empty()
     }
 
     /// Room left in up next.
@@ -154,6 +188,28 @@ impl Queue {
         let Some(s) = self.undo.pop() else {
             return false;
         };
+        let now = Snapshot::of(&self.up_next, self.context.as_ref(), self.redo.last());
+        self.redo.push(now);
+        self.go_back_to(s);
+        true
+    }
+
+    /// Goes forward again to the state the last undo left (the change undo took back comes
+    /// back); `false` when there is nothing to redo. As with undo, what plays keeps playing.
+    pub fn redo(&mut self) -> bool {
+        self.changes += 1;
+        let Some(s) = self.redo.pop() else {
+            return false;
+        };
+        let now = Snapshot::of(&self.up_next, self.context.as_ref(), self.undo.last());
+        self.undo.push(now);
+        self.go_back_to(s);
+        true
+    }
+
+    /// Puts up next and the context back as `s` holds them: entries that have played since
+    /// stay out, and a context the music is still in keeps its place.
+    fn go_back_to(&mut self, s: Snapshot) {
         self.up_next = s
             .up_next
             .into_iter()
@@ -164,7 +220,7 @@ impl Queue {
             c.pos = pos;
             c
         });
-        if self.undo.is_empty() {
+        if !self.steps_kept() {
             // No step left that could bring a played entry back.
             self.consumed.clear();
         }
@@ -184,7 +240,6 @@ impl Queue {
             }
             (old, _) => old,
         };
-        true
     }
 
     /// Numbers new entries.
@@ -197,7 +252,7 @@ impl Queue {
     /// Takes up-next entry `i` to play it.
     fn take_up_next(&mut self, i: usize) -> QueueEntry {
         let e = self.up_next.remove(i);
-        if !self.undo.is_empty() {
+        if self.steps_kept() {
             self.consumed.insert(e.uid);
         }
         e
@@ -205,6 +260,10 @@ impl Queue {
 
     pub fn can_undo(&self) -> bool {
         !self.undo.is_empty()
+    }
+
+    pub fn can_redo(&self) -> bool {
+        !self.redo.is_empty()
     }
 
     /// Plays `tracks` from `start` as the new context ("from `label`"). Up next stays.
@@ -267,6 +326,8 @@ impl Queue {
     /// many as fit; returns how many were added.
     pub fn extend_quietly(&mut self, entries: impl IntoIterator<Item = QueueEntry>) -> usize {
         self.changes += 1;
+        // A redo would take these away again.
+        self.redo.clear();
         let room = self.room();
         let before = self.up_next.len();
         for e in entries.into_iter().take(room) {
@@ -332,6 +393,53 @@ impl Queue {
         }
         self.checkpoint();
         Some(self.up_next.remove(i))
+    }
+
+    /// Removes the up-next entries numbered `entries` and the context's tracks at `context`
+    /// (indices of its track list, each with the track it must still hold) in one step that
+    /// undo takes back; never the playing one. Returns how many went.
+    pub fn remove_many(
+        &mut self,
+        entries: &std::collections::HashSet<u64>,
+        context: &[(usize, TrackId)],
+    ) -> usize {
+        self.changes += 1;
+        let playing = self
+            .current
+            .as_ref()
+            .is_some_and(|c| c.source == Source::Context)
+            .then(|| self.context.as_ref().and_then(Context::current_index))
+            .flatten();
+        let mut indices: Vec<usize> = context
+            .iter()
+            .filter(|&&(i, t)| {
+                Some(i) != playing
+                    && self
+                        .context
+                        .as_ref()
+                        .is_some_and(|c| c.tracks.get(i) == Some(&t))
+            })
+            .map(|&(i, _)| i)
+            .collect();
+        indices.sort_unstable();
+        indices.dedup();
+        let n = self
+            .up_next
+            .iter()
+            .filter(|e| entries.contains(&e.uid))
+            .count()
+            + indices.len();
+        if n == 0 {
+            return 0;
+        }
+        self.checkpoint();
+        self.up_next.retain(|e| !entries.contains(&e.uid));
+        if let Some(c) = &mut self.context {
+            for &i in indices.iter().rev() {
+                c.remove_index(i);
+            }
+        }
+        n
     }
 
     /// Removes the context's track at `index` (of its track list); not the playing one.
@@ -566,24 +674,8 @@ impl Queue {
             to(&mut c.entry.track);
         }
         self.history.iter_mut().for_each(|c| to(&mut c.entry.track));
-        // A context shared by neighbouring steps is renamed once and stays shared.
-        let mut last: Option<(std::sync::Arc<Context>, std::sync::Arc<Context>)> = None;
-        for snap in self.undo.iter_mut() {
-            snap.up_next.iter_mut().for_each(|e| to(&mut e.track));
-            if let Some((c, _)) = &mut snap.context {
-                match &last {
-                    Some((before, after)) if std::sync::Arc::ptr_eq(before, c) => {
-                        *c = after.clone();
-                    }
-                    _ => {
-                        let mut renamed = (**c).clone();
-                        context(&mut renamed);
-                        let renamed = std::sync::Arc::new(renamed);
-                        last = Some((std::mem::replace(c, renamed.clone()), renamed));
-                    }
-                }
-            }
-        }
+        rename_steps(self.undo.iter_mut(), &to, &context);
+        rename_steps(self.redo.iter_mut(), &to, &context);
     }
 
     /// Restores a saved state (see `app::state`); up next keeps at most [`MAX_UP_NEXT`]
@@ -608,6 +700,7 @@ impl Queue {
         self.current = current;
         self.history.clear();
         self.undo.clear();
+        self.redo.clear();
         self.consumed.clear();
     }
 

@@ -265,3 +265,45 @@ fn the_whole_queue_is_the_current_track_then_what_follows() {
     assert_eq!(q.current_track(), None);
     assert_eq!(q.tracks(), q.upcoming(), "stopped: only what follows");
 }
+
+#[test]
+fn redo_brings_back_what_undo_took_and_a_new_change_forgets_it() {
+    let mut r = rng();
+    let mut q = Queue::default();
+    let tracks = |q: &Queue| q.up_next.iter().map(|e| e.track.0).collect::<Vec<_>>();
+    q.append([TrackId(1), TrackId(2), TrackId(3)], Reason::Added);
+    q.remove(1);
+    q.play_context("album".into(), ids(4), 1, false, &mut r);
+    assert!(q.undo() && q.undo());
+    assert_eq!(tracks(&q), [1, 2, 3]);
+    assert!(q.context.is_none());
+    assert!(q.can_redo());
+    assert!(q.redo());
+    assert_eq!(tracks(&q), [1, 3], "the removal is back");
+    assert!(q.redo());
+    assert_eq!(
+        q.context.as_ref().map(|c| c.tracks.len()),
+        Some(4),
+        "the context is back"
+    );
+    assert!(!q.redo(), "nothing more to redo");
+    // Undo and redo alternate as often as one likes.
+    assert!(q.undo() && q.redo() && q.undo());
+    assert_eq!(tracks(&q), [1, 3]);
+    assert!(q.context.is_none());
+    // A new change after an undo forgets what redo had.
+    q.append([TrackId(9)], Reason::Added);
+    assert!(!q.can_redo());
+    assert!(!q.redo());
+    assert_eq!(tracks(&q), [1, 3, 9]);
+    // An entry that played since the undo does not come back with a redo.
+    q.append([TrackId(5)], Reason::Added);
+    assert!(q.undo());
+    assert_eq!(tracks(&q), [1, 3, 9]);
+    assert_eq!(
+        q.advance(false, Repeat::Off, false, &mut r),
+        Some(TrackId(1))
+    );
+    assert!(q.redo());
+    assert_eq!(tracks(&q), [3, 9, 5], "the played entry stays out");
+}

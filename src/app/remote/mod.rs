@@ -134,7 +134,11 @@ fn repeat_name(r: Repeat) -> &'static str {
 }
 
 fn describe(t: &TrackInfo) -> String {
-    format!("{} — {}", t.artist, t.title)
+    if t.has_artist() {
+        format!("{} — {}", t.artist, t.title)
+    } else {
+        t.title.clone()
+    }
 }
 
 fn now_playing(s: &Session) -> String {
@@ -207,6 +211,8 @@ fn apply(s: &mut Session, cmd: RemoteCommand) -> Result<String, Refused> {
             rescan(s);
             Ok("rescanning the library".into())
         }
+        // The app runs command lines itself (`App::remote_command`): they may reach the views.
+        RemoteCommand::Command { .. } => Err("a command line goes to the app, not here".into()),
     }
 }
 

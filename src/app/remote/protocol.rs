@@ -79,7 +79,15 @@ pub enum RemoteCommand {
     Rescan,
     /// Quit the player, as `q` (MPRIS `Quit`, `ctl quit`).
     Quit,
+    /// A `:` command line (`app::command_line`), run as typed in the player: only actions
+    /// that work anywhere (at most [`MAX_COMMAND_BYTES`]).
+    Command {
+        line: String,
+    },
 }
+
+/// The longest command line `ctl run` may send.
+pub const MAX_COMMAND_BYTES: usize = 4096;
 
 /// Where the answer goes: a one-slot channel the asker waits on (a socket connection's thread,
 /// or a D-Bus method call awaiting it on the MPRIS thread). Sending never blocks (an asker that

@@ -303,10 +303,20 @@ impl Session {
     /// Undoes the last change of the queue.
     pub fn undo(&mut self) {
         if self.queue.undo() {
-            self.set_status("queue change undone", false);
+            self.set_status("queue change undone (ctrl-r redoes)", false);
             self.send_next();
         } else {
             self.set_status("nothing to undo", false);
+        }
+    }
+
+    /// Brings back the change the last undo took back.
+    pub fn redo(&mut self) {
+        if self.queue.redo() {
+            self.set_status("queue change redone", false);
+            self.send_next();
+        } else {
+            self.set_status("nothing to redo", false);
         }
     }
 }

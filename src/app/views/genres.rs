@@ -40,8 +40,10 @@ impl GenresView {
         height: usize,
     ) {
         self.lists = lib.genre_playlists(min_confidence, unsure_in_playlists);
-        // Tracks the model is unsure of stay out of style playlists as out of genre ones.
-        self.styles = lib.style_lists(&|t| unsure_in_playlists || lib.is_known(t.id));
+        // A style is the trunk's tag, not the genre head's verdict: a track the genre model is
+        // unsure of (ambient music for a model without "ambient") still shows its styles, as
+        // the Library's style tree does.
+        self.styles = lib.style_lists(&|_| true);
         self.clamp(height);
     }
 
@@ -70,7 +72,6 @@ impl GenresView {
     fn update_styles(
         &mut self,
         lib: &Catalog,
-        unsure_in_playlists: bool,
         set: &HashSet<TrackId>,
         changed: &[TrackId],
     ) -> bool {
@@ -78,7 +79,7 @@ impl GenresView {
             l.retain(|(t, _)| !set.contains(t));
         }
         for &id in changed {
-            if lib.track(id).is_none() || !(unsure_in_playlists || lib.is_known(id)) {
+            if lib.track(id).is_none() {
                 continue;
             }
             for (name, p) in lib.styles_of(id) {
@@ -110,7 +111,7 @@ impl GenresView {
             return self.rebuild(lib, min_confidence, unsure_in_playlists, height);
         }
         let set: HashSet<TrackId> = changed.iter().copied().collect();
-        if !self.update_styles(lib, unsure_in_playlists, &set, changed) {
+        if !self.update_styles(lib, &set, changed) {
             return self.rebuild(lib, min_confidence, unsure_in_playlists, height);
         }
         for (_, l) in &mut self.lists {

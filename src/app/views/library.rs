@@ -4,12 +4,16 @@
 use std::collections::HashSet;
 
 use super::marks::{Mark, Marks};
+use super::sort::SortKey;
 use super::{Handled, Selection};
 use crate::app::catalog::{BrowseMode, Catalog, FAILED_GROUP, Group, PENDING_GROUP, UNSURE_GROUP};
 use crate::app::nav::ListNav;
 use crate::app::session::Session;
 use crate::keys::Action;
 use crate::library::TrackId;
+
+/// The listening history the sort by plays reads.
+type History = std::collections::HashMap<TrackId, crate::store::history::HistoryRecord>;
 
 /// One row of the library tree.
 #[derive(Debug, Clone, PartialEq)]
@@ -43,6 +47,8 @@ pub struct LibraryView {
     /// Visual mode: the row it started on (the range from there to the selection is marked
     /// when it ends).
     visual: Option<RowKind>,
+    /// How the groups and tracks are ordered.
+    pub sort: SortKey,
 }
 
 impl Default for LibraryView {
@@ -55,23 +61,34 @@ impl Default for LibraryView {
             tree: vec![],
             marks: Marks::default(),
             visual: None,
+            sort: SortKey::Tree,
         }
     }
 }
 
 impl LibraryView {
     /// Recomputes the tree and the rows, keeping the selection on the same item.
-    pub fn rebuild(&mut self, lib: &Catalog, height: usize) {
+    pub fn rebuild(&mut self, lib: &Catalog, history: &History, height: usize) {
         self.tree = lib.tree(self.mode, None);
+        let top = matches!(self.mode, BrowseMode::Artist | BrowseMode::Folder);
+        super::sort::sort_tree(&mut self.tree, self.sort, top, lib, history);
         self.rebuild_rows(lib, height);
     }
 
     /// Moves the tracks whose genre changed to their new group of the genre tree (the other
     /// trees do not depend on genres); the same tree as [`LibraryView::rebuild`] without
     /// going over the whole library.
-    pub fn update_genres(&mut self, lib: &Catalog, changed: &[TrackId], height: usize) {
-        if changed.len() > super::genres::MOVE_AT_MOST && self.mode != BrowseMode::Artist {
-            return self.rebuild(lib, height);
+    pub fn update_genres(
+        &mut self,
+        lib: &Catalog,
+        history: &History,
+        changed: &[TrackId],
+        height: usize,
+    ) {
+        let moved_in_place =
+            changed.len() <= super::genres::MOVE_AT_MOST && self.sort == SortKey::Tree;
+        if !moved_in_place && matches!(self.mode, BrowseMode::Genre | BrowseMode::Style) {
+            return self.rebuild(lib, history, height);
         }
         match self.mode {
             BrowseMode::Genre => {}
@@ -141,8 +158,10 @@ impl LibraryView {
             };
             for (name, p) in places(id) {
                 let Some(group) = self.tree.iter_mut().find(|g| g.name == name) else {
-                    // The first track of a group: build the tree.
-                    return self.rebuild(lib, height);
+                    // The first track of a group: build the tree (in its own order: tracks
+                    // move in place only then, so no history is needed).
+                    debug_assert_eq!(self.sort, SortKey::Tree);
+                    return self.rebuild(lib, &History::new(), height);
                 };
                 let pos = match p {
                     Some(p) => group.tracks.partition_point(|t| {
@@ -340,6 +359,15 @@ impl LibraryView {
         s.enqueue(ids, next);
     }
 
+    /// What a group plays as ("from Alpha / First"; a folder as its path, "Beta/Second").
+    fn label(&self, path: &[String]) -> String {
+        path.join(if self.mode == BrowseMode::Folder {
+            "/"
+        } else {
+            " / "
+        })
+    }
+
     /// The browse tree the rows show.
     pub fn tree(&self) -> &[Group] {
         &self.tree
@@ -362,6 +390,11 @@ impl LibraryView {
             self.nav.selected = i;
             self.nav.clamp(self.rows.len(), height);
         }
+    }
+
+    /// Orders the tree by `key` (the rows must be rebuilt: [`LibraryView::rebuild`]).
+    pub fn set_sort(&mut self, key: SortKey) {
+        self.sort = key;
     }
 
     /// The next browse mode, from the top.
@@ -409,7 +442,7 @@ impl super::View for LibraryView {
                 Some(Selection {
                     tracks: g.all_tracks(),
                     start: 0,
-                    label: path.join(" / "),
+                    label: self.label(path),
                     single: false,
                 })
             }
@@ -425,7 +458,7 @@ impl super::View for LibraryView {
                         Some(Selection {
                             tracks,
                             start,
-                            label: path.join(" / "),
+                            label: self.label(path),
                             single: true,
                         })
                     }

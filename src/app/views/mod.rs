@@ -9,6 +9,7 @@ pub mod now_playing;
 pub mod playlists;
 pub mod queue;
 pub mod search;
+pub mod sort;
 pub mod stats;
 pub mod training;
 

@@ -276,7 +276,8 @@ impl PlaylistsView {
     pub fn undo(&mut self, s: &mut Session) {
         match self.undo.pop() {
             Some(step) => {
-                s.set_status(format!("undone: {}", step.what), false);
+                let redo = s.keymap.hint(Action::Redo);
+                s.set_status(format!("undone: {} ({redo} redoes)", step.what), false);
                 self.focus_edit(&step);
                 self.change(s, step.path, step.edit, EditStep::Undo(step.what));
             }
@@ -465,6 +466,7 @@ impl super::View for PlaylistsView {
             Action::PlaylistMoveUp | Action::PlaylistMoveDown => {}
             // This view's undo is of its own edits (the queue's is `u` in the other views).
             Action::Undo => self.undo(s),
+            Action::Redo => self.redo(s),
             Action::ImportPlaylist => s.ask(Prompt::new(
                 PromptKind::ImportPlaylist,
                 "import the playlist file (M3U, M3U8, PLS)".into(),

@@ -3,6 +3,8 @@
 //! a genre, a playlist, in its shuffled order when shuffle is on), with the keys that edit
 //! them.
 
+use std::collections::HashSet;
+
 use super::Handled;
 use crate::app::nav::ListNav;
 use crate::app::session::Session;
@@ -41,6 +43,16 @@ pub struct QueueView {
     /// The queue's change count the rows were made at: an event that did not change the
     /// queue does not remake them (up next and a long context are thousands of rows).
     made_at: Option<u64>,
+    /// The marked entries (`y`): `d` removes them together.
+    pub marks: HashSet<QueueMark>,
+}
+
+/// A marked row: an up-next entry by its number, or a context's track by the context's number,
+/// its index there and the track (an index that holds another track by then is left alone).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum QueueMark {
+    UpNext(u64),
+    Context(u64, usize, TrackId),
 }
 
 impl QueueView {
@@ -97,6 +109,84 @@ impl QueueView {
     pub fn selected(&self) -> Option<QueueRow> {
         self.rows.get(self.nav.selected).copied()
     }
+
+    /// The mark `row` would have (none for the playing track).
+    pub fn mark_of(&self, row: QueueRow, s: &Session) -> Option<QueueMark> {
+        match row {
+            QueueRow::Playing(_) => None,
+            QueueRow::UpNext(i, _) => s.queue.up_next.get(i).map(|e| QueueMark::UpNext(e.uid)),
+            QueueRow::Context(i, t) => s
+                .queue
+                .context
+                .as_ref()
+                .map(|c| QueueMark::Context(c.uid, i, t)),
+        }
+    }
+
+    /// Whether `row` is marked.
+    pub fn is_marked(&self, row: QueueRow, s: &Session) -> bool {
+        self.mark_of(row, s)
+            .is_some_and(|m| self.marks.contains(&m))
+    }
+
+    /// `y`: marks or unmarks the selected entry and moves down.
+    fn toggle_mark(&mut self, s: &mut Session) {
+        let Some(row) = self.selected() else {
+            return;
+        };
+        match self.mark_of(row, s) {
+            None => {
+                let skip = s.keymap.hint(Action::NextTrack);
+                s.set_status(format!("that track is playing; {skip} skips it"), false);
+                return;
+            }
+            Some(m) => {
+                if !self.marks.remove(&m) {
+                    self.marks.insert(m);
+                }
+            }
+        }
+        self.nav
+            .on_action(Action::Down, self.rows.len(), s.list_height);
+        self.say_marks(s);
+    }
+
+    fn say_marks(&self, s: &mut Session) {
+        let text = match self.marks.len() {
+            0 => "no queue entries marked".to_string(),
+            n => format!(
+                "{n} marked: {} removes them, {} clears the marks",
+                s.keymap.hint(Action::QueueRemove),
+                s.keymap.hint(Action::ClearMarks)
+            ),
+        };
+        s.set_status(text, false);
+    }
+
+    /// `d` with marks: every marked entry goes, in one step `u` takes back.
+    fn remove_marked(&mut self, s: &mut Session) {
+        let context_uid = s.queue.context.as_ref().map(|c| c.uid);
+        let mut entries = HashSet::new();
+        let mut context = Vec::new();
+        for m in self.marks.drain() {
+            match m {
+                QueueMark::UpNext(uid) => {
+                    entries.insert(uid);
+                }
+                QueueMark::Context(c, i, t) if Some(c) == context_uid => context.push((i, t)),
+                QueueMark::Context(..) => {}
+            }
+        }
+        let n = s.queue.remove_many(&entries, &context);
+        s.send_next();
+        let undo = s.keymap.hint(Action::Undo);
+        let text = match n {
+            0 => "the marked entries are no longer in the queue".to_string(),
+            1 => format!("removed 1 entry ({undo} undoes)"),
+            n => format!("removed {n} entries ({undo} undoes)"),
+        };
+        s.set_status(text, false);
+    }
 }
 
 impl super::View for QueueView {
@@ -112,6 +202,12 @@ impl super::View for QueueView {
         }
         let sel = self.selected();
         match a {
+            Action::QueueMark => self.toggle_mark(s),
+            Action::ClearMarks => {
+                self.marks.clear();
+                self.say_marks(s);
+            }
+            Action::QueueRemove if !self.marks.is_empty() => self.remove_marked(s),
             Action::Activate => match sel {
                 Some(QueueRow::UpNext(i, _)) if s.queue.play_up_next(i).is_some() => {
                     s.play_current();

@@ -79,7 +79,9 @@ fn enter_in_genre_and_folder_modes() {
     assert_eq!(row_reason(&app, 0).describe(), "from rock");
 
     press(&mut app, "mm");
-    select(&mut app, "Beta/Second");
+    select(&mut app, "Beta");
+    press(&mut app, "l");
+    select(&mut app, "Second");
     press(&mut app, "l");
     select(&mut app, "Snow");
     let fx = press_code(&mut app, KeyCode::Enter);
