@@ -143,6 +143,13 @@ pub enum CtlAction {
         #[arg(required = true, value_name = "FILE")]
         files: Vec<PathBuf>,
     },
+    /// Add files or folders of the library to the end of a playlist (made when new).
+    PlaylistAdd {
+        #[arg(value_name = "NAME")]
+        name: String,
+        #[arg(required = true, value_name = "FILE")]
+        files: Vec<PathBuf>,
+    },
     /// Shuffle on or off.
     Shuffle {
         #[arg(value_parser = ["on", "off"])]

@@ -125,6 +125,35 @@ impl App {
         self.views.library.select_track(id, h);
     }
 
+    /// Asks which playlist the Library's marked tracks (else the selected track or group) go
+    /// to; Tab completes the playlists' names.
+    fn add_to_playlist(&mut self) {
+        let marks = self.views.library.marks.tracks();
+        let tracks = if self.view == View::Library && !self.search.open && !marks.is_empty() {
+            marks.to_vec()
+        } else {
+            self.selection().map(|s| s.picked()).unwrap_or_default()
+        };
+        if tracks.is_empty() {
+            self.session
+                .set_status("select a track (or mark some) to add to a playlist", true);
+            return;
+        }
+        if !self.views.playlists.loaded {
+            self.session.push(Effect::LoadPlaylists);
+        }
+        let names = super::prompt::playlist_names(&self.views.playlists.lists);
+        let label = format!(
+            "add {} to the playlist (Tab completes; a new name makes one)",
+            crate::app::session::tracks_n(tracks.len())
+        );
+        self.prompt = Some(Prompt::new(
+            PromptKind::AddToPlaylist { tracks, names },
+            label,
+            "",
+        ));
+    }
+
     /// A path: between the two marked tracks, else from the playing track to the selected one.
     fn path_to(&mut self) {
         let marked = self.views.library.marks.tracks();
@@ -216,9 +245,10 @@ impl App {
                     self.session.mix_seeds(&seeds);
                 }
             }
+            Action::AddToPlaylist => self.add_to_playlist(),
             Action::ExportPlaylist => {
                 let ids = s.queue.tracks();
-                s.export("queue".to_string(), &ids);
+                s.export(crate::playlist::ExportSource::Queue, &ids);
             }
             // Views' own actions that the view on screen did not take: nothing to do here.
             Action::Up

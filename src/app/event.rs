@@ -53,6 +53,13 @@ pub enum Event {
     TracksMoved(Vec<(TrackId, TrackId)>),
     /// The named playlists as the playlist folder has them.
     PlaylistsLoaded(Vec<crate::playlist::Playlist>),
+    /// A playlist file was edited: `undo` takes the edit back (sent before the folder is read
+    /// again; `step` is the effect's, for the Playlists view's undo and redo).
+    PlaylistEdited {
+        path: PathBuf,
+        undo: crate::playlist::Edit,
+        step: crate::playlist::EditStep,
+    },
     /// The retrain dialog's folder was looked at.
     TrainPrepared(Result<retrain::Preview, retrain::TrainError>),
     /// Training progress.
@@ -117,9 +124,10 @@ pub enum Effect {
     DiscardModel,
     /// Make the built-in model active again.
     UseBuiltInModel,
-    /// Write a playlist file (the service picks the folder and reports back).
+    /// Write a playlist file (the service picks the folder, updates the file the same export
+    /// wrote before, reports back and reads the folder again).
     ExportPlaylist {
-        name: String,
+        source: crate::playlist::ExportSource,
         entries: Vec<crate::recommend::playlists::M3uEntry>,
     },
     /// Read the named playlists (answered by `PlaylistsLoaded`).
@@ -134,6 +142,13 @@ pub enum Effect {
     EditPlaylist {
         path: PathBuf,
         edit: crate::playlist::Edit,
+        /// What it is to the Playlists view's undo (`Plain`: nothing).
+        step: crate::playlist::EditStep,
+    },
+    /// Add tracks at the end of the playlist called `name` (a new playlist when there is none).
+    AddToPlaylist {
+        name: String,
+        entries: Vec<crate::recommend::playlists::M3uEntry>,
     },
     RenamePlaylist {
         path: PathBuf,

@@ -306,6 +306,15 @@ impl App {
                     s.push(Effect::ImportPlaylist { file });
                 }
             }
+            PromptKind::AddToPlaylist { tracks, .. } => {
+                if !text.is_empty() {
+                    let entries = s.entries_of(&tracks);
+                    s.push(Effect::AddToPlaylist {
+                        name: text,
+                        entries,
+                    });
+                }
+            }
             PromptKind::SmartName { rule } => self.views.playlists.named(s, text, rule),
             PromptKind::SmartRule { name, path } => self.views.playlists.ruled(s, name, path, text),
             PromptKind::Command => self.run_command(&text),

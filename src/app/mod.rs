@@ -477,6 +477,12 @@ impl App {
             Event::PlaylistsLoaded(lists) => {
                 let h = s.list_height;
                 self.views.playlists.loaded(lists, h, &s.lib, s.facts());
+                if let Some(p) = self.prompt.as_mut() {
+                    p.playlists_loaded(&self.views.playlists.lists);
+                }
+            }
+            Event::PlaylistEdited { path, undo, step } => {
+                self.views.playlists.edited(path, undo, step)
             }
             Event::ModelsLoaded(m) => self.views.training.models_loaded(m),
             Event::HistoryLoaded(history) => s.history_loaded(history),

@@ -1,11 +1,12 @@
-//! A one-line prompt at the bottom of the screen: a name for a playlist, a file to import, a
-//! time to go to, or a yes/no. Keys go to it while it is open; Enter submits, Esc cancels.
+//! A one-line prompt at the bottom of the screen: a name for a playlist (Tab completes the
+//! playlists' names when adding to one), a file to import, a time to go to, or a yes/no. Keys go to it while it is open; Enter submits, Esc cancels.
 
 use std::path::PathBuf;
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 use super::retrain::complete_path;
+use crate::library::TrackId;
 
 /// What the answer is for.
 #[derive(Debug, Clone, PartialEq)]
@@ -27,6 +28,24 @@ pub enum PromptKind {
         name: String,
         path: Option<PathBuf>,
     },
+    /// The playlist to add `tracks` to (a new one when no playlist has the name); Tab
+    /// completes over `names`, the playlists that are not smart.
+    AddToPlaylist {
+        tracks: Vec<TrackId>,
+        names: Vec<String>,
+    },
+}
+
+/// The names Tab completes in an `AddToPlaylist` prompt: the playlists that are not smart
+/// (at most 10,000; a name a terminal could not show as typed is left out).
+pub fn playlist_names(lists: &[crate::playlist::Playlist]) -> Vec<String> {
+    lists
+        .iter()
+        .filter(|p| p.rule.is_none())
+        .map(|p| p.name.clone())
+        .filter(|n| !n.chars().any(crate::util::text::needs_escape))
+        .take(10_000)
+        .collect()
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -54,6 +73,50 @@ impl Prompt {
             text: text.to_string(),
             completions: vec![],
         }
+    }
+
+    /// The playlist folder was read again: an `AddToPlaylist` prompt completes over its names.
+    pub fn playlists_loaded(&mut self, lists: &[crate::playlist::Playlist]) {
+        if let PromptKind::AddToPlaylist { names, .. } = &mut self.kind {
+            *names = playlist_names(lists);
+        }
+    }
+
+    /// Tab in an `AddToPlaylist` prompt: the names that begin with the text (any case); one
+    /// is taken, several give their common beginning, and Tab again goes to the next one.
+    fn complete_name(&mut self) {
+        let PromptKind::AddToPlaylist { names, .. } = &self.kind else {
+            return;
+        };
+        if let Some(i) = self.completions.iter().position(|c| *c == self.text) {
+            self.text = self.completions[(i + 1) % self.completions.len()].clone();
+            return;
+        }
+        let typed = self.text.to_lowercase();
+        let found: Vec<String> = names
+            .iter()
+            .filter(|n| n.to_lowercase().starts_with(&typed))
+            .cloned()
+            .collect();
+        match found.as_slice() {
+            [] => {}
+            [one] => self.text = one.clone(),
+            [first, rest @ ..] => {
+                let mut common: Vec<char> = first.chars().collect();
+                for n in rest {
+                    let same = common
+                        .iter()
+                        .zip(n.chars())
+                        .take_while(|(a, b)| **a == *b)
+                        .count();
+                    common.truncate(same);
+                }
+                if common.len() >= self.text.chars().count() {
+                    self.text = common.into_iter().collect();
+                }
+            }
+        }
+        self.completions = if found.len() > 1 { found } else { vec![] };
     }
 
     pub fn on_key(&mut self, k: KeyEvent) -> PromptOutcome {
@@ -85,6 +148,7 @@ impl Prompt {
                 self.text = text;
                 self.completions = options;
             }
+            KeyCode::Tab => self.complete_name(),
             KeyCode::Char(c) if !ctrl && self.text.chars().count() < 4096 => self.text.push(c),
             _ => {}
         }

@@ -134,6 +134,25 @@ fn client_path(f: &Path) -> Result<PathBuf, CtlError> {
     }
 }
 
+/// The files named for `add` and `playlist-add`, as the player knows them; the ones that
+/// cannot be sent go to `problems` (an error when none is left, or too many are named).
+fn client_paths(files: &[PathBuf], problems: &mut Vec<CtlError>) -> Result<Vec<PathBuf>, CtlError> {
+    if files.len() > crate::app::remote::MAX_ADD_PATHS {
+        return Err(CtlError::TooManyNames(files.len()));
+    }
+    let mut paths = vec![];
+    for f in files {
+        match client_path(f) {
+            Ok(p) => paths.push(p),
+            Err(e) => problems.push(e),
+        }
+    }
+    if paths.is_empty() {
+        return Err(CtlError::NoNames(std::mem::take(problems)));
+    }
+    Ok(paths)
+}
+
 /// The command to send, and the names that could not be sent (each with why).
 fn to_command(action: &CtlAction) -> Result<(RemoteCommand, Vec<CtlError>), CtlError> {
     let mut problems = vec![];
@@ -176,23 +195,13 @@ fn to_command(action: &CtlAction) -> Result<(RemoteCommand, Vec<CtlError>), CtlE
         CtlAction::Repeat { mode } => RemoteCommand::Repeat { mode: mode.clone() },
         CtlAction::Seek { position } => parse_seek(position)?,
         CtlAction::Volume { value } => parse_volume(value)?,
-        CtlAction::Add { files } => {
-            let max = crate::app::remote::MAX_ADD_PATHS;
-            if files.len() > max {
-                return Err(CtlError::TooManyNames(files.len()));
-            }
-            let mut paths = vec![];
-            for f in files {
-                match client_path(f) {
-                    Ok(p) => paths.push(p),
-                    Err(e) => problems.push(e),
-                }
-            }
-            if paths.is_empty() {
-                return Err(CtlError::NoNames(problems));
-            }
-            RemoteCommand::Add { paths }
-        }
+        CtlAction::Add { files } => RemoteCommand::Add {
+            paths: client_paths(files, &mut problems)?,
+        },
+        CtlAction::PlaylistAdd { name, files } => RemoteCommand::PlaylistAdd {
+            name: name.clone(),
+            paths: client_paths(files, &mut problems)?,
+        },
     };
     Ok((cmd, problems))
 }

@@ -9,7 +9,7 @@ use serde_json::json;
 
 use crate::paths::Paths;
 use crate::playlist::{PlaylistDir, imported_message};
-use crate::service::playlists::is_playable;
+use crate::service::playlists::LibraryFinder;
 
 pub fn run(file: &Path, name: Option<&str>, json: bool, paths: &Paths) -> anyhow::Result<ExitCode> {
     let config = crate::config::Settings::load(&paths.config_dir).config;
@@ -17,8 +17,8 @@ pub fn run(file: &Path, name: Option<&str>, json: bool, paths: &Paths) -> anyhow
     // The library's tracks count as playable; without a database (a scan holds it) the files
     // on disk are looked at alone.
     let store = super::library::open_store(paths).ok();
-    let playable = |p: &Path| is_playable(store.as_ref(), p);
-    let got = dir.import(file, name, &playable)?;
+    let finder = LibraryFinder::new(store.as_ref());
+    let got = dir.import(file, name, &finder)?;
     if json {
         super::print_json(&json!({
             "name": got.playlist.name,

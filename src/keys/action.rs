@@ -158,6 +158,7 @@ actions! {
     MarkLess => "mark_less", Browse, "Mark the track \"less like this\" for the mix of marked";
     MarkRange => "mark_range", Browse, "Visual mode: marks every row from here to where you move";
     ClearMarks => "clear_marks", Global, "Clear the marks (Library or Queue)";
+    AddToPlaylist => "add_to_playlist", Browse, "Add the selection (or the marks) to a playlist";
     Like => "like", Global, "Like the playing (or selected) track";
     Dislike => "dislike", Global, "Dislike the playing (or selected) track: never recommended";
     Unrate => "unrate", Global, "Clear the rating of the playing (or selected) track";

@@ -1,4 +1,4 @@
-//! One concern at ~670 lines (a quarter of them tests): the two playlist formats read into
+//! One concern at ~740 lines (a quarter of them tests): the two playlist formats read into
 //! one model that an edit writes back unchanged where it did not touch, under the bounds and
 //! path rules both share.
 //!
@@ -86,6 +86,13 @@ pub struct Entry {
     raw: Vec<u8>,
 }
 
+impl Entry {
+    /// The bytes it holds (what keeping it for an undo costs).
+    pub fn size(&self) -> usize {
+        self.raw.len() + self.title.as_ref().map_or(0, String::len)
+    }
+}
+
 /// A whole playlist file, ready to be edited and written back.
 #[derive(Debug, Clone, PartialEq)]
 pub struct PlaylistFile {
@@ -114,6 +121,12 @@ pub enum Edit {
         from: usize,
         to: usize,
         path: PathBuf,
+    },
+    /// Puts `entry` back as track `track` (before the entry that is track `track` now, or
+    /// after the last entry): what undoes a `Remove`, with the entry's own lines.
+    Insert {
+        track: usize,
+        entry: Entry,
     },
     /// Sets a smart playlist's rule (`create`: a new file, refused when one is there).
     Rule {
@@ -185,6 +198,22 @@ impl PlaylistFile {
         self.entries.iter().filter_map(|e| e.path.clone()).collect()
     }
 
+    /// Adds an entry for `path` at the end, as this file's format writes one: M3U lines
+    /// `#EXTINF:<secs>,<shown>` and `location`; a PLS `FileN`, `TitleN`, `LengthN`. `shown`
+    /// and `location` must be one line each (the caller's `clean_text`, `location_line`).
+    pub fn push_entry(&mut self, path: PathBuf, secs: Option<i64>, shown: &str, location: &str) {
+        let raw = match self.kind {
+            Kind::M3u => format!("#EXTINF:{},{shown}\n{location}\n", secs.unwrap_or(-1)),
+            Kind::Pls => location.to_string(),
+        };
+        self.entries.push(Entry {
+            path: Some(path),
+            secs,
+            title: (!shown.is_empty()).then(|| shown.to_string()),
+            raw: raw.into_bytes(),
+        });
+    }
+
     /// The index in `entries` of track `n` (the n-th entry that names a file).
     fn entry_of_track(&self, n: usize) -> Option<usize> {
         self.entries
@@ -195,8 +224,9 @@ impl PlaylistFile {
             .map(|(i, _)| i)
     }
 
-    /// Applies `edit`; `Changed` when the file's track is not the one the edit names.
-    pub fn apply(&mut self, edit: &Edit, file: &Path) -> Result<(), PlaylistError> {
+    /// Applies `edit` and returns the edit that undoes it; `Changed` when the file's track is
+    /// not the one the edit names.
+    pub fn apply(&mut self, edit: &Edit, file: &Path) -> Result<Edit, PlaylistError> {
         let changed = || PlaylistError::Changed(file.to_path_buf());
         if self.truncated {
             return Err(PlaylistError::TooMany(file.to_path_buf()));
@@ -212,16 +242,42 @@ impl PlaylistFile {
         match edit {
             Edit::Remove { track, path } => {
                 let i = at(*track, path)?;
-                self.entries.remove(i);
+                let entry = self.entries.remove(i);
+                Ok(Edit::Insert {
+                    track: *track,
+                    entry,
+                })
             }
             Edit::Move { from, to, path } => {
                 let i = at(*from, path)?;
                 let j = self.entry_of_track(*to).ok_or_else(changed)?;
                 self.entries.swap(i, j);
+                Ok(Edit::Move {
+                    from: *to,
+                    to: *from,
+                    path: path.clone(),
+                })
             }
-            Edit::Rule { .. } => return Err(PlaylistError::Smart(file.to_path_buf())),
+            Edit::Insert { track, entry } => {
+                let Some(path) = entry.path.clone() else {
+                    return Err(changed());
+                };
+                let count = self.entries.iter().filter(|e| e.path.is_some()).count();
+                if *track > count || self.entries.len() >= MAX_ENTRIES {
+                    return Err(changed());
+                }
+                let i = match self.entry_of_track(*track) {
+                    Some(i) => i,
+                    None => self.entries.len(),
+                };
+                self.entries.insert(i, entry.clone());
+                Ok(Edit::Remove {
+                    track: *track,
+                    path,
+                })
+            }
+            Edit::Rule { .. } => Err(PlaylistError::Smart(file.to_path_buf())),
         }
-        Ok(())
     }
 
     /// The file's bytes: what was read, with the edits applied.

@@ -7,6 +7,8 @@
 //! A smart playlist is a `NAME.smart` file holding a rule (`smart`); the player fills in its
 //! tracks.
 
+pub mod export;
+pub mod find;
 pub mod format;
 pub mod smart;
 
@@ -14,7 +16,21 @@ use std::path::{Path, PathBuf};
 
 use crate::recommend::playlists::{M3uEntry, clean_text, location_line};
 use crate::util::private;
+pub use export::ExportSource;
+pub use find::{Finder, TailIndex};
 pub use format::{Edit, PlaylistError, PlaylistFile, read_playlist};
+
+/// What an edit of a playlist file is to the Playlists view's undo: `Plain` is not recorded
+/// (a smart playlist's rule); `Do` is a new edit (its inverse goes on the undo stack, the redo
+/// stack is emptied), `Undo` and `Redo` take a step back or forward (the inverse goes on the
+/// other stack). The text says what the edit did ("removed 'Dawn' from road").
+#[derive(Debug, Clone, PartialEq)]
+pub enum EditStep {
+    Plain,
+    Do(String),
+    Undo(String),
+    Redo(String),
+}
 
 /// A saved playlist: its name and the tracks' paths in order.
 #[derive(Debug, Clone, PartialEq)]
@@ -204,18 +220,19 @@ impl PlaylistDir {
 
     /// Applies `edit` to the playlist file at `path` (a file of this folder), read afresh:
     /// the file is written back in its own format under its own name, with every entry that
-    /// stays as it was.
-    pub fn edit(&self, path: &Path, edit: &Edit) -> Result<(), PlaylistError> {
+    /// stays as it was. Returns the edit that undoes it (none for a rule).
+    pub fn edit(&self, path: &Path, edit: &Edit) -> Result<Option<Edit>, PlaylistError> {
         self.own(path)?;
         if let Edit::Rule { rule, create } = edit {
-            return self.write_rule(path, rule, *create);
+            return self.write_rule(path, rule, *create).map(|()| None);
         }
         let mut file = PlaylistFile::read(path)?;
-        file.apply(edit, path)?;
+        let undo = file.apply(edit, path)?;
         private::replace(path, &file.to_bytes()).map_err(|error| PlaylistError::Write {
             path: path.to_path_buf(),
             error,
-        })
+        })?;
+        Ok(Some(undo))
     }
 
     /// Writes a smart playlist's rule to `path` (a `.smart` file of this folder): a new file
@@ -242,6 +259,55 @@ impl PlaylistDir {
     /// The file a new smart playlist called `name` gets.
     pub fn smart_path(&self, name: &str) -> Option<PathBuf> {
         playlist_file_name(name, smart::SMART_EXT).map(|f| self.dir.join(f))
+    }
+
+    /// Adds `entries` at the end of the playlist called `name` (its file written back, every
+    /// line it had kept), or saves them as a new playlist when none has that name (the exact
+    /// name first, else the one name that matches in any case). A smart playlist is refused:
+    /// its tracks come from its rule. Returns what the status line says.
+    pub fn append(&self, name: &str, entries: &[M3uEntry]) -> Result<String, PlaylistError> {
+        let name = name.trim();
+        let (lists, _) = self.load_all();
+        let exact = lists.iter().find(|p| p.name == name);
+        let lower = name.to_lowercase();
+        let mut like = lists.iter().filter(|p| p.name.to_lowercase() == lower);
+        let found = exact.or_else(|| match (like.next(), like.next()) {
+            (Some(one), None) => Some(one),
+            _ => None,
+        });
+        let n = entries.len();
+        let Some(p) = found else {
+            self.save(name, entries)?;
+            return Ok(format!(
+                "made the new playlist \"{name}\" with {}",
+                tracks_n(n)
+            ));
+        };
+        if p.rule.is_some() {
+            return Err(PlaylistError::Smart(p.path.clone()));
+        }
+        let mut file = PlaylistFile::read(&p.path)?;
+        if file.truncated || file.entries.len() + n > format::MAX_ENTRIES {
+            return Err(PlaylistError::TooMany(p.path.clone()));
+        }
+        for e in entries {
+            let abs = std::path::absolute(&e.path).unwrap_or_else(|_| e.path.clone());
+            let secs = e
+                .duration_secs
+                .filter(|d| d.is_finite() && *d >= 0.0 && *d < 1e9)
+                .map(|d| d.round() as i64);
+            file.push_entry(e.path.clone(), secs, &shown(e), &location_line(&abs));
+        }
+        private::replace(&p.path, &file.to_bytes()).map_err(|error| PlaylistError::Write {
+            path: p.path.clone(),
+            error,
+        })?;
+        Ok(format!(
+            "added {} to \"{}\" (now {})",
+            tracks_n(n),
+            p.name,
+            tracks_n(file.tracks().len())
+        ))
     }
 
     /// Renames playlist `from` to `to`: the same file (its format and contents unchanged)
@@ -280,13 +346,15 @@ impl PlaylistDir {
     }
 
     /// Imports the M3U, M3U8 or PLS file at `file` as a new playlist called `name` (else the
-    /// file's name; made unique). Only entries that `playable` accepts are kept (with what
-    /// the file says of them: `#EXTINF`, PLS titles); a file with none is refused.
+    /// file's name; made unique). Only entries `finder` finds a playable file for are kept
+    /// (as written, in their Windows form, or a library track they end like:
+    /// [`find::locate`]), with what the file says of them: `#EXTINF`'s length and
+    /// `artist - title`, PLS titles and lengths. A file with none is refused.
     pub fn import(
         &self,
         file: &Path,
         name: Option<&str>,
-        playable: &dyn Fn(&Path) -> bool,
+        finder: &dyn Finder,
     ) -> Result<Imported, PlaylistError> {
         let source = PlaylistFile::read(file)?;
         if source.truncated {
@@ -295,22 +363,32 @@ impl PlaylistDir {
         if source.entries.is_empty() {
             return Err(PlaylistError::Empty(file.to_path_buf()));
         }
+        let base = file.parent().unwrap_or(Path::new("/"));
+        let base = std::path::absolute(base).unwrap_or_else(|_| base.to_path_buf());
         let mut skipped = 0;
         let mut entries = Vec::new();
         for e in &source.entries {
-            match &e.path {
-                Some(p) if playable(p) => entries.push(M3uEntry {
-                    path: p.clone(),
-                    duration_secs: e.secs.map(|s| s as f64),
-                    artist: String::new(),
-                    title: e.title.clone().unwrap_or_else(|| {
-                        p.file_stem()
-                            .map(|s| s.to_string_lossy().into_owned())
-                            .unwrap_or_default()
-                    }),
+            let found = e
+                .path
+                .as_deref()
+                .and_then(|p| find::locate(p, &base, finder));
+            let Some(p) = found else {
+                skipped += 1;
+                continue;
+            };
+            // The file's own words for it (`#EXTINF:30,Someone - Rock zero` stays so), else
+            // the file's name.
+            let title = e.title.clone().filter(|t| !t.trim().is_empty());
+            entries.push(M3uEntry {
+                duration_secs: e.secs.map(|s| s as f64),
+                artist: String::new(),
+                title: title.unwrap_or_else(|| {
+                    p.file_stem()
+                        .map(|s| s.to_string_lossy().into_owned())
+                        .unwrap_or_default()
                 }),
-                _ => skipped += 1,
-            }
+                path: p,
+            });
         }
         if entries.is_empty() {
             return Err(PlaylistError::NoPlayable(file.to_path_buf()));
@@ -363,11 +441,7 @@ fn m3u8_text(entries: &[M3uEntry]) -> Vec<u8> {
             .duration_secs
             .filter(|d| d.is_finite() && *d >= 0.0 && *d < 1e9)
             .map_or(-1, |d| d.round() as i64);
-        let shown = if e.artist.is_empty() {
-            clean_text(&e.title)
-        } else {
-            format!("{} - {}", clean_text(&e.artist), clean_text(&e.title))
-        };
+        let shown = shown(e);
         let abs = std::path::absolute(&e.path).unwrap_or_else(|_| e.path.clone());
         text.push_str(&format!(
             "#EXTINF:{secs},{shown}\n{}\n",
@@ -375,6 +449,20 @@ fn m3u8_text(entries: &[M3uEntry]) -> Vec<u8> {
         ));
     }
     text.into_bytes()
+}
+
+/// "1 track", "3 tracks".
+fn tracks_n(n: usize) -> String {
+    format!("{n} track{}", if n == 1 { "" } else { "s" })
+}
+
+/// What an `#EXTINF` line shows of an entry: `artist - title`, or the title alone.
+fn shown(e: &M3uEntry) -> String {
+    if e.artist.is_empty() {
+        clean_text(&e.title)
+    } else {
+        format!("{} - {}", clean_text(&e.artist), clean_text(&e.title))
+    }
 }
 
 /// Entries for writing, from paths alone (the file's name as the title).
@@ -499,5 +587,86 @@ mod tests {
             .permissions()
             .mode();
         assert_eq!(mode & 0o777, 0o600);
+    }
+
+    /// A library for imports: these paths play, and are found by their tails.
+    struct Lib(Vec<PathBuf>, TailIndex);
+
+    impl Finder for Lib {
+        fn playable(&self, path: &Path) -> bool {
+            self.0.iter().any(|p| p == path)
+        }
+        fn by_tail(&self, parts: &[&[u8]]) -> Option<PathBuf> {
+            self.1.find(parts)
+        }
+    }
+
+    #[test]
+    fn an_import_keeps_extinf_and_finds_windows_paths_in_the_library() {
+        let d = tempfile::tempdir().unwrap();
+        let root = std::path::absolute(d.path()).unwrap();
+        let rock = root.join("lib/rock/rock.00000.flac");
+        let disco = root.join("lib/disco/disco.00002.flac");
+        let lib = Lib(
+            vec![rock.clone(), disco.clone()],
+            TailIndex::new([rock.clone(), disco.clone()]),
+        );
+        let m3u = root.join("win.m3u");
+        std::fs::write(
+            &m3u,
+            "#EXTM3U\r\n#EXTINF:30,Someone - Rock zero\r\nlib\\rock\\rock.00000.flac\r\n\
+             #EXTINF:31,\r\nC:\\Users\\me\\Music\\lib\\disco\\disco.00002.flac\r\n\
+             D:\\elsewhere\\gone.flac\r\n",
+        )
+        .unwrap();
+        let pl = PlaylistDir::new(root.join("lists"));
+        let got = pl.import(&m3u, None, &lib).unwrap();
+        assert_eq!(got.skipped, 1);
+        assert_eq!(got.playlist.tracks, [rock.clone(), disco.clone()]);
+        assert_eq!(
+            std::fs::read_to_string(&got.playlist.path).unwrap(),
+            format!(
+                "#EXTM3U\n#EXTINF:30,Someone - Rock zero\n{}\n#EXTINF:31,disco.00002\n{}\n",
+                rock.display(),
+                disco.display()
+            )
+        );
+    }
+
+    #[test]
+    fn append_adds_in_the_files_own_format_and_makes_a_new_playlist_for_a_new_name() {
+        let d = tempfile::tempdir().unwrap();
+        let pl = PlaylistDir::new(d.path());
+        let pls = d.path().join("old.pls");
+        std::fs::write(
+            &pls,
+            "[playlist]\nFile1=/m/a.mp3\nTitle1=A\nNumberOfEntries=1\nVersion=2\n",
+        )
+        .unwrap();
+        let add = [M3uEntry {
+            path: "/m/b.flac".into(),
+            duration_secs: Some(61.2),
+            artist: "Beta".into(),
+            title: "Rain".into(),
+        }];
+        assert_eq!(
+            pl.append("OLD", &add).unwrap(),
+            "added 1 track to \"old\" (now 2 tracks)",
+            "the one name alike in any case"
+        );
+        assert_eq!(
+            std::fs::read_to_string(&pls).unwrap(),
+            "[playlist]\nFile1=/m/a.mp3\nTitle1=A\nFile2=/m/b.flac\nTitle2=Beta - Rain\nLength2=61\nNumberOfEntries=2\nVersion=2\n"
+        );
+        assert_eq!(
+            pl.append(" new one ", &add).unwrap(),
+            "made the new playlist \"new one\" with 1 track"
+        );
+        assert_eq!(
+            read_playlist(&d.path().join("new one.m3u8")).unwrap(),
+            [PathBuf::from("/m/b.flac")]
+        );
+        std::fs::write(d.path().join("r.smart"), "genre:rock\n").unwrap();
+        assert!(matches!(pl.append("r", &add), Err(PlaylistError::Smart(_))));
     }
 }

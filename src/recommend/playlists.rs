@@ -242,11 +242,13 @@ pub fn m3u8_text(file: &Path, entries: &[M3uEntry], root: Option<&Path>) -> Stri
             .duration_secs
             .filter(|d| d.is_finite() && *d >= 0.0)
             .map_or(-1, |d| d.round() as i64);
-        text.push_str(&format!(
-            "#EXTINF:{secs},{} - {}\n{line}\n",
-            clean_text(&e.artist),
+        // No artist: the title alone (not " - title").
+        let shown = if e.artist.trim().is_empty() {
             clean_text(&e.title)
-        ));
+        } else {
+            format!("{} - {}", clean_text(&e.artist), clean_text(&e.title))
+        };
+        text.push_str(&format!("#EXTINF:{secs},{shown}\n{line}\n"));
     }
     text
 }

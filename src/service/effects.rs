@@ -14,7 +14,7 @@ use super::history::{HistoryChange, HistoryWriter};
 use super::library::LibraryService;
 use super::media_feed::MediaFeed;
 use super::mpris::Mpris;
-use super::playlists::{export_playlist, is_playable};
+use super::playlists::{LibraryFinder, export_playlist};
 use super::remote::RemoteServer;
 use super::scrobble::Scrobbler;
 use super::state::StateWriter;
@@ -27,7 +27,7 @@ use crate::model::backend::inference_device;
 use crate::model::infer::Classifier;
 use crate::model::registry::{LoadedModel, load_embedded};
 use crate::paths::Paths;
-use crate::playlist::{PlaylistDir, imported_message};
+use crate::playlist::{EditStep, PlaylistDir, imported_message};
 use crate::store::Store;
 
 pub struct EffectRunner {
@@ -159,6 +159,7 @@ impl EffectRunner {
             | Effect::SavePlaylist { .. }
             | Effect::EditPlaylist { .. }
             | Effect::RenamePlaylist { .. }
+            | Effect::AddToPlaylist { .. }
             | Effect::DeletePlaylist { .. }
             | Effect::ImportPlaylist { .. } => return self.run_playlist(fx),
             Effect::Player(cmd) => {
@@ -278,21 +279,11 @@ impl EffectRunner {
     /// The playlist folder: saving, editing, importing, exporting.
     fn run_playlist(&mut self, fx: Effect) -> Vec<Event> {
         match fx {
-            Effect::ExportPlaylist { name, entries } => {
-                let (dir, root, tx) = (
-                    self.playlist_dir.clone(),
-                    self.root.clone(),
-                    self.tx.clone(),
-                );
-                let spawned = std::thread::Builder::new()
-                    .name("export".into())
-                    .spawn(move || {
-                        let (text, error) = export_playlist(&dir, &root, &name, &entries);
-                        let _ = tx.send(Event::Status { text, error });
-                    });
-                if let Err(e) = spawned {
-                    return vec![status(format!("cannot write the playlist: {e}"), true)];
-                }
+            Effect::ExportPlaylist { source, entries } => {
+                let root = self.root.clone();
+                self.playlists(move |dir| {
+                    Ok(Some(export_playlist(dir.dir(), &root, &source, &entries)?))
+                })
             }
             Effect::LoadPlaylists => self.playlists(|_| Ok(None)),
             Effect::SavePlaylist { name, entries } => self.playlists(move |dir| {
@@ -303,10 +294,20 @@ impl EffectRunner {
                     path.display()
                 )))
             }),
-            Effect::EditPlaylist { path, edit } => self.playlists(move |dir| {
-                dir.edit(&path, &edit)?;
-                Ok(None)
-            }),
+            Effect::EditPlaylist { path, edit, step } => {
+                let tx = self.tx.clone();
+                self.playlists(move |dir| {
+                    if let Some(undo) = dir.edit(&path, &edit)?
+                        && step != EditStep::Plain
+                    {
+                        let _ = tx.send(Event::PlaylistEdited { path, undo, step });
+                    }
+                    Ok(None)
+                })
+            }
+            Effect::AddToPlaylist { name, entries } => {
+                self.playlists(move |dir| Ok(Some(dir.append(&name, &entries)?)))
+            }
             Effect::RenamePlaylist { path, to } => self.playlists(move |dir| {
                 dir.rename(&path, &to)?;
                 Ok(Some(format!("renamed to \"{}\"", to.trim())))
@@ -318,8 +319,8 @@ impl EffectRunner {
             Effect::ImportPlaylist { file } => {
                 let store = self.store.clone();
                 self.playlists(move |dir| {
-                    let playable = |p: &std::path::Path| is_playable(Some(&store), p);
-                    let got = dir.import(&file, None, &playable)?;
+                    let finder = LibraryFinder::new(Some(&store));
+                    let got = dir.import(&file, None, &finder)?;
                     Ok(Some(imported_message(&got)))
                 })
             }
@@ -340,6 +341,11 @@ impl EffectRunner {
         let spawned = std::thread::Builder::new()
             .name("playlists".into())
             .spawn(move || {
+                // One change of the folder at a time (two quick edits of one file never
+                // interleave their reads and writes).
+                let _one = super::playlists::FOLDER_LOCK
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner);
                 match change(&dir) {
                     Ok(Some(msg)) => {
                         let _ = tx.send(status(msg, false));

@@ -333,8 +333,11 @@ fn e_exports_the_selected_genre_playlist() {
     press(&mut app, "4");
     let fx = press(&mut app, "e");
     match fx.as_slice() {
-        [Effect::ExportPlaylist { name, entries }] => {
-            assert_eq!(name, "blues");
+        [Effect::ExportPlaylist { source, entries }] => {
+            assert_eq!(
+                source,
+                &genreplay::playlist::ExportSource::Genre("blues".into())
+            );
             assert!(!entries.is_empty());
             assert!(entries.iter().all(|e| e.path.starts_with("/music")));
         }

@@ -197,6 +197,7 @@ fn apply(s: &mut Session, cmd: RemoteCommand) -> Result<String, Refused> {
         // The app quits after answering (`App::update`).
         RemoteCommand::Quit => Ok("quitting".into()),
         RemoteCommand::Add { paths } => add(s, &paths),
+        RemoteCommand::PlaylistAdd { name, paths } => playlist_add(s, name, &paths),
         RemoteCommand::PlayFile { path } => play_file(s, &path),
         RemoteCommand::AutoDj { on } => {
             if s.auto_dj != on {
@@ -376,6 +377,57 @@ fn one_track(s: &Session, path: &Path) -> Result<TrackId, Refused> {
             s.lib.root.display()
         ))),
     }
+}
+
+/// The longest playlist name `playlist-add` takes (bytes).
+const MAX_PLAYLIST_NAME: usize = 255;
+
+/// `playlist-add NAME PATH...`: the tracks of the paths go to the end of the playlist `NAME`
+/// (the service writes the file and says on the status line what it did).
+fn playlist_add(s: &mut Session, name: String, paths: &[PathBuf]) -> Result<String, Refused> {
+    let name = name.trim().to_string();
+    if name.is_empty() || name.len() > MAX_PLAYLIST_NAME || name.chars().any(char::is_control) {
+        return Err(Refused(format!(
+            "a playlist's name: 1 to {MAX_PLAYLIST_NAME} bytes, no control characters"
+        )));
+    }
+    if paths.is_empty() || paths.len() > MAX_ADD_PATHS {
+        return Err(Refused(format!(
+            "name 1 to {MAX_ADD_PATHS} files or folders of the library"
+        )));
+    }
+    if paths.iter().any(|p| p.as_os_str().len() > MAX_PATH_BYTES) {
+        return Err(Refused(format!(
+            "a path has at most {MAX_PATH_BYTES} bytes"
+        )));
+    }
+    let most = crate::playlist::format::MAX_ENTRIES;
+    let mut ids: Vec<TrackId> = Vec::new();
+    let mut missing = 0usize;
+    for p in paths {
+        let found = tracks_for(s, p);
+        if found.is_empty() {
+            missing += 1;
+        }
+        ids.extend(found.into_iter().take(most.saturating_sub(ids.len())));
+    }
+    if ids.is_empty() {
+        return Err(Refused("none of these is a track of the library".into()));
+    }
+    let entries = s.entries_of(&ids);
+    let what = format!(
+        "adding {} to the playlist \"{name}\"{}",
+        crate::app::session::tracks_n(ids.len()),
+        match missing {
+            0 => String::new(),
+            n => format!(
+                " ({n} name{} not in the library)",
+                if n == 1 { "" } else { "s" }
+            ),
+        }
+    );
+    s.push(Effect::AddToPlaylist { name, entries });
+    Ok(what)
 }
 
 fn add(s: &mut Session, paths: &[PathBuf]) -> Result<String, Refused> {

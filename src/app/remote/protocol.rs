@@ -67,6 +67,12 @@ pub enum RemoteCommand {
         #[serde(default)]
         path: Option<PathBuf>,
     },
+    /// Add files of the library, or every library track under a folder, to the end of the
+    /// playlist `name` (a new playlist when none has that name). Absolute paths, as `Add`.
+    PlaylistAdd {
+        name: String,
+        paths: Vec<PathBuf>,
+    },
     /// Only the status.
     Status,
     /// Look at the library folder again now.

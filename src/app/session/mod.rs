@@ -288,13 +288,13 @@ impl Session {
             .collect()
     }
 
-    /// Asks for `ids` to be written as an M3U8 playlist called `name`.
-    pub fn export(&mut self, name: String, ids: &[TrackId]) {
+    /// Asks for `ids` to be written as the M3U8 playlist of `source`.
+    pub fn export(&mut self, source: crate::playlist::ExportSource, ids: &[TrackId]) {
         if ids.is_empty() {
-            self.set_status(format!("the {name} playlist is empty"), true);
+            self.set_status(format!("the {} playlist is empty", source.name()), true);
             return;
         }
         let entries = self.entries_of(ids);
-        self.push(Effect::ExportPlaylist { name, entries });
+        self.push(Effect::ExportPlaylist { source, entries });
     }
 }

@@ -11,6 +11,7 @@ use crate::app::session::Session;
 use crate::app::views::View as _;
 use crate::keys::Action;
 use crate::library::TrackId;
+use crate::playlist::ExportSource;
 
 /// More changed tracks than this at once are placed by rebuilding the lists.
 pub(crate) const MOVE_AT_MOST: usize = 1_000;
@@ -211,12 +212,12 @@ impl super::View for GenresView {
             Action::ExportPlaylist => {
                 if let Some((g, t, style)) = self.list(self.nav.selected) {
                     let ids: Vec<TrackId> = t.iter().map(|(id, _)| *id).collect();
-                    let name = if style {
-                        format!("style - {g}")
+                    let source = if style {
+                        ExportSource::Style(g.to_string())
                     } else {
-                        g.to_string()
+                        ExportSource::Genre(g.to_string())
                     };
-                    s.export(name, &ids);
+                    s.export(source, &ids);
                 }
             }
             _ => return Handled::No,

@@ -1,6 +1,7 @@
 //! The Playlists view: your saved playlists on the left (each an M3U8 file in the data dir),
 //! the selected one's tracks on the right. Enter plays it, `a`/`A` queue it; in the track list
-//! `d` takes a track out and `K`/`J` move it (the file is rewritten). A smart playlist (a
+//! `d` takes a track out and `K`/`J` move it (the file is rewritten); `u` takes those edits
+//! back (and `redo` makes them again), each written back to its file. A smart playlist (a
 //! `.smart` file: a rule) lists what its rule matches now, worked out again when the
 //! library, the vectors or the history changed (at most once a tick), and once a minute
 //! when its rule reads the clock; `Y` edits its rule, `S` makes a new one.
@@ -18,7 +19,7 @@ use crate::app::search::smart::SmartRule;
 use crate::app::session::Session;
 use crate::keys::Action;
 use crate::library::TrackId;
-use crate::playlist::{Edit, Playlist, PlaylistDir};
+use crate::playlist::{Edit, EditStep, ExportSource, Playlist, PlaylistDir};
 
 /// How often smart playlists whose rule reads the clock (`played:`, `added:`) are worked out
 /// again without any change (seconds).
@@ -41,6 +42,10 @@ pub struct PlaylistsView {
     smart_stale: bool,
     /// When they were last worked out (Unix seconds).
     smart_at: u64,
+    /// The edits of playlist files made here, as the edits that take them back (newest last).
+    undo: Vec<PlaylistStep>,
+    /// The edits `undo` took back, to be made again (newest last).
+    redo: Vec<PlaylistStep>,
 }
 
 /// The prompt for a new smart playlist's name (`rule`: an open search's query).
@@ -176,6 +181,7 @@ impl PlaylistsView {
         s.push(Effect::EditPlaylist {
             path,
             edit: Edit::Rule { rule, create },
+            step: EditStep::Plain,
         });
     }
 
@@ -191,15 +197,180 @@ impl PlaylistsView {
             .collect()
     }
 
-    /// Changes the selected playlist's file.
-    fn edit(&self, s: &mut Session, edit: Edit) {
-        if let Some(p) = self.selected() {
-            s.push(Effect::EditPlaylist {
-                path: p.path.clone(),
-                edit,
-            });
+    /// Takes the selected track out of the selected playlist's file, and says so.
+    fn remove_track(&mut self, s: &mut Session) {
+        let i = self.tracks_nav.selected;
+        let Some(p) = self.selected() else { return };
+        let Some(path) = p.tracks.get(i).cloned() else {
+            return;
+        };
+        let what = format!("removed {} from {}", track_name(&path, s), p.name);
+        let file = p.path.clone();
+        s.set_status(
+            format!("{what} ({} undoes)", s.keymap.hint(Action::Undo)),
+            false,
+        );
+        self.change(s, file, Edit::Remove { track: i, path }, EditStep::Do(what));
+    }
+
+    /// Swaps the selected track with the one above (`up`) or below it.
+    fn move_track(&mut self, s: &mut Session, up: bool) {
+        let i = self.tracks_nav.selected;
+        let Some(p) = self.selected() else { return };
+        let j = if up { i.checked_sub(1) } else { Some(i + 1) };
+        let (Some(j), Some(path)) = (j.filter(|&j| j < p.tracks.len()), p.tracks.get(i)) else {
+            return;
+        };
+        let what = format!(
+            "moved {} {} in {}",
+            track_name(path, s),
+            if up { "up" } else { "down" },
+            p.name
+        );
+        let (file, path) = (p.path.clone(), path.clone());
+        self.tracks_nav.selected = j;
+        let edit = Edit::Move {
+            from: i,
+            to: j,
+            path,
+        };
+        self.change(s, file, edit, EditStep::Do(what));
+    }
+
+    /// Asks for `edit` of the playlist file `file`, and shows it at once in the list (the
+    /// folder read back after the write has the last word).
+    fn change(&mut self, s: &mut Session, file: PathBuf, edit: Edit, step: EditStep) {
+        if let Some(p) = self.lists.iter_mut().find(|p| p.path == file) {
+            apply_shown(&mut p.tracks, &edit);
+        }
+        let n = self.selected().map_or(0, |p| p.tracks.len());
+        self.tracks_nav.clamp(n, s.list_height);
+        s.push(Effect::EditPlaylist {
+            path: file,
+            edit,
+            step,
+        });
+    }
+
+    /// A playlist file was edited: the edit that undoes it goes on the undo stack (a new edit
+    /// or a redo) or the redo stack (an undo).
+    pub fn edited(&mut self, path: PathBuf, undo: Edit, step: EditStep) {
+        let (stack, what) = match step {
+            EditStep::Plain => return,
+            EditStep::Do(what) => {
+                self.redo.clear();
+                (&mut self.undo, what)
+            }
+            EditStep::Redo(what) => (&mut self.undo, what),
+            EditStep::Undo(what) => (&mut self.redo, what),
+        };
+        stack.push(PlaylistStep {
+            path,
+            edit: undo,
+            what,
+        });
+        keep_within_budget(stack);
+    }
+
+    /// Takes back the last playlist edit of this view (written back to its file).
+    pub fn undo(&mut self, s: &mut Session) {
+        match self.undo.pop() {
+            Some(step) => {
+                let redo = s.keymap.hint(Action::Redo);
+                s.set_status(format!("undone: {} ({redo} redoes)", step.what), false);
+                self.focus_edit(&step);
+                self.change(s, step.path, step.edit, EditStep::Undo(step.what));
+            }
+            None => s.set_status("no playlist edit to undo", false),
         }
     }
+
+    /// Makes again the last playlist edit that `undo` took back.
+    pub fn redo(&mut self, s: &mut Session) {
+        match self.redo.pop() {
+            Some(step) => {
+                s.set_status(format!("redone: {}", step.what), false);
+                self.focus_edit(&step);
+                self.change(s, step.path, step.edit, EditStep::Redo(step.what));
+            }
+            None => s.set_status("no playlist edit to redo", false),
+        }
+    }
+
+    /// Shows the playlist and the row an undo or redo changes.
+    fn focus_edit(&mut self, step: &PlaylistStep) {
+        let Some(i) = self.lists.iter().position(|p| p.path == step.path) else {
+            return;
+        };
+        if i != self.nav.selected {
+            self.nav.selected = i;
+            self.tracks_nav = ListNav::default();
+        }
+        self.focus_tracks = true;
+        self.tracks_nav.selected = match &step.edit {
+            Edit::Insert { track, .. } => *track,
+            Edit::Move { to, .. } => *to,
+            Edit::Remove { track, .. } => *track,
+            Edit::Rule { .. } => self.tracks_nav.selected,
+        };
+    }
+}
+
+/// One step of the Playlists view's undo (or redo): the edit that takes it back, of which file.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PlaylistStep {
+    pub path: PathBuf,
+    pub edit: Edit,
+    /// What the step did, for the status line.
+    pub what: String,
+}
+
+/// The most steps an undo or a redo stack keeps, and the bytes of entries they hold.
+const MAX_STEPS: usize = 100;
+const MAX_STEP_BYTES: usize = 4 * 1024 * 1024;
+
+/// Drops the oldest steps beyond the bounds.
+fn keep_within_budget(stack: &mut Vec<PlaylistStep>) {
+    let size = |st: &PlaylistStep| match &st.edit {
+        Edit::Insert { entry, .. } => entry.size(),
+        _ => 0,
+    } + st.what.len();
+    let mut total: usize = stack.iter().map(size).sum();
+    while stack.len() > MAX_STEPS || (total > MAX_STEP_BYTES && stack.len() > 1) {
+        total -= size(&stack[0]);
+        stack.remove(0);
+    }
+}
+
+/// `edit` made to the list of a playlist's tracks as the view shows it.
+fn apply_shown(tracks: &mut Vec<PathBuf>, edit: &Edit) {
+    match edit {
+        Edit::Remove { track, path } if tracks.get(*track) == Some(path) => {
+            tracks.remove(*track);
+        }
+        Edit::Move { from, to, .. } if *from < tracks.len() && *to < tracks.len() => {
+            tracks.swap(*from, *to);
+        }
+        Edit::Insert { track, entry } if *track <= tracks.len() => {
+            if let Some(p) = &entry.path {
+                tracks.insert(*track, p.clone());
+            }
+        }
+        _ => {}
+    }
+}
+
+/// A track as the status line names it: its title in quotes (the file's name when it is not
+/// in the library).
+fn track_name(path: &std::path::Path, s: &Session) -> String {
+    let title = s
+        .lib
+        .by_path(path)
+        .map(|t| t.title.clone())
+        .filter(|t| !t.trim().is_empty())
+        .or_else(|| path.file_stem().map(|f| f.to_string_lossy().into_owned()))
+        .unwrap_or_default();
+    format!("'{title}'")
 }
 
 impl super::View for PlaylistsView {
@@ -279,20 +450,9 @@ impl super::View for PlaylistsView {
                     true,
                 );
             }
+            Action::DeletePlaylist if self.focus_tracks => self.remove_track(s),
             Action::DeletePlaylist => {
-                let Some(p) = self.selected() else {
-                    return Handled::Yes;
-                };
-                if self.focus_tracks {
-                    let i = self.tracks_nav.selected;
-                    if let Some(path) = p.tracks.get(i) {
-                        let edit = Edit::Remove {
-                            track: i,
-                            path: path.clone(),
-                        };
-                        self.edit(s, edit);
-                    }
-                } else {
+                if let Some(p) = self.selected() {
                     s.ask(Prompt::new(
                         PromptKind::ConfirmDelete(p.path.clone()),
                         format!("delete the playlist \"{}\"? y deletes", p.name),
@@ -300,36 +460,35 @@ impl super::View for PlaylistsView {
                     ));
                 }
             }
-            Action::PlaylistMoveUp | Action::PlaylistMoveDown => {
-                if let (true, Some(p)) = (self.focus_tracks, self.selected()) {
-                    let i = self.tracks_nav.selected;
-                    let j = if a == Action::PlaylistMoveUp {
-                        i.checked_sub(1)
-                    } else {
-                        Some(i + 1)
-                    };
-                    if let (Some(j), Some(path)) =
-                        (j.filter(|&j| j < p.tracks.len()), p.tracks.get(i))
-                    {
-                        let edit = Edit::Move {
-                            from: i,
-                            to: j,
-                            path: path.clone(),
-                        };
-                        self.tracks_nav.selected = j;
-                        self.edit(s, edit);
-                    }
-                }
+            Action::PlaylistMoveUp | Action::PlaylistMoveDown if self.focus_tracks => {
+                self.move_track(s, a == Action::PlaylistMoveUp)
             }
+            Action::PlaylistMoveUp | Action::PlaylistMoveDown => {}
+            // This view's undo is of its own edits (the queue's is `u` in the other views).
+            Action::Undo => self.undo(s),
+            Action::Redo => self.redo(s),
             Action::ImportPlaylist => s.ask(Prompt::new(
                 PromptKind::ImportPlaylist,
                 "import the playlist file (M3U, M3U8, PLS)".into(),
                 "",
             )),
             Action::ExportPlaylist => {
-                if let Some(p) = self.selected() {
-                    let ids = Self::ids(p, &s.lib);
-                    s.export(p.name.clone(), &ids);
+                // A smart playlist's tracks now, as a playlist of its own ("NAME (snapshot)",
+                // updated by the next export); a playlist file is one already.
+                match self.selected() {
+                    Some(p) if p.rule.is_some() => {
+                        let ids = Self::ids(p, &s.lib);
+                        s.export(ExportSource::Smart(p.name.clone()), &ids);
+                    }
+                    Some(p) => s.set_status(
+                        format!(
+                            "\"{}\" is a playlist file already: {}",
+                            p.name,
+                            p.path.display()
+                        ),
+                        true,
+                    ),
+                    None => {}
                 }
             }
             _ => return Handled::No,

@@ -12,6 +12,7 @@ mod global;
 mod library;
 mod marks;
 mod playing;
+mod playlists;
 mod queue;
 mod search;
 mod smart;

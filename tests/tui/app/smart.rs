@@ -102,6 +102,7 @@ fn s_saves_the_open_search_as_a_smart_playlist() {
         Effect::EditPlaylist {
             path,
             edit: Edit::Rule { rule, create },
+            ..
         } => Some((path.clone(), rule.clone(), *create)),
         _ => None,
     });
