@@ -266,6 +266,7 @@ pub fn status_text(app: &App) -> (String, String, bool) {
         (None, None, None) => {
             let a = &s.analysis;
             let text = match &a.progress {
+                _ if a.scan.is_some() => scan_text(a.scan.as_ref()),
                 Some(p) if a.running => {
                     let eta = p
                         .eta_secs
@@ -324,6 +325,20 @@ pub fn status_text(app: &App) -> (String, String, bool) {
         (n, false) => format!("{n} marked · {right}"),
     };
     (left.0, right, left.1)
+}
+
+/// A scan of the library folder under way, in words.
+fn scan_text(scan: Option<&crate::library::scan::ScanEvent>) -> String {
+    use crate::library::scan::ScanEvent;
+    match scan {
+        Some(ScanEvent::Walking { found: 0 }) | None => "scanning the library folder…".into(),
+        Some(ScanEvent::Walking { found }) => {
+            format!("scanning the library folder: {found} audio files found…")
+        }
+        Some(ScanEvent::Reading { done, total }) => {
+            format!("scanning the library folder: reading tags {done}/{total}…")
+        }
+    }
 }
 
 fn draw_status(f: &mut Frame, app: &App, area: Rect) {

@@ -6,6 +6,7 @@ use std::time::Instant;
 
 use super::form::TrainSpec;
 use crate::model::calibrate::trained::RuleFit;
+use crate::model::job::TrainMode;
 use crate::model::train::EpochReport;
 
 /// What `prepare` found, as the dialog shows it.
@@ -27,8 +28,32 @@ pub struct Progress {
     pub epochs: Vec<EpochReport>,
     pub started: Instant,
     pub cancelling: bool,
-    /// Training is over; the model's open-set rule is being fitted.
-    pub calibrating: bool,
+    /// The epoch under way and how far its batches are (full mode: an epoch takes seconds).
+    pub step: Option<Step>,
+    /// What the training does after its epochs (its "?" rule, the comparison).
+    pub after: After,
+}
+
+/// Where an epoch under way is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Step {
+    pub epoch: usize,
+    pub epochs: usize,
+    pub done: usize,
+    pub total: usize,
+    /// Its batches are done; its validation tracks are being scored.
+    pub validating: bool,
+}
+
+/// What comes after the epochs, in order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum After {
+    #[default]
+    Training,
+    /// The model's open-set rule is being fitted.
+    Calibrating,
+    /// The trained and the active model are scored on the validation tracks.
+    Comparing,
 }
 
 impl Progress {
@@ -55,6 +80,8 @@ pub struct Outcome {
     pub active: Option<(String, f64, usize)>,
     pub best_epoch: usize,
     pub epochs: Vec<EpochReport>,
+    /// Quick mode fits a head to convergence (its "epochs" are steps of one fit).
+    pub mode: TrainMode,
     pub secs: f64,
     /// The name the model is saved under (suggested: the folder's name and the date; editable).
     pub name: String,
@@ -85,12 +112,54 @@ impl Outcome {
             && new < *old
         {
             why.push(format!(
-                "{:.0}% is below the active model ({name}): {:.0}% on the same {n} tracks",
+                "{:.0}% is below the active model ({name}): {:.0}% on the same {}",
                 new * 100.0,
-                old * 100.0
+                old * 100.0,
+                crate::app::session::tracks_n(*n)
             ));
         }
         why
+    }
+}
+
+impl Outcome {
+    /// What accepting and discarding do now, in the same words on the status line and in the
+    /// view: `forcing` once accept was asked for although it is not offered.
+    pub fn offer(&self, accept: &str, discard: &str, forcing: bool) -> String {
+        if self.blockers().is_empty() {
+            format!("{accept} accepts · {discard} discards")
+        } else if forcing {
+            format!("{accept} again accepts it anyway · {discard} discards (recommended)")
+        } else {
+            format!("{discard} discards (recommended) · {accept} twice accepts it anyway")
+        }
+    }
+
+    /// The training's curves in words: a quick training has no epochs to plot (one fit to
+    /// convergence), so it says what it measured; a full one how loss and accuracy went.
+    pub fn curves(&self) -> String {
+        let pct = |a: Option<f64>| a.map_or("-".to_string(), |a| format!("{:.0}%", a * 100.0));
+        let (first, last) = (self.epochs.first(), self.epochs.last());
+        match (self.mode, first, last) {
+            (TrainMode::Quick, _, _) => format!(
+                "quick mode: one fit to convergence, no epochs to plot; held-out accuracy {}",
+                pct(self.valid_accuracy)
+            ),
+            (TrainMode::Full, Some(a), Some(b)) if self.epochs.len() >= 2 => format!(
+                "{} epochs: loss {:.3} → {:.3}, validation {} → {}",
+                self.epochs.len(),
+                a.loss,
+                b.loss,
+                pct(a.valid_track_accuracy),
+                pct(b.valid_track_accuracy)
+            ),
+            (TrainMode::Full, _, Some(b)) => format!(
+                "1 epoch: loss {:.3}, validation {}",
+                b.loss,
+                pct(b.valid_track_accuracy)
+            ),
+            (TrainMode::Full, _, None) => "no epoch finished".to_string(),
+        }
     }
 }
 
