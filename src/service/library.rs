@@ -391,10 +391,7 @@ impl Background {
                 }
                 recv(ch.switch) -> c => {
                     let Ok(c) = c else { continue };
-                    if let Some(a) = self.analyzer.take() {
-                        a.cancel();
-                        drop(a);
-                    }
+                    self.stop_analysis();
                     self.model = c.model().id.clone();
                     self.labels = c.labels().to_vec();
                     self.classifier = c;
@@ -461,6 +458,23 @@ impl Background {
         }
     }
 
+    /// Stops the analysis under way (the track in flight is stored) and tells the player it
+    /// ended, so the status line never says "analysing 137/137" for an analysis that is
+    /// gone (what else it had to say is of the old work: dropped).
+    fn stop_analysis(&mut self) {
+        if let Some(a) = self.analyzer.take() {
+            a.cancel();
+            let events = a.events().clone();
+            // Dropping joins the workers: the last one says it finished.
+            drop(a);
+            for ev in events.try_iter() {
+                if matches!(ev, AnalysisEvent::Finished { .. }) {
+                    let _ = self.tx.send(Event::Analysis(ev));
+                }
+            }
+        }
+    }
+
     /// Watches the library folder (a failure is said on the status line).
     fn start_watching(&mut self, tx: &Sender<WatchEvent>) {
         self.watcher = match watch::watch(&self.root, tx.clone()) {
@@ -480,10 +494,7 @@ impl Background {
             return;
         }
         tracing::warn!("{why}");
-        if let Some(a) = self.analyzer.take() {
-            a.cancel();
-            drop(a);
-        }
+        self.stop_analysis();
         self.watcher = None;
         let known = crate::library::root::known_tracks(&self.store, &self.root);
         let _ = self.tx.send(Event::LibraryOffline(Some(format!(

@@ -14,6 +14,7 @@ use crate::app::session::tracks_n;
 use crate::config::Theme;
 use crate::keys::{Action, Keymap};
 use crate::model::job::TrainMode;
+use crate::model::train::EpochReport;
 use crate::util::time::fmt_time;
 
 fn genres_n(n: usize) -> String {
@@ -320,7 +321,7 @@ fn draw_progress(f: &mut Frame, t: &Theme, keys: &Keymap, p: &Progress, area: Re
             .label(label),
         head[1],
     );
-    draw_epoch_charts(f, t, p, rows[1]);
+    draw_epoch_charts(f, t, &p.epochs, Direction::Horizontal, rows[1]);
 }
 
 /// How far training is and what it is doing: comparing with the active model, fitting the
@@ -383,11 +384,7 @@ pub fn progress_gauge(p: &Progress) -> (f64, String) {
         (After::Training, None, Some(e)) => (
             e.epoch as f64 / e.epochs.max(1) as f64,
             format!(
-                "{} {}/{} · {} · {:.0} segments/s",
-                match p.spec.mode {
-                    TrainMode::Quick => "fit step",
-                    TrainMode::Full => "epoch",
-                },
+                "epoch {}/{} · {} · {:.0} segments/s",
                 e.epoch,
                 e.epochs,
                 last.unwrap_or_default(),
@@ -398,19 +395,19 @@ pub fn progress_gauge(p: &Progress) -> (f64, String) {
 }
 
 /// The loss and accuracy charts over the epochs so far, side by side.
-fn draw_epoch_charts(f: &mut Frame, t: &Theme, p: &Progress, area: Rect) {
+fn draw_epoch_charts(
+    f: &mut Frame,
+    t: &Theme,
+    epochs: &[EpochReport],
+    side: Direction,
+    area: Rect,
+) {
     // A line needs two points: until then, say what there is instead of two empty charts.
-    if p.epochs.len() < 2 {
+    if epochs.len() < 2 {
         let pct = |a: Option<f64>| a.map_or("-".to_string(), |a| format!("{:.0}%", a * 100.0));
-        let first = p.epochs.first();
-        let text = match (p.spec.mode, first) {
-            (TrainMode::Quick, None) => "quick mode: a genre head fitted to convergence in one go, no epochs to plot; its held-out accuracy shows here".to_string(),
-            (TrainMode::Quick, Some(e)) => format!(
-                "quick mode: one fit, no epochs to plot; held-out accuracy {} after its first step",
-                pct(e.valid_track_accuracy)
-            ),
-            (TrainMode::Full, None) => "the loss and accuracy curves start after the second epoch".to_string(),
-            (TrainMode::Full, Some(e)) => format!(
+        let text = match epochs.first() {
+            None => "the loss and accuracy curves start after the second epoch".to_string(),
+            Some(e) => format!(
                 "epoch 1: loss {:.3}, validation {}; the curves start after the second epoch",
                 e.loss,
                 pct(e.valid_track_accuracy)
@@ -422,26 +419,21 @@ fn draw_epoch_charts(f: &mut Frame, t: &Theme, p: &Progress, area: Rect) {
         f.render_widget(para, area);
         return;
     }
-    let x_title = match p.spec.mode {
-        TrainMode::Quick => "fit step",
-        TrainMode::Full => "epoch",
-    };
+    let x_title = "epoch";
     let charts = Layout::default()
-        .direction(Direction::Horizontal)
+        .direction(side)
         .constraints([Constraint::Percentage(50), Constraint::Percentage(50)])
         .split(area);
-    let loss: Vec<(f64, f64)> = p.epochs.iter().map(|e| (e.epoch as f64, e.loss)).collect();
-    let train_acc: Vec<(f64, f64)> = p
-        .epochs
+    let loss: Vec<(f64, f64)> = epochs.iter().map(|e| (e.epoch as f64, e.loss)).collect();
+    let train_acc: Vec<(f64, f64)> = epochs
         .iter()
         .map(|e| (e.epoch as f64, e.train_segment_accuracy))
         .collect();
-    let valid_acc: Vec<(f64, f64)> = p
-        .epochs
+    let valid_acc: Vec<(f64, f64)> = epochs
         .iter()
         .filter_map(|e| e.valid_track_accuracy.map(|a| (e.epoch as f64, a)))
         .collect();
-    let max_epoch = p.epochs.last().map_or(1, |e| e.epochs).max(1) as f64;
+    let max_epoch = epochs.last().map_or(1, |e| e.epochs).max(1) as f64;
     let max_loss = loss.iter().map(|x| x.1).fold(0.1, f64::max);
     let loss_set = Dataset::default()
         .name("training loss")
@@ -624,5 +616,17 @@ fn draw_outcome(
         offer,
         Style::default().fg(t.accent).add_modifier(Modifier::BOLD),
     )));
+    // Wide enough, the curves beside the figures (a quick training is over in seconds: this
+    // is where its curves are seen).
+    let area = if area.width >= 110 && o.epochs.len() >= 2 {
+        let cols = Layout::default()
+            .direction(Direction::Horizontal)
+            .constraints([Constraint::Min(72), Constraint::Percentage(38)])
+            .split(area);
+        draw_epoch_charts(f, t, &o.epochs, Direction::Vertical, cols[1]);
+        cols[0]
+    } else {
+        area
+    };
     f.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), area);
 }

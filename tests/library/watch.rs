@@ -68,7 +68,8 @@ fn set_mtime(p: &Path, t: std::time::SystemTime) {
 #[test]
 fn a_rename_keeps_the_track_unless_two_files_alike_are_renamed_at_once() {
     let (_tmp, root, store) = library(&["a.wav", "b.wav", "c.wav"]);
-    // a and b: the same size (the same length) and, set here, the same modification time.
+    // a and b: the same file (a copy) and, set here, the same modification time.
+    std::fs::copy(root.join("a.wav"), root.join("b.wav")).unwrap();
     let t = std::time::SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000);
     for n in ["a.wav", "b.wav"] {
         set_mtime(&root.join(n), t);

@@ -84,7 +84,10 @@ fn a_full_training_names_each_phase_after_the_analysis() {
     );
     let s = screen(&app);
     assert!(s.contains("epoch 1/30: batch 3/12"), "{s}");
-    assert!(!s.contains("analys"), "{s}");
+    assert!(
+        !s.contains("analysing") && !s.contains("analysed 45"),
+        "{s}"
+    );
     ev(
         &mut app,
         TrainEvent::Validating {
@@ -127,20 +130,17 @@ fn a_full_training_names_each_phase_after_the_analysis() {
 }
 
 #[test]
-fn a_quick_training_says_it_has_no_epochs_to_plot() {
+fn a_quick_training_says_what_it_has_until_there_are_curves() {
     let mut app = training(TrainMode::Quick);
     let s = screen(&app);
     assert!(
-        s.contains("quick mode: a genre head fitted to convergence in one go"),
+        s.contains("the loss and accuracy curves start after the second epoch"),
         "{s}"
     );
     app.update(Event::Training(TrainEvent::Epoch(epoch(1, 10))));
     let s = screen(&app);
-    assert!(
-        s.contains("held-out accuracy 50% after its first step"),
-        "{s}"
-    );
-    assert!(s.contains("fit step 1/10"), "{s}");
+    assert!(s.contains("epoch 1: loss 1.000, validation 50%"), "{s}");
+    assert!(s.contains("epoch 1/10 · loss 1.000"), "{s}");
 }
 
 fn outcome(active: Option<f64>) -> Outcome {
@@ -176,7 +176,7 @@ fn the_status_line_offers_what_the_view_offers() {
     assert!(s.contains(offer), "{s}");
     assert!(!s.contains("a accepts"), "{s}");
     assert!(
-        s.contains("quick mode: one fit to convergence, no epochs to plot; held-out accuracy 75%"),
+        s.contains("quick mode, one fit to convergence: no epochs to plot; held-out accuracy 75%"),
         "{s}"
     );
     // The first `a` arms it: both say so.
@@ -191,4 +191,21 @@ fn the_status_line_offers_what_the_view_offers() {
     let status = app.session.status.clone().unwrap().text;
     assert!(status.contains("a accepts · d discards"), "{status}");
     assert!(screen(&app).contains("a accepts · d discards"));
+}
+
+#[test]
+fn the_result_shows_the_curves_beside_the_figures() {
+    let mut app = training(TrainMode::Quick);
+    let mut o = outcome(None);
+    o.epochs = (1..=24).map(|n| epoch(n, 60)).collect();
+    app.update(Event::TrainingFinished(Ok(Box::new(o))));
+    let s = screen(&app);
+    assert!(
+        s.contains("24 epochs: loss 1.000 → 0.042, validation 50% →"),
+        "{s}"
+    );
+    assert!(
+        s.contains("validation (tracks)") && s.contains("training loss"),
+        "{s}"
+    );
 }

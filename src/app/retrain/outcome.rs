@@ -135,17 +135,12 @@ impl Outcome {
         }
     }
 
-    /// The training's curves in words: a quick training has no epochs to plot (one fit to
-    /// convergence), so it says what it measured; a full one how loss and accuracy went.
+    /// The training's curves in words: how loss and validation accuracy went over the epochs,
+    /// or, with fewer than two (a quick head fitted in one go), what it measured.
     pub fn curves(&self) -> String {
         let pct = |a: Option<f64>| a.map_or("-".to_string(), |a| format!("{:.0}%", a * 100.0));
-        let (first, last) = (self.epochs.first(), self.epochs.last());
-        match (self.mode, first, last) {
-            (TrainMode::Quick, _, _) => format!(
-                "quick mode: one fit to convergence, no epochs to plot; held-out accuracy {}",
-                pct(self.valid_accuracy)
-            ),
-            (TrainMode::Full, Some(a), Some(b)) if self.epochs.len() >= 2 => format!(
+        match (self.epochs.first(), self.epochs.last()) {
+            (Some(a), Some(b)) if self.epochs.len() >= 2 => format!(
                 "{} epochs: loss {:.3} → {:.3}, validation {} → {}",
                 self.epochs.len(),
                 a.loss,
@@ -153,12 +148,14 @@ impl Outcome {
                 pct(a.valid_track_accuracy),
                 pct(b.valid_track_accuracy)
             ),
-            (TrainMode::Full, _, Some(b)) => format!(
-                "1 epoch: loss {:.3}, validation {}",
-                b.loss,
-                pct(b.valid_track_accuracy)
+            _ => format!(
+                "{}: no epochs to plot; held-out accuracy {}",
+                match self.mode {
+                    TrainMode::Quick => "quick mode, one fit to convergence",
+                    TrainMode::Full => "one epoch",
+                },
+                pct(self.valid_accuracy)
             ),
-            (TrainMode::Full, _, None) => "no epoch finished".to_string(),
         }
     }
 }

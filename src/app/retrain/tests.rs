@@ -264,7 +264,7 @@ fn the_offer_is_one_text_and_the_curves_are_said_in_words() {
     assert_eq!(o.offer("a", "d", false), "a accepts · d discards");
     assert_eq!(
         o.curves(),
-        "quick mode: one fit to convergence, no epochs to plot; held-out accuracy 80%"
+        "quick mode, one fit to convergence: no epochs to plot; held-out accuracy 80%"
     );
     o.mode = TrainMode::Full;
     o.epochs = vec![epoch(1, 2.0, 0.3), epoch(2, 1.5, 0.5), epoch(3, 1.0, 0.8)];
