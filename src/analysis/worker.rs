@@ -65,6 +65,9 @@ pub enum AnalysisEvent {
     Stopped {
         reason: String,
     },
+    /// The library thread looks at the folder before (or between) analyses: how far the
+    /// scan is, at most a few times a second; `None` once it is over.
+    Scan(Option<crate::library::scan::ScanEvent>),
 }
 
 /// What the analysis stored for a track, handed along with [`AnalysisEvent::TrackDone`] so

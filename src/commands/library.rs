@@ -190,12 +190,16 @@ fn scan_folder(
 
 fn print_scan_report(report: &ScanReport) {
     eprintln!(
-        "{}: {} ({} new, {} changed, {} removed, {} unchanged) in {:.2} s",
+        "{}: {} ({} new, {} changed, {} removed, {}{} unchanged) in {:.2} s",
         report.root.display(),
         crate::app::session::tracks_n(report.tracks),
         report.new,
         report.changed,
         report.removed,
+        match report.moved {
+            0 => String::new(),
+            n => format!("{n} moved or renamed, "),
+        },
         report.unchanged,
         report.secs
     );
@@ -261,7 +265,7 @@ fn classify_pending(
                 summary.cancelled = cancelled;
                 break;
             }
-            AnalysisEvent::Started { .. } => {}
+            AnalysisEvent::Started { .. } | AnalysisEvent::Scan(_) => {}
             AnalysisEvent::Stopped { reason } => {
                 summary.fatal = Some(reason);
                 break;

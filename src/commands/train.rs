@@ -94,6 +94,8 @@ fn print_event(ev: TrainEvent, failed: &Mutex<Vec<(String, String)>>) {
                 if r.best { "  *best" } else { "" }
             );
         }
+        // Within an epoch: the epoch's own line says enough here.
+        TrainEvent::Batch { .. } | TrainEvent::Validating { .. } | TrainEvent::Comparing => {}
         TrainEvent::Calibrating => {
             eprintln!(
                 "fitting the model's open-set rule (\"?\") on its train and validation tracks"

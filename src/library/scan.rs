@@ -18,7 +18,7 @@ use crate::audio::is_audio_path;
 use crate::store::{Store, StoreError, now_unix};
 
 /// Progress of a scan.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum ScanEvent {
     /// Audio files found so far while walking.
     Walking { found: usize },
@@ -36,6 +36,12 @@ pub struct ScanReport {
     pub changed: usize,
     pub unchanged: usize,
     pub removed: usize,
+    /// Files renamed or moved within the library since the last scan (one gone file and one
+    /// new file of the same size and modification time): they keep what was computed.
+    pub moved: usize,
+    /// Those moves, old id → new id.
+    #[serde(skip)]
+    pub moves: Vec<(TrackId, TrackId)>,
     /// Files whose tags could not be read (kept, shown by file name).
     pub tag_errors: usize,
     /// Folders or files that could not be read, with the reason.
@@ -51,6 +57,8 @@ enum Seen {
     Changed(u64),
     /// Unchanged, recorded (at this time) without the tags this build reads.
     Retag(u64),
+    /// A gone track's file under a new name or in another folder (recorded at this time).
+    Moved(u64),
 }
 
 /// A track of a CUE sheet found by the walk: the audio file's tags (read once for all its
@@ -154,7 +162,8 @@ pub fn scan(
     let known_here = known.len();
     super::root::check(&root, || known_here)?;
 
-    let to_read = walk(&root, &mut known, &mut report, progress);
+    let mut to_read = walk(&root, &mut known, &mut report, progress);
+    let moves = find_moves(&mut to_read, &mut known);
 
     // Whatever is left in `known` is gone from disk, unless the folder itself went during
     // the walk.
@@ -177,9 +186,15 @@ pub fn scan(
     for chunk in records.chunks(1000) {
         store.put_tracks(chunk)?;
     }
+    // Moved: what was computed goes with the file, then the old name goes.
+    store.carry_derived(&moves)?;
+    let old_names: Vec<TrackId> = moves.iter().map(|(from, _)| *from).collect();
+    store.remove_tracks(&old_names)?;
+    report.moved = moves.len();
+    report.moves = moves;
     store.meta_set("library_root", &root.to_string_lossy())?;
     store.flush()?;
-    report.tracks = report.unchanged + report.new + report.changed;
+    report.tracks = report.unchanged + report.new + report.changed + report.moved;
     report.secs = t0.elapsed().as_secs_f64();
     Ok(report)
 }
@@ -210,6 +225,43 @@ fn known_under(store: &Store, root: &Path) -> Result<HashMap<TrackId, Known>, St
         }
     })?;
     Ok(known)
+}
+
+/// The new files that are gone tracks under a new name or in another folder: the only new
+/// file and the only gone track with one size and modification time (a rename or a move
+/// keeps both; CUE sheet tracks are left alone). They are marked [`Seen::Moved`] and taken
+/// out of `known`; the moves are returned, old id → new id.
+fn find_moves(
+    to_read: &mut [ToRead],
+    known: &mut HashMap<TrackId, Known>,
+) -> Vec<(TrackId, TrackId)> {
+    let mut gone: HashMap<(u64, i64), Vec<TrackId>> = HashMap::new();
+    for (id, k) in known.iter() {
+        gone.entry(k.stamp).or_default().push(*id);
+    }
+    let mut new: HashMap<(u64, i64), usize> = HashMap::new();
+    for t in to_read
+        .iter()
+        .filter(|t| t.seen == Seen::New && t.cue.is_none())
+    {
+        *new.entry((t.size, t.mtime_ns)).or_default() += 1;
+    }
+    let mut moves = vec![];
+    for t in to_read.iter_mut() {
+        let stamp = (t.size, t.mtime_ns);
+        if t.seen != Seen::New || t.cue.is_some() || new.get(&stamp) != Some(&1) {
+            continue;
+        }
+        let Some([from]) = gone.get(&stamp).map(Vec::as_slice) else {
+            continue;
+        };
+        if let Some(k) = known.remove(from) {
+            moves.push((*from, TrackId::of_path(&t.path)));
+            t.seen = Seen::Moved(k.added_unix);
+        }
+    }
+    moves.sort();
+    moves
 }
 
 /// A track whose tags the scan reads: a file, or a CUE sheet's track in one.
@@ -427,7 +479,7 @@ fn record_of(item: &ToRead, now: u64) -> TrackRecord {
         tags,
         tag_error,
         added_unix: match item.seen {
-            Seen::Retag(added) | Seen::Changed(added) => added,
+            Seen::Retag(added) | Seen::Changed(added) | Seen::Moved(added) => added,
             _ => now,
         },
     }

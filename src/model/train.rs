@@ -88,10 +88,28 @@ pub enum TrainEvent {
         path: PathBuf,
         error: Option<String>,
     },
+    /// Within an epoch (a full-mode epoch takes seconds): `done` of its `total` training
+    /// batches, sent as it starts and then at most every [`BATCH_EVERY`].
+    Batch {
+        epoch: usize,
+        epochs: usize,
+        done: usize,
+        total: usize,
+    },
+    /// The epoch's batches are done; its validation tracks are being scored.
+    Validating {
+        epoch: usize,
+        epochs: usize,
+    },
     Epoch(EpochReport),
     /// Training is over; the open-set rule is being fitted on the held-out tracks.
     Calibrating,
+    /// The trained model and the active one are being compared on the validation tracks.
+    Comparing,
 }
+
+/// How often a [`TrainEvent::Batch`] is sent at most.
+pub const BATCH_EVERY: std::time::Duration = std::time::Duration::from_millis(250);
 
 pub struct TrainOutcome {
     pub net: Net,
@@ -532,7 +550,14 @@ where
         let mut loss_sum = 0.0f64;
         let mut correct = 0usize;
         let mut seen = 0usize;
-        for batch in crops.chunks(opts.batch_size.max(1)) {
+        let mut news = BatchNews {
+            epoch,
+            epochs: opts.epochs,
+            total: crops.len().div_ceil(opts.batch_size.max(1)),
+            said: None,
+        };
+        for (b, batch) in crops.chunks(opts.batch_size.max(1)).enumerate() {
+            news.tell(b, on_event);
             if cancel.load(Ordering::Relaxed) {
                 cancelled = true;
                 break;
@@ -558,6 +583,10 @@ where
         let (valid_acc, valid_loss) = if valid_segs.is_empty() {
             (None, None)
         } else {
+            on_event(TrainEvent::Validating {
+                epoch,
+                epochs: opts.epochs,
+            });
             let v = model.valid();
             let (acc, loss) = evaluate_tracks(&v, &forward, &valid_segs, valid_set, n_classes);
             (Some(acc), Some(loss))
@@ -638,6 +667,29 @@ fn batch_of(
         targets.push(tracks[ti].label as i64);
     }
     (data, targets)
+}
+
+/// Where an epoch's batches are: said as it starts, then at most every [`BATCH_EVERY`].
+struct BatchNews {
+    epoch: usize,
+    epochs: usize,
+    total: usize,
+    said: Option<Instant>,
+}
+
+impl BatchNews {
+    fn tell(&mut self, done: usize, on_event: &mut dyn FnMut(TrainEvent)) {
+        if self.said.is_some_and(|t| t.elapsed() < BATCH_EVERY) {
+            return;
+        }
+        self.said = Some(Instant::now());
+        on_event(TrainEvent::Batch {
+            epoch: self.epoch,
+            epochs: self.epochs,
+            done,
+            total: self.total,
+        });
+    }
 }
 
 /// The best epoch so far (by validation accuracy, then loss) and the model it left.

@@ -28,7 +28,7 @@ use crate::app::Event;
 use crate::app::catalog::{Catalog, TrackInfo};
 use crate::library::TrackId;
 use crate::library::root::Offline;
-use crate::library::scan::{ScanError, scan};
+use crate::library::scan::{ScanError, ScanEvent, scan};
 use crate::model::ModelId;
 use crate::model::infer::Classifier;
 use crate::recommend::similar::Vector;
@@ -286,6 +286,35 @@ fn stamps(store: &Store, root: &Path) -> Result<HashMap<TrackId, (u64, i64)>, Sc
     Ok(out)
 }
 
+/// How often a scan's progress is sent to the player at most.
+const SCAN_NEWS: std::time::Duration = std::time::Duration::from_millis(200);
+
+/// Sends a scan's progress to the player (at most every [`SCAN_NEWS`]), from the scan's
+/// threads.
+fn scan_news(tx: &Sender<Event>) -> impl Fn(ScanEvent) + Sync + '_ {
+    let last: std::sync::Mutex<Option<Instant>> = std::sync::Mutex::new(None);
+    move |ev| {
+        let Ok(mut last) = last.lock() else { return };
+        if last.is_some_and(|t| t.elapsed() < SCAN_NEWS) {
+            return;
+        }
+        *last = Some(Instant::now());
+        let _ = tx.send(Event::Analysis(AnalysisEvent::Scan(Some(ev))));
+    }
+}
+
+/// A scan of the library folder: its progress said as it goes, and its end.
+fn scan_said(store: &Store, root: &Path, threads: usize, tx: &Sender<Event>) -> ScanResult {
+    let _ = tx.send(Event::Analysis(AnalysisEvent::Scan(Some(
+        ScanEvent::Walking { found: 0 },
+    ))));
+    let r = scan(store, root, threads, &scan_news(tx));
+    let _ = tx.send(Event::Analysis(AnalysisEvent::Scan(None)));
+    r
+}
+
+type ScanResult = Result<crate::library::scan::ScanReport, ScanError>;
+
 /// How often the library folder is looked at (is it there?).
 pub const OFFLINE_LOOK: std::time::Duration = std::time::Duration::from_secs(2);
 
@@ -362,10 +391,7 @@ impl Background {
                 }
                 recv(ch.switch) -> c => {
                     let Ok(c) = c else { continue };
-                    if let Some(a) = self.analyzer.take() {
-                        a.cancel();
-                        drop(a);
-                    }
+                    self.stop_analysis();
                     self.model = c.model().id.clone();
                     self.labels = c.labels().to_vec();
                     self.classifier = c;
@@ -432,6 +458,23 @@ impl Background {
         }
     }
 
+    /// Stops the analysis under way (the track in flight is stored) and tells the player it
+    /// ended, so the status line never says "analysing 137/137" for an analysis that is
+    /// gone (what else it had to say is of the old work: dropped).
+    fn stop_analysis(&mut self) {
+        if let Some(a) = self.analyzer.take() {
+            a.cancel();
+            let events = a.events().clone();
+            // Dropping joins the workers: the last one says it finished.
+            drop(a);
+            for ev in events.try_iter() {
+                if matches!(ev, AnalysisEvent::Finished { .. }) {
+                    let _ = self.tx.send(Event::Analysis(ev));
+                }
+            }
+        }
+    }
+
     /// Watches the library folder (a failure is said on the status line).
     fn start_watching(&mut self, tx: &Sender<WatchEvent>) {
         self.watcher = match watch::watch(&self.root, tx.clone()) {
@@ -451,10 +494,7 @@ impl Background {
             return;
         }
         tracing::warn!("{why}");
-        if let Some(a) = self.analyzer.take() {
-            a.cancel();
-            drop(a);
-        }
+        self.stop_analysis();
         self.watcher = None;
         let known = crate::library::root::known_tracks(&self.store, &self.root);
         let _ = self.tx.send(Event::LibraryOffline(Some(format!(
@@ -495,16 +535,23 @@ impl Background {
     /// The scan at start, reported on the status line.
     /// Scans the folder; true when the store's tracks changed.
     fn first_scan(&mut self) -> bool {
-        self.status(format!("scanning {}…", self.root.display()), false);
-        match scan(&self.store, &self.root, self.budget.max().max(2), &|_| {}) {
+        match scan_said(&self.store, &self.root, self.budget.max().max(2), &self.tx) {
             Ok(r) => {
-                let changed = r.new + r.changed + r.removed > 0;
+                let changed = r.new + r.changed + r.removed + r.moved > 0;
+                // Queued entries follow their files (the player started with the old names).
+                if !r.moves.is_empty() {
+                    let _ = self.tx.send(Event::TracksMoved(r.moves.clone()));
+                }
                 let text = format!(
-                    "{} ({} new, {} changed, {} removed){}",
+                    "{} ({} new, {} changed, {} removed{}){}",
                     crate::app::session::tracks_n(r.tracks),
                     r.new,
                     r.changed,
                     r.removed,
+                    match r.moved {
+                        0 => String::new(),
+                        n => format!(", {n} moved or renamed"),
+                    },
                     if r.unreadable.is_empty() {
                         String::new()
                     } else {
@@ -531,22 +578,27 @@ impl Background {
     /// A scan of the whole folder, as a list of what changed.
     fn full_scan(&self) -> Result<ChangeReport, ScanError> {
         let before = stamps(&self.store, &self.root)?;
-        let r = scan(&self.store, &self.root, self.budget.max().max(2), &|_| {})?;
+        let r = scan_said(&self.store, &self.root, self.budget.max().max(2), &self.tx)?;
         let after = stamps(&self.store, &self.root)?;
+        let moved_to: std::collections::HashSet<TrackId> = r.moves.iter().map(|m| m.1).collect();
         let mut report = ChangeReport {
             unreadable: r.unreadable,
+            moved: r.moves,
             ..Default::default()
         };
         for (id, stamp) in &after {
             match before.get(id) {
+                None if moved_to.contains(id) => {}
                 None => report.added.push(*id),
                 Some(old) if old != stamp => report.changed.push(*id),
                 Some(_) => {}
             }
         }
+        let moved_from: std::collections::HashSet<TrackId> =
+            report.moved.iter().map(|m| m.0).collect();
         report.removed = before
             .keys()
-            .filter(|id| !after.contains_key(id))
+            .filter(|id| !after.contains_key(id) && !moved_from.contains(id))
             .copied()
             .collect();
         for v in [&mut report.added, &mut report.changed, &mut report.removed] {

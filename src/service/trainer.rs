@@ -13,6 +13,7 @@ use crate::app::Event;
 use crate::app::retrain::{Outcome, Preview, TrainError, TrainSpec};
 use crate::model::job::{Prepared, TrainRequest, TrainResult, compare, prepare, run};
 use crate::model::registry::LoadedModel;
+use crate::model::train::TrainEvent;
 
 pub struct Trainer {
     prepared: SingleJob<(TrainRequest, Prepared)>,
@@ -99,7 +100,11 @@ impl Trainer {
             let cancelled = || Err(TrainError::Cancelled);
             let (outcome, kept) = match run(&req, &prepared, &on_event, &cancel) {
                 Ok(r) if r.cancelled || cancel.load(Ordering::SeqCst) => (cancelled(), None),
-                Ok(r) => (Ok(Box::new(outcome_of(&r, &active, &req.dir, t0))), Some(r)),
+                Ok(r) => {
+                    // Scoring the validation tracks with the active model takes a while too.
+                    let _ = tx.send(Event::Training(TrainEvent::Comparing));
+                    (Ok(Box::new(outcome_of(&r, &active, &req, t0))), Some(r))
+                }
                 Err(_) if cancel.load(Ordering::SeqCst) => (cancelled(), None),
                 Err(e) => (Err(TrainError::Failed(format!("{e:#}"))), None),
             };
@@ -123,12 +128,7 @@ impl Trainer {
 }
 
 /// What the Training view shows of a finished training.
-fn outcome_of(
-    r: &TrainResult,
-    active: &LoadedModel,
-    folder: &std::path::Path,
-    t0: Instant,
-) -> Outcome {
+fn outcome_of(r: &TrainResult, active: &LoadedModel, req: &TrainRequest, t0: Instant) -> Outcome {
     let cmp = compare(r, active);
     Outcome {
         labels: r.config.labels.clone(),
@@ -145,8 +145,9 @@ fn outcome_of(
         active: cmp.active.map(|(a, n)| (active.config.name.clone(), a, n)),
         best_epoch: r.best_epoch,
         epochs: r.history.clone(),
+        mode: req.mode,
         secs: t0.elapsed().as_secs_f64(),
-        name: crate::app::retrain::suggested_name(folder, crate::store::now_unix()),
+        name: crate::app::retrain::suggested_name(&req.dir, crate::store::now_unix()),
         open_set: r.open_set.clone(),
     }
 }

@@ -157,6 +157,8 @@ pub struct ChangeReport {
     /// Files renamed or moved within the library (old id → new id): the same audio, so they
     /// keep their genre vectors and when they were added.
     pub moved: Vec<(TrackId, TrackId)>,
+    /// How many of `moved` stayed in their folder under a new name (renamed, not moved).
+    pub renamed: usize,
     /// Files that could not be looked at, with the reason.
     pub unreadable: Vec<(PathBuf, String)>,
 }
@@ -173,11 +175,13 @@ impl ChangeReport {
     /// "2 new, 1 removed" (empty parts left out).
     pub fn summary(&self) -> String {
         let mut parts = vec![];
+        let renamed = self.renamed.min(self.moved.len());
         for (n, what) in [
             (self.added.len(), "new"),
             (self.changed.len(), "changed"),
             (self.removed.len(), "removed"),
-            (self.moved.len(), "moved"),
+            (renamed, "renamed"),
+            (self.moved.len() - renamed, "moved"),
         ] {
             if n > 0 {
                 parts.push(format!("{n} {what}"));
@@ -336,37 +340,77 @@ fn gone_tracks(store: &Store, gone: &[PathBuf]) -> Result<HashSet<TrackId>, Stor
     Ok(removed)
 }
 
-/// The records of the new and changed `files` (tags read now). A new file that looks like
-/// one of the `removed` tracks (name, size, modification time; a rename or move keeps them)
-/// is that track moved: it keeps its date added, goes into `report.moved` and out of
-/// `removed`. The others go into `report.added` and `report.changed`.
+/// What a gone file looked like: its size and modification time (a rename or move keeps
+/// both), then its name.
+type GoneStamps = HashMap<(u64, i64), Vec<(Vec<u8>, TrackId, u64)>>;
+
+/// Which gone track the new file at `path` is, if it is one: the same size and modification
+/// time, and the same file name (moved to another folder) or, under another name, the only
+/// gone file with that size and time when `path` is the only new one with it (`rename`).
+/// Taken out of `gone` when found.
+fn moved_from(
+    gone: &mut GoneStamps,
+    path: &Path,
+    stamp: (u64, i64),
+    rename: bool,
+) -> Option<(TrackId, u64)> {
+    let name = path
+        .file_name()
+        .map(|n| n.as_bytes().to_vec())
+        .unwrap_or_default();
+    let same = gone.get_mut(&stamp)?;
+    let at = match same.iter().position(|(n, _, _)| *n == name) {
+        Some(i) => i,
+        None if rename && same.len() == 1 => 0,
+        None => return None,
+    };
+    let (_, id, added) = same.swap_remove(at);
+    if same.is_empty() {
+        gone.remove(&stamp);
+    }
+    Some((id, added))
+}
+
+/// The records of the new and changed `files` (tags read now). A new file that is one of the
+/// `removed` tracks under a new name or in another folder ([`moved_from`]) is that track
+/// moved: it keeps its date added (and, in [`apply_changes`], what was computed for it), goes
+/// into `report.moved` and out of `removed`. The others go into `report.added` and
+/// `report.changed`.
 fn read_changed(
     store: &Store,
     files: BTreeSet<PathBuf>,
     removed: &mut HashSet<TrackId>,
     report: &mut ChangeReport,
 ) -> Result<Vec<TrackRecord>, StoreError> {
-    // What a gone file looked like.
-    let mut gone_stamps: HashMap<(Vec<u8>, u64, i64), (TrackId, u64)> = HashMap::new();
+    let mut gone_stamps: GoneStamps = HashMap::new();
+    let mut gone_paths: HashMap<TrackId, PathBuf> = HashMap::new();
     for id in removed.iter() {
         if let Some(r) = store.track(*id)? {
             let name = r.path().file_name().map(|n| n.as_bytes().to_vec());
-            gone_stamps.insert(
-                (name.unwrap_or_default(), r.size, r.mtime_ns),
-                (*id, r.added_unix),
-            );
+            gone_stamps.entry((r.size, r.mtime_ns)).or_default().push((
+                name.unwrap_or_default(),
+                *id,
+                r.added_unix,
+            ));
+            gone_paths.insert(*id, r.path());
+        }
+    }
+    // A new name only counts among new files of one size and time: two such files are not
+    // told apart.
+    let mut new_stamps: HashMap<(u64, i64), usize> = HashMap::new();
+    let mut looked: Vec<(PathBuf, std::fs::Metadata)> = Vec::with_capacity(files.len());
+    for path in files {
+        match std::fs::metadata(&path) {
+            Ok(m) => {
+                *new_stamps.entry(file_stamp(&m)).or_default() += 1;
+                looked.push((path, m));
+            }
+            Err(e) => report.unreadable.push((path, e.to_string())),
         }
     }
     let now = now_unix();
     let mut records = vec![];
-    for path in files {
-        let meta = match std::fs::metadata(&path) {
-            Ok(m) => m,
-            Err(e) => {
-                report.unreadable.push((path, e.to_string()));
-                continue;
-            }
-        };
+    for (path, meta) in looked {
         let (size, mtime_ns) = file_stamp(&meta);
         let id = TrackId::of_path(&path);
         let old = store.track(id)?;
@@ -383,21 +427,24 @@ fn read_changed(
                 (Default::default(), Some(e.to_string()))
             }
         };
-        let name = path.file_name().map(|n| n.as_bytes().to_vec());
-        let moved_from = match &old {
+        let unique = new_stamps.get(&(size, mtime_ns)).is_some_and(|n| *n == 1);
+        let moved = match &old {
             Some(_) => None,
-            None => gone_stamps.remove(&(name.unwrap_or_default(), size, mtime_ns)),
+            None => moved_from(&mut gone_stamps, &path, (size, mtime_ns), unique),
         };
-        let added_unix = match (&old, moved_from) {
+        let added_unix = match (&old, moved) {
             (Some(o), _) => o.added_unix,
             (None, Some((from, added))) => {
                 report.moved.push((from, id));
+                if gone_paths.get(&from).and_then(|p| p.parent()) == path.parent() {
+                    report.renamed += 1;
+                }
                 removed.remove(&from);
                 added
             }
             (None, None) => now,
         };
-        match (&old, moved_from) {
+        match (&old, moved) {
             (Some(_), _) => report.changed.push(id),
             (None, None) => report.added.push(id),
             (None, Some(_)) => {}

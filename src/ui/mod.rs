@@ -254,51 +254,41 @@ fn draw_player_bar(f: &mut Frame, app: &App, area: Rect) {
 /// The status line text (left and right parts).
 pub fn status_text(app: &App) -> (String, String, bool) {
     let s = &app.session;
-    let left = match (&s.notice, &s.status, &s.library_offline) {
+    let a = &s.analysis;
+    // The background work (a scan, the analysis) never hides behind a message: with one on
+    // the line it goes to the right.
+    let work = work_text(s, false);
+    let message = match (&s.notice, &s.status, &s.library_offline) {
         // What the settings could not do stays until a key is pressed.
-        (Some(n), _, _) => (n.clone(), true),
-        (None, Some(m), _) => (m.text.clone(), m.error),
+        (Some(n), _, _) => Some((n.clone(), true)),
+        (None, Some(m), _) => Some((m.text.clone(), m.error)),
         // Until the folder is back, whenever nothing newer is said.
-        (None, None, Some(why)) => (why.clone(), true),
-        (None, None, None) => {
-            let a = &s.analysis;
-            let text = match &a.progress {
-                Some(p) if a.running => {
-                    let eta = p
-                        .eta_secs
-                        .map(|s| format!(" · ETA {}", fmt_time(s)))
-                        .unwrap_or_default();
-                    format!(
-                        "analysing {}/{}{eta}{}",
-                        p.done,
-                        p.total,
-                        if a.failed > 0 {
-                            format!(" · {} failed", a.failed)
-                        } else {
-                            String::new()
-                        }
-                    )
-                }
-                _ => {
-                    let n = s.lib.tracks.len();
-                    let failed = s.lib.failed.len();
-                    format!(
-                        "{} · {} classified{}{}",
-                        crate::app::session::tracks_n(n),
-                        s.lib.classified(),
-                        if failed > 0 {
-                            format!(" · {failed} could not be analysed")
-                        } else {
-                            String::new()
-                        },
-                        a.stopped
-                            .as_ref()
-                            .map(|r| format!(" · analysis stopped: {r}"))
-                            .unwrap_or_default()
-                    )
-                }
-            };
-            (text, a.stopped.is_some())
+        (None, None, Some(why)) => Some((why.clone(), true)),
+        (None, None, None) => None,
+    };
+    let (left, beside) = match (message, work) {
+        // Beside a message, only how far (the message needs the room).
+        (Some(m), Some(_)) => (m, work_text(s, true)),
+        (Some(m), None) => (m, None),
+        (None, Some(w)) => ((w, false), None),
+        (None, None) => {
+            let n = s.lib.tracks.len();
+            let failed = s.lib.failed.len();
+            let text = format!(
+                "{} · {} classified{}{}",
+                crate::app::session::tracks_n(n),
+                s.lib.classified(),
+                if failed > 0 {
+                    format!(" · {failed} could not be analysed")
+                } else {
+                    String::new()
+                },
+                a.stopped
+                    .as_ref()
+                    .map(|r| format!(" · analysis stopped: {r}"))
+                    .unwrap_or_default()
+            );
+            ((text, a.stopped.is_some()), None)
         }
     };
     // The marks of the view on screen (the Queue has its own).
@@ -318,14 +308,61 @@ pub fn status_text(app: &App) -> (String, String, bool) {
             .map(|o| format!("audio: {o}"))
             .unwrap_or_default(),
     };
-    // The marks beside it.
+    // The marks of the view on screen beside it, and the work a message would hide.
     let right = match (marks, right.is_empty()) {
         (0, _) => right,
         _ if s.notice.is_some() => right,
         (n, true) => format!("{n} marked"),
         (n, false) => format!("{n} marked · {right}"),
     };
+    let right = match (beside, right.is_empty()) {
+        (None, _) => right,
+        (Some(w), true) => w,
+        (Some(w), false) => format!("{w} · {right}"),
+    };
     (left.0, right, left.1)
+}
+
+/// The background work under way in words: a scan of the library folder, or the analysis
+/// (`None` when neither runs); `short`: only how far.
+fn work_text(s: &crate::app::session::Session, short: bool) -> Option<String> {
+    let a = &s.analysis;
+    match &a.progress {
+        _ if a.scan.is_some() && short => Some("scanning…".to_string()),
+        _ if a.scan.is_some() => Some(scan_text(a.scan.as_ref())),
+        Some(p) if a.running && short => Some(format!("analysing {}/{}", p.done, p.total)),
+        Some(p) if a.running => {
+            let eta = p
+                .eta_secs
+                .map(|s| format!(" · ETA {}", fmt_time(s)))
+                .unwrap_or_default();
+            Some(format!(
+                "analysing {}/{}{eta}{}",
+                p.done,
+                p.total,
+                if a.failed > 0 {
+                    format!(" · {} failed", a.failed)
+                } else {
+                    String::new()
+                }
+            ))
+        }
+        _ => None,
+    }
+}
+
+/// A scan of the library folder under way, in words.
+fn scan_text(scan: Option<&crate::library::scan::ScanEvent>) -> String {
+    use crate::library::scan::ScanEvent;
+    match scan {
+        Some(ScanEvent::Walking { found: 0 }) | None => "scanning the library folder…".into(),
+        Some(ScanEvent::Walking { found }) => {
+            format!("scanning the library folder: {found} audio files found…")
+        }
+        Some(ScanEvent::Reading { done, total }) => {
+            format!("scanning the library folder: reading tags {done}/{total}…")
+        }
+    }
 }
 
 fn draw_status(f: &mut Frame, app: &App, area: Rect) {

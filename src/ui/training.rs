@@ -9,11 +9,17 @@ use ratatui::widgets::{Axis, Chart, Dataset, Gauge, GraphType, LegendPosition, P
 
 use super::widgets::block;
 use crate::app::App;
-use crate::app::retrain::{Field, Form, Labels, Outcome, Preview, Progress, Stage};
+use crate::app::retrain::{After, Field, Form, Labels, Outcome, Preview, Progress, Stage};
+use crate::app::session::tracks_n;
 use crate::config::Theme;
 use crate::keys::{Action, Keymap};
 use crate::model::job::TrainMode;
+use crate::model::train::EpochReport;
 use crate::util::time::fmt_time;
+
+fn genres_n(n: usize) -> String {
+    format!("{n} genre{}", if n == 1 { "" } else { "s" })
+}
 
 pub fn draw(f: &mut Frame, app: &App, area: Rect) {
     let t = app.theme();
@@ -112,8 +118,10 @@ fn draw_models(f: &mut Frame, app: &App, area: Rect) {
             m.source.clone().unwrap_or_default()
         };
         let text = format!(
-            "{mark} {}  {} genres{acc} · {} classified · {from}",
-            m.name, m.genres, m.classified
+            "{mark} {}  {}{acc} · {} classified · {from}",
+            m.name,
+            genres_n(m.genres),
+            view.classified(m, &app.session)
         );
         let style = if i == view.cursor {
             Style::default()
@@ -178,9 +186,9 @@ fn draw_form(f: &mut Frame, t: &Theme, form: &Form, preparing: bool, area: Rect)
                     || "the genre tags in my library  (◂ ▸)".to_string(),
                     |l| {
                         format!(
-                            "the genre tags in my library: {} tracks, {} genres  (◂ ▸)",
-                            l.tagged,
-                            l.genres.len()
+                            "the genre tags in my library: {}, {}  (◂ ▸)",
+                            tracks_n(l.tagged),
+                            genres_n(l.genres.len())
                         )
                     },
                 ),
@@ -224,7 +232,7 @@ fn draw_form(f: &mut Frame, t: &Theme, form: &Form, preparing: bool, area: Rect)
 fn draw_preview(f: &mut Frame, t: &Theme, form: &Form, p: &Preview, area: Rect) {
     let mut lines = vec![
         Line::from(Span::styled(
-            format!("{} · {} genres", form.folder, p.counts.len()),
+            format!("{} · {}", form.folder, genres_n(p.counts.len())),
             Style::default().add_modifier(Modifier::BOLD),
         )),
         Line::from(""),
@@ -242,8 +250,8 @@ fn draw_preview(f: &mut Frame, t: &Theme, form: &Form, p: &Preview, area: Rect) 
     }
     lines.push(Line::from(""));
     lines.push(Line::from(format!(
-        "{} tracks to train on, {} to validate (split by artist where tagged){}",
-        p.train_tracks,
+        "{} to train on, {} to validate (split by artist where tagged){}",
+        tracks_n(p.train_tracks),
         p.valid_tracks,
         match (p.skipped, form.uses_tags()) {
             (0, _) => String::new(),
@@ -313,62 +321,119 @@ fn draw_progress(f: &mut Frame, t: &Theme, keys: &Keymap, p: &Progress, area: Re
             .label(label),
         head[1],
     );
-    draw_epoch_charts(f, t, p, rows[1]);
+    draw_epoch_charts(f, t, &p.epochs, Direction::Horizontal, rows[1]);
 }
 
-/// How far training is and what it is doing: fitting the rule, analysing the tracks, or the
-/// last epoch's figures.
-fn progress_gauge(p: &Progress) -> (f64, String) {
-    match p.epochs.last() {
-        _ if p.calibrating => (
+/// How far training is and what it is doing: comparing with the active model, fitting the
+/// rule, analysing the tracks, the epoch under way (its batches, its validation), or the last
+/// epoch's figures. Never a phase that is over: each one says it started.
+pub fn progress_gauge(p: &Progress) -> (f64, String) {
+    let last = p.epochs.last().map(|e| {
+        format!(
+            "loss {:.3} · valid acc {} · ETA {}",
+            e.loss,
+            e.valid_track_accuracy
+                .map_or("-".into(), |a| format!("{:.0}%", a * 100.0)),
+            p.eta_secs().map_or("-".into(), fmt_time)
+        )
+    });
+    match (p.after, p.step, p.epochs.last()) {
+        (After::Comparing, ..) => (
+            1.0,
+            "comparing it with the active model on the validation tracks…".to_string(),
+        ),
+        (After::Calibrating, ..) => (
             1.0,
             "fitting the model's \"?\" rule on its training and validation tracks…".to_string(),
         ),
-        None => {
+        (After::Training, Some(s), _) => {
+            let within = s.done as f64 / s.total.max(1) as f64;
+            let what = if s.validating {
+                "scoring the validation tracks".to_string()
+            } else {
+                format!("batch {}/{}", s.done, s.total)
+            };
+            (
+                (s.epoch.saturating_sub(1) as f64 + within) / s.epochs.max(1) as f64,
+                match last {
+                    Some(l) => format!("epoch {}/{}: {what} · last epoch: {l}", s.epoch, s.epochs),
+                    None => format!("epoch {}/{}: {what}", s.epoch, s.epochs),
+                },
+            )
+        }
+        (After::Training, None, None) => {
             let r = if p.features_total > 0 {
                 p.features_done as f64 / p.features_total as f64
             } else {
                 0.0
             };
-            (
-                r,
-                format!("analysing {}/{} tracks", p.features_done, p.features_total),
-            )
+            let label = if p.features_total > 0 && p.features_done >= p.features_total {
+                format!(
+                    "analysed {}; starting to train…",
+                    tracks_n(p.features_total)
+                )
+            } else {
+                format!(
+                    "analysing {}/{}",
+                    p.features_done,
+                    tracks_n(p.features_total)
+                )
+            };
+            (r, label)
         }
-        Some(e) => (
+        (After::Training, None, Some(e)) => (
             e.epoch as f64 / e.epochs.max(1) as f64,
             format!(
-                "epoch {}/{} · loss {:.3} · valid acc {} · {:.0} segments/s · ETA {}",
+                "epoch {}/{} · {} · {:.0} segments/s",
                 e.epoch,
                 e.epochs,
-                e.loss,
-                e.valid_track_accuracy
-                    .map_or("-".into(), |a| format!("{:.0}%", a * 100.0)),
+                last.unwrap_or_default(),
                 e.segments_per_sec,
-                p.eta_secs().map_or("-".into(), fmt_time)
             ),
         ),
     }
 }
 
 /// The loss and accuracy charts over the epochs so far, side by side.
-fn draw_epoch_charts(f: &mut Frame, t: &Theme, p: &Progress, area: Rect) {
+fn draw_epoch_charts(
+    f: &mut Frame,
+    t: &Theme,
+    epochs: &[EpochReport],
+    side: Direction,
+    area: Rect,
+) {
+    // A line needs two points: until then, say what there is instead of two empty charts.
+    if epochs.len() < 2 {
+        let pct = |a: Option<f64>| a.map_or("-".to_string(), |a| format!("{:.0}%", a * 100.0));
+        let text = match epochs.first() {
+            None => "the loss and accuracy curves start after the second epoch".to_string(),
+            Some(e) => format!(
+                "epoch 1: loss {:.3}, validation {}; the curves start after the second epoch",
+                e.loss,
+                pct(e.valid_track_accuracy)
+            ),
+        };
+        let para = Paragraph::new(Span::styled(text, Style::default().fg(t.dim)))
+            .wrap(Wrap { trim: true })
+            .block(block(" curves ", t));
+        f.render_widget(para, area);
+        return;
+    }
+    let x_title = "epoch";
     let charts = Layout::default()
-        .direction(Direction::Horizontal)
+        .direction(side)
         .constraints([Constraint::Percentage(50), Constraint::Percentage(50)])
         .split(area);
-    let loss: Vec<(f64, f64)> = p.epochs.iter().map(|e| (e.epoch as f64, e.loss)).collect();
-    let train_acc: Vec<(f64, f64)> = p
-        .epochs
+    let loss: Vec<(f64, f64)> = epochs.iter().map(|e| (e.epoch as f64, e.loss)).collect();
+    let train_acc: Vec<(f64, f64)> = epochs
         .iter()
         .map(|e| (e.epoch as f64, e.train_segment_accuracy))
         .collect();
-    let valid_acc: Vec<(f64, f64)> = p
-        .epochs
+    let valid_acc: Vec<(f64, f64)> = epochs
         .iter()
         .filter_map(|e| e.valid_track_accuracy.map(|a| (e.epoch as f64, a)))
         .collect();
-    let max_epoch = p.epochs.last().map_or(1, |e| e.epochs).max(1) as f64;
+    let max_epoch = epochs.last().map_or(1, |e| e.epochs).max(1) as f64;
     let max_loss = loss.iter().map(|x| x.1).fold(0.1, f64::max);
     let loss_set = Dataset::default()
         .name("training loss")
@@ -384,6 +449,7 @@ fn draw_epoch_charts(f: &mut Frame, t: &Theme, p: &Progress, area: Rect) {
             max_epoch,
             max_loss,
             vec!["0".into(), format!("{max_loss:.2}")],
+            x_title,
         ),
         charts[0],
     );
@@ -409,6 +475,7 @@ fn draw_epoch_charts(f: &mut Frame, t: &Theme, p: &Progress, area: Rect) {
             max_epoch,
             1.0,
             vec!["0".into(), "1".into()],
+            x_title,
         ),
         charts[1],
     );
@@ -421,6 +488,7 @@ fn chart<'a>(
     max_epoch: f64,
     ymax: f64,
     ylabels: Vec<String>,
+    x_title: &'a str,
 ) -> Chart<'a> {
     Chart::new(sets)
         .block(block(title, t))
@@ -430,7 +498,7 @@ fn chart<'a>(
         .hidden_legend_constraints((Constraint::Percentage(100), Constraint::Percentage(100)))
         .x_axis(
             Axis::default()
-                .title("epoch")
+                .title(x_title)
                 .bounds([1.0, max_epoch])
                 .labels(vec!["1".to_string(), format!("{}", max_epoch as usize)])
                 .style(Style::default().fg(t.dim)),
@@ -456,9 +524,9 @@ fn draw_outcome(
     let mut lines = vec![
         Line::from(Span::styled(
             format!(
-                "Validation track accuracy: {} on {} tracks (trained on {}, best epoch {}, {})",
+                "Validation track accuracy: {} on {} (trained on {}, best epoch {}, {})",
                 pct(o.valid_accuracy),
-                o.valid_tracks,
+                tracks_n(o.valid_tracks),
                 o.train_tracks,
                 o.best_epoch,
                 fmt_time(o.secs)
@@ -467,7 +535,8 @@ fn draw_outcome(
         )),
         Line::from(match &o.active {
             Some((name, acc, n)) => format!(
-                "the active model ({name}) on the same {n} tracks: {:.0}%",
+                "the active model ({name}) on the same {}: {:.0}%",
+                tracks_n(*n),
                 acc * 100.0
             ),
             None => {
@@ -475,6 +544,7 @@ fn draw_outcome(
             }
         }),
         Line::from(o.open_set.describe()),
+        Line::from(Span::styled(o.curves(), Style::default().fg(t.dim))),
         Line::from(""),
         Line::from(Span::styled("recall per genre", Style::default().fg(t.dim))),
     ];
@@ -482,7 +552,7 @@ fn draw_outcome(
         lines.push(Line::from(format!(
             "{l:>16}  {:>5}  ({})",
             pct(*r),
-            crate::app::session::tracks_n(*n)
+            tracks_n(*n)
         )));
     }
     lines.push(Line::from(""));
@@ -534,20 +604,29 @@ fn draw_outcome(
             Style::default().fg(t.warning),
         )));
     }
-    let accept = keys.hint(Action::AcceptModel);
-    let discard = keys.hint(Action::DiscardModel);
-    let offer = if blockers.is_empty() {
-        format!(
-            "{accept} accepts (the model becomes active and the library is re-classified) · {discard} discards"
-        )
-    } else if forcing {
-        format!("{accept} again accepts it anyway · {discard} discards (recommended)")
-    } else {
-        format!("{discard} discards (recommended) · {accept} twice accepts it anyway")
-    };
+    let mut offer = o.offer(
+        &keys.hint(Action::AcceptModel),
+        &keys.hint(Action::DiscardModel),
+        forcing,
+    );
+    if blockers.is_empty() {
+        offer.push_str(" — accepted, it becomes active and the library is re-classified");
+    }
     lines.push(Line::from(Span::styled(
         offer,
         Style::default().fg(t.accent).add_modifier(Modifier::BOLD),
     )));
+    // Wide enough, the curves beside the figures (a quick training is over in seconds: this
+    // is where its curves are seen).
+    let area = if area.width >= 110 && o.epochs.len() >= 2 {
+        let cols = Layout::default()
+            .direction(Direction::Horizontal)
+            .constraints([Constraint::Min(72), Constraint::Percentage(38)])
+            .split(area);
+        draw_epoch_charts(f, t, &o.epochs, Direction::Vertical, cols[1]);
+        cols[0]
+    } else {
+        area
+    };
     f.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), area);
 }

@@ -55,6 +55,57 @@ fn paths_in(store: &Store) -> Vec<PathBuf> {
     v
 }
 
+/// Sets a file's modification time.
+fn set_mtime(p: &Path, t: std::time::SystemTime) {
+    std::fs::File::options()
+        .write(true)
+        .open(p)
+        .unwrap()
+        .set_modified(t)
+        .unwrap();
+}
+
+#[test]
+fn a_rename_keeps_the_track_unless_two_files_alike_are_renamed_at_once() {
+    let (_tmp, root, store) = library(&["a.wav", "b.wav", "c.wav"]);
+    // a and b: the same file (a copy) and, set here, the same modification time.
+    std::fs::copy(root.join("a.wav"), root.join("b.wav")).unwrap();
+    let t = std::time::SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+    for n in ["a.wav", "b.wav"] {
+        set_mtime(&root.join(n), t);
+    }
+    scan(&store, &root, 1, &|_| {}).unwrap();
+    let model = genreplay::model::ModelId("m".into());
+    let v = VectorRecord {
+        vector: vec![0.5, 0.5],
+        segments: 1,
+        style: None,
+        computed_unix: 1,
+        open_set: None,
+    };
+    for n in ["a.wav", "b.wav", "c.wav"] {
+        store.put_vector(&model, id(&root.join(n)), &v).unwrap();
+    }
+    // Both renamed in one batch: which is which cannot be told, so neither is guessed.
+    let (a, b) = (root.join("a.wav"), root.join("b.wav"));
+    let (x, y) = (root.join("x.wav"), root.join("y.wav"));
+    std::fs::rename(&a, &x).unwrap();
+    std::fs::rename(&b, &y).unwrap();
+    let r = apply_changes(&store, &root, &[a, b, x.clone(), y]).unwrap();
+    assert!(r.moved.is_empty(), "{r:?}");
+    assert_eq!(r.summary(), "2 new, 2 removed");
+    assert!(store.vector(&model, id(&x)).unwrap().is_none());
+    // One renamed: "1 renamed", with its vectors; the store has one track for it.
+    let c = root.join("c.wav");
+    let z = root.join("z.wav");
+    std::fs::rename(&c, &z).unwrap();
+    let r = apply_changes(&store, &root, &[c.clone(), z.clone()]).unwrap();
+    assert_eq!(r.summary(), "1 renamed");
+    assert_eq!(store.vector(&model, id(&z)).unwrap(), Some(v));
+    assert!(store.track(id(&c)).unwrap().is_none());
+    assert_eq!(store.track_count(), 3);
+}
+
 #[test]
 fn a_batch_of_changes_adds_changes_moves_and_removes_tracks() {
     let (tmp, root, store) = library(&["A/01 One.wav", "A/02 Two.wav"]);
@@ -115,14 +166,30 @@ fn a_batch_of_changes_adds_changes_moves_and_removes_tracks() {
     let rec = store.track(id(&renamed)).unwrap().unwrap();
     assert_eq!(rec.added_unix, added_new);
     assert_eq!(rec.path(), renamed);
-    // A new name (not just a new folder) is a new file as far as anyone can tell: its
-    // vectors are worked out again.
-    let renamed_again = root.join("A/04 Renamed.wav");
+    // A new name in the same folder: the same size and modification time, the only file
+    // gone with them: renamed, and it keeps its vectors ("1 renamed", never "1 new, 1
+    // removed").
+    let renamed_again = root.join("A/Sub/04 Renamed.wav");
     std::fs::rename(&renamed, &renamed_again).unwrap();
     let r = apply_changes(&store, &root, &[renamed.clone(), renamed_again.clone()]).unwrap();
-    assert_eq!(r.removed, vec![id(&renamed)]);
-    assert_eq!(r.added, vec![id(&renamed_again)]);
-    let renamed = renamed_again;
+    assert_eq!(r.moved, vec![(id(&renamed), id(&renamed_again))], "{r:?}");
+    assert!(r.added.is_empty() && r.removed.is_empty(), "{r:?}");
+    assert_eq!(r.summary(), "1 renamed");
+    assert_eq!(
+        store.vector(&model, id(&renamed_again)).unwrap(),
+        Some(v.clone())
+    );
+    assert_eq!(
+        store.track(id(&renamed_again)).unwrap().unwrap().added_unix,
+        added_new
+    );
+    // A new name and a new folder at once: moved.
+    let renamed = root.join("A/04 Renamed again.wav");
+    std::fs::rename(&renamed_again, &renamed).unwrap();
+    let r = apply_changes(&store, &root, &[renamed_again.clone(), renamed.clone()]).unwrap();
+    assert_eq!(r.summary(), "1 moved");
+    assert_eq!(store.vector(&model, id(&renamed)).unwrap(), Some(v.clone()));
+    std::fs::remove_dir(root.join("A/Sub")).unwrap();
 
     // A folder renamed inside the library: its tracks move with their vectors.
     let two = root.join("A/02 Two.wav");

@@ -16,7 +16,7 @@ pub use form::{
     Field, Form, FormError, FormKey, Labels, LibraryTags, TrainSpec, complete_folder,
     complete_path, expand_home,
 };
-pub use outcome::{Outcome, Preview, Progress, TrainError, suggested_name};
+pub use outcome::{After, Outcome, Preview, Progress, Step, TrainError, suggested_name};
 
 use crate::keys::{Action, Keymap, Scope};
 use crate::model::train::TrainEvent;
@@ -110,7 +110,8 @@ impl Retrain {
                         epochs: vec![],
                         started: Instant::now(),
                         cancelling: false,
-                        calibrating: false,
+                        step: None,
+                        after: After::Training,
                     });
                     Some(Request::Start(spec))
                 }
@@ -190,8 +191,36 @@ impl Retrain {
                     p.features_done = done;
                     p.features_total = total;
                 }
-                TrainEvent::Epoch(r) => p.epochs.push(r),
-                TrainEvent::Calibrating => p.calibrating = true,
+                TrainEvent::Batch {
+                    epoch,
+                    epochs,
+                    done,
+                    total,
+                } => {
+                    p.step = Some(Step {
+                        epoch,
+                        epochs,
+                        done,
+                        total,
+                        validating: false,
+                    })
+                }
+                TrainEvent::Validating { epoch, epochs } => {
+                    let total = p.step.map_or(0, |s| s.total);
+                    p.step = Some(Step {
+                        epoch,
+                        epochs,
+                        done: total,
+                        total,
+                        validating: true,
+                    })
+                }
+                TrainEvent::Epoch(r) => {
+                    p.step = None;
+                    p.epochs.push(r)
+                }
+                TrainEvent::Calibrating => p.after = After::Calibrating,
+                TrainEvent::Comparing => p.after = After::Comparing,
             }
         }
     }

@@ -6,6 +6,7 @@ use std::time::Instant;
 
 use super::form::TrainSpec;
 use crate::model::calibrate::trained::RuleFit;
+use crate::model::job::TrainMode;
 use crate::model::train::EpochReport;
 
 /// What `prepare` found, as the dialog shows it.
@@ -27,8 +28,32 @@ pub struct Progress {
     pub epochs: Vec<EpochReport>,
     pub started: Instant,
     pub cancelling: bool,
-    /// Training is over; the model's open-set rule is being fitted.
-    pub calibrating: bool,
+    /// The epoch under way and how far its batches are (full mode: an epoch takes seconds).
+    pub step: Option<Step>,
+    /// What the training does after its epochs (its "?" rule, the comparison).
+    pub after: After,
+}
+
+/// Where an epoch under way is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Step {
+    pub epoch: usize,
+    pub epochs: usize,
+    pub done: usize,
+    pub total: usize,
+    /// Its batches are done; its validation tracks are being scored.
+    pub validating: bool,
+}
+
+/// What comes after the epochs, in order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum After {
+    #[default]
+    Training,
+    /// The model's open-set rule is being fitted.
+    Calibrating,
+    /// The trained and the active model are scored on the validation tracks.
+    Comparing,
 }
 
 impl Progress {
@@ -55,6 +80,8 @@ pub struct Outcome {
     pub active: Option<(String, f64, usize)>,
     pub best_epoch: usize,
     pub epochs: Vec<EpochReport>,
+    /// Quick mode fits a head to convergence (its "epochs" are steps of one fit).
+    pub mode: TrainMode,
     pub secs: f64,
     /// The name the model is saved under (suggested: the folder's name and the date; editable).
     pub name: String,
@@ -85,12 +112,51 @@ impl Outcome {
             && new < *old
         {
             why.push(format!(
-                "{:.0}% is below the active model ({name}): {:.0}% on the same {n} tracks",
+                "{:.0}% is below the active model ({name}): {:.0}% on the same {}",
                 new * 100.0,
-                old * 100.0
+                old * 100.0,
+                crate::app::session::tracks_n(*n)
             ));
         }
         why
+    }
+}
+
+impl Outcome {
+    /// What accepting and discarding do now, in the same words on the status line and in the
+    /// view: `forcing` once accept was asked for although it is not offered.
+    pub fn offer(&self, accept: &str, discard: &str, forcing: bool) -> String {
+        if self.blockers().is_empty() {
+            format!("{accept} accepts · {discard} discards")
+        } else if forcing {
+            format!("{accept} again accepts it anyway · {discard} discards (recommended)")
+        } else {
+            format!("{discard} discards (recommended) · {accept} twice accepts it anyway")
+        }
+    }
+
+    /// The training's curves in words: how loss and validation accuracy went over the epochs,
+    /// or, with fewer than two (a quick head fitted in one go), what it measured.
+    pub fn curves(&self) -> String {
+        let pct = |a: Option<f64>| a.map_or("-".to_string(), |a| format!("{:.0}%", a * 100.0));
+        match (self.epochs.first(), self.epochs.last()) {
+            (Some(a), Some(b)) if self.epochs.len() >= 2 => format!(
+                "{} epochs: loss {:.3} → {:.3}, validation {} → {}",
+                self.epochs.len(),
+                a.loss,
+                b.loss,
+                pct(a.valid_track_accuracy),
+                pct(b.valid_track_accuracy)
+            ),
+            _ => format!(
+                "{}: no epochs to plot; held-out accuracy {}",
+                match self.mode {
+                    TrainMode::Quick => "quick mode, one fit to convergence",
+                    TrainMode::Full => "one epoch",
+                },
+                pct(self.valid_accuracy)
+            ),
+        }
     }
 }
 

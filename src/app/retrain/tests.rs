@@ -2,6 +2,7 @@ use super::*;
 use crate::model::calibrate::trained::RuleFit;
 use crate::model::dataset::LabelSource;
 use crate::model::job::TrainMode;
+use crate::model::train::EpochReport;
 
 fn key(c: KeyCode) -> KeyEvent {
     KeyEvent::new(c, KeyModifiers::NONE)
@@ -110,6 +111,7 @@ fn done_accepts_or_discards() {
         active: None,
         best_epoch: 3,
         epochs: vec![],
+        mode: TrainMode::Quick,
         secs: 1.0,
         name: "mine 2026-12-01".into(),
         open_set: RuleFit::Skipped("no \"?\" rule: too few tracks".into()),
@@ -148,6 +150,7 @@ fn outcome(valid: Option<f64>, recall: Vec<(String, Option<f64>, usize)>) -> Out
         active: None,
         best_epoch: 1,
         epochs: vec![],
+        mode: TrainMode::Quick,
         secs: 1.0,
         name: "x".into(),
         open_set: RuleFit::Skipped("no \"?\" rule: too few tracks".into()),
@@ -192,6 +195,91 @@ fn accept_is_not_offered_for_an_unmeasured_or_worse_model_unless_forced() {
     assert_eq!(
         r.on_key(key(KeyCode::Enter), &Keymap::defaults()),
         Some(Request::Accept("x".into()))
+    );
+}
+
+fn epoch(n: usize, loss: f64, valid: f64) -> EpochReport {
+    EpochReport {
+        epoch: n,
+        epochs: 30,
+        loss,
+        train_segment_accuracy: 0.5,
+        valid_track_accuracy: Some(valid),
+        valid_loss: None,
+        segments_per_sec: 100.0,
+        secs: 4.0,
+        best: true,
+    }
+}
+
+#[test]
+fn every_phase_after_the_analysis_is_a_stage_of_its_own() {
+    let mut r = Retrain::new(Path::new("/"));
+    r.stage = Stage::Training(Progress {
+        spec: Form::new("/").spec().unwrap(),
+        features_done: 45,
+        features_total: 45,
+        epochs: vec![],
+        started: std::time::Instant::now(),
+        cancelling: false,
+        step: None,
+        after: After::Training,
+    });
+    let step = |r: &Retrain| match &r.stage {
+        Stage::Training(p) => (p.step, p.after, p.epochs.len()),
+        s => panic!("{s:?}"),
+    };
+    r.progress(TrainEvent::Batch {
+        epoch: 1,
+        epochs: 30,
+        done: 0,
+        total: 12,
+    });
+    let (s, after, _) = step(&r);
+    assert_eq!(
+        s.map(|s| (s.epoch, s.done, s.total, s.validating)),
+        Some((1, 0, 12, false))
+    );
+    assert_eq!(after, After::Training);
+    r.progress(TrainEvent::Validating {
+        epoch: 1,
+        epochs: 30,
+    });
+    assert_eq!(step(&r).0.map(|s| (s.done, s.validating)), Some((12, true)));
+    // The epoch's figures end the step.
+    r.progress(TrainEvent::Epoch(epoch(1, 2.0, 0.3)));
+    assert_eq!(step(&r), (None, After::Training, 1));
+    r.progress(TrainEvent::Calibrating);
+    assert_eq!(step(&r).1, After::Calibrating);
+    r.progress(TrainEvent::Comparing);
+    assert_eq!(step(&r).1, After::Comparing);
+}
+
+#[test]
+fn the_offer_is_one_text_and_the_curves_are_said_in_words() {
+    let mut o = outcome(
+        Some(0.8),
+        vec![("a".into(), Some(0.8), 3), ("b".into(), Some(0.8), 2)],
+    );
+    assert_eq!(o.offer("a", "d", false), "a accepts · d discards");
+    assert_eq!(
+        o.curves(),
+        "quick mode, one fit to convergence: no epochs to plot; held-out accuracy 80%"
+    );
+    o.mode = TrainMode::Full;
+    o.epochs = vec![epoch(1, 2.0, 0.3), epoch(2, 1.5, 0.5), epoch(3, 1.0, 0.8)];
+    assert_eq!(
+        o.curves(),
+        "3 epochs: loss 2.000 → 1.000, validation 30% → 80%"
+    );
+    o.active = Some(("musicnn".into(), 0.9, 5));
+    assert_eq!(
+        o.offer("a", "d", false),
+        "d discards (recommended) · a twice accepts it anyway"
+    );
+    assert_eq!(
+        o.offer("a", "d", true),
+        "a again accepts it anyway · d discards (recommended)"
     );
 }
 

@@ -143,6 +143,7 @@ impl Session {
                 self.analysis.running = false;
                 self.analysis.stopped = Some(reason);
             }
+            AnalysisEvent::Scan(scan) => self.analysis.scan = scan,
         }
     }
 

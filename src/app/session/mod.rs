@@ -51,6 +51,8 @@ pub struct AnalysisStatus {
     pub model: Option<String>,
     /// Why the analysis cannot run (its threads did not start), shown until it starts again.
     pub stopped: Option<String>,
+    /// A scan of the library folder under way, and how far it is.
+    pub scan: Option<crate::library::scan::ScanEvent>,
 }
 
 /// A line for the status bar.

@@ -71,6 +71,16 @@ impl TrainingView {
         self.cursor = self.cursor.min(self.models.len().saturating_sub(1));
     }
 
+    /// How many of the library's tracks a model has classified: the active model's as the
+    /// catalog has them now (it follows the re-classification after a switch, track by
+    /// track), the others' as the store counted them when the list was read.
+    pub fn classified(&self, m: &ModelRow, s: &Session) -> usize {
+        match &s.model {
+            Some((id, _)) if *id == m.id => s.lib.classified(),
+            _ => m.classified,
+        }
+    }
+
     /// Keys go to the dialog rather than the rest of the app.
     pub fn modal(&self) -> bool {
         self.retrain.as_ref().is_some_and(Retrain::modal)
@@ -136,8 +146,19 @@ impl TrainingView {
             Some(req) => Some(self.request(req, s)),
             // Modal before the key, or made modal by it (Tab starts editing a name).
             None if modal || rt.modal() => Some(After::Stay),
-            // An accept that is not offered asked for a second press: the key was the dialog's.
-            None if rt.forcing && !forcing => Some(After::Stay),
+            // An accept that is not offered asked for a second press: the key was the dialog's,
+            // and the status line says what the view says.
+            None if rt.forcing && !forcing => {
+                if let Stage::Done(o) = &rt.stage {
+                    let offer = o.offer(
+                        &s.keymap.hint(Action::AcceptModel),
+                        &s.keymap.hint(Action::DiscardModel),
+                        true,
+                    );
+                    s.set_status(format!("not offered: {offer}"), false);
+                }
+                Some(After::Stay)
+            }
             None => None,
         }
     }
@@ -188,11 +209,14 @@ impl TrainingView {
     pub fn finished(&mut self, r: Result<Box<Outcome>, TrainError>, s: &mut Session) {
         let msg = match &r {
             Ok(o) => format!(
-                "training done: validation accuracy {} — {} accepts, {} discards (Training view, {})",
+                "training done: validation accuracy {} — {} (Training view, {})",
                 o.valid_accuracy
                     .map_or("n/a".into(), |a| format!("{:.0}%", a * 100.0)),
-                s.keymap.hint(Action::AcceptModel),
-                s.keymap.hint(Action::DiscardModel),
+                o.offer(
+                    &s.keymap.hint(Action::AcceptModel),
+                    &s.keymap.hint(Action::DiscardModel),
+                    false
+                ),
                 s.keymap.hint(Action::ViewTraining),
             ),
             Err(e) => e.to_string(),

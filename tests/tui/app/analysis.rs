@@ -270,3 +270,59 @@ fn a_notice_stays_over_other_news_until_a_key() {
     let (left, _, _) = genreplay::ui::status_text(&app);
     assert_eq!(left, "4 tracks (4 new, 0 changed, 0 removed)");
 }
+
+#[test]
+fn the_background_work_shows_beside_a_message_and_ends_when_it_is_done() {
+    use genreplay::library::scan::ScanEvent;
+    let mut app = app();
+    app.session.status = None;
+    // A first run: the scan says how far it is.
+    app.update(Event::Analysis(AnalysisEvent::Scan(Some(
+        ScanEvent::Walking { found: 0 },
+    ))));
+    assert_eq!(
+        genreplay::ui::status_text(&app).0,
+        "scanning the library folder…"
+    );
+    app.update(Event::Analysis(AnalysisEvent::Scan(Some(
+        ScanEvent::Reading {
+            done: 30,
+            total: 120,
+        },
+    ))));
+    assert_eq!(
+        genreplay::ui::status_text(&app).0,
+        "scanning the library folder: reading tags 30/120…"
+    );
+    app.update(Event::Analysis(AnalysisEvent::Scan(None)));
+    // The scan's result is said, and the analysis that starts at once is not hidden by it.
+    app.update(Event::Status {
+        text: "120 tracks (120 new, 0 changed, 0 removed)".into(),
+        error: false,
+    });
+    app.update(Event::Analysis(AnalysisEvent::Started {
+        model: ModelId("m1".into()),
+        total: 120,
+    }));
+    app.update(Event::Analysis(AnalysisEvent::Progress(Progress {
+        done: 7,
+        total: 120,
+        failed: 0,
+        current: None,
+        eta_secs: None,
+    })));
+    let (left, right, _) = genreplay::ui::status_text(&app);
+    assert_eq!(left, "120 tracks (120 new, 0 changed, 0 removed)");
+    assert_eq!(right, "analysing 7/120");
+    // Done: nothing says "analysing" any more.
+    app.update(Event::Analysis(AnalysisEvent::Finished {
+        classified: 120,
+        failed: 0,
+        cancelled: false,
+    }));
+    let (left, right, _) = genreplay::ui::status_text(&app);
+    assert!(
+        !left.contains("analysing") && !right.contains("analysing"),
+        "{left} | {right}"
+    );
+}

@@ -143,3 +143,45 @@ fn without_enough_tags_the_dialog_starts_from_folders() {
         s => panic!("{s:?}"),
     }
 }
+
+#[test]
+fn the_active_model_s_classified_count_follows_the_re_classification() {
+    let mut app = app();
+    press(&mut app, "6");
+    // Accepted: the model is active before the store has any of its vectors.
+    app.update(Event::ModelActivated {
+        id: "new".into(),
+        name: "train4".into(),
+        labels: app.session.lib.labels.clone(),
+    });
+    let mut trained = row("new", "train4", false);
+    trained.classified = 0;
+    app.update(Event::ModelsLoaded(vec![
+        trained,
+        row("bbb", "musicnn-genre", true),
+    ]));
+    let count = |app: &App, i: usize| {
+        let v = &app.views.training;
+        v.classified(&v.models[i], &app.session)
+    };
+    assert_eq!(count(&app, 0), 0);
+    // Re-classified track by track: the row follows, without reading the list again.
+    for t in ["Dawn", "Noon", "Dusk"] {
+        app.update(Event::VectorReady {
+            track: id(t),
+            vector: vector("rock", 0.8),
+            style: None,
+            open_set: None,
+        });
+    }
+    assert_eq!(count(&app, 0), 3);
+    // Another model's count is what the store said.
+    assert_eq!(count(&app, 1), 3);
+    app.update(Event::VectorReady {
+        track: id("Echo"),
+        vector: vector("jazz", 0.8),
+        style: None,
+        open_set: None,
+    });
+    assert_eq!(count(&app, 0), 4);
+}
