@@ -451,10 +451,7 @@ fn m3u8_text(entries: &[M3uEntry]) -> Vec<u8> {
     text.into_bytes()
 }
 
-/// "1 track", "3 tracks".
-fn tracks_n(n: usize) -> String {
-    format!("{n} track{}", if n == 1 { "" } else { "s" })
-}
+use crate::util::text::tracks_n;
 
 /// What an `#EXTINF` line shows of an entry: `artist - title`, or the title alone.
 fn shown(e: &M3uEntry) -> String {

@@ -170,6 +170,11 @@ impl<W: std::io::Write> Drop for EscapingWriter<W> {
     }
 }
 
+/// "1 track", "3 tracks".
+pub fn tracks_n(n: usize) -> String {
+    format!("{n} track{}", if n == 1 { "" } else { "s" })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -115,7 +115,7 @@ impl Outcome {
                 "{:.0}% is below the active model ({name}): {:.0}% on the same {}",
                 new * 100.0,
                 old * 100.0,
-                crate::app::session::tracks_n(*n)
+                crate::util::text::tracks_n(*n)
             ));
         }
         why

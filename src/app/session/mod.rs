@@ -14,15 +14,12 @@ use super::play_queue::{Queue, Reason, Repeat};
 mod events;
 mod playback;
 
-/// "1 track", "3 tracks".
-pub fn tracks_n(n: usize) -> String {
-    format!("{n} track{}", if n == 1 { "" } else { "s" })
-}
 use crate::analysis::{AnalysisEvent, Progress};
 use crate::audio::player::{PlayerCommand, PlayerEvent};
 use crate::keys::Keymap;
 use crate::library::TrackId;
 use crate::recommend::similar::QueueOptions;
+pub use crate::util::text::tracks_n;
 
 /// Tracks of one addition to up next that are moved to the front of the analysis.
 const BUMPS_PER_ADD: usize = 200;
