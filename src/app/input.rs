@@ -98,13 +98,9 @@ impl App {
             return;
         }
         if a == Action::Search && !cmd.arg.is_empty() {
-            self.open_search();
             self.search.text = cmd.arg.chars().take(256).collect();
+            self.open_search();
             self.search.typing = false;
-            let s = &self.session;
-            self.views
-                .search
-                .run(&s.lib, s.facts(), &self.search.text, s.list_height);
             return;
         }
         self.act(a);
@@ -161,10 +157,9 @@ impl App {
                 }
             }
         };
-        let reply_to = reply;
         let status = super::remote::status(&self.session);
         self.session.push(Effect::RemoteReply(
-            reply_to,
+            reply,
             Box::new(super::remote::RemoteReply {
                 ok,
                 message,

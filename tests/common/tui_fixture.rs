@@ -158,6 +158,15 @@ pub fn selected_label(app: &App) -> String {
         .clone()
 }
 
+/// The status line's message ("" when none).
+pub fn status_message(app: &App) -> String {
+    app.session
+        .status
+        .as_ref()
+        .map(|s| s.text.clone())
+        .unwrap_or_default()
+}
+
 /// Moves the library selection to the row labelled `label`.
 pub fn select(app: &mut App, label: &str) {
     press(app, "g");

@@ -395,6 +395,18 @@ impl Queue {
         Some(self.up_next.remove(i))
     }
 
+    /// The index (in the context's track list) of the playing track when it plays from the
+    /// context.
+    fn playing_context_index(&self) -> Option<usize> {
+        let from_context = self
+            .current
+            .as_ref()
+            .is_some_and(|c| c.source == Source::Context);
+        from_context
+            .then(|| self.context.as_ref().and_then(Context::current_index))
+            .flatten()
+    }
+
     /// Removes the up-next entries numbered `entries` and the context's tracks at `context`
     /// (indices of its track list, each with the track it must still hold) in one step that
     /// undo takes back; never the playing one. Returns how many went.
@@ -404,12 +416,7 @@ impl Queue {
         context: &[(usize, TrackId)],
     ) -> usize {
         self.changes += 1;
-        let playing = self
-            .current
-            .as_ref()
-            .is_some_and(|c| c.source == Source::Context)
-            .then(|| self.context.as_ref().and_then(Context::current_index))
-            .flatten();
+        let playing = self.playing_context_index();
         let mut indices: Vec<usize> = context
             .iter()
             .filter(|&&(i, t)| {
@@ -445,11 +452,7 @@ impl Queue {
     /// Removes the context's track at `index` (of its track list); not the playing one.
     pub fn remove_from_context(&mut self, index: usize) -> bool {
         self.changes += 1;
-        let playing = self
-            .current
-            .as_ref()
-            .is_some_and(|c| c.source == Source::Context)
-            && self.context.as_ref().and_then(Context::current_index) == Some(index);
+        let playing = self.playing_context_index() == Some(index);
         let ok = self
             .context
             .as_ref()

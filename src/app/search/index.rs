@@ -2,7 +2,6 @@
 //! catalog (the catalog owns it; `search` runs queries over it).
 
 use crate::app::catalog::track::TrackInfo;
-use crate::library::track::{UNKNOWN_ALBUM, UNKNOWN_ARTIST};
 
 /// The fields searched, in the index's order (weights fall along it).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -61,8 +60,8 @@ impl SearchIndex {
                 at[k] = text.len();
                 match f {
                     Field::Title => push_lower(&mut text, &t.title),
-                    Field::Artist if t.artist != UNKNOWN_ARTIST => push_lower(&mut text, &t.artist),
-                    Field::Album if t.album != UNKNOWN_ALBUM => push_lower(&mut text, &t.album),
+                    Field::Artist if t.has_artist() => push_lower(&mut text, &t.artist),
+                    Field::Album if t.has_album() => push_lower(&mut text, &t.album),
                     Field::AlbumArtist => {
                         push_lower(&mut text, t.album_artist.as_deref().unwrap_or(""))
                     }

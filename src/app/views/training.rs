@@ -14,7 +14,6 @@ use crate::app::retrain::{
 use crate::app::session::Session;
 use crate::app::views::Handled;
 use crate::keys::Action;
-use crate::library::track::UNKNOWN_ARTIST;
 use crate::model::dataset::{artist_like, artist_warning};
 use crate::model::train::TrainEvent;
 
@@ -29,7 +28,7 @@ fn artist_folders(lib: &Catalog, folder: &Path) -> Vec<String> {
         let (Some(first), Some(_)) = (parts.next(), parts.next()) else {
             continue;
         };
-        let artist = (t.artist != UNKNOWN_ARTIST).then(|| t.artist.clone());
+        let artist = t.has_artist().then(|| t.artist.clone());
         by.entry(first.as_os_str().to_string_lossy().into_owned())
             .or_default()
             .push(artist);

@@ -19,14 +19,6 @@ fn command(app: &mut App, line: &str) -> Vec<Effect> {
     fx
 }
 
-fn status(app: &App) -> String {
-    app.session
-        .status
-        .as_ref()
-        .map(|s| s.text.clone())
-        .unwrap_or_default()
-}
-
 fn up_next(app: &App) -> Vec<String> {
     app.session
         .queue
@@ -41,7 +33,7 @@ fn the_command_line_runs_any_action_by_name_with_its_answer() {
     let mut app = app();
     assert!(!app.session.shuffle);
     command(&mut app, "toggle_shuffle");
-    assert!(app.session.shuffle, "{}", status(&app));
+    assert!(app.session.shuffle, "{}", status_message(&app));
     assert!(app.prompt.is_none(), "the line closes");
     // `-` for `_`, and a short name when only one action starts so.
     command(&mut app, "toggle-shuf");
@@ -69,21 +61,25 @@ fn the_command_line_runs_any_action_by_name_with_its_answer() {
     press_code(&mut app, KeyCode::Esc);
     // Errors say what is wrong; a view's action says where it works.
     command(&mut app, "fly");
-    assert_eq!(status(&app), "no command 'fly' (Tab lists them)");
+    assert_eq!(status_message(&app), "no command 'fly' (Tab lists them)");
     command(&mut app, "toggle");
     assert!(
-        status(&app).starts_with("'toggle' could be "),
+        status_message(&app).starts_with("'toggle' could be "),
         "{}",
-        status(&app)
+        status_message(&app)
     );
     command(&mut app, "queue_remove");
     assert!(
-        status(&app).contains("works in the Queue view"),
+        status_message(&app).contains("works in the Queue view"),
         "{}",
-        status(&app)
+        status_message(&app)
     );
     command(&mut app, "toggle_shuffle now");
-    assert!(status(&app).contains("asks nothing"), "{}", status(&app));
+    assert!(
+        status_message(&app).contains("asks nothing"),
+        "{}",
+        status_message(&app)
+    );
     // Esc leaves the line without doing anything.
     press(&mut app, ":s");
     press_code(&mut app, KeyCode::Esc);
@@ -137,18 +133,18 @@ fn ctrl_r_redoes_what_u_undid() {
     assert_eq!(up_next(&app).len(), 6);
     press(&mut app, "u");
     assert_eq!(up_next(&app).len(), 3);
-    assert_eq!(status(&app), "queue change undone (ctrl-r redoes)");
+    assert_eq!(status_message(&app), "queue change undone (ctrl-r redoes)");
     ctrl(&mut app, 'r');
     assert_eq!(up_next(&app).len(), 6);
-    assert_eq!(status(&app), "queue change redone");
+    assert_eq!(status_message(&app), "queue change redone");
     ctrl(&mut app, 'r');
-    assert_eq!(status(&app), "nothing to redo");
+    assert_eq!(status_message(&app), "nothing to redo");
     // A new change after an undo: nothing to redo.
     press(&mut app, "u");
     select(&mut app, "gamma");
     press(&mut app, "a");
     ctrl(&mut app, 'r');
-    assert_eq!(status(&app), "nothing to redo");
+    assert_eq!(status_message(&app), "nothing to redo");
     assert_eq!(up_next(&app), ["Dawn", "Noon", "Dusk", "Echo"]);
     // From the command line too.
     command(&mut app, "undo");
@@ -173,7 +169,7 @@ fn the_library_sorts_by_year_plays_title_and_back() {
     assert_eq!(app.views.library.sort, SortKey::Title);
     ctrl(&mut app, 's');
     assert_eq!(app.views.library.sort, SortKey::Year);
-    assert_eq!(status(&app), "library sorted: year, oldest first");
+    assert_eq!(status_message(&app), "library sorted: year, oldest first");
     // Beta has the oldest year; gamma's track has none: last.
     assert_eq!(rows(&app), ["Beta", "Alpha", "gamma"]);
     select(&mut app, "Beta");
@@ -196,9 +192,9 @@ fn the_library_sorts_by_year_plays_title_and_back() {
     assert_eq!(app.views.library.sort, SortKey::Title);
     command(&mut app, "sort colour");
     assert!(
-        status(&app).contains("tree, title, year"),
+        status_message(&app).contains("tree, title, year"),
         "{}",
-        status(&app)
+        status_message(&app)
     );
     command(&mut app, "sort tree");
     assert_eq!(rows(&app)[0], "Alpha");
@@ -243,11 +239,19 @@ fn f_starts_from_the_selected_track_when_a_track_row_is_selected() {
     press(&mut app, "l");
     select(&mut app, "Snow");
     press(&mut app, "f");
-    assert!(status(&app).contains("Snow"), "{}", status(&app));
+    assert!(
+        status_message(&app).contains("Snow"),
+        "{}",
+        status_message(&app)
+    );
     // On a group row: the playing track.
     select(&mut app, "Beta");
     press(&mut app, "f");
-    assert!(status(&app).contains("Noon"), "{}", status(&app));
+    assert!(
+        status_message(&app).contains("Noon"),
+        "{}",
+        status_message(&app)
+    );
 }
 
 #[test]
@@ -324,9 +328,9 @@ fn marked_queue_entries_go_together_and_come_back_together() {
     press(&mut app, "y");
     assert_eq!(app.views.queue.marks.len(), 3);
     assert!(
-        status(&app).starts_with("3 marked: d removes them"),
+        status_message(&app).starts_with("3 marked: d removes them"),
         "{}",
-        status(&app)
+        status_message(&app)
     );
     let (_, right, _) = genreplay::ui::status_text(&app);
     assert_eq!(right, "3 marked");
@@ -340,7 +344,7 @@ fn marked_queue_entries_go_together_and_come_back_together() {
     press(&mut app, "ky");
     press(&mut app, "d");
     assert_eq!(up_next(&app), ["Dawn", "Rain", "Wind"]);
-    assert_eq!(status(&app), "removed 3 entries (u undoes)");
+    assert_eq!(status_message(&app), "removed 3 entries (u undoes)");
     assert!(app.views.queue.marks.is_empty());
     // One undo brings all three back.
     press(&mut app, "u");

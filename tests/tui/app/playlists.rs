@@ -52,14 +52,6 @@ fn road_text() -> String {
     )
 }
 
-fn status(app: &App) -> String {
-    app.session
-        .status
-        .as_ref()
-        .map(|s| s.text.clone())
-        .unwrap_or_default()
-}
-
 fn shown_tracks(app: &App) -> Vec<PathBuf> {
     app.views
         .playlists
@@ -94,7 +86,7 @@ fn d_says_what_it_removed_and_u_takes_the_playlist_edits_back_not_the_queue() {
     let fx = press(&mut app, "d");
     assert_eq!(shown_tracks(&app), [path("Rain"), path("Echo")], "at once");
     run(&mut app, &dir, fx);
-    assert_eq!(status(&app), "removed 'Wind' from road (u undoes)");
+    assert_eq!(status_message(&app), "removed 'Wind' from road (u undoes)");
     let text = std::fs::read_to_string(&file).unwrap();
     assert!(!text.contains("Wind"), "{text}");
     assert_eq!(shown_tracks(&app), [path("Rain"), path("Echo")]);
@@ -108,14 +100,14 @@ fn d_says_what_it_removed_and_u_takes_the_playlist_edits_back_not_the_queue() {
     assert!(player(&fx).is_empty(), "{fx:?}");
     run(&mut app, &dir, fx);
     assert_eq!(
-        status(&app),
+        status_message(&app),
         "undone: moved 'Echo' up in road (ctrl-r redoes)"
     );
     assert_eq!(shown_tracks(&app), [path("Rain"), path("Echo")]);
     let fx = press(&mut app, "u");
     run(&mut app, &dir, fx);
     assert_eq!(
-        status(&app),
+        status_message(&app),
         "undone: removed 'Wind' from road (ctrl-r redoes)"
     );
     assert_eq!(std::fs::read_to_string(&file).unwrap(), road_text());
@@ -124,7 +116,7 @@ fn d_says_what_it_removed_and_u_takes_the_playlist_edits_back_not_the_queue() {
         "the track put back is selected"
     );
     press(&mut app, "u");
-    assert_eq!(status(&app), "no playlist edit to undo");
+    assert_eq!(status_message(&app), "no playlist edit to undo");
     assert_eq!(
         (up_next_titles(&app), upcoming_titles(&app)),
         queue_before,
@@ -137,7 +129,7 @@ fn d_says_what_it_removed_and_u_takes_the_playlist_edits_back_not_the_queue() {
         KeyModifiers::CONTROL,
     )));
     run(&mut app, &dir, fx);
-    assert_eq!(status(&app), "redone: removed 'Wind' from road");
+    assert_eq!(status_message(&app), "redone: removed 'Wind' from road");
     assert_eq!(shown_tracks(&app), [path("Rain"), path("Echo")]);
     app.views.playlists.redo(&mut app.session);
     let fx = app.session.take_effects();
@@ -147,7 +139,7 @@ fn d_says_what_it_removed_and_u_takes_the_playlist_edits_back_not_the_queue() {
     let fx = press(&mut app, "d");
     run(&mut app, &dir, fx);
     app.views.playlists.redo(&mut app.session);
-    assert_eq!(status(&app), "no playlist edit to redo");
+    assert_eq!(status_message(&app), "no playlist edit to redo");
     for _ in 0..3 {
         let fx = press(&mut app, "u");
         run(&mut app, &dir, fx);
@@ -158,9 +150,9 @@ fn d_says_what_it_removed_and_u_takes_the_playlist_edits_back_not_the_queue() {
     press(&mut app, "1");
     press(&mut app, "u");
     assert!(
-        status(&app).starts_with("queue change undone"),
+        status_message(&app).starts_with("queue change undone"),
         "{}",
-        status(&app)
+        status_message(&app)
     );
 }
 
@@ -190,7 +182,10 @@ fn b_adds_the_selection_or_the_marks_to_a_playlist_with_tab_completing_its_name(
     );
     let fx = press_code(&mut app, KeyCode::Enter);
     run(&mut app, &dir, fx);
-    assert_eq!(status(&app), "added 1 track to \"road\" (now 4 tracks)");
+    assert_eq!(
+        status_message(&app),
+        "added 1 track to \"road\" (now 4 tracks)"
+    );
     // Every line it had is kept; the new entry comes after the last one (before the
     // file's closing comment).
     let noon = format!("#EXTINF:200,Alpha - Noon\n{}\n", path("Noon").display());
@@ -213,7 +208,7 @@ fn b_adds_the_selection_or_the_marks_to_a_playlist_with_tab_completing_its_name(
     let fx = press_code(&mut app, KeyCode::Enter);
     run(&mut app, &dir, fx);
     assert_eq!(
-        status(&app),
+        status_message(&app),
         "made the new playlist \"Evening\" with 2 tracks"
     );
     let evening = PlaylistDir::new(tmp.path())
@@ -257,9 +252,9 @@ fn e_on_a_smart_playlist_exports_a_snapshot_and_an_ordinary_one_is_refused() {
             .any(|e| matches!(e, Effect::ExportPlaylist { .. }))
     );
     assert!(
-        status(&app).contains("is a playlist file already"),
+        status_message(&app).contains("is a playlist file already"),
         "{}",
-        status(&app)
+        status_message(&app)
     );
 }
 
