@@ -100,7 +100,14 @@ impl Tmux {
         loop {
             let s = self.screen();
             if ok(&s) {
-                return s;
+                // A capture can catch a frame half written (the title row new, the rows below
+                // still the last view's): a second look a moment later that still matches is
+                // the frame whole.
+                std::thread::sleep(Duration::from_millis(40));
+                let again = self.screen();
+                if ok(&again) {
+                    return again;
+                }
             }
             if start.elapsed() > TIMEOUT {
                 panic!(
