@@ -207,7 +207,7 @@ impl Known {
             known: v.map(|v| v.open_set.is_none_or(|o| o.known)),
             open_set: v
                 .and_then(|v| v.open_set)
-                .map(|o| json!({"calibrated_confidence": o.confidence, "distance": o.distance})),
+                .map(|o| json!({"calibrated_confidence": o.confidence, "distance": o.distance, "music": o.music})),
             partial: self.damage.contains_key(id),
             partial_reason: self.damage.get(id).map(|d| d.reason.as_str()),
             path: t.path().to_string_lossy().into_owned(),

@@ -193,6 +193,9 @@ pub struct OpenSetRecord {
     /// How far the track's pooled trunk embedding lies from the training tracks' (the
     /// out-of-distribution score; the rule's threshold is in the model's config).
     pub distance: f32,
+    /// The clip's music-likeness as the rule read it (`None`: not measured, or a record from
+    /// before version 2 kept it).
+    pub music: Option<f32>,
 }
 
 /// A vector record as builds before the open-set rule wrote it.
@@ -204,11 +207,43 @@ struct VectorRecordV1 {
     computed_unix: u64,
 }
 
-/// Version 1 holds both layouts: a body that does not decode as [`VectorRecord`] is tried as
-/// [`VectorRecordV1`] (no open-set verdict).
+/// A vector record with the open-set verdict as builds before the music-likeness was kept.
+#[derive(Deserialize)]
+struct VectorRecordV1Verdict {
+    vector: Vec<f32>,
+    segments: u32,
+    style: Option<Vec<f32>>,
+    computed_unix: u64,
+    open_set: Option<OpenSetRecordV1>,
+}
+
+#[derive(Deserialize)]
+struct OpenSetRecordV1 {
+    known: bool,
+    confidence: f32,
+    distance: f32,
+}
+
+/// Version 2 keeps the music-likeness in the verdict. Version 1 held two layouts: with the
+/// verdict ([`VectorRecordV1Verdict`], tried first: the shorter layout would read its first
+/// fields and ignore the rest) and without ([`VectorRecordV1`]).
 impl Record for VectorRecord {
-    const VERSION: u8 = 1;
+    const VERSION: u8 = 2;
     fn upgrade(version: u8, body: &[u8]) -> Option<Self> {
+        if let Some(old) = older::<VectorRecordV1Verdict>(version, 1, body) {
+            return Some(VectorRecord {
+                vector: old.vector,
+                segments: old.segments,
+                style: old.style,
+                computed_unix: old.computed_unix,
+                open_set: old.open_set.map(|o| OpenSetRecord {
+                    known: o.known,
+                    confidence: o.confidence,
+                    distance: o.distance,
+                    music: None,
+                }),
+            });
+        }
         let old: VectorRecordV1 = older(version, 1, body)?;
         Some(VectorRecord {
             vector: old.vector,
@@ -477,6 +512,43 @@ mod tests {
         let r = decode_record::<VectorRecord>(&bytes, "old").unwrap();
         assert_eq!(r.vector, vec![0.25, 0.75]);
         assert_eq!(r.open_set, None);
+        // Version 1 with the verdict, before the music-likeness was kept.
+        #[derive(Serialize)]
+        struct OldVerdict {
+            known: bool,
+            confidence: f32,
+            distance: f32,
+        }
+        #[derive(Serialize)]
+        struct OldWithVerdict {
+            vector: Vec<f32>,
+            segments: u32,
+            style: Option<Vec<f32>>,
+            computed_unix: u64,
+            open_set: Option<OldVerdict>,
+        }
+        let bytes = v1(&OldWithVerdict {
+            vector: vec![0.5, 0.5],
+            segments: 4,
+            style: Some(vec![0.25; 3]),
+            computed_unix: 8,
+            open_set: Some(OldVerdict {
+                known: false,
+                confidence: 0.5,
+                distance: 2.0,
+            }),
+        });
+        let r = decode_record::<VectorRecord>(&bytes, "old verdict").unwrap();
+        assert_eq!(r.style, Some(vec![0.25; 3]));
+        assert_eq!(
+            r.open_set,
+            Some(OpenSetRecord {
+                known: false,
+                confidence: 0.5,
+                distance: 2.0,
+                music: None,
+            })
+        );
         let new = VectorRecord {
             vector: vec![0.75, 0.25],
             segments: 3,
@@ -486,6 +558,7 @@ mod tests {
                 known: true,
                 confidence: 0.75,
                 distance: 0.25,
+                music: Some(1.25),
             }),
         };
         assert_eq!(

@@ -41,6 +41,7 @@ fn vector(v: f32) -> VectorRecord {
             known: v > 0.5,
             confidence: v,
             distance: 1.0 - v,
+            music: Some(v),
         }),
     }
 }
@@ -199,6 +200,15 @@ fn a_database_of_earlier_builds_reads_the_same() {
         style: Option<Vec<f32>>,
         computed_unix: u64,
     }
+    /// Version 1 with the open-set verdict (before the music-likeness was kept).
+    #[derive(serde::Serialize)]
+    struct OldVerdictVector {
+        vector: Vec<f32>,
+        segments: u32,
+        style: Option<Vec<f32>>,
+        computed_unix: u64,
+        open_set: Option<(bool, f32, f32)>,
+    }
     fn bytes(version: u8, v: &impl serde::Serialize) -> Vec<u8> {
         let mut out = vec![version];
         out.extend(postcard::to_stdvec(v).unwrap());
@@ -234,7 +244,19 @@ fn a_database_of_earlier_builds_reads_the_same() {
             .insert(b.id().0.to_be_bytes(), bytes(2, &b))
             .unwrap();
         tree("vectors")
-            .insert(key(a.id()), bytes(1, &vector(0.25)))
+            .insert(
+                key(a.id()),
+                bytes(
+                    1,
+                    &OldVerdictVector {
+                        vector: vec![0.25, 0.75],
+                        segments: 3,
+                        style: Some(vec![0.5; 4]),
+                        computed_unix: 9,
+                        open_set: Some((false, 0.25, 0.75)),
+                    },
+                ),
+            )
             .unwrap();
         let old = OldVector {
             vector: vec![0.5, 0.5],
@@ -267,7 +289,11 @@ fn a_database_of_earlier_builds_reads_the_same() {
         v.sort_by_key(|(id, _)| *id);
         v
     });
-    assert_eq!(s.vector(&m, a.id()).unwrap(), Some(vector(0.25)));
+    let mut was = vector(0.25);
+    if let Some(o) = was.open_set.as_mut() {
+        o.music = None;
+    }
+    assert_eq!(s.vector(&m, a.id()).unwrap(), Some(was));
     let old = s.vector(&m, b.id()).unwrap().unwrap();
     assert_eq!((old.vector, old.open_set), (vec![0.5, 0.5], None));
     assert_eq!(s.vectors_for(&m).unwrap().len(), 2);
@@ -283,7 +309,7 @@ fn a_database_of_earlier_builds_reads_the_same() {
     assert_eq!(copy.meta["active_model"], m.0);
     s.mark_playlists_written().unwrap();
     assert!(s.unwritten_playlists().unwrap().is_empty());
-    // Written back by this build, a record has the same bytes.
+    // Written back by this build, a record has the same bytes (a vector in version 2).
     s.put_tracks(std::slice::from_ref(&a)).unwrap();
     assert_eq!(
         s.tracks.raw().get(a.id().0.to_be_bytes()).unwrap().unwrap(),
@@ -292,7 +318,7 @@ fn a_database_of_earlier_builds_reads_the_same() {
     s.put_vector(&m, a.id(), &vector(0.25)).unwrap();
     assert_eq!(
         s.vectors.raw().get(key(a.id())).unwrap().unwrap(),
-        bytes(1, &vector(0.25))
+        bytes(2, &vector(0.25))
     );
 }
 

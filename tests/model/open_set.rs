@@ -205,6 +205,15 @@ fn unsure_tracks_are_marked_in_json_and_left_out_of_genre_playlists() {
         assert_eq!(r["known"], false, "{r}");
         assert!(r["genre"].is_string(), "the top guess stays: {r}");
         assert_styles(r);
+        // The database keeps the music-likeness the rule read, as `classify` measured it.
+        assert!(r["open_set"]["music"].is_number(), "{r}");
+        if r["path"].as_str() == noise.to_str() {
+            let (kept, measured) = (
+                r["open_set"]["music"].as_f64().unwrap(),
+                e["open_set"]["music"].as_f64().unwrap(),
+            );
+            assert!((kept - measured).abs() < 1e-4, "{kept} vs {measured}");
+        }
     }
     // Neither is in any genre playlist.
     let out = genreplay(&data)

@@ -421,6 +421,7 @@ impl OpenSetConfig {
             known: self.unsure_why(&e).is_none(),
             confidence: e.confidence,
             distance: e.distance,
+            music: e.music,
         }
     }
 
