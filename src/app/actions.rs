@@ -5,6 +5,7 @@
 use super::event::Effect;
 use super::prompt::{Prompt, PromptKind};
 use super::remote;
+use super::views::sort::SortKey;
 use super::{App, Help, View};
 use crate::keys::Action;
 use crate::store::history::Rating;
@@ -85,10 +86,7 @@ impl App {
                 s.set_status(format!("browse by {label}"), false);
                 s.mark_stale();
             }
-            Action::CycleSort => {
-                let next = self.views.library.sort.next();
-                self.sort_library(next);
-            }
+            Action::CycleSort => self.sort_shown(None),
             Action::CycleTheme => {
                 self.theme_idx = (self.theme_idx + 1) % self.themes.len();
                 let name = self.theme().name.clone();
@@ -100,7 +98,96 @@ impl App {
         }
     }
 
-    /// Shows the playing track in the library and opens its groups.
+    /// Sorts the list on screen by `key` (`None`: its next order): the search results, a
+    /// playlist's tracks, the queue's up next (once, as an edit undo takes back), else the
+    /// Library.
+    pub(super) fn sort_shown(&mut self, key: Option<SortKey>) {
+        let lists = &SortKey::ALL[..];
+        if self.search.open {
+            let last = self.views.search.sort;
+            let Some(key) = self.sort_key(key, last, lists) else {
+                return;
+            };
+            let s = &self.session;
+            (self.views.search).set_sort(key, &s.lib, s.facts(), s.list_height);
+            let what = match key {
+                SortKey::Tree => "best match first",
+                k => k.label(),
+            };
+            self.session
+                .set_status(format!("search results sorted: {what}"), false);
+        } else if self.view == View::Playlists && self.views.playlists.selected().is_some() {
+            let last = self.views.playlists.sort;
+            let Some(key) = self.sort_key(key, last, lists) else {
+                return;
+            };
+            self.views.playlists.set_sort(key, &self.session);
+            let what = match key {
+                SortKey::Tree => "the playlist's own order",
+                k => k.label(),
+            };
+            self.session
+                .set_status(format!("playlist tracks sorted: {what}"), false);
+        } else if self.view == View::Queue {
+            if self.session.queue.up_next.is_empty() {
+                let text =
+                    "nothing up next to sort (what plays from an album or a list keeps its order)";
+                return self.session.set_status(text, false);
+            }
+            let last = self.views.queue.sort;
+            let Some(key) = self.sort_key(key, last, &lists[1..]) else {
+                return;
+            };
+            self.views.queue.sort = key;
+            let s = &mut self.session;
+            let places: std::collections::HashMap<_, _> = s
+                .queue
+                .up_next
+                .iter()
+                .map(|e| {
+                    let at = super::views::sort::place(key, e.track, &s.lib, Some(s.history()));
+                    (e.track, at)
+                })
+                .collect();
+            let sorted = s.queue.sort_up_next(|id| places.get(&id).cloned());
+            let undo = s.keymap.hint(Action::Undo);
+            let text = if sorted {
+                format!("up next sorted: {} ({undo} undoes)", key.label())
+            } else {
+                format!("up next is in that order already ({})", key.label())
+            };
+            s.set_status(text, false);
+            s.mark_stale();
+        } else {
+            let last = self.views.library.sort;
+            if let Some(key) = self.sort_key(key, last, &SortKey::LIBRARY) {
+                self.sort_library(key);
+            }
+        }
+    }
+
+    /// `key`, or the one after `last` among `keys`; a key the list does not sort by says so.
+    fn sort_key(
+        &mut self,
+        key: Option<SortKey>,
+        last: SortKey,
+        keys: &[SortKey],
+    ) -> Option<SortKey> {
+        match key {
+            None => Some(last.next_in(keys)),
+            Some(k) if keys.contains(&k) => Some(k),
+            Some(k) => {
+                let text = format!(
+                    "this list does not sort by {}: {}",
+                    k.name(),
+                    SortKey::names(keys)
+                );
+                self.session.set_status(text, true);
+                None
+            }
+        }
+    }
+
     /// Orders the Library by `key` and shows it.
     pub(super) fn sort_library(&mut self, key: crate::app::views::sort::SortKey) {
         self.views.library.set_sort(key);

@@ -85,13 +85,11 @@ impl App {
             return;
         }
         if a == Action::CycleSort && !cmd.arg.is_empty() {
-            match crate::app::views::sort::SortKey::from_name(&cmd.arg) {
-                Some(key) => self.sort_library(key),
+            use crate::app::views::sort::SortKey;
+            match SortKey::from_name(&cmd.arg) {
+                Some(key) => self.sort_shown(Some(key)),
                 None => self.session.set_status(
-                    format!(
-                        "no sort \"{}\": tree, title, year, added, plays or length",
-                        cmd.arg
-                    ),
+                    format!("no sort \"{}\": {}", cmd.arg, SortKey::names(&SortKey::ALL)),
                     true,
                 ),
             }

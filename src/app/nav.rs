@@ -24,6 +24,12 @@ impl ListNav {
         self.offset = self.offset.min(len.saturating_sub(h));
     }
 
+    /// Selects row `row` (clamped), scrolled into view.
+    pub fn select(&mut self, row: usize, len: usize, height: usize) {
+        self.selected = row;
+        self.clamp(len, height);
+    }
+
     /// Moves the selection by `delta` rows (clamped).
     pub fn step(&mut self, delta: isize, len: usize, height: usize) {
         if len == 0 {

@@ -145,7 +145,7 @@ actions! {
     SaveQueue => "save_queue", Global, "Save the queue as a named playlist";
     SaveSmart => "save_smart", Global, "New smart playlist (from the open search, or a rule)";
     CycleBrowse => "cycle_browse", Global, "Browse by artist → genre → style → folder";
-    CycleSort => "cycle_sort", Global, "Sort the Library: tree, title, year, added, plays, length";
+    CycleSort => "cycle_sort", Global, "Sort the list shown (Library, search, playlist, up next)";
     CycleTheme => "cycle_theme", Global, "Next colour theme";
     ToggleVisualiser => "toggle_visualiser", Global, "Spectrum visualiser in Now playing on / off";
     JumpToPlaying => "jump_to_playing", Global, "Select the playing track";

@@ -2,6 +2,7 @@
 //! the frame (tabs, player bar, status line, help popup) and owns the layout arithmetic; each
 //! view draws in its own file.
 
+mod columns;
 mod genres;
 mod help;
 pub use crate::app::layout;

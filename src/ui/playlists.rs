@@ -6,9 +6,11 @@ use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{List, ListItem, Paragraph, Wrap};
 
+use super::columns::Columns;
 use super::widgets::{block, fit, hint_name, selected_style};
 use crate::app::App;
 use crate::app::session::tracks_n;
+use crate::app::views::sort::SortKey;
 use crate::keys::Action;
 
 pub fn draw(f: &mut Frame, app: &App, area: Rect) {
@@ -106,41 +108,59 @@ fn draw_tracks(f: &mut Frame, app: &App, area: Rect, inner_h: usize) {
         None => ("", &[][..], None),
     };
     let right_w = area.width.saturating_sub(2) as usize;
-    let items: Vec<ListItem> = tracks
+    let cols = Columns::fit(right_w.saturating_sub(1), view.sort);
+    let rows = view.rows();
+    let items: Vec<ListItem> = rows
         .iter()
         .enumerate()
         .skip(view.tracks_nav.offset)
         .take(inner_h)
-        .map(|(i, path)| {
+        .filter_map(|(row, &i)| Some((row, tracks.get(i)?)))
+        .map(|(row, path)| {
             let info = s.lib.by_path(path);
             let playing = info.is_some_and(|i| s.playback.track == Some(i.id));
-            let text = match info {
-                Some(i) => i.title_artist(),
-                None => format!("{} (not in the library)", path.display()),
-            };
-            let style = if view.focus_tracks && i == view.tracks_nav.selected {
-                selected_style(t)
-            } else if playing {
+            let base = if playing {
                 Style::default().fg(t.playing)
-            } else if info.is_none() {
-                Style::default().fg(t.dim)
             } else {
                 Style::default()
             };
-            ListItem::new(Line::from(fit(&format!(" {text}"), right_w))).style(style)
+            let line = match info {
+                Some(i) => {
+                    let mut spans = vec![Span::raw(" ")];
+                    spans.extend(cols.spans(app, i.id, base));
+                    Line::from(spans)
+                }
+                None => Line::from(Span::styled(
+                    fit(
+                        &format!(" {} (not in the library)", path.display()),
+                        right_w,
+                    ),
+                    Style::default().fg(t.dim),
+                )),
+            };
+            let style = if view.focus_tracks && row == view.tracks_nav.selected {
+                selected_style(t)
+            } else {
+                Style::default()
+            };
+            ListItem::new(line).style(style)
         })
         .collect();
+    let sorted = match view.sort {
+        SortKey::Tree => String::new(),
+        k => format!("by {} · ", k.label()),
+    };
     let title = if name.is_empty() {
         " tracks ".to_string()
     } else if let Some(rule) = rule {
         format!(
-            " {name} · smart: {rule} · {} · {} edits the rule ",
+            " {name} · smart: {rule} · {} · {sorted}{} edits the rule ",
             tracks_n(tracks.len()),
             keys.hint(Action::EditRule),
         )
     } else {
         format!(
-            " {name} · {} · {} plays, {} adds, {} renames, {} deletes ",
+            " {name} · {} · {sorted}{} plays, {} adds, {} renames, {} deletes ",
             tracks_n(tracks.len()),
             hint_name(&keys.hint(Action::Activate)),
             keys.hint(Action::QueueAdd),

@@ -7,11 +7,12 @@ use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{List, ListItem, Paragraph, Wrap};
 
+use super::columns::Columns;
 use super::widgets::{block, fit, hint_name, selected_style};
 use crate::app::App;
 use crate::app::views::queue::QueueRow;
+use crate::app::views::sort::SortKey;
 use crate::keys::Action;
-use crate::util::time::fmt_time;
 
 pub fn draw(f: &mut Frame, app: &App, area: Rect) {
     let t = app.theme();
@@ -46,72 +47,50 @@ pub fn draw(f: &mut Frame, app: &App, area: Rect) {
     let title = format!(" {} ", fit(&parts.join(" · "), room.saturating_sub(2)));
     let width = area.width.saturating_sub(2) as usize;
     let playing_row = view.playing_row(s);
-    let mut items: Vec<ListItem> = Vec::new();
-    for (row, r) in view
+    // Why each shown entry is there: a column of its own at the right, as wide as the
+    // longest (at most a third of the row).
+    let shown: Vec<(usize, &QueueRow, String, &str)> = view
         .rows
         .iter()
         .enumerate()
         .skip(view.nav.offset)
         .take(inner_h)
-    {
-        let info = s.lib.track(r.track());
-        let rated = super::widgets::rating_mark(s.rating_of(r.track()));
-        let name = info
-            .map(|t| format!("{}{rated}", t.title_artist()))
-            .unwrap_or_else(|| "(missing)".into());
-        let dur = info
-            .and_then(|t| t.duration_secs)
-            .map(fmt_time)
-            .unwrap_or_default();
+        .map(|(row, r)| {
+            let (mark, why) = why(r, s);
+            (row, r, why, mark)
+        })
+        .collect();
+    let why_w = shown
+        .iter()
+        .map(|(_, _, w, _)| w.chars().count())
+        .max()
+        .unwrap_or(0)
+        .min(width / 3);
+    // "▶  1. " before the columns, two spaces before why.
+    let cols = Columns::fit(width.saturating_sub(6 + 2 + why_w), SortKey::Tree);
+    let mut items: Vec<ListItem> = Vec::new();
+    for (row, r, why, mark) in shown {
         let playing = Some(row) == playing_row;
-        let (mark, why) = match *r {
-            QueueRow::Playing(_) => (
-                "▶",
-                q.current
-                    .as_ref()
-                    .map(|c| c.entry.reason.describe())
-                    .unwrap_or_default(),
-            ),
-            QueueRow::UpNext(i, _) => (
-                "+",
-                q.up_next
-                    .get(i)
-                    .map(|e| e.reason.describe())
-                    .unwrap_or_default(),
-            ),
-            QueueRow::Context(..) => (
-                " ",
-                q.context
-                    .as_ref()
-                    .map(|c| format!("from {}", c.label))
-                    .unwrap_or_default(),
-            ),
-        };
         // A marked entry: "*" (cmus's mark) in its first column.
         let mark = if view.is_marked(*r, s) { "*" } else { mark };
-        let right = format!("  {dur}  {why}");
-        let left = fit(
-            &format!("{mark}{:>3}. {name}", row + 1),
-            width.saturating_sub(right.chars().count()),
-        );
-        let pad = width.saturating_sub(left.chars().count() + right.chars().count());
         let base = if playing {
             Style::default().fg(t.playing).add_modifier(Modifier::BOLD)
         } else {
             Style::default()
         };
-        let line = Line::from(vec![
-            Span::styled(left, base),
-            Span::raw(" ".repeat(pad)),
-            Span::styled(format!("  {dur}  "), Style::default().fg(t.dim)),
-            Span::styled(why, Style::default().fg(t.accent)),
-        ]);
+        let mut spans = vec![Span::styled(format!("{mark}{:>3}. ", row + 1), base)];
+        spans.extend(cols.spans(app, r.track(), base));
+        spans.push(Span::raw("  "));
+        spans.push(Span::styled(
+            fit(&why, why_w),
+            Style::default().fg(t.accent),
+        ));
         let style = if row == view.nav.selected {
             selected_style(t)
         } else {
             Style::default()
         };
-        items.push(ListItem::new(line).style(style));
+        items.push(ListItem::new(Line::from(spans)).style(style));
     }
     f.render_widget(List::new(items).block(block(title, t)), area);
     if view.rows.is_empty() {
@@ -127,5 +106,33 @@ pub fn draw(f: &mut Frame, app: &App, area: Rect) {
             .wrap(Wrap { trim: true }),
             inner,
         );
+    }
+}
+
+/// A row's mark ("▶" playing, "+" up next) and why it is in the queue.
+fn why(r: &QueueRow, s: &crate::app::session::Session) -> (&'static str, String) {
+    let q = &s.queue;
+    match *r {
+        QueueRow::Playing(_) => (
+            "▶",
+            q.current
+                .as_ref()
+                .map(|c| c.entry.reason.describe())
+                .unwrap_or_default(),
+        ),
+        QueueRow::UpNext(i, _) => (
+            "+",
+            q.up_next
+                .get(i)
+                .map(|e| e.reason.describe())
+                .unwrap_or_default(),
+        ),
+        QueueRow::Context(..) => (
+            " ",
+            q.context
+                .as_ref()
+                .map(|c| format!("from {}", c.label))
+                .unwrap_or_default(),
+        ),
     }
 }

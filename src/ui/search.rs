@@ -6,11 +6,12 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{List, ListItem, Paragraph, Wrap};
 
-use super::widgets::{block, fit, hint_name, selected_style};
+use super::columns::Columns;
+use super::widgets::{block, hint_name, selected_style};
 use crate::app::App;
 use crate::app::session::tracks_n;
+use crate::app::views::sort::SortKey;
 use crate::keys::Action;
-use crate::util::time::fmt_time;
 
 pub fn draw(f: &mut Frame, app: &App, area: Rect) {
     let t = app.theme();
@@ -19,6 +20,7 @@ pub fn draw(f: &mut Frame, app: &App, area: Rect) {
     let view = &app.views.search;
     let inner_h = area.height.saturating_sub(2) as usize;
     let width = area.width.saturating_sub(2) as usize;
+    let cols = Columns::fit(width.saturating_sub(1), view.sort);
     let items: Vec<ListItem> = view
         .results
         .iter()
@@ -26,40 +28,16 @@ pub fn draw(f: &mut Frame, app: &App, area: Rect) {
         .skip(view.nav.offset)
         .take(inner_h)
         .filter_map(|(i, id)| {
-            let info = s.lib.track(*id)?;
-            let genre = s.lib.genre_text(*id).unwrap_or_default();
-            let dur = info.duration_secs.map(fmt_time).unwrap_or_default();
-            let right = format!("  {dur}  {genre}");
-            // The styles after the genre, as in the library rows, when the row has room for
-            // them beside a readable title.
-            let styles = s.lib.style_text(*id);
-            let styles = if !styles.is_empty()
-                && width >= right.chars().count() + styles.chars().count() + 3 + 30
-            {
-                format!(" · {styles}")
-            } else {
-                String::new()
-            };
-            let right_w = right.chars().count() + styles.chars().count();
-            let left = fit(
-                &format!(" {}", info.full_line()),
-                width.saturating_sub(right_w),
-            );
-            let pad = width.saturating_sub(left.chars().count() + right_w);
+            s.lib.track(*id)?;
             let playing = s.playback.track == Some(*id);
-            let line = Line::from(vec![
-                Span::styled(
-                    left,
-                    if playing {
-                        Style::default().fg(t.playing)
-                    } else {
-                        Style::default()
-                    },
-                ),
-                Span::raw(" ".repeat(pad)),
-                Span::styled(right, Style::default().fg(t.accent)),
-                Span::styled(styles, Style::default().fg(t.dim)),
-            ]);
+            let base = if playing {
+                Style::default().fg(t.playing)
+            } else {
+                Style::default()
+            };
+            let mut spans = vec![Span::raw(" ")];
+            spans.extend(cols.spans(app, *id, base));
+            let line = Line::from(spans);
             let style = if i == view.nav.selected && !app.search.typing {
                 selected_style(t)
             } else if i == view.nav.selected {
@@ -70,8 +48,12 @@ pub fn draw(f: &mut Frame, app: &App, area: Rect) {
             Some(ListItem::new(line).style(style))
         })
         .collect();
+    let sorted = match view.sort {
+        SortKey::Tree => String::new(),
+        k => format!("by {} · ", k.label()),
+    };
     let title = format!(
-        " Search · {} · {} plays, {} adds, {} plays next, Esc closes ",
+        " Search · {} · {sorted}{} plays, {} adds, {} plays next, Esc closes ",
         tracks_n(view.results.len()),
         hint_name(&keys.hint(Action::Activate)),
         keys.hint(Action::QueueAdd),

@@ -77,9 +77,10 @@ fn the_queue_survives_an_album_and_a_restart() {
             && plus_rows(s) == after_playing
     });
     let playing = inner(&s[2]).to_string();
+    // The row's first column is the title.
     let title = playing
         .trim_start_matches(|c: char| !c.is_alphabetic())
-        .split(" — ")
+        .split("  ")
         .next()
         .unwrap()
         .to_string();

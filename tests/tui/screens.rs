@@ -281,24 +281,32 @@ fn queue_shows_why_each_track_is_there() {
         s[1]
     );
     let entries: Vec<&str> = s[2..6].iter().map(|l| inner(l)).collect();
-    // Title left, then duration and reason right-aligned.
+    // Columns: the number and title, the artist, the length and genre, then why, each at
+    // the same place in every row.
     let expect = [
-        ("▶  1. Noon — Alpha", "3:20  from Alpha / First"),
-        ("+  2. Echo — gamma", "0:45  added"),
-        ("+  3. Rain — Beta", "1:01  blues, 87% like Noon"),
-        ("   4. Dusk — Alpha", "3:40  from Alpha / First"),
+        ("▶  1. Noon ", "Alpha", "3:20", "from Alpha / First"),
+        ("+  2. Echo ", "gamma", "0:45", "added"),
+        ("+  3. Rain ", "Beta", "1:01", "blues, 87% like Noon"),
+        ("   4. Dusk ", "Alpha", "3:40", "from Alpha / First"),
     ];
-    for (line, (left, right)) in entries.iter().zip(expect) {
+    let at = |line: &str, part: &str| {
+        let i = line
+            .find(part)
+            .unwrap_or_else(|| panic!("{part:?} in {line:?}"));
+        line[..i].chars().count()
+    };
+    for (line, (left, artist, length, why)) in entries.iter().zip(expect) {
         assert!(line.starts_with(left), "{line:?}");
-        assert!(line.ends_with(right), "{line:?}");
+        assert!(line.trim_end().ends_with(why), "{line:?}");
+        assert_eq!(at(line, artist), at(entries[0], "Alpha"), "{line:?}");
+        assert_eq!(
+            at(line, length) + length.chars().count(),
+            at(entries[0], "3:20") + 4,
+            "{line:?}"
+        );
+        assert_eq!(at(line, why), at(entries[0], "from Alpha"), "{line:?}");
     }
     assert_eq!(inner(&s[6]).trim(), "");
-    // The right column lines up.
-    let ends: Vec<usize> = s[2..6]
-        .iter()
-        .map(|l| l.trim_end_matches('│').trim_end().chars().count())
-        .collect();
-    assert!(ends.iter().all(|&e| e == ends[0]), "{ends:?}");
     // The selected entry is highlighted.
     let buf = draw(&app, W, H);
     assert_eq!(buf[(20, 3)].bg, app.theme().highlight_bg);
@@ -336,11 +344,26 @@ fn now_playing_and_the_library_rows_show_the_styles() {
     press(&mut app, "/noon");
     let s = screen(&mut app);
     let hit = inner(&s[2]);
-    assert!(hit.starts_with(" Noon — Alpha · First"), "{hit:?}");
-    assert!(
-        hit.ends_with("3:20  jazz 60% · instrumental, chillout"),
+    let cols: Vec<&str> = hit
+        .split("  ")
+        .map(str::trim)
+        .filter(|c| !c.is_empty())
+        .collect();
+    assert_eq!(
+        cols,
+        ["Noon", "Alpha", "First", "3:20", "jazz 60%"],
         "{hit:?}"
     );
+    // With room for them (a wide terminal), the styles are the last column.
+    app.update(Event::Resize(200, H));
+    let s = lines(&draw(&app, 200, H));
+    let hit = inner(&s[2]);
+    let cols: Vec<&str> = hit
+        .split("  ")
+        .map(str::trim)
+        .filter(|c| !c.is_empty())
+        .collect();
+    assert_eq!(cols[4..], ["jazz 60%", "instrumental, chillout"], "{hit:?}");
 }
 
 #[test]
@@ -522,8 +545,16 @@ fn search_line_shows_what_is_typed() {
         s[1]
     );
     let hit = inner(&s[2]);
-    assert!(hit.starts_with(" Snow — Beta · Second"), "{hit:?}");
-    assert!(hit.ends_with("1:02:05  rock 80%"), "{hit:?}");
+    let cols: Vec<&str> = hit
+        .split("  ")
+        .map(str::trim)
+        .filter(|c| !c.is_empty())
+        .collect();
+    assert_eq!(
+        cols,
+        ["Snow", "Beta", "Second", "1:02:05", "rock 80%"],
+        "{hit:?}"
+    );
     assert_eq!(inner(&s[3]).trim(), "");
     // Enter plays the result and stops typing: the cursor goes, the results stay.
     press_code(&mut app, KeyCode::Enter);

@@ -407,6 +407,23 @@ impl Queue {
             .flatten()
     }
 
+    /// Orders up next by `place` (stable: equal places keep their order), in one step undo
+    /// takes back. False when it was in that order already (nothing changes).
+    pub fn sort_up_next<K: Ord>(&mut self, mut place: impl FnMut(TrackId) -> K) -> bool {
+        let mut sorted = self.up_next.clone();
+        sorted.sort_by_cached_key(|e| place(e.track));
+        if sorted
+            .iter()
+            .map(|e| e.uid)
+            .eq(self.up_next.iter().map(|e| e.uid))
+        {
+            return false;
+        }
+        self.checkpoint();
+        self.up_next = sorted;
+        true
+    }
+
     /// Removes the up-next entries numbered `entries` and the context's tracks at `context`
     /// (indices of its track list, each with the track it must still hold) in one step that
     /// undo takes back; never the playing one. Returns how many went.

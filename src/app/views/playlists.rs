@@ -20,6 +20,9 @@ use crate::app::session::Session;
 use crate::keys::Action;
 use crate::library::TrackId;
 use crate::playlist::{Edit, EditStep, ExportSource, Playlist, PlaylistDir};
+use crate::store::history::HistoryRecord;
+
+use super::sort::{SortKey, place};
 
 /// How often smart playlists whose rule reads the clock (`played:`, `added:`) are worked out
 /// again without any change (seconds).
@@ -46,6 +49,12 @@ pub struct PlaylistsView {
     undo: Vec<PlaylistStep>,
     /// The edits `undo` took back, to be made again (newest last).
     redo: Vec<PlaylistStep>,
+    /// The track list's order: the playlist's own (`Tree`) or by a column.
+    pub sort: SortKey,
+    /// The selected playlist's tracks in the order shown (indices into its tracks).
+    order: Vec<usize>,
+    /// The playlist `order` is for.
+    order_for: Option<PathBuf>,
 }
 
 /// The prompt for a new smart playlist's name (`rule`: an open search's query).
@@ -96,6 +105,9 @@ impl PlaylistsView {
             });
         if self.smart_stale || clock {
             self.refresh_smart(lib, facts, height);
+        } else if !self.order_fresh() {
+            // Another playlist was picked (the mouse), or its tracks changed.
+            self.reorder(lib, facts.history);
         }
     }
 
@@ -126,6 +138,75 @@ impl PlaylistsView {
         if n == 0 {
             self.focus_tracks = false;
         }
+        self.reorder(lib, facts.history);
+    }
+
+    /// Orders the track list by `key` (the playlist's own order for `Tree`), keeping the
+    /// selected track selected.
+    pub fn set_sort(&mut self, key: SortKey, s: &Session) {
+        let index = self.index_at(self.tracks_nav.selected);
+        self.sort = key;
+        self.reorder(&s.lib, Some(s.history()));
+        let n = self.order.len();
+        self.tracks_nav.select(self.row_of(index), n, s.list_height);
+    }
+
+    /// Works out the selected playlist's order again (its tracks, the sort or the history
+    /// changed).
+    fn reorder(&mut self, lib: &Catalog, history: Option<&HashMap<TrackId, HistoryRecord>>) {
+        let key = self.sort;
+        let Some(p) = self.selected() else {
+            self.order.clear();
+            self.order_for = None;
+            return;
+        };
+        let path = p.path.clone();
+        let mut order: Vec<usize> = (0..p.tracks.len()).collect();
+        if key != SortKey::Tree {
+            let ids: Vec<Option<TrackId>> = p
+                .tracks
+                .iter()
+                .map(|t| lib.by_path(t).map(|t| t.id))
+                .collect();
+            order.sort_by_cached_key(|&i| match ids.get(i).copied().flatten() {
+                Some(id) => place(key, id, lib, history),
+                None => (i64::MAX, String::new(), 0),
+            });
+        }
+        self.order = order;
+        self.order_for = Some(path);
+    }
+
+    /// Whether `order` is the selected playlist's as it is now.
+    fn order_fresh(&self) -> bool {
+        self.selected().is_some_and(|p| {
+            self.order_for.as_ref() == Some(&p.path) && self.order.len() == p.tracks.len()
+        })
+    }
+
+    /// The selected playlist's track indices in the order shown.
+    pub fn rows(&self) -> Vec<usize> {
+        if self.order_fresh() {
+            self.order.clone()
+        } else {
+            (0..self.selected().map_or(0, |p| p.tracks.len())).collect()
+        }
+    }
+
+    /// The track index shown at `row`.
+    fn index_at(&self, row: usize) -> usize {
+        match self.order.get(row) {
+            Some(&i) if self.order_fresh() => i,
+            _ => row,
+        }
+    }
+
+    /// The row that shows track index `index`.
+    fn row_of(&self, index: usize) -> usize {
+        if !self.order_fresh() {
+            return index;
+        }
+        self.order.iter().position(|&i| i == index).unwrap_or(index)
     }
 
     /// A new smart playlist's name was given: with its rule, it is saved; else the rule is
@@ -199,7 +280,7 @@ impl PlaylistsView {
 
     /// Takes the selected track out of the selected playlist's file, and says so.
     fn remove_track(&mut self, s: &mut Session) {
-        let i = self.tracks_nav.selected;
+        let i = self.index_at(self.tracks_nav.selected);
         let Some(p) = self.selected() else { return };
         let Some(path) = p.tracks.get(i).cloned() else {
             return;
@@ -217,6 +298,13 @@ impl PlaylistsView {
     fn move_track(&mut self, s: &mut Session, up: bool) {
         let i = self.tracks_nav.selected;
         let Some(p) = self.selected() else { return };
+        if self.sort != SortKey::Tree {
+            let what = format!(
+                "shown by {}: \":sort list\" shows the playlist's own order to move tracks in",
+                self.sort.label(),
+            );
+            return s.set_status(what, true);
+        }
         let j = if up { i.checked_sub(1) } else { Some(i + 1) };
         let (Some(j), Some(path)) = (j.filter(|&j| j < p.tracks.len()), p.tracks.get(i)) else {
             return;
@@ -243,6 +331,7 @@ impl PlaylistsView {
         if let Some(p) = self.lists.iter_mut().find(|p| p.path == file) {
             apply_shown(&mut p.tracks, &edit);
         }
+        self.reorder(&s.lib, Some(s.history()));
         let n = self.selected().map_or(0, |p| p.tracks.len());
         self.tracks_nav.clamp(n, s.list_height);
         s.push(Effect::EditPlaylist {
@@ -278,8 +367,10 @@ impl PlaylistsView {
             Some(step) => {
                 let redo = s.keymap.hint(Action::Redo);
                 s.set_status(format!("undone: {} ({redo} redoes)", step.what), false);
-                self.focus_edit(&step);
+                self.focus_list(&step);
+                let row = step.edit.clone();
                 self.change(s, step.path, step.edit, EditStep::Undo(step.what));
+                self.focus_row(&row);
             }
             None => s.set_status("no playlist edit to undo", false),
         }
@@ -290,15 +381,17 @@ impl PlaylistsView {
         match self.redo.pop() {
             Some(step) => {
                 s.set_status(format!("redone: {}", step.what), false);
-                self.focus_edit(&step);
+                self.focus_list(&step);
+                let row = step.edit.clone();
                 self.change(s, step.path, step.edit, EditStep::Redo(step.what));
+                self.focus_row(&row);
             }
             None => s.set_status("no playlist edit to redo", false),
         }
     }
 
-    /// Shows the playlist and the row an undo or redo changes.
-    fn focus_edit(&mut self, step: &PlaylistStep) {
+    /// Shows the playlist an undo or redo changes.
+    fn focus_list(&mut self, step: &PlaylistStep) {
         let Some(i) = self.lists.iter().position(|p| p.path == step.path) else {
             return;
         };
@@ -307,10 +400,14 @@ impl PlaylistsView {
             self.tracks_nav = ListNav::default();
         }
         self.focus_tracks = true;
-        self.tracks_nav.selected = match &step.edit {
-            Edit::Insert { track, .. } => *track,
-            Edit::Move { to, .. } => *to,
-            Edit::Remove { track, .. } => *track,
+    }
+
+    /// Selects the row `edit` (just made) changed.
+    fn focus_row(&mut self, edit: &Edit) {
+        self.tracks_nav.selected = match edit {
+            Edit::Insert { track, .. } => self.row_of(*track),
+            Edit::Move { to, .. } => self.row_of(*to),
+            Edit::Remove { track, .. } => self.row_of(*track),
             Edit::Rule { .. } => self.tracks_nav.selected,
         };
     }
@@ -376,10 +473,15 @@ fn track_name(path: &std::path::Path, s: &Session) -> String {
 impl super::View for PlaylistsView {
     fn selection(&self, lib: &Catalog) -> Option<Selection> {
         let p = self.selected()?;
-        let tracks = Self::ids(p, lib);
+        let tracks: Vec<TrackId> = self
+            .rows()
+            .into_iter()
+            .filter_map(|i| p.tracks.get(i))
+            .filter_map(|path| lib.by_path(path).map(|t| t.id))
+            .collect();
         let start = if self.focus_tracks {
             // The selected row's track, among those in the library.
-            let path = p.tracks.get(self.tracks_nav.selected)?;
+            let path = p.tracks.get(self.index_at(self.tracks_nav.selected))?;
             let id = lib.by_path(path)?.id;
             tracks.iter().position(|t| *t == id).unwrap_or(0)
         } else {
@@ -402,6 +504,7 @@ impl super::View for PlaylistsView {
             }
         } else if self.nav.on_action(a, self.lists.len(), h) {
             self.tracks_nav = ListNav::default();
+            self.reorder(&s.lib, Some(s.history()));
             return Handled::Yes;
         }
         match a {

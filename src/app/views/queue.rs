@@ -43,6 +43,8 @@ pub struct QueueView {
     /// The queue's change count the rows were made at: an event that did not change the
     /// queue does not remake them (up next and a long context are thousands of rows).
     made_at: Option<u64>,
+    /// The order up next was last sorted by (`ctrl-s` goes on from it).
+    pub sort: super::sort::SortKey,
     /// The marked entries (`y`): `d` removes them together.
     pub marks: HashSet<QueueMark>,
 }

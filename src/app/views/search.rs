@@ -10,6 +10,8 @@ use crate::app::session::Session;
 use crate::keys::Action;
 use crate::library::TrackId;
 
+use super::sort::{SortKey, sort_tracks};
+
 /// The most results listed.
 pub const MAX_RESULTS: usize = 5_000;
 
@@ -19,6 +21,8 @@ pub struct SearchView {
     pub nav: ListNav,
     /// The query the results are for.
     pub query: String,
+    /// The results' order: the best match first (`Tree`), or by a column.
+    pub sort: SortKey,
     searcher: Searcher,
 }
 
@@ -39,11 +43,24 @@ impl SearchView {
         self.results = self
             .searcher
             .run(lib, facts, &Query::parse(text), MAX_RESULTS);
+        sort_tracks(&mut self.results, self.sort, lib, facts.history);
         self.query = text.to_string();
         if changed {
             self.nav = ListNav::default();
         }
         self.nav.clamp(self.results.len(), height);
+    }
+
+    /// Orders the results by `key` (the best match first again for `Tree`), keeping the
+    /// selected track selected.
+    pub fn set_sort(&mut self, key: SortKey, lib: &Catalog, facts: Facts, height: usize) {
+        let selected = self.results.get(self.nav.selected).copied();
+        self.sort = key;
+        let query = self.query.clone();
+        self.run(lib, facts, &query, height);
+        if let Some(i) = selected.and_then(|id| self.results.iter().position(|&r| r == id)) {
+            self.nav.select(i, self.results.len(), height);
+        }
     }
 
     /// Forgets remembered results (the catalog changed); the next run searches afresh.
@@ -64,6 +81,7 @@ impl SearchView {
         let q = Query::parse(&self.query);
         if open && q.uses_genres(lib) {
             self.results = self.searcher.rescore(lib, facts, &q, changed, MAX_RESULTS);
+            sort_tracks(&mut self.results, self.sort, lib, facts.history);
             self.nav.clamp(self.results.len(), height);
         } else {
             self.searcher.forget_if(|q| q.uses_genres(lib));

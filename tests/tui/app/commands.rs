@@ -192,7 +192,7 @@ fn the_library_sorts_by_year_plays_title_and_back() {
     assert_eq!(app.views.library.sort, SortKey::Title);
     command(&mut app, "sort colour");
     assert!(
-        status_message(&app).contains("tree, title, year"),
+        status_message(&app).contains("tree, title, artist, album, year"),
         "{}",
         status_message(&app)
     );

@@ -5,6 +5,7 @@
 use crate::common::tui_fixture;
 
 mod analysis;
+mod columns;
 mod commands;
 mod crossfade;
 mod genres;
