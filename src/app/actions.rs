@@ -285,6 +285,8 @@ impl App {
                         "go to (1:30, 90, +30, -10)".into(),
                         "",
                     ));
+                } else {
+                    s.set_status("nothing is playing: nothing to go to a time in", true);
                 }
             }
             Action::VolumeUp => s.change_volume(5),

@@ -101,12 +101,15 @@ impl App {
             self.search.typing = false;
             return;
         }
+        let said = self.session.status.clone();
         self.act(a);
         if cmd.arg.is_empty() {
             return;
         }
         match self.prompt.take().or_else(|| self.session.take_prompt()) {
             Some(p) => self.answer(p.kind, cmd.arg),
+            // The action said why it asked nothing ("nothing is playing"): that stands.
+            None if self.session.status != said => {}
             None => {
                 let text = format!("{} asks nothing: \"{}\" was not used", a.name(), cmd.arg);
                 self.session.set_status(text, true);

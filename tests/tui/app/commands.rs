@@ -359,3 +359,22 @@ fn marked_queue_entries_go_together_and_come_back_together() {
     press(&mut app, "gd");
     assert_eq!(up_next(&app), ["Noon", "Dusk", "Rain", "Snow", "Wind"]);
 }
+
+#[test]
+fn seek_with_nothing_playing_says_so() {
+    let mut app = app();
+    command(&mut app, "seek 1:30");
+    assert_eq!(
+        status_message(&app),
+        "nothing is playing: nothing to go to a time in"
+    );
+    // Playing, the same line goes there.
+    play_first_album(&mut app);
+    let fx = command(&mut app, "seek 1:30");
+    assert!(
+        player(&fx)
+            .iter()
+            .any(|c| matches!(c, PlayerCommand::SeekTo(p) if (*p - 90.0).abs() < 1e-9)),
+        "{fx:?}"
+    );
+}
