@@ -654,11 +654,49 @@ impl App {
     /// Hands `a` to the search results, or to the view on screen.
     fn delegate(&mut self, a: Action) -> Handled {
         if self.search.open {
+            if self.mark_in_search(a) {
+                return Handled::Yes;
+            }
             return views::View::on_action(&mut self.views.search, a, &mut self.session);
         }
         self.views
             .pane_mut(self.view)
             .on_action(a, &mut self.session)
+    }
+
+    /// The Library's marks from the search results: `y`/`x` mark the selected result (and
+    /// move down), `Z` clears, `a`/`A` queue the marks. True when `a` was one of those.
+    fn mark_in_search(&mut self, a: Action) -> bool {
+        use views::marks::Mark;
+        let s = &mut self.session;
+        let lib = &mut self.views.library;
+        let search = &mut self.views.search;
+        match a {
+            Action::ToggleMark | Action::MarkLess => {
+                let Some(&id) = search.results.get(search.nav.selected) else {
+                    return true;
+                };
+                let mark = if a == Action::MarkLess {
+                    Mark::Less
+                } else {
+                    Mark::Like
+                };
+                lib.marks.toggle(id, mark);
+                search
+                    .nav
+                    .on_action(Action::Down, search.results.len(), s.list_height);
+                lib.say_marks(s);
+            }
+            Action::ClearMarks => {
+                lib.marks.clear();
+                lib.say_marks(s);
+            }
+            Action::QueueAdd | Action::QueueAddNext if !lib.marks.is_empty() => {
+                lib.queue_marks(a == Action::QueueAddNext, s);
+            }
+            _ => return false,
+        }
+        true
     }
 
     fn show(&mut self, v: View) {

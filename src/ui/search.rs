@@ -10,6 +10,7 @@ use super::columns::Columns;
 use super::widgets::{block, hint_name, selected_style};
 use crate::app::App;
 use crate::app::session::tracks_n;
+use crate::app::views::marks::Mark;
 use crate::app::views::sort::SortKey;
 use crate::keys::Action;
 
@@ -35,7 +36,13 @@ pub fn draw(f: &mut Frame, app: &App, area: Rect) {
             } else {
                 Style::default()
             };
-            let mut spans = vec![Span::raw(" ")];
+            // Marked (the Library's marks): "+" a seed, "−" less like this.
+            let mark = match app.views.library.marks.get(*id) {
+                Some(Mark::Like) => "+",
+                Some(Mark::Less) => "−",
+                None => " ",
+            };
+            let mut spans = vec![Span::styled(mark, Style::default().fg(t.accent))];
             spans.extend(cols.spans(app, *id, base));
             let line = Line::from(spans);
             let style = if i == view.nav.selected && !app.search.typing {

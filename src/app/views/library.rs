@@ -335,7 +335,7 @@ impl LibraryView {
         }
     }
 
-    fn say_marks(&self, s: &mut Session) {
+    pub fn say_marks(&self, s: &mut Session) {
         let seeds = self.marks.seeds();
         s.set_status(
             match (seeds.like.len(), seeds.less.len()) {
@@ -352,7 +352,7 @@ impl LibraryView {
     }
 
     /// Queues the marked tracks (at the end of up next, or next) and clears the marks.
-    fn queue_marks(&mut self, next: bool, s: &mut Session) {
+    pub fn queue_marks(&mut self, next: bool, s: &mut Session) {
         let ids = self.marks.tracks().to_vec();
         self.marks.clear();
         self.visual = None;
