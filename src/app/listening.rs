@@ -69,6 +69,13 @@ impl Listening {
         self.track
     }
 
+    /// The file being listened to moved (old id → new id in `moved`): it counts under its new id.
+    pub fn rename(&mut self, moved: &std::collections::HashMap<TrackId, TrackId>) {
+        if let Some(new) = self.track.and_then(|t| moved.get(&t)) {
+            self.track = Some(*new);
+        }
+    }
+
     /// The player knows the length better than the tags.
     pub fn set_duration(&mut self, track: TrackId, duration: Option<f64>) {
         if self.track == Some(track) && duration.is_some() {

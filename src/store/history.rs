@@ -88,6 +88,25 @@ impl HistoryRecord {
         self
     }
 
+    /// One track's record with another's put in (a file moved where the listener had had
+    /// another file): the counts added, the later times kept, a like kept (then a dislike).
+    pub fn merged(self, other: HistoryRecord) -> Self {
+        let later = |a: Option<u64>, b: Option<u64>| a.max(b);
+        let rating = match (self.rating, other.rating) {
+            (Rating::Like, _) | (_, Rating::Like) => Rating::Like,
+            (Rating::Dislike, _) | (_, Rating::Dislike) => Rating::Dislike,
+            _ => Rating::None,
+        };
+        HistoryRecord {
+            plays: self.plays.saturating_add(other.plays),
+            skips: self.skips.saturating_add(other.skips),
+            last_played_unix: later(self.last_played_unix, other.last_played_unix),
+            last_skipped_unix: later(self.last_skipped_unix, other.last_skipped_unix),
+            rating,
+            updated_unix: self.updated_unix.max(other.updated_unix),
+        }
+    }
+
     /// Nothing to keep.
     pub fn is_empty(&self) -> bool {
         self.plays == 0

@@ -178,11 +178,42 @@ pub fn read_listens_file(
         // Read from the middle of a line: that line is not whole.
         lines.next();
     }
-    let mut out: Vec<LoggedListen> = lines.filter_map(LoggedListen::parse).collect();
+    let mut out: Vec<LoggedListen> = Vec::new();
+    for line in lines {
+        if let Some(l) = LoggedListen::parse(line) {
+            out.push(l);
+        } else if let Some((from, to)) = parse_move(line) {
+            // A file moved: its listens before this line are the new track's.
+            out.iter_mut()
+                .filter(|l| l.track == from)
+                .for_each(|l| l.track = to);
+        }
+    }
     if out.len() > MAX_LISTENS {
         out.drain(..out.len() - MAX_LISTENS);
     }
     Ok(Some(out))
+}
+
+/// A move line's start: `moved <old track> <new track>` says the listens above it of the old
+/// track are the new one's (the file was renamed or moved; the file is only appended to).
+const MOVED: &str = "moved ";
+
+/// The line that says `from`'s listens are `to`'s.
+fn move_line(from: TrackId, to: TrackId) -> String {
+    format!("{MOVED}{} {}", from.hex(), to.hex())
+}
+
+/// A move line (`None` for anything else).
+fn parse_move(line: &str) -> Option<(TrackId, TrackId)> {
+    let mut w = line.strip_prefix(MOVED)?.split(' ');
+    let mut id = || {
+        w.next()
+            .filter(|t| t.len() == 16)
+            .and_then(TrackId::parse_hex)
+    };
+    let (from, to) = (id()?, id()?);
+    w.next().is_none().then_some((from, to))
 }
 
 /// Appends `listens` to the file in `dir` (made, 0600, with its header when new).
@@ -192,6 +223,11 @@ pub fn append_listens_file(dir: &Path, listens: &[LoggedListen]) -> std::io::Res
         text.push_str(&l.line());
         text.push('\n');
     }
+    append_text(dir, text)
+}
+
+/// Appends `text` (whole lines) to the file in `dir`, and syncs it.
+fn append_text(dir: &Path, mut text: String) -> std::io::Result<()> {
     let mut file = std::fs::OpenOptions::new()
         .append(true)
         .create(true)
@@ -237,6 +273,37 @@ impl Store {
             })
             .collect();
         Ok(self.listens.put_all(entries.iter().map(|(k, e)| (*k, e)))?)
+    }
+
+    /// Gives each `from` track's listens to its `to` track (the file moved): a move line is
+    /// appended to the file first (a reader renames what is above it), then the tree's entries
+    /// are written under the new track and dropped under the old in one atomic batch.
+    pub(super) fn carry_listens(&self, moves: &[(TrackId, TrackId)]) -> Result<usize> {
+        let to: std::collections::HashMap<TrackId, TrackId> = moves.iter().copied().collect();
+        let mut batch = sled::Batch::default();
+        let mut n = 0;
+        for item in self.listens.raw().iter() {
+            let (k, v) = item?;
+            let Some(key) = ListenKey::decode_key(&k) else {
+                continue;
+            };
+            let Some(&new) = to.get(&key.track) else {
+                continue;
+            };
+            let moved = ListenKey { track: new, ..key };
+            batch.insert(moved.encode_key(), v);
+            batch.remove(k);
+            n += 1;
+        }
+        if n == 0 {
+            return Ok(0);
+        }
+        let lines: String = moves.iter().map(|&(a, b)| move_line(a, b) + "\n").collect();
+        if let Err(e) = append_text(&self.path, lines) {
+            tracing::warn!(file = %self.path.join(LISTENS_FILE).display(), "cannot add to the listen log's copy: {e}");
+        }
+        self.listens.raw().apply_batch(batch)?;
+        Ok(n)
     }
 
     /// The listens that started in `from..to` (Unix seconds), oldest first.

@@ -63,6 +63,61 @@ impl Store {
         Ok(as_map(self.history.all()?))
     }
 
+    /// Carries what the listener did with each `from` track to its `to` track (the same file
+    /// under a new path): its listens in the log, then its history and rating, merged into what
+    /// `to` already has ([`HistoryRecord::merged`]). Each is one atomic batch that writes the
+    /// new entries and drops the old ones together, so the old stay until the new are written;
+    /// a record that cannot be read is left where it is. Carrying again is harmless: what was
+    /// carried is no longer under `from`. Returns how many tracks had history to carry.
+    pub fn carry_listening(&self, moves: &[(TrackId, TrackId)]) -> Result<usize> {
+        let moves: Vec<(TrackId, TrackId)> =
+            moves.iter().copied().filter(|(a, b)| a != b).collect();
+        if moves.is_empty() {
+            return Ok(0);
+        }
+        self.carry_listens(&moves)?;
+        let n = self.carry_history(&moves)?;
+        self.flush()?;
+        if n > 0 {
+            self.save_history_copy();
+        }
+        Ok(n)
+    }
+
+    /// The history part of [`Store::carry_listening`] (one batch).
+    fn carry_history(&self, moves: &[(TrackId, TrackId)]) -> Result<usize> {
+        // What the batch will have written, for a move onto a track an earlier one changed.
+        let mut now: HashMap<TrackId, Option<HistoryRecord>> = HashMap::new();
+        let read = |id: TrackId, now: &HashMap<TrackId, Option<HistoryRecord>>| match now.get(&id) {
+            Some(r) => Ok(*r),
+            None => self.history.get(&id),
+        };
+        let mut carried = 0;
+        for &(from, to) in moves {
+            let (old, new) = match (read(from, &now), read(to, &now)) {
+                (Ok(Some(old)), Ok(new)) => (old, new),
+                (Ok(None), _) => continue,
+                (Err(e), _) | (_, Err(e)) => {
+                    tracing::warn!("the history of a moved track stays where it was: {e}");
+                    continue;
+                }
+            };
+            let merged = new.map_or(old, |n| n.merged(old));
+            now.insert(to, Some(merged));
+            now.insert(from, None);
+            carried += 1;
+        }
+        let mut batch = sled::Batch::default();
+        for (id, r) in &now {
+            match r {
+                Some(r) => batch.insert(id.to_bytes().to_vec(), self.history.encode(r)),
+                None => batch.remove(id.to_bytes().to_vec()),
+            }
+        }
+        self.history.raw().apply_batch(batch)?;
+        Ok(carried)
+    }
+
     /// Writes the plain-file copy of the history now (a failure is logged: the database has
     /// it too).
     pub fn save_history_copy(&self) {
