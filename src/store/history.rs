@@ -291,6 +291,32 @@ mod tests {
     }
 
     #[test]
+    fn merging_adds_the_counts_keeps_the_later_times_and_a_like() {
+        let a = HistoryRecord::default()
+            .with_listen(Listen::Play, 100)
+            .with_listen(Listen::Skip, 500)
+            .with_rating(Rating::Like, 510);
+        let b = HistoryRecord::default()
+            .with_listen(Listen::Play, 300)
+            .with_listen(Listen::Play, 320)
+            .with_rating(Rating::Dislike, 330);
+        for m in [a.merged(b), b.merged(a)] {
+            assert_eq!((m.plays, m.skips, m.rating), (3, 1, Rating::Like));
+            assert_eq!(m.last_played_unix, Some(320));
+            assert_eq!(m.last_skipped_unix, Some(500));
+            assert_eq!(m.updated_unix, 510);
+        }
+        let none = HistoryRecord::default();
+        assert_eq!(b.merged(none).rating, Rating::Dislike);
+        assert_eq!(none.merged(none), none);
+        let full = HistoryRecord {
+            plays: u32::MAX,
+            ..none
+        };
+        assert_eq!(full.merged(a).plays, u32::MAX);
+    }
+
+    #[test]
     fn the_file_round_trips_and_restores_only_what_is_newer() {
         let (dir, _db, t) = tree();
         let a = HistoryRecord::default().with_listen(Listen::Play, 50);

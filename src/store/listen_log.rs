@@ -438,6 +438,17 @@ mod tests {
         let k = a.key();
         assert_eq!(ListenKey::decode_key(&k.encode_key()), Some(k));
         assert_eq!(ListenKey::decode_key(b"short"), None);
+        let (x, y) = (TrackId(0xab), TrackId(0xcd));
+        assert_eq!(parse_move(&move_line(x, y)), Some((x, y)));
+        for bad in [
+            "moved 00000000000000ab",
+            "moved 00000000000000ab 00000000000000cd extra",
+            "moved ab cd",
+            "moved 00000000000000ab 0000000000000zcd",
+        ] {
+            assert_eq!(parse_move(bad), None, "{bad}");
+            assert_eq!(LoggedListen::parse(bad), None, "{bad}");
+        }
         for bad in [
             "",
             "# header",

@@ -138,6 +138,142 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::history::read_history_file;
+    use crate::store::listen_log::{
+        LISTENS_FILE, LoggedListen, MAX_LISTENS_FILE, read_listens_file,
+    };
+
+    fn listen(track: TrackId, started: u64, listen: Listen) -> LoggedListen {
+        LoggedListen {
+            track,
+            started,
+            heard_secs: 30,
+            listen,
+        }
+    }
+
+    /// The tracks of the listen log, oldest first.
+    fn logged(s: &Store) -> Vec<(u64, TrackId)> {
+        s.listens_between(0, u64::MAX)
+            .unwrap()
+            .iter()
+            .map(|l| (l.started, l.track))
+            .collect()
+    }
+
+    #[test]
+    fn a_move_carries_the_history_merges_it_and_survives_a_reopen_and_a_rebuild() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("db");
+        let (a, b, c, d) = (TrackId(0xa), TrackId(0xb), TrackId(0xc), TrackId(0xd));
+        let other = TrackId(0x99);
+        {
+            let s = Store::open(&db).unwrap();
+            // `a`: played twice, skipped, liked. `b` (where `a` moves): the listener had a file
+            // there before: one later play, a dislike. `c` moves onto nothing.
+            for (t, at, l) in [
+                (a, 100, Listen::Play),
+                (a, 200, Listen::Play),
+                (a, 300, Listen::Skip),
+                (b, 400, Listen::Play),
+                (c, 150, Listen::Skip),
+                (other, 160, Listen::Play),
+            ] {
+                s.record_listen(t, l, at + 10).unwrap();
+                s.log_listens(&[listen(t, at, l)]).unwrap();
+            }
+            s.set_rating(a, Rating::Like, 310).unwrap();
+            s.set_rating(b, Rating::Dislike, 420).unwrap();
+            s.save_history_copy();
+            assert_eq!(s.carry_listening(&[(a, b), (c, d)]).unwrap(), 2);
+            let h = s.history_of(b).unwrap().unwrap();
+            assert_eq!((h.plays, h.skips, h.rating), (3, 1, Rating::Like));
+            assert_eq!(h.last_played_unix, Some(410));
+            assert_eq!(h.last_skipped_unix, Some(310));
+            assert_eq!(h.updated_unix, 420);
+            assert_eq!(s.history_of(a).unwrap(), None);
+            assert_eq!(s.history_of(d).unwrap().unwrap().skips, 1);
+            assert_eq!(s.history_of(c).unwrap(), None);
+            assert_eq!(s.history_of(other).unwrap().unwrap().plays, 1);
+            let want = vec![
+                (100, b),
+                (150, d),
+                (160, other),
+                (200, b),
+                (300, b),
+                (400, b),
+            ];
+            assert_eq!(logged(&s), want);
+            // The plain copies say the same: the history file lists the new ids only, and the
+            // listen log read back renames what is above its move lines.
+            let file = read_history_file(&db).unwrap().unwrap();
+            let mut ids: Vec<String> = file.tracks.iter().map(|e| e.track.clone()).collect();
+            ids.sort();
+            assert_eq!(ids, [b.hex(), d.hex(), other.hex()]);
+            let copy = read_listens_file(&db, MAX_LISTENS_FILE).unwrap().unwrap();
+            let mut copy: Vec<(u64, TrackId)> = copy.iter().map(|l| (l.started, l.track)).collect();
+            copy.sort();
+            assert_eq!(copy, want);
+            // Carried again (a scan that ran again after a crash): nothing changes.
+            assert_eq!(s.carry_listening(&[(a, b), (c, d)]).unwrap(), 0);
+            assert_eq!(s.history_of(b).unwrap().unwrap().plays, 3);
+            assert_eq!(logged(&s), want);
+            s.flush().unwrap();
+        }
+        // Opened again: the copies put nothing back under the old ids.
+        let s = Store::open(&db).unwrap();
+        assert!(s.recovery().is_none());
+        assert_eq!(s.history_of(a).unwrap(), None);
+        assert_eq!(s.history_of(b).unwrap().unwrap().plays, 3);
+        assert_eq!(s.listen_count(), 6);
+        drop(s);
+        // Damaged and rebuilt from the plain copies: the moved history is the new ids'.
+        std::fs::write(db.join("conf"), b"garbage").unwrap();
+        std::fs::write(db.join("db"), b"garbage").unwrap();
+        let s = Store::open(&db).unwrap();
+        assert!(s.recovery().is_some());
+        let h = s.history_of(b).unwrap().unwrap();
+        assert_eq!((h.plays, h.rating), (3, Rating::Like));
+        assert_eq!(s.history_of(a).unwrap(), None);
+        assert_eq!(
+            logged(&s),
+            vec![
+                (100, b),
+                (150, d),
+                (160, other),
+                (200, b),
+                (300, b),
+                (400, b)
+            ]
+        );
+        assert!(db.join(LISTENS_FILE).exists());
+    }
+
+    #[test]
+    fn a_move_written_to_the_listen_log_file_but_not_the_tree_loses_nothing() {
+        // A crash between the file's move line and the tree's batch: the reopened database
+        // gets the listens under the new id back from the file, and keeps the old ones; the
+        // move carried again (the scan runs again) leaves one of each.
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("db");
+        let (a, b) = (TrackId(1), TrackId(2));
+        {
+            let s = Store::open(&db).unwrap();
+            s.log_listens(&[listen(a, 100, Listen::Play), listen(a, 200, Listen::Skip)])
+                .unwrap();
+            s.flush().unwrap();
+        }
+        let line = format!("moved {} {}\n", a.hex(), b.hex());
+        let mut f = std::fs::OpenOptions::new()
+            .append(true)
+            .open(db.join(LISTENS_FILE))
+            .unwrap();
+        std::io::Write::write_all(&mut f, line.as_bytes()).unwrap();
+        let s = Store::open(&db).unwrap();
+        assert_eq!(logged(&s), vec![(100, a), (100, b), (200, a), (200, b)]);
+        s.carry_listening(&[(a, b)]).unwrap();
+        assert_eq!(logged(&s), vec![(100, b), (200, b)]);
+    }
 
     #[test]
     fn a_rebuilt_database_gets_the_history_back_and_a_lost_write_returns() {
