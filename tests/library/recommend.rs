@@ -219,6 +219,7 @@ fn two_islands() -> App {
             known: false,
             confidence: 0.3,
             distance: 2.0,
+            music: None,
         },
     );
     a
@@ -567,6 +568,7 @@ fn unsure_tracks_show_a_question_mark_stay_out_of_playlists_and_never_follow_kno
             known: false,
             confidence: 0.3,
             distance: 2.0,
+            music: None,
         }),
     });
     assert!(

@@ -65,7 +65,7 @@ impl Session {
                 }
             }
             PlayerEvent::Ended { path } => {
-                if self.listening.track() == Some(TrackId::of_path(&path)) {
+                if self.listening.is(TrackId::of_path(&path)) {
                     let ended = self.listening.finish(true);
                     self.counted(ended);
                 }
@@ -76,7 +76,7 @@ impl Session {
             }
             PlayerEvent::Error { path, message } => {
                 tracing::warn!(path = %path.display(), "playback error");
-                if self.listening.track() == Some(TrackId::of_path(&path)) {
+                if self.listening.is(TrackId::of_path(&path)) {
                     // A track that cannot play was neither played nor skipped.
                     self.listening.abandon();
                 }
