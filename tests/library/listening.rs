@@ -550,7 +550,12 @@ fn plays_skips_and_likes_follow_a_renamed_file_on_the_watcher_a_scan_and_a_start
     // moved where the listener had one before adds to its history.
     let a3 = lib.join("low/chirp again.wav");
     std::fs::rename(&a2, &a3).unwrap();
-    let out = genreplay(&data).arg("scan").output().unwrap();
+    let out = genreplay(&data)
+        .arg("--library")
+        .arg(&lib)
+        .arg("scan")
+        .output()
+        .unwrap();
     assert!(out.status.success(), "{}", text(&out.stderr));
     wait_history(&data, &a3, (0, 1, Some("like")));
     assert_eq!(history_in(&data, &a2), None);
