@@ -210,8 +210,11 @@ pub fn scan_with(
     }
     // Moved: what was computed goes with the file, then the old name goes.
     store.carry_derived(&moves)?;
-    if listening == Listening::Carry {
-        store.carry_listening(&moves)?;
+    match listening {
+        Listening::Carry => {
+            store.carry_listening(&moves)?;
+        }
+        Listening::LeaveToCaller => store.note_moves(&moves)?,
     }
     let old_names: Vec<TrackId> = moves.iter().map(|(from, _)| *from).collect();
     store.remove_tracks(&old_names)?;

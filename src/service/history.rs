@@ -78,6 +78,16 @@ impl HistoryWriter {
         let thread = BatchThread::start(
             "history",
             move || {
+                // Moves an earlier run noted and did not carry (it ended first).
+                match s.pending_moves() {
+                    Ok(moves) if !moves.is_empty() => {
+                        if let Err(e) = s.carry_listening(&moves) {
+                            tracing::warn!("carrying the listening history of moved files: {e}");
+                        }
+                    }
+                    Ok(_) => {}
+                    Err(e) => tracing::warn!("reading the moves to carry: {e}"),
+                }
                 counted.store(s.listen_count(), std::sync::atomic::Ordering::Relaxed);
                 match s.history() {
                     Ok(h) => {

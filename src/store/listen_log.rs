@@ -179,20 +179,47 @@ pub fn read_listens_file(
         lines.next();
     }
     let mut out: Vec<LoggedListen> = Vec::new();
+    let mut moves = Moves::default();
     for line in lines {
         if let Some(l) = LoggedListen::parse(line) {
+            moves.add(l.track, out.len());
             out.push(l);
         } else if let Some((from, to)) = parse_move(line) {
             // A file moved: its listens before this line are the new track's.
-            out.iter_mut()
-                .filter(|l| l.track == from)
-                .for_each(|l| l.track = to);
+            for i in moves.apply(from, to) {
+                out[i].track = to;
+            }
         }
     }
     if out.len() > MAX_LISTENS {
         out.drain(..out.len() - MAX_LISTENS);
     }
     Ok(Some(out))
+}
+
+/// Which listens (by their place in a list) each track has, so that moves applied one after
+/// the other cost what they move, not the whole list each.
+#[derive(Default)]
+struct Moves {
+    of: std::collections::HashMap<TrackId, Vec<usize>>,
+}
+
+impl Moves {
+    fn add(&mut self, track: TrackId, at: usize) {
+        self.of.entry(track).or_default().push(at);
+    }
+
+    /// `from`'s listens become `to`'s; returns their places (the ones to rename).
+    fn apply(&mut self, from: TrackId, to: TrackId) -> Vec<usize> {
+        if from == to {
+            return vec![];
+        }
+        let moved = self.of.remove(&from).unwrap_or_default();
+        if !moved.is_empty() {
+            self.of.entry(to).or_default().extend_from_slice(&moved);
+        }
+        moved
+    }
 }
 
 /// A move line's start: `moved <old track> <new track>` says the listens above it of the old
@@ -279,24 +306,42 @@ impl Store {
     /// appended to the file first (a reader renames what is above it), then the tree's entries
     /// are written under the new track and dropped under the old in one atomic batch.
     pub(super) fn carry_listens(&self, moves: &[(TrackId, TrackId)]) -> Result<usize> {
-        let to: std::collections::HashMap<TrackId, TrackId> = moves.iter().copied().collect();
-        let mut batch = sled::Batch::default();
-        let mut n = 0;
+        let touched: std::collections::HashSet<TrackId> =
+            moves.iter().flat_map(|&(a, b)| [a, b]).collect();
+        // The listens of the tracks concerned, then the moves applied in order (one file may
+        // have moved twice before they are carried).
+        let mut found: Vec<(ListenKey, sled::IVec)> = Vec::new();
+        let mut index = Moves::default();
         for item in self.listens.raw().iter() {
             let (k, v) = item?;
-            let Some(key) = ListenKey::decode_key(&k) else {
-                continue;
-            };
-            let Some(&new) = to.get(&key.track) else {
-                continue;
-            };
-            let moved = ListenKey { track: new, ..key };
-            batch.insert(moved.encode_key(), v);
-            batch.remove(k);
-            n += 1;
+            if let Some(key) = ListenKey::decode_key(&k).filter(|k| touched.contains(&k.track)) {
+                index.add(key.track, found.len());
+                found.push((key, v));
+            }
         }
+        let mut now: Vec<TrackId> = found.iter().map(|(k, _)| k.track).collect();
+        for &(from, to) in moves {
+            for i in index.apply(from, to) {
+                now[i] = to;
+            }
+        }
+        // Every old key out before any new one goes in (a new key may be another's old one).
+        let moved: Vec<(ListenKey, ListenKey, sled::IVec)> = found
+            .into_iter()
+            .zip(now)
+            .filter(|((key, _), track)| *track != key.track)
+            .map(|((key, v), track)| (key, ListenKey { track, ..key }, v))
+            .collect();
+        let n = moved.len();
         if n == 0 {
             return Ok(0);
+        }
+        let mut batch = sled::Batch::default();
+        for (old, _, _) in &moved {
+            batch.remove(old.encode_key());
+        }
+        for (_, new, v) in moved {
+            batch.insert(new.encode_key(), v);
         }
         let lines: String = moves.iter().map(|&(a, b)| move_line(a, b) + "\n").collect();
         if let Err(e) = append_text(&self.path, lines) {

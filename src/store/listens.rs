@@ -12,6 +12,33 @@ use super::history::{
 use super::records::TrackId;
 use super::{Result, Store};
 
+/// The `meta` key of the moves noted and not carried yet (`OLD NEW` in hex, a line each).
+const PENDING_MOVES: &str = "listening_moves_pending";
+/// The most moves noted at once (a library of 50,000 tracks renamed twice before the player
+/// carried them).
+pub const MAX_PENDING_MOVES: usize = 100_000;
+
+/// The noted moves' text.
+fn moves_text(moves: &[(TrackId, TrackId)]) -> Vec<u8> {
+    let mut out = String::with_capacity(moves.len() * 34);
+    for (a, b) in moves {
+        out.push_str(&format!("{} {}\n", a.hex(), b.hex()));
+    }
+    out.into_bytes()
+}
+
+/// The noted moves (lines that are not a move are left out).
+fn parse_moves(bytes: &[u8]) -> Vec<(TrackId, TrackId)> {
+    String::from_utf8_lossy(bytes)
+        .lines()
+        .filter_map(|l| {
+            let (a, b) = l.split_once(' ')?;
+            Some((TrackId::parse_hex(a)?, TrackId::parse_hex(b)?))
+        })
+        .take(MAX_PENDING_MOVES)
+        .collect()
+}
+
 impl Store {
     /// Puts back what the history file in `dir` has and the database lacks (or has older);
     /// returns how many tracks came back. A file that cannot be read is said, and left as it is.
@@ -81,7 +108,49 @@ impl Store {
         if n > 0 {
             self.save_history_copy();
         }
+        self.forget_moves(&moves)?;
         Ok(n)
+    }
+
+    /// Notes moves whose history someone else will carry (the player's history thread), so a
+    /// crash before it does loses nothing: [`Store::carry_listening`] takes them off again, and
+    /// what is still noted is carried when the history thread starts ([`Store::pending_moves`]).
+    /// At most [`MAX_PENDING_MOVES`] are kept (the newest).
+    pub fn note_moves(&self, moves: &[(TrackId, TrackId)]) -> Result<()> {
+        if moves.is_empty() {
+            return Ok(());
+        }
+        self.meta.fetch_and_update(PENDING_MOVES, |old| {
+            let mut all = old.map(parse_moves).unwrap_or_default();
+            all.extend_from_slice(moves);
+            if all.len() > MAX_PENDING_MOVES {
+                all.drain(..all.len() - MAX_PENDING_MOVES);
+            }
+            Some(moves_text(&all))
+        })?;
+        Ok(())
+    }
+
+    /// The moves noted and not carried yet, in the order they were noted.
+    pub fn pending_moves(&self) -> Result<Vec<(TrackId, TrackId)>> {
+        Ok(self
+            .meta
+            .get(PENDING_MOVES)?
+            .map(|v| parse_moves(&v))
+            .unwrap_or_default())
+    }
+
+    /// Takes `moves` off the noted ones.
+    fn forget_moves(&self, moves: &[(TrackId, TrackId)]) -> Result<()> {
+        let done: std::collections::HashSet<(TrackId, TrackId)> = moves.iter().copied().collect();
+        self.meta.fetch_and_update(PENDING_MOVES, |old| {
+            let left: Vec<(TrackId, TrackId)> = parse_moves(old?)
+                .into_iter()
+                .filter(|m| !done.contains(m))
+                .collect();
+            (!left.is_empty()).then(|| moves_text(&left))
+        })?;
+        Ok(())
     }
 
     /// The history part of [`Store::carry_listening`] (one batch).
@@ -247,6 +316,49 @@ mod tests {
             ]
         );
         assert!(db.join(LISTENS_FILE).exists());
+    }
+
+    #[test]
+    fn noted_moves_outlive_a_crash_and_a_file_moved_twice_ends_where_it_is() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("db");
+        let (a, b, c) = (TrackId(1), TrackId(2), TrackId(3));
+        {
+            let s = Store::open(&db).unwrap();
+            s.record_listen(a, Listen::Play, 110).unwrap();
+            s.set_rating(a, Rating::Like, 120).unwrap();
+            s.log_listens(&[listen(a, 100, Listen::Play)]).unwrap();
+            // The player's scan noted a → b, and a later one b → c; it ended before its
+            // history thread carried either.
+            s.note_moves(&[(a, b)]).unwrap();
+            s.note_moves(&[(b, c)]).unwrap();
+            s.flush().unwrap();
+        }
+        let s = Store::open(&db).unwrap();
+        let pending = s.pending_moves().unwrap();
+        assert_eq!(pending, vec![(a, b), (b, c)]);
+        assert_eq!(s.carry_listening(&pending).unwrap(), 2);
+        assert_eq!(s.pending_moves().unwrap(), vec![]);
+        let h = s.history_of(c).unwrap().unwrap();
+        assert_eq!((h.plays, h.rating), (1, Rating::Like));
+        assert_eq!(
+            (s.history_of(a).unwrap(), s.history_of(b).unwrap()),
+            (None, None)
+        );
+        assert_eq!(logged(&s), vec![(100, c)]);
+        let copy = read_listens_file(&db, MAX_LISTENS_FILE).unwrap().unwrap();
+        assert_eq!(copy.iter().map(|l| l.track).collect::<Vec<_>>(), vec![c]);
+        // Only what was carried is forgotten; the noted list keeps its bound.
+        s.note_moves(&[(a, b), (b, c)]).unwrap();
+        s.carry_listening(&[(a, b)]).unwrap();
+        assert_eq!(s.pending_moves().unwrap(), vec![(b, c)]);
+        let many: Vec<(TrackId, TrackId)> = (0..MAX_PENDING_MOVES as u64 + 5)
+            .map(|i| (TrackId(10 + i), TrackId(1 << 40 | i)))
+            .collect();
+        s.note_moves(&many).unwrap();
+        let noted = s.pending_moves().unwrap();
+        assert_eq!(noted.len(), MAX_PENDING_MOVES);
+        assert_eq!(noted.last(), many.last());
     }
 
     #[test]
