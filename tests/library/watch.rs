@@ -166,6 +166,13 @@ fn a_batch_of_changes_adds_changes_moves_and_removes_tracks() {
     let rec = store.track(id(&renamed)).unwrap().unwrap();
     assert_eq!(rec.added_unix, added_new);
     assert_eq!(rec.path(), renamed);
+    // Its listening history is the player's history thread's to carry: noted until it is.
+    assert_eq!(
+        store.pending_moves().unwrap(),
+        vec![(id(&new), id(&renamed))]
+    );
+    store.carry_listening(&r.moved).unwrap();
+    assert!(store.pending_moves().unwrap().is_empty());
     // A new name in the same folder: the same size and modification time, the only file
     // gone with them: renamed, and it keeps its vectors ("1 renamed", never "1 new, 1
     // removed").
