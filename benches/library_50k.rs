@@ -121,6 +121,7 @@ fn build(dir: &Path) {
                             known: i % 10 != 0,
                             confidence: 0.5,
                             distance: 1.0,
+                            music: None,
                         }),
                     },
                 )

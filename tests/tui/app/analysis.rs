@@ -192,6 +192,7 @@ fn genre_views_follow_vectors_like_a_rebuild_at_scale() {
                         known,
                         confidence: p,
                         distance: if known { 0.5 } else { 2.0 },
+                        music: None,
                     }),
                 });
             }
