@@ -212,7 +212,10 @@ pub fn scan_with(
     store.carry_derived(&moves)?;
     match listening {
         Listening::Carry => {
-            store.carry_listening(&moves)?;
+            // With any a player noted and did not carry (it ended first), in their order.
+            let mut all = store.pending_moves()?;
+            all.extend_from_slice(&moves);
+            store.carry_listening(&all)?;
         }
         Listening::LeaveToCaller => store.note_moves(&moves)?,
     }
