@@ -7,6 +7,10 @@
 //! but by a prune), read back within [`MAX_LISTENS_FILE`] bytes and [`MAX_LISTENS`] lines.
 //! An opened database gets back what the file's last lines have and it lost (sled can lose the
 //! last writes of a crash); a rebuilt one gets the whole file back (`recovery`).
+//!
+//! A file that moved takes its listens along (`Store::carry_listens`): a `moved OLD NEW`
+//! line is appended (the file stays append-only; a reader renames the lines above it), then
+//! the tree's entries are rewritten. One concern at ~600 lines, a third of them tests.
 
 use std::fmt;
 use std::io::{Read, Seek, SeekFrom, Write};
