@@ -179,6 +179,9 @@ pub enum Effect {
         started: u64,
         heard_secs: u32,
     },
+    /// Files moved on disk (old id → new id): their listening history and ratings go to the
+    /// new ids, after what was sent before (the history thread's order).
+    HistoryMoved(Vec<(TrackId, TrackId)>),
     /// Set the listener's rating of `track`.
     Rate {
         track: TrackId,

@@ -38,10 +38,16 @@ pub struct Counted {
     pub heard_secs: u32,
 }
 
+/// The most earlier ids a track listened to keeps (its file moved while it played).
+const MAX_ALIASES: usize = 8;
+
 /// The track being listened to and how much of it was heard.
 #[derive(Debug, Clone, Default)]
 pub struct Listening {
     track: Option<TrackId>,
+    /// The ids `track` had before its file moved while it played (the player still names it
+    /// by the path it opened); at most [`MAX_ALIASES`].
+    aliases: Vec<TrackId>,
     /// When it started (Unix seconds).
     started: u64,
     duration: Option<f64>,
@@ -58,6 +64,7 @@ impl Listening {
             .finish(false)
             .filter(|c| !(c.track == track && c.listen == Listen::Skip));
         self.track = Some(track);
+        self.aliases.clear();
         self.started = crate::util::time::now_unix();
         self.duration = duration;
         self.heard = 0.0;
@@ -67,6 +74,22 @@ impl Listening {
 
     pub fn track(&self) -> Option<TrackId> {
         self.track
+    }
+
+    /// The file being listened to moved (old id → new id in `moved`): it counts under its new id.
+    pub fn rename(&mut self, moved: &std::collections::HashMap<TrackId, TrackId>) {
+        if let Some((old, new)) = self.track.and_then(|t| moved.get(&t).map(|n| (t, *n))) {
+            self.track = Some(new);
+            if self.aliases.len() >= MAX_ALIASES {
+                self.aliases.remove(0);
+            }
+            self.aliases.push(old);
+        }
+    }
+
+    /// Whether the track listened to is `id` (or was, before its file moved while it played).
+    pub fn is(&self, id: TrackId) -> bool {
+        self.track == Some(id) || (self.track.is_some() && self.aliases.contains(&id))
     }
 
     /// The player knows the length better than the tags.

@@ -142,12 +142,34 @@ pub enum ScanError {
     Store(#[from] StoreError),
 }
 
-/// Scans `root` into `store`. `threads` read tags in parallel.
+/// Scans `root` into `store`. `threads` read tags in parallel. A moved file keeps what was
+/// computed for it and what the listener did with it (`Store::carry_listening`).
 pub fn scan(
     store: &Store,
     root: &Path,
     threads: usize,
     progress: &(dyn Fn(ScanEvent) + Sync),
+) -> Result<ScanReport, ScanError> {
+    scan_with(store, root, threads, progress, Listening::Carry)
+}
+
+/// What a scan does with the listening history of moved files.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Listening {
+    /// Carries it to the new track ids itself (nothing else writes the history).
+    Carry,
+    /// Leaves it to the caller, who owns the history's writes (the running player: its history
+    /// thread gets the report's `moves`).
+    LeaveToCaller,
+}
+
+/// [`scan`], with the moved files' history carried or left to the caller.
+pub fn scan_with(
+    store: &Store,
+    root: &Path,
+    threads: usize,
+    progress: &(dyn Fn(ScanEvent) + Sync),
+    listening: Listening,
 ) -> Result<ScanReport, ScanError> {
     let t0 = Instant::now();
     let root = std::fs::canonicalize(root)
@@ -188,6 +210,15 @@ pub fn scan(
     }
     // Moved: what was computed goes with the file, then the old name goes.
     store.carry_derived(&moves)?;
+    match listening {
+        Listening::Carry => {
+            // With any a player noted and did not carry (it ended first), in their order.
+            let mut all = store.pending_moves()?;
+            all.extend_from_slice(&moves);
+            store.carry_listening(&all)?;
+        }
+        Listening::LeaveToCaller => store.note_moves(&moves)?,
+    }
     let old_names: Vec<TrackId> = moves.iter().map(|(from, _)| *from).collect();
     store.remove_tracks(&old_names)?;
     report.moved = moves.len();

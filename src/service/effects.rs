@@ -198,6 +198,7 @@ impl EffectRunner {
             Effect::Rate { track, rating, at } => {
                 self.history.send(HistoryChange::Rate { track, rating, at })
             }
+            Effect::HistoryMoved(moves) => self.history.moved(moves),
             Effect::LoadStats { days } => self.history.want_stats(days),
             Effect::LoadArt(req) => {
                 if let Some(a) = &self.art {

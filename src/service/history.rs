@@ -58,6 +58,8 @@ impl HistoryChange {
 /// is written; the per-day chart of so many days).
 enum Work {
     Change(HistoryChange),
+    /// Files moved (old id → new id): what the listener did goes with them.
+    Moved(Vec<(TrackId, TrackId)>),
     Stats(u32),
 }
 
@@ -76,6 +78,16 @@ impl HistoryWriter {
         let thread = BatchThread::start(
             "history",
             move || {
+                // Moves an earlier run noted and did not carry (it ended first).
+                match s.pending_moves() {
+                    Ok(moves) if !moves.is_empty() => {
+                        if let Err(e) = s.carry_listening(&moves) {
+                            tracing::warn!("carrying the listening history of moved files: {e}");
+                        }
+                    }
+                    Ok(_) => {}
+                    Err(e) => tracing::warn!("reading the moves to carry: {e}"),
+                }
                 counted.store(s.listen_count(), std::sync::atomic::Ordering::Relaxed);
                 match s.history() {
                     Ok(h) => {
@@ -90,6 +102,14 @@ impl HistoryWriter {
                 for w in work {
                     match w {
                         Work::Change(c) => batch.push(c),
+                        Work::Moved(moves) => {
+                            // What was sent before the move is written first, under the
+                            // ids it was sent with.
+                            if !batch.is_empty() {
+                                Self::write(&store, std::mem::take(&mut batch), &logged, &events);
+                            }
+                            Self::carry(&store, &moves, &events);
+                        }
                         Work::Stats(days) => stats = stats.max(Some(days)),
                     }
                 }
@@ -133,6 +153,24 @@ impl HistoryWriter {
         store.save_history_copy();
     }
 
+    /// Carries the moved tracks' history to their new ids and sends the app what the store
+    /// now holds for each.
+    fn carry(store: &Store, moves: &[(TrackId, TrackId)], events: &Sender<Event>) {
+        if let Err(e) = store.carry_listening(moves) {
+            tracing::warn!("carrying the listening history of moved files: {e}");
+            return;
+        }
+        for &(_, track) in moves {
+            match store.history_of(track) {
+                Ok(Some(record)) => {
+                    let _ = events.send(Event::HistoryChanged { track, record });
+                }
+                Ok(None) => {}
+                Err(e) => tracing::warn!("reading the listening history: {e}"),
+            }
+        }
+    }
+
     /// Makes the listening figures now and sends them to the app.
     fn stats(store: &Store, days: u32, events: &Sender<Event>) {
         match super::stats::gather(store, crate::store::now_unix(), days) {
@@ -168,6 +206,13 @@ impl HistoryWriter {
 
     pub fn send(&self, change: HistoryChange) {
         self.thread.send(Work::Change(change));
+    }
+
+    /// Files moved (old id → new id): their history follows, after the changes sent before.
+    pub fn moved(&self, moves: Vec<(TrackId, TrackId)>) {
+        if !moves.is_empty() {
+            self.thread.send(Work::Moved(moves));
+        }
     }
 
     /// Asks for the listening figures (`Event::StatsReady`), made after what is pending.

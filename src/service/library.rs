@@ -28,7 +28,7 @@ use crate::app::Event;
 use crate::app::catalog::{Catalog, TrackInfo};
 use crate::library::TrackId;
 use crate::library::root::Offline;
-use crate::library::scan::{ScanError, ScanEvent, scan};
+use crate::library::scan::{Listening, ScanError, ScanEvent, scan_with};
 use crate::model::ModelId;
 use crate::model::infer::Classifier;
 use crate::recommend::similar::Vector;
@@ -308,7 +308,14 @@ fn scan_said(store: &Store, root: &Path, threads: usize, tx: &Sender<Event>) -> 
     let _ = tx.send(Event::Analysis(AnalysisEvent::Scan(Some(
         ScanEvent::Walking { found: 0 },
     ))));
-    let r = scan(store, root, threads, &scan_news(tx));
+    // The moves' listening history is the history thread's to carry (`Event::TracksMoved`).
+    let r = scan_with(
+        store,
+        root,
+        threads,
+        &scan_news(tx),
+        Listening::LeaveToCaller,
+    );
     let _ = tx.send(Event::Analysis(AnalysisEvent::Scan(None)));
     r
 }

@@ -264,6 +264,9 @@ pub fn apply_changes(
     }
     // Moved: what was computed goes with the file, then the old name goes.
     store.carry_derived(&report.moved)?;
+    // Their listening history is the history thread's to carry (`Event::TracksMoved`); noted
+    // first, so a crash before it does loses nothing.
+    store.note_moves(&report.moved)?;
     let old_names: Vec<TrackId> = report.moved.iter().map(|(from, _)| *from).collect();
     store.remove_tracks(&old_names)?;
     let mut removed: Vec<TrackId> = removed.into_iter().collect();

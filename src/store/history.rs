@@ -88,6 +88,25 @@ impl HistoryRecord {
         self
     }
 
+    /// One track's record with another's put in (a file moved where the listener had had
+    /// another file): the counts added, the later times kept, a like kept (then a dislike).
+    pub fn merged(self, other: HistoryRecord) -> Self {
+        let later = |a: Option<u64>, b: Option<u64>| a.max(b);
+        let rating = match (self.rating, other.rating) {
+            (Rating::Like, _) | (_, Rating::Like) => Rating::Like,
+            (Rating::Dislike, _) | (_, Rating::Dislike) => Rating::Dislike,
+            _ => Rating::None,
+        };
+        HistoryRecord {
+            plays: self.plays.saturating_add(other.plays),
+            skips: self.skips.saturating_add(other.skips),
+            last_played_unix: later(self.last_played_unix, other.last_played_unix),
+            last_skipped_unix: later(self.last_skipped_unix, other.last_skipped_unix),
+            rating,
+            updated_unix: self.updated_unix.max(other.updated_unix),
+        }
+    }
+
     /// Nothing to keep.
     pub fn is_empty(&self) -> bool {
         self.plays == 0
@@ -269,6 +288,32 @@ mod tests {
         let e = t.get(&id).unwrap_err().to_string();
         assert!(e.contains("history") && e.contains("version 9"), "{e}");
         assert!(t.all().unwrap().is_empty());
+    }
+
+    #[test]
+    fn merging_adds_the_counts_keeps_the_later_times_and_a_like() {
+        let a = HistoryRecord::default()
+            .with_listen(Listen::Play, 100)
+            .with_listen(Listen::Skip, 500)
+            .with_rating(Rating::Like, 510);
+        let b = HistoryRecord::default()
+            .with_listen(Listen::Play, 300)
+            .with_listen(Listen::Play, 320)
+            .with_rating(Rating::Dislike, 330);
+        for m in [a.merged(b), b.merged(a)] {
+            assert_eq!((m.plays, m.skips, m.rating), (3, 1, Rating::Like));
+            assert_eq!(m.last_played_unix, Some(320));
+            assert_eq!(m.last_skipped_unix, Some(500));
+            assert_eq!(m.updated_unix, 510);
+        }
+        let none = HistoryRecord::default();
+        assert_eq!(b.merged(none).rating, Rating::Dislike);
+        assert_eq!(none.merged(none), none);
+        let full = HistoryRecord {
+            plays: u32::MAX,
+            ..none
+        };
+        assert_eq!(full.merged(a).plays, u32::MAX);
     }
 
     #[test]

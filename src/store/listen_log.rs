@@ -7,6 +7,10 @@
 //! but by a prune), read back within [`MAX_LISTENS_FILE`] bytes and [`MAX_LISTENS`] lines.
 //! An opened database gets back what the file's last lines have and it lost (sled can lose the
 //! last writes of a crash); a rebuilt one gets the whole file back (`recovery`).
+//!
+//! A file that moved takes its listens along (`Store::carry_listens`): a `moved OLD NEW`
+//! line is appended (the file stays append-only; a reader renames the lines above it), then
+//! the tree's entries are rewritten. One concern at ~600 lines, a third of them tests.
 
 use std::fmt;
 use std::io::{Read, Seek, SeekFrom, Write};
@@ -178,11 +182,69 @@ pub fn read_listens_file(
         // Read from the middle of a line: that line is not whole.
         lines.next();
     }
-    let mut out: Vec<LoggedListen> = lines.filter_map(LoggedListen::parse).collect();
+    let mut out: Vec<LoggedListen> = Vec::new();
+    let mut moves = Moves::default();
+    for line in lines {
+        if let Some(l) = LoggedListen::parse(line) {
+            moves.add(l.track, out.len());
+            out.push(l);
+        } else if let Some((from, to)) = parse_move(line) {
+            // A file moved: its listens before this line are the new track's.
+            for i in moves.apply(from, to) {
+                out[i].track = to;
+            }
+        }
+    }
     if out.len() > MAX_LISTENS {
         out.drain(..out.len() - MAX_LISTENS);
     }
     Ok(Some(out))
+}
+
+/// Which listens (by their place in a list) each track has, so that moves applied one after
+/// the other cost what they move, not the whole list each.
+#[derive(Default)]
+struct Moves {
+    of: std::collections::HashMap<TrackId, Vec<usize>>,
+}
+
+impl Moves {
+    fn add(&mut self, track: TrackId, at: usize) {
+        self.of.entry(track).or_default().push(at);
+    }
+
+    /// `from`'s listens become `to`'s; returns their places (the ones to rename).
+    fn apply(&mut self, from: TrackId, to: TrackId) -> Vec<usize> {
+        if from == to {
+            return vec![];
+        }
+        let moved = self.of.remove(&from).unwrap_or_default();
+        if !moved.is_empty() {
+            self.of.entry(to).or_default().extend_from_slice(&moved);
+        }
+        moved
+    }
+}
+
+/// A move line's start: `moved <old track> <new track>` says the listens above it of the old
+/// track are the new one's (the file was renamed or moved; the file is only appended to).
+const MOVED: &str = "moved ";
+
+/// The line that says `from`'s listens are `to`'s.
+fn move_line(from: TrackId, to: TrackId) -> String {
+    format!("{MOVED}{} {}", from.hex(), to.hex())
+}
+
+/// A move line (`None` for anything else).
+fn parse_move(line: &str) -> Option<(TrackId, TrackId)> {
+    let mut w = line.strip_prefix(MOVED)?.split(' ');
+    let mut id = || {
+        w.next()
+            .filter(|t| t.len() == 16)
+            .and_then(TrackId::parse_hex)
+    };
+    let (from, to) = (id()?, id()?);
+    w.next().is_none().then_some((from, to))
 }
 
 /// Appends `listens` to the file in `dir` (made, 0600, with its header when new).
@@ -192,6 +254,11 @@ pub fn append_listens_file(dir: &Path, listens: &[LoggedListen]) -> std::io::Res
         text.push_str(&l.line());
         text.push('\n');
     }
+    append_text(dir, text)
+}
+
+/// Appends `text` (whole lines) to the file in `dir`, and syncs it.
+fn append_text(dir: &Path, mut text: String) -> std::io::Result<()> {
     let mut file = std::fs::OpenOptions::new()
         .append(true)
         .create(true)
@@ -237,6 +304,55 @@ impl Store {
             })
             .collect();
         Ok(self.listens.put_all(entries.iter().map(|(k, e)| (*k, e)))?)
+    }
+
+    /// Gives each `from` track's listens to its `to` track (the file moved): a move line is
+    /// appended to the file first (a reader renames what is above it), then the tree's entries
+    /// are written under the new track and dropped under the old in one atomic batch.
+    pub(super) fn carry_listens(&self, moves: &[(TrackId, TrackId)]) -> Result<usize> {
+        let touched: std::collections::HashSet<TrackId> =
+            moves.iter().flat_map(|&(a, b)| [a, b]).collect();
+        // The listens of the tracks concerned, then the moves applied in order (one file may
+        // have moved twice before they are carried).
+        let mut found: Vec<(ListenKey, sled::IVec)> = Vec::new();
+        let mut index = Moves::default();
+        for item in self.listens.raw().iter() {
+            let (k, v) = item?;
+            if let Some(key) = ListenKey::decode_key(&k).filter(|k| touched.contains(&k.track)) {
+                index.add(key.track, found.len());
+                found.push((key, v));
+            }
+        }
+        let mut now: Vec<TrackId> = found.iter().map(|(k, _)| k.track).collect();
+        for &(from, to) in moves {
+            for i in index.apply(from, to) {
+                now[i] = to;
+            }
+        }
+        // Every old key out before any new one goes in (a new key may be another's old one).
+        let moved: Vec<(ListenKey, ListenKey, sled::IVec)> = found
+            .into_iter()
+            .zip(now)
+            .filter(|((key, _), track)| *track != key.track)
+            .map(|((key, v), track)| (key, ListenKey { track, ..key }, v))
+            .collect();
+        let n = moved.len();
+        if n == 0 {
+            return Ok(0);
+        }
+        let mut batch = sled::Batch::default();
+        for (old, _, _) in &moved {
+            batch.remove(old.encode_key());
+        }
+        for (_, new, v) in moved {
+            batch.insert(new.encode_key(), v);
+        }
+        let lines: String = moves.iter().map(|&(a, b)| move_line(a, b) + "\n").collect();
+        if let Err(e) = append_text(&self.path, lines) {
+            tracing::warn!(file = %self.path.join(LISTENS_FILE).display(), "cannot add to the listen log's copy: {e}");
+        }
+        self.listens.raw().apply_batch(batch)?;
+        Ok(n)
     }
 
     /// The listens that started in `from..to` (Unix seconds), oldest first.
@@ -371,6 +487,17 @@ mod tests {
         let k = a.key();
         assert_eq!(ListenKey::decode_key(&k.encode_key()), Some(k));
         assert_eq!(ListenKey::decode_key(b"short"), None);
+        let (x, y) = (TrackId(0xab), TrackId(0xcd));
+        assert_eq!(parse_move(&move_line(x, y)), Some((x, y)));
+        for bad in [
+            "moved 00000000000000ab",
+            "moved 00000000000000ab 00000000000000cd extra",
+            "moved ab cd",
+            "moved 00000000000000ab 0000000000000zcd",
+        ] {
+            assert_eq!(parse_move(bad), None, "{bad}");
+            assert_eq!(LoggedListen::parse(bad), None, "{bad}");
+        }
         for bad in [
             "",
             "# header",

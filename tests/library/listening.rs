@@ -431,6 +431,150 @@ fn history_and_likes_survive_kill_9_and_a_rebuilt_database() {
 }
 
 #[test]
+fn a_file_moved_while_it_plays_keeps_its_rating_and_its_listen_in_the_app() {
+    use tui_fixture::*;
+    let mut app = app();
+    app.session.rate(Some(id("Dawn")), Rating::Like);
+    start(&mut app, "Dawn");
+    play_through(&mut app, 1, 20);
+    // Dawn's file is renamed while it plays: the history goes with it, in the app at once and
+    // to the history thread after what was sent before.
+    let renamed = genreplay::library::TrackId::of_path(Path::new("/elsewhere/Dawn.flac"));
+    let fx = app.update(Event::TracksMoved(vec![(id("Dawn"), renamed)]));
+    assert!(
+        fx.contains(&Effect::HistoryMoved(vec![(id("Dawn"), renamed)])),
+        "{fx:?}"
+    );
+    assert_eq!(app.session.rating_of(renamed), Rating::Like);
+    assert_eq!(app.session.rating_of(id("Dawn")), Rating::None);
+    // The player names it by the path it opened: its end counts as a play of the moved file.
+    let fx = app.update(Event::Player(PlayerEvent::Ended { path: path("Dawn") }));
+    assert_eq!(listened(&fx), vec![(renamed, Listen::Play)]);
+}
+
+/// The history fields of `path`'s entry in `library --json`: (plays, skips, rating), or
+/// `None` while it is not in the library.
+fn history_in(data: &Path, path: &Path) -> Option<(u64, u64, Option<String>)> {
+    let lib = library_json(data);
+    let p = path.to_string_lossy();
+    let t = lib["tracks"].as_array()?.iter().find(|t| t["path"] == *p)?;
+    Some((
+        t["plays"].as_u64().unwrap_or(0),
+        t["skips"].as_u64().unwrap_or(0),
+        t["rating"].as_str().map(str::to_string),
+    ))
+}
+
+/// Waits until `path` is in the library with `want` as its history (the player running or not).
+fn wait_history(data: &Path, path: &Path, want: (u64, u64, Option<&str>)) {
+    let want = (want.0, want.1, want.2.map(str::to_string));
+    let mut last = None;
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while Instant::now() < deadline {
+        last = history_in(data, path);
+        if last.as_ref() == Some(&want) {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    panic!("{}: {last:?}, wanted {want:?}", path.display());
+}
+
+/// Every listen of the listen log is a library track's: the artists' plays and skips add up to
+/// all of them (a listen under an id the library lost counts in no artist).
+fn all_listens_are_the_librarys(data: &Path, plays: u64, skips: u64) {
+    let out = genreplay(data)
+        .args(["stats", "--json", "--days", "7"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let s: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let all = s["periods"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["period"] == "all")
+        .unwrap();
+    assert_eq!(
+        (all["plays"].as_u64(), all["skips"].as_u64()),
+        (Some(plays), Some(skips))
+    );
+    let sum = |k: &str| -> u64 {
+        all["artists_by_plays"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| a[k].as_u64().unwrap())
+            .sum()
+    };
+    assert_eq!((sum("plays"), sum("skips")), (plays, skips), "{all}");
+}
+
+#[test]
+fn plays_skips_and_likes_follow_a_renamed_file_on_the_watcher_a_scan_and_a_start() {
+    if !have_tmux() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let src = dir.path().join("src");
+    synth_genre_tree(&src, 2, 16_000, 4.0, 5);
+    let (lib, data) = scanned_library(dir.path(), |lib| copy_dir(&src, lib));
+    let config = dir.path().join("config");
+    std::fs::create_dir_all(&config).unwrap();
+    let t = start_player(dir.path(), &config, &data, &lib, "", "");
+    let a = lib.join("chirp/chirp-00.wav");
+    let b = lib.join("low/low-00.wav");
+    // `a` liked and skipped (left after a second); `b` played, and renamed while it plays.
+    assert!(ctl(&data, &["play", &a.to_string_lossy()]).status.success());
+    assert!(ctl(&data, &["like"]).status.success());
+    std::thread::sleep(Duration::from_millis(1000));
+    assert!(ctl(&data, &["play", &b.to_string_lossy()]).status.success());
+    wait_history(&data, &a, (0, 1, Some("like")));
+    // The watcher sees both renamed: `a` to another name, `b` into another folder.
+    let a2 = lib.join("chirp/renamed chirp.wav");
+    let b2 = lib.join("chirp/low-00.wav");
+    std::fs::rename(&a, &a2).unwrap();
+    std::fs::rename(&b, &b2).unwrap();
+    wait_history(&data, &a2, (0, 1, Some("like")));
+    assert_eq!(history_in(&data, &a), None);
+    // `b` plays on under its new name; its end counts for the moved file.
+    assert_eq!(status(&data)["track"]["path"], *b2.to_string_lossy());
+    assert!(ctl(&data, &["seek", "3"]).status.success());
+    wait_history(&data, &b2, (1, 0, None));
+    all_listens_are_the_librarys(&data, 1, 1);
+    assert!(ctl(&data, &["quit"]).status.success());
+    t.wait_for("genreplay exited");
+    drop(t);
+
+    // Renamed with the player closed, then `genreplay scan`: the history follows, and a file
+    // moved where the listener had one before adds to its history.
+    let a3 = lib.join("low/chirp again.wav");
+    std::fs::rename(&a2, &a3).unwrap();
+    let out = genreplay(&data)
+        .arg("--library")
+        .arg(&lib)
+        .arg("scan")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    wait_history(&data, &a3, (0, 1, Some("like")));
+    assert_eq!(history_in(&data, &a2), None);
+    all_listens_are_the_librarys(&data, 1, 1);
+
+    // Renamed with the player closed, then the player started: its first scan finds the move
+    // and its history thread carries it.
+    let b3 = lib.join("low/low again.wav");
+    std::fs::rename(&b2, &b3).unwrap();
+    let t = start_player(dir.path(), &config, &data, &lib, "", "");
+    wait_history(&data, &b3, (1, 0, None));
+    assert!(ctl(&data, &["quit"]).status.success());
+    t.wait_for("genreplay exited");
+    assert_eq!(history_in(&data, &b2), None);
+    wait_history(&data, &b3, (1, 0, None));
+    all_listens_are_the_librarys(&data, 1, 1);
+}
+
+#[test]
 fn skips_move_the_auto_djs_picks_away_on_synthetic_audio() {
     if !have_tmux() {
         return;

@@ -107,6 +107,30 @@ fn a_rename_keeps_the_track_unless_two_files_alike_are_renamed_at_once() {
 }
 
 #[test]
+fn a_move_the_player_noted_but_never_carried_is_carried_by_the_next_scan() {
+    use genreplay::store::history::{Listen, Rating};
+    let (tmp, root, store) = library(&["a.wav", "b.wav"]);
+    let a = root.join("a.wav");
+    store.record_listen(id(&a), Listen::Play, 1_000).unwrap();
+    store.set_rating(id(&a), Rating::Like, 1_001).unwrap();
+    // The watcher of a running player sees `a` renamed, and the player ends before its
+    // history thread carries the move.
+    let renamed = root.join("a again.wav");
+    std::fs::rename(&a, &renamed).unwrap();
+    let r = apply_changes(&store, &root, &[a.clone(), renamed.clone()]).unwrap();
+    assert_eq!(r.moved, vec![(id(&a), id(&renamed))]);
+    assert!(store.history_of(id(&renamed)).unwrap().is_none());
+    drop(store);
+    // `genreplay scan` (nothing new on disk) carries what was noted.
+    let store = Store::open(&tmp.path().join("db")).unwrap();
+    scan(&store, &root, 1, &|_| {}).unwrap();
+    let h = store.history_of(id(&renamed)).unwrap().unwrap();
+    assert_eq!((h.plays, h.rating), (1, Rating::Like));
+    assert!(store.history_of(id(&a)).unwrap().is_none());
+    assert!(store.pending_moves().unwrap().is_empty());
+}
+
+#[test]
 fn a_batch_of_changes_adds_changes_moves_and_removes_tracks() {
     let (tmp, root, store) = library(&["A/01 One.wav", "A/02 Two.wav"]);
     let one = root.join("A/01 One.wav");
@@ -166,6 +190,13 @@ fn a_batch_of_changes_adds_changes_moves_and_removes_tracks() {
     let rec = store.track(id(&renamed)).unwrap().unwrap();
     assert_eq!(rec.added_unix, added_new);
     assert_eq!(rec.path(), renamed);
+    // Its listening history is the player's history thread's to carry: noted until it is.
+    assert_eq!(
+        store.pending_moves().unwrap(),
+        vec![(id(&new), id(&renamed))]
+    );
+    store.carry_listening(&r.moved).unwrap();
+    assert!(store.pending_moves().unwrap().is_empty());
     // A new name in the same folder: the same size and modification time, the only file
     // gone with them: renamed, and it keeps its vectors ("1 renamed", never "1 new, 1
     // removed").

@@ -65,7 +65,7 @@ impl Session {
                 }
             }
             PlayerEvent::Ended { path } => {
-                if self.listening.track() == Some(TrackId::of_path(&path)) {
+                if self.listening.is(TrackId::of_path(&path)) {
                     let ended = self.listening.finish(true);
                     self.counted(ended);
                 }
@@ -76,7 +76,7 @@ impl Session {
             }
             PlayerEvent::Error { path, message } => {
                 tracing::warn!(path = %path.display(), "playback error");
-                if self.listening.track() == Some(TrackId::of_path(&path)) {
+                if self.listening.is(TrackId::of_path(&path)) {
                     // A track that cannot play was neither played nor skipped.
                     self.listening.abandon();
                 }
@@ -187,6 +187,22 @@ impl Session {
             to(t);
         }
         self.played.iter_mut().for_each(to);
+        self.dj_played = self
+            .dj_played
+            .iter()
+            .map(|t| *map.get(t).unwrap_or(t))
+            .collect();
+        // What the listener did goes with the file: the playing track's listen counts under
+        // its new id, the history kept here moves now and the store's on the history thread
+        // (which answers with the records it holds).
+        self.listening.rename(&map);
+        for (from, to) in moved {
+            if let Some(old) = self.history.remove(from) {
+                let merged = self.history.get(to).map_or(old, |n| n.merged(old));
+                self.history.insert(*to, merged);
+            }
+        }
+        self.push(Effect::HistoryMoved(moved.to_vec()));
         self.mark_stale();
     }
 
