@@ -113,3 +113,40 @@ fn the_mix_of_marked_tracks_fills_up_next_with_reasons_and_needs_marks() {
         status(&app)
     );
 }
+
+#[test]
+fn search_results_are_marked_with_the_library_s_marks_and_queued_together() {
+    let mut app = app();
+    // Search (the line's search leaves the typing), then mark two results.
+    press(&mut app, ":");
+    press(&mut app, "search artist:beta");
+    press_code(&mut app, KeyCode::Enter);
+    assert!(app.search.open && !app.search.typing);
+    let results = app.views.search.results.clone();
+    assert!(results.len() >= 2, "{results:?}");
+    press(&mut app, "g");
+    press(&mut app, "y");
+    assert_eq!(app.views.library.marks.get(results[0]), Some(Mark::Like));
+    assert_eq!(app.views.search.nav.selected, 1, "y moves down");
+    press(&mut app, "y");
+    assert_eq!(status(&app).1, "2 marked");
+    // The rows show the marks.
+    let mut term = ratatui::Terminal::new(ratatui::backend::TestBackend::new(100, 30)).unwrap();
+    term.draw(|f| genreplay::ui::draw(f, &app)).unwrap();
+    let buf = term.backend().buffer().clone();
+    let row = |y: u16| (0..100).map(|x| buf[(x, y)].symbol()).collect::<String>();
+    assert!(row(2).starts_with("│+"), "{}", row(2));
+    assert!(row(3).starts_with("│+"), "{}", row(3));
+    // a queues the marks (in the order marked) and clears them.
+    press(&mut app, "a");
+    let queued: Vec<_> = app.session.queue.up_next.iter().map(|e| e.track).collect();
+    assert_eq!(queued, results[..2]);
+    assert!(app.views.library.marks.is_empty());
+    // Without marks, a adds the selected result as before.
+    press(&mut app, "a");
+    assert_eq!(app.session.queue.up_next.len(), 3);
+    // Z clears marks made here.
+    press(&mut app, "gy");
+    press(&mut app, "Z");
+    assert!(app.views.library.marks.is_empty());
+}
