@@ -60,6 +60,11 @@ pub enum Event {
         undo: crate::playlist::Edit,
         step: crate::playlist::EditStep,
     },
+    /// A playlist file was renamed (its undo and redo steps follow it).
+    PlaylistRenamed {
+        from: PathBuf,
+        to: PathBuf,
+    },
     /// The retrain dialog's folder was looked at.
     TrainPrepared(Result<retrain::Preview, retrain::TrainError>),
     /// Training progress.

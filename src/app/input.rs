@@ -108,8 +108,9 @@ impl App {
         }
         match self.prompt.take().or_else(|| self.session.take_prompt()) {
             Some(p) => self.answer(p.kind, cmd.arg),
-            // The action said why it asked nothing ("nothing is playing"): that stands.
-            None if self.session.status != said => {}
+            // The action said why it could not ask ("nothing is playing"): that stands.
+            None if self.session.status != said
+                && self.session.status.as_ref().is_some_and(|m| m.error) => {}
             None => {
                 let text = format!("{} asks nothing: \"{}\" was not used", a.name(), cmd.arg);
                 self.session.set_status(text, true);

@@ -481,6 +481,7 @@ impl App {
                     p.playlists_loaded(&self.views.playlists.lists);
                 }
             }
+            Event::PlaylistRenamed { from, to } => self.views.playlists.renamed(&from, &to),
             Event::PlaylistEdited { path, undo, step } => {
                 self.views.playlists.edited(path, undo, step)
             }

@@ -309,10 +309,17 @@ impl EffectRunner {
             Effect::AddToPlaylist { name, entries } => {
                 self.playlists(move |dir| Ok(Some(dir.append(&name, &entries)?)))
             }
-            Effect::RenamePlaylist { path, to } => self.playlists(move |dir| {
-                dir.rename(&path, &to)?;
-                Ok(Some(format!("renamed to \"{}\"", to.trim())))
-            }),
+            Effect::RenamePlaylist { path, to } => {
+                let tx = self.tx.clone();
+                self.playlists(move |dir| {
+                    let target = dir.rename(&path, &to)?;
+                    let _ = tx.send(Event::PlaylistRenamed {
+                        from: path,
+                        to: target,
+                    });
+                    Ok(Some(format!("renamed to \"{}\"", to.trim())))
+                })
+            }
             Effect::DeletePlaylist { path } => self.playlists(move |dir| {
                 dir.delete(&path)?;
                 Ok(Some(format!("deleted {}", path.display())))

@@ -105,6 +105,21 @@ pub fn library() -> Catalog {
     lib
 }
 
+/// The fixture library with year tags: Rain and Snow 1971, Wind 1999, Echo none, the rest
+/// 1985.
+pub fn library_with_years() -> Catalog {
+    let mut lib = library();
+    for t in &mut lib.tracks {
+        t.year = match t.title.as_str() {
+            "Rain" | "Snow" => Some(1971),
+            "Wind" => Some(1999),
+            "Echo" => None,
+            _ => Some(1985),
+        };
+    }
+    lib
+}
+
 /// The app on the fixture library with the default keymap and built-in themes, dark theme,
 /// volume 80, a 40-row terminal.
 pub fn app() -> App {

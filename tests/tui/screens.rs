@@ -46,6 +46,14 @@ fn screen(app: &mut App) -> Vec<String> {
     lines(&draw(app, W, H))
 }
 
+/// A row of columns as its cells (the text between runs of two or more spaces).
+fn cells(row: &str) -> Vec<&str> {
+    row.split("  ")
+        .map(str::trim)
+        .filter(|c| !c.is_empty())
+        .collect()
+}
+
 /// The one row containing `needle` (fails, showing the screen, when there is none).
 fn row<'a>(screen: &'a [String], needle: &str) -> &'a str {
     screen
@@ -344,11 +352,7 @@ fn now_playing_and_the_library_rows_show_the_styles() {
     press(&mut app, "/noon");
     let s = screen(&mut app);
     let hit = inner(&s[2]);
-    let cols: Vec<&str> = hit
-        .split("  ")
-        .map(str::trim)
-        .filter(|c| !c.is_empty())
-        .collect();
+    let cols = cells(hit);
     assert_eq!(
         cols,
         ["Noon", "Alpha", "First", "3:20", "jazz 60%"],
@@ -358,11 +362,7 @@ fn now_playing_and_the_library_rows_show_the_styles() {
     app.update(Event::Resize(200, H));
     let s = lines(&draw(&app, 200, H));
     let hit = inner(&s[2]);
-    let cols: Vec<&str> = hit
-        .split("  ")
-        .map(str::trim)
-        .filter(|c| !c.is_empty())
-        .collect();
+    let cols = cells(hit);
     assert_eq!(cols[4..], ["jazz 60%", "instrumental, chillout"], "{hit:?}");
 }
 
@@ -545,11 +545,7 @@ fn search_line_shows_what_is_typed() {
         s[1]
     );
     let hit = inner(&s[2]);
-    let cols: Vec<&str> = hit
-        .split("  ")
-        .map(str::trim)
-        .filter(|c| !c.is_empty())
-        .collect();
+    let cols = cells(hit);
     assert_eq!(
         cols,
         ["Snow", "Beta", "Second", "1:02:05", "rock 80%"],

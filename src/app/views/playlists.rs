@@ -390,6 +390,18 @@ impl PlaylistsView {
         }
     }
 
+    /// The playlist file `from` is `to` now: its undo and redo steps follow it.
+    pub fn renamed(&mut self, from: &std::path::Path, to: &std::path::Path) {
+        for step in self.undo.iter_mut().chain(self.redo.iter_mut()) {
+            if step.path == from {
+                step.path = to.to_path_buf();
+            }
+        }
+        if self.order_for.as_deref() == Some(from) {
+            self.order_for = Some(to.to_path_buf());
+        }
+    }
+
     /// Shows the playlist an undo or redo changes.
     fn focus_list(&mut self, step: &PlaylistStep) {
         let Some(i) = self.lists.iter().position(|p| p.path == step.path) else {

@@ -37,16 +37,7 @@ fn draw_lines(app: &App, w: u16, h: u16) -> Vec<String> {
 }
 
 fn with_years() -> App {
-    let mut lib = library();
-    for t in &mut lib.tracks {
-        t.year = match t.title.as_str() {
-            "Rain" | "Snow" => Some(1971),
-            "Wind" => Some(1999),
-            "Echo" => None,
-            _ => Some(1985),
-        };
-    }
-    app_with(lib)
+    app_with(library_with_years())
 }
 
 #[test]

@@ -154,16 +154,7 @@ fn ctrl_r_redoes_what_u_undid() {
 
 #[test]
 fn the_library_sorts_by_year_plays_title_and_back() {
-    let mut lib = library();
-    for t in &mut lib.tracks {
-        t.year = match t.title.as_str() {
-            "Rain" | "Snow" => Some(1971),
-            "Wind" => Some(1999),
-            "Echo" => None,
-            _ => Some(1985),
-        };
-    }
-    let mut app = app_with(lib);
+    let mut app = app_with(library_with_years());
     assert_eq!(rows(&app), ["Alpha", "Beta", "gamma"]);
     ctrl(&mut app, 's');
     assert_eq!(app.views.library.sort, SortKey::Title);

@@ -22,6 +22,13 @@ fn run(app: &mut App, dir: &PlaylistDir, fx: Vec<Effect>) {
                     app.update(Event::PlaylistEdited { path, undo, step });
                 }
             }
+            Effect::RenamePlaylist { path, to } => {
+                let target = dir.rename(&path, &to).unwrap();
+                app.update(Event::PlaylistRenamed {
+                    from: path,
+                    to: target,
+                });
+            }
             Effect::AddToPlaylist { name, entries } => {
                 let said = dir.append(&name, &entries).unwrap();
                 app.update(Event::Status {
@@ -335,4 +342,37 @@ fn ctl_playlist_add_adds_files_and_folders_of_the_library_and_refuses_hostile_na
             "{msg}"
         );
     }
+}
+
+#[test]
+fn undo_follows_a_playlist_renamed_after_the_edit() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = PlaylistDir::new(tmp.path());
+    let file = tmp.path().join("road.m3u8");
+    std::fs::write(&file, road_text()).unwrap();
+    let mut app = with_playlists(&dir);
+    press(&mut app, "lj");
+    let fx = press(&mut app, "d");
+    run(&mut app, &dir, fx);
+    assert_eq!(shown_tracks(&app), [path("Rain"), path("Echo")]);
+    // Rename road to trip (E, the name, Enter), then undo the removal: in trip.
+    press(&mut app, "h");
+    press(&mut app, "E");
+    for _ in 0..10 {
+        press_code(&mut app, KeyCode::Backspace);
+    }
+    press(&mut app, "trip");
+    let fx = press_code(&mut app, KeyCode::Enter);
+    run(&mut app, &dir, fx);
+    let trip = tmp.path().join("trip.m3u8");
+    assert!(trip.exists() && !file.exists());
+    let fx = press(&mut app, "u");
+    run(&mut app, &dir, fx);
+    assert_eq!(
+        status_message(&app),
+        "undone: removed 'Wind' from road (ctrl-r redoes)"
+    );
+    let text = std::fs::read_to_string(&trip).unwrap();
+    assert_eq!(text, road_text());
+    assert!(!file.exists(), "no road.m3u8 made again");
 }
