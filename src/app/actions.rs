@@ -114,8 +114,7 @@ impl App {
                 SortKey::Tree => "best match first",
                 k => k.label(),
             };
-            self.session
-                .set_status(format!("search results sorted: {what}"), false);
+            self.session.set_status(format!("sorted: {what}"), false);
         } else if self.view == View::Playlists && self.views.playlists.selected().is_some() {
             let last = self.views.playlists.sort;
             let Some(key) = self.sort_key(key, last, lists) else {
@@ -126,8 +125,7 @@ impl App {
                 SortKey::Tree => "the playlist's own order",
                 k => k.label(),
             };
-            self.session
-                .set_status(format!("playlist tracks sorted: {what}"), false);
+            self.session.set_status(format!("sorted: {what}"), false);
         } else if self.view == View::Queue {
             if self.session.queue.up_next.is_empty() {
                 let text =

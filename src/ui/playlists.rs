@@ -7,7 +7,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{List, ListItem, Paragraph, Wrap};
 
 use super::columns::Columns;
-use super::widgets::{block, fit, hint_name, selected_style};
+use super::widgets::{block, fit, hint_name, selected_style, title_of};
 use crate::app::App;
 use crate::app::session::tracks_n;
 use crate::app::views::sort::SortKey;
@@ -148,24 +148,36 @@ fn draw_tracks(f: &mut Frame, app: &App, area: Rect, inner_h: usize) {
         .collect();
     let sorted = match view.sort {
         SortKey::Tree => String::new(),
-        k => format!("by {} · ", k.label()),
+        k => format!("by {}", k.label()),
     };
     let title = if name.is_empty() {
         " tracks ".to_string()
     } else if let Some(rule) = rule {
-        format!(
-            " {name} · smart: {rule} · {} · {sorted}{} edits the rule ",
-            tracks_n(tracks.len()),
-            keys.hint(Action::EditRule),
+        title_of(
+            vec![
+                name.to_string(),
+                format!("smart: {rule}"),
+                tracks_n(tracks.len()),
+                sorted,
+                format!("{} edits the rule", keys.hint(Action::EditRule)),
+            ],
+            area.width,
         )
     } else {
-        format!(
-            " {name} · {} · {sorted}{} plays, {} adds, {} renames, {} deletes ",
-            tracks_n(tracks.len()),
-            hint_name(&keys.hint(Action::Activate)),
-            keys.hint(Action::QueueAdd),
-            keys.hint(Action::RenamePlaylist),
-            keys.hint(Action::DeletePlaylist),
+        title_of(
+            vec![
+                name.to_string(),
+                tracks_n(tracks.len()),
+                sorted,
+                format!(
+                    "{} plays, {} adds, {} renames, {} deletes",
+                    hint_name(&keys.hint(Action::Activate)),
+                    keys.hint(Action::QueueAdd),
+                    keys.hint(Action::RenamePlaylist),
+                    keys.hint(Action::DeletePlaylist),
+                ),
+            ],
+            area.width,
         )
     };
     f.render_widget(List::new(items).block(block(title, t)), area);

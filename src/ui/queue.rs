@@ -8,7 +8,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{List, ListItem, Paragraph, Wrap};
 
 use super::columns::Columns;
-use super::widgets::{block, fit, hint_name, selected_style};
+use super::widgets::{block, fit, hint_name, selected_style, title_of};
 use crate::app::App;
 use crate::app::views::queue::QueueRow;
 use crate::app::views::sort::SortKey;
@@ -22,7 +22,7 @@ pub fn draw(f: &mut Frame, app: &App, area: Rect) {
     let view = &app.views.queue;
     let inner_h = area.height.saturating_sub(2) as usize;
     // The title's parts, the optional hints last: they go when the terminal is narrow.
-    let mut parts = vec![
+    let parts = vec![
         format!("Queue · {} up next", q.up_next.len()),
         q.context
             .as_ref()
@@ -39,12 +39,7 @@ pub fn draw(f: &mut Frame, app: &App, area: Rect) {
         ),
         format!("{} undoes", keys.hint(Action::Undo)),
     ];
-    parts.retain(|p| !p.is_empty());
-    let room = area.width.saturating_sub(4) as usize;
-    while parts.len() > 1 && parts.join(" · ").chars().count() + 2 > room {
-        parts.pop();
-    }
-    let title = format!(" {} ", fit(&parts.join(" · "), room.saturating_sub(2)));
+    let title = title_of(parts, area.width);
     let width = area.width.saturating_sub(2) as usize;
     let playing_row = view.playing_row(s);
     // Why each shown entry is there: a column of its own at the right, as wide as the

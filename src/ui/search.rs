@@ -7,7 +7,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{List, ListItem, Paragraph, Wrap};
 
 use super::columns::Columns;
-use super::widgets::{block, hint_name, selected_style};
+use super::widgets::{block, hint_name, selected_style, title_of};
 use crate::app::App;
 use crate::app::session::tracks_n;
 use crate::app::views::marks::Mark;
@@ -57,14 +57,21 @@ pub fn draw(f: &mut Frame, app: &App, area: Rect) {
         .collect();
     let sorted = match view.sort {
         SortKey::Tree => String::new(),
-        k => format!("by {} · ", k.label()),
+        k => format!("by {}", k.label()),
     };
-    let title = format!(
-        " Search · {} · {sorted}{} plays, {} adds, {} plays next, Esc closes ",
-        tracks_n(view.results.len()),
-        hint_name(&keys.hint(Action::Activate)),
-        keys.hint(Action::QueueAdd),
-        keys.hint(Action::QueueAddNext),
+    let title = title_of(
+        vec![
+            format!("Search · {}", tracks_n(view.results.len())),
+            sorted,
+            format!(
+                "{} plays, {} adds, {} plays next",
+                hint_name(&keys.hint(Action::Activate)),
+                keys.hint(Action::QueueAdd),
+                keys.hint(Action::QueueAddNext),
+            ),
+            "Esc closes".into(),
+        ],
+        area.width,
     );
     f.render_widget(List::new(items).block(block(title, t)), area);
     if view.results.is_empty() {

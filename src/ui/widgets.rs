@@ -31,6 +31,17 @@ pub fn hint_name(key: &str) -> String {
     }
 }
 
+/// A block title of `parts` joined by " · " for a block `width` wide: the last parts (the
+/// optional hints) go while it is too long, then what is left is cut with "…".
+pub fn title_of(mut parts: Vec<String>, width: u16) -> String {
+    parts.retain(|p| !p.is_empty());
+    let room = width.saturating_sub(4) as usize;
+    while parts.len() > 1 && parts.join(" · ").chars().count() + 2 > room {
+        parts.pop();
+    }
+    format!(" {} ", fit(&parts.join(" · "), room.saturating_sub(2)))
+}
+
 /// `text` cut to `width` characters, with an ellipsis when it was longer.
 pub fn fit(text: &str, width: usize) -> String {
     if text.chars().count() <= width {

@@ -540,7 +540,7 @@ fn search_line_shows_what_is_typed() {
     let s = screen(&mut app);
     // The results replace the view: title, artist and album left, duration and genre right.
     assert!(
-        s[1].starts_with("┌ Search · 1 track · Enter plays, a adds, A plays next, Esc closes"),
+        s[1].starts_with("┌ Search · 1 track · Enter plays, a adds, A plays next · Esc closes"),
         "{}",
         s[1]
     );

@@ -52,7 +52,7 @@ fn search_results_sort_by_any_column_and_back_to_the_best_match() {
     let mut by_title = best.clone();
     by_title.sort();
     assert_eq!(titles(&app, &app.views.search.results), by_title);
-    assert_eq!(status_message(&app), "search results sorted: title");
+    assert_eq!(status_message(&app), "sorted: title");
     // By year: the oldest first (equal years keep the order they had).
     command(&mut app, "sort year");
     let years: Vec<u16> = app
@@ -89,10 +89,7 @@ fn search_results_sort_by_any_column_and_back_to_the_best_match() {
     // Back to the best match first.
     command(&mut app, "sort list");
     assert_eq!(titles(&app, &app.views.search.results), best);
-    assert_eq!(
-        status_message(&app),
-        "search results sorted: best match first"
-    );
+    assert_eq!(status_message(&app), "sorted: best match first");
 }
 
 #[test]
@@ -112,7 +109,7 @@ fn a_playlist_sorts_in_the_view_and_its_file_keeps_its_order() {
     app.update(Event::PlaylistsLoaded(dir.load_all().0));
     press(&mut app, "l");
     command(&mut app, "sort title");
-    assert_eq!(status_message(&app), "playlist tracks sorted: title");
+    assert_eq!(status_message(&app), "sorted: title");
     let s = draw_lines(&app, 100, 40);
     let order: Vec<usize> = ["Echo", "Rain", "Wind"]
         .iter()
