@@ -128,6 +128,16 @@ pub enum Edit {
         track: usize,
         entry: Entry,
     },
+    /// Takes away the playlist's last tracks when they are `paths`, in order (with their own
+    /// lines): what undoes tracks added at the end.
+    Truncate {
+        paths: Vec<PathBuf>,
+    },
+    /// Puts `entries` back after the last entry, each with its own lines: what undoes a
+    /// `Truncate`.
+    Extend {
+        entries: Vec<Entry>,
+    },
     /// Sets a smart playlist's rule (`create`: a new file, refused when one is there).
     Rule {
         rule: String,
@@ -275,6 +285,37 @@ impl PlaylistFile {
                     track: *track,
                     path,
                 })
+            }
+            Edit::Truncate { paths } => {
+                let tracks: Vec<usize> = (0..self.entries.len())
+                    .filter(|&i| self.entries[i].path.is_some())
+                    .collect();
+                let Some(first) = tracks.len().checked_sub(paths.len()) else {
+                    return Err(changed());
+                };
+                let tail = &tracks[first..];
+                let same = tail
+                    .iter()
+                    .zip(paths)
+                    .all(|(&i, p)| self.entries[i].path.as_deref() == Some(p.as_path()));
+                if paths.is_empty() || !same {
+                    return Err(changed());
+                }
+                let mut entries: Vec<Entry> =
+                    tail.iter().rev().map(|&i| self.entries.remove(i)).collect();
+                entries.reverse();
+                Ok(Edit::Extend { entries })
+            }
+            Edit::Extend { entries } => {
+                let paths: Option<Vec<PathBuf>> = entries.iter().map(|e| e.path.clone()).collect();
+                let Some(paths) = paths.filter(|p| !p.is_empty()) else {
+                    return Err(changed());
+                };
+                if self.entries.len() + entries.len() > MAX_ENTRIES {
+                    return Err(PlaylistError::TooMany(file.to_path_buf()));
+                }
+                self.entries.extend(entries.iter().cloned());
+                Ok(Edit::Truncate { paths })
             }
             Edit::Rule { .. } => Err(PlaylistError::Smart(file.to_path_buf())),
         }

@@ -265,7 +265,7 @@ impl PlaylistDir {
     /// line it had kept), or saves them as a new playlist when none has that name (the exact
     /// name first, else the one name that matches in any case). A smart playlist is refused:
     /// its tracks come from its rule. Returns what the status line says.
-    pub fn append(&self, name: &str, entries: &[M3uEntry]) -> Result<String, PlaylistError> {
+    pub fn append(&self, name: &str, entries: &[M3uEntry]) -> Result<Appended, PlaylistError> {
         let name = name.trim();
         let (lists, _) = self.load_all();
         let exact = lists.iter().find(|p| p.name == name);
@@ -278,10 +278,10 @@ impl PlaylistDir {
         let n = entries.len();
         let Some(p) = found else {
             self.save(name, entries)?;
-            return Ok(format!(
-                "made the new playlist \"{name}\" with {}",
-                tracks_n(n)
-            ));
+            return Ok(Appended {
+                said: format!("made the new playlist \"{name}\" with {}", tracks_n(n)),
+                undo: None,
+            });
         };
         if p.rule.is_some() {
             return Err(PlaylistError::Smart(p.path.clone()));
@@ -302,12 +302,20 @@ impl PlaylistDir {
             path: p.path.clone(),
             error,
         })?;
-        Ok(format!(
-            "added {} to \"{}\" (now {})",
-            tracks_n(n),
-            p.name,
-            tracks_n(file.tracks().len())
-        ))
+        let paths: Vec<PathBuf> = entries.iter().map(|e| e.path.clone()).collect();
+        Ok(Appended {
+            said: format!(
+                "added {} to \"{}\" (now {})",
+                tracks_n(n),
+                p.name,
+                tracks_n(file.tracks().len())
+            ),
+            undo: (!paths.is_empty()).then(|| AppendUndo {
+                path: p.path.clone(),
+                edit: Edit::Truncate { paths },
+                what: format!("added {} to {}", tracks_n(n), p.name),
+            }),
+        })
     }
 
     /// Renames playlist `from` to `to`: the same file (its format and contents unchanged)
@@ -666,4 +674,21 @@ mod tests {
         std::fs::write(d.path().join("r.smart"), "genre:rock\n").unwrap();
         assert!(matches!(pl.append("r", &add), Err(PlaylistError::Smart(_))));
     }
+}
+
+/// What [`PlaylistDir::append`] did: what the status line says, and for tracks added to an
+/// existing playlist, the edit that takes them back.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Appended {
+    pub said: String,
+    pub undo: Option<AppendUndo>,
+}
+
+/// The edit that takes an append back (`Edit::Truncate` of the file at `path`), and what the
+/// append did, in words for the undo's status line.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AppendUndo {
+    pub path: PathBuf,
+    pub edit: Edit,
+    pub what: String,
 }

@@ -307,7 +307,19 @@ impl EffectRunner {
                 })
             }
             Effect::AddToPlaylist { name, entries } => {
-                self.playlists(move |dir| Ok(Some(dir.append(&name, &entries)?)))
+                let tx = self.tx.clone();
+                self.playlists(move |dir| {
+                    let got = dir.append(&name, &entries)?;
+                    // `u` in the Playlists view takes the added tracks back.
+                    if let Some(u) = got.undo {
+                        let _ = tx.send(Event::PlaylistEdited {
+                            path: u.path,
+                            undo: u.edit,
+                            step: EditStep::Do(u.what),
+                        });
+                    }
+                    Ok(Some(got.said))
+                })
             }
             Effect::RenamePlaylist { path, to } => {
                 let tx = self.tx.clone();

@@ -420,6 +420,15 @@ impl PlaylistsView {
             Edit::Insert { track, .. } => self.row_of(*track),
             Edit::Move { to, .. } => self.row_of(*to),
             Edit::Remove { track, .. } => self.row_of(*track),
+            // Tracks put back at the end: the first of them; taken from the end: the new last.
+            Edit::Extend { entries } => {
+                let n = self.selected().map_or(0, |p| p.tracks.len());
+                self.row_of(n.saturating_sub(entries.len()))
+            }
+            Edit::Truncate { .. } => {
+                let n = self.selected().map_or(0, |p| p.tracks.len());
+                self.row_of(n.saturating_sub(1))
+            }
             Edit::Rule { .. } => self.tracks_nav.selected,
         };
     }
@@ -442,6 +451,8 @@ const MAX_STEP_BYTES: usize = 4 * 1024 * 1024;
 fn keep_within_budget(stack: &mut Vec<PlaylistStep>) {
     let size = |st: &PlaylistStep| match &st.edit {
         Edit::Insert { entry, .. } => entry.size(),
+        Edit::Extend { entries } => entries.iter().map(|e| e.size()).sum(),
+        Edit::Truncate { paths } => paths.iter().map(|p| p.as_os_str().len()).sum(),
         _ => 0,
     } + st.what.len();
     let mut total: usize = stack.iter().map(size).sum();
@@ -464,6 +475,12 @@ fn apply_shown(tracks: &mut Vec<PathBuf>, edit: &Edit) {
             if let Some(p) = &entry.path {
                 tracks.insert(*track, p.clone());
             }
+        }
+        Edit::Truncate { paths } if tracks.ends_with(paths) => {
+            tracks.truncate(tracks.len() - paths.len());
+        }
+        Edit::Extend { entries } => {
+            tracks.extend(entries.iter().filter_map(|e| e.path.clone()));
         }
         _ => {}
     }

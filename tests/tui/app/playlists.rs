@@ -30,9 +30,16 @@ fn run(app: &mut App, dir: &PlaylistDir, fx: Vec<Effect>) {
                 });
             }
             Effect::AddToPlaylist { name, entries } => {
-                let said = dir.append(&name, &entries).unwrap();
+                let got = dir.append(&name, &entries).unwrap();
+                if let Some(u) = got.undo {
+                    app.update(Event::PlaylistEdited {
+                        path: u.path,
+                        undo: u.edit,
+                        step: EditStep::Do(u.what),
+                    });
+                }
                 app.update(Event::Status {
-                    text: said,
+                    text: got.said,
                     error: false,
                 });
             }
@@ -230,13 +237,42 @@ fn b_adds_the_selection_or_the_marks_to_a_playlist_with_tab_completing_its_name(
     press(&mut app, "rock");
     let fx = press_code(&mut app, KeyCode::Enter);
     let err = fx.iter().find_map(|e| match e {
-        Effect::AddToPlaylist { name, entries } => Some(dir.append(name, entries)),
+        Effect::AddToPlaylist { name, entries } => Some(dir.append(name, entries).map(|a| a.said)),
         _ => None,
     });
     assert!(
         err.unwrap().unwrap_err().to_string().contains("rule"),
         "refused"
     );
+    // u in the Playlists view takes the added track back (the new playlist is deleted
+    // with its own key, not by an undo); ctrl-r adds it again.
+    press(&mut app, "5");
+    let fx = press(&mut app, "u");
+    run(&mut app, &dir, fx);
+    assert_eq!(
+        status_message(&app),
+        "undone: added 1 track to road (ctrl-r redoes)"
+    );
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), road_text());
+    let fx = app.update(Event::Key(KeyEvent::new(
+        KeyCode::Char('r'),
+        KeyModifiers::CONTROL,
+    )));
+    run(&mut app, &dir, fx);
+    assert_eq!(
+        std::fs::read_to_string(&file).unwrap(),
+        road_text().replace("# the end\n", &format!("{noon}# the end\n"))
+    );
+    // A file changed meanwhile (the added track is not last any more) is not cut.
+    let changed = road_text().replace("# the end\n", &format!("{noon}#EXTINF:1,x\n/x.flac\n"));
+    std::fs::write(&file, &changed).unwrap();
+    let fx = press(&mut app, "u");
+    for e in fx {
+        if let Effect::EditPlaylist { path, edit, .. } = e {
+            assert!(dir.edit(&path, &edit).is_err(), "refused");
+        }
+    }
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), changed);
 }
 
 #[test]
