@@ -654,19 +654,26 @@ mod tests {
             artist: "Beta".into(),
             title: "Rain".into(),
         }];
+        let got = pl.append("OLD", &add).unwrap();
         assert_eq!(
-            pl.append("OLD", &add).unwrap(),
-            "added 1 track to \"old\" (now 2 tracks)",
+            got.said, "added 1 track to \"old\" (now 2 tracks)",
             "the one name alike in any case"
         );
+        let added = "[playlist]\nFile1=/m/a.mp3\nTitle1=A\nFile2=/m/b.flac\nTitle2=Beta - Rain\nLength2=61\nNumberOfEntries=2\nVersion=2\n";
+        assert_eq!(std::fs::read_to_string(&pls).unwrap(), added);
+        // Its undo takes the entry back; the undo of that puts it back.
+        let undo = got.undo.unwrap();
+        assert_eq!(undo.what, "added 1 track to old");
+        let redo = pl.edit(&undo.path, &undo.edit).unwrap().unwrap();
         assert_eq!(
             std::fs::read_to_string(&pls).unwrap(),
-            "[playlist]\nFile1=/m/a.mp3\nTitle1=A\nFile2=/m/b.flac\nTitle2=Beta - Rain\nLength2=61\nNumberOfEntries=2\nVersion=2\n"
+            "[playlist]\nFile1=/m/a.mp3\nTitle1=A\nNumberOfEntries=1\nVersion=2\n"
         );
-        assert_eq!(
-            pl.append(" new one ", &add).unwrap(),
-            "made the new playlist \"new one\" with 1 track"
-        );
+        pl.edit(&undo.path, &redo).unwrap();
+        assert_eq!(std::fs::read_to_string(&pls).unwrap(), added);
+        let got = pl.append(" new one ", &add).unwrap();
+        assert_eq!(got.said, "made the new playlist \"new one\" with 1 track");
+        assert_eq!(got.undo, None);
         assert_eq!(
             read_playlist(&d.path().join("new one.m3u8")).unwrap(),
             [PathBuf::from("/m/b.flac")]
