@@ -60,10 +60,32 @@ fn no_view_in_any_theme_draws_text_in_its_own_background_colour() {
     select(&mut app, "Noon");
     press(&mut app, "a");
     press_code(&mut app, KeyCode::Down);
+    // A playlist with its tracks in columns, one of them selected.
+    let tmp = tempfile::tempdir().unwrap();
+    let list = format!(
+        "#EXTM3U\n{}\n{}\n",
+        path("Rain").display(),
+        path("Noon").display()
+    );
+    std::fs::write(tmp.path().join("road.m3u8"), list).unwrap();
+    let dir = genreplay::playlist::PlaylistDir::new(tmp.path());
+    app.update(Event::PlaylistsLoaded(dir.load_all().0));
+    press(&mut app, "5");
+    press(&mut app, "lj");
+    assert!(app.views.playlists.focus_tracks);
+    assert_eq!(app.views.playlists.tracks_nav.selected, 1);
     let mut checked = 0;
     for theme in 0..3 {
-        for view in ["1", "2", "3", "4", "5", "6"] {
-            press(&mut app, view);
+        // The views, then the search results (a marked and a selected result).
+        for view in ["1", "2", "3", "4", "5", "6", "/"] {
+            if view == "/" {
+                press(&mut app, "/n");
+                press_code(&mut app, KeyCode::Enter);
+                press(&mut app, "gy");
+                assert!(app.views.search.results.len() > 1);
+            } else {
+                press(&mut app, view);
+            }
             for (w, h) in [(80, 24), (200, 50)] {
                 app.update(Event::Resize(w, h));
                 let bad = illegible(&app, w, h);
@@ -75,7 +97,9 @@ fn no_view_in_any_theme_draws_text_in_its_own_background_colour() {
                 checked += 1;
             }
         }
+        press(&mut app, "Z");
+        press_code(&mut app, KeyCode::Esc);
         press(&mut app, "t");
     }
-    assert_eq!(checked, 36);
+    assert_eq!(checked, 42);
 }
