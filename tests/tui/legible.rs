@@ -79,7 +79,7 @@ fn no_view_in_any_theme_draws_text_in_its_own_background_colour() {
         // The views, then the search results (a marked and a selected result).
         for view in ["1", "2", "3", "4", "5", "6", "/"] {
             if view == "/" {
-                press(&mut app, "/n");
+                press(&mut app, "/artist:beta");
                 press_code(&mut app, KeyCode::Enter);
                 press(&mut app, "gy");
                 assert!(app.views.search.results.len() > 1);
