@@ -61,7 +61,9 @@ impl M3uEntry {
         M3uEntry {
             path: r.path(),
             duration_secs: r.duration_secs(),
-            artist: r.display_artist(),
+            artist: Some(r.display_artist())
+                .filter(|a| a != crate::library::track::UNKNOWN_ARTIST)
+                .unwrap_or_default(),
             title: r.display_title(),
         }
     }

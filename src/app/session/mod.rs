@@ -281,7 +281,13 @@ impl Session {
             .map(|t| crate::recommend::playlists::M3uEntry {
                 path: t.path.clone(),
                 duration_secs: t.duration_secs,
-                artist: t.artist.clone(),
+                // An untagged file's entry names it alone (`#EXTINF:30,jazz.00000`), not
+                // "Unknown artist - jazz.00000".
+                artist: if t.has_artist() {
+                    t.artist.clone()
+                } else {
+                    String::new()
+                },
                 title: t.title.clone(),
             })
             .collect()
