@@ -145,10 +145,18 @@ fn best(
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
-    struct Lib(Vec<PathBuf>, TailIndex);
+    /// A library for the tests: these paths play, and are found by their tails.
+    pub(crate) struct Lib(Vec<PathBuf>, TailIndex);
+
+    impl Lib {
+        pub(crate) fn of(paths: impl IntoIterator<Item = PathBuf>) -> Lib {
+            let v: Vec<PathBuf> = paths.into_iter().collect();
+            Lib(v.clone(), TailIndex::new(v))
+        }
+    }
 
     impl Finder for Lib {
         fn playable(&self, path: &Path) -> bool {
@@ -160,8 +168,7 @@ mod tests {
     }
 
     fn lib(paths: &[&str]) -> Lib {
-        let v: Vec<PathBuf> = paths.iter().map(PathBuf::from).collect();
-        Lib(v.clone(), TailIndex::new(v))
+        Lib::of(paths.iter().map(PathBuf::from))
     }
 
     #[test]

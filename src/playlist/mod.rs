@@ -594,17 +594,7 @@ mod tests {
         assert_eq!(mode & 0o777, 0o600);
     }
 
-    /// A library for imports: these paths play, and are found by their tails.
-    struct Lib(Vec<PathBuf>, TailIndex);
-
-    impl Finder for Lib {
-        fn playable(&self, path: &Path) -> bool {
-            self.0.iter().any(|p| p == path)
-        }
-        fn by_tail(&self, parts: &[&[u8]]) -> Option<PathBuf> {
-            self.1.find(parts)
-        }
-    }
+    use super::find::tests::Lib;
 
     #[test]
     fn an_import_keeps_extinf_and_finds_windows_paths_in_the_library() {
@@ -612,10 +602,7 @@ mod tests {
         let root = std::path::absolute(d.path()).unwrap();
         let rock = root.join("lib/rock/rock.00000.flac");
         let disco = root.join("lib/disco/disco.00002.flac");
-        let lib = Lib(
-            vec![rock.clone(), disco.clone()],
-            TailIndex::new([rock.clone(), disco.clone()]),
-        );
+        let lib = Lib::of([rock.clone(), disco.clone()]);
         let m3u = root.join("win.m3u");
         std::fs::write(
             &m3u,

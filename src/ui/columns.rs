@@ -252,8 +252,7 @@ fn genre(app: &App, id: TrackId) -> String {
     match lib.genre_of(id) {
         Some((g, p)) if lib.is_known(id) => format!("{g} {:.0}%", p * 100.0),
         Some((g, p)) => format!("? {g} {:.0}%", p * 100.0),
-        None if lib.failed.contains_key(&id) => "can't analyse".into(),
-        None => "…".into(),
+        None => super::widgets::no_genre(lib, id).into(),
     }
 }
 

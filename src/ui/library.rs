@@ -88,13 +88,10 @@ fn track_line(
     let id = &id;
     let playing = s.playback.track == Some(*id);
     let info = s.lib.track(*id);
-    let genre = s.lib.genre_text(*id).unwrap_or_else(|| {
-        if s.lib.failed.contains_key(id) {
-            "can't analyse".into()
-        } else {
-            "…".into()
-        }
-    });
+    let genre = s
+        .lib
+        .genre_text(*id)
+        .unwrap_or_else(|| super::widgets::no_genre(&s.lib, *id).into());
     let dur = info
         .and_then(|i| i.duration_secs)
         .map(fmt_time)

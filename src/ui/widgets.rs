@@ -94,3 +94,13 @@ pub fn rating_mark(rating: crate::app::Rating) -> &'static str {
         crate::app::Rating::None => "",
     }
 }
+
+/// What a track's genre says while it has none: "can't analyse" when analysis failed, else
+/// "…" (waiting).
+pub fn no_genre(lib: &crate::app::catalog::Catalog, id: crate::library::TrackId) -> &'static str {
+    if lib.failed.contains_key(&id) {
+        "can't analyse"
+    } else {
+        "…"
+    }
+}

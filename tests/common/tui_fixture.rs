@@ -120,6 +120,32 @@ pub fn library_with_years() -> Catalog {
     lib
 }
 
+/// `app` drawn on a `w`×`h` test terminal.
+pub fn drawn(app: &App, w: u16, h: u16) -> ratatui::buffer::Buffer {
+    let mut term = ratatui::Terminal::new(ratatui::backend::TestBackend::new(w, h)).unwrap();
+    term.draw(|f| genreplay::ui::draw(f, app)).unwrap();
+    term.backend().buffer().clone()
+}
+
+/// The rows of `buf` as text, trailing blanks trimmed.
+pub fn buffer_lines(buf: &ratatui::buffer::Buffer) -> Vec<String> {
+    let a = buf.area;
+    (a.top()..a.bottom())
+        .map(|y| {
+            (a.left()..a.right())
+                .map(|x| buf[(x, y)].symbol())
+                .collect::<String>()
+                .trim_end()
+                .to_string()
+        })
+        .collect()
+}
+
+/// `app` drawn on a `w`×`h` test terminal, as its rows of text.
+pub fn drawn_lines(app: &App, w: u16, h: u16) -> Vec<String> {
+    buffer_lines(&drawn(app, w, h))
+}
+
 /// The app on the fixture library with the default keymap and built-in themes, dark theme,
 /// volume 80, a 40-row terminal.
 pub fn app() -> App {

@@ -10,40 +10,16 @@ use genreplay::app::play_queue::Reason;
 use genreplay::app::{App, Event};
 use genreplay::audio::player::PlayerEvent;
 use genreplay::model::ModelId;
-use ratatui::Terminal;
-use ratatui::backend::TestBackend;
-use ratatui::buffer::Buffer;
 use ratatui::style::Color;
 use tui_fixture::*;
 
 const W: u16 = 100;
 const H: u16 = 30;
 
-/// Draws `app` on a `w`×`h` test terminal.
-fn draw(app: &App, w: u16, h: u16) -> Buffer {
-    let mut term = Terminal::new(TestBackend::new(w, h)).unwrap();
-    term.draw(|f| genreplay::ui::draw(f, app)).unwrap();
-    term.backend().buffer().clone()
-}
-
-/// The rows of a drawn screen as text, trailing blanks trimmed.
-fn lines(buf: &Buffer) -> Vec<String> {
-    let a = buf.area;
-    (a.top()..a.bottom())
-        .map(|y| {
-            (a.left()..a.right())
-                .map(|x| buf[(x, y)].symbol())
-                .collect::<String>()
-                .trim_end()
-                .to_string()
-        })
-        .collect()
-}
-
 /// The app drawn at the standard size, as text.
 fn screen(app: &mut App) -> Vec<String> {
     app.update(Event::Resize(W, H));
-    lines(&draw(app, W, H))
+    buffer_lines(&drawn(app, W, H))
 }
 
 /// A row of columns as its cells (the text between runs of two or more spaces).
@@ -194,7 +170,7 @@ fn the_playing_track_is_marked_and_the_selection_highlighted() {
     select(&mut app, "Dusk");
     let s = screen(&mut app);
     assert_eq!(inner(row(&s, "Noon")), "    ▶  2. Noon  3:20  jazz 60%");
-    let buf = draw(&app, W, H);
+    let buf = drawn(&app, W, H);
     let theme = app.theme().clone();
     let dusk = y_of(&s, "Dusk");
     let noon = y_of(&s, "Noon");
@@ -221,19 +197,19 @@ fn a_scrolled_list_keeps_the_selection_on_screen() {
     // 12 rows: 6 of them for the list.
     app.update(Event::Resize(60, 12));
     press(&mut app, "G");
-    let buf = draw(&app, 60, 12);
-    let s = lines(&buf);
+    let buf = drawn(&app, 60, 12);
+    let s = buffer_lines(&buf);
     assert_eq!(inner(&s[7]), "      Echo  0:45  …");
     assert_eq!(buf[(10, 7)].bg, app.theme().highlight_bg);
     assert!(s[8].starts_with('└'));
     // Up past the top of the window scrolls it.
     press(&mut app, "kkkkkk");
-    let s = lines(&draw(&app, 60, 12));
+    let s = buffer_lines(&drawn(&app, 60, 12));
     assert_eq!(inner(&s[2]), "       1. Rain  1:01  blues 90%");
     assert_eq!(inner(&s[6]), "▾ gamma  1");
     assert_eq!(inner(&s[7]), "  ▾ Loose  1");
     press(&mut app, "g");
-    let s = lines(&draw(&app, 60, 12));
+    let s = buffer_lines(&drawn(&app, 60, 12));
     assert_eq!(inner(&s[2]), "▾ Alpha  3");
 }
 
@@ -316,7 +292,7 @@ fn queue_shows_why_each_track_is_there() {
     }
     assert_eq!(inner(&s[6]).trim(), "");
     // The selected entry is highlighted.
-    let buf = draw(&app, W, H);
+    let buf = drawn(&app, W, H);
     assert_eq!(buf[(20, 3)].bg, app.theme().highlight_bg);
     assert_ne!(buf[(20, 2)].bg, app.theme().highlight_bg);
 }
@@ -360,7 +336,7 @@ fn now_playing_and_the_library_rows_show_the_styles() {
     );
     // With room for them (a wide terminal), the styles are the last column.
     app.update(Event::Resize(200, H));
-    let s = lines(&draw(&app, 200, H));
+    let s = buffer_lines(&drawn(&app, 200, H));
     let hit = inner(&s[2]);
     let cols = cells(hit);
     assert_eq!(cols[4..], ["jazz 60%", "instrumental, chillout"], "{hit:?}");
@@ -474,7 +450,7 @@ fn genres_view_lists_auto_playlists() {
     assert_eq!(right(3), "  70%  Dawn — Alpha");
     // Focus on the tracks: the track is highlighted, the genre keeps a mark of its own.
     press(&mut app, "lj");
-    let buf = draw(&app, W, H);
+    let buf = drawn(&app, W, H);
     let t = app.theme();
     let x = s[3].find("Dawn").unwrap();
     let x = s[3][..x].chars().count() as u16;
@@ -502,7 +478,7 @@ fn help_popup_lists_the_keys() {
     let mut app = app();
     press(&mut app, "?");
     app.update(Event::Resize(W, 110));
-    let s = lines(&draw(&app, W, 110));
+    let s = buffer_lines(&drawn(&app, W, 110));
     assert!(on_screen(&s, " Keys · j/k scroll · Esc closes "));
     assert!(row(&s, "Close this help / clear the search").contains("Esc"));
     assert!(row(&s, "Quit genreplay").contains("       q, ctrl-c  Quit"));
@@ -519,7 +495,7 @@ fn help_popup_lists_the_keys() {
     // In a shorter terminal j scrolls.
     app.update(Event::Resize(W, 30));
     press(&mut app, "j");
-    let s = lines(&draw(&app, W, 30));
+    let s = buffer_lines(&drawn(&app, W, 30));
     assert!(!on_screen(&s, "Close this help"));
     assert!(on_screen(&s, "Quit genreplay"));
     // Esc closes it and the library is back.
@@ -605,7 +581,7 @@ fn status_line_shows_analysis_progress_and_the_silent_output() {
     });
     let s = screen(&mut app);
     assert!(s[(H - 1) as usize].starts_with(" scan failed: permission denied "));
-    let buf = draw(&app, W, H);
+    let buf = drawn(&app, W, H);
     assert_eq!(buf[(3, H - 1)].fg, app.theme().error);
     // Done.
     app.session.status = None;
@@ -629,7 +605,7 @@ fn status_line_shows_analysis_progress_and_the_silent_output() {
 #[test]
 fn themes_change_the_colours() {
     let mut app = app();
-    let bg = |app: &App| draw(app, W, H)[(50, 10)].bg;
+    let bg = |app: &App| drawn(app, W, H)[(50, 10)].bg;
     assert_eq!(bg(&app), Color::Rgb(0x1b, 0x1d, 0x24));
     press(&mut app, "t");
     assert_eq!(bg(&app), Color::Rgb(0xfb, 0xfa, 0xf7));
@@ -651,7 +627,7 @@ fn long_text_in_a_narrow_terminal_keeps_its_spaces() {
         error: false,
     });
     app.update(Event::Resize(48, 12));
-    let s = lines(&draw(&app, 48, 12));
+    let s = buffer_lines(&drawn(&app, 48, 12));
     // The title and the flags, and the status and the notice, must not run together.
     let bar = &s[9];
     // The flags keep their room; the title gives way, cut with an ellipsis and a space.
@@ -679,7 +655,7 @@ fn every_view_draws_at_any_size_without_panicking() {
                 .chain([(1, 1), (200, 3), (3, 80), (300, 100)])
             {
                 app.update(Event::Resize(w, h));
-                let s = lines(&draw(&app, w, h));
+                let s = buffer_lines(&drawn(&app, w, h));
                 assert_eq!(s.len(), h as usize);
             }
         }
@@ -791,7 +767,7 @@ fn a_cut_status_message_says_which_key_shows_it_whole() {
 fn at_80_columns_every_tab_shows_with_a_short_title() {
     let mut app = app();
     app.update(Event::Resize(80, 24));
-    let s = lines(&draw(&app, 80, 24));
+    let s = buffer_lines(&drawn(&app, 80, 24));
     let tabs = &s[0];
     for t in [
         "1 Lib", "2 Queue", "3 Now", "4 Genres", "5 Lists", "6 Train", "7 Stats", "? help",
@@ -800,7 +776,7 @@ fn at_80_columns_every_tab_shows_with_a_short_title() {
     }
     // Wide enough, the full titles.
     app.update(Event::Resize(120, 30));
-    let s = lines(&draw(&app, 120, 30));
+    let s = buffer_lines(&drawn(&app, 120, 30));
     assert!(
         s[0].contains("1 Library") && s[0].contains("3 Now playing"),
         "{}",
@@ -808,7 +784,7 @@ fn at_80_columns_every_tab_shows_with_a_short_title() {
     );
     // A click on the short tab opens its view (the mouse asks the same titles).
     app.update(Event::Resize(80, 24));
-    let col = s_col(&lines(&draw(&app, 80, 24))[0], "7 Stats");
+    let col = s_col(&buffer_lines(&drawn(&app, 80, 24))[0], "7 Stats");
     app.update(Event::Mouse(crossterm::event::MouseEvent {
         kind: crossterm::event::MouseEventKind::Down(crossterm::event::MouseButton::Left),
         column: col,

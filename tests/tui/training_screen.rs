@@ -9,24 +9,9 @@ use genreplay::app::{App, Event, View};
 use genreplay::model::calibrate::trained::RuleFit;
 use genreplay::model::job::TrainMode;
 use genreplay::model::train::{EpochReport, TrainEvent};
-use ratatui::Terminal;
-use ratatui::backend::TestBackend;
 
 fn screen(app: &App) -> String {
-    let mut term = Terminal::new(TestBackend::new(120, 40)).unwrap();
-    term.draw(|f| genreplay::ui::draw(f, app)).unwrap();
-    let buf = term.backend().buffer().clone();
-    let a = buf.area;
-    (a.top()..a.bottom())
-        .map(|y| {
-            (a.left()..a.right())
-                .map(|x| buf[(x, y)].symbol())
-                .collect::<String>()
-                .trim_end()
-                .to_string()
-        })
-        .collect::<Vec<_>>()
-        .join("\n")
+    drawn_lines(app, 120, 40).join("\n")
 }
 
 /// The Training view with a training under way in `mode`, its 45 tracks analysed.

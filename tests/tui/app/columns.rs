@@ -27,15 +27,6 @@ fn titles(app: &App, ids: &[genreplay::library::TrackId]) -> Vec<String> {
         .collect()
 }
 
-fn draw_lines(app: &App, w: u16, h: u16) -> Vec<String> {
-    let mut term = ratatui::Terminal::new(ratatui::backend::TestBackend::new(w, h)).unwrap();
-    term.draw(|f| genreplay::ui::draw(f, app)).unwrap();
-    let buf = term.backend().buffer().clone();
-    (0..h)
-        .map(|y| (0..w).map(|x| buf[(x, y)].symbol()).collect::<String>())
-        .collect()
-}
-
 fn with_years() -> App {
     app_with(library_with_years())
 }
@@ -65,7 +56,7 @@ fn search_results_sort_by_any_column_and_back_to_the_best_match() {
     assert!(years.windows(2).all(|w| w[0] <= w[1]), "{years:?}");
     assert_eq!(years.first(), Some(&1971));
     // The title says the order and the sorted column shows, even at 80 columns.
-    let s = draw_lines(&app, 80, 24);
+    let s = drawn_lines(&app, 80, 24);
     assert!(s[1].contains("by year, oldest first"), "{}", s[1]);
     let rain = s.iter().find(|l| l.contains("Rain")).unwrap();
     assert!(rain.contains("1971"), "{rain}");
@@ -110,7 +101,7 @@ fn a_playlist_sorts_in_the_view_and_its_file_keeps_its_order() {
     press(&mut app, "l");
     command(&mut app, "sort title");
     assert_eq!(status_message(&app), "sorted: title");
-    let s = draw_lines(&app, 100, 40);
+    let s = drawn_lines(&app, 100, 40);
     let order: Vec<usize> = ["Echo", "Rain", "Wind"]
         .iter()
         .map(|t| {
@@ -184,7 +175,7 @@ fn up_next_sorts_once_and_undo_takes_it_back() {
     assert_eq!(app.views.queue.sort, SortKey::Length);
     assert_eq!(up(&app), ["Wind", "Rain", "Echo"]);
     // The Queue's rows are columns: the why column starts at one place.
-    let s = draw_lines(&app, 100, 40);
+    let s = drawn_lines(&app, 100, 40);
     let whys: Vec<usize> = s
         .iter()
         .filter(|l| l.contains("added"))

@@ -109,18 +109,8 @@ fn tab_completes_a_command_and_shows_what_it_does() {
     );
 }
 
-/// Draws `app` on a `w`×`h` test terminal.
-fn draw(app: &App, w: u16, h: u16) -> ratatui::buffer::Buffer {
-    let mut term = ratatui::Terminal::new(ratatui::backend::TestBackend::new(w, h)).unwrap();
-    term.draw(|f| genreplay::ui::draw(f, app)).unwrap();
-    term.backend().buffer().clone()
-}
-
 fn genreplay_screen(app: &mut App) -> Vec<String> {
-    let buf = draw(app, 100, 40);
-    (0..40)
-        .map(|y| (0..100).map(|x| buf[(x, y)].symbol().to_string()).collect())
-        .collect()
+    drawn_lines(app, 100, 40)
 }
 
 #[test]
@@ -289,7 +279,7 @@ fn long_library_rows_end_with_an_ellipsis() {
     press(&mut app, "l");
     select(&mut app, "Loose");
     press(&mut app, "l");
-    let buf = draw(&app, 80, 24);
+    let buf = drawn(&app, 80, 24);
     let screen: Vec<String> = (0..24)
         .map(|y| (0..80).map(|x| buf[(x, y)].symbol().to_string()).collect())
         .collect();

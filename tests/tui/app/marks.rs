@@ -131,12 +131,9 @@ fn search_results_are_marked_with_the_library_s_marks_and_queued_together() {
     press(&mut app, "y");
     assert_eq!(status(&app).1, "2 marked");
     // The rows show the marks.
-    let mut term = ratatui::Terminal::new(ratatui::backend::TestBackend::new(100, 30)).unwrap();
-    term.draw(|f| genreplay::ui::draw(f, &app)).unwrap();
-    let buf = term.backend().buffer().clone();
-    let row = |y: u16| (0..100).map(|x| buf[(x, y)].symbol()).collect::<String>();
-    assert!(row(2).starts_with("│+"), "{}", row(2));
-    assert!(row(3).starts_with("│+"), "{}", row(3));
+    let rows = drawn_lines(&app, 100, 30);
+    assert!(rows[2].starts_with("│+"), "{}", rows[2]);
+    assert!(rows[3].starts_with("│+"), "{}", rows[3]);
     // a queues the marks (in the order marked) and clears them.
     press(&mut app, "a");
     let queued: Vec<_> = app.session.queue.up_next.iter().map(|e| e.track).collect();
